@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: MIT
+# bftime build. Everything lands in build/: the optimised library and
+# programs at the top, the sanitizer build used by the tests in build/asan/.
+#
+#   make            library, bftime, bftime-bench
+#   make run        install missing Debian packages, build, run the demo
+#   make test       install missing Debian packages, build under ASan+UBSan, run all tests
+#   make bench      benchmarks table (build/bftime-bench --json for JSON lines)
+#   make install    PREFIX=/usr/local: library, headers, pkg-config file
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+VERSION := 0.1.0
+B       := build
+A       := $(B)/asan
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc $(WARN) -fPIC -fvisibility=hidden -MMD -MP
+OPT     := -O2 -g
+SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDLIBS  := -lm
+
+LIB_SRC   := $(wildcard src/core/*.c)
+CLI_SRC   := $(wildcard src/cli/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+TEST_SRC  := $(wildcard tests/unit/test_*.c)
+TEST_BIN  := $(patsubst tests/unit/%.c,$(A)/tests/%,$(TEST_SRC))
+
+LIB_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC))
+LIB_AOBJ  := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC))
+
+.PHONY: all deps run test check bench install clean
+.SECONDARY:
+all: $(B)/libbftime.a $(B)/libbftime.so $(B)/bftime $(B)/bftime-bench $(B)/bftime.pc
+
+deps:
+	@scripts/deps.sh
+
+run: deps all
+	$(B)/bftime demo
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: all $(TEST_BIN)
+	@tests/run.sh $(TEST_BIN)
+
+bench: $(B)/bftime-bench
+	$(B)/bftime-bench
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(OPT) $(CFLAGS) -c $< -o $@
+
+$(A)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(SAN) $(CFLAGS) -c $< -o $@
+
+$(B)/libbftime.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libbftime.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libbftime.so.0 -o $@ $^ $(LDLIBS)
+
+$(A)/libbftime.a: $(LIB_AOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC)) $(B)/libbftime.a
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
+$(B)/bftime-bench: $(patsubst %.c,$(B)/obj/%.o,$(BENCH_SRC)) $(B)/libbftime.a
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
+$(A)/tests/%: $(A)/obj/tests/unit/%.o $(A)/libbftime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -o $@ $^ -lcmocka $(LDLIBS)
+
+$(B)/bftime.pc: Makefile
+	@mkdir -p $(B)
+	printf 'prefix=%s\nincludedir=$${prefix}/include\nlibdir=$${prefix}/lib\n\nName: libbftime\nDescription: Byzantine-fault-tolerant time: intervals, fusion, discipline\nVersion: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lbftime\nLibs.private: -lm\n' '$(PREFIX)' '$(VERSION)' > $@
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/bftime $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/bftime/*.h $(DESTDIR)$(PREFIX)/include/bftime/
+	install -m 644 $(B)/libbftime.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(B)/libbftime.so $(DESTDIR)$(PREFIX)/lib/libbftime.so.$(VERSION)
+	ln -sf libbftime.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libbftime.so.0
+	ln -sf libbftime.so.0 $(DESTDIR)$(PREFIX)/lib/libbftime.so
+	install -m 644 $(B)/bftime.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(B)/bftime $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

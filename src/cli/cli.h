@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* Subcommands of the bftime CLI; each takes argv with argv[0] its own name. */
+#ifndef BFTIME_CLI_H
+#define BFTIME_CLI_H
+
+int cmd_demo(int argc, char **argv);
+
+#endif

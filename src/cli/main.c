@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bftime: the command-line tool. A table of subcommands, each
+ * {name, function, one-line description}, as wireguard-tools does it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *description;
+} subcommands[] = {
+	{ "demo", cmd_demo, "fuse generated clock readings, some of them lies, and show every algorithm's answer" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: bftime <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+		fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].description);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "bftime: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
