@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Clock discipline (discipline.h). Three pieces of state, kept apart on
+ * purpose so that none can corrupt another's guarantee:
+ *
+ *  - the bounds anchor: the interval known at the last measurement's raw
+ *    time, carried to any raw time by shifting with the elapsed raw time and
+ *    widening by rho (and, optionally, narrowed by the fitted frequency);
+ *  - the model: offset(L) = true - raw as a line (or parabola, with aging)
+ *    fitted robustly to a bounded history of measurement midpoints;
+ *  - the course: what the disciplined clock reads, a piecewise function of
+ *    raw time that starts where the previous one was at the raw time of each
+ *    update, runs at the model's frequency and slews the remaining error at
+ *    a bounded rate. Continuity at every restart plus a rate that stays
+ *    positive is what makes the clock monotonic.
+ *
+ * Absolute times stay int64 nanoseconds throughout: a double holds an epoch
+ * time to only ~256 ns. Doubles carry only differences from a reference
+ * (hours of raw time, seconds of offset), where they are exact to far below
+ * a nanosecond.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include <bftime/discipline.h>
+#include <bftime/regress.h>
+
+#define PPB 1e9
+/* History sizes beyond this are a configuration mistake, not a use case. */
+#define MAX_HISTORY ((size_t)1 << 20)
+
+struct bft_disc {
+	bft_disc_config cfg;
+	double rho;  /* cfg.rho_ppb as a fraction */
+	double slew; /* cfg.max_slew_ppb as a fraction */
+
+	/* Fit history, a ring: offset interval [lo, hi] (true - raw) at raw x. */
+	int64_t *hx_ns, *hlo_ns, *hhi_ns;
+	size_t hn, hnext;
+
+	/* Frequency history for aging, a ring: frequency (fraction) at raw x. */
+	int64_t *ax_ns;
+	double *af;
+	size_t an, anext;
+	double aging_g; /* fitted d(freq)/d(raw), per ns; used by the next fit */
+	bool aging_trained;
+
+	double *wx, *wy; /* regression inputs, relative to a reference sample */
+	void *scratch;
+
+	bool running;         /* a measurement has set the clock */
+	int64_t seen_ns;      /* latest raw time of any read, update or step */
+	int64_t last_meas_ns; /* raw time of the last measurement */
+
+	/* Bounds anchor. */
+	int64_t iv_at_ns;
+	bft_interval iv;
+	bool iv_model;              /* also propagate along the model */
+	double iv_f, iv_g, iv_w;    /* model frequency at iv_at, its drift, spread */
+
+	/* Model: offset(L) = m_y + m_a + m_b*x + m_g/2*x^2, x = L - m_x. */
+	bool trained;
+	int64_t m_x_ns, m_y_ns;
+	double m_a, m_b, m_g;
+	double m_unc; /* modelled uncertainty of m_b (fraction), INFINITY if none */
+
+	/* Course: time(L) = c_time + (L - c_at) + integral of the clamped
+	 * frequency c_f + c_g*t, plus c_slew applied at the slew rate. */
+	int64_t c_at_ns, c_time_ns;
+	double c_f, c_g;
+	int64_t c_slew_ns;
+
+	uint64_t n_meas, n_disjoint, n_steps;
+};
+
+void bft_disc_config_default(bft_disc_config *cfg)
+{
+	if (!cfg)
+		return;
+	*cfg = (bft_disc_config){
+		.rho_ppb = 100000,
+		.max_slew_ppb = 500000,
+		.holdover_after_ns = 300 * BFT_NS_PER_SEC,
+		.history_len = 64,
+		.min_fit_samples = 8,
+		.initial_freq_ppb = 0,
+		.max_sample_width_ns = INT64_MAX,
+		.estimator = BFT_DISC_THEIL_SEN,
+		.on_disjoint = BFT_DISC_TAKE_MEASUREMENT,
+		.aging = false,
+		.aging_len = 24,
+		.aging_min_samples = 12,
+		.aging_spacing_ns = 3600 * BFT_NS_PER_SEC,
+		.model_bounds = false,
+		.wander_ppb = 1000,
+	};
+}
+
+const char *bft_disc_state_name(enum bft_disc_state s)
+{
+	switch (s) {
+	case BFT_DISC_UNSYNCHRONIZED: return "unsynchronized";
+	case BFT_DISC_SYNCHRONIZED: return "synchronized";
+	case BFT_DISC_HOLDOVER: return "holdover";
+	}
+	return "unknown";
+}
+
+static bool config_valid(const bft_disc_config *c)
+{
+	if (c->rho_ppb < 0 || c->max_slew_ppb < 0 || c->rho_ppb >= BFT_PPB_PER_UNIT ||
+	    c->max_slew_ppb >= BFT_PPB_PER_UNIT - c->rho_ppb)
+		return false; /* the clock's rate 1 + f - slew must stay positive */
+	if (c->holdover_after_ns <= 0 || c->max_sample_width_ns < 0)
+		return false;
+	if (c->history_len < 2 || c->history_len > MAX_HISTORY || c->min_fit_samples < 2 ||
+	    c->min_fit_samples > c->history_len)
+		return false;
+	if (c->initial_freq_ppb < -c->rho_ppb || c->initial_freq_ppb > c->rho_ppb)
+		return false;
+	if (c->estimator != BFT_DISC_THEIL_SEN && c->estimator != BFT_DISC_REPEATED_MEDIAN)
+		return false;
+	if (c->on_disjoint != BFT_DISC_TAKE_MEASUREMENT && c->on_disjoint != BFT_DISC_HULL)
+		return false;
+	if (c->aging && (c->aging_len < 3 || c->aging_len > MAX_HISTORY || c->aging_min_samples < 3 ||
+	                 c->aging_min_samples > c->aging_len || c->aging_spacing_ns <= 0))
+		return false;
+	if (c->model_bounds && c->wander_ppb < 0)
+		return false;
+	return true;
+}
+
+int bft_disc_create(bft_disc **out, const bft_disc_config *cfg)
+{
+	if (!out)
+		return BFT_EINVAL;
+	*out = NULL;
+	bft_disc_config c;
+	if (cfg)
+		c = *cfg;
+	else
+		bft_disc_config_default(&c);
+	if (!config_valid(&c))
+		return BFT_EINVAL;
+
+	size_t alen = c.aging ? c.aging_len : 0;
+	size_t wlen = c.history_len > alen ? c.history_len : alen;
+	size_t sbytes = bft_regress_scratch_bytes(wlen);
+	if (!sbytes)
+		return BFT_ENOMEM;
+
+	bft_disc *d = calloc(1, sizeof *d);
+	if (!d)
+		return BFT_ENOMEM;
+	d->cfg = c;
+	d->rho = (double)c.rho_ppb / PPB;
+	d->slew = (double)c.max_slew_ppb / PPB;
+	d->hx_ns = calloc(c.history_len, sizeof *d->hx_ns);
+	d->hlo_ns = calloc(c.history_len, sizeof *d->hlo_ns);
+	d->hhi_ns = calloc(c.history_len, sizeof *d->hhi_ns);
+	d->wx = calloc(wlen, sizeof *d->wx);
+	d->wy = calloc(wlen, sizeof *d->wy);
+	d->scratch = malloc(sbytes);
+	if (alen) {
+		d->ax_ns = calloc(alen, sizeof *d->ax_ns);
+		d->af = calloc(alen, sizeof *d->af);
+	}
+	if (!d->hx_ns || !d->hlo_ns || !d->hhi_ns || !d->wx || !d->wy || !d->scratch ||
+	    (alen && (!d->ax_ns || !d->af))) {
+		bft_disc_destroy(d);
+		return BFT_ENOMEM;
+	}
+	d->m_unc = INFINITY;
+	d->seen_ns = INT64_MIN;
+	*out = d;
+	return BFT_OK;
+}
+
+void bft_disc_destroy(bft_disc *d)
+{
+	if (!d)
+		return;
+	free(d->hx_ns);
+	free(d->hlo_ns);
+	free(d->hhi_ns);
+	free(d->ax_ns);
+	free(d->af);
+	free(d->wx);
+	free(d->wy);
+	free(d->scratch);
+	free(d);
+}
+
+/* ---- small numeric helpers ---------------------------------------------- */
+
+static int64_t i64_max(int64_t a, int64_t b) { return a > b ? a : b; }
+
+static int64_t clamp_i64(int64_t v, bft_interval iv)
+{
+	return v < iv.lo_ns ? iv.lo_ns : v > iv.hi_ns ? iv.hi_ns : v;
+}
+
+static double clamp_d(double v, double lim)
+{
+	return v < -lim ? -lim : v > lim ? lim : v;
+}
+
+/* double -> int64 rounding down / up / to nearest, saturating. The bound is
+ * a double just below 2^63 so the conversion itself is defined. */
+#define I64_EDGE 9.2e18
+static int64_t floor_i64(double v)
+{
+	if (isnan(v))
+		return 0;
+	if (v <= -I64_EDGE)
+		return INT64_MIN;
+	if (v >= I64_EDGE)
+		return INT64_MAX;
+	return (int64_t)floor(v);
+}
+
+static int64_t ceil_i64(double v)
+{
+	if (isnan(v))
+		return 0;
+	if (v <= -I64_EDGE)
+		return INT64_MIN;
+	if (v >= I64_EDGE)
+		return INT64_MAX;
+	return (int64_t)ceil(v);
+}
+
+static int64_t round_i64(double v)
+{
+	return floor_i64(v + 0.5);
+}
+
+static int64_t to_ppb(double f)
+{
+	return round_i64(f * PPB);
+}
+
+/* Integral over [0, t] of clamp(f0 + g*s, -rho, rho) ds for t >= 0, f0 in
+ * [-rho, rho]. The clamp keeps an extrapolated aging term from ever steering
+ * the clock faster than the drift bound allows. */
+static double freq_integral(double f0, double g, double rho, double t)
+{
+	if (g == 0)
+		return f0 * t;
+	double edge = g > 0 ? rho : -rho;
+	double hit = (edge - f0) / g; /* >= 0: when the clamp engages */
+	if (hit >= t)
+		return f0 * t + 0.5 * g * t * t;
+	return f0 * hit + 0.5 * g * hit * hit + edge * (t - hit);
+}
+
+/* ---- the course (the disciplined clock) --------------------------------- */
+
+typedef struct course_point {
+	int64_t time_ns;
+	double freq;
+	int64_t slew_left_ns;
+	int64_t slew_ppb;
+} course_point;
+
+static course_point course_at(const bft_disc *d, int64_t raw_ns)
+{
+	course_point p;
+	int64_t dt = bft_sat_sub(raw_ns, d->c_at_ns);
+	double t = (double)dt;
+	double corr;
+	if (dt <= 0) {
+		/* Before the course started: plain backward extrapolation, no
+		 * slew yet. Outside the monotonic guarantee by contract. */
+		corr = d->c_f * t;
+		p.freq = d->c_f;
+		p.slew_left_ns = d->c_slew_ns;
+		p.slew_ppb = 0;
+	} else {
+		double mag = fabs((double)d->c_slew_ns), done = d->slew * t;
+		double slewed = done >= mag ? mag : done;
+		if (d->c_slew_ns < 0)
+			slewed = -slewed;
+		corr = freq_integral(d->c_f, d->c_g, d->rho, t) + slewed;
+		p.freq = clamp_d(d->c_f + d->c_g * t, d->rho);
+		p.slew_left_ns = d->c_slew_ns - round_i64(slewed);
+		p.slew_ppb = done >= mag ? 0 : (d->c_slew_ns < 0 ? -d->cfg.max_slew_ppb : d->cfg.max_slew_ppb);
+	}
+	/* floor() of a correction whose slope is above -1 keeps the sum
+	 * non-decreasing in raw time: it drops by at most 1 ns per ns. */
+	p.time_ns = bft_sat_add(bft_sat_add(d->c_time_ns, dt), floor_i64(corr));
+	return p;
+}
+
+static void course_restart(bft_disc *d, int64_t at_ns, int64_t time_ns, int64_t slew_ns, double f, double g)
+{
+	d->c_at_ns = at_ns;
+	d->c_time_ns = time_ns;
+	d->c_slew_ns = slew_ns;
+	d->c_f = clamp_d(f, d->rho);
+	d->c_g = g;
+}
+
+/* ---- bounds -------------------------------------------------------------- */
+
+static bft_interval bounds_at(const bft_disc *d, int64_t raw_ns)
+{
+	int64_t dt = bft_sat_sub(raw_ns, d->iv_at_ns);
+	/* True time advances by dt * (1 + e), |e| <= rho, in either direction
+	 * of dt: shift by dt, widen by rho*|dt| rounded up. */
+	bft_interval h = bft_iv_widen_drift(bft_iv_shift(d->iv, dt), d->cfg.rho_ppb, dt);
+	if (!d->iv_model)
+		return h;
+	double t = (double)dt;
+	double c = d->iv_f * t + 0.5 * d->iv_g * t * t, s = d->iv_w * fabs(t);
+	/* One extra ns each side covers the doubles' rounding. */
+	bft_interval base = bft_iv_shift(d->iv, dt);
+	bft_interval m = bft_iv(bft_sat_add(base.lo_ns, bft_sat_sub(floor_i64(c - s), 1)),
+	                        bft_sat_add(base.hi_ns, bft_sat_add(ceil_i64(c + s), 1)));
+	bft_interval both;
+	if (!bft_iv_valid(m) || !bft_iv_intersect(h, m, &both))
+		return h; /* the model contradicts rho: it is the one to drop */
+	return both;
+}
+
+/* ---- the model ----------------------------------------------------------- */
+
+static size_t ring_index(size_t next, size_t n, size_t cap, size_t i)
+{
+	/* i-th oldest of n entries in a ring whose next write goes to next */
+	return (next + cap - n + i) % cap;
+}
+
+static double model_offset(const bft_disc *d, int64_t raw_ns)
+{
+	double x = (double)bft_sat_sub(raw_ns, d->m_x_ns);
+	return d->m_a + d->m_b * x + 0.5 * d->m_g * x * x;
+}
+
+static int64_t model_time(const bft_disc *d, int64_t raw_ns)
+{
+	return bft_sat_add(bft_sat_add(raw_ns, d->m_y_ns), round_i64(model_offset(d, raw_ns)));
+}
+
+static double model_freq(const bft_disc *d, int64_t raw_ns)
+{
+	return d->m_b + d->m_g * (double)bft_sat_sub(raw_ns, d->m_x_ns);
+}
+
+static int run_fit(const bft_disc *d, bft_fit *fit, size_t n)
+{
+	if (d->cfg.estimator == BFT_DISC_REPEATED_MEDIAN)
+		return bft_repeated_median(fit, d->wx, d->wy, n, d->scratch);
+	return bft_theil_sen(fit, d->wx, d->wy, n, d->scratch);
+}
+
+static int64_t sample_mid(const bft_disc *d, size_t k)
+{
+	return bft_iv_mid(bft_iv(d->hlo_ns[k], d->hhi_ns[k]));
+}
+
+/* Refit offset and frequency to the history. Until enough samples exist (or
+ * if they do not define a slope) the model is the newest sample carried at
+ * initial_freq_ppb: with a drifting oscillator the newest sample is the best
+ * phase there is, and a slope from a handful of noisy samples would be worse
+ * than none. */
+static void refit(bft_disc *d, bft_interval fallback, int64_t fallback_at_ns)
+{
+	size_t n = d->hn, cap = d->cfg.history_len;
+	d->trained = false;
+	d->m_a = 0;
+	d->m_b = (double)d->cfg.initial_freq_ppb / PPB;
+	d->m_g = 0;
+	d->m_unc = INFINITY;
+	if (n == 0) {
+		d->m_x_ns = fallback_at_ns;
+		d->m_y_ns = bft_sat_sub(bft_iv_mid(fallback), fallback_at_ns);
+		return;
+	}
+	size_t newest = ring_index(d->hnext, n, cap, n - 1);
+	d->m_x_ns = d->hx_ns[newest];
+	d->m_y_ns = sample_mid(d, newest);
+	if (n < d->cfg.min_fit_samples)
+		return;
+
+	/* Detrend by the aging fitted so far, so the line fit sees a line. */
+	double g = d->aging_trained ? d->aging_g : 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = ring_index(d->hnext, n, cap, i);
+		double x = (double)bft_sat_sub(d->hx_ns[k], d->m_x_ns);
+		d->wx[i] = x;
+		d->wy[i] = (double)bft_sat_sub(sample_mid(d, k), d->m_y_ns) - 0.5 * g * x * x;
+	}
+	bft_fit fit;
+	if (run_fit(d, &fit, n) != BFT_OK || !isfinite(fit.slope) || !isfinite(fit.intercept))
+		return;
+	d->trained = true;
+	d->m_a = fit.intercept;
+	d->m_b = fit.slope;
+	d->m_g = g;
+
+	/* Modelled uncertainty of the slope: the oldest and newest measurement
+	 * intervals, if both hold the truth and the frequency were constant,
+	 * confine it to [s_lo, s_hi]; report how far the fit may be from either
+	 * end. Derived here; model_bounds adds wander_ppb for what it misses. */
+	size_t old = ring_index(d->hnext, n, cap, 0);
+	double span = -d->wx[0];
+	if (span > 0) {
+		double det_old = d->wy[0] - (double)bft_sat_sub(sample_mid(d, old), d->m_y_ns);
+		double lo_old = (double)bft_sat_sub(d->hlo_ns[old], d->m_y_ns) + det_old;
+		double hi_old = (double)bft_sat_sub(d->hhi_ns[old], d->m_y_ns) + det_old;
+		double lo_new = (double)bft_sat_sub(d->hlo_ns[newest], d->m_y_ns);
+		double hi_new = (double)bft_sat_sub(d->hhi_ns[newest], d->m_y_ns);
+		double s_lo = (lo_new - hi_old) / span, s_hi = (hi_new - lo_old) / span;
+		double u = fmax(fabs(fit.slope - s_lo), fabs(fit.slope - s_hi));
+		d->m_unc = isfinite(u) ? u : INFINITY;
+	}
+}
+
+/* Record the frequency at the middle of the fit window (where a line fit
+ * measures it best) at most once per aging_spacing_ns, and refit the aging
+ * slope for the next update. */
+static void update_aging(bft_disc *d)
+{
+	if (!d->cfg.aging || !d->trained)
+		return;
+	size_t cap = d->cfg.aging_len, hcap = d->cfg.history_len;
+	int64_t x_old = d->hx_ns[ring_index(d->hnext, d->hn, hcap, 0)];
+	int64_t x_mid = x_old + bft_sat_sub(d->m_x_ns, x_old) / 2;
+	if (d->an > 0) {
+		int64_t last = d->ax_ns[ring_index(d->anext, d->an, cap, d->an - 1)];
+		if (bft_sat_sub(x_mid, last) < d->cfg.aging_spacing_ns)
+			return;
+	}
+	d->ax_ns[d->anext] = x_mid;
+	d->af[d->anext] = model_freq(d, x_mid);
+	d->anext = (d->anext + 1) % cap;
+	if (d->an < cap)
+		d->an++;
+	if (d->an < d->cfg.aging_min_samples)
+		return;
+
+	int64_t ref = d->ax_ns[ring_index(d->anext, d->an, cap, d->an - 1)];
+	for (size_t i = 0; i < d->an; i++) {
+		size_t k = ring_index(d->anext, d->an, cap, i);
+		d->wx[i] = (double)bft_sat_sub(d->ax_ns[k], ref);
+		d->wy[i] = d->af[k] * PPB; /* ppb keeps the slope well scaled */
+	}
+	bft_fit fit;
+	if (run_fit(d, &fit, d->an) == BFT_OK && isfinite(fit.slope)) {
+		d->aging_g = fit.slope / PPB;
+		d->aging_trained = true;
+	}
+}
+
+/* ---- public operations --------------------------------------------------- */
+
+int bft_disc_update(bft_disc *d, int64_t raw_ns, bft_interval meas, bft_disc_update_info *info)
+{
+	if (!d || !bft_iv_valid(meas))
+		return BFT_EINVAL;
+	if (d->running && raw_ns < d->last_meas_ns)
+		return BFT_EINVAL;
+
+	bool first = !d->running, disjoint = false;
+	int64_t offset = 0;
+	bft_interval now = meas;
+	if (!first) {
+		offset = bft_sat_sub(bft_iv_mid(meas), course_at(d, raw_ns).time_ns);
+		bft_interval pred = bounds_at(d, raw_ns);
+		if (!bft_iv_intersect(pred, meas, &now)) {
+			/* Prediction and measurement cannot both hold the truth.
+			 * TAKE: the fused measurement is the most recent evidence,
+			 * and refusing it could lock a wrong prediction in forever.
+			 * HULL: keep what is right if either one is. */
+			disjoint = true;
+			now = d->cfg.on_disjoint == BFT_DISC_HULL ? bft_iv_hull(pred, meas) : meas;
+		}
+	}
+
+	/* The offset interval in the history: what this measurement says about
+	 * true - raw. Too wide a measurement only updates the bounds. */
+	if (bft_iv_width(meas) <= d->cfg.max_sample_width_ns) {
+		size_t k = d->hnext;
+		d->hx_ns[k] = raw_ns;
+		d->hlo_ns[k] = bft_sat_sub(meas.lo_ns, raw_ns);
+		d->hhi_ns[k] = bft_sat_sub(meas.hi_ns, raw_ns);
+		d->hnext = (k + 1) % d->cfg.history_len;
+		if (d->hn < d->cfg.history_len)
+			d->hn++;
+	}
+	refit(d, now, raw_ns);
+	update_aging(d);
+
+	d->iv_at_ns = raw_ns;
+	d->iv = now;
+	d->iv_model = false;
+	if (d->cfg.model_bounds && d->trained) {
+		double w = (double)d->cfg.wander_ppb / PPB + d->m_unc;
+		if (isfinite(w) && w < d->rho) {
+			d->iv_model = true;
+			d->iv_f = model_freq(d, raw_ns);
+			d->iv_g = d->m_g;
+			d->iv_w = w;
+		}
+	}
+
+	/* The new course starts no earlier than anything already read, so no
+	 * reported time is contradicted; it starts where the old one was. */
+	int64_t at = first ? i64_max(raw_ns, d->seen_ns) : i64_max(i64_max(raw_ns, d->seen_ns), d->c_at_ns);
+	int64_t target = clamp_i64(model_time(d, at), bounds_at(d, at));
+	if (first) {
+		course_restart(d, at, target, 0, model_freq(d, at), d->m_g);
+		d->running = true;
+	} else {
+		int64_t cur = course_at(d, at).time_ns;
+		course_restart(d, at, cur, bft_sat_sub(target, cur), model_freq(d, at), d->m_g);
+	}
+	d->seen_ns = at;
+	d->last_meas_ns = raw_ns;
+	d->n_meas++;
+	if (disjoint)
+		d->n_disjoint++;
+
+	if (info) {
+		info->initial_step = first;
+		info->disjoint = disjoint;
+		info->offset_ns = offset;
+		info->bounds = now;
+		info->freq_ppb = to_ppb(model_freq(d, raw_ns));
+	}
+	return BFT_OK;
+}
+
+int bft_disc_read(bft_disc *d, int64_t raw_ns, bft_disc_reading *out)
+{
+	if (!d || !out)
+		return BFT_EINVAL;
+	if (!d->running) {
+		*out = (bft_disc_reading){
+			.time_ns = raw_ns,
+			.estimate_ns = raw_ns,
+			.bounds = bft_iv(INT64_MIN, INT64_MAX),
+			.freq_ppb = 0,
+			.state = BFT_DISC_UNSYNCHRONIZED,
+		};
+		return BFT_OK;
+	}
+	if (raw_ns > d->seen_ns)
+		d->seen_ns = raw_ns;
+	course_point p = course_at(d, raw_ns);
+	out->time_ns = p.time_ns;
+	out->bounds = bounds_at(d, raw_ns);
+	out->estimate_ns = clamp_i64(p.time_ns, out->bounds);
+	out->freq_ppb = to_ppb(p.freq);
+	out->slew_ppb = p.slew_ppb;
+	out->slew_left_ns = p.slew_left_ns;
+	out->trained = d->trained;
+	out->state = bft_sat_sub(raw_ns, d->last_meas_ns) > d->cfg.holdover_after_ns ? BFT_DISC_HOLDOVER
+	                                                                             : BFT_DISC_SYNCHRONIZED;
+	return BFT_OK;
+}
+
+int bft_disc_step(bft_disc *d, int64_t raw_ns, int64_t *step_ns)
+{
+	if (!d)
+		return BFT_EINVAL;
+	if (!d->running)
+		return BFT_EEMPTY;
+	int64_t at = i64_max(i64_max(raw_ns, d->seen_ns), d->c_at_ns);
+	int64_t cur = course_at(d, at).time_ns;
+	int64_t target = clamp_i64(model_time(d, at), bounds_at(d, at));
+	course_restart(d, at, target, 0, model_freq(d, at), d->m_g);
+	d->seen_ns = at;
+	d->n_steps++;
+	if (step_ns)
+		*step_ns = bft_sat_sub(target, cur);
+	return BFT_OK;
+}
+
+int bft_disc_get_status(const bft_disc *d, bft_disc_status *out)
+{
+	if (!d || !out)
+		return BFT_EINVAL;
+	*out = (bft_disc_status){
+		.measurements = d->n_meas,
+		.disjoint = d->n_disjoint,
+		.steps = d->n_steps,
+		.samples = d->hn,
+		.aging_samples = d->an,
+		.trained = d->trained,
+		.aging_trained = d->aging_trained,
+		.freq_ppb = to_ppb(d->m_b),
+		.aging_ppb_per_day = d->aging_trained ? d->aging_g * PPB * 86400.0 * PPB : 0,
+		.freq_unc_ppb = isfinite(d->m_unc) ? to_ppb(d->m_unc) : INT64_MAX,
+	};
+	return BFT_OK;
+}
