@@ -17,7 +17,7 @@
  * a NULL pointer, misaligned scratch, n > BFT_FUSION_MAX_N, or f outside the
  * function's requirement returns BFT_EINVAL. On any error *out is untouched.
  *
- * Guarantees (see docs/algorithms-fusion.md for proofs and sources):
+ * Guarantees (see docs/algorithms.md and docs/algorithms-fusion.md for proofs and sources):
  *  - Marzullo: if at most f readings are faulty, the result contains the true
  *    value, for any f < n. If no point is covered by n - f readings, more than
  *    f are faulty and the function returns BFT_EFAULTS instead of an answer.
