@@ -18,9 +18,11 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc $(WARN) -fPIC -fvisibility=hidden -MMD -MP
 OPT     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-LDLIBS  := -lm
+LDLIBS  := -lcrypto -lm
+SIMLIBS := -lyaml
 
-LIB_SRC   := $(wildcard src/core/*.c)
+LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c)
+SIM_SRC   := $(wildcard sim/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
@@ -31,7 +33,7 @@ LIB_AOBJ  := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC))
 
 .PHONY: all deps run test check bench install clean
 .SECONDARY:
-all: $(B)/libbftime.a $(B)/libbftime.so $(B)/bftime $(B)/bftime-bench $(B)/bftime.pc
+all: $(B)/libbftime.a $(B)/libbftime.so $(B)/bftime $(B)/bftime-bench $(B)/bftime-sim $(B)/bftime.pc
 
 deps:
 	@scripts/deps.sh
@@ -43,10 +45,11 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 check: all $(TEST_BIN)
-	@tests/run.sh $(TEST_BIN)
+	@tests/run.sh $(TEST_BIN) tests/sim/quick.sh
 
-bench: $(B)/bftime-bench
+bench: $(B)/bftime-bench $(B)/bftime-sim
 	$(B)/bftime-bench
+	@tests/sim/all.sh
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,6 +75,9 @@ $(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC)) $(B)/libbftime.a
 
 $(B)/bftime-bench: $(patsubst %.c,$(B)/obj/%.o,$(BENCH_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
+$(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC)) $(B)/libbftime.a
+	$(CC) $(OPT) -o $@ $^ $(SIMLIBS) $(LDLIBS)
 
 $(A)/tests/%: $(A)/obj/tests/unit/%.o $(A)/libbftime.a
 	@mkdir -p $(dir $@)

@@ -5,7 +5,7 @@
 # kept from starting (policy-rc.d exits 101): tests start their own.
 set -eu
 
-PKGS="gcc make pkg-config libcmocka-dev"
+PKGS="gcc make pkg-config libcmocka-dev libssl-dev libyaml-dev"
 
 missing=""
 for p in $PKGS; do

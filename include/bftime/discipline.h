@@ -146,6 +146,14 @@ BFT_API BFT_WARN_UNUSED int bft_disc_update(bft_disc *d, int64_t raw_ns, bft_int
                                             bft_disc_update_info *info);
 
 /*
+ * The same, with a point estimate of true time inside meas (for example the
+ * Brooks-Iyengar or fault-tolerant-midpoint estimate of a fusion) fitted
+ * instead of the measurement's midpoint. BFT_EINVAL if point_ns is outside.
+ */
+BFT_API BFT_WARN_UNUSED int bft_disc_update_point(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_t point_ns,
+                                                  bft_disc_update_info *info);
+
+/*
  * Read the disciplined clock at raw time raw_ns. Reads at raw times in
  * non-decreasing order see time_ns never decrease (barring explicit steps);
  * a read at a raw time earlier than one already seen is answered from the

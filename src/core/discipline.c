@@ -35,7 +35,7 @@ struct bft_disc {
 	double slew; /* cfg.max_slew_ppb as a fraction */
 
 	/* Fit history, a ring: offset interval [lo, hi] (true - raw) at raw x. */
-	int64_t *hx_ns, *hlo_ns, *hhi_ns;
+	int64_t *hx_ns, *hlo_ns, *hhi_ns, *hpt_ns; /* hpt: the sample's point estimate of true - raw */
 	size_t hn, hnext;
 
 	/* Frequency history for aging, a ring: frequency (fraction) at raw x. */
@@ -158,6 +158,7 @@ int bft_disc_create(bft_disc **out, const bft_disc_config *cfg)
 	d->hx_ns = calloc(c.history_len, sizeof *d->hx_ns);
 	d->hlo_ns = calloc(c.history_len, sizeof *d->hlo_ns);
 	d->hhi_ns = calloc(c.history_len, sizeof *d->hhi_ns);
+	d->hpt_ns = calloc(c.history_len, sizeof *d->hpt_ns);
 	d->wx = calloc(wlen, sizeof *d->wx);
 	d->wy = calloc(wlen, sizeof *d->wy);
 	d->scratch = malloc(sbytes);
@@ -165,7 +166,7 @@ int bft_disc_create(bft_disc **out, const bft_disc_config *cfg)
 		d->ax_ns = calloc(alen, sizeof *d->ax_ns);
 		d->af = calloc(alen, sizeof *d->af);
 	}
-	if (!d->hx_ns || !d->hlo_ns || !d->hhi_ns || !d->wx || !d->wy || !d->scratch ||
+	if (!d->hx_ns || !d->hlo_ns || !d->hhi_ns || !d->hpt_ns || !d->wx || !d->wy || !d->scratch ||
 	    (alen && (!d->ax_ns || !d->af))) {
 		bft_disc_destroy(d);
 		return BFT_ENOMEM;
@@ -183,6 +184,7 @@ void bft_disc_destroy(bft_disc *d)
 	free(d->hx_ns);
 	free(d->hlo_ns);
 	free(d->hhi_ns);
+	free(d->hpt_ns);
 	free(d->ax_ns);
 	free(d->af);
 	free(d->wx);
@@ -356,7 +358,7 @@ static int run_fit(const bft_disc *d, bft_fit *fit, size_t n)
 
 static int64_t sample_mid(const bft_disc *d, size_t k)
 {
-	return bft_iv_mid(bft_iv(d->hlo_ns[k], d->hhi_ns[k]));
+	return d->hpt_ns[k];
 }
 
 /* Refit offset and frequency to the history. Until enough samples exist (or
@@ -457,7 +459,13 @@ static void update_aging(bft_disc *d)
 
 int bft_disc_update(bft_disc *d, int64_t raw_ns, bft_interval meas, bft_disc_update_info *info)
 {
-	if (!d || !bft_iv_valid(meas))
+	return bft_disc_update_point(d, raw_ns, meas, bft_iv_mid(meas), info);
+}
+
+int bft_disc_update_point(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_t point_ns,
+                          bft_disc_update_info *info)
+{
+	if (!d || !bft_iv_valid(meas) || !bft_iv_contains(meas, point_ns))
 		return BFT_EINVAL;
 	if (d->running && raw_ns < d->last_meas_ns)
 		return BFT_EINVAL;
@@ -466,7 +474,7 @@ int bft_disc_update(bft_disc *d, int64_t raw_ns, bft_interval meas, bft_disc_upd
 	int64_t offset = 0;
 	bft_interval now = meas;
 	if (!first) {
-		offset = bft_sat_sub(bft_iv_mid(meas), course_at(d, raw_ns).time_ns);
+		offset = bft_sat_sub(point_ns, course_at(d, raw_ns).time_ns);
 		bft_interval pred = bounds_at(d, raw_ns);
 		if (!bft_iv_intersect(pred, meas, &now)) {
 			/* Prediction and measurement cannot both hold the truth.
@@ -485,6 +493,7 @@ int bft_disc_update(bft_disc *d, int64_t raw_ns, bft_interval meas, bft_disc_upd
 		d->hx_ns[k] = raw_ns;
 		d->hlo_ns[k] = bft_sat_sub(meas.lo_ns, raw_ns);
 		d->hhi_ns[k] = bft_sat_sub(meas.hi_ns, raw_ns);
+		d->hpt_ns[k] = bft_sat_sub(point_ns, raw_ns);
 		d->hnext = (k + 1) % d->cfg.history_len;
 		if (d->hn < d->cfg.history_len)
 			d->hn++;

@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The node state machine (node.h). Each poll it (1) fuses the fresh readings
+ * of its sources with the consensus engine and disciplines its clock with the
+ * result, then (2) starts one signed exchange with every peer. An exchange is
+ * a triple transfer: REQUEST (t1) -> RESPONSE (t2, t3) -> FOLLOWUP (t4, t5),
+ * after which both sides hold a reading of the other. Stamps on the wire are
+ * the sender's disciplined clock; stamps a node keeps for itself are raw
+ * oscillator times, whose drift the discipline's rho bounds.
+ *
+ * A reading of a peer is an interval of (true time - our raw clock): the
+ * exchange bounds (peer clock - our raw clock), and the peer's own stated
+ * uncertainty bounds (true time - peer clock). An honest peer's reading holds
+ * the truth, so a faulty reading is exactly what fusion tolerates.
+ */
+#include "node/node.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <bftime/exchange.h>
+#include <bftime/fusion.h>
+
+#define QUEUE_CAP 4 /* queued non-REQUEST actions; the driver drains after every event */
+
+struct source {
+	bool have;
+	bool used;
+	bool primary;      /* a reference, or a peer stating its references' interval */
+	int64_t raw_ns;    /* raw time the reading refers to */
+	bft_interval off;  /* true - raw at raw_ns */
+	int64_t delay_ns;
+};
+
+struct peer {
+	uint32_t id;
+	struct source src;
+	/* Our exchange with it, as requester. */
+	bool req_pending;
+	uint64_t req_nonce;
+	int64_t t1_raw;
+	/* Its exchange with us, as responder. */
+	bool resp_pending;
+	uint64_t resp_nonce;
+	uint8_t resp_epoch;
+	int64_t t1_remote, t2_raw, t3_raw;
+	int64_t last_req_raw; /* rate limiting */
+	bool seen_req;
+};
+
+struct bft_node {
+	bft_node_config cfg;
+	struct peer *peers; /* sorted by id */
+	struct source *refs;
+	bft_disc *disc;
+	uint64_t rng;
+	uint8_t epoch;
+	bool started;
+	int64_t next_poll_raw;
+	size_t send_cursor; /* next peer to send a REQUEST to, n_peers when done */
+	int64_t send_raw;   /* raw time the poll's REQUESTs are stamped at */
+	bool alarm;
+	bool degraded; /* fewer than f + 1 sources at the last fusion */
+	bool have_primary;     /* our references' fused interval, stated to peers */
+	int64_t primary_raw_ns;
+	bft_interval primary;  /* true - raw at primary_raw_ns */
+	uint32_t last_sources, last_used;
+	bft_node_counters ctr;
+	bft_action queue[QUEUE_CAP];
+	size_t q_head, q_len;
+	/* fusion work areas, sized for every source */
+	bft_interval *ivs, *mids_iv;
+	int64_t *mids;
+	void *scratch;
+};
+
+void bft_node_config_default(bft_node_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->engine = BFT_ENGINE_FUSION;
+	cfg->alg = BFT_ALG_MARZULLO;
+	cfg->poll_ns = 16 * BFT_NS_PER_SEC;
+	cfg->dmin_ns = 0;
+	cfg->stamp_err_ns = 1000;
+	cfg->max_err_ns = 10 * BFT_NS_PER_SEC;
+	bft_disc_config_default(&cfg->disc);
+}
+
+static uint64_t next_rand(bft_node *n)
+{
+	uint64_t x = n->rng += 0x9e3779b97f4a7c15u;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+	return x ^ (x >> 31);
+}
+
+static int cmp_peer(const void *a, const void *b)
+{
+	uint32_t x = ((const struct peer *)a)->id, y = ((const struct peer *)b)->id;
+	return (x > y) - (x < y);
+}
+
+static struct peer *find_peer(bft_node *n, uint32_t id)
+{
+	size_t lo = 0, hi = n->cfg.n_peers;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (n->peers[mid].id == id)
+			return &n->peers[mid];
+		if (n->peers[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int bft_node_create(bft_node **out, const bft_node_config *cfg)
+{
+	if (!out || !cfg || !cfg->signer || (cfg->n_peers && !cfg->peers) || cfg->poll_ns <= 0 ||
+	    cfg->n_peers > UINT32_MAX || cfg->max_refs > UINT32_MAX)
+		return BFT_EINVAL;
+	size_t nsrc = cfg->n_peers + cfg->max_refs;
+	bft_node *n = calloc(1, sizeof *n);
+	if (!n)
+		return BFT_ENOMEM;
+	n->cfg = *cfg;
+	if (n->cfg.max_age_ns <= 0)
+		n->cfg.max_age_ns = 4 * cfg->poll_ns;
+	n->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *n->peers);
+	n->refs = calloc(cfg->max_refs ? cfg->max_refs : 1, sizeof *n->refs);
+	n->ivs = calloc(nsrc ? nsrc : 1, sizeof *n->ivs);
+	n->mids = calloc(nsrc ? nsrc : 1, sizeof *n->mids);
+	n->mids_iv = calloc(cfg->max_refs ? cfg->max_refs : 1, sizeof *n->mids_iv);
+	size_t sb = bft_fusion_scratch_bytes(nsrc ? nsrc : 1);
+	n->scratch = sb ? malloc(sb) : NULL;
+	int rc = bft_disc_create(&n->disc, &cfg->disc);
+	if (rc || !n->peers || !n->refs || !n->ivs || !n->mids || !n->mids_iv || !n->scratch) {
+		bft_node_destroy(n);
+		return rc ? rc : BFT_ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		n->peers[i].id = cfg->peers[i];
+	qsort(n->peers, cfg->n_peers, sizeof *n->peers, cmp_peer);
+	for (size_t i = 1; i < cfg->n_peers; i++)
+		if (n->peers[i].id == n->peers[i - 1].id) {
+			bft_node_destroy(n);
+			return BFT_EINVAL;
+		}
+	n->cfg.peers = NULL; /* the caller's array is not kept */
+	n->rng = cfg->seed ^ ((uint64_t)cfg->id << 32);
+	n->send_cursor = cfg->n_peers;
+	*out = n;
+	return 0;
+}
+
+void bft_node_destroy(bft_node *n)
+{
+	if (!n)
+		return;
+	bft_disc_destroy(n->disc);
+	free(n->peers);
+	free(n->refs);
+	free(n->ivs);
+	free(n->mids);
+	free(n->mids_iv);
+	free(n->scratch);
+	free(n);
+}
+
+uint32_t bft_node_id(const bft_node *n) { return n->cfg.id; }
+const bft_node_counters *bft_node_get_counters(const bft_node *n) { return &n->ctr; }
+
+/* ---- the clock ---------------------------------------------------------- */
+
+int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out)
+{
+	bft_disc_reading r;
+	int rc = bft_disc_read(n->disc, raw_ns, &r);
+	if (rc)
+		return rc;
+	*out = (bft_estimate){
+		.raw_ns = raw_ns,
+		.time_ns = r.time_ns,
+		.estimate_ns = r.estimate_ns,
+		.bounds = r.bounds,
+		.state = r.state,
+		.alarm = n->alarm,
+		.degraded = n->degraded,
+		.sources = n->last_sources,
+		.used = n->last_used,
+	};
+	return 0;
+}
+
+/*
+ * Our clock and uncertainty as stated on the wire at raw time raw_ns. The
+ * uncertainty is that of our own references when we have them (PRIMARY),
+ * else that of our fused clock. Why: an interval learned from peers and
+ * stated back to them would be fused again by them, each hop adding the
+ * exchange's uncertainty, and with f > 0 a lone narrow reference cannot
+ * outvote the wide relayed ones, so intervals would only ever grow. Stating
+ * primary intervals keeps each reading one exchange away from a reference.
+ */
+static void stamp(bft_node *n, int64_t raw_ns, bft_msg *m, int64_t *t)
+{
+	bft_estimate e;
+	if (bft_node_read(n, raw_ns, &e) != 0 || e.state == BFT_DISC_UNSYNCHRONIZED || n->alarm) {
+		*t = raw_ns;
+		m->flags = n->alarm ? BFT_MSGF_ALARM : 0;
+		m->err_lo_ns = m->err_hi_ns = 0;
+		return;
+	}
+	*t = e.time_ns;
+	m->flags = BFT_MSGF_SYNCED;
+	bft_interval b = e.bounds;
+	int64_t age = bft_sat_sub(raw_ns, n->primary_raw_ns);
+	if (n->have_primary && age >= 0 && age <= n->cfg.max_age_ns) {
+		b = bft_iv_shift(bft_iv_widen_drift(n->primary, n->cfg.disc.rho_ppb, age), raw_ns);
+		m->flags |= BFT_MSGF_PRIMARY;
+	}
+	m->err_lo_ns = bft_sat_sub(e.time_ns, b.lo_ns);
+	m->err_hi_ns = bft_sat_sub(b.hi_ns, e.time_ns);
+}
+
+/* ---- actions ------------------------------------------------------------ */
+
+static bft_action *push(bft_node *n, enum bft_action_kind kind)
+{
+	if (n->q_len == QUEUE_CAP)
+		return NULL; /* the driver did not drain; dropping is safe (a lost packet) */
+	bft_action *a = &n->queue[(n->q_head + n->q_len++) % QUEUE_CAP];
+	a->kind = kind;
+	return a;
+}
+
+static int emit_msg(bft_node *n, bft_action *a, const bft_msg *m)
+{
+	const bft_signer *s = n->cfg.signer;
+	int len = bft_wire_encode(a->buf, sizeof a->buf, m);
+	uint8_t sig[BFT_WIRE_SIG_MAX];
+	if (len < 0 || s->sig_len > sizeof sig || s->sign(s->ctx, n->cfg.id, a->buf, (size_t)len, sig) != 0)
+		return BFT_EINVAL;
+	len = bft_wire_seal(a->buf, sizeof a->buf, (size_t)len, sig, s->sig_len);
+	if (len < 0)
+		return len;
+	a->len = (size_t)len;
+	a->to = m->to;
+	n->ctr.tx++;
+	return 0;
+}
+
+static void send_msg(bft_node *n, const bft_msg *m)
+{
+	bft_action *a = push(n, BFT_ACT_SEND);
+	if (a && emit_msg(n, a, m) != 0)
+		n->q_len--; /* undo: nothing to send */
+}
+
+static void make_request(bft_node *n, struct peer *p, bft_action *a)
+{
+	bft_msg m = { .type = BFT_MSG_REQUEST, .from = n->cfg.id, .to = p->id, .epoch = n->epoch };
+	if (p->req_pending)
+		n->ctr.readings_rejected++; /* the last one went unanswered */
+	m.nonce = next_rand(n);
+	stamp(n, n->send_raw, &m, &m.t_a);
+	p->req_pending = true;
+	p->req_nonce = m.nonce;
+	p->t1_raw = n->send_raw;
+	a->kind = BFT_ACT_SEND;
+	if (emit_msg(n, a, &m) != 0)
+		p->req_pending = false;
+}
+
+bool bft_node_next_action(bft_node *n, bft_action *out)
+{
+	if (n->q_len) {
+		*out = n->queue[n->q_head];
+		n->q_head = (n->q_head + 1) % QUEUE_CAP;
+		n->q_len--;
+		return true;
+	}
+	/* The poll's REQUESTs are made one at a time as the driver asks, so the
+	 * node needs no queue as large as its peer list. */
+	while (n->send_cursor < n->cfg.n_peers) {
+		make_request(n, &n->peers[n->send_cursor++], out);
+		if (n->peers[n->send_cursor - 1].req_pending)
+			return true;
+	}
+	return false;
+}
+
+/* ---- fusion ------------------------------------------------------------- */
+
+static struct source *source_at(bft_node *n, size_t i)
+{
+	return i < n->cfg.max_refs ? &n->refs[i] : &n->peers[i - n->cfg.max_refs].src;
+}
+
+/* A source's reading carried to raw_ns: true - raw moves by at most rho per
+ * unit of raw time. False when it has none fresh enough. */
+static bool carried(const bft_node *n, const struct source *s, int64_t raw_ns, bft_interval *out)
+{
+	int64_t age = bft_sat_sub(raw_ns, s->raw_ns);
+	if (!s->have || age > n->cfg.max_age_ns || age < 0)
+		return false;
+	*out = bft_iv_widen_drift(s->off, n->cfg.disc.rho_ppb, age);
+	return true;
+}
+
+/* Point estimate of the engine, inside res->iv. */
+static int64_t engine_point(bft_node *n, size_t k, size_t f, const bft_fusion_result *res)
+{
+	int64_t v = res->estimate_ns;
+	if (n->cfg.engine == BFT_ENGINE_FUSION && n->cfg.alg == BFT_ALG_FT_MIDPOINT && k >= 2 * f + 1) {
+		for (size_t i = 0; i < k; i++)
+			n->mids[i] = bft_iv_mid(n->ivs[i]);
+		if (bft_ft_midpoint(&v, n->mids, k, f, n->scratch) != 0)
+			v = res->estimate_ns;
+	}
+	if (v < res->iv.lo_ns)
+		v = res->iv.lo_ns;
+	if (v > res->iv.hi_ns)
+		v = res->iv.hi_ns;
+	return v;
+}
+
+/* The median engine: the seed design's median of offsets. Its interval is
+ * the median source's own, which is only as honest as that one source. */
+static int median_engine(bft_node *n, size_t k, bft_fusion_result *res)
+{
+	for (size_t i = 0; i < k; i++)
+		n->mids[i] = bft_iv_mid(n->ivs[i]);
+	int64_t med;
+	int rc = bft_median(&med, n->mids, k, n->scratch);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < k; i++)
+		if (bft_iv_mid(n->ivs[i]) == med) {
+			res->iv = n->ivs[i];
+			break;
+		}
+	res->estimate_ns = med;
+	res->count = k;
+	return 0;
+}
+
+static void fuse(bft_node *n, int64_t raw_ns)
+{
+	size_t nsrc = n->cfg.max_refs + n->cfg.n_peers, k = 0, refs = 0, prim = 0;
+	bool all = false;
+again:
+	k = refs = prim = 0;
+	for (size_t i = 0; i < nsrc; i++) {
+		struct source *s = source_at(n, i);
+		s->used = false;
+		if ((all || s->primary) && carried(n, s, raw_ns, &n->ivs[k])) {
+			k++;
+			refs += i < n->cfg.max_refs;
+			prim += s->primary;
+		}
+	}
+	/* Relayed peers only count when primaries cannot outvote f liars. */
+	if (!all && prim <= n->cfg.f) {
+		all = true;
+		goto again;
+	}
+	n->last_sources = (uint32_t)k;
+	n->ctr.fusions++;
+	/* Too few sources to outvote f liars. Peers alone are never followed
+	 * then; the node's own references (its operator's equipment) are, by
+	 * majority, so that a cluster can bootstrap: degraded until peers join. */
+	size_t f = n->cfg.f;
+	n->degraded = k <= f;
+	if (refs) {
+		/* Our references' own fusion, stated to peers as our primary. */
+		bft_fusion_result pr;
+		size_t m = 0;
+		for (size_t i = 0; i < n->cfg.max_refs; i++)
+			if (carried(n, &n->refs[i], raw_ns, &n->mids_iv[m]))
+				m++;
+		size_t fr = f < (m - 1) / 2 ? f : (m - 1) / 2;
+		n->have_primary = bft_marzullo(&pr, n->mids_iv, m, fr, n->scratch) == 0;
+		n->primary = pr.iv;
+		n->primary_raw_ns = raw_ns;
+	}
+	if (k == 0 || (k <= f && refs < k))
+		return;
+	if (k <= f)
+		f = (k - 1) / 2;
+	bft_fusion_result res;
+	int rc;
+	if (n->cfg.engine == BFT_ENGINE_MEDIAN) {
+		rc = median_engine(n, k, &res);
+	} else if (n->cfg.alg == BFT_ALG_BROOKS_IYENGAR) {
+		rc = bft_brooks_iyengar(&res, n->ivs, k, f, n->scratch);
+	} else {
+		rc = bft_marzullo(&res, n->ivs, k, f, n->scratch);
+	}
+	if (rc == BFT_EFAULTS) {
+		/* More than f sources are provably faulty: refuse to follow. */
+		n->alarm = true;
+		n->ctr.alarms++;
+		return;
+	}
+	if (rc)
+		return;
+	int64_t point = engine_point(n, k, f, &res);
+
+	/* Mark which sources agree with the result (for status output). */
+	uint32_t used = 0;
+	for (size_t i = 0; i < nsrc; i++) {
+		struct source *s = source_at(n, i);
+		bft_interval iv;
+		if (carried(n, s, raw_ns, &iv) && bft_iv_intersect(iv, res.iv, &iv)) {
+			s->used = true;
+			used++;
+		}
+	}
+	n->last_used = used;
+
+	/* The fused interval is of true - raw; the discipline wants true time.
+	 * A result disjoint from our own honest prediction means more than f
+	 * sources lied consistently: alarm and hold over rather than follow. */
+	bft_interval meas = bft_iv_shift(res.iv, raw_ns);
+	bft_estimate cur;
+	bft_interval tmp;
+	if (bft_node_read(n, raw_ns, &cur) == 0 && cur.state != BFT_DISC_UNSYNCHRONIZED &&
+	    !bft_iv_intersect(cur.bounds, meas, &tmp)) {
+		n->alarm = true;
+		n->ctr.alarms++;
+		return;
+	}
+	bft_disc_update_info info;
+	if (bft_disc_update_point(n->disc, raw_ns, meas, bft_sat_add(point, raw_ns), &info) != 0)
+		return;
+	if (info.initial_step)
+		n->epoch++;
+	n->alarm = false;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void schedule_poll(bft_node *n, int64_t raw_ns)
+{
+	/* +-1/16 poll of jitter keeps nodes from polling in lock step. */
+	int64_t j = n->cfg.poll_ns / 8;
+	int64_t jitter = j ? (int64_t)(next_rand(n) % (uint64_t)j) - j / 2 : 0;
+	n->next_poll_raw = bft_sat_add(raw_ns, n->cfg.poll_ns + jitter);
+	bft_action *a = push(n, BFT_ACT_TIMER);
+	if (a)
+		a->at_raw_ns = n->next_poll_raw;
+}
+
+static void publish(bft_node *n, int64_t raw_ns)
+{
+	bft_action *a = push(n, BFT_ACT_ESTIMATE);
+	if (a && bft_node_read(n, raw_ns, &a->est) != 0)
+		n->q_len--;
+}
+
+int bft_node_start(bft_node *n, int64_t raw_ns)
+{
+	if (!n || n->started)
+		return BFT_EINVAL;
+	n->started = true;
+	/* First poll soon, at a random phase, so a cluster started together
+	 * spreads its traffic. */
+	int64_t first = n->cfg.poll_ns / 4;
+	n->next_poll_raw = raw_ns;
+	schedule_poll(n, raw_ns - n->cfg.poll_ns + (first ? (int64_t)(next_rand(n) % (uint64_t)first) : 0));
+	return 0;
+}
+
+int bft_node_on_timer(bft_node *n, int64_t raw_ns)
+{
+	if (!n || !n->started)
+		return BFT_EINVAL;
+	if (raw_ns < n->next_poll_raw)
+		return 0; /* early: the pending TIMER action still stands */
+	fuse(n, raw_ns);
+	publish(n, raw_ns);
+	n->send_raw = raw_ns;
+	n->send_cursor = 0;
+	schedule_poll(n, raw_ns);
+	return 0;
+}
+
+int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_interval true_time)
+{
+	if (!n || ref_id >= n->cfg.max_refs || !bft_iv_valid(true_time))
+		return BFT_EINVAL;
+	struct source *s = &n->refs[ref_id];
+	s->have = true;
+	s->raw_ns = raw_ns;
+	s->off = bft_iv_shift(true_time, -raw_ns);
+	s->delay_ns = -1;
+	s->primary = true;
+	return 0;
+}
+
+/* The exchange's interval of (peer clock - our raw) turned into a reading of
+ * (true - our raw) by the peer's stated uncertainty, grown for the time since
+ * the peer stated it. */
+static void store_reading(bft_node *n, struct peer *p, const bft_reading *r, const bft_msg *m, int64_t since_ns)
+{
+	int64_t grow = bft_drift_ns(bft_sat_add(n->cfg.disc.rho_ppb, n->cfg.disc.max_slew_ppb), since_ns);
+	int64_t lo = bft_sat_sub(bft_sat_sub(r->offset.lo_ns, m->err_lo_ns), grow);
+	int64_t hi = bft_sat_add(bft_sat_add(r->offset.hi_ns, m->err_hi_ns), grow);
+	if (lo > hi || bft_sat_sub(hi, lo) > bft_sat_add(n->cfg.max_err_ns, n->cfg.max_err_ns)) {
+		n->ctr.readings_rejected++;
+		return;
+	}
+	p->src.have = true;
+	p->src.raw_ns = r->local_ns;
+	p->src.off = bft_iv(lo, hi);
+	p->src.delay_ns = r->delay_ns;
+	p->src.primary = (m->flags & BFT_MSGF_PRIMARY) != 0;
+	n->ctr.exchanges++;
+}
+
+static bft_exchange_params peer_params(const bft_node *n)
+{
+	/* A peer's wire clock is disciplined: its rate error is bounded by its
+	 * oscillator's rho plus its largest slew. */
+	return (bft_exchange_params){
+		.dmin_ns = n->cfg.dmin_ns,
+		.dmax_ns = n->cfg.dmax_ns,
+		.rho_ppb = bft_sat_add(n->cfg.disc.rho_ppb, n->cfg.disc.max_slew_ppb),
+		.stamp_err_ns = n->cfg.stamp_err_ns,
+	};
+}
+
+static int on_request(bft_node *n, struct peer *p, const bft_msg *m, int64_t raw_ns)
+{
+	/* Answer at most four requests per poll from one peer: a flood costs
+	 * the flooder more than us, and never yields more than one reply each. */
+	if (p->seen_req && bft_sat_sub(raw_ns, p->last_req_raw) < n->cfg.poll_ns / 4) {
+		n->ctr.rx_replay++;
+		return BFT_EINVAL;
+	}
+	p->seen_req = true;
+	p->last_req_raw = raw_ns;
+	p->resp_pending = true;
+	p->resp_nonce = m->nonce;
+	p->resp_epoch = m->epoch;
+	p->t1_remote = m->t_a;
+	p->t2_raw = p->t3_raw = raw_ns;
+	bft_msg r = { .type = BFT_MSG_RESPONSE, .from = n->cfg.id, .to = p->id, .nonce = m->nonce, .epoch = n->epoch };
+	stamp(n, raw_ns, &r, &r.t_a);
+	r.t_b = r.t_a;
+	send_msg(n, &r);
+	return 0;
+}
+
+static int on_response(bft_node *n, struct peer *p, const bft_msg *m, int64_t raw_ns)
+{
+	if (!p->req_pending || m->nonce != p->req_nonce) {
+		n->ctr.rx_replay++; /* a replay, a duplicate, or an equivocating second answer */
+		return BFT_EINVAL;
+	}
+	p->req_pending = false;
+	/* Third message first: the peer measures us even if we reject it. */
+	bft_msg f = { .type = BFT_MSG_FOLLOWUP, .from = n->cfg.id, .to = p->id, .nonce = m->nonce, .epoch = n->epoch };
+	stamp(n, raw_ns, &f, &f.t_a);
+	f.t_b = f.t_a;
+	send_msg(n, &f);
+	if (!(m->flags & BFT_MSGF_SYNCED))
+		return 0;
+	bft_exchange_params ep = peer_params(n);
+	bft_reading r;
+	if (bft_round_trip(&r, &ep, p->t1_raw, m->t_a, m->t_b, raw_ns) != 0) {
+		n->ctr.readings_rejected++;
+		return BFT_EFAULTS;
+	}
+	store_reading(n, p, &r, m, bft_sat_sub(raw_ns, p->t1_raw));
+	return 0;
+}
+
+static int on_followup(bft_node *n, struct peer *p, const bft_msg *m, int64_t raw_ns)
+{
+	if (!p->resp_pending || m->nonce != p->resp_nonce) {
+		n->ctr.rx_replay++;
+		return BFT_EINVAL;
+	}
+	p->resp_pending = false;
+	if (!(m->flags & BFT_MSGF_SYNCED))
+		return 0;
+	bft_exchange_params ep = peer_params(n);
+	bft_reading r;
+	int rc;
+	/* The REQUEST's stamp adds a one-way bound, valid only if the
+	 * requester's clock did not step in between. */
+	if (m->epoch == p->resp_epoch)
+		rc = bft_triple_responder(&r, &ep, p->t1_remote, p->t2_raw, p->t3_raw, m->t_a, m->t_b, raw_ns);
+	else
+		rc = bft_round_trip(&r, &ep, p->t3_raw, m->t_a, m->t_b, raw_ns);
+	if (rc != 0) {
+		n->ctr.readings_rejected++;
+		return BFT_EFAULTS;
+	}
+	store_reading(n, p, &r, m, bft_sat_sub(raw_ns, p->t3_raw));
+	return 0;
+}
+
+int bft_node_on_packet(bft_node *n, int64_t raw_ns, const uint8_t *buf, size_t len)
+{
+	if (!n || !n->started)
+		return BFT_EINVAL;
+	n->ctr.rx++;
+	bft_msg m;
+	size_t signed_len;
+	if (!buf || bft_wire_decode(&m, &signed_len, buf, len) != 0) {
+		n->ctr.rx_bad++;
+		return BFT_EINVAL;
+	}
+	if (m.to != n->cfg.id) {
+		n->ctr.rx_not_for_us++;
+		return BFT_EINVAL;
+	}
+	struct peer *p = find_peer(n, m.from);
+	if (!p) {
+		n->ctr.rx_unknown_peer++;
+		return BFT_EINVAL;
+	}
+	const bft_signer *s = n->cfg.signer;
+	if (s->verify(s->ctx, m.from, buf, signed_len, m.sig, m.sig_len) != 0) {
+		n->ctr.rx_bad_sig++;
+		return BFT_EINVAL;
+	}
+	switch (m.type) {
+	case BFT_MSG_REQUEST: return on_request(n, p, &m, raw_ns);
+	case BFT_MSG_RESPONSE: return on_response(n, p, &m, raw_ns);
+	default: return on_followup(n, p, &m, raw_ns);
+	}
+}
+
+size_t bft_node_sources(const bft_node *n, bft_source_info *out, size_t cap)
+{
+	size_t nsrc = n->cfg.max_refs + n->cfg.n_peers;
+	for (size_t i = 0; i < nsrc && i < cap; i++) {
+		bool peer = i >= n->cfg.max_refs;
+		const struct source *s = peer ? &n->peers[i - n->cfg.max_refs].src : &n->refs[i];
+		out[i] = (bft_source_info){
+			.is_peer = peer,
+			.id = peer ? n->peers[i - n->cfg.max_refs].id : (uint32_t)i,
+			.fresh = s->have,
+			.used = s->used,
+			.age_ns = 0,
+			.offset = s->off,
+			.delay_ns = s->delay_ns,
+		};
+	}
+	return nsrc;
+}

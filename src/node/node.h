@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bftime node: a sans-I/O state machine. It never reads a clock, opens a
+ * socket or sleeps. Its driver (the daemon's poll() loop, or the simulator's
+ * virtual event queue) feeds it events, each stamped with the raw local
+ * oscillator time at which it happened:
+ *
+ *   bft_node_start      once, at the first raw time
+ *   bft_node_on_timer   when the raw clock reaches the time of the last TIMER action
+ *   bft_node_on_packet  a datagram from a peer (any bytes: it is untrusted)
+ *   bft_node_on_reference  a reference clock reading: true time in [lo, hi]
+ *
+ * and drains the actions the node queued, with bft_node_next_action:
+ *
+ *   SEND      bytes to a peer
+ *   TIMER     call bft_node_on_timer when the raw clock reaches at_raw_ns
+ *   ESTIMATE  a new fused estimate was published (for logs, metrics, exports)
+ *
+ * Every source (a reference clock, a peer) is a sensor giving an interval of
+ * (true time - raw clock). Each poll the node fuses the fresh ones with the
+ * configured consensus engine, tolerating f faulty, and disciplines its clock
+ * with the result. Peers are read by signed round trips; the third message
+ * (triple transfer) lets the responder measure the requester too. When the
+ * engine proves more than f sources faulty, the node raises the alarm and
+ * holds over on its oscillator (its interval widens) instead of following.
+ *
+ * One implementation for the daemon and the simulator: all state is in the
+ * bft_node object; randomness comes from a seed, signatures from a signer.
+ */
+#ifndef BFTIME_NODE_H
+#define BFTIME_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <bftime/discipline.h>
+#include <bftime/interval.h>
+
+#include "proto/sign.h"
+#include "proto/wire.h"
+
+enum bft_engine_kind {
+	BFT_ENGINE_FUSION, /* Sensor Fusion Framework: interval fusion of every source */
+	BFT_ENGINE_MEDIAN, /* median of the sources' offsets (the seed design) */
+};
+
+enum bft_fusion_alg {
+	BFT_ALG_MARZULLO,       /* interval: Marzullo; estimate: its midpoint */
+	BFT_ALG_BROOKS_IYENGAR, /* interval: Marzullo's; estimate: Brooks-Iyengar */
+	BFT_ALG_FT_MIDPOINT,    /* interval: Marzullo's; estimate: Welch-Lynch midpoint, clamped */
+};
+
+typedef struct bft_node_config {
+	uint32_t id;
+	const uint32_t *peers; /* peer ids, copied at create */
+	size_t n_peers;
+	size_t max_refs;       /* reference ids are 0 .. max_refs-1 */
+	size_t f;              /* faulty sources tolerated among refs + peers */
+	enum bft_engine_kind engine;
+	enum bft_fusion_alg alg;
+	int64_t poll_ns;       /* exchange with every peer, and fuse, once per poll */
+	int64_t max_age_ns;    /* readings older than this are not fused; default 4 polls */
+	int64_t dmin_ns;       /* one-way delay bounds to peers (dmax 0: unknown) */
+	int64_t dmax_ns;
+	int64_t stamp_err_ns;  /* timestamping error on both ends */
+	int64_t max_err_ns;    /* a peer claiming more uncertainty than this is not a source */
+	bft_disc_config disc;  /* rho_ppb here is the oscillator's drift bound */
+	const bft_signer *signer;
+	uint64_t seed;         /* for nonces and poll jitter */
+} bft_node_config;
+
+/* Defaults for everything but id, peers and signer. */
+void bft_node_config_default(bft_node_config *cfg);
+
+typedef struct bft_estimate {
+	int64_t raw_ns;
+	int64_t time_ns;      /* the disciplined clock (monotonic) */
+	int64_t estimate_ns;  /* best estimate of true time, inside [earliest, latest] */
+	bft_interval bounds;  /* earliest, latest */
+	enum bft_disc_state state;
+	bool alarm;           /* the last fusion proved more than f sources faulty */
+	bool degraded;        /* synced from fewer than f + 1 sources (own references only) */
+	uint32_t sources;     /* fresh sources at the last fusion */
+	uint32_t used;        /* of which consistent with the result */
+} bft_estimate;
+
+enum bft_action_kind { BFT_ACT_SEND = 1, BFT_ACT_TIMER, BFT_ACT_ESTIMATE };
+
+typedef struct bft_action {
+	enum bft_action_kind kind;
+	uint32_t to;
+	size_t len;
+	uint8_t buf[BFT_WIRE_MAX];
+	int64_t at_raw_ns;
+	bft_estimate est;
+} bft_action;
+
+typedef struct bft_node_counters {
+	uint64_t rx, rx_bad, rx_bad_sig, rx_unknown_peer, rx_replay, rx_not_for_us;
+	uint64_t tx, exchanges, readings_rejected, alarms, fusions;
+} bft_node_counters;
+
+/* Per-source view, for status output and tests. */
+typedef struct bft_source_info {
+	bool is_peer;
+	uint32_t id;
+	bool fresh;
+	bool used;           /* consistent with the last fused interval */
+	int64_t age_ns;
+	bft_interval offset; /* true - raw at the last fusion, ns */
+	int64_t delay_ns;
+} bft_source_info;
+
+typedef struct bft_node bft_node;
+
+int bft_node_create(bft_node **out, const bft_node_config *cfg);
+void bft_node_destroy(bft_node *n);
+
+int bft_node_start(bft_node *n, int64_t raw_ns);
+int bft_node_on_timer(bft_node *n, int64_t raw_ns);
+/* Returns 0 if the packet was used, a negative code if it was dropped (and
+ * counted); the node is unharmed either way. */
+int bft_node_on_packet(bft_node *n, int64_t raw_ns, const uint8_t *buf, size_t len);
+int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_interval true_time);
+
+/* Pop the next queued action; false when none. */
+bool bft_node_next_action(bft_node *n, bft_action *out);
+
+/* The node's clock and interval at any raw time (no side effects). */
+int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out);
+
+const bft_node_counters *bft_node_get_counters(const bft_node *n);
+/* Fill up to cap entries; returns the number of sources. */
+size_t bft_node_sources(const bft_node *n, bft_source_info *out, size_t cap);
+uint32_t bft_node_id(const bft_node *n);
+
+#endif

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The signer interface: how the node signs its messages and checks its
+ * peers', without knowing the algorithm. Implementations: Ed25519 through
+ * OpenSSL (sign_ed25519.c), and a cheap keyed-hash stand-in for the
+ * simulator's large runs (sign_sim.c), which is not secure and says so.
+ * A PKCS#11 token or SLH-DSA can be added behind the same table.
+ */
+#ifndef BFTIME_PROTO_SIGN_H
+#define BFTIME_PROTO_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bft_signer {
+	const char *name;
+	size_t sig_len;
+	/* Sign msg as node `self`: 0 or negative. */
+	int (*sign)(void *ctx, uint32_t self, const uint8_t *msg, size_t len, uint8_t *sig);
+	/* 0 if sig is node `from`'s signature over msg (its key pinned in ctx);
+	 * negative otherwise, including for unknown nodes. */
+	int (*verify)(void *ctx, uint32_t from, const uint8_t *msg, size_t len, const uint8_t *sig, size_t sig_len);
+	void *ctx;
+} bft_signer;
+
+#endif
+
+/*
+ * The simulator's stand-in: a keyed 128-bit hash, where every node's key is
+ * derived from one secret the whole simulated world shares. It catches
+ * corruption and misattribution in simulation and costs ~20 ns; it is NOT a
+ * signature (anyone with the secret can forge), so only bftime-sim uses it.
+ * *secret must outlive the signer.
+ */
+void bft_signer_sim(bft_signer *out, const uint64_t *secret);
+
+/*
+ * Ed25519 through OpenSSL libcrypto: a keyring holding private keys (the
+ * node's own; the simulator holds every node's) and pinned public keys.
+ */
+#define BFT_ED25519_KEY 32
+#define BFT_ED25519_SIG 64
+typedef struct bft_keyring bft_keyring;
+int bft_keyring_create(bft_keyring **out, size_t max_keys);
+void bft_keyring_destroy(bft_keyring *kr);
+/* Add node id's private key from a 32-byte seed (its public key follows). */
+int bft_keyring_add_private(bft_keyring *kr, uint32_t id, const uint8_t seed[BFT_ED25519_KEY]);
+/* Pin node id's public key. */
+int bft_keyring_add_public(bft_keyring *kr, uint32_t id, const uint8_t pub[BFT_ED25519_KEY]);
+int bft_ed25519_public(uint8_t pub[BFT_ED25519_KEY], const uint8_t seed[BFT_ED25519_KEY]);
+void bft_signer_ed25519(bft_signer *out, bft_keyring *kr);

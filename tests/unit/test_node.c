@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The node state machine driven by a tiny in-test world: drifting clocks,
+ * fixed delays, a few nodes in full mesh, some with a reference clock. It
+ * checks that nodes without references learn time from their peers, that
+ * every reported interval holds true time, that a lying peer within f cannot
+ * move the others out of their bounds, and that hostile packets are dropped
+ * and counted. (bftime-sim is the full instrument; this is the unit test.)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "node/node.h"
+
+#define MS INT64_C(1000000)
+#define S INT64_C(1000000000)
+#define N 5
+#define MAXEV 4096
+
+struct ev {
+	int64_t t; /* true time */
+	int kind;  /* 0 timer, 1 packet, 2 reference */
+	int node;
+	size_t len;
+	uint8_t buf[BFT_WIRE_MAX];
+};
+
+struct world {
+	bft_node *node[N];
+	int64_t off[N];  /* raw = off + t * (1 + ppb[i]/1e9) */
+	int64_t ppb[N];
+	bool has_ref[N];
+	int liar;        /* node whose outgoing t_a/t_b are shifted, -1 none */
+	int64_t lie_ns;
+	struct ev ev[MAXEV];
+	int nev;
+	uint64_t secret;
+	bft_signer signer;
+	uint8_t last_resp[BFT_WIRE_MAX];
+	size_t last_resp_len;
+	int last_resp_to;
+};
+
+static int64_t raw_at(const struct world *w, int i, int64_t t)
+{
+	return w->off[i] + t + (int64_t)((__int128)t * w->ppb[i] / S);
+}
+
+static int64_t true_at(const struct world *w, int i, int64_t raw)
+{
+	int64_t t = raw - w->off[i];
+	for (int k = 0; k < 3; k++) /* fixed point: raw_at(t) = raw */
+		t += raw - raw_at(w, i, t);
+	while (raw_at(w, i, t) < raw)
+		t++;
+	return t;
+}
+
+static void add_ev(struct world *w, struct ev e)
+{
+	assert_true(w->nev < MAXEV);
+	int i = w->nev++;
+	while (i > 0 && w->ev[i - 1].t > e.t) {
+		w->ev[i] = w->ev[i - 1];
+		i--;
+	}
+	w->ev[i] = e;
+}
+
+static void lie(struct world *w, int from, struct ev *e)
+{
+	bft_msg m;
+	size_t sl;
+	assert_int_equal(bft_wire_decode(&m, &sl, e->buf, e->len), 0);
+	m.t_a += w->lie_ns;
+	m.t_b += w->lie_ns;
+	int len = bft_wire_encode(e->buf, sizeof e->buf, &m);
+	uint8_t sig[BFT_WIRE_SIG_MAX];
+	w->signer.sign(w->signer.ctx, (uint32_t)from, e->buf, (size_t)len, sig);
+	e->len = (size_t)bft_wire_seal(e->buf, sizeof e->buf, (size_t)len, sig, w->signer.sig_len);
+}
+
+static void drain(struct world *w, int i, int64_t t)
+{
+	bft_action a;
+	while (bft_node_next_action(w->node[i], &a)) {
+		if (a.kind == BFT_ACT_TIMER) {
+			add_ev(w, (struct ev){ .t = true_at(w, i, a.at_raw_ns), .kind = 0, .node = i });
+		} else if (a.kind == BFT_ACT_SEND) {
+			struct ev e = { .t = t + 5 * MS + (int64_t)(a.to * 100000), .kind = 1, .node = (int)a.to, .len = a.len };
+			memcpy(e.buf, a.buf, a.len);
+			if (i == w->liar)
+				lie(w, i, &e);
+			bft_msg m;
+			size_t sl;
+			if (bft_wire_decode(&m, &sl, e.buf, e.len) == 0 && m.type == BFT_MSG_RESPONSE) {
+				memcpy(w->last_resp, e.buf, e.len);
+				w->last_resp_len = e.len;
+				w->last_resp_to = (int)a.to;
+			}
+			add_ev(w, e);
+		}
+	}
+}
+
+static void setup_world(struct world *w, enum bft_engine_kind engine, size_t f)
+{
+	memset(w, 0, sizeof *w);
+	w->secret = 12345;
+	bft_signer_sim(&w->signer, &w->secret);
+	w->liar = -1;
+	for (int i = 0; i < N; i++) {
+		w->off[i] = (i * 7919 % 23 - 11) * 100 * MS; /* up to +-1.1 s off */
+		w->ppb[i] = (i * 31 % 11 - 5) * 10000;       /* up to +-50 ppm */
+		w->has_ref[i] = i < 3;
+		uint32_t peers[N - 1];
+		size_t np = 0;
+		for (int j = 0; j < N; j++)
+			if (j != i)
+				peers[np++] = (uint32_t)j;
+		bft_node_config c;
+		bft_node_config_default(&c);
+		c.id = (uint32_t)i;
+		c.peers = peers;
+		c.n_peers = np;
+		c.max_refs = 1;
+		c.f = f;
+		c.engine = engine;
+		c.dmin_ns = 1 * MS;
+		c.poll_ns = 8 * S;
+		c.signer = &w->signer;
+		c.seed = 77;
+		assert_int_equal(bft_node_create(&w->node[i], &c), 0);
+		assert_int_equal(bft_node_start(w->node[i], raw_at(w, i, 0)), 0);
+		drain(w, i, 0);
+		if (w->has_ref[i])
+			add_ev(w, (struct ev){ .t = S, .kind = 2, .node = i });
+	}
+}
+
+static void run(struct world *w, int64_t until, int *checks, int *held, int64_t *spread)
+{
+	int64_t next_check = 600 * S;
+	*spread = 0;
+	while (w->nev && w->ev[0].t <= until) {
+		struct ev e = w->ev[0];
+		memmove(w->ev, w->ev + 1, (size_t)--w->nev * sizeof *w->ev);
+		while (e.t >= next_check) { /* every 10 s after warm-up: check honest nodes */
+			int64_t lo = INT64_MAX, hi = INT64_MIN;
+			for (int i = 0; i < N; i++) {
+				if (i == w->liar)
+					continue;
+				bft_estimate est;
+				assert_int_equal(bft_node_read(w->node[i], raw_at(w, i, next_check), &est), 0);
+				assert_int_not_equal(est.state, BFT_DISC_UNSYNCHRONIZED);
+				(*checks)++;
+				*held += bft_iv_contains(est.bounds, next_check);
+				int64_t err = est.estimate_ns - next_check;
+				if (getenv("NODE_DEBUG") && next_check % (300 * S) == 0)
+					printf("  t=%lld node %d err %.3f ms iv [%.3f, %.3f] src %u used %u state %d\n", (long long)(next_check / S), i, (double)err / 1e6, (double)(est.bounds.lo_ns - next_check) / 1e6, (double)(est.bounds.hi_ns - next_check) / 1e6, est.sources, est.used, (int)est.state);
+				lo = err < lo ? err : lo;
+				hi = err > hi ? err : hi;
+			}
+			*spread = hi - lo > *spread ? hi - lo : *spread;
+			if (getenv("NODE_DEBUG") && hi - lo > MS)
+				printf("t=%lld spread %lld\n", (long long)(next_check / S), (long long)(hi - lo));
+			next_check += 10 * S;
+		}
+		int i = e.node;
+		int64_t raw = raw_at(w, i, e.t);
+		if (e.kind == 0) {
+			bft_node_on_timer(w->node[i], raw);
+		} else if (e.kind == 1) {
+			bft_node_on_packet(w->node[i], raw, e.buf, e.len);
+		} else {
+			/* A reference good to +-200 us, read every 4 s. */
+			int64_t noise = (e.t / S * 7 % 5 - 2) * 50000;
+			bft_node_on_reference(w->node[i], raw, 0, bft_iv(e.t + noise - 200000, e.t + noise + 200000));
+			add_ev(w, (struct ev){ .t = e.t + 4 * S, .kind = 2, .node = i });
+		}
+		drain(w, i, e.t);
+	}
+}
+
+static void teardown_world(struct world *w)
+{
+	for (int i = 0; i < N; i++)
+		bft_node_destroy(w->node[i]);
+}
+
+static void test_converge(void **state)
+{
+	(void)state;
+	static struct world w;
+	setup_world(&w, BFT_ENGINE_FUSION, 1);
+	int checks = 0, held = 0;
+	int64_t spread;
+	run(&w, 3600 * S, &checks, &held, &spread);
+	printf("honest, fusion: %d of %d intervals held true time; spread of estimates %.3f ms\n", held, checks,
+	       (double)spread / 1e6);
+	assert_int_equal(held, checks);
+	assert_true(checks > 1000);
+	assert_true(spread < 2 * MS);
+	/* Nodes 3 and 4 have no reference: they learned time from peers. */
+	bft_source_info src[N];
+	assert_int_equal(bft_node_sources(w.node[4], src, N), N);
+	int fresh = 0;
+	for (int i = 0; i < N; i++)
+		fresh += src[i].fresh && src[i].is_peer;
+	assert_int_equal(fresh, N - 1);
+	const bft_node_counters *c = bft_node_get_counters(w.node[4]);
+	assert_true(c->exchanges > 100);
+	assert_int_equal(c->rx_bad + c->rx_bad_sig + c->alarms, 0);
+	teardown_world(&w);
+}
+
+static void test_liar_within_f(void **state)
+{
+	(void)state;
+	static struct world w;
+	setup_world(&w, BFT_ENGINE_FUSION, 1);
+	w.liar = 1; /* has a reference too, but says it is 30 ms ahead */
+	w.lie_ns = 30 * MS;
+	int checks = 0, held = 0;
+	int64_t spread;
+	run(&w, 3600 * S, &checks, &held, &spread);
+	printf("one liar of 5 at +30 ms, fusion f=1: %d of %d intervals held; honest spread %.3f ms\n", held, checks,
+	       (double)spread / 1e6);
+	assert_int_equal(held, checks);
+	assert_true(spread < 2 * MS);
+	teardown_world(&w);
+}
+
+static void test_hostile_packets(void **state)
+{
+	(void)state;
+	static struct world w;
+	setup_world(&w, BFT_ENGINE_FUSION, 1);
+	int checks = 0, held = 0;
+	int64_t spread;
+	run(&w, 700 * S, &checks, &held, &spread);
+	bft_node *n = w.node[w.last_resp_to];
+	const bft_node_counters *c = bft_node_get_counters(n);
+	uint64_t replay = c->rx_replay, bad = c->rx_bad, badsig = c->rx_bad_sig;
+	/* Replay the last response: its nonce is no longer pending. */
+	assert_int_not_equal(bft_node_on_packet(n, raw_at(&w, w.last_resp_to, 701 * S), w.last_resp, w.last_resp_len),
+	                     0);
+	assert_true(c->rx_replay == replay + 1);
+	/* Garbage, empty, NULL, oversized. */
+	uint8_t junk[300];
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = (uint8_t)(i * 37);
+	assert_int_not_equal(bft_node_on_packet(n, 0, junk, sizeof junk), 0);
+	assert_int_not_equal(bft_node_on_packet(n, 0, junk, 0), 0);
+	assert_int_not_equal(bft_node_on_packet(n, 0, NULL, 10), 0);
+	assert_true(c->rx_bad == bad + 3);
+	/* A forged signature. */
+	w.last_resp[w.last_resp_len - 1] ^= 1;
+	assert_int_not_equal(bft_node_on_packet(n, 0, w.last_resp, w.last_resp_len), 0);
+	assert_true(c->rx_bad_sig == badsig + 1);
+	teardown_world(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_converge),
+		cmocka_unit_test(test_liar_within_f),
+		cmocka_unit_test(test_hostile_packets),
+	};
+	return cmocka_run_group_tests_name("node", tests, NULL, NULL);
+}
