@@ -15,7 +15,7 @@ B       := build
 A       := $(B)/asan
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc $(WARN) -fPIC -fvisibility=hidden -MMD -MP
+BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -Iinclude -Isrc $(WARN) -fPIC -fvisibility=hidden -MMD -MP
 OPT     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDLIBS  := -lcrypto -lm
@@ -27,11 +27,13 @@ CLI_SRC   := $(wildcard src/cli/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 TEST_BIN  := $(patsubst tests/unit/%.c,$(A)/tests/%,$(TEST_SRC))
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(patsubst tests/fuzz/fuzz_%.c,$(A)/fuzz/replay_%,$(FUZZ_SRC))
 
 LIB_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC))
 LIB_AOBJ  := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC))
 
-.PHONY: all deps run test check bench install clean
+.PHONY: all deps run test check bench install clean fuzz
 .SECONDARY:
 all: $(B)/libbftime.a $(B)/libbftime.so $(B)/bftime $(B)/bftime-bench $(B)/bftime-sim $(B)/bftime.pc
 
@@ -44,8 +46,21 @@ run: deps all
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(TEST_BIN)
-	@tests/run.sh $(TEST_BIN) tests/sim/quick.sh
+check: all $(TEST_BIN) $(FUZZ_REPLAY)
+	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh
+
+# libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
+#   build/fuzz/fuzz_wire -max_total_time=60 tests/fuzz/corpus/wire
+fuzz: $(patsubst tests/fuzz/fuzz_%.c,$(B)/fuzz/fuzz_%,$(FUZZ_SRC))
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc -g -O1 \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+$(A)/fuzz/replay_%: $(A)/obj/tests/fuzz/fuzz_%.o $(A)/obj/tests/fuzz/replay.o $(A)/libbftime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 bench: $(B)/bftime-bench $(B)/bftime-sim
 	$(B)/bftime-bench

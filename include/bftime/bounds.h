@@ -85,9 +85,11 @@ BFT_API BFT_WARN_UNUSED int bft_bound_ll_lower_ns(int64_t *out_ns, size_t n, int
  * every one-way delay is at least min_delay_ns, the clocks' rate errors are
  * bounded by rho_local_ppb and rho_remote_ppb, and the offset is wanted
  * age_ns (local clock) after t4:
- *   W = rtt*(1+rho_r)/(1-rho_l) - hold - 2*min_delay    (full width at t4)
+ *   W = rtt*(1+rho_r)/(1-rho_l) - hold - (2 - rho_l - rho_r)*min_delay
  *   half-width = W/2 + (rho_l + rho_r)*age/(1-rho_l)
- * First order: (rtt - hold)/2 - min_delay + rho*rtt + 2*rho*age: half the
+ * (min_delay as a clock running slow may read it, as bft_round_trip takes it,
+ * so this bounds that function's intervals too.)
+ * First order: (rtt - hold)/2 - min_delay + rho*(rtt + min_delay) + 2*rho*age: half the
  * round trip plus drift terms (derived here; Cristian 1989 has the same
  * first-order form). For repeated transfers take the smallest over the
  * samples: the intersection of all is never wider. Requires

@@ -487,8 +487,9 @@ int bft_disc_update_point(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_
 	}
 
 	/* The offset interval in the history: what this measurement says about
-	 * true - raw. Too wide a measurement only updates the bounds. */
-	if (bft_iv_width(meas) <= d->cfg.max_sample_width_ns) {
+	 * true - raw. Too wide a measurement, or one unbounded on a side (its
+	 * midpoint means nothing), only updates the bounds. */
+	if (bft_iv_width(meas) <= d->cfg.max_sample_width_ns && meas.lo_ns != INT64_MIN && meas.hi_ns != INT64_MAX) {
 		size_t k = d->hnext;
 		d->hx_ns[k] = raw_ns;
 		d->hlo_ns[k] = bft_sat_sub(meas.lo_ns, raw_ns);

@@ -84,6 +84,8 @@ int bft_triple_responder(bft_reading *out, const bft_exchange_params *p, int64_t
                          int64_t t4, int64_t t5, int64_t t6)
 {
 	bft_reading rt, ow;
+	if (!out)
+		return BFT_EINVAL;
 	int rc = bft_round_trip(&rt, p, t3, t4, t5, t6);
 	if (rc)
 		return rc;

@@ -39,7 +39,7 @@ int64_t bft_drift_ns(int64_t rho_ppb, int64_t elapsed_ns)
 {
 	if (rho_ppb <= 0 || elapsed_ns == 0)
 		return 0;
-	/* |INT64_MIN| does not fit; saturate it to INT64_MAX first. */
+	/* |INT64_MIN| = 2^63 fits in uint64_t: take the magnitude unsigned. */
 	uint64_t e = elapsed_ns < 0 ? (uint64_t)0 - (uint64_t)elapsed_ns : (uint64_t)elapsed_ns;
 	/* Split e = q*1e9 + r so the products stay exact: rho*q may still
 	 * overflow for absurd inputs, which we detect and saturate. */

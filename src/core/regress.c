@@ -23,15 +23,17 @@
 
 static size_t max2(size_t a, size_t b) { return a > b ? a : b; }
 
+/* Enough for every n' <= n, not only n: callers (the discipline) size
+ * scratch once for their largest history and fit fewer samples while it
+ * fills, and the exact path below the thresholds needs more per sample than
+ * the fast path above them. */
 size_t bft_regress_scratch_bytes(size_t n)
 {
 	size_t f = bft_fast_scratch_bytes(n);
 	if (!f)
 		return 0;
-	if (n <= TS_SMALL_N)
-		f = max2(f, bft_ref_theil_sen_scratch_bytes(n));
-	if (n <= RM_SMALL_N)
-		f = max2(f, bft_ref_repeated_median_scratch_bytes(n));
+	f = max2(f, bft_ref_theil_sen_scratch_bytes(n < TS_SMALL_N ? n : TS_SMALL_N));
+	f = max2(f, bft_ref_repeated_median_scratch_bytes(n < RM_SMALL_N ? n : RM_SMALL_N));
 	return f;
 }
 

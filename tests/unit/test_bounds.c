@@ -207,17 +207,17 @@ static void test_roundtrip_hand(void **state)
 	assert_int_equal(bft_bound_roundtrip_ns(&b, 10 * MS, 2 * MS, MS, 0, 0, 0), 0);
 	assert_true(b == 3 * MS);
 	/* 100 ppm each: span = ceil(1e7 * 1.0001/0.9999) = 10002001,
-	 * W = 10002001 - 2e6 - 2e6 = 6002001, half = 3001001 */
+	 * W = 10002001 - 2e6 - (2 - 2e-4) * 1e6 = 6002201, half = 3001101 */
 	assert_int_equal(bft_bound_roundtrip_ns(&b, 10 * MS, 2 * MS, MS, 100000, 100000, 0), 0);
-	assert_true(b == 3001001);
+	assert_true(b == 3001101);
 	/* and 1000 s later: + ceil(2e-4 * 1e12 / 0.9999) = 200020003 */
 	assert_int_equal(bft_bound_roundtrip_ns(&b, 10 * MS, 2 * MS, MS, 100000, 100000, 1000 * S), 0);
-	assert_true(b == 203021004);
+	assert_true(b == 203021104);
 	/* one-sided drift */
 	assert_int_equal(bft_bound_roundtrip_ns(&b, 10 * MS, 2 * MS, MS, 100000, 0, 0), 0);
-	assert_true(b == 3000501);
+	assert_true(b == 3000551);
 	assert_int_equal(bft_bound_roundtrip_ns(&b, 10 * MS, 2 * MS, MS, 0, 100000, 0), 0);
-	assert_true(b == 3000500);
+	assert_true(b == 3000550);
 	/* a zero-width round trip: rtt = hold + 2 dmin */
 	assert_int_equal(bft_bound_roundtrip_ns(&b, 10 * MS, 2 * MS, 4 * MS, 0, 0, 0), 0);
 	assert_true(b == 0);
