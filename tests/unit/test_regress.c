@@ -782,9 +782,20 @@ static void test_interval_exact_and_errors(void **state)
 	free(s);
 }
 
+/* Callers size scratch once for their largest n and then fit fewer
+ * samples: the size must cover every smaller n (a history of 200 once
+ * overflowed at 117..150 samples). */
+static void test_scratch_monotone(void **state)
+{
+	(void)state;
+	for (size_t n = 3; n <= 5000; n++)
+		assert_true(bft_regress_scratch_bytes(n) >= bft_regress_scratch_bytes(n - 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scratch_monotone),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_arrangement_classes),
 		cmocka_unit_test(test_fast_equals_exact),
