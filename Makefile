@@ -20,9 +20,16 @@ OPT     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDLIBS  := -lcrypto -lm
 SIMLIBS := -lyaml
+DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl
 
 LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c)
 SIM_SRC   := $(wildcard sim/*.c)
+# The daemon's own modules (event loop, sockets, config, store, HTTP) and the
+# one place that reads the OS clock; linked into bftimed and the CLI.
+DMN_SRC   := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/sys/*.c))
+DMN_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(DMN_SRC))
+DMN_AOBJ  := $(patsubst %.c,$(A)/obj/%.o,$(DMN_SRC))
+BFTIMED   := $(if $(wildcard src/daemon/main.c),$(B)/bftimed)
 CLI_SRC   := $(wildcard src/cli/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
@@ -35,7 +42,7 @@ LIB_AOBJ  := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC))
 
 .PHONY: all deps run test check bench install clean fuzz
 .SECONDARY:
-all: $(B)/libbftime.a $(B)/libbftime.so $(B)/bftime $(B)/bftime-bench $(B)/bftime-sim $(B)/bftime.pc
+all: $(B)/libbftime.a $(B)/libbftime.so $(B)/bftime $(B)/bftime-bench $(B)/bftime-sim $(BFTIMED) $(B)/bftime.pc
 
 deps:
 	@scripts/deps.sh
@@ -47,20 +54,20 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 check: all $(TEST_BIN) $(FUZZ_REPLAY)
-	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh
+	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh $(wildcard tests/system/test_*.sh)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
 #   build/fuzz/fuzz_wire -max_total_time=60 tests/fuzz/corpus/wire
 fuzz: $(patsubst tests/fuzz/fuzz_%.c,$(B)/fuzz/fuzz_%,$(FUZZ_SRC))
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(DMN_SRC)
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -Iinclude -Isrc -g -O1 \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(DLIBS) $(LDLIBS)
 
-$(A)/fuzz/replay_%: $(A)/obj/tests/fuzz/fuzz_%.o $(A)/obj/tests/fuzz/replay.o $(A)/libbftime.a
+$(A)/fuzz/replay_%: $(A)/obj/tests/fuzz/fuzz_%.o $(A)/obj/tests/fuzz/replay.o $(DMN_AOBJ) $(A)/libbftime.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+	$(CC) $(SAN) -o $@ $^ $(DLIBS) $(LDLIBS)
 
 bench: $(B)/bftime-bench $(B)/bftime-sim
 	$(B)/bftime-bench
@@ -85,8 +92,11 @@ $(A)/libbftime.a: $(LIB_AOBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC)) $(B)/libbftime.a
-	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+$(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC)) $(DMN_OBJ) $(B)/libbftime.a
+	$(CC) $(OPT) -o $@ $^ $(DLIBS) $(LDLIBS)
+
+$(B)/bftimed: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(B)/libbftime.a
+	$(CC) $(OPT) -o $@ $^ $(DLIBS) $(LDLIBS)
 
 $(B)/bftime-bench: $(patsubst %.c,$(B)/obj/%.o,$(BENCH_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
@@ -94,9 +104,9 @@ $(B)/bftime-bench: $(patsubst %.c,$(B)/obj/%.o,$(BENCH_SRC)) $(B)/libbftime.a
 $(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(SIMLIBS) $(LDLIBS)
 
-$(A)/tests/%: $(A)/obj/tests/unit/%.o $(A)/libbftime.a
+$(A)/tests/%: $(A)/obj/tests/unit/%.o $(DMN_AOBJ) $(A)/libbftime.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(SAN) -o $@ $^ -lcmocka $(DLIBS) $(LDLIBS)
 
 $(B)/bftime.pc: Makefile
 	@mkdir -p $(B)

@@ -5,7 +5,7 @@
 # kept from starting (policy-rc.d exits 101): tests start their own.
 set -eu
 
-PKGS="gcc make pkg-config libcmocka-dev libssl-dev libyaml-dev"
+PKGS="gcc make pkg-config clang libcmocka-dev libssl-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libjson-c-dev libcurl4-openssl-dev iproute2 procps"
 
 missing=""
 for p in $PKGS; do
