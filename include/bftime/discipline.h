@@ -69,6 +69,8 @@ typedef struct bft_disc_config {
 	int64_t initial_freq_ppb;  /* frequency used until trained, |.| <= rho. Default 0 */
 	int64_t max_sample_width_ns; /* measurements wider than this update bounds but are not
 	                              * fitted (their midpoint says little). Default INT64_MAX */
+	int64_t min_fit_spacing_ns;  /* measurements sooner than this after the last fitted one
+	                              * update bounds but are not fitted. Default 0 */
 	enum bft_disc_estimator estimator;     /* default BFT_DISC_THEIL_SEN */
 	enum bft_disc_on_disjoint on_disjoint; /* default BFT_DISC_TAKE_MEASUREMENT */
 

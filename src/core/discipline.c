@@ -35,6 +35,7 @@ struct bft_disc {
 	double slew; /* cfg.max_slew_ppb as a fraction */
 
 	/* Fit history, a ring: offset interval [lo, hi] (true - raw) at raw x. */
+	int64_t last_fit_ns; /* raw time of the newest fitted sample */
 	int64_t *hx_ns, *hlo_ns, *hhi_ns, *hpt_ns; /* hpt: the sample's point estimate of true - raw */
 	size_t hn, hnext;
 
@@ -487,9 +488,14 @@ int bft_disc_update_point(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_
 	}
 
 	/* The offset interval in the history: what this measurement says about
-	 * true - raw. Too wide a measurement, or one unbounded on a side (its
-	 * midpoint means nothing), only updates the bounds. */
-	if (bft_iv_width(meas) <= d->cfg.max_sample_width_ns && meas.lo_ns != INT64_MIN && meas.hi_ns != INT64_MAX) {
+	 * true - raw. Too wide a measurement, one unbounded on a side (its
+	 * midpoint means nothing), or one too soon after the last fitted (a
+	 * history of closely spaced samples spans too short a time to tell the
+	 * frequency) only updates the bounds. */
+	bool spaced = d->hn == 0 || bft_sat_sub(raw_ns, d->last_fit_ns) >= d->cfg.min_fit_spacing_ns;
+	if (spaced && bft_iv_width(meas) <= d->cfg.max_sample_width_ns && meas.lo_ns != INT64_MIN &&
+	    meas.hi_ns != INT64_MAX) {
+		d->last_fit_ns = raw_ns;
 		size_t k = d->hnext;
 		d->hx_ns[k] = raw_ns;
 		d->hlo_ns[k] = bft_sat_sub(meas.lo_ns, raw_ns);

@@ -23,13 +23,21 @@
 
 #define QUEUE_CAP 4 /* queued non-REQUEST actions; the driver drains after every event */
 
+#define FILTER_MAX 8 /* readings kept per source for repeated-transfer filtering */
+
+struct past_reading {
+	int64_t raw_ns;   /* raw time the reading refers to */
+	bft_interval off; /* true - raw at raw_ns */
+	int64_t pt_ns;    /* the source's own point estimate of true - raw: for a peer,
+	                   * its clock (which need not be mid-interval) */
+};
+
 struct source {
-	bool have;
 	bool used;
-	bool primary;      /* a reference, or a peer stating its references' interval */
-	int64_t raw_ns;    /* raw time the reading refers to */
-	bft_interval off;  /* true - raw at raw_ns */
-	int64_t delay_ns;
+	bool primary;     /* a reference, or a peer stating its references' interval */
+	uint8_t n, next;  /* readings in hist, next slot */
+	int64_t delay_ns; /* of the newest reading */
+	struct past_reading hist[FILTER_MAX];
 };
 
 struct peer {
@@ -61,6 +69,8 @@ struct bft_node {
 	int64_t send_raw;   /* raw time the poll's REQUESTs are stamped at */
 	bool alarm;
 	bool degraded; /* fewer than f + 1 sources at the last fusion */
+	bool fused_once;
+	int64_t last_fuse_raw;
 	bool have_primary;     /* our references' fused interval, stated to peers */
 	int64_t primary_raw_ns;
 	bft_interval primary;  /* true - raw at primary_raw_ns */
@@ -83,6 +93,7 @@ void bft_node_config_default(bft_node_config *cfg)
 	cfg->dmin_ns = 0;
 	cfg->stamp_err_ns = 1000;
 	cfg->max_err_ns = 10 * BFT_NS_PER_SEC;
+	cfg->filter_len = FILTER_MAX;
 	bft_disc_config_default(&cfg->disc);
 }
 
@@ -118,7 +129,7 @@ static struct peer *find_peer(bft_node *n, uint32_t id)
 int bft_node_create(bft_node **out, const bft_node_config *cfg)
 {
 	if (!out || !cfg || !cfg->signer || (cfg->n_peers && !cfg->peers) || cfg->poll_ns <= 0 ||
-	    cfg->n_peers > UINT32_MAX || cfg->max_refs > UINT32_MAX)
+	    cfg->n_peers > UINT32_MAX || cfg->max_refs > UINT32_MAX || cfg->filter_len < 1 || cfg->filter_len > FILTER_MAX)
 		return BFT_EINVAL;
 	size_t nsrc = cfg->n_peers + cfg->max_refs;
 	bft_node *n = calloc(1, sizeof *n);
@@ -134,7 +145,11 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 	n->mids_iv = calloc(cfg->max_refs ? cfg->max_refs : 1, sizeof *n->mids_iv);
 	size_t sb = bft_fusion_scratch_bytes(nsrc ? nsrc : 1);
 	n->scratch = sb ? malloc(sb) : NULL;
-	int rc = bft_disc_create(&n->disc, &cfg->disc);
+	/* Fusions come as often as references report; the frequency fit wants
+	 * samples spread over a long span, so fit at most twice per poll. */
+	if (n->cfg.disc.min_fit_spacing_ns == 0)
+		n->cfg.disc.min_fit_spacing_ns = cfg->poll_ns / 2;
+	int rc = bft_disc_create(&n->disc, &n->cfg.disc);
 	if (rc || !n->peers || !n->refs || !n->ivs || !n->mids || !n->mids_iv || !n->scratch) {
 		bft_node_destroy(n);
 		return rc ? rc : BFT_ENOMEM;
@@ -299,23 +314,100 @@ static struct source *source_at(bft_node *n, size_t i)
 
 /* A source's reading carried to raw_ns: true - raw moves by at most rho per
  * unit of raw time. False when it has none fresh enough. */
-static bool carried(const bft_node *n, const struct source *s, int64_t raw_ns, bft_interval *out)
+static void add_reading(bft_node *n, struct source *s, int64_t raw_ns, bft_interval off, int64_t pt_ns)
 {
-	int64_t age = bft_sat_sub(raw_ns, s->raw_ns);
-	if (!s->have || age > n->cfg.max_age_ns || age < 0)
-		return false;
-	*out = bft_iv_widen_drift(s->off, n->cfg.disc.rho_ppb, age);
-	return true;
+	s->hist[s->next] = (struct past_reading){ raw_ns, off, pt_ns };
+	s->next = (uint8_t)((s->next + 1) % n->cfg.filter_len);
+	if (s->n < n->cfg.filter_len)
+		s->n++;
 }
 
-/* Point estimate of the engine, inside res->iv. */
+/*
+ * A source's readings carried to raw_ns and intersected: repeated transfers.
+ * Each reading of true - raw holds the truth when honest, and moves by at
+ * most rho per unit of our raw time, so the intersection does too; it keeps
+ * the least-delayed reading's precision and removes most of the jitter. If
+ * the carried readings are disjoint, one of them was wrong (a peer stepped,
+ * or lies): only the newest is used. False when none is fresh enough.
+ */
+static bool carried(const bft_node *n, const struct source *s, int64_t raw_ns, bft_interval *out)
+{
+	bool any = false;
+	bft_interval acc = { 0, 0 }, newest = { 0, 0 };
+	for (unsigned j = 0; j < s->n; j++) {
+		/* newest first */
+		const struct past_reading *r = &s->hist[(s->next + n->cfg.filter_len - 1 - j) % n->cfg.filter_len];
+		int64_t age = bft_sat_sub(raw_ns, r->raw_ns);
+		if (age > n->cfg.max_age_ns || age < 0)
+			continue;
+		bft_interval iv = bft_iv_widen_drift(r->off, n->cfg.disc.rho_ppb, age);
+		if (!any) {
+			acc = newest = iv;
+			any = true;
+		} else if (!bft_iv_intersect(acc, iv, &acc)) {
+			acc = newest;
+			break;
+		}
+	}
+	*out = acc;
+	return any;
+}
+
+enum select { SEL_REFS, SEL_PRIMARY, SEL_ALL };
+
+/*
+ * A source's point estimate of true - raw now: the midpoint of its
+ * narrowest recent reading (the least-delayed exchange, whose midpoint errs
+ * least: NTP's clock filter), carried at our fitted frequency rather than
+ * the drift bound. A statistic, not a guarantee: it only chooses a point
+ * inside the fused interval, which alone carries the guarantee.
+ */
+static int64_t source_point(const struct source *s, int64_t raw_ns, int64_t freq_ppb)
+{
+	const struct past_reading *best = &s->hist[0];
+	for (unsigned j = 1; j < s->n; j++)
+		if (bft_iv_width(s->hist[j].off) < bft_iv_width(best->off))
+			best = &s->hist[j];
+	double drift = (double)freq_ppb * 1e-9 * (double)bft_sat_sub(raw_ns, best->raw_ns);
+	return bft_sat_add(best->pt_ns, (int64_t)drift);
+}
+
+/* Fill n->ivs with the carried readings of the selected sources, and
+ * n->mids with their point estimates. */
+static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
+{
+	size_t nsrc = which == SEL_REFS ? n->cfg.max_refs : n->cfg.max_refs + n->cfg.n_peers, k = 0;
+	bft_disc_reading dr;
+	int64_t freq = bft_disc_read(n->disc, raw_ns, &dr) == 0 ? dr.freq_ppb : 0;
+	for (size_t i = 0; i < nsrc; i++) {
+		const struct source *s = source_at(n, i);
+		if ((which != SEL_PRIMARY || s->primary) && carried(n, s, raw_ns, &n->ivs[k])) {
+			n->mids[k] = source_point(s, raw_ns, freq);
+			k++;
+		}
+	}
+	return k;
+}
+
+/*
+ * Point estimate of the engine, inside res->iv. Marzullo's midpoint is the
+ * minimax point of its interval, but colluders overlapping the honest edges
+ * stretch that interval to one side and drag its midpoint along; robust
+ * statistics over the sources' own point estimates do not move with them
+ * (the median for MARZULLO, the Welch-Lynch midpoint for FT_MIDPOINT).
+ * Brooks-Iyengar keeps its own weighted estimate. Clamped into the interval,
+ * so the guarantee is untouched.
+ */
 static int64_t engine_point(bft_node *n, size_t k, size_t f, const bft_fusion_result *res)
 {
 	int64_t v = res->estimate_ns;
-	if (n->cfg.engine == BFT_ENGINE_FUSION && n->cfg.alg == BFT_ALG_FT_MIDPOINT && k >= 2 * f + 1) {
-		for (size_t i = 0; i < k; i++)
-			n->mids[i] = bft_iv_mid(n->ivs[i]);
-		if (bft_ft_midpoint(&v, n->mids, k, f, n->scratch) != 0)
+	if (n->cfg.engine == BFT_ENGINE_FUSION && k >= 2 * f + 1) {
+		int rc = BFT_EINVAL;
+		if (n->cfg.alg == BFT_ALG_FT_MIDPOINT)
+			rc = bft_ft_midpoint(&v, n->mids, k, f, n->scratch);
+		else if (n->cfg.alg == BFT_ALG_MARZULLO)
+			rc = bft_median(&v, n->mids, k, n->scratch);
+		if (rc != 0)
 			v = res->estimate_ns;
 	}
 	if (v < res->iv.lo_ns)
@@ -347,47 +439,35 @@ static int median_engine(bft_node *n, size_t k, bft_fusion_result *res)
 
 static void fuse(bft_node *n, int64_t raw_ns)
 {
-	size_t nsrc = n->cfg.max_refs + n->cfg.n_peers, k = 0, refs = 0, prim = 0;
-	bool all = false;
-again:
-	k = refs = prim = 0;
-	for (size_t i = 0; i < nsrc; i++) {
-		struct source *s = source_at(n, i);
-		s->used = false;
-		if ((all || s->primary) && carried(n, s, raw_ns, &n->ivs[k])) {
-			k++;
-			refs += i < n->cfg.max_refs;
-			prim += s->primary;
-		}
-	}
-	/* Relayed peers only count when primaries cannot outvote f liars. */
-	if (!all && prim <= n->cfg.f) {
-		all = true;
-		goto again;
-	}
-	n->last_sources = (uint32_t)k;
+	size_t nsrc = n->cfg.max_refs + n->cfg.n_peers, f = n->cfg.f;
 	n->ctr.fusions++;
-	/* Too few sources to outvote f liars. Peers alone are never followed
-	 * then; the node's own references (its operator's equipment) are, by
-	 * majority, so that a cluster can bootstrap: degraded until peers join. */
-	size_t f = n->cfg.f;
-	n->degraded = k <= f;
+	n->last_fuse_raw = raw_ns;
+	n->fused_once = true;
+	size_t refs = select_sources(n, raw_ns, SEL_REFS);
 	if (refs) {
 		/* Our references' own fusion, stated to peers as our primary. */
 		bft_fusion_result pr;
-		size_t m = 0;
-		for (size_t i = 0; i < n->cfg.max_refs; i++)
-			if (carried(n, &n->refs[i], raw_ns, &n->mids_iv[m]))
-				m++;
-		size_t fr = f < (m - 1) / 2 ? f : (m - 1) / 2;
-		n->have_primary = bft_marzullo(&pr, n->mids_iv, m, fr, n->scratch) == 0;
+		size_t fr = f < (refs - 1) / 2 ? f : (refs - 1) / 2;
+		n->have_primary = bft_marzullo(&pr, n->ivs, refs, fr, n->scratch) == 0;
 		n->primary = pr.iv;
 		n->primary_raw_ns = raw_ns;
 	}
-	if (k == 0 || (k <= f && refs < k))
-		return;
+	/* Primaries (references and peers stating theirs) first; relayed
+	 * peers only when primaries cannot outvote f liars; and when nothing
+	 * can, the node's own references by majority (its operator's
+	 * equipment), so that a cluster can bootstrap: degraded until enough
+	 * sources join. Peers alone are never followed below f + 1. */
+	size_t k = select_sources(n, raw_ns, SEL_PRIMARY);
 	if (k <= f)
-		f = (k - 1) / 2;
+		k = select_sources(n, raw_ns, SEL_ALL);
+	n->degraded = k <= f;
+	if (n->degraded) {
+		k = select_sources(n, raw_ns, SEL_REFS);
+		f = k ? (k - 1) / 2 : 0;
+	}
+	n->last_sources = (uint32_t)k;
+	if (k == 0)
+		return;
 	bft_fusion_result res;
 	int rc;
 	if (n->cfg.engine == BFT_ENGINE_MEDIAN) {
@@ -412,6 +492,7 @@ again:
 	for (size_t i = 0; i < nsrc; i++) {
 		struct source *s = source_at(n, i);
 		bft_interval iv;
+		s->used = false;
 		if (carried(n, s, raw_ns, &iv) && bft_iv_intersect(iv, res.iv, &iv)) {
 			s->used = true;
 			used++;
@@ -491,11 +572,16 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	if (!n || ref_id >= n->cfg.max_refs || !bft_iv_valid(true_time))
 		return BFT_EINVAL;
 	struct source *s = &n->refs[ref_id];
-	s->have = true;
-	s->raw_ns = raw_ns;
-	s->off = bft_iv_shift(true_time, -raw_ns);
+	bft_interval off = bft_iv_shift(true_time, -raw_ns);
+	add_reading(n, s, raw_ns, off, bft_iv_mid(off));
 	s->delay_ns = -1;
 	s->primary = true;
+	/* References are the fast sensors (GPS every second): fuse on their
+	 * news rather than only once per poll, at most 16 times per poll. */
+	if (n->started && (!n->fused_once || bft_sat_sub(raw_ns, n->last_fuse_raw) >= n->cfg.poll_ns / 16)) {
+		fuse(n, raw_ns);
+		publish(n, raw_ns);
+	}
 	return 0;
 }
 
@@ -511,9 +597,7 @@ static void store_reading(bft_node *n, struct peer *p, const bft_reading *r, con
 		n->ctr.readings_rejected++;
 		return;
 	}
-	p->src.have = true;
-	p->src.raw_ns = r->local_ns;
-	p->src.off = bft_iv(lo, hi);
+	add_reading(n, &p->src, r->local_ns, bft_iv(lo, hi), bft_iv_mid(r->offset));
 	p->src.delay_ns = r->delay_ns;
 	p->src.primary = (m->flags & BFT_MSGF_PRIMARY) != 0;
 	n->ctr.exchanges++;
@@ -644,10 +728,10 @@ size_t bft_node_sources(const bft_node *n, bft_source_info *out, size_t cap)
 		out[i] = (bft_source_info){
 			.is_peer = peer,
 			.id = peer ? n->peers[i - n->cfg.max_refs].id : (uint32_t)i,
-			.fresh = s->have,
+			.fresh = s->n > 0,
 			.used = s->used,
-			.age_ns = 0,
-			.offset = s->off,
+			.age_ns = s->n ? n->last_fuse_raw - s->hist[(s->next + n->cfg.filter_len - 1) % n->cfg.filter_len].raw_ns : 0,
+			.offset = s->n ? s->hist[(s->next + n->cfg.filter_len - 1) % n->cfg.filter_len].off : bft_iv(0, 0),
 			.delay_ns = s->delay_ns,
 		};
 	}

@@ -64,6 +64,7 @@ typedef struct bft_node_config {
 	int64_t dmax_ns;
 	int64_t stamp_err_ns;  /* timestamping error on both ends */
 	int64_t max_err_ns;    /* a peer claiming more uncertainty than this is not a source */
+	size_t filter_len;     /* readings per source intersected (repeated transfers), 1..8; default 8 */
 	bft_disc_config disc;  /* rho_ppb here is the oscillator's drift bound */
 	const bft_signer *signer;
 	uint64_t seed;         /* for nonces and poll jitter */

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bftime-sim: run one scenario of the real node code on a simulated world
+ * and report against its expectations. Exit status: 0 every promised
+ * guarantee held, 1 one was violated, 2 usage or scenario error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/report.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: bftime-sim SCENARIO.yaml [options]\n"
+	        "  --json            print one JSON object instead of the summary table\n"
+	        "  --csv FILE        write the time series (per sample: honest offsets, widths)\n"
+	        "  --svg FILE        write a plot of honest offsets and interval widths\n"
+	        "  --seed N          override the scenario's seed\n"
+	        "  --nodes N         override the number of nodes\n"
+	        "  --duration D      override the duration (e.g. 600s, 1h)\n"
+	        "  --real-crypto     sign with Ed25519 instead of the simulator's keyed hash\n"
+	        "  --markdown        print one row of the results table (--markdown-header: with header)\n"
+	        "  --quiet           print only violations; the exit status tells the verdict\n"
+	        "exit status: 0 ok, 1 a promised guarantee was violated, 2 error\n");
+}
+
+static int parse_duration(const char *s, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	double mul = 1e9;
+	if (end == s || errno)
+		return -1;
+	if (!strcmp(end, "ms"))
+		mul = 1e6;
+	else if (!strcmp(end, "m"))
+		mul = 60e9;
+	else if (!strcmp(end, "h"))
+		mul = 3600e9;
+	else if (*end && strcmp(end, "s"))
+		return -1;
+	if (!(v > 0 && v * mul < 9e18))
+		return -1;
+	*out = (int64_t)(v * mul);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL, *csv = NULL, *svg = NULL;
+	bool json = false, quiet = false, md = false, md_header = false;
+	sim_world_options opt = { 0 };
+	long long seed = -1, nodes = -1;
+	int64_t duration = -1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool more = i + 1 < argc;
+		if (!strcmp(a, "--json"))
+			json = true;
+		else if (!strcmp(a, "--markdown"))
+			md = true;
+		else if (!strcmp(a, "--markdown-header"))
+			md = md_header = true;
+		else if (!strcmp(a, "--quiet"))
+			quiet = true;
+		else if (!strcmp(a, "--real-crypto"))
+			opt.real_crypto = true;
+		else if (!strcmp(a, "--csv") && more)
+			csv = argv[++i];
+		else if (!strcmp(a, "--svg") && more)
+			svg = argv[++i];
+		else if (!strcmp(a, "--seed") && more)
+			seed = strtoll(argv[++i], NULL, 10);
+		else if (!strcmp(a, "--nodes") && more)
+			nodes = strtoll(argv[++i], NULL, 10);
+		else if (!strcmp(a, "--duration") && more) {
+			if (parse_duration(argv[++i], &duration)) {
+				fprintf(stderr, "bftime-sim: bad duration '%s'\n", argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (a[0] != '-' && !path)
+			path = a;
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path) {
+		usage(stderr);
+		return 2;
+	}
+	char err[512];
+	sim_scenario *sc;
+	if (sim_scenario_load(&sc, path, err, sizeof err)) {
+		fprintf(stderr, "bftime-sim: %s\n", err);
+		return 2;
+	}
+	if (seed >= 0)
+		sc->seed = (uint64_t)seed;
+	if (nodes > 0) {
+		/* Counted node sets (Byzantine nodes, ...) keep their share. */
+		double k = (double)nodes / (double)sc->nodes;
+		for (size_t i = 0; i < sc->n_advs; i++)
+			if (sc->advs[i].nodes.kind == SIM_SET_COUNT)
+				sc->advs[i].nodes.count = (size_t)((double)sc->advs[i].nodes.count * k);
+		for (size_t i = 0; i < sc->n_refs; i++)
+			if (sc->refs[i].nodes.kind == SIM_SET_COUNT)
+				sc->refs[i].nodes.count = (size_t)((double)sc->refs[i].nodes.count * k);
+		sc->nodes = (size_t)nodes;
+	}
+	if (duration > 0) {
+		/* Keep the warmup's share of the run. */
+		sc->warmup_ns = (int64_t)((double)sc->warmup_ns * ((double)duration / (double)sc->duration_ns));
+		sc->duration_ns = duration;
+	}
+	sim_world *w = NULL;
+	int rc = 2;
+	if (sim_world_create(&w, sc, &opt, err, sizeof err)) {
+		fprintf(stderr, "bftime-sim: %s: %s\n", path, err);
+		goto out;
+	}
+	if (sim_world_run(w)) {
+		fprintf(stderr, "bftime-sim: %s: out of memory\n", path);
+		goto out;
+	}
+	sim_result r;
+	sim_report_evaluate(w, &r);
+	if (json)
+		sim_report_json(stdout, w, &r);
+	else if (md)
+		sim_report_markdown_row(stdout, w, &r, md_header);
+	else if (quiet)
+		for (size_t i = 0; i < r.n_violations; i++)
+			printf("%s: %s\n", sc->name, r.violations[i]);
+	else
+		sim_report_summary(stdout, w, &r);
+	if (csv && sim_report_csv(csv, w))
+		fprintf(stderr, "bftime-sim: cannot write %s: %s\n", csv, strerror(errno));
+	if (svg && sim_report_svg(svg, w))
+		fprintf(stderr, "bftime-sim: cannot write %s: %s\n", svg, strerror(errno));
+	rc = r.n_violations ? 1 : 0;
+out:
+	sim_world_destroy(w);
+	sim_scenario_free(sc);
+	return rc;
+}

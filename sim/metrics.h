@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a run measured: per-sample rows of the honest nodes' offsets to true
+ * time and interval widths (the time series behind the CSV and SVG), and the
+ * totals behind the summary (precision, accuracy, containment, ...). Only
+ * honest nodes are measured; a node counts once it is synchronized or in
+ * holdover (a finite interval).
+ */
+#ifndef SIM_METRICS_H
+#define SIM_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/node.h"
+
+typedef struct sim_row {
+	int64_t t_ns;
+	int64_t off_min_ns, off_med_ns, off_max_ns; /* estimate - true, over synced honest nodes */
+	int64_t width_mean_ns, width_max_ns;
+	uint32_t synced, honest, alarmed, missed;   /* missed: intervals without true time */
+} sim_row;
+
+typedef struct sim_metrics {
+	int64_t warmup_ns, bound_precision_ns; /* inputs: bound < 0 when none */
+	sim_row *rows;
+	size_t n_rows, cap_rows;
+	int64_t *scratch_off;   /* n honest offsets of one sample */
+	void *fusion_scratch;
+	/* containment: over every sample of a synced honest node, warmup included */
+	uint64_t samples, contained;
+	int64_t first_miss_t_ns;
+	uint32_t first_miss_node;
+	/* after warmup */
+	uint64_t post_samples;
+	double sum_width, sum_sq_err;
+	int64_t precision_ns, accuracy_ns, max_width_ns;
+	bool all_synced_after_warmup;
+	/* convergence: last sample where some honest node was unsynchronized or
+	 * the spread exceeded the precision bound */
+	int64_t last_bad_ns;
+	bool ever_good;
+	/* alarms */
+	uint64_t alarm_samples;
+	uint32_t alarm_nodes;   /* honest nodes that ever reported the alarm */
+	bool *alarmed;          /* per node */
+} sim_metrics;
+
+int sim_metrics_init(sim_metrics *m, size_t n_nodes, int64_t warmup_ns, int64_t bound_precision_ns);
+void sim_metrics_free(sim_metrics *m);
+/* One sample at true time t: est[i] for the k honest nodes ids[i]. */
+int sim_metrics_sample(sim_metrics *m, int64_t t_ns, int64_t true_ns, const bft_estimate *est, const uint32_t *ids, size_t k);
+/* Record an alarm of honest node id seen in an ESTIMATE action. */
+void sim_metrics_alarm(sim_metrics *m, uint32_t id);
+
+#endif

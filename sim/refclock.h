@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Simulated reference clocks. A reading is delivered to the node as an
+ * interval of true time at the node's raw time, exactly as a driver would
+ * (bft_node_on_reference).
+ *  - GPS-like: true time + Gaussian noise truncated at the stated
+ *    uncertainty, so the honest interval [reading - u, reading + u] always
+ *    holds the truth; outages; a regional lie (spoofer, operator) shifts
+ *    every receiver of that region by one common offset from a given time.
+ *  - NTP-server-like: a real round trip through a simulated path (one-way
+ *    delay = delay + exponential jitter, truncated), server stamps on a
+ *    clock that may lie, turned into an interval by bft_round_trip with the
+ *    client's assumed minimum delay: the same computation a client makes.
+ * Servers are shared: instance k of a reference template is the same server
+ * (the same lie) for every node that polls it.
+ */
+#ifndef SIM_REFCLOCK_H
+#define SIM_REFCLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <bftime/interval.h>
+
+#include "sim/rng.h"
+#include "sim/scenario.h"
+
+bool sim_ref_in_outage(const sim_ref_tmpl *r, int64_t now);
+bool sim_ref_is_liar(const sim_ref_tmpl *r, uint32_t inst, int64_t now);
+
+/* GPS: the interval of true time a receiver reports at true time now. */
+bft_interval sim_gps_read(const sim_scenario *s, const sim_ref_tmpl *r, sim_rng *rng, int64_t now);
+
+/* NTP: the server side of an exchange whose request leaves at true time
+ * t1_true. Fills the server's receive and send stamps and returns the true
+ * time at which the response arrives, or INT64_MIN when a packet is lost. */
+int64_t sim_ntp_serve(const sim_ref_tmpl *r, uint32_t inst, sim_rng *rng, int64_t t1_true, int64_t *t2,
+                      int64_t *t3);
+/* The client's side: interval of true time at raw t4, or false if the
+ * timestamps are inconsistent with the assumptions (counted by the caller). */
+bool sim_ntp_interval(const sim_ref_tmpl *r, int64_t rho_ppb, int64_t stamp_err_ns, int64_t t1, int64_t t2,
+                      int64_t t3, int64_t t4, bft_interval *out);
+
+/* Widest honest interval this reference can produce (for the bounds). */
+int64_t sim_ref_max_width(const sim_ref_tmpl *r, int64_t rho_ppb, int64_t stamp_err_ns);
+
+#endif

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reports. The verdict: a scenario states what it promises in `expect:`;
+ * anything it does not state is measured but not judged (median-engine
+ * attack scenarios are measurements of a weakness, not tests). The SVG is
+ * written by hand: two panels (offset band min/median/max, interval width
+ * mean/max) on a symmetric-log scale, since errors span ns to seconds.
+ */
+#include "sim/report.h"
+
+#include <math.h>
+#include <string.h>
+
+static void violate(sim_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#include <stdarg.h>
+static void violate(sim_result *r, const char *fmt, ...)
+{
+	if (r->n_violations >= SIM_MAX_VIOLATIONS)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->violations[r->n_violations++], sizeof r->violations[0], fmt, ap);
+	va_end(ap);
+}
+
+void sim_report_evaluate(const sim_world *w, sim_result *r)
+{
+	const sim_metrics *m = &w->m;
+	const sim_expect *e = &w->sc->expect;
+	memset(r, 0, sizeof *r);
+	r->containment = m->samples ? (double)m->contained / (double)m->samples : 1.0;
+	r->mean_width_ns = m->post_samples ? m->sum_width / (double)m->post_samples : 0;
+	r->rms_error_ns = m->post_samples ? sqrt(m->sum_sq_err / (double)m->post_samples) : 0;
+	if (!m->ever_good || (m->last_bad_ns >= 0 && m->n_rows && m->last_bad_ns == m->rows[m->n_rows - 1].t_ns))
+		r->convergence_s = -1;
+	else
+		r->convergence_s = m->last_bad_ns < 0 ? 0 : (double)(m->last_bad_ns + w->sc->sample_ns) / 1e9;
+	r->alarm = m->alarm_nodes > 0;
+
+	if (e->has_containment && r->containment < e->containment)
+		violate(r, "containment %.6f < %.6f (first miss: node %u at %.3f s)", r->containment, e->containment,
+		        m->first_miss_node, (double)m->first_miss_t_ns / 1e9);
+	if (e->alarm >= 0 && r->alarm != (e->alarm == 1))
+		violate(r, "alarm %s, expected %s (%u honest nodes alarmed)", r->alarm ? "raised" : "not raised",
+		        e->alarm ? "raised" : "not raised", m->alarm_nodes);
+	if (e->precision_within_bound) {
+		if (w->bound_precision_ns < 0)
+			violate(r, "precision_within_bound expected but no precision bound applies");
+		else if (m->precision_ns > w->bound_precision_ns)
+			violate(r, "precision %lld ns > bound %lld ns", (long long)m->precision_ns,
+			        (long long)w->bound_precision_ns);
+		if (!m->all_synced_after_warmup)
+			violate(r, "some honest node was unsynchronized after warmup");
+	}
+	if (e->accuracy_within_bound) {
+		if (w->bound_accuracy_ns < 0)
+			violate(r, "accuracy_within_bound expected but no accuracy bound applies");
+		else if (m->accuracy_ns > w->bound_accuracy_ns)
+			violate(r, "accuracy %lld ns > bound %lld ns", (long long)m->accuracy_ns,
+			        (long long)w->bound_accuracy_ns);
+	}
+	if (e->max_worst_error_ns > 0 && m->accuracy_ns > e->max_worst_error_ns)
+		violate(r, "worst error %lld ns > expected %lld ns", (long long)m->accuracy_ns,
+		        (long long)e->max_worst_error_ns);
+	if (e->max_precision_ns > 0 && m->precision_ns > e->max_precision_ns)
+		violate(r, "precision %lld ns > expected %lld ns", (long long)m->precision_ns,
+		        (long long)e->max_precision_ns);
+}
+
+/* Human-readable duration. */
+static const char *fmt_ns(char *buf, size_t len, double ns)
+{
+	double a = fabs(ns);
+	if (ns < 0 && a == 1)
+		snprintf(buf, len, "-");
+	else if (a < 1e3)
+		snprintf(buf, len, "%.0f ns", ns);
+	else if (a < 1e6)
+		snprintf(buf, len, "%.2f us", ns / 1e3);
+	else if (a < 1e9)
+		snprintf(buf, len, "%.3f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.3f s", ns / 1e9);
+	return buf;
+}
+
+void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
+{
+	const sim_scenario *s = w->sc;
+	const sim_metrics *m = &w->m;
+	char a[32], b[32];
+	fprintf(out, "scenario   %s (%s)\n", s->name, s->path);
+	if (s->description)
+		fprintf(out, "           %s\n", s->description);
+	fprintf(out, "engine     %s, f = %zu, poll %.0f s, crypto %s, seed %llu\n", sim_engine_name(s), s->f,
+	        (double)s->poll_ns / 1e9, w->signer.name, (unsigned long long)s->seed);
+	fprintf(out, "world      %zu nodes (%zu honest), peers %zu..%zu, refs up to %zu, %.0f s (warmup %.0f s)\n", w->n,
+	        w->n_honest, w->peers_min, w->peers_max, w->refs_max, (double)s->duration_ns / 1e9,
+	        (double)s->warmup_ns / 1e9);
+	fprintf(out, "\n  %-22s %16s %16s\n", "metric", "measured", "bound");
+	fprintf(out, "  %-22s %16s %16s\n", "precision", fmt_ns(a, sizeof a, (double)m->precision_ns),
+	        fmt_ns(b, sizeof b, (double)w->bound_precision_ns));
+	fprintf(out, "  %-22s %16s %16s\n", "accuracy (worst error)", fmt_ns(a, sizeof a, (double)m->accuracy_ns),
+	        fmt_ns(b, sizeof b, (double)w->bound_accuracy_ns));
+	fprintf(out, "  %-22s %16s\n", "rms error", fmt_ns(a, sizeof a, r->rms_error_ns));
+	fprintf(out, "  %-22s %16.6f %16s\n", "containment", r->containment,
+	        s->expect.has_containment ? "expected" : "");
+	fprintf(out, "  %-22s %16s\n", "mean width", fmt_ns(a, sizeof a, r->mean_width_ns));
+	fprintf(out, "  %-22s %16s\n", "max width", fmt_ns(a, sizeof a, (double)m->max_width_ns));
+	if (r->convergence_s >= 0)
+		fprintf(out, "  %-22s %14.1f s\n", "convergence", r->convergence_s);
+	else
+		fprintf(out, "  %-22s %16s\n", "convergence", "never");
+	fprintf(out, "  %-22s %16s %16s\n", "alarm", r->alarm ? "raised" : "no",
+	        s->expect.alarm < 0 ? "" : s->expect.alarm ? "expected" : "not expected");
+	fprintf(out, "  %-22s %16u\n", "honest nodes alarmed", m->alarm_nodes);
+	fprintf(out, "\n  packets: sent %llu, lost %llu, partitioned %llu, replayed %llu, mitm %llu; "
+	             "honest rx %llu (bad %llu, bad sig %llu, replay %llu, unknown %llu), rejected readings %llu\n",
+	        (unsigned long long)w->net.sent, (unsigned long long)w->net.lost, (unsigned long long)w->net.partitioned,
+	        (unsigned long long)w->net.replayed, (unsigned long long)w->net.mitm_delayed,
+	        (unsigned long long)w->ctr.rx, (unsigned long long)w->ctr.rx_bad, (unsigned long long)w->ctr.rx_bad_sig,
+	        (unsigned long long)w->ctr.rx_replay, (unsigned long long)w->ctr.rx_unknown_peer,
+	        (unsigned long long)w->ctr.readings_rejected);
+	fprintf(out, "\n  verdict: %s\n", r->n_violations ? "VIOLATED" : "ok");
+	for (size_t i = 0; i < r->n_violations; i++)
+		fprintf(out, "    - %s\n", r->violations[i]);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
+{
+	const sim_scenario *s = w->sc;
+	const sim_metrics *m = &w->m;
+	fprintf(out, "{\"scenario\":");
+	json_str(out, s->name);
+	fprintf(out, ",\"engine\":\"%s\",\"crypto\":\"%s\",\"seed\":%llu,\"nodes\":%zu,\"honest\":%zu,\"f\":%zu,",
+	        sim_engine_name(s), w->signer.name, (unsigned long long)s->seed, w->n, w->n_honest, s->f);
+	fprintf(out, "\"duration_s\":%.3f,\"warmup_s\":%.3f,", (double)s->duration_ns / 1e9, (double)s->warmup_ns / 1e9);
+	fprintf(out, "\"precision_ns\":%lld,\"accuracy_ns\":%lld,\"worst_error_ns\":%lld,\"rms_error_ns\":%.0f,",
+	        (long long)m->precision_ns, (long long)m->accuracy_ns, (long long)m->accuracy_ns, r->rms_error_ns);
+	fprintf(out, "\"containment\":%.6f,\"samples\":%llu,\"contained\":%llu,", r->containment,
+	        (unsigned long long)m->samples, (unsigned long long)m->contained);
+	fprintf(out, "\"mean_width_ns\":%.0f,\"max_width_ns\":%lld,\"convergence_s\":%.3f,", r->mean_width_ns,
+	        (long long)m->max_width_ns, r->convergence_s);
+	fprintf(out, "\"bound_precision_ns\":%lld,\"bound_accuracy_ns\":%lld,", (long long)w->bound_precision_ns,
+	        (long long)w->bound_accuracy_ns);
+	fprintf(out, "\"alarm\":%s,\"alarm_nodes\":%u,\"alarm_samples\":%llu,\"all_synced_after_warmup\":%s,",
+	        r->alarm ? "true" : "false", m->alarm_nodes, (unsigned long long)m->alarm_samples,
+	        m->all_synced_after_warmup ? "true" : "false");
+	fprintf(out, "\"violated\":%s,\"violations\":[", r->n_violations ? "true" : "false");
+	for (size_t i = 0; i < r->n_violations; i++) {
+		if (i)
+			fputc(',', out);
+		json_str(out, r->violations[i]);
+	}
+	const bft_node_counters *c = &w->ctr;
+	fprintf(out, "],\"counters\":{\"rx\":%llu,\"rx_bad\":%llu,\"rx_bad_sig\":%llu,\"rx_unknown_peer\":%llu,"
+	             "\"rx_replay\":%llu,\"rx_not_for_us\":%llu,\"tx\":%llu,\"exchanges\":%llu,"
+	             "\"readings_rejected\":%llu,\"alarms\":%llu,\"fusions\":%llu},",
+	        (unsigned long long)c->rx, (unsigned long long)c->rx_bad, (unsigned long long)c->rx_bad_sig,
+	        (unsigned long long)c->rx_unknown_peer, (unsigned long long)c->rx_replay,
+	        (unsigned long long)c->rx_not_for_us, (unsigned long long)c->tx, (unsigned long long)c->exchanges,
+	        (unsigned long long)c->readings_rejected, (unsigned long long)c->alarms, (unsigned long long)c->fusions);
+	fprintf(out, "\"net\":{\"sent\":%llu,\"delivered\":%llu,\"lost\":%llu,\"partitioned\":%llu,\"mitm_delayed\":%llu,"
+	             "\"replayed\":%llu,\"to_crashed\":%llu,\"ntp_lost\":%llu,\"ntp_rejected\":%llu},",
+	        (unsigned long long)w->net.sent, (unsigned long long)w->net.delivered, (unsigned long long)w->net.lost,
+	        (unsigned long long)w->net.partitioned, (unsigned long long)w->net.mitm_delayed,
+	        (unsigned long long)w->net.replayed, (unsigned long long)w->net.to_crashed,
+	        (unsigned long long)w->ntp_lost, (unsigned long long)w->ntp_rejected);
+	fprintf(out, "\"events\":%llu,\"queue_peak\":%zu,\"packets_in_flight_peak\":%zu,\"adv_rewrites\":%llu}\n",
+	        (unsigned long long)w->events, w->q.peak, w->pool.peak, (unsigned long long)w->adv_rewrites);
+}
+
+void sim_report_markdown_row(FILE *out, const sim_world *w, const sim_result *r, bool header)
+{
+	const sim_metrics *m = &w->m;
+	char a[32], b[32], c[32], d[32], e[32];
+	if (header) {
+		fprintf(out, "| scenario | engine | nodes (honest) | precision | bound | worst error | RMS error | "
+		             "containment | mean width | alarm | verdict |\n");
+		fprintf(out, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
+	}
+	fprintf(out, "| %s | %s | %zu (%zu) | %s | %s | %s | %s | %.6f | %s | %s | %s |\n", w->sc->name,
+	        sim_engine_name(w->sc), w->n, w->n_honest, fmt_ns(a, sizeof a, (double)m->precision_ns),
+	        fmt_ns(b, sizeof b, (double)w->bound_precision_ns), fmt_ns(c, sizeof c, (double)m->accuracy_ns),
+	        fmt_ns(d, sizeof d, r->rms_error_ns), r->containment, fmt_ns(e, sizeof e, r->mean_width_ns),
+	        r->alarm ? "raised" : "no", r->n_violations ? "**VIOLATED**" : "ok");
+}
+
+int sim_report_csv(const char *path, const sim_world *w)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "t_s,honest,synced,alarmed,missed,off_min_ns,off_median_ns,off_max_ns,width_mean_ns,width_max_ns\n");
+	for (size_t i = 0; i < w->m.n_rows; i++) {
+		const sim_row *r = &w->m.rows[i];
+		fprintf(f, "%.3f,%u,%u,%u,%u,%lld,%lld,%lld,%lld,%lld\n", (double)r->t_ns / 1e9, r->honest, r->synced,
+		        r->alarmed, r->missed, (long long)r->off_min_ns, (long long)r->off_med_ns,
+		        (long long)r->off_max_ns, (long long)r->width_mean_ns, (long long)r->width_max_ns);
+	}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Symmetric log: sign(x) * log10(1 + |x| / 1 ns), so 0 is 0 and a decade
+ * is a decade from 1 ns to seconds. */
+static double slog(double x)
+{
+	return x < 0 ? -log10(1 - x) : log10(1 + x);
+}
+
+static void polyline(FILE *f, const sim_world *w, int which, double x0, double y0, double pw, double ph, double ymin,
+                     double ymax, const char *color, double width)
+{
+	const sim_metrics *m = &w->m;
+	double T = (double)w->sc->duration_ns;
+	fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" points=\"", color, width);
+	for (size_t i = 0; i < m->n_rows; i++) {
+		const sim_row *r = &m->rows[i];
+		if (!r->synced)
+			continue;
+		double v = which == 0 ? (double)r->off_min_ns : which == 1 ? (double)r->off_med_ns
+		         : which == 2 ? (double)r->off_max_ns : which == 3 ? (double)r->width_mean_ns : (double)r->width_max_ns;
+		double x = x0 + pw * (double)r->t_ns / T, y = y0 + ph * (1 - (slog(v) - ymin) / (ymax - ymin));
+		fprintf(f, "%.1f,%.1f ", x, y);
+	}
+	fprintf(f, "\"/>\n");
+}
+
+static void axis(FILE *f, double x0, double y0, double pw, double ph, double ymin, double ymax, const char *title,
+                 double dur_s)
+{
+	fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" stroke=\"#888\"/>\n", x0, y0,
+	        pw, ph);
+	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"13\">%s</text>\n", x0, y0 - 6, title);
+	static const char *lab[] = { "1 ns", "10 ns", "100 ns", "1 us", "10 us", "100 us", "1 ms", "10 ms", "100 ms",
+		                     "1 s", "10 s" };
+	for (int d = (int)floor(ymin); d <= (int)ceil(ymax); d++) {
+		if (d < ymin || d > ymax)
+			continue;
+		double y = y0 + ph * (1 - (d - ymin) / (ymax - ymin));
+		int a = d < 0 ? -d : d;
+		fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", x0, x0 + pw, y, y);
+		if (a >= 1 && a <= 11)
+			fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s%s</text>\n", x0 - 4,
+			        y + 3, d < 0 ? "-" : "", lab[a - 1]);
+		else if (d == 0)
+			fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">0</text>\n", x0 - 4, y + 3);
+	}
+	for (int k = 0; k <= 5; k++)
+		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"middle\">%.0f s</text>\n",
+		        x0 + pw * k / 5, y0 + ph + 14, dur_s * k / 5);
+}
+
+int sim_report_svg(const char *path, const sim_world *w)
+{
+	const sim_metrics *m = &w->m;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	double omax = 1, wmax = 1, wmin = 1e18;
+	for (size_t i = 0; i < m->n_rows; i++) {
+		const sim_row *r = &m->rows[i];
+		if (!r->synced)
+			continue;
+		double a = fabs((double)r->off_min_ns), b = fabs((double)r->off_max_ns);
+		omax = fmax(omax, fmax(a, b));
+		wmax = fmax(wmax, (double)r->width_max_ns);
+		wmin = fmin(wmin, (double)r->width_mean_ns);
+	}
+	double oy = ceil(slog(omax)), wy1 = ceil(slog(wmax)), wy0 = floor(slog(wmin > wmax ? 1 : wmin));
+	if (wy1 <= wy0)
+		wy1 = wy0 + 1;
+	double dur = (double)w->sc->duration_ns / 1e9;
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"560\" font-family=\"sans-serif\">\n");
+	fprintf(f, "<rect width=\"900\" height=\"560\" fill=\"white\"/>\n");
+	fprintf(f, "<text x=\"450\" y=\"20\" font-size=\"15\" text-anchor=\"middle\">%s: %s, %zu honest of %zu</text>\n",
+	        w->sc->name, sim_engine_name(w->sc), w->n_honest, w->n);
+	axis(f, 80, 50, 780, 210, -oy, oy, "honest offset to true time (min, median, max; symlog)", dur);
+	polyline(f, w, 0, 80, 50, 780, 210, -oy, oy, "#1f77b4", 1);
+	polyline(f, w, 2, 80, 50, 780, 210, -oy, oy, "#d62728", 1);
+	polyline(f, w, 1, 80, 50, 780, 210, -oy, oy, "#000", 1.5);
+	axis(f, 80, 310, 780, 210, wy0, wy1, "interval width (mean, max)", dur);
+	polyline(f, w, 3, 80, 310, 780, 210, wy0, wy1, "#2ca02c", 1.5);
+	polyline(f, w, 4, 80, 310, 780, 210, wy0, wy1, "#9467bd", 1);
+	fprintf(f, "</svg>\n");
+	return fclose(f) == 0 ? 0 : -1;
+}

@@ -1,0 +1,848 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scenario loader: libyaml's document API, then a walk over the tree with
+ * one small parser per section. Every value error names file:line, and
+ * unknown keys are errors too, so a typo never silently runs the default.
+ * Durations are "250ms", "2s", "1h", "20us", "5ns", "3m" or bare seconds.
+ */
+#include "sim/scenario.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+typedef struct ctx {
+	yaml_document_t *doc;
+	const char *path;
+	char *err;
+	size_t errlen;
+	int failed;
+} ctx;
+
+static int fail(ctx *c, yaml_node_t *n, const char *fmt, ...)
+{
+	if (c->failed)
+		return -1;
+	c->failed = 1;
+	int k = snprintf(c->err, c->errlen, "%s:%lu: ", c->path, n ? (unsigned long)n->start_mark.line + 1 : 0UL);
+	if (k < 0 || (size_t)k >= c->errlen)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->err + k, c->errlen - (size_t)k, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static yaml_node_t *node_at(ctx *c, int i)
+{
+	return yaml_document_get_node(c->doc, i);
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t l = strlen(s) + 1;
+	char *d = malloc(l);
+	if (d)
+		memcpy(d, s, l);
+	return d;
+}
+
+/* ---- value parsers -------------------------------------------------- */
+
+static int p_duration(ctx *c, yaml_node_t *n, int64_t *out)
+{
+	const char *s = scalar(n);
+	if (!s)
+		return fail(c, n, "expected a duration");
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno)
+		return fail(c, n, "bad duration '%s'", s);
+	while (*end == ' ')
+		end++;
+	double mul;
+	if (!*end || !strcmp(end, "s"))
+		mul = 1e9;
+	else if (!strcmp(end, "ms"))
+		mul = 1e6;
+	else if (!strcmp(end, "us"))
+		mul = 1e3;
+	else if (!strcmp(end, "ns"))
+		mul = 1;
+	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+		mul = 60e9;
+	else if (!strcmp(end, "h"))
+		mul = 3600e9;
+	else
+		return fail(c, n, "bad duration unit in '%s' (ns, us, ms, s, m, h)", s);
+	double ns = v * mul;
+	if (!(fabs(ns) < 9.2e18))
+		return fail(c, n, "duration '%s' out of range", s);
+	*out = (int64_t)llround(ns);
+	return 0;
+}
+
+static int p_double(ctx *c, yaml_node_t *n, double *out)
+{
+	const char *s = scalar(n);
+	char *end;
+	if (!s)
+		return fail(c, n, "expected a number");
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v))
+		return fail(c, n, "bad number '%s'", s);
+	*out = v;
+	return 0;
+}
+
+static int p_size(ctx *c, yaml_node_t *n, size_t *out)
+{
+	const char *s = scalar(n);
+	char *end;
+	if (!s)
+		return fail(c, n, "expected a count");
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || *end || errno || s[0] == '-' || v > 100000000ULL)
+		return fail(c, n, "bad count '%s'", s);
+	*out = (size_t)v;
+	return 0;
+}
+
+static int p_i64(ctx *c, yaml_node_t *n, int64_t *out)
+{
+	const char *s = scalar(n);
+	char *end;
+	if (!s)
+		return fail(c, n, "expected an integer");
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || *end || errno)
+		return fail(c, n, "bad integer '%s'", s);
+	*out = v;
+	return 0;
+}
+
+static int p_bool(ctx *c, yaml_node_t *n, bool *out)
+{
+	const char *s = scalar(n);
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")))
+		*out = true;
+	else if (s && (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")))
+		*out = false;
+	else
+		return fail(c, n, "expected true or false");
+	return 0;
+}
+
+static int p_string(ctx *c, yaml_node_t *n, char **out)
+{
+	const char *s = scalar(n);
+	if (!s)
+		return fail(c, n, "expected a string");
+	free(*out);
+	*out = xstrdup(s);
+	return *out ? 0 : fail(c, n, "out of memory");
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* A node set: "all", "none", [ids], {count: k, spread: bool}, {fraction: x}. */
+static int p_set(ctx *c, yaml_node_t *n, sim_set *out)
+{
+	memset(out, 0, sizeof *out);
+	const char *s = scalar(n);
+	if (s) {
+		if (!strcmp(s, "all")) {
+			out->kind = SIM_SET_ALL;
+			return 0;
+		}
+		if (!strcmp(s, "none")) {
+			out->kind = SIM_SET_NONE;
+			return 0;
+		}
+		size_t id;
+		if (p_size(c, n, &id))
+			return -1;
+		out->kind = SIM_SET_LIST;
+		out->ids = malloc(sizeof *out->ids);
+		if (!out->ids)
+			return fail(c, n, "out of memory");
+		out->ids[0] = (uint32_t)id;
+		out->n_ids = 1;
+		return 0;
+	}
+	if (n->type == YAML_SEQUENCE_NODE) {
+		size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+		out->kind = SIM_SET_LIST;
+		out->ids = calloc(len ? len : 1, sizeof *out->ids);
+		if (!out->ids)
+			return fail(c, n, "out of memory");
+		for (size_t i = 0; i < len; i++) {
+			size_t id;
+			if (p_size(c, node_at(c, n->data.sequence.items.start[i]), &id))
+				return -1;
+			out->ids[i] = (uint32_t)id;
+		}
+		out->n_ids = len;
+		qsort(out->ids, len, sizeof *out->ids, cmp_u32);
+		return 0;
+	}
+	if (n->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			const char *k = scalar(node_at(c, p->key));
+			yaml_node_t *v = node_at(c, p->value);
+			if (k && !strcmp(k, "count")) {
+				out->kind = SIM_SET_COUNT;
+				if (p_size(c, v, &out->count))
+					return -1;
+			} else if (k && !strcmp(k, "fraction")) {
+				out->kind = SIM_SET_FRACTION;
+				if (p_double(c, v, &out->fraction))
+					return -1;
+				if (out->fraction < 0 || out->fraction > 1)
+					return fail(c, v, "fraction must be in [0, 1]");
+			} else if (k && !strcmp(k, "spread")) {
+				if (p_bool(c, v, &out->spread))
+					return -1;
+			} else {
+				return fail(c, node_at(c, p->key), "unknown key '%s' in a node set (count, fraction, spread)",
+				            k ? k : "?");
+			}
+		}
+		if (out->kind == SIM_SET_NONE)
+			return fail(c, n, "a node set mapping needs count or fraction");
+		return 0;
+	}
+	return fail(c, n, "expected a node set: all, none, an id, [ids], {count: k} or {fraction: x}");
+}
+
+static int p_windows(ctx *c, yaml_node_t *n, sim_window **out, size_t *nout);
+
+/* ---- mapping walker -------------------------------------------------- */
+
+typedef int (*field_fn)(ctx *c, yaml_node_t *v, void *obj);
+typedef struct field {
+	const char *key;
+	field_fn fn;
+} field;
+
+static int walk(ctx *c, yaml_node_t *n, const field *fields, void *obj, const char *what)
+{
+	if (!n || n->type != YAML_MAPPING_NODE)
+		return fail(c, n, "%s: expected a mapping", what);
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = node_at(c, p->key);
+		const char *k = scalar(kn);
+		const field *f = fields;
+		while (f->key && (!k || strcmp(f->key, k)))
+			f++;
+		if (!f->key) {
+			char known[512] = "";
+			size_t used = 0;
+			for (const field *g = fields; g->key; g++) {
+				int w = snprintf(known + used, sizeof known - used, "%s%s", used ? ", " : "", g->key);
+				if (w < 0 || (size_t)w >= sizeof known - used)
+					break;
+				used += (size_t)w;
+			}
+			return fail(c, kn, "unknown key '%s' in %s (known: %s)", k ? k : "?", what, known);
+		}
+		if (f->fn(c, node_at(c, p->value), obj))
+			return -1;
+	}
+	return 0;
+}
+
+typedef int (*item_fn)(ctx *c, yaml_node_t *item, void *arr, size_t i);
+
+static int seq(ctx *c, yaml_node_t *n, void **arr, size_t *count, size_t elem, item_fn fn, const char *what)
+{
+	if (!n || n->type != YAML_SEQUENCE_NODE)
+		return fail(c, n, "%s: expected a list", what);
+	size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	void *a = calloc(len ? len : 1, elem);
+	if (!a)
+		return fail(c, n, "out of memory");
+	*arr = a;
+	*count = len;
+	for (size_t i = 0; i < len; i++)
+		if (fn(c, node_at(c, n->data.sequence.items.start[i]), a, i))
+			return -1;
+	return 0;
+}
+
+#define S(obj) ((sim_scenario *)(obj))
+#define DUR(name, field_)                                                                                    \
+	static int name(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &S(o)->field_); }
+
+/* ---- top-level fields ------------------------------------------------ */
+
+static int f_name(ctx *c, yaml_node_t *v, void *o) { return p_string(c, v, &S(o)->name); }
+static int f_desc(ctx *c, yaml_node_t *v, void *o) { return p_string(c, v, &S(o)->description); }
+static int f_seed(ctx *c, yaml_node_t *v, void *o)
+{
+	int64_t s;
+	if (p_i64(c, v, &s))
+		return -1;
+	S(o)->seed = (uint64_t)s;
+	return 0;
+}
+DUR(f_duration, duration_ns)
+DUR(f_warmup, warmup_ns)
+DUR(f_sample, sample_ns)
+DUR(f_poll, poll_ns)
+static int f_nodes(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_size(c, v, &S(o)->nodes))
+		return -1;
+	return S(o)->nodes ? 0 : fail(c, v, "nodes must be at least 1");
+}
+static int f_crypto(ctx *c, yaml_node_t *v, void *o)
+{
+	const char *s = scalar(v);
+	if (s && !strcmp(s, "sim"))
+		S(o)->ed25519 = false;
+	else if (s && !strcmp(s, "ed25519"))
+		S(o)->ed25519 = true;
+	else
+		return fail(c, v, "crypto: sim or ed25519");
+	return 0;
+}
+static int f_engine(ctx *c, yaml_node_t *v, void *o)
+{
+	const char *s = scalar(v);
+	if (s && !strcmp(s, "fusion"))
+		S(o)->engine = BFT_ENGINE_FUSION;
+	else if (s && !strcmp(s, "median"))
+		S(o)->engine = BFT_ENGINE_MEDIAN;
+	else
+		return fail(c, v, "engine: fusion or median");
+	return 0;
+}
+static int f_alg(ctx *c, yaml_node_t *v, void *o)
+{
+	const char *s = scalar(v);
+	if (s && !strcmp(s, "marzullo"))
+		S(o)->alg = BFT_ALG_MARZULLO;
+	else if (s && !strcmp(s, "brooks_iyengar"))
+		S(o)->alg = BFT_ALG_BROOKS_IYENGAR;
+	else if (s && !strcmp(s, "ft_midpoint"))
+		S(o)->alg = BFT_ALG_FT_MIDPOINT;
+	else
+		return fail(c, v, "alg: marzullo, brooks_iyengar or ft_midpoint");
+	return 0;
+}
+static int f_f(ctx *c, yaml_node_t *v, void *o) { return p_size(c, v, &S(o)->f); }
+static int f_peers(ctx *c, yaml_node_t *v, void *o)
+{
+	const char *s = scalar(v);
+	if (s && !strcmp(s, "all")) {
+		S(o)->peers = 0;
+		S(o)->no_peers = false;
+		return 0;
+	}
+	if (s && !strcmp(s, "none")) {
+		S(o)->no_peers = true;
+		return 0;
+	}
+	if (p_size(c, v, &S(o)->peers))
+		return -1;
+	S(o)->no_peers = S(o)->peers == 0;
+	return 0;
+}
+
+/* node: */
+DUR(n_dmin, node_dmin_ns)
+DUR(n_dmax, node_dmax_ns)
+DUR(n_stamp, stamp_err_ns)
+DUR(n_maxerr, max_err_ns)
+DUR(n_maxage, max_age_ns)
+static int n_rho(ctx *c, yaml_node_t *v, void *o)
+{
+	double ppm;
+	if (p_double(c, v, &ppm))
+		return -1;
+	if (ppm < 0 || ppm > 1000)
+		return fail(c, v, "rho_ppm in [0, 1000]");
+	S(o)->rho_ppb = (int64_t)llround(ppm * 1000);
+	return 0;
+}
+static const field node_fields[] = {
+	{ "dmin", n_dmin }, { "dmax", n_dmax }, { "stamp_err", n_stamp }, { "max_err", n_maxerr },
+	{ "max_age", n_maxage }, { "rho_ppm", n_rho }, { NULL, NULL },
+};
+static int f_node(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, node_fields, o, "node"); }
+
+/* oscillator: */
+static int o_freq(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &S(o)->freq_ppm); }
+static int o_wander(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &S(o)->wander_ppb); }
+static int o_aging(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &S(o)->aging_ppb_per_day); }
+DUR(o_step, osc_step_ns)
+DUR(o_offset, raw_offset_ns)
+static int temp_f_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &((sim_temp_step *)o)->nodes); }
+static int temp_f_at(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &((sim_temp_step *)o)->at_ns); }
+static int temp_f_ppb(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &((sim_temp_step *)o)->ppb); }
+static const field temp_fields[] = {
+	{ "nodes", temp_f_nodes }, { "at", temp_f_at }, { "ppb", temp_f_ppb }, { NULL, NULL },
+};
+static int temp_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
+{
+	sim_temp_step *t = (sim_temp_step *)arr + i;
+	t->nodes.kind = SIM_SET_ALL;
+	return walk(c, it, temp_fields, t, "temperature step");
+}
+static int o_temps(ctx *c, yaml_node_t *v, void *o)
+{
+	return seq(c, v, (void **)&S(o)->temps, &S(o)->n_temps, sizeof(sim_temp_step), temp_item, "temperature_steps");
+}
+static const field osc_fields[] = {
+	{ "freq_ppm", o_freq }, { "wander_ppb", o_wander }, { "aging_ppb_per_day", o_aging }, { "step", o_step },
+	{ "offset", o_offset }, { "temperature_steps", o_temps }, { NULL, NULL },
+};
+static int f_osc(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, osc_fields, o, "oscillator"); }
+
+/* network: */
+DUR(w_delay, net_delay_ns)
+DUR(w_jitter, net_jitter_ns)
+DUR(w_jmax, net_jitter_max_ns)
+DUR(w_asym, net_asym_ns)
+static int w_loss(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &S(o)->net_loss))
+		return -1;
+	return S(o)->net_loss >= 0 && S(o)->net_loss <= 1 ? 0 : fail(c, v, "loss in [0, 1]");
+}
+static int rp_prob(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &S(o)->replay_prob); }
+DUR(rp_delay, replay_delay_ns)
+static const field replay_fields[] = { { "prob", rp_prob }, { "delay", rp_delay }, { NULL, NULL } };
+static int w_replay(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, replay_fields, o, "replay"); }
+#define P(o) ((sim_partition *)(o))
+static int pa_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &P(o)->nodes); }
+static int pa_from(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &P(o)->from_ns); }
+static int pa_to(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &P(o)->to_ns); }
+static const field part_fields[] = { { "nodes", pa_nodes }, { "from", pa_from }, { "to", pa_to }, { NULL, NULL } };
+static int part_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
+{
+	sim_partition *p = (sim_partition *)arr + i;
+	p->to_ns = INT64_MAX;
+	return walk(c, it, part_fields, p, "partition");
+}
+static int w_parts(ctx *c, yaml_node_t *v, void *o)
+{
+	return seq(c, v, (void **)&S(o)->partitions, &S(o)->n_partitions, sizeof(sim_partition), part_item,
+	           "partitions");
+}
+#define M(o) ((sim_mitm *)(o))
+static int mi_from(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &M(o)->from); }
+static int mi_to(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &M(o)->to); }
+static int mi_extra(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &M(o)->extra_ns); }
+static int mi_start(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &M(o)->start_ns); }
+static int mi_end(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &M(o)->end_ns); }
+static const field mitm_fields[] = {
+	{ "from", mi_from }, { "to", mi_to }, { "extra", mi_extra }, { "start", mi_start }, { "end", mi_end },
+	{ NULL, NULL },
+};
+static int mitm_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
+{
+	sim_mitm *m = (sim_mitm *)arr + i;
+	m->from.kind = m->to.kind = SIM_SET_ALL;
+	m->end_ns = INT64_MAX;
+	return walk(c, it, mitm_fields, m, "mitm");
+}
+static int w_mitm(ctx *c, yaml_node_t *v, void *o)
+{
+	return seq(c, v, (void **)&S(o)->mitms, &S(o)->n_mitms, sizeof(sim_mitm), mitm_item, "mitm");
+}
+static const field net_fields[] = {
+	{ "delay", w_delay }, { "jitter", w_jitter }, { "jitter_max", w_jmax }, { "asymmetry", w_asym },
+	{ "loss", w_loss }, { "replay", w_replay }, { "partitions", w_parts }, { "mitm", w_mitm }, { NULL, NULL },
+};
+static int f_net(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, net_fields, o, "network"); }
+
+/* references: */
+#define R(o) ((sim_ref_tmpl *)(o))
+static int r_kind(ctx *c, yaml_node_t *v, void *o)
+{
+	const char *s = scalar(v);
+	if (s && !strcmp(s, "gps"))
+		R(o)->kind = SIM_REF_GPS;
+	else if (s && !strcmp(s, "ntp"))
+		R(o)->kind = SIM_REF_NTP;
+	else
+		return fail(c, v, "kind: gps or ntp");
+	return 0;
+}
+static int r_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &R(o)->nodes); }
+static int r_count(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_size(c, v, &R(o)->count))
+		return -1;
+	return R(o)->count >= 1 && R(o)->count <= 64 ? 0 : fail(c, v, "count in [1, 64]");
+}
+static int r_liars(ctx *c, yaml_node_t *v, void *o) { return p_size(c, v, &R(o)->liars); }
+static int r_region(ctx *c, yaml_node_t *v, void *o)
+{
+	size_t r;
+	if (p_size(c, v, &r))
+		return -1;
+	R(o)->region = (uint32_t)r;
+	return 0;
+}
+static int r_loss(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &R(o)->loss); }
+static int r_rate(ctx *c, yaml_node_t *v, void *o) { return p_i64(c, v, &R(o)->lie_rate_ppb); }
+#define RDUR(name, f_)                                                                                       \
+	static int name(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &R(o)->f_); }
+RDUR(r_poll, poll_ns)
+RDUR(r_phase, phase_ns)
+RDUR(r_noise, noise_ns)
+RDUR(r_unc, uncertainty_ns)
+RDUR(r_delay, delay_ns)
+RDUR(r_jitter, jitter_ns)
+RDUR(r_jmax, jitter_max_ns)
+RDUR(r_asym, asym_ns)
+RDUR(r_hold, hold_ns)
+RDUR(r_admin, assume_dmin_ns)
+RDUR(r_lie, lie_ns)
+RDUR(r_liefrom, lie_from_ns)
+static int r_outages(ctx *c, yaml_node_t *v, void *o) { return p_windows(c, v, &R(o)->outages, &R(o)->n_outages); }
+static const field ref_fields[] = {
+	{ "kind", r_kind }, { "nodes", r_nodes }, { "count", r_count }, { "poll", r_poll }, { "phase", r_phase },
+	{ "noise", r_noise }, { "uncertainty", r_unc }, { "region", r_region }, { "delay", r_delay },
+	{ "jitter", r_jitter }, { "jitter_max", r_jmax }, { "asymmetry", r_asym }, { "hold", r_hold },
+	{ "assume_dmin", r_admin }, { "loss", r_loss }, { "liars", r_liars }, { "lie", r_lie },
+	{ "lie_from", r_liefrom }, { "lie_rate_ppb", r_rate }, { "outages", r_outages }, { NULL, NULL },
+};
+static int ref_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
+{
+	sim_ref_tmpl *r = (sim_ref_tmpl *)arr + i;
+	r->kind = SIM_REF_GPS;
+	r->nodes.kind = SIM_SET_ALL;
+	r->count = 1;
+	r->poll_ns = -1;
+	r->phase_ns = -1;
+	r->noise_ns = 20;
+	r->uncertainty_ns = 100;
+	r->delay_ns = 10000000;
+	r->jitter_ns = 2000000;
+	r->jitter_max_ns = -1;
+	r->hold_ns = 10000;
+	r->assume_dmin_ns = -1;
+	if (walk(c, it, ref_fields, r, "reference"))
+		return -1;
+	if (r->poll_ns < 0)
+		r->poll_ns = r->kind == SIM_REF_GPS ? 1000000000 : 16000000000;
+	if (r->poll_ns <= 0)
+		return fail(c, it, "reference poll must be positive");
+	if (r->jitter_max_ns < 0)
+		r->jitter_max_ns = 10 * r->jitter_ns;
+	if (r->assume_dmin_ns < 0)
+		r->assume_dmin_ns = r->delay_ns;
+	if (r->liars > r->count)
+		return fail(c, it, "liars (%zu) > count (%zu)", r->liars, r->count);
+	if (r->noise_ns > r->uncertainty_ns)
+		return fail(c, it, "GPS noise must not exceed the stated uncertainty (it is truncated there)");
+	return 0;
+}
+static int f_refs(ctx *c, yaml_node_t *v, void *o)
+{
+	return seq(c, v, (void **)&S(o)->refs, &S(o)->n_refs, sizeof(sim_ref_tmpl), ref_item, "references");
+}
+#define G(o) ((sim_gps_lie *)(o))
+static int g_region(ctx *c, yaml_node_t *v, void *o)
+{
+	size_t r;
+	if (p_size(c, v, &r))
+		return -1;
+	G(o)->region = (uint32_t)r;
+	return 0;
+}
+static int g_from(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &G(o)->from_ns); }
+static int g_off(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &G(o)->offset_ns); }
+static int g_rate(ctx *c, yaml_node_t *v, void *o) { return p_i64(c, v, &G(o)->rate_ppb); }
+static const field glie_fields[] = {
+	{ "region", g_region }, { "from", g_from }, { "offset", g_off }, { "rate_ppb", g_rate }, { NULL, NULL },
+};
+static int glie_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
+{
+	return walk(c, it, glie_fields, (sim_gps_lie *)arr + i, "gps_lies item");
+}
+static int f_glies(ctx *c, yaml_node_t *v, void *o)
+{
+	return seq(c, v, (void **)&S(o)->gps_lies, &S(o)->n_gps_lies, sizeof(sim_gps_lie), glie_item, "gps_lies");
+}
+
+/* adversaries: */
+#define A(o) ((sim_adversary *)(o))
+static int a_strategy(ctx *c, yaml_node_t *v, void *o)
+{
+	static const struct {
+		const char *name;
+		enum sim_strategy s;
+	} t[] = {
+		{ "crash", SIM_ADV_CRASH }, { "constant", SIM_ADV_CONSTANT }, { "random", SIM_ADV_RANDOM },
+		{ "two_faced", SIM_ADV_TWO_FACED }, { "walkaway", SIM_ADV_WALKAWAY }, { "maxbias", SIM_ADV_MAXBIAS },
+		{ "equivocate", SIM_ADV_EQUIVOCATE },
+	};
+	const char *s = scalar(v);
+	for (size_t i = 0; s && i < sizeof t / sizeof t[0]; i++)
+		if (!strcmp(s, t[i].name)) {
+			A(o)->strategy = t[i].s;
+			return 0;
+		}
+	return fail(c, v, "strategy: crash, constant, random, two_faced, walkaway, maxbias or equivocate");
+}
+static int a_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &A(o)->nodes); }
+static int a_from(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->from_ns); }
+static int a_offset(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->offset_ns); }
+static int a_rate(ctx *c, yaml_node_t *v, void *o) { return p_i64(c, v, &A(o)->rate_ppb); }
+static int a_claim(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->claim_err_ns); }
+static int a_margin(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->margin_ns); }
+static const field adv_fields[] = {
+	{ "strategy", a_strategy }, { "nodes", a_nodes }, { "from", a_from }, { "offset", a_offset },
+	{ "rate_ppb", a_rate }, { "claim_err", a_claim }, { "margin", a_margin }, { NULL, NULL },
+};
+static int adv_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
+{
+	sim_adversary *a = (sim_adversary *)arr + i;
+	a->claim_err_ns = -1;
+	if (walk(c, it, adv_fields, a, "adversary"))
+		return -1;
+	if (a->strategy == SIM_ADV_NONE)
+		return fail(c, it, "adversary needs a strategy");
+	if (a->nodes.kind == SIM_SET_NONE || a->nodes.kind == SIM_SET_ALL)
+		return fail(c, it, "adversary needs nodes: [ids] or {count: k}");
+	return 0;
+}
+static int f_advs(ctx *c, yaml_node_t *v, void *o)
+{
+	return seq(c, v, (void **)&S(o)->advs, &S(o)->n_advs, sizeof(sim_adversary), adv_item, "adversaries");
+}
+
+/* expect: */
+static int e_cont(ctx *c, yaml_node_t *v, void *o)
+{
+	S(o)->expect.has_containment = true;
+	return p_double(c, v, &S(o)->expect.containment);
+}
+static int e_alarm(ctx *c, yaml_node_t *v, void *o)
+{
+	bool b;
+	if (p_bool(c, v, &b))
+		return -1;
+	S(o)->expect.alarm = b;
+	return 0;
+}
+static int e_prec(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &S(o)->expect.precision_within_bound); }
+static int e_acc(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &S(o)->expect.accuracy_within_bound); }
+static int e_worst(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &S(o)->expect.max_worst_error_ns); }
+static int e_maxprec(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &S(o)->expect.max_precision_ns); }
+static const field expect_fields[] = {
+	{ "containment", e_cont }, { "alarm", e_alarm }, { "precision_within_bound", e_prec },
+	{ "accuracy_within_bound", e_acc }, { "max_worst_error", e_worst }, { "max_precision", e_maxprec },
+	{ NULL, NULL },
+};
+static int f_expect(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, expect_fields, o, "expect"); }
+
+static const field top_fields[] = {
+	{ "name", f_name }, { "description", f_desc }, { "seed", f_seed }, { "duration", f_duration },
+	{ "warmup", f_warmup }, { "sample", f_sample }, { "nodes", f_nodes }, { "crypto", f_crypto },
+	{ "engine", f_engine }, { "alg", f_alg }, { "f", f_f }, { "poll", f_poll }, { "peers", f_peers },
+	{ "node", f_node }, { "oscillator", f_osc }, { "network", f_net }, { "references", f_refs },
+	{ "gps_lies", f_glies }, { "adversaries", f_advs }, { "expect", f_expect }, { NULL, NULL },
+};
+
+#define W(o) ((sim_window *)(o))
+static int wi_from(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &W(o)->from_ns); }
+static int wi_to(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &W(o)->to_ns); }
+static const field win_fields[] = { { "from", wi_from }, { "to", wi_to }, { NULL, NULL } };
+static int win_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
+{
+	sim_window *w = (sim_window *)arr + i;
+	w->to_ns = INT64_MAX;
+	return walk(c, it, win_fields, w, "window");
+}
+static int p_windows(ctx *c, yaml_node_t *n, sim_window **out, size_t *nout)
+{
+	return seq(c, n, (void **)out, nout, sizeof(sim_window), win_item, "outages");
+}
+
+static void defaults(sim_scenario *s)
+{
+	s->seed = 1;
+	s->duration_ns = 600 * BFT_NS_PER_SEC;
+	s->warmup_ns = -1;
+	s->sample_ns = BFT_NS_PER_SEC;
+	s->nodes = 1;
+	s->engine = BFT_ENGINE_FUSION;
+	s->alg = BFT_ALG_MARZULLO;
+	s->poll_ns = 16 * BFT_NS_PER_SEC;
+	s->node_dmin_ns = -1;
+	s->node_dmax_ns = -1;
+	s->stamp_err_ns = 1000;
+	s->max_err_ns = -1;
+	s->max_age_ns = -1;
+	s->rho_ppb = 100000;
+	s->freq_ppm = 50;
+	s->wander_ppb = 1;
+	s->osc_step_ns = BFT_NS_PER_SEC;
+	s->raw_offset_ns = 100000000;
+	s->net_delay_ns = 1000000;
+	s->net_jitter_ns = 200000;
+	s->net_jitter_max_ns = -1;
+	s->replay_delay_ns = 5 * BFT_NS_PER_SEC;
+	s->expect.alarm = -1;
+}
+
+int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%lu: %s", path, (unsigned long)parser.problem_mark.line + 1,
+		         parser.problem ? parser.problem : "YAML syntax error");
+		yaml_parser_delete(&parser);
+		fclose(fp);
+		return -1;
+	}
+	yaml_parser_delete(&parser);
+	fclose(fp);
+
+	sim_scenario *s = calloc(1, sizeof *s);
+	ctx c = { &doc, path, err, errlen, 0 };
+	if (!s) {
+		yaml_document_delete(&doc);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	defaults(s);
+	s->path = xstrdup(path);
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	int rc = root ? walk(&c, root, top_fields, s, "scenario") : fail(&c, NULL, "empty document");
+	if (!rc && !s->name) {
+		/* Default name: the file's base name without .yaml. */
+		const char *b = strrchr(path, '/');
+		b = b ? b + 1 : path;
+		s->name = xstrdup(b);
+		char *dot = s->name ? strrchr(s->name, '.') : NULL;
+		if (dot)
+			*dot = 0;
+	}
+	if (!rc && s->warmup_ns < 0)
+		s->warmup_ns = s->duration_ns / 5;
+	if (!rc && s->sample_ns <= 0)
+		rc = fail(&c, root, "sample must be positive");
+	if (!rc && s->poll_ns <= 0)
+		rc = fail(&c, root, "poll must be positive");
+	if (!rc && s->net_jitter_max_ns < 0)
+		s->net_jitter_max_ns = 10 * s->net_jitter_ns;
+	yaml_document_delete(&doc);
+	if (rc) {
+		sim_scenario_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+static void set_free(sim_set *s)
+{
+	free(s->ids);
+}
+
+void sim_scenario_free(sim_scenario *s)
+{
+	if (!s)
+		return;
+	free(s->path);
+	free(s->name);
+	free(s->description);
+	for (size_t i = 0; i < s->n_temps; i++)
+		set_free(&s->temps[i].nodes);
+	free(s->temps);
+	for (size_t i = 0; i < s->n_partitions; i++)
+		set_free(&s->partitions[i].nodes);
+	free(s->partitions);
+	for (size_t i = 0; i < s->n_mitms; i++) {
+		set_free(&s->mitms[i].from);
+		set_free(&s->mitms[i].to);
+	}
+	free(s->mitms);
+	for (size_t i = 0; i < s->n_refs; i++) {
+		set_free(&s->refs[i].nodes);
+		free(s->refs[i].outages);
+	}
+	free(s->refs);
+	free(s->gps_lies);
+	for (size_t i = 0; i < s->n_advs; i++)
+		set_free(&s->advs[i].nodes);
+	free(s->advs);
+	free(s);
+}
+
+bool sim_set_has(const sim_set *s, uint32_t id)
+{
+	switch (s->kind) {
+	case SIM_SET_ALL:
+		return true;
+	case SIM_SET_LIST: {
+		size_t lo = 0, hi = s->n_ids;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->ids[mid] < id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo < s->n_ids && s->ids[lo] == id;
+	}
+	default:
+		return false; /* COUNT/FRACTION are resolved to lists by the world */
+	}
+}
+
+const char *sim_strategy_name(enum sim_strategy s)
+{
+	static const char *names[] = { "none", "crash", "constant", "random", "two_faced", "walkaway", "maxbias",
+		                       "equivocate" };
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+const char *sim_engine_name(const sim_scenario *s)
+{
+	if (s->engine == BFT_ENGINE_MEDIAN)
+		return "median";
+	switch (s->alg) {
+	case BFT_ALG_MARZULLO:
+		return "fusion/marzullo";
+	case BFT_ALG_BROOKS_IYENGAR:
+		return "fusion/brooks-iyengar";
+	case BFT_ALG_FT_MIDPOINT:
+		return "fusion/ft-midpoint";
+	}
+	return "?";
+}

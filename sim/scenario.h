@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A scenario: everything a run needs, loaded from YAML (docs/simulator.md
+ * has the schema). Plain data, owned by the sim_scenario object; the loader
+ * reports errors as file:line: message and never exits.
+ */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/node.h"
+
+/* A set of node ids: every node, an explicit list, a count (placed by the
+ * world: the last ids, or spread evenly around the peer ring) or a fraction. */
+enum sim_set_kind { SIM_SET_NONE, SIM_SET_ALL, SIM_SET_LIST, SIM_SET_COUNT, SIM_SET_FRACTION };
+typedef struct sim_set {
+	enum sim_set_kind kind;
+	uint32_t *ids; /* SIM_SET_LIST, sorted */
+	size_t n_ids;
+	size_t count;
+	double fraction;
+	bool spread;   /* COUNT/FRACTION: every k-th node in ring order, not the last ids */
+} sim_set;
+
+typedef struct sim_window {
+	int64_t from_ns, to_ns;
+} sim_window;
+
+enum sim_ref_kind { SIM_REF_GPS, SIM_REF_NTP };
+
+typedef struct sim_ref_tmpl {
+	enum sim_ref_kind kind;
+	sim_set nodes;
+	size_t count;          /* instances per node (NTP: count distinct servers) */
+	int64_t poll_ns;
+	int64_t phase_ns;      /* first poll after start; default random in [0, poll) */
+	/* GPS */
+	int64_t noise_ns;      /* standard deviation, truncated at uncertainty */
+	int64_t uncertainty_ns;
+	uint32_t region;
+	/* NTP */
+	int64_t delay_ns, jitter_ns, jitter_max_ns, asym_ns, hold_ns;
+	int64_t assume_dmin_ns; /* what the client assumes; -1 = delay_ns */
+	double loss;
+	size_t liars;          /* first `liars` instances lie */
+	int64_t lie_ns;
+	int64_t lie_from_ns;
+	int64_t lie_rate_ppb;  /* lie grows at this rate after lie_from (walk-away) */
+	sim_window *outages;
+	size_t n_outages;
+} sim_ref_tmpl;
+
+typedef struct sim_gps_lie {
+	uint32_t region;
+	int64_t from_ns, offset_ns, rate_ppb;
+} sim_gps_lie;
+
+typedef struct sim_partition {
+	int64_t from_ns, to_ns;
+	sim_set nodes; /* one side; the rest is the other */
+} sim_partition;
+
+typedef struct sim_mitm {
+	sim_set from, to;      /* directed links from any of `from` to any of `to` */
+	int64_t extra_ns;
+	int64_t start_ns, end_ns;
+} sim_mitm;
+
+typedef struct sim_temp_step {
+	sim_set nodes;
+	int64_t at_ns;
+	double ppb;
+} sim_temp_step;
+
+enum sim_strategy {
+	SIM_ADV_NONE,
+	SIM_ADV_CRASH,      /* stops at `from` */
+	SIM_ADV_CONSTANT,   /* shifts every stamp by offset */
+	SIM_ADV_RANDOM,     /* uniform in +-offset, fresh per message */
+	SIM_ADV_TWO_FACED,  /* +offset to even-numbered recipients, -offset to odd */
+	SIM_ADV_WALKAWAY,   /* shared offset growing at rate_ppb from `from` */
+	SIM_ADV_MAXBIAS,    /* claimed interval's low end just at true time: pulls up, stays "correct" */
+	SIM_ADV_EQUIVOCATE, /* two different signed responses to each request */
+};
+
+typedef struct sim_adversary {
+	enum sim_strategy strategy;
+	sim_set nodes;
+	int64_t from_ns;
+	int64_t offset_ns;
+	int64_t rate_ppb;
+	int64_t claim_err_ns;  /* >= 0: claim this uncertainty (err_lo = err_hi) instead of the real one */
+	int64_t margin_ns;     /* max-bias: how far inside the truth the low end stays */
+} sim_adversary;
+
+typedef struct sim_expect {
+	bool has_containment;
+	double containment;        /* at least */
+	int alarm;                 /* -1: no expectation, 0/1 */
+	bool precision_within_bound, accuracy_within_bound;
+	int64_t max_worst_error_ns; /* 0: none */
+	int64_t max_precision_ns;   /* 0: none */
+} sim_expect;
+
+typedef struct sim_scenario {
+	char *path;
+	char *name;
+	char *description;
+	uint64_t seed;
+	int64_t duration_ns, warmup_ns, sample_ns;
+	size_t nodes;
+	bool ed25519;
+	/* node */
+	enum bft_engine_kind engine;
+	enum bft_fusion_alg alg;
+	size_t f;
+	int64_t poll_ns;
+	size_t peers;          /* 0 = full mesh */
+	bool no_peers;         /* peers: none */
+	int64_t node_dmin_ns, node_dmax_ns, stamp_err_ns, max_err_ns, max_age_ns;
+	int64_t rho_ppb;
+	/* oscillator */
+	double freq_ppm, wander_ppb, aging_ppb_per_day;
+	int64_t osc_step_ns, raw_offset_ns;
+	sim_temp_step *temps;
+	size_t n_temps;
+	/* network */
+	int64_t net_delay_ns, net_jitter_ns, net_jitter_max_ns, net_asym_ns;
+	double net_loss;
+	double replay_prob;
+	int64_t replay_delay_ns;
+	sim_partition *partitions;
+	size_t n_partitions;
+	sim_mitm *mitms;
+	size_t n_mitms;
+	/* references */
+	sim_ref_tmpl *refs;
+	size_t n_refs;
+	sim_gps_lie *gps_lies;
+	size_t n_gps_lies;
+	/* adversaries */
+	sim_adversary *advs;
+	size_t n_advs;
+	sim_expect expect;
+} sim_scenario;
+
+/* Load path; on error returns non-zero and writes "file:line: message" to err. */
+int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t errlen);
+void sim_scenario_free(sim_scenario *s);
+bool sim_set_has(const sim_set *s, uint32_t id);
+const char *sim_strategy_name(enum sim_strategy s);
+const char *sim_engine_name(const sim_scenario *s);
+
+#endif

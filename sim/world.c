@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The world and its event loop. Each event is handled by feeding the one
+ * node it concerns (at that node's raw time) and then draining that node's
+ * actions: SENDs go through the adversary (if the node lies) and the
+ * network into the queue, a TIMER is re-armed in true time by inverting the
+ * node's oscillator, ESTIMATEs are noted. The queue's (time, sequence) order
+ * and per-node random streams make a run a pure function of the scenario
+ * and seed.
+ *
+ * Memory per node is the bft_node itself plus ~120 bytes here; packets in
+ * flight live in the pool; the queue holds one timer per node, one pending
+ * poll per reference and the packets in flight, nothing per message sent.
+ */
+#include "sim/world.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bftime/bounds.h>
+
+#include "sim/adversary.h"
+#include "sim/refclock.h"
+
+/* True time handed to nodes: 2023-11-14T22:13:20Z plus simulation time. */
+#define SIM_EPOCH_NS INT64_C(1700000000000000000)
+
+enum { STREAM_TOPO = 1, STREAM_NODE = 2, STREAM_OSC = 3, STREAM_KEYS = 4, STREAM_SERVER = 5 };
+
+static uint64_t stream_id(unsigned kind, uint64_t i)
+{
+	return (uint64_t)kind << 40 | i;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Turn {count}/{fraction} sets into id lists: the last ids, or spread
+ * evenly around the ring (so that with k-regular ring peers no node sees
+ * much more than its share of the set). */
+static int resolve_set(sim_set *s, size_t n, const uint32_t *ring, char *err, size_t errlen, const char *what)
+{
+	if (s->kind == SIM_SET_LIST) {
+		for (size_t i = 0; i < s->n_ids; i++)
+			if (s->ids[i] >= n) {
+				snprintf(err, errlen, "%s: node id %u out of range (nodes: %zu)", what, s->ids[i], n);
+				return -1;
+			}
+		return 0;
+	}
+	if (s->kind != SIM_SET_COUNT && s->kind != SIM_SET_FRACTION)
+		return 0;
+	size_t k = s->kind == SIM_SET_COUNT ? s->count : (size_t)(s->fraction * (double)n + 0.5);
+	if (k > n) {
+		snprintf(err, errlen, "%s: count %zu > nodes %zu", what, k, n);
+		return -1;
+	}
+	uint32_t *ids = calloc(k ? k : 1, sizeof *ids);
+	if (!ids)
+		return -1;
+	for (size_t i = 0; i < k; i++)
+		ids[i] = s->spread ? ring[(size_t)((double)i * (double)n / (double)k)] : (uint32_t)(n - k + i);
+	qsort(ids, k, sizeof *ids, cmp_u32);
+	free(s->ids);
+	s->ids = ids;
+	s->n_ids = k;
+	s->kind = SIM_SET_LIST;
+	return 0;
+}
+
+static int resolve_all(sim_scenario *sc, size_t n, const uint32_t *ring, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sc->n_refs; i++)
+		if (resolve_set(&sc->refs[i].nodes, n, ring, err, errlen, "references"))
+			return -1;
+	for (size_t i = 0; i < sc->n_temps; i++)
+		if (resolve_set(&sc->temps[i].nodes, n, ring, err, errlen, "temperature_steps"))
+			return -1;
+	for (size_t i = 0; i < sc->n_partitions; i++)
+		if (resolve_set(&sc->partitions[i].nodes, n, ring, err, errlen, "partitions"))
+			return -1;
+	for (size_t i = 0; i < sc->n_mitms; i++)
+		if (resolve_set(&sc->mitms[i].from, n, ring, err, errlen, "mitm") ||
+		    resolve_set(&sc->mitms[i].to, n, ring, err, errlen, "mitm"))
+			return -1;
+	for (size_t i = 0; i < sc->n_advs; i++)
+		if (resolve_set(&sc->advs[i].nodes, n, ring, err, errlen, "adversaries"))
+			return -1;
+	return 0;
+}
+
+static int push(sim_world *w, int64_t t, uint32_t kind, uint32_t node, uint32_t a, uint32_t b)
+{
+	sim_event ev = { .t_ns = t, .kind = kind, .node = node, .a = a, .b = b };
+	return sim_queue_push(&w->q, ev);
+}
+
+static bool crashed(const sim_world *w, const sim_node *nd)
+{
+	if (nd->adv < 0)
+		return false;
+	const sim_adversary *a = &w->sc->advs[nd->adv];
+	return a->strategy == SIM_ADV_CRASH && w->now_ns >= a->from_ns;
+}
+
+static int signer_setup(sim_world *w)
+{
+	if (!w->ed25519) {
+		uint64_t st = w->sc->seed ^ 0x5157u;
+		w->secret = sim_splitmix64(&st);
+		bft_signer_sim(&w->signer, &w->secret);
+		return 0;
+	}
+	bft_keyring *kr;
+	if (bft_keyring_create(&kr, w->n) != 0)
+		return -1;
+	w->keyring = kr;
+	sim_rng r;
+	sim_rng_seed(&r, w->sc->seed, stream_id(STREAM_KEYS, 0));
+	for (size_t i = 0; i < w->n; i++) {
+		uint8_t seed[BFT_ED25519_KEY];
+		for (size_t k = 0; k < sizeof seed; k += 8) {
+			uint64_t x = sim_rng_u64(&r);
+			memcpy(seed + k, &x, 8);
+		}
+		if (bft_keyring_add_private(kr, (uint32_t)i, seed) != 0)
+			return -1;
+	}
+	bft_signer_ed25519(&w->signer, kr);
+	return 0;
+}
+
+/* The bounds the measurements are held against (docs/simulator.md). */
+static void compute_bounds(sim_world *w, int64_t dmin_node)
+{
+	const sim_scenario *sc = w->sc;
+	size_t n_src = w->refs_max; /* refs of the least-equipped honest node */
+	size_t refs_min = SIZE_MAX, peers_min = w->peers_min;
+	for (size_t h = 0; h < w->n_honest; h++) {
+		size_t r = w->nodes[w->honest[h]].n_refs;
+		if (r < refs_min)
+			refs_min = r;
+	}
+	if (refs_min == SIZE_MAX)
+		refs_min = 0;
+	n_src = refs_min + peers_min;
+	int64_t rho = sc->rho_ppb;
+	int64_t w_ref = 0;
+	for (size_t i = 0; i < sc->n_refs; i++) {
+		int64_t x = sim_ref_max_width(&sc->refs[i], rho, sc->stamp_err_ns);
+		if (x > w_ref)
+			w_ref = x;
+	}
+	int64_t eps = sc->net_asym_ns + sc->net_jitter_max_ns + 2 * sc->stamp_err_ns;
+	int64_t w_src = w_ref;
+	if (peers_min > 0) {
+		/* A correct peer reading: the peer's own interval (no wider than
+		 * a fused reference interval) plus the round trip's width. */
+		int64_t rt = 2 * (sim_net_max_delay(sc) - dmin_node) + 4 * sc->stamp_err_ns;
+		if (w_ref + rt > w_src)
+			w_src = w_ref + rt;
+	}
+	int64_t acc = -1, prec = -1;
+	if (n_src > 0 && w_ref > 0 && bft_bound_marzullo_width_ns(&acc, n_src, sc->f, w_src) == 0)
+		acc = bft_sat_add(acc, 2 * bft_drift_ns(rho, sc->poll_ns));
+	else
+		acc = -1;
+	if (w->n_honest > 1 && peers_min > 0) {
+		if (bft_bound_wl_precision_ns(&prec, n_src, sc->f, eps, rho, sc->poll_ns) != 0)
+			prec = -1;
+	}
+	if (w->n_honest > 1 && prec < 0 && acc >= 0)
+		prec = 2 * acc;
+	if (w->n_honest <= 1)
+		prec = 0;
+	w->bound_precision_ns = prec;
+	w->bound_accuracy_ns = acc;
+}
+
+int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options *opt, char *err, size_t errlen)
+{
+	sim_world *w = calloc(1, sizeof *w);
+	if (!w)
+		return -1;
+	*out = w;
+	w->sc = sc;
+	w->epoch_ns = SIM_EPOCH_NS;
+	w->n = sc->nodes;
+	w->ed25519 = sc->ed25519 || (opt && opt->real_crypto);
+	size_t n = w->n;
+	w->nodes = calloc(n, sizeof *w->nodes);
+	w->ring = calloc(n, sizeof *w->ring);
+	w->honest = calloc(n, sizeof *w->honest);
+	w->est_scratch = calloc(n, sizeof *w->est_scratch);
+	if (!w->nodes || !w->ring || !w->honest || !w->est_scratch || sim_queue_init(&w->q, 4 * n) ||
+	    sim_pool_init(&w->pool, 0)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* Ring order: a seeded permutation (Fisher-Yates). */
+	sim_rng topo;
+	sim_rng_seed(&topo, sc->seed, stream_id(STREAM_TOPO, 0));
+	for (size_t i = 0; i < n; i++)
+		w->ring[i] = (uint32_t)i;
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)sim_rng_below(&topo, i);
+		uint32_t t = w->ring[i - 1];
+		w->ring[i - 1] = w->ring[j];
+		w->ring[j] = t;
+	}
+	if (resolve_all(sc, n, w->ring, err, errlen))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		w->nodes[i].adv = -1;
+	for (size_t a = 0; a < sc->n_advs; a++)
+		for (size_t k = 0; k < sc->advs[a].nodes.n_ids; k++)
+			w->nodes[sc->advs[a].nodes.ids[k]].adv = (int16_t)a;
+	for (size_t i = 0; i < n; i++)
+		if (w->nodes[i].adv < 0)
+			w->honest[w->n_honest++] = (uint32_t)i;
+
+	/* References per node. */
+	size_t total_refs = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t r = 0; r < sc->n_refs; r++)
+			if (sim_set_has(&sc->refs[r].nodes, (uint32_t)i))
+				total_refs += sc->refs[r].count;
+	w->ref_slab = calloc(total_refs ? total_refs : 1, sizeof *w->ref_slab);
+	if (!w->ref_slab)
+		return -1;
+	size_t used = 0;
+	for (size_t i = 0; i < n; i++) {
+		sim_node *nd = &w->nodes[i];
+		nd->refs = w->ref_slab + used;
+		for (size_t r = 0; r < sc->n_refs; r++)
+			if (sim_set_has(&sc->refs[r].nodes, (uint32_t)i))
+				for (size_t k = 0; k < sc->refs[r].count; k++)
+					w->ref_slab[used++] = (sim_ref){ (uint16_t)r, (uint16_t)k };
+		nd->n_refs = (uint16_t)(w->ref_slab + used - nd->refs);
+		if (nd->n_refs > w->refs_max)
+			w->refs_max = nd->n_refs;
+	}
+
+	if (signer_setup(w)) {
+		snprintf(err, errlen, "signer setup failed");
+		return -1;
+	}
+
+	/* Peers: full mesh, or k ring neighbours (k/2 each side) of the
+	 * seeded ring: k-regular and symmetric, as a responder answers only
+	 * those it lists itself. */
+	size_t k = sc->no_peers ? 0 : (sc->peers == 0 || sc->peers >= n - 1 ? n - 1 : sc->peers & ~(size_t)1);
+	uint32_t *pos = calloc(n, sizeof *pos), *peers = calloc(k ? k : 1, sizeof *peers);
+	if (!pos || !peers) {
+		free(pos);
+		free(peers);
+		return -1;
+	}
+	for (size_t j = 0; j < n; j++)
+		pos[w->ring[j]] = (uint32_t)j;
+	w->peers_min = SIZE_MAX;
+	int64_t dmin_node = sc->node_dmin_ns >= 0 ? sc->node_dmin_ns : sc->net_delay_ns;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		sim_node *nd = &w->nodes[i];
+		size_t np = 0;
+		if (k == n - 1) {
+			for (size_t j = 0; j < n; j++)
+				if (j != i)
+					peers[np++] = (uint32_t)j;
+		} else {
+			for (size_t d = 1; d <= k / 2; d++) {
+				peers[np++] = w->ring[(pos[i] + d) % n];
+				peers[np++] = w->ring[(pos[i] + n - d) % n];
+			}
+		}
+		if (np < w->peers_min)
+			w->peers_min = np;
+		if (np > w->peers_max)
+			w->peers_max = np;
+		bft_node_config cfg;
+		bft_node_config_default(&cfg);
+		cfg.id = (uint32_t)i;
+		cfg.peers = peers;
+		cfg.n_peers = np;
+		cfg.max_refs = nd->n_refs;
+		cfg.f = sc->f;
+		cfg.engine = sc->engine;
+		cfg.alg = sc->alg;
+		cfg.poll_ns = sc->poll_ns;
+		if (sc->max_age_ns > 0)
+			cfg.max_age_ns = sc->max_age_ns;
+		cfg.dmin_ns = dmin_node;
+		cfg.dmax_ns = sc->node_dmax_ns > 0 ? sc->node_dmax_ns : 0;
+		cfg.stamp_err_ns = sc->stamp_err_ns;
+		if (sc->max_err_ns > 0)
+			cfg.max_err_ns = sc->max_err_ns;
+		cfg.disc.rho_ppb = sc->rho_ppb;
+		cfg.signer = &w->signer;
+		uint64_t st = sc->seed ^ (0x6e6f6465ull << 20) ^ i;
+		cfg.seed = sim_splitmix64(&st);
+		rc = bft_node_create(&nd->node, &cfg);
+		if (rc)
+			snprintf(err, errlen, "bft_node_create(node %zu): %s", i, bft_strerror(rc));
+
+		sim_rng_seed(&nd->rng, sc->seed, stream_id(STREAM_NODE, i));
+		sim_osc_config oc = {
+			.freq_ppb = (2 * sim_rng_unit(&nd->rng) - 1) * sc->freq_ppm * 1000.0,
+			.wander_ppb = sc->wander_ppb,
+			.step_ns = sc->osc_step_ns,
+			.aging_ppb_per_s = sc->aging_ppb_per_day / 86400.0,
+			.limit_ppb = (double)sc->rho_ppb * 0.99,
+			.raw_at_zero_ns = w->epoch_ns + (int64_t)((2 * sim_rng_unit(&nd->rng) - 1) * (double)sc->raw_offset_ns),
+		};
+		sim_osc_init(&nd->osc, &oc, sc->seed, stream_id(STREAM_OSC, i));
+	}
+	free(pos);
+	free(peers);
+	if (rc)
+		return -1;
+	if (w->peers_min == SIZE_MAX)
+		w->peers_min = 0;
+	compute_bounds(w, dmin_node);
+	if (sim_metrics_init(&w->m, n, sc->warmup_ns, w->bound_precision_ns))
+		return -1;
+
+	/* Initial events: starts staggered over the first second, references
+	 * at their phase after the start, samples on a fixed grid. */
+	for (size_t i = 0; i < n && !rc; i++) {
+		sim_node *nd = &w->nodes[i];
+		int64_t start = (int64_t)(sim_rng_unit(&nd->rng) * 1e9);
+		rc |= push(w, start, SIM_EV_START, (uint32_t)i, 0, 0);
+		for (uint16_t r = 0; r < nd->n_refs; r++) {
+			const sim_ref_tmpl *t = &sc->refs[nd->refs[r].tmpl];
+			int64_t ph = t->phase_ns >= 0 ? t->phase_ns : (int64_t)(sim_rng_unit(&nd->rng) * (double)t->poll_ns);
+			rc |= push(w, start + ph, SIM_EV_REF, (uint32_t)i, r, 0);
+		}
+	}
+	for (size_t i = 0; i < sc->n_temps; i++)
+		rc |= push(w, sc->temps[i].at_ns, SIM_EV_TEMP, 0, (uint32_t)i, 0);
+	rc |= push(w, sc->sample_ns, SIM_EV_SAMPLE, 0, 0, 0);
+	if (rc) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void sim_world_destroy(sim_world *w)
+{
+	if (!w)
+		return;
+	if (w->nodes)
+		for (size_t i = 0; i < w->n; i++)
+			bft_node_destroy(w->nodes[i].node);
+	free(w->nodes);
+	free(w->ref_slab);
+	free(w->ring);
+	free(w->honest);
+	free(w->est_scratch);
+	sim_queue_free(&w->q);
+	sim_pool_free(&w->pool);
+	sim_metrics_free(&w->m);
+	bft_keyring_destroy(w->keyring);
+	free(w);
+}
+
+/* ---- event handling ----------------------------------------------------- */
+
+static int deliver_later(sim_world *w, uint32_t from, uint32_t to, const uint8_t *buf, size_t len, int64_t at)
+{
+	uint32_t slot = sim_pool_get(&w->pool);
+	if (slot == UINT32_MAX)
+		return -1;
+	sim_packet *p = sim_pool_at(&w->pool, slot);
+	p->from = from;
+	p->len = (uint16_t)len;
+	memcpy(p->buf, buf, len);
+	return push(w, at, SIM_EV_PACKET, to, slot, 0);
+}
+
+static int send_one(sim_world *w, uint32_t from, uint32_t to, const uint8_t *buf, size_t len)
+{
+	sim_node *nd = &w->nodes[from];
+	int64_t delay, replay_at;
+	if (to >= w->n)
+		return 0;
+	if (sim_net_route(w->sc, &nd->rng, from, to, w->now_ns, &delay, &replay_at, &w->net) != SIM_NET_DELIVER)
+		return 0;
+	int rc = deliver_later(w, from, to, buf, len, w->now_ns + delay);
+	if (!rc && replay_at != INT64_MIN)
+		rc = deliver_later(w, from, to, buf, len, replay_at);
+	return rc;
+}
+
+static int send_packet(sim_world *w, uint32_t from, uint32_t to, const uint8_t *buf, size_t len)
+{
+	sim_node *nd = &w->nodes[from];
+	if (nd->adv < 0)
+		return send_one(w, from, to, buf, len);
+	sim_adv_out o;
+	if (sim_adv_rewrite(&w->sc->advs[nd->adv], w->now_ns, w->epoch_ns + w->now_ns, &nd->rng, &w->signer, from, buf,
+	                    len, &o) != 0)
+		w->adv_errors++;
+	else
+		w->adv_rewrites++;
+	int rc = 0;
+	for (size_t i = 0; i < o.n && !rc; i++)
+		rc = send_one(w, from, to, o.buf[i], o.len[i]);
+	return rc;
+}
+
+static int drain(sim_world *w, uint32_t id)
+{
+	sim_node *nd = &w->nodes[id];
+	bft_action act;
+	int rc = 0;
+	while (bft_node_next_action(nd->node, &act)) {
+		switch (act.kind) {
+		case BFT_ACT_SEND:
+			rc |= send_packet(w, id, act.to, act.buf, act.len);
+			break;
+		case BFT_ACT_TIMER:
+			nd->timer_raw = act.at_raw_ns;
+			nd->timer_gen++;
+			rc |= push(w, sim_osc_when(&nd->osc, w->now_ns, act.at_raw_ns), SIM_EV_TIMER, id, 0, nd->timer_gen);
+			break;
+		case BFT_ACT_ESTIMATE:
+			if (nd->adv < 0 && act.est.alarm)
+				sim_metrics_alarm(&w->m, id);
+			break;
+		}
+	}
+	return rc;
+}
+
+static int on_ref(sim_world *w, uint32_t id, uint32_t r)
+{
+	sim_node *nd = &w->nodes[id];
+	const sim_ref_tmpl *t = &w->sc->refs[nd->refs[r].tmpl];
+	int rc = push(w, w->now_ns + t->poll_ns, SIM_EV_REF, id, r, 0);
+	if (sim_ref_in_outage(t, w->now_ns))
+		return rc;
+	if (t->kind == SIM_REF_GPS) {
+		bft_interval iv = bft_iv_shift(sim_gps_read(w->sc, t, &nd->rng, w->now_ns), w->epoch_ns);
+		int64_t raw = sim_osc_raw(&nd->osc, w->now_ns);
+		(void)bft_node_on_reference(nd->node, raw, r, iv);
+		return rc | drain(w, id);
+	}
+	int64_t t2, t3, t1 = sim_osc_raw(&nd->osc, w->now_ns);
+	int64_t at = sim_ntp_serve(t, nd->refs[r].inst, &nd->rng, w->now_ns, &t2, &t3);
+	if (at == INT64_MIN) {
+		w->ntp_lost++;
+		return rc;
+	}
+	uint32_t slot = sim_pool_get(&w->pool);
+	if (slot == UINT32_MAX)
+		return -1;
+	int64_t ts[3] = { t1, w->epoch_ns + t2, w->epoch_ns + t3 };
+	memcpy(sim_pool_at(&w->pool, slot)->buf, ts, sizeof ts);
+	return rc | push(w, at, SIM_EV_NTP_REPLY, id, slot, r);
+}
+
+static int on_ntp_reply(sim_world *w, uint32_t id, uint32_t slot, uint32_t r)
+{
+	sim_node *nd = &w->nodes[id];
+	int64_t ts[3];
+	memcpy(ts, sim_pool_at(&w->pool, slot)->buf, sizeof ts);
+	sim_pool_put(&w->pool, slot);
+	const sim_ref_tmpl *t = &w->sc->refs[nd->refs[r].tmpl];
+	int64_t t4 = sim_osc_raw(&nd->osc, w->now_ns);
+	bft_interval iv;
+	if (!sim_ntp_interval(t, w->sc->rho_ppb, w->sc->stamp_err_ns, ts[0], ts[1], ts[2], t4, &iv)) {
+		w->ntp_rejected++;
+		return 0;
+	}
+	(void)bft_node_on_reference(nd->node, t4, r, iv);
+	return drain(w, id);
+}
+
+static int on_sample(sim_world *w)
+{
+	for (size_t h = 0; h < w->n_honest; h++) {
+		sim_node *nd = &w->nodes[w->honest[h]];
+		int64_t raw = sim_osc_raw(&nd->osc, w->now_ns);
+		if (bft_node_read(nd->node, raw, &w->est_scratch[h]) != 0)
+			memset(&w->est_scratch[h], 0, sizeof w->est_scratch[h]);
+	}
+	if (sim_metrics_sample(&w->m, w->now_ns, w->epoch_ns + w->now_ns, w->est_scratch, w->honest, w->n_honest))
+		return -1;
+	if (w->now_ns + w->sc->sample_ns <= w->sc->duration_ns)
+		return push(w, w->now_ns + w->sc->sample_ns, SIM_EV_SAMPLE, 0, 0, 0);
+	return 0;
+}
+
+static int handle(sim_world *w, const sim_event *ev)
+{
+	if (ev->kind == SIM_EV_SAMPLE)
+		return on_sample(w);
+	if (ev->kind == SIM_EV_TEMP) {
+		const sim_temp_step *ts = &w->sc->temps[ev->a];
+		for (size_t i = 0; i < w->n; i++)
+			if (sim_set_has(&ts->nodes, (uint32_t)i))
+				sim_osc_kick(&w->nodes[i].osc, w->now_ns, ts->ppb);
+		return 0;
+	}
+	sim_node *nd = &w->nodes[ev->node];
+	if (crashed(w, nd)) {
+		/* A crashed node does nothing; what was in flight to it is lost. */
+		if (ev->kind == SIM_EV_PACKET || ev->kind == SIM_EV_NTP_REPLY) {
+			sim_pool_put(&w->pool, ev->a);
+			if (ev->kind == SIM_EV_PACKET)
+				w->net.to_crashed++;
+		}
+		return 0;
+	}
+	switch (ev->kind) {
+	case SIM_EV_START:
+		(void)bft_node_start(nd->node, sim_osc_raw(&nd->osc, w->now_ns));
+		return drain(w, ev->node);
+	case SIM_EV_TIMER: {
+		if (ev->b != nd->timer_gen)
+			return 0; /* superseded by a later TIMER action */
+		int64_t raw = sim_osc_raw(&nd->osc, w->now_ns);
+		if (raw < nd->timer_raw) /* the rate changed since it was armed: early */
+			return push(w, sim_osc_when(&nd->osc, w->now_ns, nd->timer_raw), SIM_EV_TIMER, ev->node, 0,
+			            nd->timer_gen);
+		(void)bft_node_on_timer(nd->node, raw);
+		return drain(w, ev->node);
+	}
+	case SIM_EV_PACKET: {
+		sim_packet *p = sim_pool_at(&w->pool, ev->a);
+		int64_t raw = sim_osc_raw(&nd->osc, w->now_ns);
+		(void)bft_node_on_packet(nd->node, raw, p->buf, p->len);
+		sim_pool_put(&w->pool, ev->a);
+		return drain(w, ev->node);
+	}
+	case SIM_EV_REF:
+		return on_ref(w, ev->node, ev->a);
+	case SIM_EV_NTP_REPLY:
+		return on_ntp_reply(w, ev->node, ev->a, ev->b);
+	}
+	return 0;
+}
+
+int sim_world_run(sim_world *w)
+{
+	sim_event ev;
+	while (sim_queue_peek_time(&w->q) <= w->sc->duration_ns && sim_queue_pop(&w->q, &ev)) {
+		w->now_ns = ev.t_ns;
+		w->events++;
+		if (handle(w, &ev))
+			return BFT_ENOMEM;
+	}
+	for (size_t h = 0; h < w->n_honest; h++) {
+		const bft_node_counters *c = bft_node_get_counters(w->nodes[w->honest[h]].node);
+		if (getenv("BFTIME_SIM_DEBUG")) {
+			bft_estimate e;
+			sim_node *nd = &w->nodes[w->honest[h]];
+			(void)bft_node_read(nd->node, sim_osc_raw(&nd->osc, w->now_ns), &e);
+			fprintf(stderr, "node %u: state %d alarm %d sources %u used %u fusions %llu exchanges %llu rejected %llu rx %llu tx %llu\n",
+			        w->honest[h], (int)e.state, (int)e.alarm, e.sources, e.used, (unsigned long long)c->fusions,
+			        (unsigned long long)c->exchanges, (unsigned long long)c->readings_rejected,
+			        (unsigned long long)c->rx, (unsigned long long)c->tx);
+		}
+		w->ctr.rx += c->rx;
+		w->ctr.rx_bad += c->rx_bad;
+		w->ctr.rx_bad_sig += c->rx_bad_sig;
+		w->ctr.rx_unknown_peer += c->rx_unknown_peer;
+		w->ctr.rx_replay += c->rx_replay;
+		w->ctr.rx_not_for_us += c->rx_not_for_us;
+		w->ctr.tx += c->tx;
+		w->ctr.exchanges += c->exchanges;
+		w->ctr.readings_rejected += c->readings_rejected;
+		w->ctr.alarms += c->alarms;
+		w->ctr.fusions += c->fusions;
+	}
+	return 0;
+}

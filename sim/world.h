@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated world: every node (the real bft_node, its oscillator, its
+ * references, whether and how it lies), the network, the event queue and
+ * the measurements, in one object. There is no global state: two worlds can
+ * run side by side. True time is the queue's clock and is known here only;
+ * nodes see their oscillators' raw time.
+ */
+#ifndef SIM_WORLD_H
+#define SIM_WORLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "node/node.h"
+#include "sim/metrics.h"
+#include "sim/net.h"
+#include "sim/osc.h"
+#include "sim/pool.h"
+#include "sim/queue.h"
+#include "sim/rng.h"
+#include "sim/scenario.h"
+
+enum sim_event_kind {
+	SIM_EV_START = 1, /* node: bft_node_start */
+	SIM_EV_TIMER,     /* node; b = timer generation (stale ones are skipped) */
+	SIM_EV_PACKET,    /* node = recipient; a = pool slot */
+	SIM_EV_REF,       /* node; a = reference index: poll it */
+	SIM_EV_NTP_REPLY, /* node; a = pool slot holding t1, t2, t3; b = reference index */
+	SIM_EV_SAMPLE,    /* measure every honest node */
+	SIM_EV_TEMP,      /* a = temperature step index */
+};
+
+typedef struct sim_ref {
+	uint16_t tmpl, inst;
+} sim_ref;
+
+typedef struct sim_node {
+	bft_node *node;
+	sim_osc osc;
+	sim_rng rng;       /* network, references and lies of this node */
+	sim_ref *refs;     /* into the world's slab */
+	uint16_t n_refs;
+	int16_t adv;       /* index into the scenario's adversaries, -1 honest */
+	uint32_t timer_gen;
+	int64_t timer_raw;
+} sim_node;
+
+typedef struct sim_world_options {
+	bool real_crypto;  /* Ed25519 instead of the scenario's crypto setting */
+} sim_world_options;
+
+typedef struct sim_world {
+	const sim_scenario *sc;
+	int64_t epoch_ns;    /* true time handed to nodes = epoch + simulation time */
+	size_t n;
+	sim_node *nodes;
+	sim_ref *ref_slab;
+	uint32_t *ring;      /* ring order (peer topology, spread placement) */
+	uint32_t *honest;    /* ids of honest nodes */
+	size_t n_honest;
+	bft_estimate *est_scratch;
+	sim_queue q;
+	sim_pool pool;
+	int64_t now_ns;
+	uint64_t secret;
+	bft_signer signer;
+	void *keyring;       /* bft_keyring when Ed25519 */
+	bool ed25519;
+	sim_net_stats net;
+	uint64_t ntp_lost, ntp_rejected, adv_rewrites, adv_errors, events;
+	size_t peers_min, peers_max, refs_max;
+	int64_t bound_precision_ns, bound_accuracy_ns; /* -1: none */
+	sim_metrics m;
+	bft_node_counters ctr;  /* summed over honest nodes at the end */
+} sim_world;
+
+int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options *opt, char *err,
+                     size_t errlen);
+void sim_world_destroy(sim_world *w);
+/* Run to the scenario's duration. Returns 0 or a negative code. */
+int sim_world_run(sim_world *w);
+
+#endif
