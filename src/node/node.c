@@ -49,7 +49,7 @@ struct peer {
 	int64_t t1_raw;
 	/* Its exchange with us, as responder. */
 	bool resp_pending;
-	uint64_t resp_nonce;
+	uint64_t resp_nonce, resp_nonce2;
 	uint8_t resp_epoch;
 	int64_t t1_remote, t2_raw, t3_raw;
 	int64_t last_req_raw; /* rate limiting */
@@ -630,7 +630,9 @@ static int on_request(bft_node *n, struct peer *p, const bft_msg *m, int64_t raw
 	p->resp_epoch = m->epoch;
 	p->t1_remote = m->t_a;
 	p->t2_raw = p->t3_raw = raw_ns;
-	bft_msg r = { .type = BFT_MSG_RESPONSE, .from = n->cfg.id, .to = p->id, .nonce = m->nonce, .epoch = n->epoch };
+	p->resp_nonce2 = next_rand(n);
+	bft_msg r = { .type = BFT_MSG_RESPONSE, .from = n->cfg.id, .to = p->id, .nonce = m->nonce,
+		      .nonce2 = p->resp_nonce2, .epoch = n->epoch };
 	stamp(n, raw_ns, &r, &r.t_a);
 	r.t_b = r.t_a;
 	send_msg(n, &r);
@@ -645,7 +647,8 @@ static int on_response(bft_node *n, struct peer *p, const bft_msg *m, int64_t ra
 	}
 	p->req_pending = false;
 	/* Third message first: the peer measures us even if we reject it. */
-	bft_msg f = { .type = BFT_MSG_FOLLOWUP, .from = n->cfg.id, .to = p->id, .nonce = m->nonce, .epoch = n->epoch };
+	bft_msg f = { .type = BFT_MSG_FOLLOWUP, .from = n->cfg.id, .to = p->id, .nonce = m->nonce,
+		      .nonce2 = m->nonce2, .epoch = n->epoch };
 	stamp(n, raw_ns, &f, &f.t_a);
 	f.t_b = f.t_a;
 	send_msg(n, &f);
@@ -663,7 +666,7 @@ static int on_response(bft_node *n, struct peer *p, const bft_msg *m, int64_t ra
 
 static int on_followup(bft_node *n, struct peer *p, const bft_msg *m, int64_t raw_ns)
 {
-	if (!p->resp_pending || m->nonce != p->resp_nonce) {
+	if (!p->resp_pending || m->nonce != p->resp_nonce || m->nonce2 != p->resp_nonce2) {
 		n->ctr.rx_replay++;
 		return BFT_EINVAL;
 	}

@@ -39,6 +39,8 @@ typedef struct bft_msg {
 	uint8_t epoch;   /* sender's clock epoch: changes when its clock steps */
 	uint32_t from, to;
 	uint64_t nonce;  /* chosen by the requester, echoed by every message of the exchange */
+	uint64_t nonce2; /* chosen by the responder in its RESPONSE, echoed by the FOLLOWUP:
+	                  * an old FOLLOWUP replayed after a replayed REQUEST cannot match */
 	int64_t t_a, t_b;
 	/* The sender's uncertainty at its last stamp: true - clock in
 	 * [-err_lo, +err_hi], so err_lo + err_hi >= 0 (either may be negative

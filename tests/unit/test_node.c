@@ -45,6 +45,9 @@ struct world {
 	uint8_t last_resp[BFT_WIRE_MAX];
 	size_t last_resp_len;
 	int last_resp_to;
+	/* the last complete exchange 0 -> 1: its REQUEST and FOLLOWUP */
+	uint8_t req01[BFT_WIRE_MAX], fup01[BFT_WIRE_MAX], req_tmp[BFT_WIRE_MAX];
+	size_t req01_len, fup01_len, req_tmp_len;
 };
 
 static int64_t raw_at(const struct world *w, int i, int64_t t)
@@ -103,6 +106,16 @@ static void drain(struct world *w, int i, int64_t t)
 				memcpy(w->last_resp, e.buf, e.len);
 				w->last_resp_len = e.len;
 				w->last_resp_to = (int)a.to;
+			}
+			if (i == 0 && a.to == 1 && m.type == BFT_MSG_REQUEST) {
+				memcpy(w->req_tmp, e.buf, e.len);
+				w->req_tmp_len = e.len;
+			}
+			if (i == 0 && a.to == 1 && m.type == BFT_MSG_FOLLOWUP && w->req_tmp_len) {
+				memcpy(w->req01, w->req_tmp, w->req_tmp_len);
+				w->req01_len = w->req_tmp_len;
+				memcpy(w->fup01, e.buf, e.len);
+				w->fup01_len = e.len;
 			}
 			add_ev(w, e);
 		}
@@ -252,6 +265,16 @@ static void test_hostile_packets(void **state)
 	assert_int_not_equal(bft_node_on_packet(n, raw_at(&w, w.last_resp_to, 701 * S), w.last_resp, w.last_resp_len),
 	                     0);
 	assert_true(c->rx_replay == replay + 1);
+	/* Replay a whole old exchange to node 1 much later: the REQUEST is
+	 * answered (it cannot be told from a new one), but the old FOLLOWUP
+	 * does not carry the new RESPONSE's nonce2, so no reading is made. */
+	bft_node *n1 = w.node[1];
+	const bft_node_counters *c1 = bft_node_get_counters(n1);
+	assert_true(w.req01_len && w.fup01_len);
+	uint64_t ex1 = c1->exchanges, rp1 = c1->rx_replay;
+	assert_int_equal(bft_node_on_packet(n1, raw_at(&w, 1, 705 * S), w.req01, w.req01_len), 0);
+	assert_int_not_equal(bft_node_on_packet(n1, raw_at(&w, 1, 705 * S + MS), w.fup01, w.fup01_len), 0);
+	assert_true(c1->exchanges == ex1 && c1->rx_replay == rp1 + 1);
 	/* Garbage, empty, NULL, oversized. */
 	uint8_t junk[300];
 	for (size_t i = 0; i < sizeof junk; i++)
