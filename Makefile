@@ -110,7 +110,7 @@ $(A)/tests/%: $(A)/obj/tests/unit/%.o $(DMN_AOBJ) $(A)/libbftime.a
 
 $(B)/bftime.pc: Makefile
 	@mkdir -p $(B)
-	printf 'prefix=%s\nincludedir=$${prefix}/include\nlibdir=$${prefix}/lib\n\nName: libbftime\nDescription: Byzantine-fault-tolerant time: intervals, fusion, discipline\nVersion: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lbftime\nLibs.private: -lm\n' '$(PREFIX)' '$(VERSION)' > $@
+	printf 'prefix=%s\nincludedir=$${prefix}/include\nlibdir=$${prefix}/lib\n\nName: libbftime\nDescription: Byzantine-fault-tolerant time: intervals, fusion, discipline\nVersion: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lbftime\nLibs.private: -lcrypto -lm\n' '$(PREFIX)' '$(VERSION)' > $@
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/bftime $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
