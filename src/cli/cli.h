@@ -4,5 +4,7 @@
 #define BFTIME_CLI_H
 
 int cmd_demo(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_pubkey(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ static const struct subcommand {
 	const char *description;
 } subcommands[] = {
 	{ "demo", cmd_demo, "fuse generated clock readings, some of them lies, and show every algorithm's answer" },
+	{ "keygen", cmd_keygen, "make a node key: keygen [--out FILE] (file mode 0600), prints the public key" },
+	{ "pubkey", cmd_pubkey, "print the public key of a key file: pubkey FILE" },
 };
 
 static void usage(FILE *out)

@@ -314,6 +314,12 @@ static struct source *source_at(bft_node *n, size_t i)
 
 /* A source's reading carried to raw_ns: true - raw moves by at most rho per
  * unit of raw time. False when it has none fresh enough. */
+/* The j-th newest reading of a source (j < s->n). */
+static const struct past_reading *nth_newest(const bft_node *n, const struct source *s, unsigned j)
+{
+	return &s->hist[(s->next + n->cfg.filter_len - 1 - j) % n->cfg.filter_len];
+}
+
 static void add_reading(bft_node *n, struct source *s, int64_t raw_ns, bft_interval off, int64_t pt_ns)
 {
 	s->hist[s->next] = (struct past_reading){ raw_ns, off, pt_ns };
@@ -336,7 +342,7 @@ static bool carried(const bft_node *n, const struct source *s, int64_t raw_ns, b
 	bft_interval acc = { 0, 0 }, newest = { 0, 0 };
 	for (unsigned j = 0; j < s->n; j++) {
 		/* newest first */
-		const struct past_reading *r = &s->hist[(s->next + n->cfg.filter_len - 1 - j) % n->cfg.filter_len];
+		const struct past_reading *r = nth_newest(n, s, j);
 		int64_t age = bft_sat_sub(raw_ns, r->raw_ns);
 		if (age > n->cfg.max_age_ns || age < 0)
 			continue;
@@ -362,12 +368,16 @@ enum select { SEL_REFS, SEL_PRIMARY, SEL_ALL };
  * the drift bound. A statistic, not a guarantee: it only chooses a point
  * inside the fused interval, which alone carries the guarantee.
  */
-static int64_t source_point(const struct source *s, int64_t raw_ns, int64_t freq_ppb)
+static int64_t source_point(const bft_node *n, const struct source *s, int64_t raw_ns, int64_t freq_ppb)
 {
-	const struct past_reading *best = &s->hist[0];
-	for (unsigned j = 1; j < s->n; j++)
-		if (bft_iv_width(s->hist[j].off) < bft_iv_width(best->off))
-			best = &s->hist[j];
+	/* Newest first, so that among equally wide readings (a reference's
+	 * usually are) the freshest wins and nothing is carried needlessly. */
+	const struct past_reading *best = NULL;
+	for (unsigned j = 0; j < s->n; j++) {
+		const struct past_reading *r = nth_newest(n, s, j);
+		if (!best || bft_iv_width(r->off) < bft_iv_width(best->off))
+			best = r;
+	}
 	double drift = (double)freq_ppb * 1e-9 * (double)bft_sat_sub(raw_ns, best->raw_ns);
 	return bft_sat_add(best->pt_ns, (int64_t)drift);
 }
@@ -382,7 +392,7 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 	for (size_t i = 0; i < nsrc; i++) {
 		const struct source *s = source_at(n, i);
 		if ((which != SEL_PRIMARY || s->primary) && carried(n, s, raw_ns, &n->ivs[k])) {
-			n->mids[k] = source_point(s, raw_ns, freq);
+			n->mids[k] = source_point(n, s, raw_ns, freq);
 			k++;
 		}
 	}
@@ -733,8 +743,8 @@ size_t bft_node_sources(const bft_node *n, bft_source_info *out, size_t cap)
 			.id = peer ? n->peers[i - n->cfg.max_refs].id : (uint32_t)i,
 			.fresh = s->n > 0,
 			.used = s->used,
-			.age_ns = s->n ? n->last_fuse_raw - s->hist[(s->next + n->cfg.filter_len - 1) % n->cfg.filter_len].raw_ns : 0,
-			.offset = s->n ? s->hist[(s->next + n->cfg.filter_len - 1) % n->cfg.filter_len].off : bft_iv(0, 0),
+			.age_ns = s->n ? n->last_fuse_raw - nth_newest(n, s, 0)->raw_ns : 0,
+			.offset = s->n ? nth_newest(n, s, 0)->off : bft_iv(0, 0),
 			.delay_ns = s->delay_ns,
 		};
 	}

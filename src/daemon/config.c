@@ -1,0 +1,840 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration loader (config.h). libyaml builds the document tree;
+ * this file walks it with a fixed schema. Every value is checked where it is
+ * read, with the node's line and column, so the message points at the
+ * mistake. The walk only follows keys of the schema, whose depth is fixed,
+ * so YAML aliases (even self-referencing ones) cannot make it loop, and
+ * collections are capped in size, so no input makes it slow.
+ */
+#include "daemon/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include <bftime/common.h>
+
+#define MAX_MAP_KEYS 64
+
+struct ctx {
+	yaml_document_t *doc;
+	const char *file;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	int k = snprintf(c->err, c->errlen, "%s:%zu:%zu: ", c->file, n ? n->start_mark.line + 1 : 1,
+	                 n ? n->start_mark.column + 1 : 1);
+	if (k >= 0 && (size_t)k < c->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err + k, c->errlen - (size_t)k, fmt, ap);
+		va_end(ap);
+	}
+	return BFT_EINVAL;
+}
+
+/* ---- scalars ------------------------------------------------------------ */
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* A decimal number with at most frac_digits fractional digits, times
+ * 10^frac_digits, exactly; *end is the first character after it. */
+static int parse_fixed(const char *s, int frac_digits, int64_t *out, const char **end)
+{
+	bool neg = false;
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	int64_t v = 0;
+	int digits = 0, frac = 0;
+	bool dot = false;
+	for (;; s++) {
+		if (*s == '.' && !dot) {
+			dot = true;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			break;
+		digits++;
+		if (dot && ++frac > frac_digits) {
+			if (*s != '0')
+				return BFT_ERANGE; /* finer than the unit can hold */
+			continue;
+		}
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, *s - '0', &v))
+			return BFT_ERANGE;
+	}
+	if (!digits)
+		return BFT_EINVAL;
+	for (; frac < frac_digits; frac++)
+		if (__builtin_mul_overflow(v, 10, &v))
+			return BFT_ERANGE;
+	*out = neg ? -v : v;
+	*end = s;
+	return 0;
+}
+
+int bftd_duration_parse(int64_t *out_ns, const char *text)
+{
+	static const struct {
+		const char *unit;
+		int frac;       /* fractional digits the unit keeps in ns */
+		int64_t mult;   /* then multiplied by */
+	} units[] = {
+		{ "ns", 0, 1 }, { "us", 3, 1 }, { "ms", 6, 1 }, { "s", 9, 1 }, { "m", 9, 60 }, { "h", 9, 3600 },
+	};
+	if (strcmp(text, "0") == 0) {
+		*out_ns = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		size_t ul = strlen(units[i].unit), tl = strlen(text);
+		if (tl <= ul || strcmp(text + tl - ul, units[i].unit) != 0)
+			continue;
+		/* "ms" also ends in "s": the longest unit that leaves a number wins. */
+		int64_t v;
+		const char *end;
+		if (parse_fixed(text, units[i].frac, &v, &end) != 0 || end != text + tl - ul)
+			continue;
+		if (__builtin_mul_overflow(v, units[i].mult, &v))
+			return BFT_ERANGE;
+		*out_ns = v;
+		return 0;
+	}
+	return BFT_EINVAL;
+}
+
+static int get_str(struct ctx *c, const yaml_node_t *n, char *buf, size_t cap)
+{
+	const char *s = scalar(n);
+	if (!s)
+		return fail(c, n, "expected a string");
+	size_t l = strlen(s);
+	if (l == 0)
+		return fail(c, n, "empty value");
+	if (l >= cap)
+		return fail(c, n, "value too long (at most %zu characters)", cap - 1);
+	memcpy(buf, s, l + 1);
+	return 0;
+}
+
+static int get_int(struct ctx *c, const yaml_node_t *n, int64_t min, int64_t max, int64_t *out)
+{
+	const char *s = scalar(n), *end;
+	int64_t v;
+	if (!s || parse_fixed(s, 0, &v, &end) != 0 || *end)
+		return fail(c, n, "expected an integer");
+	if (v < min || v > max)
+		return fail(c, n, "%lld is out of range [%lld, %lld]", (long long)v, (long long)min, (long long)max);
+	*out = v;
+	return 0;
+}
+
+/* A decimal in some unit, exactly scaled by 10^frac (ppm -> ppb: 3). */
+static int get_fixed(struct ctx *c, const yaml_node_t *n, int frac, int64_t min, int64_t max, int64_t *out)
+{
+	const char *s = scalar(n), *end;
+	int64_t v;
+	int rc = s ? parse_fixed(s, frac, &v, &end) : BFT_EINVAL;
+	if (rc == 0 && *end)
+		rc = BFT_EINVAL;
+	if (rc == BFT_ERANGE)
+		return fail(c, n, "number out of range or too precise (at most %d decimals)", frac);
+	if (rc)
+		return fail(c, n, "expected a number");
+	if (v < min || v > max)
+		return fail(c, n, "value out of range");
+	*out = v;
+	return 0;
+}
+
+static int get_duration(struct ctx *c, const yaml_node_t *n, int64_t min, int64_t max, int64_t *out)
+{
+	const char *s = scalar(n);
+	if (!s || bftd_duration_parse(out, s) != 0)
+		return fail(c, n, "expected a duration with a unit, such as 16s, 500ms, 250us, 100ns, 2m");
+	if (*out < min || *out > max)
+		return fail(c, n, "duration '%s' out of range", s);
+	return 0;
+}
+
+static int get_bool(struct ctx *c, const yaml_node_t *n, bool *out)
+{
+	const char *s = scalar(n);
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")))
+		*out = true;
+	else if (s && (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")))
+		*out = false;
+	else
+		return fail(c, n, "expected true or false");
+	return 0;
+}
+
+/* One of a NULL-terminated list of names; its index into *out. */
+static int get_enum(struct ctx *c, const yaml_node_t *n, const char *const *names, int *out)
+{
+	const char *s = scalar(n);
+	for (int i = 0; s && names[i]; i++)
+		if (!strcmp(s, names[i])) {
+			*out = i;
+			return 0;
+		}
+	char list[256] = "";
+	for (int i = 0; names[i]; i++) {
+		strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+		strncat(list, names[i], sizeof list - strlen(list) - 1);
+	}
+	return fail(c, n, "expected one of: %s", list);
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static int get_key32(struct ctx *c, const yaml_node_t *n, uint8_t out[32])
+{
+	const char *s = scalar(n);
+	if (!s || strlen(s) != 64)
+		return fail(c, n, "expected a public key of 64 hex digits (bftime keygen prints it)");
+	for (size_t i = 0; i < 32; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return fail(c, n, "public key: not a hex digit at position %zu", 2 * i + (hi < 0 ? 1 : 2));
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int bftd_addr_parse(bftd_addr *out, const char *text)
+{
+	memset(out, 0, sizeof *out);
+	if (strlen(text) >= sizeof out->text)
+		return BFT_EINVAL;
+	char host[64];
+	const char *port;
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+		if (!close || close[1] != ':' || (size_t)(close - text - 1) >= sizeof host)
+			return BFT_EINVAL;
+		memcpy(host, text + 1, (size_t)(close - text - 1));
+		host[close - text - 1] = 0;
+		port = close + 2;
+	} else {
+		const char *colon = strrchr(text, ':');
+		if (!colon || strchr(text, ':') != colon || (size_t)(colon - text) >= sizeof host)
+			return BFT_EINVAL;
+		memcpy(host, text, (size_t)(colon - text));
+		host[colon - text] = 0;
+		port = colon + 1;
+	}
+	int64_t p;
+	const char *end;
+	if (parse_fixed(port, 0, &p, &end) != 0 || *end || p < 1 || p > 65535 || port[0] < '0' || port[0] > '9')
+		return BFT_EINVAL;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->ss;
+	if (text[0] != '[' && inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)p);
+		out->len = sizeof *a4;
+	} else if (text[0] == '[' && inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)p);
+		out->len = sizeof *a6;
+	} else {
+		return BFT_EINVAL;
+	}
+	strcpy(out->text, text);
+	return 0;
+}
+
+static int get_addr(struct ctx *c, const yaml_node_t *n, bftd_addr *out)
+{
+	const char *s = scalar(n);
+	if (!s || bftd_addr_parse(out, s) != 0)
+		return fail(c, n, "expected a numeric address and port, such as 127.0.0.1:7301 or [::1]:7301");
+	return 0;
+}
+
+/* ---- collections -------------------------------------------------------- */
+
+/* Check n is a mapping with scalar, unique keys; *npairs is its size. */
+static int mapping(struct ctx *c, const yaml_node_t *n, const char *what, yaml_node_pair_t **pairs, size_t *npairs)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(c, n, "%s: expected a mapping (key: value lines)", what);
+	*pairs = n->data.mapping.pairs.start;
+	*npairs = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (*npairs > MAX_MAP_KEYS)
+		return fail(c, n, "%s: too many keys", what);
+	for (size_t i = 0; i < *npairs; i++) {
+		const yaml_node_t *k = yaml_document_get_node(c->doc, (*pairs)[i].key);
+		if (!k || !scalar(k))
+			return fail(c, k ? k : n, "%s: keys must be plain names", what);
+		for (size_t j = 0; j < i; j++) {
+			const yaml_node_t *prev = yaml_document_get_node(c->doc, (*pairs)[j].key);
+			if (!strcmp(scalar(prev), scalar(k)))
+				return fail(c, k, "duplicate key '%s' (first at line %zu)", scalar(k),
+				            prev->start_mark.line + 1);
+		}
+	}
+	return 0;
+}
+
+/* Iterate the pairs of mapping N (checked by mapping()) as nodes K, V. */
+#define FOR_PAIRS(c, N, what, K, V)                                                             \
+	yaml_node_pair_t *pairs_;                                                               \
+	size_t npairs_;                                                                         \
+	int rc_ = mapping(c, N, what, &pairs_, &npairs_);                                       \
+	if (rc_)                                                                                \
+		return rc_;                                                                     \
+	for (size_t i_ = 0; i_ < npairs_; i_++)                                                 \
+		for (const yaml_node_t *K = yaml_document_get_node((c)->doc, pairs_[i_].key),    \
+		                       *V = yaml_document_get_node((c)->doc, pairs_[i_].value);  \
+		     K && V; K = NULL)
+
+static int unknown(struct ctx *c, const yaml_node_t *k, const char *section)
+{
+	return fail(c, k, "unknown option '%s' in %s (docs/config.md lists them)", scalar(k), section);
+}
+
+#define TRY(x)                     \
+	do {                       \
+		int r_ = (x);      \
+		if (r_)            \
+			return r_; \
+	} while (0)
+
+/* ---- sections ----------------------------------------------------------- */
+
+struct seen {
+	bool id, listen, key;
+};
+
+static int parse_node(struct ctx *c, const yaml_node_t *n, bftd_config *cfg, struct seen *seen)
+{
+	FOR_PAIRS(c, n, "node", k, v)
+	{
+		const char *name = scalar(k);
+		int64_t x;
+		if (!strcmp(name, "id")) {
+			TRY(get_int(c, v, 0, UINT32_MAX, &x));
+			cfg->id = (uint32_t)x;
+			seen->id = true;
+		} else if (!strcmp(name, "listen")) {
+			TRY(get_addr(c, v, &cfg->listen));
+			seen->listen = true;
+		} else if (!strcmp(name, "key")) {
+			TRY(get_str(c, v, cfg->key_path, sizeof cfg->key_path));
+			seen->key = true;
+		} else {
+			return unknown(c, k, "node");
+		}
+	}
+	return 0;
+}
+
+static int parse_peer(struct ctx *c, const yaml_node_t *n, bftd_peer *p)
+{
+	bool id = false, addr = false, key = false;
+	FOR_PAIRS(c, n, "peer", k, v)
+	{
+		const char *name = scalar(k);
+		int64_t x;
+		if (!strcmp(name, "id")) {
+			TRY(get_int(c, v, 0, UINT32_MAX, &x));
+			p->id = (uint32_t)x;
+			id = true;
+		} else if (!strcmp(name, "address")) {
+			TRY(get_addr(c, v, &p->addr));
+			addr = true;
+		} else if (!strcmp(name, "public_key")) {
+			TRY(get_key32(c, v, p->pubkey));
+			key = true;
+		} else {
+			return unknown(c, k, "peer");
+		}
+	}
+	if (!id || !addr || !key)
+		return fail(c, n, "peer: needs id, address and public_key");
+	return 0;
+}
+
+static int parse_peers(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(c, n, "peers: expected a list of peers ('- id: ...')");
+	size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (count > BFTD_MAX_PEERS)
+		return fail(c, n, "peers: at most %d", BFTD_MAX_PEERS);
+	cfg->peers = calloc(count ? count : 1, sizeof *cfg->peers);
+	if (!cfg->peers)
+		return BFT_ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		const yaml_node_t *item = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
+		if (!item)
+			return fail(c, n, "peers: bad item");
+		TRY(parse_peer(c, item, &cfg->peers[i]));
+		cfg->n_peers++;
+		for (size_t j = 0; j < i; j++)
+			if (cfg->peers[j].id == cfg->peers[i].id)
+				return fail(c, item, "peer id %u listed twice", cfg->peers[i].id);
+	}
+	return 0;
+}
+
+static int parse_consensus(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	static const char *const engines[] = { "fusion", "median", NULL };
+	static const char *const algs[] = { "marzullo", "brooks-iyengar", "ft-midpoint", NULL };
+	bft_node_config *nc = &cfg->node;
+	FOR_PAIRS(c, n, "consensus", k, v)
+	{
+		const char *name = scalar(k);
+		int64_t x;
+		int e;
+		if (!strcmp(name, "f")) {
+			TRY(get_int(c, v, 0, BFTD_MAX_PEERS + BFTD_MAX_REFS, &x));
+			nc->f = (size_t)x;
+		} else if (!strcmp(name, "engine")) {
+			TRY(get_enum(c, v, engines, &e));
+			nc->engine = e ? BFT_ENGINE_MEDIAN : BFT_ENGINE_FUSION;
+		} else if (!strcmp(name, "algorithm")) {
+			TRY(get_enum(c, v, algs, &e));
+			nc->alg = e == 0 ? BFT_ALG_MARZULLO : e == 1 ? BFT_ALG_BROOKS_IYENGAR : BFT_ALG_FT_MIDPOINT;
+		} else if (!strcmp(name, "poll")) {
+			TRY(get_duration(c, v, BFT_NS_PER_SEC / 10, 3600 * BFT_NS_PER_SEC, &nc->poll_ns));
+		} else if (!strcmp(name, "max_age")) {
+			TRY(get_duration(c, v, 0, 86400 * BFT_NS_PER_SEC, &nc->max_age_ns));
+		} else if (!strcmp(name, "dmin")) {
+			TRY(get_duration(c, v, 0, 60 * BFT_NS_PER_SEC, &nc->dmin_ns));
+		} else if (!strcmp(name, "dmax")) {
+			TRY(get_duration(c, v, 0, 60 * BFT_NS_PER_SEC, &nc->dmax_ns));
+		} else if (!strcmp(name, "stamp_error")) {
+			TRY(get_duration(c, v, 0, BFT_NS_PER_SEC, &nc->stamp_err_ns));
+		} else if (!strcmp(name, "max_error")) {
+			TRY(get_duration(c, v, 1, 86400 * BFT_NS_PER_SEC, &nc->max_err_ns));
+		} else {
+			return unknown(c, k, "consensus");
+		}
+	}
+	return 0;
+}
+
+static int parse_clock(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	static const char *const estimators[] = { "theil-sen", "repeated-median", NULL };
+	static const char *const disjoint[] = { "take-measurement", "hull", NULL };
+	bft_disc_config *d = &cfg->node.disc;
+	FOR_PAIRS(c, n, "clock", k, v)
+	{
+		const char *name = scalar(k);
+		int64_t x;
+		int e;
+		if (!strcmp(name, "rho_ppm")) {
+			TRY(get_fixed(c, v, 3, 0, 100000000, &d->rho_ppb));
+		} else if (!strcmp(name, "max_slew_ppm")) {
+			TRY(get_fixed(c, v, 3, 0, 500000000, &d->max_slew_ppb));
+		} else if (!strcmp(name, "initial_freq_ppm")) {
+			TRY(get_fixed(c, v, 3, -100000000, 100000000, &d->initial_freq_ppb));
+		} else if (!strcmp(name, "holdover_after")) {
+			TRY(get_duration(c, v, 0, 86400 * BFT_NS_PER_SEC * 365, &d->holdover_after_ns));
+		} else if (!strcmp(name, "history")) {
+			TRY(get_int(c, v, 2, 4096, &x));
+			d->history_len = (size_t)x;
+		} else if (!strcmp(name, "min_fit_samples")) {
+			TRY(get_int(c, v, 2, 4096, &x));
+			d->min_fit_samples = (size_t)x;
+		} else if (!strcmp(name, "max_sample_width")) {
+			TRY(get_duration(c, v, 1, INT64_MAX, &d->max_sample_width_ns));
+		} else if (!strcmp(name, "estimator")) {
+			TRY(get_enum(c, v, estimators, &e));
+			d->estimator = e ? BFT_DISC_REPEATED_MEDIAN : BFT_DISC_THEIL_SEN;
+		} else if (!strcmp(name, "on_disjoint")) {
+			TRY(get_enum(c, v, disjoint, &e));
+			d->on_disjoint = e ? BFT_DISC_HULL : BFT_DISC_TAKE_MEASUREMENT;
+		} else if (!strcmp(name, "model_bounds")) {
+			TRY(get_bool(c, v, &d->model_bounds));
+		} else if (!strcmp(name, "wander_ppm")) {
+			TRY(get_fixed(c, v, 3, 0, 100000000, &d->wander_ppb));
+		} else {
+			return unknown(c, k, "clock");
+		}
+	}
+	return 0;
+}
+
+static int parse_ref(struct ctx *c, const yaml_node_t *n, bftd_ref *r, size_t idx)
+{
+	static const char *const kinds[] = { "simulated", "system", NULL };
+	bool kind = false, offset = false;
+	r->every_ns = BFT_NS_PER_SEC;
+	r->uncertainty_ns = BFT_NS_PER_SEC / 1000;
+	FOR_PAIRS(c, n, "reference", k, v)
+	{
+		const char *name = scalar(k);
+		int e;
+		if (!strcmp(name, "kind")) {
+			TRY(get_enum(c, v, kinds, &e));
+			r->kind = e ? BFTD_REF_SYSTEM : BFTD_REF_SIMULATED;
+			kind = true;
+		} else if (!strcmp(name, "name")) {
+			TRY(get_str(c, v, r->name, sizeof r->name));
+		} else if (!strcmp(name, "every")) {
+			TRY(get_duration(c, v, BFT_NS_PER_SEC / 100, 3600 * BFT_NS_PER_SEC, &r->every_ns));
+		} else if (!strcmp(name, "uncertainty")) {
+			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &r->uncertainty_ns));
+		} else if (!strcmp(name, "noise")) {
+			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &r->noise_ns));
+		} else if (!strcmp(name, "offset")) {
+			TRY(get_duration(c, v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &r->offset_ns));
+			offset = true;
+		} else {
+			return unknown(c, k, "reference");
+		}
+	}
+	if (!kind)
+		return fail(c, n, "reference: needs a kind (simulated or system)");
+	if (r->kind == BFTD_REF_SYSTEM && (r->noise_ns || offset))
+		return fail(c, n, "reference: noise and offset apply to kind simulated only");
+	if (!r->name[0])
+		snprintf(r->name, sizeof r->name, "%s%zu", r->kind == BFTD_REF_SYSTEM ? "system" : "sim", idx);
+	return 0;
+}
+
+static int parse_refs(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(c, n, "references: expected a list ('- kind: ...')");
+	size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (count > BFTD_MAX_REFS)
+		return fail(c, n, "references: at most %d", BFTD_MAX_REFS);
+	for (size_t i = 0; i < count; i++) {
+		const yaml_node_t *item = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
+		if (!item)
+			return fail(c, n, "references: bad item");
+		TRY(parse_ref(c, item, &cfg->refs[i], i));
+		cfg->n_refs++;
+	}
+	return 0;
+}
+
+static int parse_rate(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	FOR_PAIRS(c, n, "rate_limit", k, v)
+	{
+		const char *name = scalar(k);
+		int64_t x;
+		if (!strcmp(name, "rate")) {
+			TRY(get_int(c, v, 1, 1000000, &x));
+			cfg->rate_per_s = (uint32_t)x;
+		} else if (!strcmp(name, "burst")) {
+			TRY(get_int(c, v, 1, 1000000, &x));
+			cfg->rate_burst = (uint32_t)x;
+		} else {
+			return unknown(c, k, "rate_limit");
+		}
+	}
+	return 0;
+}
+
+static int parse_log(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	static const char *const targets[] = { "stderr", "syslog", NULL };
+	static const char *const levels[] = { "error", "warning", "notice", "info", "debug", NULL };
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+	FOR_PAIRS(c, n, "log", k, v)
+	{
+		const char *name = scalar(k);
+		int e;
+		if (!strcmp(name, "to")) {
+			TRY(get_enum(c, v, targets, &e));
+			cfg->log_target = e ? BFTD_LOG_SYSLOG : BFTD_LOG_STDERR;
+		} else if (!strcmp(name, "level")) {
+			TRY(get_enum(c, v, levels, &e));
+			cfg->log_level = prio[e];
+		} else {
+			return unknown(c, k, "log");
+		}
+	}
+	return 0;
+}
+
+static int parse_osc(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	FOR_PAIRS(c, n, "oscillator", k, v)
+	{
+		const char *name = scalar(k);
+		if (!strcmp(name, "offset_ms")) {
+			TRY(get_fixed(c, v, 6, -86400000000000, 86400000000000, &cfg->osc_offset_ns));
+		} else if (!strcmp(name, "freq_ppm")) {
+			TRY(get_fixed(c, v, 3, -1000000, 1000000, &cfg->osc_freq_ppb));
+		} else {
+			return unknown(c, k, "oscillator");
+		}
+	}
+	return 0;
+}
+
+static int parse_byz(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	static const char *const strategies[] = { "offset", "two-faced", "random", "crash", NULL };
+	bftd_byzantine *b = &cfg->byz;
+	bool strategy = false;
+	FOR_PAIRS(c, n, "byzantine", k, v)
+	{
+		const char *name = scalar(k);
+		int e;
+		if (!strcmp(name, "strategy")) {
+			TRY(get_enum(c, v, strategies, &e));
+			b->strategy = (enum bftd_byz_strategy)(e + 1);
+			strategy = true;
+		} else if (!strcmp(name, "offset")) {
+			TRY(get_duration(c, v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &b->offset_ns));
+		} else if (!strcmp(name, "after")) {
+			TRY(get_duration(c, v, 0, 86400 * BFT_NS_PER_SEC, &b->after_ns));
+		} else if (!strcmp(name, "claim_error")) {
+			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &b->claim_error_ns));
+		} else {
+			return unknown(c, k, "byzantine");
+		}
+	}
+	if (!strategy)
+		return fail(c, n, "byzantine: needs a strategy (offset, two-faced, random, crash)");
+	return 0;
+}
+
+static int parse_root(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
+{
+	struct seen seen = { 0 };
+	bool have_node = false;
+	FOR_PAIRS(c, root, "configuration", k, v)
+	{
+		const char *name = scalar(k);
+		if (!strcmp(name, "node")) {
+			TRY(parse_node(c, v, cfg, &seen));
+			have_node = true;
+		} else if (!strcmp(name, "peers")) {
+			TRY(parse_peers(c, v, cfg));
+		} else if (!strcmp(name, "consensus")) {
+			TRY(parse_consensus(c, v, cfg));
+		} else if (!strcmp(name, "clock")) {
+			TRY(parse_clock(c, v, cfg));
+		} else if (!strcmp(name, "references")) {
+			TRY(parse_refs(c, v, cfg));
+		} else if (!strcmp(name, "rate_limit")) {
+			TRY(parse_rate(c, v, cfg));
+		} else if (!strcmp(name, "log")) {
+			TRY(parse_log(c, v, cfg));
+		} else if (!strcmp(name, "user")) {
+			TRY(get_str(c, v, cfg->user, sizeof cfg->user));
+		} else if (!strcmp(name, "api")) {
+			TRY(get_addr(c, v, &cfg->api));
+			cfg->have_api = true;
+		} else if (!strcmp(name, "store")) {
+			TRY(get_str(c, v, cfg->store_path, sizeof cfg->store_path));
+		} else if (!strcmp(name, "status")) {
+			TRY(get_str(c, v, cfg->status_path, sizeof cfg->status_path));
+		} else if (!strcmp(name, "oscillator")) {
+			TRY(parse_osc(c, v, cfg));
+		} else if (!strcmp(name, "byzantine")) {
+			TRY(parse_byz(c, v, cfg));
+		} else {
+			return unknown(c, k, "the top level");
+		}
+	}
+	if (!have_node || !seen.id || !seen.listen || !seen.key)
+		return fail(c, root, "node: id, listen and key are required");
+	return 0;
+}
+
+/* Cross-field checks, once everything is read; they point at the root. */
+static int validate(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
+{
+	bft_node_config *nc = &cfg->node;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		if (cfg->peers[i].id == cfg->id)
+			return fail(c, root, "peer %u has this node's own id", cfg->id);
+		if (cfg->peers[i].addr.ss.ss_family != cfg->listen.ss.ss_family)
+			return fail(c, root, "peer %u: address family differs from node.listen's (%s vs %s)",
+			            cfg->peers[i].id, cfg->peers[i].addr.text, cfg->listen.text);
+	}
+	size_t nsrc = cfg->n_peers + cfg->n_refs;
+	if (nsrc == 0)
+		return fail(c, root, "no sources: configure peers or references");
+	if (nc->f >= nsrc)
+		return fail(c, root, "consensus.f = %zu needs more than f sources (there are %zu)", nc->f, nsrc);
+	if (nc->dmax_ns && nc->dmax_ns < nc->dmin_ns)
+		return fail(c, root, "consensus.dmax is below dmin");
+	const bft_disc_config *d = &nc->disc;
+	if (d->rho_ppb + d->max_slew_ppb >= BFT_PPB_PER_UNIT)
+		return fail(c, root, "clock: rho_ppm + max_slew_ppm must stay below 1e6");
+	if (d->initial_freq_ppb > d->rho_ppb || d->initial_freq_ppb < -d->rho_ppb)
+		return fail(c, root, "clock.initial_freq_ppm exceeds rho_ppm");
+	if (d->min_fit_samples > d->history_len)
+		return fail(c, root, "clock.min_fit_samples exceeds clock.history");
+	if (cfg->osc_freq_ppb * 1 > d->rho_ppb || -cfg->osc_freq_ppb > d->rho_ppb)
+		return fail(c, root, "oscillator.freq_ppm exceeds clock.rho_ppm: the drift bound would be false");
+	if (cfg->rate_burst < cfg->rate_per_s / 10)
+		cfg->rate_burst = cfg->rate_per_s;
+	/* The discipline checks the rest of its own contract. */
+	bft_disc *probe;
+	if (bft_disc_create(&probe, d) != 0)
+		return fail(c, root, "clock: inconsistent discipline options");
+	bft_disc_destroy(probe);
+	return 0;
+}
+
+static void defaults(bftd_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	bft_node_config_default(&cfg->node);
+	cfg->node.f = 0;
+	cfg->rate_per_s = 20;
+	cfg->rate_burst = 40;
+	cfg->log_target = BFTD_LOG_STDERR;
+	cfg->log_level = LOG_INFO;
+	bftd_addr_parse(&cfg->api, "127.0.0.1:7380");
+	cfg->byz.claim_error_ns = -1;
+}
+
+int bftd_config_parse(bftd_config *out, const char *buf, size_t len, const char *filename, char *err,
+                      size_t errlen)
+{
+	struct ctx c = { .file = filename ? filename : "(config)", .err = err, .errlen = errlen };
+	defaults(out);
+	if (errlen)
+		err[0] = 0;
+	if (len > BFTD_CONFIG_MAX_BYTES)
+		return fail(&c, NULL, "file larger than %d bytes", BFTD_CONFIG_MAX_BYTES);
+	yaml_parser_t p;
+	yaml_document_t doc;
+	if (!yaml_parser_initialize(&p))
+		return BFT_ENOMEM;
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	int rc;
+	if (!yaml_parser_load(&p, &doc)) {
+		snprintf(err, errlen, "%s:%zu:%zu: YAML syntax: %s%s%s", c.file, p.problem_mark.line + 1,
+		         p.problem_mark.column + 1, p.problem ? p.problem : "error", p.context ? " " : "",
+		         p.context ? p.context : "");
+		yaml_parser_delete(&p);
+		return BFT_EINVAL;
+	}
+	c.doc = &doc;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		rc = fail(&c, NULL, "empty configuration");
+	} else {
+		rc = parse_root(&c, root, out);
+		if (rc == 0)
+			rc = validate(&c, root, out);
+		if (rc == 0) {
+			/* One document per file: a second one is probably a mistake. */
+			yaml_document_t next;
+			if (!yaml_parser_load(&p, &next)) {
+				rc = fail(&c, root, "YAML syntax error after the first document");
+			} else {
+				if (yaml_document_get_root_node(&next))
+					rc = fail(&c, yaml_document_get_root_node(&next),
+					          "only one YAML document is allowed");
+				yaml_document_delete(&next);
+			}
+		}
+	}
+	if (rc == BFT_ENOMEM && errlen)
+		snprintf(err, errlen, "%s: out of memory", c.file);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&p);
+	if (rc) {
+		bftd_config_free(out);
+		defaults(out);
+	}
+	return rc;
+}
+
+int bftd_config_load(bftd_config *out, const char *path, char *err, size_t errlen)
+{
+	defaults(out);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return BFT_EINVAL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > BFTD_CONFIG_MAX_BYTES) {
+		snprintf(err, errlen, "%s: not a regular file of at most %d bytes", path, BFTD_CONFIG_MAX_BYTES);
+		close(fd);
+		return BFT_EINVAL;
+	}
+	size_t cap = (size_t)st.st_size + 1, len = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return BFT_ENOMEM;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			free(buf);
+			close(fd);
+			return BFT_EINVAL;
+		}
+		if (r == 0 || (len += (size_t)r) == cap)
+			break;
+	}
+	close(fd);
+	int rc = len == cap ? BFT_EINVAL : bftd_config_parse(out, buf, len, path, err, errlen);
+	if (len == cap)
+		snprintf(err, errlen, "%s: file grew while being read", path);
+	free(buf);
+	return rc;
+}
+
+void bftd_config_free(bftd_config *c)
+{
+	if (!c)
+		return;
+	free(c->peers);
+	c->peers = NULL;
+	c->n_peers = 0;
+}
+
+const char *bftd_byz_name(enum bftd_byz_strategy s)
+{
+	switch (s) {
+	case BFTD_BYZ_OFFSET: return "offset";
+	case BFTD_BYZ_TWO_FACED: return "two-faced";
+	case BFTD_BYZ_RANDOM: return "random";
+	case BFTD_BYZ_CRASH: return "crash";
+	default: return "none";
+	}
+}

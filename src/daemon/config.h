@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bftimed's configuration: a YAML file (etc/bftime.yaml documents every
+ * option, docs/config.md is the reference) parsed into one struct.
+ *
+ * The loader is a pure function from (bytes, file name) to a config or an
+ * error message "FILE:LINE:COLUMN: what is wrong": no file is opened, no
+ * name resolved, no clock read, so the fuzz target (tests/fuzz/fuzz_config.c)
+ * drives exactly what the daemon runs. Unknown keys, duplicate keys, wrong
+ * types and values out of range are all errors: a typo in a time daemon's
+ * configuration must stop it rather than be ignored.
+ *
+ * Durations are strings with a unit ("16s", "1.5ms", "250us", "100ns",
+ * "2m", "1h"); a bare 0 is also accepted. Addresses are numeric:
+ * "127.0.0.1:7301", "[::1]:7301".
+ */
+#ifndef BFTIME_DAEMON_CONFIG_H
+#define BFTIME_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "node/node.h"
+
+#define BFTD_MAX_PEERS 256
+#define BFTD_MAX_REFS 16
+#define BFTD_CONFIG_MAX_BYTES (1 << 20)
+
+typedef struct bftd_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[64]; /* as written, for logs */
+} bftd_addr;
+
+typedef struct bftd_peer {
+	uint32_t id;
+	bftd_addr addr;
+	uint8_t pubkey[32];
+} bftd_peer;
+
+enum bftd_ref_kind {
+	BFTD_REF_SIMULATED, /* a GPS-like receiver modelled on CLOCK_REALTIME: test/demo only */
+	BFTD_REF_SYSTEM,    /* CLOCK_REALTIME with a stated uncertainty */
+};
+
+typedef struct bftd_ref {
+	enum bftd_ref_kind kind;
+	char name[32];
+	int64_t every_ns;       /* reading period */
+	int64_t uncertainty_ns; /* interval = reading +- this */
+	int64_t noise_ns;       /* simulated: standard deviation of the reading's noise */
+	int64_t offset_ns;      /* simulated: a constant lie added to every reading */
+} bftd_ref;
+
+enum bftd_byz_strategy {
+	BFTD_BYZ_NONE,
+	BFTD_BYZ_OFFSET,    /* every clock stamp shifted by offset */
+	BFTD_BYZ_TWO_FACED, /* +offset to even peer ids, -offset to odd ones */
+	BFTD_BYZ_RANDOM,    /* a fresh uniform shift in [-offset, offset] per message */
+	BFTD_BYZ_CRASH,     /* stops sending anything */
+};
+
+typedef struct bftd_byzantine {
+	enum bftd_byz_strategy strategy;
+	int64_t offset_ns;
+	int64_t after_ns;       /* lie only this long after start */
+	int64_t claim_error_ns; /* >= 0: state this uncertainty instead of the true one */
+} bftd_byzantine;
+
+enum bftd_log_target { BFTD_LOG_STDERR, BFTD_LOG_SYSLOG };
+
+typedef struct bftd_config {
+	/* node */
+	uint32_t id;
+	bftd_addr listen;
+	char key_path[4096];
+	/* peers, pinned by public key */
+	bftd_peer *peers;
+	size_t n_peers;
+	/* consensus and clock model, in the node's own terms */
+	bft_node_config node; /* signer, peers unset: the daemon fills them */
+	/* references */
+	bftd_ref refs[BFTD_MAX_REFS];
+	size_t n_refs;
+	/* incoming datagrams per source address: token bucket */
+	uint32_t rate_per_s;
+	uint32_t rate_burst;
+	/* operation */
+	enum bftd_log_target log_target;
+	int log_level; /* syslog priority: LOG_ERR .. LOG_DEBUG */
+	char user[64];
+	bftd_addr api;
+	bool have_api;
+	char store_path[4096];
+	char status_path[4096];
+	/* test-only */
+	int64_t osc_offset_ns;
+	int64_t osc_freq_ppb;
+	bftd_byzantine byz;
+} bftd_config;
+
+/* Parse len bytes of YAML named `filename` (used in messages only). On
+ * success fills *out (release with bftd_config_free) and returns 0; on error
+ * writes "FILE:LINE:COL: message" into err and returns BFT_EINVAL (or
+ * BFT_ENOMEM); *out is then empty and needs no free. */
+int bftd_config_parse(bftd_config *out, const char *buf, size_t len, const char *filename, char *err,
+                      size_t errlen);
+
+/* Read a file and parse it; I/O errors are reported the same way. */
+int bftd_config_load(bftd_config *out, const char *path, char *err, size_t errlen);
+
+void bftd_config_free(bftd_config *c);
+
+/* "127.0.0.1:7301" or "[::1]:7301" into *out; 0 or BFT_EINVAL. */
+int bftd_addr_parse(bftd_addr *out, const char *text);
+
+/* Duration with a unit into ns; 0 or BFT_EINVAL. */
+int bftd_duration_parse(int64_t *out_ns, const char *text);
+
+const char *bftd_byz_name(enum bftd_byz_strategy s);
+
+#endif

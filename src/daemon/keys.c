@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Key files (keys.h). The permission check is made on the open descriptor
+ * (fstat), not the path, so the file checked is the file read. Every buffer
+ * that held key material is wiped with OPENSSL_cleanse, which the compiler
+ * cannot optimise away.
+ */
+#include "daemon/keys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <bftime/common.h>
+
+#include "proto/sign.h"
+
+void bftd_hex(char *out, const uint8_t *in, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = 0;
+}
+
+static int unhex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "key file %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return BFT_EINVAL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "key file %s: not a regular file", path);
+		close(fd);
+		return BFT_EINVAL;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen,
+		         "key file %s: mode %04o lets group or others read it; refusing to use a key that may have "
+		         "been copied (chmod 600 it, or make a new one with bftime keygen)",
+		         path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return BFT_EINVAL;
+	}
+	uint8_t buf[80];
+	size_t len = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + len, sizeof buf - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (len == sizeof buf)
+			break;
+	}
+	close(fd);
+	int rc = BFT_EINVAL;
+	if (len == BFTD_KEY_LEN) {
+		memcpy(seed, buf, BFTD_KEY_LEN);
+		rc = 0;
+	} else {
+		size_t n = len;
+		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+			n--;
+		if (n == 2 * BFTD_KEY_LEN) {
+			rc = 0;
+			for (size_t i = 0; i < BFTD_KEY_LEN && rc == 0; i++) {
+				int hi = unhex((char)buf[2 * i]), lo = unhex((char)buf[2 * i + 1]);
+				if (hi < 0 || lo < 0)
+					rc = BFT_EINVAL;
+				else
+					seed[i] = (uint8_t)(hi << 4 | lo);
+			}
+		}
+	}
+	OPENSSL_cleanse(buf, sizeof buf);
+	if (rc) {
+		OPENSSL_cleanse(seed, BFTD_KEY_LEN);
+		snprintf(err, errlen, "key file %s: expected 32 raw bytes or 64 hex digits (bftime keygen)", path);
+	}
+	return rc;
+}
+
+int bftd_key_generate(const char *path, uint8_t pub[BFTD_KEY_LEN], char *err, size_t errlen)
+{
+	uint8_t seed[BFTD_KEY_LEN];
+	char hex[2 * BFTD_KEY_LEN + 2];
+	if (RAND_priv_bytes(seed, sizeof seed) != 1 || bft_ed25519_public(pub, seed) != 0) {
+		snprintf(err, errlen, "cannot generate a key (OpenSSL random generator failed)");
+		OPENSSL_cleanse(seed, sizeof seed);
+		return BFT_EINVAL;
+	}
+	bftd_hex(hex, seed, sizeof seed);
+	OPENSSL_cleanse(seed, sizeof seed);
+	hex[2 * BFTD_KEY_LEN] = '\n';
+	hex[2 * BFTD_KEY_LEN + 1] = 0;
+	int rc = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = BFT_EINVAL;
+	} else {
+		/* The umask can only remove bits; fchmod makes 0600 exact. */
+		size_t len = 2 * BFTD_KEY_LEN + 1;
+		if (fchmod(fd, 0600) != 0 || write(fd, hex, len) != (ssize_t)len || fsync(fd) != 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			rc = BFT_EINVAL;
+		}
+		if (close(fd) != 0 && rc == 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			rc = BFT_EINVAL;
+		}
+		if (rc)
+			unlink(path);
+	}
+	OPENSSL_cleanse(hex, sizeof hex);
+	return rc;
+}

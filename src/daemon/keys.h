@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Node identity: the Ed25519 private key file. The file holds the 32-byte
+ * seed, either raw (32 bytes) or as 64 hex digits with an optional newline.
+ * It must be readable by its owner only: a key that group or others can read
+ * may have been copied, so the daemon refuses it rather than sign with it.
+ */
+#ifndef BFTIME_DAEMON_KEYS_H
+#define BFTIME_DAEMON_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BFTD_KEY_LEN 32
+
+/* Read the seed from path into seed; on error write a message to err and
+ * return a negative code. The seed must be wiped by the caller. */
+int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_t errlen);
+
+/* Create a new random seed in a new file (mode 0600, never overwriting), as
+ * 64 hex digits and a newline; its public key into pub. */
+int bftd_key_generate(const char *path, uint8_t pub[BFTD_KEY_LEN], char *err, size_t errlen);
+
+/* Lower-case hex of len bytes into out (2 * len + 1 bytes). */
+void bftd_hex(char *out, const uint8_t *in, size_t len);
+
+#endif

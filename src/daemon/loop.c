@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event loop (loop.h). Why poll() and one thread: the node is a state
+ * machine that must see events one at a time in raw-time order, and a single
+ * loop keeps the daemon deterministic given its inputs, so it can later run
+ * unmodified under clock and network simulators. Signals reach the loop
+ * through a self-pipe, so a stop request never waits for the next timeout.
+ */
+#include "daemon/loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include <bftime/common.h>
+
+#include "daemon/byzantine.h"
+#include "daemon/log.h"
+#include "daemon/refclock_sim.h"
+#include "daemon/udp.h"
+#include "node/node.h"
+#include "proto/sign.h"
+#include "sys/clock.h"
+
+#define RECV_BURST 64 /* datagrams read per wake-up, so timers are not starved */
+
+struct bftd {
+	bftd_config cfg; /* owns its copy of the peers array */
+	bft_keyring *kr;
+	bft_signer signer;
+	bft_node *node;
+	int fd;
+	bftd_ratelimit rl;
+	bftd_refclock refs[BFTD_MAX_REFS];
+	int64_t timer_raw; /* the node's pending TIMER, INT64_MAX when none */
+	int64_t start_mono;
+	uint64_t byz_rng;
+	bool alarm_logged;
+	int64_t last_log_mono;
+	bftd_counters ctr;
+	bft_source_info *srcs;
+	size_t n_srcs;
+};
+
+static int sig_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	if (write(sig_pipe[1], &b, 1) < 0) {
+		/* the pipe is full: a stop is already pending */
+	}
+	errno = saved;
+}
+
+static uint64_t random_u64(void)
+{
+	uint64_t v = 0;
+	if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
+		v ^= (uint64_t)bft_clock_mono_ns() * 0x9e3779b97f4a7c15u; /* not for secrets */
+	return v;
+}
+
+int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char *err, size_t errlen)
+{
+	bftd *d = calloc(1, sizeof *d);
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return BFT_ENOMEM;
+	}
+	d->fd = -1;
+	d->cfg = *cfg;
+	d->cfg.peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *cfg->peers);
+	uint32_t *ids = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *ids);
+	d->n_srcs = cfg->n_peers + cfg->n_refs;
+	d->srcs = calloc(d->n_srcs ? d->n_srcs : 1, sizeof *d->srcs);
+	int rc = BFT_ENOMEM;
+	if (!d->cfg.peers || !ids || !d->srcs)
+		goto fail_mem;
+	memcpy(d->cfg.peers, cfg->peers, cfg->n_peers * sizeof *cfg->peers);
+	if ((rc = bft_keyring_create(&d->kr, cfg->n_peers + 1)) != 0)
+		goto fail_mem;
+	if ((rc = bft_keyring_add_private(d->kr, cfg->id, seed)) != 0) {
+		snprintf(err, errlen, "the node key was rejected by OpenSSL");
+		goto fail;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		ids[i] = cfg->peers[i].id;
+		if ((rc = bft_keyring_add_public(d->kr, cfg->peers[i].id, cfg->peers[i].pubkey)) != 0) {
+			snprintf(err, errlen, "peer %u: public key rejected by OpenSSL", cfg->peers[i].id);
+			goto fail;
+		}
+	}
+	bft_signer_ed25519(&d->signer, d->kr);
+	bft_node_config nc = cfg->node;
+	nc.id = cfg->id;
+	nc.peers = ids;
+	nc.n_peers = cfg->n_peers;
+	nc.max_refs = cfg->n_refs;
+	nc.signer = &d->signer;
+	nc.seed = random_u64();
+	if ((rc = bft_node_create(&d->node, &nc)) != 0) {
+		snprintf(err, errlen, "cannot create the node: %s", bft_strerror(rc));
+		goto fail;
+	}
+	free(ids);
+	ids = NULL;
+	d->start_mono = bft_clock_mono_ns();
+	for (size_t i = 0; i < cfg->n_refs; i++)
+		if (bftd_refclock_init(&d->refs[i], &d->cfg.refs[i], random_u64(), d->start_mono) != 0) {
+			snprintf(err, errlen, "reference %zu: no driver", i);
+			rc = BFT_EINVAL;
+			goto fail;
+		}
+	bftd_ratelimit_init(&d->rl, cfg->rate_per_s, cfg->rate_burst, random_u64());
+	d->byz_rng = random_u64();
+	d->timer_raw = INT64_MAX;
+	if ((d->fd = bftd_udp_open(&cfg->listen, err, errlen)) < 0) {
+		rc = BFT_EINVAL;
+		goto fail;
+	}
+	*out = d;
+	return 0;
+fail_mem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	free(ids);
+	bftd_destroy(d);
+	return rc ? rc : BFT_EINVAL;
+}
+
+void bftd_destroy(bftd *d)
+{
+	if (!d)
+		return;
+	if (d->fd >= 0)
+		close(d->fd);
+	bft_node_destroy(d->node);
+	bft_keyring_destroy(d->kr);
+	free(d->cfg.peers);
+	free(d->srcs);
+	free(d);
+}
+
+const bftd_counters *bftd_get_counters(const bftd *d) { return &d->ctr; }
+
+int bftd_drop_privileges(const char *user, char *err, size_t errlen)
+{
+	if (!user || !user[0] || geteuid() != 0)
+		return 0;
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		snprintf(err, errlen, "user '%s' does not exist", user);
+		return BFT_EINVAL;
+	}
+	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		snprintf(err, errlen, "cannot become user '%s': %s", user, strerror(errno));
+		return BFT_EINVAL;
+	}
+	/* Make sure root cannot be regained. */
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		snprintf(err, errlen, "privileges could be regained after dropping to '%s'", user);
+		return BFT_EINVAL;
+	}
+	bftd_log(LOG_INFO, "running as user %s (uid %u)", user, (unsigned)pw->pw_uid);
+	return 0;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static const bftd_peer *peer_by_id(const bftd *d, uint32_t id)
+{
+	for (size_t i = 0; i < d->cfg.n_peers; i++)
+		if (d->cfg.peers[i].id == id)
+			return &d->cfg.peers[i];
+	return NULL;
+}
+
+static void write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_t rt_now)
+{
+	if (!d->cfg.status_path[0])
+		return;
+	json_object *o = json_object_new_object();
+	bool synced = e->state != BFT_DISC_UNSYNCHRONIZED;
+	json_object_object_add(o, "node", json_object_new_int64(d->cfg.id));
+	json_object_object_add(o, "as_of_realtime_ns", json_object_new_int64(rt_now));
+	json_object_object_add(o, "raw_ns", json_object_new_int64(raw_now));
+	json_object_object_add(o, "synced", json_object_new_boolean(synced));
+	json_object_object_add(o, "state", json_object_new_string(bft_disc_state_name(e->state)));
+	json_object_object_add(o, "alarm", json_object_new_boolean(e->alarm));
+	json_object_object_add(o, "degraded", json_object_new_boolean(e->degraded));
+	if (synced) {
+		json_object_object_add(o, "earliest_ns", json_object_new_int64(e->bounds.lo_ns));
+		json_object_object_add(o, "latest_ns", json_object_new_int64(e->bounds.hi_ns));
+		json_object_object_add(o, "estimate_ns", json_object_new_int64(e->estimate_ns));
+		json_object_object_add(o, "width_ns", json_object_new_int64(bft_iv_width(e->bounds)));
+		json_object_object_add(o, "system_offset_ns",
+		                       json_object_new_int64(bft_sat_sub(e->estimate_ns, rt_now)));
+	}
+	json_object_object_add(o, "sources", json_object_new_int64(e->sources));
+	json_object_object_add(o, "used", json_object_new_int64(e->used));
+	size_t n = bft_node_sources(d->node, d->srcs, d->n_srcs);
+	json_object *refs = json_object_new_array(), *peers = json_object_new_array();
+	int64_t our_off = bft_sat_sub(e->estimate_ns, raw_now); /* estimate - raw */
+	for (size_t i = 0; i < n && i < d->n_srcs; i++) {
+		const bft_source_info *s = &d->srcs[i];
+		json_object *so = json_object_new_object();
+		json_object_object_add(so, "id", json_object_new_int64(s->id));
+		json_object_object_add(so, "fresh", json_object_new_boolean(s->fresh));
+		json_object_object_add(so, "used", json_object_new_boolean(s->used));
+		if (s->fresh && synced) {
+			json_object_object_add(so, "offset_ns",
+			                       json_object_new_int64(bft_sat_sub(bft_iv_mid(s->offset), our_off)));
+			json_object_object_add(so, "width_ns", json_object_new_int64(bft_iv_width(s->offset)));
+		}
+		if (s->is_peer) {
+			const bftd_peer *p = peer_by_id(d, s->id);
+			json_object_object_add(so, "address", json_object_new_string(p ? p->addr.text : "?"));
+			json_object_object_add(so, "delay_ns", json_object_new_int64(s->delay_ns));
+			json_object_array_add(peers, so);
+		} else {
+			json_object_object_add(so, "kind", json_object_new_string(d->refs[s->id].drv->name));
+			json_object_object_add(so, "name", json_object_new_string(d->cfg.refs[s->id].name));
+			json_object_array_add(refs, so);
+		}
+	}
+	json_object_object_add(o, "references", refs);
+	json_object_object_add(o, "peers", peers);
+	const bft_node_counters *nc = bft_node_get_counters(d->node);
+	json_object *c = json_object_new_object();
+	json_object_object_add(c, "datagrams", json_object_new_int64((int64_t)d->ctr.datagrams));
+	json_object_object_add(c, "rate_limited", json_object_new_int64((int64_t)d->ctr.rate_limited));
+	json_object_object_add(c, "malformed", json_object_new_int64((int64_t)(d->ctr.malformed + nc->rx_bad)));
+	json_object_object_add(c, "bad_signature", json_object_new_int64((int64_t)nc->rx_bad_sig));
+	json_object_object_add(c, "unknown_peer", json_object_new_int64((int64_t)nc->rx_unknown_peer));
+	json_object_object_add(c, "replayed", json_object_new_int64((int64_t)nc->rx_replay));
+	json_object_object_add(c, "not_for_us", json_object_new_int64((int64_t)nc->rx_not_for_us));
+	json_object_object_add(c, "sent", json_object_new_int64((int64_t)nc->tx));
+	json_object_object_add(c, "send_errors", json_object_new_int64((int64_t)d->ctr.send_errors));
+	json_object_object_add(c, "exchanges", json_object_new_int64((int64_t)nc->exchanges));
+	json_object_object_add(c, "readings_rejected", json_object_new_int64((int64_t)nc->readings_rejected));
+	json_object_object_add(c, "alarms", json_object_new_int64((int64_t)nc->alarms));
+	json_object_object_add(c, "estimates", json_object_new_int64((int64_t)d->ctr.estimates));
+	json_object_object_add(o, "counters", c);
+	if (d->cfg.byz.strategy != BFTD_BYZ_NONE)
+		json_object_object_add(o, "byzantine", json_object_new_string(bftd_byz_name(d->cfg.byz.strategy)));
+
+	/* Atomic: write a temporary file beside it, then rename over. */
+	char tmp[sizeof d->cfg.status_path + 8];
+	snprintf(tmp, sizeof tmp, "%s.tmp", d->cfg.status_path);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	FILE *f = fopen(tmp, "w");
+	bool ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, d->cfg.status_path) != 0) {
+		static bool warned;
+		if (!warned)
+			bftd_log(LOG_WARNING, "cannot write status file %s: %s", d->cfg.status_path, strerror(errno));
+		warned = true;
+		unlink(tmp);
+	}
+	json_object_put(o);
+}
+
+static void on_estimate(bftd *d)
+{
+	d->ctr.estimates++;
+	int64_t raw_now = bft_clock_raw_ns();
+	int64_t rt_now = bft_clock_realtime_ns();
+	bft_estimate e;
+	if (bft_node_read(d->node, raw_now, &e) != 0)
+		return;
+	/* The node publishes on every fusion, and references make it fuse more
+	 * often than it polls: log once a poll, and on any alarm change. */
+	int64_t mono = bft_clock_mono_ns();
+	bool log_now = e.alarm != d->alarm_logged || d->last_log_mono == 0 ||
+	               mono - d->last_log_mono >= d->cfg.node.poll_ns - d->cfg.node.poll_ns / 8;
+	if (log_now)
+		d->last_log_mono = mono;
+	if (!log_now) {
+		/* status only */
+	} else if (e.state == BFT_DISC_UNSYNCHRONIZED) {
+		bftd_log(LOG_INFO, "poll: unsynchronized, %u sources", e.sources);
+	} else {
+		int64_t off = bft_sat_sub(e.estimate_ns, rt_now);
+		int64_t lo = bft_sat_sub(e.bounds.lo_ns, rt_now), hi = bft_sat_sub(e.bounds.hi_ns, rt_now);
+		bftd_log(LOG_INFO,
+		         "poll: offset %+.3f ms to system time, interval [%+.3f, %+.3f] ms (width %.3f ms), "
+		         "sources %u used of %u, %s%s%s",
+		         (double)off / 1e6, (double)lo / 1e6, (double)hi / 1e6,
+		         (double)bft_iv_width(e.bounds) / 1e6, e.used, e.sources, bft_disc_state_name(e.state),
+		         e.degraded ? ", degraded" : "", e.alarm ? ", ALARM" : "");
+	}
+	if (e.alarm && !d->alarm_logged)
+		bftd_log(LOG_WARNING,
+		         "ALARM: the sources prove more than f=%zu of them faulty; not following them, holding over "
+		         "on the oscillator (the interval widens) until they agree again",
+		         d->cfg.node.f);
+	else if (!e.alarm && d->alarm_logged)
+		bftd_log(LOG_NOTICE, "alarm cleared: at most f=%zu sources faulty again", d->cfg.node.f);
+	d->alarm_logged = e.alarm;
+	write_status(d, &e, raw_now, rt_now);
+}
+
+static void send_to_peer(bftd *d, bft_action *a)
+{
+	const bftd_peer *p = peer_by_id(d, a->to);
+	if (!p)
+		return;
+	size_t len = a->len;
+	if (d->cfg.byz.strategy != BFTD_BYZ_NONE) {
+		if (!bftd_byz_rewrite(&d->cfg.byz, bft_clock_mono_ns() - d->start_mono, &d->byz_rng, &d->signer,
+		                      d->cfg.id, a->buf, &len))
+			return;
+		d->ctr.byz_rewritten++;
+	}
+	if (bftd_udp_send(d->fd, &p->addr, a->buf, len) != 0) {
+		if (d->ctr.send_errors++ == 0)
+			bftd_log(LOG_WARNING, "send to peer %u at %s: %s (further errors counted only)", p->id,
+			         p->addr.text, strerror(errno));
+	}
+}
+
+static void drain(bftd *d)
+{
+	/* Sends first, the estimate's log line and status file after: a poll's
+	 * REQUESTs carry the poll's raw time as t1, so any work done before
+	 * they leave adds to the first leg's delay only, and an asymmetric
+	 * delay biases every reading of a peer. */
+	bft_action a;
+	bool estimate = false;
+	while (bft_node_next_action(d->node, &a)) {
+		switch (a.kind) {
+		case BFT_ACT_SEND: send_to_peer(d, &a); break;
+		case BFT_ACT_TIMER: d->timer_raw = a.at_raw_ns; break;
+		case BFT_ACT_ESTIMATE: estimate = true; break;
+		}
+	}
+	if (estimate)
+		on_estimate(d);
+}
+
+static void on_readable(bftd *d)
+{
+	uint8_t buf[BFT_WIRE_MAX + 1];
+	for (int i = 0; i < RECV_BURST; i++) {
+		struct sockaddr_storage from;
+		socklen_t fromlen = 0;
+		bool trunc = false;
+		int64_t krt;
+		ssize_t r = bftd_udp_recv(d->fd, buf, sizeof buf, &from, &fromlen, &trunc, &krt);
+		/* The raw clock right after recv, moved back to the kernel's arrival
+		 * stamp: the time since arrival is measured on CLOCK_REALTIME (a
+		 * slew changes a few ms of it by ns) and capped at 1 s, so a
+		 * stepped system clock cannot move the stamp far. */
+		int64_t raw = bft_clock_raw_ns();
+		if (krt) {
+			int64_t waited = bft_clock_realtime_ns() - krt;
+			if (waited > 0 && waited < BFT_NS_PER_SEC)
+				raw -= waited;
+		}
+		if (r == 0)
+			return;
+		if (r < 0) {
+			bftd_log(LOG_DEBUG, "recv: %s", strerror(errno));
+			return;
+		}
+		d->ctr.datagrams++;
+		if (!bftd_ratelimit_allow(&d->rl, &from, bft_clock_mono_ns())) {
+			if (d->ctr.rate_limited++ % 1000 == 0) {
+				char who[80];
+				bftd_addr_format(who, sizeof who, &from);
+				bftd_log(LOG_NOTICE, "rate limit: dropping datagrams from %s (%llu so far)", who,
+				         (unsigned long long)d->ctr.rate_limited);
+			}
+			continue;
+		}
+		if (trunc || (size_t)r > BFT_WIRE_MAX) {
+			d->ctr.malformed++;
+			continue;
+		}
+		if (bft_node_on_packet(d->node, raw, buf, (size_t)r) != 0)
+			d->ctr.dropped_by_node++;
+		drain(d);
+	}
+}
+
+static void service_refs(bftd *d, int64_t now_mono)
+{
+	for (size_t i = 0; i < d->cfg.n_refs; i++) {
+		int64_t raw;
+		bft_interval iv;
+		if (bftd_refclock_service(&d->refs[i], now_mono, &raw, &iv) == 1) {
+			if (bft_node_on_reference(d->node, raw, (uint32_t)i, iv) != 0)
+				bftd_log(LOG_DEBUG, "reference %s: reading refused by the node", d->cfg.refs[i].name);
+			drain(d);
+		}
+	}
+}
+
+/* Milliseconds until the earliest of the node's timer and the references'. */
+static int next_timeout_ms(const bftd *d, int64_t raw_now, int64_t mono_now)
+{
+	int64_t wait = 60 * BFT_NS_PER_SEC;
+	if (d->timer_raw != INT64_MAX && bft_sat_sub(d->timer_raw, raw_now) < wait)
+		wait = bft_sat_sub(d->timer_raw, raw_now);
+	for (size_t i = 0; i < d->cfg.n_refs; i++)
+		if (d->refs[i].next_mono_ns - mono_now < wait)
+			wait = d->refs[i].next_mono_ns - mono_now;
+	if (wait <= 0)
+		return 0;
+	return (int)((wait + 999999) / 1000000); /* round up: never wake early and spin */
+}
+
+static int install_signals(void)
+{
+	if (pipe(sig_pipe) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++)
+		if (fcntl(sig_pipe[i], F_SETFL, O_NONBLOCK) != 0 || fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC) != 0)
+			return -1;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGHUP, &sa, NULL) != 0 || sigaction(SIGPIPE, &sa, NULL) != 0 ? -1 : 0;
+}
+
+static void close_signals(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	for (int i = 0; i < 2; i++)
+		if (sig_pipe[i] >= 0) {
+			close(sig_pipe[i]);
+			sig_pipe[i] = -1;
+		}
+}
+
+int bftd_run(bftd *d)
+{
+	if (install_signals() != 0) {
+		bftd_log(LOG_ERR, "cannot install signal handlers: %s", strerror(errno));
+		close_signals();
+		return BFT_EINVAL;
+	}
+	bftd_log(LOG_NOTICE, "node %u listening on %s, %zu peers, %zu references, f=%zu, poll %.1f s%s%s",
+	         d->cfg.id, d->cfg.listen.text, d->cfg.n_peers, d->cfg.n_refs, d->cfg.node.f,
+	         (double)d->cfg.node.poll_ns / 1e9, d->cfg.byz.strategy ? ", BYZANTINE (test): " : "",
+	         d->cfg.byz.strategy ? bftd_byz_name(d->cfg.byz.strategy) : "");
+	if (bft_node_start(d->node, bft_clock_raw_ns()) != 0) {
+		close_signals();
+		return BFT_EINVAL;
+	}
+	drain(d);
+	int stop_sig = 0;
+	while (!stop_sig) {
+		int64_t raw_now = bft_clock_raw_ns(), mono_now = bft_clock_mono_ns();
+		struct pollfd pfd[2] = { { .fd = d->fd, .events = POLLIN }, { .fd = sig_pipe[0], .events = POLLIN } };
+		int r = poll(pfd, 2, next_timeout_ms(d, raw_now, mono_now));
+		if (r < 0 && errno != EINTR) {
+			bftd_log(LOG_ERR, "poll: %s", strerror(errno));
+			break;
+		}
+		if (r > 0 && (pfd[1].revents & POLLIN)) {
+			unsigned char b;
+			while (read(sig_pipe[0], &b, 1) == 1)
+				stop_sig = b;
+		}
+		if (r > 0 && (pfd[0].revents & (POLLIN | POLLERR)))
+			on_readable(d);
+		service_refs(d, bft_clock_mono_ns());
+		raw_now = bft_clock_raw_ns();
+		if (d->timer_raw != INT64_MAX && raw_now >= d->timer_raw) {
+			d->timer_raw = INT64_MAX; /* the node queues the next one */
+			bft_node_on_timer(d->node, raw_now);
+			drain(d);
+			/* Had the node's queue been full, its TIMER would be lost and
+			 * the loop would never poll again: check back a poll later
+			 * (an early on_timer is harmless, the node ignores it). */
+			if (d->timer_raw == INT64_MAX)
+				d->timer_raw = bft_sat_add(raw_now, d->cfg.node.poll_ns);
+		}
+	}
+	if (stop_sig)
+		bftd_log(LOG_NOTICE, "stopping on signal %d", stop_sig);
+	close_signals();
+	return stop_sig ? 0 : BFT_EINVAL;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bftimed: the bftime node daemon. Reads its configuration, its key, binds
+ * its socket, drops root if configured to, and runs the event loop in the
+ * foreground (logs to stderr or syslog) until SIGINT or SIGTERM. Module
+ * set-up and tear-down happen here, in dependency order and in reverse.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include <bftime/common.h>
+
+#include "daemon/config.h"
+#include "daemon/keys.h"
+#include "daemon/log.h"
+#include "daemon/loop.h"
+#include "sys/clock.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: bftimed --config FILE [--check-config]\n\n"
+	             "  -c, --config FILE   configuration (etc/bftime.yaml documents every option)\n"
+	             "  --check-config      load and check the configuration and the key file, then exit\n"
+	             "  -h, --help          this text\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	bool check = false;
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) && i + 1 < argc) {
+			path = argv[++i];
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			path = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--check-config")) {
+			check = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "bftimed: unknown argument '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path) {
+		usage(stderr);
+		return 2;
+	}
+	char err[512];
+	static bftd_config cfg;
+	if (bftd_config_load(&cfg, path, err, sizeof err) != 0) {
+		fprintf(stderr, "bftimed: %s\nbftimed: configuration error, not starting\n", err);
+		return 1;
+	}
+	uint8_t seed[32];
+	if (check)
+		printf("%s: configuration OK: node %u on %s, %zu peers, %zu references, f=%zu%s\n", path, cfg.id,
+		       cfg.listen.text, cfg.n_peers, cfg.n_refs, cfg.node.f,
+		       cfg.byz.strategy ? " (BYZANTINE test node)" : "");
+	if (bftd_key_load(seed, cfg.key_path, err, sizeof err) != 0) {
+		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
+		bftd_config_free(&cfg);
+		return 1;
+	}
+	if (check) {
+		OPENSSL_cleanse(seed, sizeof seed);
+		printf("%s: key file OK\n", cfg.key_path);
+		bftd_config_free(&cfg);
+		return 0;
+	}
+	if (bft_clock_init(cfg.osc_offset_ns, cfg.osc_freq_ppb) != 0) {
+		fprintf(stderr, "bftimed: oscillator knobs out of range\n");
+		OPENSSL_cleanse(seed, sizeof seed);
+		bftd_config_free(&cfg);
+		return 1;
+	}
+	char ident[32];
+	snprintf(ident, sizeof ident, "bftimed[%u]", cfg.id);
+	bftd_log_open(cfg.log_target == BFTD_LOG_SYSLOG, cfg.log_level, cfg.log_target == BFTD_LOG_SYSLOG ? "bftimed" : ident);
+	if (cfg.osc_offset_ns || cfg.osc_freq_ppb)
+		bftd_log(LOG_WARNING, "TEST: artificial oscillator offset %.3f ms, frequency error %.3f ppm",
+		         (double)cfg.osc_offset_ns / 1e6, (double)cfg.osc_freq_ppb / 1e3);
+	if (cfg.byz.strategy)
+		bftd_log(LOG_WARNING, "TEST: this node is Byzantine (%s, offset %.3f ms): it lies to its peers",
+		         bftd_byz_name(cfg.byz.strategy), (double)cfg.byz.offset_ns / 1e6);
+	for (size_t i = 0; i < cfg.n_refs; i++)
+		if (cfg.refs[i].kind == BFTD_REF_SIMULATED)
+			bftd_log(LOG_NOTICE, "reference %s is SIMULATED (a GPS model on CLOCK_REALTIME)%s", cfg.refs[i].name,
+			         cfg.refs[i].offset_ns ? ", and configured to lie" : "");
+	bftd *d = NULL;
+	int rc = bftd_create(&d, &cfg, seed, err, sizeof err);
+	OPENSSL_cleanse(seed, sizeof seed);
+	if (rc == 0 && bftd_drop_privileges(cfg.user, err, sizeof err) != 0)
+		rc = BFT_EINVAL;
+	if (rc != 0) {
+		bftd_log(LOG_ERR, "%s; not starting", err);
+		bftd_destroy(d);
+		bftd_config_free(&cfg);
+		bftd_log_close();
+		return 1;
+	}
+	rc = bftd_run(d);
+	bftd_destroy(d);
+	bftd_config_free(&cfg);
+	bftd_log_close();
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The only code in bftime that reads the operating system's clocks. It reads
+ * two of them and never writes either:
+ *
+ *  - the raw oscillator: CLOCK_MONOTONIC_RAW in ns, the free-running clock
+ *    the node disciplines (never slewed or stepped by NTP or anyone else);
+ *  - system time: CLOCK_REALTIME in ns since the Unix epoch, which the
+ *    `system` and `simulated` reference drivers read as their notion of
+ *    true time.
+ *
+ * Test-only knobs: every bftimed on one machine shares one oscillator, which
+ * makes a local cluster dull (every node's raw clock agrees). An artificial
+ * offset and frequency error, applied to the raw reading only, give each
+ * daemon an oscillator of its own:
+ *
+ *   raw(t) = mono_raw(t) + offset_ns + (mono_raw(t) - mono_raw(init)) * freq_ppb / 1e9
+ *
+ * Nothing here is thread-safe or needs to be: the daemon is single-threaded.
+ */
+#ifndef BFTIME_SYS_CLOCK_H
+#define BFTIME_SYS_CLOCK_H
+
+#include <stdint.h>
+
+/* Set the test-only oscillator knobs (0, 0: the real oscillator). The
+ * frequency error must satisfy |freq_ppb| < 1e8 (10 %). Returns 0 or BFT_EINVAL. */
+int bft_clock_init(int64_t offset_ns, int64_t freq_ppb);
+
+/* The raw oscillator, ns (with the knobs applied). Monotonic. */
+int64_t bft_clock_raw_ns(void);
+
+/* CLOCK_REALTIME, ns since the epoch. */
+int64_t bft_clock_realtime_ns(void);
+
+/* CLOCK_MONOTONIC_RAW without the knobs: for timeouts and rate limits, which
+ * are about the machine's elapsed time, not the node's oscillator. */
+int64_t bft_clock_mono_ns(void);
+
+#endif
