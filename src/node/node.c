@@ -74,6 +74,7 @@ struct bft_node {
 	bool have_primary;     /* our references' fused interval, stated to peers */
 	int64_t primary_raw_ns;
 	bft_interval primary;  /* true - raw at primary_raw_ns */
+	int64_t primary_pt_ns; /* our references' robust point of true - raw then */
 	uint32_t last_sources, last_used;
 	bft_node_counters ctr;
 	bft_action queue[QUEUE_CAP];
@@ -229,10 +230,16 @@ static void stamp(bft_node *n, int64_t raw_ns, bft_msg *m, int64_t *t)
 	*t = e.time_ns;
 	m->flags = BFT_MSGF_SYNCED;
 	bft_interval b = e.bounds;
+	m->pt_ns = bft_sat_sub(e.estimate_ns, e.time_ns);
 	int64_t age = bft_sat_sub(raw_ns, n->primary_raw_ns);
 	if (n->have_primary && age >= 0 && age <= n->cfg.max_age_ns) {
 		b = bft_iv_shift(bft_iv_widen_drift(n->primary, n->cfg.disc.rho_ppb, age), raw_ns);
 		m->flags |= BFT_MSGF_PRIMARY;
+		/* The references' point, carried at our fitted frequency. */
+		bft_disc_reading dr;
+		double drift = bft_disc_read(n->disc, raw_ns, &dr) == 0 ? (double)dr.freq_ppb * 1e-9 * (double)age : 0;
+		int64_t pt = bft_sat_add(bft_sat_add(n->primary_pt_ns, (int64_t)drift), raw_ns);
+		m->pt_ns = bft_sat_sub(pt, e.time_ns);
 	}
 	m->err_lo_ns = bft_sat_sub(e.time_ns, b.lo_ns);
 	m->err_hi_ns = bft_sat_sub(b.hi_ns, e.time_ns);
@@ -461,6 +468,10 @@ static void fuse(bft_node *n, int64_t raw_ns)
 		n->have_primary = bft_marzullo(&pr, n->ivs, refs, fr, n->scratch) == 0;
 		n->primary = pr.iv;
 		n->primary_raw_ns = raw_ns;
+		int64_t pt;
+		n->primary_pt_ns = bft_median(&pt, n->mids, refs, n->scratch) == 0 ? pt : bft_iv_mid(pr.iv);
+		if (n->primary_pt_ns < pr.iv.lo_ns || n->primary_pt_ns > pr.iv.hi_ns)
+			n->primary_pt_ns = bft_iv_mid(pr.iv);
 	}
 	/* Primaries (references and peers stating theirs) first; relayed
 	 * peers only when primaries cannot outvote f liars; and when nothing
@@ -607,7 +618,11 @@ static void store_reading(bft_node *n, struct peer *p, const bft_reading *r, con
 		n->ctr.readings_rejected++;
 		return;
 	}
-	add_reading(n, &p->src, r->local_ns, bft_iv(lo, hi), bft_iv_mid(r->offset));
+	/* The peer's point: its clock (the exchange's midpoint) plus what it
+	 * says its best estimate is relative to its clock, kept inside. */
+	int64_t pt = bft_sat_add(bft_iv_mid(r->offset), m->pt_ns);
+	pt = pt < lo ? lo : pt > hi ? hi : pt;
+	add_reading(n, &p->src, r->local_ns, bft_iv(lo, hi), pt);
 	p->src.delay_ns = r->delay_ns;
 	p->src.primary = (m->flags & BFT_MSGF_PRIMARY) != 0;
 	n->ctr.exchanges++;

@@ -22,13 +22,14 @@ enum tag {
 	TAG_FLAGS = 0x08,
 	TAG_EPOCH = 0x09,
 	TAG_NONCE2 = 0x0A,
+	TAG_PT = 0x0B,
 	TAG_PAD = 0x80, /* optional, any length, ignored */
 	TAG_SIG = 0xFF, /* last; covers every byte before it */
 };
 
 #define HEADER_LEN 4
 /* The unsigned length of a RESPONSE or FOLLOWUP, the largest messages. */
-#define FULL_LEN (HEADER_LEN + 2 * (2 + 4) + 6 * (2 + 8) + 2 * (2 + 1))
+#define FULL_LEN (HEADER_LEN + 2 * (2 + 4) + 7 * (2 + 8) + 2 * (2 + 1))
 
 /* The uncertainty [-err_lo, err_hi] must be a valid interval. */
 static int err_ok(const bft_msg *m)
@@ -86,6 +87,7 @@ int bft_wire_encode(uint8_t *buf, size_t cap, const bft_msg *m)
 	} else {
 		p = put(p, TAG_T_B, (uint64_t)m->t_b, 8);
 		p = put(p, TAG_NONCE2, m->nonce2, 8);
+		p = put(p, TAG_PT, (uint64_t)m->pt_ns, 8);
 	}
 	return (int)(p - buf);
 }
@@ -136,6 +138,7 @@ int bft_wire_decode(bft_msg *m, size_t *signed_len, const uint8_t *buf, size_t l
 		static const uint8_t size[] = {
 			[TAG_FROM] = 4,  [TAG_TO] = 4,     [TAG_NONCE] = 8,  [TAG_T_A] = 8,   [TAG_T_B] = 8,
 			[TAG_ERR_LO] = 8, [TAG_ERR_HI] = 8, [TAG_FLAGS] = 1, [TAG_EPOCH] = 1, [TAG_NONCE2] = 8,
+			[TAG_PT] = 8,
 		};
 		if (tag >= sizeof size || size[tag] == 0 || l != size[tag] || (seen & (1u << tag)))
 			return BFT_EINVAL; /* unknown critical tag, wrong length, or repeated */
@@ -152,6 +155,7 @@ int bft_wire_decode(bft_msg *m, size_t *signed_len, const uint8_t *buf, size_t l
 		case TAG_FLAGS: m->flags = (uint8_t)x; break;
 		case TAG_EPOCH: m->epoch = (uint8_t)x; break;
 		case TAG_NONCE2: m->nonce2 = x; break;
+		case TAG_PT: m->pt_ns = (int64_t)x; break;
 		}
 		i += 2 + (size_t)l;
 	}
@@ -160,7 +164,7 @@ int bft_wire_decode(bft_msg *m, size_t *signed_len, const uint8_t *buf, size_t l
 	uint32_t need = 1u << TAG_FROM | 1u << TAG_TO | 1u << TAG_NONCE | 1u << TAG_T_A | 1u << TAG_ERR_LO |
 	                1u << TAG_ERR_HI | 1u << TAG_FLAGS | 1u << TAG_EPOCH;
 	if (m->type != BFT_MSG_REQUEST)
-		need |= 1u << TAG_T_B | 1u << TAG_NONCE2;
+		need |= 1u << TAG_T_B | 1u << TAG_NONCE2 | 1u << TAG_PT;
 	if ((seen & need) != need || !err_ok(m))
 		return BFT_EINVAL;
 	return 0;

@@ -46,6 +46,10 @@ typedef struct bft_msg {
 	 * [-err_lo, +err_hi], so err_lo + err_hi >= 0 (either may be negative
 	 * while the sender's clock slews back into its interval). */
 	int64_t err_lo_ns, err_hi_ns;
+	/* RESPONSE and FOLLOWUP: the sender's best point estimate of true time
+	 * minus its clock at its last stamp (its references' robust point when
+	 * PRIMARY, which need not be its clock nor its interval's midpoint). */
+	int64_t pt_ns;
 	size_t sig_len;
 	uint8_t sig[BFT_WIRE_SIG_MAX];
 } bft_msg;
