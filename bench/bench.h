@@ -29,5 +29,6 @@ void bench_sink(int64_t v);
 void bench_suite_fusion(void);
 void bench_suite_regress(void);
 void bench_suite_exchange(void);
+void bench_suite_node(void);
 
 #endif

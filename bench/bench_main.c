@@ -174,6 +174,7 @@ int main(int argc, char **argv)
 	bench_suite_fusion();
 	bench_suite_regress();
 	bench_suite_exchange();
+	bench_suite_node();
 	print_results();
 	return 0;
 }
