@@ -3,7 +3,7 @@
 # programs at the top, the sanitizer build used by the tests in build/asan/.
 #
 #   make            library, bftime, bftime-bench
-#   make run        install missing Debian packages, build, run the demo
+#   make run        install missing Debian packages, build, run a 5-node loopback cluster (Ctrl-C stops)
 #   make test       install missing Debian packages, build under ASan+UBSan, run all tests
 #   make bench      benchmarks table (build/bftime-bench --json for JSON lines)
 #   make install    PREFIX=/usr/local: library, headers, pkg-config file
@@ -48,7 +48,7 @@ deps:
 	@scripts/deps.sh
 
 run: deps all
-	$(B)/bftime demo
+	scripts/cluster.sh $(RUN_ARGS)
 
 test: deps
 	@$(MAKE) --no-print-directory check
