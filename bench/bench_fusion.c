@@ -77,6 +77,14 @@ static void run_ft_average(void *arg)
 	bench_sink(rc == 0 ? x : rc);
 }
 
+static void run_shortest_mean(void *arg)
+{
+	struct fcase *c = arg;
+	int64_t x = 0;
+	int rc = bft_ft_shortest_mean(&x, c->v, c->n, c->f, c->scratch);
+	bench_sink(rc == 0 ? x : rc);
+}
+
 static void run_median(void *arg)
 {
 	struct fcase *c = arg;
@@ -148,6 +156,7 @@ static void bench_n(size_t n, int collude)
 		bench_case("fusion.ft_midpoint", n, run_ft_midpoint, &c);
 		bench_case("fusion.ft_average", n, run_ft_average, &c);
 		bench_case("fusion.median", n, run_median, &c);
+		bench_case("fusion.ft_shortest_mean", n, run_shortest_mean, &c);
 	}
 	free(iv);
 	free(v);

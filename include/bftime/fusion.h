@@ -103,6 +103,18 @@ BFT_API BFT_WARN_UNUSED int bft_ft_midpoint(int64_t *out_ns, const int64_t *v, s
  * n >= 2f + 1. Returns 0, BFT_EEMPTY or BFT_EINVAL. */
 BFT_API BFT_WARN_UNUSED int bft_ft_average(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch);
 
+/*
+ * Shortest-window mean: the mean of the n - f consecutive sorted values that
+ * span the least. With at most f faulty and n >= 2f + 1 the result lies
+ * within [min correct - R, max correct + R], R the correct values' range;
+ * liars far from the correct values are ignored entirely, so under collusion
+ * it errs like an average of correct values rather than like the extreme one
+ * (the median's and midpoint's worst case). Rounds toward -infinity.
+ * Requires n >= 2f + 1. O(n log n). Returns 0, BFT_EEMPTY or BFT_EINVAL.
+ */
+BFT_API BFT_WARN_UNUSED int bft_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, size_t f,
+                                                 void *scratch);
+
 /* Median (the lower median for even n). Returns 0, BFT_EEMPTY or BFT_EINVAL. */
 BFT_API BFT_WARN_UNUSED int bft_median(int64_t *out_ns, const int64_t *v, size_t n, void *scratch);
 

@@ -395,6 +395,52 @@ int bft_median(int64_t *out_ns, const int64_t *v, size_t n, void *scratch)
 }
 
 /*
+ * The shortest window of n - f consecutive sorted values, averaged. At least
+ * n - f values are correct, so some window of that many holds only correct
+ * values and the shortest window is no wider than their range; with n >= 2f
+ * + 1 it also holds a correct value, so every value in it, and the mean, lies
+ * within one range of the correct values (derived here). Liars far away are
+ * simply left out, and liars close by can move the mean by less than the
+ * correct values' own spread: the median's worst case (the extreme correct
+ * value) becomes an average.
+ */
+int bft_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch)
+{
+	int err = check_points(out_ns, v, n, f, scratch);
+	if (err)
+		return err;
+	int64_t *buf = scratch;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = v[i];
+	bft_sort_i64(buf, n);
+	size_t w = n - f, best = 0;
+	u128 best_range = UINT64_MAX;
+	best_range += 1; /* larger than any int64 range */
+	for (size_t i = 0; i + w <= n; i++) {
+		u128 r = (u128)((uint64_t)buf[i + w - 1] - (uint64_t)buf[i]);
+		if (r < best_range) {
+			best_range = r;
+			best = i;
+		}
+	}
+	/* Widen the window by its own range on each side: correct values just
+	 * outside it (the window holds only n - f of them) rejoin the mean, far
+	 * liars stay out, and every kept value is within 2R of a correct one. */
+	i128 lo = (i128)buf[best] - (i128)best_range, hi = (i128)buf[best + w - 1] + (i128)best_range;
+	i128 sum = 0, m = 0;
+	for (size_t i = 0; i < n; i++)
+		if ((i128)buf[i] >= lo && (i128)buf[i] <= hi) {
+			sum += buf[i];
+			m++;
+		}
+	i128 q = sum / m;
+	if (sum % m < 0)
+		q--;
+	*out_ns = (int64_t)q;
+	return BFT_OK;
+}
+
+/*
  * RFC 5905's loop tries a = 0, 1, ... while 2a < n and stops at the first a
  * for which (1) some point is covered by t = n - a intervals and (2) at most a
  * midpoints lie outside [low_t, high_t], the hull of such points. Rather than

@@ -411,7 +411,9 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
  * minimax point of its interval, but colluders overlapping the honest edges
  * stretch that interval to one side and drag its midpoint along; robust
  * statistics over the sources' own point estimates do not move with them
- * (the median for MARZULLO, the Welch-Lynch midpoint for FT_MIDPOINT).
+ * (the shortest-window mean for MARZULLO: far liars drop out and close ones
+ * move it less than the honest spread, so an attack gains almost nothing;
+ * the Welch-Lynch midpoint for FT_MIDPOINT).
  * Brooks-Iyengar keeps its own weighted estimate. Clamped into the interval,
  * so the guarantee is untouched.
  */
@@ -423,7 +425,7 @@ static int64_t engine_point(bft_node *n, size_t k, size_t f, const bft_fusion_re
 		if (n->cfg.alg == BFT_ALG_FT_MIDPOINT)
 			rc = bft_ft_midpoint(&v, n->mids, k, f, n->scratch);
 		else if (n->cfg.alg == BFT_ALG_MARZULLO)
-			rc = bft_median(&v, n->mids, k, n->scratch);
+			rc = bft_ft_shortest_mean(&v, n->mids, k, f, n->scratch);
 		if (rc != 0)
 			v = res->estimate_ns;
 	}

@@ -1207,10 +1207,56 @@ static void test_point_properties(void **state)
 	print_props("fusion", PR_POINTS, PR_POINTREF);
 }
 
+/* The shortest-window mean: hand cases, and a seeded property with liars
+ * placed near, far and straddling: with n >= 2f + 1 and at most f faulty the
+ * result stays within twice the correct values' range of them. */
+static void test_shortest_mean(void **state)
+{
+	(void)state;
+	int64_t scratch[64], out;
+	const int64_t far[] = { 0, 1, 2, 3, 1000, 1001, 1002 };
+	assert_int_equal(bft_ft_shortest_mean(&out, far, 7, 3, scratch), 0);
+	assert_true(out == 1); /* floor(mean(0..3)) */
+	const int64_t all[] = { 5, 1, 3, 2, 4 };
+	assert_int_equal(bft_ft_shortest_mean(&out, all, 5, 0, scratch), 0);
+	assert_true(out == 3);
+	assert_int_equal(bft_ft_shortest_mean(&out, all, 5, 3, scratch), BFT_EINVAL);
+	assert_int_equal(bft_ft_shortest_mean(&out, all, 0, 0, scratch), BFT_EEMPTY);
+	const int64_t ext[] = { INT64_MIN, INT64_MIN, INT64_MAX };
+	assert_int_equal(bft_ft_shortest_mean(&out, ext, 3, 1, scratch), 0);
+	assert_true(out == INT64_MIN);
+	rng_state = 0xabcdef;
+	int cases = 0;
+	for (int seed = 0; seed < 20000; seed++) {
+		size_t n = 1 + below(40), f = below((n - 1) / 2 + 1), bad = below(f + 1);
+		int64_t v[64], lo = INT64_MAX, hi = INT64_MIN;
+		int64_t base = (int64_t)below(1u << 30), spread = 1 + (int64_t)below(1000000);
+		for (size_t i = 0; i < n - bad; i++) {
+			v[i] = base + (int64_t)below((uint64_t)spread);
+			lo = v[i] < lo ? v[i] : lo;
+			hi = v[i] > hi ? v[i] : hi;
+		}
+		int64_t r = hi - lo;
+		for (size_t i = n - bad; i < n; i++) {
+			switch (below(4)) {
+			case 0: v[i] = hi + 1 + (int64_t)below((uint64_t)r + 1); break;   /* just above */
+			case 1: v[i] = lo - 1 - (int64_t)below((uint64_t)r + 1); break;   /* just below */
+			case 2: v[i] = hi + 3 * r + (int64_t)below(1u << 20); break;      /* far */
+			default: v[i] = lo + (int64_t)below((uint64_t)r + 1); break;      /* inside */
+			}
+		}
+		assert_int_equal(bft_ft_shortest_mean(&out, v, n, f, scratch), 0);
+		assert_true(out >= lo - 2 * r - 1 && out <= hi + 2 * r);
+		cases++;
+	}
+	printf("[ PROPERTY ] fusion: shortest-window mean within 2R of the correct values %11d cases\n", cases);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_marzullo_textbook),
+		cmocka_unit_test(test_shortest_mean),
 		cmocka_unit_test(test_brooks_iyengar_textbook),
 		cmocka_unit_test(test_fti_weaker_detection),
 		cmocka_unit_test(test_width_bound_tight),
