@@ -54,7 +54,7 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 check: all $(TEST_BIN) $(FUZZ_REPLAY)
-	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh $(wildcard tests/system/test_*.sh)
+	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh $(wildcard tests/system/test_*.sh)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
 #   build/fuzz/fuzz_wire -max_total_time=60 tests/fuzz/corpus/wire

@@ -29,26 +29,59 @@ static void usage(FILE *out)
 	        "exit status: 0 ok, 1 a promised guarantee was violated, 2 error\n");
 }
 
-static int parse_duration(const char *s, int64_t *out)
+/* A whole non-negative decimal integer, nothing after it. */
+static int parse_count(const char *s, long long max, long long *out)
 {
 	char *end;
 	errno = 0;
-	double v = strtod(s, &end);
-	double mul = 1e9;
-	if (end == s || errno)
+	long long v = strtoll(s, &end, 10);
+	if (end == s || *end || errno || v < 0 || v > max)
 		return -1;
-	if (!strcmp(end, "ms"))
-		mul = 1e6;
-	else if (!strcmp(end, "m"))
-		mul = 60e9;
-	else if (!strcmp(end, "h"))
-		mul = 3600e9;
-	else if (*end && strcmp(end, "s"))
-		return -1;
-	if (!(v > 0 && v * mul < 9e18))
-		return -1;
-	*out = (int64_t)(v * mul);
+	*out = v;
 	return 0;
+}
+
+/* The overrides, applied to a freshly loaded scenario. */
+static void apply_overrides(sim_scenario *sc, long long seed, long long nodes, int64_t duration)
+{
+	if (seed >= 0)
+		sc->seed = (uint64_t)seed;
+	if (nodes > 0) {
+		/* Counted node sets (Byzantine nodes, ...) keep their share. */
+		double k = (double)nodes / (double)sc->nodes;
+		for (size_t i = 0; i < sc->n_advs; i++)
+			if (sc->advs[i].nodes.kind == SIM_SET_COUNT)
+				sc->advs[i].nodes.count = (size_t)((double)sc->advs[i].nodes.count * k);
+		for (size_t i = 0; i < sc->n_refs; i++)
+			if (sc->refs[i].nodes.kind == SIM_SET_COUNT)
+				sc->refs[i].nodes.count = (size_t)((double)sc->refs[i].nodes.count * k);
+		sc->nodes = (size_t)nodes;
+	}
+	/* Every absolute time (warmup, attack starts, windows) keeps its share
+	 * of the run, so an attack never falls off the end. */
+	if (duration > 0)
+		sim_scenario_rescale(sc, duration);
+}
+
+/* The same world without any lie: the honest reference for compare_honest. */
+static int run_honest(const char *path, long long seed, long long nodes, int64_t duration, const sim_world_options *opt,
+                      sim_result *r)
+{
+	char err[512];
+	sim_scenario *sc;
+	if (sim_scenario_load(&sc, path, err, sizeof err))
+		return -1;
+	apply_overrides(sc, seed, nodes, duration);
+	sim_scenario_strip_lies(sc);
+	sim_world *w = NULL;
+	int rc = -1;
+	if (!sim_world_create(&w, sc, opt, err, sizeof err) && !sim_world_run(w)) {
+		sim_report_set_honest(r, w);
+		rc = 0;
+	}
+	sim_world_destroy(w);
+	sim_scenario_free(sc);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -75,13 +108,19 @@ int main(int argc, char **argv)
 			csv = argv[++i];
 		else if (!strcmp(a, "--svg") && more)
 			svg = argv[++i];
-		else if (!strcmp(a, "--seed") && more)
-			seed = strtoll(argv[++i], NULL, 10);
-		else if (!strcmp(a, "--nodes") && more)
-			nodes = strtoll(argv[++i], NULL, 10);
-		else if (!strcmp(a, "--duration") && more) {
-			if (parse_duration(argv[++i], &duration)) {
-				fprintf(stderr, "bftime-sim: bad duration '%s'\n", argv[i]);
+		else if (!strcmp(a, "--seed") && more) {
+			if (parse_count(argv[++i], INT64_MAX, &seed)) {
+				fprintf(stderr, "bftime-sim: bad seed '%s' (a non-negative integer)\n", argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(a, "--nodes") && more) {
+			if (parse_count(argv[++i], 100000000, &nodes) || nodes < 1) {
+				fprintf(stderr, "bftime-sim: bad node count '%s' (an integer in [1, 1e8])\n", argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(a, "--duration") && more) {
+			if (sim_parse_duration(argv[++i], &duration) || duration <= 0) {
+				fprintf(stderr, "bftime-sim: bad duration '%s' (e.g. 600, 600s, 10m, 1h)\n", argv[i]);
 				return 2;
 			}
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -104,28 +143,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bftime-sim: %s\n", err);
 		return 2;
 	}
-	if (seed >= 0)
-		sc->seed = (uint64_t)seed;
-	if (nodes > 0) {
-		/* Counted node sets (Byzantine nodes, ...) keep their share. */
-		double k = (double)nodes / (double)sc->nodes;
-		for (size_t i = 0; i < sc->n_advs; i++)
-			if (sc->advs[i].nodes.kind == SIM_SET_COUNT)
-				sc->advs[i].nodes.count = (size_t)((double)sc->advs[i].nodes.count * k);
-		for (size_t i = 0; i < sc->n_refs; i++)
-			if (sc->refs[i].nodes.kind == SIM_SET_COUNT)
-				sc->refs[i].nodes.count = (size_t)((double)sc->refs[i].nodes.count * k);
-		sc->nodes = (size_t)nodes;
-	}
-	if (duration > 0) {
-		/* Keep the warmup's share of the run. */
-		sc->warmup_ns = (int64_t)((double)sc->warmup_ns * ((double)duration / (double)sc->duration_ns));
-		sc->duration_ns = duration;
-	}
+	apply_overrides(sc, seed, nodes, duration);
 	sim_world *w = NULL;
 	int rc = 2;
 	if (sim_world_create(&w, sc, &opt, err, sizeof err)) {
-		fprintf(stderr, "bftime-sim: %s: %s\n", path, err);
+		if (!strncmp(err, path, strlen(path)))
+			fprintf(stderr, "bftime-sim: %s\n", err);
+		else
+			fprintf(stderr, "bftime-sim: %s: %s\n", path, err);
 		goto out;
 	}
 	if (sim_world_run(w)) {
@@ -134,6 +159,10 @@ int main(int argc, char **argv)
 	}
 	sim_result r;
 	sim_report_evaluate(w, &r);
+	if (sc->compare_honest && run_honest(path, seed, nodes, duration, &opt, &r)) {
+		fprintf(stderr, "bftime-sim: %s: the honest comparison run failed\n", path);
+		goto out;
+	}
 	if (json)
 		sim_report_json(stdout, w, &r);
 	else if (md)
@@ -143,11 +172,17 @@ int main(int argc, char **argv)
 			printf("%s: %s\n", sc->name, r.violations[i]);
 	else
 		sim_report_summary(stdout, w, &r);
-	if (csv && sim_report_csv(csv, w))
-		fprintf(stderr, "bftime-sim: cannot write %s: %s\n", csv, strerror(errno));
-	if (svg && sim_report_svg(svg, w))
-		fprintf(stderr, "bftime-sim: cannot write %s: %s\n", svg, strerror(errno));
 	rc = r.n_violations ? 1 : 0;
+	if (csv && sim_report_csv(csv, w)) {
+		fprintf(stderr, "bftime-sim: cannot write %s: %s\n", csv, strerror(errno));
+		rc = 2;
+	}
+	if (svg && sim_report_svg(svg, w)) {
+		fprintf(stderr, "bftime-sim: cannot write %s: %s\n", svg, strerror(errno));
+		rc = 2;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = 2;
 out:
 	sim_world_destroy(w);
 	sim_scenario_free(sc);

@@ -17,6 +17,7 @@ int sim_metrics_init(sim_metrics *m, size_t n, int64_t warmup_ns, int64_t bound_
 	m->first_miss_t_ns = -1;
 	m->last_bad_ns = -1;
 	m->all_synced_after_warmup = true;
+	m->first_unsynced_t_ns = -1;
 	m->scratch_off = calloc(n ? n : 1, sizeof *m->scratch_off);
 	m->fusion_scratch = malloc(bft_fusion_scratch_bytes(n ? n : 1) + 16);
 	m->alarmed = calloc(n ? n : 1, sizeof *m->alarmed);
@@ -65,8 +66,16 @@ int sim_metrics_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 			row->alarmed++;
 			sim_metrics_alarm(m, ids[i]);
 		}
-		if (e->state == BFT_DISC_UNSYNCHRONIZED)
+		if (e->state == BFT_DISC_UNSYNCHRONIZED) {
+			if (post) {
+				m->unsynced_post++;
+				if (m->first_unsynced_t_ns < 0) {
+					m->first_unsynced_t_ns = t;
+					m->first_unsynced_node = ids[i];
+				}
+			}
 			continue;
+		}
 		int64_t off = e->estimate_ns - true_ns;
 		int64_t w = bft_iv_width(e->bounds);
 		bool in = bft_iv_contains(e->bounds, true_ns);
@@ -90,6 +99,9 @@ int sim_metrics_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 			m->sum_sq_err += (double)off * (double)off;
 			if (iabs(off) > m->accuracy_ns)
 				m->accuracy_ns = iabs(off);
+			int64_t ce = iabs(e->time_ns - true_ns);
+			if (ce > m->clock_error_ns)
+				m->clock_error_ns = ce;
 			if (w > m->max_width_ns)
 				m->max_width_ns = w;
 		}

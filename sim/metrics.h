@@ -37,6 +37,10 @@ typedef struct sim_metrics {
 	double sum_width, sum_sq_err;
 	int64_t precision_ns, accuracy_ns, max_width_ns;
 	bool all_synced_after_warmup;
+	uint64_t unsynced_post;     /* honest samples after warmup with no finite interval */
+	int64_t first_unsynced_t_ns;
+	uint32_t first_unsynced_node;
+	int64_t clock_error_ns;     /* largest |time_ns - true| after warmup: the disciplined clock */
 	/* convergence: last sample where some honest node was unsynchronized or
 	 * the spread exceeded the precision bound */
 	int64_t last_bad_ns;

@@ -29,7 +29,7 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 	const sim_metrics *m = &w->m;
 	const sim_expect *e = &w->sc->expect;
 	memset(r, 0, sizeof *r);
-	r->containment = m->samples ? (double)m->contained / (double)m->samples : 1.0;
+	r->containment = m->samples ? (double)m->contained / (double)m->samples : 0.0;
 	r->mean_width_ns = m->post_samples ? m->sum_width / (double)m->post_samples : 0;
 	r->rms_error_ns = m->post_samples ? sqrt(m->sum_sq_err / (double)m->post_samples) : 0;
 	if (!m->ever_good || (m->last_bad_ns >= 0 && m->n_rows && m->last_bad_ns == m->rows[m->n_rows - 1].t_ns))
@@ -38,7 +38,43 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 		r->convergence_s = m->last_bad_ns < 0 ? 0 : (double)(m->last_bad_ns + w->sc->sample_ns) / 1e9;
 	r->alarm = m->alarm_nodes > 0;
 
-	if (e->has_containment && r->containment < e->containment)
+	/* A guarantee about synchronized nodes means nothing if they never were:
+	 * an empty run, or an honest node left unsynchronized after warmup, fails
+	 * every scenario that promises containment, accuracy or precision. */
+	bool promises = e->has_containment || e->precision_within_bound || e->accuracy_within_bound ||
+	                e->max_worst_error_ns > 0 || e->max_precision_ns > 0 || e->max_clock_error_ns > 0;
+	if (promises && !e->unsynced_ok) {
+		if (!m->samples)
+			violate(r, "no honest node was ever synchronized (no samples: containment is vacuous)");
+		else if (!m->post_samples)
+			violate(r, "no honest node was synchronized after warmup (no samples to judge)");
+		if (m->unsynced_post)
+			violate(r, "%llu honest samples unsynchronized after warmup (first: node %u at %.3f s)",
+			        (unsigned long long)m->unsynced_post, m->first_unsynced_node,
+			        (double)m->first_unsynced_t_ns / 1e9);
+	}
+	/* An attack that never happened proves nothing. */
+	for (size_t i = 0; i < w->sc->n_advs; i++) {
+		const sim_adversary *a = &w->sc->advs[i];
+		if (!a->nodes.n_ids)
+			violate(r, "adversary at line %u has no nodes", a->line);
+		else if (a->strategy != SIM_ADV_CRASH && !w->adv_lies[i])
+			violate(r, "adversary at line %u (%s) never lied (%llu messages sent after its start)", a->line,
+			        sim_strategy_name(a->strategy), (unsigned long long)w->adv_sent[i]);
+	}
+	if (w->adv_errors)
+		violate(r, "%llu adversary messages could not be rewritten (sent unchanged)",
+		        (unsigned long long)w->adv_errors);
+	if (e->min_alarm_fraction > 0 && w->n_honest &&
+	    (double)m->alarm_nodes < e->min_alarm_fraction * (double)w->n_honest)
+		violate(r, "%u of %zu honest nodes alarmed, expected at least %.0f%%", m->alarm_nodes, w->n_honest,
+		        e->min_alarm_fraction * 100);
+	if (e->max_clock_error_ns > 0 && m->clock_error_ns > e->max_clock_error_ns)
+		violate(r, "clock error %lld ns > expected %lld ns", (long long)m->clock_error_ns,
+		        (long long)e->max_clock_error_ns);
+	if (e->has_containment && !m->samples && e->unsynced_ok)
+		violate(r, "containment expected but no honest sample was synchronized");
+	else if (e->has_containment && m->samples && r->containment < e->containment)
 		violate(r, "containment %.6f < %.6f (first miss: node %u at %.3f s)", r->containment, e->containment,
 		        m->first_miss_node, (double)m->first_miss_t_ns / 1e9);
 	if (e->alarm >= 0 && r->alarm != (e->alarm == 1))
@@ -50,8 +86,6 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 		else if (m->precision_ns > w->bound_precision_ns)
 			violate(r, "precision %lld ns > bound %lld ns", (long long)m->precision_ns,
 			        (long long)w->bound_precision_ns);
-		if (!m->all_synced_after_warmup)
-			violate(r, "some honest node was unsynchronized after warmup");
 	}
 	if (e->accuracy_within_bound) {
 		if (w->bound_accuracy_ns < 0)
@@ -66,6 +100,39 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 	if (e->max_precision_ns > 0 && m->precision_ns > e->max_precision_ns)
 		violate(r, "precision %lld ns > expected %lld ns", (long long)m->precision_ns,
 		        (long long)e->max_precision_ns);
+	/* Self-checks: a scenario may state violations it must produce (a
+	 * simulator test); those are then expected, and their absence fails. */
+	bool matched[SIM_MAX_VIOLATIONS] = { false };
+	size_t missing = 0;
+	for (size_t k = 0; k < e->n_must_violate; k++) {
+		bool any = false;
+		for (size_t j = 0; j < r->n_violations; j++)
+			if (strstr(r->violations[j], e->must_violate[k]))
+				any = matched[j] = true;
+		if (!any)
+			missing |= (size_t)1 << (k < 63 ? k : 63);
+	}
+	size_t kept = 0;
+	for (size_t j = 0; j < r->n_violations; j++) {
+		if (matched[j]) {
+			r->n_expected_violations++;
+			continue;
+		}
+		if (kept != j)
+			memcpy(r->violations[kept], r->violations[j], sizeof r->violations[0]);
+		kept++;
+	}
+	r->n_violations = kept;
+	for (size_t k = 0; k < e->n_must_violate; k++)
+		if (missing & ((size_t)1 << (k < 63 ? k : 63)))
+			violate(r, "expected violation '%.100s' did not occur", e->must_violate[k]);
+}
+
+void sim_report_set_honest(sim_result *r, const sim_world *h)
+{
+	r->has_honest = true;
+	r->honest_worst_ns = h->m.accuracy_ns;
+	r->honest_rms_ns = h->m.post_samples ? sqrt(h->m.sum_sq_err / (double)h->m.post_samples) : 0;
 }
 
 /* Human-readable duration. */
@@ -104,6 +171,14 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 	fprintf(out, "  %-22s %16s %16s\n", "accuracy (worst error)", fmt_ns(a, sizeof a, (double)m->accuracy_ns),
 	        fmt_ns(b, sizeof b, (double)w->bound_accuracy_ns));
 	fprintf(out, "  %-22s %16s\n", "rms error", fmt_ns(a, sizeof a, r->rms_error_ns));
+	fprintf(out, "  %-22s %16s %16s\n", "clock error (time_ns)", fmt_ns(a, sizeof a, (double)m->clock_error_ns),
+	        s->expect.max_clock_error_ns > 0 ? fmt_ns(b, sizeof b, (double)s->expect.max_clock_error_ns) : "");
+	if (r->has_honest) {
+		fprintf(out, "  %-22s %16s\n", "honest worst error", fmt_ns(a, sizeof a, (double)r->honest_worst_ns));
+		fprintf(out, "  %-22s %16s\n", "honest rms error", fmt_ns(a, sizeof a, r->honest_rms_ns));
+		fprintf(out, "  %-22s %16.2f\n", "attack/honest worst",
+		        r->honest_worst_ns ? (double)m->accuracy_ns / (double)r->honest_worst_ns : 0.0);
+	}
 	fprintf(out, "  %-22s %16.6f %16s\n", "containment", r->containment,
 	        s->expect.has_containment ? "expected" : "");
 	fprintf(out, "  %-22s %16s\n", "mean width", fmt_ns(a, sizeof a, r->mean_width_ns));
@@ -122,7 +197,20 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 	        (unsigned long long)w->ctr.rx, (unsigned long long)w->ctr.rx_bad, (unsigned long long)w->ctr.rx_bad_sig,
 	        (unsigned long long)w->ctr.rx_replay, (unsigned long long)w->ctr.rx_unknown_peer,
 	        (unsigned long long)w->ctr.readings_rejected);
+	if (s->n_advs) {
+		fprintf(out, "  adversaries:");
+		for (size_t i = 0; i < s->n_advs; i++)
+			fprintf(out, "%s %s x%zu from %.0f s: %llu lies in %llu messages", i ? ";" : "",
+			        sim_strategy_name(s->advs[i].strategy), s->advs[i].nodes.n_ids,
+			        (double)s->advs[i].from_ns / 1e9, (unsigned long long)w->adv_lies[i],
+			        (unsigned long long)w->adv_sent[i]);
+		fprintf(out, "; rewrite errors %llu\n", (unsigned long long)w->adv_errors);
+	}
+	if (m->unsynced_post)
+		fprintf(out, "  unsynchronized honest samples after warmup: %llu\n", (unsigned long long)m->unsynced_post);
 	fprintf(out, "\n  verdict: %s\n", r->n_violations ? "VIOLATED" : "ok");
+	if (r->n_expected_violations)
+		fprintf(out, "    (%zu expected violations occurred: a self-check)\n", r->n_expected_violations);
 	for (size_t i = 0; i < r->n_violations; i++)
 		fprintf(out, "    - %s\n", r->violations[i]);
 }
@@ -182,6 +270,20 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 	        (unsigned long long)w->net.partitioned, (unsigned long long)w->net.mitm_delayed,
 	        (unsigned long long)w->net.replayed, (unsigned long long)w->net.to_crashed,
 	        (unsigned long long)w->ntp_lost, (unsigned long long)w->ntp_rejected);
+	fprintf(out, "\"clock_error_ns\":%lld,\"unsynced_post_samples\":%llu,\"expected_violations\":%zu,",
+	        (long long)m->clock_error_ns, (unsigned long long)m->unsynced_post, r->n_expected_violations);
+	if (r->has_honest)
+		fprintf(out, "\"honest_worst_error_ns\":%lld,\"honest_rms_error_ns\":%.0f,\"attack_gain\":%.3f,",
+		        (long long)r->honest_worst_ns, r->honest_rms_ns,
+		        r->honest_worst_ns ? (double)m->accuracy_ns / (double)r->honest_worst_ns : 0.0);
+	fprintf(out, "\"adversaries\":[");
+	for (size_t i = 0; i < s->n_advs; i++)
+		fprintf(out, "%s{\"strategy\":\"%s\",\"nodes\":%zu,\"from_s\":%.3f,\"sent\":%llu,\"lies\":%llu}",
+		        i ? "," : "", sim_strategy_name(s->advs[i].strategy), s->advs[i].nodes.n_ids,
+		        (double)s->advs[i].from_ns / 1e9, (unsigned long long)w->adv_sent[i],
+		        (unsigned long long)w->adv_lies[i]);
+	fprintf(out, "],\"adv_lies\":%llu,\"adv_errors\":%llu,", (unsigned long long)w->adv_lies_total,
+	        (unsigned long long)w->adv_errors);
 	fprintf(out, "\"events\":%llu,\"queue_peak\":%zu,\"packets_in_flight_peak\":%zu,\"adv_rewrites\":%llu}\n",
 	        (unsigned long long)w->events, w->q.peak, w->pool.peak, (unsigned long long)w->adv_rewrites);
 }
@@ -192,14 +294,20 @@ void sim_report_markdown_row(FILE *out, const sim_world *w, const sim_result *r,
 	char a[32], b[32], c[32], d[32], e[32];
 	if (header) {
 		fprintf(out, "| scenario | engine | nodes (honest) | precision | bound | worst error | RMS error | "
-		             "containment | mean width | alarm | verdict |\n");
-		fprintf(out, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
+		             "clock error | containment | mean width | alarm | lies | verdict |\n");
+		fprintf(out, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |\n");
 	}
-	fprintf(out, "| %s | %s | %zu (%zu) | %s | %s | %s | %s | %.6f | %s | %s | %s |\n", w->sc->name,
+	char g[32], gain[64] = "";
+	if (r->has_honest)
+		snprintf(gain, sizeof gain, " (x%.2f honest %s)",
+		         r->honest_worst_ns ? (double)m->accuracy_ns / (double)r->honest_worst_ns : 0.0,
+		         fmt_ns(g, sizeof g, (double)r->honest_worst_ns));
+	fprintf(out, "| %s | %s | %zu (%zu) | %s | %s | %s%s | %s | %s | %.6f | %s | %s (%u) | %llu | %s |\n", w->sc->name,
 	        sim_engine_name(w->sc), w->n, w->n_honest, fmt_ns(a, sizeof a, (double)m->precision_ns),
-	        fmt_ns(b, sizeof b, (double)w->bound_precision_ns), fmt_ns(c, sizeof c, (double)m->accuracy_ns),
-	        fmt_ns(d, sizeof d, r->rms_error_ns), r->containment, fmt_ns(e, sizeof e, r->mean_width_ns),
-	        r->alarm ? "raised" : "no", r->n_violations ? "**VIOLATED**" : "ok");
+	        fmt_ns(b, sizeof b, (double)w->bound_precision_ns), fmt_ns(c, sizeof c, (double)m->accuracy_ns), gain,
+	        fmt_ns(d, sizeof d, r->rms_error_ns), fmt_ns(g, sizeof g, (double)m->clock_error_ns), r->containment,
+	        fmt_ns(e, sizeof e, r->mean_width_ns), r->alarm ? "raised" : "no", m->alarm_nodes,
+	        (unsigned long long)w->adv_lies_total, r->n_violations ? "**VIOLATED**" : "ok");
 }
 
 int sim_report_csv(const char *path, const sim_world *w)

@@ -13,18 +13,25 @@
 
 #include "sim/world.h"
 
-#define SIM_MAX_VIOLATIONS 8
+#define SIM_MAX_VIOLATIONS 16
 
 typedef struct sim_result {
-	double containment;        /* 1.0 when there were no samples */
+	double containment;        /* 0 when there were no samples (and that is a violation) */
 	double mean_width_ns, rms_error_ns;
 	double convergence_s;      /* -1: never */
 	bool alarm;
+	/* compare_honest: the same world without any lie */
+	bool has_honest;
+	int64_t honest_worst_ns;
+	double honest_rms_ns;
+	size_t n_expected_violations; /* must_violate matched (self-checks) */
 	size_t n_violations;
 	char violations[SIM_MAX_VIOLATIONS][160];
 } sim_result;
 
 void sim_report_evaluate(const sim_world *w, sim_result *r);
+/* compare_honest: note the honest run's figures (after evaluate). */
+void sim_report_set_honest(sim_result *r, const sim_world *honest);
 void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r);
 void sim_report_json(FILE *out, const sim_world *w, const sim_result *r);
 /* One markdown table row (and the header when header is true). */

@@ -60,16 +60,14 @@ static char *xstrdup(const char *s)
 
 /* ---- value parsers -------------------------------------------------- */
 
-static int p_duration(ctx *c, yaml_node_t *n, int64_t *out)
+/* 0, -1 bad number, -2 bad unit, -3 out of range. */
+static int parse_duration(const char *s, int64_t *out)
 {
-	const char *s = scalar(n);
-	if (!s)
-		return fail(c, n, "expected a duration");
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (end == s || errno)
-		return fail(c, n, "bad duration '%s'", s);
+	if (end == s || errno || !isfinite(v))
+		return -1;
 	while (*end == ' ')
 		end++;
 	double mul;
@@ -86,11 +84,61 @@ static int p_duration(ctx *c, yaml_node_t *n, int64_t *out)
 	else if (!strcmp(end, "h"))
 		mul = 3600e9;
 	else
-		return fail(c, n, "bad duration unit in '%s' (ns, us, ms, s, m, h)", s);
+		return -2;
 	double ns = v * mul;
 	if (!(fabs(ns) < 9.2e18))
-		return fail(c, n, "duration '%s' out of range", s);
+		return -3;
 	*out = (int64_t)llround(ns);
+	return 0;
+}
+
+int sim_parse_duration(const char *s, int64_t *out)
+{
+	return s && parse_duration(s, out) == 0 ? 0 : -1;
+}
+
+/* A signed duration (offsets, lies). */
+static int p_sduration(ctx *c, yaml_node_t *n, int64_t *out)
+{
+	const char *s = scalar(n);
+	if (!s)
+		return fail(c, n, "expected a duration");
+	switch (parse_duration(s, out)) {
+	case 0:
+		return 0;
+	case -2:
+		return fail(c, n, "bad duration unit in '%s' (ns, us, ms, s, m, h)", s);
+	case -3:
+		return fail(c, n, "duration '%s' out of range", s);
+	default:
+		return fail(c, n, "bad duration '%s'", s);
+	}
+}
+
+/* Every other duration (times, delays, jitter, periods) is non-negative. */
+static int p_duration(ctx *c, yaml_node_t *n, int64_t *out)
+{
+	int64_t v;
+	if (p_sduration(c, n, &v))
+		return -1;
+	if (v < 0)
+		return fail(c, n, "duration '%s' must not be negative", scalar(n));
+	*out = v;
+	return 0;
+}
+
+/* A rate in ppb: |rate| <= 1e9 (one second per second), so lies stay finite. */
+static int p_rate(ctx *c, yaml_node_t *n, int64_t *out)
+{
+	const char *s = scalar(n);
+	char *end;
+	if (!s)
+		return fail(c, n, "expected a rate in ppb");
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || *end || errno || v < -1000000000LL || v > 1000000000LL)
+		return fail(c, n, "bad rate '%s' (integer ppb in [-1e9, 1e9])", s);
+	*out = v;
 	return 0;
 }
 
@@ -164,10 +212,26 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* A key given twice in one mapping is an error (the first would leak or be
+ * silently overridden). */
+static int dup_key(ctx *c, yaml_node_t *map, yaml_node_pair_t *p)
+{
+	const char *k = scalar(node_at(c, p->key));
+	for (yaml_node_pair_t *q = map->data.mapping.pairs.start; k && q < p; q++) {
+		const char *k2 = scalar(node_at(c, q->key));
+		if (k2 && !strcmp(k, k2))
+			return fail(c, node_at(c, p->key), "duplicate key '%s' (first at line %lu)", k,
+			            (unsigned long)node_at(c, q->key)->start_mark.line + 1);
+	}
+	return 0;
+}
+
 /* A node set: "all", "none", [ids], {count: k, spread: bool}, {fraction: x}. */
 static int p_set(ctx *c, yaml_node_t *n, sim_set *out)
 {
+	free(out->ids);
 	memset(out, 0, sizeof *out);
+	out->line = n ? (unsigned)n->start_mark.line + 1 : 0;
 	const char *s = scalar(n);
 	if (s) {
 		if (!strcmp(s, "all")) {
@@ -208,6 +272,8 @@ static int p_set(ctx *c, yaml_node_t *n, sim_set *out)
 	if (n->type == YAML_MAPPING_NODE) {
 		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 			const char *k = scalar(node_at(c, p->key));
+			if (dup_key(c, n, p))
+				return -1;
 			yaml_node_t *v = node_at(c, p->value);
 			if (k && !strcmp(k, "count")) {
 				out->kind = SIM_SET_COUNT;
@@ -251,6 +317,8 @@ static int walk(ctx *c, yaml_node_t *n, const field *fields, void *obj, const ch
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *kn = node_at(c, p->key);
 		const char *k = scalar(kn);
+		if (dup_key(c, n, p))
+			return -1;
 		const field *f = fields;
 		while (f->key && (!k || strcmp(f->key, k)))
 			f++;
@@ -299,9 +367,11 @@ static int f_name(ctx *c, yaml_node_t *v, void *o) { return p_string(c, v, &S(o)
 static int f_desc(ctx *c, yaml_node_t *v, void *o) { return p_string(c, v, &S(o)->description); }
 static int f_seed(ctx *c, yaml_node_t *v, void *o)
 {
-	int64_t s;
+	int64_t s = 0;
 	if (p_i64(c, v, &s))
 		return -1;
+	if (s < 0)
+		return fail(c, v, "seed must not be negative");
 	S(o)->seed = (uint64_t)s;
 	return 0;
 }
@@ -315,6 +385,7 @@ static int f_nodes(ctx *c, yaml_node_t *v, void *o)
 		return -1;
 	return S(o)->nodes ? 0 : fail(c, v, "nodes must be at least 1");
 }
+static int f_compare(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &S(o)->compare_honest); }
 static int f_crypto(ctx *c, yaml_node_t *v, void *o)
 {
 	const char *s = scalar(v);
@@ -365,6 +436,9 @@ static int f_peers(ctx *c, yaml_node_t *v, void *o)
 	}
 	if (p_size(c, v, &S(o)->peers))
 		return -1;
+	if (S(o)->peers % 2)
+		return fail(c, v, "peers: %zu is odd; ring peers are k/2 on each side, so k must be even (or all, none)",
+		            S(o)->peers);
 	S(o)->no_peers = S(o)->peers == 0;
 	return 0;
 }
@@ -392,14 +466,41 @@ static const field node_fields[] = {
 static int f_node(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, node_fields, o, "node"); }
 
 /* oscillator: */
-static int o_freq(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &S(o)->freq_ppm); }
-static int o_wander(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &S(o)->wander_ppb); }
-static int o_aging(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &S(o)->aging_ppb_per_day); }
-DUR(o_step, osc_step_ns)
+static int o_freq(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &S(o)->freq_ppm))
+		return -1;
+	return S(o)->freq_ppm >= 0 && S(o)->freq_ppm <= 1000 ? 0 : fail(c, v, "freq_ppm in [0, 1000]");
+}
+static int o_wander(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &S(o)->wander_ppb))
+		return -1;
+	return S(o)->wander_ppb >= 0 && S(o)->wander_ppb <= 1e6 ? 0 : fail(c, v, "wander_ppb in [0, 1e6]");
+}
+static int o_aging(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &S(o)->aging_ppb_per_day))
+		return -1;
+	return fabs(S(o)->aging_ppb_per_day) <= 1e6 ? 0 : fail(c, v, "aging_ppb_per_day in [-1e6, 1e6]");
+}
+static int o_step(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_duration(c, v, &S(o)->osc_step_ns))
+		return -1;
+	if (S(o)->osc_step_ns < 1000000 || S(o)->osc_step_ns > 3600 * BFT_NS_PER_SEC)
+		return fail(c, v, "oscillator step must be in [1ms, 1h] (the random walk has one step per grid point)");
+	return 0;
+}
 DUR(o_offset, raw_offset_ns)
 static int temp_f_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &((sim_temp_step *)o)->nodes); }
 static int temp_f_at(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &((sim_temp_step *)o)->at_ns); }
-static int temp_f_ppb(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &((sim_temp_step *)o)->ppb); }
+static int temp_f_ppb(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &((sim_temp_step *)o)->ppb))
+		return -1;
+	return fabs(((sim_temp_step *)o)->ppb) <= 1e6 ? 0 : fail(c, v, "ppb in [-1e6, 1e6]");
+}
 static const field temp_fields[] = {
 	{ "nodes", temp_f_nodes }, { "at", temp_f_at }, { "ppb", temp_f_ppb }, { NULL, NULL },
 };
@@ -507,7 +608,7 @@ static int r_region(ctx *c, yaml_node_t *v, void *o)
 	return 0;
 }
 static int r_loss(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &R(o)->loss); }
-static int r_rate(ctx *c, yaml_node_t *v, void *o) { return p_i64(c, v, &R(o)->lie_rate_ppb); }
+static int r_rate(ctx *c, yaml_node_t *v, void *o) { return p_rate(c, v, &R(o)->lie_rate_ppb); }
 #define RDUR(name, f_)                                                                                       \
 	static int name(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &R(o)->f_); }
 RDUR(r_poll, poll_ns)
@@ -520,7 +621,7 @@ RDUR(r_jmax, jitter_max_ns)
 RDUR(r_asym, asym_ns)
 RDUR(r_hold, hold_ns)
 RDUR(r_admin, assume_dmin_ns)
-RDUR(r_lie, lie_ns)
+static int r_lie(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &R(o)->lie_ns); }
 RDUR(r_liefrom, lie_from_ns)
 static int r_outages(ctx *c, yaml_node_t *v, void *o) { return p_windows(c, v, &R(o)->outages, &R(o)->n_outages); }
 static const field ref_fields[] = {
@@ -575,8 +676,8 @@ static int g_region(ctx *c, yaml_node_t *v, void *o)
 	return 0;
 }
 static int g_from(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &G(o)->from_ns); }
-static int g_off(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &G(o)->offset_ns); }
-static int g_rate(ctx *c, yaml_node_t *v, void *o) { return p_i64(c, v, &G(o)->rate_ppb); }
+static int g_off(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &G(o)->offset_ns); }
+static int g_rate(ctx *c, yaml_node_t *v, void *o) { return p_rate(c, v, &G(o)->rate_ppb); }
 static const field glie_fields[] = {
 	{ "region", g_region }, { "from", g_from }, { "offset", g_off }, { "rate_ppb", g_rate }, { NULL, NULL },
 };
@@ -611,18 +712,21 @@ static int a_strategy(ctx *c, yaml_node_t *v, void *o)
 }
 static int a_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &A(o)->nodes); }
 static int a_from(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->from_ns); }
-static int a_offset(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->offset_ns); }
-static int a_rate(ctx *c, yaml_node_t *v, void *o) { return p_i64(c, v, &A(o)->rate_ppb); }
+static int a_offset(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &A(o)->offset_ns); }
+static int a_rate(ctx *c, yaml_node_t *v, void *o) { return p_rate(c, v, &A(o)->rate_ppb); }
+static int a_primary(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &A(o)->claim_primary); }
 static int a_claim(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->claim_err_ns); }
 static int a_margin(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->margin_ns); }
 static const field adv_fields[] = {
 	{ "strategy", a_strategy }, { "nodes", a_nodes }, { "from", a_from }, { "offset", a_offset },
-	{ "rate_ppb", a_rate }, { "claim_err", a_claim }, { "margin", a_margin }, { NULL, NULL },
+	{ "rate_ppb", a_rate }, { "claim_err", a_claim }, { "margin", a_margin }, { "claim_primary", a_primary },
+	{ NULL, NULL },
 };
 static int adv_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 {
 	sim_adversary *a = (sim_adversary *)arr + i;
 	a->claim_err_ns = -1;
+	a->line = (unsigned)it->start_mark.line + 1;
 	if (walk(c, it, adv_fields, a, "adversary"))
 		return -1;
 	if (a->strategy == SIM_ADV_NONE)
@@ -654,10 +758,36 @@ static int e_prec(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &S(o)->
 static int e_acc(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &S(o)->expect.accuracy_within_bound); }
 static int e_worst(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &S(o)->expect.max_worst_error_ns); }
 static int e_maxprec(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &S(o)->expect.max_precision_ns); }
+static int e_maxclock(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &S(o)->expect.max_clock_error_ns); }
+static int e_alarmfrac(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &S(o)->expect.min_alarm_fraction))
+		return -1;
+	double x = S(o)->expect.min_alarm_fraction;
+	return x >= 0 && x <= 1 ? 0 : fail(c, v, "min_alarm_fraction in [0, 1]");
+}
+static int e_unsynced(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &S(o)->expect.unsynced_ok); }
+static int e_must(ctx *c, yaml_node_t *v, void *o)
+{
+	sim_expect *e = &S(o)->expect;
+	if (!v || v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v, "must_violate: expected a list of strings");
+	size_t len = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	e->must_violate = calloc(len ? len : 1, sizeof *e->must_violate);
+	if (!e->must_violate)
+		return fail(c, v, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		if (p_string(c, node_at(c, v->data.sequence.items.start[i]), &e->must_violate[i]))
+			return -1;
+		e->n_must_violate = i + 1;
+	}
+	return 0;
+}
 static const field expect_fields[] = {
 	{ "containment", e_cont }, { "alarm", e_alarm }, { "precision_within_bound", e_prec },
 	{ "accuracy_within_bound", e_acc }, { "max_worst_error", e_worst }, { "max_precision", e_maxprec },
-	{ NULL, NULL },
+	{ "max_clock_error", e_maxclock }, { "min_alarm_fraction", e_alarmfrac }, { "unsynced_ok", e_unsynced },
+	{ "must_violate", e_must }, { NULL, NULL },
 };
 static int f_expect(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, expect_fields, o, "expect"); }
 
@@ -666,7 +796,8 @@ static const field top_fields[] = {
 	{ "warmup", f_warmup }, { "sample", f_sample }, { "nodes", f_nodes }, { "crypto", f_crypto },
 	{ "engine", f_engine }, { "alg", f_alg }, { "f", f_f }, { "poll", f_poll }, { "peers", f_peers },
 	{ "node", f_node }, { "oscillator", f_osc }, { "network", f_net }, { "references", f_refs },
-	{ "gps_lies", f_glies }, { "adversaries", f_advs }, { "expect", f_expect }, { NULL, NULL },
+	{ "gps_lies", f_glies }, { "adversaries", f_advs }, { "expect", f_expect },
+	{ "compare_honest", f_compare }, { NULL, NULL },
 };
 
 #define W(o) ((sim_window *)(o))
@@ -760,6 +891,25 @@ int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t er
 		rc = fail(&c, root, "poll must be positive");
 	if (!rc && s->net_jitter_max_ns < 0)
 		s->net_jitter_max_ns = 10 * s->net_jitter_ns;
+	if (!rc && s->duration_ns <= 0)
+		rc = fail(&c, root, "duration must be positive");
+	if (!rc && s->warmup_ns >= s->duration_ns)
+		rc = fail(&c, root, "warmup (%.3f s) must be shorter than the duration (%.3f s)", (double)s->warmup_ns / 1e9,
+		          (double)s->duration_ns / 1e9);
+	for (size_t i = 0; !rc && i < s->n_refs; i++)
+		if (s->refs[i].liars && s->refs[i].lie_from_ns >= s->duration_ns)
+			rc = fail(&c, root, "reference %zu: lie_from (%.3f s) is not before the end: its liars never lie", i,
+			          (double)s->refs[i].lie_from_ns / 1e9);
+	for (size_t i = 0; !rc && i < s->n_gps_lies; i++)
+		if (s->gps_lies[i].from_ns >= s->duration_ns)
+			rc = fail(&c, root, "gps_lies %zu: from (%.3f s) is not before the end: it never lies", i,
+			          (double)s->gps_lies[i].from_ns / 1e9);
+	for (size_t i = 0; !rc && i < s->n_advs; i++)
+		if (s->advs[i].from_ns >= s->duration_ns) {
+			snprintf(err, errlen, "%s:%u: adversary starts at %.3f s, not before the end (%.3f s): it would never act",
+			         path, s->advs[i].line, (double)s->advs[i].from_ns / 1e9, (double)s->duration_ns / 1e9);
+			rc = -1;
+		}
 	yaml_document_delete(&doc);
 	if (rc) {
 		sim_scenario_free(s);
@@ -801,7 +951,60 @@ void sim_scenario_free(sim_scenario *s)
 	for (size_t i = 0; i < s->n_advs; i++)
 		set_free(&s->advs[i].nodes);
 	free(s->advs);
+	for (size_t i = 0; i < s->expect.n_must_violate; i++)
+		free(s->expect.must_violate[i]);
+	free(s->expect.must_violate);
 	free(s);
+}
+
+void sim_scenario_strip_lies(sim_scenario *s)
+{
+	for (size_t i = 0; i < s->n_advs; i++)
+		set_free(&s->advs[i].nodes);
+	free(s->advs);
+	s->advs = NULL;
+	s->n_advs = 0;
+	free(s->gps_lies);
+	s->gps_lies = NULL;
+	s->n_gps_lies = 0;
+	for (size_t i = 0; i < s->n_refs; i++)
+		s->refs[i].liars = 0;
+}
+
+static int64_t scale_t(int64_t t, double k)
+{
+	if (t == INT64_MAX || t <= 0)
+		return t;
+	double v = (double)t * k;
+	return v >= 9.2e18 ? INT64_MAX : (int64_t)llround(v);
+}
+
+void sim_scenario_rescale(sim_scenario *s, int64_t d)
+{
+	double k = (double)d / (double)s->duration_ns;
+	s->warmup_ns = scale_t(s->warmup_ns, k);
+	for (size_t i = 0; i < s->n_advs; i++)
+		s->advs[i].from_ns = scale_t(s->advs[i].from_ns, k);
+	for (size_t i = 0; i < s->n_gps_lies; i++)
+		s->gps_lies[i].from_ns = scale_t(s->gps_lies[i].from_ns, k);
+	for (size_t i = 0; i < s->n_refs; i++) {
+		s->refs[i].lie_from_ns = scale_t(s->refs[i].lie_from_ns, k);
+		for (size_t j = 0; j < s->refs[i].n_outages; j++) {
+			s->refs[i].outages[j].from_ns = scale_t(s->refs[i].outages[j].from_ns, k);
+			s->refs[i].outages[j].to_ns = scale_t(s->refs[i].outages[j].to_ns, k);
+		}
+	}
+	for (size_t i = 0; i < s->n_partitions; i++) {
+		s->partitions[i].from_ns = scale_t(s->partitions[i].from_ns, k);
+		s->partitions[i].to_ns = scale_t(s->partitions[i].to_ns, k);
+	}
+	for (size_t i = 0; i < s->n_mitms; i++) {
+		s->mitms[i].start_ns = scale_t(s->mitms[i].start_ns, k);
+		s->mitms[i].end_ns = scale_t(s->mitms[i].end_ns, k);
+	}
+	for (size_t i = 0; i < s->n_temps; i++)
+		s->temps[i].at_ns = scale_t(s->temps[i].at_ns, k);
+	s->duration_ns = d;
 }
 
 bool sim_set_has(const sim_set *s, uint32_t id)

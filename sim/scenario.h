@@ -23,6 +23,7 @@ typedef struct sim_set {
 	size_t count;
 	double fraction;
 	bool spread;   /* COUNT/FRACTION: every k-th node in ring order, not the last ids */
+	unsigned line; /* where it was written (for errors found when resolving it) */
 } sim_set;
 
 typedef struct sim_window {
@@ -94,6 +95,8 @@ typedef struct sim_adversary {
 	int64_t rate_ppb;
 	int64_t claim_err_ns;  /* >= 0: claim this uncertainty (err_lo = err_hi) instead of the real one */
 	int64_t margin_ns;     /* max-bias: how far inside the truth the low end stays */
+	bool claim_primary;    /* state PRIMARY (own references' interval): credible to peers */
+	unsigned line;
 } sim_adversary;
 
 typedef struct sim_expect {
@@ -103,6 +106,11 @@ typedef struct sim_expect {
 	bool precision_within_bound, accuracy_within_bound;
 	int64_t max_worst_error_ns; /* 0: none */
 	int64_t max_precision_ns;   /* 0: none */
+	int64_t max_clock_error_ns; /* 0: none; the disciplined clock (time_ns), not the estimate */
+	double min_alarm_fraction;  /* 0: none; at least this fraction of honest nodes alarmed */
+	bool unsynced_ok;           /* honest nodes may stay unsynchronized after warmup */
+	char **must_violate;        /* self-checks: each must match (substring) a violation, which */
+	size_t n_must_violate;      /* is then expected (not counted); any other still fails */
 } sim_expect;
 
 typedef struct sim_scenario {
@@ -113,6 +121,7 @@ typedef struct sim_scenario {
 	int64_t duration_ns, warmup_ns, sample_ns;
 	size_t nodes;
 	bool ed25519;
+	bool compare_honest;   /* also run the world without any lie and report the ratio */
 	/* node */
 	enum bft_engine_kind engine;
 	enum bft_fusion_alg alg;
@@ -150,6 +159,13 @@ typedef struct sim_scenario {
 /* Load path; on error returns non-zero and writes "file:line: message" to err. */
 int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t errlen);
 void sim_scenario_free(sim_scenario *s);
+/* Strip every lie (adversaries, gps_lies, NTP liars): the same world, honest. */
+void sim_scenario_strip_lies(sim_scenario *s);
+/* Scale every absolute time (from, to, at, start, end, lie_from, warmup) by
+ * new_duration / duration and set the duration: --duration keeps the plot. */
+void sim_scenario_rescale(sim_scenario *s, int64_t new_duration_ns);
+/* The YAML duration syntax ("250ms", "2s", "1h", bare seconds); 0 or -1. */
+int sim_parse_duration(const char *s, int64_t *out);
 bool sim_set_has(const sim_set *s, uint32_t id);
 const char *sim_strategy_name(enum sim_strategy s);
 const char *sim_engine_name(const sim_scenario *s);

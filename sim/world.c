@@ -42,12 +42,14 @@ static int cmp_u32(const void *a, const void *b)
 /* Turn {count}/{fraction} sets into id lists: the last ids, or spread
  * evenly around the ring (so that with k-regular ring peers no node sees
  * much more than its share of the set). */
-static int resolve_set(sim_set *s, size_t n, const uint32_t *ring, char *err, size_t errlen, const char *what)
+static int resolve_set(const sim_scenario *sc, sim_set *s, size_t n, const uint32_t *ring, char *err, size_t errlen,
+                       const char *what)
 {
 	if (s->kind == SIM_SET_LIST) {
 		for (size_t i = 0; i < s->n_ids; i++)
 			if (s->ids[i] >= n) {
-				snprintf(err, errlen, "%s: node id %u out of range (nodes: %zu)", what, s->ids[i], n);
+				snprintf(err, errlen, "%s:%u: %s: node id %u out of range (nodes: %zu)", sc->path, s->line, what,
+				         s->ids[i], n);
 				return -1;
 			}
 		return 0;
@@ -56,7 +58,7 @@ static int resolve_set(sim_set *s, size_t n, const uint32_t *ring, char *err, si
 		return 0;
 	size_t k = s->kind == SIM_SET_COUNT ? s->count : (size_t)(s->fraction * (double)n + 0.5);
 	if (k > n) {
-		snprintf(err, errlen, "%s: count %zu > nodes %zu", what, k, n);
+		snprintf(err, errlen, "%s:%u: %s: count %zu > nodes %zu", sc->path, s->line, what, k, n);
 		return -1;
 	}
 	uint32_t *ids = calloc(k ? k : 1, sizeof *ids);
@@ -75,20 +77,20 @@ static int resolve_set(sim_set *s, size_t n, const uint32_t *ring, char *err, si
 static int resolve_all(sim_scenario *sc, size_t n, const uint32_t *ring, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sc->n_refs; i++)
-		if (resolve_set(&sc->refs[i].nodes, n, ring, err, errlen, "references"))
+		if (resolve_set(sc, &sc->refs[i].nodes, n, ring, err, errlen, "references"))
 			return -1;
 	for (size_t i = 0; i < sc->n_temps; i++)
-		if (resolve_set(&sc->temps[i].nodes, n, ring, err, errlen, "temperature_steps"))
+		if (resolve_set(sc, &sc->temps[i].nodes, n, ring, err, errlen, "temperature_steps"))
 			return -1;
 	for (size_t i = 0; i < sc->n_partitions; i++)
-		if (resolve_set(&sc->partitions[i].nodes, n, ring, err, errlen, "partitions"))
+		if (resolve_set(sc, &sc->partitions[i].nodes, n, ring, err, errlen, "partitions"))
 			return -1;
 	for (size_t i = 0; i < sc->n_mitms; i++)
-		if (resolve_set(&sc->mitms[i].from, n, ring, err, errlen, "mitm") ||
-		    resolve_set(&sc->mitms[i].to, n, ring, err, errlen, "mitm"))
+		if (resolve_set(sc, &sc->mitms[i].from, n, ring, err, errlen, "mitm") ||
+		    resolve_set(sc, &sc->mitms[i].to, n, ring, err, errlen, "mitm"))
 			return -1;
 	for (size_t i = 0; i < sc->n_advs; i++)
-		if (resolve_set(&sc->advs[i].nodes, n, ring, err, errlen, "adversaries"))
+		if (resolve_set(sc, &sc->advs[i].nodes, n, ring, err, errlen, "adversaries"))
 			return -1;
 	return 0;
 }
@@ -214,11 +216,31 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 	}
 	if (resolve_all(sc, n, w->ring, err, errlen))
 		return -1;
+	w->debug = getenv("BFTIME_SIM_DEBUG") != NULL;
+	w->adv_lies = calloc(sc->n_advs ? sc->n_advs : 1, sizeof *w->adv_lies);
+	w->adv_sent = calloc(sc->n_advs ? sc->n_advs : 1, sizeof *w->adv_sent);
+	if (!w->adv_lies || !w->adv_sent) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++)
 		w->nodes[i].adv = -1;
-	for (size_t a = 0; a < sc->n_advs; a++)
-		for (size_t k = 0; k < sc->advs[a].nodes.n_ids; k++)
-			w->nodes[sc->advs[a].nodes.ids[k]].adv = (int16_t)a;
+	for (size_t a = 0; a < sc->n_advs; a++) {
+		if (sc->advs[a].from_ns >= sc->duration_ns) {
+			snprintf(err, errlen, "%s:%u: adversary starts at %.3f s, not before the end (%.3f s)", sc->path,
+			         sc->advs[a].line, (double)sc->advs[a].from_ns / 1e9, (double)sc->duration_ns / 1e9);
+			return -1;
+		}
+		for (size_t k = 0; k < sc->advs[a].nodes.n_ids; k++) {
+			sim_node *nd = &w->nodes[sc->advs[a].nodes.ids[k]];
+			if (nd->adv >= 0) {
+				snprintf(err, errlen, "%s:%u: node %u is already in adversary set at line %u", sc->path,
+				         sc->advs[a].line, sc->advs[a].nodes.ids[k], sc->advs[nd->adv].line);
+				return -1;
+			}
+			nd->adv = (int16_t)a;
+		}
+	}
 	for (size_t i = 0; i < n; i++)
 		if (w->nodes[i].adv < 0)
 			w->honest[w->n_honest++] = (uint32_t)i;
@@ -264,6 +286,7 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 		pos[w->ring[j]] = (uint32_t)j;
 	w->peers_min = SIZE_MAX;
 	int64_t dmin_node = sc->node_dmin_ns >= 0 ? sc->node_dmin_ns : sc->net_delay_ns;
+	w->dmin_node_ns = dmin_node;
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		sim_node *nd = &w->nodes[i];
@@ -362,6 +385,8 @@ void sim_world_destroy(sim_world *w)
 	free(w->ring);
 	free(w->honest);
 	free(w->est_scratch);
+	free(w->adv_lies);
+	free(w->adv_sent);
 	sim_queue_free(&w->q);
 	sim_pool_free(&w->pool);
 	sim_metrics_free(&w->m);
@@ -397,20 +422,48 @@ static int send_one(sim_world *w, uint32_t from, uint32_t to, const uint8_t *buf
 	return rc;
 }
 
+/* A liar's message: the network decides its fate first, so the omniscient
+ * adversary knows the delay it is lying about (max-bias from the receiver's
+ * view); an equivocating second copy takes its own route. */
 static int send_packet(sim_world *w, uint32_t from, uint32_t to, const uint8_t *buf, size_t len)
 {
 	sim_node *nd = &w->nodes[from];
 	if (nd->adv < 0)
 		return send_one(w, from, to, buf, len);
+	if (to >= w->n)
+		return 0;
+	const sim_adversary *adv = &w->sc->advs[nd->adv];
+	int64_t delay = -1, replay_at = INT64_MIN;
+	bool deliver = sim_net_route(w->sc, &nd->rng, from, to, w->now_ns, &delay, &replay_at, &w->net) == SIM_NET_DELIVER;
+	sim_adv_view v = { .now = w->now_ns, .true_ns = w->epoch_ns + w->now_ns, .delay_ns = deliver ? delay : -1,
+		           .dmin_ns = w->dmin_node_ns };
 	sim_adv_out o;
-	if (sim_adv_rewrite(&w->sc->advs[nd->adv], w->now_ns, w->epoch_ns + w->now_ns, &nd->rng, &w->signer, from, buf,
-	                    len, &o) != 0)
+	if (sim_adv_rewrite(adv, &v, &nd->rng, &w->signer, from, buf, len, &o) != 0)
 		w->adv_errors++;
 	else
 		w->adv_rewrites++;
+	if (w->now_ns >= adv->from_ns)
+		w->adv_sent[nd->adv]++;
+	w->adv_lies[nd->adv] += o.lies;
+	w->adv_lies_total += o.lies;
 	int rc = 0;
-	for (size_t i = 0; i < o.n && !rc; i++)
-		rc = send_one(w, from, to, o.buf[i], o.len[i]);
+	if (o.n == 2) {
+		int64_t d2, r2;
+		if (sim_net_route(w->sc, &nd->rng, from, to, w->now_ns, &d2, &r2, &w->net) == SIM_NET_DELIVER) {
+			/* Sent second, delivered first: the first copy is held back
+			 * (never faster than the network allows). */
+			if (deliver && o.second_first && delay <= d2)
+				delay = d2 + 1;
+			rc = deliver_later(w, from, to, o.buf[1], o.len[1], w->now_ns + d2);
+			if (!rc && r2 != INT64_MIN)
+				rc = deliver_later(w, from, to, o.buf[1], o.len[1], r2);
+		}
+	}
+	if (deliver && !rc) {
+		rc = deliver_later(w, from, to, o.buf[0], o.len[0], w->now_ns + delay);
+		if (!rc && replay_at != INT64_MIN)
+			rc = deliver_later(w, from, to, o.buf[0], o.len[0], replay_at);
+	}
 	return rc;
 }
 
@@ -558,7 +611,7 @@ int sim_world_run(sim_world *w)
 	}
 	for (size_t h = 0; h < w->n_honest; h++) {
 		const bft_node_counters *c = bft_node_get_counters(w->nodes[w->honest[h]].node);
-		if (getenv("BFTIME_SIM_DEBUG")) {
+		if (w->debug) {
 			bft_estimate e;
 			sim_node *nd = &w->nodes[w->honest[h]];
 			(void)bft_node_read(nd->node, sim_osc_raw(&nd->osc, w->now_ns), &e);

@@ -69,6 +69,11 @@ typedef struct sim_world {
 	bool ed25519;
 	sim_net_stats net;
 	uint64_t ntp_lost, ntp_rejected, adv_rewrites, adv_errors, events;
+	uint64_t adv_lies_total;
+	uint64_t *adv_lies;  /* per scenario adversary: messages actually changed (equivocation: copies) */
+	uint64_t *adv_sent;  /* per scenario adversary: messages sent after its `from` */
+	int64_t dmin_node_ns;  /* the minimum one-way delay nodes assume */
+	bool debug;          /* BFTIME_SIM_DEBUG: per-node state on stderr at the end */
 	size_t peers_min, peers_max, refs_max;
 	int64_t bound_precision_ns, bound_accuracy_ns; /* -1: none */
 	sim_metrics m;

@@ -21,7 +21,8 @@
 #include <bftime/exchange.h>
 #include <bftime/fusion.h>
 
-#define QUEUE_CAP 4 /* queued non-REQUEST actions; the driver drains after every event */
+#define QUEUE_CAP 4
+#define RECOVER_FUSIONS 3 /* agreeing fusions before an alarm clears */ /* queued non-REQUEST actions; the driver drains after every event */
 
 #define FILTER_MAX 8 /* readings kept per source for repeated-transfer filtering */
 
@@ -68,6 +69,7 @@ struct bft_node {
 	size_t send_cursor; /* next peer to send a REQUEST to, n_peers when done */
 	int64_t send_raw;   /* raw time the poll's REQUESTs are stamped at */
 	bool alarm;
+	unsigned agree;  /* consecutive fusions agreeing with our clock while alarmed */
 	bool degraded; /* fewer than f + 1 sources at the last fusion */
 	bool fused_once;
 	int64_t last_fuse_raw;
@@ -221,14 +223,17 @@ int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out)
 static void stamp(bft_node *n, int64_t raw_ns, bft_msg *m, int64_t *t)
 {
 	bft_estimate e;
-	if (bft_node_read(n, raw_ns, &e) != 0 || e.state == BFT_DISC_UNSYNCHRONIZED || n->alarm) {
+	if (bft_node_read(n, raw_ns, &e) != 0 || e.state == BFT_DISC_UNSYNCHRONIZED) {
 		*t = raw_ns;
 		m->flags = n->alarm ? BFT_MSGF_ALARM : 0;
 		m->err_lo_ns = m->err_hi_ns = 0;
 		return;
 	}
+	/* In alarm we still state our clock and interval: both stay honest in
+	 * holdover, and our references' interval is still our own measurement.
+	 * Going silent instead would leave peers with only the liars. */
 	*t = e.time_ns;
-	m->flags = BFT_MSGF_SYNCED;
+	m->flags = BFT_MSGF_SYNCED | (n->alarm ? BFT_MSGF_ALARM : 0);
 	bft_interval b = e.bounds;
 	m->pt_ns = bft_sat_sub(e.estimate_ns, e.time_ns);
 	int64_t age = bft_sat_sub(raw_ns, n->primary_raw_ns);
@@ -503,6 +508,7 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	if (rc == BFT_EFAULTS) {
 		/* More than f sources are provably faulty: refuse to follow. */
 		n->alarm = true;
+		n->agree = 0;
 		n->ctr.alarms++;
 		return;
 	}
@@ -529,11 +535,23 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	bft_interval meas = bft_iv_shift(res.iv, raw_ns);
 	bft_estimate cur;
 	bft_interval tmp;
-	if (bft_node_read(n, raw_ns, &cur) == 0 && cur.state != BFT_DISC_UNSYNCHRONIZED &&
-	    !bft_iv_intersect(cur.bounds, meas, &tmp)) {
+	bool running = bft_node_read(n, raw_ns, &cur) == 0 && cur.state != BFT_DISC_UNSYNCHRONIZED;
+	if (running && !bft_iv_intersect(cur.bounds, meas, &tmp)) {
 		n->alarm = true;
+		n->agree = 0;
 		n->ctr.alarms++;
 		return;
+	}
+	/* Leaving an alarm: more than f sources lied, so a later consistent
+	 * fusion may be the liars alone, met by our widening holdover interval.
+	 * Follow again only once fusions hold our holdover clock's own estimate
+	 * (which drifts only at our frequency error) several times running. */
+	if (n->alarm && running) {
+		if (!bft_iv_contains(meas, cur.estimate_ns) || ++n->agree < RECOVER_FUSIONS) {
+			if (!bft_iv_contains(meas, cur.estimate_ns))
+				n->agree = 0;
+			return;
+		}
 	}
 	bft_disc_update_info info;
 	if (bft_disc_update_point(n->disc, raw_ns, meas, bft_sat_add(point, raw_ns), &info) != 0)
