@@ -16,6 +16,11 @@ static const struct subcommand {
 	{ "demo", cmd_demo, "fuse generated clock readings, some of them lies, and show every algorithm's answer" },
 	{ "keygen", cmd_keygen, "make a node key: keygen [--out FILE] (file mode 0600), prints the public key" },
 	{ "pubkey", cmd_pubkey, "print the public key of a key file: pubkey FILE" },
+	{ "status", cmd_status, "a daemon's state, sources (used or why not), counters, proof chain head" },
+	{ "peers", cmd_peers, "a daemon's peers: readings, gossip progress, proofs held" },
+	{ "time", cmd_time, "a daemon's interval [earliest, latest] and estimate of true time" },
+	{ "proofs", cmd_proofs, "a daemon's stored time proofs: proofs [--verify] [--node N] [--limit N]" },
+	{ "validate", cmd_validate, "is a timestamp consistent with consensus time? validate TIMESTAMP|now [--tolerance D]" },
 };
 
 static void usage(FILE *out)
@@ -23,6 +28,8 @@ static void usage(FILE *out)
 	fprintf(out, "usage: bftime <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
 		fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].description);
+	fprintf(out, "\nstatus, peers, time, proofs and validate talk to a daemon's HTTP API: --api URL, or the api\n"
+	             "address of --config FILE, else http://127.0.0.1:7380; --json prints the API's JSON.\n");
 }
 
 int main(int argc, char **argv)

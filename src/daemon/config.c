@@ -375,6 +375,9 @@ static int parse_peer(struct ctx *c, const yaml_node_t *n, bftd_peer *p)
 		} else if (!strcmp(name, "public_key")) {
 			TRY(get_key32(c, v, p->pubkey));
 			key = true;
+		} else if (!strcmp(name, "api")) {
+			TRY(get_addr(c, v, &p->api));
+			p->have_api = true;
 		} else {
 			return unknown(c, k, "peer");
 		}
@@ -653,8 +656,22 @@ static int parse_root(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 		} else if (!strcmp(name, "user")) {
 			TRY(get_str(c, v, cfg->user, sizeof cfg->user));
 		} else if (!strcmp(name, "api")) {
-			TRY(get_addr(c, v, &cfg->api));
-			cfg->have_api = true;
+			const char *s = scalar(v);
+			if (s && (!strcmp(s, "none") || !strcmp(s, "off"))) {
+				cfg->api_disabled = true;
+			} else {
+				TRY(get_addr(c, v, &cfg->api));
+				cfg->have_api = true;
+			}
+		} else if (!strcmp(name, "proof_interval")) {
+			TRY(get_duration(c, v, BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &cfg->proof_interval_ns));
+		} else if (!strcmp(name, "da_forward")) {
+			TRY(get_str(c, v, cfg->da_forward, sizeof cfg->da_forward));
+			if (strncmp(cfg->da_forward, "http://", 7) != 0 && strncmp(cfg->da_forward, "https://", 8) != 0)
+				return fail(c, v, "da_forward: expected an http:// or https:// URL");
+			for (const char *q = cfg->da_forward; *q; q++)
+				if ((unsigned char)*q <= ' ' || *q == 0x7f)
+					return fail(c, v, "da_forward: the URL contains a space or control character");
 		} else if (!strcmp(name, "store")) {
 			TRY(get_str(c, v, cfg->store_path, sizeof cfg->store_path));
 		} else if (!strcmp(name, "status")) {
@@ -719,6 +736,7 @@ static void defaults(bftd_config *cfg)
 	cfg->log_target = BFTD_LOG_STDERR;
 	cfg->log_level = LOG_INFO;
 	bftd_addr_parse(&cfg->api, "127.0.0.1:7380");
+	cfg->proof_interval_ns = 60 * BFT_NS_PER_SEC;
 	cfg->byz.claim_error_ns = -1;
 }
 

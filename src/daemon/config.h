@@ -38,6 +38,8 @@ typedef struct bftd_peer {
 	uint32_t id;
 	bftd_addr addr;
 	uint8_t pubkey[32];
+	bftd_addr api;  /* the peer's HTTP API, where new proofs are gossiped */
+	bool have_api;
 } bftd_peer;
 
 enum bftd_ref_kind {
@@ -91,9 +93,12 @@ typedef struct bftd_config {
 	enum bftd_log_target log_target;
 	int log_level; /* syslog priority: LOG_ERR .. LOG_DEBUG */
 	char user[64];
-	bftd_addr api;
-	bool have_api;
+	bftd_addr api;      /* HTTP API address; default 127.0.0.1:7380 */
+	bool have_api;      /* api: set explicitly (a bind failure is then fatal) */
+	bool api_disabled;  /* api: none */
 	char store_path[4096];
+	int64_t proof_interval_ns; /* a time proof this often (needs a store); default 60 s */
+	char da_forward[512];      /* optional URL: new own proofs are POSTed there too */
 	char status_path[4096];
 	/* test-only */
 	int64_t osc_offset_ns;

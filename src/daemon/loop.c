@@ -25,8 +25,12 @@
 
 #include <bftime/common.h>
 
+#include "daemon/api.h"
 #include "daemon/byzantine.h"
+#include "daemon/gossip.h"
+#include "daemon/http.h"
 #include "daemon/log.h"
+#include "daemon/proofs_svc.h"
 #include "daemon/refclock_sim.h"
 #include "daemon/udp.h"
 #include "node/node.h"
@@ -51,6 +55,19 @@ struct bftd {
 	bftd_counters ctr;
 	bft_source_info *srcs;
 	size_t n_srcs;
+	uint8_t self_pub[32];
+	/* the last reading of each reference: the proofs' reference block */
+	struct {
+		int64_t raw_ns;
+		bft_interval iv;
+		bool have;
+	} ref_last[BFTD_MAX_REFS];
+	const char *ref_kinds[BFTD_MAX_REFS];
+	bftd_proofs *proofs;  /* NULL without a store */
+	bftd_gossip *gossip;  /* NULL without a store */
+	bftd_http *http;      /* NULL with api: none */
+	bftd_api_env api;
+	int64_t next_proof_mono;
 };
 
 static int sig_pipe[2] = { -1, -1 };
@@ -124,6 +141,37 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 			rc = BFT_EINVAL;
 			goto fail;
 		}
+	for (size_t i = 0; i < cfg->n_refs; i++)
+		d->ref_kinds[i] = d->refs[i].drv->name;
+	if (bft_ed25519_public(d->self_pub, seed) != 0) {
+		snprintf(err, errlen, "the node key was rejected by OpenSSL");
+		rc = BFT_EINVAL;
+		goto fail;
+	}
+	if (d->cfg.store_path[0]) {
+		if ((rc = bftd_proofs_open(&d->proofs, &d->cfg, d->self_pub, &d->signer, err, errlen)) != 0)
+			goto fail;
+		if ((rc = bftd_gossip_create(&d->gossip, &d->cfg, d->proofs, err, errlen)) != 0)
+			goto fail;
+	}
+	d->next_proof_mono = d->start_mono; /* the first proof as soon as the node is synchronized */
+	d->api = (bftd_api_env){ .cfg = &d->cfg, .node = d->node, .ref_kinds = d->ref_kinds, .self_pub = d->self_pub,
+		                 .proofs = d->proofs, .gossip = d->gossip, .ctr = &d->ctr, .start_mono = d->start_mono };
+	if (!d->cfg.api_disabled) {
+		char herr[256];
+		if (bftd_http_start(&d->http, &d->cfg.api, bftd_api_handle, &d->api, herr, sizeof herr) != 0) {
+			if (d->cfg.have_api) {
+				snprintf(err, errlen, "%s", herr);
+				rc = BFT_EINVAL;
+				goto fail;
+			}
+			/* Only the default address: several daemons on one machine
+			 * cannot all have it; run without the API rather than not at all. */
+			bftd_log(LOG_WARNING, "%s (the default api address); running without the HTTP API", herr);
+		} else {
+			d->api.http = bftd_http_get_stats(d->http);
+		}
+	}
 	bftd_ratelimit_init(&d->rl, cfg->rate_per_s, cfg->rate_burst, random_u64());
 	d->byz_rng = random_u64();
 	d->timer_raw = INT64_MAX;
@@ -147,6 +195,9 @@ void bftd_destroy(bftd *d)
 		return;
 	if (d->fd >= 0)
 		close(d->fd);
+	bftd_http_stop(d->http);
+	bftd_gossip_destroy(d->gossip);
+	bftd_proofs_close(d->proofs);
 	bft_node_destroy(d->node);
 	bft_keyring_destroy(d->kr);
 	free(d->cfg.peers);
@@ -404,10 +455,85 @@ static void service_refs(bftd *d, int64_t now_mono)
 		int64_t raw;
 		bft_interval iv;
 		if (bftd_refclock_service(&d->refs[i], now_mono, &raw, &iv) == 1) {
+			d->ref_last[i].raw_ns = raw;
+			d->ref_last[i].iv = iv;
+			d->ref_last[i].have = true;
 			if (bft_node_on_reference(d->node, raw, (uint32_t)i, iv) != 0)
 				bftd_log(LOG_DEBUG, "reference %s: reading refused by the node", d->cfg.refs[i].name);
 			drain(d);
 		}
+	}
+}
+
+/* ---- time proofs -------------------------------------------------------- */
+
+#define GPS_EPOCH_UNIX_S INT64_C(315964800) /* 1980-01-06T00:00:00Z */
+#define GPS_LEAP_S 18                         /* GPS - UTC since 2017; the simulated receiver's */
+
+/* The reference block: the latest reading of a simulated reference, as a
+ * GPS receiver would state it (week, time of week). The satellite summary
+ * of the simulated receiver is a fixed placeholder; the kind byte
+ * (SIM_GPS) says it is simulated. Real receivers come with issue 5. */
+static void proof_ref(const bftd *d, bft_proof_ref *ref)
+{
+	memset(ref, 0, sizeof *ref);
+	int best = -1;
+	for (size_t i = 0; i < d->cfg.n_refs; i++)
+		if (d->cfg.refs[i].kind == BFTD_REF_SIMULATED && d->ref_last[i].have &&
+		    (best < 0 || d->ref_last[i].raw_ns > d->ref_last[best].raw_ns))
+			best = (int)i;
+	if (best < 0)
+		return;
+	int64_t gps = bft_sat_add(bft_sat_sub(bft_iv_mid(d->ref_last[best].iv), GPS_EPOCH_UNIX_S * BFT_NS_PER_SEC),
+	                          GPS_LEAP_S * BFT_NS_PER_SEC);
+	if (gps < 0 || gps / BFT_GPS_WEEK_NS > UINT16_MAX)
+		return;
+	ref->kind = BFT_REF_SIM_GPS;
+	ref->week = (uint16_t)(gps / BFT_GPS_WEEK_NS);
+	ref->tow_ns = gps % BFT_GPS_WEEK_NS;
+	ref->sats_used = 8;
+	ref->sats_visible = 11;
+	ref->snr_cdbhz = 4200;
+}
+
+/* Every proof_interval: the node's statement about its clock, signed,
+ * stored durably, then gossiped. Not while unsynchronized (the disciplined
+ * clock is not running, and its time could go back across a restart). */
+static void service_proofs(bftd *d, int64_t now_mono)
+{
+	if (!d->proofs || now_mono < d->next_proof_mono)
+		return;
+	int64_t raw = bft_clock_raw_ns();
+	bft_estimate e;
+	if (bft_node_read(d->node, raw, &e) != 0 || e.state == BFT_DISC_UNSYNCHRONIZED) {
+		d->next_proof_mono = now_mono + BFT_NS_PER_SEC; /* look again soon */
+		return;
+	}
+	bft_proof_clock clk = { 0 };
+	clk.flags = (uint8_t)(BFT_PROOFF_SYNCED | (e.alarm ? BFT_PROOFF_ALARM : 0) |
+	                      (e.degraded ? BFT_PROOFF_DEGRADED : 0) |
+	                      (e.state == BFT_DISC_HOLDOVER ? BFT_PROOFF_HOLDOVER : 0));
+	clk.raw_ns = raw;
+	clk.time_ns = e.time_ns;
+	clk.offset_ns = bft_sat_sub(e.estimate_ns, raw);
+	/* The fitted frequency correction, slew excluded. (Never read the clock
+	 * ahead of now to measure a rate: reads advance the discipline's notion
+	 * of the latest time seen.) */
+	clk.freq_ppb = e.freq_ppb;
+	clk.bounds = e.bounds;
+	proof_ref(d, &clk.ref);
+	bft_proof p;
+	int rc = bftd_proofs_issue(d->proofs, &clk, &p);
+	if (rc == 0) {
+		bftd_log(LOG_DEBUG, "proof seq %llu issued", (unsigned long long)p.seq);
+		bftd_gossip_announce(d->gossip);
+		d->next_proof_mono += d->cfg.proof_interval_ns;
+		if (d->next_proof_mono <= now_mono)
+			d->next_proof_mono = now_mono + d->cfg.proof_interval_ns;
+	} else {
+		bftd_log(rc == BFT_ERANGE ? LOG_NOTICE : LOG_WARNING, "no proof this time: %s%s", bft_strerror(rc),
+		         rc == BFT_ERANGE ? " (the disciplined clock is behind the last proof; retrying)" : "");
+		d->next_proof_mono = now_mono + BFT_NS_PER_SEC;
 	}
 }
 
@@ -420,6 +546,8 @@ static int next_timeout_ms(const bftd *d, int64_t raw_now, int64_t mono_now)
 	for (size_t i = 0; i < d->cfg.n_refs; i++)
 		if (d->refs[i].next_mono_ns - mono_now < wait)
 			wait = d->refs[i].next_mono_ns - mono_now;
+	if (d->proofs && d->next_proof_mono - mono_now < wait)
+		wait = d->next_proof_mono - mono_now;
 	if (wait <= 0)
 		return 0;
 	return (int)((wait + 999999) / 1000000); /* round up: never wake early and spin */
@@ -470,10 +598,21 @@ int bftd_run(bftd *d)
 	}
 	drain(d);
 	int stop_sig = 0;
+	struct pollfd pfd[2 + BFTD_HTTP_MAX_POLLFDS + BFTD_GOSSIP_MAX_POLLFDS];
 	while (!stop_sig) {
 		int64_t raw_now = bft_clock_raw_ns(), mono_now = bft_clock_mono_ns();
-		struct pollfd pfd[2] = { { .fd = d->fd, .events = POLLIN }, { .fd = sig_pipe[0], .events = POLLIN } };
-		int r = poll(pfd, 2, next_timeout_ms(d, raw_now, mono_now));
+		pfd[0] = (struct pollfd){ .fd = d->fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+		size_t n_http = d->http ? bftd_http_pollfds(d->http, pfd + 2, BFTD_HTTP_MAX_POLLFDS) : 0;
+		size_t n_gossip = d->gossip ? bftd_gossip_pollfds(d->gossip, pfd + 2 + n_http, BFTD_GOSSIP_MAX_POLLFDS) : 0;
+		int timeout = next_timeout_ms(d, raw_now, mono_now);
+		int t2 = d->http ? bftd_http_timeout_ms(d->http) : -1;
+		if (t2 >= 0 && t2 < timeout)
+			timeout = t2;
+		t2 = d->gossip ? bftd_gossip_timeout_ms(d->gossip, mono_now) : -1;
+		if (t2 >= 0 && t2 < timeout)
+			timeout = t2;
+		int r = poll(pfd, (nfds_t)(2 + n_http + n_gossip), timeout);
 		if (r < 0 && errno != EINTR) {
 			bftd_log(LOG_ERR, "poll: %s", strerror(errno));
 			break;
@@ -486,6 +625,13 @@ int bftd_run(bftd *d)
 		if (r > 0 && (pfd[0].revents & (POLLIN | POLLERR)))
 			on_readable(d);
 		service_refs(d, bft_clock_mono_ns());
+		/* HTTP after the datagrams: a burst of API requests cannot delay a
+		 * peer's packet, whose receive stamp is already taken anyway. */
+		if (d->http)
+			bftd_http_service(d->http, pfd + 2, r > 0 ? n_http : 0);
+		service_proofs(d, bft_clock_mono_ns());
+		if (d->gossip)
+			bftd_gossip_service(d->gossip, pfd + 2 + n_http, r > 0 ? n_gossip : 0, bft_clock_mono_ns());
 		raw_now = bft_clock_raw_ns();
 		if (d->timer_raw != INT64_MAX && raw_now >= d->timer_raw) {
 			d->timer_raw = INT64_MAX; /* the node queues the next one */

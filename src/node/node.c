@@ -202,6 +202,7 @@ int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out)
 		.time_ns = r.time_ns,
 		.estimate_ns = r.estimate_ns,
 		.bounds = r.bounds,
+		.freq_ppb = r.freq_ppb,
 		.state = r.state,
 		.alarm = n->alarm,
 		.degraded = n->degraded,

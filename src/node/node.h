@@ -78,6 +78,7 @@ typedef struct bft_estimate {
 	int64_t time_ns;      /* the disciplined clock (monotonic) */
 	int64_t estimate_ns;  /* best estimate of true time, inside [earliest, latest] */
 	bft_interval bounds;  /* earliest, latest */
+	int64_t freq_ppb;     /* fitted frequency correction, d(true - raw)/d(raw), slew excluded */
 	enum bft_disc_state state;
 	bool alarm;           /* the last fusion proved more than f sources faulty */
 	bool degraded;        /* synced from fewer than f + 1 sources (own references only) */
@@ -127,7 +128,9 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 /* Pop the next queued action; false when none. */
 bool bft_node_next_action(bft_node *n, bft_action *out);
 
-/* The node's clock and interval at any raw time (no side effects). */
+/* The node's clock and interval at a raw time. A read counts as seen: the
+ * discipline never lets a later course contradict a time it has shown, so
+ * read at the present, never ahead of it. */
 int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out);
 
 const bft_node_counters *bft_node_get_counters(const bft_node *n);

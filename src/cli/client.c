@@ -1,0 +1,604 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bftime status | peers | time | proofs | validate: clients of a daemon's
+ * HTTP API (docs/api.md), with libcurl. Human output by default, the API's
+ * JSON with --json. The API address comes from --api URL, else from the
+ * `api` of --config FILE, else http://127.0.0.1:7380.
+ *
+ * `proofs --verify` does not trust the daemon: it decodes every proof's
+ * canonical bytes itself, checks each signature under the key the proof
+ * embeds (and, with --config, that this key is the one pinned there), and
+ * checks every link of each node's chain (seq + 1, prev_hash, time order).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <json-c/json.h>
+
+#include <bftime/common.h>
+
+#include "cli.h"
+#include "daemon/api.h"
+#include "daemon/config.h"
+#include "daemon/keys.h"
+#include "proto/proof.h"
+#include "proto/sign.h"
+
+#define DEFAULT_API "http://127.0.0.1:7380"
+#define MAX_RESPONSE (16 << 20)
+
+struct opts {
+	char api[600];
+	const char *config;
+	bool json;
+	bool verify;
+	bool have_node;
+	uint32_t node;
+	unsigned limit;
+	const char *tolerance;
+	const char *positional;
+	bftd_config cfg;
+	bool have_cfg;
+};
+
+struct resp {
+	char *p;
+	size_t len;
+};
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct resp *r = userp;
+	size_t n = size * nmemb;
+	if (n > MAX_RESPONSE - r->len)
+		return 0;
+	char *b = realloc(r->p, r->len + n + 1);
+	if (!b)
+		return 0;
+	memcpy(b + r->len, data, n);
+	r->p = b;
+	r->len += n;
+	r->p[r->len] = 0;
+	return n;
+}
+
+/* GET (body NULL) or POST a JSON body; the parsed JSON response, or NULL
+ * with a message printed. *status the HTTP status. */
+static json_object *request(const struct opts *o, const char *path, const char *body, long *status)
+{
+	char url[1200];
+	snprintf(url, sizeof url, "%s%s", o->api, path);
+	CURL *c = curl_easy_init();
+	if (!c) {
+		fprintf(stderr, "bftime: libcurl failed\n");
+		return NULL;
+	}
+	struct resp r = { 0 };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *h = NULL;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "bftime-cli");
+	if (body) {
+		h = curl_slist_append(NULL, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	}
+	CURLcode cc = curl_easy_perform(c);
+	*status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (cc != CURLE_OK) {
+		fprintf(stderr, "bftime: %s: %s\n", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		free(r.p);
+		return NULL;
+	}
+	json_object *j = r.p ? json_tokener_parse(r.p) : NULL;
+	if (!j)
+		fprintf(stderr, "bftime: %s: HTTP %ld, not JSON\n", url, *status);
+	else if (*status >= 400) {
+		json_object *m;
+		fprintf(stderr, "bftime: %s: HTTP %ld: %s\n", url, *status,
+		        json_object_object_get_ex(j, "message", &m) ? json_object_get_string(m) : r.p);
+	}
+	free(r.p);
+	return j;
+}
+
+static void print_json(json_object *j)
+{
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static json_object *get(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+static int64_t geti(json_object *o, const char *k) { return json_object_get_int64(get(o, k)); }
+static bool getb(json_object *o, const char *k) { return json_object_get_boolean(get(o, k)); }
+static const char *gets_(json_object *o, const char *k)
+{
+	json_object *v = get(o, k);
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "-";
+}
+
+static int usage_common(const char *cmd, const char *extra)
+{
+	fprintf(stderr, "usage: bftime %s%s [--api URL | --config FILE] [--json]\n", cmd, extra);
+	return 2;
+}
+
+/* Options shared by the API subcommands; 0, or 2 for a usage error. */
+static int parse_opts(struct opts *o, int argc, char **argv, const char *extra)
+{
+	memset(o, 0, sizeof *o);
+	o->limit = BFTD_API_MAX_LIMIT;
+	const char *api = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_val = i + 1 < argc;
+		if (!strcmp(a, "--api") && has_val) {
+			api = argv[++i];
+		} else if (!strcmp(a, "--config") && has_val) {
+			o->config = argv[++i];
+		} else if (!strcmp(a, "--json")) {
+			o->json = true;
+		} else if (!strcmp(a, "--verify") && strstr(extra, "--verify")) {
+			o->verify = true;
+		} else if (!strcmp(a, "--node") && has_val && strstr(extra, "--node")) {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			if (errno || *end || v > UINT32_MAX)
+				return usage_common(argv[0], extra);
+			o->node = (uint32_t)v;
+			o->have_node = true;
+		} else if (!strcmp(a, "--limit") && has_val && strstr(extra, "--limit")) {
+			char *end;
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			if (*end || v == 0 || v > BFTD_API_MAX_LIMIT)
+				return usage_common(argv[0], extra);
+			o->limit = (unsigned)v;
+		} else if (!strcmp(a, "--tolerance") && has_val && strstr(extra, "--tolerance")) {
+			o->tolerance = argv[++i];
+		} else if (a[0] != '-' && !o->positional && strstr(extra, "TIMESTAMP")) {
+			o->positional = a;
+		} else if (!strcmp(a, "now") && !o->positional && strstr(extra, "TIMESTAMP")) {
+			o->positional = a;
+		} else {
+			return usage_common(argv[0], extra);
+		}
+	}
+	if (o->config) {
+		char err[512];
+		if (bftd_config_load(&o->cfg, o->config, err, sizeof err) != 0) {
+			fprintf(stderr, "bftime: %s\n", err);
+			return 1;
+		}
+		o->have_cfg = true;
+	}
+	if (api)
+		snprintf(o->api, sizeof o->api, "%s%s", strstr(api, "://") ? "" : "http://", api);
+	else if (o->have_cfg)
+		snprintf(o->api, sizeof o->api, "http://%s", o->cfg.api.text);
+	else
+		snprintf(o->api, sizeof o->api, "%s", DEFAULT_API);
+	size_t l = strlen(o->api);
+	while (l && o->api[l - 1] == '/')
+		o->api[--l] = 0;
+	return 0;
+}
+
+static void done_opts(struct opts *o)
+{
+	if (o->have_cfg)
+		bftd_config_free(&o->cfg);
+}
+
+static void print_interval(json_object *j)
+{
+	if (!getb(j, "synced")) {
+		printf("  not synchronized: no interval for true time\n");
+		return;
+	}
+	printf("  estimate   %s\n", gets_(j, "estimate"));
+	printf("  earliest   %s\n", gets_(j, "earliest"));
+	printf("  latest     %s\n", gets_(j, "latest"));
+	printf("  width      %.3f ms\n", (double)geti(j, "width_ns") / 1e6);
+	printf("  offset     %+.3f ms to this machine's system clock (as of %s)\n",
+	       (double)geti(j, "system_offset_ns") / 1e6, gets_(j, "as_of"));
+}
+
+static const char *state_line(json_object *j, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s%s", gets_(j, "state"), getb(j, "alarm") ? ", ALARM" : "",
+	         getb(j, "degraded") ? ", degraded" : "");
+	return buf;
+}
+
+int cmd_time(int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_opts(&o, argc, argv, "");
+	if (rc)
+		return rc;
+	long st;
+	json_object *j = request(&o, "/v1/time", NULL, &st);
+	done_opts(&o);
+	if (!j || st != 200) {
+		json_object_put(j);
+		return 1;
+	}
+	char buf[96];
+	if (o.json) {
+		print_json(j);
+	} else {
+		printf("node %" PRId64 ": %s\n", geti(j, "node"), state_line(j, buf, sizeof buf));
+		print_interval(j);
+	}
+	json_object_put(j);
+	return 0;
+}
+
+static void print_source(json_object *s)
+{
+	const char *who = !strcmp(gets_(s, "type"), "peer") ? gets_(s, "address") : gets_(s, "name");
+	printf("  %-9s %-5" PRId64 " %-22s %-4s", gets_(s, "type"), geti(s, "id"), who, getb(s, "used") ? "yes" : "no");
+	if (get(s, "offset_ns"))
+		printf(" %+11.3f", (double)geti(s, "offset_ns") / 1e6);
+	else
+		printf(" %11s", "-");
+	if (get(s, "width_ns"))
+		printf(" %9.3f", (double)geti(s, "width_ns") / 1e6);
+	else
+		printf(" %9s", "-");
+	json_object *w = get(s, "why_not");
+	printf("  %s\n", w && json_object_is_type(w, json_type_string) ? json_object_get_string(w) : "");
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_opts(&o, argc, argv, "");
+	if (rc)
+		return rc;
+	long st;
+	json_object *j = request(&o, "/v1/status", NULL, &st);
+	done_opts(&o);
+	if (!j || st != 200) {
+		json_object_put(j);
+		return 1;
+	}
+	if (o.json) {
+		print_json(j);
+		json_object_put(j);
+		return 0;
+	}
+	char buf[96];
+	printf("node %" PRId64 " on %s: %s, f=%" PRId64 ", engine %s%s%s\n", geti(j, "node"), gets_(j, "listen"),
+	       state_line(j, buf, sizeof buf), geti(j, "f"), gets_(j, "engine"), get(j, "byzantine") ? ", BYZANTINE: " : "",
+	       get(j, "byzantine") ? gets_(j, "byzantine") : "");
+	print_interval(j);
+	printf("sources: %" PRId64 " fresh, %" PRId64 " used\n", geti(j, "sources"), geti(j, "used"));
+	printf("  %-9s %-5s %-22s %-4s %11s %9s  %s\n", "type", "id", "name/address", "used", "offset ms", "width ms",
+	       "why not");
+	json_object *arr = get(j, "sources_detail");
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+		print_source(json_object_array_get_idx(arr, i));
+	json_object *c = get(j, "counters");
+	printf("counters:");
+	int k = 0;
+	json_object_object_foreach(c, key, val)
+	{
+		if (json_object_is_type(val, json_type_int))
+			printf("%s %s=%" PRId64, k++ % 6 ? "" : "\n ", key, json_object_get_int64(val));
+	}
+	printf("\n");
+	json_object *p = get(j, "proofs");
+	if (p && getb(p, "enabled")) {
+		json_object *h = get(p, "head");
+		if (h)
+			printf("proofs: %" PRId64 " stored; chain head seq %" PRId64 " at %s, hash %.16s...\n",
+			       geti(p, "stored"), geti(h, "seq"), gets_(h, "time"), gets_(h, "hash"));
+		else
+			printf("proofs: %" PRId64 " stored; no own proof yet\n", geti(p, "stored"));
+	} else {
+		printf("proofs: disabled (no store configured)\n");
+	}
+	json_object_put(j);
+	return 0;
+}
+
+int cmd_peers(int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_opts(&o, argc, argv, "");
+	if (rc)
+		return rc;
+	long st;
+	json_object *j = request(&o, "/v1/peers", NULL, &st);
+	done_opts(&o);
+	if (!j || st != 200) {
+		json_object_put(j);
+		return 1;
+	}
+	if (o.json) {
+		print_json(j);
+		json_object_put(j);
+		return 0;
+	}
+	printf("%-5s %-22s %-4s %11s %9s %9s %-8s %s\n", "id", "address", "used", "offset ms", "width ms", "delay ms",
+	       "proofs", "gossip");
+	json_object *arr = get(j, "peers");
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *p = json_object_array_get_idx(arr, i), *g = get(p, "gossip"), *pr = get(p, "proofs");
+		printf("%-5" PRId64 " %-22s %-4s", geti(p, "id"), gets_(p, "address"), getb(p, "used") ? "yes" : "no");
+		if (get(p, "offset_ns"))
+			printf(" %+11.3f", (double)geti(p, "offset_ns") / 1e6);
+		else
+			printf(" %11s", "-");
+		if (get(p, "width_ns"))
+			printf(" %9.3f", (double)geti(p, "width_ns") / 1e6);
+		else
+			printf(" %9s", "-");
+		printf(" %9.3f", (double)geti(p, "delay_ns") / 1e6);
+		if (pr)
+			printf(" %-8" PRId64, geti(pr, "stored"));
+		else
+			printf(" %-8s", "-");
+		if (g)
+			printf(" next seq %" PRId64 ", %" PRId64 " ok, %" PRId64 " failed%s%s", geti(g, "next_seq"),
+			       geti(g, "ok"), geti(g, "failed"), get(g, "last_error") ? ": " : "",
+			       get(g, "last_error") ? gets_(g, "last_error") : "");
+		else
+			printf(" -");
+		json_object *w = get(p, "why_not");
+		if (w && json_object_is_type(w, json_type_string))
+			printf("  (not used: %s)", json_object_get_string(w));
+		printf("\n");
+	}
+	json_object_put(j);
+	return 0;
+}
+
+/* ---- proofs ------------------------------------------------------------- */
+
+struct item {
+	bft_proof p;
+	uint8_t hash[BFT_PROOF_HASH];
+	bool ok_decode;
+};
+
+static int by_node_seq(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	if (x->p.node_id != y->p.node_id)
+		return x->p.node_id < y->p.node_id ? -1 : 1;
+	return x->p.seq < y->p.seq ? -1 : x->p.seq > y->p.seq;
+}
+
+static bool pinned_key(const struct opts *o, uint32_t id, uint8_t pub[32])
+{
+	if (!o->have_cfg)
+		return false;
+	if (id == o->cfg.id) {
+		/* The node's own key, when this user may read the key file. */
+		uint8_t seed[BFTD_KEY_LEN];
+		char err[512];
+		if (bftd_key_load(seed, o->cfg.key_path, err, sizeof err) != 0)
+			return false;
+		int rc = bft_ed25519_public(pub, seed);
+		OPENSSL_cleanse(seed, sizeof seed);
+		return rc == 0;
+	}
+	for (size_t i = 0; i < o->cfg.n_peers; i++)
+		if (o->cfg.peers[i].id == id) {
+			memcpy(pub, o->cfg.peers[i].pubkey, 32);
+			return true;
+		}
+	return false;
+}
+
+static int hexdecode(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t l = strlen(s);
+	if (l % 2 || l / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < l / 2; i++) {
+		unsigned v;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	*len = l / 2;
+	return 0;
+}
+
+/* Verify signatures and links of the proofs in arr; prints a line per node.
+ * Returns the number of failures. */
+static int verify_proofs(const struct opts *o, json_object *arr)
+{
+	size_t n = json_object_array_length(arr);
+	struct item *it = calloc(n ? n : 1, sizeof *it);
+	if (!it)
+		return 1;
+	int bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *pj = json_object_array_get_idx(arr, i);
+		uint8_t buf[BFT_PROOF_MAX];
+		size_t len;
+		if (hexdecode(gets_(pj, "bytes"), buf, sizeof buf, &len) != 0 || bft_proof_decode(&it[i].p, buf, len) != 0 ||
+		    bft_proof_hash(it[i].hash, &it[i].p) != 0) {
+			printf("proof #%zu: not a canonical proof\n", i);
+			bad++;
+			continue;
+		}
+		it[i].ok_decode = true;
+		uint8_t pin[32];
+		bool have_pin = pinned_key(o, it[i].p.node_id, pin);
+		if (bft_proof_verify_key(&it[i].p, have_pin ? pin : NULL) != 0) {
+			printf("node %u seq %" PRIu64 ": BAD SIGNATURE%s\n", it[i].p.node_id, it[i].p.seq,
+			       have_pin ? " (or not the pinned key)" : "");
+			bad++;
+		}
+	}
+	qsort(it, n, sizeof *it, by_node_seq);
+	for (size_t i = 0; i < n;) {
+		if (!it[i].ok_decode) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		uint64_t links = 0, gaps = 0;
+		int node_bad = 0;
+		for (; j + 1 < n && it[j + 1].ok_decode && it[j + 1].p.node_id == it[i].p.node_id; j++) {
+			const struct item *a = &it[j], *b = &it[j + 1];
+			if (b->p.seq == a->p.seq) {
+				if (memcmp(a->hash, b->hash, BFT_PROOF_HASH)) {
+					printf("node %u seq %" PRIu64 ": FORK (two different proofs)\n", a->p.node_id, a->p.seq);
+					node_bad++;
+				}
+			} else if (b->p.seq != a->p.seq + 1) {
+				gaps++;
+			} else {
+				int e = bft_proof_chain_check(&a->p, a->hash, &b->p);
+				if (e != BFT_CHAIN_OK) {
+					static const char *const why[] = { "ok", "node or key changed", "seq", "prev_hash",
+						                           "time went back" };
+					printf("node %u seq %" PRIu64 " -> %" PRIu64 ": BROKEN LINK (%s)\n", a->p.node_id, a->p.seq,
+					       b->p.seq, why[e < 5 && e > 0 ? e : 0]);
+					node_bad++;
+				} else {
+					links++;
+				}
+			}
+		}
+		char hex[65];
+		bftd_hex(hex, it[i].p.pub, 32);
+		uint8_t pin[32];
+		printf("node %u: %zu proofs, seq %" PRIu64 "..%" PRIu64 ", %" PRIu64 " links verified, %" PRIu64
+		       " gaps, key %.16s...%s: %s\n",
+		       it[i].p.node_id, j - i + 1, it[i].p.seq, it[j].p.seq, links, gaps, hex,
+		       pinned_key(o, it[i].p.node_id, pin) ? " (pinned)" : "", node_bad ? "FAILED" : "OK");
+		bad += node_bad;
+		i = j + 1;
+	}
+	free(it);
+	return bad;
+}
+
+int cmd_proofs(int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_opts(&o, argc, argv, " [--verify] [--node N] [--limit N]");
+	if (rc)
+		return rc;
+	char path[128];
+	if (o.have_node)
+		snprintf(path, sizeof path, "/v1/proofs?node=%u&limit=%u", o.node, o.limit);
+	else
+		snprintf(path, sizeof path, "/v1/proofs?limit=%u", o.limit);
+	long st;
+	json_object *j = request(&o, path, NULL, &st);
+	if (!j || st != 200) {
+		json_object_put(j);
+		done_opts(&o);
+		return 1;
+	}
+	json_object *arr = get(j, "proofs");
+	int bad = 0;
+	if (o.json) {
+		print_json(j);
+	} else {
+		if (!o.verify)
+			printf("%-5s %-7s %-31s %-10s %-20s %s\n", "node", "seq", "time", "width ms", "flags", "hash");
+		for (size_t i = 0; !o.verify && arr && i < json_object_array_length(arr); i++) {
+			json_object *p = json_object_array_get_idx(arr, i), *fl = get(p, "flags");
+			char flags[64] = "";
+			for (size_t k = 0; fl && k < json_object_array_length(fl); k++)
+				snprintf(flags + strlen(flags), sizeof flags - strlen(flags), "%s%s", k ? "," : "",
+				         json_object_get_string(json_object_array_get_idx(fl, k)));
+			double w = get(p, "earliest_ns") ? (double)(geti(p, "latest_ns") - geti(p, "earliest_ns")) / 1e6 : -1;
+			printf("%-5" PRId64 " %-7" PRId64 " %-31s %-10.3f %-20s %.16s\n", geti(p, "node"), geti(p, "seq"),
+			       gets_(p, "time"), w, flags, gets_(p, "hash"));
+		}
+	}
+	if (o.verify && arr) {
+		bad = verify_proofs(&o, arr);
+		if (!o.json)
+			printf("%zu proofs checked: %s\n", json_object_array_length(arr), bad ? "VERIFICATION FAILED" : "all signatures and links OK");
+	}
+	json_object_put(j);
+	done_opts(&o);
+	return bad ? 1 : 0;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_opts(&o, argc, argv, " TIMESTAMP|now [--tolerance D]");
+	if (rc)
+		return rc;
+	if (!o.positional) {
+		done_opts(&o);
+		return usage_common(argv[0], " TIMESTAMP|now [--tolerance D]");
+	}
+	json_object *req = json_object_new_object();
+	int64_t ts;
+	if (!strcmp(o.positional, "now")) {
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		json_object_object_add(req, "timestamp", json_object_new_int64((int64_t)t.tv_sec * BFT_NS_PER_SEC + t.tv_nsec));
+	} else if (bftd_time_arg_parse(o.positional, &ts) == 0) {
+		json_object_object_add(req, "timestamp", json_object_new_int64(ts));
+	} else {
+		fprintf(stderr, "bftime validate: '%s' is not RFC 3339 (2024-05-01T12:00:00.5Z), ns since the epoch or now\n",
+		        o.positional);
+		json_object_put(req);
+		done_opts(&o);
+		return 2;
+	}
+	if (o.tolerance) {
+		int64_t tol;
+		if (bftd_duration_parse(&tol, o.tolerance) != 0) {
+			fprintf(stderr, "bftime validate: --tolerance takes a duration with a unit (1ms, 250us)\n");
+			json_object_put(req);
+			done_opts(&o);
+			return 2;
+		}
+		json_object_object_add(req, "tolerance", json_object_new_int64(tol));
+	}
+	long st;
+	json_object *j = request(&o, "/v1/validate", json_object_to_json_string(req), &st);
+	json_object_put(req);
+	done_opts(&o);
+	if (!j || st != 200) {
+		json_object_put(j);
+		return 4;
+	}
+	const char *res = gets_(j, "result");
+	if (o.json) {
+		print_json(j);
+	} else {
+		printf("%s: %s within %.3f ms of node %" PRId64 "'s interval\n", res, gets_(j, "timestamp"),
+		       (double)geti(j, "tolerance_ns") / 1e6, geti(j, "node"));
+		if (get(j, "distance_ns") && geti(j, "distance_ns"))
+			printf("  outside by %.3f ms\n", (double)geti(j, "distance_ns") / 1e6);
+		print_interval(j);
+	}
+	rc = !strcmp(res, "yes") ? 0 : !strcmp(res, "no") ? 1 : 3;
+	json_object_put(j);
+	return rc;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bftimed's HTTP/JSON API (docs/api.md): the routes behind http.h.
+ *
+ *   GET  /v1/time       the node's interval and estimate of true time now
+ *   GET  /v1/status     state, alarm, sources (used or why not), counters, chain head
+ *   GET  /v1/peers      peers: reading, key, gossip progress, proofs held
+ *   GET  /v1/proofs     get_recent_proofs: ?node=&since=&limit=&order=
+ *   POST /v1/proofs     submit_proof: verify signature and chain, then store
+ *   POST /v1/validate   is a timestamp consistent with consensus time within a tolerance?
+ *   GET  /metrics       Prometheus text format
+ *
+ * The handler reads the node and the stores it is given in bftd_api_env and
+ * the OS clocks (read only, through src/sys/clock.h); it never blocks. Bad
+ * requests get a 4xx JSON error and change nothing. The body parsers are
+ * pure functions (no I/O, no clock), fuzzed by tests/fuzz/fuzz_http_api.c.
+ */
+#ifndef BFTIME_DAEMON_API_H
+#define BFTIME_DAEMON_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/config.h"
+#include "daemon/gossip.h"
+#include "daemon/http.h"
+#include "daemon/loop.h"
+#include "daemon/proofs_svc.h"
+#include "node/node.h"
+
+#define BFTD_API_MAX_PROOFS 64      /* proofs per POST /v1/proofs */
+#define BFTD_API_MAX_LIMIT 1000     /* proofs per GET /v1/proofs */
+#define BFTD_API_DEFAULT_LIMIT 100
+
+/* What the handler may read; every pointer but cfg and node may be NULL. */
+typedef struct bftd_api_env {
+	const bftd_config *cfg;
+	bft_node *node;
+	const char *const *ref_kinds; /* cfg->n_refs driver names */
+	const uint8_t *self_pub;      /* 32 bytes */
+	bftd_proofs *proofs;          /* NULL: no store configured */
+	bftd_gossip *gossip;
+	const bftd_counters *ctr;
+	const bftd_http_stats *http;
+	int64_t start_mono;
+	/* called after a proof from the API was stored as new (for forwarding) */
+	void (*on_stored)(void *ctx, const uint8_t *buf, size_t len);
+	void *on_stored_ctx;
+} bftd_api_env;
+
+/* The http.h handler; ctx is a bftd_api_env. */
+void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response *resp);
+
+/* ---- pure parsers and formatters ---------------------------------------- */
+
+/* RFC 3339 "2024-05-01T12:00:00.123456789Z" (or +hh:mm / -hh:mm; up to nine
+ * fractional digits; 'T' or 't' or ' '; years 1970..2262) into ns since the
+ * epoch. 0 or BFT_EINVAL. Leap second 60 is refused. */
+int bftd_rfc3339_parse(const char *s, size_t len, int64_t *out_ns);
+
+/* ns since the epoch as RFC 3339 UTC with nine fractional digits; out must
+ * hold 36 bytes. Returns out. */
+char *bftd_rfc3339_format(char *out, size_t cap, int64_t ns);
+
+/* A time given as an RFC 3339 string or integer ns (decimal digits, optional sign). */
+int bftd_time_arg_parse(const char *s, int64_t *out_ns);
+
+/* POST /v1/proofs body: {"proof": HEX} or {"proofs": [HEX, ...]} (JSON), or
+ * one proof's raw canonical bytes (application/octet-stream). Fills up to
+ * cap proofs (each BFT_PROOF_MAX bytes) and their lengths; *n the count.
+ * Checks syntax and sizes only; the store checks the proofs. 0 or
+ * BFT_EINVAL with err set. */
+int bftd_api_parse_proofs(const uint8_t *body, size_t len, const char *content_type,
+                          uint8_t (*out)[BFT_PROOF_MAX], size_t *lens, size_t cap, size_t *n, char *err,
+                          size_t errlen);
+
+/* POST /v1/validate body: {"timestamp": RFC3339 | int ns, "tolerance":
+ * DURATION ("1ms") | int ns (default 0, at most 1 day)}. 0 or BFT_EINVAL. */
+int bftd_api_parse_validate(const uint8_t *body, size_t len, int64_t *ts_ns, int64_t *tol_ns, char *err,
+                            size_t errlen);
+
+/* The verdict: "yes" if [ts - tol, ts + tol] meets [lo, hi], else "no";
+ * *distance_ns how far outside (0 when yes). */
+bool bftd_api_validate(int64_t ts_ns, int64_t tol_ns, bft_interval iv, int64_t *distance_ns);
+
+#endif

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Proof gossip (gossip.h) over libcurl's multi-socket interface. curl calls
+ * on_socket to say which fds it waits on and on_timer to say when it wants
+ * to be called without I/O; the loop polls those fds beside its own and
+ * calls curl_multi_socket_action for each ready one. This is curl's
+ * event-driven API, the one meant for a foreign loop, and it never blocks:
+ * the peers' addresses are numeric, so there is no resolver to wait on.
+ */
+#include "daemon/gossip.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include <bftime/common.h>
+
+#include "daemon/keys.h"
+#include "daemon/log.h"
+#include "sys/clock.h"
+
+#define RESP_MAX (64 * 1024)
+#define RETRY_MIN_NS (BFT_NS_PER_SEC)
+#define RETRY_MAX_NS (30 * BFT_NS_PER_SEC)
+
+struct target {
+	bftd_gossip_target_info info;
+	char url[600];
+	bool in_flight;
+	uint64_t batch_from, batch_to;
+	int64_t retry_at_mono; /* 0: not waiting */
+	int64_t backoff_ns;
+	bool warned;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *resp;
+	size_t resp_len;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct bftd_gossip {
+	bftd_proofs *ps;
+	uint32_t self_id;
+	CURLM *multi;
+	struct target *t;
+	size_t n;
+	struct pollfd fds[BFTD_GOSSIP_MAX_POLLFDS];
+	size_t n_fds;
+	int64_t timer_mono; /* curl's deadline, INT64_MAX when none */
+	bftd_gossip_stats stats;
+};
+
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	(void)e;
+	(void)socketp;
+	bftd_gossip *g = userp;
+	size_t i = 0;
+	while (i < g->n_fds && g->fds[i].fd != s)
+		i++;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < g->n_fds)
+			g->fds[i] = g->fds[--g->n_fds];
+		return 0;
+	}
+	if (i == g->n_fds) {
+		if (g->n_fds == BFTD_GOSSIP_MAX_POLLFDS)
+			return -1; /* curl fails that transfer */
+		g->n_fds++;
+	}
+	g->fds[i] = (struct pollfd){ .fd = s,
+		                     .events = (short)((what & CURL_POLL_IN ? POLLIN : 0) |
+		                                       (what & CURL_POLL_OUT ? POLLOUT : 0)) };
+	return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *userp)
+{
+	(void)m;
+	bftd_gossip *g = userp;
+	g->timer_mono = timeout_ms < 0 ? INT64_MAX : bft_clock_mono_ns() + (int64_t)timeout_ms * 1000000;
+	return 0;
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct target *t = userp;
+	size_t n = size * nmemb;
+	if (n > RESP_MAX - t->resp_len)
+		return 0; /* a response this large is not ours: fail the transfer */
+	char *b = realloc(t->resp, t->resp_len + n + 1);
+	if (!b)
+		return 0;
+	memcpy(b + t->resp_len, data, n);
+	t->resp = b;
+	t->resp_len += n;
+	t->resp[t->resp_len] = 0;
+	return n;
+}
+
+int bftd_gossip_create(bftd_gossip **out, const bftd_config *cfg, bftd_proofs *ps, char *err, size_t errlen)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "libcurl failed to initialize");
+		return BFT_ENOMEM;
+	}
+	bftd_gossip *g = calloc(1, sizeof *g);
+	size_t n = cfg->n_peers + 1;
+	if (g)
+		g->t = calloc(n, sizeof *g->t);
+	if (!g || !g->t || !(g->multi = curl_multi_init())) {
+		if (g)
+			free(g->t);
+		free(g);
+		snprintf(err, errlen, "out of memory");
+		return BFT_ENOMEM;
+	}
+	g->ps = ps;
+	g->self_id = cfg->id;
+	g->timer_mono = INT64_MAX;
+	curl_multi_setopt(g->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(g->multi, CURLMOPT_SOCKETDATA, g);
+	curl_multi_setopt(g->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(g->multi, CURLMOPT_TIMERDATA, g);
+	uint64_t head = 0;
+	bool have = bftd_proofs_head(ps, &head, NULL, NULL);
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		if (!cfg->peers[i].have_api)
+			continue;
+		struct target *t = &g->t[g->n++];
+		snprintf(t->url, sizeof t->url, "http://%s/v1/proofs", cfg->peers[i].api.text);
+		t->info.is_peer = true;
+		t->info.peer_id = cfg->peers[i].id;
+	}
+	if (cfg->da_forward[0]) {
+		struct target *t = &g->t[g->n++];
+		snprintf(t->url, sizeof t->url, "%s", cfg->da_forward);
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		g->t[i].info.url = g->t[i].url;
+		g->t[i].info.next_seq = have ? head : 0; /* resend the head once: see gossip.h */
+		g->t[i].backoff_ns = RETRY_MIN_NS;
+	}
+	*out = g;
+	return 0;
+}
+
+static void finish(bftd_gossip *g, struct target *t)
+{
+	if (t->easy) {
+		curl_multi_remove_handle(g->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+		t->easy = NULL;
+	}
+	curl_slist_free_all(t->headers);
+	t->headers = NULL;
+	free(t->resp);
+	t->resp = NULL;
+	t->resp_len = 0;
+	t->in_flight = false;
+}
+
+void bftd_gossip_destroy(bftd_gossip *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		finish(g, &g->t[i]);
+	curl_multi_cleanup(g->multi);
+	free(g->t);
+	free(g);
+	curl_global_cleanup();
+}
+
+void bftd_gossip_announce(bftd_gossip *g)
+{
+	/* The head is read from the proof service at every service call; this
+	 * is where a push-on-issue policy (e.g. immediate vs. batched) would go. */
+	(void)g;
+}
+
+/* Start a POST of own proofs [next_seq, min(next_seq + BATCH - 1, head)]. */
+static void start(bftd_gossip *g, struct target *t, uint64_t head)
+{
+	uint64_t from = t->info.next_seq, to = head;
+	if (to - from >= BFTD_GOSSIP_BATCH)
+		to = from + BFTD_GOSSIP_BATCH - 1;
+	size_t cap = 32 + (size_t)(to - from + 1) * (2 * BFT_PROOF_MAX + 4);
+	char *body = malloc(cap);
+	if (!body)
+		return;
+	size_t len = (size_t)snprintf(body, cap, "{\"proofs\":[");
+	uint64_t sent = 0;
+	for (uint64_t s = from; s <= to; s++) {
+		uint8_t buf[BFT_PROOF_MAX];
+		int l = bft_store_get(bftd_proofs_store(g->ps), g->self_id, s, buf, sizeof buf);
+		if (l <= 0)
+			continue; /* not stored (cannot happen for own proofs below the head) */
+		body[len++] = sent ? ',' : ' ';
+		body[len++] = '"';
+		bftd_hex(body + len, buf, (size_t)l);
+		len += 2 * (size_t)l;
+		body[len++] = '"';
+		sent++;
+	}
+	len += (size_t)snprintf(body + len, cap - len, "]}");
+	if (!sent) {
+		free(body);
+		t->info.next_seq = to + 1;
+		return;
+	}
+	t->easy = curl_easy_init();
+	t->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (!t->easy || !t->headers) {
+		free(body);
+		finish(g, t);
+		return;
+	}
+	CURL *e = t->easy;
+	curl_easy_setopt(e, CURLOPT_URL, t->url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "bftimed");
+	if (t->info.is_peer)
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* peers are addressed directly */
+	free(body);
+	t->errbuf[0] = 0;
+	if (curl_multi_add_handle(g->multi, e) != CURLM_OK) {
+		finish(g, t);
+		return;
+	}
+	t->in_flight = true;
+	t->batch_from = from;
+	t->batch_to = to;
+	t->info.posts++;
+	g->stats.posts++;
+}
+
+/* Where the cursor goes after a 2xx: back a batch when the peer lacks the
+ * predecessor of the batch's first proof, else past the batch. */
+static uint64_t next_after(const struct target *t)
+{
+	uint64_t past = t->batch_to + 1;
+	if (!t->info.is_peer || !t->resp || t->batch_from == 0)
+		return past;
+	json_object *o = json_tokener_parse(t->resp), *results, *first, *res;
+	uint64_t next = past;
+	if (o && json_object_object_get_ex(o, "results", &results) && json_object_is_type(results, json_type_array) &&
+	    json_object_array_length(results) > 0 && (first = json_object_array_get_idx(results, 0)) &&
+	    json_object_object_get_ex(first, "result", &res) && !strcmp(json_object_get_string(res), "gap"))
+		next = t->batch_from > BFTD_GOSSIP_BATCH ? t->batch_from - BFTD_GOSSIP_BATCH : 0;
+	json_object_put(o);
+	return next;
+}
+
+static void completed(bftd_gossip *g, struct target *t, CURLcode cc, int64_t now_mono)
+{
+	long status = 0;
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	t->info.last_status = status;
+	if (cc == CURLE_OK && status >= 200 && status < 300) {
+		t->info.ok++;
+		g->stats.ok++;
+		t->info.proofs_sent += t->batch_to - t->batch_from + 1;
+		g->stats.proofs_sent += t->batch_to - t->batch_from + 1;
+		t->info.last_ok_mono = now_mono;
+		t->info.last_error = NULL;
+		t->info.next_seq = next_after(t);
+		t->backoff_ns = RETRY_MIN_NS;
+		t->retry_at_mono = 0;
+		if (t->warned)
+			bftd_log(LOG_NOTICE, "gossip to %s works again", t->url);
+		t->warned = false;
+	} else if (cc == CURLE_OK && status >= 400 && status < 500) {
+		/* The target refused the proofs (a fork or chain error it holds):
+		 * resending cannot help; move on and say so. */
+		t->info.failed++;
+		g->stats.failed++;
+		t->info.last_error = "refused";
+		bftd_log(LOG_WARNING, "gossip: %s refused own proofs %llu..%llu with HTTP %ld: %.200s", t->url,
+		         (unsigned long long)t->batch_from, (unsigned long long)t->batch_to, status,
+		         t->resp ? t->resp : "");
+		t->info.next_seq = t->batch_to + 1;
+	} else {
+		t->info.failed++;
+		g->stats.failed++;
+		t->info.last_error = cc != CURLE_OK ? curl_easy_strerror(cc) : "server error";
+		if (!t->warned)
+			bftd_log(LOG_NOTICE, "gossip to %s failed (%s%s%s); retrying with backoff", t->url,
+			         t->info.last_error, t->errbuf[0] ? ": " : "", t->errbuf);
+		t->warned = true;
+		t->retry_at_mono = now_mono + t->backoff_ns;
+		t->backoff_ns = t->backoff_ns * 2 > RETRY_MAX_NS ? RETRY_MAX_NS : t->backoff_ns * 2;
+	}
+	finish(g, t);
+}
+
+/* Whether target t can start a POST at now: not busy, behind the head,
+ * and not backing off. */
+static bool due(const struct target *t, bool have, uint64_t head, int64_t now_mono)
+{
+	return have && !t->in_flight && t->info.next_seq <= head && (!t->retry_at_mono || now_mono >= t->retry_at_mono);
+}
+
+static void start_due(bftd_gossip *g, int64_t now_mono)
+{
+	uint64_t head = 0;
+	bool have = bftd_proofs_head(g->ps, &head, NULL, NULL);
+	for (size_t i = 0; i < g->n; i++) {
+		struct target *t = &g->t[i];
+		/* A batch of proofs missing from the store is skipped by start();
+		 * bound the work per call anyway. */
+		for (int k = 0; k < 4 && due(t, have, head, now_mono); k++) {
+			t->retry_at_mono = 0;
+			start(g, t, head);
+		}
+	}
+}
+
+size_t bftd_gossip_pollfds(bftd_gossip *g, struct pollfd *out, size_t cap)
+{
+	size_t n = g->n_fds < cap ? g->n_fds : cap;
+	memcpy(out, g->fds, n * sizeof *out);
+	return n;
+}
+
+int bftd_gossip_timeout_ms(bftd_gossip *g, int64_t now_mono)
+{
+	int64_t deadline = g->timer_mono;
+	uint64_t head = 0;
+	bool have = bftd_proofs_head(g->ps, &head, NULL, NULL);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct target *t = &g->t[i];
+		if (due(t, have, head, now_mono))
+			return 0;
+		if (have && !t->in_flight && t->info.next_seq <= head && t->retry_at_mono < deadline)
+			deadline = t->retry_at_mono;
+	}
+	if (deadline == INT64_MAX)
+		return -1;
+	if (deadline <= now_mono)
+		return 0;
+	int64_t ms = (deadline - now_mono + 999999) / 1000000;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+void bftd_gossip_service(bftd_gossip *g, const struct pollfd *pfds, size_t n, int64_t now_mono)
+{
+	int running = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!pfds[i].revents)
+			continue;
+		int ev = (pfds[i].revents & POLLIN ? CURL_CSELECT_IN : 0) | (pfds[i].revents & POLLOUT ? CURL_CSELECT_OUT : 0) |
+		         (pfds[i].revents & (POLLERR | POLLHUP) ? CURL_CSELECT_ERR : 0);
+		curl_multi_socket_action(g->multi, pfds[i].fd, ev, &running);
+	}
+	if (g->timer_mono != INT64_MAX && now_mono >= g->timer_mono) {
+		g->timer_mono = INT64_MAX;
+		curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+	CURLMsg *m;
+	int left;
+	while ((m = curl_multi_info_read(g->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		struct target *t = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		if (t)
+			completed(g, t, m->data.result, now_mono);
+	}
+	start_due(g, now_mono);
+}
+
+size_t bftd_gossip_targets(const bftd_gossip *g, bftd_gossip_target_info *out, size_t cap)
+{
+	for (size_t i = 0; i < g->n && i < cap; i++)
+		out[i] = g->t[i].info;
+	return g->n;
+}
+
+const bftd_gossip_stats *bftd_gossip_get_stats(const bftd_gossip *g) { return &g->stats; }

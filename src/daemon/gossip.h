@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Proof gossip: this node's new proofs, pushed to every peer's HTTP API
+ * (POST /v1/proofs, docs/api.md) and optionally to an external
+ * data-availability endpoint (`da_forward`), with libcurl's multi interface
+ * driven from the daemon's poll() loop: curl tells us which sockets to watch
+ * and when to time out, the loop polls them with everything else, and no
+ * transfer ever blocks it.
+ *
+ * Delivery is at-least-once, per target: a cursor (the next own seq to
+ * send) advances only when the target answered 2xx. A failed POST is
+ * retried with backoff (1 s doubling to 30 s); one request per target is in
+ * flight at a time, at most BFTD_GOSSIP_BATCH proofs each, read back from
+ * the store, so a peer that was down catches up in batches. When a peer
+ * answers that the first proof of a batch left a gap (it lacks the
+ * predecessor), the cursor moves back a batch: the peer's copy of the chain
+ * is back-filled without any other bookkeeping. After a restart the cursor
+ * starts at the last own proof (resent: the peer answers "duplicate"), so a
+ * proof acknowledged just before a crash is never left unsent.
+ */
+#ifndef BFTIME_DAEMON_GOSSIP_H
+#define BFTIME_DAEMON_GOSSIP_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/config.h"
+#include "daemon/proofs_svc.h"
+
+#define BFTD_GOSSIP_BATCH 16
+#define BFTD_GOSSIP_MAX_POLLFDS 64
+
+typedef struct bftd_gossip bftd_gossip;
+
+typedef struct bftd_gossip_target_info {
+	const char *url;
+	uint32_t peer_id;      /* 0 with is_peer false: the DA endpoint */
+	bool is_peer;
+	uint64_t next_seq;     /* the next own seq to send */
+	uint64_t posts, ok, failed, proofs_sent;
+	int64_t last_ok_mono;  /* 0: never */
+	long last_status;      /* last HTTP status, 0 when the connection failed */
+	const char *last_error;
+} bftd_gossip_target_info;
+
+typedef struct bftd_gossip_stats {
+	uint64_t posts, ok, failed, proofs_sent;
+} bftd_gossip_stats;
+
+/* Targets: every peer with an `api` address, and cfg->da_forward when set.
+ * ps must outlive the gossip. 0 or negative with err. */
+int bftd_gossip_create(bftd_gossip **out, const bftd_config *cfg, bftd_proofs *ps, char *err, size_t errlen);
+void bftd_gossip_destroy(bftd_gossip *g);
+
+/* A new own proof was acknowledged: send it (and anything before it that a
+ * target lacks) at the next bftd_gossip_service. */
+void bftd_gossip_announce(bftd_gossip *g);
+
+size_t bftd_gossip_pollfds(bftd_gossip *g, struct pollfd *out, size_t cap);
+/* ms until curl's or a retry's deadline, -1 for none. */
+int bftd_gossip_timeout_ms(bftd_gossip *g, int64_t now_mono);
+/* After poll(): drive curl on the ready sockets and its timer, finish
+ * transfers, start due ones. Never blocks. */
+void bftd_gossip_service(bftd_gossip *g, const struct pollfd *pfds, size_t n, int64_t now_mono);
+
+size_t bftd_gossip_targets(const bftd_gossip *g, bftd_gossip_target_info *out, size_t cap);
+const bftd_gossip_stats *bftd_gossip_get_stats(const bftd_gossip *g);
+
+#endif
