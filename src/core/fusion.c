@@ -164,19 +164,26 @@ static size_t coverage_left_of(const struct window *w)
 	return w->lo_below - w->hi_below;
 }
 
-int bft_marzullo(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f, void *scratch)
+/* The common start of the f-tolerant interval functions: check the
+ * arguments and open the window of points covered by n - f readings. */
+static int open_fused(struct window *w, const void *out, const bft_interval *iv, size_t n, size_t f, void *scratch)
 {
 	int err = check_args(out, iv, n, scratch);
 	if (err)
 		return err;
 	if (f >= n)
 		return BFT_EINVAL;
-	const size_t need = n - f;
 	int64_t *buf = scratch;
+	return open_window(w, iv, n, n - f, buf, buf + n);
+}
+
+int bft_marzullo(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f, void *scratch)
+{
 	struct window w;
-	err = open_window(&w, iv, n, need, buf, buf + n);
+	int err = open_fused(&w, out, iv, n, f, scratch);
 	if (err)
 		return err;
+	const size_t need = n - f;
 
 	/* c is the coverage of the current point; a start raises it, an end
 	 * lowers it only after every start at the same value was counted. */
@@ -246,17 +253,11 @@ static int64_t wmean_value(const struct wmean *m)
 
 int bft_brooks_iyengar(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f, void *scratch)
 {
-	int err = check_args(out, iv, n, scratch);
-	if (err)
-		return err;
-	if (f >= n)
-		return BFT_EINVAL;
-	const size_t need = n - f;
-	int64_t *buf = scratch;
 	struct window w;
-	err = open_window(&w, iv, n, need, buf, buf + n);
+	int err = open_fused(&w, out, iv, n, f, scratch);
 	if (err)
 		return err;
+	const size_t need = n - f;
 
 	/* Walk the distinct endpoint values v. cur is the coverage of the open
 	 * stretch just left of v; at v it rises by the s starts there, and right
