@@ -14,6 +14,7 @@
  * the truth, so a faulty reading is exactly what fusion tolerates.
  */
 #include "node/node.h"
+#include "node/engine.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ struct peer {
 
 struct bft_node {
 	bft_node_config cfg;
+	const bft_engine *engine;
 	struct peer *peers; /* sorted by id */
 	struct source *refs;
 	bft_disc *disc;
@@ -82,7 +84,7 @@ struct bft_node {
 	bft_action queue[QUEUE_CAP];
 	size_t q_head, q_len;
 	/* fusion work areas, sized for every source */
-	bft_interval *ivs, *mids_iv;
+	bft_interval *ivs;
 	int64_t *mids;
 	void *scratch;
 };
@@ -139,13 +141,17 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 	if (!n)
 		return BFT_ENOMEM;
 	n->cfg = *cfg;
+	n->engine = bft_engine_find(cfg->engine, cfg->alg);
+	if (!n->engine) {
+		free(n);
+		return BFT_EINVAL;
+	}
 	if (n->cfg.max_age_ns <= 0)
 		n->cfg.max_age_ns = 4 * cfg->poll_ns;
 	n->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *n->peers);
 	n->refs = calloc(cfg->max_refs ? cfg->max_refs : 1, sizeof *n->refs);
 	n->ivs = calloc(nsrc ? nsrc : 1, sizeof *n->ivs);
 	n->mids = calloc(nsrc ? nsrc : 1, sizeof *n->mids);
-	n->mids_iv = calloc(cfg->max_refs ? cfg->max_refs : 1, sizeof *n->mids_iv);
 	size_t sb = bft_fusion_scratch_bytes(nsrc ? nsrc : 1);
 	n->scratch = sb ? malloc(sb) : NULL;
 	/* Fusions come as often as references report; the frequency fit wants
@@ -153,7 +159,7 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 	if (n->cfg.disc.min_fit_spacing_ns == 0)
 		n->cfg.disc.min_fit_spacing_ns = cfg->poll_ns / 2;
 	int rc = bft_disc_create(&n->disc, &n->cfg.disc);
-	if (rc || !n->peers || !n->refs || !n->ivs || !n->mids || !n->mids_iv || !n->scratch) {
+	if (rc || !n->peers || !n->refs || !n->ivs || !n->mids || !n->scratch) {
 		bft_node_destroy(n);
 		return rc ? rc : BFT_ENOMEM;
 	}
@@ -181,7 +187,6 @@ void bft_node_destroy(bft_node *n)
 	free(n->refs);
 	free(n->ivs);
 	free(n->mids);
-	free(n->mids_iv);
 	free(n->scratch);
 	free(n);
 }
@@ -412,56 +417,6 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 	return k;
 }
 
-/*
- * Point estimate of the engine, inside res->iv. Marzullo's midpoint is the
- * minimax point of its interval, but colluders overlapping the honest edges
- * stretch that interval to one side and drag its midpoint along; robust
- * statistics over the sources' own point estimates do not move with them
- * (the shortest-window mean for MARZULLO: far liars drop out and close ones
- * move it less than the honest spread, so an attack gains almost nothing;
- * the Welch-Lynch midpoint for FT_MIDPOINT).
- * Brooks-Iyengar keeps its own weighted estimate. Clamped into the interval,
- * so the guarantee is untouched.
- */
-static int64_t engine_point(bft_node *n, size_t k, size_t f, const bft_fusion_result *res)
-{
-	int64_t v = res->estimate_ns;
-	if (n->cfg.engine == BFT_ENGINE_FUSION && k >= 2 * f + 1) {
-		int rc = BFT_EINVAL;
-		if (n->cfg.alg == BFT_ALG_FT_MIDPOINT)
-			rc = bft_ft_midpoint(&v, n->mids, k, f, n->scratch);
-		else if (n->cfg.alg == BFT_ALG_MARZULLO)
-			rc = bft_ft_shortest_mean(&v, n->mids, k, f, n->scratch);
-		if (rc != 0)
-			v = res->estimate_ns;
-	}
-	if (v < res->iv.lo_ns)
-		v = res->iv.lo_ns;
-	if (v > res->iv.hi_ns)
-		v = res->iv.hi_ns;
-	return v;
-}
-
-/* The median engine: the seed design's median of offsets. Its interval is
- * the median source's own, which is only as honest as that one source. */
-static int median_engine(bft_node *n, size_t k, bft_fusion_result *res)
-{
-	for (size_t i = 0; i < k; i++)
-		n->mids[i] = bft_iv_mid(n->ivs[i]);
-	int64_t med;
-	int rc = bft_median(&med, n->mids, k, n->scratch);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < k; i++)
-		if (bft_iv_mid(n->ivs[i]) == med) {
-			res->iv = n->ivs[i];
-			break;
-		}
-	res->estimate_ns = med;
-	res->count = k;
-	return 0;
-}
-
 static void fuse(bft_node *n, int64_t raw_ns)
 {
 	size_t nsrc = n->cfg.max_refs + n->cfg.n_peers, f = n->cfg.f;
@@ -498,14 +453,7 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	if (k == 0)
 		return;
 	bft_fusion_result res;
-	int rc;
-	if (n->cfg.engine == BFT_ENGINE_MEDIAN) {
-		rc = median_engine(n, k, &res);
-	} else if (n->cfg.alg == BFT_ALG_BROOKS_IYENGAR) {
-		rc = bft_brooks_iyengar(&res, n->ivs, k, f, n->scratch);
-	} else {
-		rc = bft_marzullo(&res, n->ivs, k, f, n->scratch);
-	}
+	int rc = n->engine->fuse(n->ivs, n->mids, k, f, n->scratch, &res);
 	if (rc == BFT_EFAULTS) {
 		/* More than f sources are provably faulty: refuse to follow. */
 		n->alarm = true;
@@ -515,7 +463,7 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	}
 	if (rc)
 		return;
-	int64_t point = engine_point(n, k, f, &res);
+	int64_t point = res.estimate_ns;
 
 	/* Mark which sources agree with the result (for status output). */
 	uint32_t used = 0;
