@@ -179,17 +179,6 @@ static json_object *parse_json(const uint8_t *body, size_t len)
 	return o;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A proof as hex: its bytes into out, length into *len. */
 static int proof_hex(json_object *v, uint8_t out[BFT_PROOF_MAX], size_t *len)
 {
@@ -199,12 +188,8 @@ static int proof_hex(json_object *v, uint8_t out[BFT_PROOF_MAX], size_t *len)
 	size_t l = (size_t)json_object_get_string_len(v);
 	if (l % 2 || l / 2 > BFT_PROOF_MAX || l / 2 < BFT_PROOF_MIN)
 		return BFT_EINVAL;
-	for (size_t i = 0; i < l / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return BFT_EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
+	if (bftd_unhex(out, s, l / 2) != l)
+		return BFT_EINVAL;
 	*len = l / 2;
 	return 0;
 }

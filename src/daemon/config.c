@@ -8,6 +8,7 @@
  * collections are capped in size, so no input makes it slow.
  */
 #include "daemon/config.h"
+#include "daemon/keys.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -204,28 +205,14 @@ static int get_enum(struct ctx *c, const yaml_node_t *n, const char *const *name
 	return fail(c, n, "expected one of: %s", list);
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static int get_key32(struct ctx *c, const yaml_node_t *n, uint8_t out[32])
 {
 	const char *s = scalar(n);
 	if (!s || strlen(s) != 64)
 		return fail(c, n, "expected a public key of 64 hex digits (bftime keygen prints it)");
-	for (size_t i = 0; i < 32; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return fail(c, n, "public key: not a hex digit at position %zu", 2 * i + (hi < 0 ? 1 : 2));
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
+	size_t ok = bftd_unhex(out, s, 32);
+	if (ok != 64)
+		return fail(c, n, "public key: not a hex digit at position %zu", ok + 1);
 	return 0;
 }
 

@@ -31,7 +31,7 @@ void bftd_hex(char *out, const uint8_t *in, size_t len)
 	out[2 * len] = 0;
 }
 
-static int unhex(char ch)
+static int hexdigit(char ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -40,6 +40,17 @@ static int unhex(char ch)
 	if (ch >= 'A' && ch <= 'F')
 		return ch - 'A' + 10;
 	return -1;
+}
+
+size_t bftd_unhex(uint8_t *out, const char *hex, size_t len)
+{
+	for (size_t i = 0; i < 2 * len; i++) {
+		int v = hexdigit(hex[i]);
+		if (v < 0)
+			return i;
+		out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] & 0xf0) | v : v << 4);
+	}
+	return 2 * len;
 }
 
 int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_t errlen)
@@ -86,16 +97,8 @@ int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_
 		size_t n = len;
 		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 			n--;
-		if (n == 2 * BFTD_KEY_LEN) {
-			rc = 0;
-			for (size_t i = 0; i < BFTD_KEY_LEN && rc == 0; i++) {
-				int hi = unhex((char)buf[2 * i]), lo = unhex((char)buf[2 * i + 1]);
-				if (hi < 0 || lo < 0)
-					rc = BFT_EINVAL;
-				else
-					seed[i] = (uint8_t)(hi << 4 | lo);
-			}
-		}
+		if (n == 2 * BFTD_KEY_LEN)
+			rc = bftd_unhex(seed, (const char *)buf, BFTD_KEY_LEN) == 2 * BFTD_KEY_LEN ? 0 : BFT_EINVAL;
 	}
 	OPENSSL_cleanse(buf, sizeof buf);
 	if (rc) {
