@@ -354,6 +354,15 @@ static int check_points(const int64_t *out_ns, const int64_t *v, size_t n, size_
 	return BFT_OK;
 }
 
+/* sum / m rounded toward -infinity (C division truncates). */
+static int64_t div_floor_i128(i128 sum, i128 m)
+{
+	i128 q = sum / m;
+	if (sum % m < 0)
+		q--;
+	return (int64_t)q;
+}
+
 int bft_ft_midpoint(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch)
 {
 	int err = check_points(out_ns, v, n, f, scratch);
@@ -376,10 +385,7 @@ int bft_ft_average(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *
 	i128 sum = 0;
 	for (size_t i = f; i <= n - 1 - f; i++)
 		sum += buf[i];
-	i128 m = (i128)(n - 2 * f), q = sum / m;
-	if (sum % m < 0) /* C division truncates; we round toward -infinity */
-		q--;
-	*out_ns = (int64_t)q; /* between the smallest and largest kept value */
+	*out_ns = div_floor_i128(sum, (i128)(n - 2 * f)); /* between the smallest and largest kept value */
 	return BFT_OK;
 }
 
@@ -399,8 +405,9 @@ int bft_median(int64_t *out_ns, const int64_t *v, size_t n, void *scratch)
  * The shortest window of n - f consecutive sorted values, averaged. At least
  * n - f values are correct, so some window of that many holds only correct
  * values and the shortest window is no wider than their range; with n >= 2f
- * + 1 it also holds a correct value, so every value in it, and the mean, lies
- * within one range of the correct values (derived here). Liars far away are
+ * + 1 it also holds a correct value. The window is then widened by its own
+ * span on each side, so every kept value, and the mean, lies within twice the
+ * correct values' range of them (derived here). Liars far away are
  * simply left out, and liars close by can move the mean by less than the
  * correct values' own spread: the median's worst case (the extreme correct
  * value) becomes an average.
@@ -434,10 +441,7 @@ int bft_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, size_t f, 
 			sum += buf[i];
 			m++;
 		}
-	i128 q = sum / m;
-	if (sum % m < 0)
-		q--;
-	*out_ns = (int64_t)q;
+	*out_ns = div_floor_i128(sum, m);
 	return BFT_OK;
 }
 
