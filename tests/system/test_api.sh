@@ -16,30 +16,11 @@ C=$B/bftime
 N=3
 dir=$(mktemp -d /tmp/bftime-api.XXXXXX) || exit 1
 base=$((30000 + $$ % 15000))
-pass=0 fail=0
-
-cleanup() {
-	for i in $(seq 1 $N); do
-		[ -f "$dir/n$i.pid" ] && kill -9 "$(cat "$dir/n$i.pid")" 2>/dev/null
-	done
-	wait 2>/dev/null
-	if [ "$fail" -ne 0 ] && [ -z "${KEEP:-}" ]; then
-		for i in $(seq 1 $N); do echo "--- node $i log (tail)"; tail -n 8 "$dir/n$i.log" 2>/dev/null; done
-	fi
-	[ -n "${KEEP:-}" ] && echo "kept $dir" || rm -rf "$dir"
-}
-trap cleanup EXIT
+. tests/system/lib.sh
+trap 'stop_nodes 8' EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
-ok() { echo "[       OK ] $1"; pass=$((pass + 1)); }
-ko() { echo "[  FAILED  ] $1${2:+: $2}"; fail=$((fail + 1)); }
-check() { name=$1; shift; if msg=$("$@"); then ok "$name${msg:+ ($msg)}"; else ko "$name" "$msg"; fi; }
-
 api() { echo "127.0.0.1:$((base + 10 + $1))"; }
-# A top-level integer/boolean/string of pretty json-c output (two-space
-# indent); shell arithmetic keeps ns since the epoch exact.
-field() { sed -n "s/^  \"$2\":\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$1" | head -n 1; }
-now_ns() { date +%s%N; }
 get() { curl -s --max-time 5 "http://$(api "$1")$2"; }
 # HTTP status of a request: code METHOD-ARGS...
 code() { curl -s -o "$dir/body" -w '%{http_code}' --max-time 5 "$@"; }
@@ -47,9 +28,7 @@ code() { curl -s -o "$dir/body" -w '%{http_code}' --max-time 5 "$@"; }
 [ -x "$D" ] && [ -x "$C" ] || { echo "build/bftimed missing: run make"; exit 1; }
 command -v curl >/dev/null || { echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (curl missing: skipped)"; exit 0; }
 
-for i in $(seq 1 $N); do
-	"$C" keygen --out "$dir/n$i.key" > "$dir/n$i.pub" || exit 1
-done
+make_keys
 osc_off="0 2.5 -4"
 osc_ppm="0 30 -45"
 for i in $(seq 1 $N); do
@@ -223,12 +202,5 @@ cli_ok() {
 }
 check "bftime status, peers, time, proofs (human and --json)" cli_ok
 
-for i in $(seq 1 $N); do kill -TERM "$(cat "$dir/n$i.pid")" 2>/dev/null; done
-sleep 0.5
-bad=0
-for i in $(seq 1 $N); do grep -q 'stopping on signal 15' "$dir/n$i.log" || bad=1; rm -f "$dir/n$i.pid"; done
-check "SIGTERM stops every node cleanly" test "$bad" = 0
-
-echo "[==========] $((pass + fail)) test(s) run."
-echo "[  PASSED  ] $pass test(s)."
-[ "$fail" -eq 0 ] || { echo "[  FAILED  ] $fail test(s)."; exit 1; }
+check "SIGTERM stops every node cleanly" stops_cleanly
+summary

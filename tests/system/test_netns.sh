@@ -30,36 +30,17 @@ PORT=7301
 NET=10.77.0
 tag=bft$$ # namespace and interface prefix (interface names <= 15 chars)
 hub=$tag-hub
-pass=0 fail=0 skip=0
 dir=""
 nslist=""
 
 cleanup() {
-	for i in $(seq 1 $N); do
-		[ -n "$dir" ] && [ -f "$dir/n$i.pid" ] && kill -9 "$(cat "$dir/n$i.pid")" 2>/dev/null
-	done
-	wait 2>/dev/null
+	[ -n "$dir" ] && stop_nodes 5
 	for ns in $nslist; do ip netns del "$ns" 2>/dev/null; done
-	[ -z "$dir" ] && return
-	if [ "$fail" -ne 0 ] && [ -z "${KEEP:-}" ]; then
-		for i in $(seq 1 $N); do echo "--- node $i log (tail)"; tail -n 5 "$dir/n$i.log" 2>/dev/null; done
-	fi
-	[ -n "${KEEP:-}" ] && echo "kept $dir" || rm -rf "$dir"
 }
+. tests/system/lib.sh
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
-ok() { echo "[       OK ] $1"; pass=$((pass + 1)); }
-ko() { echo "[  FAILED  ] $1${2:+: $2}"; fail=$((fail + 1)); }
-skipped() { echo "[  SKIPPED ] $1"; skip=$((skip + 1)); }
-check() { name=$1; shift; if msg=$("$@"); then ok "$name${msg:+ ($msg)}"; else ko "$name" "$msg"; fi; }
-summary() {
-	echo "[==========] $((pass + fail)) test(s) run."
-	echo "[  PASSED  ] $pass test(s)."
-	[ "$skip" -gt 0 ] && echo "[  SKIPPED ] $skip test(s)."
-	[ "$fail" -eq 0 ] || { echo "[  FAILED  ] $fail test(s)."; exit 1; }
-	exit 0
-}
 # The whole test cannot run here: say why, pass.
 skip_all() {
 	echo "[==========] netns: SKIP: $1"
@@ -109,9 +90,7 @@ else
 fi
 
 dir=$(mktemp -d /tmp/bftime-netns.XXXXXX) || exit 1
-for i in $(seq 1 $N); do
-	"$B/bftime" keygen --out "$dir/n$i.key" > "$dir/n$i.pub" || exit 1
-done
+make_keys
 osc_off="0 2.5 -4 1.2"
 osc_ppm="0 30 -45 12"
 for i in $(seq 1 $N); do
@@ -142,58 +121,6 @@ for i in $(seq 1 $N); do
 	ip netns exec "$tag-n$i" "$D" --config "$dir/n$i.yaml" >> "$dir/n$i.log" 2>&1 &
 	echo $! > "$dir/n$i.pid"
 done
-
-# A top-level integer or boolean of a status file (json-c pretty output).
-field() { sed -n "s/^  \"$2\":\([-0-9a-z]*\),\{0,1\}\$/\1/p" "$1" | head -n 1; }
-# "used" of peer $2 in status file $1.
-peer_used() {
-	awk -v id="$2" '/"peers":/ { p = 1 } p && $0 ~ "\"id\":" id "," { f = 1 } f && /"used":/ { gsub(/[^a-z]/, ""); sub(/used/, ""); print; exit }' "$1"
-}
-now_ns() { date +%s%N; }
-
-# The checks on one honest node's status, right after reading it.
-node_ok() { # node, tag
-	s=$dir/n$1.json
-	[ -f "$s" ] || { echo "no status file"; return 1; }
-	cp "$s" "$dir/snap$1.json"
-	t=$(now_ns)
-	s=$dir/snap$1.json
-	[ "$(field "$s" synced)" = true ] || { echo "not synced"; return 1; }
-	[ "$(field "$s" alarm)" = false ] || { echo "alarm raised"; return 1; }
-	a=$(field "$s" as_of_realtime_ns) lo=$(field "$s" earliest_ns) hi=$(field "$s" latest_ns)
-	off=$(field "$s" system_offset_ns)
-	el=$((t - a))
-	[ "$el" -ge 0 ] && [ "$el" -le $((3 * POLL * 1000000000)) ] || { echo "status is stale ($el ns old)"; return 1; }
-	# Carry the interval from its as-of time to t (the read skew): true
-	# time advanced by el, within the drift bound (100 ppm) and 1 ms of
-	# scheduling slack.
-	d=$((el / 10000 + 1000000))
-	if [ $((lo + el - d)) -gt "$t" ] || [ $((hi + el + d)) -lt "$t" ]; then
-		echo "CLOCK_REALTIME outside [$((lo - a)), $((hi - a))] ns (relative to as-of)"
-		return 1
-	fi
-	[ "${off#-}" -lt 5000000 ] || { echo "offset $off ns: pulled away"; return 1; }
-	[ "$(peer_used "$s" $LIAR)" = false ] || { echo "the liar is used"; return 1; }
-	echo "$1 $a $lo $hi $off" >> "$dir/measured.$2"
-	printf 'offset %+d us to CLOCK_REALTIME, interval width %d us' $((off / 1000)) $(((hi - lo) / 1000))
-}
-
-# Pairwise overlap of the snapshots: each interval carried to a common
-# time T with the drift allowance, then intersected.
-overlap_ok() { # tag
-	T=0
-	while read -r _ a _ _ _; do [ "$a" -gt "$T" ] && T=$a; done < "$dir/measured.$1"
-	while read -r i ai loi hii _; do
-		while read -r j aj loj hij _; do
-			[ "$i" -lt "$j" ] || continue
-			di=$(((T - ai) / 10000 + 1000)) dj=$(((T - aj) / 10000 + 1000))
-			l1=$((loi + T - ai - di)) h1=$((hii + T - ai + di))
-			l2=$((loj + T - aj - dj)) h2=$((hij + T - aj + dj))
-			if [ "$l1" -gt "$h2" ] || [ "$l2" -gt "$h1" ]; then echo "nodes $i and $j disjoint"; return 1; fi
-		done < "$dir/measured.$1"
-	done < "$dir/measured.$1"
-	echo "$(wc -l < "$dir/measured.$1") intervals"
-}
 
 alive() {
 	for i in $(seq 1 $N); do
@@ -248,12 +175,5 @@ if [ -n "$netem" ]; then
 	done
 	check "netem dropped packets on the egresses" sh -c "[ $lost -gt 0 ] && echo '$lost dropped' || { echo 'no drops counted'; exit 1; }"
 fi
-for i in $(seq 1 $N); do kill -TERM "$(cat "$dir/n$i.pid")" 2>/dev/null; done
-sleep 0.5
-bad=0
-for i in $(seq 1 $N); do
-	grep -q 'stopping on signal 15' "$dir/n$i.log" || bad=1
-	rm -f "$dir/n$i.pid"
-done
-check "SIGTERM stops every node cleanly" test "$bad" = 0
+check "SIGTERM stops every node cleanly" stops_cleanly
 summary
