@@ -228,26 +228,43 @@ static const char *state_line(json_object *j, char *buf, size_t cap)
 	return buf;
 }
 
-int cmd_time(int argc, char **argv)
+/*
+ * The shared start of the plain GET commands (time, status, peers): parse the
+ * options, fetch path, and print it as JSON when --json was asked. Returns
+ * the answer for human output, or NULL with *rc the command's exit status.
+ */
+static json_object *fetch_or_print(int argc, char **argv, const char *path, int *rc)
 {
 	struct opts o;
-	int rc = parse_opts(&o, argc, argv, "");
-	if (rc)
-		return rc;
+	*rc = parse_opts(&o, argc, argv, "");
+	if (*rc)
+		return NULL;
 	long st;
-	json_object *j = request(&o, "/v1/time", NULL, &st);
+	json_object *j = request(&o, path, NULL, &st);
 	done_opts(&o);
 	if (!j || st != 200) {
 		json_object_put(j);
-		return 1;
+		*rc = 1;
+		return NULL;
 	}
-	char buf[96];
 	if (o.json) {
 		print_json(j);
-	} else {
-		printf("node %" PRId64 ": %s\n", geti(j, "node"), state_line(j, buf, sizeof buf));
-		print_interval(j);
+		json_object_put(j);
+		*rc = 0;
+		return NULL;
 	}
+	return j;
+}
+
+int cmd_time(int argc, char **argv)
+{
+	int rc;
+	json_object *j = fetch_or_print(argc, argv, "/v1/time", &rc);
+	if (!j)
+		return rc;
+	char buf[96];
+	printf("node %" PRId64 ": %s\n", geti(j, "node"), state_line(j, buf, sizeof buf));
+	print_interval(j);
 	json_object_put(j);
 	return 0;
 }
@@ -270,22 +287,10 @@ static void print_source(json_object *s)
 
 int cmd_status(int argc, char **argv)
 {
-	struct opts o;
-	int rc = parse_opts(&o, argc, argv, "");
-	if (rc)
+	int rc;
+	json_object *j = fetch_or_print(argc, argv, "/v1/status", &rc);
+	if (!j)
 		return rc;
-	long st;
-	json_object *j = request(&o, "/v1/status", NULL, &st);
-	done_opts(&o);
-	if (!j || st != 200) {
-		json_object_put(j);
-		return 1;
-	}
-	if (o.json) {
-		print_json(j);
-		json_object_put(j);
-		return 0;
-	}
 	char buf[96];
 	printf("node %" PRId64 " on %s: %s, f=%" PRId64 ", engine %s%s%s\n", geti(j, "node"), gets_(j, "listen"),
 	       state_line(j, buf, sizeof buf), geti(j, "f"), gets_(j, "engine"), get(j, "byzantine") ? ", BYZANTINE: " : "",
@@ -323,22 +328,10 @@ int cmd_status(int argc, char **argv)
 
 int cmd_peers(int argc, char **argv)
 {
-	struct opts o;
-	int rc = parse_opts(&o, argc, argv, "");
-	if (rc)
+	int rc;
+	json_object *j = fetch_or_print(argc, argv, "/v1/peers", &rc);
+	if (!j)
 		return rc;
-	long st;
-	json_object *j = request(&o, "/v1/peers", NULL, &st);
-	done_opts(&o);
-	if (!j || st != 200) {
-		json_object_put(j);
-		return 1;
-	}
-	if (o.json) {
-		print_json(j);
-		json_object_put(j);
-		return 0;
-	}
 	printf("%-5s %-22s %-4s %11s %9s %9s %-8s %s\n", "id", "address", "used", "offset ms", "width ms", "delay ms",
 	       "proofs", "gossip");
 	json_object *arr = get(j, "peers");
