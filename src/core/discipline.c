@@ -211,7 +211,7 @@ static double clamp_d(double v, double lim)
 /* double -> int64 rounding down / up / to nearest, saturating. The bound is
  * a double just below 2^63 so the conversion itself is defined. */
 #define I64_EDGE 9.2e18
-static int64_t floor_i64(double v)
+static int64_t sat_i64(double v) /* v integral or NaN */
 {
 	if (isnan(v))
 		return 0;
@@ -219,19 +219,13 @@ static int64_t floor_i64(double v)
 		return INT64_MIN;
 	if (v >= I64_EDGE)
 		return INT64_MAX;
-	return (int64_t)floor(v);
+	return (int64_t)v;
 }
 
-static int64_t ceil_i64(double v)
-{
-	if (isnan(v))
-		return 0;
-	if (v <= -I64_EDGE)
-		return INT64_MIN;
-	if (v >= I64_EDGE)
-		return INT64_MAX;
-	return (int64_t)ceil(v);
-}
+/* Beyond the edge doubles are integers already, so rounding first changes
+ * nothing there. */
+static int64_t floor_i64(double v) { return sat_i64(floor(v)); }
+static int64_t ceil_i64(double v) { return sat_i64(ceil(v)); }
 
 static int64_t round_i64(double v)
 {
