@@ -480,39 +480,106 @@ static int parse_clock(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 
 static int parse_ref(struct ctx *c, const yaml_node_t *n, bftd_ref *r, size_t idx)
 {
-	static const char *const kinds[] = { "simulated", "system", NULL };
-	bool kind = false, offset = false;
+	static const char *const kinds[] = { "simulated", "system", "nmea", "gpsd", "ntp", NULL };
+	static const char *const prefix[] = { "sim", "system", "nmea", "gpsd", "ntp" };
+	bool kind = false, offset = false, noise = false, every = false, gps_opt = false, dev = false, srv = false;
 	r->every_ns = BFT_NS_PER_SEC;
-	r->uncertainty_ns = BFT_NS_PER_SEC / 1000;
+	r->uncertainty_ns = -1;
+	r->speed = 9600;
+	r->delay_ns = -1;
+	r->leap_s = 18;
+	r->max_move_m = 100;
 	FOR_PAIRS(c, n, "reference", k, v)
 	{
 		const char *name = scalar(k);
 		int e;
 		if (!strcmp(name, "kind")) {
 			TRY(get_enum(c, v, kinds, &e));
-			r->kind = e ? BFTD_REF_SYSTEM : BFTD_REF_SIMULATED;
+			r->kind = (enum bftd_ref_kind)e;
 			kind = true;
 		} else if (!strcmp(name, "name")) {
 			TRY(get_str(c, v, r->name, sizeof r->name));
 		} else if (!strcmp(name, "every")) {
 			TRY(get_duration(c, v, BFT_NS_PER_SEC / 100, 3600 * BFT_NS_PER_SEC, &r->every_ns));
+			every = true;
 		} else if (!strcmp(name, "uncertainty")) {
 			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &r->uncertainty_ns));
 		} else if (!strcmp(name, "noise")) {
 			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &r->noise_ns));
+			noise = true;
 		} else if (!strcmp(name, "offset")) {
 			TRY(get_duration(c, v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &r->offset_ns));
 			offset = true;
+		} else if (!strcmp(name, "device")) {
+			TRY(get_str(c, v, r->device, sizeof r->device));
+			dev = true;
+		} else if (!strcmp(name, "speed")) {
+			int64_t x;
+			TRY(get_int(c, v, 1200, 4000000, &x));
+			r->speed = (uint32_t)x;
+			gps_opt = true;
+		} else if (!strcmp(name, "pps")) {
+			TRY(get_str(c, v, r->pps, sizeof r->pps));
+			gps_opt = true;
+		} else if (!strcmp(name, "server")) {
+			TRY(get_str(c, v, r->server, sizeof r->server));
+			srv = true;
+		} else if (!strcmp(name, "delay")) {
+			const char *s = scalar(v);
+			if (s && !strcmp(s, "auto"))
+				r->delay_ns = -1;
+			else
+				TRY(get_duration(c, v, 0, BFT_NS_PER_SEC, &r->delay_ns));
+			gps_opt = true;
+		} else if (!strcmp(name, "leap_seconds")) {
+			TRY(get_int(c, v, 0, 255, &r->leap_s));
+			gps_opt = true;
+		} else if (!strcmp(name, "fixed")) {
+			TRY(get_bool(c, v, &r->fixed));
+			gps_opt = true;
+		} else if (!strcmp(name, "max_move")) {
+			const char *s = scalar(v);
+			size_t l = s ? strlen(s) : 0;
+			char num[32];
+			if (!s || l < 2 || l >= sizeof num || s[l - 1] != 'm')
+				return fail(c, v, "max_move: expected a distance in metres, e.g. 100m");
+			memcpy(num, s, l - 1);
+			num[l - 1] = 0;
+			const char *end;
+			if (parse_fixed(num, 0, &r->max_move_m, &end) != 0 || *end || r->max_move_m < 1 ||
+			    r->max_move_m > 100000)
+				return fail(c, v, "max_move: expected 1m to 100000m");
+			gps_opt = true;
 		} else {
 			return unknown(c, k, "reference");
 		}
 	}
 	if (!kind)
-		return fail(c, n, "reference: needs a kind (simulated or system)");
-	if (r->kind == BFTD_REF_SYSTEM && (r->noise_ns || offset))
+		return fail(c, n, "reference: needs a kind (simulated, system, nmea, gpsd or ntp)");
+	bool gps = r->kind == BFTD_REF_NMEA || r->kind == BFTD_REF_GPSD;
+	if (r->kind != BFTD_REF_SIMULATED && (noise || offset))
 		return fail(c, n, "reference: noise and offset apply to kind simulated only");
+	if (!gps && gps_opt)
+		return fail(c, n, "reference: speed, pps, delay, leap_seconds, fixed and max_move apply to kinds nmea "
+		                  "and gpsd only");
+	if (r->kind == BFTD_REF_NMEA && !dev)
+		return fail(c, n, "reference: kind nmea needs a device (the serial port)");
+	if (r->kind != BFTD_REF_NMEA && dev)
+		return fail(c, n, "reference: device applies to kind nmea only");
+	if (r->kind == BFTD_REF_NTP && !srv)
+		return fail(c, n, "reference: kind ntp needs a server (host or host:port)");
+	if (r->kind != BFTD_REF_NTP && r->kind != BFTD_REF_GPSD && srv)
+		return fail(c, n, "reference: server applies to kinds ntp and gpsd only");
+	if (r->kind == BFTD_REF_GPSD && !srv)
+		snprintf(r->server, sizeof r->server, "127.0.0.1:2947");
+	if (r->kind == BFTD_REF_NTP && !every)
+		r->every_ns = 16 * BFT_NS_PER_SEC;
+	if (r->uncertainty_ns < 0) /* each kind's own default: docs/config.md */
+		r->uncertainty_ns = r->kind == BFTD_REF_SIMULATED || r->kind == BFTD_REF_SYSTEM ? BFT_NS_PER_SEC / 1000
+		                    : gps ? BFT_NS_PER_SEC / 10 /* NMEA alone; PPS narrows it */
+		                          : 0;             /* ntp: the round trip and root distance */
 	if (!r->name[0])
-		snprintf(r->name, sizeof r->name, "%s%zu", r->kind == BFTD_REF_SYSTEM ? "system" : "sim", idx);
+		snprintf(r->name, sizeof r->name, "%s%zu", prefix[r->kind], idx);
 	return 0;
 }
 
@@ -618,6 +685,54 @@ static int parse_byz(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 	return 0;
 }
 
+static int parse_ntp_server(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	bool listen = false;
+	FOR_PAIRS(c, n, "ntp_server", k, v)
+	{
+		const char *name = scalar(k);
+		int64_t x;
+		if (!strcmp(name, "listen")) {
+			TRY(get_addr(c, v, &cfg->ntp_listen));
+			listen = true;
+		} else if (!strcmp(name, "rate_per_s")) {
+			TRY(get_int(c, v, 1, 1000000, &x));
+			cfg->ntp_rate_per_s = (uint32_t)x;
+		} else if (!strcmp(name, "burst")) {
+			TRY(get_int(c, v, 1, 1000000, &x));
+			cfg->ntp_rate_burst = (uint32_t)x;
+		} else {
+			return unknown(c, k, "ntp_server");
+		}
+	}
+	if (!listen)
+		return fail(c, n, "ntp_server: needs listen (e.g. 0.0.0.0:123)");
+	cfg->have_ntp_server = true;
+	return 0;
+}
+
+static int parse_exports(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	FOR_PAIRS(c, n, "exports", k, v)
+	{
+		const char *name = scalar(k);
+		int64_t x;
+		if (!strcmp(name, "chrony_sock")) {
+			TRY(get_str(c, v, cfg->chrony_sock, sizeof cfg->chrony_sock));
+		} else if (!strcmp(name, "ntp_shm")) {
+			TRY(get_int(c, v, 0, 255, &x));
+			cfg->ntp_shm_unit = (int)x;
+		} else if (!strcmp(name, "timebounds")) {
+			TRY(get_str(c, v, cfg->timebounds_path, sizeof cfg->timebounds_path));
+		} else if (!strcmp(name, "adjtimex")) {
+			TRY(get_bool(c, v, &cfg->adjtimex));
+		} else {
+			return unknown(c, k, "exports");
+		}
+	}
+	return 0;
+}
+
 static int parse_root(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 {
 	struct seen seen = { 0 };
@@ -667,6 +782,10 @@ static int parse_root(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 			TRY(parse_osc(c, v, cfg));
 		} else if (!strcmp(name, "byzantine")) {
 			TRY(parse_byz(c, v, cfg));
+		} else if (!strcmp(name, "ntp_server")) {
+			TRY(parse_ntp_server(c, v, cfg));
+		} else if (!strcmp(name, "exports")) {
+			TRY(parse_exports(c, v, cfg));
 		} else {
 			return unknown(c, k, "the top level");
 		}
@@ -705,6 +824,8 @@ static int validate(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 		return fail(c, root, "oscillator.freq_ppm exceeds clock.rho_ppm: the drift bound would be false");
 	if (cfg->rate_burst < cfg->rate_per_s / 10)
 		cfg->rate_burst = cfg->rate_per_s;
+	if (cfg->ntp_rate_burst == 0)
+		cfg->ntp_rate_burst = 2 * cfg->ntp_rate_per_s;
 	/* The discipline checks the rest of its own contract. */
 	bft_disc *probe;
 	if (bft_disc_create(&probe, d) != 0)
@@ -725,6 +846,8 @@ static void defaults(bftd_config *cfg)
 	bftd_addr_parse(&cfg->api, "127.0.0.1:7380");
 	cfg->proof_interval_ns = 60 * BFT_NS_PER_SEC;
 	cfg->byz.claim_error_ns = -1;
+	cfg->ntp_rate_per_s = 16;
+	cfg->ntp_shm_unit = -1;
 }
 
 int bftd_config_parse(bftd_config *out, const char *buf, size_t len, const char *filename, char *err,

@@ -45,6 +45,10 @@ typedef struct bftd_peer {
 enum bftd_ref_kind {
 	BFTD_REF_SIMULATED, /* a GPS-like receiver modelled on CLOCK_REALTIME: test/demo only */
 	BFTD_REF_SYSTEM,    /* CLOCK_REALTIME with a stated uncertainty */
+	BFTD_REF_NMEA,      /* a GPS receiver's NMEA 0183 on a serial port, optionally with PPS */
+	BFTD_REF_GPSD,      /* a GPS receiver through gpsd's JSON protocol, optionally with PPS */
+	BFTD_REF_NTP,       /* an NTP server, queried in client mode (RFC 5905) */
+	BFTD_REF_KINDS
 };
 
 typedef struct bftd_ref {
@@ -54,6 +58,15 @@ typedef struct bftd_ref {
 	int64_t uncertainty_ns; /* interval = reading +- this */
 	int64_t noise_ns;       /* simulated: standard deviation of the reading's noise */
 	int64_t offset_ns;      /* simulated: a constant lie added to every reading */
+	/* nmea, gpsd, ntp */
+	char device[256];  /* nmea: the serial port (or a pty/FIFO) */
+	uint32_t speed;    /* nmea: baud rate, default 9600 */
+	char pps[256];     /* nmea, gpsd: optional RFC 2783 device (/dev/pps0) marking the second */
+	char server[256];  /* gpsd: host[:port] (default 127.0.0.1:2947); ntp: host[:port] (port 123) */
+	int64_t delay_ns;  /* nmea, gpsd: when the sentence ends after the second it names (-1: measure) */
+	int64_t leap_s;    /* nmea, gpsd: GPS - UTC in seconds, default 18 */
+	bool fixed;        /* nmea, gpsd: a fixed station: a moving position is a spoofing alarm */
+	int64_t max_move_m; /* nmea, gpsd: how far a fixed station's position may wander, default 100 m */
 } bftd_ref;
 
 enum bftd_byz_strategy {
@@ -100,6 +113,16 @@ typedef struct bftd_config {
 	int64_t proof_interval_ns; /* a time proof this often (needs a store); default 60 s */
 	char da_forward[512];      /* optional URL: new own proofs are POSTed there too */
 	char status_path[4096];
+	/* serving NTPv4 to standard clients (mode 3 -> 4) */
+	bool have_ntp_server;
+	bftd_addr ntp_listen;
+	uint32_t ntp_rate_per_s; /* per client address, token bucket; default 16/s, burst 2x */
+	uint32_t ntp_rate_burst;
+	/* exports to the ecosystem */
+	char chrony_sock[108];      /* chrony's SOCK refclock socket path, "" off */
+	int ntp_shm_unit;           /* the NTP SHM refclock segment unit (0..), -1 off */
+	char timebounds_path[256];  /* the shared-memory time-bounds page (a file under /dev/shm), "" off */
+	bool adjtimex;              /* discipline the system clock directly; off by default */
 	/* test-only */
 	int64_t osc_offset_ns;
 	int64_t osc_freq_ppb;

@@ -31,7 +31,9 @@
 #include "daemon/http.h"
 #include "daemon/log.h"
 #include "daemon/proofs_svc.h"
-#include "daemon/refclock_sim.h"
+#include "daemon/exports.h"
+#include "daemon/ntp_server.h"
+#include "daemon/refclock.h"
 #include "daemon/udp.h"
 #include "node/node.h"
 #include "proto/sign.h"
@@ -57,17 +59,16 @@ struct bftd {
 	size_t n_srcs;
 	uint8_t self_pub[32];
 	/* the last reading of each reference: the proofs' reference block */
-	struct {
-		int64_t raw_ns;
-		bft_interval iv;
-		bool have;
-	} ref_last[BFTD_MAX_REFS];
+	bftd_reading ref_last[BFTD_MAX_REFS]; /* the last reading of each, raw_ns 0: none yet */
 	const char *ref_kinds[BFTD_MAX_REFS];
 	bftd_proofs *proofs;  /* NULL without a store */
 	bftd_gossip *gossip;  /* NULL without a store */
 	bftd_http *http;      /* NULL with api: none */
 	bftd_api_env api;
 	int64_t next_proof_mono;
+	bftd_exports *exports;
+	bftd_ntps *ntps;      /* NULL without ntp_server */
+	size_t ref_nfds[BFTD_MAX_REFS]; /* pollfds each driver asked for this turn */
 };
 
 static int sig_pipe[2] = { -1, -1 };
@@ -136,11 +137,13 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	ids = NULL;
 	d->start_mono = bft_clock_mono_ns();
 	for (size_t i = 0; i < cfg->n_refs; i++)
-		if (bftd_refclock_init(&d->refs[i], &d->cfg.refs[i], random_u64(), d->start_mono) != 0) {
-			snprintf(err, errlen, "reference %zu: no driver", i);
-			rc = BFT_EINVAL;
+		if ((rc = bftd_refclock_open(&d->refs[i], &d->cfg.refs[i], random_u64(), d->start_mono, err, errlen)) !=
+		    0)
 			goto fail;
-		}
+	if ((rc = bftd_exports_open(&d->exports, &d->cfg, err, errlen)) != 0)
+		goto fail;
+	if (d->cfg.have_ntp_server && (rc = bftd_ntps_open(&d->ntps, &d->cfg, err, errlen)) != 0)
+		goto fail;
 	for (size_t i = 0; i < cfg->n_refs; i++)
 		d->ref_kinds[i] = d->refs[i].drv->name;
 	if (bft_ed25519_public(d->self_pub, seed) != 0) {
@@ -196,6 +199,10 @@ void bftd_destroy(bftd *d)
 	if (d->fd >= 0)
 		close(d->fd);
 	bftd_http_stop(d->http);
+	bftd_ntps_close(d->ntps);
+	bftd_exports_close(d->exports);
+	for (size_t i = 0; i < d->cfg.n_refs; i++)
+		bftd_refclock_close(&d->refs[i]);
 	bftd_gossip_destroy(d->gossip);
 	bftd_proofs_close(d->proofs);
 	bft_node_destroy(d->node);
@@ -282,8 +289,14 @@ static void write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_
 			json_object_object_add(so, "delay_ns", json_object_new_int64(s->delay_ns));
 			json_object_array_add(peers, so);
 		} else {
-			json_object_object_add(so, "kind", json_object_new_string(d->refs[s->id].drv->name));
+			const bftd_refclock *rc = &d->refs[s->id];
+			json_object_object_add(so, "kind", json_object_new_string(rc->drv->name));
 			json_object_object_add(so, "name", json_object_new_string(d->cfg.refs[s->id].name));
+			json_object_object_add(so, "device_state", json_object_new_string(rc->state));
+			json_object_object_add(so, "readings", json_object_new_int64((int64_t)rc->readings));
+			json_object_object_add(so, "input_errors", json_object_new_int64((int64_t)rc->errors));
+			if (rc->drv->status)
+				rc->drv->status(rc, so);
 			json_object_array_add(refs, so);
 		}
 	}
@@ -305,6 +318,14 @@ static void write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_
 	json_object_object_add(c, "alarms", json_object_new_int64((int64_t)nc->alarms));
 	json_object_object_add(c, "estimates", json_object_new_int64((int64_t)d->ctr.estimates));
 	json_object_object_add(o, "counters", c);
+	json_object *x = json_object_new_object();
+	bftd_exports_status(d->exports, x);
+	json_object_object_add(o, "exports", x);
+	if (d->ntps) {
+		json_object *ns = json_object_new_object();
+		bftd_ntps_status(d->ntps, ns);
+		json_object_object_add(o, "ntp_server", ns);
+	}
 	if (d->cfg.byz.strategy != BFTD_BYZ_NONE)
 		json_object_object_add(o, "byzantine", json_object_new_string(bftd_byz_name(d->cfg.byz.strategy)));
 
@@ -324,6 +345,32 @@ static void write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_
 		unlink(tmp);
 	}
 	json_object_put(o);
+}
+
+/* The estimate read at raw_now, with the other clocks read around it. */
+static void publish_exports(bftd *d, int64_t raw_now, const bft_estimate *e)
+{
+	bftd_export_sample s = { .raw_ns = raw_now, .e = *e };
+	/* The OS clocks, read as close to raw_now as the calls allow: this
+	 * runs right after bft_node_read(raw_now), within microseconds. */
+	s.mono_raw_ns = bft_clock_mono_ns();
+	s.realtime_ns = bft_clock_realtime_ns();
+	s.raw_ns = raw_now;
+	s.rho_ppb = bft_sat_add(d->cfg.node.disc.rho_ppb, d->cfg.node.disc.max_slew_ppb);
+	s.raw_freq_ppb = d->cfg.osc_freq_ppb;
+	bftd_exports_publish(d->exports, &s);
+}
+
+/* Exports that must be refreshed between estimates (the time-bounds page's
+ * void-after time): read the node now and publish. */
+static void service_exports(bftd *d, int64_t now_mono)
+{
+	if (bftd_exports_next_mono(d->exports) > now_mono)
+		return;
+	int64_t raw_now = bft_clock_raw_ns();
+	bft_estimate e;
+	if (bft_node_read(d->node, raw_now, &e) == 0)
+		publish_exports(d, raw_now, &e);
 }
 
 static void on_estimate(bftd *d)
@@ -364,6 +411,7 @@ static void on_estimate(bftd *d)
 		bftd_log(LOG_NOTICE, "alarm cleared: at most f=%zu sources faulty again", d->cfg.node.f);
 	d->alarm_logged = e.alarm;
 	write_status(d, &e, raw_now, rt_now);
+	publish_exports(d, raw_now, &e);
 }
 
 static void send_to_peer(bftd *d, bft_action *a)
@@ -449,16 +497,22 @@ static void on_readable(bftd *d)
 	}
 }
 
-static void service_refs(bftd *d, int64_t now_mono)
+static void service_refs(bftd *d, const struct pollfd *pfd, bool polled, int64_t now_mono)
 {
 	for (size_t i = 0; i < d->cfg.n_refs; i++) {
-		int64_t raw;
-		bft_interval iv;
-		if (bftd_refclock_service(&d->refs[i], now_mono, &raw, &iv) == 1) {
-			d->ref_last[i].raw_ns = raw;
-			d->ref_last[i].iv = iv;
-			d->ref_last[i].have = true;
-			if (bft_node_on_reference(d->node, raw, (uint32_t)i, iv) != 0)
+		bftd_refclock *rc = &d->refs[i];
+		size_t nfd = polled ? d->ref_nfds[i] : 0;
+		bool events = false;
+		for (size_t k = 0; k < nfd; k++)
+			events |= pfd[k].revents != 0;
+		pfd += d->ref_nfds[i];
+		if (!events && now_mono < rc->next_mono_ns)
+			continue;
+		bftd_reading r[BFTD_REF_MAX_READINGS];
+		size_t n = rc->drv->service(rc, pfd - d->ref_nfds[i], nfd, now_mono, r, BFTD_REF_MAX_READINGS);
+		for (size_t k = 0; k < n && k < BFTD_REF_MAX_READINGS; k++) {
+			d->ref_last[i] = r[k];
+			if (bft_node_on_reference(d->node, r[k].raw_ns, (uint32_t)i, r[k].iv) != 0)
 				bftd_log(LOG_DEBUG, "reference %s: reading refused by the node", d->cfg.refs[i].name);
 			drain(d);
 		}
@@ -477,9 +531,18 @@ static void service_refs(bftd *d, int64_t now_mono)
 static void proof_ref(const bftd *d, bft_proof_ref *ref)
 {
 	memset(ref, 0, sizeof *ref);
+	/* A real receiver's latest fix first: it states its own week and
+	 * satellites. */
 	int best = -1;
 	for (size_t i = 0; i < d->cfg.n_refs; i++)
-		if (d->cfg.refs[i].kind == BFTD_REF_SIMULATED && d->ref_last[i].have &&
+		if (d->ref_last[i].have_gps && (best < 0 || d->ref_last[i].raw_ns > d->ref_last[best].raw_ns))
+			best = (int)i;
+	if (best >= 0) {
+		*ref = d->ref_last[best].gps;
+		return;
+	}
+	for (size_t i = 0; i < d->cfg.n_refs; i++)
+		if (d->cfg.refs[i].kind == BFTD_REF_SIMULATED && d->ref_last[i].raw_ns &&
 		    (best < 0 || d->ref_last[i].raw_ns > d->ref_last[best].raw_ns))
 			best = (int)i;
 	if (best < 0)
@@ -544,8 +607,11 @@ static int next_timeout_ms(const bftd *d, int64_t raw_now, int64_t mono_now)
 	if (d->timer_raw != INT64_MAX && bft_sat_sub(d->timer_raw, raw_now) < wait)
 		wait = bft_sat_sub(d->timer_raw, raw_now);
 	for (size_t i = 0; i < d->cfg.n_refs; i++)
-		if (d->refs[i].next_mono_ns - mono_now < wait)
+		if (d->refs[i].next_mono_ns != INT64_MAX && d->refs[i].next_mono_ns - mono_now < wait)
 			wait = d->refs[i].next_mono_ns - mono_now;
+	int64_t x = bftd_exports_next_mono(d->exports);
+	if (x != INT64_MAX && x - mono_now < wait)
+		wait = x - mono_now;
 	if (d->proofs && d->next_proof_mono - mono_now < wait)
 		wait = d->next_proof_mono - mono_now;
 	if (wait <= 0)
@@ -598,13 +664,24 @@ int bftd_run(bftd *d)
 	}
 	drain(d);
 	int stop_sig = 0;
-	struct pollfd pfd[2 + BFTD_HTTP_MAX_POLLFDS + BFTD_GOSSIP_MAX_POLLFDS];
+	/* [0] peers, [1] signals, [2] NTP server (-1 fd when off), then the
+	 * references', the HTTP server's and gossip's. */
+	struct pollfd pfd[3 + BFTD_MAX_REFS * BFTD_REF_MAX_FDS + BFTD_HTTP_MAX_POLLFDS + BFTD_GOSSIP_MAX_POLLFDS];
 	while (!stop_sig) {
 		int64_t raw_now = bft_clock_raw_ns(), mono_now = bft_clock_mono_ns();
 		pfd[0] = (struct pollfd){ .fd = d->fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
-		size_t n_http = d->http ? bftd_http_pollfds(d->http, pfd + 2, BFTD_HTTP_MAX_POLLFDS) : 0;
-		size_t n_gossip = d->gossip ? bftd_gossip_pollfds(d->gossip, pfd + 2 + n_http, BFTD_GOSSIP_MAX_POLLFDS) : 0;
+		pfd[2] = (struct pollfd){ .fd = d->ntps ? bftd_ntps_fd(d->ntps) : -1, .events = POLLIN };
+		size_t n_refs = 0;
+		struct pollfd *rp = pfd + 3;
+		for (size_t i = 0; i < d->cfg.n_refs; i++) {
+			bftd_refclock *rc = &d->refs[i];
+			d->ref_nfds[i] = rc->drv->pollfds ? rc->drv->pollfds(rc, rp + n_refs, BFTD_REF_MAX_FDS) : 0;
+			n_refs += d->ref_nfds[i];
+		}
+		struct pollfd *hp = rp + n_refs;
+		size_t n_http = d->http ? bftd_http_pollfds(d->http, hp, BFTD_HTTP_MAX_POLLFDS) : 0;
+		size_t n_gossip = d->gossip ? bftd_gossip_pollfds(d->gossip, hp + n_http, BFTD_GOSSIP_MAX_POLLFDS) : 0;
 		int timeout = next_timeout_ms(d, raw_now, mono_now);
 		int t2 = d->http ? bftd_http_timeout_ms(d->http) : -1;
 		if (t2 >= 0 && t2 < timeout)
@@ -612,7 +689,7 @@ int bftd_run(bftd *d)
 		t2 = d->gossip ? bftd_gossip_timeout_ms(d->gossip, mono_now) : -1;
 		if (t2 >= 0 && t2 < timeout)
 			timeout = t2;
-		int r = poll(pfd, (nfds_t)(2 + n_http + n_gossip), timeout);
+		int r = poll(pfd, (nfds_t)(3 + n_refs + n_http + n_gossip), timeout);
 		if (r < 0 && errno != EINTR) {
 			bftd_log(LOG_ERR, "poll: %s", strerror(errno));
 			break;
@@ -624,14 +701,17 @@ int bftd_run(bftd *d)
 		}
 		if (r > 0 && (pfd[0].revents & (POLLIN | POLLERR)))
 			on_readable(d);
-		service_refs(d, bft_clock_mono_ns());
+		if (r > 0 && d->ntps && (pfd[2].revents & (POLLIN | POLLERR)))
+			bftd_ntps_service(d->ntps, d->node);
+		service_refs(d, rp, r > 0, bft_clock_mono_ns());
 		/* HTTP after the datagrams: a burst of API requests cannot delay a
 		 * peer's packet, whose receive stamp is already taken anyway. */
 		if (d->http)
-			bftd_http_service(d->http, pfd + 2, r > 0 ? n_http : 0);
+			bftd_http_service(d->http, hp, r > 0 ? n_http : 0);
 		service_proofs(d, bft_clock_mono_ns());
 		if (d->gossip)
-			bftd_gossip_service(d->gossip, pfd + 2 + n_http, r > 0 ? n_gossip : 0, bft_clock_mono_ns());
+			bftd_gossip_service(d->gossip, hp + n_http, r > 0 ? n_gossip : 0, bft_clock_mono_ns());
+		service_exports(d, bft_clock_mono_ns());
 		raw_now = bft_clock_raw_ns();
 		if (d->timer_raw != INT64_MAX && raw_now >= d->timer_raw) {
 			d->timer_raw = INT64_MAX; /* the node queues the next one */

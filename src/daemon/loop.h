@@ -3,7 +3,7 @@
  * bftimed's core: one single-threaded poll() loop, as chrony's and
  * OpenNTPD's, driving the sans-I/O node (src/node/node.h) with a real UDP
  * socket, the OS clocks (src/sys/clock.h, read only) and the reference
- * drivers (refclock_sim.h):
+ * drivers (refclock.h), the NTP server (ntp_server.h) and the exports (exports.h):
  *
  *   datagram in     -> rate limit per source address -> bft_node_on_packet,
  *                      stamped with the raw clock read right after recv

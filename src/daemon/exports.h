@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What bftimed hands to the rest of the machine (exports.c):
+ *
+ *  - chrony's SOCK refclock protocol (exports.chrony_sock): a sample per
+ *    estimate, so chronyd disciplines the system clock from bftime;
+ *  - the NTP SHM refclock segment (exports.ntp_shm), for ntpd/ntpsec/chrony;
+ *  - the time-bounds page (exports.timebounds) for applications, read with
+ *    bft_clock_now() (include/bftime/timebounds.h);
+ *  - optionally the system clock itself (exports.adjtimex, off by default),
+ *    through src/sys/adjtime.c, the only code that may change it.
+ *
+ * The loop calls publish on every new estimate and again by next_mono, so
+ * the page's void-after time never lapses while the node runs.
+ */
+#ifndef BFTIME_DAEMON_EXPORTS_H
+#define BFTIME_DAEMON_EXPORTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/config.h"
+#include "node/node.h"
+
+struct json_object;
+
+typedef struct bftd_exports bftd_exports;
+
+typedef struct bftd_export_sample {
+	int64_t raw_ns;      /* the node's raw clock (bft_clock_raw_ns, test knobs applied) */
+	int64_t mono_raw_ns; /* CLOCK_MONOTONIC_RAW at the same moment, knobs not applied */
+	int64_t realtime_ns; /* CLOCK_REALTIME at the same moment */
+	bft_estimate e;      /* the node's clock and interval at raw_ns */
+	int64_t rho_ppb;     /* the drift bound of the node's clock against true time (rho + max slew) */
+	int64_t raw_freq_ppb; /* d(raw)/d(mono_raw) - 1: the test knob's frequency error, 0 in production */
+} bftd_export_sample;
+
+/* Open what cfg enables (nothing: *out is still valid and publish is a no-op). */
+int bftd_exports_open(bftd_exports **out, const bftd_config *cfg, char *err, size_t errlen);
+void bftd_exports_publish(bftd_exports *x, const bftd_export_sample *s);
+/* Mono time by which publish must be called again (INT64_MAX: no need). */
+int64_t bftd_exports_next_mono(const bftd_exports *x);
+/* Counters and state for the status file and API. */
+void bftd_exports_status(const bftd_exports *x, struct json_object *o);
+void bftd_exports_close(bftd_exports *x);
+
+#endif

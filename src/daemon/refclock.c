@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver table and the two drivers without a device (refclock.h):
+ * `system` and `simulated`, read on a schedule of `every`.
+ */
+#include "daemon/refclock.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bftime/common.h>
+
+#include "sys/clock.h"
+
+static uint64_t next_u64(uint64_t *s)
+{
+	uint64_t x = *s += 0x9e3779b97f4a7c15u;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+	return x ^ (x >> 31);
+}
+
+static double unit(uint64_t *s) { return ((double)(next_u64(s) >> 11) + 0.5) / 9007199254740992.0; }
+
+/* Standard normal (Box-Muller). */
+static double gauss(uint64_t *s)
+{
+	double u = unit(s), v = unit(s);
+	return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+static int read_realtime(int64_t *raw_ns, int64_t *rt_ns, int64_t *span_ns)
+{
+	int64_t r0 = bft_clock_raw_ns();
+	*rt_ns = bft_clock_realtime_ns();
+	int64_t r1 = bft_clock_raw_ns();
+	*raw_ns = r1;
+	/* The span in raw ns; doubled and +1 us for the skewed test oscillator
+	 * and a preempted read. */
+	*span_ns = 2 * (r1 - r0) + 1000;
+	return 0;
+}
+
+/* Both read on a schedule: due when next_mono_ns has come; keep the
+ * schedule's phase and skip missed slots rather than burst. */
+static bool due(bftd_refclock *rc, int64_t now_mono_ns)
+{
+	if (now_mono_ns < rc->next_mono_ns)
+		return false;
+	rc->next_mono_ns += rc->cfg->every_ns;
+	if (rc->next_mono_ns <= now_mono_ns)
+		rc->next_mono_ns = now_mono_ns + rc->cfg->every_ns;
+	return true;
+}
+
+static int sched_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	rc->next_mono_ns = now_mono_ns;
+	snprintf(rc->state, sizeof rc->state, "%s", rc->cfg->kind == BFTD_REF_SIMULATED ? "simulated (test only)" : "reading CLOCK_REALTIME");
+	return 0;
+}
+
+static size_t sim_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
+                          bftd_reading *out, size_t max)
+{
+	(void)pfd;
+	(void)n;
+	if (max == 0 || !due(rc, now_mono_ns))
+		return 0;
+	memset(out, 0, sizeof *out);
+	int64_t rt, span;
+	read_realtime(&out->raw_ns, &rt, &span);
+	const bftd_ref *c = rc->cfg;
+	int64_t noise = 0;
+	if (c->noise_ns > 0) {
+		/* Truncated at the stated uncertainty, as a receiver's honest
+		 * error bound would be: redraw, and clamp after a few tries. */
+		double x = 0;
+		for (int i = 0; i < 8; i++) {
+			x = gauss(&rc->rng) * (double)c->noise_ns;
+			if (fabs(x) <= (double)c->uncertainty_ns)
+				break;
+		}
+		if (x > (double)c->uncertainty_ns)
+			x = (double)c->uncertainty_ns;
+		if (x < -(double)c->uncertainty_ns)
+			x = -(double)c->uncertainty_ns;
+		noise = (int64_t)x;
+	}
+	int64_t reading = bft_sat_add(bft_sat_add(rt, noise), c->offset_ns);
+	out->iv = bft_iv(bft_sat_sub(reading, c->uncertainty_ns),
+	                 bft_sat_add(bft_sat_add(reading, c->uncertainty_ns), span));
+	rc->readings++;
+	return 1;
+}
+
+static size_t sys_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
+                          bftd_reading *out, size_t max)
+{
+	(void)pfd;
+	(void)n;
+	if (max == 0 || !due(rc, now_mono_ns))
+		return 0;
+	memset(out, 0, sizeof *out);
+	int64_t rt, span;
+	read_realtime(&out->raw_ns, &rt, &span);
+	out->iv = bft_iv(bft_sat_sub(rt, rc->cfg->uncertainty_ns),
+	                 bft_sat_add(bft_sat_add(rt, rc->cfg->uncertainty_ns), span));
+	rc->readings++;
+	return 1;
+}
+
+const bftd_refclock_driver bftd_refclock_simulated = { "simulated", sched_open, NULL, NULL, sim_service, NULL };
+const bftd_refclock_driver bftd_refclock_system = { "system", sched_open, NULL, NULL, sys_service, NULL };
+
+static const bftd_refclock_driver *const drivers[BFTD_REF_KINDS] = {
+	[BFTD_REF_SIMULATED] = &bftd_refclock_simulated,
+	[BFTD_REF_SYSTEM] = &bftd_refclock_system,
+	[BFTD_REF_NMEA] = &bftd_refclock_nmea,
+	[BFTD_REF_GPSD] = &bftd_refclock_gpsd,
+	[BFTD_REF_NTP] = &bftd_refclock_ntp,
+};
+
+int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, uint64_t seed, int64_t now_mono_ns, char *err,
+                       size_t errlen)
+{
+	memset(rc, 0, sizeof *rc);
+	if ((size_t)cfg->kind >= BFTD_REF_KINDS || !drivers[cfg->kind]) {
+		snprintf(err, errlen, "reference %s: no driver for this kind", cfg->name);
+		return BFT_EINVAL;
+	}
+	rc->drv = drivers[cfg->kind];
+	rc->cfg = cfg;
+	rc->rng = seed;
+	rc->next_mono_ns = INT64_MAX;
+	return rc->drv->open(rc, now_mono_ns, err, errlen);
+}
+
+void bftd_refclock_close(bftd_refclock *rc)
+{
+	if (rc->drv && rc->drv->close)
+		rc->drv->close(rc);
+	rc->drv = NULL;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reference clock drivers of the daemon, behind one table (chrony's
+ * refclock_* pattern). Each driver turns what its device says into
+ * readings "at raw time raw_ns, true time was in iv", the form
+ * bft_node_on_reference takes, with an honest interval.
+ *
+ *  - `system` (here): CLOCK_REALTIME, stated to be within +-uncertainty of
+ *    true time. Honest only if whatever disciplines the system clock is.
+ *  - `simulated` (here): FOR TESTS AND DEMOS ONLY. A GPS-like receiver
+ *    modelled on CLOCK_REALTIME (the best this machine knows): true time
+ *    plus Gaussian noise truncated at the stated uncertainty, plus an
+ *    optional constant offset, which makes it a lying reference.
+ *  - `nmea` (refclock_nmea.c): NMEA 0183 from a serial port, PPS optional.
+ *  - `gpsd` (refclock_gpsd.c): gpsd's JSON protocol, PPS optional.
+ *  - `ntp` (refclock_ntp.c): an NTP server in client mode (RFC 5905).
+ *
+ * The loop asks each driver for file descriptors to wait on, then calls its
+ * service with their events on every turn (and when next_mono_ns is due);
+ * service may return several readings. A driver that finds a reading
+ * implausible itself (GPS anti-spoofing: identical signal strengths, a
+ * fixed station that moves) says so in `suspect`; the node then
+ * quarantines the reference instead of using it.
+ */
+#ifndef BFTIME_DAEMON_REFCLOCK_H
+#define BFTIME_DAEMON_REFCLOCK_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bftime/interval.h>
+
+#include "daemon/config.h"
+#include "proto/proof.h"
+
+struct json_object;
+
+#define BFTD_REF_MAX_FDS 4      /* pollfds one driver may ask for */
+#define BFTD_REF_MAX_READINGS 8 /* readings one service call may return */
+
+typedef struct bftd_reading {
+	int64_t raw_ns;     /* the node's raw clock (bft_clock_raw_ns) at the reading */
+	bft_interval iv;    /* true time at raw_ns, Unix ns (UTC) */
+	bool have_gps;      /* gps is filled: the fix behind this reading, for time proofs */
+	bft_proof_ref gps;
+	const char *suspect; /* non-NULL: the driver's own reason to distrust this reading */
+} bftd_reading;
+
+typedef struct bftd_refclock {
+	const struct bftd_refclock_driver *drv;
+	const bftd_ref *cfg;
+	uint64_t rng;
+	int64_t next_mono_ns; /* service is due at this mono time even without fd events; INT64_MAX: never */
+	uint64_t readings;
+	uint64_t errors;      /* bad input from the device (malformed sentences, bad packets), counted */
+	void *priv;           /* the driver's own state */
+	char state[96];       /* one line for status: "3D fix, 9 satellites", "no reply from server" */
+} bftd_refclock;
+
+typedef struct bftd_refclock_driver {
+	const char *name;
+	/* Open the device (a failure is fatal at start: say why in err). */
+	int (*open)(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen);
+	void (*close)(bftd_refclock *rc); /* may be NULL */
+	/* File descriptors to wait on (events set); returns how many, <= max. May be NULL. */
+	size_t (*pollfds)(bftd_refclock *rc, struct pollfd *pfd, size_t max);
+	/* Handle fd events (pfd as returned by pollfds, revents filled; n = 0
+	 * when poll timed out) and timers due at now_mono_ns; writes up to max
+	 * readings to out and returns how many. */
+	size_t (*service)(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
+	                  bftd_reading *out, size_t max);
+	/* Extra fields for the status file and API (satellites, quality). May be NULL. */
+	void (*status)(const bftd_refclock *rc, struct json_object *o);
+} bftd_refclock_driver;
+
+extern const bftd_refclock_driver bftd_refclock_simulated, bftd_refclock_system, bftd_refclock_nmea,
+	bftd_refclock_gpsd, bftd_refclock_ntp;
+
+/* Set up rc for reference cfg and open its device; the first scheduled
+ * service is due at mono time now. 0, or an error with err set. */
+int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, uint64_t seed, int64_t now_mono_ns, char *err,
+                       size_t errlen);
+
+void bftd_refclock_close(bftd_refclock *rc);
+
+#endif
