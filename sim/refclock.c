@@ -24,6 +24,16 @@ static int64_t lie_at(int64_t from, int64_t offset, int64_t rate_ppb, int64_t no
 	return offset + (int64_t)((double)(now - from) * (double)rate_ppb * 1e-9);
 }
 
+bool sim_gps_implausible(const sim_scenario *s, const sim_ref_tmpl *r, int64_t now)
+{
+	for (size_t i = 0; i < s->n_gps_lies; i++) {
+		const sim_gps_lie *l = &s->gps_lies[i];
+		if (l->implausible && l->region == r->region && now >= l->from_ns && now < l->to_ns)
+			return true;
+	}
+	return false;
+}
+
 bool sim_ref_is_liar(const sim_ref_tmpl *r, uint32_t inst, int64_t now)
 {
 	return inst < r->liars && now >= r->lie_from_ns;
@@ -39,7 +49,7 @@ bft_interval sim_gps_read(const sim_scenario *s, const sim_ref_tmpl *r, sim_rng 
 	int64_t reading = now + (int64_t)e;
 	for (size_t i = 0; i < s->n_gps_lies; i++) {
 		const sim_gps_lie *l = &s->gps_lies[i];
-		if (l->region == r->region)
+		if (l->region == r->region && now < l->to_ns)
 			reading += lie_at(l->from_ns, l->offset_ns, l->rate_ppb, now);
 	}
 	return bft_iv(reading - r->uncertainty_ns, reading + r->uncertainty_ns);

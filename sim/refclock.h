@@ -29,6 +29,9 @@ bool sim_ref_in_outage(const sim_ref_tmpl *r, int64_t now);
 bool sim_ref_is_liar(const sim_ref_tmpl *r, uint32_t inst, int64_t now);
 
 /* GPS: the interval of true time a receiver reports at true time now. */
+/* Whether a spoofer with an implausible sky (say, one signal strength on
+ * every satellite) is on r's region now: the driver would flag the reading. */
+bool sim_gps_implausible(const sim_scenario *s, const sim_ref_tmpl *r, int64_t now);
 bft_interval sim_gps_read(const sim_scenario *s, const sim_ref_tmpl *r, sim_rng *rng, int64_t now);
 
 /* NTP: the server side of an exchange whose request leaves at true time

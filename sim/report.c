@@ -69,6 +69,12 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 	    (double)m->alarm_nodes < e->min_alarm_fraction * (double)w->n_honest)
 		violate(r, "%u of %zu honest nodes alarmed, expected at least %.0f%%", m->alarm_nodes, w->n_honest,
 		        e->min_alarm_fraction * 100);
+	if (e->min_quarantines && w->ctr.ref_quarantines < e->min_quarantines)
+		violate(r, "references quarantined %llu times, expected at least %llu",
+		        (unsigned long long)w->ctr.ref_quarantines, (unsigned long long)e->min_quarantines);
+	if (e->min_readmissions && w->ctr.ref_readmissions < e->min_readmissions)
+		violate(r, "references readmitted %llu times, expected at least %llu",
+		        (unsigned long long)w->ctr.ref_readmissions, (unsigned long long)e->min_readmissions);
 	if (e->max_clock_error_ns > 0 && m->clock_error_ns > e->max_clock_error_ns)
 		violate(r, "clock error %lld ns > expected %lld ns", (long long)m->clock_error_ns,
 		        (long long)e->max_clock_error_ns);
@@ -197,6 +203,10 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 	        (unsigned long long)w->ctr.rx, (unsigned long long)w->ctr.rx_bad, (unsigned long long)w->ctr.rx_bad_sig,
 	        (unsigned long long)w->ctr.rx_replay, (unsigned long long)w->ctr.rx_unknown_peer,
 	        (unsigned long long)w->ctr.readings_rejected);
+	if (w->ctr.ref_quarantines || w->sc->n_gps_lies)
+		fprintf(out, "  references: quarantined %llu times, readmitted %llu, readings held out %llu\n",
+		        (unsigned long long)w->ctr.ref_quarantines, (unsigned long long)w->ctr.ref_readmissions,
+		        (unsigned long long)w->ctr.ref_readings_quarantined);
 	if (s->n_advs) {
 		fprintf(out, "  adversaries:");
 		for (size_t i = 0; i < s->n_advs; i++)
@@ -259,11 +269,14 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 	const bft_node_counters *c = &w->ctr;
 	fprintf(out, "],\"counters\":{\"rx\":%llu,\"rx_bad\":%llu,\"rx_bad_sig\":%llu,\"rx_unknown_peer\":%llu,"
 	             "\"rx_replay\":%llu,\"rx_not_for_us\":%llu,\"tx\":%llu,\"exchanges\":%llu,"
-	             "\"readings_rejected\":%llu,\"alarms\":%llu,\"fusions\":%llu},",
+	             "\"readings_rejected\":%llu,\"alarms\":%llu,\"fusions\":%llu,\"ref_quarantines\":%llu,"
+	             "\"ref_readmissions\":%llu,\"ref_readings_quarantined\":%llu},",
 	        (unsigned long long)c->rx, (unsigned long long)c->rx_bad, (unsigned long long)c->rx_bad_sig,
 	        (unsigned long long)c->rx_unknown_peer, (unsigned long long)c->rx_replay,
 	        (unsigned long long)c->rx_not_for_us, (unsigned long long)c->tx, (unsigned long long)c->exchanges,
-	        (unsigned long long)c->readings_rejected, (unsigned long long)c->alarms, (unsigned long long)c->fusions);
+	        (unsigned long long)c->readings_rejected, (unsigned long long)c->alarms, (unsigned long long)c->fusions,
+	        (unsigned long long)c->ref_quarantines, (unsigned long long)c->ref_readmissions,
+	        (unsigned long long)c->ref_readings_quarantined);
 	fprintf(out, "\"net\":{\"sent\":%llu,\"delivered\":%llu,\"lost\":%llu,\"partitioned\":%llu,\"mitm_delayed\":%llu,"
 	             "\"replayed\":%llu,\"to_crashed\":%llu,\"ntp_lost\":%llu,\"ntp_rejected\":%llu},",
 	        (unsigned long long)w->net.sent, (unsigned long long)w->net.delivered, (unsigned long long)w->net.lost,

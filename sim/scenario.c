@@ -676,14 +676,21 @@ static int g_region(ctx *c, yaml_node_t *v, void *o)
 	return 0;
 }
 static int g_from(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &G(o)->from_ns); }
+static int g_to(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &G(o)->to_ns); }
+static int g_impl(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &G(o)->implausible); }
 static int g_off(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &G(o)->offset_ns); }
 static int g_rate(ctx *c, yaml_node_t *v, void *o) { return p_rate(c, v, &G(o)->rate_ppb); }
 static const field glie_fields[] = {
-	{ "region", g_region }, { "from", g_from }, { "offset", g_off }, { "rate_ppb", g_rate }, { NULL, NULL },
+	{ "region", g_region }, { "from", g_from }, { "to", g_to }, { "offset", g_off }, { "rate_ppb", g_rate },
+	{ "implausible", g_impl }, { NULL, NULL },
 };
 static int glie_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 {
-	return walk(c, it, glie_fields, (sim_gps_lie *)arr + i, "gps_lies item");
+	sim_gps_lie *l = (sim_gps_lie *)arr + i;
+	l->to_ns = INT64_MAX;
+	if (walk(c, it, glie_fields, l, "gps_lies item"))
+		return -1;
+	return l->to_ns > l->from_ns ? 0 : fail(c, it, "gps_lies item: to must be after from");
 }
 static int f_glies(ctx *c, yaml_node_t *v, void *o)
 {
@@ -767,6 +774,22 @@ static int e_alarmfrac(ctx *c, yaml_node_t *v, void *o)
 	return x >= 0 && x <= 1 ? 0 : fail(c, v, "min_alarm_fraction in [0, 1]");
 }
 static int e_unsynced(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &S(o)->expect.unsynced_ok); }
+static int e_minq(ctx *c, yaml_node_t *v, void *o)
+{
+	size_t x;
+	if (p_size(c, v, &x))
+		return -1;
+	S(o)->expect.min_quarantines = x;
+	return 0;
+}
+static int e_minr(ctx *c, yaml_node_t *v, void *o)
+{
+	size_t x;
+	if (p_size(c, v, &x))
+		return -1;
+	S(o)->expect.min_readmissions = x;
+	return 0;
+}
 static int e_must(ctx *c, yaml_node_t *v, void *o)
 {
 	sim_expect *e = &S(o)->expect;
@@ -787,7 +810,7 @@ static const field expect_fields[] = {
 	{ "containment", e_cont }, { "alarm", e_alarm }, { "precision_within_bound", e_prec },
 	{ "accuracy_within_bound", e_acc }, { "max_worst_error", e_worst }, { "max_precision", e_maxprec },
 	{ "max_clock_error", e_maxclock }, { "min_alarm_fraction", e_alarmfrac }, { "unsynced_ok", e_unsynced },
-	{ "must_violate", e_must }, { NULL, NULL },
+	{ "must_violate", e_must }, { "min_quarantines", e_minq }, { "min_readmissions", e_minr }, { NULL, NULL },
 };
 static int f_expect(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, expect_fields, o, "expect"); }
 
@@ -987,6 +1010,9 @@ void sim_scenario_rescale(sim_scenario *s, int64_t d)
 		s->advs[i].from_ns = scale_t(s->advs[i].from_ns, k);
 	for (size_t i = 0; i < s->n_gps_lies; i++)
 		s->gps_lies[i].from_ns = scale_t(s->gps_lies[i].from_ns, k);
+	for (size_t i = 0; i < s->n_gps_lies; i++)
+		if (s->gps_lies[i].to_ns != INT64_MAX)
+			s->gps_lies[i].to_ns = scale_t(s->gps_lies[i].to_ns, k);
 	for (size_t i = 0; i < s->n_refs; i++) {
 		s->refs[i].lie_from_ns = scale_t(s->refs[i].lie_from_ns, k);
 		for (size_t j = 0; j < s->refs[i].n_outages; j++) {

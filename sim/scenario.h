@@ -56,7 +56,8 @@ typedef struct sim_ref_tmpl {
 
 typedef struct sim_gps_lie {
 	uint32_t region;
-	int64_t from_ns, offset_ns, rate_ppb;
+	int64_t from_ns, to_ns, offset_ns, rate_ppb; /* lies in [from, to) */
+	bool implausible; /* the spoofer's sky is implausible: the receiver's driver flags every reading */
 } sim_gps_lie;
 
 typedef struct sim_partition {
@@ -108,6 +109,8 @@ typedef struct sim_expect {
 	int64_t max_precision_ns;   /* 0: none */
 	int64_t max_clock_error_ns; /* 0: none; the disciplined clock (time_ns), not the estimate */
 	double min_alarm_fraction;  /* 0: none; at least this fraction of honest nodes alarmed */
+	uint64_t min_quarantines;   /* 0: none; honest nodes quarantined a reference at least this often */
+	uint64_t min_readmissions;  /* 0: none; and readmitted one at least this often */
 	bool unsynced_ok;           /* honest nodes may stay unsynchronized after warmup */
 	char **must_violate;        /* self-checks: each must match (substring) a violation, which */
 	size_t n_must_violate;      /* is then expected (not counted); any other still fails */

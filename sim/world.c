@@ -501,7 +501,10 @@ static int on_ref(sim_world *w, uint32_t id, uint32_t r)
 	if (t->kind == SIM_REF_GPS) {
 		bft_interval iv = bft_iv_shift(sim_gps_read(w->sc, t, &nd->rng, w->now_ns), w->epoch_ns);
 		int64_t raw = sim_osc_raw(&nd->osc, w->now_ns);
-		(void)bft_node_on_reference(nd->node, raw, r, iv);
+		if (sim_gps_implausible(w->sc, t, w->now_ns))
+			(void)bft_node_on_reference_suspect(nd->node, raw, r, "implausible sky (simulated spoofer)");
+		else
+			(void)bft_node_on_reference(nd->node, raw, r, iv);
 		return rc | drain(w, id);
 	}
 	int64_t t2, t3, t1 = sim_osc_raw(&nd->osc, w->now_ns);
@@ -631,6 +634,9 @@ int sim_world_run(sim_world *w)
 		w->ctr.readings_rejected += c->readings_rejected;
 		w->ctr.alarms += c->alarms;
 		w->ctr.fusions += c->fusions;
+		w->ctr.ref_quarantines += c->ref_quarantines;
+		w->ctr.ref_readmissions += c->ref_readmissions;
+		w->ctr.ref_readings_quarantined += c->ref_readings_quarantined;
 	}
 	return 0;
 }

@@ -394,6 +394,12 @@ static void add_estimate(json_object *o, const struct now *n)
 
 static const char *why_not(const bft_source_info *s, const struct now *n)
 {
+	switch (s->quarantine) {
+	case BFT_Q_JUMP: return "quarantined: a reading jumped outside the node's own interval (spoofing?)";
+	case BFT_Q_CONSENSUS: return "quarantined: it disagreed with the consensus of the other sources";
+	case BFT_Q_SUSPECT: return "quarantined: its driver found its readings implausible";
+	case BFT_Q_NONE: break;
+	}
 	if (s->used)
 		return NULL;
 	if (!s->fresh)
@@ -428,6 +434,16 @@ static json_object *source_json(const bftd_api_env *env, const bft_source_info *
 	add_bool(so, "fresh", s->fresh);
 	add_bool(so, "used", s->used);
 	add_str(so, "why_not", why_not(s, n));
+	if (!s->is_peer) {
+		add_str(so, "quarantine", bft_quarantine_name(s->quarantine));
+		add_i64(so, "quarantines", (int64_t)s->quarantines);
+		if (s->quarantine == BFT_Q_SUSPECT)
+			add_str(so, "suspect", s->suspect);
+		else if (s->quarantine != BFT_Q_NONE)
+			add_i64(so, "quarantine_by_ns", s->q_by_ns);
+		if (s->quarantine != BFT_Q_NONE)
+			add_i64(so, "agreeing_ns", s->agreeing_ns);
+	}
 	if (s->fresh) {
 		int64_t our_off = bft_sat_sub(n->e.estimate_ns, n->raw);
 		if (n->synced)
@@ -914,18 +930,22 @@ static void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 		{ "bftime_source_fresh", "1 when the source has a reading within max_age" },
 		{ "bftime_source_offset_seconds", "source midpoint minus this node's estimate" },
 		{ "bftime_source_width_seconds", "width of the source's interval" },
+		{ "bftime_source_quarantined", "1 when a reference is quarantined (jump, consensus or implausible)" },
 	};
 	int64_t our_off = bft_sat_sub(n.e.estimate_ns, n.raw);
-	for (int m = 0; m < 4; m++) {
+	for (int m = 0; m < 5; m++) {
 		bool head = false;
 		for (size_t i = 0; i < ns; i++) {
-			if (m >= 2 && (!s[i].fresh || (m == 2 && !n.synced)))
+			if ((m == 2 || m == 3) && (!s[i].fresh || (m == 2 && !n.synced)))
+				continue;
+			if (m == 4 && s[i].is_peer)
 				continue;
 			snprintf(lab, sizeof lab, "{type=\"%s\",id=\"%u\"}", s[i].is_peer ? "peer" : "reference", s[i].id);
 			double v = m == 0 ? s[i].used
 			         : m == 1 ? s[i].fresh
 			         : m == 2 ? (double)bft_sat_sub(bft_iv_mid(s[i].offset), our_off) / 1e9
-			                  : (double)bft_iv_width(s[i].offset) / 1e9;
+			         : m == 3 ? (double)bft_iv_width(s[i].offset) / 1e9
+			                  : s[i].quarantine != BFT_Q_NONE;
 			metric(&b, sm[m][0], "gauge", head ? NULL : sm[m][1], lab, v);
 			head = true;
 		}
@@ -946,6 +966,8 @@ static void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 		{ "bftime_exchanges_total", "completed exchanges", nc->exchanges },
 		{ "bftime_readings_rejected_total", "readings rejected", nc->readings_rejected },
 		{ "bftime_alarms_total", "alarms raised", nc->alarms },
+		{ "bftime_reference_quarantines_total", "references quarantined (anti-spoofing)", nc->ref_quarantines },
+		{ "bftime_reference_readmissions_total", "quarantined references readmitted", nc->ref_readmissions },
 		{ "bftime_fusions_total", "fusions", nc->fusions },
 		{ "bftime_http_requests_total", "API requests answered", env->http ? env->http->requests : 0 },
 		{ "bftime_http_bad_requests_total", "API requests answered 4xx", env->http ? env->http->status_4xx : 0 },

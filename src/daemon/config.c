@@ -428,6 +428,8 @@ static int parse_consensus(struct ctx *c, const yaml_node_t *n, bftd_config *cfg
 			TRY(get_duration(c, v, 0, BFT_NS_PER_SEC, &nc->stamp_err_ns));
 		} else if (!strcmp(name, "max_error")) {
 			TRY(get_duration(c, v, 1, 86400 * BFT_NS_PER_SEC, &nc->max_err_ns));
+		} else if (!strcmp(name, "readmit")) {
+			TRY(get_duration(c, v, BFT_NS_PER_SEC, 7 * 86400 * BFT_NS_PER_SEC, &nc->ref_readmit_ns));
 		} else {
 			return unknown(c, k, "consensus");
 		}

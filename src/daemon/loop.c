@@ -69,6 +69,7 @@ struct bftd {
 	bftd_exports *exports;
 	bftd_ntps *ntps;      /* NULL without ntp_server */
 	size_t ref_nfds[BFTD_MAX_REFS]; /* pollfds each driver asked for this turn */
+	enum bft_quarantine ref_q[BFTD_MAX_REFS]; /* as last logged */
 };
 
 static int sig_pipe[2] = { -1, -1 };
@@ -297,6 +298,15 @@ static void write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_
 			json_object_object_add(so, "input_errors", json_object_new_int64((int64_t)rc->errors));
 			if (rc->drv->status)
 				rc->drv->status(rc, so);
+			json_object_object_add(so, "quarantine", json_object_new_string(bft_quarantine_name(s->quarantine)));
+			json_object_object_add(so, "quarantines", json_object_new_int64((int64_t)s->quarantines));
+			if (s->quarantine != BFT_Q_NONE) {
+				if (s->quarantine == BFT_Q_SUSPECT && s->suspect)
+					json_object_object_add(so, "suspect", json_object_new_string(s->suspect));
+				else
+					json_object_object_add(so, "quarantine_by_ns", json_object_new_int64(s->q_by_ns));
+				json_object_object_add(so, "agreeing_ns", json_object_new_int64(s->agreeing_ns));
+			}
 			json_object_array_add(refs, so);
 		}
 	}
@@ -316,6 +326,10 @@ static void write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_
 	json_object_object_add(c, "exchanges", json_object_new_int64((int64_t)nc->exchanges));
 	json_object_object_add(c, "readings_rejected", json_object_new_int64((int64_t)nc->readings_rejected));
 	json_object_object_add(c, "alarms", json_object_new_int64((int64_t)nc->alarms));
+	json_object_object_add(c, "reference_quarantines", json_object_new_int64((int64_t)nc->ref_quarantines));
+	json_object_object_add(c, "reference_readmissions", json_object_new_int64((int64_t)nc->ref_readmissions));
+	json_object_object_add(c, "reference_readings_quarantined",
+	                       json_object_new_int64((int64_t)nc->ref_readings_quarantined));
 	json_object_object_add(c, "estimates", json_object_new_int64((int64_t)d->ctr.estimates));
 	json_object_object_add(o, "counters", c);
 	json_object *x = json_object_new_object();
@@ -497,6 +511,31 @@ static void on_readable(bftd *d)
 	}
 }
 
+/* Say so in the log when the node quarantines or readmits a reference. */
+static void log_guard(bftd *d, size_t ref)
+{
+	bft_source_info si;
+	if (bft_node_sources(d->node, d->srcs, d->n_srcs) < ref + 1)
+		return;
+	si = d->srcs[ref];
+	if (si.quarantine == d->ref_q[ref])
+		return;
+	const char *name = d->cfg.refs[ref].name;
+	if (si.quarantine == BFT_Q_NONE)
+		bftd_log(LOG_NOTICE, "reference %s readmitted: its readings agreed with the node's clock for %.0f s", name,
+		         (double)d->cfg.node.ref_readmit_ns / 1e9);
+	else if (si.quarantine == BFT_Q_SUSPECT)
+		bftd_log(LOG_WARNING, "ALARM: reference %s quarantined, its readings are implausible: %s", name,
+		         si.suspect ? si.suspect : "?");
+	else
+		bftd_log(LOG_WARNING,
+		         "ALARM: reference %s quarantined: %s by %+.6f ms; holding it out until it agrees for %.0f s", name,
+		         si.quarantine == BFT_Q_JUMP ? "it jumped against the oscillator's prediction"
+		                                     : "it disagrees with the other sources' consensus",
+		         (double)si.q_by_ns / 1e6, (double)d->cfg.node.ref_readmit_ns / 1e9);
+	d->ref_q[ref] = si.quarantine;
+}
+
 static void service_refs(bftd *d, const struct pollfd *pfd, bool polled, int64_t now_mono)
 {
 	for (size_t i = 0; i < d->cfg.n_refs; i++) {
@@ -511,10 +550,17 @@ static void service_refs(bftd *d, const struct pollfd *pfd, bool polled, int64_t
 		bftd_reading r[BFTD_REF_MAX_READINGS];
 		size_t n = rc->drv->service(rc, pfd - d->ref_nfds[i], nfd, now_mono, r, BFTD_REF_MAX_READINGS);
 		for (size_t k = 0; k < n && k < BFTD_REF_MAX_READINGS; k++) {
-			d->ref_last[i] = r[k];
-			if (bft_node_on_reference(d->node, r[k].raw_ns, (uint32_t)i, r[k].iv) != 0)
+			int rc2;
+			if (r[k].suspect) {
+				rc2 = bft_node_on_reference_suspect(d->node, r[k].raw_ns, (uint32_t)i, r[k].suspect);
+			} else {
+				d->ref_last[i] = r[k];
+				rc2 = bft_node_on_reference(d->node, r[k].raw_ns, (uint32_t)i, r[k].iv);
+			}
+			if (rc2 != 0)
 				bftd_log(LOG_DEBUG, "reference %s: reading refused by the node", d->cfg.refs[i].name);
 			drain(d);
+			log_guard(d, i);
 		}
 	}
 }

@@ -40,6 +40,12 @@ struct source {
 	uint8_t n, next;  /* readings in hist, next slot */
 	int64_t delay_ns; /* of the newest reading */
 	struct past_reading hist[FILTER_MAX];
+	/* references only: the guard (node.h) */
+	enum bft_quarantine q;
+	int64_t q_by_ns, q_since_raw;
+	int64_t agree_since_raw; /* first of the unbroken run of agreeing readings; INT64_MIN: none */
+	const char *suspect;
+	uint64_t quarantines;
 };
 
 struct peer {
@@ -74,6 +80,9 @@ struct bft_node {
 	unsigned agree;  /* consecutive fusions agreeing with our clock while alarmed */
 	bool degraded; /* fewer than f + 1 sources at the last fusion */
 	bool fused_once;
+	bool have_update;       /* the discipline followed a fusion at last_update_raw */
+	int64_t last_update_raw;
+	int64_t last_update_half_ns; /* half the interval's width then */
 	int64_t last_fuse_raw;
 	bool have_primary;     /* our references' fused interval, stated to peers */
 	int64_t primary_raw_ns;
@@ -148,6 +157,8 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 	}
 	if (n->cfg.max_age_ns <= 0)
 		n->cfg.max_age_ns = 4 * cfg->poll_ns;
+	if (n->cfg.ref_readmit_ns <= 0)
+		n->cfg.ref_readmit_ns = 4 * cfg->poll_ns;
 	n->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *n->peers);
 	n->refs = calloc(cfg->max_refs ? cfg->max_refs : 1, sizeof *n->refs);
 	n->ivs = calloc(nsrc ? nsrc : 1, sizeof *n->ivs);
@@ -417,6 +428,22 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 	return k;
 }
 
+static void quarantine(bft_node *n, struct source *s, int64_t raw_ns, enum bft_quarantine why, int64_t by_ns)
+{
+	if (s->q == BFT_Q_NONE) {
+		s->quarantines++;
+		n->ctr.ref_quarantines++;
+		s->q_since_raw = raw_ns;
+	}
+	s->q = why;
+	s->q_by_ns = by_ns;
+	s->agree_since_raw = INT64_MIN;
+	/* Its past readings go too: a spoofer's walk may have begun before it
+	 * was caught, and carried() would keep using them. */
+	s->n = s->next = 0;
+	s->used = false;
+}
+
 static void fuse(bft_node *n, int64_t raw_ns)
 {
 	size_t nsrc = n->cfg.max_refs + n->cfg.n_peers, f = n->cfg.f;
@@ -477,7 +504,6 @@ static void fuse(bft_node *n, int64_t raw_ns)
 		}
 	}
 	n->last_used = used;
-
 	/* The fused interval is of true - raw; the discipline wants true time.
 	 * A result disjoint from our own honest prediction means more than f
 	 * sources lied consistently: alarm and hold over rather than follow. */
@@ -502,12 +528,28 @@ static void fuse(bft_node *n, int64_t raw_ns)
 			return;
 		}
 	}
+	/* A reference outvoted by every other source is quarantined: the
+	 * fusion already ignores it now, quarantine keeps it out until it has
+	 * agreed for a while, so a spoofer cannot flap in and out. Not while
+	 * degraded with fewer than three references: two disagreeing ones
+	 * prove a fault but not which. */
+	for (size_t i = 0; i < n->cfg.max_refs && (!n->degraded || k >= 3); i++) {
+		struct source *s = &n->refs[i];
+		bft_interval iv;
+		if (!s->used && s->q == BFT_Q_NONE && carried(n, s, raw_ns, &iv))
+			quarantine(n, s, raw_ns, BFT_Q_CONSENSUS,
+			           iv.hi_ns < res.iv.lo_ns ? iv.hi_ns - res.iv.lo_ns : iv.lo_ns - res.iv.hi_ns);
+	}
+
 	bft_disc_update_info info;
 	if (bft_disc_update_point(n->disc, raw_ns, meas, bft_sat_add(point, raw_ns), &info) != 0)
 		return;
 	if (info.initial_step)
 		n->epoch++;
 	n->alarm = false;
+	n->have_update = true;
+	n->last_update_raw = raw_ns;
+	n->last_update_half_ns = bft_sat_sub(info.bounds.hi_ns, info.bounds.lo_ns) / 2 + 1;
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -557,11 +599,70 @@ int bft_node_on_timer(bft_node *n, int64_t raw_ns)
 	return 0;
 }
 
+/*
+ * Where a quarantined reference must read to count as agreeing: around the
+ * node's estimate, as wide as the interval the node had at the last
+ * measurement it followed, grown by as much as the estimate can have drifted
+ * since (the fitted frequency's modelled uncertainty plus the oscillator's
+ * wander, times the time since), within the honest interval. The honest
+ * interval alone widens at rho, hundreds of times faster in holdover, and
+ * would soon let a spoofer back in.
+ */
+static bft_interval estimate_band(bft_node *n, int64_t raw_ns, const bft_estimate *cur)
+{
+	bft_disc_status st;
+	if (bft_disc_get_status(n->disc, &st) != 0 || st.freq_unc_ppb == INT64_MAX || !n->have_update)
+		return cur->bounds;
+	int64_t dt = bft_sat_sub(raw_ns, n->last_update_raw);
+	int64_t tol = bft_sat_add(bft_drift_ns(bft_sat_add(st.freq_unc_ppb, n->cfg.disc.wander_ppb), dt < 0 ? 0 : dt),
+	                          n->last_update_half_ns);
+	bft_interval band = bft_iv(bft_sat_sub(cur->estimate_ns, tol), bft_sat_add(cur->estimate_ns, tol)), out;
+	return bft_iv_intersect(band, cur->bounds, &out) ? out : cur->bounds;
+}
+
 int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_interval true_time)
 {
 	if (!n || ref_id >= n->cfg.max_refs || !bft_iv_valid(true_time))
 		return BFT_EINVAL;
 	struct source *s = &n->refs[ref_id];
+	/* The guard. Against the node's own honest interval: a reading
+	 * disjoint from it is a jump no oscillator within rho could explain.
+	 * Readmission asks more: the reading must hold the node's estimate
+	 * (which in holdover drifts only at the frequency error, where the
+	 * interval widens at rho), unbroken for ref_readmit_ns. */
+	bft_estimate cur;
+	bool running = bft_node_read(n, raw_ns, &cur) == 0 && cur.state != BFT_DISC_UNSYNCHRONIZED;
+	bft_interval tmp;
+	if (s->q != BFT_Q_NONE && running)
+		cur.bounds = estimate_band(n, raw_ns, &cur);
+	if (s->q == BFT_Q_NONE) {
+		if (running && !bft_iv_intersect(cur.bounds, true_time, &tmp)) {
+			quarantine(n, s, raw_ns, BFT_Q_JUMP,
+			           true_time.hi_ns < cur.bounds.lo_ns ? true_time.hi_ns - cur.bounds.lo_ns
+			                                              : true_time.lo_ns - cur.bounds.hi_ns);
+			n->ctr.ref_readings_quarantined++;
+			return 0;
+		}
+	} else {
+		bool agrees = !running || bft_iv_intersect(true_time, cur.bounds, &tmp);
+		if (!agrees) {
+			s->agree_since_raw = INT64_MIN;
+			if (running)
+				s->q_by_ns = true_time.hi_ns < cur.bounds.lo_ns ? true_time.hi_ns - cur.bounds.lo_ns
+				                                                : true_time.lo_ns - cur.bounds.hi_ns;
+			n->ctr.ref_readings_quarantined++;
+			return 0;
+		}
+		if (s->agree_since_raw == INT64_MIN)
+			s->agree_since_raw = raw_ns;
+		if (bft_sat_sub(raw_ns, s->agree_since_raw) < n->cfg.ref_readmit_ns) {
+			n->ctr.ref_readings_quarantined++;
+			return 0;
+		}
+		s->q = BFT_Q_NONE;
+		s->suspect = NULL;
+		n->ctr.ref_readmissions++;
+	}
 	bft_interval off = bft_iv_shift(true_time, -raw_ns);
 	add_reading(n, s, raw_ns, off, bft_iv_mid(off));
 	s->delay_ns = -1;
@@ -573,6 +674,28 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 		publish(n, raw_ns);
 	}
 	return 0;
+}
+
+int bft_node_on_reference_suspect(bft_node *n, int64_t raw_ns, uint32_t ref_id, const char *why)
+{
+	if (!n || ref_id >= n->cfg.max_refs)
+		return BFT_EINVAL;
+	struct source *s = &n->refs[ref_id];
+	quarantine(n, s, raw_ns, BFT_Q_SUSPECT, 0);
+	s->suspect = why;
+	n->ctr.ref_readings_quarantined++;
+	return 0;
+}
+
+const char *bft_quarantine_name(enum bft_quarantine q)
+{
+	switch (q) {
+	case BFT_Q_NONE: return "none";
+	case BFT_Q_JUMP: return "jump";
+	case BFT_Q_CONSENSUS: return "consensus";
+	case BFT_Q_SUSPECT: return "suspect";
+	}
+	return "?";
 }
 
 /* The exchange's interval of (peer clock - our raw) turned into a reading of
@@ -730,6 +853,12 @@ size_t bft_node_sources(const bft_node *n, bft_source_info *out, size_t cap)
 			.age_ns = s->n ? n->last_fuse_raw - nth_newest(n, s, 0)->raw_ns : 0,
 			.offset = s->n ? nth_newest(n, s, 0)->off : bft_iv(0, 0),
 			.delay_ns = s->delay_ns,
+			.quarantine = s->q,
+			.q_by_ns = s->q_by_ns,
+			.suspect = s->suspect,
+			.q_since_ns = s->q_since_raw,
+			.agreeing_ns = s->q && s->agree_since_raw != INT64_MIN ? n->last_fuse_raw - s->agree_since_raw : 0,
+			.quarantines = s->quarantines,
 		};
 	}
 	return nsrc;

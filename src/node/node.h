@@ -9,6 +9,7 @@
  *   bft_node_on_timer   when the raw clock reaches the time of the last TIMER action
  *   bft_node_on_packet  a datagram from a peer (any bytes: it is untrusted)
  *   bft_node_on_reference  a reference clock reading: true time in [lo, hi]
+ *   bft_node_on_reference_suspect  the reference's driver distrusts its own reading
  *
  * and drains the actions the node queued, with bft_node_next_action:
  *
@@ -23,6 +24,16 @@
  * (triple transfer) lets the responder measure the requester too. When the
  * engine proves more than f sources faulty, the node raises the alarm and
  * holds over on its oscillator (its interval widens) instead of following.
+ *
+ * References are guarded (anti-spoofing): a reading disjoint from the node's
+ * own honest interval (a jump against the disciplined oscillator's
+ * prediction), a reference outvoted by the fusion (it disagrees with the
+ * consensus beyond every source's bound), or a reading its driver calls
+ * implausible (identical signal strengths, a fixed station that moves)
+ * puts the reference in quarantine: none of its readings is fused until
+ * they hold the node's own estimate for ref_readmit_ns without a break.
+ * Without other sources the node holds over on its oscillator meanwhile,
+ * so a reference caught lying never moves its time.
  *
  * One implementation for the daemon and the simulator: all state is in the
  * bft_node object; randomness comes from a seed, signatures from a signer.
@@ -65,6 +76,8 @@ typedef struct bft_node_config {
 	int64_t stamp_err_ns;  /* timestamping error on both ends */
 	int64_t max_err_ns;    /* a peer claiming more uncertainty than this is not a source */
 	size_t filter_len;     /* readings per source intersected (repeated transfers), 1..8; default 8 */
+	int64_t ref_readmit_ns; /* a quarantined reference agrees this long before it is used again;
+	                         * default 4 polls */
 	bft_disc_config disc;  /* rho_ppb here is the oscillator's drift bound */
 	const bft_signer *signer;
 	uint64_t seed;         /* for nonces and poll jitter */
@@ -100,7 +113,16 @@ typedef struct bft_action {
 typedef struct bft_node_counters {
 	uint64_t rx, rx_bad, rx_bad_sig, rx_unknown_peer, rx_replay, rx_not_for_us;
 	uint64_t tx, exchanges, readings_rejected, alarms, fusions;
+	uint64_t ref_quarantines, ref_readmissions, ref_readings_quarantined;
 } bft_node_counters;
+
+/* Why a reference is in quarantine. */
+enum bft_quarantine {
+	BFT_Q_NONE = 0,
+	BFT_Q_JUMP,      /* a reading disjoint from the node's own interval */
+	BFT_Q_CONSENSUS, /* outvoted: disjoint from the fused interval of all sources */
+	BFT_Q_SUSPECT,   /* its driver found a reading implausible */
+};
 
 /* Per-source view, for status output and tests. */
 typedef struct bft_source_info {
@@ -111,7 +133,17 @@ typedef struct bft_source_info {
 	int64_t age_ns;
 	bft_interval offset; /* true - raw at the last fusion, ns */
 	int64_t delay_ns;
+	/* references only */
+	enum bft_quarantine quarantine; /* BFT_Q_NONE: admitted */
+	int64_t q_by_ns;       /* JUMP, CONSENSUS: how far outside, ns */
+	const char *suspect;   /* SUSPECT: the driver's reason (static string) */
+	int64_t q_since_ns;    /* raw time the quarantine began */
+	int64_t agreeing_ns;   /* in quarantine: how long its readings have agreed (0: not now) */
+	uint64_t quarantines;  /* times quarantined */
 } bft_source_info;
+
+/* A static name for a quarantine reason ("none", "jump", "consensus", "suspect"). */
+const char *bft_quarantine_name(enum bft_quarantine q);
 
 typedef struct bft_node bft_node;
 
@@ -124,6 +156,9 @@ int bft_node_on_timer(bft_node *n, int64_t raw_ns);
  * counted); the node is unharmed either way. */
 int bft_node_on_packet(bft_node *n, int64_t raw_ns, const uint8_t *buf, size_t len);
 int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_interval true_time);
+/* The reference's driver found its reading at raw_ns implausible, for the
+ * static reason `why`: quarantine the reference (and restart its readmission). */
+int bft_node_on_reference_suspect(bft_node *n, int64_t raw_ns, uint32_t ref_id, const char *why);
 
 /* Pop the next queued action; false when none. */
 bool bft_node_next_action(bft_node *n, bft_action *out);
