@@ -512,6 +512,9 @@ static int parse_ref(struct ctx *c, const yaml_node_t *n, bftd_ref *r, size_t id
 		} else if (!strcmp(name, "offset")) {
 			TRY(get_duration(c, v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &r->offset_ns));
 			offset = true;
+		} else if (!strcmp(name, "offset_after")) {
+			TRY(get_duration(c, v, 0, 86400 * BFT_NS_PER_SEC, &r->offset_after_ns));
+			offset = true;
 		} else if (!strcmp(name, "device")) {
 			TRY(get_str(c, v, r->device, sizeof r->device));
 			dev = true;
@@ -560,7 +563,7 @@ static int parse_ref(struct ctx *c, const yaml_node_t *n, bftd_ref *r, size_t id
 		return fail(c, n, "reference: needs a kind (simulated, system, nmea, gpsd or ntp)");
 	bool gps = r->kind == BFTD_REF_NMEA || r->kind == BFTD_REF_GPSD;
 	if (r->kind != BFTD_REF_SIMULATED && (noise || offset))
-		return fail(c, n, "reference: noise and offset apply to kind simulated only");
+		return fail(c, n, "reference: noise, offset and offset_after apply to kind simulated only");
 	if (!gps && gps_opt)
 		return fail(c, n, "reference: speed, pps, delay, leap_seconds, fixed and max_move apply to kinds nmea "
 		                  "and gpsd only");

@@ -58,6 +58,7 @@ typedef struct bftd_ref {
 	int64_t uncertainty_ns; /* interval = reading +- this */
 	int64_t noise_ns;       /* simulated: standard deviation of the reading's noise */
 	int64_t offset_ns;      /* simulated: a constant lie added to every reading */
+	int64_t offset_after_ns; /* simulated: ... from this long after start on (a spoofer taking over) */
 	/* nmea, gpsd, ntp */
 	char device[256];  /* nmea: the serial port (or a pty/FIFO) */
 	uint32_t speed;    /* nmea: baud rate, default 9600 */

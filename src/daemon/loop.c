@@ -152,12 +152,6 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 		rc = BFT_EINVAL;
 		goto fail;
 	}
-	if (d->cfg.store_path[0]) {
-		if ((rc = bftd_proofs_open(&d->proofs, &d->cfg, d->self_pub, &d->signer, err, errlen)) != 0)
-			goto fail;
-		if ((rc = bftd_gossip_create(&d->gossip, &d->cfg, d->proofs, err, errlen)) != 0)
-			goto fail;
-	}
 	d->next_proof_mono = d->start_mono; /* the first proof as soon as the node is synchronized */
 	d->api = (bftd_api_env){ .cfg = &d->cfg, .node = d->node, .ref_kinds = d->ref_kinds, .self_pub = d->self_pub,
 		                 .proofs = d->proofs, .gossip = d->gossip, .ctr = &d->ctr, .start_mono = d->start_mono };
@@ -214,6 +208,19 @@ void bftd_destroy(bftd *d)
 }
 
 const bftd_counters *bftd_get_counters(const bftd *d) { return &d->ctr; }
+
+int bftd_open_store(bftd *d, char *err, size_t errlen)
+{
+	if (!d->cfg.store_path[0] || d->proofs)
+		return 0;
+	int rc = bftd_proofs_open(&d->proofs, &d->cfg, d->self_pub, &d->signer, err, errlen);
+	if (rc == 0)
+		rc = bftd_gossip_create(&d->gossip, &d->cfg, d->proofs, err, errlen);
+	/* The API serves proofs from now on (it holds a pointer to d->api). */
+	d->api.proofs = d->proofs;
+	d->api.gossip = d->gossip;
+	return rc;
+}
 
 int bftd_drop_privileges(const char *user, char *err, size_t errlen)
 {

@@ -38,6 +38,11 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 /* Drop root for cfg->user (no-op unless running as root with a user set). */
 int bftd_drop_privileges(const char *user, char *err, size_t errlen);
 
+/* Open the proof store (cfg->store) and start gossip: after dropping root,
+ * so the database and its WAL files belong to the user the daemon runs as.
+ * A no-op without a store. 0, or an error with err set. */
+int bftd_open_store(bftd *d, char *err, size_t errlen);
+
 /* Run until SIGINT or SIGTERM; 0 on a clean stop. */
 int bftd_run(bftd *d);
 

@@ -95,8 +95,12 @@ int main(int argc, char **argv)
 	bftd *d = NULL;
 	int rc = bftd_create(&d, &cfg, seed, err, sizeof err);
 	OPENSSL_cleanse(seed, sizeof seed);
+	/* Sockets and devices are opened as root (port 123, /dev/pps0); the
+	 * proof store after dropping root, so its files belong to the user. */
 	if (rc == 0 && bftd_drop_privileges(cfg.user, err, sizeof err) != 0)
 		rc = BFT_EINVAL;
+	if (rc == 0)
+		rc = bftd_open_store(d, err, sizeof err);
 	if (rc != 0) {
 		bftd_log(LOG_ERR, "%s; not starting", err);
 		bftd_destroy(d);

@@ -90,7 +90,8 @@ static size_t sim_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n,
 			x = -(double)c->uncertainty_ns;
 		noise = (int64_t)x;
 	}
-	int64_t reading = bft_sat_add(bft_sat_add(rt, noise), c->offset_ns);
+	bool lying = now_mono_ns - rc->opened_mono_ns >= c->offset_after_ns;
+	int64_t reading = bft_sat_add(bft_sat_add(rt, noise), lying ? c->offset_ns : 0);
 	out->iv = bft_iv(bft_sat_sub(reading, c->uncertainty_ns),
 	                 bft_sat_add(bft_sat_add(reading, c->uncertainty_ns), span));
 	rc->readings++;
@@ -136,6 +137,7 @@ int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, uint64_t seed, in
 	rc->cfg = cfg;
 	rc->rng = seed;
 	rc->next_mono_ns = INT64_MAX;
+	rc->opened_mono_ns = now_mono_ns;
 	return rc->drv->open(rc, now_mono_ns, err, errlen);
 }
 

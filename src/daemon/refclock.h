@@ -54,6 +54,7 @@ typedef struct bftd_refclock {
 	uint64_t rng;
 	int64_t next_mono_ns; /* service is due at this mono time even without fd events; INT64_MAX: never */
 	uint64_t readings;
+	int64_t opened_mono_ns;
 	uint64_t errors;      /* bad input from the device (malformed sentences, bad packets), counted */
 	void *priv;           /* the driver's own state */
 	char state[96];       /* one line for status: "3D fix, 9 satellites", "no reply from server" */

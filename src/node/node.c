@@ -477,8 +477,10 @@ static void fuse(bft_node *n, int64_t raw_ns)
 		f = k ? (k - 1) / 2 : 0;
 	}
 	n->last_sources = (uint32_t)k;
-	if (k == 0)
+	if (k == 0) {
+		n->last_used = 0;
 		return;
+	}
 	bft_fusion_result res;
 	int rc = n->engine->fuse(n->ivs, n->mids, k, f, n->scratch, &res);
 	if (rc == BFT_EFAULTS) {
