@@ -38,6 +38,19 @@ trap 'rm -f "$tmp"' EXIT
 	echo "the 7 collude at +20 ms. bftime in the same world: the anchor-ntp-collusion-* rows above; their"
 	echo "worst-error column shows (xR honest H): the same world run without any lie has worst error H, and"
 	echo "the attack's worst error is R times that (the goal: R <= 2)."
+	echo
+	echo "## GPS spoofing: the reference guard"
+	echo
+	echo "The spoof-* rows: a spoofer takes GPS receivers over (docs/config.md, the reference guard)."
+	echo "Quarantines and readmissions over all honest nodes, from each scenario's summary:"
+	echo
+	echo "| scenario | what the spoofer does | quarantined | readmitted | readings held out |"
+	echo "| --- | --- | ---: | ---: | ---: |"
+	for s in scenarios/spoof-*.yaml; do
+		line=$(build/bftime-sim "$s" | sed -n 's/^  references: quarantined \([0-9]*\) times, readmitted \([0-9]*\), readings held out \([0-9]*\)$/\1 | \2 | \3/p')
+		desc=$(sed -n 's/^description: "\(.*\)"$/\1/p' "$s")
+		echo "| $(basename "$s" .yaml) | $desc | $line |"
+	done
 	if [ $scale = 1 ]; then
 		echo
 		echo "## Scale"
