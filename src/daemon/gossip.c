@@ -30,6 +30,8 @@ struct target {
 	bftd_gossip_target_info info;
 	char url[600];
 	bool in_flight;
+	bool fetching;     /* the transfer in flight is the catch-up GET */
+	bool fetched;      /* catch-up done for this peer (answered, or gave up) */
 	uint64_t batch_from, batch_to;
 	int64_t retry_at_mono; /* 0: not waiting */
 	int64_t backoff_ns;
@@ -50,6 +52,7 @@ struct bftd_gossip {
 	struct pollfd fds[BFTD_GOSSIP_MAX_POLLFDS];
 	size_t n_fds;
 	int64_t timer_mono; /* curl's deadline, INT64_MAX when none */
+	int64_t catchup_until_mono; /* 0: no catch-up */
 	bftd_gossip_stats stats;
 };
 
@@ -139,6 +142,13 @@ int bftd_gossip_create(bftd_gossip **out, const bftd_config *cfg, bftd_proofs *p
 		struct target *t = &g->t[g->n++];
 		snprintf(t->url, sizeof t->url, "%s", cfg->da_forward);
 	}
+	size_t n_peers = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		g->t[i].fetched = !g->t[i].info.is_peer;
+		n_peers += g->t[i].info.is_peer;
+	}
+	if (n_peers)
+		g->catchup_until_mono = bft_clock_mono_ns() + BFTD_GOSSIP_CATCHUP_NS;
 	for (size_t i = 0; i < g->n; i++) {
 		g->t[i].info.url = g->t[i].url;
 		g->t[i].info.next_seq = have ? head : 0; /* resend the head once: see gossip.h */
@@ -173,6 +183,82 @@ void bftd_gossip_destroy(bftd_gossip *g)
 	free(g->t);
 	free(g);
 	curl_global_cleanup();
+}
+
+bool bftd_gossip_catching_up(const bftd_gossip *g, int64_t now_mono)
+{
+	if (!g || !g->catchup_until_mono)
+		return false;
+	if (now_mono >= g->catchup_until_mono)
+		return false;
+	for (size_t i = 0; i < g->n; i++)
+		if (!g->t[i].fetched)
+			return true;
+	return false;
+}
+
+static void set_common(struct target *t, CURL *e)
+{
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "bftimed");
+	if (t->info.is_peer)
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* peers are addressed directly */
+	t->errbuf[0] = 0;
+}
+
+/* The catch-up GET of this node's newest proofs from a peer. */
+static void start_fetch(bftd_gossip *g, struct target *t)
+{
+	char url[sizeof t->url + 64];
+	snprintf(url, sizeof url, "%s?node=%u&order=newest&limit=%d", t->url, g->self_id, BFTD_GOSSIP_BATCH);
+	if (!(t->easy = curl_easy_init()))
+		return;
+	curl_easy_setopt(t->easy, CURLOPT_URL, url);
+	set_common(t, t->easy);
+	if (curl_multi_add_handle(g->multi, t->easy) != CURLM_OK) {
+		finish(g, t);
+		return;
+	}
+	t->in_flight = t->fetching = true;
+}
+
+/* The catch-up answer: submit the proofs, oldest first (the first may be a
+ * gap in our store, the rest chain onto it). Whatever happens, this peer
+ * is done: a peer that is down must not hold up proofs for long. */
+static void fetched(bftd_gossip *g, struct target *t, CURLcode cc)
+{
+	long status = 0;
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	t->fetched = true;
+	t->fetching = false;
+	json_object *o = status == 200 && t->resp ? json_tokener_parse(t->resp) : NULL, *arr;
+	size_t got = 0;
+	if (o && json_object_object_get_ex(o, "proofs", &arr) && json_object_is_type(arr, json_type_array)) {
+		size_t n = json_object_array_length(arr);
+		for (size_t i = n; i-- > 0;) {
+			json_object *p = json_object_array_get_idx(arr, i), *hex;
+			uint8_t buf[BFT_PROOF_MAX];
+			const char *h;
+			size_t hl;
+			if (!p || !json_object_object_get_ex(p, "bytes", &hex) || !(h = json_object_get_string(hex)) ||
+			    (hl = strlen(h)) % 2 || hl / 2 > sizeof buf || bftd_unhex(buf, h, hl / 2) != hl)
+				continue;
+			enum bft_store_result r;
+			if (bftd_proofs_submit(g->ps, buf, hl / 2, &r) == 0 && (r == BFT_STORE_NEW || r == BFT_STORE_GAP))
+				got++;
+		}
+	}
+	json_object_put(o);
+	bftd_log(LOG_INFO, "catch-up from peer %u: %s, %zu own proofs new to this store", t->info.peer_id,
+	         status == 200 ? "answered" : cc != CURLE_OK ? curl_easy_strerror(cc) : "refused", got);
+	finish(g, t);
 }
 
 void bftd_gossip_announce(bftd_gossip *g)
@@ -224,18 +310,8 @@ static void start(bftd_gossip *g, struct target *t, uint64_t head)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)len);
 	curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "bftimed");
-	if (t->info.is_peer)
-		curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* peers are addressed directly */
+	set_common(t, e);
 	free(body);
-	t->errbuf[0] = 0;
 	if (curl_multi_add_handle(g->multi, e) != CURLM_OK) {
 		finish(g, t);
 		return;
@@ -316,6 +392,11 @@ static bool due(const struct target *t, bool have, uint64_t head, int64_t now_mo
 
 static void start_due(bftd_gossip *g, int64_t now_mono)
 {
+	for (size_t i = 0; i < g->n; i++)
+		if (!g->t[i].fetched && !g->t[i].in_flight)
+			start_fetch(g, &g->t[i]);
+	if (bftd_gossip_catching_up(g, now_mono))
+		return; /* pushes after: the head may still move */
 	uint64_t head = 0;
 	bool have = bftd_proofs_head(g->ps, &head, NULL, NULL);
 	for (size_t i = 0; i < g->n; i++) {
@@ -377,7 +458,9 @@ void bftd_gossip_service(bftd_gossip *g, const struct pollfd *pfds, size_t n, in
 			continue;
 		struct target *t = NULL;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-		if (t)
+		if (t && t->fetching)
+			fetched(g, t, m->data.result);
+		else if (t)
 			completed(g, t, m->data.result, now_mono);
 	}
 	start_due(g, now_mono);

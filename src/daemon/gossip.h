@@ -17,6 +17,13 @@
  * is back-filled without any other bookkeeping. After a restart the cursor
  * starts at the last own proof (resent: the peer answers "duplicate"), so a
  * proof acknowledged just before a crash is never left unsent.
+ *
+ * Catch-up at start: before the node issues its first proof, it asks every
+ * peer for the newest proofs it holds of this node (GET /v1/proofs?node=
+ * SELF&order=newest), and submits them to its own store: a node whose store
+ * was lost or restored from an old copy continues its chain from the newest
+ * proof any peer has, instead of forking it. Issuing waits until every peer
+ * answered or BFTD_GOSSIP_CATCHUP_NS passed.
  */
 #ifndef BFTIME_DAEMON_GOSSIP_H
 #define BFTIME_DAEMON_GOSSIP_H
@@ -31,6 +38,7 @@
 
 #define BFTD_GOSSIP_BATCH 16
 #define BFTD_GOSSIP_MAX_POLLFDS 64
+#define BFTD_GOSSIP_CATCHUP_NS (10 * BFT_NS_PER_SEC)
 
 typedef struct bftd_gossip bftd_gossip;
 
@@ -57,6 +65,10 @@ void bftd_gossip_destroy(bftd_gossip *g);
 /* A new own proof was acknowledged: send it (and anything before it that a
  * target lacks) at the next bftd_gossip_service. */
 void bftd_gossip_announce(bftd_gossip *g);
+
+/* Whether the start-up catch-up is still running at mono time now (the
+ * node must not issue proofs yet). */
+bool bftd_gossip_catching_up(const bftd_gossip *g, int64_t now_mono);
 
 size_t bftd_gossip_pollfds(bftd_gossip *g, struct pollfd *out, size_t cap);
 /* ms until curl's or a retry's deadline, -1 for none. */

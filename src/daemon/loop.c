@@ -619,6 +619,10 @@ static void service_proofs(bftd *d, int64_t now_mono)
 {
 	if (!d->proofs || now_mono < d->next_proof_mono)
 		return;
+	if (bftd_gossip_catching_up(d->gossip, now_mono)) {
+		d->next_proof_mono = now_mono + BFT_NS_PER_SEC / 4; /* the chain's head may still come from a peer */
+		return;
+	}
 	int64_t raw = bft_clock_raw_ns();
 	bft_estimate e;
 	if (bft_node_read(d->node, raw, &e) != 0 || e.state == BFT_DISC_UNSYNCHRONIZED) {

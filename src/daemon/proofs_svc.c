@@ -136,8 +136,19 @@ int bftd_proofs_submit(bftd_proofs *ps, const uint8_t *buf, size_t len, enum bft
 	enum bft_store_result r = BFT_STORE_BAD_ENCODING;
 	int rc = bft_store_put(ps->store, buf, len, &r);
 	ps->stats.submitted++;
-	if (rc == 0 && (r == BFT_STORE_NEW || r == BFT_STORE_GAP))
+	if (rc == 0 && (r == BFT_STORE_NEW || r == BFT_STORE_GAP)) {
 		ps->stats.accepted++;
+		/* One of our own proofs, newer than our head, came back from a
+		 * peer: this node lost the end of its chain (a lost or old store).
+		 * Continue from it rather than fork: its signature was checked
+		 * under our own pinned key, so only we can have made it. */
+		bft_proof p;
+		if (bft_proof_decode(&p, buf, len) == 0 && p.node_id == ps->cfg->id &&
+		    (!ps->gen.have_prev || p.seq >= ps->gen.next_seq) && bft_proof_gen_accept(&ps->gen, &p) == 0) {
+			ps->stats.recovered++;
+			bftd_log(LOG_NOTICE, "own proof chain recovered from a peer up to seq %llu", (unsigned long long)p.seq);
+		}
+	}
 	if (res)
 		*res = r;
 	return rc;

@@ -7,7 +7,10 @@
  *    clock, sign it with the node's Ed25519 key, store it (own proofs commit
  *    with synchronous=FULL) and only then make it the chain's head, so a
  *    proof that failed to persist is never chained to nor announced;
- *  - on open, the chain continues from the store's last own proof;
+ *  - on open, the chain continues from the store's last own proof; an own
+ *    proof newer than that, submitted later (gossip fetches them from peers
+ *    at start), moves the head to it: a node that lost its store continues
+ *    its chain instead of forking it;
  *  - submit: a proof from a peer or the API, verified under the pinned key
  *    of its node (the configured peers and this node; unknown nodes are
  *    refused), linked against what is stored, then stored.
@@ -32,6 +35,7 @@ typedef struct bftd_proofs_stats {
 	uint64_t issue_failed;  /* the generator or the store refused (logged) */
 	uint64_t submitted;     /* bft_store_put calls from peers and the API */
 	uint64_t accepted;      /* of which NEW or GAP */
+	uint64_t recovered;     /* own proofs newer than the head, taken back from peers */
 } bftd_proofs_stats;
 
 /* Open the store at cfg->store_path for node cfg->id with public key

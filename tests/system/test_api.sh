@@ -7,7 +7,8 @@
 # says yes for now and no for now + 10 s; proofs accumulate, are gossiped
 # into every store and verify (signatures and chains, checked by the CLI
 # itself); bad requests get 4xx JSON and lose nothing; kill -9 and restart
-# of a node continues its chain with no acknowledged proof lost; /metrics is
+# of a node continues its chain with no acknowledged proof lost, and a node
+# whose store was deleted continues it from its peers' copy; /metrics is
 # Prometheus text. Prints a cmocka-style summary; about 45 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
@@ -175,6 +176,30 @@ restart_ok() {
 }
 check "after kill -9: node 2's chain continues, no acknowledged proof lost" restart_ok
 check "after restart: node 1 holds node 2's chain without a fork" sh -c "\"$C\" proofs --verify --node 2 --config \"$dir/n1.yaml\" | grep -q '^node 2: .* 0 gaps.*: OK'"
+
+# Lose node 3's whole store: kill -9, delete it, restart. Before its first
+# new proof it fetches its newest proofs from its peers, so its chain
+# continues (no seq 0 again, no fork at the peers).
+get 3 /v1/status > "$dir/s3.json"
+head3=$(sed -n '/"head":{/,/}/s/^ *"seq":\([0-9]*\),\{0,1\}$/\1/p' "$dir/s3.json" | head -n 1)
+kill -9 "$(cat "$dir/n3.pid")"
+rm -f "$dir/n3.db" "$dir/n3.db-wal" "$dir/n3.db-shm"
+echo "[ RUN      ] kill -9 node 3 (chain head seq ${head3:-?}), delete its store, restart it"
+sleep 1
+start 3
+sleep 8
+recover_ok() {
+	[ -n "$head3" ] || { echo "no head before"; return 1; }
+	grep -q "own proof chain recovered from a peer up to seq $head3" "$dir/n3.log" ||
+		{ grep 'recovered\|catch-up' "$dir/n3.log" | tail -n 3; return 1; }
+	out=$("$C" proofs --verify --node 3 --config "$dir/n1.yaml") || { echo "$out" | tail -n 2; return 1; }
+	line=$(echo "$out" | grep '^node 3:')
+	last=$(echo "$line" | sed 's/.* seq \([0-9]*\)\.\.\([0-9]*\),.*/\2/')
+	[ "${last:-0}" -gt "$head3" ] || { echo "no new proofs after the restart ($line)"; return 1; }
+	echo "$line" | grep -q ' 0 gaps.*: OK' || { echo "$line"; return 1; }
+	echo "head was $head3, node 1 holds seq 0..$last unforked"
+}
+check "after losing its store: node 3's chain continues from its peers' copy, no fork" recover_ok
 
 metrics_ok() {
 	get 3 /metrics > "$dir/m"
