@@ -22,7 +22,7 @@ LDLIBS  := -lcrypto -lm
 SIMLIBS := -lyaml
 DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl
 
-LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c)
+LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c src/client/*.c)
 SIM_SRC   := $(wildcard sim/*.c)
 # The daemon's own modules (event loop, sockets, config, store, HTTP) and the
 # one place that reads the OS clock; linked into bftimed and the CLI.
@@ -34,6 +34,7 @@ CLI_SRC   := $(wildcard src/cli/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 TEST_BIN  := $(patsubst tests/unit/%.c,$(A)/tests/%,$(TEST_SRC))
+EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst tests/fuzz/fuzz_%.c,$(A)/fuzz/replay_%,$(FUZZ_SRC))
 
@@ -42,7 +43,7 @@ LIB_AOBJ  := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC))
 
 .PHONY: all deps run test check bench install clean fuzz
 .SECONDARY:
-all: $(B)/libbftime.a $(B)/libbftime.so $(B)/bftime $(B)/bftime-bench $(B)/bftime-sim $(BFTIMED) $(B)/bftime.pc
+all: $(B)/libbftime.a $(B)/libbftime.so $(B)/bftime $(B)/bftime-bench $(B)/bftime-sim $(BFTIMED) $(B)/bftime.pc $(EXAMPLES)
 
 deps:
 	@scripts/deps.sh
@@ -101,12 +102,17 @@ $(B)/bftimed: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(B)/libbftime.a
 $(B)/bftime-bench: $(patsubst %.c,$(B)/obj/%.o,$(BENCH_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 
+# Programs showing the public API, linked against the library only.
+$(B)/examples/%: $(B)/obj/examples/%.o $(B)/libbftime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
 $(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(SIMLIBS) $(LDLIBS)
 
 $(A)/tests/%: $(A)/obj/tests/unit/%.o $(DMN_AOBJ) $(A)/libbftime.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $^ -lcmocka $(DLIBS) $(LDLIBS)
+	$(CC) $(SAN) -pthread -o $@ $^ -lcmocka $(DLIBS) $(LDLIBS)
 
 $(B)/bftime.pc: Makefile
 	@mkdir -p $(B)

@@ -35,8 +35,29 @@ typedef struct bftd_export_sample {
 	int64_t raw_freq_ppb; /* d(raw)/d(mono_raw) - 1: the test knob's frequency error, 0 in production */
 } bftd_export_sample;
 
-/* Open what cfg enables (nothing: *out is still valid and publish is a no-op). */
+struct bft_adjtime_ops;
+
+/*
+ * What the exports read and change, replaceable by tests. read_clocks reads
+ * CLOCK_MONOTONIC_RAW, the node's raw clock, CLOCK_REALTIME and
+ * CLOCK_MONOTONIC_RAW again, in that order and as close together as it can:
+ * publish carries the sample's estimate to that raw reading, so what is
+ * exported is exact to within the two mono reads however late publish runs
+ * after the estimate was read. adjtime: src/sys/adjtime.h's ops.
+ */
+typedef struct bftd_exports_env {
+	void (*read_clocks)(void *ctx, int64_t *mono_before_ns, int64_t *raw_ns, int64_t *realtime_ns,
+	                    int64_t *mono_after_ns);
+	void *ctx;
+	const struct bft_adjtime_ops *adjtime;
+} bftd_exports_env;
+
+/* Open what cfg enables (nothing: *out is still valid and publish is a no-op),
+ * reading the real clocks and adjusting the real clock (if enabled). */
 int bftd_exports_open(bftd_exports **out, const bftd_config *cfg, char *err, size_t errlen);
+/* The same with env's clocks and adjtime ops (NULL members: the real ones). */
+int bftd_exports_open_env(bftd_exports **out, const bftd_config *cfg, const bftd_exports_env *env, char *err,
+                          size_t errlen);
 void bftd_exports_publish(bftd_exports *x, const bftd_export_sample *s);
 /* Mono time by which publish must be called again (INT64_MAX: no need). */
 int64_t bftd_exports_next_mono(const bftd_exports *x);

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The time-bounds page: how an application on the same machine asks bftimed
+ * "what time is it, and how sure are you?" without a system call or a
+ * socket, in the spirit of Spanner's TrueTime and AWS ClockBound.
+ *
+ * bftimed (exports.timebounds) keeps a small file, normally under /dev/shm,
+ * that it and every reader mmap. The file holds one snapshot: an interval
+ * [earliest, latest] of true time (ns since the Unix epoch) valid at an
+ * as-of instant measured on CLOCK_MONOTONIC_RAW, with the rates needed to
+ * carry it to any later instant of that clock. A reader reads
+ * CLOCK_MONOTONIC_RAW (vDSO: no system call) and extrapolates:
+ *
+ *   el       = now_mono - as_of_mono
+ *   earliest = earliest_0 + el - rho * |el|      (rounded down)
+ *   latest   = latest_0   + el + rho * |el|      (rounded up)
+ *   estimate = estimate_0 + el * (1 + rate), clamped into [earliest, latest]
+ *
+ * rho_ppb bounds |d(true time)/d(CLOCK_MONOTONIC_RAW) - 1|, so the interval
+ * stays honest however long ago the snapshot was taken; the daemon still
+ * refreshes it every second and sets void_after: past that instant the
+ * daemon is presumed dead or stuck and the reader reports BFT_CLOCK_UNKNOWN.
+ *
+ * The page is a seqlock: the writer makes the sequence odd, writes, makes it
+ * even; readers retry until they read the same even sequence before and
+ * after copying. bft_clock_page_store / bft_clock_page_load implement both
+ * sides (C11 atomics, release/acquire); a reader in another language must
+ * follow the same protocol on the layout below (native byte order):
+ *
+ *   offset size  field
+ *        0    4  magic   0x42544642 (the bytes "BFTB" on little-endian machines)
+ *        4    2  version 1 (a reader refuses other versions)
+ *        6    2  size    of the layout in bytes (128); the file is 4096
+ *        8    8  seq     u64, odd while the writer is in the middle of an update
+ *       16    8  as_of_mono_ns       i64, CLOCK_MONOTONIC_RAW
+ *       24    8  earliest_ns         i64, true time at as_of (INT64_MIN: unknown)
+ *       32    8  latest_ns           i64, (INT64_MAX: unknown)
+ *       40    8  estimate_ns         i64, best estimate, within [earliest, latest]
+ *       48    8  rate_ppb            i64, d(true)/d(CLOCK_MONOTONIC_RAW) - 1, estimated
+ *       56    8  rho_ppb             i64, bound on |d(true)/d(CLOCK_MONOTONIC_RAW) - 1|
+ *       64    8  void_after_mono_ns  i64, CLOCK_MONOTONIC_RAW
+ *       72    8  status              i64, enum bft_clock_status
+ *       80   48  reserved (0)
+ *
+ * Units and signs follow common.h. Nothing here allocates except
+ * bft_clock_open; bft_clock_now and the pure functions are safe to call from
+ * any number of threads on one handle.
+ */
+#ifndef BFTIME_TIMEBOUNDS_H
+#define BFTIME_TIMEBOUNDS_H
+
+#include <stdbool.h>
+#include <bftime/common.h>
+
+#define BFT_CLOCK_PAGE_MAGIC UINT32_C(0x42544642) /* the bytes "BFTB" on little-endian machines */
+#define BFT_CLOCK_PAGE_VERSION 1
+#define BFT_CLOCK_PAGE_LAYOUT 128   /* bytes the layout uses */
+#define BFT_CLOCK_PAGE_SIZE 4096    /* bytes of the file */
+#define BFT_CLOCK_DEFAULT_PATH "/dev/shm/bftime-timebounds"
+
+enum bft_clock_status {
+	BFT_CLOCK_UNKNOWN = 0,      /* no daemon, stale page, never synchronized: no bounds */
+	BFT_CLOCK_SYNCHRONIZED = 1, /* bounds from recent measurements */
+	BFT_CLOCK_FREE_RUNNING = 2, /* holdover: no measurement for a while; bounds honest, widening by rho */
+	BFT_CLOCK_DISRUPTED = 3,    /* alarm: sources proved more than f faulty; bounds rest on the
+	                             * oscillator alone since then. after/before refuse to answer yes */
+};
+
+/* One snapshot, as stored in the page. */
+typedef struct bft_clock_snapshot {
+	int64_t as_of_mono_ns;
+	int64_t earliest_ns;
+	int64_t latest_ns;
+	int64_t estimate_ns;
+	int64_t rate_ppb;
+	int64_t rho_ppb;
+	int64_t void_after_mono_ns;
+	enum bft_clock_status status;
+} bft_clock_snapshot;
+
+/*
+ * Pure extrapolation (no clock read): the snapshot carried to now_mono_ns.
+ * Writes *earliest_ns, *latest_ns, *estimate_ns (each may be NULL) and
+ * returns the status: BFT_CLOCK_UNKNOWN (and INT64_MIN, INT64_MAX, 0) when
+ * the snapshot says unknown, now_mono_ns is past void_after_mono_ns, or the
+ * snapshot is malformed (earliest > latest, rho < 0); otherwise its status.
+ * Works for now_mono_ns before as_of too (a reader that read its clock just
+ * before the writer's update). All arithmetic saturates.
+ */
+BFT_API enum bft_clock_status bft_clock_extrapolate(const bft_clock_snapshot *s, int64_t now_mono_ns,
+                                                    int64_t *earliest_ns, int64_t *latest_ns,
+                                                    int64_t *estimate_ns);
+
+/*
+ * The seqlock, on a page of at least BFT_CLOCK_PAGE_LAYOUT bytes aligned to
+ * 8 (an mmapped file, or any buffer in tests).
+ *
+ * init: write magic, version, size, seq 0 and an UNKNOWN snapshot (call on
+ * memory nobody reads yet, e.g. before renaming the file into place).
+ * store: one writer at a time (the caller serializes writers).
+ * load: copies a consistent snapshot; 0, BFT_EINVAL (not a version-1 page)
+ * or BFT_EEMPTY (no consistent copy after many retries: a writer died in the
+ * middle of an update, or is far slower than any real one).
+ */
+BFT_API void bft_clock_page_init(void *page);
+BFT_API void bft_clock_page_store(void *page, const bft_clock_snapshot *s);
+BFT_API BFT_WARN_UNUSED int bft_clock_page_load(const void *page, bft_clock_snapshot *out);
+
+/* A reader's handle on the page file. */
+typedef struct bft_clock bft_clock;
+
+/* Map the page at path (NULL: BFT_CLOCK_DEFAULT_PATH), read-only. Returns 0,
+ * BFT_EINVAL (cannot open, or not a page), BFT_ENOMEM. */
+BFT_API BFT_WARN_UNUSED int bft_clock_open(bft_clock **out, const char *path);
+/* Unmap; NULL is fine. */
+BFT_API void bft_clock_close(bft_clock *c);
+
+/*
+ * [earliest, latest] of true time now (ns since the epoch), and the status.
+ * Reads CLOCK_MONOTONIC_RAW and the page; no other system call, except when
+ * the page is stale: then the file is checked once for replacement (the
+ * daemon restarted and renamed a new page into place) and remapped. Any of
+ * the outputs may be NULL. Status UNKNOWN comes with INT64_MIN, INT64_MAX.
+ * Returns 0, or BFT_EINVAL for a NULL handle.
+ */
+BFT_API int bft_clock_now(bft_clock *c, int64_t *earliest_ns, int64_t *latest_ns, enum bft_clock_status *status);
+
+/* As bft_clock_now, with the best estimate too (within the bounds). */
+BFT_API int bft_clock_now_estimate(bft_clock *c, int64_t *earliest_ns, int64_t *latest_ns, int64_t *estimate_ns,
+                                   enum bft_clock_status *status);
+
+/*
+ * TrueTime's TT.after(t): true iff t has certainly passed (earliest > t).
+ * TT.before(t): true iff t has certainly not arrived yet (latest < t).
+ * Both are false unless the status is SYNCHRONIZED or FREE_RUNNING: a
+ * disrupted or unknown clock never certifies anything.
+ */
+BFT_API bool bft_clock_after(bft_clock *c, int64_t t_ns);
+BFT_API bool bft_clock_before(bft_clock *c, int64_t t_ns);
+
+/* A static name ("unknown", "synchronized", "free-running", "disrupted"). */
+BFT_API const char *bft_clock_status_name(enum bft_clock_status s);
+
+#endif
