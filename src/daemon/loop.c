@@ -92,6 +92,12 @@ static uint64_t random_u64(void)
 	return v;
 }
 
+static int64_t raw_now_cb(void *ctx)
+{
+	(void)ctx;
+	return bft_clock_raw_ns();
+}
+
 int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char *err, size_t errlen)
 {
 	bftd *d = calloc(1, sizeof *d);
@@ -130,6 +136,7 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	nc.max_refs = cfg->n_refs;
 	nc.signer = &d->signer;
 	nc.seed = random_u64();
+	nc.raw_now = raw_now_cb; /* transmit stamps right before signing */
 	if ((rc = bft_node_create(&d->node, &nc)) != 0) {
 		snprintf(err, errlen, "cannot create the node: %s", bft_strerror(rc));
 		goto fail;

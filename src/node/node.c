@@ -301,16 +301,27 @@ static void send_msg(bft_node *n, const bft_msg *m)
 		n->q_len--; /* undo: nothing to send */
 }
 
+/* A transmit stamp: the driver's clock now if it has one, never before the
+ * event being handled (node.h, raw_now). */
+static int64_t late_raw(const bft_node *n, int64_t event_raw)
+{
+	if (!n->cfg.raw_now)
+		return event_raw;
+	int64_t t = n->cfg.raw_now(n->cfg.raw_now_ctx);
+	return t > event_raw ? t : event_raw;
+}
+
 static void make_request(bft_node *n, struct peer *p, bft_action *a)
 {
 	bft_msg m = { .type = BFT_MSG_REQUEST, .from = n->cfg.id, .to = p->id, .epoch = n->epoch };
 	if (p->req_pending)
 		n->ctr.readings_rejected++; /* the last one went unanswered */
 	m.nonce = next_rand(n);
-	stamp(n, n->send_raw, &m, &m.t_a);
+	int64_t t1 = late_raw(n, n->send_raw);
+	stamp(n, t1, &m, &m.t_a);
 	p->req_pending = true;
 	p->req_nonce = m.nonce;
-	p->t1_raw = n->send_raw;
+	p->t1_raw = t1;
 	a->kind = BFT_ACT_SEND;
 	if (emit_msg(n, a, &m) != 0)
 		p->req_pending = false;
@@ -748,12 +759,16 @@ static int on_request(bft_node *n, struct peer *p, const bft_msg *m, int64_t raw
 	p->resp_nonce = m->nonce;
 	p->resp_epoch = m->epoch;
 	p->t1_remote = m->t_a;
-	p->t2_raw = p->t3_raw = raw_ns;
+	p->t2_raw = raw_ns;
 	p->resp_nonce2 = next_rand(n);
 	bft_msg r = { .type = BFT_MSG_RESPONSE, .from = n->cfg.id, .to = p->id, .nonce = m->nonce,
 		      .nonce2 = p->resp_nonce2, .epoch = n->epoch };
 	stamp(n, raw_ns, &r, &r.t_a);
-	r.t_b = r.t_a;
+	p->t3_raw = late_raw(n, raw_ns);
+	if (p->t3_raw == raw_ns)
+		r.t_b = r.t_a;
+	else
+		stamp(n, p->t3_raw, &r, &r.t_b);
 	send_msg(n, &r);
 	return 0;
 }
@@ -769,7 +784,11 @@ static int on_response(bft_node *n, struct peer *p, const bft_msg *m, int64_t ra
 	bft_msg f = { .type = BFT_MSG_FOLLOWUP, .from = n->cfg.id, .to = p->id, .nonce = m->nonce,
 		      .nonce2 = m->nonce2, .epoch = n->epoch };
 	stamp(n, raw_ns, &f, &f.t_a);
-	f.t_b = f.t_a;
+	int64_t t5 = late_raw(n, raw_ns);
+	if (t5 == raw_ns)
+		f.t_b = f.t_a;
+	else
+		stamp(n, t5, &f, &f.t_b);
 	send_msg(n, &f);
 	if (!(m->flags & BFT_MSGF_SYNCED))
 		return 0;

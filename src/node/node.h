@@ -81,6 +81,15 @@ typedef struct bft_node_config {
 	bft_disc_config disc;  /* rho_ppb here is the oscillator's drift bound */
 	const bft_signer *signer;
 	uint64_t seed;         /* for nonces and poll jitter */
+	/* Optional: the driver's raw clock now. The node reads it right before
+	 * it signs a message, so that a transmit stamp (t1, t3, t5) is taken as
+	 * late as it can be rather than at the event's raw time: with many
+	 * peers, or a slow signature, the time between them would otherwise
+	 * count as network delay on one leg and bias every point estimate by
+	 * half of it. NULL (the simulator, where handling takes no time): the
+	 * event's raw time. Never earlier than the event is used. */
+	int64_t (*raw_now)(void *ctx);
+	void *raw_now_ctx;
 } bft_node_config;
 
 /* Defaults for everything but id, peers and signer. */
