@@ -12,5 +12,7 @@ int cmd_peers(int argc, char **argv);
 int cmd_time(int argc, char **argv);
 int cmd_proofs(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+/* NMEA capture decoder (gps.c). */
+int cmd_gps_decode(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct subcommand {
 	{ "time", cmd_time, "a daemon's interval [earliest, latest] and estimate of true time" },
 	{ "proofs", cmd_proofs, "a daemon's stored time proofs: proofs [--verify] [--node N] [--limit N]" },
 	{ "validate", cmd_validate, "is a timestamp consistent with consensus time? validate TIMESTAMP|now [--tolerance D]" },
+	{ "gps-decode", cmd_gps_decode, "decode an NMEA 0183 capture, one line per fix: gps-decode FILE [--json] [--strict]" },
 };
 
 static void usage(FILE *out)
