@@ -19,6 +19,7 @@
 #ifndef BFTIME_DAEMON_LOOP_H
 #define BFTIME_DAEMON_LOOP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,8 +36,9 @@ typedef struct bftd_counters {
  * Nothing runs until bftd_run. Returns 0, or a negative code with err set. */
 int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char *err, size_t errlen);
 
-/* Drop root for cfg->user (no-op unless running as root with a user set). */
-int bftd_drop_privileges(const char *user, char *err, size_t errlen);
+/* Drop root for cfg->user (no-op unless running as root with a user set);
+ * with keep_clock, keep CAP_SYS_TIME alone (exports.adjtimex needs it). */
+int bftd_drop_privileges(const char *user, bool keep_clock, char *err, size_t errlen);
 
 /* Open the proof store (cfg->store) and start gossip: after dropping root,
  * so the database and its WAL files belong to the user the daemon runs as.

@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 	OPENSSL_cleanse(seed, sizeof seed);
 	/* Sockets and devices are opened as root (port 123, /dev/pps0); the
 	 * proof store after dropping root, so its files belong to the user. */
-	if (rc == 0 && bftd_drop_privileges(cfg.user, err, sizeof err) != 0)
+	if (rc == 0 && bftd_drop_privileges(cfg.user, cfg.adjtimex, err, sizeof err) != 0)
 		rc = BFT_EINVAL;
 	if (rc == 0)
 		rc = bftd_open_store(d, err, sizeof err);
