@@ -1,23 +1,373 @@
 /* SPDX-License-Identifier: MIT */
-/* The ntp reference driver: not written yet (issue 5). */
+/*
+ * The `ntp` reference driver (refclock.h): one NTP server queried in client
+ * mode (RFC 5905), each good reply one reading "at raw time t4, true time was
+ * in iv". The packet checks and the interval are pure code in
+ * src/proto/ntp.c (bft_ntp_client_sample); this file is the socket, the
+ * schedule and the bookkeeping.
+ *
+ * Why the interval is honest: the round trip bounds the server's clock
+ * against our raw oscillator at the receive stamp (bft_round_trip: however
+ * the delay splits between the two directions, with drift over the round
+ * trip), and the server's root distance (root delay / 2 + root dispersion)
+ * bounds true time against its clock, as RFC 5905 has it. A server that
+ * states a root distance smaller than its real error makes a faulty reading:
+ * the one fault kind the node's fusion tolerates.
+ *
+ * Forgery: every request carries a fresh random transmit timestamp (the
+ * origin cookie, as chrony and ntpd send), and only a reply echoing the
+ * latest one is used, once; the socket is connected, so the kernel drops
+ * datagrams from any other address. An off-path attacker must guess 64 bits.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
 
 #include <bftime/common.h>
 
 #include "daemon/refclock.h"
+#include "daemon/udp.h"
+#include "proto/ntp.h"
+#include "sys/clock.h"
+
+#define BURST 4                       /* quick queries at start (iburst-like), so the node syncs in seconds */
+#define BURST_GAP_NS (2 * BFT_NS_PER_SEC) /* ntpd's and chrony's iburst spacing; their rate limits allow it */
+#define MAX_BACKOFF_NS (1024 * BFT_NS_PER_SEC)
+#define DENY_POLL_NS (3600 * BFT_NS_PER_SEC)
+/* The local oscillator's drift over one round trip. The node's own rho is
+ * not visible to a driver; 1000 ppm bounds any crystal the configuration
+ * would sensibly describe, and over a round trip it costs 2 us per ms. */
+#define CLIENT_RHO_PPB 1000000
+/* The server's clock rate error over its processing time t3 - t2 (tens of
+ * us): chrony may slew at up to 83333 ppm, so 10 %. */
+#define SERVER_RATE_PPB 100000
+#define STAMP_ERR_NS 1000 /* our send stamp precedes the send; the kernel receive stamp on the raw clock */
+
+typedef struct ntpc {
+	int fd;
+	char addr[80];       /* the resolved address, for status */
+	uint64_t cookie;     /* of the outstanding request; 0: none outstanding */
+	int64_t t1_raw;
+	int burst_left;
+	int64_t interval_ns; /* every, or longer after a KoD */
+	uint64_t queries, replies, timeouts, unreachable;
+	uint64_t bad[BFT_NTP_REJ_COUNT];
+	char kiss[5];
+	bool have_last;
+	bft_ntp_sample last;
+	int64_t last_sys_offset_ns; /* the server's clock - CLOCK_REALTIME, for the status only */
+} ntpc;
+
+/* rc->state, truncated if need be (a status line, not data). */
+__attribute__((format(printf, 2, 3))) static void set_state(bftd_refclock *rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rc->state, sizeof rc->state, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t next_u64(uint64_t *s)
+{
+	uint64_t x = *s += 0x9e3779b97f4a7c15u;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+	return x ^ (x >> 31);
+}
+
+/* The cookie must be unpredictable to an off-path attacker: from the
+ * kernel's generator, mixed with the seeded one only if that fails. */
+static uint64_t cookie(bftd_refclock *rc)
+{
+	uint64_t v = 0;
+	if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v)
+		v ^= next_u64(&rc->rng);
+	return v ? v : 1;
+}
+
+/* "host", "host:port", "[v6]:port" or a bare IPv6 address. */
+static int split_host_port(const char *s, char *host, size_t hcap, char *port, size_t pcap)
+{
+	const char *colon = strrchr(s, ':');
+	snprintf(port, pcap, "%d", BFT_NTP_PORT);
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || (end[1] && (end[1] != ':' || !end[2])))
+			return -1;
+		if ((size_t)(end - s - 1) >= hcap)
+			return -1;
+		memcpy(host, s + 1, (size_t)(end - s - 1));
+		host[end - s - 1] = 0;
+		if (end[1])
+			snprintf(port, pcap, "%s", end + 2);
+		return 0;
+	}
+	if (colon && strchr(s, ':') == colon) { /* exactly one colon: host:port */
+		if ((size_t)(colon - s) >= hcap || !colon[1])
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = 0;
+		snprintf(port, pcap, "%s", colon + 1);
+		return 0;
+	}
+	if (strlen(s) >= hcap)
+		return -1;
+	snprintf(host, hcap, "%s", s);
+	return host[0] ? 0 : -1;
+}
 
 static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen)
 {
-	(void)now_mono_ns;
-	snprintf(err, errlen, "reference %s: the ntp driver is not available yet", rc->cfg->name);
-	return BFT_EINVAL;
-}
-
-static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
-                          bftd_reading *out, size_t max)
-{
-	(void)rc; (void)pfd; (void)n; (void)now_mono_ns; (void)out; (void)max;
+	const bftd_ref *c = rc->cfg;
+	char host[256], port[16];
+	if (split_host_port(c->server, host, sizeof host, port, sizeof port) != 0) {
+		snprintf(err, errlen, "reference %s: server '%s': expected host, host:port or [v6]:port", c->name,
+		         c->server);
+		return BFT_EINVAL;
+	}
+	/* Numeric first, so a configured address never waits on a resolver;
+	 * a name is resolved once, here (a time daemon's sources should not
+	 * move with DNS at run time). */
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
+	                          .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *res = NULL;
+	int g = getaddrinfo(host, port, &hints, &res);
+	if (g == EAI_NONAME) {
+		hints.ai_flags = AI_NUMERICSERV;
+		g = getaddrinfo(host, port, &hints, &res);
+	}
+	if (g != 0 || !res) {
+		snprintf(err, errlen, "reference %s: server '%s': %s", c->name, c->server, gai_strerror(g));
+		return BFT_EINVAL;
+	}
+	ntpc *n = calloc(1, sizeof *n);
+	if (!n) {
+		freeaddrinfo(res);
+		snprintf(err, errlen, "reference %s: out of memory", c->name);
+		return BFT_ENOMEM;
+	}
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	memcpy(&ss, res->ai_addr, res->ai_addrlen <= sizeof ss ? res->ai_addrlen : sizeof ss);
+	n->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (n->fd >= 0)
+		(void)setsockopt(n->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+	/* Connected: the kernel delivers only the server's datagrams, and an
+	 * ICMP port unreachable shows up as ECONNREFUSED. */
+	if (n->fd < 0 || connect(n->fd, res->ai_addr, res->ai_addrlen) != 0) {
+		snprintf(err, errlen, "reference %s: server '%s': %s", c->name, c->server, strerror(errno));
+		if (n->fd >= 0)
+			close(n->fd);
+		free(n);
+		freeaddrinfo(res);
+		return BFT_EINVAL;
+	}
+	freeaddrinfo(res);
+	bftd_addr_format(n->addr, sizeof n->addr, &ss);
+	n->burst_left = BURST;
+	n->interval_ns = c->every_ns;
+	rc->priv = n;
+	rc->next_mono_ns = now_mono_ns;
+	set_state(rc, "querying %s", n->addr);
 	return 0;
 }
 
-const bftd_refclock_driver bftd_refclock_ntp = { "ntp", ntp_open, NULL, NULL, ntp_service, NULL };
+static void ntp_close(bftd_refclock *rc)
+{
+	ntpc *n = rc->priv;
+	if (!n)
+		return;
+	if (n->fd >= 0)
+		close(n->fd);
+	free(n);
+	rc->priv = NULL;
+}
+
+static size_t ntp_pollfds(bftd_refclock *rc, struct pollfd *pfd, size_t max)
+{
+	ntpc *n = rc->priv;
+	if (!n || max < 1)
+		return 0;
+	pfd[0] = (struct pollfd){ .fd = n->fd, .events = POLLIN };
+	return 1;
+}
+
+static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
+{
+	if (n->cookie) {
+		n->timeouts++;
+		set_state(rc, "no reply from %s", n->addr);
+	}
+	uint8_t req[BFT_NTP_HEADER_LEN];
+	n->cookie = cookie(rc);
+	bft_ntp_client_request(req, n->cookie);
+	/* t1 read before the send: the true departure is later, which only
+	 * widens the interval (docs/ntp.md). */
+	n->t1_raw = bft_clock_raw_ns();
+	if (send(n->fd, req, sizeof req, 0) != (ssize_t)sizeof req)
+		set_state(rc, "cannot send to %s: %s", n->addr, strerror(errno));
+	else
+		n->queries++;
+	int64_t gap = n->interval_ns;
+	if (n->burst_left > 0) {
+		n->burst_left--;
+		gap = BURST_GAP_NS < n->interval_ns ? BURST_GAP_NS : n->interval_ns;
+	} else {
+		/* Jitter up to 1/16 of the interval: many nodes started together
+		 * should not query a server in lock step. */
+		gap += (int64_t)(next_u64(&rc->rng) % (uint64_t)(gap / 16 + 1));
+	}
+	rc->next_mono_ns = now_mono_ns + gap;
+}
+
+/* RFC 5905 7.4: RATE asks us to slow down; DENY and RSTR to stop. We keep
+ * asking rarely after DENY, in case access is granted again. */
+static void on_kiss(bftd_refclock *rc, ntpc *n, const char *kiss, int64_t now_mono_ns)
+{
+	snprintf(n->kiss, sizeof n->kiss, "%s", kiss);
+	n->burst_left = 0;
+	if (!strcmp(n->kiss, "RATE")) {
+		n->interval_ns = n->interval_ns * 2 > MAX_BACKOFF_NS ? MAX_BACKOFF_NS : n->interval_ns * 2;
+		if (n->interval_ns < rc->cfg->every_ns)
+			n->interval_ns = rc->cfg->every_ns;
+	} else if (!strcmp(n->kiss, "DENY") || !strcmp(n->kiss, "RSTR")) {
+		n->interval_ns = DENY_POLL_NS;
+	} else {
+		return; /* other codes: informational, RFC 5905 says ignore */
+	}
+	rc->next_mono_ns = now_mono_ns + n->interval_ns;
+	set_state(rc, "kiss-o'-death %s from %s: polling every %.0f s", n->kiss, n->addr,
+	         (double)n->interval_ns / 1e9);
+}
+
+static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nfd, int64_t now_mono_ns,
+                          bftd_reading *out, size_t max)
+{
+	ntpc *n = rc->priv;
+	size_t got = 0;
+	if (!n)
+		return 0;
+	if (nfd > 0 && pfd[0].revents) {
+		for (int i = 0; i < 8; i++) {
+			uint8_t buf[1024];
+			struct sockaddr_storage from;
+			socklen_t fromlen = 0;
+			bool trunc = false;
+			int64_t krt;
+			ssize_t r = bftd_udp_recv(n->fd, buf, sizeof buf, &from, &fromlen, &trunc, &krt);
+			/* t4: the kernel's arrival stamp moved onto the raw clock, as
+			 * the peer socket does it (loop.c). */
+			int64_t t4 = bft_clock_raw_ns(), rt_minus_raw = bft_clock_realtime_ns() - t4;
+			if (krt) {
+				int64_t waited = bft_clock_realtime_ns() - krt;
+				if (waited > 0 && waited < BFT_NS_PER_SEC)
+					t4 -= waited;
+			}
+			if (r == 0)
+				break;
+			if (r < 0) {
+				if (errno == ECONNREFUSED) {
+					n->unreachable++;
+					set_state(rc, "%s: port unreachable", n->addr);
+				}
+				break;
+			}
+			bft_ntp_client_params p = { .rho_ppb = CLIENT_RHO_PPB, .server_rate_ppb = SERVER_RATE_PPB,
+			                            .stamp_err_ns = STAMP_ERR_NS, .extra_ns = rc->cfg->uncertainty_ns };
+			bft_ntp_sample smp;
+			memset(&smp, 0, sizeof smp);
+			/* Without an outstanding request a reply is stale or a replay
+			 * (and a kiss in it forged): not even looked at. */
+			enum bft_ntp_reject why = BFT_NTP_REJ_MALFORMED;
+			if (!trunc)
+				why = !n->cookie ? BFT_NTP_REJ_BOGUS
+				                 : bft_ntp_client_sample(&smp, buf, (size_t)r, n->cookie, n->t1_raw, t4,
+				                                         bft_clock_realtime_ns(), &p);
+			/* The cookie is spent only by a reply that echoed it: junk that
+			 * fails before that check must not cancel our real request. */
+			if (why != BFT_NTP_REJ_BOGUS && why != BFT_NTP_REJ_MALFORMED && why != BFT_NTP_REJ_MODE &&
+			    why != BFT_NTP_REJ_VERSION)
+				n->cookie = 0; /* answered: a second copy is a replay */
+			if (why != BFT_NTP_OK) {
+				n->bad[why < BFT_NTP_REJ_COUNT ? why : BFT_NTP_REJ_MALFORMED]++;
+				rc->errors++;
+				if (why == BFT_NTP_REJ_KOD) {
+					on_kiss(rc, n, smp.kiss, now_mono_ns);
+				} else {
+					set_state(rc, "reply from %s refused: %s", n->addr, bft_ntp_reject_name(why));
+				}
+				continue;
+			}
+			n->replies++;
+			n->last = smp;
+			/* theta is against the raw oscillator, which means nothing to a
+			 * reader: state it against the system clock too. */
+			n->last_sys_offset_ns = bft_sat_sub(smp.offset_ns, rt_minus_raw);
+			n->have_last = true;
+			/* A good reply after a RATE kiss: step back toward every. */
+			if (n->interval_ns > rc->cfg->every_ns && n->interval_ns < DENY_POLL_NS)
+				n->interval_ns = n->interval_ns / 2 < rc->cfg->every_ns ? rc->cfg->every_ns : n->interval_ns / 2;
+			set_state(rc, "%s stratum %u, offset %+.3f ms to the system clock, delay %.3f ms, root distance %.3f ms",
+			          n->addr, smp.pkt.stratum, (double)n->last_sys_offset_ns / 1e6, (double)smp.delay_ns / 1e6,
+			          (double)smp.root_dist_ns / 1e6);
+			if (got < max) {
+				memset(&out[got], 0, sizeof out[got]);
+				out[got].raw_ns = smp.local_ns;
+				out[got].iv = smp.iv;
+				got++;
+				rc->readings++;
+			}
+		}
+	}
+	if (now_mono_ns >= rc->next_mono_ns)
+		send_query(rc, n, now_mono_ns);
+	return got;
+}
+
+static void ntp_status(const bftd_refclock *rc, struct json_object *o)
+{
+	const ntpc *n = rc->priv;
+	if (!n)
+		return;
+	json_object_object_add(o, "server", json_object_new_string(rc->cfg->server));
+	json_object_object_add(o, "address", json_object_new_string(n->addr));
+	json_object_object_add(o, "poll_ns", json_object_new_int64(n->interval_ns));
+	json_object_object_add(o, "queries", json_object_new_int64((int64_t)n->queries));
+	json_object_object_add(o, "replies", json_object_new_int64((int64_t)n->replies));
+	json_object_object_add(o, "timeouts", json_object_new_int64((int64_t)n->timeouts));
+	json_object_object_add(o, "unreachable", json_object_new_int64((int64_t)n->unreachable));
+	if (n->have_last) {
+		char refid[16];
+		const uint8_t *r = n->last.pkt.refid;
+		if (n->last.pkt.stratum <= 1)
+			snprintf(refid, sizeof refid, "%.4s", (const char *)r);
+		else
+			snprintf(refid, sizeof refid, "%u.%u.%u.%u", r[0], r[1], r[2], r[3]);
+		for (char *p = refid; *p; p++)
+			if (*p < 0x20 || *p > 0x7E)
+				*p = '?';
+		json_object_object_add(o, "stratum", json_object_new_int(n->last.pkt.stratum));
+		json_object_object_add(o, "refid", json_object_new_string(refid));
+		json_object_object_add(o, "last_offset_ns", json_object_new_int64(n->last_sys_offset_ns));
+		json_object_object_add(o, "last_delay_ns", json_object_new_int64(n->last.delay_ns));
+		json_object_object_add(o, "root_distance_ns", json_object_new_int64(n->last.root_dist_ns));
+		json_object_object_add(o, "last_width_ns", json_object_new_int64(bft_iv_width(n->last.iv)));
+	}
+	if (n->kiss[0])
+		json_object_object_add(o, "last_kiss", json_object_new_string(n->kiss));
+	json_object *bad = json_object_new_object();
+	for (int i = 1; i < BFT_NTP_REJ_COUNT; i++)
+		json_object_object_add(bad, bft_ntp_reject_name((enum bft_ntp_reject)i),
+		                       json_object_new_int64((int64_t)n->bad[i]));
+	json_object_object_add(o, "rejected", bad);
+}
+
+const bftd_refclock_driver bftd_refclock_ntp = { "ntp", ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status };
