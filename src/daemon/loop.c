@@ -148,7 +148,8 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	ids = NULL;
 	d->start_mono = bft_clock_mono_ns();
 	for (size_t i = 0; i < cfg->n_refs; i++)
-		if ((rc = bftd_refclock_open(&d->refs[i], &d->cfg.refs[i], random_u64(), d->start_mono, err, errlen)) !=
+		if ((rc = bftd_refclock_open(&d->refs[i], &d->cfg.refs[i], d->cfg.node.disc.rho_ppb, random_u64(),
+		                             d->start_mono, err, errlen)) !=
 		    0)
 			goto fail;
 	if ((rc = bftd_exports_open(&d->exports, &d->cfg, err, errlen)) != 0)

@@ -125,8 +125,8 @@ static const bftd_refclock_driver *const drivers[BFTD_REF_KINDS] = {
 	[BFTD_REF_NTP] = &bftd_refclock_ntp,
 };
 
-int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, uint64_t seed, int64_t now_mono_ns, char *err,
-                       size_t errlen)
+int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, int64_t rho_ppb, uint64_t seed, int64_t now_mono_ns,
+                       char *err, size_t errlen)
 {
 	memset(rc, 0, sizeof *rc);
 	if ((size_t)cfg->kind >= BFTD_REF_KINDS || !drivers[cfg->kind]) {
@@ -138,6 +138,7 @@ int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, uint64_t seed, in
 	rc->rng = seed;
 	rc->next_mono_ns = INT64_MAX;
 	rc->opened_mono_ns = now_mono_ns;
+	rc->rho_ppb = rho_ppb;
 	return rc->drv->open(rc, now_mono_ns, err, errlen);
 }
 

@@ -55,6 +55,8 @@ typedef struct bftd_refclock {
 	int64_t next_mono_ns; /* service is due at this mono time even without fd events; INT64_MAX: never */
 	uint64_t readings;
 	int64_t opened_mono_ns;
+	int64_t rho_ppb;      /* the node's oscillator drift bound (clock.rho_ppm), for drivers that time
+	                       * round trips on the raw clock */
 	uint64_t errors;      /* bad input from the device (malformed sentences, bad packets), counted */
 	void *priv;           /* the driver's own state */
 	char state[96];       /* one line for status: "3D fix, 9 satellites", "no reply from server" */
@@ -81,8 +83,8 @@ extern const bftd_refclock_driver bftd_refclock_simulated, bftd_refclock_system,
 
 /* Set up rc for reference cfg and open its device; the first scheduled
  * service is due at mono time now. 0, or an error with err set. */
-int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, uint64_t seed, int64_t now_mono_ns, char *err,
-                       size_t errlen);
+int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, int64_t rho_ppb, uint64_t seed, int64_t now_mono_ns,
+                       char *err, size_t errlen);
 
 void bftd_refclock_close(bftd_refclock *rc);
 

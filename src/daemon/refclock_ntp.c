@@ -42,9 +42,8 @@
 #define BURST_GAP_NS (2 * BFT_NS_PER_SEC) /* ntpd's and chrony's iburst spacing; their rate limits allow it */
 #define MAX_BACKOFF_NS (1024 * BFT_NS_PER_SEC)
 #define DENY_POLL_NS (3600 * BFT_NS_PER_SEC)
-/* The local oscillator's drift over one round trip. The node's own rho is
- * not visible to a driver; 1000 ppm bounds any crystal the configuration
- * would sensibly describe, and over a round trip it costs 2 us per ms. */
+/* The local oscillator's drift over one round trip: the node's rho
+ * (rc->rho_ppb); this only if a caller left it unset. */
 #define CLIENT_RHO_PPB 1000000
 /* The server's clock rate error over its processing time t3 - t2 (tens of
  * us): chrony may slew at up to 83333 ppm, so 10 %. */
@@ -280,7 +279,7 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 				}
 				break;
 			}
-			bft_ntp_client_params p = { .rho_ppb = CLIENT_RHO_PPB, .server_rate_ppb = SERVER_RATE_PPB,
+			bft_ntp_client_params p = { .rho_ppb = rc->rho_ppb > 0 ? rc->rho_ppb : CLIENT_RHO_PPB, .server_rate_ppb = SERVER_RATE_PPB,
 			                            .stamp_err_ns = STAMP_ERR_NS, .extra_ns = rc->cfg->uncertainty_ns };
 			bft_ntp_sample smp;
 			memset(&smp, 0, sizeof smp);
