@@ -1,23 +1,470 @@
 /* SPDX-License-Identifier: MIT */
-/* The nmea reference driver: not written yet (issue 5). */
+/*
+ * The nmea reference driver (refclock.h): a GPS receiver's NMEA 0183 on a
+ * serial port (or a pty or FIFO), PPS optional.
+ *
+ * The port is opened O_RDONLY | O_NOCTTY | O_NONBLOCK and, when it is a
+ * terminal, put in raw mode at `speed`, 8N1, no flow control, modem lines
+ * ignored. Bytes go to the streaming parser (src/proto/nmea.h) one line at
+ * a time, each line stamped with the raw clock right after the read() that
+ * returned its end.
+ *
+ * The parser reports a fix when gpsd would (at the sentence that ends the
+ * receiver's cycle, learned from the data), which can be well after the
+ * first sentence naming that second, and before it has learned the cycle,
+ * at the first sentence of the next one. For timing, the least late
+ * evidence counts: the driver remembers when a line first named each time
+ * of day (its own scan of the time field of RMC, GGA, GLL, GNS, ZDA) and
+ * times the fix from there. A fix then becomes a reading (gps_guard.h:
+ * bftd_gps_rx_fix): paired with a PPS edge when `pps` is set, else timed
+ * by the configured or measured delay, or the conservative 0-1 s default.
+ *
+ * A device that fails (read error, end of file: a USB receiver unplugged,
+ * the writer of a FIFO gone) is closed and reopened with a doubling
+ * backoff (0.5 s to 16 s).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <bftime/common.h>
+#include <bftime/interval.h>
 
+#include "daemon/gps_guard.h"
+#include "daemon/log.h"
+#include "daemon/pps.h"
 #include "daemon/refclock.h"
+#include "proto/nmea.h"
+#include "sys/clock.h"
 
-static int nmea_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen)
+#define QUEUE 32
+#define TOD_RING 4
+#define BACKOFF_MIN_NS (BFT_NS_PER_SEC / 2)
+#define BACKOFF_MAX_NS (16 * BFT_NS_PER_SEC)
+#define PPS_POLL_NS (20 * 1000000)
+#define NS_PER_DAY (INT64_C(86400) * BFT_NS_PER_SEC)
+
+typedef struct nmea_priv {
+	int fd;
+	bool is_tty;
+	int64_t retry_mono_ns, backoff_ns, pps_next_mono_ns;
+	char why[64];
+	bft_nmea *parser;
+	bftd_gps_rx rx;
+	bftd_pps_dev pps;
+	bool have_pps_dev;
+	/* when a line first named each recent time of day (ns into the day) */
+	struct { int64_t tod_ns, raw_ns; } tod[TOD_RING];
+	size_t tod_next;
+	char scan[96]; /* the start of the line being received, for the time scan */
+	size_t scan_len;
+	bftd_reading q[QUEUE];
+	size_t qn, qhead;
+	uint64_t opens, dropped;
+} nmea_priv;
+
+/* Test hook (tests/unit/test_gps_nmea.c): the PPS device operations used
+ * when `pps` is configured; NULL means RFC 2783. */
+const bftd_pps_ops *bftd_refclock_nmea_pps_ops;
+
+static speed_t baud(uint32_t s)
 {
-	(void)now_mono_ns;
-	snprintf(err, errlen, "reference %s: the nmea driver is not available yet", rc->cfg->name);
-	return BFT_EINVAL;
+	switch (s) {
+	case 1200: return B1200;
+	case 2400: return B2400;
+	case 4800: return B4800;
+	case 9600: return B9600;
+	case 19200: return B19200;
+	case 38400: return B38400;
+	case 57600: return B57600;
+	case 115200: return B115200;
+	case 230400: return B230400;
+	case 460800: return B460800;
+	case 921600: return B921600;
+	default: return 0;
+	}
 }
 
-static size_t nmea_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
-                          bftd_reading *out, size_t max)
+static int open_port(bftd_refclock *rc, char *err, size_t errlen)
 {
-	(void)rc; (void)pfd; (void)n; (void)now_mono_ns; (void)out; (void)max;
+	nmea_priv *p = rc->priv;
+	int fd = open(rc->cfg->device, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%.100s: %s", rc->cfg->device, strerror(errno));
+		return BFT_EINVAL;
+	}
+	struct termios t;
+	p->is_tty = tcgetattr(fd, &t) == 0;
+	if (p->is_tty) {
+		speed_t b = baud(rc->cfg->speed);
+		if (!b) {
+			snprintf(err, errlen, "%.100s: speed %u is not a standard baud rate", rc->cfg->device, rc->cfg->speed);
+			close(fd);
+			return BFT_EINVAL;
+		}
+		/* Raw 8N1: no echo, no line editing, no CR/LF translation (the
+		 * parser handles CRLF), no software or hardware flow control,
+		 * modem lines ignored (CLOCAL: a receiver rarely drives DCD,
+		 * and PPS on DCD is the kernel's business, not a hangup). */
+		cfmakeraw(&t);
+		t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | CSTOPB | CRTSCTS);
+		t.c_cflag |= CS8 | CLOCAL | CREAD;
+		t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
+		/* VMIN 1: with O_NONBLOCK an empty port then says EAGAIN, and a
+		 * read of 0 means hangup (with VMIN 0 it would mean "nothing"). */
+		t.c_cc[VMIN] = 1;
+		t.c_cc[VTIME] = 0;
+		cfsetispeed(&t, b);
+		cfsetospeed(&t, b);
+		if (tcsetattr(fd, TCSANOW, &t) != 0) {
+			snprintf(err, errlen, "%.100s: tcsetattr: %s", rc->cfg->device, strerror(errno));
+			close(fd);
+			return BFT_EINVAL;
+		}
+		tcflush(fd, TCIFLUSH); /* bytes queued before we listened have no arrival time */
+	}
+	p->fd = fd;
+	p->opens++;
+	p->scan_len = 0;
+	p->why[0] = 0;
+	snprintf(rc->state, sizeof rc->state, "reading %.60s, no fix yet", rc->cfg->device);
 	return 0;
 }
 
-const bftd_refclock_driver bftd_refclock_nmea = { "nmea", nmea_open, NULL, NULL, nmea_service, NULL };
+static void port_failed(bftd_refclock *rc, int64_t now_mono_ns, const char *why)
+{
+	nmea_priv *p = rc->priv;
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	bftd_gps_guard_reset_time(&p->rx.guard);
+	snprintf(p->why, sizeof p->why, "%s", why);
+	p->retry_mono_ns = now_mono_ns + p->backoff_ns;
+	p->backoff_ns = p->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : p->backoff_ns * 2;
+	snprintf(rc->state, sizeof rc->state, "%.40s: %.40s, reopening", rc->cfg->device, why);
+	bftd_log(LOG_WARNING, "reference %s: %s: %s", rc->cfg->name, rc->cfg->device, why);
+}
+
+static int nmea_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen)
+{
+	nmea_priv *p = calloc(1, sizeof *p);
+	if (!p) {
+		snprintf(err, errlen, "reference %s: out of memory", rc->cfg->name);
+		return BFT_ENOMEM;
+	}
+	p->fd = -1;
+	rc->priv = p;
+	/* The week-rollover fix as gpsd does it (a receiver 1024 weeks behind
+	 * is moved forward); comment lines skipped so that recorded captures
+	 * can be replayed through a pty. */
+	bft_nmea_config pc = { .flags = BFT_NMEA_SKIP_COMMENTS | BFT_NMEA_WKRO_FIX, .leap_s = (int)rc->cfg->leap_s };
+	p->parser = bft_nmea_new(&pc);
+	char e2[200];
+	if (!p->parser) {
+		snprintf(err, errlen, "reference %s: out of memory", rc->cfg->name);
+		goto fail;
+	}
+	bftd_gps_rx_init(&p->rx, rc->cfg->delay_ns, rc->cfg->uncertainty_ns, rc->cfg->pps[0] != 0, rc->cfg->leap_s,
+	                 rc->cfg->fixed, rc->cfg->max_move_m);
+	if (open_port(rc, e2, sizeof e2) != 0) {
+		/* At start a missing device is fatal: most likely a typo. */
+		snprintf(err, errlen, "reference %s: %s", rc->cfg->name, e2);
+		goto fail;
+	}
+	if (rc->cfg->pps[0]) {
+		if (bftd_pps_dev_open(&p->pps, bftd_refclock_nmea_pps_ops, rc->cfg->pps, e2, sizeof e2) != 0) {
+			snprintf(err, errlen, "reference %s: pps %s", rc->cfg->name, e2);
+			close(p->fd);
+			goto fail;
+		}
+		p->have_pps_dev = true;
+		p->pps_next_mono_ns = now_mono_ns;
+	}
+	p->backoff_ns = BACKOFF_MIN_NS;
+	rc->next_mono_ns = p->have_pps_dev ? now_mono_ns : INT64_MAX;
+	return 0;
+fail:
+	bft_nmea_free(p->parser);
+	free(p);
+	rc->priv = NULL;
+	return BFT_EINVAL;
+}
+
+static void nmea_close(bftd_refclock *rc)
+{
+	nmea_priv *p = rc->priv;
+	if (!p)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	if (p->have_pps_dev)
+		bftd_pps_dev_close(&p->pps);
+	bft_nmea_free(p->parser);
+	free(p);
+	rc->priv = NULL;
+}
+
+static size_t nmea_pollfds(bftd_refclock *rc, struct pollfd *pfd, size_t max)
+{
+	nmea_priv *p = rc->priv;
+	if (!max || p->fd < 0)
+		return 0;
+	pfd[0] = (struct pollfd){ .fd = p->fd, .events = POLLIN };
+	return 1;
+}
+
+/* ---- when each second was first named ---------------------------------- */
+
+/* The time of day a sentence names, ns into the UTC day: "$GPRMC,hhmmss.ss,"
+ * and the like. Only for timing: the parser does the real decoding (and
+ * checks the checksum; a corrupt line's time is never used, because the
+ * parser reports no fix with it). */
+static bool line_tod(const char *s, size_t n, int64_t *tod_ns)
+{
+	static const struct { const char *name; int field; } tf[] = {
+		{ "RMC", 1 }, { "GGA", 1 }, { "GNS", 1 }, { "ZDA", 1 }, { "GLL", 5 },
+	};
+	if (n < 7 || s[0] != '$')
+		return false;
+	int field = -1;
+	for (size_t i = 0; i < sizeof tf / sizeof tf[0]; i++)
+		if (!memcmp(s + 3, tf[i].name, 3))
+			field = tf[i].field;
+	if (field < 0)
+		return false;
+	size_t i = 0;
+	for (int f = 0; f < field; i++) {
+		if (i >= n || s[i] == '*')
+			return false;
+		if (s[i] == ',')
+			f++;
+	}
+	int v[3];
+	for (int k = 0; k < 3; k++, i += 2) {
+		if (i + 1 >= n || s[i] < '0' || s[i] > '9' || s[i + 1] < '0' || s[i + 1] > '9')
+			return false;
+		v[k] = (s[i] - '0') * 10 + (s[i + 1] - '0');
+	}
+	if (v[0] > 23 || v[1] > 59 || v[2] > 60)
+		return false;
+	int64_t frac = 0, scale = BFT_NS_PER_SEC / 10;
+	if (i < n && s[i] == '.')
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9' && scale > 0; i++, scale /= 10)
+			frac += (s[i] - '0') * scale;
+	*tod_ns = ((int64_t)v[0] * 3600 + v[1] * 60 + v[2]) * BFT_NS_PER_SEC + frac;
+	return true;
+}
+
+static void note_line(nmea_priv *p, int64_t raw_ns)
+{
+	int64_t tod;
+	if (!line_tod(p->scan, p->scan_len, &tod))
+		return;
+	for (size_t i = 0; i < TOD_RING; i++)
+		if (p->tod[i].raw_ns && p->tod[i].tod_ns == tod)
+			return; /* named before: the first naming counts */
+	p->tod[p->tod_next].tod_ns = tod;
+	p->tod[p->tod_next].raw_ns = raw_ns;
+	p->tod_next = (p->tod_next + 1) % TOD_RING;
+}
+
+static int64_t first_named(const nmea_priv *p, int64_t time_ns, int64_t fallback_raw_ns)
+{
+	int64_t tod = time_ns % NS_PER_DAY;
+	if (tod < 0)
+		tod += NS_PER_DAY;
+	for (size_t i = 0; i < TOD_RING; i++)
+		if (p->tod[i].raw_ns && p->tod[i].tod_ns == tod && p->tod[i].raw_ns <= fallback_raw_ns)
+			return p->tod[i].raw_ns;
+	return fallback_raw_ns;
+}
+
+/* ---- fixes --------------------------------------------------------------- */
+
+static void enqueue(nmea_priv *p, const bftd_reading *r)
+{
+	if (p->qn == QUEUE) {
+		p->qhead = (p->qhead + 1) % QUEUE;
+		p->qn--;
+		p->dropped++;
+	}
+	p->q[(p->qhead + p->qn) % QUEUE] = *r;
+	p->qn++;
+}
+
+static void to_sky(bftd_gps_sky *s, const bft_nmea_fix *f, int64_t raw_ns)
+{
+	const bft_nmea_sky *k = &f->sky;
+	if (k->visible <= 0 && k->n <= 0 && k->used <= 0 && f->sats_used < 0)
+		return; /* no GSV or GSA yet: no sky to judge */
+	s->valid = true;
+	s->raw_ns = raw_ns;
+	s->n = 0;
+	for (int i = 0; i < k->n && i < BFT_NMEA_SATS_MAX && s->n < BFTD_GPS_MAX_SATS; i++) {
+		const bft_nmea_sat *x = &k->sats[i];
+		bftd_gps_sat *y = &s->sat[s->n++];
+		y->prn = x->prn;
+		/* NMEA 2.x-4.0 numbering: 1-32 are GPS under the GP and GN talkers */
+		y->gnss = x->prn >= 1 && x->prn <= 32 && (!strcmp(x->talker, "GP") || !strcmp(x->talker, "GN"))
+		                  ? BFTD_GNSS_GPS
+		                  : BFTD_GNSS_UNKNOWN;
+		y->snr = x->snr_db > 0 ? x->snr_db : 0; /* -1: not tracked */
+		y->used = x->used != 0;
+	}
+	/* With a sky view (GSV), GSA's list says which satellites are used:
+	 * an empty list is then "none". Without one (receivers that send RMC
+	 * and GGA only), GGA's count is all there is, and nothing is known of
+	 * the satellites in view. */
+	if (k->n > 0) {
+		s->visible = k->visible;
+		s->used = k->used;
+	} else {
+		s->visible = -1;
+		s->used = f->sats_used;
+	}
+}
+
+static void on_fix(bftd_refclock *rc, const bft_nmea_fix *f, int64_t line_raw_ns)
+{
+	nmea_priv *p = rc->priv;
+	to_sky(&p->rx.sky, f, line_raw_ns);
+	bftd_gps_fix g = { 0 };
+	g.time_ns = f->time_ns;
+	g.mode = f->mode;
+	if (f->lat_deg == f->lat_deg && f->lon_deg == f->lon_deg) { /* not NaN */
+		g.have_pos = true;
+		g.lat_deg = f->lat_deg;
+		g.lon_deg = f->lon_deg;
+		g.alt_m = f->alt_m == f->alt_m ? f->alt_m : 0;
+	}
+	bftd_reading r;
+	if (bftd_gps_rx_fix(&p->rx, &g, first_named(p, f->time_ns, line_raw_ns), bft_clock_realtime_ns(), &r)) {
+		bftd_log(LOG_DEBUG, "reference %s: fix %lld.%09lld mode %d at raw %lld [%lld, %lld] %s%s%s",
+		         rc->cfg->name, (long long)(g.time_ns / BFT_NS_PER_SEC), (long long)(g.time_ns % BFT_NS_PER_SEC),
+		         g.mode, (long long)r.raw_ns, (long long)r.iv.lo_ns, (long long)r.iv.hi_ns,
+		         bftd_gps_timing_name(p->rx.last_timing), r.suspect ? " suspect: " : "", r.suspect ? r.suspect : "");
+		enqueue(p, &r);
+		rc->readings++;
+	}
+	bftd_gps_rx_state(&p->rx, rc->state, sizeof rc->state);
+}
+
+static void feed(bftd_refclock *rc, const char *buf, size_t n, int64_t raw_ns)
+{
+	nmea_priv *p = rc->priv;
+	while (n > 0) {
+		size_t k = bft_nmea_feed(p->parser, buf, n);
+		if (k == 0 || k > n)
+			k = n; /* cannot happen per the contract; never loop */
+		/* keep the line's start for the time scan */
+		for (size_t i = 0; i < k; i++) {
+			if (buf[i] == '\n') {
+				note_line(p, raw_ns);
+				p->scan_len = 0;
+			} else if (p->scan_len < sizeof p->scan) {
+				p->scan[p->scan_len++] = buf[i];
+			}
+		}
+		buf += k;
+		n -= k;
+		bft_nmea_event ev;
+		while (bft_nmea_next(p->parser, &ev)) {
+			if (ev.type == BFT_NMEA_EV_ERROR)
+				rc->errors++;
+			else if (ev.type == BFT_NMEA_EV_SENTENCE)
+				p->rx.sentences++;
+			else if (ev.type == BFT_NMEA_EV_FIX)
+				on_fix(rc, &ev.fix, raw_ns);
+		}
+	}
+}
+
+static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
+{
+	nmea_priv *p = rc->priv;
+	char buf[4096];
+	for (int k = 0; k < 16; k++) { /* bounded: a flood cannot starve the loop */
+		ssize_t r = read(p->fd, buf, sizeof buf);
+		int64_t raw = bft_clock_raw_ns(); /* right after read(): the arrival of these bytes */
+		if (r > 0) {
+			p->backoff_ns = BACKOFF_MIN_NS;
+			feed(rc, buf, (size_t)r, raw);
+			continue;
+		}
+		if (r == 0) {
+			/* With O_NONBLOCK "nothing now" is EAGAIN, so 0 is the
+			 * end: a FIFO's writer gone, a pty's master closed. */
+			port_failed(rc, now_mono_ns, p->is_tty ? "device hung up" : "end of input");
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			port_failed(rc, now_mono_ns, strerror(errno)); /* EIO: pty closed, USB unplugged */
+		return;
+	}
+}
+
+static size_t nmea_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
+                           bftd_reading *out, size_t max)
+{
+	nmea_priv *p = rc->priv;
+	if (p->have_pps_dev && now_mono_ns >= p->pps_next_mono_ns) {
+		int64_t raw, e;
+		if (bftd_pps_dev_poll(&p->pps, &raw, &e))
+			bftd_gps_rx_edge(&p->rx, raw, e);
+		p->pps_next_mono_ns = now_mono_ns + PPS_POLL_NS;
+	}
+	short ev = n > 0 && p->fd >= 0 && pfd[0].fd == p->fd ? pfd[0].revents : 0;
+	if (p->fd < 0 && now_mono_ns >= p->retry_mono_ns) {
+		char e[128];
+		if (open_port(rc, e, sizeof e) != 0)
+			port_failed(rc, now_mono_ns, strerror(errno));
+	} else if (p->fd >= 0 && ev) {
+		/* A hangup comes with POLLIN (the read then returns 0): drain
+		 * what is left either way, then give up the port if it is gone. */
+		do_read(rc, now_mono_ns);
+		if (p->fd >= 0 && (ev & (POLLHUP | POLLERR | POLLNVAL)))
+			port_failed(rc, now_mono_ns, "device hung up");
+	}
+	size_t k = 0;
+	while (k < max && p->qn) {
+		out[k++] = p->q[p->qhead];
+		p->qhead = (p->qhead + 1) % QUEUE;
+		p->qn--;
+	}
+	int64_t next = INT64_MAX;
+	if (p->qn)
+		next = now_mono_ns;
+	if (p->fd < 0 && p->retry_mono_ns < next)
+		next = p->retry_mono_ns;
+	if (p->have_pps_dev && p->pps_next_mono_ns < next)
+		next = p->pps_next_mono_ns;
+	rc->next_mono_ns = next;
+	return k;
+}
+
+static void nmea_status(const bftd_refclock *rc, json_object *o)
+{
+	const nmea_priv *p = rc->priv;
+	if (!p)
+		return;
+	const bft_nmea_stats *s = bft_nmea_get_stats(p->parser);
+	json_object_object_add(o, "device", json_object_new_string(rc->cfg->device));
+	json_object_object_add(o, "open", json_object_new_boolean(p->fd >= 0));
+	json_object_object_add(o, "opens", json_object_new_int64((int64_t)p->opens));
+	json_object_object_add(o, "lines", json_object_new_int64((int64_t)s->lines));
+	json_object_object_add(o, "errors", json_object_new_int64((int64_t)rc->errors));
+	json_object_object_add(o, "queue_dropped", json_object_new_int64((int64_t)p->dropped));
+	if (p->have_pps_dev)
+		json_object_object_add(o, "pps_errors", json_object_new_int64((int64_t)p->pps.errors));
+	bftd_gps_rx_status(&p->rx, o);
+}
+
+const bftd_refclock_driver bftd_refclock_nmea = { "nmea", nmea_open, nmea_close, nmea_pollfds, nmea_service,
+	                                          nmea_status };

@@ -45,3 +45,18 @@ int64_t bft_clock_raw_ns(void)
 }
 
 int64_t bft_clock_realtime_ns(void) { return read_ns(CLOCK_REALTIME); }
+
+int64_t bft_clock_realtime_to_raw_ns(int64_t rt_ns, int64_t *span_ns)
+{
+	/* Realtime read between two raw reads: the pair is as good as the
+	 * gap between them (a preemption shows up as a wide span). */
+	int64_t r0 = bft_clock_raw_ns();
+	int64_t rt = read_ns(CLOCK_REALTIME);
+	int64_t r1 = bft_clock_raw_ns();
+	int64_t el = bft_sat_sub(rt, rt_ns);
+	if (knob_freq_ppb && el > -BFT_NS_PER_SEC * 1000 && el < BFT_NS_PER_SEC * 1000)
+		el += (el / BFT_NS_PER_SEC) * knob_freq_ppb + (el % BFT_NS_PER_SEC) * knob_freq_ppb / BFT_NS_PER_SEC;
+	if (span_ns)
+		*span_ns = r1 - r0;
+	return bft_sat_sub(r0 + (r1 - r0) / 2, el);
+}

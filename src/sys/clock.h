@@ -37,4 +37,12 @@ int64_t bft_clock_realtime_ns(void);
  * are about the machine's elapsed time, not the node's oscillator. */
 int64_t bft_clock_mono_ns(void);
 
+/* The raw clock at the moment CLOCK_REALTIME read rt_ns (a kernel PPS
+ * timestamp, gpsd's stamp of a sentence), found by reading both clocks now:
+ * raw_now - (realtime_now - rt_ns), the elapsed part scaled by the test
+ * knob's frequency error. Good while the system clock was not stepped in
+ * between; a slew of r ppm costs r * (now - rt) more, which the caller
+ * bounds. *span_ns (may be NULL): the error of the paired read itself. */
+int64_t bft_clock_realtime_to_raw_ns(int64_t rt_ns, int64_t *span_ns);
+
 #endif

@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests of the GPS plausibility checks and reading intervals (gps_guard.h):
+ * each anti-spoofing check on the data that must trip it and on real-sky
+ * data that must not, the haversine against known distances, the time step
+ * and date checks, the reading intervals (honest for every lateness they
+ * claim to cover, checked by a seeded sweep), the ISO time parser and GPS
+ * week arithmetic. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include <bftime/common.h>
+#include "daemon/gps_guard.h"
+#include "daemon/refclock.h"
+
+#define S BFT_NS_PER_SEC
+#define MS (BFT_NS_PER_SEC / 1000)
+#define NOW (INT64_C(1767225600) * S) /* 2026-01-01T00:00:00Z */
+
+/* The sky of gpsd's ublox-lea-5h capture at 08:55:16 (13 in view, 8 used). */
+static void real_sky(bftd_gps_sky *s)
+{
+	static const struct { int prn; double snr; bool used; } v[] = {
+		{ 8, 17, false }, { 9, 43, true }, { 11, 0, false }, { 12, 29, true }, { 15, 40, true },
+		{ 17, 25, true }, { 18, 39, true }, { 22, 38, true }, { 24, 0, false }, { 26, 0, false },
+		{ 27, 44, true }, { 28, 30, true }, { 33, 38, false },
+	};
+	memset(s, 0, sizeof *s);
+	s->valid = true;
+	s->used = -1;
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		s->sat[s->n++] = (bftd_gps_sat){ v[i].prn, BFTD_GNSS_GPS, v[i].snr, v[i].used };
+	s->visible = (int)s->n;
+}
+
+#define BIT(x) (1u << (x))
+
+static void test_sky_real_passes(void **st)
+{
+	(void)st;
+	bftd_gps_sky s;
+	real_sky(&s);
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), 0);
+	bftd_gps_snr q = bftd_gps_sky_snr(&s);
+	assert_int_equal(q.tracked, 10);
+	assert_true(q.min == 17 && q.max == 44);
+	assert_true(fabs(q.used_mean - (43 + 29 + 40 + 25 + 39 + 38 + 44 + 30) / 8.0) < 1e-9);
+}
+
+static void test_sky_identical(void **st)
+{
+	(void)st;
+	bftd_gps_sky s;
+	real_sky(&s);
+	for (size_t i = 0; i < s.n; i++)
+		if (s.sat[i].snr > 0)
+			s.sat[i].snr = 42;
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), BIT(BFTD_GPS_SNR_IDENTICAL));
+	/* five equal are not enough to say (a small real sky may) */
+	bftd_gps_sky t;
+	real_sky(&t);
+	t.n = 7; /* 6 tracked: 17 43 29 40 25 39 */
+	for (size_t i = 0; i < t.n; i++)
+		if (t.sat[i].snr > 0)
+			t.sat[i].snr = 35;
+	assert_int_equal(bftd_gps_check_sky(&t, 3, 3), BIT(BFTD_GPS_SNR_IDENTICAL));
+	t.sat[0].snr = 0; /* 5 tracked */
+	assert_int_equal(bftd_gps_check_sky(&t, 3, 3), 0);
+}
+
+static void test_sky_range_and_count(void **st)
+{
+	(void)st;
+	bftd_gps_sky s;
+	real_sky(&s);
+	s.sat[1].snr = 61;
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), BIT(BFTD_GPS_SNR_RANGE));
+	s.sat[1].snr = 60; /* the threshold itself passes */
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), 0);
+	s.sat[1].snr = -3;
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), BIT(BFTD_GPS_SNR_RANGE));
+	real_sky(&s);
+	/* 17 GPS satellites in view (PRN 33 is SBAS): more than ever rise
+	 * above one horizon */
+	for (int p = 1; s.n < 18; p++)
+		if (p != 8 && p != 9 && p != 11 && p != 12 && p != 15 && p != 17 && p != 18 && p != 22 && p != 24 &&
+		    p != 26 && p != 27 && p != 28)
+			s.sat[s.n++] = (bftd_gps_sat){ p, BFTD_GNSS_GPS, 20 + p, false };
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), BIT(BFTD_GPS_TOO_MANY_SATS));
+	/* but 17 of several systems are an ordinary multi-GNSS sky */
+	for (size_t i = 10; i < s.n; i++)
+		s.sat[i].gnss = 6; /* GLONASS */
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), 0);
+	real_sky(&s);
+	s.visible = 65;
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), BIT(BFTD_GPS_TOO_MANY_SATS));
+	real_sky(&s);
+	s.used = 14; /* more used than in view */
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), BIT(BFTD_GPS_TOO_MANY_SATS));
+}
+
+static void test_sky_no_sats_3d(void **st)
+{
+	(void)st;
+	bftd_gps_sky s;
+	real_sky(&s);
+	for (size_t i = 0; i < s.n; i++)
+		s.sat[i].used = false;
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), BIT(BFTD_GPS_NO_SATS_3D));
+	/* just acquired: the sky report may still be the previous cycle's */
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 1), 0);
+	assert_int_equal(bftd_gps_check_sky(&s, 2, 2), 0);
+	s.used = 0; /* stated by the receiver, list or not */
+	s.n = 0;
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), BIT(BFTD_GPS_NO_SATS_3D));
+	assert_int_equal(bftd_gps_check_sky(NULL, 3, 3), 0);
+}
+
+static void test_distance(void **st)
+{
+	(void)st;
+	/* one degree of latitude: pi/180 * 6371008.8 m */
+	assert_true(fabs(bftd_gps_distance_m(0, 0, 1, 0) - 111195.08) < 0.1);
+	assert_true(fabs(bftd_gps_distance_m(51.9259, 4.5776, 51.9259, 4.5776)) < 1e-6);
+	/* across the antimeridian: 0.002 deg of longitude on the equator */
+	assert_true(fabs(bftd_gps_distance_m(0, 179.999, 0, -179.999) - 222.39) < 0.1);
+	/* Paris - London, great circle, about 343.5 km */
+	double d = bftd_gps_distance_m(48.8566, 2.3522, 51.5074, -0.1278);
+	assert_true(d > 343000 && d < 344500);
+	/* antipodes: half the circumference, no NaN */
+	assert_true(fabs(bftd_gps_distance_m(10, 20, -10, -160) - 3.14159265358979 * 6371008.8) < 1);
+}
+
+static void test_fixed_station(void **st)
+{
+	(void)st;
+	bftd_gps_guard g;
+	bftd_gps_guard_init(&g, true, 100, BFTD_GPS_STEP_TOL_NS);
+	bftd_gps_fix f = { NOW, 3, true, 51.9259, 4.5776, 2 };
+	int64_t raw = 1000 * S;
+	uint32_t m = 0;
+	for (int i = 0; i < 20; i++, f.time_ns += S, raw += S) {
+		f.lat_deg = 51.9259 + (i % 3 - 1) * 1e-6; /* 10 cm of noise */
+		m |= bftd_gps_guard_check(&g, &f, NULL, raw, NOW);
+	}
+	assert_int_equal(m, 0);
+	assert_int_equal(g.anchor_n, BFTD_GPS_ANCHOR_FIXES);
+	/* a slow walk, 5 m a fix: stays unflagged until 100 m from the anchor,
+	 * the anchor does not follow */
+	int first = -1;
+	for (int i = 1; i <= 40; i++, f.time_ns += S, raw += S) {
+		f.lat_deg = 51.9259 + i * 5.0 / 111195.0;
+		if (bftd_gps_guard_check(&g, &f, NULL, raw, NOW) & BIT(BFTD_GPS_MOVED)) {
+			if (first < 0)
+				first = i;
+		} else {
+			assert_true(first < 0);
+		}
+	}
+	assert_true(first == 20 || first == 21); /* 100 m from 51.9259, the anchor within cm of it */
+	assert_true(g.count[BFTD_GPS_MOVED] == (uint64_t)(41 - first));
+	/* not a fixed station: moving is fine */
+	bftd_gps_guard_init(&g, false, 100, BFTD_GPS_STEP_TOL_NS);
+	for (int i = 0; i < 20; i++, f.time_ns += S, raw += S) {
+		f.lat_deg = 51.9259 + i * 50.0 / 111195.0;
+		assert_int_equal(bftd_gps_guard_check(&g, &f, NULL, raw, NOW), 0);
+	}
+}
+
+static void test_step(void **st)
+{
+	(void)st;
+	int64_t t = NOW, r = 5 * S, tol = BFTD_GPS_STEP_TOL_NS;
+	assert_int_equal(bftd_gps_check_step(t, r, t + S, r + S + 300 * MS, tol), 0);
+	assert_int_equal(bftd_gps_check_step(t, r, t + S, r + S - 399 * MS, tol), 0);
+	assert_int_equal(bftd_gps_check_step(t, r, t + S, r + S + 403 * MS, tol), BIT(BFTD_GPS_JUMP));
+	assert_int_equal(bftd_gps_check_step(t, r, t + 4 * S, r + S, tol), BIT(BFTD_GPS_JUMP));
+	assert_int_equal(bftd_gps_check_step(t, r, t, r + S, tol), BIT(BFTD_GPS_BACKWARDS));
+	assert_int_equal(bftd_gps_check_step(t, r, t - S, r + S, tol), BIT(BFTD_GPS_BACKWARDS));
+	/* after an hour without fixes: 1000 ppm of it (3.6 s) on top */
+	assert_int_equal(bftd_gps_check_step(t, r, t + 3600 * S, r + 3600 * S + 3 * S, tol), 0);
+	assert_int_equal(bftd_gps_check_step(t, r, t + 3600 * S, r + 3600 * S + 5 * S, tol), BIT(BFTD_GPS_JUMP));
+	/* absurd values saturate, never overflow */
+	assert_int_equal(bftd_gps_check_step(INT64_MIN, r, INT64_MAX, r + S, tol), BIT(BFTD_GPS_JUMP));
+	assert_int_equal(bftd_gps_check_step(t, r, t + S, r - S, tol), BIT(BFTD_GPS_JUMP));
+	/* the guard flags one step, not every later one */
+	bftd_gps_guard g;
+	bftd_gps_guard_init(&g, false, 100, tol);
+	bftd_gps_fix f = { NOW, 3, false, 0, 0, 0 };
+	assert_int_equal(bftd_gps_guard_check(&g, &f, NULL, r, NOW), 0);
+	f.time_ns += 3 * S;
+	assert_int_equal(bftd_gps_guard_check(&g, &f, NULL, r + S, NOW), BIT(BFTD_GPS_JUMP));
+	f.time_ns += S;
+	assert_int_equal(bftd_gps_guard_check(&g, &f, NULL, r + 2 * S, NOW), 0);
+	bftd_gps_guard_reset_time(&g);
+	f.time_ns += 100 * S; /* after a reconnection: not judged */
+	assert_int_equal(bftd_gps_guard_check(&g, &f, NULL, r + 3 * S, NOW), 0);
+	assert_int_equal(g.suspect, 1);
+}
+
+static void test_epoch(void **st)
+{
+	(void)st;
+	assert_int_equal(bftd_gps_check_epoch(NOW, NOW + 3600 * S), 0);
+	int64_t old = INT64_C(1282379716) * S; /* 2010-08-21, a replay */
+	assert_int_equal(bftd_gps_check_epoch(old, NOW), BIT(BFTD_GPS_BEFORE_FLOOR) | BIT(BFTD_GPS_FAR_FROM_SYSTEM));
+	int64_t ro = INT64_C(1901696116) * S; /* the same, after gpsd's 1024-week correction: 2030 */
+	assert_int_equal(bftd_gps_check_epoch(ro, NOW), BIT(BFTD_GPS_FAR_FROM_SYSTEM));
+	/* a system clock at 1970 (no RTC) says nothing */
+	assert_int_equal(bftd_gps_check_epoch(NOW, 5 * S), 0);
+	assert_int_equal(bftd_gps_check_epoch(NOW + 86399 * S, NOW), 0);
+	assert_int_equal(bftd_gps_check_epoch(NOW - 86400 * S, NOW), BIT(BFTD_GPS_FAR_FROM_SYSTEM));
+}
+
+static void test_reasons(void **st)
+{
+	(void)st;
+	assert_null(bftd_gps_suspect_first(0));
+	assert_string_equal(bftd_gps_suspect_first(BIT(BFTD_GPS_MOVED) | BIT(BFTD_GPS_JUMP)), "fixed station moved");
+	for (int i = 0; i < BFTD_GPS_SUSPECT_KINDS; i++) {
+		assert_non_null(bftd_gps_suspect_reason((enum bftd_gps_suspect)i));
+		assert_true(strlen(bftd_gps_suspect_key((enum bftd_gps_suspect)i)) > 2);
+	}
+}
+
+static uint64_t rng = 0x1234567;
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Every timing mode's interval holds true time whenever the lateness is
+ * within what the mode assumes: a seeded sweep of 10^4 sentences each. */
+static void test_reading_honest(void **st)
+{
+	(void)st;
+	int64_t t = NOW; /* the second the sentence names */
+	for (int k = 0; k < 10000; k++) {
+		int64_t edge_raw = 77 * S + (int64_t)(next() % (1000 * S)); /* raw time of the second's start */
+		/* true time at raw r is t + (r - edge_raw) (an ideal oscillator
+		 * over one second: drift is the node's to bound) */
+		bftd_gps_delay d = { -1, 100 * MS, false, false, 0, 0, 0 };
+		int64_t late = (int64_t)(next() % S), raw, lo, hi;
+		assert_int_equal(bftd_gps_nmea_reading(&d, t, edge_raw + late, &raw, &lo, &hi), BFTD_GPS_T_DEFAULT);
+		int64_t truth = t + (raw - edge_raw);
+		assert_true(lo <= truth && truth <= hi);
+		/* configured delay, true lateness within +-uncertainty of it */
+		d.delay_ns = 300 * MS;
+		late = 200 * MS + (int64_t)(next() % (200 * MS));
+		assert_int_equal(bftd_gps_nmea_reading(&d, t, edge_raw + late, &raw, &lo, &hi), BFTD_GPS_T_DELAY);
+		truth = t + (raw - edge_raw);
+		assert_true(lo <= truth && truth <= hi);
+		/* measured: median 450 ms, window 420..480; lateness within it */
+		d = (bftd_gps_delay){ -1, 20 * 1000, true, true, 450 * MS, 420 * MS, 480 * MS };
+		late = 420 * MS + (int64_t)(next() % (60 * MS));
+		assert_int_equal(bftd_gps_nmea_reading(&d, t, edge_raw + late, &raw, &lo, &hi), BFTD_GPS_T_MEASURED);
+		truth = t + (raw - edge_raw);
+		assert_true(lo <= truth && truth <= hi);
+		/* the NMEA half-width never falls to the PPS jitter */
+		assert_true(hi - lo >= 2 * BFTD_GPS_NMEA_MIN_UNC_NS);
+		/* PPS: at the edge */
+		bftd_gps_pps_reading(&d, t, edge_raw, 3000, &raw, &lo, &hi);
+		assert_int_equal(raw, edge_raw);
+		assert_int_equal(lo, t - 23000);
+		assert_int_equal(hi, t + 23000);
+	}
+}
+
+static void test_iso_and_week(void **st)
+{
+	(void)st;
+	int64_t t;
+	assert_int_equal(bftd_gps_parse_iso("2010-08-21T08:55:16.000Z", &t), 0);
+	assert_int_equal(t, INT64_C(1282380916) * S);
+	assert_int_equal(bftd_gps_parse_iso("2030-04-06T08:37:29.5Z", &t), 0);
+	assert_int_equal(t, INT64_C(1901695049) * S + 500 * MS);
+	assert_int_equal(bftd_gps_parse_iso("1970-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(bftd_gps_parse_iso("2000-02-29T23:59:59.123456789123Z", &t), 0);
+	assert_int_equal(t, INT64_C(951868799) * S + 123456789);
+	const char *bad[] = { "", "2010-08-21", "2010-08-21T08:55:16", "2010-13-01T00:00:00Z", "2010-08-21T24:00:00Z",
+		              "2010-08-21T08:55:16.Z", "2010-08-21T08:55:16Zx", "2010-8-21T08:55:16Z", "+010-08-21T08:55:16Z" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(bftd_gps_parse_iso(bad[i], &t), BFT_EINVAL);
+	uint16_t wk;
+	int64_t tow;
+	/* 2010-08-21T08:55:16Z: GPS week 1597 (Saturday), leap 15 s then */
+	bftd_gps_week(INT64_C(1282380916) * S, 15, &wk, &tow);
+	assert_int_equal(wk, 1597);
+	assert_int_equal(tow, (6 * 86400 + 8 * 3600 + 55 * 60 + 16 + 15) * S);
+	/* the GPS epoch itself */
+	bftd_gps_week(INT64_C(315964800) * S, 0, &wk, &tow);
+	assert_int_equal(wk, 0);
+	assert_int_equal(tow, 0);
+}
+
+/* The shared receiver: one reading per new second, the proof block, the
+ * suspect reason carried through. */
+static void test_rx(void **st)
+{
+	(void)st;
+	bftd_gps_rx rx;
+	bftd_gps_rx_init(&rx, -1, 100 * MS, false, 18, false, 100);
+	real_sky(&rx.sky);
+	rx.sky.raw_ns = 10 * S;
+	bftd_gps_fix f = { NOW, 3, true, 51.9, 4.5, 0 };
+	bftd_reading r;
+	assert_true(bftd_gps_rx_fix(&rx, &f, 10 * S + 300 * MS, NOW, &r));
+	assert_true(r.have_gps);
+	assert_int_equal(r.gps.kind, BFT_REF_GPS);
+	assert_int_equal(r.gps.sats_used, 8);
+	assert_int_equal(r.gps.sats_visible, 13);
+	assert_int_equal(r.gps.snr_cdbhz, 3600); /* (43+29+40+25+39+38+44+30)/8 = 36 */
+	assert_null(r.suspect);
+	assert_int_equal(r.raw_ns, 10 * S + 300 * MS - BFTD_GPS_DEFAULT_LATE_NS);
+	/* the same second restated: no new reading */
+	assert_false(bftd_gps_rx_fix(&rx, &f, 10 * S + 400 * MS, NOW, &r));
+	/* no fix: none */
+	f.time_ns += S;
+	f.mode = 1;
+	assert_false(bftd_gps_rx_fix(&rx, &f, 11 * S + 300 * MS, NOW, &r));
+	f.mode = 3;
+	for (size_t i = 0; i < rx.sky.n; i++)
+		if (rx.sky.sat[i].snr > 0)
+			rx.sky.sat[i].snr = 40;
+	assert_true(bftd_gps_rx_fix(&rx, &f, 11 * S + 300 * MS, NOW, &r));
+	assert_string_equal(r.suspect, "identical signal strength on every satellite");
+	assert_int_equal(rx.guard.suspect, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sky_real_passes), cmocka_unit_test(test_sky_identical),
+		cmocka_unit_test(test_sky_range_and_count), cmocka_unit_test(test_sky_no_sats_3d),
+		cmocka_unit_test(test_distance), cmocka_unit_test(test_fixed_station),
+		cmocka_unit_test(test_step), cmocka_unit_test(test_epoch),
+		cmocka_unit_test(test_reasons), cmocka_unit_test(test_reading_honest),
+		cmocka_unit_test(test_iso_and_week), cmocka_unit_test(test_rx),
+	};
+	return cmocka_run_group_tests_name("gps_guard", tests, NULL, NULL);
+}
