@@ -581,8 +581,9 @@ static int parse_ref(struct ctx *c, const yaml_node_t *n, bftd_ref *r, size_t id
 		r->every_ns = 16 * BFT_NS_PER_SEC;
 	if (r->uncertainty_ns < 0) /* each kind's own default: docs/config.md */
 		r->uncertainty_ns = r->kind == BFTD_REF_SIMULATED || r->kind == BFTD_REF_SYSTEM ? BFT_NS_PER_SEC / 1000
-		                    : gps ? BFT_NS_PER_SEC / 10 /* NMEA alone; PPS narrows it */
-		                          : 0;             /* ntp: the round trip and root distance */
+		                    : gps && r->pps[0] ? BFT_NS_PER_SEC / 1000 /* the pulse's jitter: safe for USB serial */
+		                    : gps ? BFT_NS_PER_SEC / 10             /* the NMEA sentence alone */
+		                          : 0;                              /* ntp: the round trip and root distance */
 	if (!r->name[0])
 		snprintf(r->name, sizeof r->name, "%s%zu", prefix[r->kind], idx);
 	return 0;

@@ -40,7 +40,11 @@ struct source {
 	uint8_t n, next;  /* readings in hist, next slot */
 	int64_t delay_ns; /* of the newest reading */
 	struct past_reading hist[FILTER_MAX];
-	/* references only: the guard (node.h) */
+};
+
+/* A reference's guard state (node.h), beside its source: references only,
+ * so a peer's source stays small (the simulator holds a million of them). */
+struct guard {
 	enum bft_quarantine q;
 	int64_t q_by_ns, q_since_raw;
 	int64_t agree_since_raw; /* first of the unbroken run of agreeing readings; INT64_MIN: none */
@@ -69,6 +73,7 @@ struct bft_node {
 	const bft_engine *engine;
 	struct peer *peers; /* sorted by id */
 	struct source *refs;
+	struct guard *guards; /* one per reference */
 	bft_disc *disc;
 	uint64_t rng;
 	uint8_t epoch;
@@ -161,6 +166,7 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 		n->cfg.ref_readmit_ns = 4 * cfg->poll_ns;
 	n->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *n->peers);
 	n->refs = calloc(cfg->max_refs ? cfg->max_refs : 1, sizeof *n->refs);
+	n->guards = calloc(cfg->max_refs ? cfg->max_refs : 1, sizeof *n->guards);
 	n->ivs = calloc(nsrc ? nsrc : 1, sizeof *n->ivs);
 	n->mids = calloc(nsrc ? nsrc : 1, sizeof *n->mids);
 	size_t sb = bft_fusion_scratch_bytes(nsrc ? nsrc : 1);
@@ -170,7 +176,7 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 	if (n->cfg.disc.min_fit_spacing_ns == 0)
 		n->cfg.disc.min_fit_spacing_ns = cfg->poll_ns / 2;
 	int rc = bft_disc_create(&n->disc, &n->cfg.disc);
-	if (rc || !n->peers || !n->refs || !n->ivs || !n->mids || !n->scratch) {
+	if (rc || !n->peers || !n->refs || !n->guards || !n->ivs || !n->mids || !n->scratch) {
 		bft_node_destroy(n);
 		return rc ? rc : BFT_ENOMEM;
 	}
@@ -196,6 +202,7 @@ void bft_node_destroy(bft_node *n)
 	bft_disc_destroy(n->disc);
 	free(n->peers);
 	free(n->refs);
+	free(n->guards);
 	free(n->ivs);
 	free(n->mids);
 	free(n->scratch);
@@ -439,16 +446,18 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 	return k;
 }
 
-static void quarantine(bft_node *n, struct source *s, int64_t raw_ns, enum bft_quarantine why, int64_t by_ns)
+static void quarantine(bft_node *n, size_t ref, int64_t raw_ns, enum bft_quarantine why, int64_t by_ns)
 {
-	if (s->q == BFT_Q_NONE) {
-		s->quarantines++;
+	struct source *s = &n->refs[ref];
+	struct guard *g = &n->guards[ref];
+	if (g->q == BFT_Q_NONE) {
+		g->quarantines++;
 		n->ctr.ref_quarantines++;
-		s->q_since_raw = raw_ns;
+		g->q_since_raw = raw_ns;
 	}
-	s->q = why;
-	s->q_by_ns = by_ns;
-	s->agree_since_raw = INT64_MIN;
+	g->q = why;
+	g->q_by_ns = by_ns;
+	g->agree_since_raw = INT64_MIN;
 	/* Its past readings go too: a spoofer's walk may have begun before it
 	 * was caught, and carried() would keep using them. */
 	s->n = s->next = 0;
@@ -549,8 +558,8 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	for (size_t i = 0; i < n->cfg.max_refs && (!n->degraded || k >= 3); i++) {
 		struct source *s = &n->refs[i];
 		bft_interval iv;
-		if (!s->used && s->q == BFT_Q_NONE && carried(n, s, raw_ns, &iv))
-			quarantine(n, s, raw_ns, BFT_Q_CONSENSUS,
+		if (!s->used && n->guards[i].q == BFT_Q_NONE && carried(n, s, raw_ns, &iv))
+			quarantine(n, i, raw_ns, BFT_Q_CONSENSUS,
 			           iv.hi_ns < res.iv.lo_ns ? iv.hi_ns - res.iv.lo_ns : iv.lo_ns - res.iv.hi_ns);
 	}
 
@@ -638,6 +647,7 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	if (!n || ref_id >= n->cfg.max_refs || !bft_iv_valid(true_time))
 		return BFT_EINVAL;
 	struct source *s = &n->refs[ref_id];
+	struct guard *g = &n->guards[ref_id];
 	/* The guard. Against the node's own honest interval: a reading
 	 * disjoint from it is a jump no oscillator within rho could explain.
 	 * Readmission asks more: the reading must hold the node's estimate
@@ -646,11 +656,11 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	bft_estimate cur;
 	bool running = bft_node_read(n, raw_ns, &cur) == 0 && cur.state != BFT_DISC_UNSYNCHRONIZED;
 	bft_interval tmp;
-	if (s->q != BFT_Q_NONE && running)
+	if (g->q != BFT_Q_NONE && running)
 		cur.bounds = estimate_band(n, raw_ns, &cur);
-	if (s->q == BFT_Q_NONE) {
+	if (g->q == BFT_Q_NONE) {
 		if (running && !bft_iv_intersect(cur.bounds, true_time, &tmp)) {
-			quarantine(n, s, raw_ns, BFT_Q_JUMP,
+			quarantine(n, ref_id, raw_ns, BFT_Q_JUMP,
 			           true_time.hi_ns < cur.bounds.lo_ns ? true_time.hi_ns - cur.bounds.lo_ns
 			                                              : true_time.lo_ns - cur.bounds.hi_ns);
 			n->ctr.ref_readings_quarantined++;
@@ -659,21 +669,21 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	} else {
 		bool agrees = !running || bft_iv_intersect(true_time, cur.bounds, &tmp);
 		if (!agrees) {
-			s->agree_since_raw = INT64_MIN;
+			g->agree_since_raw = INT64_MIN;
 			if (running)
-				s->q_by_ns = true_time.hi_ns < cur.bounds.lo_ns ? true_time.hi_ns - cur.bounds.lo_ns
+				g->q_by_ns = true_time.hi_ns < cur.bounds.lo_ns ? true_time.hi_ns - cur.bounds.lo_ns
 				                                                : true_time.lo_ns - cur.bounds.hi_ns;
 			n->ctr.ref_readings_quarantined++;
 			return 0;
 		}
-		if (s->agree_since_raw == INT64_MIN)
-			s->agree_since_raw = raw_ns;
-		if (bft_sat_sub(raw_ns, s->agree_since_raw) < n->cfg.ref_readmit_ns) {
+		if (g->agree_since_raw == INT64_MIN)
+			g->agree_since_raw = raw_ns;
+		if (bft_sat_sub(raw_ns, g->agree_since_raw) < n->cfg.ref_readmit_ns) {
 			n->ctr.ref_readings_quarantined++;
 			return 0;
 		}
-		s->q = BFT_Q_NONE;
-		s->suspect = NULL;
+		g->q = BFT_Q_NONE;
+		g->suspect = NULL;
 		n->ctr.ref_readmissions++;
 	}
 	bft_interval off = bft_iv_shift(true_time, -raw_ns);
@@ -693,9 +703,8 @@ int bft_node_on_reference_suspect(bft_node *n, int64_t raw_ns, uint32_t ref_id, 
 {
 	if (!n || ref_id >= n->cfg.max_refs)
 		return BFT_EINVAL;
-	struct source *s = &n->refs[ref_id];
-	quarantine(n, s, raw_ns, BFT_Q_SUSPECT, 0);
-	s->suspect = why;
+	quarantine(n, ref_id, raw_ns, BFT_Q_SUSPECT, 0);
+	n->guards[ref_id].suspect = why;
 	n->ctr.ref_readings_quarantined++;
 	return 0;
 }
@@ -874,13 +883,16 @@ size_t bft_node_sources(const bft_node *n, bft_source_info *out, size_t cap)
 			.age_ns = s->n ? n->last_fuse_raw - nth_newest(n, s, 0)->raw_ns : 0,
 			.offset = s->n ? nth_newest(n, s, 0)->off : bft_iv(0, 0),
 			.delay_ns = s->delay_ns,
-			.quarantine = s->q,
-			.q_by_ns = s->q_by_ns,
-			.suspect = s->suspect,
-			.q_since_ns = s->q_since_raw,
-			.agreeing_ns = s->q && s->agree_since_raw != INT64_MIN ? n->last_fuse_raw - s->agree_since_raw : 0,
-			.quarantines = s->quarantines,
 		};
+		if (!peer) {
+			const struct guard *g = &n->guards[i];
+			out[i].quarantine = g->q;
+			out[i].q_by_ns = g->q_by_ns;
+			out[i].suspect = g->suspect;
+			out[i].q_since_ns = g->q_since_raw;
+			out[i].agreeing_ns = g->q && g->agree_since_raw != INT64_MIN ? n->last_fuse_raw - g->agree_since_raw : 0;
+			out[i].quarantines = g->quarantines;
+		}
 	}
 	return nsrc;
 }
