@@ -18,34 +18,11 @@
 
 #include <bftime/common.h>
 
+#include "core/civil.h"
 #include "daemon/keys.h"
 #include "sys/clock.h"
 
 /* ---- time text ---------------------------------------------------------- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = yoe + era * 400 + (*m <= 2);
-}
 
 static bool digits(const char *s, size_t n, int64_t *out)
 {
@@ -98,7 +75,7 @@ int bftd_rfc3339_parse(const char *s, size_t len, int64_t *out_ns)
 	}
 	if (i != len || y < 1970 || y > 2262)
 		return BFT_EINVAL;
-	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off_s;
+	int64_t secs = bft_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off_s;
 	/* 2262-04-11 is where int64 ns end. */
 	if (secs < -86400 || secs > INT64_MAX / BFT_NS_PER_SEC - 1)
 		return BFT_EINVAL;
@@ -119,7 +96,7 @@ char *bftd_rfc3339_format(char *out, size_t cap, int64_t ns)
 		days--;
 	}
 	int64_t y, m, d;
-	civil_from_days(days, &y, &m, &d);
+	bft_civil_from_days(days, &y, &m, &d);
 	snprintf(out, cap, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64
 	                   ".%09" PRId64 "Z",
 	         y, m, d, rem / 3600, rem / 60 % 60, rem % 60, frac);

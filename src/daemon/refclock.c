@@ -63,7 +63,9 @@ static int sched_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t 
 	return 0;
 }
 
-static size_t sim_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
+/* Both drivers: CLOCK_REALTIME +- uncertainty; `simulated` adds its noise
+ * and lie (config refuses both for `system`, so there they are 0). */
+static size_t realtime_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
                           bftd_reading *out, size_t max)
 {
 	(void)pfd;
@@ -98,24 +100,8 @@ static size_t sim_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n,
 	return 1;
 }
 
-static size_t sys_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
-                          bftd_reading *out, size_t max)
-{
-	(void)pfd;
-	(void)n;
-	if (max == 0 || !due(rc, now_mono_ns))
-		return 0;
-	memset(out, 0, sizeof *out);
-	int64_t rt, span;
-	read_realtime(&out->raw_ns, &rt, &span);
-	out->iv = bft_iv(bft_sat_sub(rt, rc->cfg->uncertainty_ns),
-	                 bft_sat_add(bft_sat_add(rt, rc->cfg->uncertainty_ns), span));
-	rc->readings++;
-	return 1;
-}
-
-const bftd_refclock_driver bftd_refclock_simulated = { "simulated", sched_open, NULL, NULL, sim_service, NULL };
-const bftd_refclock_driver bftd_refclock_system = { "system", sched_open, NULL, NULL, sys_service, NULL };
+const bftd_refclock_driver bftd_refclock_simulated = { "simulated", sched_open, NULL, NULL, realtime_service, NULL };
+const bftd_refclock_driver bftd_refclock_system = { "system", sched_open, NULL, NULL, realtime_service, NULL };
 
 static const bftd_refclock_driver *const drivers[BFTD_REF_KINDS] = {
 	[BFTD_REF_SIMULATED] = &bftd_refclock_simulated,

@@ -16,6 +16,7 @@
  * days are bounded before they are multiplied).
  */
 #include "proto/nmea.h"
+#include "core/civil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -227,27 +228,14 @@ static int64_t frac_ns(const char *s)
 	return v;
 }
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
+/* The date of day z since the epoch, as ints. */
 static void civil_from_days(int64_t z, int *y, int *m, int *d)
 {
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
+	int64_t yy, mm, dd;
+	bft_civil_from_days(z, &yy, &mm, &dd);
+	*y = (int)yy;
+	*m = (int)mm;
+	*d = (int)dd;
 }
 
 /* ---- public helpers ---- */
@@ -460,7 +448,7 @@ static void register_frac(bft_nmea *p, const char *s)
 
 static int64_t date_ns(const struct nmea_date *d)
 {
-	int64_t days = days_from_civil(1900 + (int64_t)d->year, d->mon + 1, 1) + d->mday - 1;
+	int64_t days = bft_days_from_civil(1900 + (int64_t)d->year, d->mon + 1, 1) + d->mday - 1;
 	int64_t s = days * 86400 + d->hour * 3600 + d->min * 60 + d->sec;
 	return s * 1000000000LL + d->nsec;
 }

@@ -103,3 +103,24 @@ overlap_ok() { # tag
 	done < "$dir/measured.$1"
 	echo "$(wc -l < "$dir/measured.$1") intervals"
 }
+
+# Stop process $1 (recorded by the test, never found by name): TERM, up to
+# a second's grace, then KILL it and its own children (gpsfake may ignore
+# TERM once its gpsd is gone).
+stop_pid() {
+	kill "$1" 2>/dev/null || return 0
+	for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	pkill -9 -P "$1" 2>/dev/null
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# Stop every pid in $pids; on failure show each $dir/*.log's tail; keep
+# $dir with KEEP=1, else remove it.
+cleanup_pids() {
+	for p in $pids; do stop_pid "$p"; done
+	if [ "$fail" -ne 0 ] && [ -z "${KEEP:-}" ]; then
+		for f in "$dir"/*.log; do [ -f "$f" ] && { echo "--- $f (tail)"; tail -n 15 "$f"; }; done
+	fi
+	[ -n "${KEEP:-}" ] && echo "kept $dir" || rm -rf "$dir"
+}

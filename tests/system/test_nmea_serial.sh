@@ -26,20 +26,7 @@ dir=$(mktemp -d /tmp/bftime-nmea.XXXXXX) || exit 1
 . tests/system/lib.sh
 SHARED=${GPS_CAPTURES:-$PWD/../shared/data/gpsd-nmea}
 pids=""
-stop_pid() {
-	kill "$1" 2>/dev/null || return 0
-	for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-cleanup() {
-	for p in $pids; do stop_pid "$p"; done
-	if [ "$fail" -ne 0 ] && [ -z "${KEEP:-}" ]; then
-		for f in "$dir"/*.log; do [ -f "$f" ] && { echo "--- $f (tail)"; tail -n 15 "$f"; }; done
-	fi
-	[ -n "${KEEP:-}" ] && echo "kept $dir" || rm -rf "$dir"
-}
-trap cleanup EXIT
+trap cleanup_pids EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 [ -x "$D" ] || { echo "build/bftimed missing: run make"; exit 1; }

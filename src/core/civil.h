@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Proleptic Gregorian dates <-> days since 1970-01-01 (Howard Hinnant's
+ * algorithms, exact for every int64 year that fits): the one calendar of
+ * bftime, for NMEA dates, RFC 3339 text and the CLI. Pure, no time zone.
+ */
+#ifndef BFTIME_CORE_CIVIL_H
+#define BFTIME_CORE_CIVIL_H
+
+#include <stdint.h>
+
+/* Days since 1970-01-01 of year y, month m (1..12), day d (1..31). */
+int64_t bft_days_from_civil(int64_t y, int64_t m, int64_t d);
+
+/* The date of day z since 1970-01-01. */
+void bft_civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d);
+
+#endif
