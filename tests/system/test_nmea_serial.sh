@@ -86,7 +86,7 @@ print("" if r is None else r)' "$1" "$2" 2>/dev/null
 
 # start NAME CAPTURE MODE ARG HOLD [extra reference options]
 start() {
-	name=$1 cap=$2 mode=$3 arg=$4 hold=$5 extra=${6:-}
+	name=$1 cap=$2 mode=$3 arg=$4 hold=$5 extra=${6:-} top=${7:-api: none}
 	python3 "$dir/feed.py" "$cap" "$dir/$name.pty" "$mode" "$arg" 1.5 "$hold" &
 	echo $! > "$dir/$name.fpid"
 	pids="$pids $!"
@@ -98,7 +98,7 @@ start() {
 	consensus: {f: 0, poll: 500ms}
 	references:
 	  - {kind: nmea, device: $(cat "$dir/$name.pty"), speed: 9600$extra}
-	api: none
+	$top
 	status: $dir/$name.json
 	log: {level: debug}
 	EOF
@@ -128,7 +128,11 @@ for v in honest nosats snr-identical; do
 done
 cp "$dir/honest.nmea" "$dir/honest-delay.nmea"
 start honest "$dir/honest.nmea" align "$epoch" 3
-start honest-delay "$dir/honest-delay.nmea" align "$epoch" 0.5 ", delay: 100ms, uncertainty: 50ms"
+hd_api=127.0.0.1:$(free_port)
+start honest-delay "$dir/honest-delay.nmea" align "$epoch" 0.5 ", delay: 100ms, uncertainty: 50ms" \
+	"api: $hd_api
+store: $dir/hd.db
+proof_interval: 1s"
 start nosats "$dir/nosats.nmea" pace 0.142857 0.5
 start snr-identical "$dir/snr-identical.nmea" pace 0.142857 0.5
 
@@ -204,6 +208,20 @@ timing_ok() { # name width_max_ns
 }
 check "honest, default 0-1 s delay: synced, interval holds CLOCK_REALTIME, none suspect" timing_ok honest 1300000000
 check "honest, delay 100 ms +- 50 ms: interval holds CLOCK_REALTIME" timing_ok honest-delay 200000000
+
+# The fix behind the readings goes into the time proofs: GPS week, time of
+# week, satellites used and visible, mean C/N0.
+proof_gps_ok() {
+	curl -s --max-time 5 "http://$hd_api/v1/proofs?order=newest&limit=1" > "$dir/hd.proofs" || { echo "no API answer"; return 1; }
+	kind=$(tr -d ' \n' < "$dir/hd.proofs" | sed -n 's/.*"reference":{[^}]*"kind":"\([a-z-]*\)".*/\1/p')
+	week=$(sed -n 's/.*"gps_week":\([0-9]*\).*/\1/p' "$dir/hd.proofs")
+	used=$(sed -n 's/.*"sats_used":\([0-9]*\).*/\1/p' "$dir/hd.proofs")
+	want=$(( ($(date +%s) - 315964800 + 18) / 604800 ))
+	[ "$kind" = gps ] && [ "${week:-0}" = "$want" ] && [ "${used:-0}" -gt 0 ] ||
+		{ echo "reference kind '${kind:-?}', week ${week:-?} (want $want), sats_used ${used:-?}"; return 1; }
+	echo "GPS week $week, $used satellites used"
+}
+check "time proofs carry the GPS fix (week, satellites)" proof_gps_ok
 
 # ---- 3. anti-spoofing on raw sentences --------------------------------------
 flagged() { # name key min
