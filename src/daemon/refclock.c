@@ -100,8 +100,8 @@ static size_t realtime_service(bftd_refclock *rc, const struct pollfd *pfd, size
 	return 1;
 }
 
-const bftd_refclock_driver bftd_refclock_simulated = { "simulated", sched_open, NULL, NULL, realtime_service, NULL };
-const bftd_refclock_driver bftd_refclock_system = { "system", sched_open, NULL, NULL, realtime_service, NULL };
+const bftd_refclock_driver bftd_refclock_simulated = { "simulated", sched_open, NULL, NULL, realtime_service, NULL, NULL };
+const bftd_refclock_driver bftd_refclock_system = { "system", sched_open, NULL, NULL, realtime_service, NULL, NULL };
 
 static const bftd_refclock_driver *const drivers[BFTD_REF_KINDS] = {
 	[BFTD_REF_SIMULATED] = &bftd_refclock_simulated,

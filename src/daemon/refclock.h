@@ -76,6 +76,10 @@ typedef struct bftd_refclock_driver {
 	                  bftd_reading *out, size_t max);
 	/* Extra fields for the status file and API (satellites, quality). May be NULL. */
 	void (*status)(const bftd_refclock *rc, struct json_object *o);
+	/* Bytes as if just read from the device at raw time raw_ns: how the
+	 * fuzz target (tests/fuzz/fuzz_refclock.c) reaches a driver's parser
+	 * without a device. May be NULL (no byte stream). */
+	void (*inject)(bftd_refclock *rc, const char *buf, size_t n, int64_t raw_ns);
 } bftd_refclock_driver;
 
 extern const bftd_refclock_driver bftd_refclock_simulated, bftd_refclock_system, bftd_refclock_nmea,

@@ -533,4 +533,4 @@ static void gpsd_status(const bftd_refclock *rc, json_object *o)
 }
 
 const bftd_refclock_driver bftd_refclock_gpsd = { "gpsd", gpsd_open, gpsd_close, gpsd_pollfds, gpsd_service,
-	                                          gpsd_status };
+	                                          gpsd_status, feed };

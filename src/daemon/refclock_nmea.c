@@ -467,4 +467,4 @@ static void nmea_status(const bftd_refclock *rc, json_object *o)
 }
 
 const bftd_refclock_driver bftd_refclock_nmea = { "nmea", nmea_open, nmea_close, nmea_pollfds, nmea_service,
-	                                          nmea_status };
+	                                          nmea_status, feed };

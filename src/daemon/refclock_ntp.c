@@ -369,4 +369,5 @@ static void ntp_status(const bftd_refclock *rc, struct json_object *o)
 	json_object_object_add(o, "rejected", bad);
 }
 
-const bftd_refclock_driver bftd_refclock_ntp = { "ntp", ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status };
+const bftd_refclock_driver bftd_refclock_ntp = { "ntp", ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status,
+                                                 NULL };
