@@ -5,6 +5,7 @@
  * foreground (logs to stderr or syslog) until SIGINT or SIGTERM. Module
  * set-up and tear-down happen here, in dependency order and in reverse.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +109,13 @@ int main(int argc, char **argv)
 		bftd_log_close();
 		return 1;
 	}
+	/* The daemon keeps its own copy of everything; give back what loading
+	 * took (the parsed document, the peers array, OpenSSL's and libyaml's
+	 * start-up buffers) before the loop settles in for months. */
+	bftd_config_free(&cfg);
+	malloc_trim(0);
 	rc = bftd_run(d);
 	bftd_destroy(d);
-	bftd_config_free(&cfg);
 	bftd_log_close();
 	return rc == 0 ? 0 : 1;
 }
