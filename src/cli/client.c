@@ -283,6 +283,10 @@ static void print_source(json_object *s)
 		printf(" %9s", "-");
 	json_object *w = get(s, "why_not");
 	printf("  %s\n", w && json_object_is_type(w, json_type_string) ? json_object_get_string(w) : "");
+	/* A reference's driver: its kind and what its device is doing. */
+	json_object *k = get(s, "kind"), *st = get(s, "device_state");
+	if (k && st && json_object_is_type(st, json_type_string))
+		printf("  %-9s %-5s %s: %s\n", "", "", json_object_get_string(k), json_object_get_string(st));
 }
 
 int cmd_status(int argc, char **argv)

@@ -19,6 +19,7 @@
 #include <bftime/common.h>
 
 #include "core/civil.h"
+#include "daemon/refclock.h"
 #include "daemon/keys.h"
 #include "sys/clock.h"
 
@@ -407,6 +408,14 @@ static json_object *source_json(const bftd_api_env *env, const bft_source_info *
 	} else if (s->id < env->cfg->n_refs) {
 		add_str(so, "name", env->cfg->refs[s->id].name);
 		add_str(so, "kind", env->ref_kinds ? env->ref_kinds[s->id] : "?");
+		if (env->refs) {
+			const bftd_refclock *rc = &env->refs[s->id];
+			add_str(so, "device_state", rc->state);
+			add_u64(so, "readings", rc->readings);
+			add_u64(so, "input_errors", rc->errors);
+			if (rc->drv && rc->drv->status)
+				rc->drv->status(rc, so); /* the driver's own fields: satellites, server, ... */
+		}
 	}
 	add_bool(so, "fresh", s->fresh);
 	add_bool(so, "used", s->used);

@@ -38,6 +38,7 @@ typedef struct bftd_api_env {
 	const bftd_config *cfg;
 	bft_node *node;
 	const char *const *ref_kinds; /* cfg->n_refs driver names */
+	const struct bftd_refclock *refs; /* cfg->n_refs drivers: their state and own fields; may be NULL */
 	const uint8_t *self_pub;      /* 32 bytes */
 	bftd_proofs *proofs;          /* NULL: no store configured */
 	bftd_gossip *gossip;

@@ -164,7 +164,8 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 		goto fail;
 	}
 	d->next_proof_mono = d->start_mono; /* the first proof as soon as the node is synchronized */
-	d->api = (bftd_api_env){ .cfg = &d->cfg, .node = d->node, .ref_kinds = d->ref_kinds, .self_pub = d->self_pub,
+	d->api = (bftd_api_env){ .cfg = &d->cfg, .node = d->node, .ref_kinds = d->ref_kinds, .refs = d->refs,
+		                 .self_pub = d->self_pub,
 		                 .proofs = d->proofs, .gossip = d->gossip, .ctr = &d->ctr, .start_mono = d->start_mono };
 	if (!d->cfg.api_disabled) {
 		char herr[256];

@@ -59,7 +59,7 @@ static int sched_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t 
 	(void)err;
 	(void)errlen;
 	rc->next_mono_ns = now_mono_ns;
-	snprintf(rc->state, sizeof rc->state, "%s", rc->cfg->kind == BFTD_REF_SIMULATED ? "simulated (test only)" : "reading CLOCK_REALTIME");
+	snprintf(rc->state, sizeof rc->state, "%s", rc->cfg->kind == BFTD_REF_SIMULATED ? "a GPS model on CLOCK_REALTIME, for tests only" : "reading CLOCK_REALTIME");
 	return 0;
 }
 
