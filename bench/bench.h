@@ -30,5 +30,6 @@ void bench_suite_fusion(void);
 void bench_suite_regress(void);
 void bench_suite_exchange(void);
 void bench_suite_node(void);
+void bench_suite_proto(void);
 
 #endif

@@ -175,6 +175,7 @@ int main(int argc, char **argv)
 	bench_suite_regress();
 	bench_suite_exchange();
 	bench_suite_node();
+	bench_suite_proto();
 	print_results();
 	return 0;
 }
