@@ -517,16 +517,8 @@ static void on_readable(bftd *d)
 		bool trunc = false;
 		int64_t krt;
 		ssize_t r = bftd_udp_recv(d->fd, buf, sizeof buf, &from, &fromlen, &trunc, &krt);
-		/* The raw clock right after recv, moved back to the kernel's arrival
-		 * stamp: the time since arrival is measured on CLOCK_REALTIME (a
-		 * slew changes a few ms of it by ns) and capped at 1 s, so a
-		 * stepped system clock cannot move the stamp far. */
-		int64_t raw = bft_clock_raw_ns();
-		if (krt) {
-			int64_t waited = bft_clock_realtime_ns() - krt;
-			if (waited > 0 && waited < BFT_NS_PER_SEC)
-				raw -= waited;
-		}
+		/* The raw clock at the kernel's arrival stamp, erring late (clock.h). */
+		int64_t raw = bft_clock_arrival_raw_ns(krt);
 		if (r == 0)
 			return;
 		if (r < 0) {
@@ -782,6 +774,7 @@ int bftd_run(bftd *d)
 		if (t2 >= 0 && t2 < timeout)
 			timeout = t2;
 		int r = poll(pfd, (nfds_t)(3 + n_refs + n_http + n_gossip), timeout);
+		bft_clock_mark();
 		if (r < 0 && errno != EINTR) {
 			bftd_log(LOG_ERR, "poll: %s", strerror(errno));
 			break;

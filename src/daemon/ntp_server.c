@@ -140,14 +140,9 @@ void bftd_ntps_service(bftd_ntps *s, bft_node *node)
 		bool trunc = false;
 		int64_t krt;
 		ssize_t r = bftd_udp_recv(s->fd, buf, sizeof buf, &from, &fromlen, &trunc, &krt);
-		/* The arrival on the raw clock: read it now and move it back by the
-		 * time the datagram waited, as the peer socket does (loop.c). */
-		int64_t raw_rx = bft_clock_raw_ns();
-		if (krt) {
-			int64_t waited = bft_clock_realtime_ns() - krt;
-			if (waited > 0 && waited < BFT_NS_PER_SEC)
-				raw_rx -= waited;
-		}
+		/* The arrival on the raw clock, erring late (clock.h): a late t2
+		 * only raises the upper bound clients derive. */
+		int64_t raw_rx = bft_clock_arrival_raw_ns(krt);
 		if (r == 0)
 			return;
 		if (r < 0) {

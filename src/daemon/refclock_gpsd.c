@@ -367,6 +367,8 @@ static int on_timing(bftd_refclock *rc, json_object *o, bool pps)
 		 * same error terms as our own PPS device's. */
 		bftd_gps_rx_edge(&p->rx, raw, span + age / 2000 + 1000);
 	} else {
+		if (span > BFT_NS_PER_SEC / 1000)
+			return 0; /* the system clock moved under the stamp: arrive by our own read */
 		p->have_toff = true;
 		p->toff_t_ns = rs * BFT_NS_PER_SEC + rn;
 		p->toff_raw_ns = raw;

@@ -262,14 +262,10 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 			bool trunc = false;
 			int64_t krt;
 			ssize_t r = bftd_udp_recv(n->fd, buf, sizeof buf, &from, &fromlen, &trunc, &krt);
-			/* t4: the kernel's arrival stamp moved onto the raw clock, as
-			 * the peer socket does it (loop.c). */
-			int64_t t4 = bft_clock_raw_ns(), rt_minus_raw = bft_clock_realtime_ns() - t4;
-			if (krt) {
-				int64_t waited = bft_clock_realtime_ns() - krt;
-				if (waited > 0 && waited < BFT_NS_PER_SEC)
-					t4 -= waited;
-			}
+			/* t4: the kernel's arrival stamp moved onto the raw clock,
+			 * erring late (clock.h): a late t4 only widens the interval. */
+			int64_t t4 = bft_clock_arrival_raw_ns(krt);
+			int64_t rt_minus_raw = bft_clock_realtime_ns() - bft_clock_raw_ns();
 			if (r == 0)
 				break;
 			if (r < 0) {

@@ -21,6 +21,7 @@
 #ifndef BFTIME_SYS_CLOCK_H
 #define BFTIME_SYS_CLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Set the test-only oscillator knobs (0, 0: the real oscillator). The
@@ -44,5 +45,21 @@ int64_t bft_clock_mono_ns(void);
  * between; a slew of r ppm costs r * (now - rt) more, which the caller
  * bounds. *span_ns (may be NULL): the error of the paired read itself. */
 int64_t bft_clock_realtime_to_raw_ns(int64_t rt_ns, int64_t *span_ns);
+
+/* The daemon's loop calls this at every wake: it remembers (the last 3 s or
+ * more) how CLOCK_REALTIME stood against the raw clock, so that conversions
+ * of kernel CLOCK_REALTIME stamps can see a step or a fast slew of the system
+ * clock since the stamp (*span_ns above includes it; a stamp older than
+ * every mark gets a span of 1 s). */
+void bft_clock_mark(void);
+
+/* The raw clock when a datagram arrived, from the kernel's CLOCK_REALTIME
+ * receive stamp krt_ns (0: none), read now. The wait is taken off the raw
+ * clock read now only as far as it is certain: shrunk by 10 % (a slewing
+ * system clock may run that much fast) and by any step since the stamp (the
+ * marks), and not at all for a stamp older than every mark or than 1 s. So
+ * the result errs late, never early: a receive stamp that is late only
+ * widens the intervals built from it. */
+int64_t bft_clock_arrival_raw_ns(int64_t krt_ns);
 
 #endif

@@ -144,6 +144,8 @@ static void test_dev_fake(void **st)
 	assert_int_equal(bftd_pps_dev_open(&d, &fake_ops, "fake0", err, sizeof err), 0);
 	int64_t raw, e;
 	assert_false(bftd_pps_dev_poll(&d, &raw, &e)); /* no edge yet */
+	bft_clock_mark(); /* as the daemon's loop does at every wake */
+	usleep(350000);
 	fake_edge(300 * MS);
 	int64_t now = bft_clock_raw_ns();
 	assert_true(bftd_pps_dev_poll(&d, &raw, &e));
@@ -206,6 +208,7 @@ static void pump(bftd_refclock *rc, int ms, bftd_reading *r, size_t *n, size_t c
 		int to = wait < 0 ? 0 : (int)(wait / MS) + 1;
 		int pr = poll(pfd, nf, to);
 		assert_true(pr >= 0);
+		bft_clock_mark(); /* as the daemon's loop does at every wake */
 		bftd_reading out[BFTD_REF_MAX_READINGS];
 		size_t k = rc->drv->service(rc, pfd, pr > 0 ? nf : 0, bft_clock_mono_ns(), out, BFTD_REF_MAX_READINGS);
 		for (size_t i = 0; i < k && *n < cap; i++)
