@@ -40,7 +40,15 @@
  *       56    8  rho_ppb             i64, bound on |d(true)/d(CLOCK_MONOTONIC_RAW) - 1|
  *       64    8  void_after_mono_ns  i64, CLOCK_MONOTONIC_RAW
  *       72    8  status              i64, enum bft_clock_status
- *       80   48  reserved (0)
+ *       80    8  slept_ns            i64, CLOCK_BOOTTIME - CLOCK_MONOTONIC at as_of: the
+ *                                    time the machine had spent suspended
+ *       88   40  reserved (0)
+ *
+ * CLOCK_MONOTONIC_RAW stops while the machine is suspended and true time
+ * does not, so no rate bound carries a snapshot across a suspend: a reader
+ * that finds the machine has slept since (CLOCK_BOOTTIME - CLOCK_MONOTONIC
+ * grew by more than a millisecond) reports BFT_CLOCK_UNKNOWN, and so does
+ * bftimed until its sources have synchronized it again.
  *
  * Units and signs follow common.h. Nothing here allocates except
  * bft_clock_open; bft_clock_now and the pure functions are safe to call from
@@ -76,6 +84,7 @@ typedef struct bft_clock_snapshot {
 	int64_t rho_ppb;
 	int64_t void_after_mono_ns;
 	enum bft_clock_status status;
+	int64_t slept_ns;
 } bft_clock_snapshot;
 
 /*

@@ -42,7 +42,8 @@ struct page {
 	_Atomic int64_t rho_ppb;
 	_Atomic int64_t void_after_mono_ns;
 	_Atomic int64_t status;
-	uint8_t reserved[48];
+	_Atomic int64_t slept_ns;
+	uint8_t reserved[40];
 };
 
 _Static_assert(sizeof(struct page) == BFT_CLOCK_PAGE_LAYOUT, "page layout is 128 bytes");
@@ -87,6 +88,7 @@ void bft_clock_page_store(void *mem, const bft_clock_snapshot *s)
 	atomic_store_explicit(&p->rho_ppb, s->rho_ppb, memory_order_relaxed);
 	atomic_store_explicit(&p->void_after_mono_ns, s->void_after_mono_ns, memory_order_relaxed);
 	atomic_store_explicit(&p->status, (int64_t)s->status, memory_order_relaxed);
+	atomic_store_explicit(&p->slept_ns, s->slept_ns, memory_order_relaxed);
 	/* Release store: the fields above are visible to whoever acquires the
 	 * even sequence. */
 	atomic_store_explicit(&p->seq, q + 2, memory_order_release);
@@ -112,6 +114,7 @@ int bft_clock_page_load(const void *mem, bft_clock_snapshot *out)
 		s.rho_ppb = atomic_load_explicit(&p->rho_ppb, memory_order_relaxed);
 		s.void_after_mono_ns = atomic_load_explicit(&p->void_after_mono_ns, memory_order_relaxed);
 		int64_t st = atomic_load_explicit(&p->status, memory_order_relaxed);
+		s.slept_ns = atomic_load_explicit(&p->slept_ns, memory_order_relaxed);
 		/* Acquire fence: the field loads above happen before the second
 		 * sequence load; if it still reads q1, no store of a later
 		 * update was seen by any of them. */
@@ -200,6 +203,19 @@ static int64_t mono_raw_ns(void)
 	return (int64_t)ts.tv_sec * BFT_NS_PER_SEC + ts.tv_nsec;
 }
 
+/* How long the machine has been suspended since boot: CLOCK_BOOTTIME runs
+ * through a suspend, CLOCK_MONOTONIC does not (two vDSO reads, no system
+ * call). Read apart, the two differ by the reads' own gap: the slack. */
+#define SLEPT_SLACK_NS 1000000
+
+static int64_t slept_ns(void)
+{
+	struct timespec m, b;
+	if (clock_gettime(CLOCK_MONOTONIC, &m) != 0 || clock_gettime(CLOCK_BOOTTIME, &b) != 0)
+		return 0;
+	return ((int64_t)b.tv_sec - m.tv_sec) * 1000000000 + (b.tv_nsec - m.tv_nsec);
+}
+
 /* Map c->path; on success *map, *dev, *ino describe the new mapping. */
 static int map_page(const char *path, const void **map, dev_t *dev, ino_t *ino)
 {
@@ -208,7 +224,12 @@ static int map_page(const char *path, const void **map, dev_t *dev, ino_t *ino)
 		return BFT_EINVAL;
 	struct stat st;
 	void *m = MAP_FAILED;
-	if (fstat(fd, &st) == 0 && st.st_size >= BFT_CLOCK_PAGE_LAYOUT)
+	/* Only a page bftimed can have written: owned by root (the daemon
+	 * creates it before dropping root) or by this reader's own user, and
+	 * writable by nobody else. Anyone may create files in /dev/shm; a page
+	 * planted there claiming "synchronized" must not be believed. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid == 0 || st.st_uid == geteuid()) &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH)) && st.st_size >= BFT_CLOCK_PAGE_LAYOUT)
 		m = mmap(NULL, BFT_CLOCK_PAGE_LAYOUT, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (m == MAP_FAILED)
@@ -293,9 +314,9 @@ int bft_clock_now_estimate(bft_clock *c, int64_t *earliest_ns, int64_t *latest_n
 	for (int pass = 0; pass < 2; pass++) {
 		/* Read the clock first, then the page: a page updated in
 		 * between has as_of after now, which extrapolate handles. */
-		int64_t now = mono_raw_ns();
+		int64_t now = mono_raw_ns(), slept = slept_ns();
 		const void *m = atomic_load_explicit(&c->map, memory_order_acquire);
-		st = bft_clock_page_load(m, &s) == 0
+		st = bft_clock_page_load(m, &s) == 0 && slept - s.slept_ns < SLEPT_SLACK_NS
 		             ? bft_clock_extrapolate(&s, now, earliest_ns, latest_ns, estimate_ns)
 		             : BFT_CLOCK_UNKNOWN;
 		if (st != BFT_CLOCK_UNKNOWN || pass == 1)

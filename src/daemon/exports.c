@@ -329,7 +329,11 @@ static int tb_open(bftd_exports *x, const char *path, char *err, size_t errlen)
 {
 	char tmp[sizeof x->tb_path + 32];
 	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A new file or nothing: the directory is usually /dev/shm, which
+	 * every user may write, and this runs as root. A name planted in
+	 * advance (a symlink to /etc/shadow) makes it fail, not follow. */
+	unlink(tmp);
+	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		snprintf(err, errlen, "exports.timebounds: %s: %s", tmp, strerror(errno));
 		return BFT_EINVAL;
@@ -386,6 +390,7 @@ static void tb_write(bftd_exports *x, const now_t *n, const bftd_export_sample *
 		p.latest_ns = bft_sat_add(n->bounds.hi_ns, w);
 		p.estimate_ns = n->estimate_ns;
 	}
+	p.slept_ns = bft_clock_slept_ns(); /* readers refuse the page once the machine has slept since */
 	bft_clock_page_store(x->tb, &p);
 	x->tb_status = p.status;
 	x->tb_updates++;
@@ -515,8 +520,10 @@ int bftd_exports_open_env(bftd_exports **out, const bftd_config *cfg, const bftd
 			}
 	}
 	bftd_exports *x = calloc(1, sizeof *x);
-	if (!x)
+	if (!x) {
+		snprintf(err, errlen, "exports: out of memory");
 		return BFT_ENOMEM;
+	}
 	x->env.read_clocks = env && env->read_clocks ? env->read_clocks : real_clocks;
 	x->env.ctx = env && env->read_clocks ? env->ctx : NULL;
 	x->env.adjtime = env && env->adjtime ? env->adjtime : &bft_adjtime_system;

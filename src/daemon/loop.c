@@ -73,6 +73,9 @@ struct bftd {
 	bftd_ntps *ntps;      /* NULL without ntp_server */
 	size_t ref_nfds[BFTD_MAX_REFS]; /* pollfds each driver asked for this turn */
 	enum bft_quarantine ref_q[BFTD_MAX_REFS]; /* as last logged */
+	bft_node_config nc;   /* the node's configuration (peers: ids) */
+	uint32_t *ids;
+	int64_t slept_ns;     /* bft_clock_slept_ns at the last wake */
 };
 
 static int sig_pipe[2] = { -1, -1 };
@@ -144,8 +147,10 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 		snprintf(err, errlen, "cannot create the node: %s", bft_strerror(rc));
 		goto fail;
 	}
-	free(ids);
+	d->nc = nc; /* kept, with ids, to start the node over after a suspend */
+	d->ids = ids;
 	ids = NULL;
+	d->slept_ns = bft_clock_slept_ns();
 	d->start_mono = bft_clock_mono_ns();
 	for (size_t i = 0; i < cfg->n_refs; i++)
 		if ((rc = bftd_refclock_open(&d->refs[i], &d->cfg.refs[i], d->cfg.node.disc.rho_ppb, random_u64(),
@@ -215,6 +220,7 @@ void bftd_destroy(bftd *d)
 	bft_node_destroy(d->node);
 	bft_keyring_destroy(d->kr);
 	free(d->cfg.peers);
+	free(d->ids);
 	free(d->srcs);
 	free(d);
 }
@@ -703,6 +709,37 @@ static int next_timeout_ms(const bftd *d, int64_t raw_now, int64_t mono_now)
 	return (int)((wait + 999999) / 1000000); /* round up: never wake early and spin */
 }
 
+/* The raw clock stopped while the machine was suspended, and true time did
+ * not: the node's clock, interval and every reading it holds are off by the
+ * time slept, which no drift bound covers. Start the node over: it is
+ * unsynchronized (and says so to peers, NTP clients and the time-bounds
+ * page) until its sources synchronize it again. */
+static void check_suspend(bftd *d)
+{
+	int64_t slept = bft_clock_slept_ns(), grown = slept - d->slept_ns;
+	d->slept_ns = slept;
+	if (grown < BFT_NS_PER_SEC / 1000)
+		return;
+	bft_node *fresh = NULL;
+	d->nc.seed = random_u64();
+	if (bft_node_create(&fresh, &d->nc) != 0 || bft_node_start(fresh, bft_clock_raw_ns()) != 0) {
+		bft_node_destroy(fresh);
+		bftd_log(LOG_ERR, "the machine was suspended for %.3f s, and the node could not be started over",
+		         (double)grown / 1e9);
+		return;
+	}
+	bft_node_destroy(d->node);
+	d->node = fresh;
+	d->api.node = fresh;
+	d->timer_raw = INT64_MAX;
+	memset(d->ref_q, 0, sizeof d->ref_q);
+	bftd_log(LOG_WARNING,
+	         "the machine was suspended for %.3f s: the oscillator did not run, so the clock and its interval "
+	         "are void; synchronizing again from the sources",
+	         (double)grown / 1e9);
+	drain(d);
+}
+
 static int install_signals(void)
 {
 	if (pipe(sig_pipe) != 0)
@@ -775,6 +812,7 @@ int bftd_run(bftd *d)
 			timeout = t2;
 		int r = poll(pfd, (nfds_t)(3 + n_refs + n_http + n_gossip), timeout);
 		bft_clock_mark();
+		check_suspend(d);
 		if (r < 0 && errno != EINTR) {
 			bftd_log(LOG_ERR, "poll: %s", strerror(errno));
 			break;

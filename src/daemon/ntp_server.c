@@ -158,8 +158,6 @@ void bftd_ntps_service(bftd_ntps *s, bft_node *node)
 			s->ctr.oversized++;
 			continue;
 		}
-		if (limited && !bftd_ratelimit_allow(&s->kod, &s->kod_from, bft_clock_mono_ns()))
-			continue;
 		bft_estimate rx;
 		memset(&rx, 0, sizeof rx); /* a failed read leaves it unset: served unsynchronized */
 		bft_ntp_server_info info = { .precision = s->precision, .refid = { 'B', 'F', 'T', 0 } };
@@ -183,8 +181,11 @@ void bftd_ntps_service(bftd_ntps *s, bft_node *node)
 			continue;
 		}
 		if (limited) {
-			/* RFC 5905 KoD RATE: a well-behaved client backs off; the
-			 * shared bucket above keeps us from reflecting a flood. */
+			/* RFC 5905 KoD RATE: a well-behaved client backs off. One
+			 * shared bucket, taken only for a request we would answer,
+			 * keeps us from reflecting a flood. */
+			if (!bftd_ratelimit_allow(&s->kod, &s->kod_from, bft_clock_mono_ns()))
+				continue;
 			bft_ntp_kod(out, "RATE");
 		} else {
 			/* Transmit stamp as late as possible: the last thing before sendto. */

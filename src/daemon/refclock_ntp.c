@@ -308,7 +308,7 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 			n->last_sys_offset_ns = bft_sat_sub(smp.offset_ns, rt_minus_raw);
 			n->have_last = true;
 			/* A good reply after a RATE kiss: step back toward every. */
-			if (n->interval_ns > rc->cfg->every_ns && n->interval_ns < DENY_POLL_NS)
+			if (n->interval_ns > rc->cfg->every_ns && n->interval_ns <= DENY_POLL_NS)
 				n->interval_ns = n->interval_ns / 2 < rc->cfg->every_ns ? rc->cfg->every_ns : n->interval_ns / 2;
 			set_state(rc, "%s stratum %u, offset %+.3f ms to the system clock, delay %.3f ms, root distance %.3f ms",
 			          n->addr, smp.pkt.stratum, (double)n->last_sys_offset_ns / 1e6, (double)smp.delay_ns / 1e6,

@@ -46,6 +46,12 @@ int64_t bft_clock_raw_ns(void)
 
 int64_t bft_clock_realtime_ns(void) { return read_ns(CLOCK_REALTIME); }
 
+int64_t bft_clock_slept_ns(void)
+{
+	int64_t m = read_ns(CLOCK_MONOTONIC);
+	return read_ns(CLOCK_BOOTTIME) - m;
+}
+
 /* Marks: (CLOCK_REALTIME - CLOCK_MONOTONIC_RAW) as it stood at the loop's
  * wakes, at least MARK_GAP_NS apart, the last MARKS of them (over 3 s): how
  * much the system clock was stepped or slewed since a stamp was taken. */

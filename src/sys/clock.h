@@ -46,6 +46,12 @@ int64_t bft_clock_mono_ns(void);
  * bounds. *span_ns (may be NULL): the error of the paired read itself. */
 int64_t bft_clock_realtime_to_raw_ns(int64_t rt_ns, int64_t *span_ns);
 
+/* How long the machine has been suspended since boot (CLOCK_BOOTTIME -
+ * CLOCK_MONOTONIC). The raw clock stops during a suspend and true time does
+ * not: when this grows, everything measured on the raw clock before is off
+ * by the growth, and no drift bound covers it. */
+int64_t bft_clock_slept_ns(void);
+
 /* The daemon's loop calls this at every wake: it remembers (the last 3 s or
  * more) how CLOCK_REALTIME stood against the raw clock, so that conversions
  * of kernel CLOCK_REALTIME stamps can see a step or a fast slew of the system

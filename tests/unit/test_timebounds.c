@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bftime/timebounds.h>
@@ -32,11 +33,20 @@ static int64_t mono_now(void)
 	return (int64_t)ts.tv_sec * S + ts.tv_nsec;
 }
 
+/* CLOCK_BOOTTIME - CLOCK_MONOTONIC now: the machine's time suspended. */
+static int64_t slept_now(void)
+{
+	struct timespec m, b;
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	return ((int64_t)b.tv_sec - m.tv_sec) * S + (b.tv_nsec - m.tv_nsec);
+}
+
 static bft_clock_snapshot snap(int64_t as_of, int64_t lo, int64_t hi, enum bft_clock_status st)
 {
 	bft_clock_snapshot s = { .as_of_mono_ns = as_of, .earliest_ns = lo, .latest_ns = hi,
 		                 .estimate_ns = lo + (hi - lo) / 2, .rate_ppb = 0, .rho_ppb = 100000,
-		                 .void_after_mono_ns = as_of + 3 * S, .status = st };
+		                 .void_after_mono_ns = as_of + 3 * S, .status = st, .slept_ns = slept_now() };
 	return s;
 }
 
@@ -320,6 +330,14 @@ static void test_file_handle(void **state)
 	assert_false(bft_clock_after(c, T));
 	assert_true(bft_clock_before(c, T + 3 * S));
 	assert_false(bft_clock_before(c, T));
+	/* The machine slept since the snapshot (CLOCK_MONOTONIC_RAW stopped,
+	 * true time did not): no rate bound holds, so unknown. */
+	s.slept_ns -= 10 * 1000000;
+	bft_clock_page_store(m, &s);
+	assert_int_equal(bft_clock_now(c, &lo, &hi, &st), 0);
+	assert_int_equal(st, BFT_CLOCK_UNKNOWN);
+	assert_false(bft_clock_after(c, T - 2000000));
+	s.slept_ns += 10 * 1000000;
 	/* Disrupted: bounds still reported, but nothing is certified. */
 	s.status = BFT_CLOCK_DISRUPTED;
 	bft_clock_page_store(m, &s);
@@ -349,6 +367,20 @@ static void test_file_handle(void **state)
 	munmap(m, BFT_CLOCK_PAGE_SIZE);
 	munmap(m2, BFT_CLOCK_PAGE_SIZE);
 	unlink(path);
+	/* A page someone else could have written: group- or world-writable,
+	 * or owned by another user than root or this one. */
+	m = make_file(path);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(bft_clock_open(&c, path), BFT_EINVAL);
+	munmap(m, BFT_CLOCK_PAGE_SIZE);
+	unlink(path);
+	if (geteuid() == 0) {
+		m = make_file(path);
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		assert_int_equal(bft_clock_open(&c, path), BFT_EINVAL);
+		munmap(m, BFT_CLOCK_PAGE_SIZE);
+		unlink(path);
+	}
 	/* Not a page: refused at open. */
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
