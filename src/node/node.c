@@ -650,9 +650,10 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	struct guard *g = &n->guards[ref_id];
 	/* The guard. Against the node's own honest interval: a reading
 	 * disjoint from it is a jump no oscillator within rho could explain.
-	 * Readmission asks more: the reading must hold the node's estimate
-	 * (which in holdover drifts only at the frequency error, where the
-	 * interval widens at rho), unbroken for ref_readmit_ns. */
+	 * Readmission asks more: the reading must meet the estimate band
+	 * (estimate_band: in holdover it widens only at the frequency error,
+	 * where the interval widens at rho), unbroken for ref_readmit_ns. A
+	 * liar within that band is readmitted, and fusion bounds it as any. */
 	bft_estimate cur;
 	bool running = bft_node_read(n, raw_ns, &cur) == 0 && cur.state != BFT_DISC_UNSYNCHRONIZED;
 	bft_interval tmp;

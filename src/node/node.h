@@ -31,7 +31,9 @@
  * consensus beyond every source's bound), or a reading its driver calls
  * implausible (identical signal strengths, a fixed station that moves)
  * puts the reference in quarantine: none of its readings is fused until
- * they hold the node's own estimate for ref_readmit_ns without a break.
+ * they meet the node's estimate band (its estimate, +- half the interval it
+ * had at its last measurement grown by the fitted frequency's uncertainty)
+ * for ref_readmit_ns without a break.
  * Without other sources the node holds over on its oscillator meanwhile,
  * so a reference caught lying never moves its time.
  *
