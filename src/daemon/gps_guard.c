@@ -93,29 +93,71 @@ uint32_t bftd_gps_check_sky(const bftd_gps_sky *sky, int mode, int prev_mode)
 		m |= 1u << BFTD_GPS_SNR_IDENTICAL;
 	/* Outdoor L1 C/A arrives at 35-50 dB-Hz, about 55 at best; more is
 	 * a transmitter nearby. A negative value is not a C/N0 at all. */
-	int gps_visible = 0, used = 0;
+	int gps_tracked = 0, tracked = 0, used = 0;
 	for (size_t i = 0; i < sky->n && i < BFTD_GPS_MAX_SATS; i++) {
 		double v = sky->sat[i].snr;
 		if (v > BFTD_GPS_SNR_MAX_DBHZ || v < 0 || isnan(v))
 			m |= 1u << BFTD_GPS_SNR_RANGE;
-		if (sky->sat[i].gnss == BFTD_GNSS_GPS && sky->sat[i].prn >= 1 && sky->sat[i].prn <= 32)
-			gps_visible++;
+		if (v > 0) {
+			tracked++;
+			if (sky->sat[i].gnss == BFTD_GNSS_GPS && sky->sat[i].prn >= 1 && sky->sat[i].prn <= 32)
+				gps_tracked++;
+		}
 		used += sky->sat[i].used;
 	}
+	/* Only satellites with a signal count: receivers list almanac
+	 * predictions they do not track (a MyGuide 3100 lists 19 GPS). */
 	int visible = sky->visible > (int)sky->n ? sky->visible : (int)sky->n;
 	if (sky->used >= 0)
 		used = sky->used;
-	if (visible > BFTD_GPS_MAX_VISIBLE || gps_visible > BFTD_GPS_MAX_VISIBLE_GPS ||
-	    (sky->n > 0 && used > visible))
+	bool judge_used = !sky->used_unknown;
+	if (tracked > BFTD_GPS_MAX_TRACKED || gps_tracked > BFTD_GPS_MAX_TRACKED_GPS ||
+	    used > BFTD_GPS_MAX_TRACKED || (judge_used && sky->one_report && sky->n > 0 && used > visible))
 		m |= 1u << BFTD_GPS_TOO_MANY_SATS;
 	/* A 3D fix needs four satellites: none used, or none in view, is a
 	 * receiver repeating a solution it has no signal for (or a spoofer's
 	 * careless script). Judged only when the previous fix
 	 * was 3D too: at acquisition the sky report of the cycle before the
 	 * fix still says none. */
-	if (mode >= 3 && prev_mode >= 3 && (used == 0 || (sky->visible == 0 && sky->n == 0)))
+	if (mode >= 3 && prev_mode >= 3 && ((judge_used && used == 0) || (sky->visible == 0 && sky->n == 0)))
 		m |= 1u << BFTD_GPS_NO_SATS_3D;
 	return m;
+}
+
+void bftd_gps_sky_from_nmea(bftd_gps_sky *s, const bft_nmea_fix *f, int64_t raw_ns)
+{
+	const bft_nmea_sky *k = &f->sky;
+	if (k->visible <= 0 && k->n <= 0 && k->used <= 0 && f->sats_used < 0)
+		return; /* no GSV, GSA or GGA count yet: no sky to judge */
+	s->valid = true;
+	s->raw_ns = raw_ns;
+	s->n = 0;
+	s->used_unknown = false;
+	for (int i = 0; i < k->n && i < BFT_NMEA_SATS_MAX && s->n < BFTD_GPS_MAX_SATS; i++) {
+		const bft_nmea_sat *x = &k->sats[i];
+		bftd_gps_sat *y = &s->sat[s->n++];
+		y->prn = x->prn;
+		/* NMEA 2.x-4.0 numbering: 1-32 are GPS under the GP and GN talkers */
+		y->gnss = x->prn >= 1 && x->prn <= 32 && (!strcmp(x->talker, "GP") || !strcmp(x->talker, "GN"))
+		                  ? BFTD_GNSS_GPS
+		                  : BFTD_GNSS_UNKNOWN;
+		y->snr = x->snr_db > 0 ? x->snr_db : 0; /* -1: not tracked */
+		y->used = x->used != 0;
+	}
+	/* With a sky view (GSV), GSA's list says which satellites are used
+	 * (an empty list is then "none"), once a GSA has been seen at all;
+	 * receivers that send no GSA state GGA's count only. Without a view
+	 * (RMC and GGA only), GGA's count is all there is, and nothing is
+	 * known of the satellites in view. */
+	int used = k->used >= 0 ? k->used : f->sats_used;
+	if (k->n > 0) {
+		s->visible = k->visible;
+		s->used = used;
+	} else {
+		s->visible = -1;
+		s->used = used;
+	}
+	s->used_unknown = used < 0;
 }
 
 double bftd_gps_distance_m(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg)
@@ -171,6 +213,19 @@ void bftd_gps_guard_reset_time(bftd_gps_guard *g)
 {
 	g->have_prev = false;
 	g->prev_mode = 0;
+	g->prev_no_sats = false;
+}
+
+static double median(const double *v, int n)
+{
+	double s[BFTD_GPS_ANCHOR_FIXES];
+	for (int i = 0; i < n; i++) { /* insertion sort: 8 values at most */
+		int j = i;
+		for (; j > 0 && s[j - 1] > v[i]; j--)
+			s[j] = s[j - 1];
+		s[j] = v[i];
+	}
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 static uint32_t check_position(bftd_gps_guard *g, const bftd_gps_fix *f)
@@ -179,15 +234,18 @@ static uint32_t check_position(bftd_gps_guard *g, const bftd_gps_fix *f)
 	    fabs(f->lon_deg) > 180)
 		return 0;
 	const double k = 3.14159265358979323846 / 180.0;
-	if (g->anchor_n < BFTD_GPS_ANCHOR_FIXES) {
+	if (g->anchor_n < BFTD_GPS_ANCHOR_FIXES && f->mode >= 3) {
 		double cl = cos(f->lat_deg * k);
-		g->ax += cl * cos(f->lon_deg * k);
-		g->ay += cl * sin(f->lon_deg * k);
-		g->az += sin(f->lat_deg * k);
+		g->ax[g->anchor_n] = cl * cos(f->lon_deg * k);
+		g->ay[g->anchor_n] = cl * sin(f->lon_deg * k);
+		g->az[g->anchor_n] = sin(f->lat_deg * k);
 		g->anchor_n++;
-		g->anchor_lat_deg = atan2(g->az, sqrt(g->ax * g->ax + g->ay * g->ay)) / k;
-		g->anchor_lon_deg = atan2(g->ay, g->ax) / k;
+		double x = median(g->ax, g->anchor_n), y = median(g->ay, g->anchor_n), z = median(g->az, g->anchor_n);
+		g->anchor_lat_deg = atan2(z, sqrt(x * x + y * y)) / k;
+		g->anchor_lon_deg = atan2(y, x) / k;
 	}
+	if (g->anchor_n == 0)
+		return 0; /* no 3D fix yet: nothing to compare with */
 	g->last_move_m = bftd_gps_distance_m(g->anchor_lat_deg, g->anchor_lon_deg, f->lat_deg, f->lon_deg);
 	/* While the anchor is still forming, a fix far from the first ones is
 	 * as telling as later: the station is meant not to move at all. */
@@ -201,6 +259,13 @@ uint32_t bftd_gps_guard_check(bftd_gps_guard *g, const bftd_gps_fix *fix, const 
 	/* A sky report older than a few seconds describes another moment. */
 	if (sky && sky->valid && raw_ns - sky->raw_ns <= 5 * BFT_NS_PER_SEC)
 		m |= bftd_gps_check_sky(sky, fix->mode, g->have_prev ? g->prev_mode : 0);
+	/* Receivers glitch for one cycle (an iTrek's empty 2D GSA, a
+	 * Unicore's first cycle after a burst of inertial data): a 3D fix
+	 * without satellites is judged when it is said twice running. */
+	bool no_sats = m & (1u << BFTD_GPS_NO_SATS_3D);
+	if (no_sats && !(g->have_prev && g->prev_no_sats))
+		m &= ~(1u << BFTD_GPS_NO_SATS_3D);
+	g->prev_no_sats = no_sats;
 	m |= check_position(g, fix);
 	if (g->have_prev)
 		m |= bftd_gps_check_step(g->prev_time_ns, g->prev_raw_ns, fix->time_ns, raw_ns, g->step_tol_ns);
@@ -373,6 +438,14 @@ void bftd_gps_rx_edge(bftd_gps_rx *rx, int64_t raw_ns, int64_t err_ns)
 bool bftd_gps_rx_fix(bftd_gps_rx *rx, const bftd_gps_fix *fix, int64_t arrival_raw_ns, int64_t realtime_ns,
                      bftd_reading *out)
 {
+	return bftd_gps_rx_fix_span(rx, fix, arrival_raw_ns, 0, realtime_ns, out);
+}
+
+bool bftd_gps_rx_fix_span(bftd_gps_rx *rx, const bftd_gps_fix *fix, int64_t arrival_raw_ns, int64_t span_ns,
+                          int64_t realtime_ns, bftd_reading *out)
+{
+	if (span_ns < 0)
+		span_ns = 0;
 	rx->fix = *fix;
 	if (fix->mode < 2)
 		return false;
@@ -387,6 +460,15 @@ bool bftd_gps_rx_fix(bftd_gps_rx *rx, const bftd_gps_fix *fix, int64_t arrival_r
 	int64_t raw, lo, hi;
 	bftd_pps_edge e;
 	bool whole = fix->time_ns % BFT_NS_PER_SEC == 0;
+	if (rx->pair.n_edges && span_ns > BFTD_GPS_PPS_MAX_SPAN_NS) {
+		/* Unread for long: which edge it follows is not known for sure
+		 * (a stall near a second pairs it with the next one), and its
+		 * lateness would spoil the estimate. This second gives nothing;
+		 * its restatements, read later still, neither. */
+		rx->span_dropped++;
+		return false;
+	}
+	rx->last_span_ns = span_ns;
 	if (whole && rx->pair.n_edges && bftd_pps_pair_fix(&rx->pair, arrival_raw_ns, &e)) {
 		bftd_gps_pps_reading(&rx->delay, fix->time_ns, e.raw_ns, e.err_ns, &raw, &lo, &hi);
 		rx->last_timing = BFTD_GPS_T_PPS;
@@ -394,6 +476,9 @@ bool bftd_gps_rx_fix(bftd_gps_rx *rx, const bftd_gps_fix *fix, int64_t arrival_r
 		rx->delay.have_est = bftd_pps_pair_delay(&rx->pair, &rx->delay.est_ns, &rx->delay.est_min_ns,
 		                                         &rx->delay.est_max_ns);
 		rx->last_timing = bftd_gps_nmea_reading(&rx->delay, fix->time_ns, arrival_raw_ns, &raw, &lo, &hi);
+		/* Stated from the read: the bytes came up to span_ns before it,
+		 * and then more true time has passed at raw. */
+		hi = bft_sat_add(hi, span_ns);
 	}
 	rx->delay.have_est = bftd_pps_pair_delay(&rx->pair, &rx->delay.est_ns, &rx->delay.est_min_ns,
 	                                         &rx->delay.est_max_ns);
@@ -483,6 +568,8 @@ void bftd_gps_rx_status(const bftd_gps_rx *rx, json_object *o)
 	}
 	add_i64(o, "pps_edges", (int64_t)rx->pps_edges);
 	add_i64(o, "pps_paired", (int64_t)rx->pair.paired);
+	add_i64(o, "arrival_span_ns", rx->last_span_ns);
+	add_i64(o, "span_dropped", (int64_t)rx->span_dropped);
 	json_object_object_add(o, "suspect", rx->last_suspect ? json_object_new_string(rx->last_suspect) : NULL);
 	add_i64(o, "suspect_count", (int64_t)rx->guard.suspect);
 	json_object *r = json_object_new_object();

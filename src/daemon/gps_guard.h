@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "daemon/pps.h"
+#include "proto/nmea.h"
 
 #define BFTD_GPS_MAX_SATS 128
 
@@ -47,7 +48,12 @@ typedef struct bftd_gps_sky {
 	size_t n;           /* entries in sat[] */
 	bftd_gps_sat sat[BFTD_GPS_MAX_SATS];
 	int visible;        /* satellites in view (>= n when the list was cut) */
-	int used;           /* satellites in the solution (-1: not stated) */
+	int used;           /* satellites in the solution (-1: not stated, count sat[].used) */
+	bool used_unknown;  /* nothing says which or how many are used (NMEA without GSA
+	                     * or GGA count): the used checks are not judged */
+	bool one_report;    /* list and used count from one report (gpsd's SKY): more used
+	                     * than listed is then a contradiction; NMEA's GSA and GSV come
+	                     * from different cycles and lists (geos-1m lists 1, uses 5) */
 } bftd_gps_sky;
 
 /* The signal summary of a sky for status and proofs. */
@@ -68,8 +74,8 @@ typedef struct bftd_gps_fix {
 enum bftd_gps_suspect {
 	BFTD_GPS_SNR_IDENTICAL, /* >= 6 tracked satellites, all at one signal strength */
 	BFTD_GPS_SNR_RANGE,     /* a C/N0 above 60 dB-Hz */
-	BFTD_GPS_TOO_MANY_SATS, /* more in view than orbit above a horizon, or more used than in view */
-	BFTD_GPS_NO_SATS_3D,    /* a continuing 3D fix with no satellite in the solution */
+	BFTD_GPS_TOO_MANY_SATS, /* more tracked than orbit above a horizon, or more used than in view */
+	BFTD_GPS_NO_SATS_3D,    /* a continuing 3D fix with no satellite in the solution, twice running */
 	BFTD_GPS_MOVED,         /* a fixed station away from its anchor by more than max_move */
 	BFTD_GPS_BACKWARDS,     /* fix time not after the previous fix's */
 	BFTD_GPS_JUMP,          /* fix time advanced unlike the raw clock */
@@ -88,9 +94,12 @@ const char *bftd_gps_suspect_first(uint32_t mask);
 /* Thresholds (docs/gps-drivers.md). */
 #define BFTD_GPS_SNR_MAX_DBHZ 60.0
 #define BFTD_GPS_IDENTICAL_MIN 6
-#define BFTD_GPS_MAX_VISIBLE 64   /* all constellations together */
-#define BFTD_GPS_MAX_VISIBLE_GPS 16 /* GPS alone: at most ~13 of 31 are ever above one horizon */
-#define BFTD_GPS_ANCHOR_FIXES 8   /* a fixed station's anchor: mean of its first 3D fixes */
+/* Satellites with a signal (C/N0 > 0), each counted once: a receiver may
+ * list others (almanac predictions, below the mask) that it does not see. */
+#define BFTD_GPS_MAX_TRACKED 100   /* all constellations together: GPS 14 + GLONASS 12 + Galileo 12 +
+                                    * BeiDou 30 (Asia: GEO + IGSO + MEO) + QZSS 7 + SBAS 6 + NavIC 7 = 88 */
+#define BFTD_GPS_MAX_TRACKED_GPS 16 /* GPS alone: at most ~14 of 31 are ever above one horizon */
+#define BFTD_GPS_ANCHOR_FIXES 8   /* a fixed station's anchor: median of its first 3D fixes */
 #define BFTD_GPS_STEP_TOL_NS (INT64_C(400) * 1000000) /* fix-to-fix step vs raw: 400 ms + 1000 ppm */
 #define BFTD_GPS_TIME_FLOOR_NS (INT64_C(1735689600) * 1000000000) /* 2025-01-01T00:00:00Z */
 #define BFTD_GPS_SYSTEM_TOL_NS (INT64_C(86400) * 1000000000)     /* one day */
@@ -102,6 +111,12 @@ bftd_gps_snr bftd_gps_sky_snr(const bftd_gps_sky *sky);
  * a mask of reasons. mode is the fix's; prev_mode the previous fix's (a
  * 3D fix just acquired may come before the sky report that shows it). */
 uint32_t bftd_gps_check_sky(const bftd_gps_sky *sky, int mode, int prev_mode);
+
+/* The sky of an NMEA fix (its GSV view and GSA list, or GGA's count alone)
+ * into *s, stamped raw_ns; *s is left as it was when the fix has no sky
+ * data at all. With a GSV view, "used" is GSA's list once a GSA has been
+ * seen, else GGA's count, else unknown. */
+void bftd_gps_sky_from_nmea(bftd_gps_sky *s, const bft_nmea_fix *f, int64_t raw_ns);
 
 /* Great-circle distance in metres (haversine on a sphere of the mean Earth
  * radius; good to 0.5 %, plenty for a max_move of metres to kilometres). */
@@ -125,17 +140,20 @@ typedef struct bftd_gps_guard {
 	bool fixed;          /* check the position against the anchor */
 	double max_move_m;
 	int64_t step_tol_ns;
-	/* anchor: the mean of the first fixes' unit vectors (no trouble at the
-	 * antimeridian), frozen after BFTD_GPS_ANCHOR_FIXES so that a spoofer
-	 * walking the position slowly cannot drag it along */
+	/* anchor: the median, component by component, of the first 3D fixes'
+	 * unit vectors (no trouble at the antimeridian; one bad acquisition fix
+	 * does not move it, as it would a mean; 2D fixes, with an assumed
+	 * altitude, are not part of it), frozen after BFTD_GPS_ANCHOR_FIXES so
+	 * that a spoofer walking the position slowly cannot drag it along */
 	int anchor_n;
-	double ax, ay, az;
+	double ax[BFTD_GPS_ANCHOR_FIXES], ay[BFTD_GPS_ANCHOR_FIXES], az[BFTD_GPS_ANCHOR_FIXES];
 	double anchor_lat_deg, anchor_lon_deg;
 	double last_move_m;  /* distance of the latest fix from the anchor */
 	/* the previous fix */
 	bool have_prev;
 	int64_t prev_time_ns, prev_raw_ns;
 	int prev_mode;
+	bool prev_no_sats; /* the previous fix's sky said a 3D fix without satellites */
 	/* counts */
 	uint64_t checked, suspect;
 	uint64_t count[BFTD_GPS_SUSPECT_KINDS];
@@ -221,6 +239,8 @@ typedef struct bftd_gps_rx {
 	enum bftd_gps_timing last_timing;
 	const char *last_suspect;
 	uint64_t fixes, sentences, pps_edges;
+	uint64_t span_dropped;   /* fixes not used: waited too long unread with PPS about */
+	int64_t last_span_ns;    /* the latest reading's arrival span */
 } bftd_gps_rx;
 
 void bftd_gps_rx_init(bftd_gps_rx *rx, int64_t delay_ns, int64_t uncertainty_ns, bool pps, int64_t leap_s,
@@ -235,6 +255,24 @@ void bftd_gps_rx_edge(bftd_gps_rx *rx, int64_t raw_ns, int64_t err_ns);
  * only updates rx->fix. */
 bool bftd_gps_rx_fix(bftd_gps_rx *rx, const bftd_gps_fix *fix, int64_t arrival_raw_ns, int64_t realtime_ns,
                      struct bftd_reading *out);
+
+/* The same, for bytes that arrived somewhere in [arrival_raw_ns - span_ns,
+ * arrival_raw_ns]: read at arrival_raw_ns, while the last read (or probe)
+ * before found the buffer empty span_ns earlier. The loop may have been
+ * busy (signing, a database commit) while they waited. The reading is
+ * stated from the read, the latest the bytes can have come, and its
+ * interval is widened upward by span_ns: had they come earlier, more true
+ * time has passed at the stated raw time. With PPS edges about, a span
+ * over BFTD_GPS_PPS_MAX_SPAN_NS gives no reading at all (the sentence could
+ * be paired with the wrong edge, a whole second off); counted in
+ * rx->span_dropped. */
+bool bftd_gps_rx_fix_span(bftd_gps_rx *rx, const bftd_gps_fix *fix, int64_t arrival_raw_ns, int64_t span_ns,
+                          int64_t realtime_ns, struct bftd_reading *out);
+
+#define BFTD_GPS_PPS_MAX_SPAN_NS (INT64_C(25) * 1000000)
+/* How often the drivers check that their input is empty (a zero-timeout
+ * poll), so that the span of the next bytes is short when the loop is idle. */
+#define BFTD_GPS_PROBE_NS (INT64_C(10) * 1000000)
 
 /* The status fields (fix mode, satellites, SNR, position, delay estimate,
  * suspect reason and counts, sentences). */

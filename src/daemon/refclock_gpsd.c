@@ -68,6 +68,10 @@ typedef struct gpsd_priv {
 	/* gpsd's TOFF: the second it names and the raw time of its stamp */
 	bool have_toff;
 	int64_t toff_t_ns, toff_raw_ns;
+	/* the raw time the socket was last seen empty, and the span of the
+	 * bytes being fed (read time - that): see bftd_gps_rx_fix_span */
+	bool have_empty;
+	int64_t empty_raw_ns, probe_next_mono_ns, chunk_span_ns;
 	bftd_reading q[QUEUE];
 	size_t qn, qhead;
 	uint64_t lines, connects, dropped;
@@ -283,12 +287,14 @@ static int on_tpv(bftd_refclock *rc, json_object *o, int64_t arrival_raw_ns)
 	 * second is the better arrival, if the system clock agrees (a stamp
 	 * after our read, or more than 2 s before it, means the clock was
 	 * stepped in between). */
-	int64_t arrival = arrival_raw_ns;
+	int64_t arrival = arrival_raw_ns, span = p->chunk_span_ns;
 	if (p->have_toff && p->toff_t_ns == f.time_ns && p->toff_raw_ns <= arrival_raw_ns &&
-	    arrival_raw_ns - p->toff_raw_ns < 2 * BFT_NS_PER_SEC)
-		arrival = p->toff_raw_ns;
+	    arrival_raw_ns - p->toff_raw_ns < 2 * BFT_NS_PER_SEC) {
+		arrival = p->toff_raw_ns; /* gpsd's own stamp: not delayed by our loop */
+		span = 0;
+	}
 	bftd_reading r;
-	if (bftd_gps_rx_fix(&p->rx, &f, arrival, bft_clock_realtime_ns(), &r)) {
+	if (bftd_gps_rx_fix_span(&p->rx, &f, arrival, span, bft_clock_realtime_ns(), &r)) {
 		bftd_log(LOG_DEBUG, "reference %s: fix %lld.%09lld mode %d at raw %lld [%lld, %lld]%s%s", rc->cfg->name,
 		         (long long)(f.time_ns / BFT_NS_PER_SEC), (long long)(f.time_ns % BFT_NS_PER_SEC), f.mode,
 		         (long long)r.raw_ns, (long long)r.iv.lo_ns, (long long)r.iv.hi_ns, r.suspect ? " suspect: " : "",
@@ -319,6 +325,8 @@ static int on_sky(gpsd_priv *p, json_object *o, int64_t arrival_raw_ns)
 	s->raw_ns = arrival_raw_ns;
 	s->n = 0;
 	s->used = -1;
+	s->used_unknown = false;
+	s->one_report = true; /* gpsd's list and its uSat describe one sky */
 	s->visible = (int)n;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(sats, i), *x;
@@ -451,10 +459,14 @@ static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
 	 * cannot starve the peers. */
 	for (int k = 0; k < 16; k++) {
 		ssize_t r = read(p->fd, buf, sizeof buf);
-		int64_t raw = bft_clock_raw_ns(); /* right after read(): the arrival of what it returned */
+		int64_t raw = bft_clock_raw_ns(); /* right after read(): the latest what it returned arrived */
 		if (r > 0) {
 			p->backoff_ns = BACKOFF_MIN_NS; /* a working connection */
+			/* it came after the socket was last seen empty: a loop busy
+			 * elsewhere leaves it waiting in the socket buffer */
+			p->chunk_span_ns = p->have_empty ? raw - p->empty_raw_ns : 0;
 			feed(rc, buf, (size_t)r, raw);
+			p->chunk_span_ns = 0;
 			continue;
 		}
 		if (r == 0) {
@@ -463,8 +475,12 @@ static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			disconnect(rc, now_mono_ns, strerror(errno));
+			return;
+		}
+		p->have_empty = true;
+		p->empty_raw_ns = raw;
 		return;
 	}
 }
@@ -494,6 +510,8 @@ static size_t gpsd_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 			disconnect(rc, now_mono_ns, "cannot send ?WATCH");
 		} else {
 			p->conn = UP;
+			p->have_empty = true; /* nothing can have come before ?WATCH */
+			p->empty_raw_ns = bft_clock_raw_ns();
 			p->connects++;
 			p->why[0] = 0;
 			snprintf(rc->state, sizeof rc->state, "connected to gpsd %.40s, no fix yet", rc->cfg->server);
@@ -501,7 +519,16 @@ static size_t gpsd_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 		}
 	} else if (p->conn == UP && ev) {
 		do_read(rc, now_mono_ns);
+	} else if (p->conn == UP && now_mono_ns >= p->probe_next_mono_ns) {
+		/* nothing to read: note when, so the next bytes' span is short */
+		struct pollfd q = { .fd = p->fd, .events = POLLIN };
+		if (poll(&q, 1, 0) == 0) {
+			p->have_empty = true;
+			p->empty_raw_ns = bft_clock_raw_ns();
+		}
 	}
+	if (p->conn == UP && now_mono_ns >= p->probe_next_mono_ns)
+		p->probe_next_mono_ns = now_mono_ns + BFTD_GPS_PROBE_NS;
 	size_t k = 0;
 	while (k < max && p->qn) {
 		out[k++] = p->q[p->qhead];
@@ -517,6 +544,8 @@ static size_t gpsd_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 		next = p->retry_mono_ns;
 	if (p->have_pps_dev && p->pps_next_mono_ns < next)
 		next = p->pps_next_mono_ns;
+	if (p->conn == UP && p->probe_next_mono_ns < next)
+		next = p->probe_next_mono_ns;
 	rc->next_mono_ns = next;
 	return k;
 }

@@ -14,8 +14,9 @@
  * first sentence naming that second, and before it has learned the cycle,
  * at the first sentence of the next one. For timing, the least late
  * evidence counts: the driver remembers when a line first named each time
- * of day (its own scan of the time field of RMC, GGA, GLL, GNS, ZDA) and
- * times the fix from there. A fix then becomes a reading (gps_guard.h:
+ * of day (its own scan of the time field of RMC, GGA, GLL, GNS, checksum
+ * verified; not ZDA, whose time may run ahead of the fix's) and times the
+ * fix from there, never from a naming before the previous reading's. A fix then becomes a reading (gps_guard.h:
  * bftd_gps_rx_fix): paired with a PPS edge when `pps` is set, else timed
  * by the configured or measured delay, or the conservative 0-1 s default.
  *
@@ -26,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +61,20 @@ typedef struct nmea_priv {
 	bftd_pps_dev pps;
 	bool have_pps_dev;
 	/* when a line first named each recent time of day (ns into the day) */
-	struct { int64_t tod_ns, raw_ns; } tod[TOD_RING];
+	struct { int64_t tod_ns, raw_ns, span_ns; } tod[TOD_RING];
 	size_t tod_next;
-	char scan[96]; /* the start of the line being received, for the time scan */
+	char scan[BFT_NMEA_LINE_MAX + 2]; /* the line being received, for the time scan */
 	size_t scan_len;
+	bool scan_over; /* longer than scan[]: not scanned */
+	/* the arrival a reading was last timed from: a later second cannot
+	 * have been named before it */
+	bool have_used;
+	int64_t used_raw_ns;
+	/* the raw time the input was last seen empty (a read said EAGAIN, or a
+	 * probe's poll said nothing to read): bytes read later came after it */
+	bool have_empty;
+	int64_t empty_raw_ns, probe_next_mono_ns;
+	int64_t chunk_span_ns; /* of the bytes being fed: read time - empty time */
 	bftd_reading q[QUEUE];
 	size_t qn, qhead;
 	uint64_t opens, dropped;
@@ -131,6 +143,9 @@ static int open_port(bftd_refclock *rc, char *err, size_t errlen)
 	p->fd = fd;
 	p->opens++;
 	p->scan_len = 0;
+	p->scan_over = false;
+	p->have_empty = true; /* nothing queued from before (flushed, or not ours) */
+	p->empty_raw_ns = bft_clock_raw_ns();
 	p->why[0] = 0;
 	snprintf(rc->state, sizeof rc->state, "reading %.60s, no fix yet", rc->cfg->device);
 	return 0;
@@ -221,25 +236,48 @@ static size_t nmea_pollfds(bftd_refclock *rc, struct pollfd *pfd, size_t max)
 /* ---- when each second was first named ---------------------------------- */
 
 /* The time of day a sentence names, ns into the UTC day: "$GPRMC,hhmmss.ss,"
- * and the like. Only for timing: the parser does the real decoding (and
- * checks the checksum; a corrupt line's time is never used, because the
- * parser reports no fix with it). */
+ * and the like. Only for timing: the parser does the real decoding. Only
+ * sentences whose checksum is right count (a corrupt line's time must not
+ * become the first naming of a second), and only those that state the
+ * time of the fix they carry: RMC, GGA, GNS, GLL. Not ZDA: receivers send
+ * it with a time of their own (an AC12 sends, in the burst of second T, a
+ * ZDA naming T + 2), and a second "named" early times its fix early. */
+static int hexv(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 static bool line_tod(const char *s, size_t n, int64_t *tod_ns)
 {
 	static const struct { const char *name; int field; } tf[] = {
-		{ "RMC", 1 }, { "GGA", 1 }, { "GNS", 1 }, { "ZDA", 1 }, { "GLL", 5 },
+		{ "RMC", 1 }, { "GGA", 1 }, { "GNS", 1 }, { "GLL", 5 },
 	};
+	while (n > 0 && (s[n - 1] == '\r' || s[n - 1] == ' '))
+		n--;
 	if (n < 7 || s[0] != '$')
 		return false;
+	const char *star = memchr(s, '*', n);
+	if (!star || (size_t)(star - s) + 3 != n)
+		return false;
+	int hi = hexv(star[1]), lo = hexv(star[2]);
+	if (hi < 0 || lo < 0 || bft_nmea_checksum(s, (size_t)(star - s)) != (uint8_t)(hi << 4 | lo))
+		return false;
+	n = (size_t)(star - s);
 	int field = -1;
 	for (size_t i = 0; i < sizeof tf / sizeof tf[0]; i++)
-		if (!memcmp(s + 3, tf[i].name, 3))
+		if (!memcmp(s + 3, tf[i].name, 3) && (n == 6 || s[6] == ','))
 			field = tf[i].field;
 	if (field < 0)
 		return false;
 	size_t i = 0;
 	for (int f = 0; f < field; i++) {
-		if (i >= n || s[i] == '*')
+		if (i >= n)
 			return false;
 		if (s[i] == ',')
 			f++;
@@ -260,27 +298,36 @@ static bool line_tod(const char *s, size_t n, int64_t *tod_ns)
 	return true;
 }
 
-static void note_line(nmea_priv *p, int64_t raw_ns)
+static void note_line(nmea_priv *p, int64_t raw_ns, int64_t span_ns)
 {
 	int64_t tod;
-	if (!line_tod(p->scan, p->scan_len, &tod))
+	if (p->scan_over || !line_tod(p->scan, p->scan_len, &tod))
 		return;
 	for (size_t i = 0; i < TOD_RING; i++)
 		if (p->tod[i].raw_ns && p->tod[i].tod_ns == tod)
 			return; /* named before: the first naming counts */
 	p->tod[p->tod_next].tod_ns = tod;
 	p->tod[p->tod_next].raw_ns = raw_ns;
+	p->tod[p->tod_next].span_ns = span_ns;
 	p->tod_next = (p->tod_next + 1) % TOD_RING;
 }
 
-static int64_t first_named(const nmea_priv *p, int64_t time_ns, int64_t fallback_raw_ns)
+/* When the fix's second was first named, else the fix line's own arrival.
+ * A naming not after the arrival the previous reading was timed from is
+ * not believed: seconds are named in order, so it named this one early. */
+static int64_t first_named(const nmea_priv *p, int64_t time_ns, int64_t fallback_raw_ns, int64_t fallback_span_ns,
+                           int64_t *span_ns)
 {
+	*span_ns = fallback_span_ns;
 	int64_t tod = time_ns % NS_PER_DAY;
 	if (tod < 0)
 		tod += NS_PER_DAY;
 	for (size_t i = 0; i < TOD_RING; i++)
-		if (p->tod[i].raw_ns && p->tod[i].tod_ns == tod && p->tod[i].raw_ns <= fallback_raw_ns)
+		if (p->tod[i].raw_ns && p->tod[i].tod_ns == tod && p->tod[i].raw_ns <= fallback_raw_ns &&
+		    !(p->have_used && p->tod[i].raw_ns <= p->used_raw_ns)) {
+			*span_ns = p->tod[i].span_ns;
 			return p->tod[i].raw_ns;
+		}
 	return fallback_raw_ns;
 }
 
@@ -297,42 +344,10 @@ static void enqueue(nmea_priv *p, const bftd_reading *r)
 	p->qn++;
 }
 
-static void to_sky(bftd_gps_sky *s, const bft_nmea_fix *f, int64_t raw_ns)
-{
-	const bft_nmea_sky *k = &f->sky;
-	if (k->visible <= 0 && k->n <= 0 && k->used <= 0 && f->sats_used < 0)
-		return; /* no GSV or GSA yet: no sky to judge */
-	s->valid = true;
-	s->raw_ns = raw_ns;
-	s->n = 0;
-	for (int i = 0; i < k->n && i < BFT_NMEA_SATS_MAX && s->n < BFTD_GPS_MAX_SATS; i++) {
-		const bft_nmea_sat *x = &k->sats[i];
-		bftd_gps_sat *y = &s->sat[s->n++];
-		y->prn = x->prn;
-		/* NMEA 2.x-4.0 numbering: 1-32 are GPS under the GP and GN talkers */
-		y->gnss = x->prn >= 1 && x->prn <= 32 && (!strcmp(x->talker, "GP") || !strcmp(x->talker, "GN"))
-		                  ? BFTD_GNSS_GPS
-		                  : BFTD_GNSS_UNKNOWN;
-		y->snr = x->snr_db > 0 ? x->snr_db : 0; /* -1: not tracked */
-		y->used = x->used != 0;
-	}
-	/* With a sky view (GSV), GSA's list says which satellites are used:
-	 * an empty list is then "none". Without one (receivers that send RMC
-	 * and GGA only), GGA's count is all there is, and nothing is known of
-	 * the satellites in view. */
-	if (k->n > 0) {
-		s->visible = k->visible;
-		s->used = k->used;
-	} else {
-		s->visible = -1;
-		s->used = f->sats_used;
-	}
-}
-
 static void on_fix(bftd_refclock *rc, const bft_nmea_fix *f, int64_t line_raw_ns)
 {
 	nmea_priv *p = rc->priv;
-	to_sky(&p->rx.sky, f, line_raw_ns);
+	bftd_gps_sky_from_nmea(&p->rx.sky, f, line_raw_ns);
 	bftd_gps_fix g = { 0 };
 	g.time_ns = f->time_ns;
 	g.mode = f->mode;
@@ -343,7 +358,11 @@ static void on_fix(bftd_refclock *rc, const bft_nmea_fix *f, int64_t line_raw_ns
 		g.alt_m = f->alt_m == f->alt_m ? f->alt_m : 0;
 	}
 	bftd_reading r;
-	if (bftd_gps_rx_fix(&p->rx, &g, first_named(p, f->time_ns, line_raw_ns), bft_clock_realtime_ns(), &r)) {
+	int64_t span;
+	int64_t arrival = first_named(p, f->time_ns, line_raw_ns, p->chunk_span_ns, &span);
+	if (bftd_gps_rx_fix_span(&p->rx, &g, arrival, span, bft_clock_realtime_ns(), &r)) {
+		p->have_used = true;
+		p->used_raw_ns = arrival;
 		bftd_log(LOG_DEBUG, "reference %s: fix %lld.%09lld mode %d at raw %lld [%lld, %lld] %s%s%s",
 		         rc->cfg->name, (long long)(g.time_ns / BFT_NS_PER_SEC), (long long)(g.time_ns % BFT_NS_PER_SEC),
 		         g.mode, (long long)r.raw_ns, (long long)r.iv.lo_ns, (long long)r.iv.hi_ns,
@@ -364,10 +383,13 @@ static void feed(bftd_refclock *rc, const char *buf, size_t n, int64_t raw_ns)
 		/* keep the line's start for the time scan */
 		for (size_t i = 0; i < k; i++) {
 			if (buf[i] == '\n') {
-				note_line(p, raw_ns);
+				note_line(p, raw_ns, p->chunk_span_ns);
 				p->scan_len = 0;
+				p->scan_over = false;
 			} else if (p->scan_len < sizeof p->scan) {
 				p->scan[p->scan_len++] = buf[i];
+			} else {
+				p->scan_over = true;
 			}
 		}
 		buf += k;
@@ -390,10 +412,14 @@ static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
 	char buf[4096];
 	for (int k = 0; k < 16; k++) { /* bounded: a flood cannot starve the loop */
 		ssize_t r = read(p->fd, buf, sizeof buf);
-		int64_t raw = bft_clock_raw_ns(); /* right after read(): the arrival of these bytes */
+		int64_t raw = bft_clock_raw_ns(); /* right after read(): the latest these bytes arrived */
 		if (r > 0) {
 			p->backoff_ns = BACKOFF_MIN_NS;
+			/* they came after the input was last seen empty (a loop
+			 * busy elsewhere leaves them waiting in the tty buffer) */
+			p->chunk_span_ns = p->have_empty ? raw - p->empty_raw_ns : 0;
 			feed(rc, buf, (size_t)r, raw);
+			p->chunk_span_ns = 0;
 			continue;
 		}
 		if (r == 0) {
@@ -404,8 +430,12 @@ static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			port_failed(rc, now_mono_ns, strerror(errno)); /* EIO: pty closed, USB unplugged */
+			return;
+		}
+		p->have_empty = true;
+		p->empty_raw_ns = raw;
 		return;
 	}
 }
@@ -431,7 +461,17 @@ static size_t nmea_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 		do_read(rc, now_mono_ns);
 		if (p->fd >= 0 && (ev & (POLLHUP | POLLERR | POLLNVAL)))
 			port_failed(rc, now_mono_ns, "device hung up");
+	} else if (p->fd >= 0 && now_mono_ns >= p->probe_next_mono_ns) {
+		/* Nothing to read: say so with the time, so that the next bytes'
+		 * arrival is known to within a probe period (plus any stall). */
+		struct pollfd q = { .fd = p->fd, .events = POLLIN };
+		if (poll(&q, 1, 0) == 0) {
+			p->have_empty = true;
+			p->empty_raw_ns = bft_clock_raw_ns();
+		}
 	}
+	if (p->fd >= 0 && now_mono_ns >= p->probe_next_mono_ns)
+		p->probe_next_mono_ns = now_mono_ns + BFTD_GPS_PROBE_NS;
 	size_t k = 0;
 	while (k < max && p->qn) {
 		out[k++] = p->q[p->qhead];
@@ -445,6 +485,8 @@ static size_t nmea_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 		next = p->retry_mono_ns;
 	if (p->have_pps_dev && p->pps_next_mono_ns < next)
 		next = p->pps_next_mono_ns;
+	if (p->fd >= 0 && p->probe_next_mono_ns < next)
+		next = p->probe_next_mono_ns;
 	rc->next_mono_ns = next;
 	return k;
 }

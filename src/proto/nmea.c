@@ -151,6 +151,7 @@ struct bft_nmea {
 	bft_nmea_sky acc, sky; /* GSV being accumulated, last complete */
 	uint16_t used[BFT_NMEA_SATS_MAX];
 	int n_used;
+	int gsa_seen; /* a GSA was decoded: n_used is a count, not just nothing */
 };
 
 static const char *const err_names[BFT_NMEA_E__COUNT] = {
@@ -537,6 +538,21 @@ static int prn_of(const char *talker, int n)
 	return n;
 }
 
+/* The constellation a talker names, for telling satellites apart: GP and GN
+ * use one numbering (NMEA 2.x ranges), the system talkers their own. */
+static char sat_system(const char *talker)
+{
+	if (talker[0] == 'G' && (talker[1] == 'P' || talker[1] == 'N'))
+		return 'P';
+	if (talker[0] == 'B' && talker[1] == 'D')
+		return 'B';
+	if ((talker[0] == 'Q' && talker[1] == 'Z') || (talker[0] == 'G' && talker[1] == 'Q'))
+		return 'Q';
+	if (talker[0] == 'P' && talker[1] == 'Q')
+		return 'B';
+	return talker[1];
+}
+
 static void time_error(bft_nmea *p, const char *s)
 {
 	if (s[0] != '\0')
@@ -757,9 +773,30 @@ static unsigned do_gsa(bft_nmea *p, char **f, int count)
 			p->n_used = 0;
 		p->last_gsa_talker = t;
 		p->seen_gsa |= talker_bit(t);
-		for (int i = 0; i < count - 6 && i + 3 < FLD_MAX; i++) {
-			int prn = prn_of(f[0], num(f[i + 3]));
-			if (prn > 0 && p->n_used < BFT_NMEA_SATS_MAX)
+		p->gsa_seen = 1;
+		/* NMEA 4.10+ adds a system id after the three DOPs: the DOPs
+		 * (which have a '.') are then not the last three fields, and
+		 * the id says whose numbers the list holds (a GN talker's
+		 * Galileo 12 is not GPS 12). */
+		int nprn = count - 6;
+		const char *numbering = f[0];
+		if (count >= 19 && f[count - 1][0] && !strchr(f[count - 1], '.') && strchr(f[count - 4], '.')) {
+			static const char *const sys[] = { "", "GP", "GL", "GA", "GB", "GQ", "GI" };
+			int id = num(f[count - 1]);
+			nprn = count - 7;
+			if (id >= 1 && id <= 6)
+				numbering = sys[id];
+		}
+		for (int i = 0; i < nprn && i + 3 < FLD_MAX; i++) {
+			int prn = prn_of(numbering, num(f[i + 3]));
+			if (prn <= 0 || p->n_used >= BFT_NMEA_SATS_MAX)
+				continue;
+			/* a GP list and then a GN one naming the same GPS
+			 * satellites (gpsdf) still use each once */
+			int dup = 0;
+			for (int j = 0; j < p->n_used && !dup; j++)
+				dup = p->used[j] == prn;
+			if (!dup)
 				p->used[p->n_used++] = (uint16_t)prn;
 		}
 	}
@@ -814,19 +851,37 @@ static unsigned do_gsv(bft_nmea *p, char **f, int count)
 		int n = num(f[i]);
 		if (n == 0)
 			continue;
-		if (p->acc.n >= BFT_NMEA_SATS_MAX) {
-			memset(&p->acc, 0, sizeof p->acc);
-			break;
+		bft_nmea_sat x;
+		x.prn = (uint16_t)prn_of(f[0], n);
+		x.talker[0] = f[0][0];
+		x.talker[1] = f[0][1];
+		x.talker[2] = '\0';
+		x.elev_deg = (int8_t)(f[i + 1][0] ? (num(f[i + 1]) < -90 || num(f[i + 1]) > 90 ? -1 : num(f[i + 1])) : -1);
+		x.az_deg = (int16_t)(f[i + 2][0] ? (num(f[i + 2]) < 0 || num(f[i + 2]) > 359 ? -1 : num(f[i + 2])) : -1);
+		x.snr_db = (int8_t)(f[i + 3][0] ? (num(f[i + 3]) < 0 || num(f[i + 3]) > 99 ? -1 : num(f[i + 3])) : -1);
+		x.used = 0;
+		/* NMEA 4.10+ receivers send one GSV set per signal (L1, L2, L5...):
+		 * the same satellite again is one satellite, at its best signal. */
+		bft_nmea_sat *s = NULL;
+		for (int j = 0; j < p->acc.n; j++)
+			if (p->acc.sats[j].prn == x.prn && sat_system(p->acc.sats[j].talker) == sat_system(x.talker)) {
+				s = &p->acc.sats[j];
+				break;
+			}
+		if (!s) {
+			if (p->acc.n >= BFT_NMEA_SATS_MAX) {
+				memset(&p->acc, 0, sizeof p->acc);
+				break;
+			}
+			p->acc.sats[p->acc.n++] = x;
+			continue;
 		}
-		bft_nmea_sat *s = &p->acc.sats[p->acc.n++];
-		s->prn = (uint16_t)prn_of(f[0], n);
-		s->talker[0] = f[0][0];
-		s->talker[1] = f[0][1];
-		s->talker[2] = '\0';
-		s->elev_deg = (int8_t)(f[i + 1][0] ? (num(f[i + 1]) < -90 || num(f[i + 1]) > 90 ? -1 : num(f[i + 1])) : -1);
-		s->az_deg = (int16_t)(f[i + 2][0] ? (num(f[i + 2]) < 0 || num(f[i + 2]) > 359 ? -1 : num(f[i + 2])) : -1);
-		s->snr_db = (int8_t)(f[i + 3][0] ? (num(f[i + 3]) < 0 || num(f[i + 3]) > 99 ? -1 : num(f[i + 3])) : -1);
-		s->used = 0;
+		if (x.snr_db > s->snr_db)
+			s->snr_db = x.snr_db;
+		if (s->elev_deg < 0)
+			s->elev_deg = x.elev_deg;
+		if (s->az_deg < 0)
+			s->az_deg = x.az_deg;
 	}
 	if (p->gsv_part < p->gsv_await) {
 		p->gsx_more = 1;
@@ -943,9 +998,9 @@ static void emit_fix(bft_nmea *p, const char *tag)
 	if (x->time_ns <= 0)
 		return;
 	x->hdop = p->hdop;
-	x->sats_used = p->gga_sats >= 0 ? p->gga_sats : p->n_used;
+	x->sats_used = p->gga_sats >= 0 ? p->gga_sats : p->gsa_seen ? p->n_used : -1;
 	x->sky = p->sky;
-	x->sky.used = p->n_used;
+	x->sky.used = p->gsa_seen ? p->n_used : -1;
 	for (int i = 0; i < x->sky.n; i++) {
 		bft_nmea_sat *s = &x->sky.sats[i];
 		s->used = 0;

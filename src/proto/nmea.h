@@ -73,8 +73,9 @@ typedef struct {
  * cycle: enough for a spoofing check (identical SNR everywhere, too many
  * satellites, SNR too strong) without the raw sentences. */
 typedef struct {
-	int visible;        /* satellites in the sky view */
-	int used;           /* PRNs listed in GSA */
+	int visible;        /* distinct satellites in the sky view (a satellite in several
+	                     * signals' GSV sets, NMEA 4.10+, counts once, at its best SNR) */
+	int used;           /* PRNs listed in GSA; -1 until a GSA has been seen */
 	int with_snr;       /* visible with an SNR */
 	int snr_min, snr_max; /* dB-Hz over with_snr; 0 when with_snr == 0 */
 	double snr_mean;

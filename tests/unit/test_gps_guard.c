@@ -11,12 +11,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bftime/common.h>
 #include "daemon/gps_guard.h"
 #include "daemon/refclock.h"
+#include "proto/nmea.h"
 
 #define S BFT_NS_PER_SEC
 #define MS (BFT_NS_PER_SEC / 1000)
@@ -33,6 +37,7 @@ static void real_sky(bftd_gps_sky *s)
 	memset(s, 0, sizeof *s);
 	s->valid = true;
 	s->used = -1;
+	s->one_report = true; /* as gpsd's SKY */
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
 		s->sat[s->n++] = (bftd_gps_sat){ v[i].prn, BFTD_GNSS_GPS, v[i].snr, v[i].used };
 	s->visible = (int)s->n;
@@ -85,9 +90,9 @@ static void test_sky_range_and_count(void **st)
 	s.sat[1].snr = -3;
 	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), BIT(BFTD_GPS_SNR_RANGE));
 	real_sky(&s);
-	/* 17 GPS satellites in view (PRN 33 is SBAS): more than ever rise
-	 * above one horizon */
-	for (int p = 1; s.n < 18; p++)
+	/* 17 GPS satellites tracked (9 of the sky's, 8 more; PRN 33 is SBAS):
+	 * more than ever rise above one horizon */
+	for (int p = 1; s.n < 21; p++)
 		if (p != 8 && p != 9 && p != 11 && p != 12 && p != 15 && p != 17 && p != 18 && p != 22 && p != 24 &&
 		    p != 26 && p != 27 && p != 28)
 			s.sat[s.n++] = (bftd_gps_sat){ p, BFTD_GNSS_GPS, 20 + p, false };
@@ -96,9 +101,25 @@ static void test_sky_range_and_count(void **st)
 	for (size_t i = 10; i < s.n; i++)
 		s.sat[i].gnss = 6; /* GLONASS */
 	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), 0);
+	/* 17 GPS listed but only the 10 with a signal tracked: a receiver's
+	 * almanac list, not a claim to see them */
+	for (size_t i = 10; i < s.n; i++) {
+		s.sat[i].gnss = BFTD_GNSS_GPS;
+		s.sat[i].snr = 0;
+	}
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), 0);
+	/* more than 100 tracked of all systems together */
 	real_sky(&s);
-	s.visible = 65;
+	for (int p = 200; s.n < 13 + BFTD_GPS_MAX_TRACKED - 10 + 1; p++) /* 10 tracked + 91 */
+		s.sat[s.n++] = (bftd_gps_sat){ p, BFTD_GNSS_UNKNOWN, 30 + p % 10, false };
+	s.visible = (int)s.n;
 	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), BIT(BFTD_GPS_TOO_MANY_SATS));
+	s.n--; /* exactly 100 tracked (10 GPS + 90 others): passes */
+	s.visible = (int)s.n;
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), 0);
+	real_sky(&s);
+	s.visible = 65; /* many listed, few tracked: not judged */
+	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), 0);
 	real_sky(&s);
 	s.used = 14; /* more used than in view */
 	assert_int_equal(bftd_gps_check_sky(&s, 3, 3), BIT(BFTD_GPS_TOO_MANY_SATS));
@@ -336,6 +357,184 @@ static void test_rx(void **st)
 	assert_int_equal(rx.guard.suspect, 1);
 }
 
+/* Bytes that waited unread (the loop busy signing or committing) for up to
+ * span_ns: the reading is stated from the read and only its upper bound
+ * moves, by the span; with PPS edges about, a long wait gives no reading
+ * (it could pair with the wrong edge) and is counted. */
+static void test_rx_span(void **st)
+{
+	(void)st;
+	bftd_gps_rx a, b;
+	bftd_gps_rx_init(&a, 120 * MS, 5 * MS, false, 18, false, 100);
+	bftd_gps_rx_init(&b, 120 * MS, 5 * MS, false, 18, false, 100);
+	bftd_gps_fix f = { NOW, 3, false, 0, 0, 0 };
+	bftd_reading ra, rb;
+	assert_true(bftd_gps_rx_fix(&a, &f, 10 * S + 130 * MS, NOW, &ra));
+	assert_true(bftd_gps_rx_fix_span(&b, &f, 10 * S + 130 * MS, 40 * MS, NOW, &rb));
+	assert_int_equal(rb.raw_ns, ra.raw_ns);
+	assert_int_equal(rb.iv.lo_ns, ra.iv.lo_ns);
+	assert_int_equal(rb.iv.hi_ns, ra.iv.hi_ns + 40 * MS);
+	assert_int_equal(b.last_span_ns, 40 * MS);
+	/* True time: the second began 120 ms before the bytes arrived, which
+	 * was 35 ms before they were read. The plain reading (taken as if they
+	 * arrived at the read) misses it; the widened one holds it. */
+	int64_t truth = NOW + 120 * MS + 35 * MS; /* at raw 10 s + 130 ms */
+	int64_t at_raw = truth - (10 * S + 130 * MS - rb.raw_ns);
+	assert_true(at_raw > ra.iv.hi_ns);
+	assert_true(at_raw >= rb.iv.lo_ns && at_raw <= rb.iv.hi_ns);
+	/* negative spans are none */
+	f.time_ns += S;
+	assert_true(bftd_gps_rx_fix_span(&b, &f, 11 * S + 130 * MS, -5, NOW + S, &rb));
+	assert_int_equal(rb.iv.hi_ns - rb.iv.lo_ns, ra.iv.hi_ns - ra.iv.lo_ns);
+	/* with PPS edges about: a short wait is used, a long one is not */
+	bftd_gps_rx_edge(&b, 12 * S + 2 * MS, 1000);
+	f.time_ns += S;
+	assert_true(bftd_gps_rx_fix_span(&b, &f, 12 * S + 130 * MS, BFTD_GPS_PPS_MAX_SPAN_NS, NOW + 2 * S, &rb));
+	assert_int_equal(b.span_dropped, 0);
+	bftd_gps_rx_edge(&b, 13 * S + 2 * MS, 1000);
+	f.time_ns += S;
+	assert_false(bftd_gps_rx_fix_span(&b, &f, 13 * S + 130 * MS, BFTD_GPS_PPS_MAX_SPAN_NS + 1, NOW + 3 * S, &rb));
+	assert_int_equal(b.span_dropped, 1);
+	/* and its restatement, read later still, neither */
+	assert_false(bftd_gps_rx_fix_span(&b, &f, 13 * S + 140 * MS, 0, NOW + 3 * S, &rb));
+}
+
+/* ---- every real capture through the checks --------------------------------
+ * gpsd's regression captures (../shared/data/gpsd-nmea, GPSD_NMEA_DIR) are
+ * honest receivers: replayed through the parser, the NMEA sky conversion and
+ * the receiver's checks (bftd_gps_rx_fix) as a fixed station, no reading may
+ * be flagged, except for the reasons listed below, each a property of the
+ * recording rather than of the checks:
+ *  - the date: a recording is judged as if the system clock were set to its
+ *    own time (far_from_system cannot trip), and before_floor is not judged
+ *    at all: a recording made before 2025 is exactly what it exists to flag;
+ *  - receivers that genuinely moved (the check is for fixed stations);
+ *  - captures spliced from several sessions, whose time runs backwards.
+ * The raw clock of the replay advances like the fix times (the receiver's
+ * seconds as they passed), one second when they run backwards. */
+struct replay {
+	int readings, flagged;
+	uint32_t mask;
+	uint64_t count[BFTD_GPS_SUSPECT_KINDS];
+};
+
+static void replay_capture(const char *path, struct replay *out)
+{
+	memset(out, 0, sizeof *out);
+	FILE *fp = fopen(path, "rb");
+	assert_non_null(fp);
+	static char buf[1 << 21];
+	size_t len = fread(buf, 1, sizeof buf, fp);
+	fclose(fp);
+	bft_nmea_config c = { .flags = BFT_NMEA_SKIP_COMMENTS | BFT_NMEA_WKRO_FIX, .leap_s = 18 };
+	bft_nmea *p = bft_nmea_new(&c);
+	assert_non_null(p);
+	static bftd_gps_rx rx;
+	bftd_gps_rx_init(&rx, -1, 100 * MS, false, 18, true, 100);
+	bool have = false;
+	int64_t prev_t = 0, raw = 1000 * S;
+	const char *b = buf;
+	while (len > 0) {
+		size_t k = bft_nmea_feed(p, b, len);
+		b += k;
+		len -= k;
+		bft_nmea_event ev;
+		while (bft_nmea_next(p, &ev)) {
+			if (ev.type != BFT_NMEA_EV_FIX)
+				continue;
+			const bft_nmea_fix *x = &ev.fix;
+			if (x->mode >= 2) {
+				if (have && x->time_ns != prev_t)
+					raw += x->time_ns > prev_t ? x->time_ns - prev_t : S;
+				have = true;
+				prev_t = x->time_ns;
+			}
+			int64_t arrival = raw + 100 * MS;
+			bftd_gps_sky_from_nmea(&rx.sky, x, arrival);
+			bftd_gps_fix g = { x->time_ns, x->mode, false, 0, 0, 0 };
+			if (isfinite(x->lat_deg) && isfinite(x->lon_deg)) {
+				g.have_pos = true;
+				g.lat_deg = x->lat_deg;
+				g.lon_deg = x->lon_deg;
+				g.alt_m = isfinite(x->alt_m) ? x->alt_m : 0;
+			}
+			bftd_reading r;
+			if (!bftd_gps_rx_fix(&rx, &g, arrival, x->time_ns, &r))
+				continue;
+			uint32_t m = rx.guard.last_mask & ~BIT(BFTD_GPS_BEFORE_FLOOR);
+			if (getenv("DBG") && m)
+				fprintf(stderr, "%s line %llu mask %x n %zu vis %d used %d unk %d ggaused %d mode %d\n", path,
+				        (unsigned long long)ev.line, m, rx.sky.n, rx.sky.visible, rx.sky.used,
+				        rx.sky.used_unknown, x->sats_used, x->mode);
+			out->readings++;
+			if (m)
+				out->flagged++;
+			out->mask |= m;
+			for (int i = 0; i < BFTD_GPS_SUSPECT_KINDS; i++)
+				if (m & BIT(i))
+					out->count[i]++;
+		}
+	}
+	bft_nmea_free(p);
+}
+
+static void test_captures_honest(void **st)
+{
+	(void)st;
+	/* The captures that are flagged for a reason of their own (above). */
+	static const struct { const char *name; uint32_t allowed; const char *why; } expect[] = {
+		{ "ublox-lea-4h.log", BIT(BFTD_GPS_MOVED),
+		  "a cold start: its first 3D fixes (HDOP 10) are 600 m from the later ones, and the capture "
+		  "has only 8: no anchor is right for both halves" },
+		{ "bt451.log", BIT(BFTD_GPS_MOVED) | BIT(BFTD_GPS_BACKWARDS),
+		  "spliced from two sessions (15:25, then 14:33) 2 km apart, moving" },
+		{ "quectel-eg25-g.log", BIT(BFTD_GPS_MOVED), "a phone (PinePhone) whose fixes wander over 200 m" },
+		{ "telit-he910.log", BIT(BFTD_GPS_BACKWARDS),
+		  "the receiver states 10:51:53.71 and then 10:51:53.408: its own time runs backwards" },
+		{ NULL, 0, NULL },
+	};
+	const char *dir = getenv("GPSD_NMEA_DIR");
+	if (!dir)
+		dir = "../shared/data/gpsd-nmea";
+	DIR *d = opendir(dir);
+	if (!d) {
+		print_message("captures: %s missing, skipped\n", dir);
+		skip();
+	}
+	struct dirent *e;
+	int files = 0, flagged_files = 0, bad = 0;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l < 5 || strcmp(e->d_name + l - 4, ".log") != 0)
+			continue;
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		struct replay r;
+		replay_capture(path, &r);
+		files++;
+		uint32_t allowed = 0;
+		for (size_t i = 0; expect[i].name; i++)
+			if (!strcmp(expect[i].name, e->d_name))
+				allowed = expect[i].allowed;
+		if (r.mask) {
+			flagged_files++;
+			char why[256] = "";
+			for (int i = 0; i < BFTD_GPS_SUSPECT_KINDS; i++)
+				if (r.mask & BIT(i))
+					snprintf(why + strlen(why), sizeof why - strlen(why), " %s:%llu",
+					         bftd_gps_suspect_key((enum bftd_gps_suspect)i), (unsigned long long)r.count[i]);
+			print_message("captures: %s: %d of %d readings flagged:%s%s\n", e->d_name, r.flagged, r.readings,
+			              why, r.mask & ~allowed ? "  UNEXPECTED" : " (expected)");
+		}
+		if (r.mask & ~allowed)
+			bad++;
+	}
+	closedir(d);
+	print_message("captures: %d replayed, %d flagged, %d unexpectedly\n", files, flagged_files, bad);
+	assert_true(files > 0);
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,7 +543,8 @@ int main(void)
 		cmocka_unit_test(test_distance), cmocka_unit_test(test_fixed_station),
 		cmocka_unit_test(test_step), cmocka_unit_test(test_epoch),
 		cmocka_unit_test(test_reasons), cmocka_unit_test(test_reading_honest),
-		cmocka_unit_test(test_iso_and_week), cmocka_unit_test(test_rx),
+		cmocka_unit_test(test_iso_and_week), cmocka_unit_test(test_rx), cmocka_unit_test(test_rx_span),
+		cmocka_unit_test(test_captures_honest),
 	};
 	return cmocka_run_group_tests_name("gps_guard", tests, NULL, NULL);
 }
