@@ -54,7 +54,7 @@ run: deps all
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(TEST_BIN) $(FUZZ_REPLAY)
+check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair
 	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh $(wildcard tests/system/test_*.sh)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
@@ -113,6 +113,11 @@ $(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC)) $(B)/libbftime.a
 $(A)/tests/%: $(A)/obj/tests/unit/%.o $(DMN_AOBJ) $(A)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -pthread -o $@ $^ -lcmocka $(DLIBS) $(LDLIBS)
+
+# Test tool: netem's delay, jitter and loss through NFQUEUE (test_netns.sh)
+$(B)/tests/impair: tests/system/impair.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) $(OPT) -o $@ $< -lnetfilter_queue
 
 $(B)/bftime.pc: Makefile
 	@mkdir -p $(B)

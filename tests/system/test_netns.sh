@@ -3,7 +3,7 @@
 # Four real bftimed, each in a network namespace of its own, joined by veth
 # pairs to a bridge in a fifth (hub) namespace: 10.77.0.1-4, f = 1, node 4
 # Byzantine (its stamps lie by +50 ms, validly signed). Every node's egress
-# gets tc netem delay 5ms +- 2ms and 1% loss, node 3's 15ms +- 2ms instead,
+# gets a delay of 5ms +- 2ms and 1% loss, node 3's 15ms +- 2ms instead,
 # so every path to and from node 3 is 10 ms asymmetric (a round trip cannot
 # see asymmetry: only honest intervals keep the truth). Each node has a
 # simulated GPS-like reference and its own artificial oscillator. After
@@ -14,11 +14,14 @@
 #
 # Needs root (CAP_NET_ADMIN) and iproute2. Where namespaces cannot be
 # created the test prints SKIPPED with the reason and passes. Where the
-# kernel lacks sch_netem (CONFIG_NET_SCH_NETEM) the namespaces still run,
-# unimpaired, and the impairment checks are reported SKIPPED.
-# NETNS_NO_NETEM=1 forces that mode. Namespaces and processes are removed on
-# exit, even on failure (KEEP=1 keeps the directory with configs and logs).
-# Prints a cmocka-style summary; about 50 s.
+# kernel lacks sch_netem (CONFIG_NET_SCH_NETEM, as on the test machines)
+# the same delay, jitter and loss come from build/tests/impair
+# (tests/system/impair.c) behind an iptables NFQUEUE rule on each node's
+# egress; NETNS_IMPAIR=nfqueue chooses it where netem exists too. Only where
+# neither works do the namespaces run unimpaired, with the impairment checks
+# reported SKIPPED (NETNS_NO_NETEM=1 forces that mode). Namespaces and
+# processes are removed on exit, even on failure (KEEP=1 keeps the
+# directory with configs and logs). Prints a cmocka-style summary; about 50 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed}
@@ -34,8 +37,20 @@ dir=""
 nslist=""
 
 cleanup() {
+	stop_impair
 	[ -n "$dir" ] && stop_nodes 5
 	for ns in $nslist; do ip netns del "$ns" 2>/dev/null; done
+}
+impair_pids=""
+# SIGTERM the impair helpers: each writes its counts to $dir/impairI.txt.
+stop_impair() {
+	[ -n "$impair_pids" ] || return 0
+	kill -TERM $impair_pids 2>/dev/null
+	for p in $impair_pids; do
+		t=0
+		while kill -0 "$p" 2>/dev/null && [ $t -lt 20 ]; do sleep 0.1; t=$((t + 1)); done
+	done
+	impair_pids=""
 }
 . tests/system/lib.sh
 trap cleanup EXIT
@@ -71,25 +86,49 @@ for i in $(seq 1 $N); do
 		ip -n "$tag-n$i" link set eth0 up || skip_all "cannot configure the veth pair of node $i"
 done
 
-# Impairment: netem on each node's egress.
-netem=""
-why=""
+dir=$(mktemp -d /tmp/bftime-netns.XXXXXX) || exit 1
+
+# Impairment on each node's egress: netem, else impair behind NFQUEUE.
+delay_of() { if [ "$1" = "$SLOW" ]; then echo 15ms; else echo 5ms; fi; }
+impaired="" # netem | nfqueue | empty
+why="" out="" nonetem=""
 if [ -n "${NETNS_NO_NETEM:-}" ]; then
 	why="NETNS_NO_NETEM is set"
 elif ! command -v tc >/dev/null 2>&1; then
 	why="tc (iproute2) is not installed"
-elif out=$(tc -n "$tag-n1" qdisc add dev eth0 root netem delay 5ms 2ms loss 1% 2>&1); then
-	netem=1
+elif [ "${NETNS_IMPAIR:-}" != nfqueue ] &&
+	out=$(tc -n "$tag-n1" qdisc add dev eth0 root netem delay 5ms 2ms loss 1% 2>&1); then
+	impaired=netem
 	for i in $(seq 2 $N); do
-		d=5ms
-		[ "$i" = "$SLOW" ] && d=15ms
-		tc -n "$tag-n$i" qdisc add dev eth0 root netem delay "$d" 2ms loss 1% || { netem=""; why="tc netem failed on node $i"; }
+		tc -n "$tag-n$i" qdisc add dev eth0 root netem delay "$(delay_of "$i")" 2ms loss 1% ||
+			{ impaired=""; why="tc netem failed on node $i"; }
 	done
 else
-	why="the kernel has no sch_netem qdisc (CONFIG_NET_SCH_NETEM; tc said: $(echo "$out" | head -n 1))"
+	nonetem="${out:+the kernel has no sch_netem qdisc (tc said: $(echo "$out" | head -n 1)); }"
+	ipt=""
+	for c in iptables iptables-legacy; do
+		command -v "$c" >/dev/null 2>&1 && ip netns exec "$tag-n1" "$c" -L OUTPUT >/dev/null 2>&1 && { ipt=$c; break; }
+	done
+	if [ ! -x "$B/tests/impair" ]; then
+		why="${nonetem}build/tests/impair is missing"
+	elif [ -z "$ipt" ]; then
+		why="${nonetem}iptables is missing or cannot run in a namespace"
+	else
+		impaired=nfqueue
+		for i in $(seq 1 $N); do
+			ip netns exec "$tag-n$i" "$ipt" -A OUTPUT -o eth0 -j NFQUEUE --queue-num 0 2>"$dir/ipt$i.err" ||
+				{ impaired=""; why="${nonetem}iptables NFQUEUE rule failed: $(head -n 1 "$dir/ipt$i.err")"; break; }
+			ip netns exec "$tag-n$i" "$B/tests/impair" --queue 0 --delay "$(delay_of "$i")" --jitter 2ms --loss 1 \
+				--seed "$i" --stats "$dir/impair$i.txt" > "$dir/impair$i.log" 2>&1 &
+			impair_pids="$impair_pids $!"
+			t=0
+			until grep -q ready "$dir/impair$i.log" 2>/dev/null || [ $t -ge 50 ]; do sleep 0.1; t=$((t + 1)); done
+			grep -q ready "$dir/impair$i.log" ||
+				{ impaired=""; why="${nonetem}impair did not start: $(head -n 1 "$dir/impair$i.log")"; break; }
+		done
+		[ -n "$impaired" ] || stop_impair
+	fi
 fi
-
-dir=$(mktemp -d /tmp/bftime-netns.XXXXXX) || exit 1
 make_keys
 osc_off="0 2.5 -4 1.2"
 osc_ppm="0 30 -45 12"
@@ -110,8 +149,10 @@ for i in $(seq 1 $N); do
 	} > "$dir/n$i.yaml"
 done
 
-if [ -n "$netem" ]; then
-	echo "[==========] $N bftimed in network namespaces $tag-n1..$N ($NET.1-$N), netem 5ms+-2ms 1% loss, node $SLOW 15ms+-2ms (asymmetric), f=1, node $LIAR lies by +50 ms"
+if [ -n "$impaired" ]; then
+	how="tc netem"
+	[ "$impaired" = nfqueue ] && how="NFQUEUE + build/tests/impair (${nonetem}$ipt)"
+	echo "[==========] $N bftimed in network namespaces $tag-n1..$N ($NET.1-$N), egress delay 5ms+-2ms 1% loss, node $SLOW 15ms+-2ms (asymmetric) by $how; f=1, node $LIAR lies by +50 ms"
 else
 	echo "[==========] $N bftimed in network namespaces $tag-n1..$N ($NET.1-$N), NO impairment: $why; f=1, node $LIAR lies by +50 ms"
 fi
@@ -135,7 +176,7 @@ listening() {
 	done
 }
 
-# The netem delay is seen: node 1's peers' round-trip delays (status
+# The delay is seen: node 1's peers' round-trip delays (status
 # delay_ns) are at least the configured sums (5+5 ms, 5+15 ms to node 3
 # minus jitter), and packets were lost: some REQUESTs went unanswered.
 delays_ok() {
@@ -155,25 +196,31 @@ check "each daemon listening on its namespace's address" listening
 for i in 1 2 3; do check "round 1: honest node $i synced, holds CLOCK_REALTIME, ignores the liar" node_ok "$i" a; done
 check "round 1: honest intervals overlap pairwise" overlap_ok a
 check "the liar is running (it lies only on the wire)" test "$(field "$dir/n$LIAR.json" synced)" = true
-if [ -n "$netem" ]; then
-	check "netem delay seen in round trips (asymmetric to node $SLOW)" delays_ok
+if [ -n "$impaired" ]; then
+	check "$impaired delay seen in round trips (asymmetric to node $SLOW)" delays_ok
 else
-	skipped "netem delay 5ms+-2ms, loss 1%, asymmetric node $SLOW: $why"
+	skipped "delay 5ms+-2ms, loss 1%, asymmetric node $SLOW: $why"
 fi
 sleep 12
 for i in 1 2 3; do check "round 2: honest node $i still synced and holds CLOCK_REALTIME" node_ok "$i" b; done
 check "round 2: honest intervals overlap pairwise" overlap_ok b
-if [ -n "$netem" ]; then
+if [ -n "$impaired" ]; then
 	# 1% loss on every egress: over ~20 polls x 3 peers x 3 messages some
-	# exchanges of some node must have gone unanswered. Counted as
-	# readings_rejected (an exchange superseded before its answer).
-	lost=0
+	# packets must have been dropped, and the nodes stayed synced above.
+	lost=0 sent=0
+	[ "$impaired" = nfqueue ] && stop_impair
 	for i in $(seq 1 $N); do
-		tc -n "$tag-n$i" -s qdisc show dev eth0 > "$dir/tc$i.txt" 2>&1
-		l=$(sed -n 's/.*dropped \([0-9]*\).*/\1/p' "$dir/tc$i.txt" | head -n 1)
-		lost=$((lost + ${l:-0}))
+		if [ "$impaired" = netem ]; then
+			tc -n "$tag-n$i" -s qdisc show dev eth0 > "$dir/tc$i.txt" 2>&1
+			l=$(sed -n 's/.*dropped \([0-9]*\).*/\1/p' "$dir/tc$i.txt" | head -n 1)
+			p=$(sed -n 's/.*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' "$dir/tc$i.txt" | head -n 1)
+		else
+			l=$(sed -n 's/.* dropped \([0-9]*\) .*/\1/p' "$dir/impair$i.txt" 2>/dev/null)
+			p=$(sed -n 's/^packets \([0-9]*\) .*/\1/p' "$dir/impair$i.txt" 2>/dev/null)
+		fi
+		lost=$((lost + ${l:-0})) sent=$((sent + ${p:-0}))
 	done
-	check "netem dropped packets on the egresses" sh -c "[ $lost -gt 0 ] && echo '$lost dropped' || { echo 'no drops counted'; exit 1; }"
+	check "$impaired dropped packets on the egresses" sh -c "[ $lost -gt 0 ] && echo '$lost of $sent dropped' || { echo 'no drops counted ($sent packets)'; exit 1; }"
 fi
 check "SIGTERM stops every node cleanly" stops_cleanly
 summary
