@@ -561,9 +561,10 @@ static void log_guard(bftd *d, size_t ref)
 	if (si.quarantine == d->ref_q[ref])
 		return;
 	const char *name = d->cfg.refs[ref].name;
+	double readmit_s = (double)bft_node_get_config(d->node)->ref_readmit_ns / 1e9;
 	if (si.quarantine == BFT_Q_NONE)
 		bftd_log(LOG_NOTICE, "reference %s readmitted: its readings agreed with the node's clock for %.0f s", name,
-		         (double)d->cfg.node.ref_readmit_ns / 1e9);
+		         readmit_s);
 	else if (si.quarantine == BFT_Q_SUSPECT)
 		bftd_log(LOG_WARNING, "ALARM: reference %s quarantined, its readings are implausible: %s", name,
 		         si.suspect ? si.suspect : "?");
@@ -572,7 +573,7 @@ static void log_guard(bftd *d, size_t ref)
 		         "ALARM: reference %s quarantined: %s by %+.6f ms; holding it out until it agrees for %.0f s", name,
 		         si.quarantine == BFT_Q_JUMP ? "it jumped against the oscillator's prediction"
 		                                     : "it disagrees with the other sources' consensus",
-		         (double)si.q_by_ns / 1e6, (double)d->cfg.node.ref_readmit_ns / 1e9);
+		         (double)si.q_by_ns / 1e6, readmit_s);
 	d->ref_q[ref] = si.quarantine;
 }
 

@@ -59,7 +59,7 @@ typedef struct bftd_refclock {
 	                       * round trips on the raw clock */
 	uint64_t errors;      /* bad input from the device (malformed sentences, bad packets), counted */
 	void *priv;           /* the driver's own state */
-	char state[96];       /* one line for status: "3D fix, 9 satellites", "no reply from server" */
+	char state[160];      /* one line for status: "3D fix, 9 satellites", "no reply from server" */
 } bftd_refclock;
 
 typedef struct bftd_refclock_driver {

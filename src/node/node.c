@@ -209,6 +209,8 @@ void bft_node_destroy(bft_node *n)
 	free(n);
 }
 
+const bft_node_config *bft_node_get_config(const bft_node *n) { return &n->cfg; }
+
 uint32_t bft_node_id(const bft_node *n) { return n->cfg.id; }
 const bft_node_counters *bft_node_get_counters(const bft_node *n) { return &n->ctr; }
 

@@ -183,5 +183,8 @@ const bft_node_counters *bft_node_get_counters(const bft_node *n);
 /* Fill up to cap entries; returns the number of sources. */
 size_t bft_node_sources(const bft_node *n, bft_source_info *out, size_t cap);
 uint32_t bft_node_id(const bft_node *n);
+/* The configuration in force: as given to bft_node_create, with its
+ * defaults resolved (max_age_ns, ref_readmit_ns: 4 polls when 0). */
+const bft_node_config *bft_node_get_config(const bft_node *n);
 
 #endif

@@ -14,7 +14,10 @@
 # at most the burst and a few KoD RATE, while another client is still
 # answered), that malformed, short, huge, control-mode and extension-field
 # datagrams are each counted and never answered, and that n2 synchronizes
-# through its ntp references and shows them in its status.
+# through its ntp references and shows them in its status. Then a
+# falseticker: n5 serves NTP from a reference 40 ms off (a server that
+# believes a lie), and n6, with f = 1 and three NTP servers (n1, chronyd,
+# n5), must stay synchronized on true time and leave n5 unused.
 #
 # ntpdig has no port option, so the servers must be on port 123: as root the
 # test re-runs itself in a network namespace of its own (unshare -n), where
@@ -29,7 +32,7 @@ if [ -z "${BFT_NTP_NETNS:-}${BFT_NTP_NO_NETNS:-}" ] && [ "$(id -u)" = 0 ] && com
 fi
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed}
-N=4
+N=6
 POLL=1
 dir=$(mktemp -d /tmp/bftime-ntp.XXXXXX) || exit 1
 . tests/system/lib.sh
@@ -50,10 +53,10 @@ trap 'exit 130' INT TERM HUP PIPE
 free_port() { "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((sys.argv[1],0)); print(s.getsockname()[1])' "$1"; }
 if [ -n "${BFT_NTP_NETNS:-}" ]; then
 	ip link set lo up || exit 1
-	NTP1=123 NTP3=123 netns=yes
+	NTP1=123 NTP3=123 NTP5=123 netns=yes
 	echo "[==========] in a private network namespace: NTP servers on 127.0.0.1:123 and 127.0.0.2:123"
 else
-	NTP1=$(free_port 127.0.0.1) NTP3=$(free_port 127.0.0.2) netns=""
+	NTP1=$(free_port 127.0.0.1) NTP3=$(free_port 127.0.0.2) NTP5=$(free_port 127.0.0.3) netns=""
 	echo "[==========] NTP servers on 127.0.0.1:$NTP1 and 127.0.0.2:$NTP3 (no namespace: ntpsec clients skipped)"
 fi
 CHRONY_PORT=$(free_port 127.0.0.1)
@@ -137,7 +140,7 @@ conf() { # node, references..., then the ntp_server line via $srv
 	i=$1; shift
 	{
 		echo "node: {id: $i, listen: 127.0.0.1:$(free_port 127.0.0.1), key: $dir/n$i.key}"
-		echo "consensus: {f: 0, poll: ${POLL}s}"
+		echo "consensus: {f: ${F:-0}, poll: ${POLL}s}"
 		echo "references:"
 		for r in "$@"; do echo "  - $r"; done
 		echo "api: none"
@@ -157,9 +160,14 @@ else
 	srv="" conf 2 "$n1ref"
 fi
 srv="" conf 4 "{kind: ntp, name: fake, server: \"127.0.0.1:$FAKE_PORT\", every: 1s}"
+# n5 believes a reference 40 ms off and serves it: a falseticker to n6.
+srv="{listen: 127.0.0.3:$NTP5}" conf 5 "{kind: simulated, every: 1s, noise: 100us, uncertainty: 1ms, offset: 40ms}"
+F=1 srv="" conf 6 "$(echo "$n1ref" | sed 's/every: 2s/every: 1s/')" \
+	"{kind: ntp, name: via-chrony, server: \"127.0.0.1:$CHRONY_PORT\", every: 1s}" \
+	"{kind: ntp, name: via-liar, server: \"127.0.0.3$([ "$NTP5" = 123 ] || echo ":$NTP5")\", every: 1s}"
 start() { "$D" --config "$dir/n$1.yaml" >> "$dir/n$1.log" 2>&1 & echo $! > "$dir/n$1.pid"; }
 
-check "configs with ntp_server and ntp references accepted" sh -c "for i in 1 2 3 4; do \"$D\" --config \"$dir/n\$i.yaml\" --check-config >/dev/null || exit 1; done"
+check "configs with ntp_server and ntp references accepted" sh -c "for i in 1 2 3 4 5 6; do \"$D\" --config \"$dir/n\$i.yaml\" --check-config >/dev/null || exit 1; done"
 start 3
 q fake 127.0.0.1 "$FAKE_PORT" - > "$dir/fake.log" 2>&1 &
 echo $! > "$dir/fake.pid"
@@ -347,6 +355,36 @@ n4_ok() {
 	echo "$e bad replies refused by reason, none used; after KoD RATE polling every $((p / 1000000000)) s"
 }
 check "n4: a bad server's replies (bogus origin, leap 3, zero time, KoD) refused and counted; RATE backs off" n4_ok
+# ---- a falseticker among three servers: outvoted, never followed ---------
+if [ -n "$have_chrony" ]; then
+	start 5
+	start 6
+	k=0
+	while [ "$(field "$dir/n6.json" synced 2>/dev/null)" != true ] && [ $k -lt 30 ]; do sleep 0.5; k=$((k + 1)); done
+	sleep 6
+	n6_ok() {
+		s=$dir/snap6.json
+		cp "$dir/n6.json" "$s"
+		t=$(now_ns)
+		[ "$(field "$s" synced)" = true ] || { echo "not synced"; return 1; }
+		[ "$(field "$s" alarm)" = false ] || { echo "alarm"; return 1; }
+		a=$(field "$s" as_of_realtime_ns) lo=$(field "$s" earliest_ns) hi=$(field "$s" latest_ns)
+		el=$((t - a)) d=$(((t - a) / 10000 + 1000000))
+		[ $((lo + el - d)) -le "$t" ] && [ $((hi + el + d)) -ge "$t" ] || { echo "CLOCK_REALTIME outside [$((lo - a)), $((hi - a))]"; return 1; }
+		for r in via-n1 via-chrony; do
+			[ "$(ref_field "$s" used $r)" = true ] || { echo "$r not used"; return 1; }
+		done
+		lr=$(ref_field "$s" replies via-liar) lo_=$(ref_field "$s" last_offset_ns via-liar)
+		[ "${lr:-0}" -ge 2 ] || { echo "the liar answered ${lr:-0} times"; return 1; }
+		# it did lie: its last reply was 40 ms (+- its own 1 ms) off the system clock
+		[ -n "$lo_" ] && [ "$lo_" -ge 38000000 ] && [ "$lo_" -le 42000000 ] || { echo "liar's offset ${lo_:-?} ns"; return 1; }
+		[ "$(ref_field "$s" used via-liar)" = false ] || { echo "the liar is used"; return 1; }
+		echo "interval [$(((lo - a) / 1000)), $(((hi - a) / 1000))] us around CLOCK_REALTIME; via-liar $((lo_ / 1000)) us off, $lr replies, quarantine $(ref_field "$s" quarantine via-liar), unused"
+	}
+	check "n6 (f=1; n1, chronyd, and n5 serving 40 ms off): synced on true time, the falseticker unused" n6_ok
+else
+	skipped "falseticker among three NTP servers (chrony not installed)"
+fi
 check "every node stops cleanly on SIGTERM" stops_cleanly
 [ -n "${NTP_INTEROP:-}" ] && cp "$dir/interop" "$NTP_INTEROP"
 cat "$dir/interop" | sed 's/^/    /'
