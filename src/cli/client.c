@@ -110,7 +110,9 @@ static json_object *request(const struct opts *o, const char *path, const char *
 	else if (*status >= 400) {
 		json_object *m;
 		fprintf(stderr, "bftime: %s: HTTP %ld: %s\n", url, *status,
-		        json_object_object_get_ex(j, "message", &m) ? json_object_get_string(m) : r.p);
+		        json_object_object_get_ex(j, "message", &m) && json_object_is_type(m, json_type_string)
+		                ? json_object_get_string(m)
+		                : r.p);
 	}
 	free(r.p);
 	return j;
@@ -125,6 +127,13 @@ static json_object *get(json_object *o, const char *k)
 {
 	json_object *v = NULL;
 	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+/* An array member, or NULL: json-c asserts on array calls on other types,
+ * and the daemon answering may not be ours. */
+static json_object *geta(json_object *o, const char *k)
+{
+	json_object *v = get(o, k);
+	return json_object_is_type(v, json_type_array) ? v : NULL;
 }
 static int64_t geti(json_object *o, const char *k) { return json_object_get_int64(get(o, k)); }
 static bool getb(json_object *o, const char *k) { return json_object_get_boolean(get(o, k)); }
@@ -303,7 +312,7 @@ int cmd_status(int argc, char **argv)
 	printf("sources: %" PRId64 " fresh, %" PRId64 " used\n", geti(j, "sources"), geti(j, "used"));
 	printf("  %-9s %-5s %-22s %-4s %11s %9s  %s\n", "type", "id", "name/address", "used", "offset ms", "width ms",
 	       "why not");
-	json_object *arr = get(j, "sources_detail");
+	json_object *arr = geta(j, "sources_detail");
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
 		print_source(json_object_array_get_idx(arr, i));
 	json_object *c = get(j, "counters");
@@ -338,7 +347,7 @@ int cmd_peers(int argc, char **argv)
 		return rc;
 	printf("%-5s %-22s %-4s %11s %9s %9s %-8s %s\n", "id", "address", "used", "offset ms", "width ms", "delay ms",
 	       "proofs", "gossip");
-	json_object *arr = get(j, "peers");
+	json_object *arr = geta(j, "peers");
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *p = json_object_array_get_idx(arr, i), *g = get(p, "gossip"), *pr = get(p, "proofs");
 		printf("%-5" PRId64 " %-22s %-4s", geti(p, "id"), gets_(p, "address"), getb(p, "used") ? "yes" : "no");
@@ -514,7 +523,7 @@ int cmd_proofs(int argc, char **argv)
 		done_opts(&o);
 		return 1;
 	}
-	json_object *arr = get(j, "proofs");
+	json_object *arr = geta(j, "proofs");
 	int bad = 0;
 	if (o.json) {
 		print_json(j);
@@ -522,17 +531,23 @@ int cmd_proofs(int argc, char **argv)
 		if (!o.verify)
 			printf("%-5s %-7s %-31s %-10s %-20s %s\n", "node", "seq", "time", "width ms", "flags", "hash");
 		for (size_t i = 0; !o.verify && arr && i < json_object_array_length(arr); i++) {
-			json_object *p = json_object_array_get_idx(arr, i), *fl = get(p, "flags");
+			json_object *p = json_object_array_get_idx(arr, i), *fl = geta(p, "flags");
 			char flags[64] = "";
 			for (size_t k = 0; fl && k < json_object_array_length(fl); k++)
+			{
+				json_object *f = json_object_array_get_idx(fl, k);
 				snprintf(flags + strlen(flags), sizeof flags - strlen(flags), "%s%s", k ? "," : "",
-				         json_object_get_string(json_object_array_get_idx(fl, k)));
+				         json_object_is_type(f, json_type_string) ? json_object_get_string(f) : "?");
+			}
 			double w = get(p, "earliest_ns") ? (double)(geti(p, "latest_ns") - geti(p, "earliest_ns")) / 1e6 : -1;
 			printf("%-5" PRId64 " %-7" PRId64 " %-31s %-10.3f %-20s %.16s\n", geti(p, "node"), geti(p, "seq"),
 			       gets_(p, "time"), w, flags, gets_(p, "hash"));
 		}
 	}
-	if (o.verify && arr) {
+	if (o.verify && !arr) {
+		fprintf(stderr, "bftime: the answer has no \"proofs\" array: nothing verified\n");
+		bad = 1;
+	} else if (o.verify) {
 		bad = verify_proofs(&o, arr);
 		if (!o.json)
 			printf("%zu proofs checked: %s\n", json_object_array_length(arr), bad ? "VERIFICATION FAILED" : "all signatures and links OK");

@@ -268,8 +268,9 @@ void bftd_gossip_announce(bftd_gossip *g)
 	(void)g;
 }
 
-/* Start a POST of own proofs [next_seq, min(next_seq + BATCH - 1, head)]. */
-static void start(bftd_gossip *g, struct target *t, uint64_t head)
+/* Start a POST of own proofs [next_seq, min(next_seq + BATCH - 1, head)].
+ * False when it could not (out of memory, curl refused the transfer). */
+static bool start(bftd_gossip *g, struct target *t, uint64_t head)
 {
 	uint64_t from = t->info.next_seq, to = head;
 	if (to - from >= BFTD_GOSSIP_BATCH)
@@ -277,7 +278,7 @@ static void start(bftd_gossip *g, struct target *t, uint64_t head)
 	size_t cap = 32 + (size_t)(to - from + 1) * (2 * BFT_PROOF_MAX + 4);
 	char *body = malloc(cap);
 	if (!body)
-		return;
+		return false;
 	size_t len = (size_t)snprintf(body, cap, "{\"proofs\":[");
 	uint64_t sent = 0;
 	for (uint64_t s = from; s <= to; s++) {
@@ -296,14 +297,14 @@ static void start(bftd_gossip *g, struct target *t, uint64_t head)
 	if (!sent) {
 		free(body);
 		t->info.next_seq = to + 1;
-		return;
+		return true;
 	}
 	t->easy = curl_easy_init();
 	t->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	if (!t->easy || !t->headers) {
 		free(body);
 		finish(g, t);
-		return;
+		return false;
 	}
 	CURL *e = t->easy;
 	curl_easy_setopt(e, CURLOPT_URL, t->url);
@@ -314,13 +315,14 @@ static void start(bftd_gossip *g, struct target *t, uint64_t head)
 	free(body);
 	if (curl_multi_add_handle(g->multi, e) != CURLM_OK) {
 		finish(g, t);
-		return;
+		return false;
 	}
 	t->in_flight = true;
 	t->batch_from = from;
 	t->batch_to = to;
 	t->info.posts++;
 	g->stats.posts++;
+	return true;
 }
 
 /* Where the cursor goes after a 2xx: back a batch when the peer lacks the
@@ -334,7 +336,8 @@ static uint64_t next_after(const struct target *t)
 	uint64_t next = past;
 	if (o && json_object_object_get_ex(o, "results", &results) && json_object_is_type(results, json_type_array) &&
 	    json_object_array_length(results) > 0 && (first = json_object_array_get_idx(results, 0)) &&
-	    json_object_object_get_ex(first, "result", &res) && !strcmp(json_object_get_string(res), "gap"))
+	    json_object_object_get_ex(first, "result", &res) && json_object_is_type(res, json_type_string) &&
+	    !strcmp(json_object_get_string(res), "gap"))
 		next = t->batch_from > BFTD_GOSSIP_BATCH ? t->batch_from - BFTD_GOSSIP_BATCH : 0;
 	json_object_put(o);
 	return next;
@@ -405,7 +408,13 @@ static void start_due(bftd_gossip *g, int64_t now_mono)
 		 * bound the work per call anyway. */
 		for (int k = 0; k < 4 && due(t, have, head, now_mono); k++) {
 			t->retry_at_mono = 0;
-			start(g, t, head);
+			if (!start(g, t, head)) {
+				/* not started: try again later, not at once (the loop's
+				 * poll timeout would be 0 while it stays due) */
+				t->retry_at_mono = now_mono + t->backoff_ns;
+				t->backoff_ns = t->backoff_ns * 2 > RETRY_MAX_NS ? RETRY_MAX_NS : t->backoff_ns * 2;
+				break;
+			}
 		}
 	}
 }
