@@ -65,7 +65,9 @@ struct peer {
 	uint8_t resp_epoch;
 	int64_t t1_remote, t2_raw, t3_raw;
 	int64_t last_req_raw; /* rate limiting */
-	bool seen_req;
+	int64_t req_ta;       /* the newest answered REQUEST's sender stamp */
+	int64_t stale_since_raw; /* first REQUEST refused as not newer, since one was answered */
+	bool seen_req, stale;
 };
 
 struct bft_node {
@@ -759,6 +761,25 @@ static bft_exchange_params peer_params(const bft_node *n)
 
 static int on_request(bft_node *n, struct peer *p, const bft_msg *m, int64_t raw_ns)
 {
+	/* Fresh: stamped after the newest REQUEST answered. A signed REQUEST
+	 * captured on the path and replayed (from anywhere: UDP sources are
+	 * not checked) never is, so it cannot take the genuine one's place in
+	 * the rate limit below, nor its pending FOLLOWUP. A peer's stamps run
+	 * forward (its disciplined clock is monotonic, and its first sync
+	 * moves them from its raw clock to the time of day), except when it
+	 * restarts before it synchronizes: stamps that are not newer for four
+	 * polls start it over. An attacker holding old REQUESTs can contest
+	 * only that restart (docs/protocol.md). */
+	if (p->seen_req && m->t_a <= p->req_ta) {
+		if (!p->stale) {
+			p->stale = true;
+			p->stale_since_raw = raw_ns;
+		}
+		if (bft_sat_sub(raw_ns, p->stale_since_raw) < 4 * n->cfg.poll_ns) {
+			n->ctr.rx_replay++;
+			return BFT_EINVAL;
+		}
+	}
 	/* Answer at most four requests per poll from one peer: a flood costs
 	 * the flooder more than us, and never yields more than one reply each. */
 	if (p->seen_req && bft_sat_sub(raw_ns, p->last_req_raw) < n->cfg.poll_ns / 4) {
@@ -766,6 +787,8 @@ static int on_request(bft_node *n, struct peer *p, const bft_msg *m, int64_t raw
 		return BFT_EINVAL;
 	}
 	p->seen_req = true;
+	p->stale = false;
+	p->req_ta = m->t_a;
 	p->last_req_raw = raw_ns;
 	p->resp_pending = true;
 	p->resp_nonce = m->nonce;

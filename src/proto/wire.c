@@ -167,5 +167,9 @@ int bft_wire_decode(bft_msg *m, size_t *signed_len, const uint8_t *buf, size_t l
 		need |= 1u << TAG_T_B | 1u << TAG_NONCE2 | 1u << TAG_PT;
 	if ((seen & need) != need || !err_ok(m))
 		return BFT_EINVAL;
+	/* An unpadded REQUEST would be answered by a larger RESPONSE: to a
+	 * forged source address, an amplifier. Only padded ones are valid. */
+	if (m->type == BFT_MSG_REQUEST && *signed_len < FULL_LEN)
+		return BFT_EINVAL;
 	return 0;
 }

@@ -265,16 +265,45 @@ static void test_hostile_packets(void **state)
 	assert_int_not_equal(bft_node_on_packet(n, raw_at(&w, w.last_resp_to, 701 * S), w.last_resp, w.last_resp_len),
 	                     0);
 	assert_true(c->rx_replay == replay + 1);
-	/* Replay a whole old exchange to node 1 much later: the REQUEST is
-	 * answered (it cannot be told from a new one), but the old FOLLOWUP
-	 * does not carry the new RESPONSE's nonce2, so no reading is made. */
+	/* Replay a whole old exchange to node 1 later: the REQUEST is refused
+	 * (stamped before the newest one answered) and nothing is sent back;
+	 * the old FOLLOWUP matches no pending exchange: no reading is made. */
 	bft_node *n1 = w.node[1];
 	const bft_node_counters *c1 = bft_node_get_counters(n1);
 	assert_true(w.req01_len && w.fup01_len);
 	uint64_t ex1 = c1->exchanges, rp1 = c1->rx_replay;
-	assert_int_equal(bft_node_on_packet(n1, raw_at(&w, 1, 705 * S), w.req01, w.req01_len), 0);
+	bft_action a;
+	while (bft_node_next_action(n1, &a))
+		;
+	assert_int_not_equal(bft_node_on_packet(n1, raw_at(&w, 1, 705 * S), w.req01, w.req01_len), 0);
+	while (bft_node_next_action(n1, &a))
+		assert_int_not_equal(a.kind, BFT_ACT_SEND);
 	assert_int_not_equal(bft_node_on_packet(n1, raw_at(&w, 1, 705 * S + MS), w.fup01, w.fup01_len), 0);
-	assert_true(c1->exchanges == ex1 && c1->rx_replay == rp1 + 1);
+	assert_true(c1->exchanges == ex1 && c1->rx_replay == rp1 + 2);
+	/* Stamps that are not newer for four polls are a restarted peer's:
+	 * then the REQUEST is answered again. */
+	int64_t poll = bft_node_get_config(n1)->poll_ns;
+	assert_int_not_equal(bft_node_on_packet(n1, raw_at(&w, 1, 705 * S + 4 * poll - S), w.req01, w.req01_len), 0);
+	assert_int_equal(bft_node_on_packet(n1, raw_at(&w, 1, 705 * S + 4 * poll + S), w.req01, w.req01_len), 0);
+	bool sent = false;
+	while (bft_node_next_action(n1, &a))
+		sent |= a.kind == BFT_ACT_SEND;
+	assert_true(sent);
+	/* A REQUEST without its padding would be answered by a larger
+	 * RESPONSE: malformed, refused before its signature is checked. */
+	bft_msg m;
+	size_t sl;
+	assert_int_equal(bft_wire_decode(&m, &sl, w.req01, w.req01_len), 0);
+	uint8_t shortreq[BFT_WIRE_MAX];
+	size_t hdr = 4 + 2 * (2 + 4) + 4 * (2 + 8) + 2 * (2 + 1); /* every field but the padding */
+	memcpy(shortreq, w.req01, hdr);
+	uint8_t sig[BFT_WIRE_SIG_MAX];
+	w.signer.sign(w.signer.ctx, 0, shortreq, hdr, sig);
+	int sl2 = bft_wire_seal(shortreq, sizeof shortreq, hdr, sig, w.signer.sig_len);
+	assert_true(sl2 > 0 && (size_t)sl2 < w.req01_len);
+	uint64_t bad1 = c1->rx_bad;
+	assert_int_not_equal(bft_node_on_packet(n1, raw_at(&w, 1, 720 * S), shortreq, (size_t)sl2), 0);
+	assert_true(c1->rx_bad == bad1 + 1);
 	/* Garbage, empty, NULL, oversized. */
 	uint8_t junk[300];
 	for (size_t i = 0; i < sizeof junk; i++)
