@@ -390,9 +390,15 @@ static int parse_peers(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 			return fail(c, n, "peers: bad item");
 		TRY(parse_peer(c, item, &cfg->peers[i]));
 		cfg->n_peers++;
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; j < i; j++) {
 			if (cfg->peers[j].id == cfg->peers[i].id)
 				return fail(c, item, "peer id %u listed twice", cfg->peers[i].id);
+			/* One key is one node: under two ids it would count as two
+			 * sources, and f would no longer bound the liars. */
+			if (!memcmp(cfg->peers[j].pubkey, cfg->peers[i].pubkey, sizeof cfg->peers[i].pubkey))
+				return fail(c, item, "peer %u has the public key of peer %u: one key counts as one node",
+				            cfg->peers[i].id, cfg->peers[j].id);
+		}
 	}
 	return 0;
 }
@@ -828,8 +834,8 @@ static int validate(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 		return fail(c, root, "clock.min_fit_samples exceeds clock.history");
 	if (cfg->osc_freq_ppb * 1 > d->rho_ppb || -cfg->osc_freq_ppb > d->rho_ppb)
 		return fail(c, root, "oscillator.freq_ppm exceeds clock.rho_ppm: the drift bound would be false");
-	if (cfg->rate_burst < cfg->rate_per_s / 10)
-		cfg->rate_burst = cfg->rate_per_s;
+	if (cfg->rate_burst == 0) /* not given: two seconds' worth */
+		cfg->rate_burst = 2 * cfg->rate_per_s;
 	if (cfg->ntp_rate_burst == 0)
 		cfg->ntp_rate_burst = 2 * cfg->ntp_rate_per_s;
 	/* The discipline checks the rest of its own contract. */
@@ -846,7 +852,6 @@ static void defaults(bftd_config *cfg)
 	bft_node_config_default(&cfg->node);
 	cfg->node.f = 0;
 	cfg->rate_per_s = 20;
-	cfg->rate_burst = 40;
 	cfg->log_target = BFTD_LOG_STDERR;
 	cfg->log_level = LOG_INFO;
 	bftd_addr_parse(&cfg->api, "127.0.0.1:7380");

@@ -18,6 +18,7 @@
 #include "daemon/keys.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "proto/sign.h"
 #include "sys/clock.h"
 
 static void usage(FILE *out)
@@ -68,6 +69,17 @@ int main(int argc, char **argv)
 		bftd_config_free(&cfg);
 		return 1;
 	}
+	/* Our own key pinned for a peer: that "peer" is us (or a copy of our
+	 * key), and would count as a second source. */
+	uint8_t pub[32];
+	for (size_t i = 0; i < cfg.n_peers; i++)
+		if (bft_ed25519_public(pub, seed) == 0 && !memcmp(pub, cfg.peers[i].pubkey, sizeof pub)) {
+			fprintf(stderr, "bftimed: %s: peer %u is pinned to this node's own public key (%s)\nbftimed: not starting\n",
+			        path, cfg.peers[i].id, cfg.key_path);
+			OPENSSL_cleanse(seed, sizeof seed);
+			bftd_config_free(&cfg);
+			return 1;
+		}
 	if (check) {
 		OPENSSL_cleanse(seed, sizeof seed);
 		printf("%s: key file OK\n", cfg.key_path);

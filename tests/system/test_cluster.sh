@@ -60,6 +60,15 @@ check "config error names file:line:column, not started" refuses "bad.yaml:6:[0-
 cp "$dir/n1.key" "$dir/open.key" && chmod 644 "$dir/open.key"
 sed "s|$dir/n1.key|$dir/open.key|" "$dir/n1.yaml" > "$dir/open.yaml"
 check "world-readable key file refused" refuses "lets group or others read it" --config "$dir/open.yaml"
+cp "$dir/open.key" "$dir/group.key" && chmod 640 "$dir/group.key"
+sed "s|$dir/n1.key|$dir/group.key|" "$dir/n1.yaml" > "$dir/group.yaml"
+check "group-readable key file refused" refuses "lets group or others read it" --config "$dir/group.yaml"
+# One key is one node: a key pinned twice, or our own key pinned for a peer,
+# would count one node as two sources.
+sed "s|$(cat "$dir/n3.pub")|$(cat "$dir/n2.pub")|" "$dir/n1.yaml" > "$dir/dupkey.yaml"
+check "a public key pinned for two peers refused (file:line)" refuses "dupkey.yaml:[0-9]*:[0-9]*: peer 3 has the public key of peer 2" --config "$dir/dupkey.yaml"
+sed "s|$(cat "$dir/n2.pub")|$(cat "$dir/n1.pub")|" "$dir/n1.yaml" > "$dir/selfkey.yaml"
+check "this node's own key pinned for a peer refused" refuses "peer 2 is pinned to this node's own public key" --config "$dir/selfkey.yaml"
 for i in $(seq 1 $N); do start "$i"; done
 
 sleep 24
