@@ -110,19 +110,25 @@ bool bftd_ratelimit_allow(bftd_ratelimit *rl, const struct sockaddr_storage *fro
 	int64_t cap = (int64_t)rl->burst * 1000;
 	if (rl->slot[i].last_ns == 0) {
 		rl->slot[i].tokens_milli = cap;
-	} else {
+		rl->slot[i].last_ns = now_ns;
+	} else if (now_ns > rl->slot[i].last_ns) {
+		/* tokens += elapsed * rate, in thousandths; elapsed capped first so
+		 * the product cannot overflow after a long silence (rate <= 1e6). */
 		int64_t el = now_ns - rl->slot[i].last_ns;
-		if (el > 0) {
-			/* tokens += elapsed * rate, in thousandths; capped first so the
-			 * product cannot overflow after a long silence. */
-			if (el > 1000 * BFT_NS_PER_SEC)
-				el = 1000 * BFT_NS_PER_SEC;
-			rl->slot[i].tokens_milli += el / 1000 * (int64_t)rl->rate_per_s / 1000;
-			if (rl->slot[i].tokens_milli > cap)
-				rl->slot[i].tokens_milli = cap;
+		if (el > 1000 * BFT_NS_PER_SEC)
+			el = 1000 * BFT_NS_PER_SEC;
+		int64_t add = el * (int64_t)rl->rate_per_s / 1000000;
+		rl->slot[i].tokens_milli += add;
+		if (rl->slot[i].tokens_milli >= cap) {
+			rl->slot[i].tokens_milli = cap;
+			rl->slot[i].last_ns = now_ns;
+		} else {
+			/* only the time those thousandths took: the remainder
+			 * carries over, so datagrams closer together than a
+			 * thousandth's worth still refill at the rate */
+			rl->slot[i].last_ns += add * 1000000 / (int64_t)rl->rate_per_s;
 		}
 	}
-	rl->slot[i].last_ns = now_ns;
 	if (rl->slot[i].tokens_milli < 1000)
 		return false;
 	rl->slot[i].tokens_milli -= 1000;
