@@ -57,7 +57,7 @@ int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t se
 	memcpy(ps->self_pub, self_pub, BFT_PROOF_KEY);
 	/* Signatures are checked as Ed25519 under the embedded key, which must be
 	 * the pinned one: a node outside the configuration is refused. */
-	bft_store_config sc = { .path = cfg->store_path, .self_id = cfg->id, .signer = NULL,
+	bft_store_config sc = { .path = cfg->store_path, .signer = NULL,
 	                        .pinned_key = pinned_cb, .pinned_ctx = ps, .require_pinned = true };
 	int rc = bft_store_open(&ps->store, &sc);
 	if (rc != 0) {

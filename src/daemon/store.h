@@ -12,9 +12,8 @@
  * FORK: the node signed two histories. A proof whose predecessor is missing
  * is stored and flagged as a gap until the predecessor arrives. Every
  * insertion is one transaction, so a rejected or failed insertion changes
- * nothing. Own proofs commit with synchronous=FULL (an acknowledged proof
- * survives kill -9 and power loss); peers' proofs with NORMAL (they survive
- * kill -9; after a power loss the last few may have to be fetched again).
+ * nothing. Every proof commits with synchronous=FULL: an acknowledged proof
+ * (own, or a peer's answered with 200) survives kill -9 and power loss.
  *
  * One store per connection; calls on one store must be serialized (the
  * daemon's loop is single-threaded). Statements are prepared once at open.
@@ -31,7 +30,6 @@
 
 typedef struct bft_store_config {
 	const char *path;      /* database file, created if missing */
-	uint32_t self_id;      /* our node id: its proofs commit with synchronous=FULL */
 	/* How signatures are checked: with signer (keyed by node id: the keyring
 	 * of pinned peers, or the simulator's stand-in) when set, else as
 	 * Ed25519 under the key the proof embeds. */

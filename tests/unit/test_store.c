@@ -76,9 +76,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static bft_store *open_store(struct fx *f, uint32_t self)
+static bft_store *open_store(struct fx *f)
 {
-	bft_store_config cfg = { .path = f->path, .self_id = self };
+	bft_store_config cfg = { .path = f->path };
 	bft_store *st = NULL;
 	assert_int_equal(bft_store_open(&st, &cfg), 0);
 	return st;
@@ -150,7 +150,7 @@ static int collect_fn(void *ctx, const uint8_t *buf, size_t len)
 static void test_store_and_serve(void **state)
 {
 	struct fx *f = *state;
-	bft_store *st = open_store(f, 1);
+	bft_store *st = open_store(f);
 	bft_proof own[10], peer[5];
 	extend(f, st, &f->g1, 10, own);
 	extend(f, st, &f->g2, 5, peer);
@@ -220,7 +220,7 @@ static bft_proof forked(struct fx *f, const bft_proof *orig)
 static void test_fork_rejected(void **state)
 {
 	struct fx *f = *state;
-	bft_store *st = open_store(f, 1);
+	bft_store *st = open_store(f);
 	bft_proof chain[6];
 	extend(f, st, &f->g2, 6, chain);
 	enum bft_store_result r;
@@ -253,7 +253,7 @@ static void test_fork_rejected(void **state)
 static void test_gap_then_fill(void **state)
 {
 	struct fx *f = *state;
-	bft_store *st = open_store(f, 1);
+	bft_store *st = open_store(f);
 	/* Build a chain of 6 without storing it. */
 	bft_proof chain[6];
 	bft_proof_gen g = f->g2;
@@ -307,7 +307,7 @@ static int pinned_fn(void *ctx, uint32_t node, uint8_t pub[32])
 static void test_rejects_bad_keeps_good(void **state)
 {
 	struct fx *f = *state;
-	bft_store_config cfg = { .path = f->path, .self_id = 1, .pinned_key = pinned_fn, .pinned_ctx = f };
+	bft_store_config cfg = { .path = f->path, .pinned_key = pinned_fn, .pinned_ctx = f };
 	bft_store *st;
 	assert_int_equal(bft_store_open(&st, &cfg), 0);
 	bft_proof chain[4];
@@ -390,12 +390,12 @@ static void test_rejects_bad_keeps_good(void **state)
 static void test_restart_continuity(void **state)
 {
 	struct fx *f = *state;
-	bft_store *st = open_store(f, 1);
+	bft_store *st = open_store(f);
 	extend(f, st, &f->g1, 10, NULL);
 	extend(f, st, &f->g2, 3, NULL);
 	bft_store_close(st);
 	/* A new process: a fresh generator picks the chain up from the store. */
-	st = open_store(f, 1);
+	st = open_store(f);
 	assert_int_equal(count(st, true, 0), 13);
 	bft_proof last;
 	assert_int_equal(bft_store_last(st, 1, &last), 0);
@@ -405,7 +405,7 @@ static void test_restart_continuity(void **state)
 	assert_int_equal(bft_proof_gen_accept(&g, &last), 0);
 	extend(f, st, &g, 10, NULL); /* each NEW: linked, not a gap */
 	bft_store_close(st);
-	st = open_store(f, 1);
+	st = open_store(f);
 	uint64_t links, gaps;
 	assert_int_equal(bft_store_verify_chain(st, 1, true, &links, &gaps), 0);
 	assert_true(links == 19 && gaps == 0);
@@ -443,7 +443,7 @@ static void test_sim_signer(void **state)
 	uint64_t secret = 42;
 	bft_signer sim;
 	bft_signer_sim(&sim, &secret);
-	bft_store_config cfg = { .path = f->path, .self_id = 7, .signer = &sim };
+	bft_store_config cfg = { .path = f->path, .signer = &sim };
 	bft_store *st;
 	assert_int_equal(bft_store_open(&st, &cfg), 0);
 	bft_proof_gen g;
@@ -465,7 +465,7 @@ static void test_sim_signer(void **state)
 static void crash_child(struct fx *f, int wfd)
 {
 	bft_store *st = NULL;
-	bft_store_config cfg = { .path = f->path, .self_id = 1 };
+	bft_store_config cfg = { .path = f->path };
 	if (bft_store_open(&st, &cfg) != 0)
 		_exit(2);
 	bft_proof last;
@@ -514,7 +514,7 @@ static void test_crash_safety(void **state)
 		close(fds[0]);
 		acked += got;
 
-		bft_store *st = open_store(f, 1);
+		bft_store *st = open_store(f);
 		uint8_t buf[BFT_PROOF_MAX];
 		for (uint64_t s = 0; s <= acked_max; s++)
 			assert_true(bft_store_get(st, 1, s, buf, sizeof buf) > 0);
