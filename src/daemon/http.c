@@ -40,7 +40,6 @@ struct bftd_http {
 struct req_state {
 	uint8_t *body;
 	size_t len, cap;
-	bool too_large;
 };
 
 const char *bftd_http_arg(const bftd_http_request *req, const char *name)
@@ -81,7 +80,7 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	if (req->n_args >= BFTD_HTTP_MAX_ARGS)
 		return MHD_NO; /* stop iterating: further arguments are ignored */
 	req->arg_name[req->n_args] = key ? key : "";
-	req->arg_value[req->n_args] = value;
+	req->arg_value[req->n_args] = value ? value : ""; /* "?node": present, empty: a bad value, not none */
 	req->n_args++;
 	return MHD_YES;
 }
@@ -137,9 +136,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (st->too_large || n > BFTD_HTTP_MAX_BODY - st->len) {
-			st->too_large = true; /* keep reading, discard */
-			return MHD_YES;
+		if (n > BFTD_HTTP_MAX_BODY - st->len) {
+			/* No Content-Length (chunked) and now too large: answer 413
+			 * at once rather than reading the rest, so a slow sender
+			 * cannot hold one of the connections for as long as it
+			 * likes; if libmicrohttpd cannot queue a reply mid-body,
+			 * MHD_NO closes the connection. */
+			h->stats.too_large++;
+			bftd_http_response resp = { 0 };
+			bftd_http_error(&resp, 413, "too_large", "request body larger than 65536 bytes");
+			return send_response(h, conn, &resp);
 		}
 		if (st->len + n > st->cap) {
 			size_t cap = st->cap ? st->cap : 4096;
@@ -158,11 +164,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	bftd_http_response resp = { 0 };
-	if (st->too_large) {
-		h->stats.too_large++;
-		bftd_http_error(&resp, 413, "too_large", "request body larger than 65536 bytes");
-		return send_response(h, conn, &resp);
-	}
 	bftd_http_request req = { .method = method, .path = url, .body = st->body, .body_len = st->len };
 	req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req);
