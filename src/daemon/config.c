@@ -9,6 +9,7 @@
  */
 #include "daemon/config.h"
 #include "daemon/keys.h"
+#include "daemon/refclock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -490,7 +491,8 @@ static int parse_ref(struct ctx *c, const yaml_node_t *n, bftd_ref *r, size_t id
 {
 	static const char *const kinds[] = { "simulated", "system", "nmea", "gpsd", "ntp", NULL };
 	static const char *const prefix[] = { "sim", "system", "nmea", "gpsd", "ntp" };
-	bool kind = false, offset = false, noise = false, every = false, gps_opt = false, dev = false, srv = false;
+	bool kind = false, offset = false, noise = false, every = false, gps_opt = false, dev = false, srv = false,
+	     speed = false;
 	r->every_ns = BFT_NS_PER_SEC;
 	r->uncertainty_ns = -1;
 	r->speed = 9600;
@@ -527,8 +529,11 @@ static int parse_ref(struct ctx *c, const yaml_node_t *n, bftd_ref *r, size_t id
 		} else if (!strcmp(name, "speed")) {
 			int64_t x;
 			TRY(get_int(c, v, 1200, 4000000, &x));
+			if (!bftd_nmea_speed_ok((uint32_t)x))
+				return fail(c, v, "speed: not a standard baud rate (1200, 2400, 4800, 9600, 19200, 38400, "
+				                  "57600, 115200, 230400, 460800 or 921600)");
 			r->speed = (uint32_t)x;
-			gps_opt = true;
+			speed = true;
 		} else if (!strcmp(name, "pps")) {
 			TRY(get_str(c, v, r->pps, sizeof r->pps));
 			gps_opt = true;
@@ -571,12 +576,12 @@ static int parse_ref(struct ctx *c, const yaml_node_t *n, bftd_ref *r, size_t id
 	if (r->kind != BFTD_REF_SIMULATED && (noise || offset))
 		return fail(c, n, "reference: noise, offset and offset_after apply to kind simulated only");
 	if (!gps && gps_opt)
-		return fail(c, n, "reference: speed, pps, delay, leap_seconds, fixed and max_move apply to kinds nmea "
-		                  "and gpsd only");
+		return fail(c, n, "reference: pps, delay, leap_seconds, fixed and max_move apply to kinds nmea and gpsd "
+		                  "only");
 	if (r->kind == BFTD_REF_NMEA && !dev)
 		return fail(c, n, "reference: kind nmea needs a device (the serial port)");
-	if (r->kind != BFTD_REF_NMEA && dev)
-		return fail(c, n, "reference: device applies to kind nmea only");
+	if (r->kind != BFTD_REF_NMEA && (dev || speed))
+		return fail(c, n, "reference: device and speed apply to kind nmea only");
 	if (r->kind == BFTD_REF_NTP && !srv)
 		return fail(c, n, "reference: kind ntp needs a server (host or host:port)");
 	if (r->kind != BFTD_REF_NTP && r->kind != BFTD_REF_GPSD && srv)

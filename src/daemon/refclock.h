@@ -82,6 +82,9 @@ typedef struct bftd_refclock_driver {
 	void (*inject)(bftd_refclock *rc, const char *buf, size_t n, int64_t raw_ns);
 } bftd_refclock_driver;
 
+/* Whether the nmea driver can set a serial port to this speed (baud). */
+bool bftd_nmea_speed_ok(uint32_t speed);
+
 extern const bftd_refclock_driver bftd_refclock_simulated, bftd_refclock_system, bftd_refclock_nmea,
 	bftd_refclock_gpsd, bftd_refclock_ntp;
 

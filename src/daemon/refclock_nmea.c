@@ -102,6 +102,8 @@ static speed_t baud(uint32_t s)
 	}
 }
 
+bool bftd_nmea_speed_ok(uint32_t speed) { return baud(speed) != 0; }
+
 static int open_port(bftd_refclock *rc, char *err, size_t errlen)
 {
 	nmea_priv *p = rc->priv;
