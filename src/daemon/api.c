@@ -370,12 +370,15 @@ static void add_estimate(json_object *o, const struct now *n)
 	}
 }
 
-static const char *why_not(const bft_source_info *s, const struct now *n)
+static const char *why_not(const bft_source_info *s, const struct now *n, char *buf, size_t len)
 {
 	switch (s->quarantine) {
 	case BFT_Q_JUMP: return "quarantined: a reading jumped outside the node's own interval (spoofing?)";
 	case BFT_Q_CONSENSUS: return "quarantined: it disagreed with the consensus of the other sources";
-	case BFT_Q_SUSPECT: return "quarantined: its driver found its readings implausible";
+	case BFT_Q_SUSPECT:
+		snprintf(buf, len, "quarantined: its driver found its readings implausible: %s",
+		         s->suspect ? s->suspect : "?");
+		return buf;
 	case BFT_Q_NONE: break;
 	}
 	if (s->used)
@@ -419,7 +422,8 @@ static json_object *source_json(const bftd_api_env *env, const bft_source_info *
 	}
 	add_bool(so, "fresh", s->fresh);
 	add_bool(so, "used", s->used);
-	add_str(so, "why_not", why_not(s, n));
+	char why[160];
+	add_str(so, "why_not", why_not(s, n, why, sizeof why));
 	if (!s->is_peer) {
 		add_str(so, "quarantine", bft_quarantine_name(s->quarantine));
 		add_i64(so, "quarantines", (int64_t)s->quarantines);

@@ -16,8 +16,9 @@
 # datagrams are each counted and never answered, and that n2 synchronizes
 # through its ntp references and shows them in its status. Then a
 # falseticker: n5 serves NTP from a reference 40 ms off (a server that
-# believes a lie), and n6, with f = 1 and three NTP servers (n1, chronyd,
-# n5), must stay synchronized on true time and leave n5 unused.
+# believes a lie), and n6, with f = 1, three NTP servers (n1, chronyd, n5)
+# and the system clock (two kinds of reference at once), must stay
+# synchronized on true time, leave n5 unused, and say why in bftime status.
 #
 # ntpdig has no port option, so the servers must be on port 123: as root the
 # test re-runs itself in a network namespace of its own (unshare -n), where
@@ -143,14 +144,15 @@ conf() { # node, references..., then the ntp_server line via $srv
 		echo "consensus: {f: ${F:-0}, poll: ${POLL}s}"
 		echo "references:"
 		for r in "$@"; do echo "  - $r"; done
-		echo "api: none"
+		echo "api: ${API:-none}"
 		echo "status: $dir/n$i.json"
 		[ -n "$srv" ] && echo "ntp_server: $srv"
 		echo "oscillator: {offset_ms: $((i * 3)), freq_ppm: $((i * 7 - 20))}"
 	} > "$dir/n$i.yaml"
 }
 srv="{listen: 127.0.0.1:$NTP1}" conf 1 "{kind: simulated, every: 1s, noise: 100us, uncertainty: 1ms}"
-srv="{listen: 127.0.0.2:$NTP3}" conf 3 "{kind: ntp, server: \"127.0.0.1:$DEAD_PORT\", every: 1s}"
+API3=127.0.0.1:$(free_port 127.0.0.1) API6=127.0.0.1:$(free_port 127.0.0.1) # TCP: free as UDP in practice
+API=$API3 srv="{listen: 127.0.0.2:$NTP3}" conf 3 "{kind: ntp, server: \"127.0.0.1:$DEAD_PORT\", every: 1s}"
 have_chrony=""
 command -v chronyd >/dev/null 2>&1 && have_chrony=yes
 n1ref="{kind: ntp, name: via-n1, server: \"127.0.0.1$([ "$NTP1" = 123 ] || echo ":$NTP1")\", every: 2s}"
@@ -162,9 +164,10 @@ fi
 srv="" conf 4 "{kind: ntp, name: fake, server: \"127.0.0.1:$FAKE_PORT\", every: 1s}"
 # n5 believes a reference 40 ms off and serves it: a falseticker to n6.
 srv="{listen: 127.0.0.3:$NTP5}" conf 5 "{kind: simulated, every: 1s, noise: 100us, uncertainty: 1ms, offset: 40ms}"
-F=1 srv="" conf 6 "$(echo "$n1ref" | sed 's/every: 2s/every: 1s/')" \
+API=$API6 F=1 srv="" conf 6 "$(echo "$n1ref" | sed 's/every: 2s/every: 1s/')" \
 	"{kind: ntp, name: via-chrony, server: \"127.0.0.1:$CHRONY_PORT\", every: 1s}" \
-	"{kind: ntp, name: via-liar, server: \"127.0.0.3$([ "$NTP5" = 123 ] || echo ":$NTP5")\", every: 1s}"
+	"{kind: ntp, name: via-liar, server: \"127.0.0.3$([ "$NTP5" = 123 ] || echo ":$NTP5")\", every: 1s}" \
+	"{kind: system, name: sysclock, every: 1s, uncertainty: 2ms}"
 start() { "$D" --config "$dir/n$1.yaml" >> "$dir/n$1.log" 2>&1 & echo $! > "$dir/n$1.pid"; }
 
 check "configs with ntp_server and ntp references accepted" sh -c "for i in 1 2 3 4 5 6; do \"$D\" --config \"$dir/n\$i.yaml\" --check-config >/dev/null || exit 1; done"
@@ -333,7 +336,10 @@ n3_ok() {
 	[ "$u" -ge 1 ] && [ "$(ref_field "$s" replies ntp0)" = 0 ] || { echo "unreachable $u, queries $q"; return 1; }
 	ur=$(ntps_field "$s" unsynchronized_replies)
 	[ "$ur" -ge 1 ] || { echo "unsynchronized_replies $ur"; return 1; }
-	echo "$q queries, $u port unreachable; served $ur unsynchronized replies"
+	# bftime status: the source unused, and why
+	line=$("$B/bftime" status --api "$API3" | grep ' ntp0 ') || { echo "bftime status lists no ntp0"; return 1; }
+	echo "$line" | grep -q ' no .*no fresh reading' || { echo "bftime status: $line"; return 1; }
+	echo "$q queries, $u port unreachable; served $ur unsynchronized replies; bftime status: ntp0 unused, no fresh reading"
 }
 check "n3: no reply from a dead server, counted; served only unsynchronized replies" n3_ok
 n1_counts_ok() {
@@ -371,7 +377,7 @@ if [ -n "$have_chrony" ]; then
 		a=$(field "$s" as_of_realtime_ns) lo=$(field "$s" earliest_ns) hi=$(field "$s" latest_ns)
 		el=$((t - a)) d=$(((t - a) / 10000 + 1000000))
 		[ $((lo + el - d)) -le "$t" ] && [ $((hi + el + d)) -ge "$t" ] || { echo "CLOCK_REALTIME outside [$((lo - a)), $((hi - a))]"; return 1; }
-		for r in via-n1 via-chrony; do
+		for r in via-n1 via-chrony sysclock; do
 			[ "$(ref_field "$s" used $r)" = true ] || { echo "$r not used"; return 1; }
 		done
 		lr=$(ref_field "$s" replies via-liar) lo_=$(ref_field "$s" last_offset_ns via-liar)
@@ -379,9 +385,14 @@ if [ -n "$have_chrony" ]; then
 		# it did lie: its last reply was 40 ms (+- its own 1 ms) off the system clock
 		[ -n "$lo_" ] && [ "$lo_" -ge 38000000 ] && [ "$lo_" -le 42000000 ] || { echo "liar's offset ${lo_:-?} ns"; return 1; }
 		[ "$(ref_field "$s" used via-liar)" = false ] || { echo "the liar is used"; return 1; }
-		echo "interval [$(((lo - a) / 1000)), $(((hi - a) / 1000))] us around CLOCK_REALTIME; via-liar $((lo_ / 1000)) us off, $lr replies, quarantine $(ref_field "$s" quarantine via-liar), unused"
+		# bftime status (human and --json): used and why not, per source
+		out=$("$B/bftime" status --api "$API6") || { echo "bftime status failed"; return 1; }
+		echo "$out" | grep ' via-liar ' | grep -q ' no .*quarantined' || { echo "bftime status: $(echo "$out" | grep via-liar)"; return 1; }
+		echo "$out" | grep ' via-n1 ' | grep -q ' yes ' || { echo "bftime status: $(echo "$out" | grep via-n1)"; return 1; }
+		"$B/bftime" status --api "$API6" --json | grep -q '"why_not":"quarantined: ' || { echo "no why_not in --json"; return 1; }
+		echo "interval [$(((lo - a) / 1000)), $(((hi - a) / 1000))] us around CLOCK_REALTIME; via-liar $((lo_ / 1000)) us off, $lr replies, quarantine $(ref_field "$s" quarantine via-liar), unused; bftime status: $(echo "$out" | grep ' via-liar ' | sed 's/.*  quarantined/quarantined/')"
 	}
-	check "n6 (f=1; n1, chronyd, and n5 serving 40 ms off): synced on true time, the falseticker unused" n6_ok
+	check "n6 (f=1; n1, chronyd, n5 serving 40 ms off, the system clock): synced on true time, the falseticker unused" n6_ok
 else
 	skipped "falseticker among three NTP servers (chrony not installed)"
 fi
