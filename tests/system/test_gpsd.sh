@@ -75,7 +75,8 @@ start_fake() {
 # until the capture has been replayed (finish_run); leaves $dir/NAME.json
 # and $dir/NAME.log.
 start_run() {
-	name=$1 cap=$2 cyc=$3 extra=${4:-}
+	name=$1 cap=$2 cyc=$3 extra=${4:-} api=none
+	[ -n "${5:-}" ] && { api=127.0.0.1:$(free_port tcp); echo "$api" > "$dir/$name.api"; }
 	# -1: replay once. gpsfake does not exit at the end by itself: the run
 	# lasts as long as the replay (sentences x cycle) plus startup.
 	start_fake "$cap" "$cyc" "$dir/$name.fake" || { echo "gpsfake for $name did not start"; return 1; }
@@ -88,7 +89,7 @@ start_run() {
 	consensus: {f: 0, poll: 500ms}
 	references:
 	  - {kind: gpsd, server: 127.0.0.1:$gp$extra}
-	api: none
+	api: $api
 	status: $dir/$name.json
 	log: {level: debug}
 	EOF
@@ -101,6 +102,10 @@ finish_run() { # name
 	while kill -0 "$fp" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
 	stop_pid "$fp"
 	sleep 1.2 # the last reading into the status file (poll 0.5 s)
+	if [ -f "$dir/$1.api" ]; then # what an operator sees, before the node stops
+		"$B/bftime" status --api "$(cat "$dir/$1.api")" > "$dir/$1.status" 2>&1
+		curl -s --max-time 5 "http://$(cat "$dir/$1.api")/metrics" > "$dir/$1.metrics" 2>&1
+	fi
 	stop_pid "$dp"
 	cp "$dir/$1.json" "$dir/$1.final.json" 2>/dev/null
 }
@@ -174,7 +179,9 @@ for v in honest snr-identical strong walk timejump nosats; do
 	extra=""
 	[ "$v" = walk ] && extra=", fixed: true, max_move: 100m"
 	[ "$v" = honest ] && extra=", fixed: true"
-	start_run "$v" "$dir/$v.nmea" 0.142857 "$extra"
+	api=""
+	[ "$v" = snr-identical ] && api=1
+	start_run "$v" "$dir/$v.nmea" 0.142857 "$extra" "$api"
 done
 for v in honest snr-identical strong walk timejump nosats; do finish_run "$v"; done
 
@@ -200,6 +207,16 @@ flagged() { # name reason-key min
 	echo "$4 of $5 readings flagged $2, node quarantined $6: $(ref_field "$dir/$1.final.json" suspect)"
 }
 check "identical SNRs flagged" flagged snr-identical snr_identical 10
+operator_ok() { # the same alarm where an operator looks: log, bftime status, metrics
+	grep -q 'ALARM: reference gpsd0 quarantined, its readings are implausible: identical signal strength' "$dir/snr-identical.log" ||
+		{ echo "no ALARM line in the log"; return 1; }
+	line=$(grep ' gpsd0 ' "$dir/snr-identical.status") || { echo "bftime status: $(head -n 3 "$dir/snr-identical.status")"; return 1; }
+	echo "$line" | grep -q ' no .*implausible: identical signal strength' || { echo "bftime status: $line"; return 1; }
+	grep -q '^bftime_source_quarantined{type="reference",id="0"} 1$' "$dir/snr-identical.metrics" ||
+		{ echo "metrics: $(grep quarantin "$dir/snr-identical.metrics" | head -n 3)"; return 1; }
+	echo "log ALARM; bftime status:$(echo "$line" | sed 's/.* no  *[-0-9. ]*//'); bftime_source_quarantined 1"
+}
+check "identical SNRs: ALARM in the log, bftime status, metrics" operator_ok
 check "SNR above 60 dB-Hz flagged" flagged strong snr_range 10
 check "fixed station walking away flagged" flagged walk moved 4
 check "time jumps flagged (3 s ahead, 2 s back)" flagged timejump jump 1
