@@ -611,10 +611,10 @@ static void service_refs(bftd *d, const struct pollfd *pfd, bool polled, int64_t
 #define GPS_EPOCH_UNIX_S INT64_C(315964800) /* 1980-01-06T00:00:00Z */
 #define GPS_LEAP_S 18                         /* GPS - UTC since 2017; the simulated receiver's */
 
-/* The reference block: the latest reading of a simulated reference, as a
- * GPS receiver would state it (week, time of week). The satellite summary
- * of the simulated receiver is a fixed placeholder; the kind byte
- * (SIM_GPS) says it is simulated. Real receivers come with issue 5. */
+/* The reference block: a GPS receiver's latest fix (its own week, time of
+ * week and satellites), else the latest reading of a simulated reference
+ * stated as a receiver would (its satellite summary a fixed placeholder;
+ * the kind byte, SIM_GPS, says it is simulated). */
 static void proof_ref(const bftd *d, bft_proof_ref *ref)
 {
 	memset(ref, 0, sizeof *ref);

@@ -80,7 +80,7 @@ typedef struct nmea_priv {
 	uint64_t opens, dropped;
 } nmea_priv;
 
-/* Test hook (tests/unit/test_gps_nmea.c): the PPS device operations used
+/* Test hook (tests/unit/test_gps_pps.c): the PPS device operations used
  * when `pps` is configured; NULL means RFC 2783. */
 const bftd_pps_ops *bftd_refclock_nmea_pps_ops;
 
