@@ -73,7 +73,7 @@ for i in $(seq 1 "$nodes"); do
 		echo "status: $dir/n$i.json"
 		# Spread the oscillators: offsets of a few ms and tens of ppm.
 		echo "oscillator: {offset_ms: $(((i * 37) % 11 - 5)), freq_ppm: $(((i * 53) % 81 - 40))}"
-		[ "$i" = "$liar" ] && echo "byzantine: {strategy: offset, offset: $lie}"
+		[ "$i" = "$liar" ] && echo "byzantine: {strategy: constant, offset: $lie}"
 	} > "$dir/n$i.yaml"
 	"$B/bftimed" --config "$dir/n$i.yaml" > "$dir/n$i.log" 2>&1 &
 	pids="$pids $!"

@@ -9,19 +9,14 @@
 
 #include <bftime/exchange.h>
 
+#include "node/refmodel.h"
+
 bool sim_ref_in_outage(const sim_ref_tmpl *r, int64_t now)
 {
 	for (size_t i = 0; i < r->n_outages; i++)
 		if (now >= r->outages[i].from_ns && now < r->outages[i].to_ns)
 			return true;
 	return false;
-}
-
-static int64_t lie_at(int64_t from, int64_t offset, int64_t rate_ppb, int64_t now)
-{
-	if (now < from)
-		return 0;
-	return offset + (int64_t)((double)(now - from) * (double)rate_ppb * 1e-9);
 }
 
 bool sim_gps_implausible(const sim_scenario *s, const sim_ref_tmpl *r, int64_t now)
@@ -41,18 +36,14 @@ bool sim_ref_is_liar(const sim_ref_tmpl *r, uint32_t inst, int64_t now)
 
 bft_interval sim_gps_read(const sim_scenario *s, const sim_ref_tmpl *r, sim_rng *rng, int64_t now)
 {
-	double e = (double)r->noise_ns * sim_rng_normal(rng);
-	if (e > (double)r->uncertainty_ns)
-		e = (double)r->uncertainty_ns;
-	if (e < -(double)r->uncertainty_ns)
-		e = -(double)r->uncertainty_ns;
-	int64_t reading = now + (int64_t)e;
+	double normal = sim_rng_normal(rng);
+	int64_t lie = 0;
 	for (size_t i = 0; i < s->n_gps_lies; i++) {
 		const sim_gps_lie *l = &s->gps_lies[i];
 		if (l->region == r->region && now < l->to_ns)
-			reading += lie_at(l->from_ns, l->offset_ns, l->rate_ppb, now);
+			lie += bft_refmodel_lie(l->from_ns, l->offset_ns, l->rate_ppb, now);
 	}
-	return bft_iv(reading - r->uncertainty_ns, reading + r->uncertainty_ns);
+	return bft_refmodel_gps_read(now, r->noise_ns, r->uncertainty_ns, normal, lie);
 }
 
 static int64_t one_way(const sim_ref_tmpl *r, sim_rng *rng, bool up)
@@ -68,7 +59,7 @@ int64_t sim_ntp_serve(const sim_ref_tmpl *r, uint32_t inst, sim_rng *rng, int64_
 	double u1 = sim_rng_unit(rng), u2 = sim_rng_unit(rng);
 	int64_t d1 = one_way(r, rng, true), d2 = one_way(r, rng, false);
 	int64_t recv = t1_true + d1, send = recv + r->hold_ns;
-	int64_t lie = inst < r->liars ? lie_at(r->lie_from_ns, r->lie_ns, r->lie_rate_ppb, recv) : 0;
+	int64_t lie = inst < r->liars ? bft_refmodel_lie(r->lie_from_ns, r->lie_ns, r->lie_rate_ppb, recv) : 0;
 	*t2 = recv + lie;
 	*t3 = send + lie;
 	if (u1 < r->loss || u2 < r->loss)

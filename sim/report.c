@@ -58,9 +58,9 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 		const sim_adversary *a = &w->sc->advs[i];
 		if (!a->nodes.n_ids)
 			violate(r, "adversary at line %u has no nodes", a->line);
-		else if (a->strategy != SIM_ADV_CRASH && !w->adv_lies[i])
+		else if (a->lie.strategy != BFT_ADV_CRASH && !w->adv_lies[i])
 			violate(r, "adversary at line %u (%s) never lied (%llu messages sent after its start)", a->line,
-			        sim_strategy_name(a->strategy), (unsigned long long)w->adv_sent[i]);
+			        bft_adv_name(a->lie.strategy), (unsigned long long)w->adv_sent[i]);
 	}
 	if (w->adv_errors)
 		violate(r, "%llu adversary messages could not be rewritten (sent unchanged)",
@@ -211,8 +211,8 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 		fprintf(out, "  adversaries:");
 		for (size_t i = 0; i < s->n_advs; i++)
 			fprintf(out, "%s %s x%zu from %.0f s: %llu lies in %llu messages", i ? ";" : "",
-			        sim_strategy_name(s->advs[i].strategy), s->advs[i].nodes.n_ids,
-			        (double)s->advs[i].from_ns / 1e9, (unsigned long long)w->adv_lies[i],
+			        bft_adv_name(s->advs[i].lie.strategy), s->advs[i].nodes.n_ids,
+			        (double)s->advs[i].lie.from_ns / 1e9, (unsigned long long)w->adv_lies[i],
 			        (unsigned long long)w->adv_sent[i]);
 		fprintf(out, "; rewrite errors %llu\n", (unsigned long long)w->adv_errors);
 	}
@@ -292,8 +292,8 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 	fprintf(out, "\"adversaries\":[");
 	for (size_t i = 0; i < s->n_advs; i++)
 		fprintf(out, "%s{\"strategy\":\"%s\",\"nodes\":%zu,\"from_s\":%.3f,\"sent\":%llu,\"lies\":%llu}",
-		        i ? "," : "", sim_strategy_name(s->advs[i].strategy), s->advs[i].nodes.n_ids,
-		        (double)s->advs[i].from_ns / 1e9, (unsigned long long)w->adv_sent[i],
+		        i ? "," : "", bft_adv_name(s->advs[i].lie.strategy), s->advs[i].nodes.n_ids,
+		        (double)s->advs[i].lie.from_ns / 1e9, (unsigned long long)w->adv_sent[i],
 		        (unsigned long long)w->adv_lies[i]);
 	fprintf(out, "],\"adv_lies\":%llu,\"adv_errors\":%llu,", (unsigned long long)w->adv_lies_total,
 	        (unsigned long long)w->adv_errors);

@@ -701,29 +701,17 @@ static int f_glies(ctx *c, yaml_node_t *v, void *o)
 #define A(o) ((sim_adversary *)(o))
 static int a_strategy(ctx *c, yaml_node_t *v, void *o)
 {
-	static const struct {
-		const char *name;
-		enum sim_strategy s;
-	} t[] = {
-		{ "crash", SIM_ADV_CRASH }, { "constant", SIM_ADV_CONSTANT }, { "random", SIM_ADV_RANDOM },
-		{ "two_faced", SIM_ADV_TWO_FACED }, { "walkaway", SIM_ADV_WALKAWAY }, { "maxbias", SIM_ADV_MAXBIAS },
-		{ "equivocate", SIM_ADV_EQUIVOCATE },
-	};
-	const char *s = scalar(v);
-	for (size_t i = 0; s && i < sizeof t / sizeof t[0]; i++)
-		if (!strcmp(s, t[i].name)) {
-			A(o)->strategy = t[i].s;
-			return 0;
-		}
+	if ((A(o)->lie.strategy = bft_adv_parse(scalar(v))) != BFT_ADV_NONE)
+		return 0;
 	return fail(c, v, "strategy: crash, constant, random, two_faced, walkaway, maxbias or equivocate");
 }
 static int a_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &A(o)->nodes); }
-static int a_from(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->from_ns); }
-static int a_offset(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &A(o)->offset_ns); }
-static int a_rate(ctx *c, yaml_node_t *v, void *o) { return p_rate(c, v, &A(o)->rate_ppb); }
-static int a_primary(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &A(o)->claim_primary); }
-static int a_claim(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->claim_err_ns); }
-static int a_margin(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->margin_ns); }
+static int a_from(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->lie.from_ns); }
+static int a_offset(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &A(o)->lie.offset_ns); }
+static int a_rate(ctx *c, yaml_node_t *v, void *o) { return p_rate(c, v, &A(o)->lie.rate_ppb); }
+static int a_primary(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &A(o)->lie.claim_primary); }
+static int a_claim(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->lie.claim_err_ns); }
+static int a_margin(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &A(o)->lie.margin_ns); }
 static const field adv_fields[] = {
 	{ "strategy", a_strategy }, { "nodes", a_nodes }, { "from", a_from }, { "offset", a_offset },
 	{ "rate_ppb", a_rate }, { "claim_err", a_claim }, { "margin", a_margin }, { "claim_primary", a_primary },
@@ -732,11 +720,11 @@ static const field adv_fields[] = {
 static int adv_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 {
 	sim_adversary *a = (sim_adversary *)arr + i;
-	a->claim_err_ns = -1;
+	a->lie.claim_err_ns = -1;
 	a->line = (unsigned)it->start_mark.line + 1;
 	if (walk(c, it, adv_fields, a, "adversary"))
 		return -1;
-	if (a->strategy == SIM_ADV_NONE)
+	if (a->lie.strategy == BFT_ADV_NONE)
 		return fail(c, it, "adversary needs a strategy");
 	if (a->nodes.kind == SIM_SET_NONE || a->nodes.kind == SIM_SET_ALL)
 		return fail(c, it, "adversary needs nodes: [ids] or {count: k}");
@@ -928,9 +916,9 @@ int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t er
 			rc = fail(&c, root, "gps_lies %zu: from (%.3f s) is not before the end: it never lies", i,
 			          (double)s->gps_lies[i].from_ns / 1e9);
 	for (size_t i = 0; !rc && i < s->n_advs; i++)
-		if (s->advs[i].from_ns >= s->duration_ns) {
+		if (s->advs[i].lie.from_ns >= s->duration_ns) {
 			snprintf(err, errlen, "%s:%u: adversary starts at %.3f s, not before the end (%.3f s): it would never act",
-			         path, s->advs[i].line, (double)s->advs[i].from_ns / 1e9, (double)s->duration_ns / 1e9);
+			         path, s->advs[i].line, (double)s->advs[i].lie.from_ns / 1e9, (double)s->duration_ns / 1e9);
 			rc = -1;
 		}
 	yaml_document_delete(&doc);
@@ -1007,7 +995,7 @@ void sim_scenario_rescale(sim_scenario *s, int64_t d)
 	double k = (double)d / (double)s->duration_ns;
 	s->warmup_ns = scale_t(s->warmup_ns, k);
 	for (size_t i = 0; i < s->n_advs; i++)
-		s->advs[i].from_ns = scale_t(s->advs[i].from_ns, k);
+		s->advs[i].lie.from_ns = scale_t(s->advs[i].lie.from_ns, k);
 	for (size_t i = 0; i < s->n_gps_lies; i++)
 		s->gps_lies[i].from_ns = scale_t(s->gps_lies[i].from_ns, k);
 	for (size_t i = 0; i < s->n_gps_lies; i++)
@@ -1052,13 +1040,6 @@ bool sim_set_has(const sim_set *s, uint32_t id)
 	default:
 		return false; /* COUNT/FRACTION are resolved to lists by the world */
 	}
-}
-
-const char *sim_strategy_name(enum sim_strategy s)
-{
-	static const char *names[] = { "none", "crash", "constant", "random", "two_faced", "walkaway", "maxbias",
-		                       "equivocate" };
-	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
 const char *sim_engine_name(const sim_scenario *s)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "node/adversary.h"
 #include "node/node.h"
 
 /* A set of node ids: every node, an explicit list, a count (placed by the
@@ -77,26 +78,11 @@ typedef struct sim_temp_step {
 	double ppb;
 } sim_temp_step;
 
-enum sim_strategy {
-	SIM_ADV_NONE,
-	SIM_ADV_CRASH,      /* stops at `from` */
-	SIM_ADV_CONSTANT,   /* shifts every stamp by offset */
-	SIM_ADV_RANDOM,     /* uniform in +-offset, fresh per message */
-	SIM_ADV_TWO_FACED,  /* +offset to even-numbered recipients, -offset to odd */
-	SIM_ADV_WALKAWAY,   /* shared offset growing at rate_ppb from `from` */
-	SIM_ADV_MAXBIAS,    /* claimed interval's low end just at true time: pulls up, stays "correct" */
-	SIM_ADV_EQUIVOCATE, /* two different signed responses to each request */
-};
-
+/* A set of nodes lying by one strategy (src/node/adversary.h, which bftimed's
+ * `byzantine:` section runs too). */
 typedef struct sim_adversary {
-	enum sim_strategy strategy;
+	bft_adversary lie;
 	sim_set nodes;
-	int64_t from_ns;
-	int64_t offset_ns;
-	int64_t rate_ppb;
-	int64_t claim_err_ns;  /* >= 0: claim this uncertainty (err_lo = err_hi) instead of the real one */
-	int64_t margin_ns;     /* max-bias: how far inside the truth the low end stays */
-	bool claim_primary;    /* state PRIMARY (own references' interval): credible to peers */
 	unsigned line;
 } sim_adversary;
 
@@ -170,7 +156,6 @@ void sim_scenario_rescale(sim_scenario *s, int64_t new_duration_ns);
 /* The YAML duration syntax ("250ms", "2s", "1h", bare seconds); 0 or -1. */
 int sim_parse_duration(const char *s, int64_t *out);
 bool sim_set_has(const sim_set *s, uint32_t id);
-const char *sim_strategy_name(enum sim_strategy s);
 const char *sim_engine_name(const sim_scenario *s);
 
 #endif

@@ -20,7 +20,6 @@
 
 #include <bftime/bounds.h>
 
-#include "sim/adversary.h"
 #include "sim/refclock.h"
 
 /* True time handed to nodes: 2023-11-14T22:13:20Z plus simulation time. */
@@ -106,7 +105,7 @@ static bool crashed(const sim_world *w, const sim_node *nd)
 	if (nd->adv < 0)
 		return false;
 	const sim_adversary *a = &w->sc->advs[nd->adv];
-	return a->strategy == SIM_ADV_CRASH && w->now_ns >= a->from_ns;
+	return bft_adv_crashed(&a->lie, w->now_ns);
 }
 
 static int signer_setup(sim_world *w)
@@ -226,9 +225,9 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 	for (size_t i = 0; i < n; i++)
 		w->nodes[i].adv = -1;
 	for (size_t a = 0; a < sc->n_advs; a++) {
-		if (sc->advs[a].from_ns >= sc->duration_ns) {
+		if (sc->advs[a].lie.from_ns >= sc->duration_ns) {
 			snprintf(err, errlen, "%s:%u: adversary starts at %.3f s, not before the end (%.3f s)", sc->path,
-			         sc->advs[a].line, (double)sc->advs[a].from_ns / 1e9, (double)sc->duration_ns / 1e9);
+			         sc->advs[a].line, (double)sc->advs[a].lie.from_ns / 1e9, (double)sc->duration_ns / 1e9);
 			return -1;
 		}
 		for (size_t k = 0; k < sc->advs[a].nodes.n_ids; k++) {
@@ -435,14 +434,16 @@ static int send_packet(sim_world *w, uint32_t from, uint32_t to, const uint8_t *
 	const sim_adversary *adv = &w->sc->advs[nd->adv];
 	int64_t delay = -1, replay_at = INT64_MIN;
 	bool deliver = sim_net_route(w->sc, &nd->rng, from, to, w->now_ns, &delay, &replay_at, &w->net) == SIM_NET_DELIVER;
-	sim_adv_view v = { .now = w->now_ns, .true_ns = w->epoch_ns + w->now_ns, .delay_ns = deliver ? delay : -1,
+	bft_adv_view v = { .now = w->now_ns, .true_ns = w->epoch_ns + w->now_ns, .delay_ns = deliver ? delay : -1,
 		           .dmin_ns = w->dmin_node_ns };
-	sim_adv_out o;
-	if (sim_adv_rewrite(adv, &v, &nd->rng, &w->signer, from, buf, len, &o) != 0)
+	bft_adv_out o;
+	/* One draw per message whatever the strategy keeps streams aligned. */
+	double u = sim_rng_unit(&nd->rng);
+	if (bft_adv_rewrite(&adv->lie, &v, u, &w->signer, from, buf, len, &o) != 0)
 		w->adv_errors++;
 	else
 		w->adv_rewrites++;
-	if (w->now_ns >= adv->from_ns)
+	if (w->now_ns >= adv->lie.from_ns)
 		w->adv_sent[nd->adv]++;
 	w->adv_lies[nd->adv] += o.lies;
 	w->adv_lies_total += o.lies;

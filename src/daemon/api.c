@@ -542,8 +542,8 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	add_i64(o, "f", (int64_t)env->cfg->node.f);
 	add_str(o, "engine", env->cfg->node.engine == BFT_ENGINE_MEDIAN ? "median" : "fusion");
 	add_i64(o, "uptime_ns", bft_clock_mono_ns() - env->start_mono);
-	if (env->cfg->byz.strategy != BFTD_BYZ_NONE)
-		add_str(o, "byzantine", bftd_byz_name(env->cfg->byz.strategy));
+	if (env->cfg->byz.strategy != BFT_ADV_NONE)
+		add_str(o, "byzantine", bft_adv_name(env->cfg->byz.strategy));
 	size_t ns;
 	bft_source_info *s = sources(env, &ns);
 	json_object *arr = json_object_new_array();

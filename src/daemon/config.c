@@ -676,29 +676,38 @@ static int parse_osc(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 
 static int parse_byz(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 {
-	static const char *const strategies[] = { "offset", "two-faced", "random", "crash", NULL };
-	bftd_byzantine *b = &cfg->byz;
-	bool strategy = false;
+	/* The simulator's strategies, as its scenarios name them. */
+	static const char *const strategies[] = { "crash",    "constant", "random",     "two_faced",
+		                                  "walkaway", "maxbias",  "equivocate", NULL };
+	bft_adversary *b = &cfg->byz;
 	FOR_PAIRS(c, n, "byzantine", k, v)
 	{
 		const char *name = scalar(k);
 		int e;
+		int64_t x;
 		if (!strcmp(name, "strategy")) {
 			TRY(get_enum(c, v, strategies, &e));
-			b->strategy = (enum bftd_byz_strategy)(e + 1);
-			strategy = true;
+			b->strategy = bft_adv_parse(strategies[e]);
 		} else if (!strcmp(name, "offset")) {
 			TRY(get_duration(c, v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &b->offset_ns));
+		} else if (!strcmp(name, "rate_ppm")) {
+			TRY(get_int(c, v, -1000000, 1000000, &x));
+			b->rate_ppb = x * 1000;
 		} else if (!strcmp(name, "after")) {
-			TRY(get_duration(c, v, 0, 86400 * BFT_NS_PER_SEC, &b->after_ns));
+			TRY(get_duration(c, v, 0, 86400 * BFT_NS_PER_SEC, &b->from_ns));
 		} else if (!strcmp(name, "claim_error")) {
-			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &b->claim_error_ns));
+			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &b->claim_err_ns));
+		} else if (!strcmp(name, "claim_primary")) {
+			TRY(get_bool(c, v, &b->claim_primary));
+		} else if (!strcmp(name, "margin")) {
+			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &b->margin_ns));
 		} else {
 			return unknown(c, k, "byzantine");
 		}
 	}
-	if (!strategy)
-		return fail(c, n, "byzantine: needs a strategy (offset, two-faced, random, crash)");
+	if (b->strategy == BFT_ADV_NONE)
+		return fail(c, n, "byzantine: needs a strategy (crash, constant, random, two_faced, walkaway, maxbias, "
+		                  "equivocate)");
 	return 0;
 }
 
@@ -861,7 +870,7 @@ static void defaults(bftd_config *cfg)
 	cfg->log_level = LOG_INFO;
 	bftd_addr_parse(&cfg->api, "127.0.0.1:7380");
 	cfg->proof_interval_ns = 60 * BFT_NS_PER_SEC;
-	cfg->byz.claim_error_ns = -1;
+	cfg->byz.claim_err_ns = -1;
 	cfg->ntp_rate_per_s = 16;
 	cfg->ntp_shm_unit = -1;
 }
@@ -972,13 +981,3 @@ void bftd_config_free(bftd_config *c)
 	c->n_peers = 0;
 }
 
-const char *bftd_byz_name(enum bftd_byz_strategy s)
-{
-	switch (s) {
-	case BFTD_BYZ_OFFSET: return "offset";
-	case BFTD_BYZ_TWO_FACED: return "two-faced";
-	case BFTD_BYZ_RANDOM: return "random";
-	case BFTD_BYZ_CRASH: return "crash";
-	default: return "none";
-	}
-}

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "node/adversary.h"
 #include "node/node.h"
 
 #define BFTD_MAX_PEERS 256
@@ -70,20 +71,6 @@ typedef struct bftd_ref {
 	int64_t max_move_m; /* nmea, gpsd: how far a fixed station's position may wander, default 100 m */
 } bftd_ref;
 
-enum bftd_byz_strategy {
-	BFTD_BYZ_NONE,
-	BFTD_BYZ_OFFSET,    /* every clock stamp shifted by offset */
-	BFTD_BYZ_TWO_FACED, /* +offset to even peer ids, -offset to odd ones */
-	BFTD_BYZ_RANDOM,    /* a fresh uniform shift in [-offset, offset] per message */
-	BFTD_BYZ_CRASH,     /* stops sending anything */
-};
-
-typedef struct bftd_byzantine {
-	enum bftd_byz_strategy strategy;
-	int64_t offset_ns;
-	int64_t after_ns;       /* lie only this long after start */
-	int64_t claim_error_ns; /* >= 0: state this uncertainty instead of the true one */
-} bftd_byzantine;
 
 enum bftd_log_target { BFTD_LOG_STDERR, BFTD_LOG_SYSLOG };
 
@@ -127,7 +114,7 @@ typedef struct bftd_config {
 	/* test-only */
 	int64_t osc_offset_ns;
 	int64_t osc_freq_ppb;
-	bftd_byzantine byz;
+	bft_adversary byz;        /* the simulator's strategies (src/node/adversary.h); from_ns: after start */
 } bftd_config;
 
 /* Parse len bytes of YAML named `filename` (used in messages only). On
@@ -148,6 +135,5 @@ int bftd_addr_parse(bftd_addr *out, const char *text);
 /* Duration with a unit into ns; 0 or BFT_EINVAL. */
 int bftd_duration_parse(int64_t *out_ns, const char *text);
 
-const char *bftd_byz_name(enum bftd_byz_strategy s);
 
 #endif

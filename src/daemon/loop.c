@@ -29,7 +29,7 @@
 #include <bftime/common.h>
 
 #include "daemon/api.h"
-#include "daemon/byzantine.h"
+#include "daemon/rng.h"
 #include "daemon/gossip.h"
 #include "daemon/http.h"
 #include "daemon/log.h"
@@ -379,6 +379,8 @@ static void write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_
 	json_object_object_add(c, "reference_readings_quarantined",
 	                       json_object_new_int64((int64_t)nc->ref_readings_quarantined));
 	json_object_object_add(c, "estimates", json_object_new_int64((int64_t)d->ctr.estimates));
+	if (d->cfg.byz.strategy != BFT_ADV_NONE) /* test-only: messages sent that lie */
+		json_object_object_add(c, "byzantine_lies", json_object_new_int64((int64_t)d->ctr.byz_rewritten));
 	json_object_object_add(o, "counters", c);
 	json_object *x = json_object_new_object();
 	bftd_exports_status(d->exports, x);
@@ -388,8 +390,8 @@ static void write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_
 		bftd_ntps_status(d->ntps, ns);
 		json_object_object_add(o, "ntp_server", ns);
 	}
-	if (d->cfg.byz.strategy != BFTD_BYZ_NONE)
-		json_object_object_add(o, "byzantine", json_object_new_string(bftd_byz_name(d->cfg.byz.strategy)));
+	if (d->cfg.byz.strategy != BFT_ADV_NONE)
+		json_object_object_add(o, "byzantine", json_object_new_string(bft_adv_name(d->cfg.byz.strategy)));
 
 	/* Atomic: write a temporary file beside it, then rename over. */
 	char tmp[sizeof d->cfg.status_path + 8];
@@ -481,18 +483,32 @@ static void send_to_peer(bftd *d, bft_action *a)
 	const bftd_peer *p = peer_by_id(d, a->to);
 	if (!p)
 		return;
-	size_t len = a->len;
-	if (d->cfg.byz.strategy != BFTD_BYZ_NONE) {
-		if (!bftd_byz_rewrite(&d->cfg.byz, bft_clock_mono_ns() - d->start_mono, &d->byz_rng, &d->signer,
-		                      d->cfg.id, a->buf, &len))
+	const uint8_t *buf[2] = { a->buf, NULL };
+	size_t len[2] = { a->len, 0 }, n = 1;
+	static bft_adv_out o; /* 2 x 256 bytes, off the stack; the loop is single-threaded */
+	if (d->cfg.byz.strategy != BFT_ADV_NONE) {
+		/* TEST-ONLY: the simulator's strategies (src/node/adversary.c).
+		 * They see CLOCK_REALTIME as true time (as the simulated
+		 * reference does) and do not know the path's delay. */
+		int64_t now = bft_clock_mono_ns() - d->start_mono;
+		if (bft_adv_crashed(&d->cfg.byz, now))
 			return;
-		d->ctr.byz_rewritten++;
+		bft_adv_view v = { .now = now, .true_ns = bft_clock_realtime_ns(), .delay_ns = -1,
+			           .dmin_ns = d->cfg.node.dmin_ns };
+		double u = bftd_rng_unit(&d->byz_rng);
+		(void)bft_adv_rewrite(&d->cfg.byz, &v, u, &d->signer, d->cfg.id, a->buf, a->len, &o);
+		d->ctr.byz_rewritten += o.lies;
+		n = o.n;
+		for (size_t i = 0; i < n; i++) { /* equivocation: the copy made second goes first */
+			size_t k = o.second_first ? n - 1 - i : i;
+			buf[i] = o.buf[k];
+			len[i] = o.len[k];
+		}
 	}
-	if (bftd_udp_send(d->fd, &p->addr, a->buf, len) != 0) {
-		if (d->ctr.send_errors++ == 0)
+	for (size_t i = 0; i < n; i++)
+		if (bftd_udp_send(d->fd, &p->addr, buf[i], len[i]) != 0 && d->ctr.send_errors++ == 0)
 			bftd_log(LOG_WARNING, "send to peer %u at %s: %s (further errors counted only)", p->id,
 			         p->addr.text, strerror(errno));
-	}
 }
 
 static void drain(bftd *d)
@@ -779,7 +795,7 @@ int bftd_run(bftd *d)
 	bftd_log(LOG_NOTICE, "node %u listening on %s, %zu peers, %zu references, f=%zu, poll %.1f s%s%s",
 	         d->cfg.id, d->cfg.listen.text, d->cfg.n_peers, d->cfg.n_refs, d->cfg.node.f,
 	         (double)d->cfg.node.poll_ns / 1e9, d->cfg.byz.strategy ? ", BYZANTINE (test): " : "",
-	         d->cfg.byz.strategy ? bftd_byz_name(d->cfg.byz.strategy) : "");
+	         d->cfg.byz.strategy ? bft_adv_name(d->cfg.byz.strategy) : "");
 	if (bft_node_start(d->node, bft_clock_raw_ns()) != 0) {
 		close_signals();
 		return BFT_EINVAL;

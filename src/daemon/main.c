@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 		         (double)cfg.osc_offset_ns / 1e6, (double)cfg.osc_freq_ppb / 1e3);
 	if (cfg.byz.strategy)
 		bftd_log(LOG_WARNING, "TEST: this node is Byzantine (%s, offset %.3f ms): it lies to its peers",
-		         bftd_byz_name(cfg.byz.strategy), (double)cfg.byz.offset_ns / 1e6);
+		         bft_adv_name(cfg.byz.strategy), (double)cfg.byz.offset_ns / 1e6);
 	for (size_t i = 0; i < cfg.n_refs; i++)
 		if (cfg.refs[i].kind == BFTD_REF_SIMULATED)
 			bftd_log(LOG_NOTICE, "reference %s is SIMULATED (a GPS model on CLOCK_REALTIME)%s", cfg.refs[i].name,

@@ -5,30 +5,14 @@
  */
 #include "daemon/refclock.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <bftime/common.h>
 
+#include "daemon/rng.h"
+#include "node/refmodel.h"
 #include "sys/clock.h"
-
-static uint64_t next_u64(uint64_t *s)
-{
-	uint64_t x = *s += 0x9e3779b97f4a7c15u;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-	return x ^ (x >> 31);
-}
-
-static double unit(uint64_t *s) { return ((double)(next_u64(s) >> 11) + 0.5) / 9007199254740992.0; }
-
-/* Standard normal (Box-Muller). */
-static double gauss(uint64_t *s)
-{
-	double u = unit(s), v = unit(s);
-	return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
 
 static int read_realtime(int64_t *raw_ns, int64_t *rt_ns, int64_t *span_ns)
 {
@@ -76,26 +60,11 @@ static size_t realtime_service(bftd_refclock *rc, const struct pollfd *pfd, size
 	int64_t rt, span;
 	read_realtime(&out->raw_ns, &rt, &span);
 	const bftd_ref *c = rc->cfg;
-	int64_t noise = 0;
-	if (c->noise_ns > 0) {
-		/* Truncated at the stated uncertainty, as a receiver's honest
-		 * error bound would be: redraw, and clamp after a few tries. */
-		double x = 0;
-		for (int i = 0; i < 8; i++) {
-			x = gauss(&rc->rng) * (double)c->noise_ns;
-			if (fabs(x) <= (double)c->uncertainty_ns)
-				break;
-		}
-		if (x > (double)c->uncertainty_ns)
-			x = (double)c->uncertainty_ns;
-		if (x < -(double)c->uncertainty_ns)
-			x = -(double)c->uncertainty_ns;
-		noise = (int64_t)x;
-	}
-	bool lying = now_mono_ns - rc->opened_mono_ns >= c->offset_after_ns;
-	int64_t reading = bft_sat_add(bft_sat_add(rt, noise), lying ? c->offset_ns : 0);
-	out->iv = bft_iv(bft_sat_sub(reading, c->uncertainty_ns),
-	                 bft_sat_add(bft_sat_add(reading, c->uncertainty_ns), span));
+	/* The simulator's GPS model (src/node/refmodel.c) on CLOCK_REALTIME,
+	 * its lie from offset_after on; the read's span on top. */
+	int64_t lie = bft_refmodel_lie(c->offset_after_ns, c->offset_ns, 0, now_mono_ns - rc->opened_mono_ns);
+	out->iv = bft_refmodel_gps_read(rt, c->noise_ns, c->uncertainty_ns, c->noise_ns > 0 ? bftd_rng_normal(&rc->rng) : 0, lie);
+	out->iv.hi_ns = bft_sat_add(out->iv.hi_ns, span);
 	rc->readings++;
 	return 1;
 }

@@ -34,6 +34,7 @@
 #include <bftime/common.h>
 
 #include "daemon/refclock.h"
+#include "daemon/rng.h"
 #include "daemon/udp.h"
 #include "proto/ntp.h"
 #include "sys/clock.h"
@@ -74,21 +75,13 @@ __attribute__((format(printf, 2, 3))) static void set_state(bftd_refclock *rc, c
 	va_end(ap);
 }
 
-static uint64_t next_u64(uint64_t *s)
-{
-	uint64_t x = *s += 0x9e3779b97f4a7c15u;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-	return x ^ (x >> 31);
-}
-
 /* The cookie must be unpredictable to an off-path attacker: from the
  * kernel's generator, mixed with the seeded one only if that fails. */
 static uint64_t cookie(bftd_refclock *rc)
 {
 	uint64_t v = 0;
 	if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v)
-		v ^= next_u64(&rc->rng);
+		v ^= bftd_rng_u64(&rc->rng);
 	return v ? v : 1;
 }
 
@@ -222,7 +215,7 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 	} else {
 		/* Jitter up to 1/16 of the interval: many nodes started together
 		 * should not query a server in lock step. */
-		gap += (int64_t)(next_u64(&rc->rng) % (uint64_t)(gap / 16 + 1));
+		gap += (int64_t)(bftd_rng_u64(&rc->rng) % (uint64_t)(gap / 16 + 1));
 	}
 	rc->next_mono_ns = now_mono_ns + gap;
 }

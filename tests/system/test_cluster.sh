@@ -40,7 +40,7 @@ for i in $(seq 1 $N); do
 		echo "  - {kind: simulated, every: 1s, noise: 200us, uncertainty: 1ms}"
 		echo "status: $dir/n$i.json"
 		echo "oscillator: {offset_ms: $(echo $osc_off | cut -d' ' -f$i), freq_ppm: $(echo $osc_ppm | cut -d' ' -f$i)}"
-		[ "$i" = "$LIAR" ] && echo "byzantine: {strategy: offset, offset: 50ms}"
+		[ "$i" = "$LIAR" ] && echo "byzantine: {strategy: constant, offset: 50ms}"
 	} > "$c"
 done
 
@@ -75,7 +75,13 @@ sleep 24
 for i in 1 2 3; do check "honest node $i synced, holds CLOCK_REALTIME, ignores the liar" node_ok "$i" a; done
 check "honest intervals overlap pairwise" overlap_ok a
 ls=$dir/n$LIAR.json
-check "the liar is running (it lies only on the wire)" test "$(field "$ls" synced)" = true
+liar_ok() { # running, synced, and its messages really lied
+	[ "$(field "$ls" synced)" = true ] || { echo "not synced"; return 1; }
+	l=$(sed -n 's/^    "byzantine_lies":\([0-9]*\),\{0,1\}$/\1/p' "$ls")
+	[ "${l:-0}" -ge 10 ] || { echo "only ${l:-0} lying messages"; return 1; }
+	echo "$l lying messages sent"
+}
+check "the liar is running and lying (only on the wire)" liar_ok
 
 kill -9 "$(cat "$dir/n2.pid")"
 echo "[ RUN      ] kill -9 node 2, restart it"

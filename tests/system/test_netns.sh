@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Four real bftimed, each in a network namespace of its own, joined by veth
 # pairs to a bridge in a fifth (hub) namespace: 10.77.0.1-4, f = 1, node 4
-# Byzantine (its stamps lie by +50 ms, validly signed). Every node's egress
+# Byzantine: it equivocates, answering every REQUEST twice, +50 ms and
+# -50 ms, both validly signed (the simulator's strategy). Every node's egress
 # gets a delay of 5ms +- 2ms and 1% loss, node 3's 15ms +- 2ms instead,
 # so every path to and from node 3 is 10 ms asymmetric (a round trip cannot
 # see asymmetry: only honest intervals keep the truth). Each node has a
@@ -145,16 +146,16 @@ for i in $(seq 1 $N); do
 		echo "  - {kind: simulated, every: 1s, noise: 200us, uncertainty: 1ms}"
 		echo "status: $dir/n$i.json"
 		echo "oscillator: {offset_ms: $(echo $osc_off | cut -d' ' -f$i), freq_ppm: $(echo $osc_ppm | cut -d' ' -f$i)}"
-		[ "$i" = "$LIAR" ] && echo "byzantine: {strategy: offset, offset: 50ms}"
+		[ "$i" = "$LIAR" ] && echo "byzantine: {strategy: equivocate, offset: 50ms}"
 	} > "$dir/n$i.yaml"
 done
 
 if [ -n "$impaired" ]; then
 	how="tc netem"
 	[ "$impaired" = nfqueue ] && how="NFQUEUE + build/tests/impair (${nonetem}$ipt)"
-	echo "[==========] $N bftimed in network namespaces $tag-n1..$N ($NET.1-$N), egress delay 5ms+-2ms 1% loss, node $SLOW 15ms+-2ms (asymmetric) by $how; f=1, node $LIAR lies by +50 ms"
+	echo "[==========] $N bftimed in network namespaces $tag-n1..$N ($NET.1-$N), egress delay 5ms+-2ms 1% loss, node $SLOW 15ms+-2ms (asymmetric) by $how; f=1, node $LIAR equivocates by +-50 ms"
 else
-	echo "[==========] $N bftimed in network namespaces $tag-n1..$N ($NET.1-$N), NO impairment: $why; f=1, node $LIAR lies by +50 ms"
+	echo "[==========] $N bftimed in network namespaces $tag-n1..$N ($NET.1-$N), NO impairment: $why; f=1, node $LIAR equivocates by +-50 ms"
 fi
 
 # Each daemon inside its namespace (ip netns exec execs it: $! is its pid).
@@ -195,7 +196,13 @@ check "all $N daemons running in their namespaces" alive
 check "each daemon listening on its namespace's address" listening
 for i in 1 2 3; do check "round 1: honest node $i synced, holds CLOCK_REALTIME, ignores the liar" node_ok "$i" a; done
 check "round 1: honest intervals overlap pairwise" overlap_ok a
-check "the liar is running (it lies only on the wire)" test "$(field "$dir/n$LIAR.json" synced)" = true
+liar_ok() { # running, synced, and its messages really lied
+	[ "$(field "$dir/n$LIAR.json" synced)" = true ] || { echo "not synced"; return 1; }
+	l=$(sed -n 's/^    "byzantine_lies":\([0-9]*\),\{0,1\}$/\1/p' "$dir/n$LIAR.json")
+	[ "${l:-0}" -ge 10 ] || { echo "only ${l:-0} lying messages"; return 1; }
+	echo "$l lying messages sent"
+}
+check "the liar is running and lying (only on the wire)" liar_ok
 if [ -n "$impaired" ]; then
 	check "$impaired delay seen in round trips (asymmetric to node $SLOW)" delays_ok
 else

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The lying strategies. Each computes one shift delta for the message and
+ * The lying strategies (adversary.h). Each computes one shift delta for the message and
  * applies it to every clock stamp in it (t_a, and t_b for responses and
  * follow-ups): a consistent lie "my clock reads delta more", which is the
  * strongest a single message can tell; random lies are inconsistent across
@@ -29,11 +29,12 @@
  * request wave different peers accept different signed answers and each also
  * receives the conflicting one.
  */
-#include "sim/adversary.h"
+#include "node/adversary.h"
 
 #include <string.h>
 
 #include <bftime/common.h>
+#include <bftime/interval.h>
 
 static int64_t send_stamp(const bft_msg *m)
 {
@@ -62,24 +63,22 @@ static void shift(bft_msg *m, int64_t d)
 		m->t_b = bft_sat_add(m->t_b, d);
 }
 
-int sim_adv_rewrite(const sim_adversary *a, const sim_adv_view *v, sim_rng *rng, const bft_signer *signer,
-                    uint32_t self, const uint8_t *buf, size_t len, sim_adv_out *out)
+int bft_adv_rewrite(const bft_adversary *a, const bft_adv_view *v, double u, const bft_signer *signer, uint32_t self,
+                    const uint8_t *buf, size_t len, bft_adv_out *out)
 {
 	out->n = 1;
 	out->lies = 0;
 	out->second_first = false;
 	out->len[0] = len;
 	memcpy(out->buf[0], buf, len);
-	/* One draw per message whatever the strategy keeps streams aligned. */
-	double u = sim_rng_unit(rng);
-	if (v->now < a->from_ns || a->strategy == SIM_ADV_CRASH)
+	if (v->now < a->from_ns || a->strategy == BFT_ADV_CRASH)
 		return 0;
 	bft_msg m, orig;
 	size_t signed_len;
 	if (bft_wire_decode(&m, &signed_len, buf, len) != 0)
 		return BFT_EINVAL;
 	orig = m;
-	if (a->claim_err_ns >= 0 && (a->strategy == SIM_ADV_MAXBIAS || (m.flags & BFT_MSGF_SYNCED))) {
+	if (a->claim_err_ns >= 0 && (a->strategy == BFT_ADV_MAXBIAS || (m.flags & BFT_MSGF_SYNCED))) {
 		/* Omniscient liars need no clock of their own to claim one. */
 		m.flags |= BFT_MSGF_SYNCED;
 		m.err_lo_ns = m.err_hi_ns = a->claim_err_ns;
@@ -96,21 +95,21 @@ int sim_adv_rewrite(const sim_adversary *a, const sim_adv_view *v, sim_rng *rng,
 		m.flags |= BFT_MSGF_PRIMARY;
 	int64_t d = 0;
 	switch (a->strategy) {
-	case SIM_ADV_CONSTANT:
+	case BFT_ADV_CONSTANT:
 		d = a->offset_ns;
 		break;
-	case SIM_ADV_RANDOM:
+	case BFT_ADV_RANDOM:
 		d = (int64_t)((2.0 * u - 1.0) * (double)a->offset_ns);
 		break;
-	case SIM_ADV_TWO_FACED:
+	case BFT_ADV_TWO_FACED:
 		d = (m.to % 2 == 0) ? a->offset_ns : -a->offset_ns;
 		break;
-	case SIM_ADV_WALKAWAY: {
+	case BFT_ADV_WALKAWAY: {
 		double x = (double)a->offset_ns + (double)(v->now - a->from_ns) * (double)a->rate_ppb * 1e-9;
 		d = x > 9e18 ? INT64_C(9000000000000000000) : x < -9e18 ? -INT64_C(9000000000000000000) : (int64_t)x;
 		break;
 	}
-	case SIM_ADV_MAXBIAS: {
+	case BFT_ADV_MAXBIAS: {
 		if (!(m.flags & BFT_MSGF_SYNCED))
 			return 0; /* nothing credible to bend yet */
 		int64_t slack = v->delay_ns > v->dmin_ns ? v->delay_ns - v->dmin_ns : 0;
@@ -124,7 +123,7 @@ int sim_adv_rewrite(const sim_adversary *a, const sim_adv_view *v, sim_rng *rng,
 		}
 		break;
 	}
-	case SIM_ADV_EQUIVOCATE: {
+	case BFT_ADV_EQUIVOCATE: {
 		if (m.type == BFT_MSG_REQUEST)
 			break; /* a second REQUEST is only rate-limited; answers are what count */
 		int64_t s = (m.to % 2 == 0) ? a->offset_ns : -a->offset_ns;
@@ -156,4 +155,28 @@ int sim_adv_rewrite(const sim_adversary *a, const sim_adv_view *v, sim_rng *rng,
 	}
 	out->lies = 1;
 	return 0;
+}
+
+bool bft_adv_crashed(const bft_adversary *a, int64_t now)
+{
+	return a->strategy == BFT_ADV_CRASH && now >= a->from_ns;
+}
+
+static const char *const names[] = {
+	[BFT_ADV_NONE] = "none",       [BFT_ADV_CRASH] = "crash",       [BFT_ADV_CONSTANT] = "constant",
+	[BFT_ADV_RANDOM] = "random",   [BFT_ADV_TWO_FACED] = "two_faced", [BFT_ADV_WALKAWAY] = "walkaway",
+	[BFT_ADV_MAXBIAS] = "maxbias", [BFT_ADV_EQUIVOCATE] = "equivocate",
+};
+
+const char *bft_adv_name(enum bft_adv_strategy s)
+{
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+enum bft_adv_strategy bft_adv_parse(const char *name)
+{
+	for (size_t i = 1; name && i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(name, names[i]))
+			return (enum bft_adv_strategy)i;
+	return BFT_ADV_NONE;
 }
