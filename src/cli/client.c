@@ -608,6 +608,8 @@ int cmd_validate(int argc, char **argv)
 		       (double)geti(j, "tolerance_ns") / 1e6, geti(j, "node"));
 		if (get(j, "distance_ns") && geti(j, "distance_ns"))
 			printf("  outside by %.3f ms\n", (double)geti(j, "distance_ns") / 1e6);
+		if (!strcmp(res, "unknown"))
+			printf("  %s\n", gets_(j, "reason"));
 		print_interval(j);
 	}
 	rc = !strcmp(res, "yes") ? 0 : !strcmp(res, "no") ? 1 : 3;

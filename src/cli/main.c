@@ -20,7 +20,7 @@ static const struct subcommand {
 	{ "peers", cmd_peers, "a daemon's peers: readings, gossip progress, proofs held" },
 	{ "time", cmd_time, "a daemon's interval [earliest, latest] and estimate of true time" },
 	{ "proofs", cmd_proofs, "a daemon's stored time proofs: proofs [--verify] [--node N] [--limit N]" },
-	{ "validate", cmd_validate, "is a timestamp consistent with consensus time? validate TIMESTAMP|now [--tolerance D]" },
+	{ "validate", cmd_validate, "is a timestamp consistent with consensus time? validate TIMESTAMP|now [--tolerance D]; exit 0 yes, 1 no, 3 unknown" },
 	{ "gps-decode", cmd_gps_decode, "decode an NMEA 0183 capture, one line per fix: gps-decode FILE [--json] [--strict]" },
 };
 

@@ -4,7 +4,12 @@
  * peers', without knowing the algorithm. Implementations: Ed25519 through
  * OpenSSL (sign_ed25519.c), and a cheap keyed-hash stand-in for the
  * simulator's large runs (sign_sim.c), which is not secure and says so.
- * A PKCS#11 token or SLH-DSA can be added behind the same table.
+ * A PKCS#11 token holding an Ed25519 key plugs in behind the same table
+ * with no other change. A post-quantum scheme such as SLH-DSA does too, as
+ * far as the node goes, but its signatures (7,856 to 49,856 bytes, FIPS 205)
+ * do not fit the formats: wire v1 caps a message at 256 bytes and a TLV at
+ * 255, proofs carry a 64-byte signature. docs/protocol.md says what a v2
+ * would change.
  */
 #ifndef BFTIME_PROTO_SIGN_H
 #define BFTIME_PROTO_SIGN_H

@@ -226,9 +226,18 @@ cli_ok() {
 	"$C" proofs --node 1 --limit 2 --api "$(api 1)" > "$dir/o3" || return 1
 	[ "$(wc -l < "$dir/o3")" = 3 ] || { cat "$dir/o3"; return 1; }
 	"$C" status --api 127.0.0.1:1 2>/dev/null && return 1
+	# --json: one JSON document each, with the fields a script needs
+	for c in "status:node,sources_detail,counters" "peers:peers" "time:earliest_ns,latest_ns,synced" \
+		"proofs --node 2 --limit 3:proofs,count" "validate now --tolerance 5ms:result,earliest_ns"; do
+		"$C" ${c%%:*} --json --api "$(api 1)" > "$dir/j" || { echo "bftime ${c%%:*} --json failed"; return 1; }
+		python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+miss = [k for k in sys.argv[2].split(",") if k not in d]
+assert not miss, miss' "$dir/j" "${c#*:}" || { echo "bftime ${c%%:*} --json: $(head -c 200 "$dir/j")"; return 1; }
+	done
 	return 0
 }
-check "bftime status, peers, time, proofs (human and --json)" cli_ok
+check "bftime status, peers, time, proofs, validate (human and --json)" cli_ok
 
 check "SIGTERM stops every node cleanly" stops_cleanly
 summary

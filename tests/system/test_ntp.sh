@@ -339,7 +339,10 @@ n3_ok() {
 	# bftime status: the source unused, and why
 	line=$("$B/bftime" status --api "$API3" | grep ' ntp0 ') || { echo "bftime status lists no ntp0"; return 1; }
 	echo "$line" | grep -q ' no .*no fresh reading' || { echo "bftime status: $line"; return 1; }
-	echo "$q queries, $u port unreachable; served $ur unsynchronized replies; bftime status: ntp0 unused, no fresh reading"
+	# validate_action on a node with no time: neither yes nor no
+	v=$("$B/bftime" validate now --tolerance 1s --api "$API3"); vr=$?
+	[ $vr = 3 ] && echo "$v" | grep -q "^unknown" || { echo "bftime validate (exit $vr): $v"; return 1; }
+	echo "$q queries, $u port unreachable; served $ur unsynchronized replies; bftime status: ntp0 unused, no fresh reading; bftime validate: unknown"
 }
 check "n3: no reply from a dead server, counted; served only unsynchronized replies" n3_ok
 n1_counts_ok() {
