@@ -244,17 +244,6 @@ static size_t nmea_pollfds(bftd_refclock *rc, struct pollfd *pfd, size_t max)
  * time of the fix they carry: RMC, GGA, GNS, GLL. Not ZDA: receivers send
  * it with a time of their own (an AC12 sends, in the burst of second T, a
  * ZDA naming T + 2), and a second "named" early times its fix early. */
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static bool line_tod(const char *s, size_t n, int64_t *tod_ns)
 {
 	static const struct { const char *name; int field; } tf[] = {
@@ -264,13 +253,10 @@ static bool line_tod(const char *s, size_t n, int64_t *tod_ns)
 		n--;
 	if (n < 7 || s[0] != '$')
 		return false;
-	const char *star = memchr(s, '*', n);
-	if (!star || (size_t)(star - s) + 3 != n)
+	long body = bft_nmea_checked_body(s, n);
+	if (body < 0)
 		return false;
-	int hi = hexv(star[1]), lo = hexv(star[2]);
-	if (hi < 0 || lo < 0 || bft_nmea_checksum(s, (size_t)(star - s)) != (uint8_t)(hi << 4 | lo))
-		return false;
-	n = (size_t)(star - s);
+	n = (size_t)body;
 	int field = -1;
 	for (size_t i = 0; i < sizeof tf / sizeof tf[0]; i++)
 		if (!memcmp(s + 3, tf[i].name, 3) && (n == 6 || s[6] == ','))

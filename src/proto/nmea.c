@@ -252,6 +252,20 @@ uint8_t bft_nmea_checksum(const char *s, size_t len)
 	return sum;
 }
 
+long bft_nmea_checked_body(const char *s, size_t len)
+{
+	const char *star = memchr(s, '*', len);
+	if (!star)
+		return -2;
+	size_t body = (size_t)(star - s);
+	if (len - body != 3)
+		return -1;
+	int hi = hexval(star[1]), lo = hexval(star[2]);
+	if (hi < 0 || lo < 0 || bft_nmea_checksum(s, body) != (uint8_t)(hi << 4 | lo))
+		return -1;
+	return (long)body;
+}
+
 int bft_nmea_utc_to_gps(int64_t utc_ns, int leap_s, int *week, int64_t *tow_ns)
 {
 	const int64_t epoch_ns = BFT_NMEA_GPS_EPOCH_UNIX_S * 1000000000LL;
@@ -1151,13 +1165,7 @@ static void sentence(bft_nmea *p, const char *s, size_t n)
 		tag[al] = s[1 + al], al++;
 	tag[al] = '\0';
 	if (star) {
-		size_t rest = n - body_end - 1;
-		int hi = rest >= 1 ? hexval(star[1]) : -1, lo = rest >= 2 ? hexval(star[2]) : -1;
-		if (rest != 2 || hi < 0 || lo < 0) {
-			error(p, BFT_NMEA_E_CHECKSUM, tag);
-			return;
-		}
-		if (bft_nmea_checksum(s, body_end) != (uint8_t)(hi << 4 | lo)) {
+		if (bft_nmea_checked_body(s, n) < 0) {
 			error(p, BFT_NMEA_E_CHECKSUM, tag);
 			return;
 		}

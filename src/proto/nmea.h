@@ -153,6 +153,11 @@ const bft_nmea_stats *bft_nmea_get_stats(const bft_nmea *p);
  * '$' or not; stops at '*' or the end). */
 uint8_t bft_nmea_checksum(const char *s, size_t len);
 
+/* For a sentence s[0..len) that has a '*': the length of its body (before
+ * the '*') when exactly two hex digits follow and match its checksum; -1
+ * when they do not; -2 when it has no '*' at all. */
+long bft_nmea_checked_body(const char *s, size_t len);
+
 /* GPS time from UTC: week since 1980-01-06 (not modulo 1024) and ns into the
  * week, given GPS - UTC = leap_s. Returns 0, or -1 before the GPS epoch. */
 int bft_nmea_utc_to_gps(int64_t utc_ns, int leap_s, int *week, int64_t *tow_ns);

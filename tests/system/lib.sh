@@ -58,29 +58,32 @@ stops_cleanly() {
 	test "$bad" = 0
 }
 
-# The checks on one honest node's status file, right after reading it:
-# synced, no alarm, fresh, its interval holds CLOCK_REALTIME, not pulled
-# away, and not using the liar. Records the interval for overlap_ok.
-node_ok() { # node, tag
-	s=$dir/n$1.json
-	[ -f "$s" ] || { echo "no status file"; return 1; }
-	cp "$s" "$dir/snap$1.json"
-	t=$(now_ns)
-	s=$dir/snap$1.json
+# Snapshot status file $1 into $2, then, as of that read: synchronized, and
+# the interval, carried from its as-of time to now (true time advanced by
+# the age el, within the drift bound of 100 ppm and 1 ms of scheduling
+# slack), holds CLOCK_REALTIME. Leaves s (the snapshot), t, a, lo, hi, el.
+holds_realtime() { # status file, snapshot
+	[ -f "$1" ] || { echo "no status file"; return 1; }
+	cp "$1" "$2"
+	t=$(now_ns) s=$2
 	[ "$(field "$s" synced)" = true ] || { echo "not synced"; return 1; }
-	[ "$(field "$s" alarm)" = false ] || { echo "alarm raised"; return 1; }
 	a=$(field "$s" as_of_realtime_ns) lo=$(field "$s" earliest_ns) hi=$(field "$s" latest_ns)
-	off=$(field "$s" system_offset_ns)
 	el=$((t - a))
-	[ "$el" -ge 0 ] && [ "$el" -le $((3 * POLL * 1000000000)) ] || { echo "status is stale ($el ns old)"; return 1; }
-	# Carry the interval from its as-of time to t (the read skew): true
-	# time advanced by el, within the drift bound (100 ppm) and 1 ms of
-	# scheduling slack.
 	d=$((el / 10000 + 1000000))
 	if [ $((lo + el - d)) -gt "$t" ] || [ $((hi + el + d)) -lt "$t" ]; then
 		echo "CLOCK_REALTIME outside [$((lo - a)), $((hi - a))] ns (relative to as-of)"
 		return 1
 	fi
+}
+
+# The checks on one honest node's status file, right after reading it:
+# synced, no alarm, fresh, its interval holds CLOCK_REALTIME, not pulled
+# away, and not using the liar. Records the interval for overlap_ok.
+node_ok() { # node, tag
+	holds_realtime "$dir/n$1.json" "$dir/snap$1.json" || return 1
+	[ "$(field "$s" alarm)" = false ] || { echo "alarm raised"; return 1; }
+	[ "$el" -ge 0 ] && [ "$el" -le $((3 * POLL * 1000000000)) ] || { echo "status is stale ($el ns old)"; return 1; }
+	off=$(field "$s" system_offset_ns)
 	[ "${off#-}" -lt 5000000 ] || { echo "offset $off ns: pulled away"; return 1; }
 	[ "$1" = "$LIAR" ] || [ "$(peer_used "$s" $LIAR)" = false ] || { echo "the liar is used"; return 1; }
 	echo "$1 $a $lo $hi $off" >> "$dir/measured.$2"

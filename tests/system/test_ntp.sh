@@ -309,13 +309,7 @@ k=0
 while [ "$(field "$dir/n2.json" synced 2>/dev/null)" != true ] && [ $k -lt 20 ]; do sleep 0.5; k=$((k + 1)); done
 sleep 3
 n2_ok() {
-	s=$dir/snap2.json
-	cp "$dir/n2.json" "$s"
-	t=$(now_ns)
-	[ "$(field "$s" synced)" = true ] || { echo "not synced"; return 1; }
-	a=$(field "$s" as_of_realtime_ns) lo=$(field "$s" earliest_ns) hi=$(field "$s" latest_ns)
-	el=$((t - a)) d=$(((t - a) / 10000 + 1000000))
-	[ $((lo + el - d)) -le "$t" ] && [ $((hi + el + d)) -ge "$t" ] || { echo "CLOCK_REALTIME outside [$((lo - a)), $((hi - a))]"; return 1; }
+	holds_realtime "$dir/n2.json" "$dir/snap2.json" || return 1
 	[ "$(ref_field "$s" kind via-n1)" = ntp ] && [ "$(ref_field "$s" used via-n1)" = true ] || { echo "via-n1 not used"; return 1; }
 	[ "$(ref_field "$s" stratum via-n1)" = 2 ] || { echo "via-n1 stratum $(ref_field "$s" stratum via-n1)"; return 1; }
 	r=$(ref_field "$s" replies via-n1) e=$(ref_field "$s" input_errors via-n1)
@@ -372,14 +366,8 @@ if [ -n "$have_chrony" ]; then
 	while [ "$(field "$dir/n6.json" synced 2>/dev/null)" != true ] && [ $k -lt 30 ]; do sleep 0.5; k=$((k + 1)); done
 	sleep 6
 	n6_ok() {
-		s=$dir/snap6.json
-		cp "$dir/n6.json" "$s"
-		t=$(now_ns)
-		[ "$(field "$s" synced)" = true ] || { echo "not synced"; return 1; }
+		holds_realtime "$dir/n6.json" "$dir/snap6.json" || return 1
 		[ "$(field "$s" alarm)" = false ] || { echo "alarm"; return 1; }
-		a=$(field "$s" as_of_realtime_ns) lo=$(field "$s" earliest_ns) hi=$(field "$s" latest_ns)
-		el=$((t - a)) d=$(((t - a) / 10000 + 1000000))
-		[ $((lo + el - d)) -le "$t" ] && [ $((hi + el + d)) -ge "$t" ] || { echo "CLOCK_REALTIME outside [$((lo - a)), $((hi - a))]"; return 1; }
 		for r in via-n1 via-chrony sysclock; do
 			[ "$(ref_field "$s" used $r)" = true ] || { echo "$r not used"; return 1; }
 		done
