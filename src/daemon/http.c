@@ -40,6 +40,7 @@ struct bftd_http {
 struct req_state {
 	uint8_t *body;
 	size_t len, cap;
+	bool cut; /* the body passed the limit: nothing more is read, nothing is handled */
 };
 
 const char *bftd_http_arg(const bftd_http_request *req, const char *name)
@@ -133,10 +134,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		return MHD_YES;
 	}
+	if (st->cut) { /* after the cut-off: never handled; more body closes, the end lets a queued 413 go */
+		bool more = *upload_data_size != 0;
+		*upload_data_size = 0;
+		return more ? MHD_NO : MHD_YES;
+	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
 		if (n > BFTD_HTTP_MAX_BODY - st->len) {
+			st->cut = true;
 			/* No Content-Length (chunked) and now too large: answer 413
 			 * at once rather than reading the rest, so a slow sender
 			 * cannot hold one of the connections for as long as it

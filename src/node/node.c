@@ -64,10 +64,10 @@ struct peer {
 	uint64_t resp_nonce, resp_nonce2;
 	uint8_t resp_epoch;
 	int64_t t1_remote, t2_raw, t3_raw;
-	int64_t last_req_raw; /* rate limiting */
-	int64_t req_ta;       /* the newest answered REQUEST's sender stamp */
-	int64_t stale_since_raw; /* first REQUEST refused as not newer, since one was answered */
-	bool seen_req, stale;
+	int64_t last_req_raw; /* the last REQUEST answered: rate limiting */
+	int64_t req_ta;       /* the newest REQUEST's sender stamp, answered or not */
+	int64_t stale_since_raw; /* first REQUEST refused as not newer, since a newer one */
+	bool seen_req, answered, stale;
 };
 
 struct bft_node {
@@ -761,15 +761,18 @@ static bft_exchange_params peer_params(const bft_node *n)
 
 static int on_request(bft_node *n, struct peer *p, const bft_msg *m, int64_t raw_ns)
 {
-	/* Fresh: stamped after the newest REQUEST answered. A signed REQUEST
-	 * captured on the path and replayed (from anywhere: UDP sources are
-	 * not checked) never is, so it cannot take the genuine one's place in
-	 * the rate limit below, nor its pending FOLLOWUP. A peer's stamps run
-	 * forward (its disciplined clock is monotonic, and its first sync
-	 * moves them from its raw clock to the time of day), except when it
-	 * restarts before it synchronizes: stamps that are not newer for four
-	 * polls start it over. An attacker holding old REQUESTs can contest
-	 * only that restart (docs/protocol.md). */
+	/* Fresh: stamped after the newest REQUEST seen from this peer. A signed
+	 * REQUEST captured on the path and replayed (from anywhere: UDP sources
+	 * are not checked) is older than the genuine one that followed it, so
+	 * once that one is seen the replay cannot take its place in the rate
+	 * limit below, nor its pending FOLLOWUP. The newest stamp is kept even
+	 * when the rate limit leaves that REQUEST unanswered: after our own
+	 * restart an attacker can replay captured REQUESTs in order only until
+	 * the peer's next genuine one arrives. A peer's stamps run forward (its
+	 * disciplined clock is monotonic, and its first sync moves them from
+	 * its raw clock to the time of day), except when it restarts before it
+	 * synchronizes: stamps that are not newer for four polls start it over
+	 * (docs/protocol.md: what an attacker can still contest). */
 	if (p->seen_req && m->t_a <= p->req_ta) {
 		if (!p->stale) {
 			p->stale = true;
@@ -780,15 +783,16 @@ static int on_request(bft_node *n, struct peer *p, const bft_msg *m, int64_t raw
 			return BFT_EINVAL;
 		}
 	}
-	/* Answer at most four requests per poll from one peer: a flood costs
-	 * the flooder more than us, and never yields more than one reply each. */
-	if (p->seen_req && bft_sat_sub(raw_ns, p->last_req_raw) < n->cfg.poll_ns / 4) {
-		n->ctr.rx_replay++;
-		return BFT_EINVAL;
-	}
 	p->seen_req = true;
 	p->stale = false;
 	p->req_ta = m->t_a;
+	/* Answer at most four requests per poll from one peer: a flood costs
+	 * the flooder more than us, and never yields more than one reply each. */
+	if (p->answered && bft_sat_sub(raw_ns, p->last_req_raw) < n->cfg.poll_ns / 4) {
+		n->ctr.rx_replay++;
+		return BFT_EINVAL;
+	}
+	p->answered = true;
 	p->last_req_raw = raw_ns;
 	p->resp_pending = true;
 	p->resp_nonce = m->nonce;

@@ -222,9 +222,16 @@ int main(int argc, char **argv)
 	int one = 1;
 	setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one);
 
+	/* The stop signals are blocked except inside ppoll, so one that comes
+	 * between the loop's test and the wait still ends the wait. */
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigset_t block, waitmask;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	printf("ready\n");
 	fflush(stdout);
 
@@ -240,7 +247,7 @@ int main(int argc, char **argv)
 			tp = &ts;
 		}
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int r = ppoll(&p, 1, tp, NULL);
+		int r = ppoll(&p, 1, tp, &waitmask);
 		if (r < 0 && errno != EINTR) {
 			perror("impair: ppoll");
 			break;

@@ -117,7 +117,8 @@ else
 	else
 		impaired=nfqueue
 		for i in $(seq 1 $N); do
-			ip netns exec "$tag-n$i" "$ipt" -A OUTPUT -o eth0 -j NFQUEUE --queue-num 0 2>"$dir/ipt$i.err" ||
+			# --queue-bypass: should impair be gone, packets pass instead of vanishing
+			ip netns exec "$tag-n$i" "$ipt" -A OUTPUT -o eth0 -j NFQUEUE --queue-num 0 --queue-bypass 2>"$dir/ipt$i.err" ||
 				{ impaired=""; why="${nonetem}iptables NFQUEUE rule failed: $(head -n 1 "$dir/ipt$i.err")"; break; }
 			ip netns exec "$tag-n$i" "$B/tests/impair" --queue 0 --delay "$(delay_of "$i")" --jitter 2ms --loss 1 \
 				--seed "$i" --stats "$dir/impair$i.txt" > "$dir/impair$i.log" 2>&1 &
@@ -127,7 +128,10 @@ else
 			grep -q ready "$dir/impair$i.log" ||
 				{ impaired=""; why="${nonetem}impair did not start: $(head -n 1 "$dir/impair$i.log")"; break; }
 		done
-		[ -n "$impaired" ] || stop_impair
+		if [ -z "$impaired" ]; then # unimpaired after all: no rule may stay
+			stop_impair
+			for i in $(seq 1 $N); do ip netns exec "$tag-n$i" "$ipt" -F OUTPUT 2>/dev/null; done
+		fi
 	fi
 fi
 make_keys

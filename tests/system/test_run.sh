@@ -21,10 +21,14 @@ echo "[==========] scripts/cluster.sh (make run): 5 nodes, node 5 Byzantine"
 scripts/cluster.sh --duration 14 --poll 1 --dir "$dir/a" > "$dir/a.out" 2>&1
 rc=$?
 check "runs for --duration and exits 0" sh -c "[ $rc = 0 ] && grep -q 'cluster stopped' '$dir/a.out' || { tail -n 5 '$dir/a.out'; exit 1; }"
-# The last table: the 5 lines after the last header.
+# The last complete table: a header and the rows of nodes 1 to 5 (Ctrl-C
+# may cut the one being printed).
 table_ok() {
-	awk '/^node role/ { n = NR } { l[NR] = $0 } END { for (i = n + 1; i <= n + 5; i++) print l[i] }' "$1" > "$dir/last"
-	[ "$(wc -l < "$dir/last")" = 5 ] || { echo "no full table"; return 1; }
+	awk '/^node role/ { k = 0; next }
+		k < 5 && $1 == k + 1 { row[++k] = $0; if (k == 5) for (i = 1; i <= 5; i++) last[i] = row[i]; next }
+		{ k = 5 }
+		END { for (i = 1; i <= 5; i++) if (i in last) print last[i] }' "$1" > "$dir/last"
+	[ "$(wc -l < "$dir/last")" = 5 ] || { echo "no complete table"; return 1; }
 	bad=$(awk '
 		$2 == "honest" {
 			lo = $5; hi = $6; gsub(/[\[,]/, "", lo); gsub(/\]/, "", hi)

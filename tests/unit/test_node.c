@@ -257,6 +257,14 @@ static void test_hostile_packets(void **state)
 	setup_world(&w, BFT_ENGINE_FUSION, 1);
 	int checks = 0, held = 0;
 	int64_t spread;
+	/* Three REQUESTs of node 0 to node 1, recorded 50 s apart. */
+	static uint8_t rec[2][BFT_WIRE_MAX];
+	size_t rec_len[2];
+	for (int k = 0; k < 2; k++) {
+		run(&w, (600 + 50 * k) * S, &checks, &held, &spread);
+		memcpy(rec[k], w.req01, w.req01_len);
+		rec_len[k] = w.req01_len;
+	}
 	run(&w, 700 * S, &checks, &held, &spread);
 	bft_node *n = w.node[w.last_resp_to];
 	const bft_node_counters *c = bft_node_get_counters(n);
@@ -289,6 +297,22 @@ static void test_hostile_packets(void **state)
 	while (bft_node_next_action(n1, &a))
 		sent |= a.kind == BFT_ACT_SEND;
 	assert_true(sent);
+	/* Our own restart: a new node 1 remembers no REQUEST. An attacker
+	 * replays the recording in order, each newer than the last: answered,
+	 * but only until the peer's genuine, newer REQUEST is seen, even when
+	 * the quarter-poll limit leaves that one unanswered. */
+	uint32_t peers1[N - 1] = { 0, 2, 3, 4 };
+	bft_node_config c1cfg = *bft_node_get_config(n1);
+	c1cfg.peers = peers1;
+	c1cfg.n_peers = N - 1;
+	bft_node *r1;
+	assert_int_equal(bft_node_create(&r1, &c1cfg), 0);
+	assert_int_equal(bft_node_start(r1, raw_at(&w, 1, 730 * S)), 0);
+	assert_int_equal(bft_node_on_packet(r1, raw_at(&w, 1, 730 * S), rec[0], rec_len[0]), 0); /* oldest: answered */
+	assert_int_not_equal(bft_node_on_packet(r1, raw_at(&w, 1, 730 * S + MS), w.req01, w.req01_len), 0); /* genuine: rate-limited */
+	assert_int_not_equal(bft_node_on_packet(r1, raw_at(&w, 1, 730 * S + poll / 2), rec[1], rec_len[1]), 0);
+	assert_int_equal(bft_node_get_counters(r1)->rx_replay, 2);
+	bft_node_destroy(r1);
 	/* A REQUEST without its padding would be answered by a larger
 	 * RESPONSE: malformed, refused before its signature is checked. */
 	bft_msg m;
