@@ -203,7 +203,11 @@ static int nmea_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t e
 		p->pps_next_mono_ns = now_mono_ns;
 	}
 	p->backoff_ns = BACKOFF_MIN_NS;
-	rc->next_mono_ns = p->have_pps_dev ? now_mono_ns : INT64_MAX;
+	/* Served at once: the first call probes the port, and from then on
+	 * every BFTD_GPS_PROBE_NS, so that the first bytes' arrival span is a
+	 * probe period, not the time since the port was opened (which gave a
+	 * first reading 2.9 s wide). */
+	rc->next_mono_ns = now_mono_ns;
 	return 0;
 fail:
 	bft_nmea_free(p->parser);
