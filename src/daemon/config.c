@@ -676,18 +676,16 @@ static int parse_osc(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 
 static int parse_byz(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 {
-	/* The simulator's strategies, as its scenarios name them. */
-	static const char *const strategies[] = { "crash",    "constant", "random",     "two_faced",
-		                                  "walkaway", "maxbias",  "equivocate", NULL };
 	bft_adversary *b = &cfg->byz;
 	FOR_PAIRS(c, n, "byzantine", k, v)
 	{
 		const char *name = scalar(k);
-		int e;
 		int64_t x;
 		if (!strcmp(name, "strategy")) {
-			TRY(get_enum(c, v, strategies, &e));
-			b->strategy = bft_adv_parse(strategies[e]);
+			/* the simulator's strategies, as its scenarios name them */
+			if ((b->strategy = bft_adv_parse(scalar(v))) == BFT_ADV_NONE)
+				return fail(c, v, "expected one of: crash, constant, random, two_faced, walkaway, maxbias, "
+				                  "equivocate");
 		} else if (!strcmp(name, "offset")) {
 			TRY(get_duration(c, v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &b->offset_ns));
 		} else if (!strcmp(name, "rate_ppm")) {

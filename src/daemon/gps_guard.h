@@ -270,9 +270,6 @@ bool bftd_gps_rx_fix_span(bftd_gps_rx *rx, const bftd_gps_fix *fix, int64_t arri
                           int64_t realtime_ns, struct bftd_reading *out);
 
 #define BFTD_GPS_PPS_MAX_SPAN_NS (INT64_C(25) * 1000000)
-/* How often the drivers check that their input is empty (a zero-timeout
- * poll), so that the span of the next bytes is short when the loop is idle. */
-#define BFTD_GPS_PROBE_NS (INT64_C(10) * 1000000)
 
 /* The status fields (fix mode, satellites, SNR, position, delay estimate,
  * suspect reason and counts, sentences). */

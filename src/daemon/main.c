@@ -72,8 +72,9 @@ int main(int argc, char **argv)
 	/* Our own key pinned for a peer: that "peer" is us (or a copy of our
 	 * key), and would count as a second source. */
 	uint8_t pub[32];
-	for (size_t i = 0; i < cfg.n_peers; i++)
-		if (bft_ed25519_public(pub, seed) == 0 && !memcmp(pub, cfg.peers[i].pubkey, sizeof pub)) {
+	bool have_pub = bft_ed25519_public(pub, seed) == 0;
+	for (size_t i = 0; have_pub && i < cfg.n_peers; i++)
+		if (!memcmp(pub, cfg.peers[i].pubkey, sizeof pub)) {
 			fprintf(stderr, "bftimed: %s: peer %u is pinned to this node's own public key (%s)\nbftimed: not starting\n",
 			        path, cfg.peers[i].id, cfg.key_path);
 			OPENSSL_cleanse(seed, sizeof seed);

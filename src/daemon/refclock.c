@@ -103,3 +103,28 @@ void bftd_refclock_close(bftd_refclock *rc)
 		rc->drv->close(rc);
 	rc->drv = NULL;
 }
+
+/* ---- byte-stream drivers: when their bytes arrived (refclock.h) ---------- */
+
+void bftd_watch_empty(bftd_input_watch *w, int64_t raw_ns)
+{
+	w->have_empty = true;
+	w->empty_raw_ns = raw_ns;
+}
+
+void bftd_watch_read(bftd_input_watch *w, int64_t raw_ns)
+{
+	w->span_ns = w->have_empty ? raw_ns - w->empty_raw_ns : 0;
+}
+
+void bftd_watch_done(bftd_input_watch *w) { w->span_ns = 0; }
+
+void bftd_watch_probe(bftd_input_watch *w, int fd, bool events, int64_t now_mono_ns)
+{
+	if (now_mono_ns < w->probe_next_mono_ns)
+		return;
+	struct pollfd q = { .fd = fd, .events = POLLIN };
+	if (!events && poll(&q, 1, 0) == 0)
+		bftd_watch_empty(w, bft_clock_raw_ns());
+	w->probe_next_mono_ns = now_mono_ns + BFTD_INPUT_PROBE_NS;
+}

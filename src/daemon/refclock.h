@@ -82,6 +82,31 @@ typedef struct bftd_refclock_driver {
 	void (*inject)(bftd_refclock *rc, const char *buf, size_t n, int64_t raw_ns);
 } bftd_refclock_driver;
 
+/* ---- byte-stream drivers (nmea, gpsd): when their bytes arrived ----------
+ * The raw clock right after read() is the latest the bytes can have come;
+ * while the loop was busy elsewhere (signing, a database commit) they may
+ * have waited in the tty or socket buffer since the input was last seen
+ * empty. A watch keeps that time: a read that said EAGAIN, or an idle probe
+ * every BFTD_INPUT_PROBE_NS; bytes read at r then arrived in [r - span, r]. */
+typedef struct bftd_input_watch {
+	bool have_empty;
+	int64_t empty_raw_ns, probe_next_mono_ns;
+	int64_t span_ns; /* of the bytes being handled: read time - empty time (0: none) */
+} bftd_input_watch;
+
+#define BFTD_INPUT_PROBE_NS (INT64_C(10) * 1000000)
+
+/* The input is empty at raw_ns (EAGAIN, a fresh open or connection). */
+void bftd_watch_empty(bftd_input_watch *w, int64_t raw_ns);
+/* Bytes were read at raw_ns: their span into w->span_ns, until
+ * bftd_watch_done once they are handled. */
+void bftd_watch_read(bftd_input_watch *w, int64_t raw_ns);
+void bftd_watch_done(bftd_input_watch *w);
+/* The idle probe, when due at now and the loop brought no events for fd: a
+ * zero-timeout poll, the input noted empty if it is. Schedules the next;
+ * the driver's next service time must not be after w->probe_next_mono_ns. */
+void bftd_watch_probe(bftd_input_watch *w, int fd, bool events, int64_t now_mono_ns);
+
 /* Whether the nmea driver can set a serial port to this speed (baud). */
 bool bftd_nmea_speed_ok(uint32_t speed);
 

@@ -70,8 +70,7 @@ typedef struct gpsd_priv {
 	int64_t toff_t_ns, toff_raw_ns;
 	/* the raw time the socket was last seen empty, and the span of the
 	 * bytes being fed (read time - that): see bftd_gps_rx_fix_span */
-	bool have_empty;
-	int64_t empty_raw_ns, probe_next_mono_ns, chunk_span_ns;
+	bftd_input_watch watch; /* when the socket was last seen empty: the bytes' arrival span */
 	bftd_reading q[QUEUE];
 	size_t qn, qhead;
 	uint64_t lines, connects, dropped;
@@ -287,7 +286,7 @@ static int on_tpv(bftd_refclock *rc, json_object *o, int64_t arrival_raw_ns)
 	 * second is the better arrival, if the system clock agrees (a stamp
 	 * after our read, or more than 2 s before it, means the clock was
 	 * stepped in between). */
-	int64_t arrival = arrival_raw_ns, span = p->chunk_span_ns;
+	int64_t arrival = arrival_raw_ns, span = p->watch.span_ns;
 	if (p->have_toff && p->toff_t_ns == f.time_ns && p->toff_raw_ns <= arrival_raw_ns &&
 	    arrival_raw_ns - p->toff_raw_ns < 2 * BFT_NS_PER_SEC) {
 		arrival = p->toff_raw_ns; /* gpsd's own stamp: not delayed by our loop */
@@ -462,11 +461,9 @@ static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
 		int64_t raw = bft_clock_raw_ns(); /* right after read(): the latest what it returned arrived */
 		if (r > 0) {
 			p->backoff_ns = BACKOFF_MIN_NS; /* a working connection */
-			/* it came after the socket was last seen empty: a loop busy
-			 * elsewhere leaves it waiting in the socket buffer */
-			p->chunk_span_ns = p->have_empty ? raw - p->empty_raw_ns : 0;
+			bftd_watch_read(&p->watch, raw);
 			feed(rc, buf, (size_t)r, raw);
-			p->chunk_span_ns = 0;
+			bftd_watch_done(&p->watch);
 			continue;
 		}
 		if (r == 0) {
@@ -479,8 +476,7 @@ static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
 			disconnect(rc, now_mono_ns, strerror(errno));
 			return;
 		}
-		p->have_empty = true;
-		p->empty_raw_ns = raw;
+		bftd_watch_empty(&p->watch, raw);
 		return;
 	}
 }
@@ -510,8 +506,7 @@ static size_t gpsd_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 			disconnect(rc, now_mono_ns, "cannot send ?WATCH");
 		} else {
 			p->conn = UP;
-			p->have_empty = true; /* nothing can have come before ?WATCH */
-			p->empty_raw_ns = bft_clock_raw_ns();
+			bftd_watch_empty(&p->watch, bft_clock_raw_ns()); /* nothing can have come before ?WATCH */
 			p->connects++;
 			p->why[0] = 0;
 			snprintf(rc->state, sizeof rc->state, "connected to gpsd %.40s, no fix yet", rc->cfg->server);
@@ -519,16 +514,9 @@ static size_t gpsd_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 		}
 	} else if (p->conn == UP && ev) {
 		do_read(rc, now_mono_ns);
-	} else if (p->conn == UP && now_mono_ns >= p->probe_next_mono_ns) {
-		/* nothing to read: note when, so the next bytes' span is short */
-		struct pollfd q = { .fd = p->fd, .events = POLLIN };
-		if (poll(&q, 1, 0) == 0) {
-			p->have_empty = true;
-			p->empty_raw_ns = bft_clock_raw_ns();
-		}
 	}
-	if (p->conn == UP && now_mono_ns >= p->probe_next_mono_ns)
-		p->probe_next_mono_ns = now_mono_ns + BFTD_GPS_PROBE_NS;
+	if (p->conn == UP) /* the next bytes' arrival known to within a probe period */
+		bftd_watch_probe(&p->watch, p->fd, ev != 0, now_mono_ns);
 	size_t k = 0;
 	while (k < max && p->qn) {
 		out[k++] = p->q[p->qhead];
@@ -544,8 +532,8 @@ static size_t gpsd_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 		next = p->retry_mono_ns;
 	if (p->have_pps_dev && p->pps_next_mono_ns < next)
 		next = p->pps_next_mono_ns;
-	if (p->conn == UP && p->probe_next_mono_ns < next)
-		next = p->probe_next_mono_ns;
+	if (p->conn == UP && p->watch.probe_next_mono_ns < next)
+		next = p->watch.probe_next_mono_ns;
 	rc->next_mono_ns = next;
 	return k;
 }

@@ -70,11 +70,7 @@ typedef struct nmea_priv {
 	 * have been named before it */
 	bool have_used;
 	int64_t used_raw_ns;
-	/* the raw time the input was last seen empty (a read said EAGAIN, or a
-	 * probe's poll said nothing to read): bytes read later came after it */
-	bool have_empty;
-	int64_t empty_raw_ns, probe_next_mono_ns;
-	int64_t chunk_span_ns; /* of the bytes being fed: read time - empty time */
+	bftd_input_watch watch; /* when the port was last seen empty: the bytes' arrival span */
 	bftd_reading q[QUEUE];
 	size_t qn, qhead;
 	uint64_t opens, dropped;
@@ -146,8 +142,7 @@ static int open_port(bftd_refclock *rc, char *err, size_t errlen)
 	p->opens++;
 	p->scan_len = 0;
 	p->scan_over = false;
-	p->have_empty = true; /* nothing queued from before (flushed, or not ours) */
-	p->empty_raw_ns = bft_clock_raw_ns();
+	bftd_watch_empty(&p->watch, bft_clock_raw_ns()); /* nothing queued from before (flushed, or not ours) */
 	p->why[0] = 0;
 	snprintf(rc->state, sizeof rc->state, "reading %.60s, no fix yet", rc->cfg->device);
 	return 0;
@@ -204,7 +199,7 @@ static int nmea_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t e
 	}
 	p->backoff_ns = BACKOFF_MIN_NS;
 	/* Served at once: the first call probes the port, and from then on
-	 * every BFTD_GPS_PROBE_NS, so that the first bytes' arrival span is a
+	 * every BFTD_INPUT_PROBE_NS, so that the first bytes' arrival span is a
 	 * probe period, not the time since the port was opened (which gave a
 	 * first reading 2.9 s wide). */
 	rc->next_mono_ns = now_mono_ns;
@@ -351,7 +346,7 @@ static void on_fix(bftd_refclock *rc, const bft_nmea_fix *f, int64_t line_raw_ns
 	}
 	bftd_reading r;
 	int64_t span;
-	int64_t arrival = first_named(p, f->time_ns, line_raw_ns, p->chunk_span_ns, &span);
+	int64_t arrival = first_named(p, f->time_ns, line_raw_ns, p->watch.span_ns, &span);
 	if (bftd_gps_rx_fix_span(&p->rx, &g, arrival, span, bft_clock_realtime_ns(), &r)) {
 		p->have_used = true;
 		p->used_raw_ns = arrival;
@@ -375,7 +370,7 @@ static void feed(bftd_refclock *rc, const char *buf, size_t n, int64_t raw_ns)
 		/* keep the line's start for the time scan */
 		for (size_t i = 0; i < k; i++) {
 			if (buf[i] == '\n') {
-				note_line(p, raw_ns, p->chunk_span_ns);
+				note_line(p, raw_ns, p->watch.span_ns);
 				p->scan_len = 0;
 				p->scan_over = false;
 			} else if (p->scan_len < sizeof p->scan) {
@@ -407,11 +402,9 @@ static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
 		int64_t raw = bft_clock_raw_ns(); /* right after read(): the latest these bytes arrived */
 		if (r > 0) {
 			p->backoff_ns = BACKOFF_MIN_NS;
-			/* they came after the input was last seen empty (a loop
-			 * busy elsewhere leaves them waiting in the tty buffer) */
-			p->chunk_span_ns = p->have_empty ? raw - p->empty_raw_ns : 0;
+			bftd_watch_read(&p->watch, raw);
 			feed(rc, buf, (size_t)r, raw);
-			p->chunk_span_ns = 0;
+			bftd_watch_done(&p->watch);
 			continue;
 		}
 		if (r == 0) {
@@ -426,8 +419,7 @@ static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
 			port_failed(rc, now_mono_ns, strerror(errno)); /* EIO: pty closed, USB unplugged */
 			return;
 		}
-		p->have_empty = true;
-		p->empty_raw_ns = raw;
+		bftd_watch_empty(&p->watch, raw);
 		return;
 	}
 }
@@ -453,17 +445,9 @@ static size_t nmea_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 		do_read(rc, now_mono_ns);
 		if (p->fd >= 0 && (ev & (POLLHUP | POLLERR | POLLNVAL)))
 			port_failed(rc, now_mono_ns, "device hung up");
-	} else if (p->fd >= 0 && now_mono_ns >= p->probe_next_mono_ns) {
-		/* Nothing to read: say so with the time, so that the next bytes'
-		 * arrival is known to within a probe period (plus any stall). */
-		struct pollfd q = { .fd = p->fd, .events = POLLIN };
-		if (poll(&q, 1, 0) == 0) {
-			p->have_empty = true;
-			p->empty_raw_ns = bft_clock_raw_ns();
-		}
 	}
-	if (p->fd >= 0 && now_mono_ns >= p->probe_next_mono_ns)
-		p->probe_next_mono_ns = now_mono_ns + BFTD_GPS_PROBE_NS;
+	if (p->fd >= 0) /* the next bytes' arrival known to within a probe period */
+		bftd_watch_probe(&p->watch, p->fd, ev != 0, now_mono_ns);
 	size_t k = 0;
 	while (k < max && p->qn) {
 		out[k++] = p->q[p->qhead];
@@ -477,8 +461,8 @@ static size_t nmea_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 		next = p->retry_mono_ns;
 	if (p->have_pps_dev && p->pps_next_mono_ns < next)
 		next = p->pps_next_mono_ns;
-	if (p->fd >= 0 && p->probe_next_mono_ns < next)
-		next = p->probe_next_mono_ns;
+	if (p->fd >= 0 && p->watch.probe_next_mono_ns < next)
+		next = p->watch.probe_next_mono_ns;
 	rc->next_mono_ns = next;
 	return k;
 }
