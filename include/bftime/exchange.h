@@ -52,7 +52,8 @@ BFT_API BFT_WARN_UNUSED int bft_one_way(bft_reading *out, const bft_exchange_par
  *   offset in [t3 - t4 + dmin, t2 - t1 - dmin + drift(t4 - t1)]
  * (and, when dmax is known, also >= t2 - t1 - dmax - drift, <= t3 - t4 + dmax),
  * widened by timestamp errors. delay_ns = (t4 - t1) - (t3 - t2), NTP's delta.
- * Returns 0, BFT_EINVAL (t4 < t1, t3 < t2, bad params) or BFT_EFAULTS
+ * Returns 0, BFT_EINVAL (t4 < t1 or t3 < t2 by more than 2 * stamp_err_ns, which
+ * no honest exchange can read; bad params) or BFT_EFAULTS
  * (the timestamps contradict the delay/drift bounds: no offset fits).
  */
 BFT_API BFT_WARN_UNUSED int bft_round_trip(bft_reading *out, const bft_exchange_params *p, int64_t t1, int64_t t2,

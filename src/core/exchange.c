@@ -55,7 +55,13 @@ int bft_one_way(bft_reading *out, const bft_exchange_params *p, int64_t t1_remot
 
 int bft_round_trip(bft_reading *out, const bft_exchange_params *p, int64_t t1, int64_t t2, int64_t t3, int64_t t4)
 {
-	if (!out || !params_ok(p) || t4 < t1 || t3 < t2)
+	/* Each stamp may err by stamp_err, so an honest exchange can read
+	 * t3 < t2 (or t4 < t1) by up to twice that: a fast server that
+	 * randomizes the bits below its precision, as chronyd does, reads so
+	 * about half the time. The bounds below are widened by the same
+	 * errors, so such an exchange still bounds the offset honestly. */
+	int64_t e2 = p ? bft_sat_add(p->stamp_err_ns, p->stamp_err_ns) : 0;
+	if (!out || !params_ok(p) || bft_sat_sub(t1, t4) > e2 || bft_sat_sub(t2, t3) > e2)
 		return BFT_EINVAL;
 	int64_t up = bft_sat_sub(t2, t1);   /* offset + request transit */
 	int64_t down = bft_sat_sub(t3, t4); /* offset - response transit */

@@ -862,6 +862,10 @@ static void defaults(bftd_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	bft_node_config_default(&cfg->node);
+	/* A daemon disciplines a real oscillator, and PC crystals are often
+	 * 100 ppm off before their wander: the library's 100 ppm default would
+	 * make every interval rest on a false bound. chronyd assumes 500. */
+	cfg->node.disc.rho_ppb = BFTD_DEFAULT_RHO_PPB;
 	cfg->node.f = 0;
 	cfg->rate_per_s = 20;
 	cfg->log_target = BFTD_LOG_STDERR;

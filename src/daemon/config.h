@@ -28,6 +28,8 @@
 #define BFTD_MAX_PEERS 256
 #define BFTD_MAX_REFS 16
 #define BFTD_CONFIG_MAX_BYTES (1 << 20)
+/* clock.rho_ppm when the file does not say (config.c says why). */
+#define BFTD_DEFAULT_RHO_PPB 500000
 
 typedef struct bftd_addr {
 	struct sockaddr_storage ss;

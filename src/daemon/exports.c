@@ -45,6 +45,7 @@
 #include <bftime/timebounds.h>
 
 #include "daemon/log.h"
+#include "daemon/udp.h"
 #include "sys/adjtime.h"
 #include "sys/clock.h"
 
@@ -207,7 +208,7 @@ static void chrony_send(bftd_exports *x, const now_t *n)
 	if (x->chrony_fd < 0) {
 		if (n->mono_ns < x->chrony_retry_mono)
 			return;
-		x->chrony_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		x->chrony_fd = bftd_socket(AF_UNIX, SOCK_DGRAM);
 		if (x->chrony_fd < 0) {
 			chrony_failed(x, errno, n->mono_ns);
 			return;
@@ -398,14 +399,24 @@ static void tb_write(bftd_exports *x, const now_t *n, const bftd_export_sample *
 
 /* ---- adjtimex ---- */
 
-/* The policy (docs/exports.md): the kernel's own PLL is switched off and the
- * clock runs at the node's frequency plus a proportional correction of the
- * offset, offset / ADJ_TAU, capped so the total stays within the kernel's
- * +-500 ppm. An offset beyond ADJ_STEP_NS is stepped if the clock is behind;
- * a clock that is ahead is never stepped back (applications see time run
- * backwards), only slewed at the cap. */
+/* The policy (docs/exports.md). The kernel's own PLL is switched off: the
+ * node already is the loop filter (its estimate is a robust fit over many
+ * fused measurements, continuous and slew-limited), so the kernel gets a
+ * plain rate every estimate: the node's frequency plus a proportional
+ * correction of the remaining offset, offset / ADJ_TAU_S, the total capped
+ * at ADJ_MAX_SLEW_PPB (chronyd's maxslewrate). The kernel's frequency takes
+ * only +-500 ppm, so the rest goes into the tick length (one microsecond of
+ * tick per USER_HZ tick is 100 ppm at HZ 100), as chronyd does: a 100 ms
+ * error is gone in about ADJ_TAU_S * ln(offset / noise) seconds instead of
+ * the 250 s the frequency alone needs. An offset beyond ADJ_STEP_NS is
+ * stepped if the clock is behind; a clock that is ahead is never stepped
+ * back (applications see time run backwards), only slewed at the cap. In
+ * the alarm the loop stops steering: the clock runs on at the node's last
+ * frequency with the tick back at nominal, so no slew is left behind in the
+ * kernel while the node refuses its sources. */
 #define ADJ_TAU_S 16
 #define ADJ_STEP_NS INT64_C(128000000)
+#define ADJ_MAX_SLEW_PPB INT64_C(83333333)
 #define ADJ_MAX_FREQ_PPB INT64_C(500000)
 #define ADJ_MAXERROR_US 16000000L /* NTP_PHASE_LIMIT: "unsynchronized" */
 
@@ -431,6 +442,22 @@ static int adj_call(bftd_exports *x, struct timex *tx)
 	return rc;
 }
 
+/* Split a rate (ppb, against the oscillator) into the kernel's tick (us per
+ * USER_HZ tick) and frequency (ppm with a 16-bit fraction). */
+static void adj_rate(struct timex *tx, int64_t rate_ppb)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	if (hz <= 0)
+		hz = 100;
+	long nominal = 1000000L / hz;
+	int64_t per_us = BFT_PPB_PER_UNIT / 1000000 * hz; /* ppb per us of tick: 100000 at HZ 100 */
+	int64_t ticks = 0;
+	if (rate_ppb > ADJ_MAX_FREQ_PPB || rate_ppb < -ADJ_MAX_FREQ_PPB)
+		ticks = rate_ppb / per_us; /* toward zero: the rest stays within the frequency's range */
+	tx->tick = nominal + (long)ticks;
+	tx->freq = (long)((rate_ppb - ticks * per_us) * 65536 / 1000);
+}
+
 static void adj_apply(bftd_exports *x, const now_t *n, const bftd_export_sample *s)
 {
 	if (n->status == BFT_CLOCK_UNKNOWN)
@@ -441,17 +468,23 @@ static void adj_apply(bftd_exports *x, const now_t *n, const bftd_export_sample 
 		return;
 	}
 	int status = tx.status;
+	/* Rates against CLOCK_MONOTONIC_RAW, the oscillator the kernel's
+	 * frequency is applied to: (1 + f)(1 + k) - 1. */
+	int64_t k = s->raw_freq_ppb;
+	int64_t base = bft_sat_add(bft_sat_add(s->e.freq_ppb, k), scale_ppb(k, s->e.freq_ppb));
 	if (n->status == BFT_CLOCK_DISRUPTED) {
 		/* The alarm: tell applications (ntp_adjtime returns
-		 * TIME_ERROR) and leave the frequency as it was, which is
-		 * holding over on the last good one. */
+		 * TIME_ERROR), stop correcting the offset, and hold over on
+		 * the last good frequency. */
 		if (!x->adj_active)
 			return;
 		memset(&tx, 0, sizeof tx);
-		tx.modes = ADJ_STATUS | ADJ_MAXERROR;
+		tx.modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_FREQUENCY | ADJ_TICK;
 		tx.status = status | STA_UNSYNC;
 		tx.maxerror = ADJ_MAXERROR_US;
-		adj_call(x, &tx);
+		adj_rate(&tx, base);
+		if (adj_call(x, &tx) >= 0)
+			x->adj_freq_ppb = base;
 		return;
 	}
 	int64_t offset = bft_sat_sub(n->estimate_ns, n->realtime_ns);
@@ -471,17 +504,13 @@ static void adj_apply(bftd_exports *x, const now_t *n, const bftd_export_sample 
 		if (x->adj_refused_steps++ == 0)
 			bftd_log(LOG_WARNING,
 			         "adjtimex: the system clock is %.6f s ahead; not stepping it back, slewing at %lld ppm",
-			         (double)-offset / 1e9, (long long)(ADJ_MAX_FREQ_PPB / 1000));
+			         (double)-offset / 1e9, (long long)(ADJ_MAX_SLEW_PPB / 1000));
 	}
-	/* Rates against CLOCK_MONOTONIC_RAW, the oscillator the kernel's
-	 * frequency is applied to: (1 + f)(1 + k) - 1. */
-	int64_t k = s->raw_freq_ppb;
-	int64_t base = bft_sat_add(bft_sat_add(s->e.freq_ppb, k), scale_ppb(k, s->e.freq_ppb));
 	int64_t freq = bft_sat_add(base, offset / ADJ_TAU_S);
-	freq = freq > ADJ_MAX_FREQ_PPB ? ADJ_MAX_FREQ_PPB : freq < -ADJ_MAX_FREQ_PPB ? -ADJ_MAX_FREQ_PPB : freq;
+	freq = freq > ADJ_MAX_SLEW_PPB ? ADJ_MAX_SLEW_PPB : freq < -ADJ_MAX_SLEW_PPB ? -ADJ_MAX_SLEW_PPB : freq;
 	memset(&tx, 0, sizeof tx);
-	tx.modes = ADJ_FREQUENCY | ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR;
-	tx.freq = (long)(freq * 65536 / 1000); /* ppm with a 16-bit fraction */
+	tx.modes = ADJ_FREQUENCY | ADJ_TICK | ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR;
+	adj_rate(&tx, freq);
 	tx.status = status & ~(STA_UNSYNC | STA_PLL | STA_FLL | STA_PPSFREQ | STA_PPSTIME | STA_FREQHOLD);
 	/* maxerror: how far system time may be from true time, from the
 	 * interval as it stands after this correction (the part of the

@@ -78,16 +78,18 @@ struct bftd {
 	int64_t slept_ns;     /* bft_clock_slept_ns at the last wake */
 };
 
-static int sig_pipe[2] = { -1, -1 };
+/* A stop request: set by the handler, read by the loop. Why not a
+ * self-pipe: a syscall-level simulator (clknetsim, which tests/clknetsim
+ * runs bftimed under) treats every descriptor it does not own as always
+ * readable, so simulated time would never advance. The handler is installed
+ * without SA_RESTART, so a signal during poll() ends it with EINTR; one that
+ * lands between the check and poll() waits at most STOP_POLL_MS. */
+static volatile sig_atomic_t stop_requested;
+#define STOP_POLL_MS 1000
 
 static void on_signal(int sig)
 {
-	int saved = errno;
-	unsigned char b = (unsigned char)sig;
-	if (write(sig_pipe[1], &b, 1) < 0) {
-		/* the pipe is full: a stop is already pending */
-	}
-	errno = saved;
+	stop_requested = sig;
 }
 
 static uint64_t random_u64(void)
@@ -453,9 +455,13 @@ static void on_estimate(bftd *d)
 	if (log_now)
 		d->last_log_mono = mono;
 	if (!log_now) {
-		/* status only */
+		if (e.state != BFT_DISC_UNSYNCHRONIZED)
+			bftd_log(LOG_DEBUG, "estimate: offset %+.6f ms to system time, interval [%+.6f, %+.6f] ms",
+			         (double)bft_sat_sub(e.estimate_ns, rt_now) / 1e6,
+			         (double)bft_sat_sub(e.bounds.lo_ns, rt_now) / 1e6,
+			         (double)bft_sat_sub(e.bounds.hi_ns, rt_now) / 1e6);
 	} else if (e.state == BFT_DISC_UNSYNCHRONIZED) {
-		bftd_log(LOG_INFO, "poll: unsynchronized, %u sources", e.sources);
+		bftd_log(LOG_INFO, "poll: unsynchronized, %u sources%s", e.sources, e.alarm ? ", ALARM" : "");
 	} else {
 		int64_t off = bft_sat_sub(e.estimate_ns, rt_now);
 		int64_t lo = bft_sat_sub(e.bounds.lo_ns, rt_now), hi = bft_sat_sub(e.bounds.hi_ns, rt_now);
@@ -759,14 +765,10 @@ static void check_suspend(bftd *d)
 
 static int install_signals(void)
 {
-	if (pipe(sig_pipe) != 0)
-		return -1;
-	for (int i = 0; i < 2; i++)
-		if (fcntl(sig_pipe[i], F_SETFL, O_NONBLOCK) != 0 || fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC) != 0)
-			return -1;
+	stop_requested = 0;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
+	sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns EINTR */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
 		return -1;
@@ -778,11 +780,6 @@ static void close_signals(void)
 {
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	for (int i = 0; i < 2; i++)
-		if (sig_pipe[i] >= 0) {
-			close(sig_pipe[i]);
-			sig_pipe[i] = -1;
-		}
 }
 
 int bftd_run(bftd *d)
@@ -802,13 +799,13 @@ int bftd_run(bftd *d)
 	}
 	drain(d);
 	int stop_sig = 0;
-	/* [0] peers, [1] signals, [2] NTP server (-1 fd when off), then the
+	/* [0] peers, [1] unused (-1), [2] NTP server (-1 fd when off), then the
 	 * references', the HTTP server's and gossip's. */
 	struct pollfd pfd[3 + BFTD_MAX_REFS * BFTD_REF_MAX_FDS + BFTD_HTTP_MAX_POLLFDS + BFTD_GOSSIP_MAX_POLLFDS];
-	while (!stop_sig) {
+	while (!(stop_sig = stop_requested)) {
 		int64_t raw_now = bft_clock_raw_ns(), mono_now = bft_clock_mono_ns();
 		pfd[0] = (struct pollfd){ .fd = d->fd, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = -1 };
 		pfd[2] = (struct pollfd){ .fd = d->ntps ? bftd_ntps_fd(d->ntps) : -1, .events = POLLIN };
 		size_t n_refs = 0;
 		struct pollfd *rp = pfd + 3;
@@ -827,17 +824,14 @@ int bftd_run(bftd *d)
 		t2 = d->gossip ? bftd_gossip_timeout_ms(d->gossip, mono_now) : -1;
 		if (t2 >= 0 && t2 < timeout)
 			timeout = t2;
+		if (timeout < 0 || timeout > STOP_POLL_MS)
+			timeout = STOP_POLL_MS;
 		int r = poll(pfd, (nfds_t)(3 + n_refs + n_http + n_gossip), timeout);
 		bft_clock_mark();
 		check_suspend(d);
 		if (r < 0 && errno != EINTR) {
 			bftd_log(LOG_ERR, "poll: %s", strerror(errno));
 			break;
-		}
-		if (r > 0 && (pfd[1].revents & POLLIN)) {
-			unsigned char b;
-			while (read(sig_pipe[0], &b, 1) == 1)
-				stop_sig = b;
 		}
 		if (r > 0 && (pfd[0].revents & (POLLIN | POLLERR)))
 			on_readable(d);

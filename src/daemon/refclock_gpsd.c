@@ -39,6 +39,7 @@
 #include "daemon/log.h"
 #include "daemon/pps.h"
 #include "daemon/refclock.h"
+#include "daemon/udp.h"
 #include "sys/clock.h"
 
 #define LINE_MAX_BYTES (64 * 1024)
@@ -137,7 +138,7 @@ static void disconnect(bftd_refclock *rc, int64_t now_mono_ns, const char *why)
 static void try_connect(bftd_refclock *rc, int64_t now_mono_ns)
 {
 	gpsd_priv *p = rc->priv;
-	p->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	p->fd = bftd_socket(p->addr.ss_family, SOCK_STREAM);
 	if (p->fd < 0) {
 		disconnect(rc, now_mono_ns, strerror(errno));
 		return;

@@ -33,6 +33,7 @@
 
 #include <bftime/common.h>
 
+#include "daemon/log.h"
 #include "daemon/refclock.h"
 #include "daemon/rng.h"
 #include "daemon/udp.h"
@@ -148,7 +149,7 @@ static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t er
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof ss);
 	memcpy(&ss, res->ai_addr, res->ai_addrlen <= sizeof ss ? res->ai_addrlen : sizeof ss);
-	n->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	n->fd = bftd_socket(res->ai_family, SOCK_DGRAM);
 	int one = 1;
 	if (n->fd >= 0)
 		(void)setsockopt(n->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
@@ -306,6 +307,9 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 			set_state(rc, "%s stratum %u, offset %+.3f ms to the system clock, delay %.3f ms, root distance %.3f ms",
 			          n->addr, smp.pkt.stratum, (double)n->last_sys_offset_ns / 1e6, (double)smp.delay_ns / 1e6,
 			          (double)smp.root_dist_ns / 1e6);
+			bftd_log(LOG_DEBUG, "reference %s: offset %+.6f ms to the system clock, delay %.6f ms, width %.6f ms",
+			         rc->cfg->name, (double)n->last_sys_offset_ns / 1e6, (double)smp.delay_ns / 1e6,
+			         (double)bft_iv_width(smp.iv) / 1e6);
 			if (got < max) {
 				memset(&out[got], 0, sizeof out[got]);
 				out[got].raw_ns = smp.local_ns;

@@ -15,9 +15,27 @@
 
 #include <bftime/common.h>
 
+int bftd_socket(int family, int type)
+{
+	/* Not SOCK_NONBLOCK | SOCK_CLOEXEC in the type: a syscall-level
+	 * simulator (clknetsim, tests/clknetsim) accepts only the plain types,
+	 * and the two fcntl calls cost nothing at start-up. */
+	int fd = socket(family, type, 0);
+	if (fd < 0)
+		return -1;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 int bftd_udp_open(const bftd_addr *addr, char *err, size_t errlen)
 {
-	int fd = socket(addr->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = bftd_socket(addr->ss.ss_family, SOCK_DGRAM);
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;

@@ -18,6 +18,10 @@
 
 #include "daemon/config.h"
 
+/* socket(family, type, 0), made non-blocking and close-on-exec; the fd, or
+ * -1 with errno set. Every socket of the daemon is opened through it. */
+int bftd_socket(int family, int type);
+
 /* A non-blocking UDP socket bound to addr; the fd, or -1 with err set. */
 int bftd_udp_open(const bftd_addr *addr, char *err, size_t errlen);
 

@@ -26,8 +26,13 @@ static int fuse_interval_point(const bft_interval *iv, int64_t *pt, size_t k, si
 	int rc = bft_marzullo(res, iv, k, f, scratch);
 	if (rc)
 		return rc;
+	/* With k <= 2f the interval is wide (the hull of every region k - f
+	 * sources share) and its midpoint moves with the extreme readings, so
+	 * the point still comes from the sources' points, trimming as many as
+	 * k allows. It chooses a point only; the interval keeps the guarantee. */
 	int64_t v;
-	if (k >= 2 * f + 1 && point(&v, pt, k, f, scratch) == 0)
+	size_t trim = k >= 2 * f + 1 ? f : (k - 1) / 2;
+	if (point(&v, pt, k, trim, scratch) == 0)
 		res->estimate_ns = clamp_into(v, res->iv);
 	return 0;
 }

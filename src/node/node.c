@@ -413,21 +413,31 @@ static bool carried(const bft_node *n, const struct source *s, int64_t raw_ns, b
 enum select { SEL_REFS, SEL_PRIMARY, SEL_ALL };
 
 /*
- * A source's point estimate of true - raw now: the midpoint of its
- * narrowest recent reading (the least-delayed exchange, whose midpoint errs
- * least: NTP's clock filter), carried at our fitted frequency rather than
- * the drift bound. A statistic, not a guarantee: it only chooses a point
- * inside the fused interval, which alone carries the guarantee.
+ * A source's point estimate of true - raw now: the midpoint of the reading
+ * that will be narrowest once carried here (NTP's clock filter: the
+ * least-delayed exchange errs least), carried at our fitted frequency. A
+ * reading's carried width grows by phi_ppb, the fitted frequency's
+ * uncertainty, per unit of its age: without it an old narrow reading carried
+ * at a wrong frequency would keep feeding the fit the frequency it came
+ * from (a 100 ppm oscillator's first fit took 15 minutes to let go, in
+ * clknetsim). A statistic, not a guarantee: it only chooses a point inside
+ * the fused interval, which alone carries the guarantee.
  */
-static int64_t source_point(const bft_node *n, const struct source *s, int64_t raw_ns, int64_t freq_ppb)
+static int64_t source_point(const bft_node *n, const struct source *s, int64_t raw_ns, int64_t freq_ppb,
+                            int64_t phi_ppb)
 {
 	/* Newest first, so that among equally wide readings (a reference's
 	 * usually are) the freshest wins and nothing is carried needlessly. */
 	const struct past_reading *best = NULL;
+	int64_t best_w = 0;
 	for (unsigned j = 0; j < s->n; j++) {
 		const struct past_reading *r = nth_newest(n, s, j);
-		if (!best || bft_iv_width(r->off) < bft_iv_width(best->off))
+		int64_t age = bft_sat_sub(raw_ns, r->raw_ns);
+		int64_t w = bft_sat_add(bft_iv_width(r->off), 2 * bft_drift_ns(phi_ppb, age < 0 ? -age : age));
+		if (!best || w < best_w) {
 			best = r;
+			best_w = w;
+		}
 	}
 	double drift = (double)freq_ppb * 1e-9 * (double)bft_sat_sub(raw_ns, best->raw_ns);
 	return bft_sat_add(best->pt_ns, (int64_t)drift);
@@ -440,10 +450,17 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 	size_t nsrc = which == SEL_REFS ? n->cfg.max_refs : n->cfg.max_refs + n->cfg.n_peers, k = 0;
 	bft_disc_reading dr;
 	int64_t freq = bft_disc_read(n->disc, raw_ns, &dr) == 0 ? dr.freq_ppb : 0;
+	/* Until the fit is trained the frequency is a guess within rho. */
+	bft_disc_status st;
+	int64_t phi = n->cfg.disc.rho_ppb;
+	if (bft_disc_get_status(n->disc, &st) == 0 && st.trained && st.freq_unc_ppb != INT64_MAX) {
+		int64_t u = bft_sat_add(st.freq_unc_ppb, n->cfg.disc.wander_ppb);
+		phi = u < phi ? u : phi;
+	}
 	for (size_t i = 0; i < nsrc; i++) {
 		const struct source *s = source_at(n, i);
 		if ((which != SEL_PRIMARY || s->primary) && carried(n, s, raw_ns, &n->ivs[k])) {
-			n->mids[k] = source_point(n, s, raw_ns, freq);
+			n->mids[k] = source_point(n, s, raw_ns, freq, phi);
 			k++;
 		}
 	}
@@ -473,7 +490,6 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	size_t nsrc = n->cfg.max_refs + n->cfg.n_peers, f = n->cfg.f;
 	n->ctr.fusions++;
 	n->last_fuse_raw = raw_ns;
-	n->fused_once = true;
 	size_t refs = select_sources(n, raw_ns, SEL_REFS);
 	if (refs) {
 		/* Our references' own fusion, stated to peers as our primary. */
@@ -505,6 +521,7 @@ static void fuse(bft_node *n, int64_t raw_ns)
 		n->last_used = 0;
 		return;
 	}
+	n->fused_once = true; /* from now on references' news fuses too */
 	bft_fusion_result res;
 	int rc = n->engine->fuse(n->ivs, n->mids, k, f, n->scratch, &res);
 	if (rc == BFT_EFAULTS) {
@@ -604,10 +621,12 @@ int bft_node_start(bft_node *n, int64_t raw_ns)
 		return BFT_EINVAL;
 	n->started = true;
 	/* First poll soon, at a random phase, so a cluster started together
-	 * spreads its traffic. */
+	 * spreads its traffic; not at once, so that the references' first
+	 * answers are in (a sixteenth of a poll at least, after the jitter). */
 	int64_t first = n->cfg.poll_ns / 4;
 	n->next_poll_raw = raw_ns;
-	schedule_poll(n, raw_ns - n->cfg.poll_ns + (first ? (int64_t)(next_rand(n) % (uint64_t)first) : 0));
+	schedule_poll(n, raw_ns - n->cfg.poll_ns + n->cfg.poll_ns / 8 +
+	                     (first ? (int64_t)(next_rand(n) % (uint64_t)first) : 0));
 	return 0;
 }
 
@@ -663,8 +682,15 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	bft_interval tmp;
 	if (g->q != BFT_Q_NONE && running)
 		cur.bounds = estimate_band(n, raw_ns, &cur);
+	/* The node's interval is evidence against a reading only when it rests
+	 * on more than f sources, or when the reading's own source is all the
+	 * node has: an interval from a degraded fusion of a few references
+	 * (the first ones heard, say) would let whichever group answered
+	 * first shut the other out; their readings go to the fusion instead,
+	 * which raises the alarm when more than f disagree. */
+	bool judge = running && !n->alarm && (!n->degraded || n->cfg.max_refs == 1);
 	if (g->q == BFT_Q_NONE) {
-		if (running && !bft_iv_intersect(cur.bounds, true_time, &tmp)) {
+		if (judge && !bft_iv_intersect(cur.bounds, true_time, &tmp)) {
 			quarantine(n, ref_id, raw_ns, BFT_Q_JUMP,
 			           true_time.hi_ns < cur.bounds.lo_ns ? true_time.hi_ns - cur.bounds.lo_ns
 			                                              : true_time.lo_ns - cur.bounds.hi_ns);
@@ -696,8 +722,10 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	s->delay_ns = -1;
 	s->primary = true;
 	/* References are the fast sensors (GPS every second): fuse on their
-	 * news rather than only once per poll, at most 16 times per poll. */
-	if (n->started && (!n->fused_once || bft_sat_sub(raw_ns, n->last_fuse_raw) >= n->cfg.poll_ns / 16)) {
+	 * news rather than only once per poll, at most 16 times per poll; but
+	 * not before the first poll, so that the first synchronization hears
+	 * every reference that answers at start, not only the first one. */
+	if (n->started && n->fused_once && bft_sat_sub(raw_ns, n->last_fuse_raw) >= n->cfg.poll_ns / 16) {
 		fuse(n, raw_ns);
 		publish(n, raw_ns);
 	}

@@ -209,11 +209,32 @@ static void test_broken_assumption_misses(void **state)
 	assert_true(missed > 0);
 }
 
+/* A fast server that randomizes the bits below its precision (chronyd)
+ * can stamp its transmit before its receive: within twice the stamp error
+ * the exchange is honest and accepted, and its interval holds the truth;
+ * beyond that no honest stamps can read so. */
+static void test_round_trip_t3_before_t2(void **state)
+{
+	(void)state;
+	const int64_t US = 1000;
+	bft_exchange_params p = { .stamp_err_ns = 2 * US };
+	/* True offset +5 ms, 1 ms each way, no processing time: honest
+	 * stamps t2 = 1006 ms, t3 = 1006 ms, read 3 us apart the wrong way. */
+	bft_reading r;
+	int64_t t1 = 1000 * MS, t4 = 1002 * MS, t2 = 1006 * MS + 1 * US, t3 = 1006 * MS - 2 * US;
+	assert_int_equal(bft_round_trip(&r, &p, t1, t2, t3, t4), 0);
+	assert_true(r.offset.lo_ns <= 5 * MS && 5 * MS <= r.offset.hi_ns);
+	assert_int_equal(bft_round_trip(&r, &p, t1, t2, t2 - 4 * US, t4), 0);
+	assert_int_equal(bft_round_trip(&r, &p, t1, t2, t2 - 4 * US - 1, t4), BFT_EINVAL);
+	assert_int_equal(bft_round_trip(&r, &p, t4 + 4 * US + 1, t2, t3, t4), BFT_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sff_example),
 		cmocka_unit_test(test_round_trip_hand),
+		cmocka_unit_test(test_round_trip_t3_before_t2),
 		cmocka_unit_test(test_one_way_hand),
 		cmocka_unit_test(test_round_trip_property),
 		cmocka_unit_test(test_repeated_property),

@@ -469,8 +469,9 @@ static void test_adjtimex_policy(void **state)
 	assert_int_equal(fk.n, 2);
 	assert_int_equal(fk.calls[0].modes, 0);
 	struct timex *t = &fk.calls[1];
-	assert_int_equal(t->modes, ADJ_FREQUENCY | ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR);
+	assert_int_equal(t->modes, ADJ_FREQUENCY | ADJ_TICK | ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR);
 	assert_int_equal(t->freq, 72500L * 65536 / 1000);
+	assert_int_equal(t->tick, 1000000L / sysconf(_SC_CLK_TCK)); /* within +-500 ppm: nominal tick */
 	assert_int_equal(t->status, STA_NANO);
 	assert_int_equal(t->maxerror, 2000);
 	assert_int_equal(t->esterror, 1000);
@@ -495,18 +496,28 @@ static void test_adjtimex_policy(void **state)
 	assert_int_equal(fk.calls[2].freq, 0);
 	assert_int_equal(fk.calls[2].maxerror, 1000);
 
-	/* 1 s ahead: never stepped back; slewed at the -500 ppm cap. */
+	/* 1 s ahead: never stepped back; slewed at 1 s / 16 s = 62500 ppm,
+	 * beyond the kernel frequency's +-500 ppm: the tick takes 625 us of
+	 * it per USER_HZ tick at HZ 100 (100 ppm each), the frequency the rest. */
+	long hz = sysconf(_SC_CLK_TCK), nominal = 1000000L / hz, per_us = 1000 * hz; /* ppb per us of tick */
 	fk.n = 0;
 	s = sample(-S, 0);
 	bftd_exports_publish(x, &s);
 	assert_int_equal(fk.n, 2);
 	assert_int_equal(fk.calls[1].modes & ADJ_SETOFFSET, 0);
-	assert_int_equal(fk.calls[1].freq, -500 * 65536);
-	/* 100 ms ahead (under the step threshold): slewed, capped too. */
+	assert_int_equal(fk.calls[1].tick, nominal - 62500000L / per_us);
+	assert_int_equal(fk.calls[1].freq, (-62500000L + 62500000L / per_us * per_us) * 65536 / 1000);
+	/* 100 ms ahead (under the step threshold): slewed at 6250 ppm. */
 	fk.n = 0;
 	s = sample(-100000000, 0);
 	bftd_exports_publish(x, &s);
-	assert_int_equal(fk.calls[1].freq, -500 * 65536);
+	assert_int_equal(fk.calls[1].tick, nominal - 6250000L / per_us);
+	assert_int_equal(fk.calls[1].freq, (-6250000L + 6250000L / per_us * per_us) * 65536 / 1000);
+	/* 100 s ahead: capped at 83333 ppm (chronyd's maxslewrate). */
+	fk.n = 0;
+	s = sample(-100 * S, 0);
+	bftd_exports_publish(x, &s);
+	assert_int_equal(fk.calls[1].tick, nominal - 83333333L / per_us);
 
 	/* Alarm after we have been disciplining: STA_UNSYNC, maxerror at
 	 * the NTP limit, frequency left alone. */
@@ -515,9 +526,13 @@ static void test_adjtimex_policy(void **state)
 	s.e.alarm = true;
 	bftd_exports_publish(x, &s);
 	assert_int_equal(fk.n, 2);
-	assert_int_equal(fk.calls[1].modes, ADJ_STATUS | ADJ_MAXERROR);
+	/* and the offset no longer corrected: the tick back at nominal and
+	 * the frequency the node's own (here 0), no slew left behind. */
+	assert_int_equal(fk.calls[1].modes, ADJ_STATUS | ADJ_MAXERROR | ADJ_FREQUENCY | ADJ_TICK);
 	assert_true(fk.calls[1].status & STA_UNSYNC);
 	assert_int_equal(fk.calls[1].maxerror, 16000000);
+	assert_int_equal(fk.calls[1].tick, nominal);
+	assert_int_equal(fk.calls[1].freq, 0);
 	/* Holdover: disciplined as before (maxerror from the wider interval). */
 	fk.n = 0;
 	s = sample(0, 0);
@@ -538,7 +553,7 @@ static void test_adjtimex_policy(void **state)
 	assert_true(json_object_object_get_ex(a, "steps", &v));
 	assert_int_equal(json_object_get_int64(v), 1);
 	assert_true(json_object_object_get_ex(a, "refused_steps", &v));
-	assert_int_equal(json_object_get_int64(v), 1);
+	assert_int_equal(json_object_get_int64(v), 2);
 	assert_true(json_object_object_get_ex(a, "errors", &v));
 	assert_true(json_object_get_int64(v) >= 1);
 	json_object_put(o);

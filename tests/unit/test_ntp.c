@@ -412,7 +412,7 @@ static void test_client_rejects(void **state)
 	reply_to(buf, ck, t, t + 3 * MS, 1);
 	assert_int_equal(bft_ntp_client_sample(&smp, buf, 48, ck, raw, raw + 2 * MS, piv, &CP), BFT_NTP_REJ_TIMES);
 	reply_to(buf, ck, t, t, 1);
-	assert_int_equal(bft_ntp_client_sample(&smp, buf, 48, ck, raw, raw - 1, piv, &CP), BFT_NTP_REJ_TIMES);
+	assert_int_equal(bft_ntp_client_sample(&smp, buf, 48, ck, raw, raw - 1 * MS, piv, &CP), BFT_NTP_REJ_TIMES);
 	/* Names for every reason. */
 	for (int i = 0; i < BFT_NTP_REJ_COUNT; i++)
 		assert_true(strcmp(bft_ntp_reject_name((enum bft_ntp_reject)i), "?") != 0);

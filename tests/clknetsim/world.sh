@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# One clknetsim world: NTP servers (Debian's chronyd, `local stratum 1`),
+# and two clients of the same servers on identical oscillators: chronyd and
+# bftimed (exports.adjtimex), both unmodified, their system calls redirected
+# by clknetsim.so. Prints one line of key=value results:
+#
+#   world attack seed poll chrony_max_ms chrony_rms_ms bft_max_ms bft_rms_ms
+#   polls misses worst_miss_ms alarm_polls synced_polls last_state
+#
+# Must run inside `unshare -n` with CAP_SYS_TIME dropped (run.sh does that):
+# it checks both and refuses otherwise, since a call the simulator does not
+# intercept would reach the real kernel.
+#
+# Environment: CNS (the built clknetsim directory), BFTIME (build dir with
+# bftimed and bftime), WORLD (internet | lan), ATTACK (none | offset:MS |
+# walk:PPM | nomajority), SEED, POLL (default | 64 | 1024), LIMIT (simulated
+# seconds, default 20000), RESET (statistics start, default 420), DIR (work
+# directory, kept for inspection).
+set -u
+bnd=$(awk '/^CapBnd/{print $2}' /proc/self/status)
+if (( (0x$bnd >> 25) & 1 )); then echo "world.sh: CAP_SYS_TIME is in the bounding set: refusing to run" >&2; exit 2; fi
+if [ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net)" ]; then
+	echo "world.sh: not in a network namespace of its own: refusing to run" >&2; exit 2
+fi
+: "${CNS:?}" "${BFTIME:?}" "${DIR:?}"
+WORLD=${WORLD:-internet} ATTACK=${ATTACK:-none} SEED=${SEED:-1} POLL=${POLL:-default}
+LIMIT=${LIMIT:-20000} RESET=${RESET:-420}
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$DIR" && cd "$DIR" || exit 2
+rm -f log.* stats sock node.key ./*.conf ./*.yaml
+
+nserv=7 f=3 liars="5 6 7"
+case $ATTACK in
+none) liars="" ;;
+offset:* | walk:*) ;;
+nomajority) nserv=4 f=1 liars="3 4" ;;
+*) echo "world.sh: unknown attack $ATTACK" >&2; exit 2 ;;
+esac
+case $WORLD in
+internet) delay="(+ 10e-3 (* 2e-3 (exponential)))" ;;
+lan) delay="(+ 0.1e-3 (* 0.1e-3 (exponential)))" ;;
+*) echo "world.sh: unknown world $WORLD" >&2; exit 2 ;;
+esac
+chrony=$((nserv + 1)) bft=$((nserv + 2)) n=$((nserv + 2))
+{
+	for i in $(seq 1 "$nserv"); do
+		off=0 freq=0
+		if [[ " $liars " == *" $i "* ]]; then
+			case $ATTACK in
+			offset:*) off=$(awk -v m="${ATTACK#offset:}" 'BEGIN{print m/1000}') ;;
+			walk:*) freq=$(awk -v p="${ATTACK#walk:}" 'BEGIN{print p*1e-6}') ;;
+			nomajority) off=0.1 ;;
+			esac
+		fi
+		echo "node${i}_offset = $off"
+		echo "node${i}_freq = $freq"
+	done
+	# The clients: 0.1 s off, 100 ppm fast plus a random walk.
+	for i in $chrony $bft; do
+		echo "node${i}_offset = 0.1"
+		echo "node${i}_freq = (+ 1e-4 (sum (* 1e-9 (normal))))"
+	done
+	for i in $(seq 1 $n); do for j in $(seq 1 $n); do
+		[ "$i" = "$j" ] || echo "node${i}_delay${j} = $delay"
+	done; done
+} > sim.conf
+
+export CLKNETSIM_RANDOM_SEED=$SEED CLKNETSIM_SOCKET=$DIR/sock
+pre=$CNS/clknetsim.so
+for i in $(seq 1 "$nserv"); do
+	printf 'pidfile %s/pid.%s\nallow\nlocal stratum 1\n' "$DIR" "$i" > chrony.$i.conf
+	LD_PRELOAD=$pre CLKNETSIM_NODE=$i chronyd -d -u root -f chrony.$i.conf > log.$i 2>&1 &
+done
+{
+	printf 'pidfile %s/pid.%s\n' "$DIR" "$chrony"
+	for i in $(seq 1 "$nserv"); do echo "server 192.168.123.$i"; done
+} > chrony.$chrony.conf
+LD_PRELOAD=$pre CLKNETSIM_NODE=$chrony chronyd -d -u root -f chrony.$chrony.conf > log.$chrony 2>&1 &
+
+"$BFTIME/bftime" keygen --out "$DIR/node.key" > /dev/null
+{
+	printf 'node:\n  id: 1\n  listen: 192.168.123.%s:7301\n  key: %s/node.key\n' "$bft" "$DIR"
+	printf 'consensus:\n  f: %s\n' "$f"
+	[ "$POLL" = default ] || printf '  poll: %ss\n' "$POLL"
+	printf 'references:\n'
+	for i in $(seq 1 "$nserv"); do
+		printf '  - kind: ntp\n    server: 192.168.123.%s\n' "$i"
+		[ "$POLL" = default ] || printf '    every: %ss\n' "$POLL"
+	done
+	printf 'exports:\n  adjtimex: true\napi: none\nlog:\n  level: debug\n'
+} > bft.yaml
+LD_PRELOAD=$pre CLKNETSIM_NODE=$bft "$BFTIME/bftimed" --config bft.yaml > log.$bft 2>&1 &
+
+"$CNS/clknetsim" -s "$DIR/sock" -o log.offset -r "$RESET" -l "$LIMIT" sim.conf "$n" > stats 2> log.server
+wait
+awk -v col="$bft" -v reset="$RESET" -v chrony="$chrony" -v bft="$bft" \
+    -v world="$WORLD" -v attack="$ATTACK" -v seed="$SEED" -v poll="$POLL" \
+    -f "$here/judge.awk" stats log.offset log.$bft
