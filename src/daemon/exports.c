@@ -608,10 +608,15 @@ void bftd_exports_publish(bftd_exports *x, const bftd_export_sample *s)
 		chrony_send(x, &n);
 	if (x->shm && sample)
 		shm_write(x, &n);
-	if (x->tb) {
+	if (x->tb)
 		tb_write(x, &n, s);
+	/* adjtimex too is refreshed every second, not only at estimates: its
+	 * rate holds a proportional correction of the offset measured now,
+	 * which left in force for a whole poll (1024 s) would overshoot by
+	 * poll / ADJ_TAU_S times that offset and run away (seconds, in
+	 * clknetsim). */
+	if (x->tb || x->adj)
 		x->next_mono = bft_sat_add(n.mono_ns, REFRESH_NS);
-	}
 	if (x->adj)
 		adj_apply(x, &n, s);
 }
