@@ -64,7 +64,7 @@ fuzz: $(patsubst tests/fuzz/fuzz_%.c,$(B)/fuzz/fuzz_%,$(FUZZ_SRC))
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(DMN_SRC)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -Iinclude -Isrc -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(DLIBS) $(LDLIBS)
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(DLIBS) $(LDLIBS)
 
 $(A)/fuzz/replay_%: $(A)/obj/tests/fuzz/fuzz_%.o $(A)/obj/tests/fuzz/replay.o $(DMN_AOBJ) $(A)/libbftime.a
 	@mkdir -p $(dir $@)

@@ -9,6 +9,15 @@
 
 #include <stdint.h>
 
+/* The years a clock source may plausibly name, 1900 to 2200: a date a GPS
+ * receiver, gpsd or a capture states outside them is broken or hostile, and
+ * is refused as a bad time. The bound is what keeps time arithmetic safe:
+ * int64 ns since 1970 hold 1677-09-21 to 2262-04-11, and every time of these
+ * years, even moved on by a GPS week-rollover correction (19.6 years), stays
+ * far inside that. */
+#define BFT_CIVIL_YEAR_MIN 1900
+#define BFT_CIVIL_YEAR_MAX 2200
+
 /* Days since 1970-01-01 of year y, month m (1..12), day d (1..31). */
 int64_t bft_days_from_civil(int64_t y, int64_t m, int64_t d);
 

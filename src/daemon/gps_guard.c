@@ -13,6 +13,7 @@
 #include <bftime/common.h>
 #include <bftime/interval.h>
 
+#include "core/civil.h"
 #include "daemon/refclock.h"
 
 static const char *const reasons[BFTD_GPS_SUSPECT_KINDS] = {
@@ -344,17 +345,17 @@ const char *bftd_gps_timing_name(enum bftd_gps_timing t)
 	return "?";
 }
 
-int64_t bftd_gps_civil_ns(int year, int month, int day, int hour, int min, int sec)
+int bftd_gps_civil_ns(int year, int month, int day, int hour, int min, int sec, int64_t *out_ns)
 {
-	/* Days from 1970-01-01 of a Gregorian date (the era arithmetic of
-	 * days-from-civil: exact for every year, no table, no locale). */
-	int64_t y = year - (month <= 2);
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	int64_t days = era * 146097 + doe - 719468;
-	return ((days * 86400) + hour * 3600 + min * 60 + sec) * BFT_NS_PER_SEC;
+	/* Only the plausible years (core/civil.h): gpsd passes on whatever
+	 * year its receiver (or whoever speaks to us as gpsd) says, and one
+	 * past 2262 or before 1677 has no int64 ns. The other fields are the
+	 * caller's (two digits each, so they cannot move the sum far). */
+	if (year < BFT_CIVIL_YEAR_MIN || year > BFT_CIVIL_YEAR_MAX)
+		return BFT_EINVAL;
+	int64_t days = bft_days_from_civil(year, month, day);
+	*out_ns = (days * 86400 + hour * 3600 + min * 60 + sec) * BFT_NS_PER_SEC;
+	return 0;
 }
 
 static int digits(const char **p, int n, int *out)
@@ -397,15 +398,24 @@ int bftd_gps_parse_iso(const char *s, int64_t *out_ns)
 	}
 	if (*p++ != 'Z' || *p)
 		return BFT_EINVAL;
-	*out_ns = bftd_gps_civil_ns(Y, M, D, h, m, sec) + frac;
+	int64_t t;
+	if (bftd_gps_civil_ns(Y, M, D, h, m, sec, &t) != 0)
+		return BFT_EINVAL;
+	*out_ns = t + frac;
 	return 0;
 }
 
 void bftd_gps_week(int64_t utc_ns, int64_t leap_s, uint16_t *week, int64_t *tow_ns)
 {
 	/* GPS epoch 1980-01-06T00:00:00Z = Unix 315964800; GPS runs ahead of
-	 * UTC by the leap seconds since. */
-	int64_t g = utc_ns - INT64_C(315964800) * BFT_NS_PER_SEC + leap_s * BFT_NS_PER_SEC;
+	 * UTC by the leap seconds since. Saturating: the fix times that reach
+	 * here are plausible dates (the parsers refuse others), but a time is
+	 * not something this function should trust either; leap_s (0..255 in
+	 * the config) is clamped so that its product cannot overflow. */
+	const int64_t leap_max_s = INT64_C(1000000000);
+	if (leap_s < -leap_max_s || leap_s > leap_max_s)
+		leap_s = leap_s < 0 ? -leap_max_s : leap_max_s;
+	int64_t g = bft_sat_add(bft_sat_sub(utc_ns, INT64_C(315964800) * BFT_NS_PER_SEC), leap_s * BFT_NS_PER_SEC);
 	const int64_t w = INT64_C(604800) * BFT_NS_PER_SEC;
 	if (g < 0)
 		g = 0;

@@ -210,14 +210,19 @@ void bftd_gps_pps_reading(const bftd_gps_delay *d, int64_t t_ns, int64_t edge_ra
 const char *bftd_gps_timing_name(enum bftd_gps_timing t);
 
 /* "2030-04-06T08:37:29.000Z" (gpsd's time; 0 to 9 decimals, Z) into Unix
- * ns. 0 or BFT_EINVAL. */
+ * ns. 0, or BFT_EINVAL for malformed text or a year outside 1900..2200
+ * (BFT_CIVIL_YEAR_MIN..MAX: not a date a receiver can mean). */
 int bftd_gps_parse_iso(const char *s, int64_t *out_ns);
 
-/* Unix ns of a UTC civil date and time (proleptic Gregorian), no checks
- * beyond the caller's ranges. */
-int64_t bftd_gps_civil_ns(int year, int month, int day, int hour, int min, int sec);
+/* *out_ns: Unix ns of a UTC civil date and time (proleptic Gregorian).
+ * BFT_EINVAL for a year outside BFT_CIVIL_YEAR_MIN..MAX (1900..2200); the
+ * other fields are not checked beyond the caller's ranges (month 1..12,
+ * day, hour, minute, second 0..99). */
+int bftd_gps_civil_ns(int year, int month, int day, int hour, int min, int sec, int64_t *out_ns);
 
-/* GPS week and time of week of UTC time t, GPS - UTC = leap_s. */
+/* GPS week and time of week of UTC time t, GPS - UTC = leap_s. Any t and
+ * leap_s: before the GPS epoch gives week 0, beyond week 65535 gives 65535
+ * (saturating; no overflow). */
 void bftd_gps_week(int64_t utc_ns, int64_t leap_s, uint16_t *week, int64_t *tow_ns);
 
 /* ---- a receiver's state, shared by the nmea and gpsd drivers -------------

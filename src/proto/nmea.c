@@ -12,8 +12,10 @@
  *
  * Every byte of input is hostile: the line buffer is bounded, fields are
  * parsed with explicit lengths, numbers are parsed by hand with digit limits
- * (no atoi overflow), and arithmetic on times cannot overflow (years and
- * days are bounded before they are multiplied).
+ * (no atoi overflow), and arithmetic on times cannot overflow: a date is
+ * taken only within BFT_CIVIL_YEAR_MIN..MAX (1900-2200, core/civil.h), checked
+ * before it is multiplied out to ns, and anything else is a counted
+ * BFT_NMEA_E_TIME, with no time and so no fix.
  */
 #include "proto/nmea.h"
 #include "core/civil.h"
@@ -27,6 +29,12 @@
  * longer ones are dropped there, so they must not move our cycle state. */
 #define GPSD_NMEA_MAX 102
 #define FLD_MAX 128
+
+/* Days a time-only sentence may run the date on past its month's start (one
+ * per midnight seen without an RMC or ZDA): more than the plausible years
+ * span, so the cap never holds a plausible date still; it only keeps the
+ * counter from overflowing on an endless hostile 23h/00h alternation. */
+#define MDAY_MAX (366 * (BFT_CIVIL_YEAR_MAX - BFT_CIVIL_YEAR_MIN + 2))
 
 /* gpsd's mask bits that matter for time and reporting. */
 enum {
@@ -405,7 +413,7 @@ static int merge_hhmmss(bft_nmea *p, const char *s)
 			return -1;
 	int old_hour = p->date.hour;
 	p->date.hour = (s[0] - '0') * 10 + (s[1] - '0');
-	if (old_hour - p->date.hour >= 12)
+	if (old_hour - p->date.hour >= 12 && p->date.mday < MDAY_MAX)
 		p->date.mday++;
 	p->date.min = (s[2] - '0') * 10 + (s[3] - '0');
 	p->date.sec = (s[4] - '0') * 10 + (s[5] - '0');
@@ -428,7 +436,11 @@ static int merge_hhmmss(bft_nmea *p, const char *s)
 
 /* ddmmyy: RMC's 2-digit year takes the current century, which moves on when
  * the year goes from 99 to 00; gpsd also folds 2080 and later back by 100
- * years (receivers that lost the week rollover report 2099 for 1999). */
+ * years (receivers that lost the week rollover report 2099 for 1999).
+ * gpsd's century has no end: dates alternating 31-12-99 and 01-01-00 raise it
+ * by 100 a pair. Here a date whose year falls outside the plausible years is
+ * refused, and the century moves on only with a date that is taken, so it
+ * stays within one century of them. */
 static int merge_ddmmyy(bft_nmea *p, const char *s)
 {
 	for (int i = 0; i < 6; i++)
@@ -439,14 +451,16 @@ static int merge_ddmmyy(bft_nmea *p, const char *s)
 	int yy = (s[4] - '0') * 10 + (s[5] - '0');
 	int mon = (s[2] - '0') * 10 + (s[3] - '0');
 	int mday = (s[0] - '0') * 10 + (s[1] - '0');
+	int64_t century = p->century; /* int64: a configured century may be anything */
 	if (p->date.year % 100 == 99 && yy == 0)
-		p->century += 100;
-	int year = p->century + yy;
+		century += 100;
+	int64_t year = century + yy;
 	if (year >= 2080)
 		year -= 100;
-	if (mon < 1 || mon > 12 || mday < 1 || mday > 31)
+	if (mon < 1 || mon > 12 || mday < 1 || mday > 31 || year < BFT_CIVIL_YEAR_MIN || year > BFT_CIVIL_YEAR_MAX)
 		return -1;
-	p->date.year = year - 1900;
+	p->century = (int)century;
+	p->date.year = (int)year - 1900;
 	p->date.mon = mon - 1;
 	p->date.mday = mday;
 	return 0;
@@ -461,23 +475,42 @@ static void register_frac(bft_nmea *p, const char *s)
 	}
 }
 
-static int64_t date_ns(const struct nmea_date *d)
+/* Whether day z since 1970 lies in the plausible years (core/civil.h). */
+static int plausible_day(int64_t z)
 {
-	int64_t days = bft_days_from_civil(1900 + (int64_t)d->year, d->mon + 1, 1) + d->mday - 1;
-	int64_t s = days * 86400 + d->hour * 3600 + d->min * 60 + d->sec;
-	return s * 1000000000LL + d->nsec;
+	return z >= bft_days_from_civil(BFT_CIVIL_YEAR_MIN, 1, 1) &&
+	       z < bft_days_from_civil(BFT_CIVIL_YEAR_MAX + 1, 1, 1);
 }
 
-/* The time of the date: with BFT_NMEA_WKRO_FIX, a receiver that lost a GPS
- * week rollover (1024 weeks, 19.6 years) is moved forward, as gpsd does when
- * it knows the leap-second count is newer than the date. */
-static int64_t utc_resolve(bft_nmea *p)
+/* The date's time in ns, or -1 for a day outside the plausible years (a day
+ * run on past 2200 by midnights): checked before the product, which would
+ * overflow int64 past 2262. */
+static int date_ns(const struct nmea_date *d, int64_t *t_ns)
 {
-	int64_t t = date_ns(&p->date);
+	int64_t days = bft_days_from_civil(1900 + (int64_t)d->year, d->mon + 1, 1) + d->mday - 1;
+	if (!plausible_day(days))
+		return -1;
+	int64_t s = days * 86400 + d->hour * 3600 + d->min * 60 + d->sec;
+	*t_ns = s * 1000000000LL + d->nsec;
+	return 0;
+}
+
+/* The time of the date, or -1 when it is not plausible: with
+ * BFT_NMEA_WKRO_FIX, a receiver that lost a GPS week rollover (1024 weeks,
+ * 19.6 years) is moved forward, as gpsd does when it knows the leap-second
+ * count is newer than the date; a date moved past the plausible years is
+ * refused like any other. */
+static int utc_resolve(bft_nmea *p, int64_t *t_ns)
+{
+	int64_t t;
+	if (date_ns(&p->date, &t) != 0)
+		return -1;
 	if ((p->cfg.flags & BFT_NMEA_WKRO_FIX) && t < p->cfg.wkro_floor_ns && t > 0) {
 		/* the floor is clamped at construction, so this cannot overflow */
 		const int64_t period = (int64_t)BFT_NMEA_ROLLOVER_WEEKS * BFT_NMEA_WEEK_NS;
 		t += (p->cfg.wkro_floor_ns - t + period - 1) / period * period;
+		if (!plausible_day(t / 1000000000LL / 86400))
+			return -1;
 		int64_t s = t / 1000000000LL;
 		civil_from_days(s / 86400, &p->date.year, &p->date.mon, &p->date.mday);
 		p->date.year -= 1900;
@@ -486,7 +519,8 @@ static int64_t utc_resolve(bft_nmea *p)
 		p->date.min = (int)(s % 3600 / 60);
 		p->date.sec = (int)(s % 60);
 	}
-	return t;
+	*t_ns = t;
+	return 0;
 }
 
 /* ---- field decoding ---- */
@@ -748,7 +782,7 @@ static unsigned do_zda(bft_nmea *p, char **f)
 		return 0;
 	}
 	int year = num(f[4]), mon = num(f[3]), mday = num(f[2]);
-	if (year < 1900 || year > 2200 || mon < 1 || mon > 12 || mday < 1 || mday > 31) {
+	if (year < BFT_CIVIL_YEAR_MIN || year > BFT_CIVIL_YEAR_MAX || mon < 1 || mon > 12 || mday < 1 || mday > 31) {
 		error(p, BFT_NMEA_E_TIME, f[0]);
 		return 0;
 	}
@@ -923,6 +957,8 @@ static unsigned do_psti(bft_nmea *p, char **f, int count)
 			if (merge_hhmmss(p, f[2]) == 0 && merge_ddmmyy(p, f[12]) == 0) {
 				mask |= M_TIME;
 				register_frac(p, f[2]);
+			} else {
+				error(p, BFT_NMEA_E_TIME, f[0]);
 			}
 		}
 		if (lat_lon(p, &f[4]) == 0) {
@@ -945,9 +981,13 @@ static unsigned do_psti(bft_nmea *p, char **f, int count)
 	default:
 		return 0;
 	}
-	if (f[2][0] && f[3][0] && merge_hhmmss(p, f[2]) == 0 && merge_ddmmyy(p, f[3]) == 0) {
-		mask |= M_TIME;
-		register_frac(p, f[2]);
+	if (f[2][0] && f[3][0]) {
+		if (merge_hhmmss(p, f[2]) == 0 && merge_ddmmyy(p, f[3]) == 0) {
+			mask |= M_TIME;
+			register_frac(p, f[2]);
+		} else {
+			error(p, BFT_NMEA_E_TIME, f[0]);
+		}
 	}
 	if (num(f[1]) == 36 && f[7][0] == 'R')
 		mask |= M_ATT;
@@ -1082,8 +1122,13 @@ static void run_sentence(bft_nmea *p, const char *body, size_t n, int has_star)
 	if (taglen < 5 || strncmp(f[0] + 2, "GSA", 3) != 0)
 		p->last_gsa_talker = '\0';
 
-	if (mask & M_TIME)
-		p->new_time = p->date.year == 0 && p->date.mday == 0 ? 0 : utc_resolve(p);
+	if (mask & M_TIME) {
+		p->new_time = 0;
+		/* an implausible date states no time, so this sentence makes no
+		 * fix (emit_fix wants one), and it is counted */
+		if ((p->date.year != 0 || p->date.mday != 0) && utc_resolve(p, &p->new_time) != 0)
+			error(p, BFT_NMEA_E_TIME, tag);
+	}
 
 	/* the end-of-cycle detector: when the time of day changes, the last
 	 * timestamped sentence before it becomes a cycle ender for good */

@@ -323,6 +323,44 @@ static void test_iso_and_week(void **st)
 	assert_int_equal(tow, 0);
 }
 
+/* Issue 13: a gpsd TPV time past 2262 (or before 1677) had no int64 ns;
+ * the product overflowed (UBSan) and the wrapped time overflowed again in
+ * bftd_gps_week. Only years 1900..2200 are dates a receiver can mean: the
+ * others are refused (the gpsd driver counts the report in its errors). */
+static void test_iso_implausible_years(void **st)
+{
+	(void)st;
+	int64_t t = 42;
+	const char *bad[] = { "2263-01-01T00:00:00.000Z", "9999-12-31T23:59:60.999999999Z", "2201-01-01T00:00:00Z",
+		              "1677-09-21T00:12:43Z",     "0000-01-01T00:00:00Z",            "1899-12-31T23:59:59Z" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(bftd_gps_parse_iso(bad[i], &t), BFT_EINVAL);
+		assert_int_equal(t, 42); /* untouched */
+	}
+	/* the ends of the plausible years still parse */
+	assert_int_equal(bftd_gps_parse_iso("2200-12-31T23:59:59.999Z", &t), 0);
+	assert_int_equal(t, INT64_C(7289654399) * S + 999 * MS);
+	assert_int_equal(bftd_gps_parse_iso("1900-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, INT64_C(-2208988800) * S);
+	assert_int_equal(bftd_gps_civil_ns(2263, 1, 1, 0, 0, 0, &t), BFT_EINVAL);
+	assert_int_equal(bftd_gps_civil_ns(-2147483647 - 1, 1, 1, 0, 0, 0, &t), BFT_EINVAL);
+	/* and bftd_gps_week saturates whatever it is given */
+	uint16_t wk;
+	int64_t tow;
+	bftd_gps_week(INT64_MIN, 18, &wk, &tow);
+	assert_int_equal(wk, 0);
+	assert_int_equal(tow, 0);
+	const int64_t w = INT64_C(604800) * S;
+	bftd_gps_week(INT64_MAX, 18, &wk, &tow);
+	assert_int_equal(wk, (INT64_MAX - INT64_C(315964800) * S + 18 * S) / w);
+	assert_true(tow >= 0 && tow < w);
+	bftd_gps_week(INT64_MAX, INT64_MAX, &wk, &tow); /* saturates at INT64_MAX */
+	assert_int_equal(wk, INT64_MAX / w);
+	assert_int_equal(tow, INT64_MAX % w);
+	bftd_gps_week(INT64_MIN, INT64_MIN, &wk, &tow);
+	assert_int_equal(wk, 0);
+}
+
 /* The shared receiver: one reading per new second, the proof block, the
  * suspect reason carried through. */
 static void test_rx(void **st)
@@ -543,7 +581,8 @@ int main(void)
 		cmocka_unit_test(test_distance), cmocka_unit_test(test_fixed_station),
 		cmocka_unit_test(test_step), cmocka_unit_test(test_epoch),
 		cmocka_unit_test(test_reasons), cmocka_unit_test(test_reading_honest),
-		cmocka_unit_test(test_iso_and_week), cmocka_unit_test(test_rx), cmocka_unit_test(test_rx_span),
+		cmocka_unit_test(test_iso_and_week), cmocka_unit_test(test_iso_implausible_years),
+		cmocka_unit_test(test_rx), cmocka_unit_test(test_rx_span),
 		cmocka_unit_test(test_captures_honest),
 	};
 	return cmocka_run_group_tests_name("gps_guard", tests, NULL, NULL);

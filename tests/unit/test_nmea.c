@@ -7,6 +7,7 @@
  * $GPSD_NMEA_DIR), every one is decoded here too, under ASan and UBSan, in
  * one chunk and byte by byte. */
 #include <dirent.h>
+#include <limits.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -322,6 +323,97 @@ static void test_dates(void **state)
 	assert_int_equal(r.last_err, BFT_NMEA_E_TIME);
 }
 
+/* Issue 13: only dates in the plausible years (1900..2200) give a time.
+ * Before, RMC dates alternating 31-12-99 and 01-01-00 raised the century by
+ * 100 a pair without end (gpsd does), and four pairs overflowed the ns
+ * product (UBSan); midnights on time-only sentences ran the day on without
+ * end too. Now each such date is a counted BFT_NMEA_E_TIME and no fix. */
+static void test_implausible_dates(void **state)
+{
+	(void)state;
+	static char text[1 << 13];
+	size_t len = 0;
+	for (int i = 0; i < 6; i++) /* the fuzz reproducer: six pairs */
+		len += (size_t)snprintf(text + len, sizeof text - len, "%s%s",
+		                        nmea("GPRMC,235959.00,A,4807.038,N,01131.324,E,0,0,311299,,,A"),
+		                        nmea("GPRMC,000000.00,A,4807.038,N,01131.324,E,0,0,010100,,,A"));
+	struct run r;
+	run(&r, text);
+	/* 1999/2000, 2099/2100 (gpsd's fold), 2199/2200; then 2299 is refused
+	 * three times and the century stops: 01-01-00 stays 2200 */
+	assert_int_equal(r.st.errors[BFT_NMEA_E_TIME], 3);
+	assert_true(r.times[0] == utc(1999, 12, 31, 23, 59, 59));
+	for (int i = 0; i < r.nfix && i < 256; i++)
+		assert_true(r.times[i] <= utc(2200, 1, 1, 0, 0, 0));
+	assert_true(r.last.time_ns == utc(2200, 1, 1, 0, 0, 0));
+
+	/* with the week-rollover fix (the daemon's driver) 1999 becomes 2019
+	 * and ends the climb, but a ZDA in 2099 starts it again */
+	bft_nmea_config wk = { .flags = BFT_NMEA_WKRO_FIX };
+	len = (size_t)snprintf(text, sizeof text, "%s", nmea("GPZDA,235959.00,31,12,2099,00,00"));
+	for (int i = 0; i < 5; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "%s%s",
+		                        nmea("GPRMC,000000.00,A,4807.038,N,01131.324,E,0,0,010100,,,A"),
+		                        nmea("GPRMC,235959.00,A,4807.038,N,01131.324,E,0,0,311299,,,A"));
+	run_cfg(&r, &wk, text, len, 0);
+	assert_true(r.st.errors[BFT_NMEA_E_TIME] >= 1);
+	for (int i = 0; i < r.nfix && i < 256; i++)
+		assert_true(r.times[i] < utc(2201, 1, 1, 0, 0, 0));
+
+	/* ZDA's 4-digit year: 1900..2200 */
+	run(&r, nmea("GPZDA,120000.00,15,03,2201,00,00"));
+	assert_int_equal(r.st.errors[BFT_NMEA_E_TIME], 1);
+	run(&r, nmea("GPZDA,120000.00,15,03,1899,00,00"));
+	assert_int_equal(r.st.errors[BFT_NMEA_E_TIME], 1);
+
+	/* a midnight on GGA past 2200-12-31: no time, counted, no fix */
+	len = (size_t)snprintf(text, sizeof text, "%s%s%s", nmea("GPZDA,235958.00,31,12,2200,00,00"),
+	                       nmea("GPGGA,235959.00,4807.038,N,01131.324,E,1,08,0.9,545.4,M,46.9,M,,"),
+	                       nmea("GPGGA,000000.00,4807.038,N,01131.324,E,1,08,0.9,545.4,M,46.9,M,,"));
+	run(&r, text);
+	assert_int_equal(r.st.errors[BFT_NMEA_E_TIME], 1);
+	for (int i = 0; i < r.nfix && i < 256; i++)
+		assert_true(r.times[i] < utc(2201, 1, 1, 0, 0, 0));
+
+	/* ... and 23 000 of them, into 2263, where the product overflowed */
+	bft_nmea *p = bft_nmea_new(NULL);
+	assert_non_null(p);
+	const char *zda = nmea("GPZDA,120000.00,01,01,2200,00,00");
+	bft_nmea_feed(p, zda, strlen(zda));
+	char late[128], early[128];
+	snprintf(late, sizeof late, "%s", nmea("GPGGA,230000.00,4807.038,N,01131.324,E,1,08,0.9,545.4,M,46.9,M,,"));
+	snprintf(early, sizeof early, "%s", nmea("GPGGA,000000.00,4807.038,N,01131.324,E,1,08,0.9,545.4,M,46.9,M,,"));
+	bft_nmea_event ev;
+	int64_t newest = 0;
+	for (int i = 0; i < 23000; i++) {
+		for (int k = 0; k < 2; k++) {
+			const char *line = k ? early : late;
+			size_t off = 0, n = strlen(line);
+			while (off < n)
+				off += bft_nmea_feed(p, line + off, n - off);
+			while (bft_nmea_next(p, &ev))
+				if (ev.type == BFT_NMEA_EV_FIX && ev.fix.time_ns > newest)
+					newest = ev.fix.time_ns;
+		}
+	}
+	assert_true(newest > utc(2200, 1, 1, 0, 0, 0) && newest < utc(2201, 1, 1, 0, 0, 0));
+	assert_true(bft_nmea_get_stats(p)->errors[BFT_NMEA_E_TIME] > 20000);
+	bft_nmea_free(p);
+
+	/* the week-rollover correction cannot carry a date past 2200 */
+	bft_nmea_config c = { .flags = BFT_NMEA_WKRO_FIX, .wkro_floor_ns = INT64_MAX };
+	const char *t = nmea("GPZDA,120000.00,01,06,2190,00,00");
+	run_cfg(&r, &c, t, strlen(t), 0);
+	assert_int_equal(r.st.errors[BFT_NMEA_E_TIME], 1);
+	assert_int_equal(r.nfix, 0);
+	/* nor a configured century far from the plausible ones */
+	c = (bft_nmea_config){ .century = INT_MAX - 50 };
+	t = nmea("GPRMC,120000.00,A,4807.038,N,01131.324,E,0,0,150379,,,A");
+	run_cfg(&r, &c, t, strlen(t), 0);
+	assert_int_equal(r.st.errors[BFT_NMEA_E_TIME], 1);
+	assert_int_equal(r.nfix, 0);
+}
+
 /* A receiver that lost a GPS week rollover reports 1024 weeks early. */
 static void test_week_rollover(void **state)
 {
@@ -506,7 +598,7 @@ int main(void)
 		cmocka_unit_test(test_checksum),    cmocka_unit_test(test_sentences),     cmocka_unit_test(test_talkers),
 		cmocka_unit_test(test_sky),         cmocka_unit_test(test_dates),         cmocka_unit_test(test_week_rollover),
 		cmocka_unit_test(test_gps_time),    cmocka_unit_test(test_garbage),       cmocka_unit_test(test_split_feeds),
-		cmocka_unit_test(test_captures),
+		cmocka_unit_test(test_captures),    cmocka_unit_test(test_implausible_dates),
 	};
 	return cmocka_run_group_tests_name("nmea", tests, NULL, NULL);
 }
