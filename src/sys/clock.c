@@ -6,18 +6,32 @@
  */
 #include "sys/clock.h"
 
+#include <string.h>
 #include <time.h>
 
 #include <bftime/interval.h>
 
 static int64_t knob_offset_ns, knob_freq_ppb, anchor_ns;
 
-static int64_t read_ns(clockid_t id)
+/* clock_gettime, or a test's fake (bft_clock_set_reader). */
+static int (*gettime)(clockid_t, struct timespec *) = clock_gettime;
+
+/* 0, or -1 when the clock cannot be read (CLOCK_BOOTTIME under a
+ * system-call simulator such as clknetsim fails with EINVAL). */
+static int try_read_ns(clockid_t id, int64_t *ns)
 {
 	struct timespec ts;
-	if (clock_gettime(id, &ts) != 0)
-		return 0; /* cannot happen for these clock ids on Linux */
-	return (int64_t)ts.tv_sec * BFT_NS_PER_SEC + ts.tv_nsec;
+	if (gettime(id, &ts) != 0)
+		return -1;
+	*ns = (int64_t)ts.tv_sec * BFT_NS_PER_SEC + ts.tv_nsec;
+	return 0;
+}
+
+static int64_t read_ns(clockid_t id)
+{
+	int64_t ns = 0;
+	(void)try_read_ns(id, &ns); /* cannot fail for the other clock ids on Linux */
+	return ns;
 }
 
 int bft_clock_init(int64_t offset_ns, int64_t freq_ppb)
@@ -46,10 +60,65 @@ int64_t bft_clock_raw_ns(void)
 
 int64_t bft_clock_realtime_ns(void) { return read_ns(CLOCK_REALTIME); }
 
+/* What is known of D = CLOCK_BOOTTIME - CLOCK_MONOTONIC, which is constant
+ * except that a suspend adds its length. A BOOTTIME read b between
+ * MONOTONIC reads m0 and m1 brackets it: D lies in [b - m1, b - m0], as
+ * wide as the reads are apart. Two reads alone (b - m) are off by however
+ * long the process was preempted between them, and a flood of work makes
+ * that milliseconds: a suspend that never was, and the daemon restarting
+ * its node for it (issue 13). So: several brackets per call, the narrowest
+ * kept (a preemption spoils one, not the next, which runs in the fresh time
+ * slice); their intersection over calls in [lo, hi]; and growth only when a
+ * bracket lies wholly above hi, which no preemption can make (it widens a
+ * bracket, it never moves one off D). `reported` is the lower end of the
+ * bracket that saw the growth, and stays until the next one. */
+#define SLEPT_TRIES 16
+#define SLEPT_GOOD_NS 10000 /* a bracket this narrow ends the tries (~100 ns is usual) */
+
+static struct {
+	bool known;
+	int64_t lo, hi, reported;
+} slept;
+
 int64_t bft_clock_slept_ns(void)
 {
-	int64_t m = read_ns(CLOCK_MONOTONIC);
-	return read_ns(CLOCK_BOOTTIME) - m;
+	int64_t m0, b, m1, lo = 0, hi = 0;
+	if (try_read_ns(CLOCK_MONOTONIC, &m0) != 0)
+		return slept.reported;
+	for (int i = 0; i < SLEPT_TRIES; i++, m0 = m1) {
+		/* no BOOTTIME (clknetsim): no suspend is ever seen, and the
+		 * answer is what it was, 0 if it never could be read */
+		if (try_read_ns(CLOCK_BOOTTIME, &b) != 0 || try_read_ns(CLOCK_MONOTONIC, &m1) != 0)
+			return slept.reported;
+		if (i == 0 || m1 - m0 < hi - lo) {
+			lo = b - m1;
+			hi = b - m0;
+		}
+		if (hi - lo <= SLEPT_GOOD_NS)
+			break;
+	}
+	if (!slept.known || lo > slept.hi) {
+		/* the first read, or certain growth: the machine slept */
+		slept.known = true;
+		slept.lo = lo;
+		slept.hi = hi;
+		slept.reported = lo;
+	} else if (hi < slept.lo) {
+		/* D went back, which it cannot: start again from this bracket
+		 * (the answer goes down, which no caller takes for a suspend) */
+		slept.lo = slept.reported = lo;
+		slept.hi = hi;
+	} else {
+		slept.lo = lo > slept.lo ? lo : slept.lo;
+		slept.hi = hi < slept.hi ? hi : slept.hi;
+	}
+	return slept.reported;
+}
+
+void bft_clock_set_reader(int (*fn)(clockid_t id, struct timespec *ts))
+{
+	gettime = fn ? fn : clock_gettime;
+	memset(&slept, 0, sizeof slept);
 }
 
 /* Marks: (CLOCK_REALTIME - CLOCK_MONOTONIC_RAW) as it stood at the loop's

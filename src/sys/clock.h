@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Set the test-only oscillator knobs (0, 0: the real oscillator). The
  * frequency error must satisfy |freq_ppb| < 1e8 (10 %). Returns 0 or BFT_EINVAL. */
@@ -49,8 +50,22 @@ int64_t bft_clock_realtime_to_raw_ns(int64_t rt_ns, int64_t *span_ns);
 /* How long the machine has been suspended since boot (CLOCK_BOOTTIME -
  * CLOCK_MONOTONIC). The raw clock stops during a suspend and true time does
  * not: when this grows, everything measured on the raw clock before is off
- * by the growth, and no drift bound covers it. */
+ * by the growth, and no drift bound covers it.
+ *
+ * It grows only when a suspend certainly happened: a preemption between the
+ * clock reads (however long: a flood of work) never makes it grow, because
+ * each BOOTTIME read is bracketed by MONOTONIC reads and only a bracket
+ * wholly above everything known before counts. Between suspends it is
+ * constant; it is the difference as read at the suspend's detection, low by
+ * at most that read's bracket (10 us unless 16 reads in a row were each
+ * preempted). A suspend shorter than the brackets so far may be seen late,
+ * summed with the next. Where CLOCK_BOOTTIME cannot be read (EINVAL under
+ * clknetsim) it is 0, and never changes. */
 int64_t bft_clock_slept_ns(void);
+
+/* Tests only: read every clock through fn (clock_gettime's signature; NULL
+ * restores clock_gettime), and forget what bft_clock_slept_ns has learned. */
+void bft_clock_set_reader(int (*fn)(clockid_t id, struct timespec *ts));
 
 /* The daemon's loop calls this at every wake: it remembers (the last 3 s or
  * more) how CLOCK_REALTIME stood against the raw clock, so that conversions
