@@ -34,6 +34,10 @@ struct ctx {
 	const char *file;
 	char *err;
 	size_t errlen;
+	/* Keys the cross-field checks (validate) point at, so that their
+	 * messages name the line at fault, not the top of the file. */
+	const yaml_node_t *f_key;
+	const yaml_node_t *peer_id_key[BFTD_MAX_PEERS], *peer_addr_key[BFTD_MAX_PEERS];
 };
 
 static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -268,6 +272,45 @@ static int get_addr(struct ctx *c, const yaml_node_t *n, bftd_addr *out)
 	return 0;
 }
 
+/* The same address and port, however written (127.0.0.1:7301 and
+ * 127.000.000.001 are refused by the parser; [::1] and [0::1] are one). */
+static bool same_endpoint(const bftd_addr *a, const bftd_addr *b)
+{
+	if (a->ss.ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *)&a->ss;
+		const struct sockaddr_in *y = (const struct sockaddr_in *)&b->ss;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)&a->ss;
+	const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)&b->ss;
+	return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr);
+}
+
+/* Whether datagrams to peer address a reach our own socket, bound to
+ * listen: a is listen itself, or listen is a wildcard (0.0.0.0, [::]) and a
+ * is a loopback address at its port. This machine's other addresses behind
+ * a wildcard would take its interfaces, which a config check must not
+ * depend on (--check-config may run elsewhere). */
+static bool is_own_address(const bftd_addr *a, const bftd_addr *listen)
+{
+	if (same_endpoint(a, listen))
+		return true;
+	if (a->ss.ss_family != listen->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *)&a->ss;
+		const struct sockaddr_in *l = (const struct sockaddr_in *)&listen->ss;
+		return x->sin_port == l->sin_port && l->sin_addr.s_addr == htonl(INADDR_ANY) &&
+		       (ntohl(x->sin_addr.s_addr) >> 24) == 127;
+	}
+	const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)&a->ss;
+	const struct sockaddr_in6 *l = (const struct sockaddr_in6 *)&listen->ss;
+	return x->sin6_port == l->sin6_port && IN6_IS_ADDR_UNSPECIFIED(&l->sin6_addr) &&
+	       IN6_IS_ADDR_LOOPBACK(&x->sin6_addr);
+}
+
 /* ---- collections -------------------------------------------------------- */
 
 /* Check n is a mapping with scalar, unique keys; *npairs is its size. */
@@ -346,7 +389,7 @@ static int parse_node(struct ctx *c, const yaml_node_t *n, bftd_config *cfg, str
 	return 0;
 }
 
-static int parse_peer(struct ctx *c, const yaml_node_t *n, bftd_peer *p)
+static int parse_peer(struct ctx *c, const yaml_node_t *n, bftd_peer *p, size_t idx)
 {
 	bool id = false, addr = false, key = false;
 	FOR_PAIRS(c, n, "peer", k, v)
@@ -356,9 +399,11 @@ static int parse_peer(struct ctx *c, const yaml_node_t *n, bftd_peer *p)
 		if (!strcmp(name, "id")) {
 			TRY(get_int(c, v, 0, UINT32_MAX, &x));
 			p->id = (uint32_t)x;
+			c->peer_id_key[idx] = k;
 			id = true;
 		} else if (!strcmp(name, "address")) {
 			TRY(get_addr(c, v, &p->addr));
+			c->peer_addr_key[idx] = k;
 			addr = true;
 		} else if (!strcmp(name, "public_key")) {
 			TRY(get_key32(c, v, p->pubkey));
@@ -389,11 +434,17 @@ static int parse_peers(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 		const yaml_node_t *item = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
 		if (!item)
 			return fail(c, n, "peers: bad item");
-		TRY(parse_peer(c, item, &cfg->peers[i]));
+		TRY(parse_peer(c, item, &cfg->peers[i], i));
 		cfg->n_peers++;
 		for (size_t j = 0; j < i; j++) {
 			if (cfg->peers[j].id == cfg->peers[i].id)
 				return fail(c, item, "peer id %u listed twice", cfg->peers[i].id);
+			/* Two ids at one address: one node counted as two sources
+			 * (or a typo that leaves a peer unreached). */
+			if (same_endpoint(&cfg->peers[j].addr, &cfg->peers[i].addr))
+				return fail(c, c->peer_addr_key[i],
+				            "peer %u has the address of peer %u (%s): one address is one node",
+				            cfg->peers[i].id, cfg->peers[j].id, cfg->peers[i].addr.text);
 			/* One key is one node: under two ids it would count as two
 			 * sources, and f would no longer bound the liars. */
 			if (!memcmp(cfg->peers[j].pubkey, cfg->peers[i].pubkey, sizeof cfg->peers[i].pubkey))
@@ -417,6 +468,7 @@ static int parse_consensus(struct ctx *c, const yaml_node_t *n, bftd_config *cfg
 		if (!strcmp(name, "f")) {
 			TRY(get_int(c, v, 0, BFTD_MAX_PEERS + BFTD_MAX_REFS, &x));
 			nc->f = (size_t)x;
+			c->f_key = k;
 		} else if (!strcmp(name, "engine")) {
 			TRY(get_enum(c, v, engines, &e));
 			nc->engine = e ? BFT_ENGINE_MEDIAN : BFT_ENGINE_FUSION;
@@ -819,22 +871,37 @@ static int parse_root(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 	return 0;
 }
 
-/* Cross-field checks, once everything is read; they point at the root. */
+/* The node k, or the root where there is none (k is NULL). */
+static const yaml_node_t *at(const yaml_node_t *k, const yaml_node_t *root)
+{
+	return k ? k : root;
+}
+
+/* Cross-field checks, once everything is read (node may come after peers);
+ * they point at the key at fault where there is one, else at the root. */
 static int validate(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 {
 	bft_node_config *nc = &cfg->node;
 	for (size_t i = 0; i < cfg->n_peers; i++) {
-		if (cfg->peers[i].id == cfg->id)
-			return fail(c, root, "peer %u has this node's own id", cfg->id);
-		if (cfg->peers[i].addr.ss.ss_family != cfg->listen.ss.ss_family)
-			return fail(c, root, "peer %u: address family differs from node.listen's (%s vs %s)",
-			            cfg->peers[i].id, cfg->peers[i].addr.text, cfg->listen.text);
+		const bftd_peer *p = &cfg->peers[i];
+		if (p->id == cfg->id)
+			return fail(c, at(c->peer_id_key[i], root), "peer %u has this node's own id", cfg->id);
+		if (p->addr.ss.ss_family != cfg->listen.ss.ss_family)
+			return fail(c, at(c->peer_addr_key[i], root),
+			            "peer %u: address family differs from node.listen's (%s vs %s)", p->id,
+			            p->addr.text, cfg->listen.text);
+		/* Our own datagrams back: a source that always agrees with us. */
+		if (is_own_address(&p->addr, &cfg->listen))
+			return fail(c, at(c->peer_addr_key[i], root),
+			            "peer %u: address %s is this node's own (node.listen %s)", p->id, p->addr.text,
+			            cfg->listen.text);
 	}
 	size_t nsrc = cfg->n_peers + cfg->n_refs;
 	if (nsrc == 0)
 		return fail(c, root, "no sources: configure peers or references");
 	if (nc->f >= nsrc)
-		return fail(c, root, "consensus.f = %zu needs more than f sources (there are %zu)", nc->f, nsrc);
+		return fail(c, at(c->f_key, root), "consensus.f = %zu needs more than f sources (there are %zu)", nc->f,
+		            nsrc);
 	if (nc->dmax_ns && nc->dmax_ns < nc->dmin_ns)
 		return fail(c, root, "consensus.dmax is below dmin");
 	const bft_disc_config *d = &nc->disc;

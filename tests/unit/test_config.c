@@ -64,7 +64,31 @@ static void test_mistakes(void **st)
 		       "  - {id: 3, address: 127.0.0.1:7303, public_key: " K0 "}\n",
 		  "t.yaml:4:5: peer 3 has the public key of peer 2" },
 		{ NODE "peers:\n  - {id: 2, address: 127.0.0.1:7302, public_key: 12ab}\n", "t.yaml:3:50: expected a public key of 64 hex digits" },
-		{ NODE "references:\n  - {kind: system}\nconsensus: {f: 1}\n", "consensus.f = 1 needs more than f sources (there are 1)" },
+		/* issue 13: the cross-field checks point at the key at fault, not at 1:1 */
+		{ NODE "references:\n  - {kind: system}\nconsensus: {f: 1}\n",
+		  "t.yaml:4:13: consensus.f = 1 needs more than f sources (there are 1)" },
+		{ NODE "references:\n  - {kind: system}\n  - {kind: system}\nconsensus:\n  poll: 1s\n  f: 3\n",
+		  "t.yaml:7:3: consensus.f = 3 needs more than f sources (there are 2)" },
+		{ NODE "peers:\n  - {id: 1, address: 127.0.0.1:7302, public_key: " K0 "}\n",
+		  "t.yaml:3:6: peer 1 has this node's own id" },
+		{ "peers:\n  - public_key: " K0 "\n    address: 127.0.0.1:7302\n    id: 5\nnode: {id: 5, listen: 127.0.0.1:7301, key: /k}\n",
+		  "t.yaml:4:5: peer 5 has this node's own id" },
+		{ NODE "peers:\n  - {id: 2, address: \"[::1]:7302\", public_key: " K0 "}\n",
+		  "t.yaml:3:13: peer 2: address family differs from node.listen's ([::1]:7302 vs 127.0.0.1:7301)" },
+		/* issue 13: two peers at one address, a peer at our own */
+		{ NODE "peers:\n  - {id: 2, address: 127.0.0.1:7302, public_key: " K0 "}\n"
+		       "  - {id: 3, address: 127.0.0.1:7302, public_key: " K1 "}\n",
+		  "t.yaml:4:13: peer 3 has the address of peer 2 (127.0.0.1:7302): one address is one node" },
+		{ "node: {id: 1, listen: \"[::1]:7301\", key: /k}\npeers:\n"
+		  "  - {id: 2, address: \"[::1]:7302\", public_key: " K0 "}\n"
+		  "  - {id: 3, address: \"[0:0::1]:7302\", public_key: " K1 "}\n",
+		  "t.yaml:4:13: peer 3 has the address of peer 2 ([0:0::1]:7302)" },
+		{ NODE "peers:\n  - {id: 2, address: 127.0.0.1:7301, public_key: " K0 "}\n",
+		  "t.yaml:3:13: peer 2: address 127.0.0.1:7301 is this node's own (node.listen 127.0.0.1:7301)" },
+		{ "node: {id: 1, listen: 0.0.0.0:7301, key: /k}\npeers:\n  - {id: 2, address: 127.0.0.5:7301, public_key: " K0 "}\n",
+		  "t.yaml:3:13: peer 2: address 127.0.0.5:7301 is this node's own (node.listen 0.0.0.0:7301)" },
+		{ "node: {id: 1, listen: \"[::]:7301\", key: /k}\npeers:\n  - {id: 2, address: \"[::1]:7301\", public_key: " K0 "}\n",
+		  "t.yaml:3:13: peer 2: address [::1]:7301 is this node's own" },
 		{ NODE "consensus: {f: 0}\n", "no sources: configure peers or references" },
 		{ NODE "references:\n  - {kind: system}\nrate_limit: {rate: 0}\n", "t.yaml:4:20: 0 is out of range [1, 1000000]" },
 		{ "node: {id: 1, listen: 127.0.0.1:7301}\nreferences:\n  - {kind: system}\n", "node: id, listen and key are required" },
@@ -78,6 +102,28 @@ static void test_mistakes(void **st)
 			print_message("case %zu: rc %d, said '%s', want '%s'\n", i, rc, err, cases[i].want);
 		assert_int_not_equal(rc, 0);
 		assert_non_null(strstr(err, cases[i].want));
+	}
+}
+
+/* Near misses of the address checks are fine: another port of this
+ * machine, or another host at our port behind a wildcard listen. */
+static void test_addresses_accepted(void **st)
+{
+	(void)st;
+	const char *ok[] = {
+		NODE "peers:\n  - {id: 2, address: 127.0.0.1:7302, public_key: " K0 "}\n"
+		     "  - {id: 3, address: 127.0.0.2:7302, public_key: " K1 "}\n",
+		"node: {id: 1, listen: 0.0.0.0:7301, key: /k}\npeers:\n  - {id: 2, address: 10.0.0.2:7301, public_key: " K0 "}\n",
+		"node: {id: 1, listen: 0.0.0.0:7301, key: /k}\npeers:\n  - {id: 2, address: 127.0.0.1:7302, public_key: " K0 "}\n",
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		bftd_config c;
+		char err[512] = "";
+		int rc = bftd_config_parse(&c, ok[i], strlen(ok[i]), "t.yaml", err, sizeof err);
+		if (rc)
+			print_message("case %zu: %s\n", i, err);
+		assert_int_equal(rc, 0);
+		bftd_config_free(&c);
 	}
 }
 
@@ -102,6 +148,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_parses),
 		cmocka_unit_test(test_mistakes),
+		cmocka_unit_test(test_addresses_accepted),
 		cmocka_unit_test(test_rate_defaults),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
