@@ -65,7 +65,7 @@ typedef struct bft_disc_config {
 	int64_t holdover_after_ns; /* HOLDOVER after this long without a measurement. Default 300 s */
 	size_t history_len;        /* (raw, offset) samples kept for the fit, >= 2. Default 64 */
 	size_t min_fit_samples;    /* samples before the frequency is estimated, in [2, history_len].
-	                            * Default 8; until then freq = initial_freq_ppb */
+	                            * Default 4; until then freq = initial_freq_ppb */
 	int64_t initial_freq_ppb;  /* frequency used until trained, |.| <= rho. Default 0 */
 	int64_t max_sample_width_ns; /* measurements wider than this update bounds but are not
 	                              * fitted (their midpoint says little). Default INT64_MAX */

@@ -83,7 +83,7 @@ void bft_disc_config_default(bft_disc_config *cfg)
 		.max_slew_ppb = 500000,
 		.holdover_after_ns = 300 * BFT_NS_PER_SEC,
 		.history_len = 64,
-		.min_fit_samples = 8,
+		.min_fit_samples = 4,
 		.initial_freq_ppb = 0,
 		.max_sample_width_ns = INT64_MAX,
 		.estimator = BFT_DISC_THEIL_SEN,

@@ -43,6 +43,13 @@
 #define BURST 4                       /* quick queries at start (iburst-like), so the node syncs in seconds */
 #define BURST_GAP_NS (2 * BFT_NS_PER_SEC) /* ntpd's and chrony's iburst spacing; their rate limits allow it */
 #define MAX_BACKOFF_NS (1024 * BFT_NS_PER_SEC)
+/* `every` is the steady query interval; a longer one is reached from at
+ * most START_EVERY_NS, doubling after GROW_AFTER good replies in a row, as
+ * chronyd climbs from minpoll to maxpoll: the node's first frequency fit
+ * needs several readings, and until it has them the clock runs at the
+ * oscillator's raw error (100 ppm over a 1024 s first gap is 0.1 s). */
+#define START_EVERY_NS (64 * BFT_NS_PER_SEC)
+#define GROW_AFTER 8
 #define DENY_POLL_NS (3600 * BFT_NS_PER_SEC)
 /* The local oscillator's drift over one round trip: the node's rho
  * (rc->rho_ppb); this only if a caller left it unset. */
@@ -58,7 +65,8 @@ typedef struct ntpc {
 	uint64_t cookie;     /* of the outstanding request; 0: none outstanding */
 	int64_t t1_raw;
 	int burst_left;
-	int64_t interval_ns; /* every, or longer after a KoD */
+	int64_t interval_ns; /* every, or shorter while climbing to it, or longer after a KoD */
+	int good_run;        /* good replies in a row at interval_ns */
 	uint64_t queries, replies, timeouts, unreachable;
 	uint64_t bad[BFT_NTP_REJ_COUNT];
 	char kiss[5];
@@ -166,7 +174,7 @@ static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t er
 	freeaddrinfo(res);
 	bftd_addr_format(n->addr, sizeof n->addr, &ss);
 	n->burst_left = BURST;
-	n->interval_ns = c->every_ns;
+	n->interval_ns = c->every_ns < START_EVERY_NS ? c->every_ns : START_EVERY_NS;
 	rc->priv = n;
 	rc->next_mono_ns = now_mono_ns;
 	set_state(rc, "querying %s", n->addr);
@@ -197,6 +205,7 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 {
 	if (n->cookie) {
 		n->timeouts++;
+		n->good_run = 0;
 		set_state(rc, "no reply from %s", n->addr);
 	}
 	uint8_t req[BFT_NTP_HEADER_LEN];
@@ -304,6 +313,11 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 			/* A good reply after a RATE kiss: step back toward every. */
 			if (n->interval_ns > rc->cfg->every_ns && n->interval_ns <= DENY_POLL_NS)
 				n->interval_ns = n->interval_ns / 2 < rc->cfg->every_ns ? rc->cfg->every_ns : n->interval_ns / 2;
+			/* Climbing toward every (START_EVERY_NS). */
+			if (n->interval_ns < rc->cfg->every_ns && ++n->good_run >= GROW_AFTER) {
+				n->good_run = 0;
+				n->interval_ns = n->interval_ns * 2 > rc->cfg->every_ns ? rc->cfg->every_ns : n->interval_ns * 2;
+			}
 			set_state(rc, "%s stratum %u, offset %+.3f ms to the system clock, delay %.3f ms, root distance %.3f ms",
 			          n->addr, smp.pkt.stratum, (double)n->last_sys_offset_ns / 1e6, (double)smp.delay_ns / 1e6,
 			          (double)smp.root_dist_ns / 1e6);

@@ -174,9 +174,13 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 	size_t sb = bft_fusion_scratch_bytes(nsrc ? nsrc : 1);
 	n->scratch = sb ? malloc(sb) : NULL;
 	/* Fusions come as often as references report; the frequency fit wants
-	 * samples spread over a long span, so fit at most twice per poll. */
+	 * samples spread over a long span, so fit at most twice per poll, and
+	 * at least every 32 s: with long polls (1024 s) a fit waiting for four
+	 * samples half a poll apart would leave the clock running at the
+	 * oscillator's raw error for over half an hour. */
 	if (n->cfg.disc.min_fit_spacing_ns == 0)
-		n->cfg.disc.min_fit_spacing_ns = cfg->poll_ns / 2;
+		n->cfg.disc.min_fit_spacing_ns =
+			cfg->poll_ns / 2 < 32 * BFT_NS_PER_SEC ? cfg->poll_ns / 2 : 32 * BFT_NS_PER_SEC;
 	int rc = bft_disc_create(&n->disc, &n->cfg.disc);
 	if (rc || !n->peers || !n->refs || !n->guards || !n->ivs || !n->mids || !n->scratch) {
 		bft_node_destroy(n);
@@ -597,12 +601,22 @@ static void fuse(bft_node *n, int64_t raw_ns)
 
 /* ---- events ------------------------------------------------------------- */
 
+/* The poll period: the configured one, but at most 16 s until the node has
+ * fused any source, so that a long poll (1024 s) does not leave a node that
+ * found no source at its first poll unsynchronized for the whole of it. */
+static int64_t poll_period(const bft_node *n)
+{
+	int64_t cap = 16 * BFT_NS_PER_SEC;
+	return n->fused_once || n->cfg.poll_ns < cap ? n->cfg.poll_ns : cap;
+}
+
 static void schedule_poll(bft_node *n, int64_t raw_ns)
 {
 	/* +-1/16 poll of jitter keeps nodes from polling in lock step. */
-	int64_t j = n->cfg.poll_ns / 8;
+	int64_t period = poll_period(n);
+	int64_t j = period / 8;
 	int64_t jitter = j ? (int64_t)(next_rand(n) % (uint64_t)j) - j / 2 : 0;
-	n->next_poll_raw = bft_sat_add(raw_ns, n->cfg.poll_ns + jitter);
+	n->next_poll_raw = bft_sat_add(raw_ns, period + jitter);
 	bft_action *a = push(n, BFT_ACT_TIMER);
 	if (a)
 		a->at_raw_ns = n->next_poll_raw;
@@ -622,11 +636,11 @@ int bft_node_start(bft_node *n, int64_t raw_ns)
 	n->started = true;
 	/* First poll soon, at a random phase, so a cluster started together
 	 * spreads its traffic; not at once, so that the references' first
-	 * answers are in (a sixteenth of a poll at least, after the jitter). */
-	int64_t first = n->cfg.poll_ns / 4;
+	 * answers are in (a sixteenth of a poll at least, after the jitter);
+	 * with long polls within seconds all the same (poll_period). */
+	int64_t p = poll_period(n), first = p / 4;
 	n->next_poll_raw = raw_ns;
-	schedule_poll(n, raw_ns - n->cfg.poll_ns + n->cfg.poll_ns / 8 +
-	                     (first ? (int64_t)(next_rand(n) % (uint64_t)first) : 0));
+	schedule_poll(n, raw_ns - p + p / 8 + (first ? (int64_t)(next_rand(n) % (uint64_t)first) : 0));
 	return 0;
 }
 
@@ -722,10 +736,12 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	s->delay_ns = -1;
 	s->primary = true;
 	/* References are the fast sensors (GPS every second): fuse on their
-	 * news rather than only once per poll, at most 16 times per poll; but
+	 * news rather than only once per poll, at most 16 times per poll and
+	 * once a second (long polls must not hold news back for a minute); but
 	 * not before the first poll, so that the first synchronization hears
 	 * every reference that answers at start, not only the first one. */
-	if (n->started && n->fused_once && bft_sat_sub(raw_ns, n->last_fuse_raw) >= n->cfg.poll_ns / 16) {
+	int64_t gap = n->cfg.poll_ns / 16 < BFT_NS_PER_SEC ? n->cfg.poll_ns / 16 : BFT_NS_PER_SEC;
+	if (n->started && n->fused_once && bft_sat_sub(raw_ns, n->last_fuse_raw) >= gap) {
 		fuse(n, raw_ns);
 		publish(n, raw_ns);
 	}

@@ -89,6 +89,8 @@ LD_PRELOAD=$pre CLKNETSIM_NODE=$chrony chronyd -d -u root -f chrony.$chrony.conf
 		[ "$POLL" = default ] || printf '    every: %ss\n' "$POLL"
 	done
 	printf 'exports:\n  adjtimex: true\napi: none\nlog:\n  level: debug\n'
+	# BFT_CLOCK: extra clock settings for experiments, e.g. "min_fit_samples: 3".
+	[ -z "${BFT_CLOCK:-}" ] || printf 'clock:\n  %s\n' "$BFT_CLOCK"
 } > bft.yaml
 LD_PRELOAD=$pre CLKNETSIM_NODE=$bft "$BFTIME/bftimed" --config bft.yaml > log.$bft 2>&1 &
 
