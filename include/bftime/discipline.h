@@ -156,6 +156,18 @@ BFT_API BFT_WARN_UNUSED int bft_disc_update_point(bft_disc *d, int64_t raw_ns, b
                                                   bft_disc_update_info *info);
 
 /*
+ * The same, for a point that was carried: the caller built point_ns from
+ * readings up to carry_ns old (on average) moved forward at carry_freq_ppb
+ * (its idea of the frequency then). Each refit redoes that carry at the
+ * fitted frequency, so that points carried at a frequency not yet known (a
+ * 100 ppm oscillator's first minutes) do not hold the fit to it for as long
+ * as they stay in the history. BFT_EINVAL also for carry_ns < 0.
+ */
+BFT_API BFT_WARN_UNUSED int bft_disc_update_carried(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_t point_ns,
+                                                    int64_t carry_ns, int64_t carry_freq_ppb,
+                                                    bft_disc_update_info *info);
+
+/*
  * Read the disciplined clock at raw time raw_ns. Reads at raw times in
  * non-decreasing order see time_ns never decrease (barring explicit steps);
  * a read at a raw time earlier than one already seen is answered from the

@@ -37,6 +37,8 @@ struct bft_disc {
 	/* Fit history, a ring: offset interval [lo, hi] (true - raw) at raw x. */
 	int64_t last_fit_ns; /* raw time of the newest fitted sample */
 	int64_t *hx_ns, *hlo_ns, *hhi_ns, *hpt_ns; /* hpt: the sample's point estimate of true - raw */
+	int64_t *hcarry_ns; /* how far the point was carried (bft_disc_update_carried) */
+	double *hcf;        /* ... and at what frequency (fraction) */
 	size_t hn, hnext;
 
 	/* Frequency history for aging, a ring: frequency (fraction) at raw x. */
@@ -160,6 +162,8 @@ int bft_disc_create(bft_disc **out, const bft_disc_config *cfg)
 	d->hlo_ns = calloc(c.history_len, sizeof *d->hlo_ns);
 	d->hhi_ns = calloc(c.history_len, sizeof *d->hhi_ns);
 	d->hpt_ns = calloc(c.history_len, sizeof *d->hpt_ns);
+	d->hcarry_ns = calloc(c.history_len, sizeof *d->hcarry_ns);
+	d->hcf = calloc(c.history_len, sizeof *d->hcf);
 	d->wx = calloc(wlen, sizeof *d->wx);
 	d->wy = calloc(wlen, sizeof *d->wy);
 	d->scratch = malloc(sbytes);
@@ -167,7 +171,8 @@ int bft_disc_create(bft_disc **out, const bft_disc_config *cfg)
 		d->ax_ns = calloc(alen, sizeof *d->ax_ns);
 		d->af = calloc(alen, sizeof *d->af);
 	}
-	if (!d->hx_ns || !d->hlo_ns || !d->hhi_ns || !d->hpt_ns || !d->wx || !d->wy || !d->scratch ||
+	if (!d->hx_ns || !d->hlo_ns || !d->hhi_ns || !d->hpt_ns || !d->hcarry_ns || !d->hcf || !d->wx || !d->wy ||
+	    !d->scratch ||
 	    (alen && (!d->ax_ns || !d->af))) {
 		bft_disc_destroy(d);
 		return BFT_ENOMEM;
@@ -186,6 +191,8 @@ void bft_disc_destroy(bft_disc *d)
 	free(d->hlo_ns);
 	free(d->hhi_ns);
 	free(d->hpt_ns);
+	free(d->hcarry_ns);
+	free(d->hcf);
 	free(d->ax_ns);
 	free(d->af);
 	free(d->wx);
@@ -351,9 +358,15 @@ static int run_fit(const bft_disc *d, bft_fit *fit, size_t n)
 	return bft_theil_sen(fit, d->wx, d->wy, n, d->scratch);
 }
 
-static int64_t sample_mid(const bft_disc *d, size_t k)
+/* A sample's point, its carry redone at frequency f: a point carried over
+ * carry_ns at a frequency cf that the fit has since corrected to f was off
+ * by (f - cf) * carry_ns, an error the same for every sample taken while
+ * the frequency was wrong, which no robust fit can see as an outlier. */
+static int64_t sample_mid(const bft_disc *d, size_t k, double f)
 {
-	return d->hpt_ns[k];
+	if (!d->hcarry_ns[k] || !isfinite(f))
+		return d->hpt_ns[k];
+	return bft_sat_add(d->hpt_ns[k], round_i64((f - d->hcf[k]) * (double)d->hcarry_ns[k]));
 }
 
 /* Refit offset and frequency to the history. Until enough samples exist (or
@@ -364,6 +377,9 @@ static int64_t sample_mid(const bft_disc *d, size_t k)
 static void refit(bft_disc *d, bft_interval fallback, int64_t fallback_at_ns)
 {
 	size_t n = d->hn, cap = d->cfg.history_len;
+	/* Carried points are redone at the best frequency known: the last
+	 * fit's, then this fit's own (sample_mid). */
+	double f = d->trained ? d->m_b : NAN;
 	d->trained = false;
 	d->m_a = 0;
 	d->m_b = (double)d->cfg.initial_freq_ppb / PPB;
@@ -376,21 +392,25 @@ static void refit(bft_disc *d, bft_interval fallback, int64_t fallback_at_ns)
 	}
 	size_t newest = ring_index(d->hnext, n, cap, n - 1);
 	d->m_x_ns = d->hx_ns[newest];
-	d->m_y_ns = sample_mid(d, newest);
+	d->m_y_ns = sample_mid(d, newest, f);
 	if (n < d->cfg.min_fit_samples)
 		return;
 
 	/* Detrend by the aging fitted so far, so the line fit sees a line. */
 	double g = d->aging_trained ? d->aging_g : 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = ring_index(d->hnext, n, cap, i);
-		double x = (double)bft_sat_sub(d->hx_ns[k], d->m_x_ns);
-		d->wx[i] = x;
-		d->wy[i] = (double)bft_sat_sub(sample_mid(d, k), d->m_y_ns) - 0.5 * g * x * x;
-	}
 	bft_fit fit;
-	if (run_fit(d, &fit, n) != BFT_OK || !isfinite(fit.slope) || !isfinite(fit.intercept))
-		return;
+	for (int pass = 0; pass < 2; pass++) {
+		d->m_y_ns = sample_mid(d, newest, f);
+		for (size_t i = 0; i < n; i++) {
+			size_t k = ring_index(d->hnext, n, cap, i);
+			double x = (double)bft_sat_sub(d->hx_ns[k], d->m_x_ns);
+			d->wx[i] = x;
+			d->wy[i] = (double)bft_sat_sub(sample_mid(d, k, f), d->m_y_ns) - 0.5 * g * x * x;
+		}
+		if (run_fit(d, &fit, n) != BFT_OK || !isfinite(fit.slope) || !isfinite(fit.intercept))
+			return;
+		f = fit.slope;
+	}
 	d->trained = true;
 	d->m_a = fit.intercept;
 	d->m_b = fit.slope;
@@ -403,7 +423,7 @@ static void refit(bft_disc *d, bft_interval fallback, int64_t fallback_at_ns)
 	size_t old = ring_index(d->hnext, n, cap, 0);
 	double span = -d->wx[0];
 	if (span > 0) {
-		double det_old = d->wy[0] - (double)bft_sat_sub(sample_mid(d, old), d->m_y_ns);
+		double det_old = d->wy[0] - (double)bft_sat_sub(sample_mid(d, old, f), d->m_y_ns);
 		double lo_old = (double)bft_sat_sub(d->hlo_ns[old], d->m_y_ns) + det_old;
 		double hi_old = (double)bft_sat_sub(d->hhi_ns[old], d->m_y_ns) + det_old;
 		double lo_new = (double)bft_sat_sub(d->hlo_ns[newest], d->m_y_ns);
@@ -460,7 +480,13 @@ int bft_disc_update(bft_disc *d, int64_t raw_ns, bft_interval meas, bft_disc_upd
 int bft_disc_update_point(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_t point_ns,
                           bft_disc_update_info *info)
 {
-	if (!d || !bft_iv_valid(meas) || !bft_iv_contains(meas, point_ns))
+	return bft_disc_update_carried(d, raw_ns, meas, point_ns, 0, 0, info);
+}
+
+int bft_disc_update_carried(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_t point_ns, int64_t carry_ns,
+                            int64_t carry_freq_ppb, bft_disc_update_info *info)
+{
+	if (!d || !bft_iv_valid(meas) || !bft_iv_contains(meas, point_ns) || carry_ns < 0)
 		return BFT_EINVAL;
 	if (d->running && raw_ns < d->last_meas_ns)
 		return BFT_EINVAL;
@@ -495,6 +521,8 @@ int bft_disc_update_point(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_
 		d->hlo_ns[k] = bft_sat_sub(meas.lo_ns, raw_ns);
 		d->hhi_ns[k] = bft_sat_sub(meas.hi_ns, raw_ns);
 		d->hpt_ns[k] = bft_sat_sub(point_ns, raw_ns);
+		d->hcarry_ns[k] = carry_ns;
+		d->hcf[k] = (double)carry_freq_ppb / PPB;
 		d->hnext = (k + 1) % d->cfg.history_len;
 		if (d->hn < d->cfg.history_len)
 			d->hn++;

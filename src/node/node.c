@@ -102,6 +102,8 @@ struct bft_node {
 	/* fusion work areas, sized for every source */
 	bft_interval *ivs;
 	int64_t *mids;
+	int64_t *ages;       /* how far each of mids was carried */
+	int64_t mids_freq_ppb; /* ... and at what frequency */
 	void *scratch;
 };
 
@@ -171,6 +173,7 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 	n->guards = calloc(cfg->max_refs ? cfg->max_refs : 1, sizeof *n->guards);
 	n->ivs = calloc(nsrc ? nsrc : 1, sizeof *n->ivs);
 	n->mids = calloc(nsrc ? nsrc : 1, sizeof *n->mids);
+	n->ages = calloc(nsrc ? nsrc : 1, sizeof *n->ages);
 	size_t sb = bft_fusion_scratch_bytes(nsrc ? nsrc : 1);
 	n->scratch = sb ? malloc(sb) : NULL;
 	/* Fusions come as often as references report; the frequency fit wants
@@ -182,7 +185,7 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 		n->cfg.disc.min_fit_spacing_ns =
 			cfg->poll_ns / 2 < 32 * BFT_NS_PER_SEC ? cfg->poll_ns / 2 : 32 * BFT_NS_PER_SEC;
 	int rc = bft_disc_create(&n->disc, &n->cfg.disc);
-	if (rc || !n->peers || !n->refs || !n->guards || !n->ivs || !n->mids || !n->scratch) {
+	if (rc || !n->peers || !n->refs || !n->guards || !n->ivs || !n->mids || !n->ages || !n->scratch) {
 		bft_node_destroy(n);
 		return rc ? rc : BFT_ENOMEM;
 	}
@@ -211,6 +214,7 @@ void bft_node_destroy(bft_node *n)
 	free(n->guards);
 	free(n->ivs);
 	free(n->mids);
+	free(n->ages);
 	free(n->scratch);
 	free(n);
 }
@@ -428,7 +432,7 @@ enum select { SEL_REFS, SEL_PRIMARY, SEL_ALL };
  * the fused interval, which alone carries the guarantee.
  */
 static int64_t source_point(const bft_node *n, const struct source *s, int64_t raw_ns, int64_t freq_ppb,
-                            int64_t phi_ppb)
+                            int64_t phi_ppb, int64_t *age_ns)
 {
 	/* Newest first, so that among equally wide readings (a reference's
 	 * usually are) the freshest wins and nothing is carried needlessly. */
@@ -443,7 +447,8 @@ static int64_t source_point(const bft_node *n, const struct source *s, int64_t r
 			best_w = w;
 		}
 	}
-	double drift = (double)freq_ppb * 1e-9 * (double)bft_sat_sub(raw_ns, best->raw_ns);
+	*age_ns = bft_sat_sub(raw_ns, best->raw_ns);
+	double drift = (double)freq_ppb * 1e-9 * (double)*age_ns;
 	return bft_sat_add(best->pt_ns, (int64_t)drift);
 }
 
@@ -454,17 +459,22 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 	size_t nsrc = which == SEL_REFS ? n->cfg.max_refs : n->cfg.max_refs + n->cfg.n_peers, k = 0;
 	bft_disc_reading dr;
 	int64_t freq = bft_disc_read(n->disc, raw_ns, &dr) == 0 ? dr.freq_ppb : 0;
-	/* Until the fit is trained the frequency is a guess within rho. */
+	/* Until the fit is trained the frequency is a guess within rho; after,
+	 * what a point carried at the fitted frequency may miss is the
+	 * oscillator's wander: the fit's own error the discipline takes out
+	 * again at each refit (bft_disc_update_carried). So once trained the
+	 * least-delayed reading wins, as in NTP's clock filter, which honest
+	 * readings need to stay tight around the truth when liars sit just
+	 * inside the noise (clknetsim: 3 of 7 at +2 ms, 1.1 -> 0.4 ms). */
 	bft_disc_status st;
 	int64_t phi = n->cfg.disc.rho_ppb;
-	if (bft_disc_get_status(n->disc, &st) == 0 && st.trained && st.freq_unc_ppb != INT64_MAX) {
-		int64_t u = bft_sat_add(st.freq_unc_ppb, n->cfg.disc.wander_ppb);
-		phi = u < phi ? u : phi;
-	}
+	if (bft_disc_get_status(n->disc, &st) == 0 && st.trained && n->cfg.disc.wander_ppb < phi)
+		phi = n->cfg.disc.wander_ppb;
+	n->mids_freq_ppb = freq;
 	for (size_t i = 0; i < nsrc; i++) {
 		const struct source *s = source_at(n, i);
 		if ((which != SEL_PRIMARY || s->primary) && carried(n, s, raw_ns, &n->ivs[k])) {
-			n->mids[k] = source_point(n, s, raw_ns, freq, phi);
+			n->mids[k] = source_point(n, s, raw_ns, freq, phi, &n->ages[k]);
 			k++;
 		}
 	}
@@ -588,8 +598,15 @@ static void fuse(bft_node *n, int64_t raw_ns)
 			           iv.hi_ns < res.iv.lo_ns ? iv.hi_ns - res.iv.lo_ns : iv.lo_ns - res.iv.hi_ns);
 	}
 
+	/* The point was carried from the sources' readings at our frequency
+	 * then: tell the discipline how far, so that it redoes the carry at
+	 * each refit's frequency (bft_disc_update_carried). */
+	int64_t carry = 0;
+	for (size_t i = 0; i < k; i++)
+		carry = bft_sat_add(carry, n->ages[i] > 0 ? n->ages[i] / (int64_t)k : 0);
 	bft_disc_update_info info;
-	if (bft_disc_update_point(n->disc, raw_ns, meas, bft_sat_add(point, raw_ns), &info) != 0)
+	if (bft_disc_update_carried(n->disc, raw_ns, meas, bft_sat_add(point, raw_ns), carry, n->mids_freq_ppb,
+	                            &info) != 0)
 		return;
 	if (info.initial_step)
 		n->epoch++;

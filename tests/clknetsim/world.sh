@@ -83,6 +83,8 @@ LD_PRELOAD=$pre CLKNETSIM_NODE=$chrony chronyd -d -u root -f chrony.$chrony.conf
 	printf 'node:\n  id: 1\n  listen: 192.168.123.%s:7301\n  key: %s/node.key\n' "$bft" "$DIR"
 	printf 'consensus:\n  f: %s\n' "$f"
 	[ "$POLL" = default ] || printf '  poll: %ss\n' "$POLL"
+	# BFT_CONSENSUS: extra consensus settings for experiments, e.g. "algorithm: ft-midpoint".
+	[ -z "${BFT_CONSENSUS:-}" ] || printf '  %s\n' "$BFT_CONSENSUS"
 	printf 'references:\n'
 	for i in $(seq 1 "$nserv"); do
 		printf '  - kind: ntp\n    server: 192.168.123.%s\n' "$i"
