@@ -511,10 +511,12 @@ static void send_to_peer(bftd *d, bft_action *a)
 			len[i] = o.len[k];
 		}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		bftd_gate_sent(&d->rl, (size_t)(p - d->cfg.peers), buf[i], len[i]); /* the nonces its answer echoes */
 		if (bftd_udp_send(d->fd, &p->addr, buf[i], len[i]) != 0 && d->ctr.send_errors++ == 0)
 			bftd_log(LOG_WARNING, "send to peer %u at %s: %s (further errors counted only)", p->id,
 			         p->addr.text, strerror(errno));
+	}
 }
 
 static void drain(bftd *d)
@@ -554,7 +556,10 @@ static void on_readable(bftd *d)
 			return;
 		}
 		d->ctr.datagrams++;
-		if (!bftd_ratelimit_allow(&d->rl, &from, bft_clock_mono_ns())) {
+		/* The gate answers the node's signature check of what it has
+		 * verified itself (udp.h): attached at the first datagram. */
+		bftd_gate_attach(&d->rl, &d->signer);
+		if (bftd_gate_check(&d->rl, &d->cfg, buf, (size_t)r, &from, bft_clock_mono_ns()) == BFTD_GATE_DROP) {
 			if (d->ctr.rate_limited++ % 1000 == 0) {
 				char who[80];
 				bftd_addr_format(who, sizeof who, &from);
@@ -564,10 +569,13 @@ static void on_readable(bftd *d)
 			continue;
 		}
 		if (trunc || (size_t)r > BFT_WIRE_MAX) {
+			bftd_gate_done(&d->rl, BFT_EINVAL);
 			d->ctr.malformed++;
 			continue;
 		}
-		if (bft_node_on_packet(d->node, raw, buf, (size_t)r) != 0)
+		int nrc = bft_node_on_packet(d->node, raw, buf, (size_t)r);
+		bftd_gate_done(&d->rl, nrc);
+		if (nrc != 0)
 			d->ctr.dropped_by_node++;
 		drain(d);
 	}

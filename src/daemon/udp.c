@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * UDP and the rate limiter (udp.h).
+ * UDP, the rate limits and the gate in front of the node (udp.h).
  */
 #include "daemon/udp.h"
 
@@ -122,35 +122,193 @@ static size_t slot_of(const bftd_ratelimit *rl, const struct sockaddr_storage *s
 	return (size_t)(mix(h, rl->key) % BFTD_RL_SLOTS);
 }
 
-bool bftd_ratelimit_allow(bftd_ratelimit *rl, const struct sockaddr_storage *from, int64_t now_ns)
+/* Bring bucket b up to now_ns: a new bucket starts full. */
+static void refill(bftd_bucket *b, uint32_t rate_per_s, uint32_t burst, int64_t now_ns)
 {
-	size_t i = slot_of(rl, from);
-	int64_t cap = (int64_t)rl->burst * 1000;
-	if (rl->slot[i].last_ns == 0) {
-		rl->slot[i].tokens_milli = cap;
-		rl->slot[i].last_ns = now_ns;
-	} else if (now_ns > rl->slot[i].last_ns) {
+	int64_t cap = (int64_t)burst * 1000;
+	if (b->last_ns == 0) {
+		b->tokens_milli = cap;
+		b->last_ns = now_ns;
+	} else if (now_ns > b->last_ns && rate_per_s > 0) {
 		/* tokens += elapsed * rate, in thousandths; elapsed capped first so
 		 * the product cannot overflow after a long silence (rate <= 1e6). */
-		int64_t el = now_ns - rl->slot[i].last_ns;
+		int64_t el = now_ns - b->last_ns;
 		if (el > 1000 * BFT_NS_PER_SEC)
 			el = 1000 * BFT_NS_PER_SEC;
-		int64_t add = el * (int64_t)rl->rate_per_s / 1000000;
-		rl->slot[i].tokens_milli += add;
-		if (rl->slot[i].tokens_milli >= cap) {
-			rl->slot[i].tokens_milli = cap;
-			rl->slot[i].last_ns = now_ns;
+		int64_t add = el * (int64_t)rate_per_s / 1000000;
+		b->tokens_milli += add;
+		if (b->tokens_milli >= cap) {
+			b->tokens_milli = cap;
+			b->last_ns = now_ns;
 		} else {
 			/* only the time those thousandths took: the remainder
 			 * carries over, so datagrams closer together than a
 			 * thousandth's worth still refill at the rate */
-			rl->slot[i].last_ns += add * 1000000 / (int64_t)rl->rate_per_s;
+			b->last_ns += add * 1000000 / (int64_t)rate_per_s;
 		}
 	}
-	if (rl->slot[i].tokens_milli < 1000)
+}
+
+static bool take(bftd_bucket *b)
+{
+	if (b->tokens_milli < 1000)
 		return false;
-	rl->slot[i].tokens_milli -= 1000;
+	b->tokens_milli -= 1000;
 	return true;
+}
+
+bool bftd_ratelimit_allow(bftd_ratelimit *rl, const struct sockaddr_storage *from, int64_t now_ns)
+{
+	bftd_bucket *b = &rl->slot[slot_of(rl, from)];
+	refill(b, rl->rate_per_s, rl->burst, now_ns);
+	return take(b);
+}
+
+/* ---- the gate ----------------------------------------------------------- */
+
+static int gate_verify(void *ctx, uint32_t from, const uint8_t *msg, size_t len, const uint8_t *sig, size_t sig_len)
+{
+	bftd_ratelimit *rl = ctx;
+	/* The node checking the datagram the gate has just verified: the same
+	 * buffer, length, claimed sender and signature. Answered once. */
+	if (rl->cur.set && msg == rl->cur.msg && len == rl->cur.len && from == rl->cur.from &&
+	    sig_len == rl->cur.sig_len && memcmp(sig, rl->cur.sig, sig_len) == 0) {
+		rl->cur.set = false;
+		return rl->cur.result;
+	}
+	return rl->inner.verify(rl->inner.ctx, from, msg, len, sig, sig_len);
+}
+
+static int gate_sign(void *ctx, uint32_t self, const uint8_t *msg, size_t len, uint8_t *sig)
+{
+	bftd_ratelimit *rl = ctx;
+	return rl->inner.sign(rl->inner.ctx, self, msg, len, sig);
+}
+
+void bftd_gate_attach(bftd_ratelimit *rl, bft_signer *s)
+{
+	if (rl->outer == s && s->ctx == rl)
+		return;
+	rl->inner = *s;
+	rl->outer = s;
+	s->verify = gate_verify;
+	s->sign = gate_sign;
+	s->ctx = rl;
+}
+
+enum bftd_gate_verdict bftd_gate_check(bftd_ratelimit *rl, const bftd_config *cfg, const uint8_t *buf, size_t len,
+                                       const struct sockaddr_storage *from, int64_t now_ns)
+{
+	rl->cur.set = false;
+	rl->cur.msg = NULL;
+	/* The checks that cost no cryptography: a well-formed message, to us,
+	 * from a pinned peer. */
+	bft_msg m;
+	size_t signed_len = 0, i = SIZE_MAX;
+	if (bft_wire_decode(&m, &signed_len, buf, len) == 0 && m.to == cfg->id)
+		for (size_t k = 0; k < cfg->n_peers && k < BFTD_MAX_PEERS; k++)
+			if (cfg->peers[k].id == m.from) {
+				i = k;
+				break;
+			}
+	if (i == SIZE_MAX) {
+		if (!bftd_ratelimit_allow(rl, from, now_ns)) {
+			rl->stats.dropped_addr++;
+			return BFTD_GATE_DROP;
+		}
+		return BFTD_GATE_PASS;
+	}
+	bftd_gate_peer *p = &rl->peer[i];
+	/* An answer to our own last message: its nonces are the proof that
+	 * whoever sent it saw ours, which an attacker off the path cannot. */
+	bool expected = false;
+	if (m.type == BFT_MSG_RESPONSE && p->req_tries && m.nonce == p->req_nonce) {
+		p->req_tries--;
+		expected = true;
+	} else if (m.type == BFT_MSG_FOLLOWUP && p->resp_tries && m.nonce == p->resp_nonce &&
+	           m.nonce2 == p->resp_nonce2) {
+		p->resp_tries--;
+		expected = true;
+	}
+	bool fresh = m.type == BFT_MSG_REQUEST && (!p->seen_req || m.t_a > p->req_ta);
+	if (!expected) {
+		/* Anyone can claim to be this peer: spend a verification only
+		 * within the key's, the address's and the total budget. The key's
+		 * is only looked at here; only a valid fresh REQUEST takes from it. */
+		bftd_bucket *v = &rl->vslot[slot_of(rl, from)];
+		refill(&p->key, rl->rate_per_s, rl->burst, now_ns);
+		refill(v, rl->rate_per_s, rl->burst, now_ns);
+		refill(&rl->total, BFTD_VERIFY_PER_S, BFTD_VERIFY_BURST, now_ns);
+		if (p->key.tokens_milli < 1000) {
+			rl->stats.dropped_key++;
+			return BFTD_GATE_DROP;
+		}
+		if (v->tokens_milli < 1000 || rl->total.tokens_milli < 1000) {
+			rl->stats.dropped_verify++;
+			return BFTD_GATE_DROP;
+		}
+		(void)take(v);
+		(void)take(&rl->total);
+	}
+	if (!rl->outer)
+		return BFTD_GATE_PASS; /* no verifier attached: the node checks it itself */
+	int ok = rl->inner.verify(rl->inner.ctx, m.from, buf, signed_len, m.sig, m.sig_len);
+	rl->stats.verified++;
+	rl->stats.expected += expected;
+	if (ok != 0) {
+		rl->stats.bad_sig++;
+	} else {
+		if (expected && m.type == BFT_MSG_RESPONSE)
+			p->req_tries = 0; /* answered: the node takes it and expects no other */
+		else if (expected)
+			p->resp_tries = 0;
+		if (fresh) {
+			(void)take(&p->key);
+			p->seen_req = true;
+			p->req_ta = m.t_a;
+		}
+	}
+	rl->cur.set = true;
+	rl->cur.result = ok;
+	rl->cur.msg = buf;
+	rl->cur.len = signed_len;
+	rl->cur.from = m.from;
+	memcpy(rl->cur.sig, m.sig, m.sig_len);
+	rl->cur.sig_len = m.sig_len;
+	rl->cur.peer = i;
+	rl->cur.type = m.type;
+	rl->cur.t_a = m.t_a;
+	return BFTD_GATE_CHECKED;
+}
+
+void bftd_gate_done(bftd_ratelimit *rl, int node_rc)
+{
+	/* A REQUEST the node took may be older than the newest seen: the node
+	 * starts a peer over whose stamps went back for four polls (it
+	 * restarted), and so does the gate's idea of fresh. */
+	if (rl->cur.msg && rl->cur.result == 0 && rl->cur.type == BFT_MSG_REQUEST && node_rc == 0) {
+		rl->peer[rl->cur.peer].seen_req = true;
+		rl->peer[rl->cur.peer].req_ta = rl->cur.t_a;
+	}
+	rl->cur.set = false;
+	rl->cur.msg = NULL;
+}
+
+void bftd_gate_sent(bftd_ratelimit *rl, size_t peer, const uint8_t *buf, size_t len)
+{
+	bft_msg m;
+	size_t signed_len;
+	if (peer >= BFTD_MAX_PEERS || bft_wire_decode(&m, &signed_len, buf, len) != 0)
+		return;
+	bftd_gate_peer *p = &rl->peer[peer];
+	if (m.type == BFT_MSG_REQUEST) {
+		p->req_nonce = m.nonce;
+		p->req_tries = BFTD_GATE_TRIES;
+	} else if (m.type == BFT_MSG_RESPONSE) {
+		p->resp_nonce = m.nonce;
+		p->resp_nonce2 = m.nonce2;
+		p->resp_tries = BFTD_GATE_TRIES;
+	}
 }
 
 void bftd_addr_format(char *out, size_t cap, const struct sockaddr_storage *ss)
