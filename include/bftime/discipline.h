@@ -69,6 +69,10 @@ typedef struct bft_disc_config {
 	int64_t initial_freq_ppb;  /* frequency used until trained, |.| <= rho. Default 0 */
 	int64_t max_sample_width_ns; /* measurements wider than this update bounds but are not
 	                              * fitted (their midpoint says little). Default INT64_MAX */
+	int64_t max_span_ns;         /* fit samples older than this before the newest are dropped
+	                              * (down to min_fit_samples), so that long polls do not stretch
+	                              * the window over hours of frequency wander. 0: no limit
+	                              * (default) */
 	int64_t min_fit_spacing_ns;  /* measurements sooner than this after the last fitted one
 	                              * update bounds but are not fitted. Default 0 */
 	enum bft_disc_estimator estimator;     /* default BFT_DISC_THEIL_SEN */
@@ -120,6 +124,8 @@ typedef struct bft_disc_status {
 	int64_t freq_ppb;          /* current fitted frequency at the last update */
 	double aging_ppb_per_day;  /* fitted frequency drift (0 unless aging_trained) */
 	int64_t freq_unc_ppb;      /* modelled uncertainty of freq_ppb, see model_bounds */
+	int64_t freq_sd_ppb;       /* its statistical standard deviation, from the scatter of
+	                            * the samples about the fit (INT64_MAX until trained) */
 } bft_disc_status;
 
 typedef struct bft_disc bft_disc;

@@ -66,6 +66,7 @@ struct bft_disc {
 	int64_t m_x_ns, m_y_ns;
 	double m_a, m_b, m_g;
 	double m_unc; /* modelled uncertainty of m_b (fraction), INFINITY if none */
+	double m_sd;  /* its statistical standard deviation (fraction), INFINITY if none */
 
 	/* Course: time(L) = c_time + (L - c_at) + integral of the clamped
 	 * frequency c_f + c_g*t, plus c_slew applied at the slew rate. */
@@ -115,6 +116,8 @@ static bool config_valid(const bft_disc_config *c)
 	    c->max_slew_ppb >= BFT_PPB_PER_UNIT - c->rho_ppb)
 		return false; /* the clock's rate 1 + f - slew must stay positive */
 	if (c->holdover_after_ns <= 0 || c->max_sample_width_ns < 0)
+		return false;
+	if (c->max_span_ns < 0)
 		return false;
 	if (c->history_len < 2 || c->history_len > MAX_HISTORY || c->min_fit_samples < 2 ||
 	    c->min_fit_samples > c->history_len)
@@ -178,6 +181,7 @@ int bft_disc_create(bft_disc **out, const bft_disc_config *cfg)
 		return BFT_ENOMEM;
 	}
 	d->m_unc = INFINITY;
+	d->m_sd = INFINITY;
 	d->seen_ns = INT64_MIN;
 	*out = d;
 	return BFT_OK;
@@ -385,6 +389,7 @@ static void refit(bft_disc *d, bft_interval fallback, int64_t fallback_at_ns)
 	d->m_b = (double)d->cfg.initial_freq_ppb / PPB;
 	d->m_g = 0;
 	d->m_unc = INFINITY;
+	d->m_sd = INFINITY;
 	if (n == 0) {
 		d->m_x_ns = fallback_at_ns;
 		d->m_y_ns = bft_sat_sub(bft_iv_mid(fallback), fallback_at_ns);
@@ -431,6 +436,17 @@ static void refit(bft_disc *d, bft_interval fallback, int64_t fallback_at_ns)
 		double s_lo = (lo_new - hi_old) / span, s_hi = (hi_new - lo_old) / span;
 		double u = fmax(fabs(fit.slope - s_lo), fabs(fit.slope - s_hi));
 		d->m_unc = isfinite(u) ? u : INFINITY;
+		/* A statistical figure beside that bound: the scatter of the
+		 * points about the line (mean absolute residual, times 1.25 for
+		 * a normal's sigma) over the window, as for a least-squares
+		 * slope of n evenly spread samples: sigma * sqrt(12 / n) / span.
+		 * What a caller carrying readings at the fitted frequency can
+		 * expect to miss per unit of time (node.c, source_point). */
+		double sum = 0;
+		for (size_t i = 0; i < n; i++)
+			sum += fabs(d->wy[i] - (fit.intercept + fit.slope * d->wx[i]));
+		double sd = 1.25 * sum / (double)n * sqrt(12.0 / (double)n) / span;
+		d->m_sd = isfinite(sd) ? sd : INFINITY;
 	}
 }
 
@@ -526,6 +542,13 @@ int bft_disc_update_carried(bft_disc *d, int64_t raw_ns, bft_interval meas, int6
 		d->hnext = (k + 1) % d->cfg.history_len;
 		if (d->hn < d->cfg.history_len)
 			d->hn++;
+		/* The oldest samples go when the window spans more than
+		 * max_span_ns (they are the ring's first, so the count is all
+		 * that changes). */
+		while (d->cfg.max_span_ns > 0 && d->hn > d->cfg.min_fit_samples &&
+		       bft_sat_sub(raw_ns, d->hx_ns[ring_index(d->hnext, d->hn, d->cfg.history_len, 0)]) >
+		               d->cfg.max_span_ns)
+			d->hn--;
 	}
 	refit(d, now, raw_ns);
 	update_aging(d);
@@ -631,6 +654,7 @@ int bft_disc_get_status(const bft_disc *d, bft_disc_status *out)
 		.freq_ppb = to_ppb(d->m_b),
 		.aging_ppb_per_day = d->aging_trained ? d->aging_g * PPB * 86400.0 * PPB : 0,
 		.freq_unc_ppb = isfinite(d->m_unc) ? to_ppb(d->m_unc) : INT64_MAX,
+		.freq_sd_ppb = isfinite(d->m_sd) ? to_ppb(d->m_sd) : INT64_MAX,
 	};
 	return BFT_OK;
 }

@@ -30,6 +30,9 @@
 #define BFTD_CONFIG_MAX_BYTES (1 << 20)
 /* clock.rho_ppm when the file does not say (config.c says why). */
 #define BFTD_DEFAULT_RHO_PPB 500000
+/* clock.history when the file does not say (config.c says why). */
+#define BFTD_DEFAULT_HISTORY 128
+#define BFTD_DEFAULT_HISTORY_SPAN_NS (2048 * BFT_NS_PER_SEC)
 
 typedef struct bftd_addr {
 	struct sockaddr_storage ss;

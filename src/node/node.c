@@ -460,16 +460,20 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 	bft_disc_reading dr;
 	int64_t freq = bft_disc_read(n->disc, raw_ns, &dr) == 0 ? dr.freq_ppb : 0;
 	/* Until the fit is trained the frequency is a guess within rho; after,
-	 * what a point carried at the fitted frequency may miss is the
-	 * oscillator's wander: the fit's own error the discipline takes out
-	 * again at each refit (bft_disc_update_carried). So once trained the
-	 * least-delayed reading wins, as in NTP's clock filter, which honest
-	 * readings need to stay tight around the truth when liars sit just
-	 * inside the noise (clknetsim: 3 of 7 at +2 ms, 1.1 -> 0.4 ms). */
+	 * a point carried at the fitted frequency may miss by the fit's error
+	 * (three of its standard deviations) or the oscillator's wander,
+	 * whichever is larger. The fit's error in the points it was given the
+	 * discipline takes out again at each refit (bft_disc_update_carried),
+	 * but today's estimate rests on today's carry. Once the fit is good
+	 * the least-delayed reading wins, as in NTP's clock filter, which
+	 * honest readings need to stay tight around the truth when liars sit
+	 * just inside the noise (clknetsim: 3 of 7 at +2 ms, 1.1 -> 0.4 ms). */
 	bft_disc_status st;
 	int64_t phi = n->cfg.disc.rho_ppb;
-	if (bft_disc_get_status(n->disc, &st) == 0 && st.trained && n->cfg.disc.wander_ppb < phi)
-		phi = n->cfg.disc.wander_ppb;
+	if (bft_disc_get_status(n->disc, &st) == 0 && st.trained && st.freq_sd_ppb != INT64_MAX) {
+		int64_t u = 3 * st.freq_sd_ppb > n->cfg.disc.wander_ppb ? 3 * st.freq_sd_ppb : n->cfg.disc.wander_ppb;
+		phi = u < phi ? u : phi;
+	}
 	n->mids_freq_ppb = freq;
 	for (size_t i = 0; i < nsrc; i++) {
 		const struct source *s = source_at(n, i);

@@ -12,7 +12,8 @@
 # it checks both and refuses otherwise, since a call the simulator does not
 # intercept would reach the real kernel.
 #
-# Environment: CNS (the built clknetsim directory), BFTIME (build dir with
+# Environment: WANDER (the clients' random walk of frequency, per second, default 1e-9),
+# CNS (the built clknetsim directory), BFTIME (build dir with
 # bftimed and bftime), WORLD (internet | lan), ATTACK (none | offset:MS |
 # walk:PPM | nomajority), SEED, POLL (default | 64 | 1024), LIMIT (simulated
 # seconds, default 20000), RESET (statistics start, default 420), DIR (work
@@ -59,7 +60,7 @@ chrony=$((nserv + 1)) bft=$((nserv + 2)) n=$((nserv + 2))
 	# The clients: 0.1 s off, 100 ppm fast plus a random walk.
 	for i in $chrony $bft; do
 		echo "node${i}_offset = 0.1"
-		echo "node${i}_freq = (+ 1e-4 (sum (* 1e-9 (normal))))"
+		echo "node${i}_freq = (+ 1e-4 (sum (* ${WANDER:-1e-9} (normal))))"
 	done
 	for i in $(seq 1 $n); do for j in $(seq 1 $n); do
 		[ "$i" = "$j" ] || echo "node${i}_delay${j} = $delay"
