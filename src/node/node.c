@@ -50,6 +50,11 @@ struct guard {
 	int64_t agree_since_raw; /* first of the unbroken run of agreeing readings; INT64_MIN: none */
 	const char *suspect;
 	uint64_t quarantines;
+	/* Its newest reading while in quarantine: not fused, but counted when
+	 * the node checks for more than f faults (fuse). */
+	bool have_last;
+	int64_t last_raw;
+	bft_interval last_off; /* true - raw at last_raw */
 };
 
 struct peer {
@@ -498,9 +503,43 @@ static void quarantine(bft_node *n, size_t ref, int64_t raw_ns, enum bft_quarant
 	g->q_by_ns = by_ns;
 	g->agree_since_raw = INT64_MIN;
 	/* Its past readings go too: a spoofer's walk may have begun before it
-	 * was caught, and carried() would keep using them. */
+	 * was caught, and carried() would keep using them; the newest is kept
+	 * for the fault count only (more_than_f). */
+	if (s->n) {
+		const struct past_reading *r = nth_newest(n, s, 0);
+		g->have_last = true;
+		g->last_raw = r->raw_ns;
+		g->last_off = r->off;
+	}
 	s->n = s->next = 0;
 	s->used = false;
+}
+
+/*
+ * Do the k selected sources (n->ivs) and the quarantined references' newest
+ * readings together prove more than f faults? Quarantine keeps a source out
+ * of the fusion, but it must not keep it out of the count: with more than f
+ * liars the fusion's interval can miss the truth undetected, the honest
+ * readings then look like jumps or outvoted sources, and with them in
+ * quarantine the liars would be a consistent majority for ever (clknetsim:
+ * 2 of 4 servers walking away, f = 1, followed to +200 ms without an alarm).
+ * Counted together, two groups that no longer overlap raise the alarm.
+ */
+static bool more_than_f(bft_node *n, int64_t raw_ns, size_t k, size_t f)
+{
+	size_t m = k;
+	for (size_t i = 0; i < n->cfg.max_refs; i++) {
+		const struct guard *g = &n->guards[i];
+		int64_t age = bft_sat_sub(raw_ns, g->last_raw);
+		if (g->q == BFT_Q_NONE || !g->have_last || age < 0 || age > n->cfg.max_age_ns)
+			continue;
+		/* n->ivs holds every source; a quarantined one is not among the k. */
+		n->ivs[m++] = bft_iv_widen_drift(g->last_off, n->cfg.disc.rho_ppb, age);
+	}
+	if (m == k)
+		return false;
+	bft_fusion_result tmp;
+	return bft_marzullo(&tmp, n->ivs, m, f, n->scratch) == BFT_EFAULTS;
 }
 
 static void fuse(bft_node *n, int64_t raw_ns)
@@ -541,7 +580,7 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	}
 	n->fused_once = true; /* from now on references' news fuses too */
 	bft_fusion_result res;
-	int rc = n->engine->fuse(n->ivs, n->mids, k, f, n->scratch, &res);
+	int rc = more_than_f(n, raw_ns, k, f) ? BFT_EFAULTS : n->engine->fuse(n->ivs, n->mids, k, f, n->scratch, &res);
 	if (rc == BFT_EFAULTS) {
 		/* More than f sources are provably faulty: refuse to follow. */
 		n->alarm = true;
@@ -700,6 +739,13 @@ static bft_interval estimate_band(bft_node *n, int64_t raw_ns, const bft_estimat
 	return bft_iv_intersect(band, cur->bounds, &out) ? out : cur->bounds;
 }
 
+static void keep_last(struct guard *g, int64_t raw_ns, bft_interval true_time)
+{
+	g->have_last = true;
+	g->last_raw = raw_ns;
+	g->last_off = bft_iv_shift(true_time, -raw_ns);
+}
+
 int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_interval true_time)
 {
 	if (!n || ref_id >= n->cfg.max_refs || !bft_iv_valid(true_time))
@@ -729,10 +775,12 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 			quarantine(n, ref_id, raw_ns, BFT_Q_JUMP,
 			           true_time.hi_ns < cur.bounds.lo_ns ? true_time.hi_ns - cur.bounds.lo_ns
 			                                              : true_time.lo_ns - cur.bounds.hi_ns);
+			keep_last(g, raw_ns, true_time);
 			n->ctr.ref_readings_quarantined++;
 			return 0;
 		}
 	} else {
+		keep_last(g, raw_ns, true_time);
 		bool agrees = !running || bft_iv_intersect(true_time, cur.bounds, &tmp);
 		if (!agrees) {
 			g->agree_since_raw = INT64_MIN;

@@ -28,7 +28,8 @@ FILENAME == ARGV[2] { err[FNR - 1] = $col * 1000; nerr = FNR; next }
 	polls++
 	state = $0 ~ /ALARM/ ? "alarm" : $0 ~ /unsynchronized/ ? "unsynchronized" : $0 ~ /holdover/ ? "holdover" : "synchronized"
 	if (state == "alarm") alarms++
-	if (state == "synchronized") synced++
+	if (state == "synchronized") { synced++; if (first_sync == "") first_sync = int(tt) }
+	if (state == "alarm") { last_alarm = int(tt); if (first_alarm == "") first_alarm = int(tt) }
 	if ($0 ~ /unsynchronized/) next  # no interval: nothing claimed
 	gsub(/[\[\],]/, " ")
 	for (k = 1; k <= NF; k++) if ($k == "interval") { lo = $(k + 1); hi = $(k + 2) }
@@ -38,7 +39,7 @@ FILENAME == ARGV[2] { err[FNR - 1] = $col * 1000; nerr = FNR; next }
 	if (state == "synchronized" && miss > 0) synced_misses++
 }
 END {
-	printf "world=%s attack=%s seed=%s poll=%s chrony_max_ms=%.3f chrony_rms_ms=%.3f bft_max_ms=%.3f bft_rms_ms=%.3f polls=%d misses=%d worst_miss_ms=%.3f alarm_polls=%d synced_polls=%d synced_misses=%d last_state=%s\n", \
+	printf "world=%s attack=%s seed=%s poll=%s chrony_max_ms=%.3f chrony_rms_ms=%.3f bft_max_ms=%.3f bft_rms_ms=%.3f polls=%d misses=%d worst_miss_ms=%.3f alarm_polls=%d synced_polls=%d synced_misses=%d last_state=%s first_sync_s=%s first_alarm_s=%s last_alarm_s=%s\n", \
 		world, attack, seed, poll, mx[chrony] * 1000, rms[chrony] * 1000, mx[bft] * 1000, rms[bft] * 1000, \
-		polls, misses, worst, alarms, synced, synced_misses, state
+		polls, misses, worst, alarms, synced, synced_misses, state, first_sync == "" ? "-" : first_sync, first_alarm == "" ? "-" : first_alarm, last_alarm == "" ? "-" : last_alarm
 }

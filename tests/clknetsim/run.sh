@@ -43,13 +43,14 @@ matrix() {
 		echo "internet offset:20 1 default 6000"
 		echo "internet walk:10 1 default 6000"
 		echo "internet nomajority 1 default 6000"
+		echo "internet heal:3000 1 default 6000"
 		;;
 	full)
 		for w in internet lan; do for p in default 64 1024; do for s in 1 2 3 4 5; do
 			echo "$w none $s $p 20000"; done; done; done
 		for a in offset:2 offset:5 offset:10 offset:20 offset:50; do for s in 1 2 3; do
 			echo "internet $a $s default 20000"; done; done
-		for a in walk:1 walk:10 walk:100 nomajority; do for s in 1 2 3 4 5; do
+		for a in walk:1 walk:10 walk:100 nomajority heal:5000 split:10 split:100; do for s in 1 2 3 4 5; do
 			echo "internet $a $s default 20000"; done; done
 		;;
 	esac

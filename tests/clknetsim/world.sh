@@ -15,7 +15,8 @@
 # Environment: WANDER (the clients' random walk of frequency, per second, default 1e-9),
 # CNS (the built clknetsim directory), BFTIME (build dir with
 # bftimed and bftime), WORLD (internet | lan), ATTACK (none | offset:MS |
-# walk:PPM | nomajority), SEED, POLL (default | 64 | 1024), LIMIT (simulated
+# walk:PPM | nomajority | heal:S: nomajority's liars back on true time from second S |
+# split:PPM: 2 of 4 servers walking away, f = 1), SEED, POLL (default | 64 | 1024), LIMIT (simulated
 # seconds, default 20000), RESET (statistics start, default 420), DIR (work
 # directory, kept for inspection).
 set -u
@@ -29,13 +30,13 @@ WORLD=${WORLD:-internet} ATTACK=${ATTACK:-none} SEED=${SEED:-1} POLL=${POLL:-def
 LIMIT=${LIMIT:-20000} RESET=${RESET:-420}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$DIR" && cd "$DIR" || exit 2
-rm -f log.* stats sock node.key ./*.conf ./*.yaml
+rm -f log.* stats sock node.key heal.steps ./*.conf ./*.yaml
 
 nserv=7 f=3 liars="5 6 7"
 case $ATTACK in
 none) liars="" ;;
 offset:* | walk:*) ;;
-nomajority) nserv=4 f=1 liars="3 4" ;;
+nomajority | heal:* | split:*) nserv=4 f=1 liars="3 4" ;;
 *) echo "world.sh: unknown attack $ATTACK" >&2; exit 2 ;;
 esac
 case $WORLD in
@@ -52,6 +53,11 @@ chrony=$((nserv + 1)) bft=$((nserv + 2)) n=$((nserv + 2))
 			offset:*) off=$(awk -v m="${ATTACK#offset:}" 'BEGIN{print m/1000}') ;;
 			walk:*) freq=$(awk -v p="${ATTACK#walk:}" 'BEGIN{print p*1e-6}') ;;
 			nomajority) off=0.1 ;;
+			split:*) freq=$(awk -v p="${ATTACK#split:}" 'BEGIN{print p*1e-6}') ;;
+			heal:*) # +100 ms until the given second, then true time: a step of -0.1 s
+				off=0.1
+				awk -v at="${ATTACK#heal:}" -v n="$LIMIT" 'BEGIN { for (t = 1; t <= n + 1; t++) print (t == at ? -0.1 : 0) }' > heal.steps
+				echo "node${i}_step = (file \"heal.steps\")" ;;
 			esac
 		fi
 		echo "node${i}_offset = $off"

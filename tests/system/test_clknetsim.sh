@@ -48,4 +48,10 @@ if present internet nomajority; then
 else
 	ko "no majority: the world ran"
 fi
+if present internet heal:3000; then
+	check "the same, the liars back on true time at 3000 s: alarm until then, synchronized within two polls, no interval ever missed" \
+		sh -c "la=$(val internet heal:3000 last_alarm_s) fs=$(val internet heal:3000 first_sync_s); [ \"\$la\" != - ] && [ \"\$fs\" != - ] && [ \$la -lt 3000 ] && [ \$fs -ge 3000 ] && [ \$fs -le 3040 ] && [ $(val internet heal:3000 misses) -eq 0 ] || echo \"last alarm \$la s, first synchronized \$fs s, $(val internet heal:3000 misses) misses\""
+else
+	ko "heal: the world ran"
+fi
 summary
