@@ -70,6 +70,10 @@ $(A)/fuzz/replay_%: $(A)/obj/tests/fuzz/fuzz_%.o $(A)/obj/tests/fuzz/replay.o $(
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -o $@ $^ $(DLIBS) $(LDLIBS)
 
+# The CLI's readers of the daemon's answers are not among the daemon's sources.
+$(B)/fuzz/fuzz_cli: src/cli/client.c
+$(A)/fuzz/replay_cli: $(A)/obj/src/cli/client.o
+
 bench: $(B)/bftime-bench $(B)/bftime-sim
 	$(B)/bftime-bench
 	@tests/sim/all.sh

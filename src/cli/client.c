@@ -9,6 +9,9 @@
  * canonical bytes itself, checks each signature under the key the proof
  * embeds (and, with --config, that this key is the one pinned there), and
  * checks every link of each node's chain (seq + 1, prev_hash, time order).
+ *
+ * The answers are read by the pure functions of client.h (fuzzed): any
+ * field may be missing or of another type, and is then printed as "-" or 0.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,8 +24,10 @@
 #include <json-c/json.h>
 
 #include <bftime/common.h>
+#include <bftime/interval.h>
 
 #include "cli.h"
+#include "client.h"
 #include "daemon/api.h"
 #include "daemon/config.h"
 #include "daemon/keys.h"
@@ -30,7 +35,6 @@
 #include "proto/sign.h"
 
 #define DEFAULT_API "http://127.0.0.1:7380"
-#define MAX_RESPONSE (16 << 20)
 
 struct opts {
 	char api[600];
@@ -55,7 +59,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct resp *r = userp;
 	size_t n = size * nmemb;
-	if (n > MAX_RESPONSE - r->len)
+	if (n > CLI_MAX_RESPONSE - r->len)
 		return 0;
 	char *b = realloc(r->p, r->len + n + 1);
 	if (!b)
@@ -104,7 +108,7 @@ static json_object *request(const struct opts *o, const char *path, const char *
 		free(r.p);
 		return NULL;
 	}
-	json_object *j = r.p ? json_tokener_parse(r.p) : NULL;
+	json_object *j = r.p ? cli_parse_answer(r.p, r.len) : NULL;
 	if (!j)
 		fprintf(stderr, "bftime: %s: HTTP %ld, not JSON\n", url, *status);
 	else if (*status >= 400) {
@@ -112,7 +116,7 @@ static json_object *request(const struct opts *o, const char *path, const char *
 		fprintf(stderr, "bftime: %s: HTTP %ld: %s\n", url, *status,
 		        json_object_object_get_ex(j, "message", &m) && json_object_is_type(m, json_type_string)
 		                ? json_object_get_string(m)
-		                : r.p);
+		                : "(no message)");
 	}
 	free(r.p);
 	return j;
@@ -121,6 +125,26 @@ static json_object *request(const struct opts *o, const char *path, const char *
 static void print_json(json_object *j)
 {
 	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+json_object *cli_parse_answer(const char *body, size_t len)
+{
+	if (!body || len == 0 || len > CLI_MAX_RESPONSE || memchr(body, 0, len))
+		return NULL;
+	json_tokener *tok = json_tokener_new_ex(CLI_JSON_DEPTH);
+	if (!tok)
+		return NULL;
+	json_object *o = json_tokener_parse_ex(tok, body, (int)len);
+	bool ok = o && json_tokener_get_error(tok) == json_tokener_success;
+	for (size_t i = ok ? json_tokener_get_parse_end(tok) : len; i < len; i++)
+		if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t')
+			ok = false;
+	json_tokener_free(tok);
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
 }
 
 static json_object *get(json_object *o, const char *k)
@@ -216,18 +240,18 @@ static void done_opts(struct opts *o)
 		bftd_config_free(&o->cfg);
 }
 
-static void print_interval(json_object *j)
+static void print_interval(FILE *out, json_object *j)
 {
 	if (!getb(j, "synced")) {
-		printf("  not synchronized: no interval for true time\n");
+		fprintf(out, "  not synchronized: no interval for true time\n");
 		return;
 	}
-	printf("  estimate   %s\n", gets_(j, "estimate"));
-	printf("  earliest   %s\n", gets_(j, "earliest"));
-	printf("  latest     %s\n", gets_(j, "latest"));
-	printf("  width      %.3f ms\n", (double)geti(j, "width_ns") / 1e6);
-	printf("  offset     %+.3f ms to this machine's system clock (as of %s)\n",
-	       (double)geti(j, "system_offset_ns") / 1e6, gets_(j, "as_of"));
+	fprintf(out, "  estimate   %s\n", gets_(j, "estimate"));
+	fprintf(out, "  earliest   %s\n", gets_(j, "earliest"));
+	fprintf(out, "  latest     %s\n", gets_(j, "latest"));
+	fprintf(out, "  width      %.3f ms\n", (double)geti(j, "width_ns") / 1e6);
+	fprintf(out, "  offset     %+.3f ms to this machine's system clock (as of %s)\n",
+	        (double)geti(j, "system_offset_ns") / 1e6, gets_(j, "as_of"));
 }
 
 static const char *state_line(json_object *j, char *buf, size_t cap)
@@ -265,37 +289,80 @@ static json_object *fetch_or_print(int argc, char **argv, const char *path, int 
 	return j;
 }
 
+void cli_print_time(FILE *out, json_object *j)
+{
+	char buf[96];
+	fprintf(out, "node %" PRId64 ": %s\n", geti(j, "node"), state_line(j, buf, sizeof buf));
+	print_interval(out, j);
+}
+
 int cmd_time(int argc, char **argv)
 {
 	int rc;
 	json_object *j = fetch_or_print(argc, argv, "/v1/time", &rc);
 	if (!j)
 		return rc;
-	char buf[96];
-	printf("node %" PRId64 ": %s\n", geti(j, "node"), state_line(j, buf, sizeof buf));
-	print_interval(j);
+	cli_print_time(stdout, j);
 	json_object_put(j);
 	return 0;
 }
 
-static void print_source(json_object *s)
+static void print_source(FILE *out, json_object *s)
 {
 	const char *who = !strcmp(gets_(s, "type"), "peer") ? gets_(s, "address") : gets_(s, "name");
-	printf("  %-9s %-5" PRId64 " %-22s %-4s", gets_(s, "type"), geti(s, "id"), who, getb(s, "used") ? "yes" : "no");
+	fprintf(out, "  %-9s %-5" PRId64 " %-22s %-4s", gets_(s, "type"), geti(s, "id"), who, getb(s, "used") ? "yes" : "no");
 	if (get(s, "offset_ns"))
-		printf(" %+11.3f", (double)geti(s, "offset_ns") / 1e6);
+		fprintf(out, " %+11.3f", (double)geti(s, "offset_ns") / 1e6);
 	else
-		printf(" %11s", "-");
+		fprintf(out, " %11s", "-");
 	if (get(s, "width_ns"))
-		printf(" %9.3f", (double)geti(s, "width_ns") / 1e6);
+		fprintf(out, " %9.3f", (double)geti(s, "width_ns") / 1e6);
 	else
-		printf(" %9s", "-");
+		fprintf(out, " %9s", "-");
 	json_object *w = get(s, "why_not");
-	printf("  %s\n", w && json_object_is_type(w, json_type_string) ? json_object_get_string(w) : "");
+	fprintf(out, "  %s\n", w && json_object_is_type(w, json_type_string) ? json_object_get_string(w) : "");
 	/* A reference's driver: its kind and what its device is doing. */
 	json_object *k = get(s, "kind"), *st = get(s, "device_state");
-	if (k && st && json_object_is_type(st, json_type_string))
-		printf("  %-9s %-5s %s: %s\n", "", "", json_object_get_string(k), json_object_get_string(st));
+	if (k && st && json_object_is_type(k, json_type_string) && json_object_is_type(st, json_type_string))
+		fprintf(out, "  %-9s %-5s %s: %s\n", "", "", json_object_get_string(k), json_object_get_string(st));
+}
+
+void cli_print_status(FILE *out, json_object *j)
+{
+	char buf[96];
+	fprintf(out, "node %" PRId64 " on %s: %s, f=%" PRId64 ", engine %s%s%s\n", geti(j, "node"), gets_(j, "listen"),
+	        state_line(j, buf, sizeof buf), geti(j, "f"), gets_(j, "engine"), get(j, "byzantine") ? ", BYZANTINE: " : "",
+	        get(j, "byzantine") ? gets_(j, "byzantine") : "");
+	print_interval(out, j);
+	fprintf(out, "sources: %" PRId64 " fresh, %" PRId64 " used\n", geti(j, "sources"), geti(j, "used"));
+	fprintf(out, "  %-9s %-5s %-22s %-4s %11s %9s  %s\n", "type", "id", "name/address", "used", "offset ms",
+	        "width ms", "why not");
+	json_object *arr = geta(j, "sources_detail");
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+		print_source(out, json_object_array_get_idx(arr, i));
+	/* json_object_object_foreach dereferences what it is given: only an object. */
+	json_object *c = get(j, "counters");
+	fprintf(out, "counters:");
+	int k = 0;
+	if (json_object_is_type(c, json_type_object)) {
+		json_object_object_foreach(c, key, val)
+		{
+			if (json_object_is_type(val, json_type_int))
+				fprintf(out, "%s %s=%" PRId64, k++ % 6 ? "" : "\n ", key, json_object_get_int64(val));
+		}
+	}
+	fprintf(out, "\n");
+	json_object *p = get(j, "proofs");
+	if (p && getb(p, "enabled")) {
+		json_object *h = get(p, "head");
+		if (h)
+			fprintf(out, "proofs: %" PRId64 " stored; chain head seq %" PRId64 " at %s, hash %.16s...\n",
+			        geti(p, "stored"), geti(h, "seq"), gets_(h, "time"), gets_(h, "hash"));
+		else
+			fprintf(out, "proofs: %" PRId64 " stored; no own proof yet\n", geti(p, "stored"));
+	} else {
+		fprintf(out, "proofs: disabled (no store configured)\n");
+	}
 }
 
 int cmd_status(int argc, char **argv)
@@ -304,39 +371,43 @@ int cmd_status(int argc, char **argv)
 	json_object *j = fetch_or_print(argc, argv, "/v1/status", &rc);
 	if (!j)
 		return rc;
-	char buf[96];
-	printf("node %" PRId64 " on %s: %s, f=%" PRId64 ", engine %s%s%s\n", geti(j, "node"), gets_(j, "listen"),
-	       state_line(j, buf, sizeof buf), geti(j, "f"), gets_(j, "engine"), get(j, "byzantine") ? ", BYZANTINE: " : "",
-	       get(j, "byzantine") ? gets_(j, "byzantine") : "");
-	print_interval(j);
-	printf("sources: %" PRId64 " fresh, %" PRId64 " used\n", geti(j, "sources"), geti(j, "used"));
-	printf("  %-9s %-5s %-22s %-4s %11s %9s  %s\n", "type", "id", "name/address", "used", "offset ms", "width ms",
-	       "why not");
-	json_object *arr = geta(j, "sources_detail");
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
-		print_source(json_object_array_get_idx(arr, i));
-	json_object *c = get(j, "counters");
-	printf("counters:");
-	int k = 0;
-	json_object_object_foreach(c, key, val)
-	{
-		if (json_object_is_type(val, json_type_int))
-			printf("%s %s=%" PRId64, k++ % 6 ? "" : "\n ", key, json_object_get_int64(val));
-	}
-	printf("\n");
-	json_object *p = get(j, "proofs");
-	if (p && getb(p, "enabled")) {
-		json_object *h = get(p, "head");
-		if (h)
-			printf("proofs: %" PRId64 " stored; chain head seq %" PRId64 " at %s, hash %.16s...\n",
-			       geti(p, "stored"), geti(h, "seq"), gets_(h, "time"), gets_(h, "hash"));
-		else
-			printf("proofs: %" PRId64 " stored; no own proof yet\n", geti(p, "stored"));
-	} else {
-		printf("proofs: disabled (no store configured)\n");
-	}
+	cli_print_status(stdout, j);
 	json_object_put(j);
 	return 0;
+}
+
+void cli_print_peers(FILE *out, json_object *j)
+{
+	fprintf(out, "%-5s %-22s %-4s %11s %9s %9s %-8s %s\n", "id", "address", "used", "offset ms", "width ms",
+	        "delay ms", "proofs", "gossip");
+	json_object *arr = geta(j, "peers");
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *p = json_object_array_get_idx(arr, i), *g = get(p, "gossip"), *pr = get(p, "proofs");
+		fprintf(out, "%-5" PRId64 " %-22s %-4s", geti(p, "id"), gets_(p, "address"), getb(p, "used") ? "yes" : "no");
+		if (get(p, "offset_ns"))
+			fprintf(out, " %+11.3f", (double)geti(p, "offset_ns") / 1e6);
+		else
+			fprintf(out, " %11s", "-");
+		if (get(p, "width_ns"))
+			fprintf(out, " %9.3f", (double)geti(p, "width_ns") / 1e6);
+		else
+			fprintf(out, " %9s", "-");
+		fprintf(out, " %9.3f", (double)geti(p, "delay_ns") / 1e6);
+		if (pr)
+			fprintf(out, " %-8" PRId64, geti(pr, "stored"));
+		else
+			fprintf(out, " %-8s", "-");
+		if (g)
+			fprintf(out, " next seq %" PRId64 ", %" PRId64 " ok, %" PRId64 " failed%s%s", geti(g, "next_seq"),
+			        geti(g, "ok"), geti(g, "failed"), get(g, "last_error") ? ": " : "",
+			        get(g, "last_error") ? gets_(g, "last_error") : "");
+		else
+			fprintf(out, " -");
+		json_object *w = get(p, "why_not");
+		if (w && json_object_is_type(w, json_type_string))
+			fprintf(out, "  (not used: %s)", json_object_get_string(w));
+		fprintf(out, "\n");
+	}
 }
 
 int cmd_peers(int argc, char **argv)
@@ -345,36 +416,7 @@ int cmd_peers(int argc, char **argv)
 	json_object *j = fetch_or_print(argc, argv, "/v1/peers", &rc);
 	if (!j)
 		return rc;
-	printf("%-5s %-22s %-4s %11s %9s %9s %-8s %s\n", "id", "address", "used", "offset ms", "width ms", "delay ms",
-	       "proofs", "gossip");
-	json_object *arr = geta(j, "peers");
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		json_object *p = json_object_array_get_idx(arr, i), *g = get(p, "gossip"), *pr = get(p, "proofs");
-		printf("%-5" PRId64 " %-22s %-4s", geti(p, "id"), gets_(p, "address"), getb(p, "used") ? "yes" : "no");
-		if (get(p, "offset_ns"))
-			printf(" %+11.3f", (double)geti(p, "offset_ns") / 1e6);
-		else
-			printf(" %11s", "-");
-		if (get(p, "width_ns"))
-			printf(" %9.3f", (double)geti(p, "width_ns") / 1e6);
-		else
-			printf(" %9s", "-");
-		printf(" %9.3f", (double)geti(p, "delay_ns") / 1e6);
-		if (pr)
-			printf(" %-8" PRId64, geti(pr, "stored"));
-		else
-			printf(" %-8s", "-");
-		if (g)
-			printf(" next seq %" PRId64 ", %" PRId64 " ok, %" PRId64 " failed%s%s", geti(g, "next_seq"),
-			       geti(g, "ok"), geti(g, "failed"), get(g, "last_error") ? ": " : "",
-			       get(g, "last_error") ? gets_(g, "last_error") : "");
-		else
-			printf(" -");
-		json_object *w = get(p, "why_not");
-		if (w && json_object_is_type(w, json_type_string))
-			printf("  (not used: %s)", json_object_get_string(w));
-		printf("\n");
-	}
+	cli_print_peers(stdout, j);
 	json_object_put(j);
 	return 0;
 }
@@ -395,48 +437,42 @@ static int by_node_seq(const void *a, const void *b)
 	return x->p.seq < y->p.seq ? -1 : x->p.seq > y->p.seq;
 }
 
-static bool pinned_key(const struct opts *o, uint32_t id, uint8_t pub[32])
+static bool pinned_key(const bftd_config *cfg, uint32_t id, uint8_t pub[32])
 {
-	if (!o->have_cfg)
+	if (!cfg)
 		return false;
-	if (id == o->cfg.id) {
+	if (id == cfg->id) {
 		/* The node's own key, when this user may read the key file. */
 		uint8_t seed[BFTD_KEY_LEN];
 		char err[512];
-		if (bftd_key_load(seed, o->cfg.key_path, err, sizeof err) != 0)
+		if (bftd_key_load(seed, cfg->key_path, err, sizeof err) != 0)
 			return false;
 		int rc = bft_ed25519_public(pub, seed);
 		OPENSSL_cleanse(seed, sizeof seed);
 		return rc == 0;
 	}
-	for (size_t i = 0; i < o->cfg.n_peers; i++)
-		if (o->cfg.peers[i].id == id) {
-			memcpy(pub, o->cfg.peers[i].pubkey, 32);
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		if (cfg->peers[i].id == id) {
+			memcpy(pub, cfg->peers[i].pubkey, 32);
 			return true;
 		}
 	return false;
 }
 
+/* A proof's bytes from its hex: exactly hex digits (bftd_unhex), of a
+ * proof's size at most. */
 static int hexdecode(const char *s, uint8_t *out, size_t cap, size_t *len)
 {
 	size_t l = strlen(s);
-	if (l % 2 || l / 2 > cap)
+	if (l % 2 || l / 2 > cap || bftd_unhex(out, s, l / 2) != l)
 		return -1;
-	for (size_t i = 0; i < l / 2; i++) {
-		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
 	*len = l / 2;
 	return 0;
 }
 
-/* Verify signatures and links of the proofs in arr; prints a line per node.
- * Returns the number of failures. */
-static int verify_proofs(const struct opts *o, json_object *arr)
+int cli_verify_proofs(FILE *out, json_object *arr, const bftd_config *cfg)
 {
-	size_t n = json_object_array_length(arr);
+	size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
 	struct item *it = calloc(n ? n : 1, sizeof *it);
 	if (!it)
 		return 1;
@@ -447,16 +483,16 @@ static int verify_proofs(const struct opts *o, json_object *arr)
 		size_t len;
 		if (hexdecode(gets_(pj, "bytes"), buf, sizeof buf, &len) != 0 || bft_proof_decode(&it[i].p, buf, len) != 0 ||
 		    bft_proof_hash(it[i].hash, &it[i].p) != 0) {
-			printf("proof #%zu: not a canonical proof\n", i);
+			fprintf(out, "proof #%zu: not a canonical proof\n", i);
 			bad++;
 			continue;
 		}
 		it[i].ok_decode = true;
 		uint8_t pin[32];
-		bool have_pin = pinned_key(o, it[i].p.node_id, pin);
+		bool have_pin = pinned_key(cfg, it[i].p.node_id, pin);
 		if (bft_proof_verify_key(&it[i].p, have_pin ? pin : NULL) != 0) {
-			printf("node %u seq %" PRIu64 ": BAD SIGNATURE%s\n", it[i].p.node_id, it[i].p.seq,
-			       have_pin ? " (or not the pinned key)" : "");
+			fprintf(out, "node %u seq %" PRIu64 ": BAD SIGNATURE%s\n", it[i].p.node_id, it[i].p.seq,
+			        have_pin ? " (or not the pinned key)" : "");
 			bad++;
 		}
 	}
@@ -473,7 +509,7 @@ static int verify_proofs(const struct opts *o, json_object *arr)
 			const struct item *a = &it[j], *b = &it[j + 1];
 			if (b->p.seq == a->p.seq) {
 				if (memcmp(a->hash, b->hash, BFT_PROOF_HASH)) {
-					printf("node %u seq %" PRIu64 ": FORK (two different proofs)\n", a->p.node_id, a->p.seq);
+					fprintf(out, "node %u seq %" PRIu64 ": FORK (two different proofs)\n", a->p.node_id, a->p.seq);
 					node_bad++;
 				}
 			} else if (b->p.seq != a->p.seq + 1) {
@@ -483,8 +519,8 @@ static int verify_proofs(const struct opts *o, json_object *arr)
 				if (e != BFT_CHAIN_OK) {
 					static const char *const why[] = { "ok", "node or key changed", "seq", "prev_hash",
 						                           "time went back" };
-					printf("node %u seq %" PRIu64 " -> %" PRIu64 ": BROKEN LINK (%s)\n", a->p.node_id, a->p.seq,
-					       b->p.seq, why[e < 5 && e > 0 ? e : 0]);
+					fprintf(out, "node %u seq %" PRIu64 " -> %" PRIu64 ": BROKEN LINK (%s)\n", a->p.node_id,
+					        a->p.seq, b->p.seq, why[e < 5 && e > 0 ? e : 0]);
 					node_bad++;
 				} else {
 					links++;
@@ -494,15 +530,36 @@ static int verify_proofs(const struct opts *o, json_object *arr)
 		char hex[65];
 		bftd_hex(hex, it[i].p.pub, 32);
 		uint8_t pin[32];
-		printf("node %u: %zu proofs, seq %" PRIu64 "..%" PRIu64 ", %" PRIu64 " links verified, %" PRIu64
-		       " gaps, key %.16s...%s: %s\n",
-		       it[i].p.node_id, j - i + 1, it[i].p.seq, it[j].p.seq, links, gaps, hex,
-		       pinned_key(o, it[i].p.node_id, pin) ? " (pinned)" : "", node_bad ? "FAILED" : "OK");
+		fprintf(out,
+		        "node %u: %zu proofs, seq %" PRIu64 "..%" PRIu64 ", %" PRIu64 " links verified, %" PRIu64
+		        " gaps, key %.16s...%s: %s\n",
+		        it[i].p.node_id, j - i + 1, it[i].p.seq, it[j].p.seq, links, gaps, hex,
+		        pinned_key(cfg, it[i].p.node_id, pin) ? " (pinned)" : "", node_bad ? "FAILED" : "OK");
 		bad += node_bad;
 		i = j + 1;
 	}
 	free(it);
 	return bad;
+}
+
+void cli_print_proofs(FILE *out, json_object *j)
+{
+	json_object *arr = geta(j, "proofs");
+	fprintf(out, "%-5s %-7s %-31s %-10s %-20s %s\n", "node", "seq", "time", "width ms", "flags", "hash");
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *p = json_object_array_get_idx(arr, i), *fl = geta(p, "flags");
+		char flags[64] = "";
+		for (size_t k = 0; fl && k < json_object_array_length(fl); k++) {
+			json_object *f = json_object_array_get_idx(fl, k);
+			size_t used = strlen(flags);
+			snprintf(flags + used, sizeof flags - used, "%s%s", k ? "," : "",
+			         json_object_is_type(f, json_type_string) ? json_object_get_string(f) : "?");
+		}
+		/* Saturating: a daemon may send any two integers. */
+		double w = get(p, "earliest_ns") ? (double)bft_sat_sub(geti(p, "latest_ns"), geti(p, "earliest_ns")) / 1e6 : -1;
+		fprintf(out, "%-5" PRId64 " %-7" PRId64 " %-31s %-10.3f %-20s %.16s\n", geti(p, "node"), geti(p, "seq"),
+		        gets_(p, "time"), w, flags, gets_(p, "hash"));
+	}
 }
 
 int cmd_proofs(int argc, char **argv)
@@ -525,36 +582,35 @@ int cmd_proofs(int argc, char **argv)
 	}
 	json_object *arr = geta(j, "proofs");
 	int bad = 0;
-	if (o.json) {
+	if (o.json)
 		print_json(j);
-	} else {
-		if (!o.verify)
-			printf("%-5s %-7s %-31s %-10s %-20s %s\n", "node", "seq", "time", "width ms", "flags", "hash");
-		for (size_t i = 0; !o.verify && arr && i < json_object_array_length(arr); i++) {
-			json_object *p = json_object_array_get_idx(arr, i), *fl = geta(p, "flags");
-			char flags[64] = "";
-			for (size_t k = 0; fl && k < json_object_array_length(fl); k++)
-			{
-				json_object *f = json_object_array_get_idx(fl, k);
-				snprintf(flags + strlen(flags), sizeof flags - strlen(flags), "%s%s", k ? "," : "",
-				         json_object_is_type(f, json_type_string) ? json_object_get_string(f) : "?");
-			}
-			double w = get(p, "earliest_ns") ? (double)(geti(p, "latest_ns") - geti(p, "earliest_ns")) / 1e6 : -1;
-			printf("%-5" PRId64 " %-7" PRId64 " %-31s %-10.3f %-20s %.16s\n", geti(p, "node"), geti(p, "seq"),
-			       gets_(p, "time"), w, flags, gets_(p, "hash"));
-		}
-	}
+	else if (!o.verify)
+		cli_print_proofs(stdout, j);
 	if (o.verify && !arr) {
 		fprintf(stderr, "bftime: the answer has no \"proofs\" array: nothing verified\n");
 		bad = 1;
 	} else if (o.verify) {
-		bad = verify_proofs(&o, arr);
+		bad = cli_verify_proofs(stdout, arr, o.have_cfg ? &o.cfg : NULL);
 		if (!o.json)
-			printf("%zu proofs checked: %s\n", json_object_array_length(arr), bad ? "VERIFICATION FAILED" : "all signatures and links OK");
+			printf("%zu proofs checked: %s\n", json_object_array_length(arr),
+			       bad ? "VERIFICATION FAILED" : "all signatures and links OK");
 	}
 	json_object_put(j);
 	done_opts(&o);
 	return bad ? 1 : 0;
+}
+
+int cli_print_validate(FILE *out, json_object *j)
+{
+	const char *res = gets_(j, "result");
+	fprintf(out, "%s: %s within %.3f ms of node %" PRId64 "'s interval\n", res, gets_(j, "timestamp"),
+	        (double)geti(j, "tolerance_ns") / 1e6, geti(j, "node"));
+	if (get(j, "distance_ns") && geti(j, "distance_ns"))
+		fprintf(out, "  outside by %.3f ms\n", (double)geti(j, "distance_ns") / 1e6);
+	if (!strcmp(res, "unknown"))
+		fprintf(out, "  %s\n", gets_(j, "reason"));
+	print_interval(out, j);
+	return !strcmp(res, "yes") ? 0 : !strcmp(res, "no") ? 1 : 3;
 }
 
 int cmd_validate(int argc, char **argv)
@@ -600,19 +656,13 @@ int cmd_validate(int argc, char **argv)
 		json_object_put(j);
 		return 4;
 	}
-	const char *res = gets_(j, "result");
 	if (o.json) {
 		print_json(j);
+		const char *res = gets_(j, "result");
+		rc = !strcmp(res, "yes") ? 0 : !strcmp(res, "no") ? 1 : 3;
 	} else {
-		printf("%s: %s within %.3f ms of node %" PRId64 "'s interval\n", res, gets_(j, "timestamp"),
-		       (double)geti(j, "tolerance_ns") / 1e6, geti(j, "node"));
-		if (get(j, "distance_ns") && geti(j, "distance_ns"))
-			printf("  outside by %.3f ms\n", (double)geti(j, "distance_ns") / 1e6);
-		if (!strcmp(res, "unknown"))
-			printf("  %s\n", gets_(j, "reason"));
-		print_interval(j);
+		rc = cli_print_validate(stdout, j);
 	}
-	rc = !strcmp(res, "yes") ? 0 : !strcmp(res, "no") ? 1 : 3;
 	json_object_put(j);
 	return rc;
 }

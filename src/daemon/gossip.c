@@ -228,8 +228,78 @@ static void start_fetch(bftd_gossip *g, struct target *t)
 	t->in_flight = t->fetching = true;
 }
 
+/* A peer's answer as a JSON object, or NULL: at most RESP_MAX bytes, no NUL,
+ * nesting at most 8 deep (our own answers need 4), nothing but whitespace
+ * after the value. */
+static json_object *parse_answer(const char *body, size_t len)
+{
+	if (!body || len == 0 || len > RESP_MAX || memchr(body, 0, len))
+		return NULL;
+	json_tokener *tok = json_tokener_new_ex(8);
+	if (!tok)
+		return NULL;
+	json_object *o = json_tokener_parse_ex(tok, body, (int)len);
+	bool ok = o && json_tokener_get_error(tok) == json_tokener_success && json_object_is_type(o, json_type_object);
+	for (size_t i = ok ? json_tokener_get_parse_end(tok) : len; i < len; i++)
+		if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t')
+			ok = false;
+	json_tokener_free(tok);
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+size_t bftd_gossip_parse_catchup(const char *body, size_t len, uint8_t (*out)[BFT_PROOF_MAX], size_t *lens,
+                                 size_t cap)
+{
+	json_object *o = parse_answer(body, len), *arr;
+	size_t got = 0;
+	if (o && json_object_object_get_ex(o, "proofs", &arr) && json_object_is_type(arr, json_type_array)) {
+		size_t n = json_object_array_length(arr);
+		for (size_t i = 0; i < n && got < cap; i++) {
+			json_object *p = json_object_array_get_idx(arr, i), *hex;
+			if (!json_object_is_type(p, json_type_object) || !json_object_object_get_ex(p, "bytes", &hex) ||
+			    !json_object_is_type(hex, json_type_string))
+				continue;
+			const char *h = json_object_get_string(hex);
+			size_t hl = (size_t)json_object_get_string_len(hex);
+			if (hl % 2 || hl / 2 > BFT_PROOF_MAX || hl / 2 < BFT_PROOF_MIN || bftd_unhex(out[got], h, hl / 2) != hl)
+				continue;
+			lens[got++] = hl / 2;
+		}
+	}
+	json_object_put(o);
+	/* Newest first as listed; oldest first as they chain. */
+	for (size_t i = 0; i < got / 2; i++) {
+		uint8_t tmp[BFT_PROOF_MAX];
+		size_t j = got - 1 - i, tl = lens[i];
+		memcpy(tmp, out[i], sizeof tmp);
+		memcpy(out[i], out[j], sizeof tmp);
+		memcpy(out[j], tmp, sizeof tmp);
+		lens[i] = lens[j];
+		lens[j] = tl;
+	}
+	return got;
+}
+
+bool bftd_gossip_first_is_gap(const char *body, size_t len)
+{
+	json_object *o = parse_answer(body, len), *results, *first, *res;
+	bool gap = o && json_object_object_get_ex(o, "results", &results) &&
+	           json_object_is_type(results, json_type_array) && json_object_array_length(results) > 0 &&
+	           (first = json_object_array_get_idx(results, 0)) && json_object_is_type(first, json_type_object) &&
+	           json_object_object_get_ex(first, "result", &res) && json_object_is_type(res, json_type_string) &&
+	           !strcmp(json_object_get_string(res), "gap");
+	json_object_put(o);
+	return gap;
+}
+
 /* The catch-up answer: submit the proofs, oldest first (the first may be a
- * gap in our store, the rest chain onto it). Whatever happens, this peer
+ * gap in our store, the rest chain onto it). We asked for a batch: a peer
+ * that sends more gets its newest batch read, so a hostile peer cannot make
+ * us verify more signatures than we asked for. Whatever happens, this peer
  * is done: a peer that is down must not hold up proofs for long. */
 static void fetched(bftd_gossip *g, struct target *t, CURLcode cc)
 {
@@ -238,24 +308,15 @@ static void fetched(bftd_gossip *g, struct target *t, CURLcode cc)
 		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
 	t->fetched = true;
 	t->fetching = false;
-	json_object *o = status == 200 && t->resp ? json_tokener_parse(t->resp) : NULL, *arr;
+	static uint8_t bufs[BFTD_GOSSIP_BATCH][BFT_PROOF_MAX]; /* single-threaded loop */
+	size_t lens[BFTD_GOSSIP_BATCH];
+	size_t n = status == 200 ? bftd_gossip_parse_catchup(t->resp, t->resp_len, bufs, lens, BFTD_GOSSIP_BATCH) : 0;
 	size_t got = 0;
-	if (o && json_object_object_get_ex(o, "proofs", &arr) && json_object_is_type(arr, json_type_array)) {
-		size_t n = json_object_array_length(arr);
-		for (size_t i = n; i-- > 0;) {
-			json_object *p = json_object_array_get_idx(arr, i), *hex;
-			uint8_t buf[BFT_PROOF_MAX];
-			const char *h;
-			size_t hl;
-			if (!p || !json_object_object_get_ex(p, "bytes", &hex) || !(h = json_object_get_string(hex)) ||
-			    (hl = strlen(h)) % 2 || hl / 2 > sizeof buf || bftd_unhex(buf, h, hl / 2) != hl)
-				continue;
-			enum bft_store_result r;
-			if (bftd_proofs_submit(g->ps, buf, hl / 2, &r) == 0 && (r == BFT_STORE_NEW || r == BFT_STORE_GAP))
-				got++;
-		}
+	for (size_t i = 0; i < n; i++) {
+		enum bft_store_result r;
+		if (bftd_proofs_submit(g->ps, bufs[i], lens[i], &r) == 0 && (r == BFT_STORE_NEW || r == BFT_STORE_GAP))
+			got++;
 	}
-	json_object_put(o);
 	bftd_log(LOG_INFO, "catch-up from peer %u: %s, %zu own proofs new to this store", t->info.peer_id,
 	         status == 200 ? "answered" : cc != CURLE_OK ? curl_easy_strerror(cc) : "refused", got);
 	finish(g, t);
@@ -332,14 +393,9 @@ static uint64_t next_after(const struct target *t)
 	uint64_t past = t->batch_to + 1;
 	if (!t->info.is_peer || !t->resp || t->batch_from == 0)
 		return past;
-	json_object *o = json_tokener_parse(t->resp), *results, *first, *res;
 	uint64_t next = past;
-	if (o && json_object_object_get_ex(o, "results", &results) && json_object_is_type(results, json_type_array) &&
-	    json_object_array_length(results) > 0 && (first = json_object_array_get_idx(results, 0)) &&
-	    json_object_object_get_ex(first, "result", &res) && json_object_is_type(res, json_type_string) &&
-	    !strcmp(json_object_get_string(res), "gap"))
+	if (bftd_gossip_first_is_gap(t->resp, t->resp_len))
 		next = t->batch_from > BFTD_GOSSIP_BATCH ? t->batch_from - BFTD_GOSSIP_BATCH : 0;
-	json_object_put(o);
 	return next;
 }
 

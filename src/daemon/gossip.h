@@ -80,4 +80,24 @@ void bftd_gossip_service(bftd_gossip *g, const struct pollfd *pfds, size_t n, in
 size_t bftd_gossip_targets(const bftd_gossip *g, bftd_gossip_target_info *out, size_t cap);
 const bftd_gossip_stats *bftd_gossip_get_stats(const bftd_gossip *g);
 
+/* ---- a peer's answers, parsed -------------------------------------------
+ * Pure functions (no I/O), fuzzed by tests/fuzz/fuzz_gossip.c: the peer
+ * answering may be hostile, so its answers are read with a bounded size
+ * and nesting depth and trusted for nothing but their syntax (the store
+ * checks every proof they carry). */
+
+/* A catch-up answer (GET /v1/proofs?node=SELF&order=newest): the canonical
+ * bytes of the proofs in its "proofs" array (each member's "bytes", as
+ * hex), at most cap of them, into out and lens OLDEST FIRST, the order in
+ * which they chain. The answer lists the newest first, so the first cap
+ * usable members are the ones taken; members that are not hex of a proof's
+ * size are skipped. Returns how many were taken (0 for an answer that is
+ * not such JSON). */
+size_t bftd_gossip_parse_catchup(const char *body, size_t len, uint8_t (*out)[BFT_PROOF_MAX], size_t *lens,
+                                 size_t cap);
+
+/* A POST /v1/proofs answer: whether its first result is "gap" (the peer
+ * lacks the predecessor of the batch's first proof). */
+bool bftd_gossip_first_is_gap(const char *body, size_t len);
+
 #endif

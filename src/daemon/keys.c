@@ -53,6 +53,21 @@ size_t bftd_unhex(uint8_t *out, const char *hex, size_t len)
 	return 2 * len;
 }
 
+int bftd_key_parse(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len)
+{
+	if (len == BFTD_KEY_LEN) {
+		memcpy(seed, buf, BFTD_KEY_LEN);
+		return 0;
+	}
+	size_t n = len <= BFTD_KEY_FILE_MAX ? len : 0;
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		n--;
+	if (n == 2 * BFTD_KEY_LEN && bftd_unhex(seed, (const char *)buf, BFTD_KEY_LEN) == 2 * BFTD_KEY_LEN)
+		return 0;
+	OPENSSL_cleanse(seed, BFTD_KEY_LEN);
+	return BFT_EINVAL;
+}
+
 int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -76,7 +91,7 @@ int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_
 		close(fd);
 		return BFT_EINVAL;
 	}
-	uint8_t buf[80];
+	uint8_t buf[BFTD_KEY_FILE_MAX + 1];
 	size_t len = 0;
 	for (;;) {
 		ssize_t r = read(fd, buf + len, sizeof buf - len);
@@ -89,22 +104,12 @@ int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_
 			break;
 	}
 	close(fd);
-	int rc = BFT_EINVAL;
-	if (len == BFTD_KEY_LEN) {
-		memcpy(seed, buf, BFTD_KEY_LEN);
-		rc = 0;
-	} else {
-		size_t n = len;
-		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-			n--;
-		if (n == 2 * BFTD_KEY_LEN)
-			rc = bftd_unhex(seed, (const char *)buf, BFTD_KEY_LEN) == 2 * BFTD_KEY_LEN ? 0 : BFT_EINVAL;
-	}
+	/* A file longer than the longest key file is refused: the read stops
+	 * one byte past BFTD_KEY_FILE_MAX, so the parser sees it is too long. */
+	int rc = bftd_key_parse(seed, buf, len);
 	OPENSSL_cleanse(buf, sizeof buf);
-	if (rc) {
-		OPENSSL_cleanse(seed, BFTD_KEY_LEN);
+	if (rc)
 		snprintf(err, errlen, "key file %s: expected 32 raw bytes or 64 hex digits (bftime keygen)", path);
-	}
 	return rc;
 }
 

@@ -17,6 +17,13 @@
  * return a negative code. The seed must be wiped by the caller. */
 int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_t errlen);
 
+/* The seed from a key file's bytes (pure: fuzzed by tests/fuzz/fuzz_keys.c):
+ * exactly 32 raw bytes, or 64 hex digits followed by nothing but newlines,
+ * carriage returns and spaces (at most BFTD_KEY_FILE_MAX bytes in all).
+ * 0, or BFT_EINVAL with seed wiped. */
+#define BFTD_KEY_FILE_MAX 80
+int bftd_key_parse(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len);
+
 /* Create a new random seed in a new file (mode 0600, never overwriting), as
  * 64 hex digits and a newline; its public key into pub. */
 int bftd_key_generate(const char *path, uint8_t pub[BFTD_KEY_LEN], char *err, size_t errlen);
