@@ -507,6 +507,11 @@ static json_object *counters_json(const bftd_api_env *env)
 		add_u64(c, "http_4xx", env->http->status_4xx);
 		add_u64(c, "http_5xx", env->http->status_5xx);
 		add_u64(c, "http_too_large", env->http->too_large);
+		add_u64(c, "http_connections", env->http->connections);
+		add_u64(c, "http_connections_max", env->http->connections_max);
+		add_u64(c, "http_closed_deadline", env->http->closed_deadline);
+		add_u64(c, "http_closed_pressure", env->http->closed_pressure);
+		add_u64(c, "http_rate_limited", env->http->rate_limited);
 	}
 	if (env->proofs) {
 		const bftd_proofs_stats *ps = bftd_proofs_get_stats(env->proofs);
@@ -700,41 +705,44 @@ static bool parse_u64_arg(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
+int bftd_api_parse_query(const bftd_http_request *req, bft_store_query *q, char *err, size_t errlen)
+{
+	*q = (bft_store_query){ .all_nodes = true, .since_ns = INT64_MIN, .limit = BFTD_API_DEFAULT_LIMIT };
+	const char *a;
+	uint64_t v;
+	if ((a = bftd_http_arg(req, "node"))) {
+		if (!parse_u64_arg(a, UINT32_MAX, &v))
+			return perr(err, errlen, "node: expected a node id");
+		q->all_nodes = false;
+		q->node_id = (uint32_t)v;
+	}
+	if ((a = bftd_http_arg(req, "since")) && bftd_time_arg_parse(a, &q->since_ns) != 0)
+		return perr(err, errlen, "since: expected RFC 3339 or integer ns since the epoch");
+	if ((a = bftd_http_arg(req, "limit"))) {
+		if (!parse_u64_arg(a, BFTD_API_MAX_LIMIT, &v) || v == 0)
+			return perr(err, errlen, "limit: expected 1 .. %d", BFTD_API_MAX_LIMIT);
+		q->limit = (size_t)v;
+	}
+	if ((a = bftd_http_arg(req, "order"))) {
+		if (!strcmp(a, "newest"))
+			q->newest_first = true;
+		else if (strcmp(a, "oldest") != 0)
+			return perr(err, errlen, "order: oldest or newest");
+	}
+	return 0;
+}
+
 static void get_proofs(const bftd_api_env *env, const bftd_http_request *req, bftd_http_response *resp)
 {
 	if (!env->proofs) {
 		bftd_http_error(resp, 503, "no_store", "this node has no proof store configured");
 		return;
 	}
-	bft_store_query q = { .all_nodes = true, .since_ns = INT64_MIN, .limit = BFTD_API_DEFAULT_LIMIT };
-	const char *a;
-	uint64_t v;
-	if ((a = bftd_http_arg(req, "node"))) {
-		if (!parse_u64_arg(a, UINT32_MAX, &v)) {
-			bftd_http_error(resp, 400, "bad_argument", "node: expected a node id");
-			return;
-		}
-		q.all_nodes = false;
-		q.node_id = (uint32_t)v;
-	}
-	if ((a = bftd_http_arg(req, "since")) && bftd_time_arg_parse(a, &q.since_ns) != 0) {
-		bftd_http_error(resp, 400, "bad_argument", "since: expected RFC 3339 or integer ns since the epoch");
+	bft_store_query q;
+	char err[120];
+	if (bftd_api_parse_query(req, &q, err, sizeof err) != 0) {
+		bftd_http_error(resp, 400, "bad_argument", err);
 		return;
-	}
-	if ((a = bftd_http_arg(req, "limit"))) {
-		if (!parse_u64_arg(a, BFTD_API_MAX_LIMIT, &v) || v == 0) {
-			bftd_http_error(resp, 400, "bad_argument", "limit: expected 1 .. 1000");
-			return;
-		}
-		q.limit = (size_t)v;
-	}
-	if ((a = bftd_http_arg(req, "order"))) {
-		if (!strcmp(a, "newest"))
-			q.newest_first = true;
-		else if (strcmp(a, "oldest") != 0) {
-			bftd_http_error(resp, 400, "bad_argument", "order: oldest or newest");
-			return;
-		}
 	}
 	json_object *arr = json_object_new_array();
 	int rc = bft_store_recent(bftd_proofs_store(env->proofs), &q, visit_proof, arr);
@@ -962,9 +970,23 @@ static void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 		{ "bftime_http_requests_total", "API requests answered", env->http ? env->http->requests : 0 },
 		{ "bftime_http_bad_requests_total", "API requests answered 4xx", env->http ? env->http->status_4xx : 0 },
 		{ "bftime_http_errors_total", "API requests answered 5xx", env->http ? env->http->status_5xx : 0 },
+		{ "bftime_http_connections_total", "API connections accepted", env->http ? env->http->connections_total : 0 },
+		{ "bftime_http_closed_deadline_total", "API connections closed for missing a header or request deadline",
+		  env->http ? env->http->closed_deadline : 0 },
+		{ "bftime_http_closed_pressure_total", "API connections closed to keep the reserve free",
+		  env->http ? env->http->closed_pressure : 0 },
+		{ "bftime_http_rate_limited_total", "API requests answered 429 (per-address rate limit)",
+		  env->http ? env->http->rate_limited : 0 },
 	};
 	for (size_t i = 0; i < sizeof ctrs / sizeof ctrs[0]; i++)
 		metric(&b, ctrs[i].name, "counter", ctrs[i].help, NULL, (double)ctrs[i].v);
+	if (env->http) {
+		metric(&b, "bftime_http_connections", "gauge", "API connections open", NULL, (double)env->http->connections);
+		metric(&b, "bftime_http_connections_max", "gauge", "the most API connections open at once", NULL,
+		       (double)env->http->connections_max);
+		metric(&b, "bftime_http_connection_limit", "gauge", "the API's connection cap in force", NULL,
+		       (double)env->http->conn_limit);
+	}
 	if (env->proofs) {
 		const bftd_proofs_stats *ps = bftd_proofs_get_stats(env->proofs);
 		metric(&b, "bftime_proofs_issued_total", "counter", "own proofs stored and acknowledged", NULL,

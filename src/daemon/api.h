@@ -12,8 +12,10 @@
  *
  * The handler reads the node and the stores it is given in bftd_api_env and
  * the OS clocks (read only, through src/sys/clock.h); it never blocks. Bad
- * requests get a 4xx JSON error and change nothing. The body parsers are
- * pure functions (no I/O, no clock), fuzzed by tests/fuzz/fuzz_http_api.c.
+ * requests get a 4xx JSON error and change nothing. The body and query
+ * parsers are pure functions (no I/O, no clock), fuzzed by
+ * tests/fuzz/fuzz_http_api.c; whole requests go through the router in
+ * tests/fuzz/fuzz_api.c, and as raw bytes on a connection in fuzz_http.c.
  */
 #ifndef BFTIME_DAEMON_API_H
 #define BFTIME_DAEMON_API_H
@@ -80,6 +82,13 @@ int bftd_api_parse_proofs(const uint8_t *body, size_t len, const char *content_t
  * DURATION ("1ms") | int ns (default 0, at most 1 day)}. 0 or BFT_EINVAL. */
 int bftd_api_parse_validate(const uint8_t *body, size_t len, int64_t *ts_ns, int64_t *tol_ns, char *err,
                             size_t errlen);
+
+/* GET /v1/proofs query arguments into q: node=ID (0 .. 2^32-1), since=TIME
+ * (bftd_time_arg_parse), limit=N (1 .. BFTD_API_MAX_LIMIT, default
+ * BFTD_API_DEFAULT_LIMIT), order=oldest|newest. Other arguments are
+ * ignored; a named argument without a value ("?node") is a bad value. 0, or
+ * BFT_EINVAL with err set (a message naming the argument). */
+int bftd_api_parse_query(const bftd_http_request *req, bft_store_query *q, char *err, size_t errlen);
 
 /* The verdict: "yes" if [ts - tol, ts + tol] meets [lo, hi], else "no";
  * *distance_ns how far outside (0 when yes). */

@@ -10,6 +10,18 @@
  * Bodies are collected per connection up to BFTD_HTTP_MAX_BODY; a larger
  * declared Content-Length is refused (413) before the body is read, and a
  * chunked body that grows too large is read and discarded, then refused.
+ *
+ * The limits of http.h: libmicrohttpd caps the connections in all and per
+ * address, and closes a connection on which nothing moved for
+ * BFTD_HTTP_TIMEOUT_S; but a slowloris client moves a byte now and then,
+ * so the deadlines and the reserve are ours. Every connection is tracked
+ * from its start to its close (MHD_OPTION_NOTIFY_CONNECTION), with when it
+ * began to wait for a request and when that request's headers came; after
+ * each MHD_run the ones past a deadline, or the longest waiting when the
+ * reserve is short, are shut down (shutdown(2): MHD sees the end of the
+ * stream at its next look and closes it itself, as if the client had).
+ * The scan is linear in the connections (at most BFTD_HTTP_MAX_CONN), which
+ * costs microseconds per loop turn.
  */
 #include "daemon/http.h"
 
@@ -18,7 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 
 #include <json-c/json.h>
 #include <microhttpd.h>
@@ -26,14 +40,37 @@
 #include <bftime/common.h>
 
 #include "daemon/log.h"
+#include "sys/clock.h"
+
+/* One per TCP connection, from its start to its close, in accept order. */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	int64_t wait_mono;    /* waiting for a request since: the accept, or the previous answer */
+	int64_t headers_mono; /* the current request's headers came then; 0: none yet */
+	bool answered;        /* the current request's answer is queued */
+	bool doomed;          /* shut down by us; MHD closes it at its next look */
+};
+
+/* A client address's request bucket: credit in ns of the refill rate. */
+struct bucket {
+	uint8_t addr[16]; /* IPv4 in the first 4 bytes */
+	uint8_t family;   /* 0: free */
+	int64_t credit_ns, last_mono;
+};
 
 struct bftd_http {
 	struct MHD_Daemon *mhd;
+	struct bucket buckets[BFTD_HTTP_RATE_SLOTS];
 	bool epoll;
 	int epoll_fd;
 	bftd_http_handler fn;
 	void *ctx;
 	bftd_http_stats stats;
+	struct conn *head, *tail;
+	size_t n_doomed;
+	unsigned reserve;
+	struct conn **cand; /* scratch: conn_limit entries */
 };
 
 /* Per-request state, from the first call of the access handler to completion. */
@@ -86,8 +123,162 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
+static struct conn *conn_of(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	bftd_http *h = cls;
+	struct conn *c = *socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci || !(c = calloc(1, sizeof *c)))
+			return; /* untracked: only libmicrohttpd's own timeout applies */
+		c->fd = ci->connect_fd;
+		c->wait_mono = bft_clock_mono_ns();
+		c->prev = h->tail;
+		if (h->tail)
+			h->tail->next = c;
+		else
+			h->head = c;
+		h->tail = c;
+		*socket_context = c;
+		h->stats.connections++;
+		h->stats.connections_total++;
+		if (h->stats.connections > h->stats.connections_max)
+			h->stats.connections_max = h->stats.connections;
+		return;
+	}
+	if (!c)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		h->tail = c->prev;
+	if (c->doomed)
+		h->n_doomed--;
+	h->stats.connections--;
+	free(c);
+	*socket_context = NULL;
+}
+
+static void doom(bftd_http *h, struct conn *c)
+{
+	shutdown(c->fd, SHUT_RDWR);
+	c->doomed = true;
+	h->n_doomed++;
+}
+
+static int by_wait(const void *a, const void *b)
+{
+	const struct conn *x = *(struct conn *const *)a, *y = *(struct conn *const *)b;
+	return x->wait_mono < y->wait_mono ? -1 : x->wait_mono > y->wait_mono;
+}
+
+/*
+ * The deadlines and the reserve at mono time now: with act, shut down the
+ * connections past their deadline, then, while fewer than the reserve are
+ * free, the ones without an answer queued that waited longest (at least
+ * BFTD_HTTP_PRESSURE_MS). Returns the next time something falls due
+ * (INT64_MAX: nothing).
+ */
+static int64_t enforce(bftd_http *h, int64_t now, bool act)
+{
+	int64_t next = INT64_MAX;
+	size_t n_cand = 0;
+	for (struct conn *c = h->head; c; c = c->next) {
+		if (c->doomed)
+			continue;
+		int64_t due = c->headers_mono ? c->headers_mono + (int64_t)BFTD_HTTP_REQUEST_MS * 1000000
+		                              : c->wait_mono + (int64_t)BFTD_HTTP_HEADER_MS * 1000000;
+		if (now >= due && act) {
+			doom(h, c);
+			h->stats.closed_deadline++;
+			continue;
+		}
+		if (due < next)
+			next = due;
+		if (!c->answered && n_cand < h->stats.conn_limit)
+			h->cand[n_cand++] = c;
+	}
+	size_t live = h->stats.connections - h->n_doomed, keep = h->stats.conn_limit - h->reserve;
+	if (live <= keep)
+		return next;
+	qsort(h->cand, n_cand, sizeof *h->cand, by_wait);
+	for (size_t i = 0; i < n_cand && live > keep; i++) {
+		int64_t due = h->cand[i]->wait_mono + (int64_t)BFTD_HTTP_PRESSURE_MS * 1000000;
+		if (now < due || !act) {
+			if (due < next)
+				next = due;
+			break;
+		}
+		doom(h, h->cand[i]);
+		h->stats.closed_pressure++;
+		live--;
+	}
+	return next;
+}
+
+#define RATE_COST_NS (BFT_NS_PER_SEC / BFTD_HTTP_RATE_PER_S)
+
+/* Charge one request to the client address sa at now: false when its
+ * bucket is empty. Addresses hash to a run of 8 slots; a new one takes the
+ * least recently used of its run, so many addresses can only make the
+ * limit forget one (fail open), never refuse a client that asks slowly. */
+static bool rate_ok(bftd_http *h, const struct sockaddr *sa, int64_t now)
+{
+	uint8_t key[16] = { 0 }, family;
+	if (sa && sa->sa_family == AF_INET) {
+		memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		family = 4;
+	} else if (sa && sa->sa_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		family = 6;
+	} else {
+		return true; /* not an IP client (a test's socketpair) */
+	}
+	uint64_t x = 1469598103934665603u; /* FNV-1a */
+	for (int i = 0; i < 16; i++)
+		x = (x ^ key[i]) * 1099511628211u;
+	size_t first = (size_t)(x % BFTD_HTTP_RATE_SLOTS), pick = first;
+	struct bucket *b = NULL;
+	for (size_t k = 0; k < 8 && !b; k++) {
+		struct bucket *c = &h->buckets[(first + k) % BFTD_HTTP_RATE_SLOTS];
+		if (c->family == family && !memcmp(c->addr, key, sizeof key))
+			b = c;
+		else if (!c->family || c->last_mono < h->buckets[pick].last_mono)
+			pick = (first + k) % BFTD_HTTP_RATE_SLOTS;
+	}
+	const int64_t cap = (int64_t)BFTD_HTTP_RATE_BURST * RATE_COST_NS;
+	if (!b) {
+		b = &h->buckets[pick];
+		memcpy(b->addr, key, sizeof key);
+		b->family = family;
+		b->credit_ns = cap;
+		b->last_mono = now;
+	}
+	int64_t el = now - b->last_mono;
+	b->last_mono = now;
+	b->credit_ns = el > cap - b->credit_ns ? cap : b->credit_ns + (el > 0 ? el : 0);
+	if (b->credit_ns < RATE_COST_NS)
+		return false;
+	b->credit_ns -= RATE_COST_NS;
+	return true;
+}
+
 static enum MHD_Result send_response(bftd_http *h, struct MHD_Connection *conn, bftd_http_response *resp)
 {
+	struct conn *c = conn_of(conn);
+	if (c)
+		c->answered = true;
 	h->stats.requests++;
 	if (resp->status >= 200 && resp->status < 300)
 		h->stats.status_2xx++;
@@ -106,6 +297,11 @@ static enum MHD_Result send_response(bftd_http *h, struct MHD_Connection *conn, 
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	                        resp->content_type ? resp->content_type : "application/json");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (resp->status == 429) {
+		/* The flooder reconnects for its next request, under the per-address cap. */
+		MHD_add_response_header(r, "Retry-After", "1");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	}
 	enum MHD_Result ret = MHD_queue_response(conn, resp->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -125,8 +321,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!st)
 			return MHD_NO;
 		*con_cls = st;
+		struct conn *c = conn_of(conn);
+		int64_t now = bft_clock_mono_ns();
+		if (c) {
+			c->headers_mono = now;
+			c->answered = false;
+		}
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (!rate_ok(h, ci ? ci->client_addr : NULL, now)) {
+			st->cut = true; /* never handled, whatever body follows */
+			h->stats.rate_limited++;
+			bftd_http_response resp = { 0 };
+			bftd_http_error(&resp, 429, "rate_limited", "too many requests from this address; retry in a second");
+			return send_response(h, conn, &resp);
+		}
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > BFTD_HTTP_MAX_BODY) {
+			st->cut = true;
 			h->stats.too_large++;
 			bftd_http_response resp = { 0 };
 			bftd_http_error(&resp, 413, "too_large", "request body larger than 65536 bytes");
@@ -183,8 +394,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	/* The next request on this connection (keep-alive) waits from now. */
+	struct conn *c = conn_of(conn);
+	if (c) {
+		c->wait_mono = bft_clock_mono_ns();
+		c->headers_mono = 0;
+		c->answered = false;
+	}
 	struct req_state *st = *con_cls;
 	if (st) {
 		free(st->body);
@@ -204,37 +421,69 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	bftd_log(LOG_DEBUG, "http: %s", buf);
 }
 
+/* The connection cap in force: BFTD_HTTP_MAX_CONN, or less under a low
+ * open-file limit (each connection is a descriptor, and the store, the
+ * sockets and the references need some), so that libmicrohttpd refuses
+ * connections rather than fail to accept them. */
+static unsigned conn_limit(void)
+{
+	struct rlimit rl;
+	unsigned lim = BFTD_HTTP_MAX_CONN;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)BFTD_HTTP_MAX_CONN + 2 * BFTD_HTTP_FD_MARGIN)
+		lim = rl.rlim_cur > 3 * BFTD_HTTP_FD_MARGIN ? (unsigned)(rl.rlim_cur - 2 * BFTD_HTTP_FD_MARGIN)
+		                                           : (unsigned)(rl.rlim_cur / 3 > 8 ? rl.rlim_cur / 3 : 8);
+	return lim;
+}
+
 int bftd_http_start(bftd_http **out, const bftd_addr *addr, bftd_http_handler fn, void *ctx, char *err,
                     size_t errlen)
 {
 	bftd_http *h = calloc(1, sizeof *h);
-	if (!h) {
+	unsigned limit = conn_limit();
+	if (h)
+		h->cand = calloc(limit, sizeof *h->cand);
+	if (!h || !h->cand) {
+		free(h);
 		snprintf(err, errlen, "out of memory");
 		return BFT_ENOMEM;
 	}
 	h->fn = fn;
 	h->ctx = ctx;
 	h->epoll_fd = -1;
+	h->stats.conn_limit = limit;
+	h->reserve = limit / 4 < BFTD_HTTP_RESERVE ? limit / 4 : BFTD_HTTP_RESERVE;
+	if (limit < BFTD_HTTP_MAX_CONN)
+		bftd_log(LOG_NOTICE, "http: at most %u connections (the open-file limit is low)", limit);
 	h->epoll = MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES;
 	unsigned flags = MHD_USE_ERROR_LOG;
 	if (h->epoll)
 		flags |= MHD_USE_EPOLL;
-	if (addr->ss.ss_family == AF_INET6)
+	uint16_t port = 0;
+	if (!addr)
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
+	else if (addr->ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	uint16_t port = ntohs(addr->ss.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&addr->ss)->sin6_port
-	                                                     : ((const struct sockaddr_in *)&addr->ss)->sin_port);
+	if (addr)
+		port = ntohs(addr->ss.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&addr->ss)->sin6_port
+		                                            : ((const struct sockaddr_in *)&addr->ss)->sin_port);
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h },
+		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)limit, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)BFTD_HTTP_PER_IP, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)BFTD_HTTP_TIMEOUT_S, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(32 * 1024), NULL },
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
+		{ addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, 0, addr ? (void *)&addr->ss : NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	errno = 0;
-	h->mhd = MHD_start_daemon(flags, port, NULL, NULL, on_request, h,
-	                          MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&addr->ss,
-	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)BFTD_HTTP_MAX_CONN,
-	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)BFTD_HTTP_TIMEOUT_S,
-	                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-	                          MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	                          MHD_OPTION_END);
+	h->mhd = MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!h->mhd) {
-		snprintf(err, errlen, "cannot serve the HTTP API on %s: %s", addr->text,
+		snprintf(err, errlen, "cannot serve the HTTP API on %s: %s", addr ? addr->text : "(no address)",
 		         errno ? strerror(errno) : "libmicrohttpd refused");
+		free(h->cand);
 		free(h);
 		return BFT_EINVAL;
 	}
@@ -248,12 +497,19 @@ int bftd_http_start(bftd_http **out, const bftd_addr *addr, bftd_http_handler fn
 	return 0;
 }
 
+int bftd_http_add_connection(bftd_http *h, int fd, const struct sockaddr *peer, socklen_t peer_len)
+{
+	/* MHD closes fd when it refuses it. */
+	return MHD_add_connection(h->mhd, fd, peer, peer_len) == MHD_YES ? 0 : BFT_EINVAL;
+}
+
 void bftd_http_stop(bftd_http *h)
 {
 	if (!h)
 		return;
 	if (h->mhd)
-		MHD_stop_daemon(h->mhd);
+		MHD_stop_daemon(h->mhd); /* closes every connection: on_connection frees each */
+	free(h->cand);
 	free(h);
 }
 
@@ -283,9 +539,18 @@ size_t bftd_http_pollfds(bftd_http *h, struct pollfd *out, size_t cap)
 
 int bftd_http_timeout_ms(bftd_http *h)
 {
-	MHD_UNSIGNED_LONG_LONG ms;
-	if (MHD_get_timeout(h->mhd, &ms) != MHD_YES)
-		return -1;
+	MHD_UNSIGNED_LONG_LONG mhd_ms;
+	int64_t ms = MHD_get_timeout(h->mhd, &mhd_ms) == MHD_YES ? (int64_t)(mhd_ms > 60000 ? 60000 : mhd_ms) : -1;
+	int64_t now = bft_clock_mono_ns(), due = enforce(h, now, false);
+	if (due != INT64_MAX) {
+		int64_t ours = due <= now ? 0 : (due - now + 999999) / 1000000;
+		if (ms < 0 || ours < ms)
+			ms = ours;
+	}
+	/* Shut down connections are closed by MHD when it sees them; should the
+	 * wake-up be missed, look again soon. */
+	if (h->n_doomed && (ms < 0 || ms > 50))
+		ms = 50;
 	return ms > 60000 ? 60000 : (int)ms;
 }
 
@@ -293,21 +558,23 @@ void bftd_http_service(bftd_http *h, const struct pollfd *pfds, size_t n)
 {
 	if (h->epoll) {
 		MHD_run(h->mhd); /* processes what epoll reports, and timeouts; never blocks */
-		return;
+	} else {
+		fd_set rs, ws, es;
+		FD_ZERO(&rs);
+		FD_ZERO(&ws);
+		FD_ZERO(&es);
+		for (size_t i = 0; i < n; i++) {
+			if (pfds[i].fd < 0 || pfds[i].fd >= FD_SETSIZE)
+				continue;
+			if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR))
+				FD_SET(pfds[i].fd, &rs);
+			if (pfds[i].revents & (POLLOUT | POLLERR))
+				FD_SET(pfds[i].fd, &ws);
+		}
+		MHD_run_from_select(h->mhd, &rs, &ws, &es);
 	}
-	fd_set rs, ws, es;
-	FD_ZERO(&rs);
-	FD_ZERO(&ws);
-	FD_ZERO(&es);
-	for (size_t i = 0; i < n; i++) {
-		if (pfds[i].fd < 0 || pfds[i].fd >= FD_SETSIZE)
-			continue;
-		if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR))
-			FD_SET(pfds[i].fd, &rs);
-		if (pfds[i].revents & (POLLOUT | POLLERR))
-			FD_SET(pfds[i].fd, &ws);
-	}
-	MHD_run_from_select(h->mhd, &rs, &ws, &es);
+	/* What falls due later, bftd_http_timeout_ms tells the loop. */
+	(void)enforce(h, bft_clock_mono_ns(), true);
 }
 
 const bftd_http_stats *bftd_http_get_stats(const bftd_http *h) { return &h->stats; }

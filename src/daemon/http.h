@@ -13,13 +13,31 @@
  * body), which answers with a status, a content type and a body: the
  * routes (api.h) know nothing of libmicrohttpd and are unit-tested without
  * sockets. Request bodies are bounded (BFTD_HTTP_MAX_BODY: a larger body is
- * answered 413 without being buffered), connections are capped and time
- * out, so no client can make the daemon hold much memory or stall the loop.
+ * answered 413 without being buffered), so no client can make the daemon
+ * hold much memory or stall the loop.
+ *
+ * No client may hold the API either (docs/api.md, "Limits"): connections
+ * are capped in all (BFTD_HTTP_MAX_CONN, and below the process's open-file
+ * limit) and per client address (BFTD_HTTP_PER_IP); a request's headers
+ * must arrive within BFTD_HTTP_HEADER_MS of the connection opening (or of
+ * the previous answer on it), whatever trickles in meanwhile, and its body
+ * and answer must be through within BFTD_HTTP_REQUEST_MS of its headers;
+ * and a reserve of BFTD_HTTP_RESERVE connections is kept free: when fewer
+ * are, the connections that have waited longest for a request (idle,
+ * trickling headers or a body) are closed, oldest first, once they have
+ * waited BFTD_HTTP_PRESSURE_MS. Requests are limited per client address
+ * too (a token bucket, BFTD_HTTP_RATE_PER_S sustained, BFTD_HTTP_RATE_BURST
+ * at once): beyond, a short 429 closes the connection, so a flood costs the
+ * loop little and leaves it free to accept. A client that connects and asks at once,
+ * as every real client does, is answered before any of these applies:
+ * that is what keeps GET /v1/time answering while one client, from many
+ * addresses, holds every connection it can.
  */
 #ifndef BFTIME_DAEMON_HTTP_H
 #define BFTIME_DAEMON_HTTP_H
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,8 +46,17 @@
 
 #define BFTD_HTTP_MAX_BODY (64 * 1024) /* request bodies; 413 beyond */
 #define BFTD_HTTP_MAX_ARGS 16          /* query arguments kept per request */
-#define BFTD_HTTP_MAX_CONN 64          /* open connections */
-#define BFTD_HTTP_TIMEOUT_S 10         /* an idle connection is closed after this */
+#define BFTD_HTTP_MAX_CONN 256        /* open connections, in all */
+#define BFTD_HTTP_PER_IP 16            /* open connections per client address */
+#define BFTD_HTTP_RESERVE 64           /* connections kept free for clients that ask at once */
+#define BFTD_HTTP_HEADER_MS 5000       /* from connection (or previous answer) to a request's headers */
+#define BFTD_HTTP_REQUEST_MS 10000     /* from a request's headers to its answer sent */
+#define BFTD_HTTP_PRESSURE_MS 50       /* waiting this long is too long when the reserve is short */
+#define BFTD_HTTP_RATE_PER_S 50       /* requests per client address and second, sustained */
+#define BFTD_HTTP_RATE_BURST 100      /* ... and at once */
+#define BFTD_HTTP_RATE_SLOTS 1024     /* client addresses remembered (the least recent make room) */
+#define BFTD_HTTP_TIMEOUT_S 10         /* no byte moved for this long: closed (libmicrohttpd) */
+#define BFTD_HTTP_FD_MARGIN 64         /* open files left to the rest of the daemon */
 #define BFTD_HTTP_MAX_POLLFDS 80       /* what bftd_http_pollfds may fill */
 
 typedef struct bftd_http_request {
@@ -59,13 +86,26 @@ typedef void (*bftd_http_handler)(void *ctx, const bftd_http_request *req, bftd_
 
 typedef struct bftd_http_stats {
 	uint64_t requests, status_2xx, status_4xx, status_5xx, too_large;
+	uint64_t connections;      /* open now */
+	uint64_t connections_max;  /* the most open at once */
+	uint64_t connections_total; /* accepted since start */
+	uint64_t closed_deadline;  /* closed for missing BFTD_HTTP_HEADER_MS or BFTD_HTTP_REQUEST_MS */
+	uint64_t closed_pressure;  /* closed to keep the reserve */
+	uint64_t rate_limited;     /* requests answered 429 */
+	unsigned conn_limit;       /* the cap in force (BFTD_HTTP_MAX_CONN or less, for the file limit) */
 } bftd_http_stats;
 
 typedef struct bftd_http bftd_http;
 
-/* Listen on addr (numeric, from the config). 0, or a negative code with err set. */
+/* Listen on addr (numeric, from the config). 0, or a negative code with err set.
+ * addr NULL: no listening socket, connections come from bftd_http_add_connection. */
 int bftd_http_start(bftd_http **out, const bftd_addr *addr, bftd_http_handler fn, void *ctx, char *err,
                     size_t errlen);
+
+/* Serve a connected stream socket (ownership passes, even on failure) as if
+ * accepted from peer: for tests and the fuzz target (tests/fuzz/fuzz_http.c),
+ * which feed the server bytes through a socketpair. 0 or BFT_EINVAL. */
+int bftd_http_add_connection(bftd_http *h, int fd, const struct sockaddr *peer, socklen_t peer_len);
 
 /* Stop and free; NULL is fine. */
 void bftd_http_stop(bftd_http *h);
