@@ -5,18 +5,35 @@
  * synchronous=FULL, so after kill -9 or a power loss the store's last own
  * proof is exactly the chain head every peer may have seen, and the chain
  * continues from it without a fork.
+ *
+ * Why a head record beside the store: the store is one file, and a file can
+ * be emptied, cut short, rolled back to an old copy or have rows deleted.
+ * Peers hold copies of what was gossiped, but not of a proof issued just
+ * before a crash, and not when none of them answers at start. The newest own
+ * proof, written again to a small file of its own after each commit, lets
+ * the chain continue past whatever the store lost, without asking anyone
+ * and without ever signing a sequence number twice; it is the proof itself
+ * (hex), so it checks itself (our own signature) and cannot be forged.
  */
 #include "daemon/proofs_svc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
 #include <bftime/common.h>
 
+#include "daemon/keys.h"
 #include "daemon/log.h"
+#include "sys/clock.h"
+
+#define REOPEN_EVERY_NS (30 * BFT_NS_PER_SEC)
+#define HEAD_SUFFIX ".head"
 
 struct bftd_proofs {
 	const bftd_config *cfg;
@@ -24,6 +41,23 @@ struct bftd_proofs {
 	bft_store *store;
 	bft_proof_gen gen;
 	bftd_proofs_stats stats;
+	char head_path[sizeof ((bftd_config *)0)->store_path + sizeof HEAD_SUFFIX];
+	/* The head record's proof, when it is newer than anything stored: where
+	 * the chain continues at the first issue unless the peers' copies got
+	 * there first. */
+	bft_proof floor;
+	bool have_floor;
+	/* health */
+	bool failing;  /* the last write failed */
+	bool conflict; /* the head record and the store hold two histories: nothing is signed */
+	char fail_why[512];
+	int64_t failing_since_mono, last_reopen_mono, reopen_every_ns;
+	uint64_t failures, reopened, damaged_logged;
+	char reopen_why[512];
+	char conflict_why[sizeof ((bftd_config *)0)->store_path + 128];
+	int64_t conflict_since_mono;
+	bool head_failing;
+	bool first_logged;
 };
 
 int bftd_proofs_pinned(const bftd_proofs *ps, uint32_t id, uint8_t pub[BFT_PROOF_KEY])
@@ -45,6 +79,161 @@ static int pinned_cb(void *ctx, uint32_t id, uint8_t pub[BFT_PROOF_KEY])
 	return bftd_proofs_pinned(ctx, id, pub);
 }
 
+/* Open and check the store at the configured path: 0, or negative with why. */
+static int open_checked(bftd_proofs *ps, bft_store **out, bft_store_report *rep, char *why, size_t whylen)
+{
+	/* Signatures are checked as Ed25519 under the embedded key, which must be
+	 * the pinned one: a node outside the configuration is refused. */
+	bft_store_config sc = { .path = ps->cfg->store_path, .signer = NULL,
+	                        .pinned_key = pinned_cb, .pinned_ctx = ps, .require_pinned = true };
+	int rc = bft_store_open(out, &sc, why, whylen);
+	if (rc != 0)
+		return rc;
+	if ((rc = bft_store_check(*out, rep, why, whylen)) != 0) {
+		bft_store_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* ---- the head record ---------------------------------------------------- */
+
+/* 1 and *p (verified: ours, under our key), 0 when there is none, -1 with
+ * why when it is there but not a proof of ours. */
+static int head_read(const bftd_proofs *ps, bft_proof *p, char *why, size_t whylen)
+{
+	int fd = open(ps->head_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, whylen, "cannot read it: %s", strerror(errno));
+		return -1;
+	}
+	char text[2 * BFT_PROOF_MAX + 8];
+	ssize_t n = read(fd, text, sizeof text);
+	close(fd);
+	if (n < 0) {
+		snprintf(why, whylen, "cannot read it: %s", strerror(errno));
+		return -1;
+	}
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+		n--;
+	uint8_t buf[BFT_PROOF_MAX];
+	size_t len = (size_t)n / 2;
+	if (n % 2 || len < BFT_PROOF_MIN || len > BFT_PROOF_MAX || bftd_unhex(buf, text, len) != (size_t)n ||
+	    bft_proof_decode(p, buf, len) != 0) {
+		snprintf(why, whylen, "it does not hold a proof (%zd bytes of text)", n);
+		return -1;
+	}
+	if (p->node_id != ps->cfg->id || memcmp(p->pub, ps->self_pub, BFT_PROOF_KEY) != 0) {
+		snprintf(why, whylen, "it holds node %u's proof under another key, not this node's", p->node_id);
+		return -1;
+	}
+	if (bft_proof_verify_key(p, ps->self_pub) != 0) {
+		snprintf(why, whylen, "its proof (seq %llu) does not carry this node's valid signature",
+		         (unsigned long long)p->seq);
+		return -1;
+	}
+	return 1;
+}
+
+/* Write p as the head record: a temporary file, fsync, rename over, fsync
+ * the directory, so a crash leaves the old record or the new one. */
+static int head_write(const bftd_proofs *ps, const bft_proof *p)
+{
+	uint8_t buf[BFT_PROOF_MAX];
+	int len = bft_proof_encode(buf, sizeof buf, p);
+	if (len < 0)
+		return BFT_EINVAL;
+	char text[2 * BFT_PROOF_MAX + 2], tmp[sizeof ps->head_path + 8];
+	bftd_hex(text, buf, (size_t)len);
+	text[2 * len] = '\n';
+	snprintf(tmp, sizeof tmp, "%s.tmp", ps->head_path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return BFT_ENOMEM;
+	bool ok = write(fd, text, (size_t)(2 * len + 1)) == 2 * len + 1 && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, ps->head_path) != 0) {
+		unlink(tmp);
+		return BFT_ENOMEM;
+	}
+	char dir[sizeof ps->head_path];
+	snprintf(dir, sizeof dir, "%s", ps->head_path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		snprintf(dir, sizeof dir, ".");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/* ---- open --------------------------------------------------------------- */
+
+/* Reconcile the head record with the store: a record at or below the
+ * store's head must be the stored proof (or fill its missing row); one
+ * above must link to the stored predecessor when that is there, and
+ * becomes the floor. 0, or BFT_EINVAL with err. */
+static int reconcile(bftd_proofs *ps, const bft_proof *rec, char *err, size_t errlen)
+{
+	const char *path = ps->cfg->store_path;
+	uint8_t want[BFT_PROOF_MAX], got[BFT_PROOF_MAX];
+	int wl = bft_proof_encode(want, sizeof want, rec);
+	if (ps->gen.have_prev && rec->seq < ps->gen.next_seq) {
+		int gl = bft_store_get(ps->store, ps->cfg->id, rec->seq, got, sizeof got);
+		if (gl == wl && memcmp(got, want, (size_t)gl) == 0)
+			return 0;
+		if (gl > 0) {
+			snprintf(err, errlen,
+			         "the proof store %s and its head record %s hold two different own proofs at seq %llu: one of "
+			         "them is not this node's history (a store or record of another machine with the same key?). "
+			         "Nothing is signed until one of them is moved aside",
+			         path, ps->head_path, (unsigned long long)rec->seq);
+			return BFT_EINVAL;
+		}
+		/* The row is missing below the head: put it back. */
+		enum bft_store_result r;
+		if (bft_store_put_proof(ps->store, rec, &r) != 0) {
+			snprintf(err, errlen, "the head record %s (seq %llu) does not fit the proof store %s: %s", ps->head_path,
+			         (unsigned long long)rec->seq, path, bft_store_result_name(r));
+			return BFT_EINVAL;
+		}
+		bftd_log(LOG_WARNING, "the proof store %s had lost own proof seq %llu: put back from its head record",
+		         path, (unsigned long long)rec->seq);
+		return 0;
+	}
+	/* Newer than anything stored: the store lost proofs. */
+	if (rec->seq > 0) {
+		bft_proof pred;
+		int gl = bft_store_get(ps->store, ps->cfg->id, rec->seq - 1, got, sizeof got);
+		if (gl > 0 && (bft_proof_decode(&pred, got, (size_t)gl) != 0 ||
+		               bft_proof_chain_check(&pred, NULL, rec) != BFT_CHAIN_OK)) {
+			snprintf(err, errlen,
+			         "the head record %s (seq %llu) does not follow the own proof seq %llu in the proof store %s: "
+			         "they are two histories. Nothing is signed until one of them is moved aside",
+			         ps->head_path, (unsigned long long)rec->seq, (unsigned long long)rec->seq - 1, path);
+			return BFT_EINVAL;
+		}
+	}
+	ps->floor = *rec;
+	ps->have_floor = true;
+	unsigned long long from = ps->gen.have_prev ? (unsigned long long)ps->gen.next_seq : 0;
+	bftd_log(LOG_WARNING,
+	         "the proof store %s lacks own proofs seq %llu..%llu that this node issued (its head record %s holds seq "
+	         "%llu): the store lost them (emptied, rows deleted, or an older copy restored). The chain continues "
+	         "after seq %llu, never below; the peers' copies are fetched back into the store",
+	         path, from, (unsigned long long)rec->seq, ps->head_path, (unsigned long long)rec->seq,
+	         (unsigned long long)rec->seq);
+	return 0;
+}
+
 int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t self_pub[BFT_PROOF_KEY],
                      const bft_signer *signer, char *err, size_t errlen)
 {
@@ -54,37 +243,67 @@ int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t se
 		return BFT_ENOMEM;
 	}
 	ps->cfg = cfg;
+	ps->reopen_every_ns = REOPEN_EVERY_NS;
 	memcpy(ps->self_pub, self_pub, BFT_PROOF_KEY);
-	/* Signatures are checked as Ed25519 under the embedded key, which must be
-	 * the pinned one: a node outside the configuration is refused. */
-	bft_store_config sc = { .path = cfg->store_path, .signer = NULL,
-	                        .pinned_key = pinned_cb, .pinned_ctx = ps, .require_pinned = true };
-	int rc = bft_store_open(&ps->store, &sc);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot open the proof store %s: %s", cfg->store_path, bft_strerror(rc));
+	snprintf(ps->head_path, sizeof ps->head_path, "%s%s", cfg->store_path, HEAD_SUFFIX);
+	const char *path = cfg->store_path;
+	char why[512];
+	bft_store_report rep;
+	int64_t t0 = bft_clock_mono_ns();
+	int rc = open_checked(ps, &ps->store, &rep, why, sizeof why);
+	if (rc == BFT_EINVAL) {
+		snprintf(err, errlen,
+		         "refusing the proof store %s: %s. Restore it from a backup, or move it aside (with its -wal and -shm "
+		         "files) to start a new one: the chain then continues from the head record %s and the peers' copies",
+		         path, why, ps->head_path);
 		free(ps);
 		return rc;
 	}
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot open the proof store %s: %s", path, why);
+		free(ps);
+		return rc;
+	}
+	bftd_log(LOG_INFO, "proof store %s checked in %.2f s: %llu proofs of %llu nodes, %llu gaps, %llu signatures "
+	                   "verified, SQLite quick_check ok",
+	         path, (double)(bft_clock_mono_ns() - t0) / 1e9, (unsigned long long)rep.rows,
+	         (unsigned long long)rep.nodes, (unsigned long long)rep.gaps, (unsigned long long)rep.signatures);
 	bft_proof_gen_init(&ps->gen, cfg->id, self_pub, signer);
-	bft_proof last;
+	bft_proof last, rec;
 	rc = bft_store_last(ps->store, cfg->id, &last);
 	if (rc == 0) {
 		if (memcmp(last.pub, self_pub, BFT_PROOF_KEY) != 0) {
-			snprintf(err, errlen, "the proof store %s holds node %u's proofs under another key", cfg->store_path,
-			         cfg->id);
+			snprintf(err, errlen, "the proof store %s holds node %u's proofs under another key", path, cfg->id);
 			rc = BFT_EINVAL;
 		} else if ((rc = bft_proof_gen_accept(&ps->gen, &last)) != 0) {
-			snprintf(err, errlen, "the last own proof in %s (seq %llu) is not usable", cfg->store_path,
+			snprintf(err, errlen, "the last own proof in %s (seq %llu) is not usable", path,
 			         (unsigned long long)last.seq);
 		} else {
-			bftd_log(LOG_NOTICE, "proof chain continues from seq %llu in %s", (unsigned long long)last.seq,
-			         cfg->store_path);
+			bftd_log(LOG_NOTICE, "proof chain continues from seq %llu in %s", (unsigned long long)last.seq, path);
 		}
 	} else if (rc == BFT_EEMPTY) {
 		rc = 0;
-		bftd_log(LOG_NOTICE, "proof store %s has no own proofs: the chain starts at seq 0", cfg->store_path);
 	} else {
-		snprintf(err, errlen, "cannot read the proof store %s: %s", cfg->store_path, bft_strerror(rc));
+		snprintf(err, errlen, "cannot read the proof store %s: %s", path, bft_store_errmsg(ps->store));
+	}
+	if (rc == 0 && bft_store_was_empty(ps->store))
+		bftd_log(LOG_WARNING, "the proof store %s was an empty file (0 bytes): it lost every proof it held", path);
+	if (rc == 0) {
+		int h = head_read(ps, &rec, why, sizeof why);
+		if (h < 0) {
+			snprintf(err, errlen,
+			         "the head record %s is damaged: %s. If the proof store %s is sound, delete the record: the chain "
+			         "then continues from the store's and the peers' newest own proof",
+			         ps->head_path, why, path);
+			rc = BFT_EINVAL;
+		} else if (h > 0) {
+			rc = reconcile(ps, &rec, err, errlen);
+		} else if (!ps->gen.have_prev) {
+			bftd_log(LOG_NOTICE,
+			         "proof store %s has no own proofs and there is no head record %s: the chain starts at seq 0 "
+			         "unless a peer holds newer ones",
+			         path, ps->head_path);
+		}
 	}
 	if (rc != 0) {
 		bftd_proofs_close(ps);
@@ -102,14 +321,149 @@ void bftd_proofs_close(bftd_proofs *ps)
 	free(ps);
 }
 
+/* ---- health ------------------------------------------------------------- */
+
+/* Reopen and check the store, keeping the old connection unless the new one
+ * is sound (the API and gossip look the store up at each use). */
+static void try_reopen(bftd_proofs *ps)
+{
+	char why[512];
+	bft_store *fresh = NULL;
+	int rc = open_checked(ps, &fresh, NULL, why, sizeof why);
+	if (rc != 0) {
+		if (strcmp(why, ps->reopen_why) != 0 && rc == BFT_EINVAL)
+			bftd_log(LOG_WARNING,
+			         "ALARM: the proof store %s is damaged: %s. Restore it from a backup, or stop bftimed, move it "
+			         "aside (with its -wal and -shm files) and start again: the chain continues from the head record "
+			         "%s and the peers' copies",
+			         ps->cfg->store_path, why, ps->head_path);
+		else if (strcmp(why, ps->reopen_why) != 0)
+			bftd_log(LOG_WARNING, "the proof store %s cannot be reopened yet: %s (tried again in %.0f s)",
+			         ps->cfg->store_path, why, (double)ps->reopen_every_ns / 1e9);
+		snprintf(ps->reopen_why, sizeof ps->reopen_why, "%s", why);
+		return;
+	}
+	bft_store_carry_stats(fresh, ps->store);
+	bft_store_close(ps->store);
+	ps->store = fresh;
+	ps->reopened++;
+	ps->reopen_why[0] = 0;
+	bftd_log(LOG_NOTICE, "the proof store %s was reopened and checked: sound", ps->cfg->store_path);
+}
+
+/* A write failed: an alarm, logged once until it works again. */
+static void store_failed(bftd_proofs *ps, const char *why)
+{
+	int64_t now = bft_clock_mono_ns();
+	ps->failures++;
+	if (!ps->failing) {
+		ps->failing = true;
+		ps->failing_since_mono = now;
+		ps->last_reopen_mono = now;
+		bftd_log(LOG_WARNING,
+		         "ALARM: the proof store %s failed: %s; no own proof is issued until it works again (retried at every "
+		         "proof, reopened and checked every %d s)",
+		         ps->cfg->store_path, why, (int)(ps->reopen_every_ns / BFT_NS_PER_SEC));
+	}
+	snprintf(ps->fail_why, sizeof ps->fail_why, "%s", why);
+	if (now - ps->last_reopen_mono >= ps->reopen_every_ns) {
+		ps->last_reopen_mono = now;
+		try_reopen(ps);
+	}
+}
+
+static void store_works(bftd_proofs *ps)
+{
+	if (!ps->failing)
+		return;
+	bftd_log(LOG_NOTICE, "the proof store %s works again (it failed for %.0f s)", ps->cfg->store_path,
+	         (double)(bft_clock_mono_ns() - ps->failing_since_mono) / 1e9);
+	ps->failing = false;
+	ps->failing_since_mono = 0;
+	ps->fail_why[0] = 0;
+}
+
+/* Damaged rows met by reads since the last look: an alarm each time more
+ * are found. */
+static void check_damage(bftd_proofs *ps)
+{
+	uint64_t d = bft_store_get_stats(ps->store)->by_result[BFT_STORE_DAMAGED];
+	if (d <= ps->damaged_logged)
+		return;
+	bftd_log(LOG_WARNING,
+	         "ALARM: %llu stored proofs found damaged when read (never served), the last: %s. The store %s was "
+	         "changed on disk: restore it from a backup, or stop bftimed and move it aside (the chain continues from "
+	         "the head record and the peers' copies)",
+	         (unsigned long long)(d - ps->damaged_logged), bft_store_errmsg(ps->store), ps->cfg->store_path);
+	ps->damaged_logged = d;
+}
+
+void bftd_proofs_get_health(const bftd_proofs *ps, bftd_proofs_health *out)
+{
+	memset(out, 0, sizeof *out);
+	out->failing = ps->failing || ps->conflict;
+	out->error = ps->conflict ? ps->conflict_why : ps->failing ? ps->fail_why : "";
+	out->failing_since_mono = ps->conflict ? ps->conflict_since_mono : ps->failing_since_mono;
+	out->failures = ps->failures;
+	out->damaged = bft_store_get_stats(ps->store)->by_result[BFT_STORE_DAMAGED];
+	out->reopened = ps->reopened;
+	out->head_record_failing = ps->head_failing;
+}
+
+/* ---- issue and submit --------------------------------------------------- */
+
+/* The head record is newer than the chain's head: the store lost proofs the
+ * peers did not bring back. Store it and continue from it. */
+static int adopt_floor(bftd_proofs *ps)
+{
+	if (!ps->have_floor)
+		return 0;
+	if (ps->gen.have_prev && ps->floor.seq < ps->gen.next_seq) {
+		ps->have_floor = false; /* the peers' copies got there */
+		return 0;
+	}
+	enum bft_store_result r;
+	int rc = bft_store_put_proof(ps->store, &ps->floor, &r);
+	if (rc == BFT_ENOMEM) {
+		store_failed(ps, bft_store_errmsg(ps->store));
+		return rc;
+	}
+	if (rc != 0) {
+		/* A store that now holds another own proof at that seq, or one
+		 * the record does not follow: two histories. Sign nothing. */
+		if (!ps->conflict) {
+			snprintf(ps->conflict_why, sizeof ps->conflict_why,
+			         "the head record %s (seq %llu) does not fit the store: %s", ps->head_path,
+			         (unsigned long long)ps->floor.seq, bft_store_result_name(r));
+			bftd_log(LOG_WARNING, "ALARM: %s; no own proof is issued until the store or the record is moved aside",
+			         ps->conflict_why);
+			ps->conflict = true;
+			ps->conflict_since_mono = bft_clock_mono_ns();
+		}
+		return BFT_EINVAL;
+	}
+	if ((rc = bft_proof_gen_accept(&ps->gen, &ps->floor)) != 0)
+		return rc;
+	ps->have_floor = false;
+	bftd_log(LOG_NOTICE, "own proof chain continues from seq %llu, kept in the head record %s (no peer returned it)",
+	         (unsigned long long)ps->floor.seq, ps->head_path);
+	return 0;
+}
+
 int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out)
 {
+	check_damage(ps);
+	int rc = adopt_floor(ps);
+	if (rc != 0) {
+		ps->stats.issue_failed++;
+		return rc;
+	}
 	uint8_t nonce[BFT_PROOF_NONCE];
 	if (RAND_bytes(nonce, sizeof nonce) != 1) {
 		ps->stats.issue_failed++;
 		return BFT_ENOMEM;
 	}
-	int rc = bft_proof_gen_next(&ps->gen, out, clk, nonce);
+	rc = bft_proof_gen_next(&ps->gen, out, clk, nonce);
 	if (rc != 0) {
 		ps->stats.issue_failed++;
 		return rc;
@@ -118,16 +472,35 @@ int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *ou
 	rc = bft_store_put_proof(ps->store, out, &res);
 	if (rc != 0 || (res != BFT_STORE_NEW && res != BFT_STORE_GAP)) {
 		ps->stats.issue_failed++;
-		bftd_log(LOG_WARNING, "own proof seq %llu not stored: %s", (unsigned long long)out->seq,
-		         bft_store_result_name(res));
+		if (res == BFT_STORE_IO) {
+			store_failed(ps, bft_store_errmsg(ps->store));
+		} else if (!ps->failing) {
+			bftd_log(LOG_WARNING, "own proof seq %llu not stored: %s", (unsigned long long)out->seq,
+			         bft_store_result_name(res));
+		}
 		return rc ? rc : BFT_EINVAL;
 	}
+	store_works(ps);
 	/* Durable now: chain to it. */
 	if ((rc = bft_proof_gen_accept(&ps->gen, out)) != 0) {
 		ps->stats.issue_failed++;
 		return rc;
 	}
 	ps->stats.issued++;
+	if (out->seq == 0 && !ps->first_logged)
+		bftd_log(LOG_NOTICE, "own proof seq 0 issued: a new chain (no own proof in the store, the head record %s or "
+		                     "from any peer that answered)",
+		         ps->head_path);
+	ps->first_logged = true;
+	/* The second copy of the head. Its failure loses nothing stored: the
+	 * record only falls behind, and says less after a loss of the store. */
+	bool hf = head_write(ps, out) != 0;
+	if (hf && !ps->head_failing)
+		bftd_log(LOG_WARNING, "cannot write the head record %s: %s (retried at every proof)", ps->head_path,
+		         strerror(errno));
+	else if (!hf && ps->head_failing)
+		bftd_log(LOG_NOTICE, "the head record %s is written again", ps->head_path);
+	ps->head_failing = hf;
 	return 0;
 }
 
@@ -136,7 +509,10 @@ int bftd_proofs_submit(bftd_proofs *ps, const uint8_t *buf, size_t len, enum bft
 	enum bft_store_result r = BFT_STORE_BAD_ENCODING;
 	int rc = bft_store_put(ps->store, buf, len, &r);
 	ps->stats.submitted++;
+	if (r == BFT_STORE_IO)
+		store_failed(ps, bft_store_errmsg(ps->store));
 	if (rc == 0 && (r == BFT_STORE_NEW || r == BFT_STORE_GAP)) {
+		store_works(ps);
 		ps->stats.accepted++;
 		/* One of our own proofs, newer than our head, came back from a
 		 * peer: this node lost the end of its chain (a lost or old store).
@@ -166,6 +542,8 @@ bool bftd_proofs_head(const bftd_proofs *ps, uint64_t *seq, uint8_t hash[BFT_PRO
 		*time_ns = ps->gen.prev_time_ns;
 	return true;
 }
+
+void bftd_proofs_set_reopen_interval(bftd_proofs *ps, int64_t ns) { ps->reopen_every_ns = ns; }
 
 bft_store *bftd_proofs_store(bftd_proofs *ps) { return ps->store; }
 const bftd_proofs_stats *bftd_proofs_get_stats(const bftd_proofs *ps) { return &ps->stats; }

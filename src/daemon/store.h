@@ -15,6 +15,16 @@
  * nothing. Every proof commits with synchronous=FULL: an acknowledged proof
  * (own, or a peer's answered with 200) survives kill -9 and power loss.
  *
+ * A store cannot lie about what it holds: a file that is not a plausible
+ * database (a directory, a garbage header, shorter than its header says) is
+ * refused at open with the damage named; bft_store_check walks all of it
+ * (SQLite's quick_check, then every row against its hash, its key and its
+ * neighbours, and a signature at the top of every stretch, which the hash
+ * links extend to every row below it); and every proof handed out is
+ * checked again on the way out (its bytes against its hash, its signature
+ * unless that very hash was verified since open), so a byte changed on disk
+ * is never served: the row is skipped and counted DAMAGED.
+ *
  * One store per connection; calls on one store must be serialized (the
  * daemon's loop is single-threaded). Statements are prepared once at open.
  */
@@ -53,19 +63,56 @@ enum bft_store_result {
 	BFT_STORE_FORK,         /* another proof with the same (node, seq) is stored */
 	BFT_STORE_BAD_CHAIN,    /* does not link with its stored predecessor or successor */
 	BFT_STORE_IO,           /* the database failed: nothing was changed */
+	BFT_STORE_DAMAGED,      /* never a result of put: counts stored proofs found damaged
+	                         * when read (skipped, never handed out) */
 	BFT_STORE_RESULTS
 };
 
 typedef struct bft_store_stats {
-	uint64_t by_result[BFT_STORE_RESULTS]; /* bft_store_put calls since open, per result */
+	uint64_t by_result[BFT_STORE_RESULTS]; /* bft_store_put calls since open, per result;
+	                                        * DAMAGED: rows found damaged when read */
 } bft_store_stats;
 
 typedef struct bft_store bft_store;
 
 /* Open (creating if needed) the database at cfg->path. cfg is copied; the
  * signer and pinned_ctx must outlive the store. 0, BFT_EINVAL (bad config,
- * not a proof store, or a newer schema) or BFT_ENOMEM (cannot open). */
-BFT_WARN_UNUSED int bft_store_open(bft_store **out, const bft_store_config *cfg);
+ * not a proof store, a newer schema, or a file that cannot be a sound
+ * database: a directory, not a regular file, a header that is not SQLite's
+ * or shorter than a header, fewer bytes than its header counts or not whole
+ * pages) or BFT_ENOMEM (cannot open: missing directory, permissions, I/O).
+ * err (may be NULL) says which, in a sentence without the path. A file of 0
+ * bytes opens (SQLite makes it a new database): bft_store_was_empty says so,
+ * for the caller to know the store lost whatever it held. */
+BFT_WARN_UNUSED int bft_store_open(bft_store **out, const bft_store_config *cfg, char *err, size_t errlen);
+
+/* Whether the file was 0 bytes long at open. */
+bool bft_store_was_empty(const bft_store *st);
+
+typedef struct bft_store_report {
+	uint64_t rows, nodes;  /* proofs and nodes stored */
+	uint64_t gaps;         /* missing stretches (a node's chain not from seq 0 counts one) */
+	uint64_t signatures;   /* verified: the top of every stretch */
+} bft_store_report;
+
+/* The start-up check, O(rows): SQLite's quick_check; then every row, in
+ * (node, seq) order: it decodes, its key and derived columns are the
+ * proof's own, its hash column is its hash, its key is the one stored for
+ * its node; consecutive seqs of a node link (bft_proof_chain_check); and
+ * the newest proof of every stretch without a gap carries a valid signature,
+ * which the links extend to every proof below it (a forger would need the
+ * node's key, or a SHA3-256 collision). 0 and *rep (may be NULL) filled;
+ * BFT_EINVAL with err naming the first damage found; BFT_ENOMEM when the
+ * database cannot be read (err says why). Cost: about a microsecond per row
+ * plus a verification per stretch. */
+BFT_WARN_UNUSED int bft_store_check(bft_store *st, bft_store_report *rep, char *err, size_t errlen);
+
+/* SQLite's message for the store's last failure ("database or disk is
+ * full", ...), or the last damage found when read: for logs. */
+const char *bft_store_errmsg(const bft_store *st);
+
+/* Carry the counters of from (a store being replaced) over to to. */
+void bft_store_carry_stats(bft_store *to, const bft_store *from);
 
 /* Close; NULL is fine. */
 void bft_store_close(bft_store *st);
@@ -80,11 +127,13 @@ BFT_WARN_UNUSED int bft_store_put(bft_store *st, const uint8_t *buf, size_t len,
 BFT_WARN_UNUSED int bft_store_put_proof(bft_store *st, const bft_proof *p, enum bft_store_result *res);
 
 /* The proof with the highest seq of node_id: how the node continues its own
- * chain after a restart. 0, BFT_EEMPTY (none), BFT_EINVAL, BFT_ENOMEM. */
+ * chain after a restart. 0, BFT_EEMPTY (none), BFT_EINVAL (that row is
+ * damaged: counted, not handed out), BFT_ENOMEM. */
 BFT_WARN_UNUSED int bft_store_last(bft_store *st, uint32_t node_id, bft_proof *out);
 
 /* The canonical bytes of (node_id, seq) into buf; returns the length,
- * BFT_EEMPTY (not stored), BFT_ERANGE (cap too small) or BFT_ENOMEM. */
+ * BFT_EEMPTY (not stored), BFT_ERANGE (cap too small), BFT_EINVAL (the row
+ * is damaged: counted, not handed out) or BFT_ENOMEM. */
 BFT_WARN_UNUSED int bft_store_get(bft_store *st, uint32_t node_id, uint64_t seq, uint8_t *buf, size_t cap);
 
 typedef struct bft_store_query {
@@ -100,7 +149,8 @@ typedef struct bft_store_query {
 typedef int (*bft_store_visit_fn)(void *ctx, const uint8_t *buf, size_t len);
 
 /* get_recent_proofs: visit the proofs q selects, ordered by (time_ns, node,
- * seq). Returns the number visited, or BFT_EINVAL / BFT_ENOMEM. */
+ * seq); a damaged row is skipped (and counted). Returns the number visited,
+ * or BFT_EINVAL / BFT_ENOMEM. */
 BFT_WARN_UNUSED int bft_store_recent(bft_store *st, const bft_store_query *q, bft_store_visit_fn fn, void *ctx);
 
 /* Number of stored proofs of node_id, or of every node when all_nodes. */

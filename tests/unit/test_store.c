@@ -2,7 +2,12 @@
 /* Tests of the proof store: chains stored and served, forks and bad proofs
  * rejected without touching what is stored, gaps filled later, restart
  * continuity, and crash safety: kill -9 a writer mid-run and find every
- * proof it acknowledged. Each test works in its own mkdtemp directory. */
+ * proof it acknowledged. Stores that lie (issue 13, finding 7): a
+ * directory, a garbage header, a truncated file refused at open with the
+ * damage named (not "out of memory"); garbage in the middle, a changed byte,
+ * a changed byte with its hash recomputed, a changed column or key found by
+ * the start-up check; a byte changed on disk while open never served. Each
+ * test works in its own mkdtemp directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +16,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +88,7 @@ static bft_store *open_store(struct fx *f)
 {
 	bft_store_config cfg = { .path = f->path };
 	bft_store *st = NULL;
-	assert_int_equal(bft_store_open(&st, &cfg), 0);
+	assert_int_equal(bft_store_open(&st, &cfg, NULL, 0), 0);
 	return st;
 }
 
@@ -309,7 +317,7 @@ static void test_rejects_bad_keeps_good(void **state)
 	struct fx *f = *state;
 	bft_store_config cfg = { .path = f->path, .pinned_key = pinned_fn, .pinned_ctx = f };
 	bft_store *st;
-	assert_int_equal(bft_store_open(&st, &cfg), 0);
+	assert_int_equal(bft_store_open(&st, &cfg, NULL, 0), 0);
 	bft_proof chain[4];
 	extend(f, st, &f->g1, 4, chain);
 	uint8_t before[4][BFT_PROOF_MAX];
@@ -370,7 +378,7 @@ static void test_rejects_bad_keeps_good(void **state)
 
 	/* With require_pinned, unknown nodes are refused outright. */
 	cfg.require_pinned = true;
-	assert_int_equal(bft_store_open(&st, &cfg), 0);
+	assert_int_equal(bft_store_open(&st, &cfg, NULL, 0), 0);
 	assert_int_equal(bft_proof_gen_init(&gx, 3, f->pub3, &f->s), 0);
 	x = next_at(f, &gx, 1);
 	assert_int_equal(bft_store_put_proof(st, &x, &r), BFT_EINVAL);
@@ -418,9 +426,9 @@ static void test_open_errors(void **state)
 	struct fx *f = *state;
 	bft_store *st = NULL;
 	bft_store_config cfg = { .path = "/nonexistent-dir-bftime/x.db" };
-	assert_int_not_equal(bft_store_open(&st, &cfg), 0);
+	assert_int_not_equal(bft_store_open(&st, &cfg, NULL, 0), 0);
 	assert_null(st);
-	assert_int_equal(bft_store_open(&st, NULL), BFT_EINVAL);
+	assert_int_equal(bft_store_open(&st, NULL, NULL, 0), BFT_EINVAL);
 	/* A file that is not a database is refused and left alone. */
 	FILE *fp = fopen(f->path, "w");
 	assert_non_null(fp);
@@ -428,7 +436,7 @@ static void test_open_errors(void **state)
 	fputs(text, fp);
 	fclose(fp);
 	cfg.path = f->path;
-	assert_int_equal(bft_store_open(&st, &cfg), BFT_EINVAL);
+	assert_int_equal(bft_store_open(&st, &cfg, NULL, 0), BFT_EINVAL);
 	char back[sizeof text] = { 0 };
 	fp = fopen(f->path, "r");
 	assert_non_null(fp);
@@ -445,7 +453,7 @@ static void test_sim_signer(void **state)
 	bft_signer_sim(&sim, &secret);
 	bft_store_config cfg = { .path = f->path, .signer = &sim };
 	bft_store *st;
-	assert_int_equal(bft_store_open(&st, &cfg), 0);
+	assert_int_equal(bft_store_open(&st, &cfg, NULL, 0), 0);
 	bft_proof_gen g;
 	assert_int_equal(bft_proof_gen_init(&g, 7, NULL, &sim), 0);
 	extend(f, st, &g, 5, NULL);
@@ -466,7 +474,7 @@ static void crash_child(struct fx *f, int wfd)
 {
 	bft_store *st = NULL;
 	bft_store_config cfg = { .path = f->path };
-	if (bft_store_open(&st, &cfg) != 0)
+	if (bft_store_open(&st, &cfg, NULL, 0) != 0)
 		_exit(2);
 	bft_proof last;
 	if (bft_store_last(st, 1, &last) == 0 && bft_proof_gen_accept(&f->g1, &last) != 0)
@@ -530,6 +538,288 @@ static void test_crash_safety(void **state)
 	assert_true(acked >= 40 + 65 + 90);
 }
 
+
+/* ---- stores that lie ---------------------------------------------------- */
+
+static char why[512];
+
+static int try_open(struct fx *f, bft_store **st)
+{
+	bft_store_config cfg = { .path = f->path };
+	why[0] = 0;
+	return bft_store_open(st, &cfg, why, sizeof why);
+}
+
+static void write_file(const char *path, const void *b, size_t n)
+{
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(b, 1, n, fp), n);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static size_t file_size(const char *path)
+{
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	return (size_t)sb.st_size;
+}
+
+/* The whole file into a malloc'd buffer. */
+static uint8_t *read_file(const char *path, size_t *n)
+{
+	*n = file_size(path);
+	uint8_t *b = malloc(*n ? *n : 1);
+	assert_non_null(b);
+	FILE *fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_int_equal(fread(b, 1, *n, fp), *n);
+	fclose(fp);
+	return b;
+}
+
+/* A second connection, as an operator's sqlite3 or a damaged disk. */
+static void db_exec(const char *path, const char *sql_text)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 2000);
+	char *e = NULL;
+	int rc = sqlite3_exec(db, sql_text, NULL, NULL, &e);
+	if (rc != SQLITE_OK)
+		print_message("sqlite3: %s\n", e ? e : "?");
+	assert_int_equal(rc, SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* Flip one byte of the proof (node, seq) as stored, the last of its nonce
+ * (it stays a valid encoding); with rehash, write the hash column of the
+ * changed bytes too, as someone who knows the schema would. */
+static void change_proof(const char *path, uint32_t node, uint64_t seq, bool rehash)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT bytes FROM proofs WHERE node=?1 AND seq=?2", -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_int64(q, 1, node);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)seq);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	uint8_t b[BFT_PROOF_MAX];
+	int n = sqlite3_column_bytes(q, 0);
+	assert_true(n >= BFT_PROOF_MIN && n <= (int)sizeof b);
+	memcpy(b, sqlite3_column_blob(q, 0), (size_t)n);
+	sqlite3_finalize(q);
+	b[n - BFT_PROOF_SIG - 1] ^= 0x01;
+	uint8_t h[BFT_PROOF_HASH];
+	assert_int_equal(bft_sha3_256(h, b, (size_t)n), 0);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    rehash ? "UPDATE proofs SET bytes=?3, hash=?4 WHERE node=?1 AND seq=?2"
+	                                           : "UPDATE proofs SET bytes=?3 WHERE node=?1 AND seq=?2",
+	                                    -1, &q, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_int64(q, 1, node);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)seq);
+	sqlite3_bind_blob(q, 3, b, n, SQLITE_TRANSIENT);
+	if (rehash)
+		sqlite3_bind_blob(q, 4, h, BFT_PROOF_HASH, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+static void test_open_refuses_non_stores(void **state)
+{
+	struct fx *f = *state;
+	bft_store *st = NULL;
+	/* A directory at the path: once "out of memory". */
+	assert_int_equal(mkdir(f->path, 0700), 0);
+	assert_int_equal(try_open(f, &st), BFT_EINVAL);
+	assert_null(st);
+	print_message("directory: %s\n", why);
+	assert_non_null(strstr(why, "is a directory"));
+	assert_int_equal(rmdir(f->path), 0);
+	/* A garbage header: once "invalid argument". Left alone. */
+	uint8_t junk[8192];
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = (uint8_t)(i * 131 + 7);
+	write_file(f->path, junk, sizeof junk);
+	assert_int_equal(try_open(f, &st), BFT_EINVAL);
+	print_message("garbage header: %s\n", why);
+	assert_non_null(strstr(why, "not an SQLite database"));
+	size_t n;
+	uint8_t *back = read_file(f->path, &n);
+	assert_int_equal(n, sizeof junk);
+	assert_memory_equal(back, junk, n);
+	free(back);
+	/* SQLite's magic and too little after it. */
+	write_file(f->path, "SQLite format 3\0 and then nothing", 33);
+	assert_int_equal(try_open(f, &st), BFT_EINVAL);
+	print_message("short: %s\n", why);
+	assert_non_null(strstr(why, "truncated"));
+	unlink(f->path);
+
+	/* A real store cut short: at half its pages, and mid-page. */
+	st = open_store(f);
+	extend(f, st, &f->g1, 60, NULL);
+	bft_store_close(st); /* the last connection checkpoints the WAL into the file */
+	uint8_t *good = read_file(f->path, &n);
+	assert_true(n >= 4 * 4096);
+	write_file(f->path, good, n / 2 / 4096 * 4096);
+	assert_int_equal(try_open(f, &st), BFT_EINVAL);
+	print_message("truncated: %s\n", why);
+	assert_non_null(strstr(why, "truncated"));
+	assert_non_null(strstr(why, "header counts"));
+	write_file(f->path, good, n - 100);
+	assert_int_equal(try_open(f, &st), BFT_EINVAL);
+	print_message("cut mid-page: %s\n", why);
+	assert_non_null(strstr(why, "whole number"));
+	/* Restored, it opens and checks sound. */
+	write_file(f->path, good, n);
+	assert_int_equal(try_open(f, &st), 0);
+	bft_store_report rep;
+	assert_int_equal(bft_store_check(st, &rep, why, sizeof why), 0);
+	assert_int_equal(rep.rows, 60);
+	assert_false(bft_store_was_empty(st));
+	bft_store_close(st);
+	free(good);
+
+	/* 0 bytes: opens as a new database, and says it was empty. */
+	write_file(f->path, "", 0);
+	assert_int_equal(try_open(f, &st), 0);
+	assert_true(bft_store_was_empty(st));
+	assert_int_equal(count(st, true, 0), 0);
+	bft_store_close(st);
+}
+
+/* Close the store, then apply damage and expect the start-up check (or
+ * open) to refuse it with a message containing want; restore good after. */
+static void expect_refused(struct fx *f, const uint8_t *good, size_t n, const char *want)
+{
+	bft_store *st = NULL;
+	int rc = try_open(f, &st);
+	if (rc == 0) {
+		rc = bft_store_check(st, NULL, why, sizeof why);
+		bft_store_close(st);
+	}
+	print_message("  -> %s\n", why);
+	assert_int_equal(rc, BFT_EINVAL);
+	assert_non_null(strstr(why, want));
+	unlink(f->path);
+	char p[128];
+	snprintf(p, sizeof p, "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", f->path);
+	unlink(p);
+	write_file(f->path, good, n);
+}
+
+static void test_check_finds_damage(void **state)
+{
+	struct fx *f = *state;
+	bft_store *st = open_store(f);
+	extend(f, st, &f->g1, 300, NULL);
+	extend(f, st, &f->g2, 10, NULL);
+	bft_store_close(st);
+	size_t n;
+	uint8_t *good = read_file(f->path, &n);
+	bft_store_report rep;
+	assert_int_equal(try_open(f, &st), 0);
+	assert_int_equal(bft_store_check(st, &rep, why, sizeof why), 0);
+	assert_true(rep.rows == 310 && rep.nodes == 2 && rep.gaps == 0 && rep.signatures == 2);
+	bft_store_close(st);
+
+	print_message("4 KB of garbage in the middle of the file\n");
+	uint8_t junk[4096];
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = (uint8_t)(i * 37 + 11);
+	int fd = open(f->path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, junk, sizeof junk, (off_t)(n / 2 / 4096 * 4096)), (ssize_t)sizeof junk);
+	close(fd);
+	expect_refused(f, good, n, "integrity check failed");
+
+	print_message("a changed byte of a proof\n");
+	change_proof(f->path, 1, 7, false);
+	expect_refused(f, good, n, "proof (node 1, seq 7) is damaged: its bytes do not match the hash stored with them");
+
+	print_message("a changed byte, its hash column recomputed\n");
+	change_proof(f->path, 1, 7, true);
+	expect_refused(f, good, n, "proof (node 1, seq 8) is damaged: it does not name its predecessor's hash");
+
+	print_message("the newest proof changed, its hash recomputed: no successor to catch it, its signature does\n");
+	change_proof(f->path, 2, 9, true);
+	expect_refused(f, good, n, "proof (node 2, seq 9) is damaged: its signature does not verify");
+
+	print_message("another proof's bytes under (node 1, seq 3)\n");
+	db_exec(f->path, "UPDATE proofs SET bytes=(SELECT bytes FROM proofs WHERE node=1 AND seq=4), "
+	                 "hash=(SELECT hash FROM proofs WHERE node=1 AND seq=4) WHERE node=1 AND seq=3");
+	expect_refused(f, good, n, "proof (node 1, seq 3) is damaged: its bytes are another proof");
+
+	print_message("a changed time column\n");
+	db_exec(f->path, "UPDATE proofs SET time_ns=time_ns+1 WHERE node=2 AND seq=3");
+	expect_refused(f, good, n, "proof (node 2, seq 3) is damaged: its time columns differ");
+
+	print_message("another key stored for node 2\n");
+	db_exec(f->path, "UPDATE nodes SET pub=zeroblob(32) WHERE node=2");
+	expect_refused(f, good, n, "proof (node 2, seq 0) is damaged: it names another key than the one stored");
+
+	/* A deleted row is a gap, not damage: the chain either side still
+	 * verifies (the own chain's loss is the proof service's business). */
+	db_exec(f->path, "DELETE FROM proofs WHERE node=1 AND seq=100");
+	assert_int_equal(try_open(f, &st), 0);
+	assert_int_equal(bft_store_check(st, &rep, why, sizeof why), 0);
+	assert_true(rep.rows == 309 && rep.gaps == 1 && rep.signatures == 3);
+	bft_store_close(st);
+	free(good);
+}
+
+struct served {
+	int n;
+	bool saw_changed;
+	uint8_t changed[BFT_PROOF_MAX];
+	size_t changed_len;
+};
+
+static int served_fn(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct served *s = ctx;
+	s->n++;
+	bft_proof p;
+	assert_int_equal(bft_proof_decode(&p, buf, len), 0);
+	assert_int_equal(bft_proof_verify_key(&p, NULL), 0); /* whatever is served verifies */
+	return 0;
+}
+
+/* A byte changed on disk while the store is open is never served: get,
+ * last and recent all leave the row out, and count it DAMAGED. */
+static void test_never_serves_damage(void **state)
+{
+	struct fx *f = *state;
+	bft_store *st = open_store(f);
+	extend(f, st, &f->g1, 10, NULL);
+	uint8_t buf[BFT_PROOF_MAX];
+	assert_true(bft_store_get(st, 1, 3, buf, sizeof buf) > 0); /* read once: its hash is known good */
+	change_proof(f->path, 1, 3, false);
+	change_proof(f->path, 1, 4, true);
+	change_proof(f->path, 1, 9, true);
+	assert_int_equal(bft_store_get(st, 1, 3, buf, sizeof buf), BFT_EINVAL);
+	print_message("%s\n", bft_store_errmsg(st));
+	assert_non_null(strstr(bft_store_errmsg(st), "proof (node 1, seq 3) is damaged"));
+	assert_int_equal(bft_store_get(st, 1, 4, buf, sizeof buf), BFT_EINVAL);
+	print_message("%s\n", bft_store_errmsg(st));
+	assert_non_null(strstr(bft_store_errmsg(st), "signature does not verify"));
+	bft_proof last;
+	assert_int_equal(bft_store_last(st, 1, &last), BFT_EINVAL);
+	struct served s = { 0 };
+	bft_store_query q = { .all_nodes = true, .since_ns = INT64_MIN };
+	assert_int_equal(bft_store_recent(st, &q, served_fn, &s), 7);
+	assert_int_equal(s.n, 7);
+	assert_int_equal(bft_store_get_stats(st)->by_result[BFT_STORE_DAMAGED], 3 + 3);
+	assert_string_equal(bft_store_result_name(BFT_STORE_DAMAGED), "damaged");
+	assert_true(bft_store_get(st, 1, 5, buf, sizeof buf) > 0);
+	bft_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +831,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_signer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_safety, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_non_stores, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_finds_damage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_never_serves_damage, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
