@@ -50,7 +50,7 @@ else
 fi
 if present internet heal:3000; then
 	check "the same, the liars back on true time at 3000 s: alarm until then, synchronized within two polls, no interval ever missed" \
-		sh -c "la=$(val internet heal:3000 last_alarm_s) fs=$(val internet heal:3000 first_sync_s); [ \"\$la\" != - ] && [ \"\$fs\" != - ] && [ \$la -lt 3000 ] && [ \$fs -ge 3000 ] && [ \$fs -le 3040 ] && [ $(val internet heal:3000 misses) -eq 0 ] || echo \"last alarm \$la s, first synchronized \$fs s, $(val internet heal:3000 misses) misses\""
+		sh -c "fa=$(val internet heal:3000 first_alarm_s) la=$(val internet heal:3000 last_alarm_s) fs=$(val internet heal:3000 first_sync_s); [ \"\$fa\" != - ] && [ \"\$fs\" != - ] && [ \$fa -lt 3000 ] && [ \$fs -ge 3000 ] && [ \$fs -le 3040 ] && [ \$la -le \$fs ] && [ $(val internet heal:3000 last_state) = synchronized ] && [ $(val internet heal:3000 misses) -eq 0 ] || echo \"alarm \$fa-\$la s, first synchronized \$fs s, $(val internet heal:3000 misses) misses\""
 else
 	ko "heal: the world ran"
 fi
