@@ -780,8 +780,13 @@ static int install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
 		return -1;
+	/* SIGXFSZ too: a store write past a file-size limit must fail with
+	 * EFBIG (an alarm the proof service reports), not kill the daemon. */
 	sa.sa_handler = SIG_IGN;
-	return sigaction(SIGHUP, &sa, NULL) != 0 || sigaction(SIGPIPE, &sa, NULL) != 0 ? -1 : 0;
+	return sigaction(SIGHUP, &sa, NULL) != 0 || sigaction(SIGPIPE, &sa, NULL) != 0 ||
+	               sigaction(SIGXFSZ, &sa, NULL) != 0
+	               ? -1
+	               : 0;
 }
 
 static void close_signals(void)
