@@ -45,6 +45,23 @@ static int64_t iabs(int64_t x)
 	return x < 0 ? -x : x;
 }
 
+void sim_metrics_system(sim_metrics *m, int64_t t, int64_t err, bool first)
+{
+	if (m->n_rows) { /* the sample's row, written just before */
+		sim_row *row = &m->rows[m->n_rows - 1];
+		if (first || err < row->sys_min_ns)
+			row->sys_min_ns = err;
+		if (first || err > row->sys_max_ns)
+			row->sys_max_ns = err;
+	}
+	if (t < m->warmup_ns)
+		return;
+	m->sys_samples++;
+	m->sys_sum_sq += (double)err * (double)err;
+	if (iabs(err) > m->sys_worst_ns)
+		m->sys_worst_ns = iabs(err);
+}
+
 int sim_metrics_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_estimate *est, const uint32_t *ids, size_t k)
 {
 	if (m->n_rows == m->cap_rows) {

@@ -20,6 +20,7 @@ typedef struct sim_row {
 	int64_t off_min_ns, off_med_ns, off_max_ns; /* estimate - true, over synced honest nodes */
 	int64_t width_mean_ns, width_max_ns;
 	uint32_t synced, honest, alarmed, missed;   /* missed: intervals without true time */
+	int64_t sys_min_ns, sys_max_ns;             /* system_clock: system - true over honest nodes */
 } sim_row;
 
 typedef struct sim_metrics {
@@ -41,6 +42,11 @@ typedef struct sim_metrics {
 	int64_t first_unsynced_t_ns;
 	uint32_t first_unsynced_node;
 	int64_t clock_error_ns;     /* largest |time_ns - true| after warmup: the disciplined clock */
+	/* system_clock: the steered system clock, every honest sample after
+	 * warmup whatever the node's state (as clknetsim counts it) */
+	uint64_t sys_samples;
+	double sys_sum_sq;
+	int64_t sys_worst_ns;
 	/* convergence: last sample where some honest node was unsynchronized or
 	 * the spread exceeded the precision bound */
 	int64_t last_bad_ns;
@@ -55,6 +61,9 @@ int sim_metrics_init(sim_metrics *m, size_t n_nodes, int64_t warmup_ns, int64_t 
 void sim_metrics_free(sim_metrics *m);
 /* One sample at true time t: est[i] for the k honest nodes ids[i]. */
 int sim_metrics_sample(sim_metrics *m, int64_t t_ns, int64_t true_ns, const bft_estimate *est, const uint32_t *ids, size_t k);
+/* One honest node's steered system clock error (system - true) at t, after
+ * sim_metrics_sample for t (first: the first node of that sample). */
+void sim_metrics_system(sim_metrics *m, int64_t t_ns, int64_t err_ns, bool first);
 /* Record an alarm of honest node id seen in an ESTIMATE action. */
 void sim_metrics_alarm(sim_metrics *m, uint32_t id);
 

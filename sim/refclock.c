@@ -7,9 +7,18 @@
  */
 #include "sim/refclock.h"
 
+#include <string.h>
+
 #include <bftime/exchange.h>
 
 #include "node/refmodel.h"
+#include "proto/ntp.h"
+
+/* bftimed's ntp driver (src/daemon/refclock_ntp.c, SERVER_RATE_PPB): the
+ * server's rate error over its processing time t3 - t2 may be 10 %. */
+#define WIRE_SERVER_RATE_PPB 100000
+/* chronyd's `local stratum 1` refid: 127.127.1.1 ("LOCL" in older ones). */
+static const uint8_t LOCAL_REFID[4] = { 0x7F, 0x7F, 0x01, 0x01 };
 
 bool sim_ref_in_outage(const sim_ref_tmpl *r, int64_t now)
 {
@@ -31,7 +40,7 @@ bool sim_gps_implausible(const sim_scenario *s, const sim_ref_tmpl *r, int64_t n
 
 bool sim_ref_is_liar(const sim_ref_tmpl *r, uint32_t inst, int64_t now)
 {
-	return inst < r->liars && now >= r->lie_from_ns;
+	return inst < r->liars && now >= r->lie_from_ns && now < r->lie_to_ns;
 }
 
 bft_interval sim_gps_read(const sim_scenario *s, const sim_ref_tmpl *r, sim_rng *rng, int64_t now)
@@ -59,12 +68,63 @@ int64_t sim_ntp_serve(const sim_ref_tmpl *r, uint32_t inst, sim_rng *rng, int64_
 	double u1 = sim_rng_unit(rng), u2 = sim_rng_unit(rng);
 	int64_t d1 = one_way(r, rng, true), d2 = one_way(r, rng, false);
 	int64_t recv = t1_true + d1, send = recv + r->hold_ns;
-	int64_t lie = inst < r->liars ? bft_refmodel_lie(r->lie_from_ns, r->lie_ns, r->lie_rate_ppb, recv) : 0;
+	int64_t lie = inst < r->liars && recv < r->lie_to_ns ? bft_refmodel_lie(r->lie_from_ns, r->lie_ns, r->lie_rate_ppb, recv)
+	                                                     : 0;
 	*t2 = recv + lie;
 	*t3 = send + lie;
 	if (u1 < r->loss || u2 < r->loss)
 		return INT64_MIN;
 	return send + d2;
+}
+
+/* chronyd's stamps (util.c, UTI_TimespecToNtp64 with UTI_GetNtp64Fuzz): the
+ * bits of the 32.32 timestamp below the stated precision are replaced by
+ * random ones, drawn afresh for each stamp. With a server that answers in
+ * less than its precision, t3 < t2 about half the time. */
+static uint64_t fuzzed_ts(int64_t unix_ns, int precision_log2, sim_rng *rng)
+{
+	uint64_t ts = bft_ntp_ts_from_unix_ns(unix_ns);
+	int bits = 32 + precision_log2;
+	uint64_t mask = bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+	uint64_t x = (ts ^ (sim_rng_u64(rng) & mask));
+	return x ? x : 1;
+}
+
+int64_t sim_ntp_serve_wire(const sim_ref_tmpl *r, uint32_t inst, sim_rng *rng, int64_t t1_true, int64_t epoch_ns,
+                           uint64_t cookie, uint8_t pkt[SIM_NTP_PKT_LEN])
+{
+	int64_t t2, t3;
+	int64_t at = sim_ntp_serve(r, inst, rng, t1_true, &t2, &t3);
+	bft_ntp_packet k;
+	memset(&k, 0, sizeof k);
+	k.leap = BFT_NTP_LEAP_NONE;
+	k.version = BFT_NTP_VERSION;
+	k.mode = BFT_NTP_MODE_SERVER;
+	k.stratum = 1;
+	k.poll = 4;
+	k.precision = (int8_t)r->precision_log2;
+	k.root_delay = bft_ntp_short_from_ns(r->root_delay_ns);
+	k.root_dispersion = bft_ntp_short_from_ns(r->root_dispersion_ns);
+	memcpy(k.refid, LOCAL_REFID, sizeof k.refid);
+	k.ref_ts = bft_ntp_ts_from_unix_ns(epoch_ns + t2 - BFT_NS_PER_SEC);
+	k.origin_ts = cookie;
+	k.receive_ts = fuzzed_ts(epoch_ns + t2, r->precision_log2, rng);
+	k.transmit_ts = fuzzed_ts(epoch_ns + t3, r->precision_log2, rng);
+	bft_ntp_encode(pkt, &k);
+	return at;
+}
+
+int sim_ntp_interval_wire(int64_t rho_ppb, int64_t stamp_err_ns, const uint8_t pkt[SIM_NTP_PKT_LEN], uint64_t cookie,
+                          int64_t t1, int64_t t4, int64_t pivot_unix_ns, bft_interval *out)
+{
+	bft_ntp_client_params p = { .rho_ppb = rho_ppb, .server_rate_ppb = WIRE_SERVER_RATE_PPB,
+		                    .stamp_err_ns = stamp_err_ns };
+	bft_ntp_sample smp;
+	enum bft_ntp_reject why = bft_ntp_client_sample(&smp, pkt, SIM_NTP_PKT_LEN, cookie, t1, t4, pivot_unix_ns, &p);
+	if (why != BFT_NTP_OK)
+		return (int)why;
+	*out = smp.iv;
+	return 0;
 }
 
 bool sim_ntp_interval(const sim_ref_tmpl *r, int64_t rho_ppb, int64_t stamp_err_ns, int64_t t1, int64_t t2,
@@ -87,5 +147,13 @@ int64_t sim_ref_max_width(const sim_ref_tmpl *r, int64_t rho_ppb, int64_t stamp_
 	/* Round-trip width: rtt - hold - 2 dmin_assumed + drift + stamp errors. */
 	int64_t rtt = 2 * (r->delay_ns + r->jitter_max_ns) + r->asym_ns + r->hold_ns;
 	int64_t w = rtt - r->hold_ns - 2 * r->assume_dmin_ns;
-	return w + 2 * bft_drift_ns(rho_ppb, rtt) + 4 * stamp_err_ns;
+	if (!r->wire)
+		return w + 2 * bft_drift_ns(rho_ppb, rtt) + 4 * stamp_err_ns;
+	/* On the wire the server's stamps err by its precision too, the
+	 * processing time by the server's rate error, and the interval is
+	 * widened by the stated root distance on each side. */
+	int64_t prec = (BFT_NS_PER_SEC >> -r->precision_log2) + 1;
+	int64_t root = (r->root_delay_ns + 1) / 2 + r->root_dispersion_ns;
+	return w + 2 * bft_drift_ns(rho_ppb, rtt) + 4 * (stamp_err_ns + prec) + bft_drift_ns(WIRE_SERVER_RATE_PPB, r->hold_ns) +
+	       2 * root;
 }

@@ -11,6 +11,9 @@
  *    delay = delay + exponential jitter, truncated), server stamps on a
  *    clock that may lie, turned into an interval by bft_round_trip with the
  *    client's assumed minimum delay: the same computation a client makes.
+ *    With `wire: true` the reply is a real NTP packet stamped as chronyd
+ *    stamps (random bits below the stated precision, stated root delay and
+ *    dispersion) and the client is bftimed's own packet code.
  * Servers are shared: instance k of a reference template is the same server
  * (the same lie) for every node that polls it.
  */
@@ -43,6 +46,18 @@ int64_t sim_ntp_serve(const sim_ref_tmpl *r, uint32_t inst, sim_rng *rng, int64_
  * timestamps are inconsistent with the assumptions (counted by the caller). */
 bool sim_ntp_interval(const sim_ref_tmpl *r, int64_t rho_ppb, int64_t stamp_err_ns, int64_t t1, int64_t t2,
                       int64_t t3, int64_t t4, bft_interval *out);
+
+/* The same exchange on the wire (wire: true): the server's reply as a
+ * 48-byte NTP packet, stamped as chronyd stamps (bits below the stated
+ * precision random), answering the request whose transmit stamp was
+ * cookie; and the client's side, bftimed's own bft_ntp_client_sample: 0 and
+ * the interval of true time at raw t4, or the reason it refused the reply
+ * (enum bft_ntp_reject). */
+#define SIM_NTP_PKT_LEN 48
+int64_t sim_ntp_serve_wire(const sim_ref_tmpl *r, uint32_t inst, sim_rng *rng, int64_t t1_true, int64_t epoch_ns,
+                           uint64_t cookie, uint8_t pkt[SIM_NTP_PKT_LEN]);
+int sim_ntp_interval_wire(int64_t rho_ppb, int64_t stamp_err_ns, const uint8_t pkt[SIM_NTP_PKT_LEN], uint64_t cookie,
+                          int64_t t1, int64_t t4, int64_t pivot_unix_ns, bft_interval *out);
 
 /* Widest honest interval this reference can produce (for the bounds). */
 int64_t sim_ref_max_width(const sim_ref_tmpl *r, int64_t rho_ppb, int64_t stamp_err_ns);

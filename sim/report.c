@@ -158,6 +158,19 @@ static const char *fmt_ns(char *buf, size_t len, double ns)
 	return buf;
 }
 
+double sim_report_sys_rms(const sim_metrics *m)
+{
+	return m->sys_samples ? sqrt(m->sys_sum_sq / (double)m->sys_samples) : 0;
+}
+
+static bool any_wire(const sim_scenario *s)
+{
+	for (size_t i = 0; i < s->n_refs; i++)
+		if (s->refs[i].wire)
+			return true;
+	return false;
+}
+
 void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 {
 	const sim_scenario *s = w->sc;
@@ -179,6 +192,10 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 	fprintf(out, "  %-22s %16s\n", "rms error", fmt_ns(a, sizeof a, r->rms_error_ns));
 	fprintf(out, "  %-22s %16s %16s\n", "clock error (time_ns)", fmt_ns(a, sizeof a, (double)m->clock_error_ns),
 	        s->expect.max_clock_error_ns > 0 ? fmt_ns(b, sizeof b, (double)s->expect.max_clock_error_ns) : "");
+	if (s->sys.on) {
+		fprintf(out, "  %-22s %16s\n", "system clock worst", fmt_ns(a, sizeof a, (double)m->sys_worst_ns));
+		fprintf(out, "  %-22s %16s\n", "system clock rms", fmt_ns(a, sizeof a, sim_report_sys_rms(m)));
+	}
 	if (r->has_honest) {
 		fprintf(out, "  %-22s %16s\n", "honest worst error", fmt_ns(a, sizeof a, (double)r->honest_worst_ns));
 		fprintf(out, "  %-22s %16s\n", "honest rms error", fmt_ns(a, sizeof a, r->honest_rms_ns));
@@ -203,6 +220,13 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 	        (unsigned long long)w->ctr.rx, (unsigned long long)w->ctr.rx_bad, (unsigned long long)w->ctr.rx_bad_sig,
 	        (unsigned long long)w->ctr.rx_replay, (unsigned long long)w->ctr.rx_unknown_peer,
 	        (unsigned long long)w->ctr.readings_rejected);
+	if (any_wire(s))
+		fprintf(out, "  ntp: replies %llu (t3 < t2 in %llu), refused %llu, lost %llu\n",
+		        (unsigned long long)w->ntp_replies, (unsigned long long)w->ntp_t3_before_t2,
+		        (unsigned long long)w->ntp_rejected, (unsigned long long)w->ntp_lost);
+	if (s->sys.on)
+		fprintf(out, "  system clock: %llu rate updates, %llu steps\n", (unsigned long long)w->sys_updates,
+		        (unsigned long long)w->sys_steps);
 	if (w->ctr.ref_quarantines || w->sc->n_gps_lies)
 		fprintf(out, "  references: quarantined %llu times, readmitted %llu, readings held out %llu\n",
 		        (unsigned long long)w->ctr.ref_quarantines, (unsigned long long)w->ctr.ref_readmissions,
@@ -285,6 +309,12 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 	        (unsigned long long)w->ntp_lost, (unsigned long long)w->ntp_rejected);
 	fprintf(out, "\"clock_error_ns\":%lld,\"unsynced_post_samples\":%llu,\"expected_violations\":%zu,",
 	        (long long)m->clock_error_ns, (unsigned long long)m->unsynced_post, r->n_expected_violations);
+	if (s->sys.on)
+		fprintf(out, "\"system_worst_ns\":%lld,\"system_rms_ns\":%.0f,\"system_steps\":%llu,",
+		        (long long)m->sys_worst_ns, sim_report_sys_rms(m), (unsigned long long)w->sys_steps);
+	if (any_wire(s))
+		fprintf(out, "\"ntp_replies\":%llu,\"ntp_t3_before_t2\":%llu,", (unsigned long long)w->ntp_replies,
+		        (unsigned long long)w->ntp_t3_before_t2);
 	if (r->has_honest)
 		fprintf(out, "\"honest_worst_error_ns\":%lld,\"honest_rms_error_ns\":%.0f,\"attack_gain\":%.3f,",
 		        (long long)r->honest_worst_ns, r->honest_rms_ns,
@@ -328,12 +358,17 @@ int sim_report_csv(const char *path, const sim_world *w)
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -1;
-	fprintf(f, "t_s,honest,synced,alarmed,missed,off_min_ns,off_median_ns,off_max_ns,width_mean_ns,width_max_ns\n");
+	bool sys = w->sc->sys.on;
+	fprintf(f, "t_s,honest,synced,alarmed,missed,off_min_ns,off_median_ns,off_max_ns,width_mean_ns,width_max_ns%s\n",
+	        sys ? ",sys_off_min_ns,sys_off_max_ns" : "");
 	for (size_t i = 0; i < w->m.n_rows; i++) {
 		const sim_row *r = &w->m.rows[i];
-		fprintf(f, "%.3f,%u,%u,%u,%u,%lld,%lld,%lld,%lld,%lld\n", (double)r->t_ns / 1e9, r->honest, r->synced,
+		fprintf(f, "%.3f,%u,%u,%u,%u,%lld,%lld,%lld,%lld,%lld", (double)r->t_ns / 1e9, r->honest, r->synced,
 		        r->alarmed, r->missed, (long long)r->off_min_ns, (long long)r->off_med_ns,
 		        (long long)r->off_max_ns, (long long)r->width_mean_ns, (long long)r->width_max_ns);
+		if (sys)
+			fprintf(f, ",%lld,%lld", (long long)r->sys_min_ns, (long long)r->sys_max_ns);
+		fputc('\n', f);
 	}
 	return fclose(f) == 0 ? 0 : -1;
 }

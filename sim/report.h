@@ -30,6 +30,8 @@ typedef struct sim_result {
 } sim_result;
 
 void sim_report_evaluate(const sim_world *w, sim_result *r);
+/* RMS of the steered system clock's error after warmup (scenario system_clock). */
+double sim_report_sys_rms(const sim_metrics *m);
 /* compare_honest: note the honest run's figures (after evaluate). */
 void sim_report_set_honest(sim_result *r, const sim_world *honest);
 void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r);

@@ -16,6 +16,8 @@
 
 #include <yaml.h>
 
+#include "daemon/config.h" /* bftimed's clock defaults (node.defaults: bftimed) */
+
 typedef struct ctx {
 	yaml_document_t *doc;
 	const char *path;
@@ -457,11 +459,31 @@ static int n_rho(ctx *c, yaml_node_t *v, void *o)
 	if (ppm < 0 || ppm > 1000)
 		return fail(c, v, "rho_ppm in [0, 1000]");
 	S(o)->rho_ppb = (int64_t)llround(ppm * 1000);
+	S(o)->rho_given = true;
 	return 0;
 }
+static int n_defaults(ctx *c, yaml_node_t *v, void *o)
+{
+	const char *s = scalar(v);
+	if (s && !strcmp(s, "library"))
+		S(o)->bftimed_defaults = false;
+	else if (s && !strcmp(s, "bftimed"))
+		S(o)->bftimed_defaults = true;
+	else
+		return fail(c, v, "defaults: library or bftimed");
+	return 0;
+}
+static int n_history(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_size(c, v, &S(o)->history_len))
+		return -1;
+	return S(o)->history_len >= 2 && S(o)->history_len <= 4096 ? 0 : fail(c, v, "history in [2, 4096]");
+}
+DUR(n_hspan, history_span_ns)
 static const field node_fields[] = {
 	{ "dmin", n_dmin }, { "dmax", n_dmax }, { "stamp_err", n_stamp }, { "max_err", n_maxerr },
-	{ "max_age", n_maxage }, { "rho_ppm", n_rho }, { NULL, NULL },
+	{ "max_age", n_maxage }, { "rho_ppm", n_rho }, { "defaults", n_defaults }, { "history", n_history },
+	{ "history_span", n_hspan }, { NULL, NULL },
 };
 static int f_node(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, node_fields, o, "node"); }
 
@@ -471,6 +493,12 @@ static int o_freq(ctx *c, yaml_node_t *v, void *o)
 	if (p_double(c, v, &S(o)->freq_ppm))
 		return -1;
 	return S(o)->freq_ppm >= 0 && S(o)->freq_ppm <= 1000 ? 0 : fail(c, v, "freq_ppm in [0, 1000]");
+}
+static int o_meanfreq(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &S(o)->mean_freq_ppm))
+		return -1;
+	return fabs(S(o)->mean_freq_ppm) <= 1000 ? 0 : fail(c, v, "mean_freq_ppm in [-1000, 1000]");
 }
 static int o_wander(ctx *c, yaml_node_t *v, void *o)
 {
@@ -515,10 +543,44 @@ static int o_temps(ctx *c, yaml_node_t *v, void *o)
 	return seq(c, v, (void **)&S(o)->temps, &S(o)->n_temps, sizeof(sim_temp_step), temp_item, "temperature_steps");
 }
 static const field osc_fields[] = {
-	{ "freq_ppm", o_freq }, { "wander_ppb", o_wander }, { "aging_ppb_per_day", o_aging }, { "step", o_step },
-	{ "offset", o_offset }, { "temperature_steps", o_temps }, { NULL, NULL },
+	{ "freq_ppm", o_freq }, { "mean_freq_ppm", o_meanfreq }, { "wander_ppb", o_wander },
+	{ "aging_ppb_per_day", o_aging }, { "step", o_step }, { "offset", o_offset }, { "temperature_steps", o_temps },
+	{ NULL, NULL },
 };
 static int f_osc(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, osc_fields, o, "oscillator"); }
+
+/* system_clock: */
+static int y_offset(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &S(o)->sys.offset_ns); }
+DUR(y_tau, sys.tau_ns)
+DUR(y_update, sys.update_ns)
+DUR(y_step, sys.step_ns)
+static int y_slew(ctx *c, yaml_node_t *v, void *o)
+{
+	double ppm;
+	if (p_double(c, v, &ppm))
+		return -1;
+	if (ppm < 0 || ppm > 500000)
+		return fail(c, v, "max_slew_ppm in [0, 500000]");
+	S(o)->sys.max_slew_ppb = (int64_t)llround(ppm * 1000);
+	return 0;
+}
+static const field sys_fields[] = {
+	{ "offset", y_offset }, { "tau", y_tau }, { "update", y_update }, { "step", y_step },
+	{ "max_slew_ppm", y_slew }, { NULL, NULL },
+};
+static int f_sys(ctx *c, yaml_node_t *v, void *o)
+{
+	/* bftimed's exports.adjtimex (src/daemon/exports.c): ADJ_TAU_S,
+	 * the refresh every second, ADJ_STEP_NS, ADJ_MAX_SLEW_PPB. */
+	sim_sysclock *y = &S(o)->sys;
+	*y = (sim_sysclock){ .on = true, .tau_ns = 16 * BFT_NS_PER_SEC, .update_ns = BFT_NS_PER_SEC,
+		             .step_ns = 128000000, .max_slew_ppb = 83333333 };
+	if (walk(c, v, sys_fields, o, "system_clock"))
+		return -1;
+	if (y->tau_ns <= 0 || y->update_ns <= 0)
+		return fail(c, v, "system_clock: tau and update must be positive");
+	return 0;
+}
 
 /* network: */
 DUR(w_delay, net_delay_ns)
@@ -623,13 +685,51 @@ RDUR(r_hold, hold_ns)
 RDUR(r_admin, assume_dmin_ns)
 static int r_lie(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &R(o)->lie_ns); }
 RDUR(r_liefrom, lie_from_ns)
+RDUR(r_lieto, lie_to_ns)
 static int r_outages(ctx *c, yaml_node_t *v, void *o) { return p_windows(c, v, &R(o)->outages, &R(o)->n_outages); }
+static int r_wire(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &R(o)->wire); }
+static int r_prec(ctx *c, yaml_node_t *v, void *o)
+{
+	int64_t x;
+	if (p_i64(c, v, &x))
+		return -1;
+	if (x < -30 || x > 0)
+		return fail(c, v, "precision: log2 seconds in [-30, 0] (chronyd: -23 under clknetsim, ~-25 on a PC)");
+	R(o)->precision_log2 = (int)x;
+	R(o)->has_precision = true;
+	return 0;
+}
+RDUR(r_rdelay, root_delay_ns)
+RDUR(r_rdisp, root_dispersion_ns)
+static int r_burst(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_size(c, v, &R(o)->burst))
+		return -1;
+	return R(o)->burst <= 64 ? 0 : fail(c, v, "burst in [0, 64]");
+}
+RDUR(r_bgap, burst_gap_ns)
+static int r_pjit(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &R(o)->poll_jitter))
+		return -1;
+	return R(o)->poll_jitter >= 0 && R(o)->poll_jitter <= 1 ? 0 : fail(c, v, "poll_jitter in [0, 1] (of poll)");
+}
+RDUR(r_pstart, poll_start_ns)
+static int r_pgrow(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_size(c, v, &R(o)->poll_grow_after))
+		return -1;
+	return R(o)->poll_grow_after >= 1 ? 0 : fail(c, v, "poll_grow_after must be at least 1");
+}
 static const field ref_fields[] = {
 	{ "kind", r_kind }, { "nodes", r_nodes }, { "count", r_count }, { "poll", r_poll }, { "phase", r_phase },
 	{ "noise", r_noise }, { "uncertainty", r_unc }, { "region", r_region }, { "delay", r_delay },
 	{ "jitter", r_jitter }, { "jitter_max", r_jmax }, { "asymmetry", r_asym }, { "hold", r_hold },
 	{ "assume_dmin", r_admin }, { "loss", r_loss }, { "liars", r_liars }, { "lie", r_lie },
-	{ "lie_from", r_liefrom }, { "lie_rate_ppb", r_rate }, { "outages", r_outages }, { NULL, NULL },
+	{ "lie_from", r_liefrom }, { "lie_to", r_lieto }, { "lie_rate_ppb", r_rate }, { "outages", r_outages }, { "wire", r_wire },
+	{ "precision", r_prec }, { "root_delay", r_rdelay }, { "root_dispersion", r_rdisp }, { "burst", r_burst },
+	{ "burst_gap", r_bgap }, { "poll_jitter", r_pjit }, { "poll_start", r_pstart }, { "poll_grow_after", r_pgrow },
+	{ NULL, NULL },
 };
 static int ref_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 {
@@ -646,12 +746,33 @@ static int ref_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 	r->jitter_max_ns = -1;
 	r->hold_ns = 10000;
 	r->assume_dmin_ns = -1;
+	r->precision_log2 = -30;
+	r->burst_gap_ns = 2 * BFT_NS_PER_SEC;
+	r->poll_start_ns = -1;
+	r->poll_grow_after = 8;
+	r->lie_to_ns = INT64_MAX;
 	if (walk(c, it, ref_fields, r, "reference"))
 		return -1;
+	if (r->kind != SIM_REF_NTP && (r->wire || r->has_precision || r->root_delay_ns || r->root_dispersion_ns))
+		return fail(c, it, "wire, precision, root_delay and root_dispersion are NTP server properties");
+	if (!r->wire && (r->has_precision || r->root_delay_ns || r->root_dispersion_ns))
+		return fail(c, it, "precision, root_delay and root_dispersion travel in an NTP packet: they need wire: true");
+	if (r->wire && r->assume_dmin_ns > 0)
+		return fail(c, it, "wire: the client is bftimed's ntp driver, which assumes no minimum delay (assume_dmin: 0)");
+	if (r->wire)
+		r->assume_dmin_ns = 0;
+	if (r->lie_to_ns <= r->lie_from_ns)
+		return fail(c, it, "lie_to must be after lie_from");
+	if (r->burst && r->burst_gap_ns <= 0)
+		return fail(c, it, "burst_gap must be positive");
 	if (r->poll_ns < 0)
 		r->poll_ns = r->kind == SIM_REF_GPS ? 1000000000 : 16000000000;
 	if (r->poll_ns <= 0)
 		return fail(c, it, "reference poll must be positive");
+	if (r->poll_start_ns < 0 || r->poll_start_ns > r->poll_ns)
+		r->poll_start_ns = r->poll_ns; /* a start above poll: poll, as bftimed's driver takes min(every, start) */
+	if (r->poll_start_ns <= 0)
+		return fail(c, it, "poll_start must be positive");
 	if (r->jitter_max_ns < 0)
 		r->jitter_max_ns = 10 * r->jitter_ns;
 	if (r->assume_dmin_ns < 0)
@@ -808,7 +929,7 @@ static const field top_fields[] = {
 	{ "engine", f_engine }, { "alg", f_alg }, { "f", f_f }, { "poll", f_poll }, { "peers", f_peers },
 	{ "node", f_node }, { "oscillator", f_osc }, { "network", f_net }, { "references", f_refs },
 	{ "gps_lies", f_glies }, { "adversaries", f_advs }, { "expect", f_expect },
-	{ "compare_honest", f_compare }, { NULL, NULL },
+	{ "compare_honest", f_compare }, { "system_clock", f_sys }, { NULL, NULL },
 };
 
 #define W(o) ((sim_window *)(o))
@@ -842,6 +963,7 @@ static void defaults(sim_scenario *s)
 	s->max_err_ns = -1;
 	s->max_age_ns = -1;
 	s->rho_ppb = 100000;
+	s->history_span_ns = -1;
 	s->freq_ppm = 50;
 	s->wander_ppb = 1;
 	s->osc_step_ns = BFT_NS_PER_SEC;
@@ -896,6 +1018,8 @@ int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t er
 	}
 	if (!rc && s->warmup_ns < 0)
 		s->warmup_ns = s->duration_ns / 5;
+	if (!rc && s->bftimed_defaults && !s->rho_given)
+		s->rho_ppb = BFTD_DEFAULT_RHO_PPB;
 	if (!rc && s->sample_ns <= 0)
 		rc = fail(&c, root, "sample must be positive");
 	if (!rc && s->poll_ns <= 0)
@@ -1003,6 +1127,7 @@ void sim_scenario_rescale(sim_scenario *s, int64_t d)
 			s->gps_lies[i].to_ns = scale_t(s->gps_lies[i].to_ns, k);
 	for (size_t i = 0; i < s->n_refs; i++) {
 		s->refs[i].lie_from_ns = scale_t(s->refs[i].lie_from_ns, k);
+		s->refs[i].lie_to_ns = scale_t(s->refs[i].lie_to_ns, k);
 		for (size_t j = 0; j < s->refs[i].n_outages; j++) {
 			s->refs[i].outages[j].from_ns = scale_t(s->refs[i].outages[j].from_ns, k);
 			s->refs[i].outages[j].to_ns = scale_t(s->refs[i].outages[j].to_ns, k);

@@ -50,9 +50,31 @@ typedef struct sim_ref_tmpl {
 	size_t liars;          /* first `liars` instances lie */
 	int64_t lie_ns;
 	int64_t lie_from_ns;
+	int64_t lie_to_ns;     /* the liars tell the truth again from here (default never) */
 	int64_t lie_rate_ppb;  /* lie grows at this rate after lie_from (walk-away) */
 	sim_window *outages;
 	size_t n_outages;
+	/* The server as a real NTP server states itself (NTP only). wire: the
+	 * reply is encoded as an NTP packet and the client's interval is
+	 * computed by bft_ntp_client_sample, bftimed's own code. precision
+	 * (log2 s): the server randomizes the bits of its receive and transmit
+	 * stamps below it, as chronyd does; root_delay/root_dispersion: what it
+	 * states (chronyd `local stratum 1`: 0 and 0). */
+	bool wire;
+	int precision_log2;    /* wire: the stated precision (default -30); stamps fuzzed below it */
+	bool has_precision;
+	int64_t root_delay_ns, root_dispersion_ns;
+	/* The poll schedule of bftimed's ntp driver: `burst` quick polls
+	 * `burst_gap` apart after the first, then every interval plus a
+	 * uniform extra of up to poll_jitter * interval (0: none); the
+	 * interval starts at poll_start (default poll) and doubles, up to
+	 * poll, after poll_grow_after good replies in a row (a query left
+	 * unanswered starts the count over), as chronyd climbs to maxpoll. */
+	size_t burst;
+	int64_t burst_gap_ns;
+	double poll_jitter;
+	int64_t poll_start_ns;
+	size_t poll_grow_after;
 } sim_ref_tmpl;
 
 typedef struct sim_gps_lie {
@@ -85,6 +107,22 @@ typedef struct sim_adversary {
 	sim_set nodes;
 	unsigned line;
 } sim_adversary;
+
+/* The system clock a daemon steers (bftimed's exports.adjtimex), modelled
+ * per honest node when `system_clock:` is given: it starts `offset` from
+ * true time on the node's oscillator; at every estimate and every `update`
+ * (raw time) after the last one it is set to run at the node's fitted
+ * frequency plus (estimate - system) / tau, capped at max_slew, stepped
+ * forward (never back) beyond `step`, and left alone while the node is
+ * unsynchronized; in the alarm it runs at the fitted frequency alone. */
+typedef struct sim_sysclock {
+	bool on;
+	int64_t offset_ns;   /* system - true at t = 0 */
+	int64_t tau_ns;      /* proportional time constant */
+	int64_t update_ns;   /* refresh period between estimates */
+	int64_t step_ns;     /* step forward beyond this */
+	int64_t max_slew_ppb;
+} sim_sysclock;
 
 typedef struct sim_expect {
 	bool has_containment;
@@ -120,11 +158,17 @@ typedef struct sim_scenario {
 	bool no_peers;         /* peers: none */
 	int64_t node_dmin_ns, node_dmax_ns, stamp_err_ns, max_err_ns, max_age_ns;
 	int64_t rho_ppb;
+	bool rho_given;        /* node.rho_ppm stated (else the default, or bftimed's) */
+	bool bftimed_defaults; /* node.defaults: bftimed: the daemon's clock defaults (src/daemon/config.h) */
+	size_t history_len;    /* node.history: fit samples; 0: the default */
+	int64_t history_span_ns; /* node.history_span: the fit's span at most; -1: the default */
 	/* oscillator */
 	double freq_ppm, wander_ppb, aging_ppb_per_day;
+	double mean_freq_ppm;  /* rate error = mean_freq_ppm + uniform(+-freq_ppm) */
 	int64_t osc_step_ns, raw_offset_ns;
 	sim_temp_step *temps;
 	size_t n_temps;
+	sim_sysclock sys;
 	/* network */
 	int64_t net_delay_ns, net_jitter_ns, net_jitter_max_ns, net_asym_ns;
 	double net_loss;

@@ -8,18 +8,22 @@
  * and per-node random streams make a run a pure function of the scenario
  * and seed.
  *
- * Memory per node is the bft_node itself plus ~120 bytes here; packets in
+ * Memory per node is the bft_node itself plus ~150 bytes here; packets in
  * flight live in the pool; the queue holds one timer per node, one pending
- * poll per reference and the packets in flight, nothing per message sent.
+ * poll per reference, one system-clock refresh per honest node (scenario
+ * system_clock) and the packets in flight, nothing per message sent.
  */
 #include "sim/world.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bftime/bounds.h>
+#include <bftime/interval.h>
 
+#include "daemon/config.h"
 #include "sim/refclock.h"
 
 /* True time handed to nodes: 2023-11-14T22:13:20Z plus simulation time. */
@@ -260,7 +264,9 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 		for (size_t r = 0; r < sc->n_refs; r++)
 			if (sim_set_has(&sc->refs[r].nodes, (uint32_t)i))
 				for (size_t k = 0; k < sc->refs[r].count; k++)
-					w->ref_slab[used++] = (sim_ref){ (uint16_t)r, (uint16_t)k };
+					w->ref_slab[used++] = (sim_ref){ .tmpl = (uint16_t)r, .inst = (uint16_t)k, .polls = 0,
+					                                 .good_run = 0, .outstanding = false,
+					                                 .interval_ns = sc->refs[r].poll_start_ns };
 		nd->n_refs = (uint16_t)(w->ref_slab + used - nd->refs);
 		if (nd->n_refs > w->refs_max)
 			w->refs_max = nd->n_refs;
@@ -322,6 +328,14 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 		if (sc->max_err_ns > 0)
 			cfg.max_err_ns = sc->max_err_ns;
 		cfg.disc.rho_ppb = sc->rho_ppb;
+		if (sc->bftimed_defaults) { /* what bftimed's config gives its node (src/daemon/config.c) */
+			cfg.disc.history_len = BFTD_DEFAULT_HISTORY;
+			cfg.disc.max_span_ns = BFTD_DEFAULT_HISTORY_SPAN_NS;
+		}
+		if (sc->history_len)
+			cfg.disc.history_len = sc->history_len;
+		if (sc->history_span_ns >= 0)
+			cfg.disc.max_span_ns = sc->history_span_ns;
 		cfg.signer = &w->signer;
 		uint64_t st = sc->seed ^ (0x6e6f6465ull << 20) ^ i;
 		cfg.seed = sim_splitmix64(&st);
@@ -331,7 +345,7 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 
 		sim_rng_seed(&nd->rng, sc->seed, stream_id(STREAM_NODE, i));
 		sim_osc_config oc = {
-			.freq_ppb = (2 * sim_rng_unit(&nd->rng) - 1) * sc->freq_ppm * 1000.0,
+			.freq_ppb = (sc->mean_freq_ppm + (2 * sim_rng_unit(&nd->rng) - 1) * sc->freq_ppm) * 1000.0,
 			.wander_ppb = sc->wander_ppb,
 			.step_ns = sc->osc_step_ns,
 			.aging_ppb_per_s = sc->aging_ppb_per_day / 86400.0,
@@ -361,6 +375,17 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 			int64_t ph = t->phase_ns >= 0 ? t->phase_ns : (int64_t)(sim_rng_unit(&nd->rng) * (double)t->poll_ns);
 			rc |= push(w, start + ph, SIM_EV_REF, (uint32_t)i, r, 0);
 		}
+	}
+	/* The steered system clock of every honest node: offset from true
+	 * time at t = 0, free-running on the oscillator until the first
+	 * steering; refreshed every `update` from the start, as bftimed's
+	 * loop does. */
+	for (size_t h = 0; h < w->n_honest && !rc && sc->sys.on; h++) {
+		sim_node *nd = &w->nodes[w->honest[h]];
+		nd->sys.raw0_ns = sim_osc_raw(&nd->osc, 0);
+		nd->sys.sys0_ns = w->epoch_ns + sc->sys.offset_ns;
+		rc |= push(w, sim_osc_when(&nd->osc, 0, nd->sys.raw0_ns + sc->sys.update_ns), SIM_EV_STEER, w->honest[h],
+		           0, nd->sys.gen);
 	}
 	for (size_t i = 0; i < sc->n_temps; i++)
 		rc |= push(w, sc->temps[i].at_ns, SIM_EV_TEMP, 0, (uint32_t)i, 0);
@@ -468,6 +493,52 @@ static int send_packet(sim_world *w, uint32_t from, uint32_t to, const uint8_t *
 	return rc;
 }
 
+/* ---- the steered system clock (scenario system_clock) ------------------ */
+
+int64_t sim_sys_read(const sim_node *nd, int64_t raw_ns)
+{
+	int64_t d = raw_ns - nd->sys.raw0_ns;
+	return nd->sys.sys0_ns + d + (int64_t)llround((double)d * nd->sys.rate_ppb * 1e-9);
+}
+
+/* What bftimed's exports.adjtimex does with each estimate and every second
+ * between (src/daemon/exports.c, adj_apply): leave a clock it knows nothing
+ * about alone; in the alarm hold the fitted frequency without correcting
+ * the offset; otherwise step forward beyond `step` (never back), and run at
+ * the fitted frequency plus offset / tau, capped at max_slew. The kernel's
+ * tick and frequency resolution (1/65536 ppm) is below what matters here. */
+static int steer(sim_world *w, uint32_t id)
+{
+	sim_node *nd = &w->nodes[id];
+	const sim_sysclock *y = &w->sc->sys;
+	int64_t raw = sim_osc_raw(&nd->osc, w->now_ns);
+	nd->sys.gen++;
+	int rc = push(w, sim_osc_when(&nd->osc, w->now_ns, raw + y->update_ns), SIM_EV_STEER, id, 0, nd->sys.gen);
+	bft_estimate e;
+	if (bft_node_read(nd->node, raw, &e) != 0 || e.state == BFT_DISC_UNSYNCHRONIZED)
+		return rc;
+	/* Re-anchor: the rate changes from now on. */
+	nd->sys.sys0_ns = sim_sys_read(nd, raw);
+	nd->sys.raw0_ns = raw;
+	if (e.alarm) {
+		if (nd->sys.active)
+			nd->sys.rate_ppb = (double)e.freq_ppb;
+		return rc;
+	}
+	int64_t offset = bft_sat_sub(e.estimate_ns, nd->sys.sys0_ns);
+	if (offset > y->step_ns) {
+		nd->sys.sys0_ns = e.estimate_ns;
+		offset = 0;
+		w->sys_steps++;
+	}
+	double rate = (double)e.freq_ppb + (double)offset * 1e9 / (double)y->tau_ns;
+	double cap = (double)y->max_slew_ppb;
+	nd->sys.rate_ppb = rate > cap ? cap : rate < -cap ? -cap : rate;
+	nd->sys.active = true;
+	w->sys_updates++;
+	return rc;
+}
+
 static int drain(sim_world *w, uint32_t id)
 {
 	sim_node *nd = &w->nodes[id];
@@ -486,6 +557,8 @@ static int drain(sim_world *w, uint32_t id)
 		case BFT_ACT_ESTIMATE:
 			if (nd->adv < 0 && act.est.alarm)
 				sim_metrics_alarm(&w->m, id);
+			if (nd->adv < 0 && w->sc->sys.on)
+				rc |= steer(w, id);
 			break;
 		}
 	}
@@ -495,8 +568,22 @@ static int drain(sim_world *w, uint32_t id)
 static int on_ref(sim_world *w, uint32_t id, uint32_t r)
 {
 	sim_node *nd = &w->nodes[id];
-	const sim_ref_tmpl *t = &w->sc->refs[nd->refs[r].tmpl];
-	int rc = push(w, w->now_ns + t->poll_ns, SIM_EV_REF, id, r, 0);
+	sim_ref *ref = &nd->refs[r];
+	const sim_ref_tmpl *t = &w->sc->refs[ref->tmpl];
+	/* bftimed's ntp driver: a burst of quick queries, then every interval
+	 * plus a random extra so that nodes started together drift apart; a
+	 * query still unanswered when the next one leaves breaks the run of
+	 * good replies the interval's climb counts. */
+	int64_t gap = ref->interval_ns;
+	if (ref->polls < t->burst)
+		gap = t->burst_gap_ns < gap ? t->burst_gap_ns : gap;
+	else if (t->poll_jitter > 0)
+		gap += (int64_t)(sim_rng_unit(&nd->rng) * t->poll_jitter * (double)ref->interval_ns);
+	ref->polls++;
+	if (ref->outstanding)
+		ref->good_run = 0;
+	ref->outstanding = t->kind == SIM_REF_NTP;
+	int rc = push(w, w->now_ns + gap, SIM_EV_REF, id, r, 0);
 	if (sim_ref_in_outage(t, w->now_ns))
 		return rc;
 	if (t->kind == SIM_REF_GPS) {
@@ -509,7 +596,24 @@ static int on_ref(sim_world *w, uint32_t id, uint32_t r)
 		return rc | drain(w, id);
 	}
 	int64_t t2, t3, t1 = sim_osc_raw(&nd->osc, w->now_ns);
-	int64_t at = sim_ntp_serve(t, nd->refs[r].inst, &nd->rng, w->now_ns, &t2, &t3);
+	if (t->wire) {
+		uint64_t cookie = ++w->ntp_cookie;
+		uint8_t pkt[SIM_NTP_PKT_LEN];
+		int64_t at = sim_ntp_serve_wire(t, ref->inst, &nd->rng, w->now_ns, w->epoch_ns, cookie, pkt);
+		if (at == INT64_MIN) {
+			w->ntp_lost++;
+			return rc;
+		}
+		uint32_t slot = sim_pool_get(&w->pool);
+		if (slot == UINT32_MAX)
+			return -1;
+		uint8_t *b = sim_pool_at(&w->pool, slot)->buf;
+		memcpy(b, &t1, 8);
+		memcpy(b + 8, &cookie, 8);
+		memcpy(b + 16, pkt, sizeof pkt);
+		return rc | push(w, at, SIM_EV_NTP_REPLY, id, slot, r);
+	}
+	int64_t at = sim_ntp_serve(t, ref->inst, &nd->rng, w->now_ns, &t2, &t3);
 	if (at == INT64_MIN) {
 		w->ntp_lost++;
 		return rc;
@@ -522,19 +626,55 @@ static int on_ref(sim_world *w, uint32_t id, uint32_t r)
 	return rc | push(w, at, SIM_EV_NTP_REPLY, id, slot, r);
 }
 
+/* A good reply: one more in the run; after poll_grow_after of them the
+ * query interval doubles, up to poll (bftimed's driver, as chronyd). */
+static void note_good_reply(sim_ref *ref, const sim_ref_tmpl *t)
+{
+	if (ref->interval_ns < t->poll_ns && ++ref->good_run >= t->poll_grow_after) {
+		ref->good_run = 0;
+		ref->interval_ns = ref->interval_ns * 2 > t->poll_ns ? t->poll_ns : ref->interval_ns * 2;
+	}
+}
+
 static int on_ntp_reply(sim_world *w, uint32_t id, uint32_t slot, uint32_t r)
 {
 	sim_node *nd = &w->nodes[id];
-	int64_t ts[3];
-	memcpy(ts, sim_pool_at(&w->pool, slot)->buf, sizeof ts);
-	sim_pool_put(&w->pool, slot);
 	const sim_ref_tmpl *t = &w->sc->refs[nd->refs[r].tmpl];
 	int64_t t4 = sim_osc_raw(&nd->osc, w->now_ns);
 	bft_interval iv;
+	/* Answered (replies take milliseconds, queries are seconds apart, so
+	 * this is the reply to the latest query). */
+	nd->refs[r].outstanding = false;
+	if (t->wire) {
+		const uint8_t *b = sim_pool_at(&w->pool, slot)->buf;
+		int64_t t1;
+		uint64_t cookie;
+		uint8_t pkt[SIM_NTP_PKT_LEN];
+		memcpy(&t1, b, 8);
+		memcpy(&cookie, b + 8, 8);
+		memcpy(pkt, b + 16, sizeof pkt);
+		sim_pool_put(&w->pool, slot);
+		/* The pivot only picks the NTP era: true time serves. */
+		if (sim_ntp_interval_wire(w->sc->rho_ppb, w->sc->stamp_err_ns, pkt, cookie, t1, t4, w->epoch_ns + w->now_ns,
+		                          &iv) != 0) {
+			w->ntp_rejected++;
+			return 0;
+		}
+		w->ntp_replies++;
+		if (memcmp(pkt + 40, pkt + 32, 8) < 0) /* big-endian: t3 < t2 as read */
+			w->ntp_t3_before_t2++;
+		note_good_reply(&nd->refs[r], t);
+		(void)bft_node_on_reference(nd->node, t4, r, iv);
+		return drain(w, id);
+	}
+	int64_t ts[3];
+	memcpy(ts, sim_pool_at(&w->pool, slot)->buf, sizeof ts);
+	sim_pool_put(&w->pool, slot);
 	if (!sim_ntp_interval(t, w->sc->rho_ppb, w->sc->stamp_err_ns, ts[0], ts[1], ts[2], t4, &iv)) {
 		w->ntp_rejected++;
 		return 0;
 	}
+	note_good_reply(&nd->refs[r], t);
 	(void)bft_node_on_reference(nd->node, t4, r, iv);
 	return drain(w, id);
 }
@@ -549,6 +689,11 @@ static int on_sample(sim_world *w)
 	}
 	if (sim_metrics_sample(&w->m, w->now_ns, w->epoch_ns + w->now_ns, w->est_scratch, w->honest, w->n_honest))
 		return -1;
+	for (size_t h = 0; h < w->n_honest && w->sc->sys.on; h++) {
+		sim_node *nd = &w->nodes[w->honest[h]];
+		sim_metrics_system(&w->m, w->now_ns, sim_sys_read(nd, sim_osc_raw(&nd->osc, w->now_ns)) - (w->epoch_ns + w->now_ns),
+		                   h == 0);
+	}
 	if (w->now_ns + w->sc->sample_ns <= w->sc->duration_ns)
 		return push(w, w->now_ns + w->sc->sample_ns, SIM_EV_SAMPLE, 0, 0, 0);
 	return 0;
@@ -600,6 +745,8 @@ static int handle(sim_world *w, const sim_event *ev)
 		return on_ref(w, ev->node, ev->a);
 	case SIM_EV_NTP_REPLY:
 		return on_ntp_reply(w, ev->node, ev->a, ev->b);
+	case SIM_EV_STEER:
+		return ev->b == nd->sys.gen ? steer(w, ev->node) : 0; /* else superseded by an estimate */
 	}
 	return 0;
 }

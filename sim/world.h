@@ -29,11 +29,25 @@ enum sim_event_kind {
 	SIM_EV_NTP_REPLY, /* node; a = pool slot holding t1, t2, t3; b = reference index */
 	SIM_EV_SAMPLE,    /* measure every honest node */
 	SIM_EV_TEMP,      /* a = temperature step index */
+	SIM_EV_STEER,     /* node; b = steering generation: refresh the system clock's rate */
 };
 
 typedef struct sim_ref {
 	uint16_t tmpl, inst;
+	uint32_t polls;    /* queries sent so far (the burst, then every interval) */
+	uint32_t good_run; /* good replies in a row (poll_start: the climb to poll) */
+	bool outstanding;  /* the last query has not been answered yet */
+	int64_t interval_ns; /* the current query interval, poll_start .. poll */
 } sim_ref;
+
+/* The system clock a daemon steers (scenario system_clock): piecewise
+ * linear in the node's raw time, sys = sys0 + (raw - raw0)(1 + rate). */
+typedef struct sim_sys {
+	int64_t raw0_ns, sys0_ns;
+	double rate_ppb;   /* against the raw oscillator */
+	bool active;       /* steered at least once (the alarm holds only a clock it steered) */
+	uint32_t gen;      /* the pending STEER event's generation */
+} sim_sys;
 
 typedef struct sim_node {
 	bft_node *node;
@@ -44,6 +58,7 @@ typedef struct sim_node {
 	int16_t adv;       /* index into the scenario's adversaries, -1 honest */
 	uint32_t timer_gen;
 	int64_t timer_raw;
+	sim_sys sys;       /* scenario system_clock, honest nodes only */
 } sim_node;
 
 typedef struct sim_world_options {
@@ -69,6 +84,9 @@ typedef struct sim_world {
 	bool ed25519;
 	sim_net_stats net;
 	uint64_t ntp_lost, ntp_rejected, adv_rewrites, adv_errors, events;
+	uint64_t ntp_replies, ntp_t3_before_t2; /* wire: replies taken, of which t3 < t2 (fuzzed stamps) */
+	uint64_t ntp_cookie;                    /* wire: the last request's transmit stamp (a counter) */
+	uint64_t sys_steps, sys_updates;        /* system_clock: steps forward, rate updates */
 	uint64_t adv_lies_total;
 	uint64_t *adv_lies;  /* per scenario adversary: messages actually changed (equivocation: copies) */
 	uint64_t *adv_sent;  /* per scenario adversary: messages sent after its `from` */
@@ -85,5 +103,7 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 void sim_world_destroy(sim_world *w);
 /* Run to the scenario's duration. Returns 0 or a negative code. */
 int sim_world_run(sim_world *w);
+/* A node's steered system clock (scenario system_clock) at its raw time. */
+int64_t sim_sys_read(const sim_node *nd, int64_t raw_ns);
 
 #endif
