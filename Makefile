@@ -101,7 +101,11 @@ $(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC)) $(DMN_OBJ) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(DLIBS) $(LDLIBS)
 
 $(B)/bftimed: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(B)/libbftime.a
-	$(CC) $(OPT) -o $@ $^ $(DLIBS) $(LDLIBS)
+	$(CC) $(OPT) -o $@ $^ $(DLIBS) -lsystemd $(LDLIBS)
+
+# --version: both programs' main.c take VERSION from here (rebuilt when it changes).
+$(B)/obj/src/daemon/main.o $(B)/obj/src/cli/main.o: BASE += -DBFT_VERSION='"$(VERSION)"'
+$(B)/obj/src/daemon/main.o $(B)/obj/src/cli/main.o: Makefile
 
 $(B)/bftime-bench: $(patsubst %.c,$(B)/obj/%.o,$(BENCH_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)

@@ -8,6 +8,11 @@
 
 #include "cli.h"
 
+/* The Makefile's VERSION, passed as -DBFT_VERSION by its rule for this file. */
+#ifndef BFT_VERSION
+#define BFT_VERSION "unknown"
+#endif
+
 static const struct subcommand {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -26,7 +31,7 @@ static const struct subcommand {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: bftime <command> [options]\n\ncommands:\n");
+	fprintf(out, "usage: bftime <command> [options]\n       bftime --version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
 		fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].description);
 	fprintf(out, "\nstatus, peers, time, proofs and validate talk to a daemon's HTTP API: --api URL, or the api\n"
@@ -38,6 +43,10 @@ int main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("bftime %s\n", BFT_VERSION);
+		return 0;
 	}
 	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
 		if (strcmp(argv[1], subcommands[i].name) == 0)

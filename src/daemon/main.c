@@ -4,6 +4,9 @@
  * its socket, drops root if configured to, and runs the event loop in the
  * foreground (logs to stderr or syslog) until SIGINT or SIGTERM. Module
  * set-up and tear-down happen here, in dependency order and in reverse.
+ * Under systemd (Type=notify) it says READY=1 once its sockets are bound,
+ * privileges dropped and the store open, i.e. just before the loop runs:
+ * a unit ordered after bftimed.service then finds the API answering.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <systemd/sd-daemon.h>
 
 #include <bftime/common.h>
 
@@ -21,11 +25,17 @@
 #include "proto/sign.h"
 #include "sys/clock.h"
 
+/* The Makefile's VERSION, passed as -DBFT_VERSION by its rule for this file. */
+#ifndef BFT_VERSION
+#define BFT_VERSION "unknown"
+#endif
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: bftimed --config FILE [--check-config]\n\n"
 	             "  -c, --config FILE   configuration (etc/bftime.yaml documents every option)\n"
 	             "  --check-config      load and check the configuration and the key file, then exit\n"
+	             "  -V, --version       print the version and exit\n"
 	             "  -h, --help          this text\n");
 }
 
@@ -42,6 +52,9 @@ int main(int argc, char **argv)
 			check = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+			printf("bftimed %s\n", BFT_VERSION);
 			return 0;
 		} else {
 			fprintf(stderr, "bftimed: unknown argument '%s'\n", argv[i]);
@@ -120,14 +133,19 @@ int main(int argc, char **argv)
 		bftd_destroy(d);
 		bftd_config_free(&cfg);
 		bftd_log_close();
+		(void)sd_notifyf(0, "STATUS=not starting: %s", err);
 		return 1;
 	}
+	/* No-ops unless started by systemd with NOTIFY_SOCKET (Type=notify). */
+	(void)sd_notifyf(0, "READY=1\nSTATUS=node %u on %s, %zu peers, %zu references, f=%zu", cfg.id, cfg.listen.text,
+	                 cfg.n_peers, cfg.n_refs, cfg.node.f);
 	/* The daemon keeps its own copy of everything; give back what loading
 	 * took (the parsed document, the peers array, OpenSSL's and libyaml's
 	 * start-up buffers) before the loop settles in for months. */
 	bftd_config_free(&cfg);
 	malloc_trim(0);
 	rc = bftd_run(d);
+	(void)sd_notify(0, "STOPPING=1");
 	bftd_destroy(d);
 	bftd_log_close();
 	return rc == 0 ? 0 : 1;
