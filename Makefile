@@ -6,7 +6,8 @@
 #   make run        install missing Debian packages, build, run a 5-node loopback cluster (Ctrl-C stops)
 #   make test       install missing Debian packages, build under ASan+UBSan, run all tests
 #   make bench      benchmarks table (build/bftime-bench --json for JSON lines)
-#   make install    PREFIX=/usr/local: library, headers, pkg-config file
+#   make install    PREFIX=/usr/local, DESTDIR: programs, library, headers, pkg-config file, man pages,
+#                   systemd unit, /etc/bftime/bftime.yaml (an existing one is kept)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -127,12 +128,23 @@ $(B)/tests/impair: tests/system/impair.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARN) $(OPT) -o $@ $< -lnetfilter_queue
 
-$(B)/bftime.pc: Makefile
+# Rewritten when PREFIX differs from the one it holds (make install PREFIX=...
+# after a plain make), so the installed file never points at another prefix.
+$(B)/bftime.pc: Makefile $(if $(filter-out $(PREFIX),$(shell sed -n 's/^prefix=//p' $(B)/bftime.pc 2>/dev/null)),pc-prefix-changed)
 	@mkdir -p $(B)
 	printf 'prefix=%s\nincludedir=$${prefix}/include\nlibdir=$${prefix}/lib\n\nName: libbftime\nDescription: Byzantine-fault-tolerant time: intervals, fusion, discipline\nVersion: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lbftime\nLibs.private: -lcrypto -lm\n' '$(PREFIX)' '$(VERSION)' > $@
 
+.PHONY: pc-prefix-changed
+pc-prefix-changed: ;
+
+# Programs, library, headers, pkg-config file, man pages, the systemd unit
+# (its paths rewritten for PREFIX) and the sample configuration as
+# /etc/bftime/bftime.yaml, which an existing one is never replaced by.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include/bftime $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/include/bftime $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)/etc/bftime \
+		$(DESTDIR)$(PREFIX)/share/doc/bftime
 	install -m 644 include/bftime/*.h $(DESTDIR)$(PREFIX)/include/bftime/
 	install -m 644 $(B)/libbftime.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(B)/libbftime.so $(DESTDIR)$(PREFIX)/lib/libbftime.so.$(VERSION)
@@ -140,6 +152,14 @@ install: all
 	ln -sf libbftime.so.0 $(DESTDIR)$(PREFIX)/lib/libbftime.so
 	install -m 644 $(B)/bftime.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(B)/bftime $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(B)/bftimed $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 docs/man/bftime.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 docs/man/bftime.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 docs/man/bftimed.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	sed 's|/usr/sbin/bftimed|$(PREFIX)/sbin/bftimed|g' etc/bftimed.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/bftimed.service
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/systemd/system/bftimed.service
+	install -m 644 LICENSE README.md $(DESTDIR)$(PREFIX)/share/doc/bftime/
+	[ -e $(DESTDIR)/etc/bftime/bftime.yaml ] || install -m 644 etc/bftime.yaml $(DESTDIR)/etc/bftime/bftime.yaml
 
 clean:
 	rm -rf $(B)
