@@ -781,12 +781,14 @@ static int install_signals(void)
 	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
 		return -1;
 	/* SIGXFSZ too: a store write past a file-size limit must fail with
-	 * EFBIG (an alarm the proof service reports), not kill the daemon. */
+	 * EFBIG (an alarm the proof service reports), not kill the daemon.
+	 * SIGHUP is ignored, not a reload: say so once, where an operator used
+	 * to `systemctl reload` or `kill -HUP` will look for it. */
 	sa.sa_handler = SIG_IGN;
-	return sigaction(SIGHUP, &sa, NULL) != 0 || sigaction(SIGPIPE, &sa, NULL) != 0 ||
-	               sigaction(SIGXFSZ, &sa, NULL) != 0
-	               ? -1
-	               : 0;
+	if (sigaction(SIGHUP, &sa, NULL) != 0 || sigaction(SIGPIPE, &sa, NULL) != 0 || sigaction(SIGXFSZ, &sa, NULL) != 0)
+		return -1;
+	bftd_log(LOG_INFO, "SIGHUP is ignored: the configuration is not reloaded; restart bftimed to apply any change");
+	return 0;
 }
 
 static void close_signals(void)

@@ -10,7 +10,7 @@
 # systemd-analyze is missing or cannot verify even a trivial unit here) and
 # hardened (`systemd-analyze security --offline` exposure at most 3.0), and
 # the installed bftimed telling a notify socket READY=1 and STOPPING=1 as
-# Type=notify needs.
+# Type=notify needs, and logging that SIGHUP does not reload.
 cd "$(dirname "$0")/../.." || exit 1
 dir=$(mktemp -d /tmp/bftime-install.XXXXXX) || exit 1
 . tests/system/lib.sh
@@ -120,7 +120,8 @@ else
 fi
 
 # Type=notify: the installed bftimed tells NOTIFY_SOCKET READY=1 once it
-# runs, and STOPPING=1 on SIGTERM.
+# runs, and STOPPING=1 on SIGTERM; SIGHUP neither reloads nor kills it, and
+# its log says that a change needs a restart.
 notify() {
 	"$R/usr/bin/bftime" keygen --out "$dir/n.key" >/dev/null 2>&1 || { echo "keygen failed"; return 1; }
 	port=$((20000 + $$ % 20000))
@@ -154,17 +155,23 @@ EOF
 	pid=$!
 	i=0
 	while ! grep -q 'listening on' "$dir/n.log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	# SIGHUP: no reload, and no death either; the log says so.
+	kill -HUP "$pid" 2>/dev/null
+	sleep 0.2
+	kill -0 "$pid" 2>/dev/null || hup="bftimed died on SIGHUP"
 	kill -TERM "$pid" 2>/dev/null
 	wait "$pid"
 	rc=$?
 	pid=""
 	wait "$py"
+	[ -z "${hup:-}" ] || { echo "$hup"; return 1; }
+	grep -q 'SIGHUP is ignored: the configuration is not reloaded; restart bftimed' "$dir/n.log" || { echo "no SIGHUP line in the log"; return 1; }
 	[ "$rc" -eq 0 ] || { echo "bftimed exit $rc"; tail -n 3 "$dir/n.log"; return 1; }
 	grep -q '^READY=1|STATUS=node 1 on 127.0.0.1:' "$dir/notify.out" || { echo "no READY=1 with STATUS: $(head -c 200 "$dir/notify.out")"; return 1; }
 	grep -q 'STOPPING=1' "$dir/notify.out" || { echo "no STOPPING=1: $(head -c 200 "$dir/notify.out")"; return 1; }
 }
 if command -v python3 >/dev/null 2>&1; then
-	check "installed bftimed sends READY=1 (with STATUS=) and STOPPING=1 to NOTIFY_SOCKET" notify
+	check "installed bftimed sends READY=1 (with STATUS=) and STOPPING=1 to NOTIFY_SOCKET; survives SIGHUP and logs no reload" notify
 else
 	skipped "sd_notify (python3 missing)"
 fi
