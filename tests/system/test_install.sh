@@ -176,4 +176,36 @@ else
 	skipped "sd_notify (python3 missing)"
 fi
 
+# The Debian package: dpkg-buildpackage -us -uc -b in a copy of the tree (it
+# writes its .deb beside the source, and cleans with make clean), then
+# lintian on the .changes: no error and no warning (pedantic and
+# informational hints are shown, not failed on).
+package() {
+	mkdir -p "$dir/pkg/src"
+	git ls-files -z | tar --null -T - -c 2>/dev/null | tar -x -C "$dir/pkg/src" || { echo "cannot copy the tree"; return 1; }
+	[ -f "$dir/pkg/src/debian/control" ] || cp -r debian "$dir/pkg/src/"
+	(cd "$dir/pkg/src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b) >"$dir/pkg/build.log" 2>&1 ||
+		{ tail -n 8 "$dir/pkg/build.log"; return 1; }
+	deb=$(ls "$dir"/pkg/bftime_*.deb 2>/dev/null | head -n 1)
+	[ -n "$deb" ] || { echo "no .deb"; return 1; }
+	dpkg-deb -c "$deb" | awk '{ print $6 }' >"$dir/pkg/contents"
+	for f in ./usr/sbin/bftimed ./usr/bin/bftime ./lib/systemd/system/bftimed.service ./etc/bftime/bftime.yaml \
+		./usr/share/man/man1/bftime.1.gz ./usr/share/man/man5/bftime.yaml.5.gz ./usr/share/man/man8/bftimed.8.gz \
+		./usr/share/doc/bftime/copyright; do
+		grep -qx "$f" "$dir/pkg/contents" || { echo "$f not in the package"; return 1; }
+	done
+	dpkg-deb -f "$deb" Depends | grep -q libsystemd0 || { echo "does not depend on libsystemd0"; return 1; }
+	dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/bftime/bftime.yaml || { echo "the config is not a conffile"; return 1; }
+	lintian -I "$dir"/pkg/bftime_*.changes >"$dir/pkg/lintian.log" 2>&1
+	if grep -E '^(E|W): ' "$dir/pkg/lintian.log"; then return 1; fi
+	echo "$(basename "$deb"); lintian: $(grep -c '^[IPN]: ' "$dir/pkg/lintian.log") info/pedantic/note lines"
+}
+if ! command -v dpkg-buildpackage >/dev/null 2>&1 || ! command -v dh >/dev/null 2>&1 || ! command -v lintian >/dev/null 2>&1; then
+	skipped "dpkg-buildpackage -us -uc -b builds a package lintian accepts (dpkg-dev, debhelper or lintian not installed)"
+elif [ ! -d .git ] && ! git rev-parse --git-dir >/dev/null 2>&1; then
+	skipped "dpkg-buildpackage -us -uc -b builds a package lintian accepts (not a git checkout: no file list to copy)"
+else
+	check "dpkg-buildpackage -us -uc -b builds a package lintian accepts (no E: or W:)" package
+fi
+
 summary
