@@ -57,7 +57,7 @@
 #define BFTD_HTTP_RATE_SLOTS 1024     /* client addresses remembered (the least recent make room) */
 #define BFTD_HTTP_TIMEOUT_S 10         /* no byte moved for this long: closed (libmicrohttpd) */
 #define BFTD_HTTP_FD_MARGIN 64         /* open files left to the rest of the daemon */
-#define BFTD_HTTP_MAX_POLLFDS 80       /* what bftd_http_pollfds may fill */
+#define BFTD_HTTP_MAX_POLLFDS (BFTD_HTTP_MAX_CONN + 16) /* what bftd_http_pollfds may fill (without epoll: a pollfd per connection) */
 
 typedef struct bftd_http_request {
 	const char *method;       /* "GET", "POST", ... */
