@@ -26,6 +26,7 @@
 #define RECOVER_FUSIONS 3 /* agreeing fusions before an alarm clears */ /* queued non-REQUEST actions; the driver drains after every event */
 
 #define FILTER_MAX 8 /* readings kept per source for repeated-transfer filtering */
+#define EDGE_NS (86400 * BFT_NS_PER_SEC) /* references this close to the int64 ends are refused */
 
 struct past_reading {
 	int64_t raw_ns;   /* raw time the reading refers to */
@@ -492,6 +493,13 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 	return k;
 }
 
+/* How far iv lies outside ref (negative: below it), saturating: either may
+ * be far out, a hostile reading or a holdover interval grown for days. */
+static int64_t miss_by(bft_interval iv, bft_interval ref)
+{
+	return iv.hi_ns < ref.lo_ns ? bft_sat_sub(iv.hi_ns, ref.lo_ns) : bft_sat_sub(iv.lo_ns, ref.hi_ns);
+}
+
 static void quarantine(bft_node *n, size_t ref, int64_t raw_ns, enum bft_quarantine why, int64_t by_ns)
 {
 	struct source *s = &n->refs[ref];
@@ -640,7 +648,7 @@ static void fuse(bft_node *n, int64_t raw_ns)
 		bft_interval iv;
 		if (!s->used && n->guards[i].q == BFT_Q_NONE && carried(n, s, raw_ns, &iv))
 			quarantine(n, i, raw_ns, BFT_Q_CONSENSUS,
-			           iv.hi_ns < res.iv.lo_ns ? iv.hi_ns - res.iv.lo_ns : iv.lo_ns - res.iv.hi_ns);
+			           miss_by(iv, res.iv));
 	}
 
 	/* The point was carried from the sources' readings at our frequency
@@ -750,7 +758,12 @@ static void keep_last(struct guard *g, int64_t raw_ns, bft_interval true_time)
 
 int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_interval true_time)
 {
-	if (!n || ref_id >= n->cfg.max_refs || !bft_iv_valid(true_time))
+	/* A reading within a day of the int64 ends (before 1677 or after 2262)
+	 * is no time at all: the clock it would set saturates, and a
+	 * saturated clock cannot keep its promise never to run back (found by
+	 * fuzz_node). The drivers already refuse dates outside 1900..2200. */
+	if (!n || ref_id >= n->cfg.max_refs || !bft_iv_valid(true_time) || true_time.lo_ns < INT64_MIN + EDGE_NS ||
+	    true_time.hi_ns > INT64_MAX - EDGE_NS)
 		return BFT_EINVAL;
 	struct source *s = &n->refs[ref_id];
 	struct guard *g = &n->guards[ref_id];
@@ -774,9 +787,7 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	bool judge = running && !n->alarm && (!n->degraded || n->cfg.max_refs == 1);
 	if (g->q == BFT_Q_NONE) {
 		if (judge && !bft_iv_intersect(cur.bounds, true_time, &tmp)) {
-			quarantine(n, ref_id, raw_ns, BFT_Q_JUMP,
-			           true_time.hi_ns < cur.bounds.lo_ns ? true_time.hi_ns - cur.bounds.lo_ns
-			                                              : true_time.lo_ns - cur.bounds.hi_ns);
+			quarantine(n, ref_id, raw_ns, BFT_Q_JUMP, miss_by(true_time, cur.bounds));
 			keep_last(g, raw_ns, true_time);
 			n->ctr.ref_readings_quarantined++;
 			return 0;
@@ -787,8 +798,7 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 		if (!agrees) {
 			g->agree_since_raw = INT64_MIN;
 			if (running)
-				g->q_by_ns = true_time.hi_ns < cur.bounds.lo_ns ? true_time.hi_ns - cur.bounds.lo_ns
-				                                                : true_time.lo_ns - cur.bounds.hi_ns;
+				g->q_by_ns = miss_by(true_time, cur.bounds);
 			n->ctr.ref_readings_quarantined++;
 			return 0;
 		}

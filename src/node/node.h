@@ -166,6 +166,7 @@ int bft_node_on_timer(bft_node *n, int64_t raw_ns);
 /* Returns 0 if the packet was used, a negative code if it was dropped (and
  * counted); the node is unharmed either way. */
 int bft_node_on_packet(bft_node *n, int64_t raw_ns, const uint8_t *buf, size_t len);
+/* BFT_EINVAL also for a reading within a day of the int64 ends. */
 int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_interval true_time);
 /* The reference's driver found its reading at raw_ns implausible, for the
  * static reason `why`: quarantine the reference (and restart its readmission). */
