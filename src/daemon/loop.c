@@ -780,6 +780,14 @@ static int install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
 		return -1;
+	/* main.c holds them blocked from READY until here: a pending one now
+	 * reaches the handler and stops the loop at its first turn. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	if (sigprocmask(SIG_UNBLOCK, &stop, NULL) != 0)
+		return -1;
 	/* SIGXFSZ too: a store write past a file-size limit must fail with
 	 * EFBIG (an alarm the proof service reports), not kill the daemon.
 	 * SIGHUP is ignored, not a reload: say so once, where an operator used

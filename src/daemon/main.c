@@ -9,6 +9,7 @@
  * a unit ordered after bftimed.service then finds the API answering.
  */
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,14 @@ int main(int argc, char **argv)
 		(void)sd_notifyf(0, "STATUS=not starting: %s", err);
 		return 1;
 	}
+	/* A stop asked for between READY and the loop's handlers must not kill
+	 * the daemon with the default action: held pending until bftd_run has
+	 * its handlers in place (it unblocks them). */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	(void)sigprocmask(SIG_BLOCK, &stop, NULL);
 	/* No-ops unless started by systemd with NOTIFY_SOCKET (Type=notify). */
 	(void)sd_notifyf(0, "READY=1\nSTATUS=node %u on %s, %zu peers, %zu references, f=%zu", cfg.id, cfg.listen.text,
 	                 cfg.n_peers, cfg.n_refs, cfg.node.f);
