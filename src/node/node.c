@@ -479,7 +479,8 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 	bft_disc_status st;
 	int64_t phi = n->cfg.disc.rho_ppb;
 	if (bft_disc_get_status(n->disc, &st) == 0 && st.trained && st.freq_sd_ppb != INT64_MAX) {
-		int64_t u = 3 * st.freq_sd_ppb > n->cfg.disc.wander_ppb ? 3 * st.freq_sd_ppb : n->cfg.disc.wander_ppb;
+		int64_t sd3 = st.freq_sd_ppb > INT64_MAX / 3 ? INT64_MAX : 3 * st.freq_sd_ppb; /* found by fuzz_node */
+		int64_t u = sd3 > n->cfg.disc.wander_ppb ? sd3 : n->cfg.disc.wander_ppb;
 		phi = u < phi ? u : phi;
 	}
 	n->mids_freq_ppb = freq;
