@@ -565,6 +565,19 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 		uint64_t count = 0;
 		if (bft_store_count(bftd_proofs_store(env->proofs), true, 0, &count) == 0)
 			add_u64(proofs, "stored", count);
+		/* The store's health (proofs_svc.h): a failing store is an alarm
+		 * an operator must see here, not only in the log. */
+		bftd_proofs_health h;
+		bftd_proofs_get_health(env->proofs, &h);
+		add_bool(proofs, "store_ok", !h.failing);
+		if (h.failing) {
+			add_str(proofs, "store_error", h.error ? h.error : "");
+			add_i64(proofs, "failing_for_ns", bft_clock_mono_ns() - h.failing_since_mono);
+		}
+		add_u64(proofs, "store_failures", h.failures);
+		add_u64(proofs, "damaged_reads", h.damaged);
+		add_u64(proofs, "store_reopens", h.reopened);
+		add_bool(proofs, "head_record_ok", !h.head_record_failing);
 	}
 	json_object_object_add(proofs, "head", chain_head_json(env));
 	json_object_object_add(o, "proofs", proofs);
@@ -996,6 +1009,14 @@ static void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 		uint64_t seq;
 		if (bftd_proofs_head(env->proofs, &seq, NULL, NULL))
 			metric(&b, "bftime_proof_chain_head_seq", "gauge", "seq of the last own proof", NULL, (double)seq);
+		bftd_proofs_health h;
+		bftd_proofs_get_health(env->proofs, &h);
+		metric(&b, "bftime_proof_store_failing", "gauge", "1 while the proof store's writes fail (an alarm)", NULL,
+		       h.failing ? 1 : 0);
+		metric(&b, "bftime_proof_store_reopens_total", "counter", "times a failing store was reopened and checked",
+		       NULL, (double)h.reopened);
+		metric(&b, "bftime_proof_store_damaged_reads_total", "counter",
+		       "stored proofs found damaged when read (never served)", NULL, (double)h.damaged);
 		const bft_store_stats *ss = bft_store_get_stats(bftd_proofs_store(env->proofs));
 		for (int i = 0; i < BFT_STORE_RESULTS; i++) {
 			snprintf(lab, sizeof lab, "{result=\"%s\"}", bft_store_result_name((enum bft_store_result)i));

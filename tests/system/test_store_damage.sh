@@ -164,7 +164,13 @@ served_ok() {
 	out=$("$C" proofs --verify --node 1 --api "$API" 2>&1) || { echo "$out" | tail -n 2; return 1; }
 	m=$(curl -s --max-time 5 "http://$API/metrics" | sed -n 's/^bftime_proof_store_results_total{result="damaged"} \([0-9]*\)$/\1/p')
 	[ "${m:-0}" -ge 1 ] || { echo "damage not counted (${m:-no metric})"; return 1; }
-	echo "left out, $m damaged reads counted; $(echo "$out" | grep '^node 1:' | cut -c1-60)"
+	st=$(curl -s --max-time 5 "http://$API/v1/status")
+	dr=$(echo "$st" | sed -n 's/.*"damaged_reads":\([0-9]*\).*/\1/p')
+	[ "${dr:-0}" -ge 1 ] || { echo "/v1/status proofs.damaged_reads: ${dr:-missing}"; return 1; }
+	echo "$st" | grep -q '"store_ok":true' || { echo "/v1/status proofs.store_ok not true"; return 1; }
+	mm=$(curl -s --max-time 5 "http://$API/metrics" | sed -n 's/^bftime_proof_store_damaged_reads_total \([0-9]*\)$/\1/p')
+	[ "${mm:-0}" -ge 1 ] || { echo "bftime_proof_store_damaged_reads_total: ${mm:-missing}"; return 1; }
+	echo "left out, $m damaged reads counted (status $dr, metric $mm); $(echo "$out" | grep '^node 1:' | cut -c1-60)"
 }
 check "a byte changed while running: that proof is never served" served_ok
 stop
