@@ -501,6 +501,15 @@ static int64_t miss_by(bft_interval iv, bft_interval ref)
 	return iv.hi_ns < ref.lo_ns ? bft_sat_sub(iv.hi_ns, ref.lo_ns) : bft_sat_sub(iv.lo_ns, ref.hi_ns);
 }
 
+/* A quarantined reference's newest reading (off: true - raw at raw_ns),
+ * kept for the fault count only (more_than_f). */
+static void keep_last(struct guard *g, int64_t raw_ns, bft_interval off)
+{
+	g->have_last = true;
+	g->last_raw = raw_ns;
+	g->last_off = off;
+}
+
 static void quarantine(bft_node *n, size_t ref, int64_t raw_ns, enum bft_quarantine why, int64_t by_ns)
 {
 	struct source *s = &n->refs[ref];
@@ -518,9 +527,7 @@ static void quarantine(bft_node *n, size_t ref, int64_t raw_ns, enum bft_quarant
 	 * for the fault count only (more_than_f). */
 	if (s->n) {
 		const struct past_reading *r = nth_newest(n, s, 0);
-		g->have_last = true;
-		g->last_raw = r->raw_ns;
-		g->last_off = r->off;
+		keep_last(g, r->raw_ns, r->off);
 	}
 	s->n = s->next = 0;
 	s->used = false;
@@ -750,13 +757,6 @@ static bft_interval estimate_band(bft_node *n, int64_t raw_ns, const bft_estimat
 	return bft_iv_intersect(band, cur->bounds, &out) ? out : cur->bounds;
 }
 
-static void keep_last(struct guard *g, int64_t raw_ns, bft_interval true_time)
-{
-	g->have_last = true;
-	g->last_raw = raw_ns;
-	g->last_off = bft_iv_shift(true_time, -raw_ns);
-}
-
 int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_interval true_time)
 {
 	/* A reading within a day of the int64 ends (before 1677 or after 2262)
@@ -789,12 +789,12 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	if (g->q == BFT_Q_NONE) {
 		if (judge && !bft_iv_intersect(cur.bounds, true_time, &tmp)) {
 			quarantine(n, ref_id, raw_ns, BFT_Q_JUMP, miss_by(true_time, cur.bounds));
-			keep_last(g, raw_ns, true_time);
+			keep_last(g, raw_ns, bft_iv_shift(true_time, -raw_ns));
 			n->ctr.ref_readings_quarantined++;
 			return 0;
 		}
 	} else {
-		keep_last(g, raw_ns, true_time);
+		keep_last(g, raw_ns, bft_iv_shift(true_time, -raw_ns));
 		bool agrees = !running || bft_iv_intersect(true_time, cur.bounds, &tmp);
 		if (!agrees) {
 			g->agree_since_raw = INT64_MIN;
