@@ -46,6 +46,17 @@ static struct {
 	uint64_t stored_cb;
 } fz;
 
+/* A seed file dir/name holding text: how both targets write their seed
+ * corpora when asked to. */
+static void fuzz_api_write_seed(const char *dir, const char *name, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		abort();
+}
+
 static void fuzz_api_fail(const char *what)
 {
 	fprintf(stderr, "fuzz api env: %s\n", what);

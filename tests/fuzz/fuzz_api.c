@@ -24,15 +24,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void write_seed(const char *dir, const char *name, const char *text)
-{
-	char p[512];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	FILE *f = fopen(p, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
-		abort();
-}
-
 static void write_seeds(const char *dir)
 {
 	static const struct {
@@ -60,20 +51,20 @@ static void write_seeds(const char *dir)
 		{ "proofs_octet_short", "POST\n/v1/proofs\napplication/octet-stream\n\nBP" },
 	};
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
-		write_seed(dir, plain[i].name, plain[i].text);
+		fuzz_api_write_seed(dir, plain[i].name, plain[i].text);
 	char hex[4][2 * BFT_PROOF_MAX + 1], text[4 * sizeof hex[0] + 256];
 	fuzz_api_proof_hex(hex[0], 1, FUZZ_CHAIN);     /* new */
 	fuzz_api_proof_hex(hex[1], 2, FUZZ_CHAIN - 1); /* duplicate */
 	fuzz_api_proof_hex(hex[2], 2, FUZZ_CHAIN + 1); /* gap */
 	fuzz_api_proof_hex(hex[3], 1, 3);              /* with a reference block */
 	snprintf(text, sizeof text, "POST\n/v1/proofs\napplication/json\n\n{\"proof\": \"%s\"}\n", hex[0]);
-	write_seed(dir, "post_proof_new", text);
+	fuzz_api_write_seed(dir, "post_proof_new", text);
 	snprintf(text, sizeof text, "POST\n/v1/proofs\n\n\n{\"proofs\": [\"%s\", \"%s\", \"%s\"]}", hex[1], hex[2], hex[3]);
-	write_seed(dir, "post_proofs_dup_gap", text);
+	fuzz_api_write_seed(dir, "post_proofs_dup_gap", text);
 	/* A changed byte: a bad signature (or another proof at a stored seq: a fork). */
 	hex[1][2 * 100] = hex[1][2 * 100] == '0' ? '1' : '0';
 	snprintf(text, sizeof text, "POST\n/v1/proofs\napplication/json; charset=utf-8\n\n{\"proofs\":[\"%s\"]}", hex[1]);
-	write_seed(dir, "post_proof_bad_sig", text);
+	fuzz_api_write_seed(dir, "post_proof_bad_sig", text);
 	uint8_t raw[BFT_PROOF_MAX];
 	size_t l = strlen(hex[3]) / 2;
 	bftd_unhex(raw, hex[3], l);

@@ -26,15 +26,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void write_seed(const char *dir, const char *name, const char *text)
-{
-	char p[512];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	FILE *f = fopen(p, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
-		abort();
-}
-
 static void write_seeds(const char *dir)
 {
 	static const struct {
@@ -64,14 +55,14 @@ static void write_seeds(const char *dir)
 		{ "incomplete", "GET /v1/time HTTP/1.1\r\nHost: a\r\nX-Slow: 1\r\n" },
 	};
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
-		write_seed(dir, plain[i].name, plain[i].text);
+		fuzz_api_write_seed(dir, plain[i].name, plain[i].text);
 	char hex[2 * BFT_PROOF_MAX + 1], body[2 * BFT_PROOF_MAX + 64], text[sizeof body + 256];
 	fuzz_api_proof_hex(hex, 2, FUZZ_CHAIN);
 	snprintf(body, sizeof body, "{\"proofs\":[\"%s\"]}", hex);
 	snprintf(text, sizeof text,
 	         "POST /v1/proofs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
 	         strlen(body), body);
-	write_seed(dir, "post_proof", text);
+	fuzz_api_write_seed(dir, "post_proof", text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
