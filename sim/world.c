@@ -330,7 +330,11 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 		cfg.disc.rho_ppb = sc->rho_ppb;
 		if (sc->bftimed_defaults) { /* what bftimed's config gives its node (src/daemon/config.c) */
 			cfg.disc.history_len = BFTD_DEFAULT_HISTORY;
-			cfg.disc.max_span_ns = BFTD_DEFAULT_HISTORY_SPAN_NS;
+			int64_t longest = sc->poll_ns;
+			for (size_t j = 0; j < sc->n_refs; j++)
+				if (sc->refs[j].kind == SIM_REF_NTP && sc->refs[j].poll_ns > longest)
+					longest = sc->refs[j].poll_ns;
+			cfg.disc.max_span_ns = bftd_default_history_span(longest);
 		}
 		if (sc->history_len)
 			cfg.disc.history_len = sc->history_len;
@@ -583,6 +587,7 @@ static int on_ref(sim_world *w, uint32_t id, uint32_t r)
 	if (ref->outstanding)
 		ref->good_run = 0;
 	ref->outstanding = t->kind == SIM_REF_NTP;
+	ref->regular = ref->polls > (uint32_t)t->burst; /* the query leaving now (polls counted it) */
 	int rc = push(w, w->now_ns + gap, SIM_EV_REF, id, r, 0);
 	if (sim_ref_in_outage(t, w->now_ns))
 		return rc;
@@ -627,10 +632,11 @@ static int on_ref(sim_world *w, uint32_t id, uint32_t r)
 }
 
 /* A good reply: one more in the run; after poll_grow_after of them the
- * query interval doubles, up to poll (bftimed's driver, as chronyd). */
+ * query interval doubles, up to poll (bftimed's driver, as chronyd). The
+ * start burst's replies do not count, as in the driver. */
 static void note_good_reply(sim_ref *ref, const sim_ref_tmpl *t)
 {
-	if (ref->interval_ns < t->poll_ns && ++ref->good_run >= t->poll_grow_after) {
+	if (ref->interval_ns < t->poll_ns && ref->regular && ++ref->good_run >= t->poll_grow_after) {
 		ref->good_run = 0;
 		ref->interval_ns = ref->interval_ns * 2 > t->poll_ns ? t->poll_ns : ref->interval_ns * 2;
 	}

@@ -37,6 +37,7 @@ typedef struct sim_ref {
 	uint32_t polls;    /* queries sent so far (the burst, then every interval) */
 	uint32_t good_run; /* good replies in a row (poll_start: the climb to poll) */
 	bool outstanding;  /* the last query has not been answered yet */
+	bool regular;      /* the last query was not one of the start burst's */
 	int64_t interval_ns; /* the current query interval, poll_start .. poll */
 } sim_ref;
 

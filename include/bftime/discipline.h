@@ -73,8 +73,9 @@ typedef struct bft_disc_config {
 	                              * (down to min_fit_samples), so that long polls do not stretch
 	                              * the window over hours of frequency wander. 0: no limit
 	                              * (default) */
-	int64_t min_fit_spacing_ns;  /* measurements sooner than this after the last fitted one
-	                              * update bounds but are not fitted. Default 0 */
+	int64_t min_fit_spacing_ns;  /* a measurement sooner than this after the newest fitted one
+	                              * replaces it in the fit (so does a less carried one within 8
+	                              * spacings of a newest carried over 4). Default 0 */
 	enum bft_disc_estimator estimator;     /* default BFT_DISC_THEIL_SEN */
 	enum bft_disc_on_disjoint on_disjoint; /* default BFT_DISC_TAKE_MEASUREMENT */
 

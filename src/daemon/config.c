@@ -906,6 +906,19 @@ static int validate(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 		            nsrc);
 	if (nc->dmax_ns && nc->dmax_ns < nc->dmin_ns)
 		return fail(c, root, "consensus.dmax is below dmin");
+	if (nc->disc.max_span_ns < 0) {
+		/* Not given: 34 minutes, or eight of the longest intervals at
+		 * which readings come (the poll, a reference's `every`), so that
+		 * a fit at long polls still spans enough readings to average
+		 * their noise: at 1024 s a 34-minute window held two rounds, and
+		 * a clknetsim Internet client's error reached 4 ms (1.4 with
+		 * eight; docs/anchor.md). */
+		int64_t longest = nc->poll_ns;
+		for (size_t i = 0; i < cfg->n_refs; i++)
+			if (cfg->refs[i].every_ns > longest)
+				longest = cfg->refs[i].every_ns;
+		nc->disc.max_span_ns = bftd_default_history_span(longest);
+	}
 	const bft_disc_config *d = &nc->disc;
 	if (d->rho_ppb + d->max_slew_ppb >= BFT_PPB_PER_UNIT)
 		return fail(c, root, "clock: rho_ppm + max_slew_ppm must stay below 1e6");
@@ -942,9 +955,11 @@ static void defaults(bftd_config *cfg)
 	 * PC crystal's far better than chronyd does. The simulator's
 	 * thousands of nodes keep the library's 64. */
 	cfg->node.disc.history_len = BFTD_DEFAULT_HISTORY;
-	/* ... but never wider than 34 minutes: at 1024 s polls 128 samples
-	 * would span 5 hours of wander (clknetsim: +0.8 ms of drift). */
-	cfg->node.disc.max_span_ns = BFTD_DEFAULT_HISTORY_SPAN_NS;
+	/* ... but never wider than 34 minutes at short polls (at 16 s they
+	 * would not span more anyway), or eight reading intervals at long
+	 * ones: 128 samples at 1024 s would span more than a day of wander. Set
+	 * when the file is read (check()), since it depends on the polls. */
+	cfg->node.disc.max_span_ns = -1;
 	cfg->node.f = 0;
 	cfg->rate_per_s = 20;
 	cfg->log_target = BFTD_LOG_STDERR;

@@ -33,6 +33,14 @@
 /* clock.history when the file does not say (config.c says why). */
 #define BFTD_DEFAULT_HISTORY 128
 #define BFTD_DEFAULT_HISTORY_SPAN_NS (2048 * BFT_NS_PER_SEC)
+/* clock.history_span when the file does not say: the above, or eight of the
+ * longest interval at which readings come (the poll, a reference's `every`)
+ * when that is longer (config.c says why). */
+static inline int64_t bftd_default_history_span(int64_t longest_interval_ns)
+{
+	return longest_interval_ns > BFTD_DEFAULT_HISTORY_SPAN_NS / 8 ? 8 * longest_interval_ns
+	                                                               : BFTD_DEFAULT_HISTORY_SPAN_NS;
+}
 
 typedef struct bftd_addr {
 	struct sockaddr_storage ss;

@@ -67,6 +67,7 @@ typedef struct ntpc {
 	int burst_left;
 	int64_t interval_ns; /* every, or shorter while climbing to it, or longer after a KoD */
 	int good_run;        /* good replies in a row at interval_ns */
+	bool regular;        /* the outstanding query is not one of the start burst's */
 	uint64_t queries, replies, timeouts, unreachable;
 	uint64_t bad[BFT_NTP_REJ_COUNT];
 	char kiss[5];
@@ -219,6 +220,7 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 	else
 		n->queries++;
 	int64_t gap = n->interval_ns;
+	n->regular = n->burst_left == 0;
 	if (n->burst_left > 0) {
 		n->burst_left--;
 		gap = BURST_GAP_NS < n->interval_ns ? BURST_GAP_NS : n->interval_ns;
@@ -313,8 +315,12 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 			/* A good reply after a RATE kiss: step back toward every. */
 			if (n->interval_ns > rc->cfg->every_ns && n->interval_ns <= DENY_POLL_NS)
 				n->interval_ns = n->interval_ns / 2 < rc->cfg->every_ns ? rc->cfg->every_ns : n->interval_ns / 2;
-			/* Climbing toward every (START_EVERY_NS). */
-			if (n->interval_ns < rc->cfg->every_ns && ++n->good_run >= GROW_AFTER) {
+			/* Climbing toward every (START_EVERY_NS), counting replies
+			 * at the interval only: the start burst's five readings
+			 * span 8 s, which tells the frequency nothing (counted, they
+			 * left 64 s after three rounds, and clknetsim's clock 2 ms
+			 * off at 500 s). */
+			if (n->interval_ns < rc->cfg->every_ns && n->regular && ++n->good_run >= GROW_AFTER) {
 				n->good_run = 0;
 				n->interval_ns = n->interval_ns * 2 > rc->cfg->every_ns ? rc->cfg->every_ns : n->interval_ns * 2;
 			}
