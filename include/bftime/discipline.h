@@ -175,6 +175,18 @@ BFT_API BFT_WARN_UNUSED int bft_disc_update_carried(bft_disc *d, int64_t raw_ns,
                                                     bft_disc_update_info *info);
 
 /*
+ * The same, telling the raw time newest_ns (<= raw_ns) of the newest reading
+ * the point was built from. A point whose newest reading is no newer than
+ * the newest fitted point's holds nothing the fit has not seen (a poll that
+ * only carries readings forward): it updates the bounds and the course but
+ * is not fitted, so that the same readings are not weighed twice.
+ * bft_disc_update_carried is this with newest_ns = raw_ns.
+ */
+BFT_API BFT_WARN_UNUSED int bft_disc_update_readings(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_t point_ns,
+                                                     int64_t carry_ns, int64_t carry_freq_ppb, int64_t newest_ns,
+                                                     bft_disc_update_info *info);
+
+/*
  * Read the disciplined clock at raw time raw_ns. Reads at raw times in
  * non-decreasing order see time_ns never decrease (barring explicit steps);
  * a read at a raw time earlier than one already seen is answered from the

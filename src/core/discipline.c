@@ -36,6 +36,7 @@ struct bft_disc {
 
 	/* Fit history, a ring: offset interval [lo, hi] (true - raw) at raw x. */
 	int64_t last_fit_ns; /* raw time of the newest fitted sample */
+	int64_t fit_newest_ns; /* raw time of the newest reading in it (bft_disc_update_readings) */
 	int64_t *hx_ns, *hlo_ns, *hhi_ns, *hpt_ns; /* hpt: the sample's point estimate of true - raw */
 	int64_t *hcarry_ns; /* how far the point was carried (bft_disc_update_carried) */
 	double *hcf;        /* ... and at what frequency (fraction) */
@@ -502,7 +503,13 @@ int bft_disc_update_point(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_
 int bft_disc_update_carried(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_t point_ns, int64_t carry_ns,
                             int64_t carry_freq_ppb, bft_disc_update_info *info)
 {
-	if (!d || !bft_iv_valid(meas) || !bft_iv_contains(meas, point_ns) || carry_ns < 0)
+	return bft_disc_update_readings(d, raw_ns, meas, point_ns, carry_ns, carry_freq_ppb, raw_ns, info);
+}
+
+int bft_disc_update_readings(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_t point_ns, int64_t carry_ns,
+                             int64_t carry_freq_ppb, int64_t newest_ns, bft_disc_update_info *info)
+{
+	if (!d || !bft_iv_valid(meas) || !bft_iv_contains(meas, point_ns) || carry_ns < 0 || newest_ns > raw_ns)
 		return BFT_EINVAL;
 	if (d->running && raw_ns < d->last_meas_ns)
 		return BFT_EINVAL;
@@ -534,8 +541,10 @@ int bft_disc_update_carried(bft_disc *d, int64_t raw_ns, bft_interval meas, int6
 	 * readings several times and the fit takes fresh ones for outliers
 	 * (at 1024 s polls a clknetsim client sat 1.5 ms off for four rounds
 	 * whose every reading said so). */
-	if (bft_iv_width(meas) <= d->cfg.max_sample_width_ns && meas.lo_ns != INT64_MIN &&
+	bool news = d->hn == 0 || newest_ns > d->fit_newest_ns;
+	if (news && bft_iv_width(meas) <= d->cfg.max_sample_width_ns && meas.lo_ns != INT64_MIN &&
 	    meas.hi_ns != INT64_MAX) {
+		d->fit_newest_ns = newest_ns;
 		size_t k = d->hnext, last = (d->hnext + d->cfg.history_len - 1) % d->cfg.history_len;
 		int64_t gap = d->cfg.min_fit_spacing_ns;
 		bool spaced = d->hn == 0 || bft_sat_sub(raw_ns, d->last_fit_ns) >= gap;

@@ -662,12 +662,20 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	/* The point was carried from the sources' readings at our frequency
 	 * then: tell the discipline how far, so that it redoes the carry at
 	 * each refit's frequency (bft_disc_update_carried). */
-	int64_t carry = 0;
-	for (size_t i = 0; i < k; i++)
+	int64_t carry = 0, youngest = INT64_MAX;
+	for (size_t i = 0; i < k; i++) {
 		carry = bft_sat_add(carry, n->ages[i] > 0 ? n->ages[i] / (int64_t)k : 0);
+		youngest = n->ages[i] < youngest ? n->ages[i] : youngest;
+	}
+	/* A poll that only carries the same readings forward tells the fit
+	 * nothing new: bft_disc_update_readings keeps it out of the history.
+	 * (Fitted, each such point pinned the fit to its own frequency: at
+	 * 64 s polls half the samples were copies, and a clknetsim client
+	 * sat 0.9 ms off for ten minutes whose readings all said so.) */
+	int64_t newest = youngest > 0 ? bft_sat_sub(raw_ns, youngest) : raw_ns;
 	bft_disc_update_info info;
-	if (bft_disc_update_carried(n->disc, raw_ns, meas, bft_sat_add(point, raw_ns), carry, n->mids_freq_ppb,
-	                            &info) != 0)
+	if (bft_disc_update_readings(n->disc, raw_ns, meas, bft_sat_add(point, raw_ns), carry, n->mids_freq_ppb, newest,
+	                             &info) != 0)
 		return;
 	if (info.initial_step)
 		n->epoch++;

@@ -936,12 +936,61 @@ static void test_carried_points(void **state)
 	bft_disc_destroy(d);
 }
 
+/*
+ * Which points enter the fit. A point with no reading newer than the newest
+ * fitted one's (a poll that only carried readings forward) updates the
+ * bounds but is not fitted; one within min_fit_spacing of the newest fitted
+ * replaces it (a burst of fusions as references answer a round); one
+ * spaced and with news is added.
+ */
+static void test_fit_sample_news(void **state)
+{
+	(void)state;
+	bft_disc_config cfg;
+	bft_disc_config_default(&cfg);
+	cfg.min_fit_spacing_ns = 8 * S;
+	bft_disc *d;
+	assert_int_equal(bft_disc_create(&d, &cfg), 0);
+	bft_disc_status st;
+	int64_t raw = 100 * S;
+	bft_interval meas = bft_iv(raw - MS, raw + MS);
+	assert_int_equal(bft_disc_update_readings(d, raw, meas, raw, 0, 0, raw, NULL), 0);
+	assert_int_equal(bft_disc_get_status(d, &st), 0);
+	assert_int_equal(st.samples, 1);
+	/* 64 s later, the same reading carried: bounds only. */
+	raw += 64 * S;
+	meas = bft_iv(raw - MS, raw + MS);
+	assert_int_equal(bft_disc_update_readings(d, raw, meas, raw, 64 * S, 0, raw - 64 * S, NULL), 0);
+	assert_int_equal(bft_disc_get_status(d, &st), 0);
+	assert_int_equal(st.samples, 1);
+	assert_int_equal(st.measurements, 2);
+	/* A fresh reading: fitted. */
+	assert_int_equal(bft_disc_update_readings(d, raw, meas, raw, 0, 0, raw, NULL), 0);
+	assert_int_equal(bft_disc_get_status(d, &st), 0);
+	assert_int_equal(st.samples, 2);
+	/* Another fresh one 2 s later replaces it; one 10 s later adds. */
+	raw += 2 * S;
+	meas = bft_iv(raw - MS, raw + MS);
+	assert_int_equal(bft_disc_update_readings(d, raw, meas, raw, 0, 0, raw, NULL), 0);
+	assert_int_equal(bft_disc_get_status(d, &st), 0);
+	assert_int_equal(st.samples, 2);
+	raw += 10 * S;
+	meas = bft_iv(raw - MS, raw + MS);
+	assert_int_equal(bft_disc_update_readings(d, raw, meas, raw, 0, 0, raw, NULL), 0);
+	assert_int_equal(bft_disc_get_status(d, &st), 0);
+	assert_int_equal(st.samples, 3);
+	/* A reading from the future is refused. */
+	assert_int_equal(bft_disc_update_readings(d, raw, meas, raw, 0, 0, raw + 1, NULL), BFT_EINVAL);
+	bft_disc_destroy(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_and_edges),
 		cmocka_unit_test(test_bounds_hand),
 		cmocka_unit_test(test_carried_points),
+		cmocka_unit_test(test_fit_sample_news),
 		cmocka_unit_test(test_converge_day),
 		cmocka_unit_test(test_converge_day_model_bounds),
 		cmocka_unit_test(test_converge_repeated_median),
