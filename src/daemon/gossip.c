@@ -32,6 +32,9 @@ struct target {
 	bool in_flight;
 	bool fetching;     /* the transfer in flight is the catch-up GET */
 	bool fetched;      /* catch-up done for this peer (answered, or gave up) */
+	bool posting_ev;   /* the transfer in flight is a POST /v1/evidence */
+	size_t ev_sent;    /* pieces of evidence the peer has acknowledged (or refused) */
+	size_t ev_batch;   /* pieces held when the POST in flight was built */
 	uint64_t batch_from, batch_to;
 	int64_t retry_at_mono; /* 0: not waiting */
 	int64_t backoff_ns;
@@ -322,6 +325,82 @@ static void fetched(bftd_gossip *g, struct target *t, CURLcode cc)
 	finish(g, t);
 }
 
+/* POST every piece of evidence held to peer t (at most a few: one per
+ * pinned key, BFTD_EVIDENCE_MAX_POST a request). Pushed at every start to
+ * every peer, retried with backoff until answered: a peer that was down, or
+ * started later, gets it as soon as it answers. False when not started. */
+static bool start_evidence(bftd_gossip *g, struct target *t)
+{
+	bftd_evidence *ev = bftd_proofs_evidence(g->ps);
+	size_t n = bftd_evidence_count(ev);
+	if (n > t->ev_sent + BFTD_EVIDENCE_MAX_POST)
+		n = t->ev_sent + BFTD_EVIDENCE_MAX_POST;
+	size_t cap = 32 + (n - t->ev_sent) * (2 * BFT_EVIDENCE_MAX + 4), len;
+	char *body = malloc(cap), url[sizeof t->url + 16];
+	if (!body)
+		return false;
+	len = (size_t)snprintf(body, cap, "{\"evidence\":[");
+	for (size_t i = t->ev_sent; i < n; i++) {
+		uint8_t b[BFT_EVIDENCE_MAX];
+		int l = bftd_evidence_bytes(ev, i, b, sizeof b);
+		if (l <= 0)
+			continue;
+		if (i > t->ev_sent)
+			body[len++] = ',';
+		body[len++] = '"';
+		bftd_hex(body + len, b, (size_t)l);
+		len += 2 * (size_t)l;
+		body[len++] = '"';
+	}
+	len += (size_t)snprintf(body + len, cap - len, "]}");
+	/* the peer's API base: t->url ends in /v1/proofs */
+	snprintf(url, sizeof url, "%.*s/v1/evidence", (int)(strlen(t->url) - strlen("/v1/proofs")), t->url);
+	t->easy = curl_easy_init();
+	t->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (!t->easy || !t->headers) {
+		free(body);
+		finish(g, t);
+		return false;
+	}
+	curl_easy_setopt(t->easy, CURLOPT_URL, url);
+	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(t->easy, CURLOPT_COPYPOSTFIELDS, body);
+	set_common(t, t->easy);
+	free(body);
+	if (curl_multi_add_handle(g->multi, t->easy) != CURLM_OK) {
+		finish(g, t);
+		return false;
+	}
+	t->in_flight = t->posting_ev = true;
+	t->ev_batch = n;
+	return true;
+}
+
+/* Answered (2xx, or 4xx: the peer refused it, e.g. a key it does not pin;
+ * resending cannot help): those pieces are sent. Else retry with backoff. */
+static void evidence_posted(bftd_gossip *g, struct target *t, CURLcode cc, int64_t now_mono)
+{
+	long status = 0;
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	t->posting_ev = false;
+	if (cc == CURLE_OK && status >= 200 && status < 500) {
+		if (status >= 300)
+			bftd_log(LOG_NOTICE, "gossip: peer %u refused evidence with HTTP %ld: %.200s", t->info.peer_id, status,
+			         t->resp ? t->resp : "");
+		else
+			bftd_log(LOG_INFO, "gossip: evidence delivered to peer %u", t->info.peer_id);
+		t->ev_sent = t->ev_batch;
+		t->retry_at_mono = 0;
+		t->backoff_ns = RETRY_MIN_NS;
+	} else {
+		t->retry_at_mono = now_mono + t->backoff_ns;
+		t->backoff_ns = t->backoff_ns * 2 > RETRY_MAX_NS ? RETRY_MAX_NS : t->backoff_ns * 2;
+	}
+	finish(g, t);
+}
+
 void bftd_gossip_announce(bftd_gossip *g)
 {
 	/* The head is read from the proof service at every service call; this
@@ -449,11 +528,25 @@ static bool due(const struct target *t, bool have, uint64_t head, int64_t now_mo
 	return have && !t->in_flight && t->info.next_seq <= head && (!t->retry_at_mono || now_mono >= t->retry_at_mono);
 }
 
+/* Whether peer target t lacks evidence this node holds and can be sent it now. */
+static bool ev_due(const bftd_gossip *g, const struct target *t, int64_t now_mono)
+{
+	return t->info.is_peer && !t->in_flight && t->ev_sent < bftd_evidence_count(bftd_proofs_evidence(g->ps)) &&
+	       (!t->retry_at_mono || now_mono >= t->retry_at_mono);
+}
+
 static void start_due(bftd_gossip *g, int64_t now_mono)
 {
 	for (size_t i = 0; i < g->n; i++)
 		if (!g->t[i].fetched && !g->t[i].in_flight)
 			start_fetch(g, &g->t[i]);
+	/* Evidence before proofs, whatever the catch-up: a peer that has not
+	 * seen it may still be accepting a faulty key's proofs. */
+	for (size_t i = 0; i < g->n; i++)
+		if (ev_due(g, &g->t[i], now_mono) && !start_evidence(g, &g->t[i])) {
+			g->t[i].retry_at_mono = now_mono + g->t[i].backoff_ns;
+			g->t[i].backoff_ns = g->t[i].backoff_ns * 2 > RETRY_MAX_NS ? RETRY_MAX_NS : g->t[i].backoff_ns * 2;
+		}
 	if (bftd_gossip_catching_up(g, now_mono))
 		return; /* pushes after: the head may still move */
 	uint64_t head = 0;
@@ -489,8 +582,11 @@ int bftd_gossip_timeout_ms(bftd_gossip *g, int64_t now_mono)
 	bool have = bftd_proofs_head(g->ps, &head, NULL, NULL);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct target *t = &g->t[i];
-		if (due(t, have, head, now_mono))
+		if (due(t, have, head, now_mono) || ev_due(g, t, now_mono))
 			return 0;
+		if (!t->in_flight && t->ev_sent < bftd_evidence_count(bftd_proofs_evidence(g->ps)) &&
+		    t->retry_at_mono < deadline)
+			deadline = t->retry_at_mono;
 		if (have && !t->in_flight && t->info.next_seq <= head && t->retry_at_mono < deadline)
 			deadline = t->retry_at_mono;
 	}
@@ -525,6 +621,8 @@ void bftd_gossip_service(bftd_gossip *g, const struct pollfd *pfds, size_t n, in
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
 		if (t && t->fetching)
 			fetched(g, t, m->data.result);
+		else if (t && t->posting_ev)
+			evidence_posted(g, t, m->data.result, now_mono);
 		else if (t)
 			completed(g, t, m->data.result, now_mono);
 	}

@@ -58,6 +58,7 @@ struct bftd_proofs {
 	int64_t conflict_since_mono;
 	bool head_failing;
 	bool first_logged;
+	bftd_evidence *ev;
 };
 
 int bftd_proofs_pinned(const bftd_proofs *ps, uint32_t id, uint8_t pub[BFT_PROOF_KEY])
@@ -268,6 +269,17 @@ int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t se
 	                   "verified, SQLite quick_check ok",
 	         path, (double)(bft_clock_mono_ns() - t0) / 1e9, (unsigned long long)rep.rows,
 	         (unsigned long long)rep.nodes, (unsigned long long)rep.gaps, (unsigned long long)rep.signatures);
+	/* Evidence first: a key shown to sign two histories is faulty from the
+	 * first proof this node handles. */
+	if (bftd_evidence_create(&ps->ev, cfg, ps->self_pub) != 0 || bftd_evidence_load(ps->ev, ps->store) != 0) {
+		snprintf(err, errlen, "cannot read the evidence in the proof store %s: %s", path,
+		         bft_store_errmsg(ps->store));
+		bftd_proofs_close(ps);
+		return BFT_ENOMEM;
+	}
+	if (bftd_evidence_count(ps->ev))
+		bftd_log(LOG_NOTICE, "the proof store %s holds equivocation evidence against %zu key(s)", path,
+		         bftd_evidence_count(ps->ev));
 	bft_proof_gen_init(&ps->gen, cfg->id, self_pub, signer);
 	bft_proof last, rec;
 	rc = bft_store_last(ps->store, cfg->id, &last);
@@ -318,6 +330,7 @@ void bftd_proofs_close(bftd_proofs *ps)
 	if (!ps)
 		return;
 	bft_store_close(ps->store);
+	bftd_evidence_destroy(ps->ev);
 	free(ps);
 }
 
@@ -346,6 +359,7 @@ static void try_reopen(bftd_proofs *ps)
 	bft_store_carry_stats(fresh, ps->store);
 	bft_store_close(ps->store);
 	ps->store = fresh;
+	(void)bftd_evidence_load(ps->ev, fresh); /* what the store holds now; the memory keeps the rest */
 	ps->reopened++;
 	ps->reopen_why[0] = 0;
 	bftd_log(LOG_NOTICE, "the proof store %s was reopened and checked: sound", ps->cfg->store_path);
@@ -453,6 +467,13 @@ static int adopt_floor(bftd_proofs *ps)
 int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out)
 {
 	check_damage(ps);
+	/* Our own key signed two histories (evidence.h): whatever it signs now
+	 * is worthless, and every peer refuses it. The alarm was logged when
+	 * the evidence arrived; status says what to do. */
+	if (bftd_evidence_self_faulty(ps->ev)) {
+		ps->stats.issue_failed++;
+		return BFT_EINVAL;
+	}
 	int rc = adopt_floor(ps);
 	if (rc != 0) {
 		ps->stats.issue_failed++;
@@ -507,8 +528,22 @@ int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *ou
 int bftd_proofs_submit(bftd_proofs *ps, const uint8_t *buf, size_t len, enum bft_store_result *res)
 {
 	enum bft_store_result r = BFT_STORE_BAD_ENCODING;
-	int rc = bft_store_put(ps->store, buf, len, &r);
+	int rc;
+	bft_proof d;
 	ps->stats.submitted++;
+	if (bftd_evidence_count(ps->ev) && bft_proof_decode(&d, buf, len) == 0 && bftd_evidence_key_faulty(ps->ev, d.pub)) {
+		/* A key shown to sign two histories: nothing it signs is stored. */
+		r = BFT_STORE_FAULTY;
+		rc = BFT_EINVAL;
+		bft_store_count_result(ps->store, r);
+		bftd_evidence_note_refused(ps->ev);
+		if (res)
+			*res = r;
+		return rc;
+	}
+	rc = bft_store_put(ps->store, buf, len, &r);
+	if (r == BFT_STORE_FORK || r == BFT_STORE_BAD_CHAIN)
+		(void)bftd_evidence_on_conflict(ps->ev, ps->store, buf, len);
 	if (r == BFT_STORE_IO)
 		store_failed(ps, bft_store_errmsg(ps->store));
 	if (rc == 0 && (r == BFT_STORE_NEW || r == BFT_STORE_GAP)) {
@@ -546,4 +581,5 @@ bool bftd_proofs_head(const bftd_proofs *ps, uint64_t *seq, uint8_t hash[BFT_PRO
 void bftd_proofs_set_reopen_interval(bftd_proofs *ps, int64_t ns) { ps->reopen_every_ns = ns; }
 
 bft_store *bftd_proofs_store(bftd_proofs *ps) { return ps->store; }
+bftd_evidence *bftd_proofs_evidence(bftd_proofs *ps) { return ps ? ps->ev : NULL; }
 const bftd_proofs_stats *bftd_proofs_get_stats(const bftd_proofs *ps) { return &ps->stats; }

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "daemon/config.h"
+#include "daemon/evidence.h"
 #include "daemon/store.h"
 #include "proto/proof.h"
 
@@ -85,6 +86,12 @@ bool bftd_proofs_head(const bftd_proofs *ps, uint64_t *seq, uint8_t hash[BFT_PRO
 bft_store *bftd_proofs_store(bftd_proofs *ps);
 const bftd_proofs_stats *bftd_proofs_get_stats(const bftd_proofs *ps);
 void bftd_proofs_get_health(const bftd_proofs *ps, bftd_proofs_health *out);
+
+/* The equivocation evidence this node holds (evidence.h): made from the
+ * conflicts the store finds on submit, and consulted there (proofs under a
+ * faulty key are refused as BFT_STORE_FAULTY) and at issue (a node whose own
+ * key is faulty issues no more proofs). */
+bftd_evidence *bftd_proofs_evidence(bftd_proofs *ps);
 
 /* How often a failing store is reopened and checked (30 s; tests shorten it). */
 void bftd_proofs_set_reopen_interval(bftd_proofs *ps, int64_t ns);
