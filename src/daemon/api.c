@@ -579,6 +579,7 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 		add_u64(proofs, "damaged_reads", h.damaged);
 		add_u64(proofs, "store_reopens", h.reopened);
 		add_bool(proofs, "head_record_ok", !h.head_record_failing);
+		bftd_proofs_catchup_json(env->proofs, proofs); /* the catch-up quorum (proofs_svc.h) */
 	}
 	json_object_object_add(proofs, "head", chain_head_json(env));
 	json_object_object_add(o, "proofs", proofs);

@@ -25,6 +25,9 @@
 #define RESP_MAX (64 * 1024)
 #define RETRY_MIN_NS (BFT_NS_PER_SEC)
 #define RETRY_MAX_NS (30 * BFT_NS_PER_SEC)
+/* A catch-up GET is small, and a node waiting for its quorum issues nothing
+ * until a peer that came back is asked again: back off to 8 s at most. */
+#define FETCH_RETRY_MAX_NS (8 * BFT_NS_PER_SEC)
 
 struct target {
 	bftd_gossip_target_info info;
@@ -32,6 +35,8 @@ struct target {
 	bool in_flight;
 	bool fetching;     /* the transfer in flight is the catch-up GET */
 	bool fetched;      /* catch-up done for this peer (answered, or gave up) */
+	int64_t fetch_at_mono;   /* next catch-up attempt after a failed one (0: now) */
+	int64_t fetch_backoff_ns;
 	bool posting_ev;   /* the transfer in flight is a POST /v1/evidence */
 	size_t ev_sent;    /* pieces of evidence the peer has acknowledged (or refused) */
 	size_t ev_batch;   /* pieces held when the POST in flight was built */
@@ -152,10 +157,11 @@ int bftd_gossip_create(bftd_gossip **out, const bftd_config *cfg, bftd_proofs *p
 	}
 	if (n_peers)
 		g->catchup_until_mono = bft_clock_mono_ns() + BFTD_GOSSIP_CATCHUP_NS;
+	bftd_proofs_catchup_begin(ps, n_peers);
 	for (size_t i = 0; i < g->n; i++) {
 		g->t[i].info.url = g->t[i].url;
 		g->t[i].info.next_seq = have ? head : 0; /* resend the head once: see gossip.h */
-		g->t[i].backoff_ns = RETRY_MIN_NS;
+		g->t[i].backoff_ns = g->t[i].fetch_backoff_ns = RETRY_MIN_NS;
 	}
 	*out = g;
 	return 0;
@@ -192,6 +198,9 @@ bool bftd_gossip_catching_up(const bftd_gossip *g, int64_t now_mono)
 {
 	if (!g || !g->catchup_until_mono)
 		return false;
+	/* The head is unknown: no deadline, a quorum of answers (proofs_svc.h). */
+	if (bftd_proofs_catchup_waiting(g->ps))
+		return true;
 	if (now_mono >= g->catchup_until_mono)
 		return false;
 	for (size_t i = 0; i < g->n; i++)
@@ -304,13 +313,13 @@ bool bftd_gossip_first_is_gap(const char *body, size_t len)
  * that sends more gets its newest batch read, so a hostile peer cannot make
  * us verify more signatures than we asked for. Whatever happens, this peer
  * is done: a peer that is down must not hold up proofs for long. */
-static void fetched(bftd_gossip *g, struct target *t, CURLcode cc)
+static void fetched(bftd_gossip *g, struct target *t, CURLcode cc, int64_t now_mono)
 {
 	long status = 0;
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-	t->fetched = true;
 	t->fetching = false;
+	bool answered = status == 200 && bftd_gossip_is_catchup(t->resp, t->resp_len);
 	static uint8_t bufs[BFTD_GOSSIP_BATCH][BFT_PROOF_MAX]; /* single-threaded loop */
 	size_t lens[BFTD_GOSSIP_BATCH];
 	size_t n = status == 200 ? bftd_gossip_parse_catchup(t->resp, t->resp_len, bufs, lens, BFTD_GOSSIP_BATCH) : 0;
@@ -320,9 +329,30 @@ static void fetched(bftd_gossip *g, struct target *t, CURLcode cc)
 		if (bftd_proofs_submit(g->ps, bufs[i], lens[i], &r) == 0 && (r == BFT_STORE_NEW || r == BFT_STORE_GAP))
 			got++;
 	}
-	bftd_log(LOG_INFO, "catch-up from peer %u: %s, %zu own proofs new to this store", t->info.peer_id,
-	         status == 200 ? "answered" : cc != CURLE_OK ? curl_easy_strerror(cc) : "refused", got);
+	if (answered) {
+		/* Its proofs are in the store: now it counts towards the quorum. */
+		t->fetched = true;
+		bftd_proofs_catchup_answer(g->ps, t->info.peer_id);
+	} else {
+		/* Asked again with backoff while the catch-up lasts (start_due). */
+		t->fetch_at_mono = now_mono + t->fetch_backoff_ns;
+		t->fetch_backoff_ns =
+		        t->fetch_backoff_ns * 2 > FETCH_RETRY_MAX_NS ? FETCH_RETRY_MAX_NS : t->fetch_backoff_ns * 2;
+	}
+	bftd_log(answered ? LOG_INFO : LOG_NOTICE, "catch-up from peer %u: %s, %zu own proofs new to this store%s",
+	         t->info.peer_id,
+	         answered ? "answered" : cc != CURLE_OK ? curl_easy_strerror(cc) : status == 200 ? "not a proofs list"
+	                                                                               : "refused",
+	         got, answered ? "" : "; asked again with backoff");
 	finish(g, t);
+}
+
+bool bftd_gossip_is_catchup(const char *body, size_t len)
+{
+	json_object *o = parse_answer(body, len), *arr;
+	bool ok = o && json_object_object_get_ex(o, "proofs", &arr) && json_object_is_type(arr, json_type_array);
+	json_object_put(o);
+	return ok;
 }
 
 /* POST every piece of evidence held to peer t (at most a few: one per
@@ -537,9 +567,19 @@ static bool ev_due(const bftd_gossip *g, const struct target *t, int64_t now_mon
 
 static void start_due(bftd_gossip *g, int64_t now_mono)
 {
-	for (size_t i = 0; i < g->n; i++)
-		if (!g->t[i].fetched && !g->t[i].in_flight)
-			start_fetch(g, &g->t[i]);
+	/* The catch-up: every peer until it answered, failures asked again
+	 * with backoff, as long as the catch-up lasts; then it is over for the
+	 * peers that never answered. */
+	bool catching = bftd_gossip_catching_up(g, now_mono);
+	for (size_t i = 0; i < g->n; i++) {
+		struct target *t = &g->t[i];
+		if (t->fetched || t->in_flight)
+			continue;
+		if (!catching)
+			t->fetched = true; /* gave up: the node issues without its answer */
+		else if (now_mono >= t->fetch_at_mono)
+			start_fetch(g, t);
+	}
 	/* Evidence before proofs, whatever the catch-up: a peer that has not
 	 * seen it may still be accepting a faulty key's proofs. */
 	for (size_t i = 0; i < g->n; i++)
@@ -587,6 +627,8 @@ int bftd_gossip_timeout_ms(bftd_gossip *g, int64_t now_mono)
 		if (!t->in_flight && t->ev_sent < bftd_evidence_count(bftd_proofs_evidence(g->ps)) &&
 		    t->retry_at_mono < deadline)
 			deadline = t->retry_at_mono;
+		if (!t->fetched && !t->in_flight && t->fetch_at_mono < deadline)
+			deadline = t->fetch_at_mono;
 		if (have && !t->in_flight && t->info.next_seq <= head && t->retry_at_mono < deadline)
 			deadline = t->retry_at_mono;
 	}
@@ -620,7 +662,7 @@ void bftd_gossip_service(bftd_gossip *g, const struct pollfd *pfds, size_t n, in
 		struct target *t = NULL;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
 		if (t && t->fetching)
-			fetched(g, t, m->data.result);
+			fetched(g, t, m->data.result, now_mono);
 		else if (t && t->posting_ev)
 			evidence_posted(g, t, m->data.result, now_mono);
 		else if (t)
