@@ -343,13 +343,18 @@ static void done(sqlite3_stmt *q)
 }
 
 /* Signature and pinned-key checks: no database state needed. */
-static enum bft_store_result check_sig(bft_store *st, const bft_proof *p)
+/* stored: p is a stored row, not an insertion. A node no longer pinned
+ * (taken out of the configuration, or given a new id after its key was
+ * shown faulty) keeps its stored history: its rows are checked under the
+ * key they embed, which the check at open holds to the one stored for the
+ * node; only new proofs must come from a pinned node. */
+static enum bft_store_result check_sig(bft_store *st, const bft_proof *p, bool stored)
 {
 	uint8_t pinned[BFT_PROOF_KEY];
 	bool have_pin = false;
 	if (st->cfg.pinned_key) {
 		have_pin = st->cfg.pinned_key(st->cfg.pinned_ctx, p->node_id, pinned) == 0;
-		if (!have_pin && st->cfg.require_pinned)
+		if (!have_pin && st->cfg.require_pinned && !stored)
 			return BFT_STORE_BAD_KEY;
 		if (have_pin && CRYPTO_memcmp(pinned, p->pub, BFT_PROOF_KEY) != 0)
 			return BFT_STORE_BAD_KEY;
@@ -422,7 +427,7 @@ static int row_served(bft_store *st, sqlite3_stmt *q, bft_proof *p)
 	const char *why = row_damage(sqlite3_column_blob(q, 0), sqlite3_column_bytes(q, 0), sqlite3_column_blob(q, 1),
 	                             sqlite3_column_bytes(q, 1), node, seq, p, hash);
 	if (!why && !vcache_has(st, hash)) {
-		enum bft_store_result r = check_sig(st, p);
+		enum bft_store_result r = check_sig(st, p, true);
 		if (r == BFT_STORE_NEW)
 			vcache_put(st, hash);
 		else
@@ -535,7 +540,7 @@ static enum bft_store_result insert_locked(bft_store *st, const bft_proof *p, co
 
 static int put(bft_store *st, const bft_proof *p, const uint8_t *buf, size_t len, enum bft_store_result *res)
 {
-	enum bft_store_result r = check_sig(st, p);
+	enum bft_store_result r = check_sig(st, p, false);
 	uint8_t hash[BFT_PROOF_HASH];
 	if (r == BFT_STORE_NEW && bft_sha3_256(hash, buf, len) != 0)
 		r = BFT_STORE_IO;
@@ -691,7 +696,7 @@ int bft_store_count(bft_store *st, bool all_nodes, uint32_t node_id, uint64_t *o
  * to every row of the stretch. */
 static const char *top_damage(bft_store *st, const bft_proof *p)
 {
-	enum bft_store_result r = check_sig(st, p);
+	enum bft_store_result r = check_sig(st, p, true);
 	if (r == BFT_STORE_NEW)
 		return NULL;
 	return r == BFT_STORE_BAD_KEY ? "it names another key than the one pinned for its node"

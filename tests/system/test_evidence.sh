@@ -19,8 +19,10 @@
 # (422 faulty_key); node 1 itself is told its key is faulty and stops
 # issuing; invalid evidence (garbage, the same proof twice, proofs of two
 # keys, a bad signature) is refused with its reason and counted; the
-# evidence survives kill -9 of a node; and nothing crashed. Needs curl and
-# python3; prints a cmocka-style summary; about 60 s.
+# evidence survives kill -9 of a node; the operator's recovery (a new key
+# and id pinned everywhere) makes the node a trusted time source again; and
+# nothing crashed. Needs curl and python3; prints a cmocka-style summary;
+# about 90 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed}
@@ -225,6 +227,33 @@ kill -9 "$(cat "$dir/n4.pid")"
 wait "$(cat "$dir/n4.pid")" 2>/dev/null
 start 4
 check "after kill -9 and restart, node 4 still holds it and marks node 1 faulty" wait_for 15 faulty_ok 4
+
+# The operator's recovery (docs/proofs.md): node 1 gets a new key and a new
+# id (5), its old store and head record moved aside, and every peer pins the
+# new id and key instead of the old. The old evidence stays in the stores,
+# inert; the node is a time source again and its new chain is accepted.
+for i in 1 2 3 4; do stop_pid "$(cat "$dir/n$i.pid")"; done
+"$C" keygen --out "$dir/n5.key" > "$dir/n5.new.pub" || exit 1
+old=$(cat "$dir/n1.pub") new=$(cat "$dir/n5.new.pub")
+for i in 2 3 4; do sed -i "s|{id: 1, address|{id: 5, address|; s|$old|$new|" "$dir/n$i.yaml"; done
+mkdir "$dir/aside" && mv "$dir/n1.db"* "$dir/aside/"
+sed -i "s|node: {id: 1,|node: {id: 5,|; s|$dir/n1.key|$dir/n5.key|" "$dir/n1.yaml"
+for i in 1 2 3 4; do start "$i"; done
+recovered() {
+	for i in 2 4; do
+		c=$(count_at "$i") g=$(metric "$i" 'bftime_key_faulty{node="5"}')
+		[ "$c" = 0 ] && [ "$g" = 0 ] || { echo "node $i: evidence held ${c:-?}, key_faulty{5} ${g:-?}"; return 1; }
+		s=$(stored_of "$i" 5)
+		[ "${s:-0}" -ge 3 ] || { echo "node $i stores ${s:-no} proofs of node 5"; return 1; }
+		get "$i" /v1/status | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+p = [s for s in d["sources_detail"] if s.get("type") == "peer" and s.get("id") == 5]
+assert p and p[0].get("used") and "faulty" not in p[0], p' || return 1
+	done
+	echo "node 5 used by nodes 2 and 4, its proofs stored, no key faulty"
+}
+check "recovery: a new key and id pinned, the node is trusted again" wait_for 40 recovered
 
 alive() {
 	for i in 1 2 3 4; do kill -0 "$(cat "$dir/n$i.pid")" 2>/dev/null || { echo "node $i died"; return 1; }; done

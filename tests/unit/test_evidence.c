@@ -7,7 +7,8 @@
  * daemon's side (daemon/evidence.h through the proof service): a fork the
  * store finds becomes evidence, kept across a reopen, the key's proofs are
  * refused from then on, offered evidence is checked (unknown keys, dups),
- * and a node whose own key is shown faulty issues no more proofs.
+ * a node whose own key is shown faulty issues no more proofs, and a store
+ * holding a node that is no longer pinned still opens (the recovery).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -247,6 +248,19 @@ static void test_fork_becomes_evidence_and_key_faulty(void **state)
 	ev = bftd_proofs_evidence(ps);
 	assert_true(bftd_evidence_node_faulty(ev, 2));
 	assert_int_equal(submit(ps, &b2), BFT_STORE_FAULTY);
+	bftd_proofs_close(ps);
+	/* The operator's recovery: node 2 is no longer pinned (it comes back
+	 * under a new id and key). The store still opens (its rows of node 2
+	 * are checked under the key they embed; before, it was refused as
+	 * damaged), the old evidence stays on disk, inert, and node 2's old
+	 * proofs are still served. */
+	f->cfg.n_peers = 0;
+	ps = open_ok(f);
+	ev = bftd_proofs_evidence(ps);
+	assert_int_equal(bftd_evidence_count(ev), 0);
+	uint8_t got[BFT_PROOF_MAX];
+	assert_true(bft_store_get(bftd_proofs_store(ps), 2, a.seq, got, sizeof got) > 0);
+	assert_int_equal(submit(ps, &b2), BFT_STORE_BAD_KEY); /* new proofs of an unpinned node: refused */
 	bftd_proofs_close(ps);
 }
 
