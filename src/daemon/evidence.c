@@ -156,7 +156,8 @@ static int load_one(void *ctx, const uint8_t *buf, size_t len)
 
 int bftd_evidence_load(bftd_evidence *ev, bft_store *st)
 {
-	ev->n = 0;
+	/* Adds to what is held: a store reopened after a failure may have lost
+	 * a row that this node still knows (keep() skips keys already held). */
 	struct load_ctx c = { ev };
 	int rc = bft_store_evidence_all(st, load_one, &c);
 	return rc < 0 ? rc : 0;

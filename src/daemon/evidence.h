@@ -62,8 +62,8 @@ typedef struct bftd_evidence_stats {
 int bftd_evidence_create(bftd_evidence **out, const bftd_config *cfg, const uint8_t self_pub[BFT_PROOF_KEY]);
 void bftd_evidence_destroy(bftd_evidence *ev);
 
-/* Read what st holds (at open, and after the store was reopened); every
- * row is checked again. 0 or BFT_ENOMEM. */
+/* Add what st holds (at open, and after the store was reopened) to what
+ * is held; every row is checked again. 0 or BFT_ENOMEM. */
 int bftd_evidence_load(bftd_evidence *ev, bft_store *st);
 
 /* The store refused the proof buf as a FORK or BAD_CHAIN: make evidence of
