@@ -408,6 +408,7 @@ static json_object *source_json(const bftd_api_env *env, const bft_source_info *
 	if (s->is_peer) {
 		const bftd_peer *p = peer_by_id(env->cfg, s->id);
 		add_str(so, "address", p ? p->addr.text : "?");
+		bftd_evidence_peer_json(bftd_proofs_evidence(env->proofs), s->id, so); /* "faulty": "equivocation" */
 	} else if (s->id < env->cfg->n_refs) {
 		add_str(so, "name", env->cfg->refs[s->id].name);
 		add_str(so, "kind", env->ref_kinds ? env->ref_kinds[s->id] : "?");
@@ -578,9 +579,11 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 		add_u64(proofs, "damaged_reads", h.damaged);
 		add_u64(proofs, "store_reopens", h.reopened);
 		add_bool(proofs, "head_record_ok", !h.head_record_failing);
+		bftd_proofs_catchup_json(env->proofs, proofs); /* the catch-up quorum (proofs_svc.h) */
 	}
 	json_object_object_add(proofs, "head", chain_head_json(env));
 	json_object_object_add(o, "proofs", proofs);
+	bftd_evidence_status_json(bftd_proofs_evidence(env->proofs), o); /* equivocation evidence (evidence.h) */
 	json_reply(resp, 200, o);
 }
 
@@ -606,6 +609,7 @@ static void get_peers(const bftd_api_env *env, bftd_http_response *resp)
 			add_str(po, "type", "peer");
 			add_i64(po, "id", p->id);
 			add_str(po, "address", p->addr.text);
+			bftd_evidence_peer_json(bftd_proofs_evidence(env->proofs), p->id, po);
 		}
 		add_hex(po, "public_key", p->pubkey, 32);
 		add_str(po, "api", p->have_api ? p->api.text : NULL);
@@ -907,6 +911,9 @@ static void metric(struct buf *b, const char *name, const char *type, const char
 		bput(b, "%s%s %.10g\n", name, labels ? labels : "", v);
 }
 
+/* Lines other modules write (evidence.h), appended as they are. */
+static void metric_line(void *ctx, const char *line) { bput(ctx, "%s", line); }
+
 static void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 {
 	struct buf b = { .cap = 8192 };
@@ -1043,6 +1050,7 @@ static void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 		metric(&b, "bftime_gossip_proofs_sent_total", "counter", "proofs delivered (2xx)", NULL,
 		       (double)gs->proofs_sent);
 	}
+	bftd_evidence_metrics(bftd_proofs_evidence(env->proofs), metric_line, &b); /* evidence.h */
 	if (b.oom) {
 		free(b.p);
 		bftd_http_error(resp, 500, "no_memory", "out of memory");
@@ -1065,6 +1073,7 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 	} routes[] = {
 		{ "/v1/time", false }, { "/v1/status", false }, { "/v1/peers", false }, { "/v1/proofs", false },
 		{ "/v1/proofs", true }, { "/v1/validate", true }, { "/metrics", false },
+		{ "/v1/evidence", false }, { "/v1/evidence", true },
 	};
 	bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
 	bool post = !strcmp(req->method, "POST");
@@ -1082,6 +1091,15 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 		case 3: get_proofs(env, req, resp); return;
 		case 4: post_proofs(env, req, resp); return;
 		case 5: post_validate(env, req, resp); return;
+		case 7: /* fall through: evidence.c answers both */
+		case 8: {
+			bft_store *st = env->proofs ? bftd_proofs_store(env->proofs) : NULL;
+			if (i == 7)
+				bftd_evidence_api_get(bftd_proofs_evidence(env->proofs), st, resp);
+			else
+				bftd_evidence_api_post(bftd_proofs_evidence(env->proofs), st, req, resp);
+			return;
+		}
 		default: get_metrics(env, resp); return;
 		}
 	}
@@ -1089,5 +1107,5 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 		bftd_http_error(resp, 405, "method_not_allowed", "this method is not allowed on this path");
 	else
 		bftd_http_error(resp, 404, "not_found",
-		                "no such endpoint: /v1/time, /v1/status, /v1/peers, /v1/proofs, /v1/validate, /metrics");
+		                "no such endpoint: /v1/time, /v1/status, /v1/peers, /v1/proofs, /v1/validate, /v1/evidence, /metrics");
 }

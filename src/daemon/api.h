@@ -8,6 +8,8 @@
  *   GET  /v1/proofs     get_recent_proofs: ?node=&since=&limit=&order=
  *   POST /v1/proofs     submit_proof: verify signature and chain, then store
  *   POST /v1/validate   is a timestamp consistent with consensus time within a tolerance?
+ *   GET  /v1/evidence   equivocation evidence held (daemon/evidence.h)
+ *   POST /v1/evidence   offer evidence: both signatures checked under the pinned key
  *   GET  /metrics       Prometheus text format
  *
  * The handler reads the node and the stores it is given in bftd_api_env and

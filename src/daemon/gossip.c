@@ -25,6 +25,9 @@
 #define RESP_MAX (64 * 1024)
 #define RETRY_MIN_NS (BFT_NS_PER_SEC)
 #define RETRY_MAX_NS (30 * BFT_NS_PER_SEC)
+/* A catch-up GET is small, and a node waiting for its quorum issues nothing
+ * until a peer that came back is asked again: back off to 8 s at most. */
+#define FETCH_RETRY_MAX_NS (8 * BFT_NS_PER_SEC)
 
 struct target {
 	bftd_gossip_target_info info;
@@ -32,6 +35,11 @@ struct target {
 	bool in_flight;
 	bool fetching;     /* the transfer in flight is the catch-up GET */
 	bool fetched;      /* catch-up done for this peer (answered, or gave up) */
+	int64_t fetch_at_mono;   /* next catch-up attempt after a failed one (0: now) */
+	int64_t fetch_backoff_ns;
+	bool posting_ev;   /* the transfer in flight is a POST /v1/evidence */
+	size_t ev_sent;    /* pieces of evidence the peer has acknowledged (or refused) */
+	size_t ev_batch;   /* pieces held when the POST in flight was built */
 	uint64_t batch_from, batch_to;
 	int64_t retry_at_mono; /* 0: not waiting */
 	int64_t backoff_ns;
@@ -149,10 +157,11 @@ int bftd_gossip_create(bftd_gossip **out, const bftd_config *cfg, bftd_proofs *p
 	}
 	if (n_peers)
 		g->catchup_until_mono = bft_clock_mono_ns() + BFTD_GOSSIP_CATCHUP_NS;
+	bftd_proofs_catchup_begin(ps, n_peers);
 	for (size_t i = 0; i < g->n; i++) {
 		g->t[i].info.url = g->t[i].url;
 		g->t[i].info.next_seq = have ? head : 0; /* resend the head once: see gossip.h */
-		g->t[i].backoff_ns = RETRY_MIN_NS;
+		g->t[i].backoff_ns = g->t[i].fetch_backoff_ns = RETRY_MIN_NS;
 	}
 	*out = g;
 	return 0;
@@ -189,6 +198,9 @@ bool bftd_gossip_catching_up(const bftd_gossip *g, int64_t now_mono)
 {
 	if (!g || !g->catchup_until_mono)
 		return false;
+	/* The head is unknown: no deadline, a quorum of answers (proofs_svc.h). */
+	if (bftd_proofs_catchup_waiting(g->ps))
+		return true;
 	if (now_mono >= g->catchup_until_mono)
 		return false;
 	for (size_t i = 0; i < g->n; i++)
@@ -301,13 +313,13 @@ bool bftd_gossip_first_is_gap(const char *body, size_t len)
  * that sends more gets its newest batch read, so a hostile peer cannot make
  * us verify more signatures than we asked for. Whatever happens, this peer
  * is done: a peer that is down must not hold up proofs for long. */
-static void fetched(bftd_gossip *g, struct target *t, CURLcode cc)
+static void fetched(bftd_gossip *g, struct target *t, CURLcode cc, int64_t now_mono)
 {
 	long status = 0;
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-	t->fetched = true;
 	t->fetching = false;
+	bool answered = status == 200 && bftd_gossip_is_catchup(t->resp, t->resp_len);
 	static uint8_t bufs[BFTD_GOSSIP_BATCH][BFT_PROOF_MAX]; /* single-threaded loop */
 	size_t lens[BFTD_GOSSIP_BATCH];
 	size_t n = status == 200 ? bftd_gossip_parse_catchup(t->resp, t->resp_len, bufs, lens, BFTD_GOSSIP_BATCH) : 0;
@@ -317,8 +329,105 @@ static void fetched(bftd_gossip *g, struct target *t, CURLcode cc)
 		if (bftd_proofs_submit(g->ps, bufs[i], lens[i], &r) == 0 && (r == BFT_STORE_NEW || r == BFT_STORE_GAP))
 			got++;
 	}
-	bftd_log(LOG_INFO, "catch-up from peer %u: %s, %zu own proofs new to this store", t->info.peer_id,
-	         status == 200 ? "answered" : cc != CURLE_OK ? curl_easy_strerror(cc) : "refused", got);
+	if (answered) {
+		/* Its proofs are in the store: now it counts towards the quorum. */
+		t->fetched = true;
+		bftd_proofs_catchup_answer(g->ps, t->info.peer_id);
+	} else {
+		/* Asked again with backoff while the catch-up lasts (start_due). */
+		t->fetch_at_mono = now_mono + t->fetch_backoff_ns;
+		t->fetch_backoff_ns =
+		        t->fetch_backoff_ns * 2 > FETCH_RETRY_MAX_NS ? FETCH_RETRY_MAX_NS : t->fetch_backoff_ns * 2;
+	}
+	bftd_log(answered ? LOG_INFO : LOG_NOTICE, "catch-up from peer %u: %s, %zu own proofs new to this store%s",
+	         t->info.peer_id,
+	         answered ? "answered" : cc != CURLE_OK ? curl_easy_strerror(cc) : status == 200 ? "not a proofs list"
+	                                                                               : "refused",
+	         got, answered ? "" : "; asked again with backoff");
+	finish(g, t);
+}
+
+bool bftd_gossip_is_catchup(const char *body, size_t len)
+{
+	json_object *o = parse_answer(body, len), *arr;
+	bool ok = o && json_object_object_get_ex(o, "proofs", &arr) && json_object_is_type(arr, json_type_array);
+	json_object_put(o);
+	return ok;
+}
+
+/* POST every piece of evidence held to peer t (at most a few: one per
+ * pinned key, BFTD_EVIDENCE_MAX_POST a request). Pushed at every start to
+ * every peer, retried with backoff until answered: a peer that was down, or
+ * started later, gets it as soon as it answers. False when not started. */
+static bool start_evidence(bftd_gossip *g, struct target *t)
+{
+	bftd_evidence *ev = bftd_proofs_evidence(g->ps);
+	size_t n = bftd_evidence_count(ev);
+	if (n > t->ev_sent + BFTD_EVIDENCE_MAX_POST)
+		n = t->ev_sent + BFTD_EVIDENCE_MAX_POST;
+	size_t cap = 32 + (n - t->ev_sent) * (2 * BFT_EVIDENCE_MAX + 4), len;
+	char *body = malloc(cap), url[sizeof t->url + 16];
+	if (!body)
+		return false;
+	len = (size_t)snprintf(body, cap, "{\"evidence\":[");
+	for (size_t i = t->ev_sent; i < n; i++) {
+		uint8_t b[BFT_EVIDENCE_MAX];
+		int l = bftd_evidence_bytes(ev, i, b, sizeof b);
+		if (l <= 0)
+			continue;
+		if (i > t->ev_sent)
+			body[len++] = ',';
+		body[len++] = '"';
+		bftd_hex(body + len, b, (size_t)l);
+		len += 2 * (size_t)l;
+		body[len++] = '"';
+	}
+	len += (size_t)snprintf(body + len, cap - len, "]}");
+	/* the peer's API base: t->url ends in /v1/proofs */
+	snprintf(url, sizeof url, "%.*s/v1/evidence", (int)(strlen(t->url) - strlen("/v1/proofs")), t->url);
+	t->easy = curl_easy_init();
+	t->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (!t->easy || !t->headers) {
+		free(body);
+		finish(g, t);
+		return false;
+	}
+	curl_easy_setopt(t->easy, CURLOPT_URL, url);
+	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(t->easy, CURLOPT_COPYPOSTFIELDS, body);
+	set_common(t, t->easy);
+	free(body);
+	if (curl_multi_add_handle(g->multi, t->easy) != CURLM_OK) {
+		finish(g, t);
+		return false;
+	}
+	t->in_flight = t->posting_ev = true;
+	t->ev_batch = n;
+	return true;
+}
+
+/* Answered (2xx, or 4xx: the peer refused it, e.g. a key it does not pin;
+ * resending cannot help): those pieces are sent. Else retry with backoff. */
+static void evidence_posted(bftd_gossip *g, struct target *t, CURLcode cc, int64_t now_mono)
+{
+	long status = 0;
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	t->posting_ev = false;
+	if (cc == CURLE_OK && status >= 200 && status < 500) {
+		if (status >= 300)
+			bftd_log(LOG_NOTICE, "gossip: peer %u refused evidence with HTTP %ld: %.200s", t->info.peer_id, status,
+			         t->resp ? t->resp : "");
+		else
+			bftd_log(LOG_INFO, "gossip: evidence delivered to peer %u", t->info.peer_id);
+		t->ev_sent = t->ev_batch;
+		t->retry_at_mono = 0;
+		t->backoff_ns = RETRY_MIN_NS;
+	} else {
+		t->retry_at_mono = now_mono + t->backoff_ns;
+		t->backoff_ns = t->backoff_ns * 2 > RETRY_MAX_NS ? RETRY_MAX_NS : t->backoff_ns * 2;
+	}
 	finish(g, t);
 }
 
@@ -449,11 +558,35 @@ static bool due(const struct target *t, bool have, uint64_t head, int64_t now_mo
 	return have && !t->in_flight && t->info.next_seq <= head && (!t->retry_at_mono || now_mono >= t->retry_at_mono);
 }
 
+/* Whether peer target t lacks evidence this node holds and can be sent it now. */
+static bool ev_due(const bftd_gossip *g, const struct target *t, int64_t now_mono)
+{
+	return t->info.is_peer && !t->in_flight && t->ev_sent < bftd_evidence_count(bftd_proofs_evidence(g->ps)) &&
+	       (!t->retry_at_mono || now_mono >= t->retry_at_mono);
+}
+
 static void start_due(bftd_gossip *g, int64_t now_mono)
 {
+	/* The catch-up: every peer until it answered, failures asked again
+	 * with backoff, as long as the catch-up lasts; then it is over for the
+	 * peers that never answered. */
+	bool catching = bftd_gossip_catching_up(g, now_mono);
+	for (size_t i = 0; i < g->n; i++) {
+		struct target *t = &g->t[i];
+		if (t->fetched || t->in_flight)
+			continue;
+		if (!catching)
+			t->fetched = true; /* gave up: the node issues without its answer */
+		else if (now_mono >= t->fetch_at_mono)
+			start_fetch(g, t);
+	}
+	/* Evidence before proofs, whatever the catch-up: a peer that has not
+	 * seen it may still be accepting a faulty key's proofs. */
 	for (size_t i = 0; i < g->n; i++)
-		if (!g->t[i].fetched && !g->t[i].in_flight)
-			start_fetch(g, &g->t[i]);
+		if (ev_due(g, &g->t[i], now_mono) && !start_evidence(g, &g->t[i])) {
+			g->t[i].retry_at_mono = now_mono + g->t[i].backoff_ns;
+			g->t[i].backoff_ns = g->t[i].backoff_ns * 2 > RETRY_MAX_NS ? RETRY_MAX_NS : g->t[i].backoff_ns * 2;
+		}
 	if (bftd_gossip_catching_up(g, now_mono))
 		return; /* pushes after: the head may still move */
 	uint64_t head = 0;
@@ -489,8 +622,13 @@ int bftd_gossip_timeout_ms(bftd_gossip *g, int64_t now_mono)
 	bool have = bftd_proofs_head(g->ps, &head, NULL, NULL);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct target *t = &g->t[i];
-		if (due(t, have, head, now_mono))
+		if (due(t, have, head, now_mono) || ev_due(g, t, now_mono))
 			return 0;
+		if (!t->in_flight && t->ev_sent < bftd_evidence_count(bftd_proofs_evidence(g->ps)) &&
+		    t->retry_at_mono < deadline)
+			deadline = t->retry_at_mono;
+		if (!t->fetched && !t->in_flight && t->fetch_at_mono < deadline)
+			deadline = t->fetch_at_mono;
 		if (have && !t->in_flight && t->info.next_seq <= head && t->retry_at_mono < deadline)
 			deadline = t->retry_at_mono;
 	}
@@ -524,7 +662,9 @@ void bftd_gossip_service(bftd_gossip *g, const struct pollfd *pfds, size_t n, in
 		struct target *t = NULL;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
 		if (t && t->fetching)
-			fetched(g, t, m->data.result);
+			fetched(g, t, m->data.result, now_mono);
+		else if (t && t->posting_ev)
+			evidence_posted(g, t, m->data.result, now_mono);
 		else if (t)
 			completed(g, t, m->data.result, now_mono);
 	}

@@ -22,8 +22,12 @@
  * peer for the newest proofs it holds of this node (GET /v1/proofs?node=
  * SELF&order=newest), and submits them to its own store: a node whose store
  * was lost or restored from an old copy continues its chain from the newest
- * proof any peer has, instead of forking it. Issuing waits until every peer
- * answered or BFTD_GOSSIP_CATCHUP_NS passed.
+ * proof any peer has, instead of forking it. Each answer is reported to the
+ * proof service; a peer that did not answer is asked again with backoff (1 s
+ * doubling to 8 s). Issuing waits until every peer answered or
+ * BFTD_GOSSIP_CATCHUP_NS passed; when the node's own head is unknown (store
+ * and head record both lost), until a quorum of peers answered, however
+ * long that takes (proofs_svc.h says which quorum, and why).
  */
 #ifndef BFTIME_DAEMON_GOSSIP_H
 #define BFTIME_DAEMON_GOSSIP_H
@@ -95,6 +99,11 @@ const bftd_gossip_stats *bftd_gossip_get_stats(const bftd_gossip *g);
  * not such JSON). */
 size_t bftd_gossip_parse_catchup(const char *body, size_t len, uint8_t (*out)[BFT_PROOF_MAX], size_t *lens,
                                  size_t cap);
+
+/* Whether a catch-up answer is one: a JSON object with a "proofs" array
+ * (which may be empty: the peer holds nothing of this node). What counts
+ * towards the catch-up quorum (proofs_svc.h). */
+bool bftd_gossip_is_catchup(const char *body, size_t len);
 
 /* A POST /v1/proofs answer: whether its first result is "gap" (the peer
  * lacks the predecessor of the batch's first proof). */

@@ -556,6 +556,10 @@ static void on_readable(bftd *d)
 			return;
 		}
 		d->ctr.datagrams++;
+		/* A peer whose key signed two histories (evidence.h) is no time
+		 * source: its datagrams stop here, counted there. */
+		if (bftd_evidence_drop_datagram(bftd_proofs_evidence(d->proofs), buf, (size_t)r))
+			continue;
 		/* The gate answers the node's signature check of what it has
 		 * verified itself (udp.h): attached at the first datagram. */
 		bftd_gate_attach(&d->rl, &d->signer);

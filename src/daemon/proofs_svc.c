@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <openssl/rand.h>
 
 #include <bftime/common.h>
@@ -58,6 +59,13 @@ struct bftd_proofs {
 	int64_t conflict_since_mono;
 	bool head_failing;
 	bool first_logged;
+	bftd_evidence *ev;
+	/* the catch-up quorum (proofs_svc.h) */
+	bool head_unknown;    /* at open: no own proof stored, no head record */
+	size_t quorum, asked; /* answers needed, peers asked */
+	uint32_t *answered;   /* distinct peers that answered */
+	size_t n_answered;
+	bool quorum_logged;
 };
 
 int bftd_proofs_pinned(const bftd_proofs *ps, uint32_t id, uint8_t pub[BFT_PROOF_KEY])
@@ -268,6 +276,17 @@ int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t se
 	                   "verified, SQLite quick_check ok",
 	         path, (double)(bft_clock_mono_ns() - t0) / 1e9, (unsigned long long)rep.rows,
 	         (unsigned long long)rep.nodes, (unsigned long long)rep.gaps, (unsigned long long)rep.signatures);
+	/* Evidence first: a key shown to sign two histories is faulty from the
+	 * first proof this node handles. */
+	if (bftd_evidence_create(&ps->ev, cfg, ps->self_pub) != 0 || bftd_evidence_load(ps->ev, ps->store) != 0) {
+		snprintf(err, errlen, "cannot read the evidence in the proof store %s: %s", path,
+		         bft_store_errmsg(ps->store));
+		bftd_proofs_close(ps);
+		return BFT_ENOMEM;
+	}
+	if (bftd_evidence_count(ps->ev))
+		bftd_log(LOG_NOTICE, "the proof store %s holds equivocation evidence against %zu key(s)", path,
+		         bftd_evidence_count(ps->ev));
 	bft_proof_gen_init(&ps->gen, cfg->id, self_pub, signer);
 	bft_proof last, rec;
 	rc = bft_store_last(ps->store, cfg->id, &last);
@@ -301,8 +320,9 @@ int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t se
 		} else if (!ps->gen.have_prev) {
 			bftd_log(LOG_NOTICE,
 			         "proof store %s has no own proofs and there is no head record %s: the chain starts at seq 0 "
-			         "unless a peer holds newer ones",
+			         "unless a peer holds newer ones (with peers, not before a quorum of them answered)",
 			         path, ps->head_path);
+			ps->head_unknown = true;
 		}
 	}
 	if (rc != 0) {
@@ -318,6 +338,8 @@ void bftd_proofs_close(bftd_proofs *ps)
 	if (!ps)
 		return;
 	bft_store_close(ps->store);
+	bftd_evidence_destroy(ps->ev);
+	free(ps->answered);
 	free(ps);
 }
 
@@ -346,6 +368,7 @@ static void try_reopen(bftd_proofs *ps)
 	bft_store_carry_stats(fresh, ps->store);
 	bft_store_close(ps->store);
 	ps->store = fresh;
+	(void)bftd_evidence_load(ps->ev, fresh); /* what the store holds now; the memory keeps the rest */
 	ps->reopened++;
 	ps->reopen_why[0] = 0;
 	bftd_log(LOG_NOTICE, "the proof store %s was reopened and checked: sound", ps->cfg->store_path);
@@ -453,6 +476,13 @@ static int adopt_floor(bftd_proofs *ps)
 int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out)
 {
 	check_damage(ps);
+	/* Our own key signed two histories (evidence.h): whatever it signs now
+	 * is worthless, and every peer refuses it. The alarm was logged when
+	 * the evidence arrived; status says what to do. */
+	if (bftd_evidence_self_faulty(ps->ev)) {
+		ps->stats.issue_failed++;
+		return BFT_EINVAL;
+	}
 	int rc = adopt_floor(ps);
 	if (rc != 0) {
 		ps->stats.issue_failed++;
@@ -507,8 +537,22 @@ int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *ou
 int bftd_proofs_submit(bftd_proofs *ps, const uint8_t *buf, size_t len, enum bft_store_result *res)
 {
 	enum bft_store_result r = BFT_STORE_BAD_ENCODING;
-	int rc = bft_store_put(ps->store, buf, len, &r);
+	int rc;
+	bft_proof d;
 	ps->stats.submitted++;
+	if (bftd_evidence_count(ps->ev) && bft_proof_decode(&d, buf, len) == 0 && bftd_evidence_key_faulty(ps->ev, d.pub)) {
+		/* A key shown to sign two histories: nothing it signs is stored. */
+		r = BFT_STORE_FAULTY;
+		rc = BFT_EINVAL;
+		bft_store_count_result(ps->store, r);
+		bftd_evidence_note_refused(ps->ev);
+		if (res)
+			*res = r;
+		return rc;
+	}
+	rc = bft_store_put(ps->store, buf, len, &r);
+	if (r == BFT_STORE_FORK || r == BFT_STORE_BAD_CHAIN)
+		(void)bftd_evidence_on_conflict(ps->ev, ps->store, buf, len);
 	if (r == BFT_STORE_IO)
 		store_failed(ps, bft_store_errmsg(ps->store));
 	if (rc == 0 && (r == BFT_STORE_NEW || r == BFT_STORE_GAP)) {
@@ -546,4 +590,68 @@ bool bftd_proofs_head(const bftd_proofs *ps, uint64_t *seq, uint8_t hash[BFT_PRO
 void bftd_proofs_set_reopen_interval(bftd_proofs *ps, int64_t ns) { ps->reopen_every_ns = ns; }
 
 bft_store *bftd_proofs_store(bftd_proofs *ps) { return ps->store; }
+bftd_evidence *bftd_proofs_evidence(bftd_proofs *ps) { return ps ? ps->ev : NULL; }
 const bftd_proofs_stats *bftd_proofs_get_stats(const bftd_proofs *ps) { return &ps->stats; }
+
+/* ---- the catch-up quorum ------------------------------------------------- */
+
+void bftd_proofs_catchup_begin(bftd_proofs *ps, size_t peers_with_api)
+{
+	free(ps->answered);
+	ps->answered = peers_with_api ? calloc(peers_with_api, sizeof *ps->answered) : NULL;
+	ps->asked = ps->answered ? peers_with_api : 0;
+	ps->n_answered = 0;
+	size_t f = ps->cfg->node.f;
+	ps->quorum = ps->asked == 0 ? 0 : ps->asked > f + 1 ? ps->asked - f : 1;
+	if (ps->head_unknown && ps->quorum)
+		bftd_log(LOG_NOTICE,
+		         "this node's own chain head is unknown (no own proof stored, no head record): no proof is issued "
+		         "until %zu of the %zu peers with an API answered the catch-up (all but f=%zu: the most that can "
+		         "be waited for with f peers down), so a sequence number a peer holds is never signed again",
+		         ps->quorum, ps->asked, f);
+}
+
+void bftd_proofs_catchup_answer(bftd_proofs *ps, uint32_t peer_id)
+{
+	for (size_t i = 0; i < ps->n_answered; i++)
+		if (ps->answered[i] == peer_id)
+			return;
+	if (ps->n_answered < ps->asked)
+		ps->answered[ps->n_answered++] = peer_id;
+	if (ps->head_unknown && ps->n_answered == ps->quorum && !ps->quorum_logged) {
+		ps->quorum_logged = true;
+		uint64_t seq;
+		if (bftd_proofs_head(ps, &seq, NULL, NULL))
+			bftd_log(LOG_NOTICE, "catch-up quorum reached (%zu of %zu peers answered): the chain continues after "
+			                     "seq %llu, the newest own proof they hold",
+			         ps->n_answered, ps->asked, (unsigned long long)seq);
+		else
+			bftd_log(LOG_NOTICE, "catch-up quorum reached (%zu of %zu peers answered): none holds an own proof of "
+			                     "this node, the chain starts at seq 0",
+			         ps->n_answered, ps->asked);
+	}
+}
+
+bool bftd_proofs_catchup_waiting(const bftd_proofs *ps)
+{
+	return ps && ps->head_unknown && ps->n_answered < ps->quorum;
+}
+
+void bftd_proofs_catchup_json(const bftd_proofs *ps, struct json_object *o)
+{
+	if (!ps)
+		return;
+	json_object *c = json_object_new_object();
+	json_object_object_add(c, "head_known_at_start", json_object_new_boolean(!ps->head_unknown));
+	json_object_object_add(c, "peers_asked", json_object_new_int64((int64_t)ps->asked));
+	json_object_object_add(c, "answered", json_object_new_int64((int64_t)ps->n_answered));
+	json_object_object_add(c, "quorum", json_object_new_int64(ps->head_unknown ? (int64_t)ps->quorum : 0));
+	bool w = bftd_proofs_catchup_waiting(ps);
+	json_object_object_add(c, "waiting", json_object_new_boolean(w));
+	if (w)
+		json_object_object_add(c, "why",
+		                       json_object_new_string("this node's own chain head is unknown (store and head record "
+		                                              "lost): no proof is issued until a quorum of peers answered, "
+		                                              "so no sequence number they hold is signed again"));
+	json_object_object_add(o, "catchup", c);
+}

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "daemon/config.h"
+#include "daemon/evidence.h"
 #include "daemon/store.h"
 #include "proto/proof.h"
 
@@ -85,6 +86,36 @@ bool bftd_proofs_head(const bftd_proofs *ps, uint64_t *seq, uint8_t hash[BFT_PRO
 bft_store *bftd_proofs_store(bftd_proofs *ps);
 const bftd_proofs_stats *bftd_proofs_get_stats(const bftd_proofs *ps);
 void bftd_proofs_get_health(const bftd_proofs *ps, bftd_proofs_health *out);
+
+/* ---- the start-up catch-up's answers (gossip.h) ---------------------------
+ * When this node starts without knowing its own chain's head (no own proof
+ * in the store and no head record: both lost), any answer it has not heard
+ * yet may hold its newest proofs, and issuing before hearing it would sign
+ * a sequence number a peer already holds: a fork. So it issues nothing
+ * until a quorum of the peers with an API answered the catch-up (each
+ * answer's proofs submitted first): q = max(1, P - f) of the P such peers,
+ * the most it can wait for while f of them may be down or lying silent;
+ * with n >= 3f + 1 nodes, at least f + 1 of those answers come from honest
+ * peers. A node that knows its head waits at most BFTD_GOSSIP_CATCHUP_NS, as
+ * before: its head can only be behind by what gossip had not delivered. */
+
+struct json_object;
+
+/* Set up by gossip: peers_with_api peers will be asked. */
+void bftd_proofs_catchup_begin(bftd_proofs *ps, size_t peers_with_api);
+/* Peer peer_id answered the catch-up (HTTP 200, a proofs list, submitted). */
+void bftd_proofs_catchup_answer(bftd_proofs *ps, uint32_t peer_id);
+/* Whether issuing must wait for more answers (the head was unknown at
+ * start and fewer than the quorum answered). */
+bool bftd_proofs_catchup_waiting(const bftd_proofs *ps);
+/* The "catchup" object of /v1/status, added to o. */
+void bftd_proofs_catchup_json(const bftd_proofs *ps, struct json_object *o);
+
+/* The equivocation evidence this node holds (evidence.h): made from the
+ * conflicts the store finds on submit, and consulted there (proofs under a
+ * faulty key are refused as BFT_STORE_FAULTY) and at issue (a node whose own
+ * key is faulty issues no more proofs). */
+bftd_evidence *bftd_proofs_evidence(bftd_proofs *ps);
 
 /* How often a failing store is reopened and checked (30 s; tests shorten it). */
 void bftd_proofs_set_reopen_interval(bftd_proofs *ps, int64_t ns);

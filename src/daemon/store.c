@@ -52,6 +52,8 @@ enum stmt {
 	S_COUNT_NODE,
 	S_CHAIN,
 	S_ALL,
+	S_EV_PUT,
+	S_EV_ALL,
 	S_COUNT
 };
 
@@ -80,6 +82,8 @@ static const char *const sql[S_COUNT] = {
 	[S_COUNT_NODE] = "SELECT count(*) FROM proofs WHERE node=?1",
 	[S_CHAIN] = "SELECT seq, bytes, hash FROM proofs WHERE node=?1 ORDER BY seq",
 	[S_ALL] = "SELECT node, seq, hash, time_ns, raw_ns, earliest_ns, latest_ns, bytes FROM proofs ORDER BY node, seq",
+	[S_EV_PUT] = "INSERT OR REPLACE INTO evidence(pub, node, bytes) VALUES(?1, ?2, ?3)",
+	[S_EV_ALL] = "SELECT bytes FROM evidence ORDER BY rowid",
 };
 
 /* WITHOUT ROWID: the primary key is the natural one, and rows are looked up
@@ -94,7 +98,11 @@ static const char schema[] =
         " PRIMARY KEY(node, seq)) WITHOUT ROWID;"
         "CREATE INDEX IF NOT EXISTS proofs_time ON proofs(time_ns);"
         "CREATE INDEX IF NOT EXISTS proofs_node_time ON proofs(node, time_ns);"
-        "CREATE TABLE IF NOT EXISTS nodes(node INTEGER PRIMARY KEY, pub BLOB NOT NULL);";
+        "CREATE TABLE IF NOT EXISTS nodes(node INTEGER PRIMARY KEY, pub BLOB NOT NULL);"
+        /* Equivocation evidence, one row per key (store.h). Added within
+         * schema version 1: older stores gain the table at open, and older
+         * daemons never read it. */
+        "CREATE TABLE IF NOT EXISTS evidence(pub BLOB PRIMARY KEY, node INTEGER NOT NULL, bytes BLOB NOT NULL);";
 
 /* Hashes of proofs whose signature was verified since open, direct-mapped
  * by their first bytes: a proof read again whose bytes still hash to one of
@@ -335,13 +343,18 @@ static void done(sqlite3_stmt *q)
 }
 
 /* Signature and pinned-key checks: no database state needed. */
-static enum bft_store_result check_sig(bft_store *st, const bft_proof *p)
+/* stored: p is a stored row, not an insertion. A node no longer pinned
+ * (taken out of the configuration, or given a new id after its key was
+ * shown faulty) keeps its stored history: its rows are checked under the
+ * key they embed, which the check at open holds to the one stored for the
+ * node; only new proofs must come from a pinned node. */
+static enum bft_store_result check_sig(bft_store *st, const bft_proof *p, bool stored)
 {
 	uint8_t pinned[BFT_PROOF_KEY];
 	bool have_pin = false;
 	if (st->cfg.pinned_key) {
 		have_pin = st->cfg.pinned_key(st->cfg.pinned_ctx, p->node_id, pinned) == 0;
-		if (!have_pin && st->cfg.require_pinned)
+		if (!have_pin && st->cfg.require_pinned && !stored)
 			return BFT_STORE_BAD_KEY;
 		if (have_pin && CRYPTO_memcmp(pinned, p->pub, BFT_PROOF_KEY) != 0)
 			return BFT_STORE_BAD_KEY;
@@ -414,7 +427,7 @@ static int row_served(bft_store *st, sqlite3_stmt *q, bft_proof *p)
 	const char *why = row_damage(sqlite3_column_blob(q, 0), sqlite3_column_bytes(q, 0), sqlite3_column_blob(q, 1),
 	                             sqlite3_column_bytes(q, 1), node, seq, p, hash);
 	if (!why && !vcache_has(st, hash)) {
-		enum bft_store_result r = check_sig(st, p);
+		enum bft_store_result r = check_sig(st, p, true);
 		if (r == BFT_STORE_NEW)
 			vcache_put(st, hash);
 		else
@@ -527,7 +540,7 @@ static enum bft_store_result insert_locked(bft_store *st, const bft_proof *p, co
 
 static int put(bft_store *st, const bft_proof *p, const uint8_t *buf, size_t len, enum bft_store_result *res)
 {
-	enum bft_store_result r = check_sig(st, p);
+	enum bft_store_result r = check_sig(st, p, false);
 	uint8_t hash[BFT_PROOF_HASH];
 	if (r == BFT_STORE_NEW && bft_sha3_256(hash, buf, len) != 0)
 		r = BFT_STORE_IO;
@@ -683,7 +696,7 @@ int bft_store_count(bft_store *st, bool all_nodes, uint32_t node_id, uint64_t *o
  * to every row of the stretch. */
 static const char *top_damage(bft_store *st, const bft_proof *p)
 {
-	enum bft_store_result r = check_sig(st, p);
+	enum bft_store_result r = check_sig(st, p, true);
 	if (r == BFT_STORE_NEW)
 		return NULL;
 	return r == BFT_STORE_BAD_KEY ? "it names another key than the one pinned for its node"
@@ -894,7 +907,51 @@ const char *bft_store_result_name(enum bft_store_result r)
 	case BFT_STORE_BAD_CHAIN: return "bad_chain";
 	case BFT_STORE_IO: return "io_error";
 	case BFT_STORE_DAMAGED: return "damaged";
+	case BFT_STORE_FAULTY: return "faulty_key";
 	case BFT_STORE_RESULTS: break;
 	}
 	return "unknown";
+}
+
+void bft_store_count_result(bft_store *st, enum bft_store_result r)
+{
+	if (st && r >= 0 && r < BFT_STORE_RESULTS)
+		st->stats.by_result[r]++;
+}
+
+int bft_store_evidence_put(bft_store *st, const uint8_t pub[BFT_PROOF_KEY], uint32_t node_id, const uint8_t *buf,
+                           size_t len)
+{
+	if (!st || !pub || !buf || len == 0 || len > INT32_MAX)
+		return BFT_EINVAL;
+	sqlite3_stmt *q = st->st[S_EV_PUT];
+	sqlite3_bind_blob(q, 1, pub, BFT_PROOF_KEY, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 2, node_id);
+	sqlite3_bind_blob(q, 3, buf, (int)len, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_DONE)
+		note_db_error(st);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc == SQLITE_DONE ? 0 : BFT_ENOMEM;
+}
+
+int bft_store_evidence_all(bft_store *st, bft_store_visit_fn fn, void *ctx)
+{
+	if (!st || !fn)
+		return BFT_EINVAL;
+	sqlite3_stmt *q = st->st[S_EV_ALL];
+	int n = 0, rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const void *b = sqlite3_column_blob(q, 0);
+		int l = sqlite3_column_bytes(q, 0);
+		n++;
+		if (b && l > 0 && fn(ctx, b, (size_t)l) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		note_db_error(st);
+	bool failed = rc != SQLITE_ROW && rc != SQLITE_DONE;
+	sqlite3_reset(q);
+	return failed ? BFT_ENOMEM : n;
 }

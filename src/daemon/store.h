@@ -65,6 +65,8 @@ enum bft_store_result {
 	BFT_STORE_IO,           /* the database failed: nothing was changed */
 	BFT_STORE_DAMAGED,      /* never a result of put: counts stored proofs found damaged
 	                         * when read (skipped, never handed out) */
+	BFT_STORE_FAULTY,       /* never a result of put: the proof service refused it because
+	                         * its key was shown to sign two histories (evidence.h) */
 	BFT_STORE_RESULTS
 };
 
@@ -166,6 +168,26 @@ BFT_WARN_UNUSED int bft_store_verify_chain(bft_store *st, uint32_t node_id, bool
 
 /* Counters since open. */
 const bft_store_stats *bft_store_get_stats(const bft_store *st);
+
+/* Count a result decided outside put (BFT_STORE_FAULTY). */
+void bft_store_count_result(bft_store *st, enum bft_store_result r);
+
+/* ---- equivocation evidence (proto/evidence.h, daemon/evidence.h) ---------
+ * One piece per key: the first that showed the key signed two histories is
+ * enough, and a table bounded by the pinned keys cannot be flooded. Rows
+ * are the evidence's canonical bytes; the caller verified them, and checks
+ * them again when it reads them back (a changed row is not trusted). Each
+ * insertion commits with synchronous=FULL, like a proof. */
+
+/* Store buf as the evidence against pub, replacing a row held for pub
+ * (the caller stores only a key's first valid piece: a row already there is
+ * one that no longer verifies). 0, or BFT_ENOMEM when the database failed. */
+BFT_WARN_UNUSED int bft_store_evidence_put(bft_store *st, const uint8_t pub[BFT_PROOF_KEY], uint32_t node_id,
+                                           const uint8_t *buf, size_t len);
+
+/* Visit every stored piece of evidence, oldest first; the number visited
+ * or BFT_ENOMEM. */
+BFT_WARN_UNUSED int bft_store_evidence_all(bft_store *st, bft_store_visit_fn fn, void *ctx);
 
 /* A static name for a result ("new", "fork", ...), for logs and metrics. */
 const char *bft_store_result_name(enum bft_store_result r);

@@ -42,6 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (all_lens[i] < BFT_PROOF_MIN || all_lens[i] > BFT_PROOF_MAX)
 			abort();
 	(void)bftd_gossip_first_is_gap(body, len);
+	/* What counts towards the catch-up quorum: any usable member means the
+	 * answer was a proofs list. */
+	if (n > 0 && !bftd_gossip_is_catchup(body, len))
+		abort();
 	free(body);
 	return 0;
 }
