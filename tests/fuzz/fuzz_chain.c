@@ -5,6 +5,11 @@
  * touching memory outside the buffer; whatever decodes must re-encode to
  * exactly the same bytes (the encoding is canonical), hash, and go through
  * signature verification and the work check without crashing.
+ *
+ * Seeds (tests/fuzz/corpus/chain, signed with the simulator signer, secret
+ * 42): empty_block, three_refs_mined (GNSS, NTP and solar statements mined at
+ * difficulty 16), full_block (64 statements: the size bound), and refused
+ * ones: bad_root, trailing_missing, trailing_byte, duplicate_stmt (EORDER).
  */
 #include <stdint.h>
 #include <stdlib.h>
