@@ -240,6 +240,14 @@ static int check_root(const bft_block *b)
 	return memcmp(root, b->h.stmt_root, BFT_BLOCK_HASH) == 0 ? BFT_BLK_OK : BFT_BLK_EROOT;
 }
 
+int bft_block_check(const bft_block *b)
+{
+	if (!b)
+		return BFT_BLK_EINVAL;
+	int rc = check_block(b);
+	return rc < 0 ? rc : check_root(b);
+}
+
 int bft_block_encode(uint8_t *buf, size_t cap, const bft_block *b)
 {
 	if (!buf || !b)

@@ -133,6 +133,9 @@ BFT_WARN_UNUSED int bft_block_encode(uint8_t *buf, size_t cap, const bft_block *
 /* Strict decoding; 0 or a negative bft_block_error. Checks everything that
  * needs no context (not work, signatures, or anything about the chain). */
 BFT_WARN_UNUSED int bft_block_decode(bft_block *b, const uint8_t *buf, size_t len);
+/* The decoder's checks on a block already in memory (fields, order,
+ * root). 0 or a negative bft_block_error. */
+BFT_WARN_UNUSED int bft_block_check(const bft_block *b);
 /* Header encoding (what the hash and the work cover). */
 void bft_block_hdr_encode(uint8_t out[BFT_BLOCK_HDR_LEN], const bft_block_hdr *h);
 /* SHA3-256 of the header. 0 or BFT_BLK_EHASH. */
