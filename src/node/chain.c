@@ -141,7 +141,7 @@ static int32_t ancestor(const bft_nk_chain *c, int32_t i, uint64_t k)
  * counts as one), Bitcoin's median time past. */
 static int64_t mtp(const bft_nk_chain *c, int32_t i)
 {
-	int64_t t[11];
+	int64_t t[11] = { 0 };
 	size_t n = 0;
 	while (n < 11 && i >= -1) {
 		t[n++] = time_of(c, i);
@@ -155,7 +155,7 @@ static int64_t mtp(const bft_nk_chain *c, int32_t i)
 			t[b] = t[b - 1];
 			t[b - 1] = x;
 		}
-	return t[n / 2];
+	return n ? t[n / 2] : INT64_MIN; /* a forgotten block: no constraint left to apply */
 }
 
 /*
