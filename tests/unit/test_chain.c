@@ -324,9 +324,9 @@ static void test_orphans(void **state)
 }
 
 /* Seeded property: a block tree of random forks, delivered in random
- * orders, always ends on the tip with the most work (first seen among
- * equals cannot differ here: every fork tip has distinct work by
- * construction of heights), and reorg counters stay consistent. */
+ * orders, always ends on a tip with the most work (several tips may tie:
+ * then the first seen, which depends on the order), and the reorg
+ * counters stay consistent. */
 static void test_random_forks_property(void **state)
 {
 	(void)state;
@@ -342,7 +342,6 @@ static void test_random_forks_property(void **state)
 		static bft_block blk[NB];
 		int32_t slot_of[NB];
 		uint64_t best_h = 0;
-		int best_i = -1;
 		for (int i = 0; i < NB; i++) {
 			/* Point the miner's best at a random existing block by
 			 * temporarily choosing it as the tip. */
@@ -360,13 +359,9 @@ static void test_random_forks_property(void **state)
 				if (miner->slots[s].used && memcmp(miner->slots[s].hash, h, 32) == 0)
 					slot_of[i] = s;
 			assert_true(slot_of[i] >= 0);
-			if (blk[i].h.height > best_h) {
+			if (blk[i].h.height > best_h)
 				best_h = blk[i].h.height;
-				best_i = i;
-			}
 		}
-		uint8_t want[32];
-		assert_int_equal(bft_block_hash(want, &blk[best_i].h), 0);
 		/* Several delivery orders to fresh nodes. */
 		for (int order = 0; order < 3; order++) {
 			struct node *n = node_new(&cfg);
@@ -390,7 +385,6 @@ static void test_random_forks_property(void **state)
 			assert_true(tp.work == (bft_nk_work)best_h * 8);
 			assert_int_equal(n->c.st.accepted, NB);
 			assert_true(n->c.st.reorgs <= n->c.st.best_changes);
-			(void)want;
 			free(n);
 		}
 		free(miner);
