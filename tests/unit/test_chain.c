@@ -708,6 +708,50 @@ static void test_retarget_and_eviction(void **state)
 	free(n);
 }
 
+/* Several references in one chain: each median is computed over its own
+ * statements; statements about a reference the node does not measure are
+ * accepted unchecked and counted. */
+static void test_two_references(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	struct node *n = node_new(&cfg);
+	n->v.n_meas = 1; /* the node measures GPS only */
+	static bft_block b;
+	bft_cref ntp;
+	memset(&ntp, 0, sizeof ntp);
+	ntp.kind = BFT_CREF_NTP;
+	ntp.id[10] = ntp.id[11] = 0xff; /* ::ffff:192.0.2.1 */
+	ntp.id[12] = 192;
+	ntp.id[14] = 2;
+	ntp.id[15] = 1;
+	int64_t t = T0 + 10 * S_NS;
+	bft_stmt s[9];
+	for (uint32_t i = 0; i < 3; i++) {
+		s[3 * i] = stmt(i + 1, gps(), 1000 * (int64_t)i, t - S_NS);         /* 0, 1, 2 us */
+		s[3 * i + 1] = stmt(i + 1, solar(), -5000 * (int64_t)i, t - S_NS); /* 0, -5, -10 us */
+		s[3 * i + 2] = stmt(i + 1, ntp, 400000000, t - S_NS);               /* 400 ms: unmeasured */
+	}
+	at(n, t);
+	assert_true(bft_nk_template(&n->c, &b, 1, t, s, 9, &n->v) == 9);
+	assert_int_equal(bft_block_mine(&b.h, UINT64_C(1) << 24), 1);
+	assert_int_equal(bft_nk_add(&n->c, &b, &n->v), BFT_NK_BEST);
+	assert_int_equal(n->c.st.unverifiable, 6); /* solar and NTP: not measured by this node */
+	static uint8_t scratch[sizeof(int64_t) * 4096] __attribute__((aligned(8)));
+	bft_nk_steer st = { 100 * S_NS, 100000 * S_NS, 10, 1000 };
+	bft_nk_correction cr;
+	bft_nk_meas own_gps = { gps(), 0, 100, t }, own_sun = { solar(), 0, 100, t };
+	assert_int_equal(bft_nk_consensus(&n->c, &own_gps, t, &st, scratch, &cr), 0);
+	assert_int_equal(cr.n, 3);
+	assert_int_equal(cr.median_ns, 1000);
+	assert_int_equal(bft_nk_consensus(&n->c, &own_sun, t, &st, scratch, &cr), 0);
+	assert_int_equal(cr.n, 3);
+	assert_int_equal(cr.median_ns, -5000);
+	assert_int_equal(cr.phase_ns, 5000);
+	free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -721,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_withhold_release),
 		cmocka_unit_test(test_partition_heals),
 		cmocka_unit_test(test_retarget_and_eviction),
+		cmocka_unit_test(test_two_references),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
