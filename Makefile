@@ -123,6 +123,11 @@ $(A)/tests/%: $(A)/obj/tests/unit/%.o $(DMN_AOBJ) $(A)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -pthread -o $@ $^ -lcmocka $(DLIBS) $(LDLIBS)
 
+# The Nakamoto mining model is the simulator's; its test links it and the PRNG
+# (and the library once more after them, which they call).
+$(A)/tests/test_nakamoto: $(A)/obj/sim/nakamoto.o $(A)/obj/sim/rng.o
+$(A)/tests/test_nakamoto: LDLIBS := $(A)/libbftime.a $(LDLIBS)
+
 # Test tool: netem's delay, jitter and loss through NFQUEUE (test_netns.sh)
 $(B)/tests/impair: tests/system/impair.c
 	@mkdir -p $(dir $@)

@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Nakamoto chain engine (chain.h, docs/nakamoto.md): block validation,
+ * the block tree in caller-owned slots, fork choice by cumulative work,
+ * reorganisations, orphans, time-warp-immune retargeting and the consensus
+ * correction. Written like core/fusion.c: the caller owns memory, nothing
+ * here reads a clock, and every rule says why it is there.
+ *
+ * Lookups are linear scans over the slots. A node keeps a few hundred
+ * blocks (about two retarget periods plus the consensus window), so a scan
+ * costs well under the one signature verification per statement that a
+ * block costs anyway, and there is no index to keep consistent.
+ */
+#include "node/chain.h"
+
+#include <string.h>
+
+#include "core/order.h"
+
+typedef bft_nk_work u128;
+__extension__ typedef __int128 i128;
+
+static const char *const result_names[] = {
+	"best", "side", "orphan", "duplicate",
+};
+static const char *const reason_names[BFT_NK_NREASONS] = {
+	"ok", "format", "work", "difficulty", "height", "timestamp before median of 11",
+	"timestamp in the future", "signature", "implausible offset", "stale statement",
+	"descends from a refused block", "ancestry forgotten", "orphan too easy", "invalid argument",
+};
+
+const char *bft_nk_strresult(int r)
+{
+	if (r >= 0 && r <= BFT_NK_DUP)
+		return result_names[r];
+	if (r < 0 && -r < BFT_NK_NREASONS)
+		return reason_names[-r];
+	return "unknown";
+}
+
+int bft_nk_init(bft_nk_chain *c, const bft_nk_cfg *cfg, bft_nk_entry *slots, size_t n_slots,
+                bft_nk_orphan *orphans, size_t n_orphans)
+{
+	if (!c || !cfg || !slots || (!orphans && n_orphans) || !cfg->signer || cfg->genesis_difficulty == 0 ||
+	    cfg->interval_ns <= 0 || cfg->retarget_blocks < 2 || cfg->max_step < 2 || cfg->future_tol_ns < 0 ||
+	    cfg->stmt_age_ns < 0 || cfg->agree_ns < 0 || cfg->drift_ppb < 0 || cfg->drift_ppb > BFT_PPB_PER_UNIT ||
+	    cfg->window_blocks == 0 || cfg->min_stmts == 0 || n_slots > INT32_MAX ||
+	    n_slots < 2 * (size_t)cfg->retarget_blocks + 12)
+		return BFT_EINVAL;
+	memset(c, 0, sizeof *c);
+	c->cfg = *cfg;
+	c->slots = slots;
+	c->n_slots = n_slots;
+	c->orphans = orphans;
+	c->n_orphans = n_orphans;
+	c->best = -1;
+	for (size_t i = 0; i < n_slots; i++)
+		slots[i].used = false;
+	for (size_t i = 0; i < n_orphans; i++)
+		orphans[i].used = false;
+	return 0;
+}
+
+/* ---- the tree ---- */
+
+static int32_t find(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	for (size_t i = 0; i < c->n_slots; i++)
+		if (c->slots[i].used && memcmp(c->slots[i].hash, hash, BFT_BLOCK_HASH) == 0)
+			return (int32_t)i;
+	return -2;
+}
+
+/* The ring entry of a refused block, or NULL. */
+static const struct bft_nk_bad *find_bad(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	for (unsigned i = 0; i < c->bad_count; i++)
+		if (memcmp(c->bad[i].hash, hash, BFT_BLOCK_HASH) == 0)
+			return &c->bad[i];
+	return NULL;
+}
+
+static void mark_bad(bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH], bool implausible, u128 work)
+{
+	struct bft_nk_bad *e = &c->bad[c->bad_next];
+	memcpy(e->hash, hash, BFT_BLOCK_HASH);
+	e->implausible = implausible;
+	e->work = work;
+	c->bad_next = (c->bad_next + 1) % 64;
+	if (c->bad_count < 64)
+		c->bad_count++;
+	if (implausible && work > c->implausible_work)
+		c->implausible_work = work;
+}
+
+void bft_nk_forget_refusals(bft_nk_chain *c)
+{
+	if (!c)
+		return;
+	c->bad_count = c->bad_next = 0;
+	c->implausible_work = 0;
+}
+
+/* Height, time, difficulty and work of a slot, or of genesis for -1. */
+static uint64_t height_of(const bft_nk_chain *c, int32_t i)
+{
+	return i < 0 ? 0 : c->slots[i].h.height;
+}
+static int64_t time_of(const bft_nk_chain *c, int32_t i)
+{
+	return i < 0 ? c->cfg.genesis_time_ns : c->slots[i].h.time_ns;
+}
+static uint64_t diff_of(const bft_nk_chain *c, int32_t i)
+{
+	return i < 0 ? c->cfg.genesis_difficulty : c->slots[i].h.difficulty;
+}
+static u128 work_of(const bft_nk_chain *c, int32_t i)
+{
+	return i < 0 ? 0 : c->slots[i].work;
+}
+static const uint8_t *hash_of(const bft_nk_chain *c, int32_t i)
+{
+	return i < 0 ? c->cfg.genesis : c->slots[i].hash;
+}
+
+/* Walk back k blocks from slot i: the slot, -1 for genesis, -2 if a
+ * forgotten ancestor is in the way. */
+static int32_t ancestor(const bft_nk_chain *c, int32_t i, uint64_t k)
+{
+	while (k-- > 0) {
+		if (i == -1)
+			return -2; /* past genesis: the caller asked for too much */
+		if (i < -1)
+			return -2;
+		i = c->slots[i].parent;
+	}
+	return i;
+}
+
+/* Median of the timestamps of block i and up to 10 ancestors (genesis
+ * counts as one), Bitcoin's median time past. */
+static int64_t mtp(const bft_nk_chain *c, int32_t i)
+{
+	int64_t t[11] = { 0 };
+	size_t n = 0;
+	while (n < 11 && i >= -1) {
+		t[n++] = time_of(c, i);
+		if (i == -1)
+			break;
+		i = c->slots[i].parent;
+	}
+	for (size_t a = 1; a < n; a++) /* insertion sort: at most 11 */
+		for (size_t b = a; b > 0 && t[b - 1] > t[b]; b--) {
+			int64_t x = t[b];
+			t[b] = t[b - 1];
+			t[b - 1] = x;
+		}
+	return n ? t[n / 2] : INT64_MIN; /* a forgotten block: no constraint left to apply */
+}
+
+/*
+ * The difficulty a child of block p must carry. Heights 1..N use genesis
+ * difficulty; height pN + 1 retargets from the span ts(pN) - ts((p-1)N)
+ * that the previous N blocks took, clamped to a factor max_step either way.
+ *
+ * Time-warp immunity: consecutive spans share their endpoint block (the
+ * period's last block is the next period's first reference), so the spans
+ * telescope: their sum is ts(last) - genesis_time, which the future rule
+ * keeps within future_tol of real time. Bitcoin's periods do not share
+ * endpoints (the off-by-one), which is what lets a majority reset its
+ * lagging timestamps every period and lower the difficulty without bound.
+ * The lower clamp (span >= expected / max_step) can only raise difficulty.
+ * Returns 0 when an ancestor is forgotten.
+ */
+static uint64_t next_difficulty(const bft_nk_chain *c, int32_t p)
+{
+	uint64_t N = c->cfg.retarget_blocks, h = height_of(c, p) + 1;
+	uint64_t d = diff_of(c, p);
+	if (h == 1 || (h - 1) % N != 0)
+		return d;
+	int32_t a = ancestor(c, p, N);
+	if (a < -1)
+		return 0;
+	i128 expected = (i128)N * c->cfg.interval_ns;
+	i128 span = (i128)time_of(c, p) - time_of(c, a);
+	i128 lo = expected / c->cfg.max_step, hi = expected * c->cfg.max_step;
+	if (lo < 1)
+		lo = 1;
+	span = span < lo ? lo : span > hi ? hi : span;
+	u128 nd = (u128)d * (u128)expected / (u128)span;
+	if (nd == 0)
+		nd = 1;
+	return nd > UINT64_MAX ? UINT64_MAX : (uint64_t)nd;
+}
+
+/* Free a slot for a new block: the lowest one, side chains first at equal
+ * height, never the best tip. Its children forget their parent. */
+static int32_t take_slot(bft_nk_chain *c)
+{
+	int32_t victim = -1;
+	for (size_t i = 0; i < c->n_slots; i++) {
+		if (!c->slots[i].used)
+			return (int32_t)i;
+		if ((int32_t)i == c->best)
+			continue;
+		if (victim < 0 || c->slots[i].h.height < c->slots[victim].h.height)
+			victim = (int32_t)i;
+	}
+	for (size_t i = 0; i < c->n_slots; i++)
+		if (c->slots[i].used && c->slots[i].parent == victim)
+			c->slots[i].parent = -2;
+	c->slots[victim].used = false;
+	c->st.evicted++;
+	return victim;
+}
+
+/* ---- validity ---- */
+
+static const bft_nk_meas *own_meas(const bft_nk_view *v, const bft_cref *ref)
+{
+	for (size_t i = 0; i < v->n_meas; i++)
+		if (bft_cref_equal(&v->meas[i].ref, ref))
+			return &v->meas[i];
+	return NULL;
+}
+
+static i128 absdiff(int64_t a, int64_t b)
+{
+	i128 d = (i128)a - b;
+	return d < 0 ? -d : d;
+}
+
+bool bft_nk_plausible(const bft_nk_cfg *cfg, const bft_nk_stmt *s, const bft_nk_meas *m)
+{
+	/* Both offsets move by at most drift between their measurement times;
+	 * honest clocks differ by at most agree; each reading is off by at most
+	 * its uncertainty. All terms are bounded (chain_wire.h), so i128 is exact. */
+	i128 bound = (i128)s->unc_ns + m->unc_ns + cfg->agree_ns +
+	             absdiff(s->local_ns, m->local_ns) * cfg->drift_ppb / BFT_PPB_PER_UNIT;
+	return absdiff(s->offset_ns, m->offset_ns) <= bound;
+}
+
+static void to_nk(bft_nk_stmt *o, const bft_stmt *s)
+{
+	o->node_id = s->node_id;
+	o->ref = s->ref;
+	o->offset_ns = s->offset_ns;
+	o->unc_ns = s->unc_ns;
+	o->local_ns = s->local_ns;
+}
+
+/* The statement rules, shared by validation and the miner's template. */
+static int stmt_check(const bft_nk_chain *c, const bft_stmt *s, int64_t block_time, const bft_nk_view *v,
+                      bool *unverifiable)
+{
+	if ((i128)s->local_ns < (i128)block_time - c->cfg.stmt_age_ns ||
+	    (i128)s->local_ns > (i128)block_time + c->cfg.future_tol_ns)
+		return BFT_NK_ESTALE;
+	if (bft_stmt_verify(s, c->cfg.signer) != 0)
+		return BFT_NK_ESIG;
+	const bft_nk_meas *m = own_meas(v, &s->ref);
+	*unverifiable = !m;
+	if (m) {
+		bft_nk_stmt k;
+		to_nk(&k, s);
+		if (!bft_nk_plausible(&c->cfg, &k, m))
+			return BFT_NK_EIMPLAUSIBLE;
+	}
+	return 0;
+}
+
+/* Every rule that needs the parent (slot p) and the view. */
+static int validate(bft_nk_chain *c, const bft_block *b, int32_t p, const bft_nk_view *v, size_t *unverifiable)
+{
+	const bft_block_hdr *h = &b->h;
+	if (h->height != height_of(c, p) + 1)
+		return BFT_NK_EHEIGHT;
+	uint64_t need = next_difficulty(c, p);
+	if (need == 0)
+		return BFT_NK_EANCESTRY;
+	if (h->difficulty != need)
+		return BFT_NK_EDIFF;
+	if (h->time_ns <= mtp(c, p))
+		return BFT_NK_EPAST;
+	if ((i128)h->time_ns > (i128)v->true_hi_ns + c->cfg.future_tol_ns)
+		return BFT_NK_EFUTURE;
+	*unverifiable = 0;
+	for (size_t i = 0; i < h->n_stmts; i++) {
+		bool unv = false;
+		int rc = stmt_check(c, &b->stmts[i], h->time_ns, v, &unv);
+		if (rc < 0)
+			return rc;
+		*unverifiable += unv;
+	}
+	return 0;
+}
+
+/* Whether slot a is an ancestor of (or equal to) slot d. */
+static bool descends(const bft_nk_chain *c, int32_t d, int32_t a)
+{
+	uint64_t ha = height_of(c, a);
+	while (d >= 0 && height_of(c, d) > ha)
+		d = c->slots[d].parent;
+	return d == a;
+}
+
+/* The height of the last common block of slots x and y (0 if only genesis
+ * or a forgotten ancestor joins them). */
+static uint64_t fork_height(const bft_nk_chain *c, int32_t x, int32_t y)
+{
+	while (x >= 0 && y >= 0 && x != y) {
+		if (height_of(c, x) >= height_of(c, y))
+			x = c->slots[x].parent;
+		else
+			y = c->slots[y].parent;
+	}
+	return x == y && x >= 0 ? height_of(c, x) : 0;
+}
+
+static void set_best(bft_nk_chain *c, int32_t n)
+{
+	int32_t old = c->best;
+	c->st.best_changes++;
+	if (old >= 0 && !descends(c, n, old)) {
+		uint64_t depth = height_of(c, old) - fork_height(c, old, n);
+		c->st.reorgs++;
+		if (depth > c->st.max_reorg_depth)
+			c->st.max_reorg_depth = depth;
+	}
+	c->best = n;
+}
+
+static int reject(bft_nk_chain *c, int rc, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	c->st.rejected[-rc]++;
+	/* Refusals that may pass later or on a re-send (future timestamp,
+	 * forgotten ancestry) are not remembered; implausible ones are, with
+	 * their work, by the caller. */
+	if (rc != BFT_NK_EFUTURE && rc != BFT_NK_EIMPLAUSIBLE && rc != BFT_NK_EANCESTRY && rc != BFT_NK_EINVAL)
+		mark_bad(c, hash, false, 0);
+	return rc;
+}
+
+/* An implausible block (or a descendant of one) claiming work `work`. */
+static int reject_implausible(bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH], u128 work)
+{
+	if (work > work_of(c, c->best))
+		c->st.implausible_heavier++;
+	mark_bad(c, hash, true, work);
+	return reject(c, BFT_NK_EIMPLAUSIBLE, hash);
+}
+
+/* Add a block whose parent is known (slot p). */
+static int connect(bft_nk_chain *c, const bft_block *b, const uint8_t hash[BFT_BLOCK_HASH], int32_t p,
+                   const bft_nk_view *v)
+{
+	size_t unv = 0;
+	int rc = validate(c, b, p, v, &unv);
+	if (rc == BFT_NK_EIMPLAUSIBLE)
+		return reject_implausible(c, hash, work_of(c, p) + b->h.difficulty);
+	if (rc < 0)
+		return reject(c, rc, hash);
+	c->st.unverifiable += unv;
+	int32_t s = take_slot(c);
+	/* Eviction may have taken the parent (only if it was the lowest block
+	 * and not the best tip): then the new block's ancestry is forgotten. */
+	if (p >= 0 && (!c->slots[p].used || memcmp(c->slots[p].hash, b->h.parent, BFT_BLOCK_HASH) != 0))
+		p = -2;
+	bft_nk_entry *e = &c->slots[s];
+	e->used = true;
+	e->parent = p;
+	e->h = b->h;
+	memcpy(e->hash, hash, BFT_BLOCK_HASH);
+	e->work = (p >= -1 ? work_of(c, p) : 0) + b->h.difficulty;
+	e->n_stmts = b->h.n_stmts;
+	for (size_t i = 0; i < b->h.n_stmts; i++)
+		to_nk(&e->stmts[i], &b->stmts[i]);
+	c->st.accepted++;
+	/* Most work wins; at equal work the first seen stays (Bitcoin's rule). */
+	if (e->work > work_of(c, c->best)) {
+		set_best(c, s);
+		return BFT_NK_BEST;
+	}
+	return BFT_NK_SIDE;
+}
+
+static void expire_orphans(bft_nk_chain *c, int64_t now_ns)
+{
+	for (size_t i = 0; i < c->n_orphans; i++)
+		if (c->orphans[i].used && (i128)now_ns - c->orphans[i].received_ns > c->cfg.orphan_ttl_ns) {
+			c->orphans[i].used = false;
+			c->st.orphans_expired++;
+		}
+}
+
+static bool orphan_known(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	for (size_t i = 0; i < c->n_orphans; i++)
+		if (c->orphans[i].used && memcmp(c->orphans[i].hash, hash, BFT_BLOCK_HASH) == 0)
+			return true;
+	return false;
+}
+
+static int hold_orphan(bft_nk_chain *c, const bft_block *b, const uint8_t hash[BFT_BLOCK_HASH],
+                       const bft_nk_view *v)
+{
+	/* Anyone can make easy blocks with made-up parents; only blocks at
+	 * least as hard as the tip's child allows, divided by two retarget
+	 * steps, may occupy the pool. */
+	uint64_t need = next_difficulty(c, c->best);
+	uint64_t floor_d = need / ((uint64_t)c->cfg.max_step * c->cfg.max_step);
+	if (b->h.difficulty < floor_d)
+		return reject(c, BFT_NK_ELOWORK, hash);
+	size_t slot = c->n_orphans, oldest = c->n_orphans;
+	for (size_t i = 0; i < c->n_orphans; i++) {
+		if (!c->orphans[i].used) {
+			slot = i;
+			break;
+		}
+		if (oldest == c->n_orphans || c->orphans[i].received_ns < c->orphans[oldest].received_ns)
+			oldest = i;
+	}
+	if (slot == c->n_orphans) {
+		if (oldest == c->n_orphans) { /* no pool at all */
+			c->st.orphans_dropped++;
+			return BFT_NK_ORPHAN;
+		}
+		slot = oldest;
+		c->st.orphans_dropped++;
+	}
+	c->orphans[slot].used = true;
+	c->orphans[slot].received_ns = v->now_ns;
+	c->orphans[slot].b = *b;
+	memcpy(c->orphans[slot].hash, hash, BFT_BLOCK_HASH);
+	c->st.orphans_held++;
+	return BFT_NK_ORPHAN;
+}
+
+/* Connect every orphan whose parent is now known, until none is. */
+static void adopt_orphans(bft_nk_chain *c, const bft_nk_view *v)
+{
+	bool again = true;
+	while (again) {
+		again = false;
+		for (size_t i = 0; i < c->n_orphans; i++) {
+			bft_nk_orphan *o = &c->orphans[i];
+			if (!o->used)
+				continue;
+			int32_t p = memcmp(o->b.h.parent, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, o->b.h.parent);
+			const struct bft_nk_bad *bad = find_bad(c, o->b.h.parent);
+			if (p < -1 && !bad)
+				continue;
+			o->used = false;
+			if (bad) {
+				if (bad->implausible)
+					reject_implausible(c, o->hash, bad->work + o->b.h.difficulty);
+				else
+					reject(c, BFT_NK_EPARENT, o->hash);
+				continue;
+			}
+			c->st.orphans_adopted++;
+			connect(c, &o->b, o->hash, p, v);
+			again = true;
+		}
+	}
+}
+
+int bft_nk_add(bft_nk_chain *c, const bft_block *b, const bft_nk_view *v)
+{
+	if (!c || !b || !v || (!v->meas && v->n_meas)) {
+		if (c)
+			c->st.rejected[-BFT_NK_EINVAL]++;
+		return BFT_NK_EINVAL;
+	}
+	expire_orphans(c, v->now_ns);
+	uint8_t hash[BFT_BLOCK_HASH];
+	if (bft_block_check(b) != 0 || bft_block_hash(hash, &b->h) != 0) {
+		c->st.rejected[-BFT_NK_EFORMAT]++;
+		return BFT_NK_EFORMAT;
+	}
+	if (find(c, hash) >= 0 || orphan_known(c, hash)) {
+		c->st.duplicates++;
+		return BFT_NK_DUP;
+	}
+	if (find_bad(c, hash)) {
+		c->st.duplicates++;
+		return BFT_NK_EPARENT;
+	}
+	/* Work first: it is the cheap check that makes every other one (and
+	 * every byte of storage) cost the sender real hashing. */
+	if (!bft_work_meets(hash, b->h.difficulty))
+		return reject(c, BFT_NK_EWORK, hash);
+	const struct bft_nk_bad *bad = find_bad(c, b->h.parent);
+	if (bad && bad->implausible)
+		return reject_implausible(c, hash, bad->work + b->h.difficulty);
+	if (bad)
+		return reject(c, BFT_NK_EPARENT, hash);
+	int32_t p = memcmp(b->h.parent, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, b->h.parent);
+	if (p < -1)
+		return hold_orphan(c, b, hash, v);
+	int rc = connect(c, b, hash, p, v);
+	if (rc >= 0)
+		adopt_orphans(c, v);
+	return rc;
+}
+
+int bft_nk_best(const bft_nk_chain *c, bft_nk_tip *out)
+{
+	if (!c || !out)
+		return BFT_EINVAL;
+	out->height = height_of(c, c->best);
+	memcpy(out->hash, hash_of(c, c->best), BFT_BLOCK_HASH);
+	out->time_ns = time_of(c, c->best);
+	out->difficulty = diff_of(c, c->best);
+	out->next_difficulty = next_difficulty(c, c->best);
+	out->mtp_ns = mtp(c, c->best);
+	out->work = work_of(c, c->best);
+	out->outworked_by_implausible = c->implausible_work > out->work;
+	return 0;
+}
+
+/* ---- mining ---- */
+
+static int cmp_newest_first(const bft_stmt *a, const bft_stmt *b)
+{
+	return a->local_ns > b->local_ns ? -1 : a->local_ns < b->local_ns ? 1 : bft_stmt_cmp(a, b);
+}
+
+static void sort_stmts(bft_stmt *s, size_t n, int (*cmp)(const bft_stmt *, const bft_stmt *))
+{
+	/* Insertion sort: at most a few hundred candidates per block. */
+	for (size_t a = 1; a < n; a++) {
+		bft_stmt x = s[a];
+		size_t b = a;
+		for (; b > 0 && cmp(&s[b - 1], &x) > 0; b--)
+			s[b] = s[b - 1];
+		s[b] = x;
+	}
+}
+
+int bft_nk_template(const bft_nk_chain *c, bft_block *out, uint32_t miner_id, int64_t time_ns,
+                    const bft_stmt *cand, size_t n_cand, const bft_nk_view *v)
+{
+	if (!c || !out || !v || (!cand && n_cand))
+		return BFT_NK_EINVAL;
+	memset(&out->h, 0, sizeof out->h);
+	out->h.version = BFT_BLOCK_VERSION;
+	out->h.miner_id = miner_id;
+	out->h.height = height_of(c, c->best) + 1;
+	memcpy(out->h.parent, hash_of(c, c->best), BFT_BLOCK_HASH);
+	int64_t m = mtp(c, c->best);
+	out->h.time_ns = time_ns > m ? time_ns : m + 1;
+	out->h.difficulty = next_difficulty(c, c->best);
+	if (out->h.difficulty == 0)
+		return BFT_NK_EANCESTRY;
+	/* Keep what this node would accept, newest first, one per (node, ref). */
+	size_t n = 0;
+	for (size_t i = 0; i < n_cand; i++) {
+		bool unv;
+		if (!bft_stmt_valid(&cand[i]) || stmt_check(c, &cand[i], out->h.time_ns, v, &unv) != 0)
+			continue;
+		size_t j = 0;
+		for (; j < n; j++)
+			if (out->stmts[j].node_id == cand[i].node_id && bft_cref_equal(&out->stmts[j].ref, &cand[i].ref))
+				break;
+		if (j < n) {
+			if (cand[i].local_ns > out->stmts[j].local_ns)
+				out->stmts[j] = cand[i];
+			continue;
+		}
+		if (n < BFT_BLOCK_MAX_STMTS) {
+			out->stmts[n++] = cand[i];
+			continue;
+		}
+		/* Full: replace the oldest if this one is newer. */
+		sort_stmts(out->stmts, n, cmp_newest_first);
+		if (cand[i].local_ns > out->stmts[n - 1].local_ns)
+			out->stmts[n - 1] = cand[i];
+	}
+	sort_stmts(out->stmts, n, bft_stmt_cmp);
+	out->h.n_stmts = (uint8_t)n;
+	if (bft_block_seal(out) != 0)
+		return BFT_NK_EINVAL;
+	return (int)n;
+}
+
+/* ---- the consensus correction ---- */
+
+struct item {
+	uint32_t node;
+	int64_t offset_ns, w_ns, local_ns;
+};
+
+size_t bft_nk_consensus_scratch_bytes(void)
+{
+	return BFT_NK_WINDOW_MAX * (sizeof(struct item) + 2 * sizeof(int64_t));
+}
+
+static int64_t clamp64(i128 x, int64_t lim)
+{
+	return x > lim ? lim : x < -lim ? -lim : (int64_t)x;
+}
+
+int bft_nk_consensus(const bft_nk_chain *c, const bft_nk_meas *own, int64_t now_ns, const bft_nk_steer *steer,
+                     void *scratch, bft_nk_correction *out)
+{
+	if (!c || !own || !steer || !out || !scratch || (uintptr_t)scratch % _Alignof(int64_t) ||
+	    steer->tau_phase_ns <= 0 || steer->tau_ref_ns <= 0 || steer->ref_slew_ppb < 0 || steer->max_ppb < 0 ||
+	    !bft_cref_valid(&own->ref))
+		return BFT_EINVAL;
+	struct item *it = scratch;
+	int64_t *lo = (int64_t *)(it + BFT_NK_WINDOW_MAX), *hi = lo + BFT_NK_WINDOW_MAX;
+	size_t n = 0;
+	/* Newest statement per node within the window: a node (or a miner
+	 * repeating one node's statements) counts once, whoever mined it. */
+	int32_t b = c->best;
+	for (uint32_t k = 0; k < c->cfg.window_blocks && b >= 0; k++, b = c->slots[b].parent) {
+		const bft_nk_entry *e = &c->slots[b];
+		for (size_t i = 0; i < e->n_stmts; i++) {
+			const bft_nk_stmt *s = &e->stmts[i];
+			if (!bft_cref_equal(&s->ref, &own->ref))
+				continue;
+			size_t j = 0;
+			while (j < n && it[j].node != s->node_id)
+				j++;
+			if (j < n && it[j].local_ns >= s->local_ns)
+				continue;
+			if (j == n) {
+				if (n == BFT_NK_WINDOW_MAX)
+					continue;
+				n++;
+			}
+			/* Carried to now: an honest offset moves at most drift per
+			 * unit time, so its interval widens by drift * age. */
+			i128 w = (i128)s->unc_ns + absdiff(now_ns, s->local_ns) * c->cfg.drift_ppb / BFT_PPB_PER_UNIT;
+			it[j] = (struct item){ s->node_id, s->offset_ns, w > BFT_STMT_OFFSET_MAX ? BFT_STMT_OFFSET_MAX : (int64_t)w,
+			                       s->local_ns };
+		}
+	}
+	if (n < c->cfg.min_stmts || n == 0)
+		return BFT_EEMPTY;
+	size_t f = (n - 1) / 2;
+	for (size_t i = 0; i < n; i++)
+		lo[i] = it[i].offset_ns;
+	/* The median: the mean of the two middle values for even n (both lie
+	 * in the f-trimmed range, so either would do); rounded down. */
+	int64_t m1 = bft_select_i64(lo, n, (n - 1) / 2), m2 = bft_select_i64(lo, n, n / 2);
+	i128 sum = (i128)m1 + m2;
+	int64_t m = (int64_t)(sum >= 0 ? sum / 2 : (sum - 1) / 2);
+	/* The fault-tolerant bounds: lo_(f+1) and hi_(n-f) (1-based). */
+	for (size_t i = 0; i < n; i++) {
+		lo[i] = it[i].offset_ns - it[i].w_ns;
+		hi[i] = it[i].offset_ns + it[i].w_ns;
+	}
+	int64_t lob = bft_select_i64(lo, n, f), hib = bft_select_i64(hi, n, n - f - 1);
+	out->n = n;
+	out->f = f;
+	out->median_ns = m;
+	out->phase_ns = own->offset_ns - m;
+	out->phase_iv.lo_ns = own->offset_ns - own->unc_ns - hib;
+	out->phase_iv.hi_ns = own->offset_ns + own->unc_ns - lob;
+	i128 phase_term = (i128)out->phase_ns * BFT_PPB_PER_UNIT / steer->tau_phase_ns;
+	i128 ref_term = (i128)m * BFT_PPB_PER_UNIT / steer->tau_ref_ns;
+	out->steer_ppb = clamp64((i128)clamp64(phase_term, steer->max_ppb) + clamp64(ref_term, steer->ref_slew_ppb),
+	                         steer->max_ppb);
+	return 0;
+}
