@@ -78,24 +78,38 @@ double bft_xcorr_crb(double rho, size_t n, double bw_frac)
 }
 
 /* c(tau) and its first two derivatives from the cross-spectrum (scaled by
- * len like FFTW's unnormalised inverse). The twiddles are recomputed every
- * 256 bins so rounding cannot accumulate. */
-static void interp(const bft_xcorr *x, double tau, double complex *c0, double complex *c1, double complex *c2)
+ * len like FFTW's unnormalised inverse), over the bins within the band
+ * (outside it the spectrum holds only noise the receivers' filters left).
+ * The twiddles are recomputed every 256 bins so rounding cannot
+ * accumulate. Real arithmetic: C's complex multiply checks for infinities
+ * on every product (a libgcc call), which cost more than the transforms. */
+static void interp(const bft_xcorr *x, double tau, double bw_frac, double complex *c0, double complex *c1,
+		   double complex *c2)
 {
-	size_t L = x->len;
-	double complex s0 = 0, s1 = 0, s2 = 0, w = 0, step = cexp(I * 2 * M_PI * tau / (double)L);
-	for (size_t k = 0; k < L; k++) {
-		double kk = k < (L + 1) / 2 ? (double)k : (double)k - (double)L;
-		if (k % 256 == 0 || k == (L + 1) / 2)
-			w = cexp(I * 2 * M_PI * kk * tau / (double)L);
-		double om = 2 * M_PI * kk / (double)L;
-		double complex t = x->g[k] * w;
-		s0 += t;
-		s1 += I * om * t;
-		s2 -= om * om * t;
-		w *= step;
+	long L = (long)x->len, kmax = (long)ceil(bw_frac * (double)L / 2.0);
+	if (kmax > L / 2)
+		kmax = L / 2;
+	double s0r = 0, s0i = 0, s1r = 0, s1i = 0, s2r = 0, s2i = 0;
+	double th = 2 * M_PI * tau / (double)L, sr = cos(th), si = sin(th);
+	const double *g = (const double *)x->g;
+	double dom = 2 * M_PI / (double)L, wr = 0, wi = 0;
+	int until_exact = 0;
+	for (long kk = -kmax; kk <= kmax; kk++) {
+		if (until_exact-- == 0)
+			wr = cos(th * (double)kk), wi = sin(th * (double)kk), until_exact = 255;
+		long k = kk < 0 ? kk + L : kk;
+		if (!(kk < 0 && k <= kmax)) {
+			double gr = g[2 * k], gi = g[2 * k + 1];
+			double tr = gr * wr - gi * wi, ti = gr * wi + gi * wr;
+			double om = dom * (double)kk;
+			s0r += tr, s0i += ti;
+			s1r -= om * ti, s1i += om * tr; /* i om t */
+			s2r -= om * om * tr, s2i -= om * om * ti;
+		}
+		double nr = wr * sr - wi * si;
+		wi = wr * si + wi * sr, wr = nr;
 	}
-	*c0 = s0, *c1 = s1, *c2 = s2;
+	*c0 = s0r + I * s0i, *c1 = s1r + I * s1i, *c2 = s2r + I * s2i;
 }
 
 int bft_xcorr_run(bft_xcorr *x, const double complex *rec, size_t rec_n, const double complex *frag, size_t frag_n,
@@ -127,8 +141,12 @@ int bft_xcorr_run(bft_xcorr *x, const double complex *rec, size_t rec_n, const d
 		return BFT_XCORR_E_WEAK;
 	fftw_execute(x->pa);
 	fftw_execute(x->pb);
-	for (size_t k = 0; k < L; k++)
-		x->g[k] = x->a[k] * conj(x->b[k]);
+	const double *fa = (const double *)x->a, *fb = (const double *)x->b;
+	double *fg = (double *)x->g;
+	for (size_t k = 0; k < L; k++) { /* a conj(b), in reals (see interp) */
+		double ar = fa[2 * k], ai = fa[2 * k + 1], br = fb[2 * k], bi = fb[2 * k + 1];
+		fg[2 * k] = ar * br + ai * bi, fg[2 * k + 1] = ai * br - ar * bi;
+	}
 	fftw_execute(x->pc);
 
 	/* Normalised magnitude per lag; the peak and the off-peak rms. */
@@ -170,18 +188,19 @@ int bft_xcorr_run(bft_xcorr *x, const double complex *rec, size_t rec_n, const d
 			tau += fmax(-0.5, fmin(0.5, 0.5 * (pm - pp) / den));
 	}
 	double complex c0, c1, c2;
+	/* |c| at the last evaluation serves for r: at a maximum, moving tau
+	 * by less than the tolerance changes |c| by its square. */
 	for (int it = 0; it < 10; it++) {
-		interp(x, tau, &c0, &c1, &c2);
+		interp(x, tau, p->bw_frac, &c0, &c1, &c2);
 		double d1 = 2 * creal(c1 * conj(c0));
 		double d2 = 2 * (creal(c1 * conj(c1)) + creal(c2 * conj(c0)));
 		double st = d2 < 0 ? -d1 / d2 : (d1 > 0 ? 0.05 : -0.05);
 		st = fmax(-0.25, fmin(0.25, st));
 		tau += st;
 		tau = fmax((double)best - 1, fmin((double)best + 1, tau));
-		if (fabs(st) < 1e-7)
+		if (fabs(st) < 1e-6)
 			break;
 	}
-	interp(x, tau, &c0, &c1, &c2);
 	double er = x->e[best + N] - x->e[best];
 	double r = cabs(c0) / (double)L / sqrt(ef * er);
 	out->lag = tau;

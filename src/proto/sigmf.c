@@ -128,7 +128,7 @@ static int get_num(json_object *o, const char *key, double *out, char *err, size
 	double x = json_object_get_double(v);
 	if (!isfinite(x))
 		return fail(err, errlen, "%s: %s is not finite", where, key);
-	*out = x;
+	*out = x + 0.0; /* -0 as 0: one value, one encoding */
 	return 1;
 }
 
@@ -185,7 +185,7 @@ static int parse_global(json_object *g, bft_sigmf_meta *m, char *err, size_t err
 			json_object *e = json_object_array_get_idx(coord, k);
 			if (!json_object_is_type(e, json_type_double) && !json_object_is_type(e, json_type_int))
 				return fail(err, errlen, "global: core:geolocation coordinate %zu is not a number", k);
-			v[k] = json_object_get_double(e);
+			v[k] = json_object_get_double(e) + 0.0;
 		}
 		if (!(fabs(v[0]) <= 180 && fabs(v[1]) <= 90 && fabs(v[2]) <= 100000))
 			return fail(err, errlen, "global: core:geolocation out of range");
