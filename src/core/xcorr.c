@@ -81,8 +81,8 @@ double bft_xcorr_crb(double rho, size_t n, double bw_frac)
  * len like FFTW's unnormalised inverse), over the bins within the band
  * (outside it the spectrum holds only noise the receivers' filters left).
  * The twiddles are recomputed every 256 bins so rounding cannot
- * accumulate. Real arithmetic: C's complex multiply checks for infinities
- * on every product (a libgcc call), which cost more than the transforms. */
+ * accumulate. Real arithmetic: without -ffast-math C's complex multiply
+ * may call libgcc to handle infinities on every product. */
 static void interp(const bft_xcorr *x, double tau, double bw_frac, double complex *c0, double complex *c1,
 		   double complex *c2)
 {
