@@ -350,7 +350,8 @@ int bft_sigmf_sample_time(const bft_sigmf_meta *m, uint64_t k, int64_t *t_ns)
 		double dt = (double)(k - c->sample_start) / m->sample_rate_hz * 1e9;
 		if (!(dt < 9e18))
 			return -1;
-		*t_ns = c->datetime_ns + (int64_t)llround(dt);
+		if (__builtin_add_overflow(c->datetime_ns, (int64_t)llround(dt), t_ns))
+			return -1;
 		return 0;
 	}
 	return -1;
