@@ -243,6 +243,30 @@ static void test_fragment(void **state)
 	memcpy(buf, "XXXX", 4);
 	assert_int_equal(bft_fragment_decode(buf, len, 8, &f), BFT_FRAG_E_MAGIC);
 	assert_string_equal(bft_fragment_strerror(BFT_FRAG_E_PADDING), "fragment padding bits not zero");
+
+	/* The daemon's signer: Ed25519 through the keyring. Node 7 signs; a
+	 * verifier holding only its public key opens it; node 8's claim fails. */
+	bft_keyring *kr, *pub;
+	uint8_t seed[BFT_ED25519_KEY], pk[BFT_ED25519_KEY];
+	memset(seed, 0x5a, sizeof seed);
+	assert_int_equal(bft_keyring_create(&kr, 2), 0);
+	assert_int_equal(bft_keyring_create(&pub, 2), 0);
+	assert_int_equal(bft_keyring_add_private(kr, 7, seed), 0);
+	assert_int_equal(bft_ed25519_public(pk, seed), 0);
+	assert_int_equal(bft_keyring_add_public(pub, 7, pk), 0);
+	bft_signer es, ev;
+	bft_signer_ed25519(&es, kr);
+	bft_signer_ed25519(&ev, pub);
+	uint8_t big[BFT_FRAG_MAX_BYTES];
+	f = sample_fragment(packed, 64, 2);
+	assert_int_equal(bft_fragment_encode(&f, &es, big, sizeof big, &len), 0);
+	assert_int_equal(len, bft_fragment_size(2, 64, BFT_ED25519_SIG));
+	bft_fragment g;
+	assert_int_equal(bft_fragment_open(big, len, &ev, &g), 0);
+	big[8 + 3] = 8; /* node 8 */
+	assert_int_equal(bft_fragment_open(big, len, &ev, &g), BFT_FRAG_E_SIG);
+	bft_keyring_destroy(kr);
+	bft_keyring_destroy(pub);
 }
 
 /* The chain on files, every step the driver will take: station A (own,
