@@ -19,7 +19,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -Iinclude -Isrc $(WARN) -fPIC -fvisibility=hidden -MMD -MP
 OPT     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-LDLIBS  := -lcrypto -lm
+# FFTW and json-c: the solar reference's correlator and SigMF reader (docs/solar.md).
+LDLIBS  := -lfftw3 -ljson-c -lcrypto -lm
 SIMLIBS := -lyaml
 DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl
 
@@ -137,7 +138,7 @@ $(B)/tests/impair: tests/system/impair.c
 # after a plain make), so the installed file never points at another prefix.
 $(B)/bftime.pc: Makefile $(if $(filter-out $(PREFIX),$(shell sed -n 's/^prefix=//p' $(B)/bftime.pc 2>/dev/null)),pc-prefix-changed)
 	@mkdir -p $(B)
-	printf 'prefix=%s\nincludedir=$${prefix}/include\nlibdir=$${prefix}/lib\n\nName: libbftime\nDescription: Byzantine-fault-tolerant time: intervals, fusion, discipline\nVersion: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lbftime\nLibs.private: -lcrypto -lm\n' '$(PREFIX)' '$(VERSION)' > $@
+	printf 'prefix=%s\nincludedir=$${prefix}/include\nlibdir=$${prefix}/lib\n\nName: libbftime\nDescription: Byzantine-fault-tolerant time: intervals, fusion, discipline\nVersion: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lbftime\nLibs.private: -lfftw3 -ljson-c -lcrypto -lm\n' '$(PREFIX)' '$(VERSION)' > $@
 
 .PHONY: pc-prefix-changed
 pc-prefix-changed: ;

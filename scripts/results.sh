@@ -15,6 +15,8 @@ out=docs/results.md
 tmp=$(mktemp) keep=$(mktemp)
 trap 'rm -f "$tmp" "$keep"' EXIT
 [ -f "$out" ] && sed -n '/^<!-- sim-vs-clknetsim: begin/,/^<!-- sim-vs-clknetsim: end/p' "$out" > "$keep"
+# The solar reference's tables (scripts/solar.sh) are kept the same way.
+[ -f "$out" ] && sed -n '/^<!-- solar: begin/,/^<!-- solar: end/p' "$out" >> "$keep"
 {
 	echo "# Simulator results"
 	echo

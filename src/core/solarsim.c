@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The synthetic solar source (solarsim.h). Everything is drawn in the
+ * frequency domain: the common solar spectrum, each station's independent
+ * solar part (1 - visibility) and its receiver noise, all zero outside the
+ * band; each station's solar part is delayed by a phase ramp, then one
+ * inverse transform per station. Powers: solar T_sun, noise T_sys, in kelvin
+ * units of variance per complex sample, times gain^2.
+ */
+#include "core/solarsim.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <stdlib.h>
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+void bft_rng_seed(bft_rng *r, uint64_t seed)
+{
+	/* splitmix64 fills the state (never all zero). */
+	for (int i = 0; i < 4; i++) {
+		uint64_t z = (seed += 0x9e3779b97f4a7c15u);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+		r->s[i] = z ^ (z >> 31);
+	}
+}
+
+uint64_t bft_rng_next(bft_rng *r)
+{
+	uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0], s[3] ^= s[1], s[1] ^= s[2], s[0] ^= s[3], s[2] ^= t, s[3] = rotl(s[3], 45);
+	return res;
+}
+
+double bft_rng_gauss(bft_rng *r)
+{
+	double u = ((double)(bft_rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
+	double v = (double)(bft_rng_next(r) >> 11) * 0x1.0p-53;
+	return sqrt(-2.0 * log(u)) * cos(2 * M_PI * v);
+}
+
+double bft_solarsim_t_sun(double flux_sfu, double dish_m, double eff)
+{
+	double area = eff * M_PI * dish_m * dish_m / 4.0;
+	return area * flux_sfu * BFT_SFU / (2.0 * BFT_BOLTZMANN);
+}
+
+double bft_solarsim_rho(const bft_solarsim_station st[2], double visibility)
+{
+	double fa = st[0].t_sun_k / (st[0].t_sun_k + st[0].t_sys_k);
+	double fb = st[1].t_sun_k / (st[1].t_sun_k + st[1].t_sys_k);
+	return visibility * sqrt(fa * fb);
+}
+
+/* A complex Gaussian of variance var (var/2 per component). */
+static double complex cgauss(bft_rng *r, double var)
+{
+	double s = sqrt(var / 2);
+	double re = bft_rng_gauss(r) * s;
+	return re + I * (bft_rng_gauss(r) * s);
+}
+
+int bft_solarsim_pair(bft_rng *rng, size_t n, double bw_frac, double visibility, const bft_solarsim_station st[2],
+		      double complex *out_a, double complex *out_b)
+{
+	if (!rng || !st || !out_a || !out_b || n < 2 || n > (size_t)1 << 30 || !(bw_frac > 0 && bw_frac <= 1) ||
+	    !(visibility >= 0 && visibility <= 1))
+		return -1;
+	for (int i = 0; i < 2; i++)
+		if (!(st[i].t_sun_k >= 0 && st[i].t_sys_k >= 0 && st[i].gain > 0 && isfinite(st[i].delay_samples)))
+			return -1;
+	double complex *common = fftw_malloc(n * sizeof *common);
+	double complex *spec = fftw_malloc(n * sizeof *spec);
+	if (!common || !spec) {
+		fftw_free(common), fftw_free(spec);
+		return -1;
+	}
+	double half = bw_frac * (double)n / 2.0;
+	/* Per-bin variance n * T makes the inverse transform's samples T. */
+	for (size_t k = 0; k < n; k++) {
+		double kk = k < (n + 1) / 2 ? (double)k : (double)k - (double)n;
+		common[k] = fabs(kk) <= half ? cgauss(rng, (double)n) : 0;
+	}
+	double complex *outs[2] = { out_a, out_b };
+	for (int i = 0; i < 2; i++) {
+		fftw_plan p = fftw_plan_dft_1d((int)n, (fftw_complex *)spec, (fftw_complex *)outs[i], FFTW_BACKWARD,
+					       FFTW_ESTIMATE);
+		if (!p) {
+			fftw_free(common), fftw_free(spec);
+			return -1;
+		}
+		double ts = st[i].t_sun_k;
+		for (size_t k = 0; k < n; k++) {
+			double kk = k < (n + 1) / 2 ? (double)k : (double)k - (double)n;
+			if (fabs(kk) > half) {
+				spec[k] = 0;
+				continue;
+			}
+			double complex sun = sqrt(visibility) * common[k] + cgauss(rng, (1 - visibility) * (double)n);
+			/* A delay d: x(t - d) has spectrum X(f) e^{-j 2 pi f d}. */
+			sun *= cexp(-I * 2 * M_PI * kk * st[i].delay_samples / (double)n);
+			spec[k] = (sqrt(ts) * sun + cgauss(rng, st[i].t_sys_k * (double)n)) * st[i].gain;
+		}
+		fftw_execute(p);
+		fftw_destroy_plan(p);
+		for (size_t m = 0; m < n; m++)
+			outs[i][m] /= (double)n * sqrt(bw_frac);
+	}
+	fftw_free(common);
+	fftw_free(spec);
+	return 0;
+}
