@@ -36,7 +36,7 @@ cp tests/system/noble_slhdsa.mjs "$N/" # ESM resolves packages next to the scrip
 J() { node "$N/noble_slhdsa.mjs" "$@"; }
 echo "[==========] bftime SLH-DSA against @noble/post-quantum $NOBLE_VERSION (node $(node --version))"
 
-rnd() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+rnd() { od -v -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 flip() { # hex file $1 -> $2 with the first digit of byte $3 changed
 	awk -v k="$3" '{ c = substr($0, 2*k+1, 1); d = (c == "0") ? "1" : "0"; print substr($0, 1, 2*k) d substr($0, 2*k+2) }' "$1" > "$2"
 }
@@ -45,7 +45,7 @@ flip() { # hex file $1 -> $2 with the first digit of byte $3 changed
 # set, as FIPS 205 section 10.2.2 recommends)
 for sp in SHA2-128f:16:sha256 SHAKE-128f:16:shake128 SHA2-128s:16:sha512 SHAKE-192f:24:shake256 SHA2-256f:32:sha512; do
 	set=${sp%%:*} rest=${sp#*:} n=${rest%%:*} ph=${rest#*:}
-	seed=$(rnd $((3 * n))) msg=$(rnd 59) ctx=$(printf 'bftime proof v2' | od -An -tx1 | tr -d ' \n')
+	seed=$(rnd $((3 * n))) msg=$(rnd 59) ctx=$(printf 'bftime proof v2' | od -v -An -tx1 | tr -d ' \n')
 	c=$("$T" keygen "$set" "$seed") j=$(J keygen "$set" "$seed")
 	sk=${c% *} pk=${c#* }
 	check "$set: same keys from the same seeds" sh -c "[ '$c' = '$j' ] || echo 'C: $c noble: $j'"
