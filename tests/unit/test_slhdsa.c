@@ -34,6 +34,7 @@
 
 #include <bftime/common.h>
 
+#include "proto/sign.h"
 #include "proto/slhdsa.h"
 
 static const struct {
@@ -318,6 +319,58 @@ static void test_bad_arguments(void **state)
 	free(sig);
 }
 
+/* Behind the signer table: our key signs and verifies, a pinned peer key
+ * verifies the peer's signatures only, unknown nodes and public-only keys
+ * cannot sign, a signature of another length or another node is refused. */
+static void test_signer_table(void **state)
+{
+	(void)state;
+	bft_slhdsa_keyring *kr = NULL, *peer_kr = NULL;
+	assert_int_equal(bft_slhdsa_keyring_create(&kr, BFT_SLHDSA_SHA2_128F, 4), 0);
+	assert_int_equal(bft_slhdsa_keyring_create(&peer_kr, BFT_SLHDSA_SHA2_128F, 4), 0);
+	const bft_slhdsa_params *p = bft_slhdsa_keyring_params(kr);
+	uint8_t sk1[BFT_SLHDSA_MAX_SK], pk1[BFT_SLHDSA_MAX_PK], sk2[BFT_SLHDSA_MAX_SK], pk2[BFT_SLHDSA_MAX_PK];
+	assert_int_equal(bft_slhdsa_keygen(p, sk1, pk1), 0);
+	assert_int_equal(bft_slhdsa_keygen(p, sk2, pk2), 0);
+	assert_int_equal(bft_slhdsa_keyring_add_private(kr, 1, sk1), 0);
+	assert_int_equal(bft_slhdsa_keyring_add_public(kr, 2, pk2), 0);
+	assert_int_equal(bft_slhdsa_keyring_add_private(peer_kr, 2, sk2), 0);
+	assert_int_equal(bft_slhdsa_keyring_add_public(peer_kr, 1, pk1), 0);
+	bft_signer s, peer;
+	bft_signer_slhdsa(&s, kr);
+	bft_signer_slhdsa(&peer, peer_kr);
+	assert_string_equal(s.name, "SLH-DSA-SHA2-128f");
+	assert_int_equal(s.sig_len, 17088);
+	uint8_t *sig = malloc(s.sig_len), *sig2 = malloc(s.sig_len);
+	assert_non_null(sig);
+	assert_non_null(sig2);
+	assert_int_equal(s.sign(s.ctx, 1, msg, MSG_LEN, sig), 0);
+	assert_int_equal(s.verify(s.ctx, 1, msg, MSG_LEN, sig, s.sig_len), 0);
+	assert_int_equal(peer.verify(peer.ctx, 1, msg, MSG_LEN, sig, s.sig_len), 0);
+	assert_int_not_equal(peer.verify(peer.ctx, 2, msg, MSG_LEN, sig, s.sig_len), 0);
+	assert_int_not_equal(peer.verify(peer.ctx, 3, msg, MSG_LEN, sig, s.sig_len), 0);
+	assert_int_not_equal(peer.verify(peer.ctx, 1, msg, MSG_LEN, sig, s.sig_len - 1), 0);
+	assert_int_not_equal(s.sign(s.ctx, 2, msg, MSG_LEN, sig2), 0); /* public key only */
+	assert_int_not_equal(s.sign(s.ctx, 9, msg, MSG_LEN, sig2), 0);
+	assert_int_equal(peer.sign(peer.ctx, 2, msg, MSG_LEN, sig2), 0);
+	assert_int_equal(s.verify(s.ctx, 2, msg, MSG_LEN, sig2, s.sig_len), 0);
+	/* The signer signs with context "bftime": not a context-free signature. */
+	assert_int_not_equal(bft_slhdsa_verify(p, msg, MSG_LEN, NULL, 0, sig, p->sig_len, pk1), 0);
+	assert_int_equal(bft_slhdsa_verify(p, msg, MSG_LEN, (const uint8_t *)"bftime", 6, sig, p->sig_len, pk1), 0);
+	/* A full keyring refuses one more node but replaces a known one. */
+	assert_int_equal(bft_slhdsa_keyring_add_public(kr, 3, pk2), 0);
+	assert_int_equal(bft_slhdsa_keyring_add_public(kr, 4, pk2), 0);
+	assert_int_equal(bft_slhdsa_keyring_add_public(kr, 5, pk2), BFT_ENOMEM);
+	assert_int_equal(bft_slhdsa_keyring_add_public(kr, 2, pk1), 0);
+	assert_int_not_equal(s.verify(s.ctx, 2, msg, MSG_LEN, sig2, s.sig_len), 0);
+	assert_int_equal(bft_slhdsa_keyring_create(&peer_kr, BFT_SLHDSA_COUNT, 4) == BFT_EINVAL, 1);
+	free(sig);
+	free(sig2);
+	bft_slhdsa_keyring_destroy(kr);
+	bft_slhdsa_keyring_destroy(peer.ctx);
+	bft_slhdsa_keyring_destroy(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_randomized_and_tampering),
 		cmocka_unit_test(test_internal_interface),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_signer_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
