@@ -31,5 +31,6 @@ void bench_suite_regress(void);
 void bench_suite_exchange(void);
 void bench_suite_node(void);
 void bench_suite_proto(void);
+void bench_suite_sign(void);
 
 #endif

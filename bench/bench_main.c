@@ -176,6 +176,7 @@ int main(int argc, char **argv)
 	bench_suite_exchange();
 	bench_suite_node();
 	bench_suite_proto();
+	bench_suite_sign();
 	print_results();
 	return 0;
 }
