@@ -5,7 +5,7 @@
  * OpenSSL (sign_ed25519.c), and a cheap keyed-hash stand-in for the
  * simulator's large runs (sign_sim.c), which is not secure and says so.
  * A PKCS#11 token holding an Ed25519 key plugs in behind the same table
- * with no other change. SLH-DSA (sign_slhdsa.c, below) does too, as far as
+ * with no other change (sign_pkcs11.h). SLH-DSA (sign_slhdsa.c, below) does too, as far as
  * the node goes, but its signatures (7,856 to 49,856 bytes, FIPS 205)
  * do not fit the formats: wire v1 caps a message at 256 bytes and a TLV at
  * 255, proofs carry a 64-byte signature. docs/protocol.md says what a v2
