@@ -9,9 +9,9 @@
  *
  * Sizes (bytes): public key 2n, secret key 4n, signature
  * n (1 + k (1 + a) + h + d (2n + 3)): 7,856 (128s) to 49,856 (256f).
- * Costs (docs/benchmarks.md): the 's' sets sign in about a second and verify
- * in about a millisecond, the 'f' sets sign ~20x faster, verify ~3x slower
- * and have signatures 2x larger.
+ * Costs (docs/benchmarks.md): the 's' sets sign in 0.5 to 3 s and verify in
+ * 0.2 to 2 ms; the 'f' sets sign ~10-20x faster, verify ~2-4x slower and
+ * have signatures 2x larger. The SHA-2 sets are 3-5x faster than SHAKE.
  *
  * Secrets (SK.seed, SK.prf and every WOTS+ / FORS secret value derived from
  * them) are wiped with OPENSSL_cleanse before the functions return. No
