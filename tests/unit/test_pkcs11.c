@@ -40,11 +40,13 @@
  * C_Sign (an OpenSSL d2i it never frees; the module is unloaded by then, so
  * LeakSanitizer shows its frames as "<unknown module>"). Nothing of ours
  * calls d2i on this path: suppressed here, in this test only. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:ASN1_item_d2i_ex\n"; }
+/* Visible to the sanitizer runtime although the build hides symbols. */
+#define SAN_HOOK __attribute__((visibility("default")))
+SAN_HOOK const char *__lsan_default_suppressions(void);
+SAN_HOOK const char *__lsan_default_suppressions(void) { return "leak:ASN1_item_d2i_ex\n"; }
 /* libcrypto has no frame pointers: the slow unwinder sees past it. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "fast_unwind_on_malloc=0"; }
+SAN_HOOK const char *__asan_default_options(void);
+SAN_HOOK const char *__asan_default_options(void) { return "fast_unwind_on_malloc=0"; }
 
 static int parse(bft_pkcs11_uri *u, const char *s, const char **why)
 {
