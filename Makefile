@@ -56,7 +56,7 @@ run: deps all
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair
+check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool
 	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh $(wildcard tests/system/test_*.sh)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
@@ -133,6 +133,12 @@ $(A)/tests/test_nakamoto: LDLIBS := $(A)/libbftime.a $(LDLIBS)
 $(B)/tests/impair: tests/system/impair.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARN) $(OPT) -o $@ $< -lnetfilter_queue
+
+# Test tool: SLH-DSA on the command line against @noble/post-quantum
+# (test_slhdsa_noble.sh); the sanitizer build of the library.
+$(B)/tests/slhdsa-tool: $(A)/obj/tests/system/slhdsa_tool.o $(A)/libbftime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 # Rewritten when PREFIX differs from the one it holds (make install PREFIX=...
 # after a plain make), so the installed file never points at another prefix.

@@ -32,5 +32,6 @@ void bench_suite_exchange(void);
 void bench_suite_node(void);
 void bench_suite_proto(void);
 void bench_suite_solar(void);
+void bench_suite_sign(void);
 
 #endif

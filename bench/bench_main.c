@@ -177,6 +177,7 @@ int main(int argc, char **argv)
 	bench_suite_node();
 	bench_suite_proto();
 	bench_suite_solar();
+	bench_suite_sign();
 	print_results();
 	return 0;
 }
