@@ -25,9 +25,11 @@ DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl
 
 LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c src/client/*.c)
 SIM_SRC   := $(wildcard sim/*.c)
-# The daemon's own modules (event loop, sockets, config, store, HTTP) and the
-# one place that reads the OS clock; linked into bftimed and the CLI.
-DMN_SRC   := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/sys/*.c))
+# The daemon's own modules (event loop, sockets, config, store, HTTP), the
+# reference clock drivers it hosts (src/refclock) and the one place that
+# reads the OS clock; linked into bftimed and the CLI.
+REF_SRC   := $(wildcard src/refclock/*.c)
+DMN_SRC   := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/sys/*.c)) $(REF_SRC)
 DMN_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(DMN_SRC))
 DMN_AOBJ  := $(patsubst %.c,$(A)/obj/%.o,$(DMN_SRC))
 BFTIMED   := $(if $(wildcard src/daemon/main.c),$(B)/bftimed)

@@ -14,7 +14,7 @@
 #include "node/refmodel.h"
 #include "proto/ntp.h"
 
-/* bftimed's ntp driver (src/daemon/refclock_ntp.c, SERVER_RATE_PPB): the
+/* bftimed's ntp driver (src/refclock/ntp.c, SERVER_RATE_PPB): the
  * server's rate error over its processing time t3 - t2 may be 10 %. */
 #define WIRE_SERVER_RATE_PPB 100000
 /* chronyd's `local stratum 1` refid: 127.127.1.1 ("LOCL" in older ones). */

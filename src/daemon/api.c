@@ -19,7 +19,7 @@
 #include <bftime/common.h>
 
 #include "core/civil.h"
-#include "daemon/refclock.h"
+#include "refclock/refclock.h"
 #include "daemon/keys.h"
 #include "sys/clock.h"
 

@@ -9,7 +9,7 @@
  */
 #include "daemon/config.h"
 #include "daemon/keys.h"
-#include "daemon/refclock.h"
+#include "refclock/refclock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -24,6 +24,7 @@
 
 #include "node/adversary.h"
 #include "node/node.h"
+#include "refclock/refclock.h"
 
 #define BFTD_MAX_PEERS 256
 #define BFTD_MAX_REFS 16
@@ -48,33 +49,6 @@ typedef struct bftd_peer {
 	bool have_api;
 } bftd_peer;
 
-enum bftd_ref_kind {
-	BFTD_REF_SIMULATED, /* a GPS-like receiver modelled on CLOCK_REALTIME: test/demo only */
-	BFTD_REF_SYSTEM,    /* CLOCK_REALTIME with a stated uncertainty */
-	BFTD_REF_NMEA,      /* a GPS receiver's NMEA 0183 on a serial port, optionally with PPS */
-	BFTD_REF_GPSD,      /* a GPS receiver through gpsd's JSON protocol, optionally with PPS */
-	BFTD_REF_NTP,       /* an NTP server, queried in client mode (RFC 5905) */
-	BFTD_REF_KINDS
-};
-
-typedef struct bftd_ref {
-	enum bftd_ref_kind kind;
-	char name[32];
-	int64_t every_ns;       /* reading period */
-	int64_t uncertainty_ns; /* interval = reading +- this */
-	int64_t noise_ns;       /* simulated: standard deviation of the reading's noise */
-	int64_t offset_ns;      /* simulated: a constant lie added to every reading */
-	int64_t offset_after_ns; /* simulated: ... from this long after start on (a spoofer taking over) */
-	/* nmea, gpsd, ntp */
-	char device[256];  /* nmea: the serial port (or a pty/FIFO) */
-	uint32_t speed;    /* nmea: baud rate, default 9600 */
-	char pps[256];     /* nmea, gpsd: optional RFC 2783 device (/dev/pps0) marking the second */
-	char server[256];  /* gpsd: host[:port] (default 127.0.0.1:2947); ntp: host[:port] (port 123) */
-	int64_t delay_ns;  /* nmea, gpsd: when the sentence ends after the second it names (-1: measure) */
-	int64_t leap_s;    /* nmea, gpsd: GPS - UTC in seconds, default 18 */
-	bool fixed;        /* nmea, gpsd: a fixed station: a moving position is a spoofing alarm */
-	int64_t max_move_m; /* nmea, gpsd: how far a fixed station's position may wander, default 100 m */
-} bftd_ref;
 
 
 enum bftd_log_target { BFTD_LOG_STDERR, BFTD_LOG_SYSLOG };

@@ -29,14 +29,15 @@
 #include <bftime/common.h>
 
 #include "daemon/api.h"
-#include "daemon/rng.h"
+#include "core/prng.h"
 #include "daemon/gossip.h"
 #include "daemon/http.h"
 #include "daemon/log.h"
 #include "daemon/proofs_svc.h"
+#include "daemon/refhost.h"
 #include "daemon/exports.h"
 #include "daemon/ntp_server.h"
-#include "daemon/refclock.h"
+#include "refclock/refclock.h"
 #include "daemon/udp.h"
 #include "node/node.h"
 #include "proto/sign.h"
@@ -155,7 +156,7 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	d->slept_ns = bft_clock_slept_ns();
 	d->start_mono = bft_clock_mono_ns();
 	for (size_t i = 0; i < cfg->n_refs; i++)
-		if ((rc = bftd_refclock_open(&d->refs[i], &d->cfg.refs[i], d->cfg.node.disc.rho_ppb, random_u64(),
+		if ((rc = bftd_refclock_open(&d->refs[i], &d->cfg.refs[i], &bftd_refhost, d->cfg.node.disc.rho_ppb, random_u64(),
 		                             d->start_mono, err, errlen)) !=
 		    0)
 			goto fail;
@@ -501,7 +502,7 @@ static void send_to_peer(bftd *d, bft_action *a)
 			return;
 		bft_adv_view v = { .now = now, .true_ns = bft_clock_realtime_ns(), .delay_ns = -1,
 			           .dmin_ns = d->cfg.node.dmin_ns };
-		double u = bftd_rng_unit(&d->byz_rng);
+		double u = bft_prng_unit(&d->byz_rng);
 		(void)bft_adv_rewrite(&d->cfg.byz, &v, u, &d->signer, d->cfg.id, a->buf, a->len, &o);
 		d->ctr.byz_rewritten += o.lies;
 		n = o.n;

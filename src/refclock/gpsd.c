@@ -35,12 +35,9 @@
 #include <bftime/common.h>
 #include <bftime/interval.h>
 
-#include "daemon/gps_guard.h"
-#include "daemon/log.h"
-#include "daemon/pps.h"
-#include "daemon/refclock.h"
-#include "daemon/udp.h"
-#include "sys/clock.h"
+#include "refclock/gps_guard.h"
+#include "refclock/pps.h"
+#include "refclock/refclock.h"
 
 #define LINE_MAX_BYTES (64 * 1024)
 #define QUEUE 32
@@ -138,7 +135,7 @@ static void disconnect(bftd_refclock *rc, int64_t now_mono_ns, const char *why)
 static void try_connect(bftd_refclock *rc, int64_t now_mono_ns)
 {
 	gpsd_priv *p = rc->priv;
-	p->fd = bftd_socket(p->addr.ss_family, SOCK_STREAM);
+	p->fd = rc->host->socket(p->addr.ss_family, SOCK_STREAM);
 	if (p->fd < 0) {
 		disconnect(rc, now_mono_ns, strerror(errno));
 		return;
@@ -185,7 +182,7 @@ static int gpsd_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t e
 	bftd_gps_rx_init(&p->rx, rc->cfg->delay_ns, rc->cfg->uncertainty_ns, rc->cfg->pps[0] != 0, rc->cfg->leap_s,
 	                 rc->cfg->fixed, rc->cfg->max_move_m);
 	if (rc->cfg->pps[0]) {
-		if (bftd_pps_dev_open(&p->pps, NULL, rc->cfg->pps, e2, sizeof e2) != 0) {
+		if (bftd_pps_dev_open(&p->pps, NULL, rc->host, rc->cfg->pps, e2, sizeof e2) != 0) {
 			snprintf(err, errlen, "reference %s: pps %s", rc->cfg->name, e2);
 			goto fail;
 		}
@@ -294,8 +291,8 @@ static int on_tpv(bftd_refclock *rc, json_object *o, int64_t arrival_raw_ns)
 		span = 0;
 	}
 	bftd_reading r;
-	if (bftd_gps_rx_fix_span(&p->rx, &f, arrival, span, bft_clock_realtime_ns(), &r)) {
-		bftd_log(LOG_DEBUG, "reference %s: fix %lld.%09lld mode %d at raw %lld [%lld, %lld]%s%s", rc->cfg->name,
+	if (bftd_gps_rx_fix_span(&p->rx, &f, arrival, span, rc->host->realtime_ns(), &r)) {
+		bftd_refclock_log(rc->host, LOG_DEBUG, "reference %s: fix %lld.%09lld mode %d at raw %lld [%lld, %lld]%s%s", rc->cfg->name,
 		         (long long)(f.time_ns / BFT_NS_PER_SEC), (long long)(f.time_ns % BFT_NS_PER_SEC), f.mode,
 		         (long long)r.raw_ns, (long long)r.iv.lo_ns, (long long)r.iv.hi_ns, r.suspect ? " suspect: " : "",
 		         r.suspect ? r.suspect : "");
@@ -366,9 +363,9 @@ static int on_timing(bftd_refclock *rc, json_object *o, bool pps)
 	    rs < 0 || rs > INT64_MAX / BFT_NS_PER_SEC - 1 || cs < 0 || cs > INT64_MAX / BFT_NS_PER_SEC - 1)
 		return BFT_EINVAL;
 	int64_t span;
-	int64_t raw = bft_clock_realtime_to_raw_ns(cs * BFT_NS_PER_SEC + cn, &span);
+	int64_t raw = rc->host->realtime_to_raw_ns(cs * BFT_NS_PER_SEC + cn, &span);
 	if (pps) {
-		int64_t age = bft_clock_raw_ns() - raw;
+		int64_t age = rc->host->raw_ns() - raw;
 		if (age < 0 || age > 2 * BFT_NS_PER_SEC)
 			return 0; /* a stamp from the future or long past: the system clock was stepped */
 		/* gpsd's stamp of the edge went through the system clock: the
@@ -413,7 +410,7 @@ static void on_line(bftd_refclock *rc, const char *line, size_t len, int64_t arr
 		else
 			rc_ = 0; /* VERSION, DEVICES, WATCH, DEVICE, ERROR...: nothing to time */
 		if (rc_ == 0 && !strcmp(c, "ERROR"))
-			bftd_log(LOG_NOTICE, "reference %s: gpsd says %.200s", rc->cfg->name, line);
+			bftd_refclock_log(rc->host, LOG_NOTICE, "reference %s: gpsd says %.200s", rc->cfg->name, line);
 	}
 	if (o)
 		json_object_put(o);
@@ -459,7 +456,7 @@ static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
 	 * cannot starve the peers. */
 	for (int k = 0; k < 16; k++) {
 		ssize_t r = read(p->fd, buf, sizeof buf);
-		int64_t raw = bft_clock_raw_ns(); /* right after read(): the latest what it returned arrived */
+		int64_t raw = rc->host->raw_ns(); /* right after read(): the latest what it returned arrived */
 		if (r > 0) {
 			p->backoff_ns = BACKOFF_MIN_NS; /* a working connection */
 			bftd_watch_read(&p->watch, raw);
@@ -507,17 +504,17 @@ static size_t gpsd_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 			disconnect(rc, now_mono_ns, "cannot send ?WATCH");
 		} else {
 			p->conn = UP;
-			bftd_watch_empty(&p->watch, bft_clock_raw_ns()); /* nothing can have come before ?WATCH */
+			bftd_watch_empty(&p->watch, rc->host->raw_ns()); /* nothing can have come before ?WATCH */
 			p->connects++;
 			p->why[0] = 0;
 			snprintf(rc->state, sizeof rc->state, "connected to gpsd %.40s, no fix yet", rc->cfg->server);
-			bftd_log(LOG_INFO, "reference %s: connected to gpsd %s", rc->cfg->name, rc->cfg->server);
+			bftd_refclock_log(rc->host, LOG_INFO, "reference %s: connected to gpsd %s", rc->cfg->name, rc->cfg->server);
 		}
 	} else if (p->conn == UP && ev) {
 		do_read(rc, now_mono_ns);
 	}
 	if (p->conn == UP) /* the next bytes' arrival known to within a probe period */
-		bftd_watch_probe(&p->watch, p->fd, ev != 0, now_mono_ns);
+		bftd_watch_probe(&p->watch, rc->host, p->fd, ev != 0, now_mono_ns);
 	size_t k = 0;
 	while (k < max && p->qn) {
 		out[k++] = p->q[p->qhead];

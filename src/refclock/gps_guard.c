@@ -3,7 +3,7 @@
  * GPS plausibility checks (gps_guard.h): pure functions and the small state
  * they keep across fixes.
  */
-#include "daemon/gps_guard.h"
+#include "refclock/gps_guard.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -14,7 +14,7 @@
 #include <bftime/interval.h>
 
 #include "core/civil.h"
-#include "daemon/refclock.h"
+#include "refclock/refclock.h"
 
 static const char *const reasons[BFTD_GPS_SUSPECT_KINDS] = {
 	[BFTD_GPS_SNR_IDENTICAL] = "identical signal strength on every satellite",

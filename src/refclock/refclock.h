@@ -11,9 +11,9 @@
  *    modelled on CLOCK_REALTIME (the best this machine knows): true time
  *    plus Gaussian noise truncated at the stated uncertainty, plus an
  *    optional constant offset, which makes it a lying reference.
- *  - `nmea` (refclock_nmea.c): NMEA 0183 from a serial port, PPS optional.
- *  - `gpsd` (refclock_gpsd.c): gpsd's JSON protocol, PPS optional.
- *  - `ntp` (refclock_ntp.c): an NTP server in client mode (RFC 5905).
+ *  - `nmea` (nmea.c): NMEA 0183 from a serial port, PPS optional.
+ *  - `gpsd` (gpsd.c): gpsd's JSON protocol, PPS optional.
+ *  - `ntp` (ntp.c): an NTP server in client mode (RFC 5905).
  *
  * The loop asks each driver for file descriptors to wait on, then calls its
  * service with their events on every turn (and when next_mono_ns is due);
@@ -32,10 +32,38 @@
 
 #include <bftime/interval.h>
 
-#include "daemon/config.h"
 #include "proto/proof.h"
+#include "refclock/host.h"
 
 struct json_object;
+
+enum bftd_ref_kind {
+	BFTD_REF_SIMULATED, /* a GPS-like receiver modelled on CLOCK_REALTIME: test/demo only */
+	BFTD_REF_SYSTEM,    /* CLOCK_REALTIME with a stated uncertainty */
+	BFTD_REF_NMEA,      /* a GPS receiver's NMEA 0183 on a serial port, optionally with PPS */
+	BFTD_REF_GPSD,      /* a GPS receiver through gpsd's JSON protocol, optionally with PPS */
+	BFTD_REF_NTP,       /* an NTP server, queried in client mode (RFC 5905) */
+	BFTD_REF_KINDS
+};
+
+typedef struct bftd_ref {
+	enum bftd_ref_kind kind;
+	char name[32];
+	int64_t every_ns;       /* reading period */
+	int64_t uncertainty_ns; /* interval = reading +- this */
+	int64_t noise_ns;       /* simulated: standard deviation of the reading's noise */
+	int64_t offset_ns;      /* simulated: a constant lie added to every reading */
+	int64_t offset_after_ns; /* simulated: ... from this long after start on (a spoofer taking over) */
+	/* nmea, gpsd, ntp */
+	char device[256];  /* nmea: the serial port (or a pty/FIFO) */
+	uint32_t speed;    /* nmea: baud rate, default 9600 */
+	char pps[256];     /* nmea, gpsd: optional RFC 2783 device (/dev/pps0) marking the second */
+	char server[256];  /* gpsd: host[:port] (default 127.0.0.1:2947); ntp: host[:port] (port 123) */
+	int64_t delay_ns;  /* nmea, gpsd: when the sentence ends after the second it names (-1: measure) */
+	int64_t leap_s;    /* nmea, gpsd: GPS - UTC in seconds, default 18 */
+	bool fixed;        /* nmea, gpsd: a fixed station: a moving position is a spoofing alarm */
+	int64_t max_move_m; /* nmea, gpsd: how far a fixed station's position may wander, default 100 m */
+} bftd_ref;
 
 #define BFTD_REF_MAX_FDS 4      /* pollfds one driver may ask for */
 #define BFTD_REF_MAX_READINGS 8 /* readings one service call may return */
@@ -51,6 +79,7 @@ typedef struct bftd_reading {
 typedef struct bftd_refclock {
 	const struct bftd_refclock_driver *drv;
 	const bftd_ref *cfg;
+	const bftd_refclock_host *host; /* logging, clocks, randomness, sockets (host.h) */
 	uint64_t rng;
 	int64_t next_mono_ns; /* service is due at this mono time even without fd events; INT64_MAX: never */
 	uint64_t readings;
@@ -105,7 +134,8 @@ void bftd_watch_done(bftd_input_watch *w);
 /* The idle probe, when due at now and the loop brought no events for fd: a
  * zero-timeout poll, the input noted empty if it is. Schedules the next;
  * the driver's next service time must not be after w->probe_next_mono_ns. */
-void bftd_watch_probe(bftd_input_watch *w, int fd, bool events, int64_t now_mono_ns);
+void bftd_watch_probe(bftd_input_watch *w, const bftd_refclock_host *host, int fd, bool events,
+                      int64_t now_mono_ns);
 
 /* Whether the nmea driver can set a serial port to this speed (baud). */
 bool bftd_nmea_speed_ok(uint32_t speed);
@@ -115,7 +145,7 @@ extern const bftd_refclock_driver bftd_refclock_simulated, bftd_refclock_system,
 
 /* Set up rc for reference cfg and open its device; the first scheduled
  * service is due at mono time now. 0, or an error with err set. */
-int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, int64_t rho_ppb, uint64_t seed, int64_t now_mono_ns,
+int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, const bftd_refclock_host *host, int64_t rho_ppb, uint64_t seed, int64_t now_mono_ns,
                        char *err, size_t errlen);
 
 void bftd_refclock_close(bftd_refclock *rc);

@@ -3,22 +3,22 @@
  * The driver table and the two drivers without a device (refclock.h):
  * `system` and `simulated`, read on a schedule of `every`.
  */
-#include "daemon/refclock.h"
+#include "refclock/refclock.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <bftime/common.h>
 
-#include "daemon/rng.h"
+#include "core/prng.h"
 #include "node/refmodel.h"
-#include "sys/clock.h"
 
-static int read_realtime(int64_t *raw_ns, int64_t *rt_ns, int64_t *span_ns)
+static int read_realtime(const bftd_refclock_host *h, int64_t *raw_ns, int64_t *rt_ns, int64_t *span_ns)
 {
-	int64_t r0 = bft_clock_raw_ns();
-	*rt_ns = bft_clock_realtime_ns();
-	int64_t r1 = bft_clock_raw_ns();
+	int64_t r0 = h->raw_ns();
+	*rt_ns = h->realtime_ns();
+	int64_t r1 = h->raw_ns();
 	*raw_ns = r1;
 	/* The span in raw ns; doubled and +1 us for the skewed test oscillator
 	 * and a preempted read. */
@@ -58,12 +58,12 @@ static size_t realtime_service(bftd_refclock *rc, const struct pollfd *pfd, size
 		return 0;
 	memset(out, 0, sizeof *out);
 	int64_t rt, span;
-	read_realtime(&out->raw_ns, &rt, &span);
+	read_realtime(rc->host, &out->raw_ns, &rt, &span);
 	const bftd_ref *c = rc->cfg;
 	/* The simulator's GPS model (src/node/refmodel.c) on CLOCK_REALTIME,
 	 * its lie from offset_after on; the read's span on top. */
 	int64_t lie = bft_refmodel_lie(c->offset_after_ns, c->offset_ns, 0, now_mono_ns - rc->opened_mono_ns);
-	out->iv = bft_refmodel_gps_read(rt, c->noise_ns, c->uncertainty_ns, c->noise_ns > 0 ? bftd_rng_normal(&rc->rng) : 0, lie);
+	out->iv = bft_refmodel_gps_read(rt, c->noise_ns, c->uncertainty_ns, c->noise_ns > 0 ? bft_prng_normal(&rc->rng) : 0, lie);
 	out->iv.hi_ns = bft_sat_add(out->iv.hi_ns, span);
 	rc->readings++;
 	return 1;
@@ -80,7 +80,7 @@ static const bftd_refclock_driver *const drivers[BFTD_REF_KINDS] = {
 	[BFTD_REF_NTP] = &bftd_refclock_ntp,
 };
 
-int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, int64_t rho_ppb, uint64_t seed, int64_t now_mono_ns,
+int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, const bftd_refclock_host *host, int64_t rho_ppb, uint64_t seed, int64_t now_mono_ns,
                        char *err, size_t errlen)
 {
 	memset(rc, 0, sizeof *rc);
@@ -90,6 +90,7 @@ int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, int64_t rho_ppb, 
 	}
 	rc->drv = drivers[cfg->kind];
 	rc->cfg = cfg;
+	rc->host = host;
 	rc->rng = seed;
 	rc->next_mono_ns = INT64_MAX;
 	rc->opened_mono_ns = now_mono_ns;
@@ -119,12 +120,21 @@ void bftd_watch_read(bftd_input_watch *w, int64_t raw_ns)
 
 void bftd_watch_done(bftd_input_watch *w) { w->span_ns = 0; }
 
-void bftd_watch_probe(bftd_input_watch *w, int fd, bool events, int64_t now_mono_ns)
+void bftd_watch_probe(bftd_input_watch *w, const bftd_refclock_host *host, int fd, bool events,
+                      int64_t now_mono_ns)
 {
 	if (now_mono_ns < w->probe_next_mono_ns)
 		return;
 	struct pollfd q = { .fd = fd, .events = POLLIN };
 	if (!events && poll(&q, 1, 0) == 0)
-		bftd_watch_empty(w, bft_clock_raw_ns());
+		bftd_watch_empty(w, host->raw_ns());
 	w->probe_next_mono_ns = now_mono_ns + BFTD_INPUT_PROBE_NS;
+}
+
+void bftd_refclock_log(const bftd_refclock_host *host, int priority, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	host->log(priority, fmt, ap);
+	va_end(ap);
 }

@@ -37,12 +37,10 @@
 #include <bftime/common.h>
 #include <bftime/interval.h>
 
-#include "daemon/gps_guard.h"
-#include "daemon/log.h"
-#include "daemon/pps.h"
-#include "daemon/refclock.h"
+#include "refclock/gps_guard.h"
+#include "refclock/pps.h"
+#include "refclock/refclock.h"
 #include "proto/nmea.h"
-#include "sys/clock.h"
 
 #define QUEUE 32
 #define TOD_RING 4
@@ -142,7 +140,7 @@ static int open_port(bftd_refclock *rc, char *err, size_t errlen)
 	p->opens++;
 	p->scan_len = 0;
 	p->scan_over = false;
-	bftd_watch_empty(&p->watch, bft_clock_raw_ns()); /* nothing queued from before (flushed, or not ours) */
+	bftd_watch_empty(&p->watch, rc->host->raw_ns()); /* nothing queued from before (flushed, or not ours) */
 	p->why[0] = 0;
 	snprintf(rc->state, sizeof rc->state, "reading %.60s, no fix yet", rc->cfg->device);
 	return 0;
@@ -159,7 +157,7 @@ static void port_failed(bftd_refclock *rc, int64_t now_mono_ns, const char *why)
 	p->retry_mono_ns = now_mono_ns + p->backoff_ns;
 	p->backoff_ns = p->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : p->backoff_ns * 2;
 	snprintf(rc->state, sizeof rc->state, "%.40s: %.40s, reopening", rc->cfg->device, why);
-	bftd_log(LOG_WARNING, "reference %s: %s: %s", rc->cfg->name, rc->cfg->device, why);
+	bftd_refclock_log(rc->host, LOG_WARNING, "reference %s: %s: %s", rc->cfg->name, rc->cfg->device, why);
 }
 
 static int nmea_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen)
@@ -189,7 +187,7 @@ static int nmea_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t e
 		goto fail;
 	}
 	if (rc->cfg->pps[0]) {
-		if (bftd_pps_dev_open(&p->pps, bftd_refclock_nmea_pps_ops, rc->cfg->pps, e2, sizeof e2) != 0) {
+		if (bftd_pps_dev_open(&p->pps, bftd_refclock_nmea_pps_ops, rc->host, rc->cfg->pps, e2, sizeof e2) != 0) {
 			snprintf(err, errlen, "reference %s: pps %s", rc->cfg->name, e2);
 			close(p->fd);
 			goto fail;
@@ -347,10 +345,10 @@ static void on_fix(bftd_refclock *rc, const bft_nmea_fix *f, int64_t line_raw_ns
 	bftd_reading r;
 	int64_t span;
 	int64_t arrival = first_named(p, f->time_ns, line_raw_ns, p->watch.span_ns, &span);
-	if (bftd_gps_rx_fix_span(&p->rx, &g, arrival, span, bft_clock_realtime_ns(), &r)) {
+	if (bftd_gps_rx_fix_span(&p->rx, &g, arrival, span, rc->host->realtime_ns(), &r)) {
 		p->have_used = true;
 		p->used_raw_ns = arrival;
-		bftd_log(LOG_DEBUG, "reference %s: fix %lld.%09lld mode %d at raw %lld [%lld, %lld] %s%s%s",
+		bftd_refclock_log(rc->host, LOG_DEBUG, "reference %s: fix %lld.%09lld mode %d at raw %lld [%lld, %lld] %s%s%s",
 		         rc->cfg->name, (long long)(g.time_ns / BFT_NS_PER_SEC), (long long)(g.time_ns % BFT_NS_PER_SEC),
 		         g.mode, (long long)r.raw_ns, (long long)r.iv.lo_ns, (long long)r.iv.hi_ns,
 		         bftd_gps_timing_name(p->rx.last_timing), r.suspect ? " suspect: " : "", r.suspect ? r.suspect : "");
@@ -399,7 +397,7 @@ static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
 	char buf[4096];
 	for (int k = 0; k < 16; k++) { /* bounded: a flood cannot starve the loop */
 		ssize_t r = read(p->fd, buf, sizeof buf);
-		int64_t raw = bft_clock_raw_ns(); /* right after read(): the latest these bytes arrived */
+		int64_t raw = rc->host->raw_ns(); /* right after read(): the latest these bytes arrived */
 		if (r > 0) {
 			p->backoff_ns = BACKOFF_MIN_NS;
 			bftd_watch_read(&p->watch, raw);
@@ -447,7 +445,7 @@ static size_t nmea_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 			port_failed(rc, now_mono_ns, "device hung up");
 	}
 	if (p->fd >= 0) /* the next bytes' arrival known to within a probe period */
-		bftd_watch_probe(&p->watch, p->fd, ev != 0, now_mono_ns);
+		bftd_watch_probe(&p->watch, rc->host, p->fd, ev != 0, now_mono_ns);
 	size_t k = 0;
 	while (k < max && p->qn) {
 		out[k++] = p->q[p->qhead];
