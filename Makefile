@@ -28,8 +28,10 @@ SIM_SRC   := $(wildcard sim/*.c)
 # The daemon's own modules (event loop, sockets, config, store, HTTP), the
 # reference clock drivers it hosts (src/refclock) and the one place that
 # reads the OS clock; linked into bftimed and the CLI.
+# src/util: the text every face shares (option values and durations).
 REF_SRC   := $(wildcard src/refclock/*.c)
-DMN_SRC   := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/sys/*.c)) $(REF_SRC)
+UTIL_SRC  := $(wildcard src/util/*.c)
+DMN_SRC   := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/sys/*.c)) $(REF_SRC) $(UTIL_SRC)
 DMN_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(DMN_SRC))
 DMN_AOBJ  := $(patsubst %.c,$(A)/obj/%.o,$(DMN_SRC))
 BFTIMED   := $(if $(wildcard src/daemon/main.c),$(B)/bftimed)

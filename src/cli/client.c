@@ -33,6 +33,7 @@
 #include "daemon/keys.h"
 #include "proto/proof.h"
 #include "proto/sign.h"
+#include "util/value.h"
 
 #define DEFAULT_API "http://127.0.0.1:7380"
 
@@ -640,7 +641,7 @@ int cmd_validate(int argc, char **argv)
 	}
 	if (o.tolerance) {
 		int64_t tol;
-		if (bftd_duration_parse(&tol, o.tolerance) != 0) {
+		if (bft_duration_parse(&tol, o.tolerance) != 0) {
 			fprintf(stderr, "bftime validate: --tolerance takes a duration with a unit (1ms, 250us)\n");
 			json_object_put(req);
 			done_opts(&o);

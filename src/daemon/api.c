@@ -22,6 +22,7 @@
 #include "refclock/refclock.h"
 #include "daemon/keys.h"
 #include "sys/clock.h"
+#include "util/value.h"
 
 /* ---- time text ---------------------------------------------------------- */
 
@@ -258,7 +259,7 @@ int bftd_api_parse_validate(const uint8_t *body, size_t len, int64_t *ts_ns, int
 		if (json_object_is_type(v, json_type_int)) {
 			*tol_ns = json_object_get_int64(v);
 		} else if (!json_object_is_type(v, json_type_string) ||
-		           bftd_duration_parse(tol_ns, json_object_get_string(v)) != 0) {
+		           bft_duration_parse(tol_ns, json_object_get_string(v)) != 0) {
 			rc = perr(err, errlen, "\"tolerance\": expected a duration (\"1ms\") or integer ns");
 		}
 		if (!rc && (*tol_ns < 0 || *tol_ns > 86400 * BFT_NS_PER_SEC))

@@ -111,8 +111,6 @@ void bftd_config_free(bftd_config *c);
 /* "127.0.0.1:7301" or "[::1]:7301" into *out; 0 or BFT_EINVAL. */
 int bftd_addr_parse(bftd_addr *out, const char *text);
 
-/* Duration with a unit into ns; 0 or BFT_EINVAL. */
-int bftd_duration_parse(int64_t *out_ns, const char *text);
 
 
 #endif

@@ -9,6 +9,70 @@
 
 #include <bftime/common.h>
 
+#include "util/value.h"
+
+/* ---- options ------------------------------------------------------------- */
+
+static int opt_pps(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_str(v, r->pps, sizeof r->pps, err, errlen);
+}
+
+static int opt_delay(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	if (v && !strcmp(v, "auto")) {
+		r->delay_ns = -1;
+		return 0;
+	}
+	return bft_value_duration(v, 0, BFT_NS_PER_SEC, &r->delay_ns, err, errlen);
+}
+
+static int opt_leap(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_int(v, 0, 255, &r->leap_s, err, errlen);
+}
+
+static int opt_fixed(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_bool(v, &r->fixed, err, errlen);
+}
+
+static int opt_max_move(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	size_t l = v ? strlen(v) : 0;
+	char num[32];
+	if (!v || l < 2 || l >= sizeof num || v[l - 1] != 'm') {
+		snprintf(err, errlen, "max_move: expected a distance in metres, e.g. 100m");
+		return BFT_EINVAL;
+	}
+	memcpy(num, v, l - 1);
+	num[l - 1] = 0;
+	const char *end;
+	if (bft_decimal_parse(num, 0, &r->max_move_m, &end) != 0 || *end || r->max_move_m < 1 ||
+	    r->max_move_m > 100000) {
+		snprintf(err, errlen, "max_move: expected 1m to 100000m");
+		return BFT_EINVAL;
+	}
+	return 0;
+}
+
+const bftd_ref_opt bftd_gps_stream_options[] = {
+	{ "pps", BFTD_REF_OPT_GPS, opt_pps },
+	{ "delay", BFTD_REF_OPT_GPS, opt_delay },
+	{ "leap_seconds", BFTD_REF_OPT_GPS, opt_leap },
+	{ "fixed", BFTD_REF_OPT_GPS, opt_fixed },
+	{ "max_move", BFTD_REF_OPT_GPS, opt_max_move },
+	{ NULL, 0, NULL },
+};
+
+void bftd_gps_stream_finish(bftd_ref *r)
+{
+	if (r->uncertainty_ns < 0)
+		r->uncertainty_ns = r->pps[0] ? BFT_NS_PER_SEC / 1000 : BFT_NS_PER_SEC / 10;
+}
+
+/* ---- the stream ----------------------------------------------------------- */
+
 void bftd_gps_stream_init(bftd_gps_stream *s, const bftd_refclock *rc)
 {
 	const bftd_ref *c = rc->cfg;

@@ -48,6 +48,13 @@ typedef struct bftd_gps_stream {
 	uint64_t dropped;        /* readings the loop did not collect in time (the oldest go) */
 } bftd_gps_stream;
 
+/* The GPS receivers' options (refclock.h): pps, delay, leap_seconds, fixed,
+ * max_move; and their defaults once the options are read: uncertainty 1 ms
+ * with PPS (the pulse's jitter: safe for USB serial), else 100 ms (the
+ * sentence alone). */
+extern const bftd_ref_opt bftd_gps_stream_options[];
+void bftd_gps_stream_finish(bftd_ref *r);
+
 /* Closed input, the receiver's state from rc->cfg. */
 void bftd_gps_stream_init(bftd_gps_stream *s, const bftd_refclock *rc);
 

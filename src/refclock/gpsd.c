@@ -450,5 +450,16 @@ static void gpsd_status(const bftd_refclock *rc, json_object *o)
 	bftd_gps_rx_status(&p->s.rx, o);
 }
 
-const bftd_refclock_driver bftd_refclock_gpsd = { "gpsd", gpsd_open, gpsd_close, gpsd_pollfds, gpsd_service,
+static int gpsd_finish(bftd_ref *r, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	if (!r->server[0])
+		snprintf(r->server, sizeof r->server, "127.0.0.1:2947");
+	bftd_gps_stream_finish(r);
+	return 0;
+}
+
+const bftd_refclock_driver bftd_refclock_gpsd = { "gpsd", "gpsd", BFTD_REF_OPT_GPS | BFTD_REF_OPT_SERVER, NULL,
+	                                          gpsd_finish, gpsd_open, gpsd_close, gpsd_pollfds, gpsd_service,
 	                                          gpsd_status, feed };

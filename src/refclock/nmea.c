@@ -41,6 +41,7 @@
 #include "refclock/pps.h"
 #include "refclock/refclock.h"
 #include "proto/nmea.h"
+#include "util/value.h"
 
 #define TOD_RING 4
 #define NS_PER_DAY (INT64_C(86400) * BFT_NS_PER_SEC)
@@ -389,5 +390,43 @@ static void nmea_status(const bftd_refclock *rc, json_object *o)
 	bftd_gps_rx_status(&p->s.rx, o);
 }
 
-const bftd_refclock_driver bftd_refclock_nmea = { "nmea", nmea_open, nmea_close, nmea_pollfds, nmea_service,
+/* ---- options: the serial port -------------------------------------------- */
+
+static int opt_device(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_str(v, r->device, sizeof r->device, err, errlen);
+}
+
+static int opt_speed(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	int64_t x;
+	if (bft_value_int(v, 1200, 4000000, &x, err, errlen) != 0)
+		return BFT_EINVAL;
+	if (!bftd_nmea_speed_ok((uint32_t)x)) {
+		snprintf(err, errlen, "speed: not a standard baud rate (1200, 2400, 4800, 9600, 19200, 38400, "
+		                      "57600, 115200, 230400, 460800 or 921600)");
+		return BFT_EINVAL;
+	}
+	r->speed = (uint32_t)x;
+	return 0;
+}
+
+static const bftd_ref_opt nmea_options[] = {
+	{ "device", BFTD_REF_OPT_DEV, opt_device },
+	{ "speed", BFTD_REF_OPT_DEV, opt_speed },
+	{ NULL, 0, NULL },
+};
+
+static int nmea_finish(bftd_ref *r, char *err, size_t errlen)
+{
+	if (!r->device[0]) {
+		snprintf(err, errlen, "reference: kind nmea needs a device (the serial port)");
+		return BFT_EINVAL;
+	}
+	bftd_gps_stream_finish(r);
+	return 0;
+}
+
+const bftd_refclock_driver bftd_refclock_nmea = { "nmea", "nmea", BFTD_REF_OPT_GPS | BFTD_REF_OPT_DEV,
+	                                          nmea_options, nmea_finish, nmea_open, nmea_close, nmea_pollfds, nmea_service,
 	                                          nmea_status, feed };

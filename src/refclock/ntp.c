@@ -372,5 +372,21 @@ static void ntp_status(const bftd_refclock *rc, struct json_object *o)
 	json_object_object_add(o, "rejected", bad);
 }
 
-const bftd_refclock_driver bftd_refclock_ntp = { "ntp", ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status,
+/* A server is needed; queried every 16 s unless told (RFC 5905's
+ * minimum poll); the uncertainty is the round trip's and the server's root
+ * distance, nothing added unless told. */
+static int ntp_finish(bftd_ref *r, char *err, size_t errlen)
+{
+	if (!r->server[0]) {
+		snprintf(err, errlen, "reference: kind ntp needs a server (host or host:port)");
+		return BFT_EINVAL;
+	}
+	if (!(r->set & BFTD_REF_OPT_EVERY))
+		r->every_ns = 16 * BFT_NS_PER_SEC;
+	if (r->uncertainty_ns < 0)
+		r->uncertainty_ns = 0;
+	return 0;
+}
+
+const bftd_refclock_driver bftd_refclock_ntp = { "ntp", "ntp", BFTD_REF_OPT_SERVER, NULL, ntp_finish, ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status,
                                                  NULL };

@@ -13,6 +13,8 @@
 
 #include "core/prng.h"
 #include "node/refmodel.h"
+#include "refclock/gps_stream.h"
+#include "util/value.h"
 
 static int read_realtime(const bftd_refclock_host *h, int64_t *raw_ns, int64_t *rt_ns, int64_t *span_ns)
 {
@@ -69,8 +71,48 @@ static size_t realtime_service(bftd_refclock *rc, const struct pollfd *pfd, size
 	return 1;
 }
 
-const bftd_refclock_driver bftd_refclock_simulated = { "simulated", sched_open, NULL, NULL, realtime_service, NULL, NULL };
-const bftd_refclock_driver bftd_refclock_system = { "system", sched_open, NULL, NULL, realtime_service, NULL, NULL };
+/* ---- options: the simulated model's, and the defaults of both ---------- */
+
+static int opt_noise(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_duration(v, 0, 3600 * BFT_NS_PER_SEC, &r->noise_ns, err, errlen);
+}
+
+static int opt_offset(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_duration(v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &r->offset_ns, err, errlen);
+}
+
+static int opt_offset_after(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_duration(v, 0, 86400 * BFT_NS_PER_SEC, &r->offset_after_ns, err, errlen);
+}
+
+static const bftd_ref_opt sim_options[] = {
+	{ "noise", BFTD_REF_OPT_SIM, opt_noise },
+	{ "offset", BFTD_REF_OPT_SIM, opt_offset },
+	{ "offset_after", BFTD_REF_OPT_SIM, opt_offset_after },
+	{ NULL, 0, NULL },
+};
+
+/* Both read CLOCK_REALTIME, stated within +-1 ms unless told. */
+static int realtime_finish(bftd_ref *r, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	if (r->uncertainty_ns < 0)
+		r->uncertainty_ns = BFT_NS_PER_SEC / 1000;
+	return 0;
+}
+
+const bftd_refclock_driver bftd_refclock_simulated = {
+	"simulated", "sim", BFTD_REF_OPT_SIM, sim_options, realtime_finish,
+	sched_open, NULL, NULL, realtime_service, NULL, NULL
+};
+const bftd_refclock_driver bftd_refclock_system = {
+	"system", "system", 0, NULL, realtime_finish,
+	sched_open, NULL, NULL, realtime_service, NULL, NULL
+};
 
 static const bftd_refclock_driver *const drivers[BFTD_REF_KINDS] = {
 	[BFTD_REF_SIMULATED] = &bftd_refclock_simulated,
@@ -79,6 +121,122 @@ static const bftd_refclock_driver *const drivers[BFTD_REF_KINDS] = {
 	[BFTD_REF_GPSD] = &bftd_refclock_gpsd,
 	[BFTD_REF_NTP] = &bftd_refclock_ntp,
 };
+
+/* ---- options (refclock.h) ------------------------------------------------ */
+
+static int opt_kind(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	const char *names[BFTD_REF_KINDS + 1] = { NULL };
+	for (size_t i = 0; i < BFTD_REF_KINDS; i++)
+		names[i] = drivers[i]->name;
+	int e;
+	if (bft_value_enum(v, names, &e, err, errlen) != 0)
+		return BFT_EINVAL;
+	r->kind = (enum bftd_ref_kind)e;
+	return 0;
+}
+
+static int opt_name(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_str(v, r->name, sizeof r->name, err, errlen);
+}
+
+static int opt_every(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_duration(v, BFT_NS_PER_SEC / 100, 3600 * BFT_NS_PER_SEC, &r->every_ns, err, errlen);
+}
+
+static int opt_uncertainty(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_duration(v, 0, 3600 * BFT_NS_PER_SEC, &r->uncertainty_ns, err, errlen);
+}
+
+int bftd_ref_opt_server(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_str(v, r->server, sizeof r->server, err, errlen);
+}
+
+static const bftd_ref_opt common_options[] = {
+	{ "kind", BFTD_REF_OPT_KIND, opt_kind },
+	{ "name", BFTD_REF_OPT_COMMON, opt_name },
+	{ "every", BFTD_REF_OPT_EVERY, opt_every },
+	{ "uncertainty", BFTD_REF_OPT_COMMON, opt_uncertainty },
+	{ "server", BFTD_REF_OPT_SERVER, bftd_ref_opt_server }, /* gpsd, ntp */
+	{ NULL, 0, NULL },
+};
+
+/* Tables more than one driver takes: the common ones, the GPS receivers'. */
+static const bftd_ref_opt *const shared_options[] = { common_options, bftd_gps_stream_options };
+
+void bftd_ref_init(bftd_ref *r)
+{
+	memset(r, 0, sizeof *r);
+	r->every_ns = BFT_NS_PER_SEC;
+	r->uncertainty_ns = -1; /* each kind's own default (its finish) */
+	r->speed = 9600;
+	r->delay_ns = -1;
+	r->leap_s = 18;
+	r->max_move_m = 100;
+}
+
+static const bftd_ref_opt *find_option(const bftd_ref_opt *t, const char *key)
+{
+	for (; t && t->key; t++)
+		if (!strcmp(t->key, key))
+			return t;
+	return NULL;
+}
+
+int bftd_ref_option(bftd_ref *r, const char *key, const char *value, char *err, size_t errlen)
+{
+	if (!key)
+		return 1;
+	/* The key decides who reads it: the kind may come later. */
+	const bftd_ref_opt *o = NULL;
+	for (size_t i = 0; !o && i < sizeof shared_options / sizeof shared_options[0]; i++)
+		o = find_option(shared_options[i], key);
+	for (size_t i = 0; !o && i < BFTD_REF_KINDS; i++)
+		o = find_option(drivers[i]->options, key);
+	if (!o)
+		return 1;
+	if (o->parse(r, value, err, errlen) != 0)
+		return BFT_EINVAL;
+	r->set |= o->group;
+	return 0;
+}
+
+static int refuse(char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "reference: %s", what);
+	return BFT_EINVAL;
+}
+
+int bftd_ref_finish(bftd_ref *r, size_t idx, char *err, size_t errlen)
+{
+	/* Options of a group the kind does not take, in the order they were
+	 * always reported, what the kind needs (its finish) before server. */
+	static const struct {
+		uint32_t group;
+		const char *why;
+	} foreign[] = {
+		{ BFTD_REF_OPT_SIM, "noise, offset and offset_after apply to kind simulated only" },
+		{ BFTD_REF_OPT_GPS, "pps, delay, leap_seconds, fixed and max_move apply to kinds nmea and gpsd only" },
+		{ BFTD_REF_OPT_DEV, "device and speed apply to kind nmea only" },
+		{ BFTD_REF_OPT_SERVER, "server applies to kinds ntp and gpsd only" },
+	};
+	if (!(r->set & BFTD_REF_OPT_KIND))
+		return refuse(err, errlen, "needs a kind (simulated, system, nmea, gpsd or ntp)");
+	const bftd_refclock_driver *d = drivers[r->kind];
+	for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+		if (foreign[i].group == BFTD_REF_OPT_SERVER && d->finish && d->finish(r, err, errlen) != 0)
+			return BFT_EINVAL;
+		if ((r->set & foreign[i].group) && !(d->groups & foreign[i].group))
+			return refuse(err, errlen, foreign[i].why);
+	}
+	if (!r->name[0])
+		snprintf(r->name, sizeof r->name, "%s%zu", d->prefix, idx);
+	return 0;
+}
 
 int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, const bftd_refclock_host *host, int64_t rho_ppb, uint64_t seed, int64_t now_mono_ns,
                        char *err, size_t errlen)

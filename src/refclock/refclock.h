@@ -63,7 +63,48 @@ typedef struct bftd_ref {
 	int64_t leap_s;    /* nmea, gpsd: GPS - UTC in seconds, default 18 */
 	bool fixed;        /* nmea, gpsd: a fixed station: a moving position is a spoofing alarm */
 	int64_t max_move_m; /* nmea, gpsd: how far a fixed station's position may wander, default 100 m */
+	uint32_t set;      /* the option groups (BFTD_REF_OPT_*) the configuration named */
 } bftd_ref;
+
+/* ---- options -------------------------------------------------------------
+ * A reference's options come as text (a YAML mapping's scalars) and each
+ * driver reads its own: the common ones (kind, name, every, uncertainty)
+ * here, the simulated model's (noise, offset, offset_after) beside its
+ * driver, the GPS receivers' (pps, delay, leap_seconds, fixed, max_move) in
+ * their shared base (gps_stream.c), the serial port's (device, speed) in
+ * nmea.c, `server` for gpsd and ntp. An option belongs to a group; a driver
+ * accepts some groups, and an option of a group its kind does not accept is
+ * an error once the kind is known (keys come in any order). */
+enum {
+	BFTD_REF_OPT_KIND = 1u << 0,
+	BFTD_REF_OPT_COMMON = 1u << 1, /* name, uncertainty */
+	BFTD_REF_OPT_EVERY = 1u << 2,
+	BFTD_REF_OPT_SIM = 1u << 3,    /* noise, offset, offset_after */
+	BFTD_REF_OPT_GPS = 1u << 4,    /* pps, delay, leap_seconds, fixed, max_move */
+	BFTD_REF_OPT_DEV = 1u << 5,    /* device, speed */
+	BFTD_REF_OPT_SERVER = 1u << 6, /* server */
+};
+
+typedef struct bftd_ref_opt {
+	const char *key;
+	uint32_t group; /* BFTD_REF_OPT_* */
+	/* value: the text (NULL: not a scalar). 0, or BFT_EINVAL with a
+	 * sentence in err. */
+	int (*parse)(bftd_ref *r, const char *value, char *err, size_t errlen);
+} bftd_ref_opt;
+
+/* The defaults every option starts from. */
+void bftd_ref_init(bftd_ref *r);
+/* One option: 0; BFT_EINVAL with err set (about the value); 1 when no
+ * driver knows the key. */
+int bftd_ref_option(bftd_ref *r, const char *key, const char *value, char *err, size_t errlen);
+/* After the last option (idx: the reference's place, for its default
+ * name): the kind's checks (options it does not take, options it needs)
+ * and its defaults. 0, or BFT_EINVAL with err set ("reference: ..."). */
+int bftd_ref_finish(bftd_ref *r, size_t idx, char *err, size_t errlen);
+
+/* `server` (gpsd, ntp): host[:port]. */
+int bftd_ref_opt_server(bftd_ref *r, const char *value, char *err, size_t errlen);
 
 #define BFTD_REF_MAX_FDS 4      /* pollfds one driver may ask for */
 #define BFTD_REF_MAX_READINGS 8 /* readings one service call may return */
@@ -93,6 +134,12 @@ typedef struct bftd_refclock {
 
 typedef struct bftd_refclock_driver {
 	const char *name;
+	const char *prefix;             /* of a default name: prefix + index ("nmea0") */
+	uint32_t groups;                /* the option groups (BFTD_REF_OPT_*) it takes besides the common ones */
+	const bftd_ref_opt *options; /* its own options, NULL-key terminated; may be NULL */
+	/* After the options: what it needs (an error in err) and its defaults.
+	 * May be NULL. */
+	int (*finish)(bftd_ref *r, char *err, size_t errlen);
 	/* Open the device (a failure is fatal at start: say why in err). */
 	int (*open)(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen);
 	void (*close)(bftd_refclock *rc); /* may be NULL */
