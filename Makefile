@@ -20,7 +20,7 @@ BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -Iinclude -I
 OPT     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDLIBS  := -lcrypto -lm
-SIMLIBS := -lyaml
+SIMLIBS := -lyaml -ljson-c
 DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl
 
 LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c src/client/*.c)
@@ -120,7 +120,10 @@ $(B)/examples/%: $(B)/obj/examples/%.o $(B)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 
-$(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC)) $(B)/libbftime.a
+# The simulator runs the GPS drivers' own plausibility checks (and the PPS
+# pairing they use) on its receivers' synthetic reports.
+SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c
+$(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC) $(SIM_REF_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(SIMLIBS) $(LDLIBS)
 
 $(A)/tests/%: $(A)/obj/tests/unit/%.o $(DMN_AOBJ) $(A)/libbftime.a

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "node/node.h"
+#include "refclock/gps_guard.h"
 #include "sim/metrics.h"
 #include "sim/net.h"
 #include "sim/osc.h"
@@ -38,6 +39,7 @@ typedef struct sim_ref {
 	uint32_t good_run; /* good replies in a row (poll_start: the climb to poll) */
 	bool outstanding;  /* the last query has not been answered yet */
 	int64_t interval_ns; /* the current query interval, poll_start .. poll */
+	bftd_gps_guard guard; /* GPS: the driver's plausibility checks (src/refclock/gps_guard.h) */
 } sim_ref;
 
 /* The system clock a daemon steers (scenario system_clock): piecewise
