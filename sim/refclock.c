@@ -12,7 +12,7 @@
 #include <bftime/common.h>
 #include <bftime/exchange.h>
 
-#include "node/refmodel.h"
+#include "testkit/refmodel.h"
 #include "proto/ntp.h"
 
 /* bftimed's ntp driver (src/refclock/ntp.c, SERVER_RATE_PPB): the

@@ -21,6 +21,7 @@
 #include "core/civil.h"
 #include "refclock/refclock.h"
 #include "daemon/keys.h"
+#include "daemon/testkit.h"
 #include "sys/clock.h"
 #include "util/value.h"
 
@@ -548,8 +549,8 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	add_i64(o, "f", (int64_t)env->cfg->node.f);
 	add_str(o, "engine", env->cfg->node.engine == BFT_ENGINE_MEDIAN ? "median" : "fusion");
 	add_i64(o, "uptime_ns", bft_clock_mono_ns() - env->start_mono);
-	if (env->cfg->byz.strategy != BFT_ADV_NONE)
-		add_str(o, "byzantine", bft_adv_name(env->cfg->byz.strategy));
+	if (env->cfg->byz)
+		add_str(o, "byzantine", bftd_liar_name(env->cfg->byz));
 	size_t ns;
 	bft_source_info *s = sources(env, &ns);
 	json_object *arr = json_object_new_array();

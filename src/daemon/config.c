@@ -9,6 +9,7 @@
  */
 #include "daemon/config.h"
 #include "daemon/keys.h"
+#include "daemon/testkit.h"
 #include "refclock/refclock.h"
 #include "util/value.h"
 
@@ -524,38 +525,23 @@ static int parse_osc(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 	return 0;
 }
 
+/* Test-only: the test kit's liar (testkit.h), when this bftimed has it. */
 static int parse_byz(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 {
-	bft_adversary *b = &cfg->byz;
+	if (!&bftd_testkit_liar)
+		return fail(c, n, "byzantine: a test liar; this bftimed is built without the test kit "
+		                  "(build/bftimed-test has it)");
+	char e[256];
 	FOR_PAIRS(c, n, "byzantine", k, v)
 	{
-		const char *name = scalar(k);
-		int64_t x;
-		if (!strcmp(name, "strategy")) {
-			/* the simulator's strategies, as its scenarios name them */
-			if ((b->strategy = bft_adv_parse(scalar(v))) == BFT_ADV_NONE)
-				return fail(c, v, "expected one of: crash, constant, random, two_faced, walkaway, maxbias, "
-				                  "equivocate");
-		} else if (!strcmp(name, "offset")) {
-			TRY(get_duration(c, v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &b->offset_ns));
-		} else if (!strcmp(name, "rate_ppm")) {
-			TRY(get_int(c, v, -1000000, 1000000, &x));
-			b->rate_ppb = x * 1000;
-		} else if (!strcmp(name, "after")) {
-			TRY(get_duration(c, v, 0, 86400 * BFT_NS_PER_SEC, &b->from_ns));
-		} else if (!strcmp(name, "claim_error")) {
-			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &b->claim_err_ns));
-		} else if (!strcmp(name, "claim_primary")) {
-			TRY(get_bool(c, v, &b->claim_primary));
-		} else if (!strcmp(name, "margin")) {
-			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &b->margin_ns));
-		} else {
+		int rc = bftd_testkit_liar.liar_option(&cfg->byz, scalar(k), scalar(v), e, sizeof e);
+		if (rc == 1)
 			return unknown(c, k, "byzantine");
-		}
+		if (rc != 0)
+			return fail(c, v, "%s", e);
 	}
-	if (b->strategy == BFT_ADV_NONE)
-		return fail(c, n, "byzantine: needs a strategy (crash, constant, random, two_faced, walkaway, maxbias, "
-		                  "equivocate)");
+	if (bftd_testkit_liar.liar_finish(cfg->byz, e, sizeof e) != 0)
+		return fail(c, n, "%s", e);
 	return 0;
 }
 
@@ -747,7 +733,6 @@ static void defaults(bftd_config *cfg)
 	cfg->log_level = LOG_INFO;
 	bftd_addr_parse(&cfg->api, "127.0.0.1:7380");
 	cfg->proof_interval_ns = 60 * BFT_NS_PER_SEC;
-	cfg->byz.claim_err_ns = -1;
 	cfg->ntp_rate_per_s = 16;
 	cfg->ntp_shm_unit = -1;
 }
@@ -856,5 +841,7 @@ void bftd_config_free(bftd_config *c)
 	free(c->peers);
 	c->peers = NULL;
 	c->n_peers = 0;
+	free(c->byz);
+	c->byz = NULL;
 }
 

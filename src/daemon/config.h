@@ -22,7 +22,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "node/adversary.h"
 #include "node/node.h"
 #include "refclock/refclock.h"
 
@@ -93,7 +92,7 @@ typedef struct bftd_config {
 	/* test-only */
 	int64_t osc_offset_ns;
 	int64_t osc_freq_ppb;
-	bft_adversary byz;        /* the simulator's strategies (src/node/adversary.h); from_ns: after start */
+	struct bft_adversary *byz; /* a test liar (bftimed-test only, testkit.h); NULL: honest */
 } bftd_config;
 
 /* Parse len bytes of YAML named `filename` (used in messages only). On

@@ -34,6 +34,7 @@
 #include "daemon/http.h"
 #include "daemon/log.h"
 #include "daemon/proofs_svc.h"
+#include "daemon/testkit.h"
 #include "daemon/refhost.h"
 #include "daemon/exports.h"
 #include "daemon/ntp_server.h"
@@ -120,8 +121,9 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	uint32_t *ids = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *ids);
 	d->n_srcs = cfg->n_peers + cfg->n_refs;
 	d->srcs = calloc(d->n_srcs ? d->n_srcs : 1, sizeof *d->srcs);
+	d->cfg.byz = cfg->byz ? bftd_testkit_liar.liar_dup(cfg->byz) : NULL; /* the daemon's own copy, as of peers */
 	int rc = BFT_ENOMEM;
-	if (!d->cfg.peers || !ids || !d->srcs)
+	if (!d->cfg.peers || !ids || !d->srcs || (cfg->byz && !d->cfg.byz))
 		goto fail_mem;
 	memcpy(d->cfg.peers, cfg->peers, cfg->n_peers * sizeof *cfg->peers);
 	if ((rc = bft_keyring_create(&d->kr, cfg->n_peers + 1)) != 0)
@@ -223,6 +225,7 @@ void bftd_destroy(bftd *d)
 	bft_node_destroy(d->node);
 	bft_keyring_destroy(d->kr);
 	free(d->cfg.peers);
+	free(d->cfg.byz);
 	free(d->ids);
 	free(d->srcs);
 	free(d);
@@ -382,7 +385,7 @@ static void write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_
 	json_object_object_add(c, "reference_readings_quarantined",
 	                       json_object_new_int64((int64_t)nc->ref_readings_quarantined));
 	json_object_object_add(c, "estimates", json_object_new_int64((int64_t)d->ctr.estimates));
-	if (d->cfg.byz.strategy != BFT_ADV_NONE) /* test-only: messages sent that lie */
+	if (d->cfg.byz) /* test-only: messages sent that lie */
 		json_object_object_add(c, "byzantine_lies", json_object_new_int64((int64_t)d->ctr.byz_rewritten));
 	json_object_object_add(o, "counters", c);
 	json_object *x = json_object_new_object();
@@ -393,8 +396,8 @@ static void write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_
 		bftd_ntps_status(d->ntps, ns);
 		json_object_object_add(o, "ntp_server", ns);
 	}
-	if (d->cfg.byz.strategy != BFT_ADV_NONE)
-		json_object_object_add(o, "byzantine", json_object_new_string(bft_adv_name(d->cfg.byz.strategy)));
+	if (d->cfg.byz)
+		json_object_object_add(o, "byzantine", json_object_new_string(bftd_liar_name(d->cfg.byz)));
 
 	/* Atomic: write a temporary file beside it, then rename over. */
 	char tmp[sizeof d->cfg.status_path + 8];
@@ -492,25 +495,14 @@ static void send_to_peer(bftd *d, bft_action *a)
 		return;
 	const uint8_t *buf[2] = { a->buf, NULL };
 	size_t len[2] = { a->len, 0 }, n = 1;
-	static bft_adv_out o; /* 2 x 256 bytes, off the stack; the loop is single-threaded */
-	if (d->cfg.byz.strategy != BFT_ADV_NONE) {
-		/* TEST-ONLY: the simulator's strategies (src/node/adversary.c).
-		 * They see CLOCK_REALTIME as true time (as the simulated
-		 * reference does) and do not know the path's delay. */
-		int64_t now = bft_clock_mono_ns() - d->start_mono;
-		if (bft_adv_crashed(&d->cfg.byz, now))
-			return;
-		bft_adv_view v = { .now = now, .true_ns = bft_clock_realtime_ns(), .delay_ns = -1,
-			           .dmin_ns = d->cfg.node.dmin_ns };
-		double u = bft_prng_unit(&d->byz_rng);
-		(void)bft_adv_rewrite(&d->cfg.byz, &v, u, &d->signer, d->cfg.id, a->buf, a->len, &o);
-		d->ctr.byz_rewritten += o.lies;
-		n = o.n;
-		for (size_t i = 0; i < n; i++) { /* equivocation: the copy made second goes first */
-			size_t k = o.second_first ? n - 1 - i : i;
-			buf[i] = o.buf[k];
-			len[i] = o.len[k];
-		}
+	if (d->cfg.byz) {
+		/* TEST-ONLY: the simulator's strategies (testkit.h). They see
+		 * CLOCK_REALTIME as true time (as the simulated reference does). */
+		uint64_t lies;
+		n = bftd_testkit_liar.liar_send(d->cfg.byz, bft_clock_mono_ns() - d->start_mono, bft_clock_realtime_ns(),
+		                                d->cfg.node.dmin_ns, bft_prng_unit(&d->byz_rng), &d->signer, d->cfg.id,
+		                                a->buf, a->len, buf, len, &lies);
+		d->ctr.byz_rewritten += lies;
 	}
 	for (size_t i = 0; i < n; i++) {
 		bftd_gate_sent(&d->rl, (size_t)(p - d->cfg.peers), buf[i], len[i]); /* the nonces its answer echoes */
@@ -815,8 +807,8 @@ int bftd_run(bftd *d)
 	}
 	bftd_log(LOG_NOTICE, "node %u listening on %s, %zu peers, %zu references, f=%zu, poll %.1f s%s%s",
 	         d->cfg.id, d->cfg.listen.text, d->cfg.n_peers, d->cfg.n_refs, d->cfg.node.f,
-	         (double)d->cfg.node.poll_ns / 1e9, d->cfg.byz.strategy ? ", BYZANTINE (test): " : "",
-	         d->cfg.byz.strategy ? bft_adv_name(d->cfg.byz.strategy) : "");
+	         (double)d->cfg.node.poll_ns / 1e9, d->cfg.byz ? ", BYZANTINE (test): " : "",
+	         d->cfg.byz ? bftd_liar_name(d->cfg.byz) : "");
 	if (bft_node_start(d->node, bft_clock_raw_ns()) != 0) {
 		close_signals();
 		return BFT_EINVAL;

@@ -19,6 +19,7 @@
 
 #include <bftime/common.h>
 
+#include "daemon/testkit.h"
 #include "daemon/config.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
 	if (check)
 		printf("%s: configuration OK: node %u on %s, %zu peers, %zu references, f=%zu%s\n", path, cfg.id,
 		       cfg.listen.text, cfg.n_peers, cfg.n_refs, cfg.node.f,
-		       cfg.byz.strategy ? " (BYZANTINE test node)" : "");
+		       cfg.byz ? " (BYZANTINE test node)" : "");
 	if (bftd_key_load(seed, cfg.key_path, err, sizeof err) != 0) {
 		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
 		bftd_config_free(&cfg);
@@ -113,9 +114,9 @@ int main(int argc, char **argv)
 	if (cfg.osc_offset_ns || cfg.osc_freq_ppb)
 		bftd_log(LOG_WARNING, "TEST: artificial oscillator offset %.3f ms, frequency error %.3f ppm",
 		         (double)cfg.osc_offset_ns / 1e6, (double)cfg.osc_freq_ppb / 1e3);
-	if (cfg.byz.strategy)
+	if (cfg.byz)
 		bftd_log(LOG_WARNING, "TEST: this node is Byzantine (%s, offset %.3f ms): it lies to its peers",
-		         bft_adv_name(cfg.byz.strategy), (double)cfg.byz.offset_ns / 1e6);
+		         bftd_liar_name(cfg.byz), (double)bftd_testkit_liar.liar_offset_ns(cfg.byz) / 1e6);
 	for (size_t i = 0; i < cfg.n_refs; i++)
 		if (cfg.refs[i].kind == BFTD_REF_SIMULATED)
 			bftd_log(LOG_NOTICE, "reference %s is SIMULATED (a GPS model on CLOCK_REALTIME)%s", cfg.refs[i].name,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The driver table and the two drivers without a device (refclock.h):
- * `system` and `simulated`, read on a schedule of `every`.
+ * The driver table, the options every reference has, and the driver
+ * without a device (refclock.h): `system`, read on a schedule of `every`
+ * (as the test kit's `simulated` is, src/testkit/refclock_sim.c).
  */
 #include "refclock/refclock.h"
 
@@ -11,12 +12,12 @@
 
 #include <bftime/common.h>
 
-#include "core/prng.h"
-#include "node/refmodel.h"
 #include "refclock/gps_stream.h"
 #include "util/value.h"
 
-static int read_realtime(const bftd_refclock_host *h, int64_t *raw_ns, int64_t *rt_ns, int64_t *span_ns)
+/* ---- drivers read on a schedule (refclock.h) ------------------------------ */
+
+void bftd_refclock_read_realtime(const bftd_refclock_host *h, int64_t *raw_ns, int64_t *rt_ns, int64_t *span_ns)
 {
 	int64_t r0 = h->raw_ns();
 	*rt_ns = h->realtime_ns();
@@ -25,12 +26,11 @@ static int read_realtime(const bftd_refclock_host *h, int64_t *raw_ns, int64_t *
 	/* The span in raw ns; doubled and +1 us for the skewed test oscillator
 	 * and a preempted read. */
 	*span_ns = 2 * (r1 - r0) + 1000;
-	return 0;
 }
 
-/* Both read on a schedule: due when next_mono_ns has come; keep the
- * schedule's phase and skip missed slots rather than burst. */
-static bool due(bftd_refclock *rc, int64_t now_mono_ns)
+/* Due when next_mono_ns has come; keep the schedule's phase and skip
+ * missed slots rather than burst. */
+bool bftd_refclock_due(bftd_refclock *rc, int64_t now_mono_ns)
 {
 	if (now_mono_ns < rc->next_mono_ns)
 		return false;
@@ -40,63 +40,16 @@ static bool due(bftd_refclock *rc, int64_t now_mono_ns)
 	return true;
 }
 
-static int sched_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen)
+int bftd_refclock_sched_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
 	rc->next_mono_ns = now_mono_ns;
-	snprintf(rc->state, sizeof rc->state, "%s", rc->cfg->kind == BFTD_REF_SIMULATED ? "a GPS model on CLOCK_REALTIME, for tests only" : "reading CLOCK_REALTIME");
+	snprintf(rc->state, sizeof rc->state, "%s", "reading CLOCK_REALTIME");
 	return 0;
 }
 
-/* Both drivers: CLOCK_REALTIME +- uncertainty; `simulated` adds its noise
- * and lie (config refuses both for `system`, so there they are 0). */
-static size_t realtime_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
-                          bftd_reading *out, size_t max)
-{
-	(void)pfd;
-	(void)n;
-	if (max == 0 || !due(rc, now_mono_ns))
-		return 0;
-	memset(out, 0, sizeof *out);
-	int64_t rt, span;
-	read_realtime(rc->host, &out->raw_ns, &rt, &span);
-	const bftd_ref *c = rc->cfg;
-	/* The simulator's GPS model (src/node/refmodel.c) on CLOCK_REALTIME,
-	 * its lie from offset_after on; the read's span on top. */
-	int64_t lie = bft_refmodel_lie(c->offset_after_ns, c->offset_ns, 0, now_mono_ns - rc->opened_mono_ns);
-	out->iv = bft_refmodel_gps_read(rt, c->noise_ns, c->uncertainty_ns, c->noise_ns > 0 ? bft_prng_normal(&rc->rng) : 0, lie);
-	out->iv.hi_ns = bft_sat_add(out->iv.hi_ns, span);
-	rc->readings++;
-	return 1;
-}
-
-/* ---- options: the simulated model's, and the defaults of both ---------- */
-
-static int opt_noise(bftd_ref *r, const char *v, char *err, size_t errlen)
-{
-	return bft_value_duration(v, 0, 3600 * BFT_NS_PER_SEC, &r->noise_ns, err, errlen);
-}
-
-static int opt_offset(bftd_ref *r, const char *v, char *err, size_t errlen)
-{
-	return bft_value_duration(v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &r->offset_ns, err, errlen);
-}
-
-static int opt_offset_after(bftd_ref *r, const char *v, char *err, size_t errlen)
-{
-	return bft_value_duration(v, 0, 86400 * BFT_NS_PER_SEC, &r->offset_after_ns, err, errlen);
-}
-
-static const bftd_ref_opt sim_options[] = {
-	{ "noise", BFTD_REF_OPT_SIM, opt_noise },
-	{ "offset", BFTD_REF_OPT_SIM, opt_offset },
-	{ "offset_after", BFTD_REF_OPT_SIM, opt_offset_after },
-	{ NULL, 0, NULL },
-};
-
-/* Both read CLOCK_REALTIME, stated within +-1 ms unless told. */
-static int realtime_finish(bftd_ref *r, char *err, size_t errlen)
+int bftd_refclock_realtime_finish(bftd_ref *r, char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
@@ -105,13 +58,26 @@ static int realtime_finish(bftd_ref *r, char *err, size_t errlen)
 	return 0;
 }
 
-const bftd_refclock_driver bftd_refclock_simulated = {
-	"simulated", "sim", BFTD_REF_OPT_SIM, sim_options, realtime_finish,
-	sched_open, NULL, NULL, realtime_service, NULL, NULL
-};
+/* `system`: CLOCK_REALTIME +- uncertainty, the read's span on top. */
+static size_t system_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
+                             bftd_reading *out, size_t max)
+{
+	(void)pfd;
+	(void)n;
+	if (max == 0 || !bftd_refclock_due(rc, now_mono_ns))
+		return 0;
+	memset(out, 0, sizeof *out);
+	int64_t rt, span;
+	bftd_refclock_read_realtime(rc->host, &out->raw_ns, &rt, &span);
+	int64_t u = rc->cfg->uncertainty_ns;
+	out->iv = bft_iv(bft_sat_sub(rt, u), bft_sat_add(bft_sat_add(rt, u), span));
+	rc->readings++;
+	return 1;
+}
+
 const bftd_refclock_driver bftd_refclock_system = {
-	"system", "system", 0, NULL, realtime_finish,
-	sched_open, NULL, NULL, realtime_service, NULL, NULL
+	"system", "system", 0, NULL, bftd_refclock_realtime_finish,
+	bftd_refclock_sched_open, NULL, NULL, system_service, NULL, NULL
 };
 
 static const bftd_refclock_driver *const drivers[BFTD_REF_KINDS] = {
@@ -126,9 +92,8 @@ static const bftd_refclock_driver *const drivers[BFTD_REF_KINDS] = {
 
 static int opt_kind(bftd_ref *r, const char *v, char *err, size_t errlen)
 {
-	const char *names[BFTD_REF_KINDS + 1] = { NULL };
-	for (size_t i = 0; i < BFTD_REF_KINDS; i++)
-		names[i] = drivers[i]->name;
+	/* The kinds there are, whether this program has their driver or not. */
+	static const char *const names[] = { "simulated", "system", "nmea", "gpsd", "ntp", NULL };
 	int e;
 	if (bft_value_enum(v, names, &e, err, errlen) != 0)
 		return BFT_EINVAL;
@@ -196,7 +161,8 @@ int bftd_ref_option(bftd_ref *r, const char *key, const char *value, char *err, 
 	for (size_t i = 0; !o && i < sizeof shared_options / sizeof shared_options[0]; i++)
 		o = find_option(shared_options[i], key);
 	for (size_t i = 0; !o && i < BFTD_REF_KINDS; i++)
-		o = find_option(drivers[i]->options, key);
+		if (drivers[i])
+			o = find_option(drivers[i]->options, key);
 	if (!o)
 		return 1;
 	if (o->parse(r, value, err, errlen) != 0)
@@ -227,6 +193,9 @@ int bftd_ref_finish(bftd_ref *r, size_t idx, char *err, size_t errlen)
 	if (!(r->set & BFTD_REF_OPT_KIND))
 		return refuse(err, errlen, "needs a kind (simulated, system, nmea, gpsd or ntp)");
 	const bftd_refclock_driver *d = drivers[r->kind];
+	if (!d) /* only `simulated`, which is the test kit's */
+		return refuse(err, errlen, "kind simulated is a test model: this program is built without the test kit "
+		                           "(build/bftimed-test has it)");
 	for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
 		if (foreign[i].group == BFTD_REF_OPT_SERVER && d->finish && d->finish(r, err, errlen) != 0)
 			return BFT_EINVAL;

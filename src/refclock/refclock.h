@@ -187,8 +187,22 @@ void bftd_watch_probe(bftd_input_watch *w, const bftd_refclock_host *host, int f
 /* Whether the nmea driver can set a serial port to this speed (baud). */
 bool bftd_nmea_speed_ok(uint32_t speed);
 
-extern const bftd_refclock_driver bftd_refclock_simulated, bftd_refclock_system, bftd_refclock_nmea,
-	bftd_refclock_gpsd, bftd_refclock_ntp;
+extern const bftd_refclock_driver bftd_refclock_system, bftd_refclock_nmea, bftd_refclock_gpsd, bftd_refclock_ntp;
+/* `simulated` is a test model, in the test kit (src/testkit/refclock_sim.c):
+ * linked into bftimed-test, the simulator's users and the tests; absent
+ * (its address NULL) from the production bftimed, which then refuses the
+ * kind in its configuration. */
+extern const bftd_refclock_driver bftd_refclock_simulated __attribute__((weak));
+
+/* ---- drivers read on a schedule of `every` (system, simulated) ----------- */
+/* CLOCK_REALTIME and the raw clock around it: *span_ns bounds the read. */
+void bftd_refclock_read_realtime(const bftd_refclock_host *h, int64_t *raw_ns, int64_t *rt_ns, int64_t *span_ns);
+/* Whether a reading is due at now; schedules the next. */
+bool bftd_refclock_due(bftd_refclock *rc, int64_t now_mono_ns);
+/* open: the first reading due at once. */
+int bftd_refclock_sched_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen);
+/* finish: uncertainty 1 ms unless told. */
+int bftd_refclock_realtime_finish(bftd_ref *r, char *err, size_t errlen);
 
 /* Set up rc for reference cfg and open its device; the first scheduled
  * service is due at mono time now. 0, or an error with err set. */
