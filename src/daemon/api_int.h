@@ -35,7 +35,6 @@ struct now read_now(const bftd_api_env *env);
 void add_estimate(json_object *o, const struct now *n);
 /* Why source s is not used, NULL when it is. */
 const char *why_not(const bft_source_info *s, const struct now *n, char *buf, size_t len);
-const bftd_peer *peer_by_id(const bftd_config *cfg, uint32_t id);
 json_object *source_json(const bftd_api_env *env, const bft_source_info *s, const struct now *n);
 /* Sources into a fresh array; *n_out their number. The caller frees. */
 bft_source_info *sources(const bftd_api_env *env, size_t *n_out);

@@ -124,21 +124,13 @@ const char *why_not(const bft_source_info *s, const struct now *n, char *buf, si
 	return "its interval misses the fused interval (falseticker)";
 }
 
-const bftd_peer *peer_by_id(const bftd_config *cfg, uint32_t id)
-{
-	for (size_t i = 0; i < cfg->n_peers; i++)
-		if (cfg->peers[i].id == id)
-			return &cfg->peers[i];
-	return NULL;
-}
-
 json_object *source_json(const bftd_api_env *env, const bft_source_info *s, const struct now *n)
 {
 	json_object *so = json_object_new_object();
 	add_str(so, "type", s->is_peer ? "peer" : "reference");
 	add_i64(so, "id", s->id);
 	if (s->is_peer) {
-		const bftd_peer *p = peer_by_id(env->cfg, s->id);
+		const bftd_peer *p = bftd_config_peer(env->cfg, s->id);
 		add_str(so, "address", p ? p->addr.text : "?");
 	} else if (s->id < env->cfg->n_refs) {
 		add_str(so, "name", env->cfg->refs[s->id].name);

@@ -834,6 +834,14 @@ int bftd_config_load(bftd_config *out, const char *path, char *err, size_t errle
 	return rc;
 }
 
+const bftd_peer *bftd_config_peer(const bftd_config *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (c->peers[i].id == id)
+			return &c->peers[i];
+	return NULL;
+}
+
 void bftd_config_free(bftd_config *c)
 {
 	if (!c)

@@ -107,6 +107,9 @@ int bftd_config_load(bftd_config *out, const char *path, char *err, size_t errle
 
 void bftd_config_free(bftd_config *c);
 
+/* The peer with this id, NULL when none is configured. */
+const bftd_peer *bftd_config_peer(const bftd_config *c, uint32_t id);
+
 /* "127.0.0.1:7301" or "[::1]:7301" into *out; 0 or BFT_EINVAL. */
 int bftd_addr_parse(bftd_addr *out, const char *text);
 
