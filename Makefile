@@ -112,8 +112,12 @@ $(A)/libbftime.a: $(LIB_AOBJ) Makefile
 	@rm -f $@
 	ar rcs $@ $(LIB_AOBJ)
 
-$(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC)) $(DMN_OBJ) $(B)/libbftime.a
-	$(CC) $(OPT) -o $@ $^ $(DLIBS) $(LDLIBS)
+# The CLI: the library, libcurl for the API, and of the daemon only what
+# reads a node's configuration and key (config.c with the reference options
+# it checks, keys.c): no store (SQLite), no HTTP server (libmicrohttpd).
+CLI_DEPS  := src/daemon/config.c src/daemon/keys.c $(REF_SRC) $(UTIL_SRC)
+$(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC) $(CLI_DEPS)) $(B)/libbftime.a
+	$(CC) $(OPT) -o $@ $^ -lyaml -ljson-c -lcurl $(LDLIBS)
 
 $(B)/bftimed: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(DLIBS) -lsystemd $(LDLIBS)

@@ -217,7 +217,7 @@ static int parse_opts(struct opts *o, int argc, char **argv, const char *extra)
 	}
 	if (o->config) {
 		char err[512];
-		if (bftd_config_load(&o->cfg, o->config, err, sizeof err) != 0) {
+		if (bftd_config_load_flags(&o->cfg, o->config, BFTD_CONFIG_ANY_BUILD, err, sizeof err) != 0) {
 			fprintf(stderr, "bftime: %s\n", err);
 			return 1;
 		}

@@ -40,6 +40,7 @@ struct ctx {
 	 * messages name the line at fault, not the top of the file. */
 	const yaml_node_t *f_key;
 	const yaml_node_t *peer_id_key[BFTD_MAX_PEERS], *peer_addr_key[BFTD_MAX_PEERS];
+	bool any_build; /* BFTD_CONFIG_ANY_BUILD: what only the test kit runs is read, not refused */
 };
 
 static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -448,6 +449,8 @@ static int parse_ref(struct ctx *c, const yaml_node_t *n, bftd_ref *r, size_t id
 	}
 	if (bftd_ref_finish(r, idx, e, sizeof e) != 0)
 		return fail(c, n, "%s", e);
+	if (!c->any_build && !bftd_refclock_available(r->kind))
+		return fail(c, n, "reference: %s", BFTD_REF_NO_DRIVER);
 	return 0;
 }
 
@@ -528,6 +531,8 @@ static int parse_osc(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 /* Test-only: the test kit's liar (testkit.h), when this bftimed has it. */
 static int parse_byz(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 {
+	if (!&bftd_testkit_liar && c->any_build)
+		return 0; /* a reader (the CLI) does not need the liar */
 	if (!&bftd_testkit_liar)
 		return fail(c, n, "byzantine: a test liar; this bftimed is built without the test kit "
 		                  "(build/bftimed-test has it)");
@@ -740,7 +745,14 @@ static void defaults(bftd_config *cfg)
 int bftd_config_parse(bftd_config *out, const char *buf, size_t len, const char *filename, char *err,
                       size_t errlen)
 {
-	struct ctx c = { .file = filename ? filename : "(config)", .err = err, .errlen = errlen };
+	return bftd_config_parse_flags(out, buf, len, filename, 0, err, errlen);
+}
+
+int bftd_config_parse_flags(bftd_config *out, const char *buf, size_t len, const char *filename, unsigned flags,
+                            char *err, size_t errlen)
+{
+	struct ctx c = { .file = filename ? filename : "(config)", .err = err, .errlen = errlen,
+	                 .any_build = (flags & BFTD_CONFIG_ANY_BUILD) != 0 };
 	defaults(out);
 	if (errlen)
 		err[0] = 0;
@@ -793,6 +805,11 @@ int bftd_config_parse(bftd_config *out, const char *buf, size_t len, const char 
 
 int bftd_config_load(bftd_config *out, const char *path, char *err, size_t errlen)
 {
+	return bftd_config_load_flags(out, path, 0, err, errlen);
+}
+
+int bftd_config_load_flags(bftd_config *out, const char *path, unsigned flags, char *err, size_t errlen)
+{
 	defaults(out);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -827,7 +844,7 @@ int bftd_config_load(bftd_config *out, const char *path, char *err, size_t errle
 			break;
 	}
 	close(fd);
-	int rc = len == cap ? BFT_EINVAL : bftd_config_parse(out, buf, len, path, err, errlen);
+	int rc = len == cap ? BFT_EINVAL : bftd_config_parse_flags(out, buf, len, path, flags, err, errlen);
 	if (len == cap)
 		snprintf(err, errlen, "%s: file grew while being read", path);
 	free(buf);

@@ -105,6 +105,14 @@ int bftd_config_parse(bftd_config *out, const char *buf, size_t len, const char 
 /* Read a file and parse it; I/O errors are reported the same way. */
 int bftd_config_load(bftd_config *out, const char *path, char *err, size_t errlen);
 
+/* The same for a program that reads a node's configuration without running
+ * it (the CLI): what only the test kit runs (kind simulated, byzantine:) is
+ * read (the liar's section skipped), not refused for want of the kit. */
+#define BFTD_CONFIG_ANY_BUILD 1u
+int bftd_config_parse_flags(bftd_config *out, const char *buf, size_t len, const char *filename, unsigned flags,
+                            char *err, size_t errlen);
+int bftd_config_load_flags(bftd_config *out, const char *path, unsigned flags, char *err, size_t errlen);
+
 void bftd_config_free(bftd_config *c);
 
 /* The peer with this id, NULL when none is configured. */

@@ -80,13 +80,60 @@ const bftd_refclock_driver bftd_refclock_system = {
 	bftd_refclock_sched_open, NULL, NULL, system_service, NULL, NULL
 };
 
+/* ---- the simulated model's options ----------------------------------------
+ * Read here, though its driver is the test kit's: a program without the kit
+ * (the CLI, the production bftimed) still reads every configuration the
+ * test build runs, and the daemon refuses the kind when it has no driver
+ * (bftd_refclock_available). */
+
+static int opt_noise(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_duration(v, 0, 3600 * BFT_NS_PER_SEC, &r->noise_ns, err, errlen);
+}
+
+static int opt_offset(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_duration(v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &r->offset_ns, err, errlen);
+}
+
+static int opt_offset_after(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_duration(v, 0, 86400 * BFT_NS_PER_SEC, &r->offset_after_ns, err, errlen);
+}
+
+const bftd_ref_opt bftd_ref_sim_options[] = {
+	{ "noise", BFTD_REF_OPT_SIM, opt_noise },
+	{ "offset", BFTD_REF_OPT_SIM, opt_offset },
+	{ "offset_after", BFTD_REF_OPT_SIM, opt_offset_after },
+	{ NULL, 0, NULL },
+};
+
+/* The kind without its driver: options and defaults, no open. */
+static const bftd_refclock_driver sim_absent = {
+	"simulated", "sim", BFTD_REF_OPT_SIM, bftd_ref_sim_options, bftd_refclock_realtime_finish,
+	NULL, NULL, NULL, NULL, NULL, NULL
+};
+
 static const bftd_refclock_driver *const drivers[BFTD_REF_KINDS] = {
-	[BFTD_REF_SIMULATED] = &bftd_refclock_simulated,
+	[BFTD_REF_SIMULATED] = &sim_absent, /* bftd_refclock_simulated when linked: driver_of */
 	[BFTD_REF_SYSTEM] = &bftd_refclock_system,
 	[BFTD_REF_NMEA] = &bftd_refclock_nmea,
 	[BFTD_REF_GPSD] = &bftd_refclock_gpsd,
 	[BFTD_REF_NTP] = &bftd_refclock_ntp,
 };
+
+static const bftd_refclock_driver *driver_of(enum bftd_ref_kind k)
+{
+	if (k == BFTD_REF_SIMULATED && &bftd_refclock_simulated)
+		return &bftd_refclock_simulated;
+	return (size_t)k < BFTD_REF_KINDS ? drivers[k] : NULL;
+}
+
+bool bftd_refclock_available(enum bftd_ref_kind k)
+{
+	const bftd_refclock_driver *d = driver_of(k);
+	return d && d->open;
+}
 
 /* ---- options (refclock.h) ------------------------------------------------ */
 
@@ -161,8 +208,7 @@ int bftd_ref_option(bftd_ref *r, const char *key, const char *value, char *err, 
 	for (size_t i = 0; !o && i < sizeof shared_options / sizeof shared_options[0]; i++)
 		o = find_option(shared_options[i], key);
 	for (size_t i = 0; !o && i < BFTD_REF_KINDS; i++)
-		if (drivers[i])
-			o = find_option(drivers[i]->options, key);
+		o = find_option(drivers[i]->options, key);
 	if (!o)
 		return 1;
 	if (o->parse(r, value, err, errlen) != 0)
@@ -193,9 +239,6 @@ int bftd_ref_finish(bftd_ref *r, size_t idx, char *err, size_t errlen)
 	if (!(r->set & BFTD_REF_OPT_KIND))
 		return refuse(err, errlen, "needs a kind (simulated, system, nmea, gpsd or ntp)");
 	const bftd_refclock_driver *d = drivers[r->kind];
-	if (!d) /* only `simulated`, which is the test kit's */
-		return refuse(err, errlen, "kind simulated is a test model: this program is built without the test kit "
-		                           "(build/bftimed-test has it)");
 	for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
 		if (foreign[i].group == BFTD_REF_OPT_SERVER && d->finish && d->finish(r, err, errlen) != 0)
 			return BFT_EINVAL;
@@ -211,11 +254,11 @@ int bftd_refclock_open(bftd_refclock *rc, const bftd_ref *cfg, const bftd_refclo
                        char *err, size_t errlen)
 {
 	memset(rc, 0, sizeof *rc);
-	if ((size_t)cfg->kind >= BFTD_REF_KINDS || !drivers[cfg->kind]) {
-		snprintf(err, errlen, "reference %s: no driver for this kind", cfg->name);
+	if (!bftd_refclock_available(cfg->kind)) {
+		snprintf(err, errlen, "reference %s: %s", cfg->name, BFTD_REF_NO_DRIVER);
 		return BFT_EINVAL;
 	}
-	rc->drv = drivers[cfg->kind];
+	rc->drv = driver_of(cfg->kind);
 	rc->cfg = cfg;
 	rc->host = host;
 	rc->rng = seed;

@@ -193,6 +193,14 @@ extern const bftd_refclock_driver bftd_refclock_system, bftd_refclock_nmea, bftd
  * (its address NULL) from the production bftimed, which then refuses the
  * kind in its configuration. */
 extern const bftd_refclock_driver bftd_refclock_simulated __attribute__((weak));
+/* The simulated model's options, read by every program (refclock.c). */
+extern const bftd_ref_opt bftd_ref_sim_options[];
+
+/* Whether this program has the driver of kind k (only `simulated` may be
+ * missing); bftd_refclock_open refuses a kind without, saying why: */
+bool bftd_refclock_available(enum bftd_ref_kind k);
+#define BFTD_REF_NO_DRIVER \
+	"kind simulated is a test model: this bftimed is built without the test kit (build/bftimed-test has it)"
 
 /* ---- drivers read on a schedule of `every` (system, simulated) ----------- */
 /* CLOCK_REALTIME and the raw clock around it: *span_ns bounds the read. */

@@ -15,7 +15,6 @@
 #include "core/prng.h"
 #include "refclock/refclock.h"
 #include "testkit/refmodel.h"
-#include "util/value.h"
 
 static int sim_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen)
 {
@@ -44,29 +43,7 @@ static size_t sim_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n,
 	return 1;
 }
 
-static int opt_noise(bftd_ref *r, const char *v, char *err, size_t errlen)
-{
-	return bft_value_duration(v, 0, 3600 * BFT_NS_PER_SEC, &r->noise_ns, err, errlen);
-}
-
-static int opt_offset(bftd_ref *r, const char *v, char *err, size_t errlen)
-{
-	return bft_value_duration(v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &r->offset_ns, err, errlen);
-}
-
-static int opt_offset_after(bftd_ref *r, const char *v, char *err, size_t errlen)
-{
-	return bft_value_duration(v, 0, 86400 * BFT_NS_PER_SEC, &r->offset_after_ns, err, errlen);
-}
-
-static const bftd_ref_opt sim_options[] = {
-	{ "noise", BFTD_REF_OPT_SIM, opt_noise },
-	{ "offset", BFTD_REF_OPT_SIM, opt_offset },
-	{ "offset_after", BFTD_REF_OPT_SIM, opt_offset_after },
-	{ NULL, 0, NULL },
-};
-
 const bftd_refclock_driver bftd_refclock_simulated = {
-	"simulated", "sim", BFTD_REF_OPT_SIM, sim_options, bftd_refclock_realtime_finish,
+	"simulated", "sim", BFTD_REF_OPT_SIM, bftd_ref_sim_options, bftd_refclock_realtime_finish,
 	sim_open, NULL, NULL, sim_service, NULL, NULL
 };
