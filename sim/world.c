@@ -560,6 +560,8 @@ static int drain(sim_world *w, uint32_t id)
 			nd->timer_gen++;
 			rc |= push(w, sim_osc_when(&nd->osc, w->now_ns, act.at_raw_ns), SIM_EV_TIMER, id, 0, nd->timer_gen);
 			break;
+		case BFT_ACT_QUARANTINE: /* counted by the node; the report reads its counters */
+			break;
 		case BFT_ACT_ESTIMATE:
 			if (nd->adv < 0 && act.est.alarm)
 				sim_metrics_alarm(&w->m, id);

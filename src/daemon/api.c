@@ -39,7 +39,9 @@ static void get_time(const bftd_api_env *env, bftd_http_response *resp)
 
 static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 {
-	struct now n = read_now(env);
+	bftd_status local;
+	const bftd_status *st = status_of(env, &local);
+	struct now n = now_of(st);
 	json_object *o = json_object_new_object();
 	add_i64(o, "node", env->cfg->id);
 	if (env->self_pub)
@@ -51,14 +53,12 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	add_i64(o, "uptime_ns", bft_clock_mono_ns() - env->start_mono);
 	if (env->cfg->byz)
 		add_str(o, "byzantine", bftd_liar_name(env->cfg->byz));
-	size_t ns;
-	bft_source_info *s = sources(env, &ns);
 	json_object *arr = json_object_new_array();
-	for (size_t i = 0; i < ns; i++)
-		json_object_array_add(arr, source_json(env, &s[i], &n));
-	free(s);
+	for (size_t i = 0; i < st->n_src; i++)
+		json_object_array_add(arr, source_json(env, &st->src[i], &n));
 	json_object_object_add(o, "sources_detail", arr);
-	json_object_object_add(o, "counters", counters_json(env));
+	json_object_object_add(o, "counters", counters_json(env, st));
+	bftd_status_free(&local);
 	json_object *proofs = json_object_new_object();
 	add_bool(proofs, "enabled", env->proofs != NULL);
 	if (env->proofs) {

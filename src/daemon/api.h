@@ -48,6 +48,9 @@ typedef struct bftd_api_env {
 	const bftd_counters *ctr;
 	const bftd_http_stats *http;
 	int64_t start_mono;
+	/* The loop's status snapshot (status.h), filled once per estimate;
+	 * NULL (or not filled yet): /v1/status and /metrics read the node. */
+	const struct bftd_status *status;
 	/* called after a proof from the API was stored as new (for forwarding) */
 	void (*on_stored)(void *ctx, const uint8_t *buf, size_t len);
 	void *on_stored_ctx;

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "daemon/api.h"
+#include "daemon/status.h"
 
 /* The node read once for a request. */
 struct now {
@@ -39,7 +40,12 @@ json_object *source_json(const bftd_api_env *env, const bft_source_info *s, cons
 /* Sources into a fresh array; *n_out their number. The caller frees. */
 bft_source_info *sources(const bftd_api_env *env, size_t *n_out);
 json_object *chain_head_json(const bftd_api_env *env);
-json_object *counters_json(const bftd_api_env *env);
+json_object *counters_json(const bftd_api_env *env, const bftd_status *st);
+/* The loop's snapshot, or (none filled yet, or no loop: the fuzz targets)
+ * one filled now into *local; bftd_status_free(local) after either. */
+const bftd_status *status_of(const bftd_api_env *env, bftd_status *local);
+/* The estimate as the snapshot holds it. */
+struct now now_of(const bftd_status *st);
 const char *ref_kind_name(uint8_t k);
 json_object *proof_json(const uint8_t *buf, size_t len);
 void get_metrics(const bftd_api_env *env, bftd_http_response *resp);

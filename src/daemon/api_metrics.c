@@ -75,7 +75,9 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 		return;
 	}
 	b.p[0] = 0;
-	struct now n = read_now(env);
+	bftd_status local;
+	const bftd_status *st = status_of(env, &local);
+	struct now n = now_of(st);
 	char lab[96];
 	metric(&b, "bftime_synced", "gauge", "1 when the node knows an interval for true time", NULL, n.synced);
 	metric(&b, "bftime_alarm", "gauge", "1 when the last fusion proved more than f sources faulty", NULL,
@@ -93,8 +95,8 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 		metric(&b, "bftime_sources", "gauge", "fresh sources at the last fusion", NULL, n.e.sources);
 		metric(&b, "bftime_sources_used", "gauge", "sources consistent with the last fusion", NULL, n.e.used);
 	}
-	size_t ns;
-	bft_source_info *s = sources(env, &ns);
+	size_t ns = st->n_src;
+	const bft_source_info *s = st->src;
 	static const char *const sm[][2] = {
 		{ "bftime_source_used", "1 when the source is consistent with the fused interval" },
 		{ "bftime_source_fresh", "1 when the source has a reading within max_age" },
@@ -120,51 +122,13 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 			head = true;
 		}
 	}
-	free(s);
-	const bft_node_counters *nc = bft_node_get_counters(env->node);
-	const struct {
-		const char *name, *help;
-		uint64_t v;
-	} ctrs[] = {
-		{ "bftime_datagrams_total", "datagrams received", env->ctr ? env->ctr->datagrams : 0 },
-		{ "bftime_rate_limited_total", "datagrams dropped by the rate limit", env->ctr ? env->ctr->rate_limited : 0 },
-		{ "bftime_malformed_total", "malformed datagrams", (env->ctr ? env->ctr->malformed : 0) + nc->rx_bad },
-		{ "bftime_bad_signature_total", "datagrams with a bad signature", nc->rx_bad_sig },
-		{ "bftime_unknown_peer_total", "datagrams from unknown peers", nc->rx_unknown_peer },
-		{ "bftime_replayed_total", "replayed datagrams", nc->rx_replay },
-		{ "bftime_sent_total", "datagrams sent", nc->tx },
-		{ "bftime_exchanges_total", "completed exchanges", nc->exchanges },
-		{ "bftime_readings_rejected_total", "readings rejected", nc->readings_rejected },
-		{ "bftime_alarms_total", "alarms raised", nc->alarms },
-		{ "bftime_reference_quarantines_total", "references quarantined (anti-spoofing)", nc->ref_quarantines },
-		{ "bftime_reference_readmissions_total", "quarantined references readmitted", nc->ref_readmissions },
-		{ "bftime_fusions_total", "fusions", nc->fusions },
-		{ "bftime_http_requests_total", "API requests answered", env->http ? env->http->requests : 0 },
-		{ "bftime_http_bad_requests_total", "API requests answered 4xx", env->http ? env->http->status_4xx : 0 },
-		{ "bftime_http_errors_total", "API requests answered 5xx", env->http ? env->http->status_5xx : 0 },
-		{ "bftime_http_connections_total", "API connections accepted", env->http ? env->http->connections_total : 0 },
-		{ "bftime_http_closed_deadline_total", "API connections closed for missing a header or request deadline",
-		  env->http ? env->http->closed_deadline : 0 },
-		{ "bftime_http_closed_pressure_total", "API connections closed to keep the reserve free",
-		  env->http ? env->http->closed_pressure : 0 },
-		{ "bftime_http_rate_limited_total", "API requests answered 429 (per-address rate limit)",
-		  env->http ? env->http->rate_limited : 0 },
-	};
-	for (size_t i = 0; i < sizeof ctrs / sizeof ctrs[0]; i++)
-		metric(&b, ctrs[i].name, "counter", ctrs[i].help, NULL, (double)ctrs[i].v);
-	if (env->http) {
-		metric(&b, "bftime_http_connections", "gauge", "API connections open", NULL, (double)env->http->connections);
-		metric(&b, "bftime_http_connections_max", "gauge", "the most API connections open at once", NULL,
-		       (double)env->http->connections_max);
-		metric(&b, "bftime_http_connection_limit", "gauge", "the API's connection cap in force", NULL,
-		       (double)env->http->conn_limit);
-	}
+	/* Every counter the snapshot has, as status.h names it. */
+	for (int i = 0; i < BFTD_C_COUNT; i++)
+		if (st->groups & bftd_counter_defs[i].group)
+			metric(&b, bftd_counter_defs[i].metric, bftd_counter_defs[i].gauge ? "gauge" : "counter",
+			       bftd_counter_defs[i].help, NULL, (double)st->c[i]);
+	bftd_status_free(&local);
 	if (env->proofs) {
-		const bftd_proofs_stats *ps = bftd_proofs_get_stats(env->proofs);
-		metric(&b, "bftime_proofs_issued_total", "counter", "own proofs stored and acknowledged", NULL,
-		       (double)ps->issued);
-		metric(&b, "bftime_proofs_issue_failed_total", "counter", "own proofs not issued", NULL,
-		       (double)ps->issue_failed);
 		uint64_t seq;
 		if (bftd_proofs_head(env->proofs, &seq, NULL, NULL))
 			metric(&b, "bftime_proof_chain_head_seq", "gauge", "seq of the last own proof", NULL, (double)seq);
@@ -182,25 +146,17 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 			metric(&b, "bftime_proof_store_results_total", "counter",
 			       i ? NULL : "proof insertions by result", lab, (double)ss->by_result[i]);
 		}
-		bft_store *st = bftd_proofs_store(env->proofs);
+		bft_store *store = bftd_proofs_store(env->proofs);
 		uint64_t count;
-		if (bft_store_count(st, false, env->cfg->id, &count) == 0) {
+		if (bft_store_count(store, false, env->cfg->id, &count) == 0) {
 			snprintf(lab, sizeof lab, "{node=\"%u\"}", env->cfg->id);
 			metric(&b, "bftime_proofs_stored", "gauge", "proofs in the store per node", lab, (double)count);
 		}
 		for (size_t i = 0; i < env->cfg->n_peers; i++)
-			if (bft_store_count(st, false, env->cfg->peers[i].id, &count) == 0) {
+			if (bft_store_count(store, false, env->cfg->peers[i].id, &count) == 0) {
 				snprintf(lab, sizeof lab, "{node=\"%u\"}", env->cfg->peers[i].id);
 				metric(&b, "bftime_proofs_stored", "gauge", NULL, lab, (double)count);
 			}
-	}
-	if (env->gossip) {
-		const bftd_gossip_stats *gs = bftd_gossip_get_stats(env->gossip);
-		metric(&b, "bftime_gossip_posts_total", "counter", "proof POSTs to peers and the DA endpoint", NULL,
-		       (double)gs->posts);
-		metric(&b, "bftime_gossip_failed_total", "counter", "failed proof POSTs", NULL, (double)gs->failed);
-		metric(&b, "bftime_gossip_proofs_sent_total", "counter", "proofs delivered (2xx)", NULL,
-		       (double)gs->proofs_sent);
 	}
 	if (b.oom) {
 		free(b.p);

@@ -195,57 +195,34 @@ json_object *chain_head_json(const bftd_api_env *env)
 	return h;
 }
 
-json_object *counters_json(const bftd_api_env *env)
+json_object *counters_json(const bftd_api_env *env, const bftd_status *st)
 {
 	json_object *c = json_object_new_object();
-	const bft_node_counters *nc = bft_node_get_counters(env->node);
-	if (env->ctr) {
-		add_u64(c, "datagrams", env->ctr->datagrams);
-		add_u64(c, "rate_limited", env->ctr->rate_limited);
-		add_u64(c, "malformed", env->ctr->malformed + nc->rx_bad);
-		add_u64(c, "send_errors", env->ctr->send_errors);
-		add_u64(c, "estimates", env->ctr->estimates);
-	}
-	add_u64(c, "bad_signature", nc->rx_bad_sig);
-	add_u64(c, "unknown_peer", nc->rx_unknown_peer);
-	add_u64(c, "replayed", nc->rx_replay);
-	add_u64(c, "not_for_us", nc->rx_not_for_us);
-	add_u64(c, "sent", nc->tx);
-	add_u64(c, "exchanges", nc->exchanges);
-	add_u64(c, "readings_rejected", nc->readings_rejected);
-	add_u64(c, "alarms", nc->alarms);
-	add_u64(c, "fusions", nc->fusions);
-	if (env->http) {
-		add_u64(c, "http_requests", env->http->requests);
-		add_u64(c, "http_4xx", env->http->status_4xx);
-		add_u64(c, "http_5xx", env->http->status_5xx);
-		add_u64(c, "http_too_large", env->http->too_large);
-		add_u64(c, "http_connections", env->http->connections);
-		add_u64(c, "http_connections_max", env->http->connections_max);
-		add_u64(c, "http_closed_deadline", env->http->closed_deadline);
-		add_u64(c, "http_closed_pressure", env->http->closed_pressure);
-		add_u64(c, "http_rate_limited", env->http->rate_limited);
-	}
+	bftd_status_counters_json(st, c);
 	if (env->proofs) {
-		const bftd_proofs_stats *ps = bftd_proofs_get_stats(env->proofs);
-		add_u64(c, "proofs_issued", ps->issued);
-		add_u64(c, "proofs_issue_failed", ps->issue_failed);
-		add_u64(c, "proofs_submitted", ps->submitted);
-		add_u64(c, "proofs_accepted", ps->accepted);
 		const bft_store_stats *ss = bft_store_get_stats(bftd_proofs_store(env->proofs));
 		json_object *r = json_object_new_object();
 		for (int i = 0; i < BFT_STORE_RESULTS; i++)
 			add_u64(r, bft_store_result_name((enum bft_store_result)i), ss->by_result[i]);
 		json_object_object_add(c, "store_results", r);
 	}
-	if (env->gossip) {
-		const bftd_gossip_stats *gs = bftd_gossip_get_stats(env->gossip);
-		add_u64(c, "gossip_posts", gs->posts);
-		add_u64(c, "gossip_ok", gs->ok);
-		add_u64(c, "gossip_failed", gs->failed);
-		add_u64(c, "gossip_proofs_sent", gs->proofs_sent);
-	}
 	return c;
+}
+
+const bftd_status *status_of(const bftd_api_env *env, bftd_status *local)
+{
+	memset(local, 0, sizeof *local);
+	if (env->status && env->status->filled)
+		return env->status;
+	(void)bftd_status_init(local, env->cfg->n_peers + env->cfg->n_refs); /* no room: no sources, still the rest */
+	bftd_status_fill(local, env, bft_clock_raw_ns(), bft_clock_realtime_ns(), NULL);
+	return local;
+}
+
+struct now now_of(const bftd_status *st)
+{
+	struct now n = { .raw = st->raw_ns, .rt = st->rt_ns, .e = st->e, .ok = st->ok, .synced = st->synced };
+	return n;
 }
 
 const char *ref_kind_name(uint8_t k)

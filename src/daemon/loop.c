@@ -71,7 +71,7 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	d->srcs = calloc(d->n_srcs ? d->n_srcs : 1, sizeof *d->srcs);
 	d->cfg.byz = cfg->byz ? bftd_testkit_liar.liar_dup(cfg->byz) : NULL; /* the daemon's own copy, as of peers */
 	int rc = BFT_ENOMEM;
-	if (!d->cfg.peers || !ids || !d->srcs || (cfg->byz && !d->cfg.byz))
+	if (!d->cfg.peers || !ids || !d->srcs || (cfg->byz && !d->cfg.byz) || bftd_status_init(&d->status, d->n_srcs) != 0)
 		goto fail_mem;
 	memcpy(d->cfg.peers, cfg->peers, cfg->n_peers * sizeof *cfg->peers);
 	if ((rc = bft_keyring_create(&d->kr, cfg->n_peers + 1)) != 0)
@@ -124,7 +124,8 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	d->next_proof_mono = d->start_mono; /* the first proof as soon as the node is synchronized */
 	d->api = (bftd_api_env){ .cfg = &d->cfg, .node = d->node, .ref_kinds = d->ref_kinds, .refs = d->refs,
 		                 .self_pub = d->self_pub,
-		                 .proofs = d->proofs, .gossip = d->gossip, .ctr = &d->ctr, .start_mono = d->start_mono };
+		                 .proofs = d->proofs, .gossip = d->gossip, .ctr = &d->ctr, .start_mono = d->start_mono,
+		                 .status = &d->status };
 	if (!d->cfg.api_disabled) {
 		char herr[256];
 		if (bftd_http_start(&d->http, &d->cfg.api, bftd_api_handle, &d->api, herr, sizeof herr) != 0) {
@@ -174,6 +175,7 @@ void bftd_destroy(bftd *d)
 	bft_keyring_destroy(d->kr);
 	free(d->cfg.peers);
 	free(d->cfg.byz);
+	bftd_status_free(&d->status);
 	free(d->ids);
 	free(d->srcs);
 	free(d);
@@ -238,6 +240,7 @@ static void drain(bftd *d)
 		case BFT_ACT_SEND: send_to_peer(d, &a); break;
 		case BFT_ACT_TIMER: d->timer_raw = a.at_raw_ns; break;
 		case BFT_ACT_ESTIMATE: estimate = true; break;
+		case BFT_ACT_QUARANTINE: bftd_log_quarantine(d, &a); break;
 		}
 	}
 	if (estimate)
@@ -312,7 +315,6 @@ static void service_refs(bftd *d, const struct pollfd *pfd, bool polled, int64_t
 			if (rc2 != 0)
 				bftd_log(LOG_DEBUG, "reference %s: reading refused by the node", d->cfg.refs[i].name);
 			drain(d);
-			bftd_log_guard(d, i);
 		}
 	}
 }
@@ -362,7 +364,6 @@ static void check_suspend(bftd *d)
 	d->node = fresh;
 	d->api.node = fresh;
 	d->timer_raw = INT64_MAX;
-	memset(d->ref_q, 0, sizeof d->ref_q);
 	bftd_log(LOG_WARNING,
 	         "the machine was suspended for %.3f s: the oscillator did not run, so the clock and its interval "
 	         "are void; synchronizing again from the sources",

@@ -20,6 +20,7 @@
 #include "daemon/loop.h"
 #include "daemon/ntp_server.h"
 #include "daemon/proofs_svc.h"
+#include "daemon/status.h"
 #include "daemon/udp.h"
 #include "node/node.h"
 #include "proto/sign.h"
@@ -53,18 +54,20 @@ struct bftd {
 	bftd_exports *exports;
 	bftd_ntps *ntps;      /* NULL without ntp_server */
 	size_t ref_nfds[BFTD_MAX_REFS]; /* pollfds each driver asked for this turn */
-	enum bft_quarantine ref_q[BFTD_MAX_REFS]; /* as last logged */
 	bft_node_config nc;   /* the node's configuration (peers: ids) */
 	uint32_t *ids;
 	int64_t slept_ns;     /* bft_clock_slept_ns at the last wake */
+	bftd_status status;   /* filled once per estimate; every face renders it (status.h) */
 };
 
 /* report.c */
-void bftd_write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_t rt_now);
+/* The status file, rendered from d->status. */
+void bftd_write_status(bftd *d);
 void bftd_publish_exports(bftd *d, int64_t raw_now, const bft_estimate *e);
 void bftd_service_exports(bftd *d, int64_t now_mono);
 void bftd_on_estimate(bftd *d);
-void bftd_log_guard(bftd *d, size_t ref);
+/* The node announced a reference entering or leaving quarantine. */
+void bftd_log_quarantine(bftd *d, const bft_action *a);
 
 /* issue.c */
 void bftd_proof_ref(const bftd *d, bft_proof_ref *ref);

@@ -19,10 +19,13 @@
 #include "daemon/testkit.h"
 #include "sys/clock.h"
 
-void bftd_write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_t rt_now)
+void bftd_write_status(bftd *d)
 {
-	if (!d->cfg.status_path[0])
+	if (!d->cfg.status_path[0] || !d->status.filled)
 		return;
+	const bftd_status *st = &d->status;
+	const bft_estimate *e = &st->e;
+	int64_t raw_now = st->raw_ns, rt_now = st->rt_ns;
 	json_object *o = json_object_new_object();
 	bool synced = e->state != BFT_DISC_UNSYNCHRONIZED;
 	json_object_object_add(o, "node", json_object_new_int64(d->cfg.id));
@@ -42,11 +45,11 @@ void bftd_write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_t 
 	}
 	json_object_object_add(o, "sources", json_object_new_int64(e->sources));
 	json_object_object_add(o, "used", json_object_new_int64(e->used));
-	size_t n = bft_node_sources(d->node, d->srcs, d->n_srcs);
+	size_t n = st->n_src;
 	json_object *refs = json_object_new_array(), *peers = json_object_new_array();
 	int64_t our_off = bft_sat_sub(e->estimate_ns, raw_now); /* estimate - raw */
-	for (size_t i = 0; i < n && i < d->n_srcs; i++) {
-		const bft_source_info *s = &d->srcs[i];
+	for (size_t i = 0; i < n; i++) {
+		const bft_source_info *s = &st->src[i];
 		json_object *so = json_object_new_object();
 		json_object_object_add(so, "id", json_object_new_int64(s->id));
 		json_object_object_add(so, "fresh", json_object_new_boolean(s->fresh));
@@ -84,27 +87,8 @@ void bftd_write_status(bftd *d, const bft_estimate *e, int64_t raw_now, int64_t 
 	}
 	json_object_object_add(o, "references", refs);
 	json_object_object_add(o, "peers", peers);
-	const bft_node_counters *nc = bft_node_get_counters(d->node);
 	json_object *c = json_object_new_object();
-	json_object_object_add(c, "datagrams", json_object_new_int64((int64_t)d->ctr.datagrams));
-	json_object_object_add(c, "rate_limited", json_object_new_int64((int64_t)d->ctr.rate_limited));
-	json_object_object_add(c, "malformed", json_object_new_int64((int64_t)(d->ctr.malformed + nc->rx_bad)));
-	json_object_object_add(c, "bad_signature", json_object_new_int64((int64_t)nc->rx_bad_sig));
-	json_object_object_add(c, "unknown_peer", json_object_new_int64((int64_t)nc->rx_unknown_peer));
-	json_object_object_add(c, "replayed", json_object_new_int64((int64_t)nc->rx_replay));
-	json_object_object_add(c, "not_for_us", json_object_new_int64((int64_t)nc->rx_not_for_us));
-	json_object_object_add(c, "sent", json_object_new_int64((int64_t)nc->tx));
-	json_object_object_add(c, "send_errors", json_object_new_int64((int64_t)d->ctr.send_errors));
-	json_object_object_add(c, "exchanges", json_object_new_int64((int64_t)nc->exchanges));
-	json_object_object_add(c, "readings_rejected", json_object_new_int64((int64_t)nc->readings_rejected));
-	json_object_object_add(c, "alarms", json_object_new_int64((int64_t)nc->alarms));
-	json_object_object_add(c, "reference_quarantines", json_object_new_int64((int64_t)nc->ref_quarantines));
-	json_object_object_add(c, "reference_readmissions", json_object_new_int64((int64_t)nc->ref_readmissions));
-	json_object_object_add(c, "reference_readings_quarantined",
-	                       json_object_new_int64((int64_t)nc->ref_readings_quarantined));
-	json_object_object_add(c, "estimates", json_object_new_int64((int64_t)d->ctr.estimates));
-	if (d->cfg.byz) /* test-only: messages sent that lie */
-		json_object_object_add(c, "byzantine_lies", json_object_new_int64((int64_t)d->ctr.byz_rewritten));
+	bftd_status_counters_json(st, c);
 	json_object_object_add(o, "counters", c);
 	json_object *x = json_object_new_object();
 	bftd_exports_status(d->exports, x);
@@ -202,20 +186,22 @@ void bftd_on_estimate(bftd *d)
 	else if (!e.alarm && d->alarm_logged)
 		bftd_log(LOG_NOTICE, "alarm cleared: at most f=%zu sources faulty again", d->cfg.node.f);
 	d->alarm_logged = e.alarm;
-	bftd_write_status(d, &e, raw_now, rt_now);
+	bftd_status_fill(&d->status, &d->api, raw_now, rt_now, &e);
+	bftd_write_status(d);
 	bftd_publish_exports(d, raw_now, &e);
 }
 
 /* Say so in the log when the node quarantines or readmits a reference. */
-void bftd_log_guard(bftd *d, size_t ref)
+void bftd_log_quarantine(bftd *d, const bft_action *a)
 {
-	bft_source_info si;
-	if (bft_node_sources(d->node, d->srcs, d->n_srcs) < ref + 1)
+	if (a->to >= d->cfg.n_refs)
 		return;
-	si = d->srcs[ref];
-	if (si.quarantine == d->ref_q[ref])
-		return;
-	const char *name = d->cfg.refs[ref].name;
+	const struct {
+		enum bft_quarantine quarantine;
+		int64_t q_by_ns;
+		const char *suspect;
+	} si = { a->q, a->q_by_ns, a->suspect };
+	const char *name = d->cfg.refs[a->to].name;
 	double readmit_s = (double)bft_node_get_config(d->node)->ref_readmit_ns / 1e9;
 	if (si.quarantine == BFT_Q_NONE)
 		bftd_log(LOG_NOTICE, "reference %s readmitted: its readings agreed with the node's clock for %.0f s", name,
@@ -229,5 +215,4 @@ void bftd_log_guard(bftd *d, size_t ref)
 		         si.quarantine == BFT_Q_JUMP ? "it jumped against the oscillator's prediction"
 		                                     : "it disagrees with the other sources' consensus",
 		         (double)si.q_by_ns / 1e6, readmit_s);
-	d->ref_q[ref] = si.quarantine;
 }
