@@ -8,6 +8,7 @@
  * confident wrong answer. Then a drifting clock's history is fitted by the
  * robust estimators with a third of the samples corrupted.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,13 +135,19 @@ static int regress_round(size_t n, double corrupt)
 int cmd_demo(int argc, char **argv)
 {
 	unsigned long seed = 1;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-			seed = strtoul(argv[++i], NULL, 10);
-		} else {
+	static const struct option opts[] = { { "seed", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
+	optind = 1;
+	opterr = 0;
+	for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+		if (ch != 's') {
 			fprintf(stderr, "usage: bftime demo [--seed N]\n");
 			return 2;
 		}
+		seed = strtoul(optarg, NULL, 10);
+	}
+	if (optind < argc) {
+		fprintf(stderr, "usage: bftime demo [--seed N]\n");
+		return 2;
 	}
 	rng_state = seed;
 	printf("bftime demo (seed %lu): offsets of simulated sources to our clock, as intervals.\n", seed);

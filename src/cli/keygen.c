@@ -6,6 +6,7 @@
  * seed goes to stdout (as `wg genkey` does) and the public key to stderr.
  * bftime pubkey FILE prints the public key of an existing key file.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,13 +20,19 @@
 int cmd_keygen(int argc, char **argv)
 {
 	const char *out = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-			out = argv[++i];
-		} else {
+	static const struct option opts[] = { { "out", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 } };
+	optind = 1;
+	opterr = 0;
+	for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+		if (ch != 'o') {
 			fprintf(stderr, "usage: bftime keygen [--out FILE]\n");
 			return 2;
 		}
+		out = optarg;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "usage: bftime keygen [--out FILE]\n");
+		return 2;
 	}
 	uint8_t pub[BFTD_KEY_LEN];
 	char hex[2 * BFTD_KEY_LEN + 1], err[512];

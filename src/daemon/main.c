@@ -8,6 +8,7 @@
  * privileges dropped and the store open, i.e. just before the loop runs:
  * a unit ordered after bftimed.service then finds the API answering.
  */
+#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,24 +46,24 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	bool check = false;
-	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) && i + 1 < argc) {
-			path = argv[++i];
-		} else if (!strncmp(argv[i], "--config=", 9)) {
-			path = argv[i] + 9;
-		} else if (!strcmp(argv[i], "--check-config")) {
-			check = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
-			printf("bftimed %s\n", BFT_VERSION);
-			return 0;
-		} else {
-			fprintf(stderr, "bftimed: unknown argument '%s'\n", argv[i]);
-			usage(stderr);
-			return 2;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "check-config", no_argument, NULL, 'k' },
+		{ "version", no_argument, NULL, 'V' },      { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	for (int ch; (ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1;) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'k': check = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("bftimed %s\n", BFT_VERSION); return 0;
+		default: usage(stderr); return 2; /* getopt_long said what was wrong */
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "bftimed: unknown argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
 	}
 	if (!path) {
 		usage(stderr);

@@ -58,17 +58,25 @@ int bftd_refclock_realtime_finish(bftd_ref *r, char *err, size_t errlen)
 	return 0;
 }
 
+bool bftd_refclock_sched_read(bftd_refclock *rc, int64_t now_mono_ns, bftd_reading *out, size_t max, int64_t *rt_ns,
+                              int64_t *span_ns)
+{
+	if (max == 0 || !bftd_refclock_due(rc, now_mono_ns))
+		return false;
+	memset(out, 0, sizeof *out);
+	bftd_refclock_read_realtime(rc->host, &out->raw_ns, rt_ns, span_ns);
+	return true;
+}
+
 /* `system`: CLOCK_REALTIME +- uncertainty, the read's span on top. */
 static size_t system_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
                              bftd_reading *out, size_t max)
 {
 	(void)pfd;
 	(void)n;
-	if (max == 0 || !bftd_refclock_due(rc, now_mono_ns))
-		return 0;
-	memset(out, 0, sizeof *out);
 	int64_t rt, span;
-	bftd_refclock_read_realtime(rc->host, &out->raw_ns, &rt, &span);
+	if (!bftd_refclock_sched_read(rc, now_mono_ns, out, max, &rt, &span))
+		return 0;
 	int64_t u = rc->cfg->uncertainty_ns;
 	out->iv = bft_iv(bft_sat_sub(rt, u), bft_sat_add(bft_sat_add(rt, u), span));
 	rc->readings++;

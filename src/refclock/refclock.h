@@ -207,6 +207,10 @@ bool bftd_refclock_available(enum bftd_ref_kind k);
 void bftd_refclock_read_realtime(const bftd_refclock_host *h, int64_t *raw_ns, int64_t *rt_ns, int64_t *span_ns);
 /* Whether a reading is due at now; schedules the next. */
 bool bftd_refclock_due(bftd_refclock *rc, int64_t now_mono_ns);
+/* A service call's start: false when no reading is due (or max is 0);
+ * else out cleared, out->raw_ns and *rt_ns read, *span_ns bounding the read. */
+bool bftd_refclock_sched_read(bftd_refclock *rc, int64_t now_mono_ns, bftd_reading *out, size_t max, int64_t *rt_ns,
+                              int64_t *span_ns);
 /* open: the first reading due at once. */
 int bftd_refclock_sched_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen);
 /* finish: uncertainty 1 ms unless told. */

@@ -28,11 +28,9 @@ static size_t sim_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n,
 {
 	(void)pfd;
 	(void)n;
-	if (max == 0 || !bftd_refclock_due(rc, now_mono_ns))
-		return 0;
-	memset(out, 0, sizeof *out);
 	int64_t rt, span;
-	bftd_refclock_read_realtime(rc->host, &out->raw_ns, &rt, &span);
+	if (!bftd_refclock_sched_read(rc, now_mono_ns, out, max, &rt, &span))
+		return 0;
 	const bftd_ref *c = rc->cfg;
 	/* The simulator's GPS model on CLOCK_REALTIME, its lie from
 	 * offset_after on; the read's span on top. */
