@@ -17,17 +17,14 @@
 #include <bftime/fusion.h>
 #include <bftime/regress.h>
 
+#include "core/prng.h"
 #include "cli.h"
 
 static uint64_t rng_state;
 
 static double uniform(void)
 {
-	uint64_t x = rng_state += 0x9e3779b97f4a7c15u;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-	x ^= x >> 31;
-	return (double)(x >> 11) * 0x1.0p-53;
+	return (double)(bft_prng_u64(&rng_state) >> 11) * 0x1.0p-53;
 }
 
 static double ms(int64_t ns) { return (double)ns / 1e6; }

@@ -4,14 +4,6 @@
 
 #include <math.h>
 
-uint64_t bft_prng_u64(uint64_t *s)
-{
-	uint64_t x = *s += 0x9e3779b97f4a7c15u;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-	return x ^ (x >> 31);
-}
-
 double bft_prng_unit(uint64_t *s) { return ((double)(bft_prng_u64(s) >> 11) + 0.5) / 9007199254740992.0; }
 
 double bft_prng_normal(uint64_t *s)

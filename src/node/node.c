@@ -22,6 +22,8 @@
 #include <bftime/exchange.h>
 #include <bftime/fusion.h>
 
+#include "core/prng.h"
+
 #define QUEUE_CAP 4
 #define RECOVER_FUSIONS 3 /* agreeing fusions before an alarm clears */ /* queued non-REQUEST actions; the driver drains after every event */
 
@@ -128,13 +130,7 @@ void bft_node_config_default(bft_node_config *cfg)
 	bft_disc_config_default(&cfg->disc);
 }
 
-static uint64_t next_rand(bft_node *n)
-{
-	uint64_t x = n->rng += 0x9e3779b97f4a7c15u;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-	return x ^ (x >> 31);
-}
+static uint64_t next_rand(bft_node *n) { return bft_prng_u64(&n->rng); }
 
 static int cmp_peer(const void *a, const void *b)
 {
