@@ -13,11 +13,10 @@
 
 #include <bftime/common.h>
 
+#include "core/gpstime.h"
 #include "daemon/log.h"
 #include "sys/clock.h"
 
-#define GPS_EPOCH_UNIX_S INT64_C(315964800) /* 1980-01-06T00:00:00Z */
-#define GPS_LEAP_S 18                         /* GPS - UTC since 2017; the simulated receiver's */
 /* The reference block: a GPS receiver's latest fix (its own week, time of
  * week and satellites), else the latest reading of a simulated reference
  * stated as a receiver would (its satellite summary a fixed placeholder;
@@ -41,8 +40,7 @@ void bftd_proof_ref(const bftd *d, bft_proof_ref *ref)
 			best = (int)i;
 	if (best < 0)
 		return;
-	int64_t gps = bft_sat_add(bft_sat_sub(bft_iv_mid(d->ref_last[best].iv), GPS_EPOCH_UNIX_S * BFT_NS_PER_SEC),
-	                          GPS_LEAP_S * BFT_NS_PER_SEC);
+	int64_t gps = bft_gps_from_utc_ns(bft_iv_mid(d->ref_last[best].iv), BFT_GPS_LEAP_S); /* the simulated receiver's */
 	if (gps < 0 || gps / BFT_GPS_WEEK_NS > UINT16_MAX)
 		return;
 	ref->kind = BFT_REF_SIM_GPS;
