@@ -139,7 +139,7 @@ $(B)/examples/%: $(B)/obj/examples/%.o $(B)/libbftime.a
 
 # The simulator runs the GPS drivers' own plausibility checks (and the PPS
 # pairing they use) on its receivers' synthetic reports.
-SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c
+SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c src/util/value.c
 $(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC) $(SIM_REF_SRC) $(SIM_KIT_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(SIMLIBS) $(LDLIBS)
 
@@ -148,9 +148,9 @@ $(A)/tests/%: $(A)/obj/tests/unit/%.o $(DMN_AOBJ) $(TESTKIT_AOBJ) $(A)/libbftime
 	$(CC) $(SAN) -pthread -o $@ $^ -lcmocka $(DLIBS) $(LDLIBS)
 
 # Test tool: netem's delay, jitter and loss through NFQUEUE (test_netns.sh)
-$(B)/tests/impair: tests/system/impair.c
+$(B)/tests/impair: tests/system/impair.c src/util/value.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARN) $(OPT) -o $@ $< -lnetfilter_queue
+	$(CC) -std=c11 -D_DEFAULT_SOURCE -I. -Iinclude -Isrc $(WARN) $(OPT) -o $@ $^ -lnetfilter_queue
 
 # Rewritten when PREFIX differs from the one it holds (make install PREFIX=...
 # after a plain make), so the installed file never points at another prefix.

@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 			break;
 		case O_DURATION:
 			if (sim_parse_duration(optarg, &duration) || duration <= 0) {
-				fprintf(stderr, "bftime-sim: bad duration '%s' (e.g. 600, 600s, 10m, 1h)\n", optarg);
+				fprintf(stderr, "bftime-sim: bad duration '%s' (e.g. 600s, 10m, 1h)\n", optarg);
 				return 2;
 			}
 			break;

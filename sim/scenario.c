@@ -5,6 +5,7 @@
  * unknown keys are errors too, so a typo never silently runs the default.
  * Durations are "250ms", "2s", "1h", "20us", "5ns", "3m" or bare seconds.
  */
+#include "util/value.h"
 #include "sim/scenario.h"
 
 #include <errno.h>
@@ -62,36 +63,21 @@ static char *xstrdup(const char *s)
 
 /* ---- value parsers -------------------------------------------------- */
 
-/* 0, -1 bad number, -2 bad unit, -3 out of range. */
+/* The one duration grammar (src/util/value.h: a decimal and a unit, ns us
+ * ms s m h, or a bare 0). 0, -1 bad number, -2 bad unit, -3 out of range. */
 static int parse_duration(const char *s, int64_t *out)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v))
-		return -1;
-	while (*end == ' ')
-		end++;
-	double mul;
-	if (!*end || !strcmp(end, "s"))
-		mul = 1e9;
-	else if (!strcmp(end, "ms"))
-		mul = 1e6;
-	else if (!strcmp(end, "us"))
-		mul = 1e3;
-	else if (!strcmp(end, "ns"))
-		mul = 1;
-	else if (!strcmp(end, "m") || !strcmp(end, "min"))
-		mul = 60e9;
-	else if (!strcmp(end, "h"))
-		mul = 3600e9;
-	else
-		return -2;
-	double ns = v * mul;
-	if (!(fabs(ns) < 9.2e18))
+	int rc = bft_duration_parse(out, s);
+	if (rc == BFT_ERANGE)
 		return -3;
-	*out = (int64_t)llround(ns);
-	return 0;
+	if (rc == 0)
+		return 0;
+	const char *end;
+	int64_t v;
+	/* a number with something else after it: the unit is what is wrong */
+	if (bft_decimal_parse(s, 9, &v, &end) == 0 && *end)
+		return -2;
+	return -1;
 }
 
 int sim_parse_duration(const char *s, int64_t *out)
