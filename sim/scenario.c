@@ -6,6 +6,7 @@
  * Durations are "250ms", "2s", "1h", "20us", "5ns", "3m" or bare seconds.
  */
 #include "util/value.h"
+#include "util/yamlkit.h"
 #include "sim/scenario.h"
 
 #include <errno.h>
@@ -47,10 +48,7 @@ static yaml_node_t *node_at(ctx *c, int i)
 	return yaml_document_get_node(c->doc, i);
 }
 
-static const char *scalar(yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
+static const char *scalar(const yaml_node_t *n) { return bft_yaml_scalar(n); }
 
 static char *xstrdup(const char *s)
 {
@@ -174,14 +172,8 @@ static int p_i64(ctx *c, yaml_node_t *n, int64_t *out)
 
 static int p_bool(ctx *c, yaml_node_t *n, bool *out)
 {
-	const char *s = scalar(n);
-	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")))
-		*out = true;
-	else if (s && (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")))
-		*out = false;
-	else
-		return fail(c, n, "expected true or false");
-	return 0;
+	char e[64];
+	return bft_value_bool(scalar(n), out, e, sizeof e) ? fail(c, n, "%s", e) : 0;
 }
 
 static int p_string(ctx *c, yaml_node_t *n, char **out)
@@ -204,13 +196,10 @@ static int cmp_u32(const void *a, const void *b)
  * silently overridden). */
 static int dup_key(ctx *c, yaml_node_t *map, yaml_node_pair_t *p)
 {
-	const char *k = scalar(node_at(c, p->key));
-	for (yaml_node_pair_t *q = map->data.mapping.pairs.start; k && q < p; q++) {
-		const char *k2 = scalar(node_at(c, q->key));
-		if (k2 && !strcmp(k, k2))
-			return fail(c, node_at(c, p->key), "duplicate key '%s' (first at line %lu)", k,
-			            (unsigned long)node_at(c, q->key)->start_mark.line + 1);
-	}
+	const yaml_node_t *prev = bft_yaml_dup_key(c->doc, map, (size_t)(p - map->data.mapping.pairs.start));
+	if (prev)
+		return fail(c, node_at(c, p->key), "duplicate key '%s' (first at line %lu)", scalar(node_at(c, p->key)),
+		            (unsigned long)prev->start_mark.line + 1);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "daemon/testkit.h"
 #include "refclock/refclock.h"
 #include "util/value.h"
+#include "util/yamlkit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,10 +60,7 @@ static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 
 /* ---- scalars ------------------------------------------------------------ */
 
-static const char *scalar(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
+static const char *scalar(const yaml_node_t *n) { return bft_yaml_scalar(n); }
 
 /* The value readers (src/util/value.h), their sentence placed at node n. */
 #define VALUE(c, n, call)                                    \
@@ -219,12 +217,9 @@ static int mapping(struct ctx *c, const yaml_node_t *n, const char *what, yaml_n
 		const yaml_node_t *k = yaml_document_get_node(c->doc, (*pairs)[i].key);
 		if (!k || !scalar(k))
 			return fail(c, k ? k : n, "%s: keys must be plain names", what);
-		for (size_t j = 0; j < i; j++) {
-			const yaml_node_t *prev = yaml_document_get_node(c->doc, (*pairs)[j].key);
-			if (!strcmp(scalar(prev), scalar(k)))
-				return fail(c, k, "duplicate key '%s' (first at line %zu)", scalar(k),
-				            prev->start_mark.line + 1);
-		}
+		const yaml_node_t *prev = bft_yaml_dup_key(c->doc, n, i);
+		if (prev)
+			return fail(c, k, "duplicate key '%s' (first at line %zu)", scalar(k), prev->start_mark.line + 1);
 	}
 	return 0;
 }
