@@ -87,7 +87,7 @@ static int run_honest(const char *path, long long seed, long long nodes, int64_t
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL, *csv = NULL, *svg = NULL;
+	const char *path, *csv = NULL, *svg = NULL;
 	bool json = false, quiet = false, md = false, md_header = false;
 	sim_world_options opt = { 0 };
 	long long seed = -1, nodes = -1;
@@ -138,16 +138,11 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind + 1 == argc)
-		path = argv[optind];
-	else if (optind < argc) {
+	if (optind + 1 != argc) { /* the one operand: the scenario */
 		usage(stderr);
 		return 2;
 	}
-	if (!path) {
-		usage(stderr);
-		return 2;
-	}
+	path = argv[optind];
 	char err[512];
 	sim_scenario *sc;
 	if (sim_scenario_load(&sc, path, err, sizeof err)) {

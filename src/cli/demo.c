@@ -132,20 +132,11 @@ static int regress_round(size_t n, double corrupt)
 int cmd_demo(int argc, char **argv)
 {
 	unsigned long seed = 1;
-	static const struct option opts[] = { { "seed", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
-	optind = 1;
-	opterr = 0;
-	for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
-		if (ch != 's') {
-			fprintf(stderr, "usage: bftime demo [--seed N]\n");
-			return 2;
-		}
-		seed = strtoul(optarg, NULL, 10);
-	}
-	if (optind < argc) {
-		fprintf(stderr, "usage: bftime demo [--seed N]\n");
+	const char *s = NULL;
+	if (cli_one_option(argc, argv, "seed", &s, "usage: bftime demo [--seed N]\n"))
 		return 2;
-	}
+	if (s)
+		seed = strtoul(s, NULL, 10);
 	rng_state = seed;
 	printf("bftime demo (seed %lu): offsets of simulated sources to our clock, as intervals.\n", seed);
 	int64_t truth = 7300000; /* the sources are 7.3 ms ahead of us */
