@@ -21,17 +21,29 @@ OPT     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 # FFTW and json-c: the solar reference's correlator and SigMF reader (docs/solar.md).
 LDLIBS  := -lfftw3 -ljson-c -lcrypto -lm
-SIMLIBS := -lyaml
+SIMLIBS := -lyaml -ljson-c
 DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl
 
 LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c src/client/*.c)
 SIM_SRC   := $(wildcard sim/*.c)
-# The daemon's own modules (event loop, sockets, config, store, HTTP) and the
-# one place that reads the OS clock; linked into bftimed and the CLI.
-DMN_SRC   := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/sys/*.c))
+# The daemon's own modules (event loop, sockets, config, store, HTTP), the
+# reference clock drivers it hosts (src/refclock) and the one place that
+# reads the OS clock; linked into bftimed and the CLI.
+# src/util: the text every face shares (option values and durations).
+REF_SRC   := $(wildcard src/refclock/*.c)
+UTIL_SRC  := $(wildcard src/util/*.c)
+DMN_SRC   := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/sys/*.c)) $(REF_SRC) $(UTIL_SRC)
 DMN_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(DMN_SRC))
 DMN_AOBJ  := $(patsubst %.c,$(A)/obj/%.o,$(DMN_SRC))
-BFTIMED   := $(if $(wildcard src/daemon/main.c),$(B)/bftimed)
+BFTIMED   := $(if $(wildcard src/daemon/main.c),$(B)/bftimed $(B)/bftimed-test)
+# The test kit (src/testkit): the simulator's liars and reference models.
+# Never in libbftime or the production bftimed; linked into the simulator,
+# the tests, and bftimed-test (bftimed with the kit: a `byzantine:` liar and
+# the `simulated` reference), which the cluster tests run.
+TESTKIT_SRC  := $(wildcard src/testkit/*.c)
+TESTKIT_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(TESTKIT_SRC))
+TESTKIT_AOBJ := $(patsubst %.c,$(A)/obj/%.o,$(TESTKIT_SRC))
+SIM_KIT_SRC  := src/testkit/adversary.c src/testkit/refmodel.c
 CLI_SRC   := $(wildcard src/cli/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
@@ -63,12 +75,12 @@ check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool
 #   build/fuzz/fuzz_wire -max_total_time=60 tests/fuzz/corpus/wire
 fuzz: $(patsubst tests/fuzz/fuzz_%.c,$(B)/fuzz/fuzz_%,$(FUZZ_SRC))
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(DMN_SRC)
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(DMN_SRC) $(TESTKIT_SRC)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -Iinclude -Isrc -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(DLIBS) $(LDLIBS)
 
-$(A)/fuzz/replay_%: $(A)/obj/tests/fuzz/fuzz_%.o $(A)/obj/tests/fuzz/replay.o $(DMN_AOBJ) $(A)/libbftime.a
+$(A)/fuzz/replay_%: $(A)/obj/tests/fuzz/fuzz_%.o $(A)/obj/tests/fuzz/replay.o $(DMN_AOBJ) $(TESTKIT_AOBJ) $(A)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -o $@ $^ $(DLIBS) $(LDLIBS)
 
@@ -88,21 +100,30 @@ $(A)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(SAN) $(CFLAGS) -c $< -o $@
 
-$(B)/libbftime.a: $(LIB_OBJ)
+# Rebuilt when the Makefile changes too: a module moved out of the library
+# (src/testkit) must leave the archive, not linger in it.
+$(B)/libbftime.a: $(LIB_OBJ) Makefile
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(LIB_OBJ)
 
-$(B)/libbftime.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libbftime.so.0 -o $@ $^ $(LDLIBS)
+$(B)/libbftime.so: $(LIB_OBJ) Makefile
+	$(CC) -shared -Wl,-soname,libbftime.so.0 -o $@ $(LIB_OBJ) $(LDLIBS)
 
-$(A)/libbftime.a: $(LIB_AOBJ)
+$(A)/libbftime.a: $(LIB_AOBJ) Makefile
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(LIB_AOBJ)
 
-$(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC)) $(DMN_OBJ) $(B)/libbftime.a
-	$(CC) $(OPT) -o $@ $^ $(DLIBS) $(LDLIBS)
+# The CLI: the library, libcurl for the API, and of the daemon only what
+# reads a node's configuration and key (config.c with the reference options
+# it checks, keys.c): no store (SQLite), no HTTP server (libmicrohttpd).
+CLI_DEPS  := src/daemon/config.c src/daemon/keys.c $(REF_SRC) $(UTIL_SRC)
+$(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC) $(CLI_DEPS)) $(B)/libbftime.a
+	$(CC) $(OPT) -o $@ $^ -lyaml -ljson-c -lcurl $(LDLIBS)
 
 $(B)/bftimed: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(B)/libbftime.a
+	$(CC) $(OPT) -o $@ $^ $(DLIBS) -lsystemd $(LDLIBS)
+
+$(B)/bftimed-test: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(TESTKIT_OBJ) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(DLIBS) -lsystemd $(LDLIBS)
 
 # --version: both programs' main.c take VERSION from here (rebuilt when it changes).
@@ -117,10 +138,13 @@ $(B)/examples/%: $(B)/obj/examples/%.o $(B)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 
-$(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC)) $(B)/libbftime.a
+# The simulator runs the GPS drivers' own plausibility checks (and the PPS
+# pairing they use) on its receivers' synthetic reports.
+SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c src/util/value.c src/util/yamlkit.c
+$(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC) $(SIM_REF_SRC) $(SIM_KIT_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(SIMLIBS) $(LDLIBS)
 
-$(A)/tests/%: $(A)/obj/tests/unit/%.o $(DMN_AOBJ) $(A)/libbftime.a
+$(A)/tests/%: $(A)/obj/tests/unit/%.o $(DMN_AOBJ) $(TESTKIT_AOBJ) $(A)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -pthread -o $@ $^ -lcmocka $(DLIBS) $(LDLIBS)
 
@@ -130,9 +154,9 @@ $(A)/tests/test_nakamoto: $(A)/obj/sim/nakamoto.o $(A)/obj/sim/rng.o
 $(A)/tests/test_nakamoto: LDLIBS := $(A)/libbftime.a $(LDLIBS)
 
 # Test tool: netem's delay, jitter and loss through NFQUEUE (test_netns.sh)
-$(B)/tests/impair: tests/system/impair.c
+$(B)/tests/impair: tests/system/impair.c src/util/value.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARN) $(OPT) -o $@ $< -lnetfilter_queue
+	$(CC) -std=c11 -D_DEFAULT_SOURCE -I. -Iinclude -Isrc $(WARN) $(OPT) -o $@ $^ -lnetfilter_queue
 
 # Test tool: SLH-DSA on the command line against @noble/post-quantum
 # (test_slhdsa_noble.sh); the sanitizer build of the library.

@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ "$peers" -ge 1 ] && [ "$peers" -le 250 ] || { echo "bench_rss: --peers must be 1..250" >&2; exit 2; }
-[ -x "$B/bftimed" ] && [ -x "$B/bftime" ] || { echo "bench_rss: build first (make)" >&2; exit 1; }
+[ -x "$B/bftimed-test" ] && [ -x "$B/bftime" ] || { echo "bench_rss: build first (make)" >&2; exit 1; }
 
 # ---- chrony, installed without ever starting its service -------------------
 # The packaged service's chronyd, by its own pidfile (running before this
@@ -124,7 +124,7 @@ port=$((30000 + $$ % 20000))
 	echo "cmdport 0" # no command socket
 } > "$dir/chrony.conf"
 
-"$B/bftimed" --config "$dir/bftimed.yaml" > "$dir/bftimed.log" 2>&1 &
+"$B/bftimed-test" --config "$dir/bftimed.yaml" > "$dir/bftimed.log" 2>&1 &
 bpid=$!
 "$CHRONYD" -x -d -f "$dir/chrony.conf" > "$dir/chronyd.log" 2>&1 &
 cpid=$!

@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ "$nodes" -ge 4 ] || { echo "cluster.sh: --nodes must be at least 4 (f = 1 and one liar)" >&2; exit 2; }
-[ -x "$B/bftimed" ] && [ -x "$B/bftime" ] || { echo "cluster.sh: build first (make)" >&2; exit 1; }
+[ -x "$B/bftimed-test" ] && [ -x "$B/bftime" ] || { echo "cluster.sh: build first (make)" >&2; exit 1; }
 own_dir=""
 if [ -z "$dir" ]; then
 	dir=$(mktemp -d /tmp/bftime-run.XXXXXX) || exit 1
@@ -75,7 +75,7 @@ for i in $(seq 1 "$nodes"); do
 		echo "oscillator: {offset_ms: $(((i * 37) % 11 - 5)), freq_ppm: $(((i * 53) % 81 - 40))}"
 		[ "$i" = "$liar" ] && echo "byzantine: {strategy: constant, offset: $lie}"
 	} > "$dir/n$i.yaml"
-	"$B/bftimed" --config "$dir/n$i.yaml" > "$dir/n$i.log" 2>&1 &
+	"$B/bftimed-test" --config "$dir/n$i.yaml" > "$dir/n$i.log" 2>&1 &
 	pids="$pids $!"
 done
 

@@ -4,6 +4,7 @@
  * and report against its expectations. Exit status: 0 every promised
  * guarantee held, 1 one was violated, 2 usage or scenario error.
  */
+#include <getopt.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,57 +87,62 @@ static int run_honest(const char *path, long long seed, long long nodes, int64_t
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL, *csv = NULL, *svg = NULL;
+	const char *path, *csv = NULL, *svg = NULL;
 	bool json = false, quiet = false, md = false, md_header = false;
 	sim_world_options opt = { 0 };
 	long long seed = -1, nodes = -1;
 	int64_t duration = -1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool more = i + 1 < argc;
-		if (!strcmp(a, "--json"))
-			json = true;
-		else if (!strcmp(a, "--markdown"))
-			md = true;
-		else if (!strcmp(a, "--markdown-header"))
-			md = md_header = true;
-		else if (!strcmp(a, "--quiet"))
-			quiet = true;
-		else if (!strcmp(a, "--real-crypto"))
-			opt.real_crypto = true;
-		else if (!strcmp(a, "--csv") && more)
-			csv = argv[++i];
-		else if (!strcmp(a, "--svg") && more)
-			svg = argv[++i];
-		else if (!strcmp(a, "--seed") && more) {
-			if (parse_count(argv[++i], INT64_MAX, &seed)) {
-				fprintf(stderr, "bftime-sim: bad seed '%s' (a non-negative integer)\n", argv[i]);
+	enum { O_JSON = 256, O_MD, O_MD_HEADER, O_QUIET, O_REAL_CRYPTO, O_CSV, O_SVG, O_SEED, O_NODES, O_DURATION };
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, O_JSON },
+		{ "markdown", no_argument, NULL, O_MD },
+		{ "markdown-header", no_argument, NULL, O_MD_HEADER },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "real-crypto", no_argument, NULL, O_REAL_CRYPTO },
+		{ "csv", required_argument, NULL, O_CSV },
+		{ "svg", required_argument, NULL, O_SVG },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "nodes", required_argument, NULL, O_NODES },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+		switch (ch) {
+		case O_JSON: json = true; break;
+		case O_MD: md = true; break;
+		case O_MD_HEADER: md = md_header = true; break;
+		case O_QUIET: quiet = true; break;
+		case O_REAL_CRYPTO: opt.real_crypto = true; break;
+		case O_CSV: csv = optarg; break;
+		case O_SVG: svg = optarg; break;
+		case O_SEED:
+			if (parse_count(optarg, INT64_MAX, &seed)) {
+				fprintf(stderr, "bftime-sim: bad seed '%s' (a non-negative integer)\n", optarg);
 				return 2;
 			}
-		} else if (!strcmp(a, "--nodes") && more) {
-			if (parse_count(argv[++i], 100000000, &nodes) || nodes < 1) {
-				fprintf(stderr, "bftime-sim: bad node count '%s' (an integer in [1, 1e8])\n", argv[i]);
+			break;
+		case O_NODES:
+			if (parse_count(optarg, 100000000, &nodes) || nodes < 1) {
+				fprintf(stderr, "bftime-sim: bad node count '%s' (an integer in [1, 1e8])\n", optarg);
 				return 2;
 			}
-		} else if (!strcmp(a, "--duration") && more) {
-			if (sim_parse_duration(argv[++i], &duration) || duration <= 0) {
-				fprintf(stderr, "bftime-sim: bad duration '%s' (e.g. 600, 600s, 10m, 1h)\n", argv[i]);
+			break;
+		case O_DURATION:
+			if (sim_parse_duration(optarg, &duration) || duration <= 0) {
+				fprintf(stderr, "bftime-sim: bad duration '%s' (e.g. 600s, 10m, 1h)\n", optarg);
 				return 2;
 			}
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (a[0] != '-' && !path)
-			path = a;
-		else {
-			usage(stderr);
-			return 2;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
-	if (!path) {
+	if (optind + 1 != argc) { /* the one operand: the scenario */
 		usage(stderr);
 		return 2;
 	}
+	path = argv[optind];
 	char err[512];
 	sim_scenario *sc;
 	if (sim_scenario_load(&sc, path, err, sizeof err)) {

@@ -9,12 +9,13 @@
 
 #include <string.h>
 
+#include <bftime/common.h>
 #include <bftime/exchange.h>
 
-#include "node/refmodel.h"
+#include "testkit/refmodel.h"
 #include "proto/ntp.h"
 
-/* bftimed's ntp driver (src/daemon/refclock_ntp.c, SERVER_RATE_PPB): the
+/* bftimed's ntp driver (src/refclock/ntp.c, SERVER_RATE_PPB): the
  * server's rate error over its processing time t3 - t2 may be 10 %. */
 #define WIRE_SERVER_RATE_PPB 100000
 /* chronyd's `local stratum 1` refid: 127.127.1.1 ("LOCL" in older ones). */
@@ -28,7 +29,7 @@ bool sim_ref_in_outage(const sim_ref_tmpl *r, int64_t now)
 	return false;
 }
 
-bool sim_gps_implausible(const sim_scenario *s, const sim_ref_tmpl *r, int64_t now)
+static bool implausible_sky(const sim_scenario *s, const sim_ref_tmpl *r, int64_t now)
 {
 	for (size_t i = 0; i < s->n_gps_lies; i++) {
 		const sim_gps_lie *l = &s->gps_lies[i];
@@ -36,6 +37,32 @@ bool sim_gps_implausible(const sim_scenario *s, const sim_ref_tmpl *r, int64_t n
 			return true;
 	}
 	return false;
+}
+
+void sim_gps_receiver(const sim_scenario *s, const sim_ref_tmpl *r, uint32_t node, int64_t now, int64_t fix_unix_ns,
+                      bftd_gps_fix *fix, bftd_gps_sky *sky)
+{
+	enum { SATS = 10 };
+	*fix = (bftd_gps_fix){ .time_ns = fix_unix_ns, .mode = 3, .have_pos = true,
+	                       /* one antenna per node, somewhere on its region's meridian */
+	                       .lat_deg = -60.0 + (double)(node % 120), .lon_deg = -170.0 + 20.0 * (double)(r->region % 17),
+	                       .alt_m = 50.0 };
+	memset(sky, 0, sizeof *sky);
+	sky->valid = true;
+	sky->n = SATS;
+	sky->visible = SATS;
+	sky->used = SATS - 1;
+	sky->one_report = true;
+	bool spoofed = implausible_sky(s, r, now);
+	uint64_t sec = (uint64_t)(now / BFT_NS_PER_SEC);
+	for (int i = 0; i < SATS; i++) {
+		bftd_gps_sat *y = &sky->sat[i];
+		y->prn = 2 * i + 1;
+		y->gnss = BFTD_GNSS_GPS;
+		y->used = i < SATS - 1;
+		/* 17 k mod 20 differs for k = 1..10: no two satellites alike */
+		y->snr = spoofed ? 45.0 : 28.0 + (double)(((uint64_t)y->prn * 17 + node + sec) % 20);
+	}
 }
 
 bool sim_ref_is_liar(const sim_ref_tmpl *r, uint32_t inst, int64_t now)

@@ -25,6 +25,7 @@
 
 #include <bftime/interval.h>
 
+#include "refclock/gps_guard.h"
 #include "sim/rng.h"
 #include "sim/scenario.h"
 
@@ -32,10 +33,18 @@ bool sim_ref_in_outage(const sim_ref_tmpl *r, int64_t now);
 bool sim_ref_is_liar(const sim_ref_tmpl *r, uint32_t inst, int64_t now);
 
 /* GPS: the interval of true time a receiver reports at true time now. */
-/* Whether a spoofer with an implausible sky (say, one signal strength on
- * every satellite) is on r's region now: the driver would flag the reading. */
-bool sim_gps_implausible(const sim_scenario *s, const sim_ref_tmpl *r, int64_t now);
 bft_interval sim_gps_read(const sim_scenario *s, const sim_ref_tmpl *r, sim_rng *rng, int64_t now);
+
+/* What node's receiver of r says besides the time at true time now: its fix
+ * (mode 3, naming fix_unix_ns, a fixed antenna's position) and its sky (ten
+ * GPS satellites, nine in the solution, C/N0 spread over 28..47 dB-Hz as a
+ * real sky's is). A spoofer with an implausible sky on r's region
+ * (gps_lies' implausible) sends every satellite at one strength, which the
+ * drivers' checks (src/refclock/gps_guard.h) flag. Deterministic: no
+ * random draw, so the readings' noise is the same with or without it. */
+#define SIM_GPS_MAX_MOVE_M 100
+void sim_gps_receiver(const sim_scenario *s, const sim_ref_tmpl *r, uint32_t node, int64_t now, int64_t fix_unix_ns,
+                      bftd_gps_fix *fix, bftd_gps_sky *sky);
 
 /* NTP: the server side of an exchange whose request leaves at true time
  * t1_true. Fills the server's receive and send stamps and returns the true

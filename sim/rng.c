@@ -10,13 +10,9 @@
 
 #include <math.h>
 
-uint64_t sim_splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
+#include "core/prng.h"
+
+uint64_t sim_splitmix64(uint64_t *state) { return bft_prng_u64(state); }
 
 void sim_rng_seed(sim_rng *r, uint64_t seed, uint64_t stream)
 {

@@ -5,6 +5,8 @@
  * unknown keys are errors too, so a typo never silently runs the default.
  * Durations are "250ms", "2s", "1h", "20us", "5ns", "3m" or bare seconds.
  */
+#include "util/value.h"
+#include "util/yamlkit.h"
 #include "sim/scenario.h"
 
 #include <errno.h>
@@ -46,10 +48,7 @@ static yaml_node_t *node_at(ctx *c, int i)
 	return yaml_document_get_node(c->doc, i);
 }
 
-static const char *scalar(yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
+static const char *scalar(const yaml_node_t *n) { return bft_yaml_scalar(n); }
 
 static char *xstrdup(const char *s)
 {
@@ -62,36 +61,21 @@ static char *xstrdup(const char *s)
 
 /* ---- value parsers -------------------------------------------------- */
 
-/* 0, -1 bad number, -2 bad unit, -3 out of range. */
+/* The one duration grammar (src/util/value.h: a decimal and a unit, ns us
+ * ms s m h, or a bare 0). 0, -1 bad number, -2 bad unit, -3 out of range. */
 static int parse_duration(const char *s, int64_t *out)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v))
-		return -1;
-	while (*end == ' ')
-		end++;
-	double mul;
-	if (!*end || !strcmp(end, "s"))
-		mul = 1e9;
-	else if (!strcmp(end, "ms"))
-		mul = 1e6;
-	else if (!strcmp(end, "us"))
-		mul = 1e3;
-	else if (!strcmp(end, "ns"))
-		mul = 1;
-	else if (!strcmp(end, "m") || !strcmp(end, "min"))
-		mul = 60e9;
-	else if (!strcmp(end, "h"))
-		mul = 3600e9;
-	else
-		return -2;
-	double ns = v * mul;
-	if (!(fabs(ns) < 9.2e18))
+	int rc = bft_duration_parse(out, s);
+	if (rc == BFT_ERANGE)
 		return -3;
-	*out = (int64_t)llround(ns);
-	return 0;
+	if (rc == 0)
+		return 0;
+	const char *end;
+	int64_t v;
+	/* a number with something else after it: the unit is what is wrong */
+	if (bft_decimal_parse(s, 9, &v, &end) == 0 && *end)
+		return -2;
+	return -1;
 }
 
 int sim_parse_duration(const char *s, int64_t *out)
@@ -188,14 +172,8 @@ static int p_i64(ctx *c, yaml_node_t *n, int64_t *out)
 
 static int p_bool(ctx *c, yaml_node_t *n, bool *out)
 {
-	const char *s = scalar(n);
-	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")))
-		*out = true;
-	else if (s && (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")))
-		*out = false;
-	else
-		return fail(c, n, "expected true or false");
-	return 0;
+	char e[64];
+	return bft_value_bool(scalar(n), out, e, sizeof e) ? fail(c, n, "%s", e) : 0;
 }
 
 static int p_string(ctx *c, yaml_node_t *n, char **out)
@@ -218,13 +196,10 @@ static int cmp_u32(const void *a, const void *b)
  * silently overridden). */
 static int dup_key(ctx *c, yaml_node_t *map, yaml_node_pair_t *p)
 {
-	const char *k = scalar(node_at(c, p->key));
-	for (yaml_node_pair_t *q = map->data.mapping.pairs.start; k && q < p; q++) {
-		const char *k2 = scalar(node_at(c, q->key));
-		if (k2 && !strcmp(k, k2))
-			return fail(c, node_at(c, p->key), "duplicate key '%s' (first at line %lu)", k,
-			            (unsigned long)node_at(c, q->key)->start_mark.line + 1);
-	}
+	const yaml_node_t *prev = bft_yaml_dup_key(c->doc, map, (size_t)(p - map->data.mapping.pairs.start));
+	if (prev)
+		return fail(c, node_at(c, p->key), "duplicate key '%s' (first at line %lu)", scalar(node_at(c, p->key)),
+		            (unsigned long)prev->start_mark.line + 1);
 	return 0;
 }
 

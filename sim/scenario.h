@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/adversary.h"
+#include "testkit/adversary.h"
 #include "node/node.h"
 
 /* A set of node ids: every node, an explicit list, a count (placed by the
@@ -100,7 +100,7 @@ typedef struct sim_temp_step {
 	double ppb;
 } sim_temp_step;
 
-/* A set of nodes lying by one strategy (src/node/adversary.h, which bftimed's
+/* A set of nodes lying by one strategy (src/testkit/adversary.h, which bftimed's
  * `byzantine:` section runs too). */
 typedef struct sim_adversary {
 	bft_adversary lie;

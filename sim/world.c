@@ -26,8 +26,10 @@
 #include "daemon/config.h"
 #include "sim/refclock.h"
 
-/* True time handed to nodes: 2023-11-14T22:13:20Z plus simulation time. */
-#define SIM_EPOCH_NS INT64_C(1700000000000000000)
+/* True time handed to nodes: 2026-01-01T00:00:00Z plus simulation time (after
+ * the GPS checks' date floor, src/refclock/gps_guard.h: a receiver naming a
+ * date before this software was written is a replay). */
+#define SIM_EPOCH_NS INT64_C(1767225600000000000)
 
 enum { STREAM_TOPO = 1, STREAM_NODE = 2, STREAM_OSC = 3, STREAM_KEYS = 4, STREAM_SERVER = 5 };
 
@@ -263,10 +265,14 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 		nd->refs = w->ref_slab + used;
 		for (size_t r = 0; r < sc->n_refs; r++)
 			if (sim_set_has(&sc->refs[r].nodes, (uint32_t)i))
-				for (size_t k = 0; k < sc->refs[r].count; k++)
-					w->ref_slab[used++] = (sim_ref){ .tmpl = (uint16_t)r, .inst = (uint16_t)k, .polls = 0,
-					                                 .good_run = 0, .outstanding = false,
-					                                 .interval_ns = sc->refs[r].poll_start_ns };
+				for (size_t k = 0; k < sc->refs[r].count; k++) {
+					sim_ref *ref = &w->ref_slab[used++];
+					*ref = (sim_ref){ .tmpl = (uint16_t)r, .inst = (uint16_t)k, .polls = 0,
+					                  .good_run = 0, .outstanding = false,
+					                  .interval_ns = sc->refs[r].poll_start_ns };
+					/* A fixed station, as a timing receiver is installed. */
+					bftd_gps_guard_init(&ref->guard, true, SIM_GPS_MAX_MOVE_M, BFTD_GPS_STEP_TOL_NS);
+				}
 		nd->n_refs = (uint16_t)(w->ref_slab + used - nd->refs);
 		if (nd->n_refs > w->refs_max)
 			w->refs_max = nd->n_refs;
@@ -558,6 +564,8 @@ static int drain(sim_world *w, uint32_t id)
 			nd->timer_gen++;
 			rc |= push(w, sim_osc_when(&nd->osc, w->now_ns, act.at_raw_ns), SIM_EV_TIMER, id, 0, nd->timer_gen);
 			break;
+		case BFT_ACT_QUARANTINE: /* counted by the node; the report reads its counters */
+			break;
 		case BFT_ACT_ESTIMATE:
 			if (nd->adv < 0 && act.est.alarm)
 				sim_metrics_alarm(&w->m, id);
@@ -594,8 +602,15 @@ static int on_ref(sim_world *w, uint32_t id, uint32_t r)
 	if (t->kind == SIM_REF_GPS) {
 		bft_interval iv = bft_iv_shift(sim_gps_read(w->sc, t, &nd->rng, w->now_ns), w->epoch_ns);
 		int64_t raw = sim_osc_raw(&nd->osc, w->now_ns);
-		if (sim_gps_implausible(w->sc, t, w->now_ns))
-			(void)bft_node_on_reference_suspect(nd->node, raw, r, "implausible sky (simulated spoofer)");
+		/* The receiver's own report (the fix, its sky) through the
+		 * daemon's GPS plausibility checks: a spoofer whose sky no real
+		 * one gives is caught by the code that catches it in bftimed. */
+		bftd_gps_fix fix;
+		bftd_gps_sky sky;
+		sim_gps_receiver(w->sc, t, id, w->now_ns, bft_iv_mid(iv), &fix, &sky);
+		uint32_t bad = bftd_gps_guard_check(&ref->guard, &fix, &sky, raw, w->epoch_ns + w->now_ns);
+		if (bad)
+			(void)bft_node_on_reference_suspect(nd->node, raw, r, bftd_gps_suspect_first(bad));
 		else
 			(void)bft_node_on_reference(nd->node, raw, r, iv);
 		return rc | drain(w, id);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "node/node.h"
+#include "refclock/gps_guard.h"
 #include "sim/metrics.h"
 #include "sim/net.h"
 #include "sim/osc.h"
@@ -39,6 +40,7 @@ typedef struct sim_ref {
 	bool outstanding;  /* the last query has not been answered yet */
 	bool regular;      /* the last query was not one of the start burst's */
 	int64_t interval_ns; /* the current query interval, poll_start .. poll */
+	bftd_gps_guard guard; /* GPS: the driver's plausibility checks (src/refclock/gps_guard.h) */
 } sim_ref;
 
 /* The system clock a daemon steers (scenario system_clock): piecewise

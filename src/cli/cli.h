@@ -3,6 +3,10 @@
 #ifndef BFTIME_CLI_H
 #define BFTIME_CLI_H
 
+/* A subcommand taking at most one option, --name VALUE (getopt_long), and no
+ * operand: *value set when given. 0, or 2 after printing usage. */
+int cli_one_option(int argc, char **argv, const char *name, const char **value, const char *usage);
+
 int cmd_demo(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);

@@ -13,6 +13,7 @@
  * The answers are read by the pure functions of client.h (fuzzed): any
  * field may be missing or of another type, and is then printed as "-" or 0.
  */
+#include <getopt.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include "daemon/keys.h"
 #include "proto/proof.h"
 #include "proto/sign.h"
+#include "util/value.h"
 
 #define DEFAULT_API "http://127.0.0.1:7380"
 
@@ -173,50 +175,60 @@ static int usage_common(const char *cmd, const char *extra)
 	return 2;
 }
 
-/* Options shared by the API subcommands; 0, or 2 for a usage error. */
-static int parse_opts(struct opts *o, int argc, char **argv, const char *extra)
+/* What a subcommand takes beyond --api, --config and --json. */
+enum { OPT_VERIFY = 1, OPT_NODE = 2, OPT_LIMIT = 4, OPT_TOLERANCE = 8, OPT_TIMESTAMP = 16 };
+
+/* Options shared by the API subcommands (getopt_long; those in allow, and
+ * the usage line extra says so); 0, or 2 for a usage error. */
+static int parse_opts(struct opts *o, int argc, char **argv, const char *extra, unsigned allow)
 {
 	memset(o, 0, sizeof *o);
 	o->limit = BFTD_API_MAX_LIMIT;
 	const char *api = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool has_val = i + 1 < argc;
-		if (!strcmp(a, "--api") && has_val) {
-			api = argv[++i];
-		} else if (!strcmp(a, "--config") && has_val) {
-			o->config = argv[++i];
-		} else if (!strcmp(a, "--json")) {
-			o->json = true;
-		} else if (!strcmp(a, "--verify") && strstr(extra, "--verify")) {
-			o->verify = true;
-		} else if (!strcmp(a, "--node") && has_val && strstr(extra, "--node")) {
-			char *end;
+	static const struct option opts[] = {
+		{ "api", required_argument, NULL, 'a' },   { "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },        { "verify", no_argument, NULL, OPT_VERIFY },
+		{ "node", required_argument, NULL, OPT_NODE }, { "limit", required_argument, NULL, OPT_LIMIT },
+		{ "tolerance", required_argument, NULL, OPT_TOLERANCE }, { NULL, 0, NULL, 0 },
+	};
+	optind = 1;
+	opterr = 0; /* the usage line says it all */
+	for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+		if (ch >= OPT_VERIFY && ch <= OPT_TOLERANCE && !(allow & (unsigned)ch))
+			return usage_common(argv[0], extra);
+		char *end;
+		unsigned long v;
+		switch (ch) {
+		case 'a': api = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'j': o->json = true; break;
+		case OPT_VERIFY: o->verify = true; break;
+		case OPT_NODE:
 			errno = 0;
-			unsigned long v = strtoul(argv[++i], &end, 10);
+			v = strtoul(optarg, &end, 10);
 			if (errno || *end || v > UINT32_MAX)
 				return usage_common(argv[0], extra);
 			o->node = (uint32_t)v;
 			o->have_node = true;
-		} else if (!strcmp(a, "--limit") && has_val && strstr(extra, "--limit")) {
-			char *end;
-			unsigned long v = strtoul(argv[++i], &end, 10);
+			break;
+		case OPT_LIMIT:
+			v = strtoul(optarg, &end, 10);
 			if (*end || v == 0 || v > BFTD_API_MAX_LIMIT)
 				return usage_common(argv[0], extra);
 			o->limit = (unsigned)v;
-		} else if (!strcmp(a, "--tolerance") && has_val && strstr(extra, "--tolerance")) {
-			o->tolerance = argv[++i];
-		} else if (a[0] != '-' && !o->positional && strstr(extra, "TIMESTAMP")) {
-			o->positional = a;
-		} else if (!strcmp(a, "now") && !o->positional && strstr(extra, "TIMESTAMP")) {
-			o->positional = a;
-		} else {
-			return usage_common(argv[0], extra);
+			break;
+		case OPT_TOLERANCE: o->tolerance = optarg; break;
+		default: return usage_common(argv[0], extra);
 		}
 	}
+	/* Operands (getopt_long moved them last): the timestamp, where one is taken. */
+	if (optind < argc && (allow & OPT_TIMESTAMP))
+		o->positional = argv[optind++];
+	if (optind < argc)
+		return usage_common(argv[0], extra);
 	if (o->config) {
 		char err[512];
-		if (bftd_config_load(&o->cfg, o->config, err, sizeof err) != 0) {
+		if (bftd_config_load_flags(&o->cfg, o->config, BFTD_CONFIG_ANY_BUILD, err, sizeof err) != 0) {
 			fprintf(stderr, "bftime: %s\n", err);
 			return 1;
 		}
@@ -269,7 +281,7 @@ static const char *state_line(json_object *j, char *buf, size_t cap)
 static json_object *fetch_or_print(int argc, char **argv, const char *path, int *rc)
 {
 	struct opts o;
-	*rc = parse_opts(&o, argc, argv, "");
+	*rc = parse_opts(&o, argc, argv, "", 0);
 	if (*rc)
 		return NULL;
 	long st;
@@ -565,7 +577,7 @@ void cli_print_proofs(FILE *out, json_object *j)
 int cmd_proofs(int argc, char **argv)
 {
 	struct opts o;
-	int rc = parse_opts(&o, argc, argv, " [--verify] [--node N] [--limit N]");
+	int rc = parse_opts(&o, argc, argv, " [--verify] [--node N] [--limit N]", OPT_VERIFY | OPT_NODE | OPT_LIMIT);
 	if (rc)
 		return rc;
 	char path[128];
@@ -616,7 +628,7 @@ int cli_print_validate(FILE *out, json_object *j)
 int cmd_validate(int argc, char **argv)
 {
 	struct opts o;
-	int rc = parse_opts(&o, argc, argv, " TIMESTAMP|now [--tolerance D]");
+	int rc = parse_opts(&o, argc, argv, " TIMESTAMP|now [--tolerance D]", OPT_TOLERANCE | OPT_TIMESTAMP);
 	if (rc)
 		return rc;
 	if (!o.positional) {
@@ -640,7 +652,7 @@ int cmd_validate(int argc, char **argv)
 	}
 	if (o.tolerance) {
 		int64_t tol;
-		if (bftd_duration_parse(&tol, o.tolerance) != 0) {
+		if (bft_duration_parse(&tol, o.tolerance) != 0) {
 			fprintf(stderr, "bftime validate: --tolerance takes a duration with a unit (1ms, 250us)\n");
 			json_object_put(req);
 			done_opts(&o);

@@ -8,6 +8,7 @@
  * confident wrong answer. Then a drifting clock's history is fitted by the
  * robust estimators with a third of the samples corrupted.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +17,14 @@
 #include <bftime/fusion.h>
 #include <bftime/regress.h>
 
+#include "core/prng.h"
 #include "cli.h"
 
 static uint64_t rng_state;
 
 static double uniform(void)
 {
-	uint64_t x = rng_state += 0x9e3779b97f4a7c15u;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-	x ^= x >> 31;
-	return (double)(x >> 11) * 0x1.0p-53;
+	return (double)(bft_prng_u64(&rng_state) >> 11) * 0x1.0p-53;
 }
 
 static double ms(int64_t ns) { return (double)ns / 1e6; }
@@ -134,14 +132,11 @@ static int regress_round(size_t n, double corrupt)
 int cmd_demo(int argc, char **argv)
 {
 	unsigned long seed = 1;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-			seed = strtoul(argv[++i], NULL, 10);
-		} else {
-			fprintf(stderr, "usage: bftime demo [--seed N]\n");
-			return 2;
-		}
-	}
+	const char *s = NULL;
+	if (cli_one_option(argc, argv, "seed", &s, "usage: bftime demo [--seed N]\n"))
+		return 2;
+	if (s)
+		seed = strtoul(s, NULL, 10);
 	rng_state = seed;
 	printf("bftime demo (seed %lu): offsets of simulated sources to our clock, as intervals.\n", seed);
 	int64_t truth = 7300000; /* the sources are 7.3 ms ahead of us */

@@ -9,6 +9,7 @@
  * Exit status: 0 decoded (errors are reported but allowed), 1 --strict and at
  * least one error, 2 usage or I/O error.
  */
+#include <getopt.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -85,35 +86,43 @@ int cmd_gps_decode(int argc, char **argv)
 	const char *path = NULL;
 	int json = 0, strict = 0, quiet = 0;
 	bft_nmea_config cfg = { .flags = BFT_NMEA_SKIP_COMMENTS };
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (strcmp(argv[i], "--strict") == 0)
-			strict = 1;
-		else if (strcmp(argv[i], "--quiet") == 0)
-			quiet = 1;
-		else if (strcmp(argv[i], "--require-checksum") == 0)
-			cfg.flags |= BFT_NMEA_REQUIRE_CHECKSUM;
-		else if (strcmp(argv[i], "--wkro") == 0)
-			cfg.flags |= BFT_NMEA_WKRO_FIX;
-		else if (strcmp(argv[i], "--leap") == 0 && i + 1 < argc) {
-			char *end;
-			long v = strtol(argv[++i], &end, 10);
+	enum { O_JSON = 256, O_STRICT, O_QUIET, O_REQ, O_WKRO, O_LEAP };
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, O_JSON },   { "strict", no_argument, NULL, O_STRICT },
+		{ "quiet", no_argument, NULL, O_QUIET }, { "require-checksum", no_argument, NULL, O_REQ },
+		{ "wkro", no_argument, NULL, O_WKRO },   { "leap", required_argument, NULL, O_LEAP },
+		{ NULL, 0, NULL, 0 },
+	};
+	optind = 1;
+	opterr = 0;
+	for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+		char *end;
+		long v;
+		switch (ch) {
+		case O_JSON: json = 1; break;
+		case O_STRICT: strict = 1; break;
+		case O_QUIET: quiet = 1; break;
+		case O_REQ: cfg.flags |= BFT_NMEA_REQUIRE_CHECKSUM; break;
+		case O_WKRO: cfg.flags |= BFT_NMEA_WKRO_FIX; break;
+		case O_LEAP:
+			v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 100) {
-				fprintf(stderr, "bftime gps-decode: bad --leap '%s'\n", argv[i]);
+				fprintf(stderr, "bftime gps-decode: bad --leap '%s'\n", optarg);
 				return 2;
 			}
 			cfg.leap_s = (int)v;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			usage();
-			return 2;
-		} else if (!path)
-			path = argv[i];
-		else {
-			usage();
-			return 2;
+			break;
+		default: usage(); return 2;
 		}
 	}
+	/* One operand, the capture ("-": standard input). */
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind < argc) {
+		usage();
+		return 2;
+	}
+
 	if (!path) {
 		usage();
 		return 2;

@@ -6,6 +6,8 @@
  * seed goes to stdout (as `wg genkey` does) and the public key to stderr.
  * bftime pubkey FILE prints the public key of an existing key file.
  */
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,17 +18,30 @@
 #include "daemon/keys.h"
 #include "proto/sign.h"
 
+int cli_one_option(int argc, char **argv, const char *name, const char **value, const char *usage)
+{
+	const struct option opts[] = { { name, required_argument, NULL, 'v' }, { NULL, 0, NULL, 0 } };
+	optind = 1;
+	opterr = 0;
+	bool bad = false;
+	for (int ch; !bad && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+		if (ch == 'v')
+			*value = optarg;
+		else
+			bad = true;
+	}
+	if (bad || optind < argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	return 0;
+}
+
 int cmd_keygen(int argc, char **argv)
 {
 	const char *out = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-			out = argv[++i];
-		} else {
-			fprintf(stderr, "usage: bftime keygen [--out FILE]\n");
-			return 2;
-		}
-	}
+	if (cli_one_option(argc, argv, "out", &out, "usage: bftime keygen [--out FILE]\n"))
+		return 2;
 	uint8_t pub[BFTD_KEY_LEN];
 	char hex[2 * BFTD_KEY_LEN + 1], err[512];
 	if (out) {

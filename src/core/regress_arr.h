@@ -32,6 +32,7 @@
 #ifndef BFTIME_CORE_REGRESS_ARR_H
 #define BFTIME_CORE_REGRESS_ARR_H
 
+#include "core/prng.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,13 +49,7 @@ typedef struct bft_rng {
 	uint64_t s;
 } bft_rng;
 
-static inline uint64_t bft_rng_next(bft_rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
+static inline uint64_t bft_rng_next(bft_rng *r) { return bft_prng_u64(&r->s); }
 
 /* Uniform in [0, bound), bound >= 1 (Lemire's multiply-shift; the rare
  * rejection keeps it unbiased). */

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/timetext.h" /* the time text the API reads and writes */
 #include "daemon/config.h"
 #include "daemon/gossip.h"
 #include "daemon/http.h"
@@ -49,6 +50,9 @@ typedef struct bftd_api_env {
 	const bftd_counters *ctr;
 	const bftd_http_stats *http;
 	int64_t start_mono;
+	/* The loop's status snapshot (status.h), filled once per estimate;
+	 * NULL (or not filled yet): /v1/status and /metrics read the node. */
+	const struct bftd_status *status;
 	/* called after a proof from the API was stored as new (for forwarding) */
 	void (*on_stored)(void *ctx, const uint8_t *buf, size_t len);
 	void *on_stored_ctx;
@@ -58,18 +62,6 @@ typedef struct bftd_api_env {
 void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response *resp);
 
 /* ---- pure parsers and formatters ---------------------------------------- */
-
-/* RFC 3339 "2024-05-01T12:00:00.123456789Z" (or +hh:mm / -hh:mm; up to nine
- * fractional digits; 'T' or 't' or ' '; years 1970..2262) into ns since the
- * epoch. 0 or BFT_EINVAL. Leap second 60 is refused. */
-int bftd_rfc3339_parse(const char *s, size_t len, int64_t *out_ns);
-
-/* ns since the epoch as RFC 3339 UTC with nine fractional digits; out must
- * hold 36 bytes. Returns out. */
-char *bftd_rfc3339_format(char *out, size_t cap, int64_t ns);
-
-/* A time given as an RFC 3339 string or integer ns (decimal digits, optional sign). */
-int bftd_time_arg_parse(const char *s, int64_t *out_ns);
 
 /* POST /v1/proofs body: {"proof": HEX} or {"proofs": [HEX, ...]} (JSON), or
  * one proof's raw canonical bytes (application/octet-stream). Fills up to

@@ -9,7 +9,10 @@
  */
 #include "daemon/config.h"
 #include "daemon/keys.h"
-#include "daemon/refclock.h"
+#include "daemon/testkit.h"
+#include "refclock/refclock.h"
+#include "util/value.h"
+#include "util/yamlkit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +41,7 @@ struct ctx {
 	 * messages name the line at fault, not the top of the file. */
 	const yaml_node_t *f_key;
 	const yaml_node_t *peer_id_key[BFTD_MAX_PEERS], *peer_addr_key[BFTD_MAX_PEERS];
+	bool any_build; /* BFTD_CONFIG_ANY_BUILD: what only the test kit runs is read, not refused */
 };
 
 static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -56,158 +60,45 @@ static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 
 /* ---- scalars ------------------------------------------------------------ */
 
-static const char *scalar(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
+static const char *scalar(const yaml_node_t *n) { return bft_yaml_scalar(n); }
 
-/* A decimal number with at most frac_digits fractional digits, times
- * 10^frac_digits, exactly; *end is the first character after it. */
-static int parse_fixed(const char *s, int frac_digits, int64_t *out, const char **end)
-{
-	bool neg = false;
-	if (*s == '-' || *s == '+')
-		neg = *s++ == '-';
-	int64_t v = 0;
-	int digits = 0, frac = 0;
-	bool dot = false;
-	for (;; s++) {
-		if (*s == '.' && !dot) {
-			dot = true;
-			continue;
-		}
-		if (*s < '0' || *s > '9')
-			break;
-		digits++;
-		if (dot && ++frac > frac_digits) {
-			if (*s != '0')
-				return BFT_ERANGE; /* finer than the unit can hold */
-			continue;
-		}
-		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, *s - '0', &v))
-			return BFT_ERANGE;
-	}
-	if (!digits)
-		return BFT_EINVAL;
-	for (; frac < frac_digits; frac++)
-		if (__builtin_mul_overflow(v, 10, &v))
-			return BFT_ERANGE;
-	*out = neg ? -v : v;
-	*end = s;
-	return 0;
-}
-
-int bftd_duration_parse(int64_t *out_ns, const char *text)
-{
-	static const struct {
-		const char *unit;
-		int frac;       /* fractional digits the unit keeps in ns */
-		int64_t mult;   /* then multiplied by */
-	} units[] = {
-		{ "ns", 0, 1 }, { "us", 3, 1 }, { "ms", 6, 1 }, { "s", 9, 1 }, { "m", 9, 60 }, { "h", 9, 3600 },
-	};
-	if (strcmp(text, "0") == 0) {
-		*out_ns = 0;
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-		size_t ul = strlen(units[i].unit), tl = strlen(text);
-		if (tl <= ul || strcmp(text + tl - ul, units[i].unit) != 0)
-			continue;
-		/* "ms" also ends in "s": the longest unit that leaves a number wins. */
-		int64_t v;
-		const char *end;
-		if (parse_fixed(text, units[i].frac, &v, &end) != 0 || end != text + tl - ul)
-			continue;
-		if (__builtin_mul_overflow(v, units[i].mult, &v))
-			return BFT_ERANGE;
-		*out_ns = v;
-		return 0;
-	}
-	return BFT_EINVAL;
-}
+/* The value readers (src/util/value.h), their sentence placed at node n. */
+#define VALUE(c, n, call)                                    \
+	do {                                                 \
+		char e_[256];                                \
+		if ((call) != 0)                             \
+			return fail(c, n, "%s", e_);         \
+		return 0;                                    \
+	} while (0)
 
 static int get_str(struct ctx *c, const yaml_node_t *n, char *buf, size_t cap)
 {
-	const char *s = scalar(n);
-	if (!s)
-		return fail(c, n, "expected a string");
-	size_t l = strlen(s);
-	if (l == 0)
-		return fail(c, n, "empty value");
-	if (l >= cap)
-		return fail(c, n, "value too long (at most %zu characters)", cap - 1);
-	memcpy(buf, s, l + 1);
-	return 0;
+	VALUE(c, n, bft_value_str(scalar(n), buf, cap, e_, sizeof e_));
 }
 
 static int get_int(struct ctx *c, const yaml_node_t *n, int64_t min, int64_t max, int64_t *out)
 {
-	const char *s = scalar(n), *end;
-	int64_t v;
-	if (!s || parse_fixed(s, 0, &v, &end) != 0 || *end)
-		return fail(c, n, "expected an integer");
-	if (v < min || v > max)
-		return fail(c, n, "%lld is out of range [%lld, %lld]", (long long)v, (long long)min, (long long)max);
-	*out = v;
-	return 0;
+	VALUE(c, n, bft_value_int(scalar(n), min, max, out, e_, sizeof e_));
 }
 
-/* A decimal in some unit, exactly scaled by 10^frac (ppm -> ppb: 3). */
 static int get_fixed(struct ctx *c, const yaml_node_t *n, int frac, int64_t min, int64_t max, int64_t *out)
 {
-	const char *s = scalar(n), *end;
-	int64_t v;
-	int rc = s ? parse_fixed(s, frac, &v, &end) : BFT_EINVAL;
-	if (rc == 0 && *end)
-		rc = BFT_EINVAL;
-	if (rc == BFT_ERANGE)
-		return fail(c, n, "number out of range or too precise (at most %d decimals)", frac);
-	if (rc)
-		return fail(c, n, "expected a number");
-	if (v < min || v > max)
-		return fail(c, n, "value out of range");
-	*out = v;
-	return 0;
+	VALUE(c, n, bft_value_fixed(scalar(n), frac, min, max, out, e_, sizeof e_));
 }
 
 static int get_duration(struct ctx *c, const yaml_node_t *n, int64_t min, int64_t max, int64_t *out)
 {
-	const char *s = scalar(n);
-	if (!s || bftd_duration_parse(out, s) != 0)
-		return fail(c, n, "expected a duration with a unit, such as 16s, 500ms, 250us, 100ns, 2m");
-	if (*out < min || *out > max)
-		return fail(c, n, "duration '%s' out of range", s);
-	return 0;
+	VALUE(c, n, bft_value_duration(scalar(n), min, max, out, e_, sizeof e_));
 }
 
 static int get_bool(struct ctx *c, const yaml_node_t *n, bool *out)
 {
-	const char *s = scalar(n);
-	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")))
-		*out = true;
-	else if (s && (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")))
-		*out = false;
-	else
-		return fail(c, n, "expected true or false");
-	return 0;
+	VALUE(c, n, bft_value_bool(scalar(n), out, e_, sizeof e_));
 }
 
-/* One of a NULL-terminated list of names; its index into *out. */
 static int get_enum(struct ctx *c, const yaml_node_t *n, const char *const *names, int *out)
 {
-	const char *s = scalar(n);
-	for (int i = 0; s && names[i]; i++)
-		if (!strcmp(s, names[i])) {
-			*out = i;
-			return 0;
-		}
-	char list[256] = "";
-	for (int i = 0; names[i]; i++) {
-		strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
-		strncat(list, names[i], sizeof list - strlen(list) - 1);
-	}
-	return fail(c, n, "expected one of: %s", list);
+	VALUE(c, n, bft_value_enum(scalar(n), names, out, e_, sizeof e_));
 }
 
 static int get_key32(struct ctx *c, const yaml_node_t *n, uint8_t out[32])
@@ -245,7 +136,7 @@ int bftd_addr_parse(bftd_addr *out, const char *text)
 	}
 	int64_t p;
 	const char *end;
-	if (parse_fixed(port, 0, &p, &end) != 0 || *end || p < 1 || p > 65535 || port[0] < '0' || port[0] > '9')
+	if (bft_decimal_parse(port, 0, &p, &end) != 0 || *end || p < 1 || p > 65535 || port[0] < '0' || port[0] > '9')
 		return BFT_EINVAL;
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&out->ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->ss;
@@ -326,12 +217,9 @@ static int mapping(struct ctx *c, const yaml_node_t *n, const char *what, yaml_n
 		const yaml_node_t *k = yaml_document_get_node(c->doc, (*pairs)[i].key);
 		if (!k || !scalar(k))
 			return fail(c, k ? k : n, "%s: keys must be plain names", what);
-		for (size_t j = 0; j < i; j++) {
-			const yaml_node_t *prev = yaml_document_get_node(c->doc, (*pairs)[j].key);
-			if (!strcmp(scalar(prev), scalar(k)))
-				return fail(c, k, "duplicate key '%s' (first at line %zu)", scalar(k),
-				            prev->start_mark.line + 1);
-		}
+		const yaml_node_t *prev = bft_yaml_dup_key(c->doc, n, i);
+		if (prev)
+			return fail(c, k, "duplicate key '%s' (first at line %zu)", scalar(k), prev->start_mark.line + 1);
 	}
 	return 0;
 }
@@ -541,116 +429,23 @@ static int parse_clock(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 	return 0;
 }
 
+/* A reference: its options are its driver's (src/refclock/refclock.h). */
 static int parse_ref(struct ctx *c, const yaml_node_t *n, bftd_ref *r, size_t idx)
 {
-	static const char *const kinds[] = { "simulated", "system", "nmea", "gpsd", "ntp", NULL };
-	static const char *const prefix[] = { "sim", "system", "nmea", "gpsd", "ntp" };
-	bool kind = false, offset = false, noise = false, every = false, gps_opt = false, dev = false, srv = false,
-	     speed = false;
-	r->every_ns = BFT_NS_PER_SEC;
-	r->uncertainty_ns = -1;
-	r->speed = 9600;
-	r->delay_ns = -1;
-	r->leap_s = 18;
-	r->max_move_m = 100;
+	char e[256];
+	bftd_ref_init(r);
 	FOR_PAIRS(c, n, "reference", k, v)
 	{
-		const char *name = scalar(k);
-		int e;
-		if (!strcmp(name, "kind")) {
-			TRY(get_enum(c, v, kinds, &e));
-			r->kind = (enum bftd_ref_kind)e;
-			kind = true;
-		} else if (!strcmp(name, "name")) {
-			TRY(get_str(c, v, r->name, sizeof r->name));
-		} else if (!strcmp(name, "every")) {
-			TRY(get_duration(c, v, BFT_NS_PER_SEC / 100, 3600 * BFT_NS_PER_SEC, &r->every_ns));
-			every = true;
-		} else if (!strcmp(name, "uncertainty")) {
-			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &r->uncertainty_ns));
-		} else if (!strcmp(name, "noise")) {
-			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &r->noise_ns));
-			noise = true;
-		} else if (!strcmp(name, "offset")) {
-			TRY(get_duration(c, v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &r->offset_ns));
-			offset = true;
-		} else if (!strcmp(name, "offset_after")) {
-			TRY(get_duration(c, v, 0, 86400 * BFT_NS_PER_SEC, &r->offset_after_ns));
-			offset = true;
-		} else if (!strcmp(name, "device")) {
-			TRY(get_str(c, v, r->device, sizeof r->device));
-			dev = true;
-		} else if (!strcmp(name, "speed")) {
-			int64_t x;
-			TRY(get_int(c, v, 1200, 4000000, &x));
-			if (!bftd_nmea_speed_ok((uint32_t)x))
-				return fail(c, v, "speed: not a standard baud rate (1200, 2400, 4800, 9600, 19200, 38400, "
-				                  "57600, 115200, 230400, 460800 or 921600)");
-			r->speed = (uint32_t)x;
-			speed = true;
-		} else if (!strcmp(name, "pps")) {
-			TRY(get_str(c, v, r->pps, sizeof r->pps));
-			gps_opt = true;
-		} else if (!strcmp(name, "server")) {
-			TRY(get_str(c, v, r->server, sizeof r->server));
-			srv = true;
-		} else if (!strcmp(name, "delay")) {
-			const char *s = scalar(v);
-			if (s && !strcmp(s, "auto"))
-				r->delay_ns = -1;
-			else
-				TRY(get_duration(c, v, 0, BFT_NS_PER_SEC, &r->delay_ns));
-			gps_opt = true;
-		} else if (!strcmp(name, "leap_seconds")) {
-			TRY(get_int(c, v, 0, 255, &r->leap_s));
-			gps_opt = true;
-		} else if (!strcmp(name, "fixed")) {
-			TRY(get_bool(c, v, &r->fixed));
-			gps_opt = true;
-		} else if (!strcmp(name, "max_move")) {
-			const char *s = scalar(v);
-			size_t l = s ? strlen(s) : 0;
-			char num[32];
-			if (!s || l < 2 || l >= sizeof num || s[l - 1] != 'm')
-				return fail(c, v, "max_move: expected a distance in metres, e.g. 100m");
-			memcpy(num, s, l - 1);
-			num[l - 1] = 0;
-			const char *end;
-			if (parse_fixed(num, 0, &r->max_move_m, &end) != 0 || *end || r->max_move_m < 1 ||
-			    r->max_move_m > 100000)
-				return fail(c, v, "max_move: expected 1m to 100000m");
-			gps_opt = true;
-		} else {
+		int rc = bftd_ref_option(r, scalar(k), scalar(v), e, sizeof e);
+		if (rc == 1)
 			return unknown(c, k, "reference");
-		}
+		if (rc != 0)
+			return fail(c, v, "%s", e);
 	}
-	if (!kind)
-		return fail(c, n, "reference: needs a kind (simulated, system, nmea, gpsd or ntp)");
-	bool gps = r->kind == BFTD_REF_NMEA || r->kind == BFTD_REF_GPSD;
-	if (r->kind != BFTD_REF_SIMULATED && (noise || offset))
-		return fail(c, n, "reference: noise, offset and offset_after apply to kind simulated only");
-	if (!gps && gps_opt)
-		return fail(c, n, "reference: pps, delay, leap_seconds, fixed and max_move apply to kinds nmea and gpsd "
-		                  "only");
-	if (r->kind == BFTD_REF_NMEA && !dev)
-		return fail(c, n, "reference: kind nmea needs a device (the serial port)");
-	if (r->kind != BFTD_REF_NMEA && (dev || speed))
-		return fail(c, n, "reference: device and speed apply to kind nmea only");
-	if (r->kind == BFTD_REF_NTP && !srv)
-		return fail(c, n, "reference: kind ntp needs a server (host or host:port)");
-	if (r->kind != BFTD_REF_NTP && r->kind != BFTD_REF_GPSD && srv)
-		return fail(c, n, "reference: server applies to kinds ntp and gpsd only");
-	if (r->kind == BFTD_REF_GPSD && !srv)
-		snprintf(r->server, sizeof r->server, "127.0.0.1:2947");
-	if (r->kind == BFTD_REF_NTP && !every)
-		r->every_ns = 16 * BFT_NS_PER_SEC;
-	if (r->uncertainty_ns < 0) /* each kind's own default: docs/config.md */
-		r->uncertainty_ns = r->kind == BFTD_REF_SIMULATED || r->kind == BFTD_REF_SYSTEM ? BFT_NS_PER_SEC / 1000
-		                    : gps && r->pps[0] ? BFT_NS_PER_SEC / 1000 /* the pulse's jitter: safe for USB serial */
-		                    : gps ? BFT_NS_PER_SEC / 10             /* the NMEA sentence alone */
-		                          : 0;                              /* ntp: the round trip and root distance */
-	if (!r->name[0])
-		snprintf(r->name, sizeof r->name, "%s%zu", prefix[r->kind], idx);
+	if (bftd_ref_finish(r, idx, e, sizeof e) != 0)
+		return fail(c, n, "%s", e);
+	if (!c->any_build && !bftd_refclock_available(r->kind))
+		return fail(c, n, "reference: %s", BFTD_REF_NO_DRIVER);
 	return 0;
 }
 
@@ -728,38 +523,25 @@ static int parse_osc(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 	return 0;
 }
 
+/* Test-only: the test kit's liar (testkit.h), when this bftimed has it. */
 static int parse_byz(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 {
-	bft_adversary *b = &cfg->byz;
+	if (!&bftd_testkit_liar && c->any_build)
+		return 0; /* a reader (the CLI) does not need the liar */
+	if (!&bftd_testkit_liar)
+		return fail(c, n, "byzantine: a test liar; this bftimed is built without the test kit "
+		                  "(build/bftimed-test has it)");
+	char e[256];
 	FOR_PAIRS(c, n, "byzantine", k, v)
 	{
-		const char *name = scalar(k);
-		int64_t x;
-		if (!strcmp(name, "strategy")) {
-			/* the simulator's strategies, as its scenarios name them */
-			if ((b->strategy = bft_adv_parse(scalar(v))) == BFT_ADV_NONE)
-				return fail(c, v, "expected one of: crash, constant, random, two_faced, walkaway, maxbias, "
-				                  "equivocate");
-		} else if (!strcmp(name, "offset")) {
-			TRY(get_duration(c, v, -86400 * BFT_NS_PER_SEC, 86400 * BFT_NS_PER_SEC, &b->offset_ns));
-		} else if (!strcmp(name, "rate_ppm")) {
-			TRY(get_int(c, v, -1000000, 1000000, &x));
-			b->rate_ppb = x * 1000;
-		} else if (!strcmp(name, "after")) {
-			TRY(get_duration(c, v, 0, 86400 * BFT_NS_PER_SEC, &b->from_ns));
-		} else if (!strcmp(name, "claim_error")) {
-			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &b->claim_err_ns));
-		} else if (!strcmp(name, "claim_primary")) {
-			TRY(get_bool(c, v, &b->claim_primary));
-		} else if (!strcmp(name, "margin")) {
-			TRY(get_duration(c, v, 0, 3600 * BFT_NS_PER_SEC, &b->margin_ns));
-		} else {
+		int rc = bftd_testkit_liar.liar_option(&cfg->byz, scalar(k), scalar(v), e, sizeof e);
+		if (rc == 1)
 			return unknown(c, k, "byzantine");
-		}
+		if (rc != 0)
+			return fail(c, v, "%s", e);
 	}
-	if (b->strategy == BFT_ADV_NONE)
-		return fail(c, n, "byzantine: needs a strategy (crash, constant, random, two_faced, walkaway, maxbias, "
-		                  "equivocate)");
+	if (bftd_testkit_liar.liar_finish(cfg->byz, e, sizeof e) != 0)
+		return fail(c, n, "%s", e);
 	return 0;
 }
 
@@ -966,7 +748,6 @@ static void defaults(bftd_config *cfg)
 	cfg->log_level = LOG_INFO;
 	bftd_addr_parse(&cfg->api, "127.0.0.1:7380");
 	cfg->proof_interval_ns = 60 * BFT_NS_PER_SEC;
-	cfg->byz.claim_err_ns = -1;
 	cfg->ntp_rate_per_s = 16;
 	cfg->ntp_shm_unit = -1;
 }
@@ -974,7 +755,14 @@ static void defaults(bftd_config *cfg)
 int bftd_config_parse(bftd_config *out, const char *buf, size_t len, const char *filename, char *err,
                       size_t errlen)
 {
-	struct ctx c = { .file = filename ? filename : "(config)", .err = err, .errlen = errlen };
+	return bftd_config_parse_flags(out, buf, len, filename, 0, err, errlen);
+}
+
+int bftd_config_parse_flags(bftd_config *out, const char *buf, size_t len, const char *filename, unsigned flags,
+                            char *err, size_t errlen)
+{
+	struct ctx c = { .file = filename ? filename : "(config)", .err = err, .errlen = errlen,
+	                 .any_build = (flags & BFTD_CONFIG_ANY_BUILD) != 0 };
 	defaults(out);
 	if (errlen)
 		err[0] = 0;
@@ -1027,6 +815,11 @@ int bftd_config_parse(bftd_config *out, const char *buf, size_t len, const char 
 
 int bftd_config_load(bftd_config *out, const char *path, char *err, size_t errlen)
 {
+	return bftd_config_load_flags(out, path, 0, err, errlen);
+}
+
+int bftd_config_load_flags(bftd_config *out, const char *path, unsigned flags, char *err, size_t errlen)
+{
 	defaults(out);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -1061,11 +854,19 @@ int bftd_config_load(bftd_config *out, const char *path, char *err, size_t errle
 			break;
 	}
 	close(fd);
-	int rc = len == cap ? BFT_EINVAL : bftd_config_parse(out, buf, len, path, err, errlen);
+	int rc = len == cap ? BFT_EINVAL : bftd_config_parse_flags(out, buf, len, path, flags, err, errlen);
 	if (len == cap)
 		snprintf(err, errlen, "%s: file grew while being read", path);
 	free(buf);
 	return rc;
+}
+
+const bftd_peer *bftd_config_peer(const bftd_config *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (c->peers[i].id == id)
+			return &c->peers[i];
+	return NULL;
 }
 
 void bftd_config_free(bftd_config *c)
@@ -1075,5 +876,7 @@ void bftd_config_free(bftd_config *c)
 	free(c->peers);
 	c->peers = NULL;
 	c->n_peers = 0;
+	free(c->byz);
+	c->byz = NULL;
 }
 

@@ -22,8 +22,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "node/adversary.h"
 #include "node/node.h"
+#include "refclock/refclock.h"
 
 #define BFTD_MAX_PEERS 256
 #define BFTD_MAX_REFS 16
@@ -56,33 +56,6 @@ typedef struct bftd_peer {
 	bool have_api;
 } bftd_peer;
 
-enum bftd_ref_kind {
-	BFTD_REF_SIMULATED, /* a GPS-like receiver modelled on CLOCK_REALTIME: test/demo only */
-	BFTD_REF_SYSTEM,    /* CLOCK_REALTIME with a stated uncertainty */
-	BFTD_REF_NMEA,      /* a GPS receiver's NMEA 0183 on a serial port, optionally with PPS */
-	BFTD_REF_GPSD,      /* a GPS receiver through gpsd's JSON protocol, optionally with PPS */
-	BFTD_REF_NTP,       /* an NTP server, queried in client mode (RFC 5905) */
-	BFTD_REF_KINDS
-};
-
-typedef struct bftd_ref {
-	enum bftd_ref_kind kind;
-	char name[32];
-	int64_t every_ns;       /* reading period */
-	int64_t uncertainty_ns; /* interval = reading +- this */
-	int64_t noise_ns;       /* simulated: standard deviation of the reading's noise */
-	int64_t offset_ns;      /* simulated: a constant lie added to every reading */
-	int64_t offset_after_ns; /* simulated: ... from this long after start on (a spoofer taking over) */
-	/* nmea, gpsd, ntp */
-	char device[256];  /* nmea: the serial port (or a pty/FIFO) */
-	uint32_t speed;    /* nmea: baud rate, default 9600 */
-	char pps[256];     /* nmea, gpsd: optional RFC 2783 device (/dev/pps0) marking the second */
-	char server[256];  /* gpsd: host[:port] (default 127.0.0.1:2947); ntp: host[:port] (port 123) */
-	int64_t delay_ns;  /* nmea, gpsd: when the sentence ends after the second it names (-1: measure) */
-	int64_t leap_s;    /* nmea, gpsd: GPS - UTC in seconds, default 18 */
-	bool fixed;        /* nmea, gpsd: a fixed station: a moving position is a spoofing alarm */
-	int64_t max_move_m; /* nmea, gpsd: how far a fixed station's position may wander, default 100 m */
-} bftd_ref;
 
 
 enum bftd_log_target { BFTD_LOG_STDERR, BFTD_LOG_SYSLOG };
@@ -127,7 +100,7 @@ typedef struct bftd_config {
 	/* test-only */
 	int64_t osc_offset_ns;
 	int64_t osc_freq_ppb;
-	bft_adversary byz;        /* the simulator's strategies (src/node/adversary.h); from_ns: after start */
+	struct bft_adversary *byz; /* a test liar (bftimed-test only, testkit.h); NULL: honest */
 } bftd_config;
 
 /* Parse len bytes of YAML named `filename` (used in messages only). On
@@ -140,13 +113,22 @@ int bftd_config_parse(bftd_config *out, const char *buf, size_t len, const char 
 /* Read a file and parse it; I/O errors are reported the same way. */
 int bftd_config_load(bftd_config *out, const char *path, char *err, size_t errlen);
 
+/* The same for a program that reads a node's configuration without running
+ * it (the CLI): what only the test kit runs (kind simulated, byzantine:) is
+ * read (the liar's section skipped), not refused for want of the kit. */
+#define BFTD_CONFIG_ANY_BUILD 1u
+int bftd_config_parse_flags(bftd_config *out, const char *buf, size_t len, const char *filename, unsigned flags,
+                            char *err, size_t errlen);
+int bftd_config_load_flags(bftd_config *out, const char *path, unsigned flags, char *err, size_t errlen);
+
 void bftd_config_free(bftd_config *c);
+
+/* The peer with this id, NULL when none is configured. */
+const bftd_peer *bftd_config_peer(const bftd_config *c, uint32_t id);
 
 /* "127.0.0.1:7301" or "[::1]:7301" into *out; 0 or BFT_EINVAL. */
 int bftd_addr_parse(bftd_addr *out, const char *text);
 
-/* Duration with a unit into ns; 0 or BFT_EINVAL. */
-int bftd_duration_parse(int64_t *out_ns, const char *text);
 
 
 #endif

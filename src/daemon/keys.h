@@ -8,6 +8,8 @@
 #ifndef BFTIME_DAEMON_KEYS_H
 #define BFTIME_DAEMON_KEYS_H
 
+#include "util/hex.h" /* the key file's hex */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,12 +29,5 @@ int bftd_key_parse(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len);
 /* Create a new random seed in a new file (mode 0600, never overwriting), as
  * 64 hex digits and a newline; its public key into pub. */
 int bftd_key_generate(const char *path, uint8_t pub[BFTD_KEY_LEN], char *err, size_t errlen);
-
-/* Lower-case hex of len bytes into out (2 * len + 1 bytes). */
-void bftd_hex(char *out, const uint8_t *in, size_t len);
-/* Parse 2 * len hex digits (either case) into len bytes. Returns how many
- * digits were valid: 2 * len on success, else the index of the first bad one
- * (out is then partly written). */
-size_t bftd_unhex(uint8_t *out, const char *hex, size_t len);
 
 #endif

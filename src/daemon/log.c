@@ -33,12 +33,10 @@ void bftd_log_close(void)
 	to_syslog = false;
 }
 
-void bftd_log(int priority, const char *fmt, ...)
+void bftd_vlog(int priority, const char *fmt, va_list ap)
 {
 	if (priority > max_prio)
 		return;
-	va_list ap;
-	va_start(ap, fmt);
 	if (to_syslog) {
 		vsyslog(priority, fmt, ap);
 	} else {
@@ -54,5 +52,12 @@ void bftd_log(int priority, const char *fmt, ...)
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	}
+}
+
+void bftd_log(int priority, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	bftd_vlog(priority, fmt, ap);
 	va_end(ap);
 }

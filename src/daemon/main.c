@@ -8,6 +8,7 @@
  * privileges dropped and the store open, i.e. just before the loop runs:
  * a unit ordered after bftimed.service then finds the API answering.
  */
+#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include <bftime/common.h>
 
+#include "daemon/testkit.h"
 #include "daemon/config.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
@@ -44,24 +46,24 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	bool check = false;
-	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) && i + 1 < argc) {
-			path = argv[++i];
-		} else if (!strncmp(argv[i], "--config=", 9)) {
-			path = argv[i] + 9;
-		} else if (!strcmp(argv[i], "--check-config")) {
-			check = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
-			printf("bftimed %s\n", BFT_VERSION);
-			return 0;
-		} else {
-			fprintf(stderr, "bftimed: unknown argument '%s'\n", argv[i]);
-			usage(stderr);
-			return 2;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "check-config", no_argument, NULL, 'k' },
+		{ "version", no_argument, NULL, 'V' },      { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	for (int ch; (ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1;) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'k': check = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("bftimed %s\n", BFT_VERSION); return 0;
+		default: usage(stderr); return 2; /* getopt_long said what was wrong */
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "bftimed: unknown argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
 	}
 	if (!path) {
 		usage(stderr);
@@ -77,7 +79,7 @@ int main(int argc, char **argv)
 	if (check)
 		printf("%s: configuration OK: node %u on %s, %zu peers, %zu references, f=%zu%s\n", path, cfg.id,
 		       cfg.listen.text, cfg.n_peers, cfg.n_refs, cfg.node.f,
-		       cfg.byz.strategy ? " (BYZANTINE test node)" : "");
+		       cfg.byz ? " (BYZANTINE test node)" : "");
 	if (bftd_key_load(seed, cfg.key_path, err, sizeof err) != 0) {
 		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
 		bftd_config_free(&cfg);
@@ -113,9 +115,9 @@ int main(int argc, char **argv)
 	if (cfg.osc_offset_ns || cfg.osc_freq_ppb)
 		bftd_log(LOG_WARNING, "TEST: artificial oscillator offset %.3f ms, frequency error %.3f ppm",
 		         (double)cfg.osc_offset_ns / 1e6, (double)cfg.osc_freq_ppb / 1e3);
-	if (cfg.byz.strategy)
+	if (cfg.byz)
 		bftd_log(LOG_WARNING, "TEST: this node is Byzantine (%s, offset %.3f ms): it lies to its peers",
-		         bft_adv_name(cfg.byz.strategy), (double)cfg.byz.offset_ns / 1e6);
+		         bftd_liar_name(cfg.byz), (double)bftd_testkit_liar.liar_offset_ns(cfg.byz) / 1e6);
 	for (size_t i = 0; i < cfg.n_refs; i++)
 		if (cfg.refs[i].kind == BFTD_REF_SIMULATED)
 			bftd_log(LOG_NOTICE, "reference %s is SIMULATED (a GPS model on CLOCK_REALTIME)%s", cfg.refs[i].name,

@@ -22,6 +22,8 @@
 #include <bftime/exchange.h>
 #include <bftime/fusion.h>
 
+#include "core/prng.h"
+
 #define QUEUE_CAP 4
 #define RECOVER_FUSIONS 3 /* agreeing fusions before an alarm clears */ /* queued non-REQUEST actions; the driver drains after every event */
 
@@ -56,6 +58,7 @@ struct guard {
 	bool have_last;
 	int64_t last_raw;
 	bft_interval last_off; /* true - raw at last_raw */
+	bool announce;         /* its quarantine changed: a QUARANTINE action is due */
 };
 
 struct peer {
@@ -105,6 +108,7 @@ struct bft_node {
 	bft_node_counters ctr;
 	bft_action queue[QUEUE_CAP];
 	size_t q_head, q_len;
+	size_t announce_due; /* guards with announce set */
 	/* fusion work areas, sized for every source */
 	bft_interval *ivs;
 	int64_t *mids;
@@ -126,13 +130,7 @@ void bft_node_config_default(bft_node_config *cfg)
 	bft_disc_config_default(&cfg->disc);
 }
 
-static uint64_t next_rand(bft_node *n)
-{
-	uint64_t x = n->rng += 0x9e3779b97f4a7c15u;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-	return x ^ (x >> 31);
-}
+static uint64_t next_rand(bft_node *n) { return bft_prng_u64(&n->rng); }
 
 static int cmp_peer(const void *a, const void *b)
 {
@@ -362,6 +360,20 @@ bool bft_node_next_action(bft_node *n, bft_action *out)
 		n->q_len--;
 		return true;
 	}
+	for (size_t i = 0; n->announce_due && i < n->cfg.max_refs; i++) {
+		struct guard *g = &n->guards[i];
+		if (!g->announce)
+			continue;
+		g->announce = false;
+		n->announce_due--;
+		memset(out, 0, offsetof(bft_action, buf));
+		out->kind = BFT_ACT_QUARANTINE;
+		out->to = (uint32_t)i;
+		out->q = g->q;
+		out->q_by_ns = g->q_by_ns;
+		out->suspect = g->suspect;
+		return true;
+	}
 	/* The poll's REQUESTs are made one at a time as the driver asks, so the
 	 * node needs no queue as large as its peer list. */
 	while (n->send_cursor < n->cfg.n_peers) {
@@ -510,10 +522,25 @@ static void keep_last(struct guard *g, int64_t raw_ns, bft_interval off)
 	g->last_off = off;
 }
 
-static void quarantine(bft_node *n, size_t ref, int64_t raw_ns, enum bft_quarantine why, int64_t by_ns)
+/* The driver hears of every change of a reference's quarantine: flagged
+ * here, handed out by bft_node_next_action after the queued actions (not
+ * queued: a fusion that quarantines several references must not crowd
+ * its own estimate out of the small queue). */
+static void announce_guard(bft_node *n, size_t ref)
+{
+	struct guard *g = &n->guards[ref];
+	if (!g->announce)
+		n->announce_due++;
+	g->announce = true;
+}
+
+/* Returns whether the reference's quarantine changed (the caller announces
+ * it once the reason is complete). */
+static bool quarantine(bft_node *n, size_t ref, int64_t raw_ns, enum bft_quarantine why, int64_t by_ns)
 {
 	struct source *s = &n->refs[ref];
 	struct guard *g = &n->guards[ref];
+	bool changed = g->q != why;
 	if (g->q == BFT_Q_NONE) {
 		g->quarantines++;
 		n->ctr.ref_quarantines++;
@@ -531,6 +558,7 @@ static void quarantine(bft_node *n, size_t ref, int64_t raw_ns, enum bft_quarant
 	}
 	s->n = s->next = 0;
 	s->used = false;
+	return changed;
 }
 
 /*
@@ -655,8 +683,8 @@ static void fuse(bft_node *n, int64_t raw_ns)
 		struct source *s = &n->refs[i];
 		bft_interval iv;
 		if (!s->used && n->guards[i].q == BFT_Q_NONE && carried(n, s, raw_ns, &iv))
-			quarantine(n, i, raw_ns, BFT_Q_CONSENSUS,
-			           miss_by(iv, res.iv));
+			if (quarantine(n, i, raw_ns, BFT_Q_CONSENSUS, miss_by(iv, res.iv)))
+				announce_guard(n, i);
 	}
 
 	/* The point was carried from the sources' readings at our frequency
@@ -796,7 +824,8 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	bool judge = running && !n->alarm && (!n->degraded || n->cfg.max_refs == 1);
 	if (g->q == BFT_Q_NONE) {
 		if (judge && !bft_iv_intersect(cur.bounds, true_time, &tmp)) {
-			quarantine(n, ref_id, raw_ns, BFT_Q_JUMP, miss_by(true_time, cur.bounds));
+			if (quarantine(n, ref_id, raw_ns, BFT_Q_JUMP, miss_by(true_time, cur.bounds)))
+				announce_guard(n, ref_id);
 			keep_last(g, raw_ns, bft_iv_shift(true_time, -raw_ns));
 			n->ctr.ref_readings_quarantined++;
 			return 0;
@@ -820,6 +849,7 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 		g->q = BFT_Q_NONE;
 		g->suspect = NULL;
 		n->ctr.ref_readmissions++;
+		announce_guard(n, ref_id);
 	}
 	bft_interval off = bft_iv_shift(true_time, -raw_ns);
 	add_reading(n, s, raw_ns, off, bft_iv_mid(off));
@@ -842,8 +872,10 @@ int bft_node_on_reference_suspect(bft_node *n, int64_t raw_ns, uint32_t ref_id, 
 {
 	if (!n || ref_id >= n->cfg.max_refs)
 		return BFT_EINVAL;
-	quarantine(n, ref_id, raw_ns, BFT_Q_SUSPECT, 0);
+	bool changed = quarantine(n, ref_id, raw_ns, BFT_Q_SUSPECT, 0);
 	n->guards[ref_id].suspect = why;
+	if (changed)
+		announce_guard(n, ref_id);
 	n->ctr.ref_readings_quarantined++;
 	return 0;
 }

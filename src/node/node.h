@@ -110,7 +110,18 @@ typedef struct bft_estimate {
 	uint32_t used;        /* of which consistent with the result */
 } bft_estimate;
 
-enum bft_action_kind { BFT_ACT_SEND = 1, BFT_ACT_TIMER, BFT_ACT_ESTIMATE };
+/* Why a reference is in quarantine. */
+enum bft_quarantine {
+	BFT_Q_NONE = 0,
+	BFT_Q_JUMP,      /* a reading disjoint from the node's own interval */
+	BFT_Q_CONSENSUS, /* outvoted: disjoint from the fused interval of all sources */
+	BFT_Q_SUSPECT,   /* its driver found a reading implausible */
+};
+
+/* QUARANTINE: reference `to` entered quarantine, changed its reason, or was
+ * readmitted (q NONE); q_by_ns and suspect as bft_source_info states them,
+ * so that a driver logs the change without polling the sources. */
+enum bft_action_kind { BFT_ACT_SEND = 1, BFT_ACT_TIMER, BFT_ACT_ESTIMATE, BFT_ACT_QUARANTINE };
 
 typedef struct bft_action {
 	enum bft_action_kind kind;
@@ -119,6 +130,9 @@ typedef struct bft_action {
 	uint8_t buf[BFT_WIRE_MAX];
 	int64_t at_raw_ns;
 	bft_estimate est;
+	enum bft_quarantine q; /* QUARANTINE */
+	int64_t q_by_ns;
+	const char *suspect;
 } bft_action;
 
 typedef struct bft_node_counters {
@@ -127,13 +141,6 @@ typedef struct bft_node_counters {
 	uint64_t ref_quarantines, ref_readmissions, ref_readings_quarantined;
 } bft_node_counters;
 
-/* Why a reference is in quarantine. */
-enum bft_quarantine {
-	BFT_Q_NONE = 0,
-	BFT_Q_JUMP,      /* a reading disjoint from the node's own interval */
-	BFT_Q_CONSENSUS, /* outvoted: disjoint from the fused interval of all sources */
-	BFT_Q_SUSPECT,   /* its driver found a reading implausible */
-};
 
 /* Per-source view, for status output and tests. */
 typedef struct bft_source_info {

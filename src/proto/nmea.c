@@ -279,7 +279,7 @@ int bft_nmea_utc_to_gps(int64_t utc_ns, int leap_s, int *week, int64_t *tow_ns)
 	const int64_t epoch_ns = BFT_NMEA_GPS_EPOCH_UNIX_S * 1000000000LL;
 	if (utc_ns < epoch_ns || utc_ns > INT64_MAX - 1000000000LL * 1000)
 		return -1;
-	int64_t g = utc_ns - epoch_ns + (int64_t)leap_s * 1000000000LL;
+	int64_t g = bft_gps_from_utc_ns(utc_ns, leap_s);
 	if (g < 0)
 		return -1;
 	*week = (int)(g / BFT_NMEA_WEEK_NS);

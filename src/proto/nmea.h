@@ -17,6 +17,7 @@
 #ifndef BFTIME_PROTO_NMEA_H
 #define BFTIME_PROTO_NMEA_H
 
+#include "core/gpstime.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,8 +31,8 @@
  * loses its oldest events (the counters still count them). */
 #define BFT_NMEA_EVQ 16
 
-#define BFT_NMEA_GPS_EPOCH_UNIX_S 315964800LL /* 1980-01-06T00:00:00Z */
-#define BFT_NMEA_WEEK_NS (604800LL * 1000000000LL)
+#define BFT_NMEA_GPS_EPOCH_UNIX_S BFT_GPS_EPOCH_UNIX_S /* core/gpstime.h */
+#define BFT_NMEA_WEEK_NS BFT_GPS_WEEK_NS
 #define BFT_NMEA_ROLLOVER_WEEKS 1024
 #define BFT_NMEA_LEAP_DEFAULT 18 /* GPS - UTC since 2017-01-01 */
 

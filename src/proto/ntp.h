@@ -2,7 +2,7 @@
 /*
  * NTPv4 (RFC 5905) on the wire, both directions, as pure functions: no I/O,
  * no clock reads, no globals. The daemon's NTP server (ntp_server.c) and its
- * `ntp` reference driver (refclock_ntp.c) are thin shells around this file,
+ * `ntp` reference driver (src/refclock/ntp.c) are thin shells around this file,
  * so everything that decides what a packet means is unit-tested and fuzzed
  * here (tests/unit/test_ntp.c, tests/fuzz/fuzz_ntp.c).
  *

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/gpstime.h" /* BFT_GPS_WEEK_NS */
 #include <bftime/common.h>
 #include <bftime/interval.h>
 
@@ -37,7 +38,6 @@
 #define BFT_PROOF_MAX (BFT_PROOF_MIN + BFT_PROOF_REF_LEN) /* 239: no proof is larger */
 #define BFT_PROOF_SIGNED(len) ((len) - BFT_PROOF_SIG)     /* bytes the signature covers */
 #define BFT_PROOF_SEQ_MAX ((uint64_t)INT64_MAX) /* sequence numbers fit SQLite's int64 */
-#define BFT_GPS_WEEK_NS (INT64_C(604800) * BFT_NS_PER_SEC)
 
 /* Flags a node states about itself in a proof; other bits must be zero. */
 #define BFT_PROOFF_SYNCED 0x01   /* its interval is finite and it was synchronized */

@@ -123,6 +123,11 @@ static void drain(struct world *w)
 			check_estimate(&a.est);
 			continue;
 		}
+		if (a.kind == BFT_ACT_QUARANTINE) { /* a reference it has, a reason it can name */
+			if (a.to >= N_REFS || (unsigned)a.q > BFT_Q_SUSPECT || !strcmp(bft_quarantine_name(a.q), "?"))
+				abort();
+			continue;
+		}
 		if (a.kind != BFT_ACT_SEND || a.len > BFT_WIRE_MAX)
 			abort();
 		bft_msg m;

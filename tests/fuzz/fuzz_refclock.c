@@ -14,7 +14,8 @@
 #include <bftime/common.h>
 
 #include "daemon/log.h"
-#include "daemon/refclock.h"
+#include "daemon/refhost.h"
+#include "refclock/refclock.h"
 #include "sys/clock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bftd_refclock rc;
 	char err[256];
 	int64_t mono = bft_clock_mono_ns();
-	if (bftd_refclock_open(&rc, &cfg, 100000, 1, mono, err, sizeof err) != 0)
+	if (bftd_refclock_open(&rc, &cfg, &bftd_refhost, 100000, 1, mono, err, sizeof err) != 0)
 		return 0;
 	int64_t raw = bft_clock_raw_ns();
 	const uint8_t *p = data + 1, *end = data + size;

@@ -31,6 +31,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "util/value.h"
+
 #define PENDING_MAX 65536
 
 typedef struct {
@@ -145,22 +147,12 @@ static void release_due(int64_t now)
 	}
 }
 
-/* "5ms", "200us", "1s", "0": nanoseconds, or -1 */
+/* A duration in the one grammar (src/util/value.h: "5ms", "200us", "1s",
+ * "0"), not negative: nanoseconds, or -1. */
 static int64_t parse_duration(const char *s)
 {
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v < 0)
-		return -1;
-	if (!strcmp(end, "s"))
-		v *= 1e9;
-	else if (!strcmp(end, "ms"))
-		v *= 1e6;
-	else if (!strcmp(end, "us"))
-		v *= 1e3;
-	else if (!(*end == '\0' && v == 0))
-		return -1;
-	return (int64_t)v;
+	int64_t v;
+	return bft_duration_parse(&v, s) == 0 && v >= 0 ? v : -1;
 }
 
 static int usage(void)

@@ -12,7 +12,7 @@
 # Prometheus text. Prints a cmocka-style summary; about 45 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
 N=3
 dir=$(mktemp -d /tmp/bftime-api.XXXXXX) || exit 1

@@ -16,7 +16,7 @@
 # Helper: tests/system/api_abuse.py (python3, standard library). About 65 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test}
 N=1
 dir=$(mktemp -d /tmp/bftime-abuse.XXXXXX) || exit 1
 port=$((30000 + $$ % 15000))

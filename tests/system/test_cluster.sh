@@ -11,7 +11,7 @@
 # Prints a cmocka-style summary; about 60 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed} # BFTIMED=path runs another build (for example a sanitizer one)
+D=${BFTIMED:-$B/bftimed-test} # BFTIMED=path runs another build (for example a sanitizer one)
 POLL=2
 N=4
 LIAR=4

@@ -15,7 +15,7 @@
 # at once. Prints a cmocka-style summary; about 40 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
 EX=$B/examples/timebounds
 N=1

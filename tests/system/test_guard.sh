@@ -13,7 +13,7 @@
 # Prints a cmocka-style summary; about 30 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
 N=2
 dir=$(mktemp -d /tmp/bftime-guard.XXXXXX) || exit 1

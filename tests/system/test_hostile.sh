@@ -15,7 +15,7 @@
 # Prints a cmocka-style summary; about 20 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
 N=3
 dir=$(mktemp -d /tmp/bftime-hostile.XXXXXX) || exit 1

@@ -131,7 +131,7 @@ node:
   listen: 127.0.0.1:$port
   key: $dir/n.key
 references:
-  - kind: simulated
+  - kind: system
 api: none
 EOF
 	python3 - "$dir/notify" >"$dir/notify.out" 2>&1 <<'EOF' &

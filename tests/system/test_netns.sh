@@ -25,7 +25,7 @@
 # directory with configs and logs). Prints a cmocka-style summary; about 50 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test}
 POLL=2
 N=4
 LIAR=4

@@ -32,7 +32,7 @@ if [ -z "${BFT_NTP_NETNS:-}${BFT_NTP_NO_NETNS:-}" ] && [ "$(id -u)" = 0 ] && com
 	BFT_NTP_NETNS=1 exec unshare -n sh "$0" "$@"
 fi
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test}
 N=6
 POLL=1
 dir=$(mktemp -d /tmp/bftime-ntp.XXXXXX) || exit 1

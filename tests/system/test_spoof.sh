@@ -17,7 +17,7 @@
 # about 45 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
 N=3
 POLL=1

@@ -18,7 +18,7 @@
 # module edits the store); prints a cmocka-style summary; about 60 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
 N=1
 dir=$(mktemp -d /tmp/bftime-store.XXXXXX) || exit 1

@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include <bftime/common.h>
-#include "daemon/gps_guard.h"
-#include "daemon/refclock.h"
+#include "refclock/gps_guard.h"
+#include "refclock/refclock.h"
 #include "proto/nmea.h"
 
 #define S BFT_NS_PER_SEC

@@ -22,9 +22,10 @@
 #include <unistd.h>
 
 #include <bftime/common.h>
-#include "daemon/gps_guard.h"
-#include "daemon/pps.h"
-#include "daemon/refclock.h"
+#include "refclock/gps_guard.h"
+#include "refclock/pps.h"
+#include "daemon/refhost.h"
+#include "refclock/refclock.h"
 #include "proto/nmea.h"
 #include "sys/clock.h"
 
@@ -139,9 +140,9 @@ static void test_dev_fake(void **st)
 	memset(&fake, 0, sizeof fake);
 	bftd_pps_dev d;
 	char err[128];
-	assert_int_not_equal(bftd_pps_dev_open(&d, &fake_ops, "nope", err, sizeof err), 0);
+	assert_int_not_equal(bftd_pps_dev_open(&d, &fake_ops, &bftd_refhost, "nope", err, sizeof err), 0);
 	assert_non_null(strstr(err, "nope"));
-	assert_int_equal(bftd_pps_dev_open(&d, &fake_ops, "fake0", err, sizeof err), 0);
+	assert_int_equal(bftd_pps_dev_open(&d, &fake_ops, &bftd_refhost, "fake0", err, sizeof err), 0);
 	int64_t raw, e;
 	assert_false(bftd_pps_dev_poll(&d, &raw, &e)); /* no edge yet */
 	bft_clock_mark(); /* as the daemon's loop does at every wake */
@@ -239,7 +240,7 @@ static void test_driver_pty_fake_pps(void **st)
 	cfg.max_move_m = 100;
 	bftd_refclock rc;
 	char err[256];
-	assert_int_equal(bftd_refclock_open(&rc, &cfg, 100000, 1, bft_clock_mono_ns(), err, sizeof err), 0);
+	assert_int_equal(bftd_refclock_open(&rc, &cfg, &bftd_refhost, 100000, 1, bft_clock_mono_ns(), err, sizeof err), 0);
 	assert_int_equal(fake.opens, 1);
 
 	/* Each "second" (150 ms here): the pulse, then 100 ms later the

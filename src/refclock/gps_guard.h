@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/pps.h"
+#include "refclock/pps.h"
 #include "proto/nmea.h"
 
 #define BFTD_GPS_MAX_SATS 128

@@ -29,7 +29,7 @@
  * request wave different peers accept different signed answers and each also
  * receives the conflicting one.
  */
-#include "node/adversary.h"
+#include "testkit/adversary.h"
 
 #include <string.h>
 

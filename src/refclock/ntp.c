@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,12 +32,9 @@
 
 #include <bftime/common.h>
 
-#include "daemon/log.h"
-#include "daemon/refclock.h"
-#include "daemon/rng.h"
-#include "daemon/udp.h"
+#include "refclock/refclock.h"
+#include "core/prng.h"
 #include "proto/ntp.h"
-#include "sys/clock.h"
 
 #define BURST 4                       /* quick queries at start (iburst-like), so the node syncs in seconds */
 #define BURST_GAP_NS (2 * BFT_NS_PER_SEC) /* ntpd's and chrony's iburst spacing; their rate limits allow it */
@@ -90,8 +86,8 @@ __attribute__((format(printf, 2, 3))) static void set_state(bftd_refclock *rc, c
 static uint64_t cookie(bftd_refclock *rc)
 {
 	uint64_t v = 0;
-	if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v)
-		v ^= bftd_rng_u64(&rc->rng);
+	if (!rc->host->random_u64(&v))
+		v ^= bft_prng_u64(&rc->rng);
 	return v ? v : 1;
 }
 
@@ -158,7 +154,7 @@ static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t er
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof ss);
 	memcpy(&ss, res->ai_addr, res->ai_addrlen <= sizeof ss ? res->ai_addrlen : sizeof ss);
-	n->fd = bftd_socket(res->ai_family, SOCK_DGRAM);
+	n->fd = rc->host->socket(res->ai_family, SOCK_DGRAM);
 	int one = 1;
 	if (n->fd >= 0)
 		(void)setsockopt(n->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
@@ -173,7 +169,7 @@ static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t er
 		return BFT_EINVAL;
 	}
 	freeaddrinfo(res);
-	bftd_addr_format(n->addr, sizeof n->addr, &ss);
+	rc->host->addr_format(n->addr, sizeof n->addr, &ss);
 	n->burst_left = BURST;
 	n->interval_ns = c->every_ns < START_EVERY_NS ? c->every_ns : START_EVERY_NS;
 	rc->priv = n;
@@ -214,7 +210,7 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 	bft_ntp_client_request(req, n->cookie);
 	/* t1 read before the send: the true departure is later, which only
 	 * widens the interval (docs/ntp.md). */
-	n->t1_raw = bft_clock_raw_ns();
+	n->t1_raw = rc->host->raw_ns();
 	if (send(n->fd, req, sizeof req, 0) != (ssize_t)sizeof req)
 		set_state(rc, "cannot send to %s: %s", n->addr, strerror(errno));
 	else
@@ -227,7 +223,7 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 	} else {
 		/* Jitter up to 1/16 of the interval: many nodes started together
 		 * should not query a server in lock step. */
-		gap += (int64_t)(bftd_rng_u64(&rc->rng) % (uint64_t)(gap / 16 + 1));
+		gap += (int64_t)(bft_prng_u64(&rc->rng) % (uint64_t)(gap / 16 + 1));
 	}
 	rc->next_mono_ns = now_mono_ns + gap;
 }
@@ -266,11 +262,11 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 			socklen_t fromlen = 0;
 			bool trunc = false;
 			int64_t krt;
-			ssize_t r = bftd_udp_recv(n->fd, buf, sizeof buf, &from, &fromlen, &trunc, &krt);
+			ssize_t r = rc->host->udp_recv(n->fd, buf, sizeof buf, &from, &fromlen, &trunc, &krt);
 			/* t4: the kernel's arrival stamp moved onto the raw clock,
 			 * erring late (clock.h): a late t4 only widens the interval. */
-			int64_t t4 = bft_clock_arrival_raw_ns(krt);
-			int64_t rt_minus_raw = bft_clock_realtime_ns() - bft_clock_raw_ns();
+			int64_t t4 = rc->host->arrival_raw_ns(krt);
+			int64_t rt_minus_raw = rc->host->realtime_ns() - rc->host->raw_ns();
 			if (r == 0)
 				break;
 			if (r < 0) {
@@ -290,7 +286,7 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 			if (!trunc)
 				why = !n->cookie ? BFT_NTP_REJ_BOGUS
 				                 : bft_ntp_client_sample(&smp, buf, (size_t)r, n->cookie, n->t1_raw, t4,
-				                                         bft_clock_realtime_ns(), &p);
+				                                         rc->host->realtime_ns(), &p);
 			/* The cookie is spent only by a reply that echoed it: junk that
 			 * fails before that check must not cancel our real request. */
 			if (why != BFT_NTP_REJ_BOGUS && why != BFT_NTP_REJ_MALFORMED && why != BFT_NTP_REJ_MODE &&
@@ -327,7 +323,7 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 			set_state(rc, "%s stratum %u, offset %+.3f ms to the system clock, delay %.3f ms, root distance %.3f ms",
 			          n->addr, smp.pkt.stratum, (double)n->last_sys_offset_ns / 1e6, (double)smp.delay_ns / 1e6,
 			          (double)smp.root_dist_ns / 1e6);
-			bftd_log(LOG_DEBUG, "reference %s: offset %+.6f ms to the system clock, delay %.6f ms, width %.6f ms",
+			bftd_refclock_log(rc->host, LOG_DEBUG, "reference %s: offset %+.6f ms to the system clock, delay %.6f ms, width %.6f ms",
 			         rc->cfg->name, (double)n->last_sys_offset_ns / 1e6, (double)smp.delay_ns / 1e6,
 			         (double)bft_iv_width(smp.iv) / 1e6);
 			if (got < max) {
@@ -382,5 +378,21 @@ static void ntp_status(const bftd_refclock *rc, struct json_object *o)
 	json_object_object_add(o, "rejected", bad);
 }
 
-const bftd_refclock_driver bftd_refclock_ntp = { "ntp", ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status,
+/* A server is needed; queried every 16 s unless told (RFC 5905's
+ * minimum poll); the uncertainty is the round trip's and the server's root
+ * distance, nothing added unless told. */
+static int ntp_finish(bftd_ref *r, char *err, size_t errlen)
+{
+	if (!r->server[0]) {
+		snprintf(err, errlen, "reference: kind ntp needs a server (host or host:port)");
+		return BFT_EINVAL;
+	}
+	if (!(r->set & BFTD_REF_OPT_EVERY))
+		r->every_ns = 16 * BFT_NS_PER_SEC;
+	if (r->uncertainty_ns < 0)
+		r->uncertainty_ns = 0;
+	return 0;
+}
+
+const bftd_refclock_driver bftd_refclock_ntp = { "ntp", "ntp", BFTD_REF_OPT_SERVER, NULL, ntp_finish, ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status,
                                                  NULL };

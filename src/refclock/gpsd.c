@@ -35,18 +35,11 @@
 #include <bftime/common.h>
 #include <bftime/interval.h>
 
-#include "daemon/gps_guard.h"
-#include "daemon/log.h"
-#include "daemon/pps.h"
-#include "daemon/refclock.h"
-#include "daemon/udp.h"
-#include "sys/clock.h"
+#include "refclock/gps_stream.h"
+#include "refclock/pps.h"
+#include "refclock/refclock.h"
 
 #define LINE_MAX_BYTES (64 * 1024)
-#define QUEUE 32
-#define BACKOFF_MIN_NS (BFT_NS_PER_SEC / 2)
-#define BACKOFF_MAX_NS (16 * BFT_NS_PER_SEC)
-#define PPS_POLL_NS (20 * 1000000) /* our PPS device: fetched this often (the conversion's error grows with age) */
 
 static const char watch_cmd[] = "?WATCH={\"enable\":true,\"json\":true,\"pps\":true};\n";
 
@@ -55,26 +48,16 @@ enum conn { DOWN, CONNECTING, UP };
 typedef struct gpsd_priv {
 	struct sockaddr_storage addr;
 	socklen_t alen;
-	int fd;
+	bftd_gps_stream s; /* the connection (s.fd), PPS, receiver state, input watch, queue */
 	enum conn conn;
-	int64_t retry_mono_ns, backoff_ns, pps_next_mono_ns;
-	char why[64]; /* the last connection failure */
 	char *line;   /* LINE_MAX_BYTES */
 	size_t len;
 	bool skipping; /* inside an overlong line: drop until its end */
 	json_tokener *tok;
-	bftd_gps_rx rx;
-	bftd_pps_dev pps;
-	bool have_pps_dev;
 	/* gpsd's TOFF: the second it names and the raw time of its stamp */
 	bool have_toff;
 	int64_t toff_t_ns, toff_raw_ns;
-	/* the raw time the socket was last seen empty, and the span of the
-	 * bytes being fed (read time - that): see bftd_gps_rx_fix_span */
-	bftd_input_watch watch; /* when the socket was last seen empty: the bytes' arrival span */
-	bftd_reading q[QUEUE];
-	size_t qn, qhead;
-	uint64_t lines, connects, dropped;
+	uint64_t lines, connects;
 } gpsd_priv;
 
 /* "host", "host:port", "[v6]:port" with numeric host (or "localhost"). */
@@ -120,37 +103,30 @@ bad:
 static void disconnect(bftd_refclock *rc, int64_t now_mono_ns, const char *why)
 {
 	gpsd_priv *p = rc->priv;
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
+	bftd_gps_stream_failed(&p->s, now_mono_ns, why);
 	p->conn = DOWN;
 	p->len = 0;
 	p->skipping = false;
 	p->have_toff = false;
-	/* After a gap the next step cannot be judged against the last fix. */
-	bftd_gps_guard_reset_time(&p->rx.guard);
-	snprintf(p->why, sizeof p->why, "%s", why);
-	p->retry_mono_ns = now_mono_ns + p->backoff_ns;
-	p->backoff_ns = p->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : p->backoff_ns * 2;
 	snprintf(rc->state, sizeof rc->state, "gpsd %.30s: %.40s, retrying", rc->cfg->server, why);
 }
 
 static void try_connect(bftd_refclock *rc, int64_t now_mono_ns)
 {
 	gpsd_priv *p = rc->priv;
-	p->fd = bftd_socket(p->addr.ss_family, SOCK_STREAM);
-	if (p->fd < 0) {
+	p->s.fd = rc->host->socket(p->addr.ss_family, SOCK_STREAM);
+	if (p->s.fd < 0) {
 		disconnect(rc, now_mono_ns, strerror(errno));
 		return;
 	}
 	int one = 1;
-	setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (connect(p->fd, (struct sockaddr *)&p->addr, p->alen) == 0 || errno == EINPROGRESS) {
+	setsockopt(p->s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (connect(p->s.fd, (struct sockaddr *)&p->addr, p->alen) == 0 || errno == EINPROGRESS) {
 		p->conn = CONNECTING;
 		/* Keep the last failure in view while retrying: a status read
 		 * now should say why there is no data, not just "connecting". */
-		if (p->why[0])
-			snprintf(rc->state, sizeof rc->state, "gpsd %.30s: %.40s, retrying", rc->cfg->server, p->why);
+		if (p->s.why[0])
+			snprintf(rc->state, sizeof rc->state, "gpsd %.30s: %.40s, retrying", rc->cfg->server, p->s.why);
 		else
 			snprintf(rc->state, sizeof rc->state, "connecting to gpsd %.40s", rc->cfg->server);
 		return;
@@ -165,7 +141,6 @@ static int gpsd_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t e
 		snprintf(err, errlen, "reference %s: out of memory", rc->cfg->name);
 		return BFT_ENOMEM;
 	}
-	p->fd = -1;
 	p->line = malloc(LINE_MAX_BYTES);
 	p->tok = json_tokener_new();
 	if (!p->line || !p->tok) {
@@ -182,19 +157,13 @@ static int gpsd_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t e
 		snprintf(err, errlen, "reference %s: %s", rc->cfg->name, e2);
 		goto fail;
 	}
-	bftd_gps_rx_init(&p->rx, rc->cfg->delay_ns, rc->cfg->uncertainty_ns, rc->cfg->pps[0] != 0, rc->cfg->leap_s,
-	                 rc->cfg->fixed, rc->cfg->max_move_m);
-	if (rc->cfg->pps[0]) {
-		if (bftd_pps_dev_open(&p->pps, NULL, rc->cfg->pps, e2, sizeof e2) != 0) {
-			snprintf(err, errlen, "reference %s: pps %s", rc->cfg->name, e2);
-			goto fail;
-		}
-		p->have_pps_dev = true;
-		p->pps_next_mono_ns = now_mono_ns;
+	bftd_gps_stream_init(&p->s, rc);
+	if (bftd_gps_stream_open_pps(&p->s, rc, NULL, now_mono_ns, e2, sizeof e2) != 0) {
+		snprintf(err, errlen, "reference %s: %s", rc->cfg->name, e2);
+		goto fail;
 	}
-	p->backoff_ns = BACKOFF_MIN_NS;
 	try_connect(rc, now_mono_ns);
-	rc->next_mono_ns = p->conn == DOWN ? p->retry_mono_ns : p->have_pps_dev ? now_mono_ns : INT64_MAX;
+	rc->next_mono_ns = p->conn == DOWN ? p->s.retry_mono_ns : p->s.have_pps_dev ? now_mono_ns : INT64_MAX;
 	return 0;
 fail:
 	free(p->line);
@@ -209,10 +178,7 @@ static void gpsd_close(bftd_refclock *rc)
 	gpsd_priv *p = rc->priv;
 	if (!p)
 		return;
-	if (p->fd >= 0)
-		close(p->fd);
-	if (p->have_pps_dev)
-		bftd_pps_dev_close(&p->pps);
+	bftd_gps_stream_close(&p->s);
 	json_tokener_free(p->tok);
 	free(p->line);
 	free(p);
@@ -222,10 +188,7 @@ static void gpsd_close(bftd_refclock *rc)
 static size_t gpsd_pollfds(bftd_refclock *rc, struct pollfd *pfd, size_t max)
 {
 	gpsd_priv *p = rc->priv;
-	if (!max || p->fd < 0)
-		return 0;
-	pfd[0] = (struct pollfd){ .fd = p->fd, .events = p->conn == CONNECTING ? POLLOUT : POLLIN };
-	return 1;
+	return bftd_gps_stream_pollfds(&p->s, p->conn == CONNECTING ? POLLOUT : POLLIN, pfd, max);
 }
 
 /* ---- JSON reports ------------------------------------------------------- */
@@ -250,17 +213,6 @@ static bool get_i64(json_object *o, const char *k, int64_t *v)
 	return true;
 }
 
-static void enqueue(gpsd_priv *p, const bftd_reading *r)
-{
-	if (p->qn == QUEUE) { /* the loop has not called for a while: the oldest is the stalest */
-		p->qhead = (p->qhead + 1) % QUEUE;
-		p->qn--;
-		p->dropped++;
-	}
-	p->q[(p->qhead + p->qn) % QUEUE] = *r;
-	p->qn++;
-}
-
 static int on_tpv(bftd_refclock *rc, json_object *o, int64_t arrival_raw_ns)
 {
 	gpsd_priv *p = rc->priv;
@@ -278,7 +230,7 @@ static int on_tpv(bftd_refclock *rc, json_object *o, int64_t arrival_raw_ns)
 			f.alt_m = alt;
 	}
 	if (!json_object_object_get_ex(o, "time", &t)) {
-		p->rx.fix = f; /* no time yet: state only */
+		p->s.rx.fix = f; /* no time yet: state only */
 		return 0;
 	}
 	if (!json_object_is_type(t, json_type_string) || bftd_gps_parse_iso(json_object_get_string(t), &f.time_ns) != 0)
@@ -287,29 +239,29 @@ static int on_tpv(bftd_refclock *rc, json_object *o, int64_t arrival_raw_ns)
 	 * second is the better arrival, if the system clock agrees (a stamp
 	 * after our read, or more than 2 s before it, means the clock was
 	 * stepped in between). */
-	int64_t arrival = arrival_raw_ns, span = p->watch.span_ns;
+	int64_t arrival = arrival_raw_ns, span = p->s.watch.span_ns;
 	if (p->have_toff && p->toff_t_ns == f.time_ns && p->toff_raw_ns <= arrival_raw_ns &&
 	    arrival_raw_ns - p->toff_raw_ns < 2 * BFT_NS_PER_SEC) {
 		arrival = p->toff_raw_ns; /* gpsd's own stamp: not delayed by our loop */
 		span = 0;
 	}
 	bftd_reading r;
-	if (bftd_gps_rx_fix_span(&p->rx, &f, arrival, span, bft_clock_realtime_ns(), &r)) {
-		bftd_log(LOG_DEBUG, "reference %s: fix %lld.%09lld mode %d at raw %lld [%lld, %lld]%s%s", rc->cfg->name,
+	if (bftd_gps_rx_fix_span(&p->s.rx, &f, arrival, span, rc->host->realtime_ns(), &r)) {
+		bftd_refclock_log(rc->host, LOG_DEBUG, "reference %s: fix %lld.%09lld mode %d at raw %lld [%lld, %lld]%s%s", rc->cfg->name,
 		         (long long)(f.time_ns / BFT_NS_PER_SEC), (long long)(f.time_ns % BFT_NS_PER_SEC), f.mode,
 		         (long long)r.raw_ns, (long long)r.iv.lo_ns, (long long)r.iv.hi_ns, r.suspect ? " suspect: " : "",
 		         r.suspect ? r.suspect : "");
-		enqueue(p, &r);
+		bftd_gps_stream_enqueue(&p->s, &r);
 		rc->readings++;
 	}
-	bftd_gps_rx_state(&p->rx, rc->state, sizeof rc->state);
+	bftd_gps_rx_state(&p->s.rx, rc->state, sizeof rc->state);
 	return 0;
 }
 
 static int on_sky(gpsd_priv *p, json_object *o, int64_t arrival_raw_ns)
 {
 	json_object *sats;
-	bftd_gps_sky *s = &p->rx.sky;
+	bftd_gps_sky *s = &p->s.rx.sky;
 	int64_t v;
 	if (!json_object_object_get_ex(o, "satellites", &sats)) {
 		/* gpsd also sends SKY with the DOPs and counts only: keep the
@@ -366,14 +318,14 @@ static int on_timing(bftd_refclock *rc, json_object *o, bool pps)
 	    rs < 0 || rs > INT64_MAX / BFT_NS_PER_SEC - 1 || cs < 0 || cs > INT64_MAX / BFT_NS_PER_SEC - 1)
 		return BFT_EINVAL;
 	int64_t span;
-	int64_t raw = bft_clock_realtime_to_raw_ns(cs * BFT_NS_PER_SEC + cn, &span);
+	int64_t raw = rc->host->realtime_to_raw_ns(cs * BFT_NS_PER_SEC + cn, &span);
 	if (pps) {
-		int64_t age = bft_clock_raw_ns() - raw;
+		int64_t age = rc->host->raw_ns() - raw;
 		if (age < 0 || age > 2 * BFT_NS_PER_SEC)
 			return 0; /* a stamp from the future or long past: the system clock was stepped */
 		/* gpsd's stamp of the edge went through the system clock: the
 		 * same error terms as our own PPS device's. */
-		bftd_gps_rx_edge(&p->rx, raw, span + age / 2000 + 1000);
+		bftd_gps_rx_edge(&p->s.rx, raw, span + age / 2000 + 1000);
 	} else {
 		if (span > BFT_NS_PER_SEC / 1000)
 			return 0; /* the system clock moved under the stamp: arrive by our own read */
@@ -389,7 +341,7 @@ static void on_line(bftd_refclock *rc, const char *line, size_t len, int64_t arr
 {
 	gpsd_priv *p = rc->priv;
 	p->lines++;
-	p->rx.sentences++;
+	p->s.rx.sentences++;
 	json_tokener_reset(p->tok);
 	json_object *o = json_tokener_parse_ex(p->tok, line, (int)len);
 	int rc_ = BFT_EINVAL;
@@ -413,7 +365,7 @@ static void on_line(bftd_refclock *rc, const char *line, size_t len, int64_t arr
 		else
 			rc_ = 0; /* VERSION, DEVICES, WATCH, DEVICE, ERROR...: nothing to time */
 		if (rc_ == 0 && !strcmp(c, "ERROR"))
-			bftd_log(LOG_NOTICE, "reference %s: gpsd says %.200s", rc->cfg->name, line);
+			bftd_refclock_log(rc->host, LOG_NOTICE, "reference %s: gpsd says %.200s", rc->cfg->name, line);
 	}
 	if (o)
 		json_object_put(o);
@@ -451,92 +403,38 @@ static void feed(bftd_refclock *rc, const char *buf, size_t n, int64_t raw_ns)
 	}
 }
 
-static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
-{
-	gpsd_priv *p = rc->priv;
-	char buf[16384];
-	/* A bounded number of reads per turn, so that a flood from gpsd
-	 * cannot starve the peers. */
-	for (int k = 0; k < 16; k++) {
-		ssize_t r = read(p->fd, buf, sizeof buf);
-		int64_t raw = bft_clock_raw_ns(); /* right after read(): the latest what it returned arrived */
-		if (r > 0) {
-			p->backoff_ns = BACKOFF_MIN_NS; /* a working connection */
-			bftd_watch_read(&p->watch, raw);
-			feed(rc, buf, (size_t)r, raw);
-			bftd_watch_done(&p->watch);
-			continue;
-		}
-		if (r == 0) {
-			disconnect(rc, now_mono_ns, "gpsd closed the connection");
-			return;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			disconnect(rc, now_mono_ns, strerror(errno));
-			return;
-		}
-		bftd_watch_empty(&p->watch, raw);
-		return;
-	}
-}
-
 static size_t gpsd_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n, int64_t now_mono_ns,
                            bftd_reading *out, size_t max)
 {
 	gpsd_priv *p = rc->priv;
-	if (p->have_pps_dev && now_mono_ns >= p->pps_next_mono_ns) {
-		int64_t raw, e;
-		if (bftd_pps_dev_poll(&p->pps, &raw, &e))
-			bftd_gps_rx_edge(&p->rx, raw, e);
-		p->pps_next_mono_ns = now_mono_ns + PPS_POLL_NS;
-	}
-	short ev = n > 0 && p->fd >= 0 && pfd[0].fd == p->fd ? pfd[0].revents : 0;
-	if (p->conn == DOWN && now_mono_ns >= p->retry_mono_ns)
+	short ev = bftd_gps_stream_begin(&p->s, pfd, n, now_mono_ns);
+	if (p->conn == DOWN && now_mono_ns >= p->s.retry_mono_ns)
 		try_connect(rc, now_mono_ns);
 	else if (p->conn == CONNECTING && ev) {
 		int e = 0;
 		socklen_t el = sizeof e;
-		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
+		if (getsockopt(p->s.fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
 			e = errno;
 		if (e) {
 			disconnect(rc, now_mono_ns, strerror(e));
-		} else if (write(p->fd, watch_cmd, sizeof watch_cmd - 1) != (ssize_t)(sizeof watch_cmd - 1)) {
+		} else if (write(p->s.fd, watch_cmd, sizeof watch_cmd - 1) != (ssize_t)(sizeof watch_cmd - 1)) {
 			/* 50 bytes into an empty socket buffer: anything else is a failure */
 			disconnect(rc, now_mono_ns, "cannot send ?WATCH");
 		} else {
 			p->conn = UP;
-			bftd_watch_empty(&p->watch, bft_clock_raw_ns()); /* nothing can have come before ?WATCH */
+			bftd_watch_empty(&p->s.watch, rc->host->raw_ns()); /* nothing can have come before ?WATCH */
 			p->connects++;
-			p->why[0] = 0;
+			p->s.why[0] = 0;
 			snprintf(rc->state, sizeof rc->state, "connected to gpsd %.40s, no fix yet", rc->cfg->server);
-			bftd_log(LOG_INFO, "reference %s: connected to gpsd %s", rc->cfg->name, rc->cfg->server);
+			bftd_refclock_log(rc->host, LOG_INFO, "reference %s: connected to gpsd %s", rc->cfg->name, rc->cfg->server);
 		}
 	} else if (p->conn == UP && ev) {
-		do_read(rc, now_mono_ns);
+		char buf[16384];
+		const char *gone = bftd_gps_stream_read(rc, &p->s, buf, sizeof buf, "gpsd closed the connection", feed);
+		if (gone)
+			disconnect(rc, now_mono_ns, gone);
 	}
-	if (p->conn == UP) /* the next bytes' arrival known to within a probe period */
-		bftd_watch_probe(&p->watch, p->fd, ev != 0, now_mono_ns);
-	size_t k = 0;
-	while (k < max && p->qn) {
-		out[k++] = p->q[p->qhead];
-		p->qhead = (p->qhead + 1) % QUEUE;
-		p->qn--;
-	}
-	/* Due again: at once with readings still queued, at the retry, or at
-	 * the next PPS fetch. */
-	int64_t next = INT64_MAX;
-	if (p->qn)
-		next = now_mono_ns;
-	if (p->conn == DOWN && p->retry_mono_ns < next)
-		next = p->retry_mono_ns;
-	if (p->have_pps_dev && p->pps_next_mono_ns < next)
-		next = p->pps_next_mono_ns;
-	if (p->conn == UP && p->watch.probe_next_mono_ns < next)
-		next = p->watch.probe_next_mono_ns;
-	rc->next_mono_ns = next;
-	return k;
+	return bftd_gps_stream_end(rc, &p->s, p->conn == UP, p->conn == DOWN, ev, now_mono_ns, out, max);
 }
 
 static void gpsd_status(const bftd_refclock *rc, json_object *o)
@@ -548,9 +446,20 @@ static void gpsd_status(const bftd_refclock *rc, json_object *o)
 	json_object_object_add(o, "connects", json_object_new_int64((int64_t)p->connects));
 	json_object_object_add(o, "lines", json_object_new_int64((int64_t)p->lines));
 	json_object_object_add(o, "errors", json_object_new_int64((int64_t)rc->errors));
-	json_object_object_add(o, "queue_dropped", json_object_new_int64((int64_t)p->dropped));
-	bftd_gps_rx_status(&p->rx, o);
+	json_object_object_add(o, "queue_dropped", json_object_new_int64((int64_t)p->s.dropped));
+	bftd_gps_rx_status(&p->s.rx, o);
 }
 
-const bftd_refclock_driver bftd_refclock_gpsd = { "gpsd", gpsd_open, gpsd_close, gpsd_pollfds, gpsd_service,
+static int gpsd_finish(bftd_ref *r, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	if (!r->server[0])
+		snprintf(r->server, sizeof r->server, "127.0.0.1:2947");
+	bftd_gps_stream_finish(r);
+	return 0;
+}
+
+const bftd_refclock_driver bftd_refclock_gpsd = { "gpsd", "gpsd", BFTD_REF_OPT_GPS | BFTD_REF_OPT_SERVER, NULL,
+	                                          gpsd_finish, gpsd_open, gpsd_close, gpsd_pollfds, gpsd_service,
 	                                          gpsd_status, feed };

@@ -3,7 +3,7 @@
  * GPS plausibility checks (gps_guard.h): pure functions and the small state
  * they keep across fixes.
  */
-#include "daemon/gps_guard.h"
+#include "refclock/gps_guard.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -14,7 +14,8 @@
 #include <bftime/interval.h>
 
 #include "core/civil.h"
-#include "daemon/refclock.h"
+#include "core/gpstime.h"
+#include "refclock/refclock.h"
 
 static const char *const reasons[BFTD_GPS_SUSPECT_KINDS] = {
 	[BFTD_GPS_SNR_IDENTICAL] = "identical signal strength on every satellite",
@@ -412,11 +413,8 @@ void bftd_gps_week(int64_t utc_ns, int64_t leap_s, uint16_t *week, int64_t *tow_
 	 * here are plausible dates (the parsers refuse others), but a time is
 	 * not something this function should trust either; leap_s (0..255 in
 	 * the config) is clamped so that its product cannot overflow. */
-	const int64_t leap_max_s = INT64_C(1000000000);
-	if (leap_s < -leap_max_s || leap_s > leap_max_s)
-		leap_s = leap_s < 0 ? -leap_max_s : leap_max_s;
-	int64_t g = bft_sat_add(bft_sat_sub(utc_ns, INT64_C(315964800) * BFT_NS_PER_SEC), leap_s * BFT_NS_PER_SEC);
-	const int64_t w = INT64_C(604800) * BFT_NS_PER_SEC;
+	int64_t g = bft_gps_from_utc_ns(utc_ns, leap_s);
+	const int64_t w = BFT_GPS_WEEK_NS;
 	if (g < 0)
 		g = 0;
 	int64_t wk = g / w;

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "refclock/host.h"
+
 /* The device. open returns an opaque handle in *h; fetch reports the
  * latest assert edge: its sequence number and CLOCK_REALTIME timestamp
  * (0), or nothing yet (BFT_EEMPTY), or a failure (other negative). */
@@ -38,13 +40,15 @@ extern const bftd_pps_ops bftd_pps_rfc2783;
 typedef struct bftd_pps_dev {
 	const bftd_pps_ops *ops;
 	void *h;
+	const bftd_refclock_host *host; /* the clocks the edge is moved onto raw time with */
 	bool have_seq;
 	uint64_t seq;
 	uint64_t edges, errors;
 } bftd_pps_dev;
 
 /* Open path with ops (NULL: RFC 2783). 0, or an error with err set. */
-int bftd_pps_dev_open(bftd_pps_dev *d, const bftd_pps_ops *ops, const char *path, char *err, size_t errlen);
+int bftd_pps_dev_open(bftd_pps_dev *d, const bftd_pps_ops *ops, const bftd_refclock_host *host, const char *path,
+                      char *err, size_t errlen);
 void bftd_pps_dev_close(bftd_pps_dev *d);
 
 /* A new edge since the last call: true with its raw time and the

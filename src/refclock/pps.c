@@ -2,7 +2,7 @@
 /*
  * PPS through RFC 2783 and the pairing of edges with NMEA seconds (pps.h).
  */
-#include "daemon/pps.h"
+#include "refclock/pps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,6 @@
 #include <bftime/common.h>
 #include <bftime/interval.h>
 
-#include "sys/clock.h"
 
 /* ---- RFC 2783 ---------------------------------------------------------- */
 
@@ -95,9 +94,11 @@ static void rfc_close(void *h)
 
 const bftd_pps_ops bftd_pps_rfc2783 = { rfc_open, rfc_fetch, rfc_close };
 
-int bftd_pps_dev_open(bftd_pps_dev *d, const bftd_pps_ops *ops, const char *path, char *err, size_t errlen)
+int bftd_pps_dev_open(bftd_pps_dev *d, const bftd_pps_ops *ops, const bftd_refclock_host *host, const char *path,
+                      char *err, size_t errlen)
 {
 	memset(d, 0, sizeof *d);
+	d->host = host;
 	d->ops = ops ? ops : &bftd_pps_rfc2783;
 	int rc = d->ops->open(path, &d->h, err, errlen);
 	if (rc != 0)
@@ -131,10 +132,10 @@ bool bftd_pps_dev_poll(bftd_pps_dev *d, int64_t *edge_raw_ns, int64_t *err_ns)
 	d->have_seq = true;
 	d->seq = seq;
 	int64_t span;
-	*edge_raw_ns = bft_clock_realtime_to_raw_ns(rt, &span);
+	*edge_raw_ns = d->host->realtime_to_raw_ns(rt, &span);
 	/* The system clock may be slewed by up to 500 ppm (the kernel's limit)
 	 * between the edge and now: that, the paired read's span and 1 us. */
-	int64_t age = bft_clock_raw_ns() - *edge_raw_ns;
+	int64_t age = d->host->raw_ns() - *edge_raw_ns;
 	if (age < 0)
 		age = 0;
 	*err_ns = span + age / 2000 + 1000;

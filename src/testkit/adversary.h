@@ -9,8 +9,8 @@
  * signed) and sealed. Pure: the caller supplies time, what it knows of the
  * world, and the one uniform draw a message may use.
  */
-#ifndef BFTIME_NODE_ADVERSARY_H
-#define BFTIME_NODE_ADVERSARY_H
+#ifndef BFTIME_TESTKIT_ADVERSARY_H
+#define BFTIME_TESTKIT_ADVERSARY_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -37,29 +37,19 @@
 #include <bftime/common.h>
 #include <bftime/interval.h>
 
-#include "daemon/gps_guard.h"
-#include "daemon/log.h"
-#include "daemon/pps.h"
-#include "daemon/refclock.h"
+#include "refclock/gps_stream.h"
+#include "refclock/pps.h"
+#include "refclock/refclock.h"
 #include "proto/nmea.h"
-#include "sys/clock.h"
+#include "util/value.h"
 
-#define QUEUE 32
 #define TOD_RING 4
-#define BACKOFF_MIN_NS (BFT_NS_PER_SEC / 2)
-#define BACKOFF_MAX_NS (16 * BFT_NS_PER_SEC)
-#define PPS_POLL_NS (20 * 1000000)
 #define NS_PER_DAY (INT64_C(86400) * BFT_NS_PER_SEC)
 
 typedef struct nmea_priv {
-	int fd;
+	bftd_gps_stream s; /* the port (s.fd), PPS, receiver state, input watch, queue */
 	bool is_tty;
-	int64_t retry_mono_ns, backoff_ns, pps_next_mono_ns;
-	char why[64];
 	bft_nmea *parser;
-	bftd_gps_rx rx;
-	bftd_pps_dev pps;
-	bool have_pps_dev;
 	/* when a line first named each recent time of day (ns into the day) */
 	struct { int64_t tod_ns, raw_ns, span_ns; } tod[TOD_RING];
 	size_t tod_next;
@@ -70,10 +60,7 @@ typedef struct nmea_priv {
 	 * have been named before it */
 	bool have_used;
 	int64_t used_raw_ns;
-	bftd_input_watch watch; /* when the port was last seen empty: the bytes' arrival span */
-	bftd_reading q[QUEUE];
-	size_t qn, qhead;
-	uint64_t opens, dropped;
+	uint64_t opens;
 } nmea_priv;
 
 /* Test hook (tests/unit/test_gps_pps.c): the PPS device operations used
@@ -138,12 +125,12 @@ static int open_port(bftd_refclock *rc, char *err, size_t errlen)
 		}
 		tcflush(fd, TCIFLUSH); /* bytes queued before we listened have no arrival time */
 	}
-	p->fd = fd;
+	p->s.fd = fd;
 	p->opens++;
 	p->scan_len = 0;
 	p->scan_over = false;
-	bftd_watch_empty(&p->watch, bft_clock_raw_ns()); /* nothing queued from before (flushed, or not ours) */
-	p->why[0] = 0;
+	bftd_watch_empty(&p->s.watch, rc->host->raw_ns()); /* nothing queued from before (flushed, or not ours) */
+	p->s.why[0] = 0;
 	snprintf(rc->state, sizeof rc->state, "reading %.60s, no fix yet", rc->cfg->device);
 	return 0;
 }
@@ -151,15 +138,9 @@ static int open_port(bftd_refclock *rc, char *err, size_t errlen)
 static void port_failed(bftd_refclock *rc, int64_t now_mono_ns, const char *why)
 {
 	nmea_priv *p = rc->priv;
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
-	bftd_gps_guard_reset_time(&p->rx.guard);
-	snprintf(p->why, sizeof p->why, "%s", why);
-	p->retry_mono_ns = now_mono_ns + p->backoff_ns;
-	p->backoff_ns = p->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : p->backoff_ns * 2;
+	bftd_gps_stream_failed(&p->s, now_mono_ns, why);
 	snprintf(rc->state, sizeof rc->state, "%.40s: %.40s, reopening", rc->cfg->device, why);
-	bftd_log(LOG_WARNING, "reference %s: %s: %s", rc->cfg->name, rc->cfg->device, why);
+	bftd_refclock_log(rc->host, LOG_WARNING, "reference %s: %s: %s", rc->cfg->name, rc->cfg->device, why);
 }
 
 static int nmea_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen)
@@ -169,7 +150,6 @@ static int nmea_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t e
 		snprintf(err, errlen, "reference %s: out of memory", rc->cfg->name);
 		return BFT_ENOMEM;
 	}
-	p->fd = -1;
 	rc->priv = p;
 	/* The week-rollover fix as gpsd does it (a receiver 1024 weeks behind
 	 * is moved forward); comment lines skipped so that recorded captures
@@ -181,23 +161,17 @@ static int nmea_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t e
 		snprintf(err, errlen, "reference %s: out of memory", rc->cfg->name);
 		goto fail;
 	}
-	bftd_gps_rx_init(&p->rx, rc->cfg->delay_ns, rc->cfg->uncertainty_ns, rc->cfg->pps[0] != 0, rc->cfg->leap_s,
-	                 rc->cfg->fixed, rc->cfg->max_move_m);
+	bftd_gps_stream_init(&p->s, rc);
 	if (open_port(rc, e2, sizeof e2) != 0) {
 		/* At start a missing device is fatal: most likely a typo. */
 		snprintf(err, errlen, "reference %s: %s", rc->cfg->name, e2);
 		goto fail;
 	}
-	if (rc->cfg->pps[0]) {
-		if (bftd_pps_dev_open(&p->pps, bftd_refclock_nmea_pps_ops, rc->cfg->pps, e2, sizeof e2) != 0) {
-			snprintf(err, errlen, "reference %s: pps %s", rc->cfg->name, e2);
-			close(p->fd);
-			goto fail;
-		}
-		p->have_pps_dev = true;
-		p->pps_next_mono_ns = now_mono_ns;
+	if (bftd_gps_stream_open_pps(&p->s, rc, bftd_refclock_nmea_pps_ops, now_mono_ns, e2, sizeof e2) != 0) {
+		snprintf(err, errlen, "reference %s: %s", rc->cfg->name, e2);
+		bftd_gps_stream_close(&p->s);
+		goto fail;
 	}
-	p->backoff_ns = BACKOFF_MIN_NS;
 	/* Served at once: the first call probes the port, and from then on
 	 * every BFTD_INPUT_PROBE_NS, so that the first bytes' arrival span is a
 	 * probe period, not the time since the port was opened (which gave a
@@ -216,10 +190,7 @@ static void nmea_close(bftd_refclock *rc)
 	nmea_priv *p = rc->priv;
 	if (!p)
 		return;
-	if (p->fd >= 0)
-		close(p->fd);
-	if (p->have_pps_dev)
-		bftd_pps_dev_close(&p->pps);
+	bftd_gps_stream_close(&p->s);
 	bft_nmea_free(p->parser);
 	free(p);
 	rc->priv = NULL;
@@ -228,10 +199,7 @@ static void nmea_close(bftd_refclock *rc)
 static size_t nmea_pollfds(bftd_refclock *rc, struct pollfd *pfd, size_t max)
 {
 	nmea_priv *p = rc->priv;
-	if (!max || p->fd < 0)
-		return 0;
-	pfd[0] = (struct pollfd){ .fd = p->fd, .events = POLLIN };
-	return 1;
+	return bftd_gps_stream_pollfds(&p->s, POLLIN, pfd, max);
 }
 
 /* ---- when each second was first named ---------------------------------- */
@@ -320,21 +288,10 @@ static int64_t first_named(const nmea_priv *p, int64_t time_ns, int64_t fallback
 
 /* ---- fixes --------------------------------------------------------------- */
 
-static void enqueue(nmea_priv *p, const bftd_reading *r)
-{
-	if (p->qn == QUEUE) {
-		p->qhead = (p->qhead + 1) % QUEUE;
-		p->qn--;
-		p->dropped++;
-	}
-	p->q[(p->qhead + p->qn) % QUEUE] = *r;
-	p->qn++;
-}
-
 static void on_fix(bftd_refclock *rc, const bft_nmea_fix *f, int64_t line_raw_ns)
 {
 	nmea_priv *p = rc->priv;
-	bftd_gps_sky_from_nmea(&p->rx.sky, f, line_raw_ns);
+	bftd_gps_sky_from_nmea(&p->s.rx.sky, f, line_raw_ns);
 	bftd_gps_fix g = { 0 };
 	g.time_ns = f->time_ns;
 	g.mode = f->mode;
@@ -346,18 +303,18 @@ static void on_fix(bftd_refclock *rc, const bft_nmea_fix *f, int64_t line_raw_ns
 	}
 	bftd_reading r;
 	int64_t span;
-	int64_t arrival = first_named(p, f->time_ns, line_raw_ns, p->watch.span_ns, &span);
-	if (bftd_gps_rx_fix_span(&p->rx, &g, arrival, span, bft_clock_realtime_ns(), &r)) {
+	int64_t arrival = first_named(p, f->time_ns, line_raw_ns, p->s.watch.span_ns, &span);
+	if (bftd_gps_rx_fix_span(&p->s.rx, &g, arrival, span, rc->host->realtime_ns(), &r)) {
 		p->have_used = true;
 		p->used_raw_ns = arrival;
-		bftd_log(LOG_DEBUG, "reference %s: fix %lld.%09lld mode %d at raw %lld [%lld, %lld] %s%s%s",
+		bftd_refclock_log(rc->host, LOG_DEBUG, "reference %s: fix %lld.%09lld mode %d at raw %lld [%lld, %lld] %s%s%s",
 		         rc->cfg->name, (long long)(g.time_ns / BFT_NS_PER_SEC), (long long)(g.time_ns % BFT_NS_PER_SEC),
 		         g.mode, (long long)r.raw_ns, (long long)r.iv.lo_ns, (long long)r.iv.hi_ns,
-		         bftd_gps_timing_name(p->rx.last_timing), r.suspect ? " suspect: " : "", r.suspect ? r.suspect : "");
-		enqueue(p, &r);
+		         bftd_gps_timing_name(p->s.rx.last_timing), r.suspect ? " suspect: " : "", r.suspect ? r.suspect : "");
+		bftd_gps_stream_enqueue(&p->s, &r);
 		rc->readings++;
 	}
-	bftd_gps_rx_state(&p->rx, rc->state, sizeof rc->state);
+	bftd_gps_rx_state(&p->s.rx, rc->state, sizeof rc->state);
 }
 
 static void feed(bftd_refclock *rc, const char *buf, size_t n, int64_t raw_ns)
@@ -370,7 +327,7 @@ static void feed(bftd_refclock *rc, const char *buf, size_t n, int64_t raw_ns)
 		/* keep the line's start for the time scan */
 		for (size_t i = 0; i < k; i++) {
 			if (buf[i] == '\n') {
-				note_line(p, raw_ns, p->watch.span_ns);
+				note_line(p, raw_ns, p->s.watch.span_ns);
 				p->scan_len = 0;
 				p->scan_over = false;
 			} else if (p->scan_len < sizeof p->scan) {
@@ -386,41 +343,10 @@ static void feed(bftd_refclock *rc, const char *buf, size_t n, int64_t raw_ns)
 			if (ev.type == BFT_NMEA_EV_ERROR)
 				rc->errors++;
 			else if (ev.type == BFT_NMEA_EV_SENTENCE)
-				p->rx.sentences++;
+				p->s.rx.sentences++;
 			else if (ev.type == BFT_NMEA_EV_FIX)
 				on_fix(rc, &ev.fix, raw_ns);
 		}
-	}
-}
-
-static void do_read(bftd_refclock *rc, int64_t now_mono_ns)
-{
-	nmea_priv *p = rc->priv;
-	char buf[4096];
-	for (int k = 0; k < 16; k++) { /* bounded: a flood cannot starve the loop */
-		ssize_t r = read(p->fd, buf, sizeof buf);
-		int64_t raw = bft_clock_raw_ns(); /* right after read(): the latest these bytes arrived */
-		if (r > 0) {
-			p->backoff_ns = BACKOFF_MIN_NS;
-			bftd_watch_read(&p->watch, raw);
-			feed(rc, buf, (size_t)r, raw);
-			bftd_watch_done(&p->watch);
-			continue;
-		}
-		if (r == 0) {
-			/* With O_NONBLOCK "nothing now" is EAGAIN, so 0 is the
-			 * end: a FIFO's writer gone, a pty's master closed. */
-			port_failed(rc, now_mono_ns, p->is_tty ? "device hung up" : "end of input");
-			return;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			port_failed(rc, now_mono_ns, strerror(errno)); /* EIO: pty closed, USB unplugged */
-			return;
-		}
-		bftd_watch_empty(&p->watch, raw);
-		return;
 	}
 }
 
@@ -428,43 +354,23 @@ static size_t nmea_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
                            bftd_reading *out, size_t max)
 {
 	nmea_priv *p = rc->priv;
-	if (p->have_pps_dev && now_mono_ns >= p->pps_next_mono_ns) {
-		int64_t raw, e;
-		if (bftd_pps_dev_poll(&p->pps, &raw, &e))
-			bftd_gps_rx_edge(&p->rx, raw, e);
-		p->pps_next_mono_ns = now_mono_ns + PPS_POLL_NS;
-	}
-	short ev = n > 0 && p->fd >= 0 && pfd[0].fd == p->fd ? pfd[0].revents : 0;
-	if (p->fd < 0 && now_mono_ns >= p->retry_mono_ns) {
+	short ev = bftd_gps_stream_begin(&p->s, pfd, n, now_mono_ns);
+	if (p->s.fd < 0 && now_mono_ns >= p->s.retry_mono_ns) {
 		char e[128];
 		if (open_port(rc, e, sizeof e) != 0)
 			port_failed(rc, now_mono_ns, strerror(errno));
-	} else if (p->fd >= 0 && ev) {
+	} else if (p->s.fd >= 0 && ev) {
 		/* A hangup comes with POLLIN (the read then returns 0): drain
 		 * what is left either way, then give up the port if it is gone. */
-		do_read(rc, now_mono_ns);
-		if (p->fd >= 0 && (ev & (POLLHUP | POLLERR | POLLNVAL)))
+		char buf[4096];
+		const char *gone = bftd_gps_stream_read(rc, &p->s, buf, sizeof buf,
+		                                        p->is_tty ? "device hung up" : "end of input", feed);
+		if (gone)
+			port_failed(rc, now_mono_ns, gone);
+		else if (ev & (POLLHUP | POLLERR | POLLNVAL))
 			port_failed(rc, now_mono_ns, "device hung up");
 	}
-	if (p->fd >= 0) /* the next bytes' arrival known to within a probe period */
-		bftd_watch_probe(&p->watch, p->fd, ev != 0, now_mono_ns);
-	size_t k = 0;
-	while (k < max && p->qn) {
-		out[k++] = p->q[p->qhead];
-		p->qhead = (p->qhead + 1) % QUEUE;
-		p->qn--;
-	}
-	int64_t next = INT64_MAX;
-	if (p->qn)
-		next = now_mono_ns;
-	if (p->fd < 0 && p->retry_mono_ns < next)
-		next = p->retry_mono_ns;
-	if (p->have_pps_dev && p->pps_next_mono_ns < next)
-		next = p->pps_next_mono_ns;
-	if (p->fd >= 0 && p->watch.probe_next_mono_ns < next)
-		next = p->watch.probe_next_mono_ns;
-	rc->next_mono_ns = next;
-	return k;
+	return bftd_gps_stream_end(rc, &p->s, p->s.fd >= 0, p->s.fd < 0, ev, now_mono_ns, out, max);
 }
 
 static void nmea_status(const bftd_refclock *rc, json_object *o)
@@ -474,15 +380,53 @@ static void nmea_status(const bftd_refclock *rc, json_object *o)
 		return;
 	const bft_nmea_stats *s = bft_nmea_get_stats(p->parser);
 	json_object_object_add(o, "device", json_object_new_string(rc->cfg->device));
-	json_object_object_add(o, "open", json_object_new_boolean(p->fd >= 0));
+	json_object_object_add(o, "open", json_object_new_boolean(p->s.fd >= 0));
 	json_object_object_add(o, "opens", json_object_new_int64((int64_t)p->opens));
 	json_object_object_add(o, "lines", json_object_new_int64((int64_t)s->lines));
 	json_object_object_add(o, "errors", json_object_new_int64((int64_t)rc->errors));
-	json_object_object_add(o, "queue_dropped", json_object_new_int64((int64_t)p->dropped));
-	if (p->have_pps_dev)
-		json_object_object_add(o, "pps_errors", json_object_new_int64((int64_t)p->pps.errors));
-	bftd_gps_rx_status(&p->rx, o);
+	json_object_object_add(o, "queue_dropped", json_object_new_int64((int64_t)p->s.dropped));
+	if (p->s.have_pps_dev)
+		json_object_object_add(o, "pps_errors", json_object_new_int64((int64_t)p->s.pps.errors));
+	bftd_gps_rx_status(&p->s.rx, o);
 }
 
-const bftd_refclock_driver bftd_refclock_nmea = { "nmea", nmea_open, nmea_close, nmea_pollfds, nmea_service,
+/* ---- options: the serial port -------------------------------------------- */
+
+static int opt_device(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_str(v, r->device, sizeof r->device, err, errlen);
+}
+
+static int opt_speed(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	int64_t x;
+	if (bft_value_int(v, 1200, 4000000, &x, err, errlen) != 0)
+		return BFT_EINVAL;
+	if (!bftd_nmea_speed_ok((uint32_t)x)) {
+		snprintf(err, errlen, "speed: not a standard baud rate (1200, 2400, 4800, 9600, 19200, 38400, "
+		                      "57600, 115200, 230400, 460800 or 921600)");
+		return BFT_EINVAL;
+	}
+	r->speed = (uint32_t)x;
+	return 0;
+}
+
+static const bftd_ref_opt nmea_options[] = {
+	{ "device", BFTD_REF_OPT_DEV, opt_device },
+	{ "speed", BFTD_REF_OPT_DEV, opt_speed },
+	{ NULL, 0, NULL },
+};
+
+static int nmea_finish(bftd_ref *r, char *err, size_t errlen)
+{
+	if (!r->device[0]) {
+		snprintf(err, errlen, "reference: kind nmea needs a device (the serial port)");
+		return BFT_EINVAL;
+	}
+	bftd_gps_stream_finish(r);
+	return 0;
+}
+
+const bftd_refclock_driver bftd_refclock_nmea = { "nmea", "nmea", BFTD_REF_OPT_GPS | BFTD_REF_OPT_DEV,
+	                                          nmea_options, nmea_finish, nmea_open, nmea_close, nmea_pollfds, nmea_service,
 	                                          nmea_status, feed };

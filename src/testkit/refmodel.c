@@ -4,7 +4,7 @@
  * produced by exactly this arithmetic: change it and docs/results.md must
  * be regenerated.
  */
-#include "node/refmodel.h"
+#include "testkit/refmodel.h"
 
 bft_interval bft_refmodel_gps_read(int64_t true_ns, int64_t noise_ns, int64_t uncertainty_ns, double normal,
                                    int64_t lie_ns)

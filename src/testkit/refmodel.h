@@ -5,8 +5,8 @@
  * reference, which replays the same model in real time on CLOCK_REALTIME.
  * Pure: the caller supplies true time and the random draw.
  */
-#ifndef BFTIME_NODE_REFMODEL_H
-#define BFTIME_NODE_REFMODEL_H
+#ifndef BFTIME_TESTKIT_REFMODEL_H
+#define BFTIME_TESTKIT_REFMODEL_H
 
 #include <stdint.h>
 

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GET /metrics: the Prometheus text exposition (docs/api.md lists the
+ * metrics).
+ */
+#include "daemon/api_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include <bftime/common.h>
+
+#include "refclock/refclock.h"
+#include "sys/clock.h"
+
+/* ---- metrics ------------------------------------------------------------ */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void bput(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bput(struct buf *b, const char *fmt, ...)
+{
+	for (int tries = 0; tries < 2 && !b->oom; tries++) {
+		va_list ap;
+		va_start(ap, fmt);
+		int k = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (k < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)k < b->cap - b->len) {
+			b->len += (size_t)k;
+			return;
+		}
+		size_t cap = b->cap * 2 + (size_t)k + 1;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+static void metric(struct buf *b, const char *name, const char *type, const char *help, const char *labels,
+                   double v)
+{
+	if (help)
+		bput(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	/* Integers (counters, seqs) exactly; measurements to 10 digits. */
+	if (v < 9007199254740992.0 && v > -9007199254740992.0 && v == (double)(int64_t)v)
+		bput(b, "%s%s %" PRId64 "\n", name, labels ? labels : "", (int64_t)v);
+	else
+		bput(b, "%s%s %.10g\n", name, labels ? labels : "", v);
+}
+
+/* Lines other modules write (evidence.h), appended as they are. */
+static void metric_line(void *ctx, const char *line) { bput(ctx, "%s", line); }
+
+void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
+{
+	struct buf b = { .cap = 8192 };
+	b.p = malloc(b.cap);
+	if (!b.p) {
+		bftd_http_error(resp, 500, "no_memory", "out of memory");
+		return;
+	}
+	b.p[0] = 0;
+	bftd_status local;
+	const bftd_status *st = status_of(env, &local);
+	struct now n = now_of(st);
+	char lab[96];
+	metric(&b, "bftime_synced", "gauge", "1 when the node knows an interval for true time", NULL, n.synced);
+	metric(&b, "bftime_alarm", "gauge", "1 when the last fusion proved more than f sources faulty", NULL,
+	       n.ok && n.e.alarm);
+	metric(&b, "bftime_degraded", "gauge", "1 when synced from fewer than f+1 sources", NULL, n.ok && n.e.degraded);
+	metric(&b, "bftime_holdover", "gauge", "1 in holdover (no fresh measurement)", NULL,
+	       n.ok && n.e.state == BFT_DISC_HOLDOVER);
+	if (n.synced) {
+		metric(&b, "bftime_interval_width_seconds", "gauge", "width of [earliest, latest]", NULL,
+		       (double)bft_iv_width(n.e.bounds) / 1e9);
+		metric(&b, "bftime_system_offset_seconds", "gauge", "estimate of true time minus CLOCK_REALTIME", NULL,
+		       (double)bft_sat_sub(n.e.estimate_ns, n.rt) / 1e9);
+	}
+	if (n.ok) {
+		metric(&b, "bftime_sources", "gauge", "fresh sources at the last fusion", NULL, n.e.sources);
+		metric(&b, "bftime_sources_used", "gauge", "sources consistent with the last fusion", NULL, n.e.used);
+	}
+	size_t ns = st->n_src;
+	const bft_source_info *s = st->src;
+	static const char *const sm[][2] = {
+		{ "bftime_source_used", "1 when the source is consistent with the fused interval" },
+		{ "bftime_source_fresh", "1 when the source has a reading within max_age" },
+		{ "bftime_source_offset_seconds", "source midpoint minus this node's estimate" },
+		{ "bftime_source_width_seconds", "width of the source's interval" },
+		{ "bftime_source_quarantined", "1 when a reference is quarantined (jump, consensus or implausible)" },
+	};
+	int64_t our_off = bft_sat_sub(n.e.estimate_ns, n.raw);
+	for (int m = 0; m < 5; m++) {
+		bool head = false;
+		for (size_t i = 0; i < ns; i++) {
+			if ((m == 2 || m == 3) && (!s[i].fresh || (m == 2 && !n.synced)))
+				continue;
+			if (m == 4 && s[i].is_peer)
+				continue;
+			snprintf(lab, sizeof lab, "{type=\"%s\",id=\"%u\"}", s[i].is_peer ? "peer" : "reference", s[i].id);
+			double v = m == 0 ? s[i].used
+			         : m == 1 ? s[i].fresh
+			         : m == 2 ? (double)bft_sat_sub(bft_iv_mid(s[i].offset), our_off) / 1e9
+			         : m == 3 ? (double)bft_iv_width(s[i].offset) / 1e9
+			                  : s[i].quarantine != BFT_Q_NONE;
+			metric(&b, sm[m][0], "gauge", head ? NULL : sm[m][1], lab, v);
+			head = true;
+		}
+	}
+	/* Every counter the snapshot has, as status.h names it. */
+	for (int i = 0; i < BFTD_C_COUNT; i++)
+		if (st->groups & bftd_counter_defs[i].group)
+			metric(&b, bftd_counter_defs[i].metric, bftd_counter_defs[i].gauge ? "gauge" : "counter",
+			       bftd_counter_defs[i].help, NULL, (double)st->c[i]);
+	bftd_status_free(&local);
+	if (env->proofs) {
+		uint64_t seq;
+		if (bftd_proofs_head(env->proofs, &seq, NULL, NULL))
+			metric(&b, "bftime_proof_chain_head_seq", "gauge", "seq of the last own proof", NULL, (double)seq);
+		bftd_proofs_health h;
+		bftd_proofs_get_health(env->proofs, &h);
+		metric(&b, "bftime_proof_store_failing", "gauge", "1 while the proof store's writes fail (an alarm)", NULL,
+		       h.failing ? 1 : 0);
+		metric(&b, "bftime_proof_store_reopens_total", "counter", "times a failing store was reopened and checked",
+		       NULL, (double)h.reopened);
+		metric(&b, "bftime_proof_store_damaged_reads_total", "counter",
+		       "stored proofs found damaged when read (never served)", NULL, (double)h.damaged);
+		const bft_store_stats *ss = bft_store_get_stats(bftd_proofs_store(env->proofs));
+		for (int i = 0; i < BFT_STORE_RESULTS; i++) {
+			snprintf(lab, sizeof lab, "{result=\"%s\"}", bft_store_result_name((enum bft_store_result)i));
+			metric(&b, "bftime_proof_store_results_total", "counter",
+			       i ? NULL : "proof insertions by result", lab, (double)ss->by_result[i]);
+		}
+		bft_store *store = bftd_proofs_store(env->proofs);
+		uint64_t count;
+		if (bft_store_count(store, false, env->cfg->id, &count) == 0) {
+			snprintf(lab, sizeof lab, "{node=\"%u\"}", env->cfg->id);
+			metric(&b, "bftime_proofs_stored", "gauge", "proofs in the store per node", lab, (double)count);
+		}
+		for (size_t i = 0; i < env->cfg->n_peers; i++)
+			if (bft_store_count(store, false, env->cfg->peers[i].id, &count) == 0) {
+				snprintf(lab, sizeof lab, "{node=\"%u\"}", env->cfg->peers[i].id);
+				metric(&b, "bftime_proofs_stored", "gauge", NULL, lab, (double)count);
+			}
+	}
+	bftd_evidence_metrics(bftd_proofs_evidence(env->proofs), metric_line, &b); /* evidence.h */
+	if (b.oom) {
+		free(b.p);
+		bftd_http_error(resp, 500, "no_memory", "out of memory");
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	resp->body = b.p;
+	resp->body_len = b.len;
+}
