@@ -254,6 +254,12 @@ static void post_validate(const bftd_api_env *env, const bftd_http_request *req,
 		return;
 	}
 	struct now n = read_now(env);
+	/* "now": this host's system clock as the node was read, so that no
+	 * request latency enters the comparison (a caller's own reading of
+	 * "now" is older by the request's way here: under load, more than a
+	 * tight tolerance, and a healthy clock was judged "no"). */
+	if (ts == BFTD_VALIDATE_NOW)
+		ts = n.rt;
 	json_object *o = json_object_new_object();
 	add_i64(o, "node", env->cfg->id);
 	add_time(o, "timestamp", ts);

@@ -72,8 +72,11 @@ int bftd_api_parse_proofs(const uint8_t *body, size_t len, const char *content_t
                           uint8_t (*out)[BFT_PROOF_MAX], size_t *lens, size_t cap, size_t *n, char *err,
                           size_t errlen);
 
-/* POST /v1/validate body: {"timestamp": RFC3339 | int ns, "tolerance":
- * DURATION ("1ms") | int ns (default 0, at most 1 day)}. 0 or BFT_EINVAL. */
+/* POST /v1/validate body: {"timestamp": RFC3339 | int ns | "now", "tolerance":
+ * DURATION ("1ms") | int ns (default 0, at most 1 day)}. "now" (this host's
+ * system clock when the node is read) sets *ts_ns to BFTD_VALIDATE_NOW.
+ * 0 or BFT_EINVAL. */
+#define BFTD_VALIDATE_NOW INT64_MIN
 int bftd_api_parse_validate(const uint8_t *body, size_t len, int64_t *ts_ns, int64_t *tol_ns, char *err,
                             size_t errlen);
 

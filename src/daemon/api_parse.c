@@ -149,9 +149,11 @@ int bftd_api_parse_validate(const uint8_t *body, size_t len, int64_t *ts_ns, int
 		*ts_ns = json_object_get_int64(v);
 		if (*ts_ns == INT64_MAX || *ts_ns == INT64_MIN)
 			rc = perr(err, errlen, "\"timestamp\": integer out of range");
+	} else if (json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), "now")) {
+		*ts_ns = BFTD_VALIDATE_NOW;
 	} else if (!json_object_is_type(v, json_type_string) ||
 	           bftd_rfc3339_parse(json_object_get_string(v), (size_t)json_object_get_string_len(v), ts_ns) != 0) {
-		rc = perr(err, errlen, "\"timestamp\": expected RFC 3339 (2024-05-01T12:00:00.5Z) or integer ns");
+		rc = perr(err, errlen, "\"timestamp\": expected RFC 3339 (2024-05-01T12:00:00.5Z), integer ns or \"now\"");
 	}
 	if (rc)
 		goto out;

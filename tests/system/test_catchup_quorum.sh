@@ -16,7 +16,7 @@
 # summary; about 70 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test} # the test build: kind: simulated references (src/testkit)
 C=$B/bftime
 N=4
 dir=$(mktemp -d /tmp/bftime-quorum.XXXXXX) || exit 1

@@ -25,7 +25,7 @@
 # about 90 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test} # the test build: kind: simulated references (src/testkit)
 C=$B/bftime
 N=4
 dir=$(mktemp -d /tmp/bftime-evidence.XXXXXX) || exit 1

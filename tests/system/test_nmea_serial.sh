@@ -40,7 +40,7 @@ command -v python3 >/dev/null || { echo "[==========] 0 test(s) run."; echo "[  
 #                 of CLOCK_REALTIME, the rest of the second 10 ms apart; a
 #                 second the writer is already more than 20 ms late for is
 #                 left out (a slow start must not pass for a late receiver);
-# then keeps the pty open HOLD seconds and closes it.
+# then marks PATHFILE.done and keeps the pty open HOLD seconds and closes it.
 cat > "$dir/feed.py" <<'EOF'
 import os, pty, sys, time
 cap, pathfile, mode, arg, wait, hold = sys.argv[1:7]
@@ -77,6 +77,7 @@ for l in lines:
     else:
         os.write(m, (l + "\r\n").encode("latin-1"))
         time.sleep(float(arg))
+open(pathfile + ".done", "w").close()
 time.sleep(float(hold))
 os.close(m)
 os.close(s)
@@ -118,21 +119,26 @@ start() {
 	echo $! > "$dir/$name.dpid"
 	pids="$pids $!"
 }
-# wait for the writer to finish (at most $2 s), snapshot the status, stop
+# wait for the writer to finish writing (at most $2 s), snapshot the status,
+# stop the daemon, then the writer. In that order: once a writer closes its
+# pty the driver reopens the same /dev/pts/N, which a pty opened meanwhile
+# (another test's) may have taken, and the snapshot would hold its sentences.
 finish() {
 	fp=$(cat "$dir/$1.fpid") t=0
-	while kill -0 "$fp" 2>/dev/null && [ "$t" -lt $(($2 * 10)) ]; do sleep 0.1; t=$((t + 1)); done
-	stop_pid "$fp"
-	sleep 1.2
+	while kill -0 "$fp" 2>/dev/null && [ ! -e "$dir/$1.pty.done" ] && [ "$t" -lt $(($2 * 10)) ]; do
+		sleep 0.1; t=$((t + 1))
+	done
+	sleep 1.2 # the last reading into the status file (poll 0.5 s); the writer holds the pty meanwhile
 	cp "$dir/$1.json" "$dir/$1.final.json" 2>/dev/null
 	stop_pid "$(cat "$dir/$1.dpid")"
+	stop_pid "$fp"
 }
 
 echo "[==========] nmea driver: bftimed reading a pty"
 caps=""
 if [ -d "$SHARED" ]; then
 	caps="ublox-lea-5h mt3339 navika-100-fix"
-	for c in $caps; do start "$c" "$SHARED/$c.log" pace 0.005 0.5; done
+	for c in $caps; do start "$c" "$SHARED/$c.log" pace 0.005 3; done
 fi
 epoch=$(( $(date +%s) + 3 ))
 for v in honest nosats snr-identical; do
@@ -141,12 +147,12 @@ done
 cp "$dir/honest.nmea" "$dir/honest-delay.nmea"
 start honest "$dir/honest.nmea" align "$epoch" 3
 hd_api=127.0.0.1:$(free_port)
-start honest-delay "$dir/honest-delay.nmea" align "$epoch" 0.5 ", delay: 100ms, uncertainty: 50ms" \
+start honest-delay "$dir/honest-delay.nmea" align "$epoch" 3 ", delay: 100ms, uncertainty: 50ms" \
 	"api: $hd_api
 store: $dir/hd.db
 proof_interval: 1s"
-start nosats "$dir/nosats.nmea" pace 0.142857 0.5
-start snr-identical "$dir/snr-identical.nmea" pace 0.142857 0.5
+start nosats "$dir/nosats.nmea" pace 0.142857 3
+start snr-identical "$dir/snr-identical.nmea" pace 0.142857 3
 
 # ---- 1. decoding ------------------------------------------------------------
 decoded_ok() {

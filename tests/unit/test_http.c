@@ -115,6 +115,9 @@ static void test_validate(void **state)
 	assert_int_equal(bftd_api_parse_validate((const uint8_t *)b, strlen(b), &ts, &tol, err, sizeof err), 0);
 	assert_int_equal(ts, 42);
 	assert_int_equal(tol, 0);
+	b = "{\"timestamp\": \"now\", \"tolerance\": \"1ms\"}";
+	assert_int_equal(bftd_api_parse_validate((const uint8_t *)b, strlen(b), &ts, &tol, err, sizeof err), 0);
+	assert_true(ts == BFTD_VALIDATE_NOW);
 	static const char *const bad[] = {
 		"{}", "{\"timestamp\": \"x\"}", "{\"timestamp\": 1, \"tolerance\": -1}", "{\"timestamp\": 1, \"tolerance\": \"2d\"}",
 		"{\"timestamp\": 1, \"other\": 1}", "{\"timestamp\": 1.5}", "{\"timestamp\": 1, \"tolerance\": \"25h\"}",
