@@ -883,6 +883,15 @@ static int e_alarmfrac(ctx *c, yaml_node_t *v, void *o)
 	return x >= 0 && x <= 1 ? 0 : fail(c, v, "min_alarm_fraction in [0, 1]");
 }
 static int e_unsynced(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &S(o)->expect.unsynced_ok); }
+static int e_netprec(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &S(o)->expect.net_precision_within_bound); }
+static int e_maxnet(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &S(o)->expect.max_net_precision_ns); }
+static int e_agreedfrac(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &S(o)->expect.min_agreed_fraction))
+		return -1;
+	double x = S(o)->expect.min_agreed_fraction;
+	return x >= 0 && x <= 1 ? 0 : fail(c, v, "min_agreed_fraction in [0, 1]");
+}
 static int e_minq(ctx *c, yaml_node_t *v, void *o)
 {
 	size_t x;
@@ -919,7 +928,9 @@ static const field expect_fields[] = {
 	{ "containment", e_cont }, { "alarm", e_alarm }, { "precision_within_bound", e_prec },
 	{ "accuracy_within_bound", e_acc }, { "max_worst_error", e_worst }, { "max_precision", e_maxprec },
 	{ "max_clock_error", e_maxclock }, { "min_alarm_fraction", e_alarmfrac }, { "unsynced_ok", e_unsynced },
-	{ "must_violate", e_must }, { "min_quarantines", e_minq }, { "min_readmissions", e_minr }, { NULL, NULL },
+	{ "must_violate", e_must }, { "min_quarantines", e_minq }, { "min_readmissions", e_minr },
+	{ "net_precision_within_bound", e_netprec }, { "max_net_precision", e_maxnet },
+	{ "min_agreed_fraction", e_agreedfrac }, { NULL, NULL },
 };
 static int f_expect(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, expect_fields, o, "expect"); }
 

@@ -136,6 +136,10 @@ typedef struct sim_expect {
 	uint64_t min_quarantines;   /* 0: none; honest nodes quarantined a reference at least this often */
 	uint64_t min_readmissions;  /* 0: none; and readmitted one at least this often */
 	bool unsynced_ok;           /* honest nodes may stay unsynchronized after warmup */
+	/* The network clock (docs/internal-sync.md) */
+	bool net_precision_within_bound; /* after warmup, the honest clocks' spread <= the largest bound they state */
+	double min_agreed_fraction;      /* 0: none; honest samples after warmup AGREED or synchronized */
+	int64_t max_net_precision_ns;    /* 0: none; the honest clocks' spread after warmup */
 	char **must_violate;        /* self-checks: each must match (substring) a violation, which */
 	size_t n_must_violate;      /* is then expected (not counted); any other still fails */
 } sim_expect;

@@ -785,6 +785,10 @@ int sim_world_run(sim_world *w)
 		w->ctr.ref_quarantines += c->ref_quarantines;
 		w->ctr.ref_readmissions += c->ref_readmissions;
 		w->ctr.ref_readings_quarantined += c->ref_readings_quarantined;
+		w->ctr.agree_rounds += c->agree_rounds;
+		w->ctr.agree_short += c->agree_short;
+		w->ctr.agree_violations += c->agree_violations;
+		w->ctr.agree_steps += c->agree_steps;
 	}
 	return 0;
 }

@@ -32,6 +32,8 @@ enum bft_msg_type {
 #define BFT_MSGF_SYNCED 0x01 /* its interval is finite: err_* are meaningful */
 #define BFT_MSGF_ALARM 0x02  /* it saw more than f faulty sources */
 #define BFT_MSGF_PRIMARY 0x04 /* err_* are its own references' interval, not relayed */
+#define BFT_MSGF_AGREED 0x08  /* its stamps are a clock it claims agrees with its peers: true time, or a
+                              * network clock (docs/internal-sync.md); v1 decoders accept any flag bits */
 
 typedef struct bft_msg {
 	uint8_t type;
