@@ -78,18 +78,18 @@ static void net_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 		running++;
 		if (synced || e->agreed)
 			agreed++;
-		int64_t off = e->time_ns - true_ns;
+		int64_t off = e->net_time_ns - true_ns; /* the wire clock */
 		if (!any || off < lo)
 			lo = off;
 		if (!any || off > hi)
 			hi = off;
 		any = true;
-		if (e->net_running && e->precision_ns > bound)
+		if (e->precision_ns > bound)
 			bound = e->precision_ns;
 		if (post) {
-			if (e->net_running && e->precision_ns > m->net_bound_ns)
+			if (e->precision_ns > m->net_bound_ns)
 				m->net_bound_ns = e->precision_ns;
-			if (e->net_running && e->precision_hard_ns > m->net_bound_hard_ns)
+			if (e->precision_hard_ns > m->net_bound_hard_ns)
 				m->net_bound_hard_ns = e->precision_hard_ns;
 			if (iabs(off) > m->net_offset_max_ns)
 				m->net_offset_max_ns = iabs(off);
@@ -186,6 +186,10 @@ int sim_metrics_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 				m->clock_error_ns = ce;
 			if (w > m->max_width_ns)
 				m->max_width_ns = w;
+			if (m->hop) {
+				m->hop_width_sum[m->hop[ids[i]]] += (double)w;
+				m->hop_samples[m->hop[ids[i]]]++;
+			}
 		}
 	}
 	row->synced = (uint32_t)ns;

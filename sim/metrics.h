@@ -69,7 +69,13 @@ typedef struct sim_metrics {
 	int64_t net_first_agreed_ns; /* first sample with every honest clock AGREED or synced; -1: never */
 	int64_t net_last_unagreed_ns; /* last sample with some honest clock neither; -1: none */
 	int64_t net_offset_max_ns;  /* largest |time_ns - true| after warmup (the network clock vs true time) */
+	/* Interval width by hop distance from the nearest reference holder
+	 * (synchronized honest samples after warmup); hop set by the world. */
+	const uint8_t *hop;         /* per node id, SIM_HOPS - 1 = that far or unreachable; NULL: none */
+	double hop_width_sum[16];
+	uint64_t hop_samples[16];
 } sim_metrics;
+#define SIM_HOPS 16
 
 int sim_metrics_init(sim_metrics *m, size_t n_nodes, int64_t warmup_ns, int64_t bound_precision_ns);
 void sim_metrics_free(sim_metrics *m);

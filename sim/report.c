@@ -243,7 +243,7 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 	if (s->sys.on)
 		fprintf(out, "  system clock: %llu rate updates, %llu steps\n", (unsigned long long)w->sys_updates,
 		        (unsigned long long)w->sys_steps);
-	if (m->net_samples && m->net_samples > m->post_samples) {
+	if (m->net_samples && (m->net_samples > m->post_samples || m->net_bound_ns > 0)) {
 		char x[32], y[32], z[32];
 		fprintf(out, "  network clock: spread %s (stated bound %s, hard %s), agreed %.4f, within 1 ms %.4f, 10 ms %.4f; "
 		             "agreement rounds %llu, short %llu, violations %llu, steps %llu\n",
@@ -352,7 +352,7 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		fprintf(out, "\"honest_worst_error_ns\":%lld,\"honest_rms_error_ns\":%.0f,\"attack_gain\":%.3f,",
 		        (long long)r->honest_worst_ns, r->honest_rms_ns,
 		        r->honest_worst_ns ? (double)m->accuracy_ns / (double)r->honest_worst_ns : 0.0);
-	if (m->net_samples && m->net_samples > m->post_samples)
+	if (m->net_samples && (m->net_samples > m->post_samples || m->net_bound_ns > 0))
 		fprintf(out, "\"network\":{\"spread_ns\":%lld,\"bound_ns\":%lld,\"bound_hard_ns\":%lld,\"agreed_fraction\":%.6f,"
 		             "\"within_bound_fraction\":%.6f,\"within_1ms_fraction\":%.6f,\"within_10ms_fraction\":%.6f,"
 		             "\"first_all_agreed_s\":%.3f,\"last_unagreed_s\":%.3f,\"offset_max_ns\":%lld,"
@@ -366,6 +366,17 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		        (long long)m->net_offset_max_ns, (unsigned long long)w->ctr.agree_rounds,
 		        (unsigned long long)w->ctr.agree_short, (unsigned long long)w->ctr.agree_violations,
 		        (unsigned long long)w->ctr.agree_steps);
+	if (m->hop) {
+		fprintf(out, "\"width_by_hop\":[");
+		bool first = true;
+		for (int h = 0; h < SIM_HOPS; h++)
+			if (m->hop_samples[h]) {
+				fprintf(out, "%s{\"hop\":%d,\"mean_width_ns\":%.0f,\"samples\":%llu}", first ? "" : ",", h,
+				        m->hop_width_sum[h] / (double)m->hop_samples[h], (unsigned long long)m->hop_samples[h]);
+				first = false;
+			}
+		fprintf(out, "],");
+	}
 	fprintf(out, "\"adversaries\":[");
 	for (size_t i = 0; i < s->n_advs; i++)
 		fprintf(out, "%s{\"strategy\":\"%s\",\"nodes\":%zu,\"from_s\":%.3f,\"sent\":%llu,\"lies\":%llu}",

@@ -24,8 +24,14 @@ typedef struct sim_set {
 	size_t count;
 	double fraction;
 	bool spread;   /* COUNT/FRACTION: every k-th node in ring order, not the last ids */
+	size_t per_nbhd; /* {per_neighbourhood: f}: a maximal set with at most f members among any node's
+	                  * peers (f-local), grown greedily in random order (spread) or breadth-first from
+	                  * a random node (clustered: placement: clustered) */
+	bool clustered;
 	unsigned line; /* where it was written (for errors found when resolving it) */
 } sim_set;
+
+enum { SIM_TOPO_RING = 0, SIM_TOPO_RANDOM_REGULAR, SIM_TOPO_SMALL_WORLD };
 
 typedef struct sim_window {
 	int64_t from_ns, to_ns;
@@ -159,6 +165,8 @@ typedef struct sim_scenario {
 	size_t f;
 	int64_t poll_ns;
 	size_t peers;          /* 0 = full mesh */
+	int topology;          /* SIM_TOPO_*: how `peers: k` neighbours are chosen */
+	double rewire;         /* small_world: fraction of edges swapped at random */
 	bool no_peers;         /* peers: none */
 	int64_t node_dmin_ns, node_dmax_ns, stamp_err_ns, max_err_ns, max_age_ns;
 	int64_t rho_ppb;

@@ -200,8 +200,11 @@ BFT_API BFT_WARN_UNUSED int bft_disc_step(bft_disc *d, int64_t raw_ns, int64_t *
  * clock should read target_ns (+- half_ns, the agreement's reading error).
  * For a node that has no measurement of true time: the course is set or
  * restarted towards target_ns (slewed at max_slew_ppb; a step when
- * allow_step or on the first call, counted in steps after the first), and
- * the fit learns the network's rate against raw from the targets, but the
+ * allow_step or on the first call, counted in steps after the first) and
+ * runs at the oscillator's rate (initial_freq_ppb): phase corrections only,
+ * so the network's common rate stays within its oscillators'. The fit
+ * learns the network's rate against raw from the targets (reported in
+ * bft_disc_get_status: freq_ppb, freq_sd_ppb) without steering by it. The
  * bounds stay infinite and the state UNSYNCHRONIZED: a network clock says
  * nothing about true time. The first bft_disc_update* afterwards drops the
  * network course and its fit history and sets the clock as a first

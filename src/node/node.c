@@ -77,7 +77,7 @@ struct peer {
 	bool seen_req, answered, stale;
 	/* Its clock, newest reading, for the agreement (any peer, synced or
 	 * not): C_j - our raw in [ck_lo, ck_hi] at our raw time ck_raw. */
-	bool ck_have, ck_agreed;
+	bool ck_have, ck_agreed, ck_synced;
 	int64_t ck_raw_ns, ck_lo_ns, ck_hi_ns;
 };
 
@@ -120,6 +120,8 @@ struct bft_node {
 	void *scratch;
 	/* Internal synchronization (docs/internal-sync.md). */
 	bool agreed;
+	int64_t net_off_ns; /* with true time: wire clock - true-time clock, steered by agreement
+	                     * with peers that have no true time, pulled back towards 0 */
 	unsigned agree_good, agree_bad; /* consecutive rounds within / without the bound */
 	int64_t agree_err[AGREE_ERR_ROUNDS];
 	unsigned agree_err_next;
@@ -282,6 +284,8 @@ int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out)
 		.sources = n->last_sources,
 		.used = n->last_used,
 		.net_running = r.running && r.state == BFT_DISC_UNSYNCHRONIZED,
+		.net_time_ns = !r.running ? 0
+		               : r.state == BFT_DISC_UNSYNCHRONIZED ? r.time_ns : bft_sat_add(r.time_ns, n->net_off_ns),
 		.agreed = n->agreed,
 		.precision_ns = n->ai.precision_ns,
 		.precision_hard_ns = n->ai.precision_hard_ns,
@@ -321,6 +325,11 @@ static void stamp(bft_node *n, int64_t raw_ns, bft_msg *m, int64_t *t)
 	/* In alarm we still state our clock and interval: both stay honest in
 	 * holdover, and our references' interval is still our own measurement.
 	 * Going silent instead would leave peers with only the liars. */
+	/* The wire clock: the true-time clock, plus the offset that keeps it
+	 * in agreement with peers that have no true time (0 where every peer
+	 * has it); every field below is relative to it, so a reading of our
+	 * true time is the same either way. */
+	e.time_ns = bft_sat_add(e.time_ns, n->net_off_ns);
 	*t = e.time_ns;
 	/* A true-time clock is the common time an agreeing network seeks:
 	 * AGREED too, unless in alarm. */
@@ -737,6 +746,68 @@ static void fuse(bft_node *n, int64_t raw_ns)
  */
 static int64_t poll_period(const bft_node *n);
 
+/*
+ * A node with true time among peers without it (docs/internal-sync.md, §3,
+ * the pull): its wire clock is its true-time clock plus net_off_ns, steered
+ * by the same trimmed midpoint as a network clock and pulled back towards 0
+ * (its own true time) by at most beta = e per round. So reference holders
+ * too few to be believed (at most f in a neighbourhood look like liars and
+ * are trimmed) neither split from the network nor are ignored by it: the
+ * network is drawn towards their time at up to e per round, never faster
+ * than its members can follow. Where no peer lacks true time the offset
+ * only decays, and is 0 once it has: the wire is then what it always was.
+ */
+static void agree_offset(bft_node *n, int64_t raw_ns, const bft_disc_reading *dr)
+{
+	size_t f = n->cfg.f, need = 2 * f + 1, k = 0, net_peers = 0;
+	int64_t period = poll_period(n), window = period + period / 4;
+	int64_t rho = n->cfg.disc.rho_ppb, rho_x = n->cfg.disc.wander_ppb < rho ? n->cfg.disc.wander_ppb : rho;
+	int64_t now_n = bft_sat_add(dr->time_ns, n->net_off_ns), e = 0;
+	for (size_t i = 0; i < n->cfg.n_peers; i++) {
+		const struct peer *p = &n->peers[i];
+		int64_t age = bft_sat_sub(raw_ns, p->ck_raw_ns);
+		if (!p->ck_have || !p->ck_agreed || age < 0 || age > window)
+			continue;
+		int64_t half = bft_sat_add(bft_sat_sub(p->ck_hi_ns, p->ck_lo_ns) / 2, 2 * bft_drift_ns(rho_x, age));
+		if (half > n->cfg.agree_max_err_ns)
+			continue;
+		int64_t mid = p->ck_lo_ns + bft_sat_sub(p->ck_hi_ns, p->ck_lo_ns) / 2;
+		double carry = (double)dr->freq_ppb * 1e-9 * (double)age;
+		int64_t then_c = bft_sat_add(bft_sat_add(mid, p->ck_raw_ns), bft_sat_add(age, (int64_t)carry));
+		n->agree_vals[k++] = bft_sat_sub(then_c, now_n);
+		if (half > e)
+			e = half;
+		if (!p->ck_synced)
+			net_peers++;
+	}
+	int64_t move = 0, beta = e;
+	bft_agree_result res = { 0 };
+	if (net_peers && k >= need && bft_agree_midpoint(&res, n->agree_vals, k, f) == 0) {
+		move = res.move_ns;
+		n->ai.round++;
+		n->ai.used = (uint32_t)k;
+		n->ai.trimmed = (uint32_t)res.trimmed;
+		n->ai.range_ns = res.range_ns;
+		n->ctr.agree_rounds++;
+	} else if (!net_peers) {
+		beta = e > 100000 ? e : 100000; /* nobody to agree with: back to true time */
+	}
+	int64_t off = bft_sat_add(n->net_off_ns, move);
+	off = off > beta ? off - beta : off < -beta ? off + beta : 0;
+	n->ai.offset_ns = bft_sat_sub(off, n->net_off_ns);
+	n->net_off_ns = off;
+	n->ai.net_running = false;
+	n->ai.reading_err_ns = e;
+	if (net_peers) {
+		int64_t d_model = 2 * bft_drift_ns(bft_sat_add(rho_x, rho_x), period);
+		n->ai.precision_ns = bft_agree_precision_ns(e, beta, d_model, n->cfg.agree_contraction_ppm);
+		n->ai.precision_hard_ns = bft_agree_precision_ns(e, beta, 4 * bft_drift_ns(rho, period),
+		                                                 n->cfg.agree_contraction_ppm);
+	} else {
+		n->ai.precision_ns = n->ai.precision_hard_ns = 0;
+	}
+}
+
 static void agree_step(bft_node *n, int64_t raw_ns)
 {
 	bft_disc_reading dr;
@@ -744,14 +815,15 @@ static void agree_step(bft_node *n, int64_t raw_ns)
 		return;
 	if (dr.running && dr.state != BFT_DISC_UNSYNCHRONIZED) {
 		/* True time steers the clock (fuse); AGREED is then the
-		 * SYNCED state itself (stamp). */
+		 * SYNCED state itself (stamp), and only the wire clock's
+		 * offset takes part in the agreement. */
 		n->agreed = false;
-		n->ai = (bft_agree_info){ 0 };
+		agree_offset(n, raw_ns, &dr);
 		return;
 	}
 	size_t f = n->cfg.f, need = 2 * f + 1;
 	int64_t rho = n->cfg.disc.rho_ppb, rho_x = rho;
-	bft_disc_status st;
+	bft_disc_status st = { 0 };
 	if (bft_disc_get_status(n->disc, &st) == 0 && st.trained && st.freq_sd_ppb != INT64_MAX) {
 		int64_t sd3 = st.freq_sd_ppb > INT64_MAX / 3 ? INT64_MAX : 3 * st.freq_sd_ppb;
 		int64_t u = sd3 > n->cfg.disc.wander_ppb ? sd3 : n->cfg.disc.wander_ppb;
@@ -806,11 +878,16 @@ static void agree_step(bft_node *n, int64_t raw_ns)
 	for (unsigned i = 0; i < AGREE_ERR_ROUNDS; i++)
 		if (n->agree_err[i] > e8)
 			e8 = n->agree_err[i];
-	/* D: two clocks' drift over a round. Model: each within rho_x of the
-	 * network rate (the fit's uncertainty plus wander); hard: each
-	 * oscillator and each rate correction within rho. No pull (beta = 0):
-	 * a node without true time has no point to pull towards. */
-	int64_t d_model = 2 * bft_drift_ns(rho_x, period), d_hard = 4 * bft_drift_ns(rho, period);
+	/* D: two clocks' drift over a round. Model: measured (below); hard:
+	 * each oscillator within rho of true rate. No pull (beta = 0): a node
+	 * without true time has no point to pull towards. */
+	/* Our clock runs at our oscillator's rate (bft_disc_steer): against the
+	 * network it drifts at the rate the fit measured, |nu|, give or take
+	 * rho_x. Each node bounds its own part; the network's bound is the
+	 * largest any honest node states, which covers a pair (2 max >= a + b). */
+	int64_t nu = st.trained && st.freq_ppb != INT64_MIN ? (st.freq_ppb < 0 ? -st.freq_ppb : st.freq_ppb) : rho;
+	int64_t rel = bft_sat_add(nu, rho_x) < rho ? bft_sat_add(nu, rho_x) : rho;
+	int64_t d_model = 2 * bft_drift_ns(rel, period), d_hard = 4 * bft_drift_ns(rho, period);
 	int64_t prec = bft_agree_precision_ns(e8, 0, d_model, n->cfg.agree_contraction_ppm);
 	int64_t prec_hard = bft_agree_precision_ns(e8, 0, d_hard, n->cfg.agree_contraction_ppm);
 	bool within = res.range_ns <= bft_sat_add(prec, 2 * e8);
@@ -1022,6 +1099,7 @@ static void note_clock(struct peer *p, const bft_reading *r, const bft_msg *m)
 {
 	p->ck_have = true;
 	p->ck_agreed = (m->flags & BFT_MSGF_AGREED) != 0;
+	p->ck_synced = (m->flags & BFT_MSGF_SYNCED) != 0;
 	p->ck_raw_ns = r->local_ns;
 	p->ck_lo_ns = r->offset.lo_ns;
 	p->ck_hi_ns = r->offset.hi_ns;

@@ -124,6 +124,8 @@ typedef struct bft_estimate {
 	uint32_t used;        /* of which consistent with the result */
 	/* The network clock (internal synchronization, docs/internal-sync.md). */
 	bool net_running;     /* time_ns is a network clock steered by agreement (no true time) */
+	int64_t net_time_ns;  /* the clock stamped on the wire: time_ns, plus, with true time, the offset
+	                       * agreement with peers that have none keeps it at (docs/internal-sync.md) */
 	bool agreed;          /* it claims agreement with its peers (the AGREED flag) */
 	int64_t precision_ns; /* stated bound on |time_ns - any honest peer's|: model figure; 0: none */
 	int64_t precision_hard_ns; /* the same, worst case (oscillators and rate corrections within rho) */
