@@ -356,7 +356,8 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		fprintf(out, "\"network\":{\"spread_ns\":%lld,\"bound_ns\":%lld,\"bound_hard_ns\":%lld,\"agreed_fraction\":%.6f,"
 		             "\"within_bound_fraction\":%.6f,\"within_1ms_fraction\":%.6f,\"within_10ms_fraction\":%.6f,"
 		             "\"first_all_agreed_s\":%.3f,\"last_unagreed_s\":%.3f,\"offset_max_ns\":%lld,"
-		             "\"agree_rounds\":%llu,\"agree_short\":%llu,\"agree_violations\":%llu,\"agree_steps\":%llu},",
+		             "\"agree_rounds\":%llu,\"agree_short\":%llu,\"agree_violations\":%llu,\"agree_steps\":%llu,"
+		             "\"true_synced_fraction\":%.6f},",
 		        (long long)m->net_precision_ns, (long long)m->net_bound_ns, (long long)m->net_bound_hard_ns,
 		        sim_report_agreed_fraction(w),
 		        m->net_rows_all ? (double)m->net_rows_within / (double)m->net_rows_all : 0,
@@ -365,7 +366,8 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		        (double)m->net_first_agreed_ns / 1e9, (double)m->net_last_unagreed_ns / 1e9,
 		        (long long)m->net_offset_max_ns, (unsigned long long)w->ctr.agree_rounds,
 		        (unsigned long long)w->ctr.agree_short, (unsigned long long)w->ctr.agree_violations,
-		        (unsigned long long)w->ctr.agree_steps);
+		        (unsigned long long)w->ctr.agree_steps,
+		        m->net_rows && w->n_honest ? (double)m->post_samples / ((double)m->net_rows * (double)w->n_honest) : 0);
 	if (m->hop) {
 		fprintf(out, "\"width_by_hop\":[");
 		bool first = true;
