@@ -9,7 +9,8 @@
 #   scripts/results-isync.sh [--quick]
 set -eu
 cd "$(dirname "$0")/.."
-[ -x build/bftime-sim ] || make build/bftime-sim >/dev/null
+SIM=${BFTIME_SIM:-build/bftime-sim} # BFTIME_SIM=path: another build
+[ -x "$SIM" ] || make build/bftime-sim >/dev/null
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 out=docs/results.md
@@ -37,7 +38,7 @@ trap 'rm -f "$tmp" "$tmp.json" "$sec"' EXIT
 		nodes=""
 		case "$name" in *10k*) [ $quick = 1 ] && nodes="--nodes 1000" ;; esac
 		# shellcheck disable=SC2086
-		/usr/bin/time -v build/bftime-sim "$s" $nodes --json > "$tmp.json" 2> "$tmp" || true
+		/usr/bin/time -v "$SIM" "$s" $nodes --json > "$tmp.json" 2> "$tmp" || true
 		wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp")
 		jq -r --arg name "$name" --arg wall "$wall" '
 			def ms: if . == null then "-" else (. / 1e6 | tostring | .[0:6]) + " ms" end;
