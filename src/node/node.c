@@ -39,6 +39,8 @@ struct past_reading {
 struct source {
 	bool used;
 	bool primary;     /* a reference, or a peer stating its references' interval */
+	uint8_t level;    /* of true time: 0 a reference or PRIMARY peer, k a peer k hops from references
+	                   * (LEVEL_UNKNOWN: stated none) */
 	uint8_t n, next;  /* readings in hist, next slot */
 	int64_t delay_ns; /* of the newest reading */
 	struct past_reading hist[FILTER_MAX];
@@ -82,6 +84,7 @@ struct peer {
 };
 
 #define AGREE_ERR_ROUNDS 8 /* e is the largest reading error over this many rounds */
+#define LEVEL_UNKNOWN 254  /* a peer that states no level (from before levels) */
 
 struct bft_node {
 	bft_node_config cfg;
@@ -104,6 +107,8 @@ struct bft_node {
 	int64_t last_update_raw;
 	int64_t last_update_half_ns; /* half the interval's width then */
 	int64_t last_fuse_raw;
+	uint8_t level;         /* our level of true time at the last fusion (BFT_LEVEL_NONE: not relayable) */
+	uint8_t sel_level;     /* SEL_LEVEL: peers up to this level */
 	bool have_primary;     /* our references' fused interval, stated to peers */
 	int64_t primary_raw_ns;
 	bft_interval primary;  /* true - raw at primary_raw_ns */
@@ -334,6 +339,9 @@ static void stamp(bft_node *n, int64_t raw_ns, bft_msg *m, int64_t *t)
 	/* A true-time clock is the common time an agreeing network seeks:
 	 * AGREED too, unless in alarm. */
 	m->flags = BFT_MSGF_SYNCED | (n->alarm ? BFT_MSGF_ALARM : BFT_MSGF_AGREED);
+	/* Our level of true time; holdover is never relayed. */
+	unsigned level = e.state == BFT_DISC_HOLDOVER || n->alarm ? BFT_LEVEL_NONE : n->level;
+	m->flags = (uint8_t)(m->flags | (level + 1) << BFT_MSGF_LEVEL_SHIFT);
 	bft_interval b = e.bounds;
 	m->pt_ns = bft_sat_sub(e.estimate_ns, e.time_ns);
 	int64_t age = bft_sat_sub(raw_ns, n->primary_raw_ns);
@@ -482,7 +490,7 @@ static bool carried(const bft_node *n, const struct source *s, int64_t raw_ns, b
 	return any;
 }
 
-enum select { SEL_REFS, SEL_PRIMARY, SEL_ALL };
+enum select { SEL_REFS, SEL_PRIMARY, SEL_ALL, SEL_LEVEL };
 
 /*
  * A source's point estimate of true - raw now: the midpoint of the reading
@@ -542,7 +550,8 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 	n->mids_freq_ppb = freq;
 	for (size_t i = 0; i < nsrc; i++) {
 		const struct source *s = source_at(n, i);
-		if ((which != SEL_PRIMARY || s->primary) && carried(n, s, raw_ns, &n->ivs[k])) {
+		if ((which != SEL_PRIMARY || s->primary) && (which != SEL_LEVEL || s->level <= n->sel_level) &&
+		    carried(n, s, raw_ns, &n->ivs[k])) {
 			n->mids[k] = source_point(n, s, raw_ns, freq, phi, &n->ages[k]);
 			k++;
 		}
@@ -616,6 +625,59 @@ static bool more_than_f(bft_node *n, int64_t raw_ns, size_t k, size_t f)
 	return bft_marzullo(&tmp, n->ivs, m, f, n->scratch) == BFT_EFAULTS;
 }
 
+/*
+ * Fewer than f + 1 primaries (docs/internal-sync.md §5): true time travels
+ * hop by hop. L is the (f+1)-th smallest level among fresh peers that state
+ * one; the node fuses its references and every peer of level <= L, and its
+ * own level is L + 1. An honest node fuses only strictly lower levels, so
+ * no honest interval feeds back into itself (the runaway the PRIMARY rule
+ * was made against), and a level reaches a node exactly when f + 1 of its
+ * peers hold one: certified propagation, which no algorithm beats under
+ * f-local faults (§5). A node with references of its own (level 0) fuses
+ * only level 0: with fewer than f + 1 sources there, its references alone
+ * (degraded). Peers stating no level (nodes from before levels) are fused
+ * as before, all of them, when they are what makes up the f + 1.
+ */
+static size_t select_by_level(bft_node *n, int64_t raw_ns, bool holder, size_t f)
+{
+	if (holder)
+		return 0;
+	uint32_t count[BFT_LEVEL_NONE] = { 0 };
+	size_t unknown = 0;
+	for (size_t i = 0; i < n->cfg.n_peers; i++) {
+		const struct source *s = &n->peers[i].src;
+		bft_interval iv;
+		if (!carried(n, s, raw_ns, &iv))
+			continue;
+		if (s->level < BFT_LEVEL_NONE)
+			count[s->level]++;
+		else if (s->level == LEVEL_UNKNOWN)
+			unknown++;
+	}
+	size_t sum = 0;
+	for (unsigned l = 0; l + 1 < BFT_LEVEL_NONE; l++) {
+		sum += count[l];
+		if (sum > f) {
+			n->sel_level = (uint8_t)l;
+			n->level = (uint8_t)(l + 1);
+			return select_sources(n, raw_ns, SEL_LEVEL);
+		}
+	}
+	/* No peer states a relayable level at all, and we hold true time
+	 * ourselves: the whole neighbourhood is in holdover (every reference
+	 * lost, a jamming). Fused together as before, their honest holdover
+	 * intervals keep the nodes together (12 nodes, 6 h jam: 0.9 ms apart;
+	 * each alone on its own oscillator: 3.8 ms); the result is never
+	 * relayed (level none), and a node without true time never gains it
+	 * this way (that was the runaway: 1,000 nodes, 6% GPS, f = 3, errors of
+	 * 28 ms inside 50 ms intervals). Peers from before levels: as before. */
+	bft_estimate cur;
+	bool holding = bft_node_read(n, raw_ns, &cur) == 0 && cur.state != BFT_DISC_UNSYNCHRONIZED;
+	if (unknown || (sum == 0 && holding))
+		return select_sources(n, raw_ns, SEL_ALL);
+	return 0;
+}
+
 static void fuse(bft_node *n, int64_t raw_ns)
 {
 	size_t nsrc = n->cfg.max_refs + n->cfg.n_peers, f = n->cfg.f;
@@ -640,8 +702,9 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	 * equipment), so that a cluster can bootstrap: degraded until enough
 	 * sources join. Peers alone are never followed below f + 1. */
 	size_t k = select_sources(n, raw_ns, SEL_PRIMARY);
+	n->level = refs && n->have_primary ? 0 : k > f ? 1 : BFT_LEVEL_NONE;
 	if (k <= f)
-		k = select_sources(n, raw_ns, SEL_ALL);
+		k = select_by_level(n, raw_ns, refs && n->have_primary, f);
 	n->degraded = k <= f;
 	if (n->degraded) {
 		k = select_sources(n, raw_ns, SEL_REFS);
@@ -1124,6 +1187,8 @@ static void store_reading(bft_node *n, struct peer *p, const bft_reading *r, con
 	add_reading(n, &p->src, r->local_ns, bft_iv(lo, hi), pt);
 	p->src.delay_ns = r->delay_ns;
 	p->src.primary = (m->flags & BFT_MSGF_PRIMARY) != 0;
+	unsigned nib = m->flags >> BFT_MSGF_LEVEL_SHIFT;
+	p->src.level = (uint8_t)(nib ? nib - 1 : p->src.primary ? 0 : LEVEL_UNKNOWN);
 	n->ctr.exchanges++;
 }
 

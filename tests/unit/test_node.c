@@ -227,6 +227,14 @@ static void test_converge(void **state)
 	for (int i = 0; i < N; i++)
 		fresh += src[i].fresh && src[i].is_peer;
 	assert_int_equal(fresh, N - 1);
+	/* Levels of true time on the wire (docs/internal-sync.md §5): a node
+	 * with a reference states level 0, one synchronized by f + 1 of them
+	 * level 1 (the flags' high nibble is the level plus one). */
+	bft_msg m;
+	size_t sl;
+	assert_int_equal(bft_wire_decode(&m, &sl, w.last_resp, w.last_resp_len), 0);
+	assert_true(m.flags & BFT_MSGF_SYNCED);
+	assert_int_equal(m.flags >> BFT_MSGF_LEVEL_SHIFT, w.has_ref[m.from] ? 1 : 2);
 	const bft_node_counters *c = bft_node_get_counters(w.node[4]);
 	assert_true(c->exchanges > 100);
 	assert_int_equal(c->rx_bad + c->rx_bad_sig + c->alarms, 0);
