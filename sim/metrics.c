@@ -119,6 +119,7 @@ static void net_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 	/* Against the largest bound an honest node states now; a sample where
 	 * only true-time clocks run (bound 0) is not judged here. */
 	if (bound > 0) {
+		m->net_rows_bounded++;
 		if (spread <= bound)
 			m->net_rows_within++;
 		else if (spread - bound > m->net_worst_excess_ns)

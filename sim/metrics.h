@@ -62,6 +62,7 @@ typedef struct sim_metrics {
 	uint64_t net_agreed;        /* of which AGREED or synchronized to true time */
 	uint64_t net_rows, net_rows_1ms, net_rows_10ms; /* samples after warmup; spread within 1 ms, 10 ms */
 	uint64_t net_rows_all, net_rows_within; /* samples with every honest clock running; spread <= stated bound */
+	uint64_t net_rows_bounded;  /* samples after warmup in which some honest node stated a bound */
 	int64_t net_precision_ns;   /* largest spread of time_ns - true after warmup */
 	int64_t net_bound_ns;       /* largest stated precision bound (model) of an honest node after warmup */
 	int64_t net_bound_hard_ns;  /* ... worst case */

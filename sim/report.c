@@ -352,7 +352,7 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		fprintf(out, "\"honest_worst_error_ns\":%lld,\"honest_rms_error_ns\":%.0f,\"attack_gain\":%.3f,",
 		        (long long)r->honest_worst_ns, r->honest_rms_ns,
 		        r->honest_worst_ns ? (double)m->accuracy_ns / (double)r->honest_worst_ns : 0.0);
-	if (m->net_samples && (m->net_samples > m->post_samples || m->net_bound_ns > 0))
+	if (m->net_rows)
 		fprintf(out, "\"network\":{\"spread_ns\":%lld,\"bound_ns\":%lld,\"bound_hard_ns\":%lld,\"agreed_fraction\":%.6f,"
 		             "\"within_bound_fraction\":%.6f,\"within_1ms_fraction\":%.6f,\"within_10ms_fraction\":%.6f,"
 		             "\"first_all_agreed_s\":%.3f,\"last_unagreed_s\":%.3f,\"offset_max_ns\":%lld,"
@@ -360,10 +360,11 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		             "\"true_synced_fraction\":%.6f},",
 		        (long long)m->net_precision_ns, (long long)m->net_bound_ns, (long long)m->net_bound_hard_ns,
 		        sim_report_agreed_fraction(w),
-		        m->net_rows_all ? (double)m->net_rows_within / (double)m->net_rows_all : 0,
+		        m->net_rows_bounded ? (double)m->net_rows_within / (double)m->net_rows_bounded : -1,
 		        m->net_rows ? (double)m->net_rows_1ms / (double)m->net_rows : 0,
 		        m->net_rows ? (double)m->net_rows_10ms / (double)m->net_rows : 0,
-		        (double)m->net_first_agreed_ns / 1e9, (double)m->net_last_unagreed_ns / 1e9,
+		        m->net_first_agreed_ns < 0 ? -1 : (double)m->net_first_agreed_ns / 1e9,
+		        m->net_last_unagreed_ns < 0 ? -1 : (double)m->net_last_unagreed_ns / 1e9,
 		        (long long)m->net_offset_max_ns, (unsigned long long)w->ctr.agree_rounds,
 		        (unsigned long long)w->ctr.agree_short, (unsigned long long)w->ctr.agree_violations,
 		        (unsigned long long)w->ctr.agree_steps,
