@@ -90,6 +90,8 @@ $(A)/fuzz/replay_cli: $(A)/obj/src/cli/client.o
 
 bench: $(B)/bftime-bench $(B)/bftime-sim
 	$(B)/bftime-bench
+	@/usr/bin/time -f "sparse-rr16-10k-bench (issue 11): 10,000 nodes x 1 simulated hour: %e s wall, %U s user, %M KiB peak" \
+		$(B)/bftime-sim scenarios/sparse-rr16-10k-bench.yaml --quiet
 	@tests/sim/all.sh
 
 $(B)/obj/%.o: %.c

@@ -12,11 +12,13 @@ cd "$(dirname "$0")/.."
 scale=0
 [ "${1:-}" = "--scale" ] && scale=1
 out=docs/results.md
-tmp=$(mktemp) keep=$(mktemp)
-trap 'rm -f "$tmp" "$keep"' EXIT
+tmp=$(mktemp) keep=$(mktemp) isync=$(mktemp)
+trap 'rm -f "$tmp" "$keep" "$isync"' EXIT
 [ -f "$out" ] && sed -n '/^<!-- sim-vs-clknetsim: begin/,/^<!-- sim-vs-clknetsim: end/p' "$out" > "$keep"
 # The solar reference's tables (scripts/solar.sh) are kept the same way.
 [ -f "$out" ] && sed -n '/^<!-- solar: begin/,/^<!-- solar: end/p' "$out" >> "$keep"
+# The internal-sync section is scripts/results-isync.sh's (its 10,000-node rows take minutes).
+[ -f "$out" ] && sed -n '/^<!-- internal-sync: begin/,/^<!-- internal-sync: end/p' "$out" > "$isync"
 {
 	echo "# Simulator results"
 	echo
@@ -31,7 +33,7 @@ trap 'rm -f "$tmp" "$keep"' EXIT
 	echo
 	first=1
 	for s in scenarios/*.yaml; do
-		case "$(basename "$s")" in scale-* | check-*) continue ;; esac
+		case "$(basename "$s")" in scale-* | check-* | sparse-*10k*) continue ;; esac
 		if [ $first = 1 ]; then flag=--markdown-header; first=0; else flag=--markdown; fi
 		build/bftime-sim "$s" $flag || true
 	done
@@ -73,6 +75,10 @@ trap 'rm -f "$tmp" "$keep"' EXIT
 			echo "| $(basename "$s" .yaml) | $wall | $((rss / 1024)) MiB | $(cut -d'|' -f5-8,10 "$tmp.row" | tr -s ' ') |"
 			rm -f "$tmp.row"
 		done
+	fi
+	if [ -s "$isync" ]; then
+		echo
+		cat "$isync"
 	fi
 	if [ -s "$keep" ]; then
 		echo

@@ -18,6 +18,8 @@ int sim_metrics_init(sim_metrics *m, size_t n, int64_t warmup_ns, int64_t bound_
 	m->last_bad_ns = -1;
 	m->all_synced_after_warmup = true;
 	m->first_unsynced_t_ns = -1;
+	m->net_first_agreed_ns = -1;
+	m->net_last_unagreed_ns = -1;
 	m->scratch_off = calloc(n ? n : 1, sizeof *m->scratch_off);
 	m->fusion_scratch = malloc(bft_fusion_scratch_bytes(n ? n : 1) + 16);
 	m->alarmed = calloc(n ? n : 1, sizeof *m->alarmed);
@@ -62,8 +64,72 @@ void sim_metrics_system(sim_metrics *m, int64_t t, int64_t err, bool first)
 		m->sys_worst_ns = iabs(err);
 }
 
+/* The network clock's figures for one sample (metrics.h). */
+static void net_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_estimate *est, size_t k)
+{
+	bool post = t >= m->warmup_ns, any = false;
+	int64_t lo = 0, hi = 0, bound = 0;
+	size_t running = 0, agreed = 0;
+	for (size_t i = 0; i < k; i++) {
+		const bft_estimate *e = &est[i];
+		bool synced = e->state != BFT_DISC_UNSYNCHRONIZED;
+		if (!synced && !e->net_running)
+			continue;
+		running++;
+		if (synced || e->agreed)
+			agreed++;
+		int64_t off = e->net_time_ns - true_ns; /* the wire clock */
+		if (!any || off < lo)
+			lo = off;
+		if (!any || off > hi)
+			hi = off;
+		any = true;
+		if (e->precision_ns > bound)
+			bound = e->precision_ns;
+		if (post) {
+			if (e->precision_ns > m->net_bound_ns)
+				m->net_bound_ns = e->precision_ns;
+			if (e->precision_hard_ns > m->net_bound_hard_ns)
+				m->net_bound_hard_ns = e->precision_hard_ns;
+			if (iabs(off) > m->net_offset_max_ns)
+				m->net_offset_max_ns = iabs(off);
+		}
+	}
+	if (agreed == k && k) {
+		if (m->net_first_agreed_ns < 0)
+			m->net_first_agreed_ns = t;
+	} else {
+		m->net_last_unagreed_ns = t;
+	}
+	if (!post)
+		return;
+	m->net_samples += running;
+	m->net_agreed += agreed;
+	m->net_rows++;
+	int64_t spread = any ? hi - lo : 0;
+	if (running == k) {
+		m->net_rows_all++;
+		if (spread <= 1000000)
+			m->net_rows_1ms++;
+		if (spread <= 10000000)
+			m->net_rows_10ms++;
+	}
+	if (spread > m->net_precision_ns)
+		m->net_precision_ns = spread;
+	/* Against the largest bound an honest node states now; a sample where
+	 * only true-time clocks run (bound 0) is not judged here. */
+	if (bound > 0) {
+		m->net_rows_bounded++;
+		if (spread <= bound)
+			m->net_rows_within++;
+		else if (spread - bound > m->net_worst_excess_ns)
+			m->net_worst_excess_ns = spread - bound;
+	}
+}
+
 int sim_metrics_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_estimate *est, const uint32_t *ids, size_t k)
 {
+	net_sample(m, t, true_ns, est, k);
 	if (m->n_rows == m->cap_rows) {
 		size_t nc = m->cap_rows ? 2 * m->cap_rows : 1024;
 		sim_row *r = realloc(m->rows, nc * sizeof *r);
@@ -121,6 +187,10 @@ int sim_metrics_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 				m->clock_error_ns = ce;
 			if (w > m->max_width_ns)
 				m->max_width_ns = w;
+			if (m->hop) {
+				m->hop_width_sum[m->hop[ids[i]]] += (double)w;
+				m->hop_samples[m->hop[ids[i]]]++;
+			}
 		}
 	}
 	row->synced = (uint32_t)ns;

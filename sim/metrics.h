@@ -55,7 +55,28 @@ typedef struct sim_metrics {
 	uint64_t alarm_samples;
 	uint32_t alarm_nodes;   /* honest nodes that ever reported the alarm */
 	bool *alarmed;          /* per node */
+	/* The network clock (internal synchronization, docs/internal-sync.md):
+	 * time_ns of every honest node whose clock runs (a network clock, or
+	 * true time), after warmup. */
+	uint64_t net_samples;       /* honest samples after warmup with a running clock */
+	uint64_t net_agreed;        /* of which AGREED or synchronized to true time */
+	uint64_t net_rows, net_rows_1ms, net_rows_10ms; /* samples after warmup; spread within 1 ms, 10 ms */
+	uint64_t net_rows_all, net_rows_within; /* samples with every honest clock running; spread <= stated bound */
+	uint64_t net_rows_bounded;  /* samples after warmup in which some honest node stated a bound */
+	int64_t net_precision_ns;   /* largest spread of time_ns - true after warmup */
+	int64_t net_bound_ns;       /* largest stated precision bound (model) of an honest node after warmup */
+	int64_t net_bound_hard_ns;  /* ... worst case */
+	int64_t net_worst_excess_ns; /* largest (spread - the sample's largest stated bound), 0 if none */
+	int64_t net_first_agreed_ns; /* first sample with every honest clock AGREED or synced; -1: never */
+	int64_t net_last_unagreed_ns; /* last sample with some honest clock neither; -1: none */
+	int64_t net_offset_max_ns;  /* largest |time_ns - true| after warmup (the network clock vs true time) */
+	/* Interval width by hop distance from the nearest reference holder
+	 * (synchronized honest samples after warmup); hop set by the world. */
+	const uint8_t *hop;         /* per node id, SIM_HOPS - 1 = that far or unreachable; NULL: none */
+	double hop_width_sum[16];
+	uint64_t hop_samples[16];
 } sim_metrics;
+#define SIM_HOPS 16
 
 int sim_metrics_init(sim_metrics *m, size_t n_nodes, int64_t warmup_ns, int64_t bound_precision_ns);
 void sim_metrics_free(sim_metrics *m);

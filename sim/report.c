@@ -106,6 +106,22 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 	if (e->max_precision_ns > 0 && m->precision_ns > e->max_precision_ns)
 		violate(r, "precision %lld ns > expected %lld ns", (long long)m->precision_ns,
 		        (long long)e->max_precision_ns);
+	/* The network clock (docs/internal-sync.md). */
+	if (e->net_precision_within_bound) {
+		if (!m->net_rows_all)
+			violate(r, "net_precision_within_bound expected but no sample had every honest clock running");
+		else if (m->net_worst_excess_ns > 0)
+			violate(r, "network spread exceeded the stated precision bound by up to %lld ns (largest spread %lld ns)",
+			        (long long)m->net_worst_excess_ns, (long long)m->net_precision_ns);
+	}
+	if (e->max_net_precision_ns > 0 && m->net_precision_ns > e->max_net_precision_ns)
+		violate(r, "network spread %lld ns > expected %lld ns", (long long)m->net_precision_ns,
+		        (long long)e->max_net_precision_ns);
+	if (e->min_agreed_fraction > 0) {
+		if (sim_report_agreed_fraction(w) < e->min_agreed_fraction)
+			violate(r, "%.4f of honest samples after warmup agreed or synchronized, expected at least %.4f",
+			        sim_report_agreed_fraction(w), e->min_agreed_fraction);
+	}
 	/* Self-checks: a scenario may state violations it must produce (a
 	 * simulator test); those are then expected, and their absence fails. */
 	bool matched[SIM_MAX_VIOLATIONS] = { false };
@@ -227,6 +243,17 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 	if (s->sys.on)
 		fprintf(out, "  system clock: %llu rate updates, %llu steps\n", (unsigned long long)w->sys_updates,
 		        (unsigned long long)w->sys_steps);
+	if (m->net_samples && (m->net_samples > m->post_samples || m->net_bound_ns > 0)) {
+		char x[32], y[32], z[32];
+		fprintf(out, "  network clock: spread %s (stated bound %s, hard %s), agreed %.4f, within 1 ms %.4f, 10 ms %.4f; "
+		             "agreement rounds %llu, short %llu, violations %llu, steps %llu\n",
+		        fmt_ns(x, sizeof x, (double)m->net_precision_ns), fmt_ns(y, sizeof y, (double)m->net_bound_ns),
+		        fmt_ns(z, sizeof z, (double)m->net_bound_hard_ns), sim_report_agreed_fraction(w),
+		        m->net_rows ? (double)m->net_rows_1ms / (double)m->net_rows : 0,
+		        m->net_rows ? (double)m->net_rows_10ms / (double)m->net_rows : 0,
+		        (unsigned long long)w->ctr.agree_rounds, (unsigned long long)w->ctr.agree_short,
+		        (unsigned long long)w->ctr.agree_violations, (unsigned long long)w->ctr.agree_steps);
+	}
 	if (w->ctr.ref_quarantines || w->sc->n_gps_lies)
 		fprintf(out, "  references: quarantined %llu times, readmitted %llu, readings held out %llu\n",
 		        (unsigned long long)w->ctr.ref_quarantines, (unsigned long long)w->ctr.ref_readmissions,
@@ -247,6 +274,12 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 		fprintf(out, "    (%zu expected violations occurred: a self-check)\n", r->n_expected_violations);
 	for (size_t i = 0; i < r->n_violations; i++)
 		fprintf(out, "    - %s\n", r->violations[i]);
+}
+
+double sim_report_agreed_fraction(const sim_world *w)
+{
+	uint64_t all = (uint64_t)w->m.net_rows * w->n_honest;
+	return all ? (double)w->m.net_agreed / (double)all : 0;
 }
 
 static void json_str(FILE *out, const char *s)
@@ -319,6 +352,34 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		fprintf(out, "\"honest_worst_error_ns\":%lld,\"honest_rms_error_ns\":%.0f,\"attack_gain\":%.3f,",
 		        (long long)r->honest_worst_ns, r->honest_rms_ns,
 		        r->honest_worst_ns ? (double)m->accuracy_ns / (double)r->honest_worst_ns : 0.0);
+	if (m->net_rows)
+		fprintf(out, "\"network\":{\"spread_ns\":%lld,\"bound_ns\":%lld,\"bound_hard_ns\":%lld,\"agreed_fraction\":%.6f,"
+		             "\"within_bound_fraction\":%.6f,\"within_1ms_fraction\":%.6f,\"within_10ms_fraction\":%.6f,"
+		             "\"first_all_agreed_s\":%.3f,\"last_unagreed_s\":%.3f,\"offset_max_ns\":%lld,"
+		             "\"agree_rounds\":%llu,\"agree_short\":%llu,\"agree_violations\":%llu,\"agree_steps\":%llu,"
+		             "\"true_synced_fraction\":%.6f},",
+		        (long long)m->net_precision_ns, (long long)m->net_bound_ns, (long long)m->net_bound_hard_ns,
+		        sim_report_agreed_fraction(w),
+		        m->net_rows_bounded ? (double)m->net_rows_within / (double)m->net_rows_bounded : -1,
+		        m->net_rows ? (double)m->net_rows_1ms / (double)m->net_rows : 0,
+		        m->net_rows ? (double)m->net_rows_10ms / (double)m->net_rows : 0,
+		        m->net_first_agreed_ns < 0 ? -1 : (double)m->net_first_agreed_ns / 1e9,
+		        m->net_last_unagreed_ns < 0 ? -1 : (double)m->net_last_unagreed_ns / 1e9,
+		        (long long)m->net_offset_max_ns, (unsigned long long)w->ctr.agree_rounds,
+		        (unsigned long long)w->ctr.agree_short, (unsigned long long)w->ctr.agree_violations,
+		        (unsigned long long)w->ctr.agree_steps,
+		        m->net_rows && w->n_honest ? (double)m->post_samples / ((double)m->net_rows * (double)w->n_honest) : 0);
+	if (m->hop) {
+		fprintf(out, "\"width_by_hop\":[");
+		bool first = true;
+		for (int h = 0; h < SIM_HOPS; h++)
+			if (m->hop_samples[h]) {
+				fprintf(out, "%s{\"hop\":%d,\"mean_width_ns\":%.0f,\"samples\":%llu}", first ? "" : ",", h,
+				        m->hop_width_sum[h] / (double)m->hop_samples[h], (unsigned long long)m->hop_samples[h]);
+				first = false;
+			}
+		fprintf(out, "],");
+	}
 	fprintf(out, "\"adversaries\":[");
 	for (size_t i = 0; i < s->n_advs; i++)
 		fprintf(out, "%s{\"strategy\":\"%s\",\"nodes\":%zu,\"from_s\":%.3f,\"sent\":%llu,\"lies\":%llu}",

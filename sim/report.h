@@ -41,4 +41,7 @@ void sim_report_markdown_row(FILE *out, const sim_world *w, const sim_result *r,
 int sim_report_csv(const char *path, const sim_world *w);
 int sim_report_svg(const char *path, const sim_world *w);
 
+/* Honest samples after warmup AGREED or synchronized, of all honest samples then. */
+double sim_report_agreed_fraction(const sim_world *w);
+
 #endif

@@ -265,8 +265,21 @@ static int p_set(ctx *c, yaml_node_t *n, sim_set *out)
 			} else if (k && !strcmp(k, "spread")) {
 				if (p_bool(c, v, &out->spread))
 					return -1;
+			} else if (k && !strcmp(k, "per_neighbourhood")) {
+				out->kind = SIM_SET_COUNT;
+				if (p_size(c, v, &out->per_nbhd))
+					return -1;
+				if (!out->per_nbhd)
+					return fail(c, v, "per_neighbourhood must be at least 1");
+			} else if (k && !strcmp(k, "placement")) {
+				const char *pl = scalar(v);
+				if (pl && !strcmp(pl, "clustered"))
+					out->clustered = true;
+				else if (!pl || strcmp(pl, "spread"))
+					return fail(c, v, "placement: spread or clustered");
 			} else {
-				return fail(c, node_at(c, p->key), "unknown key '%s' in a node set (count, fraction, spread)",
+				return fail(c, node_at(c, p->key),
+				            "unknown key '%s' in a node set (count, fraction, spread, per_neighbourhood, placement)",
 				            k ? k : "?");
 			}
 		}
@@ -399,6 +412,28 @@ static int f_alg(ctx *c, yaml_node_t *v, void *o)
 	return 0;
 }
 static int f_f(ctx *c, yaml_node_t *v, void *o) { return p_size(c, v, &S(o)->f); }
+/* topology: {graph: ring|random_regular|small_world, rewire: x} (docs/simulator.md) */
+static int t_graph(ctx *c, yaml_node_t *v, void *o)
+{
+	const char *s = scalar(v);
+	if (s && !strcmp(s, "ring"))
+		S(o)->topology = SIM_TOPO_RING;
+	else if (s && !strcmp(s, "random_regular"))
+		S(o)->topology = SIM_TOPO_RANDOM_REGULAR;
+	else if (s && !strcmp(s, "small_world"))
+		S(o)->topology = SIM_TOPO_SMALL_WORLD;
+	else
+		return fail(c, v, "graph: ring, random_regular or small_world");
+	return 0;
+}
+static int t_rewire(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &S(o)->rewire))
+		return -1;
+	return S(o)->rewire >= 0 && S(o)->rewire <= 1 ? 0 : fail(c, v, "rewire in [0, 1]");
+}
+static const field topo_fields[] = { { "graph", t_graph }, { "rewire", t_rewire }, { NULL, NULL } };
+static int f_topo(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, topo_fields, o, "topology"); }
 static int f_peers(ctx *c, yaml_node_t *v, void *o)
 {
 	const char *s = scalar(v);
@@ -858,6 +893,15 @@ static int e_alarmfrac(ctx *c, yaml_node_t *v, void *o)
 	return x >= 0 && x <= 1 ? 0 : fail(c, v, "min_alarm_fraction in [0, 1]");
 }
 static int e_unsynced(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &S(o)->expect.unsynced_ok); }
+static int e_netprec(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &S(o)->expect.net_precision_within_bound); }
+static int e_maxnet(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &S(o)->expect.max_net_precision_ns); }
+static int e_agreedfrac(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &S(o)->expect.min_agreed_fraction))
+		return -1;
+	double x = S(o)->expect.min_agreed_fraction;
+	return x >= 0 && x <= 1 ? 0 : fail(c, v, "min_agreed_fraction in [0, 1]");
+}
 static int e_minq(ctx *c, yaml_node_t *v, void *o)
 {
 	size_t x;
@@ -894,7 +938,9 @@ static const field expect_fields[] = {
 	{ "containment", e_cont }, { "alarm", e_alarm }, { "precision_within_bound", e_prec },
 	{ "accuracy_within_bound", e_acc }, { "max_worst_error", e_worst }, { "max_precision", e_maxprec },
 	{ "max_clock_error", e_maxclock }, { "min_alarm_fraction", e_alarmfrac }, { "unsynced_ok", e_unsynced },
-	{ "must_violate", e_must }, { "min_quarantines", e_minq }, { "min_readmissions", e_minr }, { NULL, NULL },
+	{ "must_violate", e_must }, { "min_quarantines", e_minq }, { "min_readmissions", e_minr },
+	{ "net_precision_within_bound", e_netprec }, { "max_net_precision", e_maxnet },
+	{ "min_agreed_fraction", e_agreedfrac }, { NULL, NULL },
 };
 static int f_expect(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, expect_fields, o, "expect"); }
 
@@ -902,6 +948,7 @@ static const field top_fields[] = {
 	{ "name", f_name }, { "description", f_desc }, { "seed", f_seed }, { "duration", f_duration },
 	{ "warmup", f_warmup }, { "sample", f_sample }, { "nodes", f_nodes }, { "crypto", f_crypto },
 	{ "engine", f_engine }, { "alg", f_alg }, { "f", f_f }, { "poll", f_poll }, { "peers", f_peers },
+	{ "topology", f_topo },
 	{ "node", f_node }, { "oscillator", f_osc }, { "network", f_net }, { "references", f_refs },
 	{ "gps_lies", f_glies }, { "adversaries", f_advs }, { "expect", f_expect },
 	{ "compare_honest", f_compare }, { "system_clock", f_sys }, { NULL, NULL },

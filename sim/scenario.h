@@ -24,8 +24,14 @@ typedef struct sim_set {
 	size_t count;
 	double fraction;
 	bool spread;   /* COUNT/FRACTION: every k-th node in ring order, not the last ids */
+	size_t per_nbhd; /* {per_neighbourhood: f}: a maximal set with at most f members among any node's
+	                  * peers (f-local), grown greedily in random order (spread) or breadth-first from
+	                  * a random node (clustered: placement: clustered) */
+	bool clustered;
 	unsigned line; /* where it was written (for errors found when resolving it) */
 } sim_set;
+
+enum { SIM_TOPO_RING = 0, SIM_TOPO_RANDOM_REGULAR, SIM_TOPO_SMALL_WORLD };
 
 typedef struct sim_window {
 	int64_t from_ns, to_ns;
@@ -136,6 +142,10 @@ typedef struct sim_expect {
 	uint64_t min_quarantines;   /* 0: none; honest nodes quarantined a reference at least this often */
 	uint64_t min_readmissions;  /* 0: none; and readmitted one at least this often */
 	bool unsynced_ok;           /* honest nodes may stay unsynchronized after warmup */
+	/* The network clock (docs/internal-sync.md) */
+	bool net_precision_within_bound; /* after warmup, the honest clocks' spread <= the largest bound they state */
+	double min_agreed_fraction;      /* 0: none; honest samples after warmup AGREED or synchronized */
+	int64_t max_net_precision_ns;    /* 0: none; the honest clocks' spread after warmup */
 	char **must_violate;        /* self-checks: each must match (substring) a violation, which */
 	size_t n_must_violate;      /* is then expected (not counted); any other still fails */
 } sim_expect;
@@ -155,6 +165,8 @@ typedef struct sim_scenario {
 	size_t f;
 	int64_t poll_ns;
 	size_t peers;          /* 0 = full mesh */
+	int topology;          /* SIM_TOPO_*: how `peers: k` neighbours are chosen */
+	double rewire;         /* small_world: fraction of edges swapped at random */
 	bool no_peers;         /* peers: none */
 	int64_t node_dmin_ns, node_dmax_ns, stamp_err_ns, max_err_ns, max_age_ns;
 	int64_t rho_ppb;

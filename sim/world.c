@@ -79,6 +79,183 @@ static int resolve_set(const sim_scenario *sc, sim_set *s, size_t n, const uint3
 	return 0;
 }
 
+/*
+ * The peer graph for `peers: k` (k < n - 1): the ring lattice on the seeded
+ * ring order (k/2 neighbours each side), then for random_regular 10 |E|
+ * double-edge swaps ((a,b),(c,d) -> (a,d),(c,b), refused when it would make
+ * a loop or a double edge), which keep every degree k and mix the graph
+ * towards a uniform random k-regular one; for small_world each edge is
+ * swapped with a random other one with probability `rewire` (a
+ * degree-preserving Watts-Strogatz). Its own random stream, so the ring and
+ * everything drawn after it are the same for every topology.
+ */
+static bool adj_has(const uint32_t *adj, size_t k, uint32_t a, uint32_t b)
+{
+	for (size_t i = 0; i < k; i++)
+		if (adj[(size_t)a * k + i] == b)
+			return true;
+	return false;
+}
+
+static void adj_replace(uint32_t *adj, size_t k, uint32_t a, uint32_t old, uint32_t nu)
+{
+	for (size_t i = 0; i < k; i++)
+		if (adj[(size_t)a * k + i] == old) {
+			adj[(size_t)a * k + i] = nu;
+			return;
+		}
+}
+
+static int build_graph(sim_world *w, size_t k)
+{
+	size_t n = w->n;
+	w->adj_k = k;
+	w->adj = calloc(n * k > 0 ? n * k : 1, sizeof *w->adj);
+	uint32_t *pos = calloc(n ? n : 1, sizeof *pos);
+	if (!w->adj || !pos) {
+		free(pos);
+		return -1;
+	}
+	for (size_t j = 0; j < n; j++)
+		pos[w->ring[j]] = (uint32_t)j;
+	for (size_t i = 0; i < n; i++)
+		for (size_t d = 1; d <= k / 2; d++) {
+			w->adj[i * k + 2 * (d - 1)] = w->ring[(pos[i] + d) % n];
+			w->adj[i * k + 2 * (d - 1) + 1] = w->ring[(pos[i] + n - d) % n];
+		}
+	free(pos);
+	const sim_scenario *sc = w->sc;
+	if (sc->topology == SIM_TOPO_RING || k < 2 || n < 4)
+		return 0;
+	sim_rng r;
+	sim_rng_seed(&r, sc->seed, stream_id(STREAM_TOPO, 1));
+	size_t ne = n * k / 2;
+	bool all = sc->topology == SIM_TOPO_RANDOM_REGULAR;
+	size_t tries = all ? 10 * ne : ne;
+	for (size_t t = 0; t < tries; t++) {
+		if (!all && sim_rng_unit(&r) >= sc->rewire)
+			continue;
+		/* Two random edges, each as (node, one of its k slots). */
+		uint32_t a = (uint32_t)sim_rng_below(&r, n), c = (uint32_t)sim_rng_below(&r, n);
+		uint32_t b = w->adj[(size_t)a * k + sim_rng_below(&r, k)], d = w->adj[(size_t)c * k + sim_rng_below(&r, k)];
+		if (a == c || a == d || b == c || b == d || adj_has(w->adj, k, a, d) || adj_has(w->adj, k, c, b))
+			continue;
+		adj_replace(w->adj, k, a, b, d);
+		adj_replace(w->adj, k, b, a, c);
+		adj_replace(w->adj, k, c, d, b);
+		adj_replace(w->adj, k, d, c, a);
+	}
+	return 0;
+}
+
+/* {per_neighbourhood: f}: a maximal set in which no node has more than f
+ * members among its peers, grown in random order (spread) or breadth-first
+ * from a random node (clustered). */
+static int resolve_local(sim_world *w, sim_set *s)
+{
+	size_t n = w->n, k = w->adj_k, f = s->per_nbhd;
+	uint32_t *order = calloc(n ? n : 1, sizeof *order), *cnt = calloc(n ? n : 1, sizeof *cnt);
+	bool *in = calloc(n ? n : 1, sizeof *in), *seen = calloc(n ? n : 1, sizeof *seen);
+	uint32_t *ids = calloc(n ? n : 1, sizeof *ids);
+	if (!order || !cnt || !in || !seen || !ids) {
+		free(order), free(cnt), free(in), free(seen), free(ids);
+		return -1;
+	}
+	sim_rng r;
+	sim_rng_seed(&r, w->sc->seed, stream_id(STREAM_TOPO, 2 + s->line));
+	size_t m = 0;
+	if (!w->adj) { /* full mesh: every neighbourhood is everyone */
+		for (size_t i = 0; i < f && i < n; i++)
+			ids[m++] = (uint32_t)(n - 1 - i);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			order[i] = (uint32_t)i;
+		if (s->clustered) { /* breadth-first from a random node */
+			size_t head = 0, tail = 0;
+			uint32_t root = (uint32_t)sim_rng_below(&r, n);
+			order[tail++] = root;
+			seen[root] = true;
+			while (head < tail)
+				for (size_t j = 0; j < k; j++) {
+					uint32_t u = w->adj[(size_t)order[head] * k + j];
+					if (!seen[u]) {
+						seen[u] = true;
+						order[tail++] = u;
+					}
+					if (j == k - 1)
+						head++;
+				}
+			for (size_t i = 0; i < n; i++) /* anything unreached, after */
+				if (!seen[i])
+					order[tail++] = (uint32_t)i;
+		} else {
+			for (size_t i = n; i > 1; i--) {
+				size_t j = (size_t)sim_rng_below(&r, i);
+				uint32_t t = order[i - 1];
+				order[i - 1] = order[j];
+				order[j] = t;
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint32_t v = order[i];
+			bool ok = true;
+			for (size_t j = 0; j < k && ok; j++)
+				ok = cnt[w->adj[(size_t)v * k + j]] < f;
+			if (!ok)
+				continue;
+			in[v] = true;
+			for (size_t j = 0; j < k; j++)
+				cnt[w->adj[(size_t)v * k + j]]++;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (in[i])
+				ids[m++] = (uint32_t)i;
+	}
+	free(order), free(cnt), free(in), free(seen);
+	free(s->ids);
+	s->ids = ids;
+	s->n_ids = m;
+	s->kind = SIM_SET_LIST;
+	return 0;
+}
+
+/* Breadth-first hop distance of every node from the nearest reference
+ * holder, over the peer graph (a full mesh: 1 hop), capped at SIM_HOPS - 1. */
+static int hops_from_holders(sim_world *w)
+{
+	size_t n = w->n, k = w->adj ? w->adj_k : 0, head = 0, tail = 0;
+	w->hop = malloc(n ? n : 1);
+	uint32_t *q = calloc(n ? n : 1, sizeof *q);
+	if (!w->hop || !q) {
+		free(q);
+		return -1;
+	}
+	memset(w->hop, SIM_HOPS - 1, n ? n : 1);
+	bool any = false;
+	for (size_t i = 0; i < n; i++)
+		if (w->nodes[i].n_refs) {
+			w->hop[i] = 0;
+			q[tail++] = (uint32_t)i;
+			any = true;
+		}
+	for (size_t i = 0; i < n && any && !w->adj; i++)
+		if (w->hop[i])
+			w->hop[i] = 1;
+	while (w->adj && head < tail) {
+		uint32_t v = q[head++];
+		for (size_t j = 0; j < k; j++) {
+			uint32_t u = w->adj[(size_t)v * k + j];
+			if (w->hop[u] == SIM_HOPS - 1 && w->hop[v] + 1 < SIM_HOPS - 1 && !w->nodes[u].n_refs) {
+				w->hop[u] = (uint8_t)(w->hop[v] + 1);
+				q[tail++] = u;
+			}
+		}
+	}
+	free(q);
+	w->m.hop = w->hop;
+	return 0;
+}
+
 static int resolve_all(sim_scenario *sc, size_t n, const uint32_t *ring, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sc->n_refs; i++)
@@ -219,6 +396,17 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 		w->ring[i - 1] = w->ring[j];
 		w->ring[j] = t;
 	}
+	/* The peer graph first: f-local adversary sets are placed on it. */
+	size_t deg = sc->no_peers ? 0 : (sc->peers == 0 || sc->peers >= n - 1 ? n - 1 : sc->peers & ~(size_t)1);
+	if (deg < n - 1 && build_graph(w, deg)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < sc->n_advs; i++)
+		if (sc->advs[i].nodes.per_nbhd && resolve_local(w, &sc->advs[i].nodes)) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 	if (resolve_all(sc, n, w->ring, err, errlen))
 		return -1;
 	w->debug = getenv("BFTIME_SIM_DEBUG") != NULL;
@@ -286,7 +474,7 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 	/* Peers: full mesh, or k ring neighbours (k/2 each side) of the
 	 * seeded ring: k-regular and symmetric, as a responder answers only
 	 * those it lists itself. */
-	size_t k = sc->no_peers ? 0 : (sc->peers == 0 || sc->peers >= n - 1 ? n - 1 : sc->peers & ~(size_t)1);
+	size_t k = deg;
 	uint32_t *pos = calloc(n, sizeof *pos), *peers = calloc(k ? k : 1, sizeof *peers);
 	if (!pos || !peers) {
 		free(pos);
@@ -307,10 +495,8 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 				if (j != i)
 					peers[np++] = (uint32_t)j;
 		} else {
-			for (size_t d = 1; d <= k / 2; d++) {
-				peers[np++] = w->ring[(pos[i] + d) % n];
-				peers[np++] = w->ring[(pos[i] + n - d) % n];
-			}
+			for (size_t d = 0; d < k; d++) /* build_graph */
+				peers[np++] = w->adj[i * k + d];
 		}
 		if (np < w->peers_min)
 			w->peers_min = np;
@@ -373,6 +559,8 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 	compute_bounds(w, dmin_node);
 	if (sim_metrics_init(&w->m, n, sc->warmup_ns, w->bound_precision_ns))
 		return -1;
+	if (hops_from_holders(w))
+		return -1;
 
 	/* Initial events: starts staggered over the first second, references
 	 * at their phase after the start, samples on a fixed grid. */
@@ -417,6 +605,8 @@ void sim_world_destroy(sim_world *w)
 	free(w->nodes);
 	free(w->ref_slab);
 	free(w->ring);
+	free(w->adj);
+	free(w->hop);
 	free(w->honest);
 	free(w->est_scratch);
 	free(w->adv_lies);
@@ -806,6 +996,10 @@ int sim_world_run(sim_world *w)
 		w->ctr.ref_quarantines += c->ref_quarantines;
 		w->ctr.ref_readmissions += c->ref_readmissions;
 		w->ctr.ref_readings_quarantined += c->ref_readings_quarantined;
+		w->ctr.agree_rounds += c->agree_rounds;
+		w->ctr.agree_short += c->agree_short;
+		w->ctr.agree_violations += c->agree_violations;
+		w->ctr.agree_steps += c->agree_steps;
 	}
 	return 0;
 }

@@ -75,6 +75,9 @@ typedef struct sim_world {
 	sim_node *nodes;
 	sim_ref *ref_slab;
 	uint32_t *ring;      /* ring order (peer topology, spread placement) */
+	uint32_t *adj;       /* k peers of each node (k = adj_k), n * k; NULL for a full mesh */
+	size_t adj_k;
+	uint8_t *hop;        /* hops from the nearest reference holder (sim_metrics.hop) */
 	uint32_t *honest;    /* ids of honest nodes */
 	size_t n_honest;
 	bft_estimate *est_scratch;

@@ -103,6 +103,8 @@ typedef struct bft_disc_reading {
 	int64_t slew_left_ns;  /* offset correction still to be slewed out */
 	enum bft_disc_state state;
 	bool trained;          /* frequency estimated from the history, not initial_freq_ppb */
+	bool running;          /* the course is set (by a measurement or by bft_disc_steer); with state
+	                        * UNSYNCHRONIZED: a network clock without true-time knowledge */
 } bft_disc_reading;
 
 typedef struct bft_disc_update_info {
@@ -205,6 +207,27 @@ BFT_API BFT_WARN_UNUSED int bft_disc_read(bft_disc *d, int64_t raw_ns, bft_disc_
  * measurement yet) or BFT_EINVAL.
  */
 BFT_API BFT_WARN_UNUSED int bft_disc_step(bft_disc *d, int64_t raw_ns, int64_t *step_ns);
+
+/*
+ * Steer a network clock (docs/internal-sync.md): at raw time raw_ns the
+ * clock should read target_ns (+- half_ns, the agreement's reading error).
+ * For a node that has no measurement of true time: the course is set or
+ * restarted towards target_ns (slewed at max_slew_ppb; a step when
+ * allow_step or on the first call, counted in steps after the first) and
+ * runs at the oscillator's rate (initial_freq_ppb): phase corrections only,
+ * so the network's common rate stays within its oscillators'. The fit
+ * learns the network's rate against raw from the targets (reported in
+ * bft_disc_get_status: freq_ppb, freq_sd_ppb) without steering by it. The
+ * bounds stay infinite and the state UNSYNCHRONIZED: a network clock says
+ * nothing about true time. The first bft_disc_update* afterwards drops the
+ * network course and its fit history and sets the clock as a first
+ * measurement does (initial_step). BFT_EINVAL once a true-time measurement
+ * has been applied (the true-time course is not steered), for half_ns < 0,
+ * or for raw_ns before the last steer. info may be NULL; info->initial_step
+ * is set on a step (first or allowed), info->offset_ns = target - clock.
+ */
+BFT_API BFT_WARN_UNUSED int bft_disc_steer(bft_disc *d, int64_t raw_ns, int64_t target_ns, int64_t half_ns,
+                                           bool allow_step, bft_disc_update_info *info);
 
 /* Counters and the fitted model. Returns 0 or BFT_EINVAL. */
 BFT_API BFT_WARN_UNUSED int bft_disc_get_status(const bft_disc *d, bft_disc_status *out);

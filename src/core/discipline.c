@@ -52,7 +52,9 @@ struct bft_disc {
 	double *wx, *wy; /* regression inputs, relative to a reference sample */
 	void *scratch;
 
-	bool running;         /* a measurement has set the clock */
+	bool running;         /* a measurement (or a steer) has set the clock */
+	bool net_only;        /* ... a steer, and no true-time measurement yet (bft_disc_steer) */
+	int64_t last_steer_ns;
 	int64_t seen_ns;      /* latest raw time of any read, update or step */
 	int64_t last_meas_ns; /* raw time of the last measurement */
 
@@ -487,6 +489,96 @@ static void update_aging(bft_disc *d)
 	}
 }
 
+/* ---- the network clock (bft_disc_steer) ---------------------------------- */
+
+/* A steered course is about the network, not true time: the first true-time
+ * measurement starts the clock over as if it were the first (its history of
+ * network targets would bias a fit of true time). Counters stay. */
+static void drop_network_course(bft_disc *d)
+{
+	d->net_only = false;
+	d->running = false;
+	d->hn = d->hnext = 0;
+	d->an = d->anext = 0;
+	d->trained = d->aging_trained = false;
+	d->aging_g = 0;
+}
+
+int bft_disc_steer(bft_disc *d, int64_t raw_ns, int64_t target_ns, int64_t half_ns, bool allow_step,
+                   bft_disc_update_info *info)
+{
+	if (!d || half_ns < 0 || (d->running && !d->net_only))
+		return BFT_EINVAL;
+	if (d->running && raw_ns < d->last_steer_ns)
+		return BFT_EINVAL;
+	bool first = !d->running;
+	bft_interval meas = bft_iv(bft_sat_sub(target_ns, half_ns), bft_sat_add(target_ns, half_ns));
+	/* The fit sample: the network time the agreement chose, so the model's
+	 * slope is the network's rate against this oscillator. Spaced as
+	 * bft_disc_update_carried spaces its samples. */
+	if (d->hn == 0 || bft_sat_sub(raw_ns, d->last_fit_ns) >= d->cfg.min_fit_spacing_ns) {
+		d->last_fit_ns = raw_ns;
+		size_t k = d->hnext;
+		d->hx_ns[k] = raw_ns;
+		d->hlo_ns[k] = bft_sat_sub(meas.lo_ns, raw_ns);
+		d->hhi_ns[k] = bft_sat_sub(meas.hi_ns, raw_ns);
+		d->hpt_ns[k] = bft_sat_sub(target_ns, raw_ns);
+		d->hcarry_ns[k] = 0;
+		d->hcf[k] = 0;
+		d->hnext = (k + 1) % d->cfg.history_len;
+		if (d->hn < d->cfg.history_len)
+			d->hn++;
+		while (d->cfg.max_span_ns > 0 && d->hn > d->cfg.min_fit_samples &&
+		       bft_sat_sub(raw_ns, d->hx_ns[ring_index(d->hnext, d->hn, d->cfg.history_len, 0)]) >
+		               d->cfg.max_span_ns)
+			d->hn--;
+	}
+	refit(d, meas, raw_ns);
+	/* No true-time knowledge: the bounds stay infinite. */
+	d->iv_at_ns = raw_ns;
+	d->iv = bft_iv(INT64_MIN, INT64_MAX);
+	d->iv_model = false;
+
+	int64_t at = first ? i64_max(raw_ns, d->seen_ns) : i64_max(i64_max(raw_ns, d->seen_ns), d->c_at_ns);
+	/* The target itself, not the model's smoothed line: the agreement's
+	 * contraction is what keeps the clocks together (a fit lagging behind
+	 * it would undo it). And the oscillator's own rate (initial_freq_ppb),
+	 * not the fitted one: the fit measures the network's rate against this
+	 * oscillator (bft_disc_get_status, for the precision a node states) but
+	 * does not steer by it. Nodes that all adopt the rate they see the
+	 * others run at leave nothing to hold the common rate, which wandered
+	 * by 15 ppm in an hour (1,000 nodes, random 16-regular: 54 ms from
+	 * true time); at their oscillators' rates, corrected only in phase (the
+	 * Welch-Lynch model), the network's rate stays within the honest
+	 * oscillators' (7 ms in the same world, its initial mean offset). */
+	double f = (double)d->cfg.initial_freq_ppb / PPB;
+	int64_t target = bft_sat_add(target_ns, bft_sat_sub(at, raw_ns));
+	int64_t offset = 0;
+	if (first || allow_step) {
+		if (!first) {
+			offset = bft_sat_sub(target, course_at(d, at).time_ns);
+			d->n_steps++;
+		}
+		course_restart(d, at, target, 0, f, 0);
+	} else {
+		int64_t cur = course_at(d, at).time_ns;
+		offset = bft_sat_sub(target, cur);
+		course_restart(d, at, cur, offset, f, 0);
+	}
+	d->running = true;
+	d->net_only = true;
+	d->seen_ns = at;
+	d->last_steer_ns = raw_ns;
+	if (info) {
+		info->initial_step = first || allow_step;
+		info->disjoint = false;
+		info->offset_ns = offset;
+		info->bounds = d->iv;
+		info->freq_ppb = to_ppb(model_freq(d, raw_ns));
+	}
+	return BFT_OK;
+}
+
 /* ---- public operations --------------------------------------------------- */
 
 int bft_disc_update(bft_disc *d, int64_t raw_ns, bft_interval meas, bft_disc_update_info *info)
@@ -511,6 +603,8 @@ int bft_disc_update_readings(bft_disc *d, int64_t raw_ns, bft_interval meas, int
 {
 	if (!d || !bft_iv_valid(meas) || !bft_iv_contains(meas, point_ns) || carry_ns < 0 || newest_ns > raw_ns)
 		return BFT_EINVAL;
+	if (d->net_only)
+		drop_network_course(d);
 	if (d->running && raw_ns < d->last_meas_ns)
 		return BFT_EINVAL;
 
@@ -643,6 +737,12 @@ int bft_disc_read(bft_disc *d, int64_t raw_ns, bft_disc_reading *out)
 	out->trained = d->trained;
 	out->state = bft_sat_sub(raw_ns, d->last_meas_ns) > d->cfg.holdover_after_ns ? BFT_DISC_HOLDOVER
 	                                                                             : BFT_DISC_SYNCHRONIZED;
+	out->running = true;
+	if (d->net_only) { /* a network clock: nothing known about true time */
+		out->state = BFT_DISC_UNSYNCHRONIZED;
+		out->bounds = bft_iv(INT64_MIN, INT64_MAX);
+		out->estimate_ns = p.time_ns;
+	}
 	return BFT_OK;
 }
 

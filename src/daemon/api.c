@@ -59,6 +59,24 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	json_object_object_add(o, "sources_detail", arr);
 	json_object_object_add(o, "counters", counters_json(env, st));
 	bftd_status_free(&local);
+	bft_agree_info ai;
+	bft_node_agree_info(env->node, &ai);
+	json_object *ag = json_object_new_object();
+	add_bool(ag, "running", ai.net_running);
+	add_bool(ag, "agreed", ai.agreed);
+	add_u64(ag, "round", ai.round);
+	add_i64(ag, "used", ai.used);
+	add_i64(ag, "trimmed", ai.trimmed);
+	add_i64(ag, "reading_err_ns", ai.reading_err_ns);
+	add_i64(ag, "range_ns", ai.range_ns);
+	add_i64(ag, "last_offset_ns", ai.offset_ns);
+	add_i64(ag, "precision_bound_ns", ai.precision_ns);
+	add_i64(ag, "precision_bound_hard_ns", ai.precision_hard_ns);
+	const bft_node_counters *agc = bft_node_get_counters(env->node);
+	add_u64(ag, "short", agc->agree_short);
+	add_u64(ag, "violations", agc->agree_violations);
+	add_u64(ag, "steps", agc->agree_steps);
+	json_object_object_add(o, "agreement", ag);
 	json_object *proofs = json_object_new_object();
 	add_bool(proofs, "enabled", env->proofs != NULL);
 	if (env->proofs) {

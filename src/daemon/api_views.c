@@ -99,6 +99,19 @@ void add_estimate(json_object *o, const struct now *n)
 	if (n->ok) {
 		add_i64(o, "sources", n->e.sources);
 		add_i64(o, "used", n->e.used);
+		/* The network clock (internal synchronization, docs/internal-sync.md). */
+		json_object *net = json_object_new_object();
+		bool clock = n->synced || n->e.net_running;
+		add_str(net, "state", n->synced ? "true_time" : !n->e.net_running ? "none" : n->e.agreed ? "agreed" : "booting");
+		if (clock) {
+			add_time(net, "time", n->e.time_ns);
+			add_i64(net, "time_ns", n->e.time_ns);
+		}
+		if (n->e.net_running) {
+			add_i64(net, "precision_bound_ns", n->e.precision_ns);
+			add_i64(net, "precision_bound_hard_ns", n->e.precision_hard_ns);
+		}
+		json_object_object_add(o, "network", net);
 	}
 }
 

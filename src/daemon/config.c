@@ -377,6 +377,8 @@ static int parse_consensus(struct ctx *c, const yaml_node_t *n, bftd_config *cfg
 			TRY(get_duration(c, v, 1, 86400 * BFT_NS_PER_SEC, &nc->max_err_ns));
 		} else if (!strcmp(name, "readmit")) {
 			TRY(get_duration(c, v, BFT_NS_PER_SEC, 7 * 86400 * BFT_NS_PER_SEC, &nc->ref_readmit_ns));
+		} else if (!strcmp(name, "agreement")) { /* internal synchronization (docs/internal-sync.md) */
+			TRY(get_bool(c, v, &nc->agreement));
 		} else {
 			return unknown(c, k, "consensus");
 		}

@@ -96,6 +96,9 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	nc.signer = &d->signer;
 	nc.seed = random_u64();
 	nc.raw_now = raw_now_cb; /* transmit stamps right before signing */
+	/* The network clock starts at the time of day; the test knob's offset
+	 * (oscillator.offset_ms) shows in it as a mis-set system clock would. */
+	nc.agree_seed_ns = bft_clock_realtime_ns() - bft_clock_raw_ns() + cfg->osc_offset_ns;
 	if ((rc = bft_node_create(&d->node, &nc)) != 0) {
 		snprintf(err, errlen, "cannot create the node: %s", bft_strerror(rc));
 		goto fail;

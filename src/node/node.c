@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bftime/agree.h>
 #include <bftime/exchange.h>
 #include <bftime/fusion.h>
 
@@ -40,6 +41,8 @@ struct past_reading {
 struct source {
 	bool used;
 	bool primary;     /* a reference, or a peer stating its references' interval */
+	uint8_t level;    /* of true time: 0 a reference or PRIMARY peer, k a peer k hops from references
+	                   * (LEVEL_UNKNOWN: stated none) */
 	uint8_t n, next;  /* readings in hist, next slot */
 	int64_t delay_ns; /* of the newest reading */
 	struct past_reading hist[FILTER_MAX];
@@ -77,7 +80,14 @@ struct peer {
 	int64_t req_ta;       /* the newest REQUEST's sender stamp, answered or not */
 	int64_t stale_since_raw; /* first REQUEST refused as not newer, since a newer one */
 	bool seen_req, answered, stale;
+	/* Its clock, newest reading, for the agreement (any peer, synced or
+	 * not): C_j - our raw in [ck_lo, ck_hi] at our raw time ck_raw. */
+	bool ck_have, ck_agreed, ck_synced;
+	int64_t ck_raw_ns, ck_lo_ns, ck_hi_ns;
 };
+
+#define AGREE_ERR_ROUNDS 8 /* e is the largest reading error over this many rounds */
+#define LEVEL_UNKNOWN 254  /* a peer that states no level (from before levels) */
 
 struct bft_node {
 	bft_node_config cfg;
@@ -100,6 +110,8 @@ struct bft_node {
 	int64_t last_update_raw;
 	int64_t last_update_half_ns; /* half the interval's width then */
 	int64_t last_fuse_raw;
+	uint8_t level;         /* our level of true time at the last fusion (BFT_LEVEL_NONE: not relayable) */
+	uint8_t sel_level;     /* SEL_LEVEL: peers up to this level */
 	bool have_primary;     /* our references' fused interval, stated to peers */
 	int64_t primary_raw_ns;
 	bft_interval primary;  /* true - raw at primary_raw_ns */
@@ -115,6 +127,15 @@ struct bft_node {
 	int64_t *ages;       /* how far each of mids was carried */
 	int64_t mids_freq_ppb; /* ... and at what frequency */
 	void *scratch;
+	/* Internal synchronization (docs/internal-sync.md). */
+	bool agreed;
+	int64_t net_off_ns; /* with true time: wire clock - true-time clock, steered by agreement
+	                     * with peers that have no true time, pulled back towards 0 */
+	unsigned agree_good, agree_bad; /* consecutive rounds within / without the bound */
+	int64_t agree_err[AGREE_ERR_ROUNDS];
+	unsigned agree_err_next;
+	bft_agree_info ai;
+	int64_t *agree_vals; /* one per peer */
 };
 
 void bft_node_config_default(bft_node_config *cfg)
@@ -128,6 +149,11 @@ void bft_node_config_default(bft_node_config *cfg)
 	cfg->max_err_ns = 10 * BFT_NS_PER_SEC;
 	cfg->filter_len = FILTER_MAX;
 	bft_disc_config_default(&cfg->disc);
+	cfg->agreement = true;
+	cfg->agree_max_err_ns = 10 * BFT_NS_PER_SEC / 1000;
+	cfg->agree_claim_rounds = 4;
+	cfg->agree_step_ns = 128 * BFT_NS_PER_SEC / 1000;
+	cfg->agree_contraction_ppm = 500000;
 }
 
 static uint64_t next_rand(bft_node *n) { return bft_prng_u64(&n->rng); }
@@ -178,6 +204,15 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 	n->ivs = calloc(nsrc ? nsrc : 1, sizeof *n->ivs);
 	n->mids = calloc(nsrc ? nsrc : 1, sizeof *n->mids);
 	n->ages = calloc(nsrc ? nsrc : 1, sizeof *n->ages);
+	n->agree_vals = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *n->agree_vals);
+	if (n->cfg.agree_max_err_ns <= 0)
+		n->cfg.agree_max_err_ns = 10 * BFT_NS_PER_SEC / 1000;
+	if (n->cfg.agree_claim_rounds == 0)
+		n->cfg.agree_claim_rounds = 4;
+	if (n->cfg.agree_step_ns <= 0)
+		n->cfg.agree_step_ns = 128 * BFT_NS_PER_SEC / 1000;
+	if (n->cfg.agree_contraction_ppm <= 0 || n->cfg.agree_contraction_ppm >= 1000000)
+		n->cfg.agree_contraction_ppm = 500000;
 	size_t sb = bft_fusion_scratch_bytes(nsrc ? nsrc : 1);
 	n->scratch = sb ? malloc(sb) : NULL;
 	/* Fusions come as often as references report; the frequency fit wants
@@ -191,7 +226,8 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 		n->cfg.disc.min_fit_spacing_ns =
 			cfg->poll_ns / 2 < 8 * BFT_NS_PER_SEC ? cfg->poll_ns / 2 : 8 * BFT_NS_PER_SEC;
 	int rc = bft_disc_create(&n->disc, &n->cfg.disc);
-	if (rc || !n->peers || !n->refs || !n->guards || !n->ivs || !n->mids || !n->ages || !n->scratch) {
+	if (rc || !n->peers || !n->refs || !n->guards || !n->ivs || !n->mids || !n->ages || !n->scratch ||
+	    !n->agree_vals) {
 		bft_node_destroy(n);
 		return rc ? rc : BFT_ENOMEM;
 	}
@@ -222,6 +258,7 @@ void bft_node_destroy(bft_node *n)
 	free(n->mids);
 	free(n->ages);
 	free(n->scratch);
+	free(n->agree_vals);
 	free(n);
 }
 
@@ -249,8 +286,22 @@ int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out)
 		.degraded = n->degraded,
 		.sources = n->last_sources,
 		.used = n->last_used,
+		.net_running = r.running && r.state == BFT_DISC_UNSYNCHRONIZED,
+		.net_time_ns = !r.running ? 0
+		               : r.state == BFT_DISC_UNSYNCHRONIZED ? r.time_ns : bft_sat_add(r.time_ns, n->net_off_ns),
+		.agreed = n->agreed,
+		.precision_ns = n->ai.precision_ns,
+		.precision_hard_ns = n->ai.precision_hard_ns,
+		.agree_used = n->ai.used,
+		.agree_trimmed = n->ai.trimmed,
 	};
 	return 0;
+}
+
+void bft_node_agree_info(const bft_node *n, bft_agree_info *out)
+{
+	*out = n->ai;
+	out->agreed = n->agreed;
 }
 
 /*
@@ -265,17 +316,30 @@ int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out)
 static void stamp(bft_node *n, int64_t raw_ns, bft_msg *m, int64_t *t)
 {
 	bft_estimate e;
-	if (bft_node_read(n, raw_ns, &e) != 0 || e.state == BFT_DISC_UNSYNCHRONIZED) {
-		*t = raw_ns;
-		m->flags = n->alarm ? BFT_MSGF_ALARM : 0;
+	bool ok = bft_node_read(n, raw_ns, &e) == 0;
+	if (!ok || e.state == BFT_DISC_UNSYNCHRONIZED) {
+		/* No true time: the network clock when the agreement runs one
+		 * (raw before), AGREED when it claims agreement. */
+		*t = ok && e.net_running ? e.time_ns : bft_sat_add(raw_ns, n->cfg.agreement ? n->cfg.agree_seed_ns : 0);
+		m->flags = (uint8_t)((n->alarm ? BFT_MSGF_ALARM : 0) | (n->agreed ? BFT_MSGF_AGREED : 0));
 		m->err_lo_ns = m->err_hi_ns = 0;
 		return;
 	}
 	/* In alarm we still state our clock and interval: both stay honest in
 	 * holdover, and our references' interval is still our own measurement.
 	 * Going silent instead would leave peers with only the liars. */
+	/* The wire clock: the true-time clock, plus the offset that keeps it
+	 * in agreement with peers that have no true time (0 where every peer
+	 * has it); every field below is relative to it, so a reading of our
+	 * true time is the same either way. */
+	e.time_ns = bft_sat_add(e.time_ns, n->net_off_ns);
 	*t = e.time_ns;
-	m->flags = BFT_MSGF_SYNCED | (n->alarm ? BFT_MSGF_ALARM : 0);
+	/* A true-time clock is the common time an agreeing network seeks:
+	 * AGREED too, unless in alarm. */
+	m->flags = BFT_MSGF_SYNCED | (n->alarm ? BFT_MSGF_ALARM : BFT_MSGF_AGREED);
+	/* Our level of true time; holdover is never relayed. */
+	unsigned level = e.state == BFT_DISC_HOLDOVER || n->alarm ? BFT_LEVEL_NONE : n->level;
+	m->flags = (uint8_t)(m->flags | (level + 1) << BFT_MSGF_LEVEL_SHIFT);
 	bft_interval b = e.bounds;
 	m->pt_ns = bft_sat_sub(e.estimate_ns, e.time_ns);
 	int64_t age = bft_sat_sub(raw_ns, n->primary_raw_ns);
@@ -438,7 +502,7 @@ static bool carried(const bft_node *n, const struct source *s, int64_t raw_ns, b
 	return any;
 }
 
-enum select { SEL_REFS, SEL_PRIMARY, SEL_ALL };
+enum select { SEL_REFS, SEL_PRIMARY, SEL_ALL, SEL_LEVEL };
 
 /*
  * A source's point estimate of true - raw now: the midpoint of the reading
@@ -498,7 +562,8 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 	n->mids_freq_ppb = freq;
 	for (size_t i = 0; i < nsrc; i++) {
 		const struct source *s = source_at(n, i);
-		if ((which != SEL_PRIMARY || s->primary) && carried(n, s, raw_ns, &n->ivs[k])) {
+		if ((which != SEL_PRIMARY || s->primary) && (which != SEL_LEVEL || s->level <= n->sel_level) &&
+		    carried(n, s, raw_ns, &n->ivs[k])) {
 			n->mids[k] = source_point(n, s, raw_ns, freq, phi, &n->ages[k]);
 			k++;
 		}
@@ -588,6 +653,59 @@ static bool more_than_f(bft_node *n, int64_t raw_ns, size_t k, size_t f)
 	return bft_marzullo(&tmp, n->ivs, m, f, n->scratch) == BFT_EFAULTS;
 }
 
+/*
+ * Fewer than f + 1 primaries (docs/internal-sync.md §5): true time travels
+ * hop by hop. L is the (f+1)-th smallest level among fresh peers that state
+ * one; the node fuses its references and every peer of level <= L, and its
+ * own level is L + 1. An honest node fuses only strictly lower levels, so
+ * no honest interval feeds back into itself (the runaway the PRIMARY rule
+ * was made against), and a level reaches a node exactly when f + 1 of its
+ * peers hold one: certified propagation, which no algorithm beats under
+ * f-local faults (§5). A node with references of its own (level 0) fuses
+ * only level 0: with fewer than f + 1 sources there, its references alone
+ * (degraded). Peers stating no level (nodes from before levels) are fused
+ * as before, all of them, when they are what makes up the f + 1.
+ */
+static size_t select_by_level(bft_node *n, int64_t raw_ns, bool holder, size_t f)
+{
+	if (holder)
+		return 0;
+	uint32_t count[BFT_LEVEL_NONE] = { 0 };
+	size_t unknown = 0;
+	for (size_t i = 0; i < n->cfg.n_peers; i++) {
+		const struct source *s = &n->peers[i].src;
+		bft_interval iv;
+		if (!carried(n, s, raw_ns, &iv))
+			continue;
+		if (s->level < BFT_LEVEL_NONE)
+			count[s->level]++;
+		else if (s->level == LEVEL_UNKNOWN)
+			unknown++;
+	}
+	size_t sum = 0;
+	for (unsigned l = 0; l + 1 < BFT_LEVEL_NONE; l++) {
+		sum += count[l];
+		if (sum > f) {
+			n->sel_level = (uint8_t)l;
+			n->level = (uint8_t)(l + 1);
+			return select_sources(n, raw_ns, SEL_LEVEL);
+		}
+	}
+	/* No peer states a relayable level at all, and we hold true time
+	 * ourselves: the whole neighbourhood is in holdover (every reference
+	 * lost, a jamming). Fused together as before, their honest holdover
+	 * intervals keep the nodes together (12 nodes, 6 h jam: 0.9 ms apart;
+	 * each alone on its own oscillator: 3.8 ms); the result is never
+	 * relayed (level none), and a node without true time never gains it
+	 * this way (that was the runaway: 1,000 nodes, 6% GPS, f = 3, errors of
+	 * 28 ms inside 50 ms intervals). Peers from before levels: as before. */
+	bft_estimate cur;
+	bool holding = bft_node_read(n, raw_ns, &cur) == 0 && cur.state != BFT_DISC_UNSYNCHRONIZED;
+	if (unknown || (sum == 0 && holding))
+		return select_sources(n, raw_ns, SEL_ALL);
+	return 0;
+}
+
 static void fuse(bft_node *n, int64_t raw_ns)
 {
 	size_t nsrc = n->cfg.max_refs + n->cfg.n_peers, f = n->cfg.f;
@@ -612,8 +730,9 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	 * equipment), so that a cluster can bootstrap: degraded until enough
 	 * sources join. Peers alone are never followed below f + 1. */
 	size_t k = select_sources(n, raw_ns, SEL_PRIMARY);
+	n->level = refs && n->have_primary ? 0 : k > f ? 1 : BFT_LEVEL_NONE;
 	if (k <= f)
-		k = select_sources(n, raw_ns, SEL_ALL);
+		k = select_by_level(n, raw_ns, refs && n->have_primary, f);
 	n->degraded = k <= f;
 	if (n->degraded) {
 		k = select_sources(n, raw_ns, SEL_REFS);
@@ -713,6 +832,191 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	n->last_update_half_ns = bft_sat_sub(info.bounds.hi_ns, info.bounds.lo_ns) / 2 + 1;
 }
 
+/* ---- internal synchronization (docs/internal-sync.md) -------------------- */
+
+/*
+ * One agreement step at raw time raw_ns, for a node without true time: each
+ * peer's newest clock reading of the last poll, carried to now at our fitted
+ * (network) rate, relative to our network clock; the W-MSR trimmed midpoint
+ * of those (f each side, own value kept) steers the clock. An AGREED node
+ * uses AGREED peers only, so that a booting or restarted node's clock never
+ * pulls the network; a node not yet AGREED joins through AGREED peers when
+ * it has 2f + 1 of them, and otherwise (the network's boot) uses everyone.
+ */
+static int64_t poll_period(const bft_node *n);
+
+/*
+ * A node with true time among peers without it (docs/internal-sync.md, §3,
+ * the pull): its wire clock is its true-time clock plus net_off_ns, steered
+ * by the same trimmed midpoint as a network clock and pulled back towards 0
+ * (its own true time) by at most beta = e per round. So reference holders
+ * too few to be believed (at most f in a neighbourhood look like liars and
+ * are trimmed) neither split from the network nor are ignored by it: the
+ * network is drawn towards their time at up to e per round, never faster
+ * than its members can follow. Where no peer lacks true time the offset
+ * only decays, and is 0 once it has: the wire is then what it always was.
+ */
+static void agree_offset(bft_node *n, int64_t raw_ns, const bft_disc_reading *dr)
+{
+	size_t f = n->cfg.f, need = 2 * f + 1, k = 0, net_peers = 0;
+	int64_t period = poll_period(n), window = period + period / 4;
+	int64_t rho = n->cfg.disc.rho_ppb, rho_x = n->cfg.disc.wander_ppb < rho ? n->cfg.disc.wander_ppb : rho;
+	int64_t now_n = bft_sat_add(dr->time_ns, n->net_off_ns), e = 0;
+	for (size_t i = 0; i < n->cfg.n_peers; i++) {
+		const struct peer *p = &n->peers[i];
+		int64_t age = bft_sat_sub(raw_ns, p->ck_raw_ns);
+		if (!p->ck_have || !p->ck_agreed || age < 0 || age > window)
+			continue;
+		int64_t half = bft_sat_add(bft_sat_sub(p->ck_hi_ns, p->ck_lo_ns) / 2, 2 * bft_drift_ns(rho_x, age));
+		if (half > n->cfg.agree_max_err_ns)
+			continue;
+		int64_t mid = p->ck_lo_ns + bft_sat_sub(p->ck_hi_ns, p->ck_lo_ns) / 2;
+		double carry = (double)dr->freq_ppb * 1e-9 * (double)age;
+		int64_t then_c = bft_sat_add(bft_sat_add(mid, p->ck_raw_ns), bft_sat_add(age, (int64_t)carry));
+		n->agree_vals[k++] = bft_sat_sub(then_c, now_n);
+		if (half > e)
+			e = half;
+		if (!p->ck_synced)
+			net_peers++;
+	}
+	int64_t move = 0, beta = e;
+	bft_agree_result res = { 0 };
+	if (net_peers && k >= need && bft_agree_midpoint(&res, n->agree_vals, k, f) == 0) {
+		move = res.move_ns;
+		n->ai.round++;
+		n->ai.used = (uint32_t)k;
+		n->ai.trimmed = (uint32_t)res.trimmed;
+		n->ai.range_ns = res.range_ns;
+		n->ctr.agree_rounds++;
+	} else if (!net_peers) {
+		beta = e > 100000 ? e : 100000; /* nobody to agree with: back to true time */
+	}
+	int64_t off = bft_sat_add(n->net_off_ns, move);
+	off = off > beta ? off - beta : off < -beta ? off + beta : 0;
+	n->ai.offset_ns = bft_sat_sub(off, n->net_off_ns);
+	n->net_off_ns = off;
+	n->ai.net_running = false;
+	n->ai.reading_err_ns = e;
+	if (net_peers) {
+		int64_t d_model = 2 * bft_drift_ns(bft_sat_add(rho_x, rho_x), period);
+		n->ai.precision_ns = bft_agree_precision_ns(e, beta, d_model, n->cfg.agree_contraction_ppm);
+		n->ai.precision_hard_ns = bft_agree_precision_ns(e, beta, 4 * bft_drift_ns(rho, period),
+		                                                 n->cfg.agree_contraction_ppm);
+	} else {
+		n->ai.precision_ns = n->ai.precision_hard_ns = 0;
+	}
+}
+
+static void agree_step(bft_node *n, int64_t raw_ns)
+{
+	bft_disc_reading dr;
+	if (!n->cfg.agreement || n->cfg.n_peers == 0 || bft_disc_read(n->disc, raw_ns, &dr) != 0)
+		return;
+	if (dr.running && dr.state != BFT_DISC_UNSYNCHRONIZED) {
+		/* True time steers the clock (fuse); AGREED is then the
+		 * SYNCED state itself (stamp), and only the wire clock's
+		 * offset takes part in the agreement. */
+		n->agreed = false;
+		agree_offset(n, raw_ns, &dr);
+		return;
+	}
+	size_t f = n->cfg.f, need = 2 * f + 1;
+	int64_t rho = n->cfg.disc.rho_ppb, rho_x = rho;
+	bft_disc_status st = { 0 };
+	if (bft_disc_get_status(n->disc, &st) == 0 && st.trained && st.freq_sd_ppb != INT64_MAX) {
+		int64_t sd3 = st.freq_sd_ppb > INT64_MAX / 3 ? INT64_MAX : 3 * st.freq_sd_ppb;
+		int64_t u = sd3 > n->cfg.disc.wander_ppb ? sd3 : n->cfg.disc.wander_ppb;
+		rho_x = u < rho ? u : rho;
+	}
+	int64_t period = poll_period(n), window = period + period / 4;
+	size_t n_agreed = 0;
+	for (size_t i = 0; i < n->cfg.n_peers; i++) {
+		const struct peer *p = &n->peers[i];
+		int64_t age = bft_sat_sub(raw_ns, p->ck_raw_ns);
+		if (p->ck_have && p->ck_agreed && age >= 0 && age <= window)
+			n_agreed++;
+	}
+	bool agreed_only = n->agreed || n_agreed >= need;
+	int64_t now_n = dr.running ? dr.time_ns : bft_sat_add(raw_ns, n->cfg.agree_seed_ns), e = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n->cfg.n_peers; i++) {
+		const struct peer *p = &n->peers[i];
+		int64_t age = bft_sat_sub(raw_ns, p->ck_raw_ns);
+		if (!p->ck_have || age < 0 || age > window || (agreed_only && !p->ck_agreed))
+			continue;
+		/* Its clock then, carried to now at the network's rate against
+		 * our oscillator, widened by the rate's uncertainty both ways. */
+		int64_t half = bft_sat_add(bft_sat_sub(p->ck_hi_ns, p->ck_lo_ns) / 2, 2 * bft_drift_ns(rho_x, age));
+		if (half > n->cfg.agree_max_err_ns)
+			continue;
+		int64_t mid = p->ck_lo_ns + bft_sat_sub(p->ck_hi_ns, p->ck_lo_ns) / 2;
+		double carry = (double)dr.freq_ppb * 1e-9 * (double)age;
+		int64_t then_c = bft_sat_add(bft_sat_add(mid, p->ck_raw_ns), bft_sat_add(age, (int64_t)carry));
+		n->agree_vals[k++] = bft_sat_sub(then_c, now_n);
+		if (half > e)
+			e = half;
+	}
+	n->ai.round++;
+	n->ai.net_running = true;
+	if (k < need) {
+		n->ctr.agree_short++;
+		n->ai.used = (uint32_t)k;
+		n->ai.trimmed = 0;
+		n->agree_good = 0;
+		if (++n->agree_bad >= n->cfg.agree_claim_rounds)
+			n->agreed = false;
+		return;
+	}
+	n->agree_bad = 0;
+	bft_agree_result res;
+	if (bft_agree_midpoint(&res, n->agree_vals, k, f) != 0)
+		return;
+	n->agree_err[n->agree_err_next] = e;
+	n->agree_err_next = (n->agree_err_next + 1) % AGREE_ERR_ROUNDS;
+	int64_t e8 = 0;
+	for (unsigned i = 0; i < AGREE_ERR_ROUNDS; i++)
+		if (n->agree_err[i] > e8)
+			e8 = n->agree_err[i];
+	/* D: two clocks' drift over a round. Model: measured (below); hard:
+	 * each oscillator within rho of true rate. No pull (beta = 0): a node
+	 * without true time has no point to pull towards. */
+	/* Our clock runs at our oscillator's rate (bft_disc_steer): against the
+	 * network it drifts at the rate the fit measured, |nu|, give or take
+	 * rho_x. Each node bounds its own part; the network's bound is the
+	 * largest any honest node states, which covers a pair (2 max >= a + b). */
+	int64_t nu = st.trained && st.freq_ppb != INT64_MIN ? (st.freq_ppb < 0 ? -st.freq_ppb : st.freq_ppb) : rho;
+	int64_t rel = bft_sat_add(nu, rho_x) < rho ? bft_sat_add(nu, rho_x) : rho;
+	int64_t d_model = 2 * bft_drift_ns(rel, period), d_hard = 4 * bft_drift_ns(rho, period);
+	int64_t prec = bft_agree_precision_ns(e8, 0, d_model, n->cfg.agree_contraction_ppm);
+	int64_t prec_hard = bft_agree_precision_ns(e8, 0, d_hard, n->cfg.agree_contraction_ppm);
+	bool within = res.range_ns <= bft_sat_add(prec, 2 * e8);
+	if (within) {
+		if (++n->agree_good >= n->cfg.agree_claim_rounds)
+			n->agreed = true;
+	} else {
+		n->agree_good = 0;
+		if (n->agreed)
+			n->ctr.agree_violations++;
+	}
+	bool step = !n->agreed && (res.move_ns > n->cfg.agree_step_ns || res.move_ns < -n->cfg.agree_step_ns);
+	bft_disc_update_info info;
+	if (bft_disc_steer(n->disc, raw_ns, bft_sat_add(now_n, res.move_ns), e8, step, &info) != 0)
+		return;
+	n->ctr.agree_rounds++;
+	if (info.initial_step) {
+		n->epoch++;
+		if (dr.running)
+			n->ctr.agree_steps++;
+	}
+	n->ai.used = (uint32_t)k;
+	n->ai.trimmed = (uint32_t)res.trimmed;
+	n->ai.reading_err_ns = e8;
+	n->ai.range_ns = res.range_ns;
+	n->ai.offset_ns = res.move_ns;
+	n->ai.precision_ns = prec;
+	n->ai.precision_hard_ns = prec_hard;
+}
+
 /* ---- events ------------------------------------------------------------- */
 
 /* The poll period: the configured one, but at most 16 s until the node has
@@ -765,6 +1069,7 @@ int bft_node_on_timer(bft_node *n, int64_t raw_ns)
 	if (raw_ns < n->next_poll_raw)
 		return 0; /* early: the pending TIMER action still stands */
 	fuse(n, raw_ns);
+	agree_step(n, raw_ns);
 	publish(n, raw_ns);
 	n->send_raw = raw_ns;
 	n->send_cursor = 0;
@@ -891,6 +1196,18 @@ const char *bft_quarantine_name(enum bft_quarantine q)
 	return "?";
 }
 
+/* A peer's clock, for the agreement: the exchange's interval of its clock
+ * minus our raw clock, and whether it claims agreement. */
+static void note_clock(struct peer *p, const bft_reading *r, const bft_msg *m)
+{
+	p->ck_have = true;
+	p->ck_agreed = (m->flags & BFT_MSGF_AGREED) != 0;
+	p->ck_synced = (m->flags & BFT_MSGF_SYNCED) != 0;
+	p->ck_raw_ns = r->local_ns;
+	p->ck_lo_ns = r->offset.lo_ns;
+	p->ck_hi_ns = r->offset.hi_ns;
+}
+
 /* The exchange's interval of (peer clock - our raw) turned into a reading of
  * (true - our raw) by the peer's stated uncertainty, grown for the time since
  * the peer stated it. */
@@ -910,6 +1227,8 @@ static void store_reading(bft_node *n, struct peer *p, const bft_reading *r, con
 	add_reading(n, &p->src, r->local_ns, bft_iv(lo, hi), pt);
 	p->src.delay_ns = r->delay_ns;
 	p->src.primary = (m->flags & BFT_MSGF_PRIMARY) != 0;
+	unsigned nib = m->flags >> BFT_MSGF_LEVEL_SHIFT;
+	p->src.level = (uint8_t)(nib ? nib - 1 : p->src.primary ? 0 : LEVEL_UNKNOWN);
 	n->ctr.exchanges++;
 }
 
@@ -995,14 +1314,19 @@ static int on_response(bft_node *n, struct peer *p, const bft_msg *m, int64_t ra
 	else
 		stamp(n, t5, &f, &f.t_b);
 	send_msg(n, &f);
-	if (!(m->flags & BFT_MSGF_SYNCED))
-		return 0;
 	bft_exchange_params ep = peer_params(n);
 	bft_reading r;
+	if (!(m->flags & BFT_MSGF_SYNCED)) {
+		/* No true time from it, but its clock counts for the agreement. */
+		if (n->cfg.agreement && bft_round_trip(&r, &ep, p->t1_raw, m->t_a, m->t_b, raw_ns) == 0)
+			note_clock(p, &r, m);
+		return 0;
+	}
 	if (bft_round_trip(&r, &ep, p->t1_raw, m->t_a, m->t_b, raw_ns) != 0) {
 		n->ctr.readings_rejected++;
 		return BFT_EFAULTS;
 	}
+	note_clock(p, &r, m);
 	store_reading(n, p, &r, m, bft_sat_sub(raw_ns, p->t1_raw));
 	return 0;
 }
@@ -1014,7 +1338,8 @@ static int on_followup(bft_node *n, struct peer *p, const bft_msg *m, int64_t ra
 		return BFT_EINVAL;
 	}
 	p->resp_pending = false;
-	if (!(m->flags & BFT_MSGF_SYNCED))
+	bool synced = (m->flags & BFT_MSGF_SYNCED) != 0;
+	if (!synced && !n->cfg.agreement)
 		return 0;
 	bft_exchange_params ep = peer_params(n);
 	bft_reading r;
@@ -1025,10 +1350,16 @@ static int on_followup(bft_node *n, struct peer *p, const bft_msg *m, int64_t ra
 		rc = bft_triple_responder(&r, &ep, p->t1_remote, p->t2_raw, p->t3_raw, m->t_a, m->t_b, raw_ns);
 	else
 		rc = bft_round_trip(&r, &ep, p->t3_raw, m->t_a, m->t_b, raw_ns);
+	if (!synced) { /* its clock only, for the agreement (on_response) */
+		if (rc == 0)
+			note_clock(p, &r, m);
+		return 0;
+	}
 	if (rc != 0) {
 		n->ctr.readings_rejected++;
 		return BFT_EFAULTS;
 	}
+	note_clock(p, &r, m);
 	store_reading(n, p, &r, m, bft_sat_sub(raw_ns, p->t3_raw));
 	return 0;
 }

@@ -92,6 +92,20 @@ typedef struct bft_node_config {
 	 * event's raw time. Never earlier than the event is used. */
 	int64_t (*raw_now)(void *ctx);
 	void *raw_now_ctx;
+	/* Internal synchronization (docs/internal-sync.md): while the node has
+	 * no true time, its clock is a network clock steered each poll by
+	 * approximate agreement with its peers' clocks (the W-MSR trimmed
+	 * midpoint, f trimmed each side). Default on. */
+	bool agreement;
+	int64_t agree_max_err_ns;   /* readings of a peer's clock wider (half) than this are not used;
+	                             * default 10 ms */
+	unsigned agree_claim_rounds; /* rounds within the precision bound before AGREED; default 4 */
+	int64_t agree_step_ns;      /* a node not yet AGREED steps (not slews) to a target this far; default 128 ms */
+	int64_t agree_seed_ns;      /* the network clock before the first agreement step reads raw + this:
+	                             * the daemon gives CLOCK_REALTIME - raw at start, so that a booting
+	                             * network agrees near the time of day; 0 (the simulator): raw */
+	int64_t agree_contraction_ppm; /* c, the spread's contraction per round, in millionths: 500000 on a full
+	                                * mesh with n >= 3f+1 (proven); sparse graphs: measured. Default 500000 */
 } bft_node_config;
 
 /* Defaults for everything but id, peers and signer. */
@@ -108,6 +122,14 @@ typedef struct bft_estimate {
 	bool degraded;        /* synced from fewer than f + 1 sources (own references only) */
 	uint32_t sources;     /* fresh sources at the last fusion */
 	uint32_t used;        /* of which consistent with the result */
+	/* The network clock (internal synchronization, docs/internal-sync.md). */
+	bool net_running;     /* time_ns is a network clock steered by agreement (no true time) */
+	int64_t net_time_ns;  /* the clock stamped on the wire: time_ns, plus, with true time, the offset
+	                       * agreement with peers that have none keeps it at (docs/internal-sync.md) */
+	bool agreed;          /* it claims agreement with its peers (the AGREED flag) */
+	int64_t precision_ns; /* stated bound on |time_ns - any honest peer's|: model figure; 0: none */
+	int64_t precision_hard_ns; /* the same, worst case (oscillators and rate corrections within rho) */
+	uint32_t agree_used, agree_trimmed; /* readings at the last agreement step, and of which trimmed */
 } bft_estimate;
 
 /* Why a reference is in quarantine. */
@@ -139,8 +161,22 @@ typedef struct bft_node_counters {
 	uint64_t rx, rx_bad, rx_bad_sig, rx_unknown_peer, rx_replay, rx_not_for_us;
 	uint64_t tx, exchanges, readings_rejected, alarms, fusions;
 	uint64_t ref_quarantines, ref_readmissions, ref_readings_quarantined;
+	uint64_t agree_rounds;     /* agreement steps taken */
+	uint64_t agree_short;      /* polls without 2f + 1 usable clock readings: no step */
+	uint64_t agree_violations; /* retained range beyond the stated precision + 2e */
+	uint64_t agree_steps;      /* network clock steps (joining, not yet AGREED) */
 } bft_node_counters;
 
+/* The agreement's state, for status output (docs/internal-sync.md). */
+typedef struct bft_agree_info {
+	bool net_running, agreed;
+	uint64_t round;
+	uint32_t used, trimmed;
+	int64_t reading_err_ns;  /* e: largest half-width of the clock readings used, last 8 rounds */
+	int64_t range_ns;        /* retained range at the last step */
+	int64_t offset_ns;       /* the last step's correction (target - clock) */
+	int64_t precision_ns, precision_hard_ns;
+} bft_agree_info;
 
 /* Per-source view, for status output and tests. */
 typedef struct bft_source_info {
@@ -188,6 +224,8 @@ bool bft_node_next_action(bft_node *n, bft_action *out);
 int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out);
 
 const bft_node_counters *bft_node_get_counters(const bft_node *n);
+/* The agreement's state now (docs/internal-sync.md). */
+void bft_node_agree_info(const bft_node *n, bft_agree_info *out);
 /* Fill up to cap entries; returns the number of sources. */
 size_t bft_node_sources(const bft_node *n, bft_source_info *out, size_t cap);
 uint32_t bft_node_id(const bft_node *n);

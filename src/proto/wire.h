@@ -32,6 +32,13 @@ enum bft_msg_type {
 #define BFT_MSGF_SYNCED 0x01 /* its interval is finite: err_* are meaningful */
 #define BFT_MSGF_ALARM 0x02  /* it saw more than f faulty sources */
 #define BFT_MSGF_PRIMARY 0x04 /* err_* are its own references' interval, not relayed */
+#define BFT_MSGF_AGREED 0x08  /* its stamps are a clock it claims agrees with its peers: true time, or a
+                              * network clock (docs/internal-sync.md); v1 decoders accept any flag bits */
+/* The high nibble: the sender's level of true time plus one (docs/internal-sync.md §5): 1 = level 0
+ * (its own references), k + 1 = level k (learnt k hops from references), 15 = level 14, not to be
+ * relayed (holdover, or fused without levels). 0: not stated (a sender from before levels). */
+#define BFT_MSGF_LEVEL_SHIFT 4
+#define BFT_LEVEL_NONE 14
 
 typedef struct bft_msg {
 	uint8_t type;

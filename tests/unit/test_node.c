@@ -227,6 +227,14 @@ static void test_converge(void **state)
 	for (int i = 0; i < N; i++)
 		fresh += src[i].fresh && src[i].is_peer;
 	assert_int_equal(fresh, N - 1);
+	/* Levels of true time on the wire (docs/internal-sync.md §5): a node
+	 * with a reference states level 0, one synchronized by f + 1 of them
+	 * level 1 (the flags' high nibble is the level plus one). */
+	bft_msg m;
+	size_t sl;
+	assert_int_equal(bft_wire_decode(&m, &sl, w.last_resp, w.last_resp_len), 0);
+	assert_true(m.flags & BFT_MSGF_SYNCED);
+	assert_int_equal(m.flags >> BFT_MSGF_LEVEL_SHIFT, w.has_ref[m.from] ? 1 : 2);
 	const bft_node_counters *c = bft_node_get_counters(w.node[4]);
 	assert_true(c->exchanges > 100);
 	assert_int_equal(c->rx_bad + c->rx_bad_sig + c->alarms, 0);
@@ -248,6 +256,81 @@ static void test_liar_within_f(void **state)
 	assert_int_equal(held, checks);
 	assert_true(spread < 2 * MS);
 	teardown_world(&w);
+}
+
+/*
+ * Internal synchronization (docs/internal-sync.md): no node has a reference.
+ * Each runs a network clock steered by the trimmed midpoint of its peers'
+ * clocks; raw clocks start up to 1.1 s and 100 ppm apart (the first rounds
+ * step, later ones slew). After warm-up every honest node claims agreement,
+ * its bounds stay infinite (no true time), and the honest clocks stay within
+ * the precision every one of them states, with one liar of five (f = 1).
+ */
+static void run_internal(int liar, int64_t lie_ns)
+{
+	static struct world w;
+	setup_world(&w, BFT_ENGINE_FUSION, 1);
+	w.liar = liar;
+	w.lie_ns = lie_ns;
+	for (int i = 0; i < N; i++)
+		w.has_ref[i] = false;
+	/* Drop the references' events (kind 2); keep the timers and packets. */
+	int k = 0;
+	for (int i = 0; i < w.nev; i++)
+		if (w.ev[i].kind != 2)
+			w.ev[k++] = w.ev[i];
+	w.nev = k;
+	int64_t worst = 0, bound = INT64_MAX, checks = 0;
+	for (int64_t t = 0; t < 3600 * S; t += 10 * S) {
+		while (w.nev && w.ev[0].t <= t) {
+			struct ev e = w.ev[0];
+			memmove(w.ev, w.ev + 1, (size_t)--w.nev * sizeof *w.ev);
+			int i = e.node;
+			int64_t raw = raw_at(&w, i, e.t);
+			if (e.kind == 0)
+				bft_node_on_timer(w.node[i], raw);
+			else if (e.kind == 1)
+				bft_node_on_packet(w.node[i], raw, e.buf, e.len);
+			drain(&w, i, e.t);
+		}
+		if (t < 1200 * S)
+			continue;
+		int64_t lo = INT64_MAX, hi = INT64_MIN, stated = 0;
+		for (int i = 0; i < N; i++) {
+			if (i == liar)
+				continue;
+			bft_estimate est;
+			assert_int_equal(bft_node_read(w.node[i], raw_at(&w, i, t), &est), 0);
+			assert_int_equal(est.state, BFT_DISC_UNSYNCHRONIZED);
+			assert_true(est.bounds.lo_ns == INT64_MIN && est.bounds.hi_ns == INT64_MAX);
+			assert_true(est.net_running);
+			assert_true(est.agreed);
+			assert_true(est.precision_ns > 0 && est.precision_hard_ns >= est.precision_ns);
+			stated = est.precision_ns > stated ? est.precision_ns : stated;
+			lo = est.time_ns - t < lo ? est.time_ns - t : lo;
+			hi = est.time_ns - t > hi ? est.time_ns - t : hi;
+			checks++;
+		}
+		worst = hi - lo > worst ? hi - lo : worst;
+		bound = stated < bound ? stated : bound;
+		assert_true(hi - lo <= stated);
+	}
+	printf("no references, liar %d at %+.0f ms: honest network clocks within %.3f ms (stated bound at least "
+	       "%.3f ms), %lld checks\n",
+	       liar, (double)lie_ns / 1e6, (double)worst / 1e6, (double)bound / 1e6, (long long)checks);
+	assert_true(checks > 900);
+	bft_agree_info ai;
+	bft_node_agree_info(w.node[liar == 0 ? 1 : 0], &ai);
+	assert_true(ai.agreed && ai.net_running && ai.round > 100 && ai.used >= 3);
+	assert_int_equal(bft_node_get_counters(w.node[liar == 0 ? 1 : 0])->alarms, 0);
+	teardown_world(&w);
+}
+
+static void test_internal_sync(void **state)
+{
+	(void)state;
+	run_internal(-1, 0);
+	run_internal(1, 30 * MS);
 }
 
 static void test_hostile_packets(void **state)
@@ -349,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_converge),
 		cmocka_unit_test(test_liar_within_f),
 		cmocka_unit_test(test_hostile_packets),
+		cmocka_unit_test(test_internal_sync),
 	};
 	return cmocka_run_group_tests_name("node", tests, NULL, NULL);
 }

@@ -1,0 +1,116 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Internal synchronization in the daemon (issue 11, docs/internal-sync.md): 12
+# real bftimed on loopback, each peering with its 3 neighbours on each side of
+# a ring (C12(1,2,3): 3-robust, so f = 1 is covered), f = 1, poll 1 s, each
+# with its own artificial oscillator (offsets up to +-20 ms, which the network
+# clock starts from, as from mis-set system clocks; up to +-40 ppm).
+#   A: nodes 1 and 7 hold simulated references: every node synchronizes
+#      (true time travels hop by hop), its interval holds CLOCK_REALTIME, and
+#      the /v1/time wire clocks agree within the precision the nodes state.
+#   B: no references at all: no node has true time (synced false, bounds
+#      null), every node's network clock is AGREED, and the network clocks of
+#      any two nodes (network.time_ns - as_of_ns, both read at one instant)
+#      differ by at most the largest precision_bound_ns they state.
+# Every process is started and stopped here (by the pids it recorded).
+# Prints a cmocka-style summary; about 2 minutes.
+cd "$(dirname "$0")/../.." || exit 1
+B=$PWD/build
+D=${BFTIMED:-$B/bftimed}
+POLL=1
+N=12
+dir=$(mktemp -d /tmp/bftime-isync.XXXXXX) || exit 1
+base=$((20000 + $$ % 20000))
+. tests/system/lib.sh
+trap 'stop_nodes 10' EXIT
+trap 'exit 130' INT TERM HUP PIPE
+
+[ -x "$D" ] && [ -x "$B/bftime" ] || { echo "build/bftimed missing: run make"; exit 1; }
+command -v curl >/dev/null && command -v jq >/dev/null ||
+	{ echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (curl or jq missing: skipped)"; exit 0; }
+
+api() { echo "127.0.0.1:$((base + 20 + $1))"; }
+get() { curl -s --max-time 5 "http://$(api "$1")$2"; }
+make_keys
+osc_off="0 12 -20 7 -9 18 3 -15 20 -4 10 -17"
+osc_ppm="0 30 -40 12 -25 8 35 -10 20 -33 5 15"
+write_configs() { # holders (space-separated ids, may be empty)
+	for i in $(seq 1 $N); do
+		{
+			echo "node: {id: $i, listen: 127.0.0.1:$((base + i)), key: $dir/n$i.key}"
+			echo "peers:"
+			for d in 1 2 3 -1 -2 -3; do
+				j=$(((i - 1 + d + N) % N + 1))
+				echo "  - {id: $j, address: 127.0.0.1:$((base + j)), public_key: $(cat "$dir/n$j.pub")}"
+			done
+			echo "consensus: {f: 1, poll: ${POLL}s}"
+			case " $1 " in *" $i "*)
+				echo "references:"
+				echo "  - {kind: simulated, every: 1s, noise: 200us, uncertainty: 1ms}" ;;
+			esac
+			echo "api: $(api "$i")"
+			echo "status: $dir/n$i.json"
+			echo "oscillator: {offset_ms: $(echo $osc_off | cut -d' ' -f"$i"), freq_ppm: $(echo $osc_ppm | cut -d' ' -f"$i")}"
+		} > "$dir/n$i.yaml"
+	done
+}
+start_all() { for i in $(seq 1 $N); do "$D" --config "$dir/n$i.yaml" >> "$dir/n$i.log" 2>&1 & echo $! > "$dir/n$i.pid"; done; }
+stop_all() {
+	for i in $(seq 1 $N); do [ -f "$dir/n$i.pid" ] && kill -TERM "$(cat "$dir/n$i.pid")" 2>/dev/null; done
+	for i in $(seq 1 $N); do [ -f "$dir/n$i.pid" ] && { wait "$(cat "$dir/n$i.pid")" 2>/dev/null; rm -f "$dir/n$i.pid"; }; done
+}
+
+# Every node's /v1/time, then the spread of (wire clock - CLOCK_REALTIME at
+# the read) against the largest stated bound. jq's doubles hold ns since the
+# epoch to ~256 ns: far below the milliseconds compared here.
+agree_ok() { # case: A (true time) or B (none)
+	for i in $(seq 1 $N); do get "$i" /v1/time > "$dir/t$i.json" || { echo "node $i: no answer"; return 1; }; done
+	jq -s --arg c "$1" '
+		[.[] | {state: .network.state, synced, d: ((.network.time_ns // 0) - .as_of_ns),
+		        b: (.network.precision_bound_ns // 0), lo: .earliest_ns}] as $n
+		| ($n | map(.d) | max - min) as $spread | ($n | map(.b) | max) as $bound
+		| if $c == "B" and any($n[]; .state != "agreed") then "not agreed: \([$n[] | .state])"
+		  elif $c == "B" and any($n[]; .synced or .lo != null) then "a node claims true time without references"
+		  elif $c == "A" and any($n[]; .synced | not) then "not synchronized: \([$n[] | .synced])"
+		  elif $c == "B" and $spread > $bound then "spread \($spread) ns > stated bound \($bound) ns"
+		  elif $c == "A" and $spread > 5000000 then "spread \($spread) ns"
+		  else "ok: spread \($spread / 1000 | floor) us, stated bound \($bound / 1000 | floor) us" end
+	' "$dir"/t*.json > "$dir/verdict" || { echo "jq failed"; return 1; }
+	v=$(cat "$dir/verdict"); v=${v#\"}; v=${v%\"}
+	case "$v" in ok:*) echo "${v#ok: }" ;; *) echo "$v"; return 1 ;; esac
+}
+# A node without references, from its status file: synchronized through its
+# peers, no alarm, its interval holding CLOCK_REALTIME (lib.sh).
+true_ok() { # node
+	holds_realtime "$dir/n$1.json" "$dir/snap$1.json" || return 1
+	[ "$(field "$s" alarm)" = false ] || { echo "alarm raised"; return 1; }
+	printf 'interval width %d us' $(((hi - lo) / 1000))
+}
+wait_for() { # seconds, check...
+	n=$1; shift
+	while [ "$n" -gt 0 ]; do "$@" > /dev/null 2>&1 && return 0; sleep 2; n=$((n - 2)); done
+	return 0
+}
+
+echo "[==========] 12 bftimed on a ring C12(1,2,3), f = 1; A: references on nodes 1 and 7; B: none"
+write_configs "1 7"
+check "config accepted by --check-config" sh -c "\"$D\" --config \"$dir/n1.yaml\" --check-config >/dev/null"
+start_all
+wait_for 60 agree_ok A
+sleep 4
+check "A: every node synchronized, wire clocks together" agree_ok A
+for i in 2 4 5 10; do check "A: node $i (no reference) holds CLOCK_REALTIME" true_ok "$i"; done
+stop_all
+
+rm -f "$dir"/n*.json "$dir"/t*.json
+write_configs ""
+start_all
+wait_for 90 agree_ok B
+sleep 4
+check "B: no references: every node AGREED, network clocks within the stated precision" agree_ok B
+sleep 6
+check "B: still within the stated precision 6 s later" agree_ok B
+st=$(get 3 /v1/status)
+check "B: /v1/status reports the agreement" sh -c "printf '%s' '$st' | jq -e '.agreement.agreed and .agreement.running and .agreement.used >= 3' >/dev/null"
+check "SIGTERM stops every node cleanly" stops_cleanly
+summary
