@@ -19,7 +19,7 @@ static void run_round_trips(void *arg)
 	int64_t acc = 0;
 	for (size_t i = 0; i < a->n; i++) {
 		const int64_t *t = &a->t[4 * i];
-		if (bft_round_trip(&r, &p, t[0], t[1], t[2], t[3]) == 0)
+		if (bft_exchange_round_trip(&r, &p, t[0], t[1], t[2], t[3]) == 0)
 			acc += r.offset.lo_ns;
 	}
 	bench_sink(acc);
@@ -34,7 +34,7 @@ static void run_repeated(void *arg)
 {
 	struct rep_arg *a = arg;
 	bft_reading out;
-	if (bft_repeated_intersect(&out, a->r, a->n, 50000, a->r[a->n - 1].local_ns) == 0)
+	if (bft_exchange_repeated_intersect(&out, a->r, a->n, 50000, a->r[a->n - 1].local_ns) == 0)
 		bench_sink(out.offset.lo_ns);
 }
 

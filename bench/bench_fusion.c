@@ -37,35 +37,35 @@ static void run_marzullo(void *arg)
 {
 	struct fcase *c = arg;
 	bft_fusion_result r;
-	sink_result(bft_marzullo(&r, c->iv, c->n, c->f, c->scratch), &r);
+	sink_result(bft_fusion_marzullo(&r, c->iv, c->n, c->f, c->scratch), &r);
 }
 
 static void run_brooks_iyengar(void *arg)
 {
 	struct fcase *c = arg;
 	bft_fusion_result r;
-	sink_result(bft_brooks_iyengar(&r, c->iv, c->n, c->f, c->scratch), &r);
+	sink_result(bft_fusion_brooks_iyengar(&r, c->iv, c->n, c->f, c->scratch), &r);
 }
 
 static void run_ft_intersection(void *arg)
 {
 	struct fcase *c = arg;
 	bft_fusion_result r;
-	sink_result(bft_ft_intersection(&r, c->iv, c->n, c->f, c->scratch), &r);
+	sink_result(bft_fusion_ft_intersection(&r, c->iv, c->n, c->f, c->scratch), &r);
 }
 
 static void run_ntp(void *arg)
 {
 	struct fcase *c = arg;
 	bft_fusion_result r;
-	sink_result(bft_ntp_intersection(&r, c->iv, c->n, c->scratch), &r);
+	sink_result(bft_exchange_ntp_intersection(&r, c->iv, c->n, c->scratch), &r);
 }
 
 static void run_ft_midpoint(void *arg)
 {
 	struct fcase *c = arg;
 	int64_t x = 0;
-	int rc = bft_ft_midpoint(&x, c->v, c->n, c->f, c->scratch);
+	int rc = bft_fusion_ft_midpoint(&x, c->v, c->n, c->f, c->scratch);
 	bench_sink(rc == 0 ? x : rc);
 }
 
@@ -73,7 +73,7 @@ static void run_ft_average(void *arg)
 {
 	struct fcase *c = arg;
 	int64_t x = 0;
-	int rc = bft_ft_average(&x, c->v, c->n, c->f, c->scratch);
+	int rc = bft_fusion_ft_average(&x, c->v, c->n, c->f, c->scratch);
 	bench_sink(rc == 0 ? x : rc);
 }
 
@@ -81,7 +81,7 @@ static void run_shortest_mean(void *arg)
 {
 	struct fcase *c = arg;
 	int64_t x = 0;
-	int rc = bft_ft_shortest_mean(&x, c->v, c->n, c->f, c->scratch);
+	int rc = bft_fusion_ft_shortest_mean(&x, c->v, c->n, c->f, c->scratch);
 	bench_sink(rc == 0 ? x : rc);
 }
 
@@ -89,7 +89,7 @@ static void run_median(void *arg)
 {
 	struct fcase *c = arg;
 	int64_t x = 0;
-	int rc = bft_median(&x, c->v, c->n, c->scratch);
+	int rc = bft_fusion_median(&x, c->v, c->n, c->scratch);
 	bench_sink(rc == 0 ? x : rc);
 }
 

@@ -29,7 +29,7 @@ static void run_ts(void *p)
 {
 	struct fit_arg *a = p;
 	bft_fit f;
-	if (bft_theil_sen(&f, a->x, a->y, a->n, a->scratch) == 0)
+	if (bft_regress_theil_sen(&f, a->x, a->y, a->n, a->scratch) == 0)
 		bench_sink((int64_t)(f.slope * 1e12));
 }
 
@@ -37,7 +37,7 @@ static void run_rm(void *p)
 {
 	struct fit_arg *a = p;
 	bft_fit f;
-	if (bft_repeated_median(&f, a->x, a->y, a->n, a->scratch) == 0)
+	if (bft_regress_repeated_median(&f, a->x, a->y, a->n, a->scratch) == 0)
 		bench_sink((int64_t)(f.slope * 1e12));
 }
 
@@ -69,7 +69,7 @@ static void run_iv(void *p)
 {
 	struct iv_arg *a = p;
 	bft_interval_fit r;
-	if (bft_interval_regress(&r, a->x, a->y, a->n, a->f, 100000, a->x[a->n - 1], a->how, a->scratch) == 0)
+	if (bft_regress_interval(&r, a->x, a->y, a->n, a->f, 100000, a->x[a->n - 1], a->how, a->scratch) == 0)
 		bench_sink(r.offset_est_ns + r.slope_est_fsps);
 }
 
@@ -129,7 +129,7 @@ static void bench_interval(size_t n)
 		size_t i = (size_t)(bench_rand() % n);
 		y[i] = bft_iv(y[i].hi_ns + 1, y[i].hi_ns + 1000000);
 	}
-	struct iv_arg a = { x, y, n, f, BFT_FUSE_MARZULLO, alloc_or_die(bft_interval_fit_scratch_bytes(n)) };
+	struct iv_arg a = { x, y, n, f, BFT_FUSE_MARZULLO, alloc_or_die(bft_regress_interval_scratch_bytes(n)) };
 	bench_baseline(n);
 	bench_case("regress.interval_marzullo", n, run_iv, &a);
 	a.how = BFT_FUSE_BROOKS_IYENGAR;

@@ -33,10 +33,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	bft_clock *clk;
-	int rc = bft_clock_open(&clk, path);
+	bft_timebounds *clk;
+	int rc = bft_timebounds_open(&clk, path);
 	if (rc != 0) {
-		fprintf(stderr, "cannot open the time-bounds page %s: %s\n", path ? path : BFT_CLOCK_DEFAULT_PATH,
+		fprintf(stderr, "cannot open the time-bounds page %s: %s\n", path ? path : BFT_TIMEBOUNDS_DEFAULT_PATH,
 		        bft_strerror(rc));
 		return 1;
 	}
@@ -46,20 +46,20 @@ int main(int argc, char **argv)
 			nanosleep(&d, NULL);
 		}
 		int64_t lo, hi, est;
-		enum bft_clock_status st;
+		enum bft_timebounds_status st;
 		struct timespec rt;
-		bft_clock_now_estimate(clk, &lo, &hi, &est, &st);
+		bft_timebounds_now_estimate(clk, &lo, &hi, &est, &st);
 		clock_gettime(CLOCK_REALTIME, &rt);
 		long long rt_ns = (long long)rt.tv_sec * 1000000000LL + rt.tv_nsec;
-		if (st == BFT_CLOCK_UNKNOWN)
-			printf("status=%s realtime_ns=%lld\n", bft_clock_status_name(st), rt_ns);
+		if (st == BFT_TIMEBOUNDS_UNKNOWN)
+			printf("status=%s realtime_ns=%lld\n", bft_timebounds_status_name(st), rt_ns);
 		else
 			printf("status=%s earliest_ns=%lld latest_ns=%lld estimate_ns=%lld realtime_ns=%lld "
 			       "width_ns=%lld\n",
-			       bft_clock_status_name(st), (long long)lo, (long long)hi, (long long)est, rt_ns,
+			       bft_timebounds_status_name(st), (long long)lo, (long long)hi, (long long)est, rt_ns,
 			       (long long)(hi - lo));
 		fflush(stdout);
 	}
-	bft_clock_close(clk);
+	bft_timebounds_close(clk);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Sampling. One pass per sample over the honest nodes; the median uses the
- * core's introselect (bft_median), so a 10,000-node sample is O(n).
+ * core's introselect (bft_fusion_median), so a 10,000-node sample is O(n).
  */
 #include "sim/metrics.h"
 
@@ -209,7 +209,7 @@ int sim_metrics_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 		row->off_max_ns = hi;
 		int64_t med = 0;
 		void *scr = (void *)(((uintptr_t)m->fusion_scratch + 15) & ~(uintptr_t)15);
-		if (bft_median(&med, m->scratch_off, ns, scr) == 0)
+		if (bft_fusion_median(&med, m->scratch_off, ns, scr) == 0)
 			row->off_med_ns = med;
 		row->width_mean_ns = (int64_t)(wsum / (double)ns);
 		spread = hi - lo;

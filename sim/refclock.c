@@ -160,7 +160,7 @@ bool sim_ntp_interval(const sim_ref_tmpl *r, int64_t rho_ppb, int64_t stamp_err_
 	bft_exchange_params p = { .dmin_ns = r->assume_dmin_ns, .dmax_ns = 0, .rho_ppb = rho_ppb,
 		                  .stamp_err_ns = stamp_err_ns };
 	bft_reading rd;
-	if (bft_round_trip(&rd, &p, t1, t2, t3, t4) != 0)
+	if (bft_exchange_round_trip(&rd, &p, t1, t2, t3, t4) != 0)
 		return false;
 	/* offset = server - raw at t4, so true time (per the server) at raw t4: */
 	*out = bft_iv_shift(rd.offset, t4);

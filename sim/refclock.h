@@ -9,7 +9,7 @@
  *    every receiver of that region by one common offset from a given time.
  *  - NTP-server-like: a real round trip through a simulated path (one-way
  *    delay = delay + exponential jitter, truncated), server stamps on a
- *    clock that may lie, turned into an interval by bft_round_trip with the
+ *    clock that may lie, turned into an interval by bft_exchange_round_trip with the
  *    client's assumed minimum delay: the same computation a client makes.
  *    With `wire: true` the reply is a real NTP packet stamped as chronyd
  *    stamps (random bits below the stated precision, stated root delay and

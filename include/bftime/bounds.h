@@ -87,7 +87,7 @@ BFT_API BFT_WARN_UNUSED int bft_bound_ll_lower_ns(int64_t *out_ns, size_t n, int
  * age_ns (local clock) after t4:
  *   W = rtt*(1+rho_r)/(1-rho_l) - hold - (2 - rho_l - rho_r)*min_delay
  *   half-width = W/2 + (rho_l + rho_r)*age/(1-rho_l)
- * (min_delay as a clock running slow may read it, as bft_round_trip takes it,
+ * (min_delay as a clock running slow may read it, as bft_exchange_round_trip takes it,
  * so this bounds that function's intervals too.)
  * First order: (rtt - hold)/2 - min_delay + rho*(rtt + min_delay) + 2*rho*age: half the
  * round trip plus drift terms (derived here; Cristian 1989 has the same

@@ -43,7 +43,7 @@ BFT_API int64_t bft_relative_drift_ns(int64_t rho_ppb, int64_t elapsed_ns);
  * upper side unbounded when dmax is unknown), widened for drift during
  * transit and timestamp error. Returns 0 or BFT_EINVAL.
  */
-BFT_API BFT_WARN_UNUSED int bft_one_way(bft_reading *out, const bft_exchange_params *p, int64_t t1_remote_ns,
+BFT_API BFT_WARN_UNUSED int bft_exchange_one_way(bft_reading *out, const bft_exchange_params *p, int64_t t1_remote_ns,
                                         int64_t t2_local_ns);
 
 /*
@@ -56,7 +56,7 @@ BFT_API BFT_WARN_UNUSED int bft_one_way(bft_reading *out, const bft_exchange_par
  * no honest exchange can read; bad params) or BFT_EFAULTS
  * (the timestamps contradict the delay/drift bounds: no offset fits).
  */
-BFT_API BFT_WARN_UNUSED int bft_round_trip(bft_reading *out, const bft_exchange_params *p, int64_t t1, int64_t t2,
+BFT_API BFT_WARN_UNUSED int bft_exchange_round_trip(bft_reading *out, const bft_exchange_params *p, int64_t t1, int64_t t2,
                                            int64_t t3, int64_t t4);
 
 /*
@@ -66,19 +66,19 @@ BFT_API BFT_WARN_UNUSED int bft_round_trip(bft_reading *out, const bft_exchange_
  * remote = initiator), messages 2 and 3 form a round trip (t3, t4, t5, t6),
  * and message 1 a one-way transfer (t1 -> t2) carried forward to t6; the
  * result is their intersection, referring to t6, with the delay of messages
- * 2 and 3. Same returns as bft_round_trip.
+ * 2 and 3. Same returns as bft_exchange_round_trip.
  */
-BFT_API BFT_WARN_UNUSED int bft_triple_responder(bft_reading *out, const bft_exchange_params *p, int64_t t1,
+BFT_API BFT_WARN_UNUSED int bft_exchange_triple_responder(bft_reading *out, const bft_exchange_params *p, int64_t t1,
                                                  int64_t t2, int64_t t3, int64_t t4, int64_t t5, int64_t t6);
 
 /* The reading's interval carried to another local time: widened by the
  * relative drift of the two clocks over |at - r->local_ns|. */
-BFT_API bft_interval bft_reading_at(const bft_reading *r, int64_t rho_ppb, int64_t at_local_ns);
+BFT_API bft_interval bft_exchange_reading_at(const bft_reading *r, int64_t rho_ppb, int64_t at_local_ns);
 
 /* Index of the reading with the smallest round-trip delay (NTP's clock
  * filter idea: the least-delayed sample has the least uncertainty); one-way
  * readings are ignored. Returns -1 when there is none. */
-BFT_API long bft_min_delay(const bft_reading *r, size_t n);
+BFT_API long bft_exchange_min_delay(const bft_reading *r, size_t n);
 
 /*
  * Repeated transfers: carry every reading to at_local_ns (widening each by
@@ -87,9 +87,9 @@ BFT_API long bft_min_delay(const bft_reading *r, size_t n);
  * measured 1000 s apart with rho = 100 ppm give [1.8 s, 2.5 s] at the later
  * time. Returns 0, BFT_EEMPTY (n == 0) or BFT_EFAULTS when the carried
  * intervals are disjoint: at least one reading broke its assumptions (fuse
- * with bft_marzullo instead when some may be faulty).
+ * with bft_fusion_marzullo instead when some may be faulty).
  */
-BFT_API BFT_WARN_UNUSED int bft_repeated_intersect(bft_reading *out, const bft_reading *r, size_t n, int64_t rho_ppb,
+BFT_API BFT_WARN_UNUSED int bft_exchange_repeated_intersect(bft_reading *out, const bft_reading *r, size_t n, int64_t rho_ppb,
                                                    int64_t at_local_ns);
 
 #endif

@@ -62,7 +62,7 @@ BFT_API size_t bft_fusion_scratch_bytes(size_t n);
  * (rounded toward lo). Requires f < n. Returns 0, BFT_EFAULTS, BFT_EEMPTY or
  * BFT_EINVAL.
  */
-BFT_API BFT_WARN_UNUSED int bft_marzullo(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f,
+BFT_API BFT_WARN_UNUSED int bft_fusion_marzullo(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f,
                                          void *scratch);
 
 /*
@@ -76,7 +76,7 @@ BFT_API BFT_WARN_UNUSED int bft_marzullo(bft_fusion_result *out, const bft_inter
  * starts (the limit of a tiny overlap). Requires f < n.
  * Returns 0, BFT_EFAULTS, BFT_EEMPTY or BFT_EINVAL.
  */
-BFT_API BFT_WARN_UNUSED int bft_brooks_iyengar(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f,
+BFT_API BFT_WARN_UNUSED int bft_fusion_brooks_iyengar(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f,
                                                void *scratch);
 
 /*
@@ -87,7 +87,7 @@ BFT_API BFT_WARN_UNUSED int bft_brooks_iyengar(bft_fusion_result *out, const bft
  * than f faulty; a non-empty result does NOT prove at most f are faulty),
  * BFT_EEMPTY or BFT_EINVAL.
  */
-BFT_API BFT_WARN_UNUSED int bft_ft_intersection(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f,
+BFT_API BFT_WARN_UNUSED int bft_fusion_ft_intersection(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f,
                                                 void *scratch);
 
 /*
@@ -96,12 +96,12 @@ BFT_API BFT_WARN_UNUSED int bft_ft_intersection(bft_fusion_result *out, const bf
  * toward the smaller). Requires n >= 2f + 1. Returns 0, BFT_EEMPTY or
  * BFT_EINVAL.
  */
-BFT_API BFT_WARN_UNUSED int bft_ft_midpoint(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch);
+BFT_API BFT_WARN_UNUSED int bft_fusion_ft_midpoint(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch);
 
 /* Fault-tolerant average: mean of the values left after discarding the f
  * smallest and f largest, exact and rounded toward -infinity. Requires
  * n >= 2f + 1. Returns 0, BFT_EEMPTY or BFT_EINVAL. */
-BFT_API BFT_WARN_UNUSED int bft_ft_average(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch);
+BFT_API BFT_WARN_UNUSED int bft_fusion_ft_average(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch);
 
 /*
  * Shortest-window mean: the mean of the n - f consecutive sorted values that
@@ -112,11 +112,11 @@ BFT_API BFT_WARN_UNUSED int bft_ft_average(int64_t *out_ns, const int64_t *v, si
  * (the median's and midpoint's worst case). Rounds toward -infinity.
  * Requires n >= 2f + 1. O(n log n). Returns 0, BFT_EEMPTY or BFT_EINVAL.
  */
-BFT_API BFT_WARN_UNUSED int bft_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, size_t f,
+BFT_API BFT_WARN_UNUSED int bft_fusion_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, size_t f,
                                                  void *scratch);
 
 /* Median (the lower median for even n). Returns 0, BFT_EEMPTY or BFT_EINVAL. */
-BFT_API BFT_WARN_UNUSED int bft_median(int64_t *out_ns, const int64_t *v, size_t n, void *scratch);
+BFT_API BFT_WARN_UNUSED int bft_fusion_median(int64_t *out_ns, const int64_t *v, size_t n, void *scratch);
 
 /*
  * NTP's intersection algorithm (RFC 5905, clock_select), on intervals whose
@@ -130,7 +130,7 @@ BFT_API BFT_WARN_UNUSED int bft_median(int64_t *out_ns, const int64_t *v, size_t
  * intersection is accepted (the RFC's test is strict: low < high).
  * Returns 0, BFT_EFAULTS when no majority agrees, BFT_EEMPTY or BFT_EINVAL.
  */
-BFT_API BFT_WARN_UNUSED int bft_ntp_intersection(bft_fusion_result *out, const bft_interval *iv, size_t n,
+BFT_API BFT_WARN_UNUSED int bft_exchange_ntp_intersection(bft_fusion_result *out, const bft_interval *iv, size_t n,
                                                  void *scratch);
 
 #endif

@@ -10,7 +10,7 @@
  * repeated median. See docs/algorithms-regress.md for the algorithms, the
  * bounds and the sources.
  *
- * Contract of bft_theil_sen and bft_repeated_median:
+ * Contract of bft_regress_theil_sen and bft_regress_repeated_median:
  *  - Pairs with equal x define no slope and are skipped; a pair's slope is
  *    the double (y_j - y_i) / (x_j - x_i). A median of an even count is the
  *    mean of the two middle values (rounded, never outside them); a zero
@@ -45,11 +45,11 @@ BFT_API size_t bft_regress_scratch_bytes(size_t n);
 /* Theil-Sen: b = median over pairs i<j with x_i != x_j of (y_j-y_i)/(x_j-x_i),
  * a = median over i of y_i - b x_i (computed as the double y[i] - b * x[i]).
  * Needs at least two distinct x. */
-BFT_API BFT_WARN_UNUSED int bft_theil_sen(bft_fit *out, const double *x, const double *y, size_t n, void *scratch);
+BFT_API BFT_WARN_UNUSED int bft_regress_theil_sen(bft_fit *out, const double *x, const double *y, size_t n, void *scratch);
 
 /* Siegel's repeated median: b = med_i med_{j: x_j != x_i} slope(i, j),
  * a = med_i (y_i - b x_i). Every point has a partner once two x differ. */
-BFT_API BFT_WARN_UNUSED int bft_repeated_median(bft_fit *out, const double *x, const double *y, size_t n,
+BFT_API BFT_WARN_UNUSED int bft_regress_repeated_median(bft_fit *out, const double *x, const double *y, size_t n,
                                                 void *scratch);
 
 /*
@@ -84,7 +84,7 @@ BFT_API BFT_WARN_UNUSED int bft_repeated_median(bft_fit *out, const double *x, c
  * for int64_t, f >= n, rho_ppb < 0, an unknown method or an interval with
  * lo > hi. With fewer than two distinct x the rate is the prior. Values
  * saturate at the int64 range rather than overflow. *out is written only on
- * success. Scratch: bft_interval_fit_scratch_bytes(n), about 48 n^2 / 2
+ * success. Scratch: bft_regress_interval_scratch_bytes(n), about 48 n^2 / 2
  * bytes (0 when too large).
  */
 enum bft_fuse { BFT_FUSE_MARZULLO, BFT_FUSE_BROOKS_IYENGAR };
@@ -96,9 +96,9 @@ typedef struct bft_interval_fit {
 	int64_t offset_est_ns;    /* offset point estimate at x_ref (the fusion's) */
 } bft_interval_fit;
 
-BFT_API size_t bft_interval_fit_scratch_bytes(size_t n);
+BFT_API size_t bft_regress_interval_scratch_bytes(size_t n);
 
-BFT_API BFT_WARN_UNUSED int bft_interval_regress(bft_interval_fit *out, const int64_t *x_ns, const bft_interval *y,
+BFT_API BFT_WARN_UNUSED int bft_regress_interval(bft_interval_fit *out, const int64_t *x_ns, const bft_interval *y,
                                                  size_t n, size_t f, int64_t rho_ppb, int64_t x_ref_ns,
                                                  enum bft_fuse how, void *scratch);
 

@@ -19,11 +19,11 @@
  * rho_ppb bounds |d(true time)/d(CLOCK_MONOTONIC_RAW) - 1|, so the interval
  * stays honest however long ago the snapshot was taken; the daemon still
  * refreshes it every second and sets void_after: past that instant the
- * daemon is presumed dead or stuck and the reader reports BFT_CLOCK_UNKNOWN.
+ * daemon is presumed dead or stuck and the reader reports BFT_TIMEBOUNDS_UNKNOWN.
  *
  * The page is a seqlock: the writer makes the sequence odd, writes, makes it
  * even; readers retry until they read the same even sequence before and
- * after copying. bft_clock_page_store / bft_clock_page_load implement both
+ * after copying. bft_timebounds_page_store / bft_timebounds_page_load implement both
  * sides (C11 atomics, release/acquire); a reader in another language must
  * follow the same protocol on the layout below (native byte order):
  *
@@ -39,7 +39,7 @@
  *       48    8  rate_ppb            i64, d(true)/d(CLOCK_MONOTONIC_RAW) - 1, estimated
  *       56    8  rho_ppb             i64, bound on |d(true)/d(CLOCK_MONOTONIC_RAW) - 1|
  *       64    8  void_after_mono_ns  i64, CLOCK_MONOTONIC_RAW
- *       72    8  status              i64, enum bft_clock_status
+ *       72    8  status              i64, enum bft_timebounds_status
  *       80    8  slept_ns            i64, CLOCK_BOOTTIME - CLOCK_MONOTONIC at as_of: the
  *                                    time the machine had spent suspended
  *       88   40  reserved (0)
@@ -47,11 +47,11 @@
  * CLOCK_MONOTONIC_RAW stops while the machine is suspended and true time
  * does not, so no rate bound carries a snapshot across a suspend: a reader
  * that finds the machine has slept since (CLOCK_BOOTTIME - CLOCK_MONOTONIC
- * grew by more than a millisecond) reports BFT_CLOCK_UNKNOWN, and so does
+ * grew by more than a millisecond) reports BFT_TIMEBOUNDS_UNKNOWN, and so does
  * bftimed until its sources have synchronized it again.
  *
  * Units and signs follow common.h. Nothing here allocates except
- * bft_clock_open; bft_clock_now and the pure functions are safe to call from
+ * bft_timebounds_open; bft_timebounds_now and the pure functions are safe to call from
  * any number of threads on one handle.
  */
 #ifndef BFTIME_TIMEBOUNDS_H
@@ -60,22 +60,22 @@
 #include <stdbool.h>
 #include <bftime/common.h>
 
-#define BFT_CLOCK_PAGE_MAGIC UINT32_C(0x42544642) /* the bytes "BFTB" on little-endian machines */
-#define BFT_CLOCK_PAGE_VERSION 1
-#define BFT_CLOCK_PAGE_LAYOUT 128   /* bytes the layout uses */
-#define BFT_CLOCK_PAGE_SIZE 4096    /* bytes of the file */
-#define BFT_CLOCK_DEFAULT_PATH "/dev/shm/bftime-timebounds"
+#define BFT_TIMEBOUNDS_PAGE_MAGIC UINT32_C(0x42544642) /* the bytes "BFTB" on little-endian machines */
+#define BFT_TIMEBOUNDS_PAGE_VERSION 1
+#define BFT_TIMEBOUNDS_PAGE_LAYOUT 128   /* bytes the layout uses */
+#define BFT_TIMEBOUNDS_PAGE_SIZE 4096    /* bytes of the file */
+#define BFT_TIMEBOUNDS_DEFAULT_PATH "/dev/shm/bftime-timebounds"
 
-enum bft_clock_status {
-	BFT_CLOCK_UNKNOWN = 0,      /* no daemon, stale page, never synchronized: no bounds */
-	BFT_CLOCK_SYNCHRONIZED = 1, /* bounds from recent measurements */
-	BFT_CLOCK_FREE_RUNNING = 2, /* holdover: no measurement for a while; bounds honest, widening by rho */
-	BFT_CLOCK_DISRUPTED = 3,    /* alarm: sources proved more than f faulty; bounds rest on the
+enum bft_timebounds_status {
+	BFT_TIMEBOUNDS_UNKNOWN = 0,      /* no daemon, stale page, never synchronized: no bounds */
+	BFT_TIMEBOUNDS_SYNCHRONIZED = 1, /* bounds from recent measurements */
+	BFT_TIMEBOUNDS_FREE_RUNNING = 2, /* holdover: no measurement for a while; bounds honest, widening by rho */
+	BFT_TIMEBOUNDS_DISRUPTED = 3,    /* alarm: sources proved more than f faulty; bounds rest on the
 	                             * oscillator alone since then. after/before refuse to answer yes */
 };
 
 /* One snapshot, as stored in the page. */
-typedef struct bft_clock_snapshot {
+typedef struct bft_timebounds_snapshot {
 	int64_t as_of_mono_ns;
 	int64_t earliest_ns;
 	int64_t latest_ns;
@@ -83,25 +83,25 @@ typedef struct bft_clock_snapshot {
 	int64_t rate_ppb;
 	int64_t rho_ppb;
 	int64_t void_after_mono_ns;
-	enum bft_clock_status status;
+	enum bft_timebounds_status status;
 	int64_t slept_ns;
-} bft_clock_snapshot;
+} bft_timebounds_snapshot;
 
 /*
  * Pure extrapolation (no clock read): the snapshot carried to now_mono_ns.
  * Writes *earliest_ns, *latest_ns, *estimate_ns (each may be NULL) and
- * returns the status: BFT_CLOCK_UNKNOWN (and INT64_MIN, INT64_MAX, 0) when
+ * returns the status: BFT_TIMEBOUNDS_UNKNOWN (and INT64_MIN, INT64_MAX, 0) when
  * the snapshot says unknown, now_mono_ns is past void_after_mono_ns, or the
  * snapshot is malformed (earliest > latest, rho < 0); otherwise its status.
  * Works for now_mono_ns before as_of too (a reader that read its clock just
  * before the writer's update). All arithmetic saturates.
  */
-BFT_API enum bft_clock_status bft_clock_extrapolate(const bft_clock_snapshot *s, int64_t now_mono_ns,
+BFT_API enum bft_timebounds_status bft_timebounds_extrapolate(const bft_timebounds_snapshot *s, int64_t now_mono_ns,
                                                     int64_t *earliest_ns, int64_t *latest_ns,
                                                     int64_t *estimate_ns);
 
 /*
- * The seqlock, on a page of at least BFT_CLOCK_PAGE_LAYOUT bytes aligned to
+ * The seqlock, on a page of at least BFT_TIMEBOUNDS_PAGE_LAYOUT bytes aligned to
  * 8 (an mmapped file, or any buffer in tests).
  *
  * init: write magic, version, size, seq 0 and an UNKNOWN snapshot (call on
@@ -111,18 +111,18 @@ BFT_API enum bft_clock_status bft_clock_extrapolate(const bft_clock_snapshot *s,
  * or BFT_EEMPTY (no consistent copy after many retries: a writer died in the
  * middle of an update, or is far slower than any real one).
  */
-BFT_API void bft_clock_page_init(void *page);
-BFT_API void bft_clock_page_store(void *page, const bft_clock_snapshot *s);
-BFT_API BFT_WARN_UNUSED int bft_clock_page_load(const void *page, bft_clock_snapshot *out);
+BFT_API void bft_timebounds_page_init(void *page);
+BFT_API void bft_timebounds_page_store(void *page, const bft_timebounds_snapshot *s);
+BFT_API BFT_WARN_UNUSED int bft_timebounds_page_load(const void *page, bft_timebounds_snapshot *out);
 
 /* A reader's handle on the page file. */
-typedef struct bft_clock bft_clock;
+typedef struct bft_timebounds bft_timebounds;
 
-/* Map the page at path (NULL: BFT_CLOCK_DEFAULT_PATH), read-only. Returns 0,
+/* Map the page at path (NULL: BFT_TIMEBOUNDS_DEFAULT_PATH), read-only. Returns 0,
  * BFT_EINVAL (cannot open, or not a page), BFT_ENOMEM. */
-BFT_API BFT_WARN_UNUSED int bft_clock_open(bft_clock **out, const char *path);
+BFT_API BFT_WARN_UNUSED int bft_timebounds_open(bft_timebounds **out, const char *path);
 /* Unmap; NULL is fine. */
-BFT_API void bft_clock_close(bft_clock *c);
+BFT_API void bft_timebounds_close(bft_timebounds *c);
 
 /*
  * [earliest, latest] of true time now (ns since the epoch), and the status.
@@ -132,11 +132,11 @@ BFT_API void bft_clock_close(bft_clock *c);
  * the outputs may be NULL. Status UNKNOWN comes with INT64_MIN, INT64_MAX.
  * Returns 0, or BFT_EINVAL for a NULL handle.
  */
-BFT_API int bft_clock_now(bft_clock *c, int64_t *earliest_ns, int64_t *latest_ns, enum bft_clock_status *status);
+BFT_API int bft_timebounds_now(bft_timebounds *c, int64_t *earliest_ns, int64_t *latest_ns, enum bft_timebounds_status *status);
 
-/* As bft_clock_now, with the best estimate too (within the bounds). */
-BFT_API int bft_clock_now_estimate(bft_clock *c, int64_t *earliest_ns, int64_t *latest_ns, int64_t *estimate_ns,
-                                   enum bft_clock_status *status);
+/* As bft_timebounds_now, with the best estimate too (within the bounds). */
+BFT_API int bft_timebounds_now_estimate(bft_timebounds *c, int64_t *earliest_ns, int64_t *latest_ns, int64_t *estimate_ns,
+                                   enum bft_timebounds_status *status);
 
 /*
  * TrueTime's TT.after(t): true iff t has certainly passed (earliest > t).
@@ -144,10 +144,10 @@ BFT_API int bft_clock_now_estimate(bft_clock *c, int64_t *earliest_ns, int64_t *
  * Both are false unless the status is SYNCHRONIZED or FREE_RUNNING: a
  * disrupted or unknown clock never certifies anything.
  */
-BFT_API bool bft_clock_after(bft_clock *c, int64_t t_ns);
-BFT_API bool bft_clock_before(bft_clock *c, int64_t t_ns);
+BFT_API bool bft_timebounds_after(bft_timebounds *c, int64_t t_ns);
+BFT_API bool bft_timebounds_before(bft_timebounds *c, int64_t t_ns);
 
 /* A static name ("unknown", "synchronized", "free-running", "disrupted"). */
-BFT_API const char *bft_clock_status_name(enum bft_clock_status s);
+BFT_API const char *bft_timebounds_status_name(enum bft_timebounds_status s);
 
 #endif

@@ -68,7 +68,7 @@ static int fuse_round(size_t n, size_t f, size_t liars, int64_t lie_ns, int64_t 
 		int64_t t1 = 1000000000, t2 = t1 + truth + lie + (int64_t)d1, t3 = t2 + 50000;
 		int64_t t4 = t3 - truth - lie + (int64_t)d2;
 		bft_reading r;
-		if (bft_round_trip(&r, &p, t1, t2, t3, t4) != 0)
+		if (bft_exchange_round_trip(&r, &p, t1, t2, t3, t4) != 0)
 			r.offset = bft_iv(INT64_MIN, INT64_MAX);
 		iv[i] = r.offset;
 		mid[i] = bft_iv_mid(r.offset);
@@ -77,20 +77,20 @@ static int fuse_round(size_t n, size_t f, size_t liars, int64_t lie_ns, int64_t 
 	}
 	printf("  %-22s %28s  %12s\n", "algorithm", "interval (rel. to truth)", "error");
 	bft_fusion_result res;
-	int rc = bft_marzullo(&res, iv, n, f, scratch);
+	int rc = bft_fusion_marzullo(&res, iv, n, f, scratch);
 	show("marzullo", rc, res.iv, res.estimate_ns, truth);
-	rc = bft_brooks_iyengar(&res, iv, n, f, scratch);
+	rc = bft_fusion_brooks_iyengar(&res, iv, n, f, scratch);
 	show("brooks-iyengar", rc, res.iv, res.estimate_ns, truth);
-	rc = bft_ft_intersection(&res, iv, n, f, scratch);
+	rc = bft_fusion_ft_intersection(&res, iv, n, f, scratch);
 	show("ft-intersection", rc, res.iv, res.estimate_ns, truth);
-	rc = bft_ntp_intersection(&res, iv, n, scratch);
+	rc = bft_exchange_ntp_intersection(&res, iv, n, scratch);
 	show("ntp-intersection", rc, res.iv, res.estimate_ns, truth);
 	int64_t v = 0;
-	rc = bft_ft_midpoint(&v, mid, n, f, scratch);
+	rc = bft_fusion_ft_midpoint(&v, mid, n, f, scratch);
 	show("ft-midpoint", rc, bft_iv(v, v), v, truth);
-	rc = bft_ft_average(&v, mid, n, f, scratch);
+	rc = bft_fusion_ft_average(&v, mid, n, f, scratch);
 	show("ft-average", rc, bft_iv(v, v), v, truth);
-	rc = bft_median(&v, mid, n, scratch);
+	rc = bft_fusion_median(&v, mid, n, scratch);
 	show("median", rc, bft_iv(v, v), v, truth);
 	free(iv);
 	free(mid);
@@ -119,9 +119,9 @@ static int regress_round(size_t n, double corrupt)
 	printf("\nrate and offset from %zu samples 16 s apart, %.0f%% corrupted (truth: %.3f ms, %.3f ppm):\n", n,
 	       corrupt * 100, a / 1e6, b * 1e6);
 	bft_fit fit;
-	if (bft_theil_sen(&fit, x, y, n, scratch) == 0)
+	if (bft_regress_theil_sen(&fit, x, y, n, scratch) == 0)
 		printf("  %-22s %.3f ms, %.3f ppm\n", "theil-sen", fit.intercept / 1e6, fit.slope * 1e6);
-	if (bft_repeated_median(&fit, x, y, n, scratch) == 0)
+	if (bft_regress_repeated_median(&fit, x, y, n, scratch) == 0)
 		printf("  %-22s %.3f ms, %.3f ppm\n", "repeated median", fit.intercept / 1e6, fit.slope * 1e6);
 	free(x);
 	free(y);

@@ -2,7 +2,7 @@
 /*
  * The time-bounds page (timebounds.h): the seqlock both sides use, the pure
  * extrapolation, and the reader's handle. The daemon's writer
- * (src/daemon/exports.c) calls bft_clock_page_init/store on its mapping of
+ * (src/daemon/exports.c) calls bft_timebounds_page_init/store on its mapping of
  * the same file, so the protocol lives in exactly one place.
  *
  * The seqlock follows Boehm's "Can seqlocks get along with programming
@@ -46,7 +46,7 @@ struct page {
 	uint8_t reserved[40];
 };
 
-_Static_assert(sizeof(struct page) == BFT_CLOCK_PAGE_LAYOUT, "page layout is 128 bytes");
+_Static_assert(sizeof(struct page) == BFT_TIMEBOUNDS_PAGE_LAYOUT, "page layout is 128 bytes");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the page needs lock-free 64-bit atomics");
 _Static_assert(sizeof(_Atomic int64_t) == 8 && sizeof(_Atomic uint64_t) == 8, "atomics are plain words");
 
@@ -55,20 +55,20 @@ _Static_assert(sizeof(_Atomic int64_t) == 8 && sizeof(_Atomic uint64_t) == 8, "a
  * ever, and readers must not spin on it. */
 #define LOAD_TRIES 10000
 
-void bft_clock_page_init(void *mem)
+void bft_timebounds_page_init(void *mem)
 {
 	struct page *p = mem;
 	memset(p, 0, sizeof *p);
-	p->magic = BFT_CLOCK_PAGE_MAGIC;
-	p->version = BFT_CLOCK_PAGE_VERSION;
-	p->size = BFT_CLOCK_PAGE_LAYOUT;
+	p->magic = BFT_TIMEBOUNDS_PAGE_MAGIC;
+	p->version = BFT_TIMEBOUNDS_PAGE_VERSION;
+	p->size = BFT_TIMEBOUNDS_PAGE_LAYOUT;
 	atomic_init(&p->seq, 0);
 	atomic_init(&p->earliest_ns, INT64_MIN);
 	atomic_init(&p->latest_ns, INT64_MAX);
-	atomic_init(&p->status, BFT_CLOCK_UNKNOWN);
+	atomic_init(&p->status, BFT_TIMEBOUNDS_UNKNOWN);
 }
 
-void bft_clock_page_store(void *mem, const bft_clock_snapshot *s)
+void bft_timebounds_page_store(void *mem, const bft_timebounds_snapshot *s)
 {
 	struct page *p = mem;
 	uint64_t q = atomic_load_explicit(&p->seq, memory_order_relaxed);
@@ -94,18 +94,18 @@ void bft_clock_page_store(void *mem, const bft_clock_snapshot *s)
 	atomic_store_explicit(&p->seq, q + 2, memory_order_release);
 }
 
-int bft_clock_page_load(const void *mem, bft_clock_snapshot *out)
+int bft_timebounds_page_load(const void *mem, bft_timebounds_snapshot *out)
 {
 	/* The fields are only ever read atomically; the cast drops const
 	 * because C11's atomic loads take non-const pointers before C17. */
 	struct page *p = (struct page *)(uintptr_t)mem;
-	if (p->magic != BFT_CLOCK_PAGE_MAGIC || p->version != BFT_CLOCK_PAGE_VERSION || p->size < BFT_CLOCK_PAGE_LAYOUT)
+	if (p->magic != BFT_TIMEBOUNDS_PAGE_MAGIC || p->version != BFT_TIMEBOUNDS_PAGE_VERSION || p->size < BFT_TIMEBOUNDS_PAGE_LAYOUT)
 		return BFT_EINVAL;
 	for (int i = 0; i < LOAD_TRIES; i++) {
 		uint64_t q1 = atomic_load_explicit(&p->seq, memory_order_acquire);
 		if (q1 & 1)
 			continue;
-		bft_clock_snapshot s;
+		bft_timebounds_snapshot s;
 		s.as_of_mono_ns = atomic_load_explicit(&p->as_of_mono_ns, memory_order_relaxed);
 		s.earliest_ns = atomic_load_explicit(&p->earliest_ns, memory_order_relaxed);
 		s.latest_ns = atomic_load_explicit(&p->latest_ns, memory_order_relaxed);
@@ -122,8 +122,8 @@ int bft_clock_page_load(const void *mem, bft_clock_snapshot *out)
 		uint64_t q2 = atomic_load_explicit(&p->seq, memory_order_relaxed);
 		if (q1 != q2)
 			continue;
-		s.status = st >= BFT_CLOCK_UNKNOWN && st <= BFT_CLOCK_DISRUPTED ? (enum bft_clock_status)st
-		                                                                : BFT_CLOCK_UNKNOWN;
+		s.status = st >= BFT_TIMEBOUNDS_UNKNOWN && st <= BFT_TIMEBOUNDS_DISRUPTED ? (enum bft_timebounds_status)st
+		                                                                : BFT_TIMEBOUNDS_UNKNOWN;
 		*out = s;
 		return 0;
 	}
@@ -139,15 +139,15 @@ static int64_t scale_ppb(int64_t x, int64_t ppb)
 	return (x < 0) != (ppb < 0) ? -m : m;
 }
 
-enum bft_clock_status bft_clock_extrapolate(const bft_clock_snapshot *s, int64_t now_mono_ns, int64_t *earliest_ns,
+enum bft_timebounds_status bft_timebounds_extrapolate(const bft_timebounds_snapshot *s, int64_t now_mono_ns, int64_t *earliest_ns,
                                             int64_t *latest_ns, int64_t *estimate_ns)
 {
 	int64_t lo = INT64_MIN, hi = INT64_MAX, est = 0;
-	enum bft_clock_status st = s->status;
-	if (st < BFT_CLOCK_SYNCHRONIZED || st > BFT_CLOCK_DISRUPTED || now_mono_ns > s->void_after_mono_ns ||
+	enum bft_timebounds_status st = s->status;
+	if (st < BFT_TIMEBOUNDS_SYNCHRONIZED || st > BFT_TIMEBOUNDS_DISRUPTED || now_mono_ns > s->void_after_mono_ns ||
 	    s->earliest_ns > s->latest_ns || s->rho_ppb < 0 || s->earliest_ns == INT64_MIN ||
 	    s->latest_ns == INT64_MAX) {
-		st = BFT_CLOCK_UNKNOWN;
+		st = BFT_TIMEBOUNDS_UNKNOWN;
 	} else {
 		/* True time moved by el * (1 + e), |e| <= rho, in either
 		 * direction of el: shift by el, widen by rho * |el| outward. */
@@ -167,22 +167,22 @@ enum bft_clock_status bft_clock_extrapolate(const bft_clock_snapshot *s, int64_t
 	return st;
 }
 
-const char *bft_clock_status_name(enum bft_clock_status s)
+const char *bft_timebounds_status_name(enum bft_timebounds_status s)
 {
 	switch (s) {
-	case BFT_CLOCK_SYNCHRONIZED:
+	case BFT_TIMEBOUNDS_SYNCHRONIZED:
 		return "synchronized";
-	case BFT_CLOCK_FREE_RUNNING:
+	case BFT_TIMEBOUNDS_FREE_RUNNING:
 		return "free-running";
-	case BFT_CLOCK_DISRUPTED:
+	case BFT_TIMEBOUNDS_DISRUPTED:
 		return "disrupted";
-	case BFT_CLOCK_UNKNOWN:
+	case BFT_TIMEBOUNDS_UNKNOWN:
 	default:
 		return "unknown";
 	}
 }
 
-struct bft_clock {
+struct bft_timebounds {
 	char *path;
 	const void *_Atomic map; /* the page (never NULL once open) */
 	/* The replacement check below is done by one thread at a time: the
@@ -229,15 +229,15 @@ static int map_page(const char *path, const void **map, dev_t *dev, ino_t *ino)
 	 * writable by nobody else. Anyone may create files in /dev/shm; a page
 	 * planted there claiming "synchronized" must not be believed. */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid == 0 || st.st_uid == geteuid()) &&
-	    !(st.st_mode & (S_IWGRP | S_IWOTH)) && st.st_size >= BFT_CLOCK_PAGE_LAYOUT)
-		m = mmap(NULL, BFT_CLOCK_PAGE_LAYOUT, PROT_READ, MAP_SHARED, fd, 0);
+	    !(st.st_mode & (S_IWGRP | S_IWOTH)) && st.st_size >= BFT_TIMEBOUNDS_PAGE_LAYOUT)
+		m = mmap(NULL, BFT_TIMEBOUNDS_PAGE_LAYOUT, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (m == MAP_FAILED)
 		return BFT_EINVAL;
 	const struct page *p = m;
-	if (p->magic != BFT_CLOCK_PAGE_MAGIC || p->version != BFT_CLOCK_PAGE_VERSION ||
-	    p->size < BFT_CLOCK_PAGE_LAYOUT) {
-		munmap(m, BFT_CLOCK_PAGE_LAYOUT);
+	if (p->magic != BFT_TIMEBOUNDS_PAGE_MAGIC || p->version != BFT_TIMEBOUNDS_PAGE_VERSION ||
+	    p->size < BFT_TIMEBOUNDS_PAGE_LAYOUT) {
+		munmap(m, BFT_TIMEBOUNDS_PAGE_LAYOUT);
 		return BFT_EINVAL;
 	}
 	*map = m;
@@ -246,11 +246,11 @@ static int map_page(const char *path, const void **map, dev_t *dev, ino_t *ino)
 	return 0;
 }
 
-int bft_clock_open(bft_clock **out, const char *path)
+int bft_timebounds_open(bft_timebounds **out, const char *path)
 {
 	*out = NULL;
-	bft_clock *c = calloc(1, sizeof *c);
-	if (!c || !(c->path = strdup(path ? path : BFT_CLOCK_DEFAULT_PATH))) {
+	bft_timebounds *c = calloc(1, sizeof *c);
+	if (!c || !(c->path = strdup(path ? path : BFT_TIMEBOUNDS_DEFAULT_PATH))) {
 		free(c);
 		return BFT_ENOMEM;
 	}
@@ -258,7 +258,7 @@ int bft_clock_open(bft_clock **out, const char *path)
 	const void *m;
 	int rc = map_page(c->path, &m, &c->dev, &c->ino);
 	if (rc != 0) {
-		bft_clock_close(c);
+		bft_timebounds_close(c);
 		return rc;
 	}
 	atomic_init(&c->map, m);
@@ -266,20 +266,20 @@ int bft_clock_open(bft_clock **out, const char *path)
 	return 0;
 }
 
-void bft_clock_close(bft_clock *c)
+void bft_timebounds_close(bft_timebounds *c)
 {
 	if (!c)
 		return;
 	const void *m = atomic_load(&c->map);
 	if (m)
-		munmap((void *)(uintptr_t)m, BFT_CLOCK_PAGE_LAYOUT);
+		munmap((void *)(uintptr_t)m, BFT_TIMEBOUNDS_PAGE_LAYOUT);
 	free(c->path);
 	free(c);
 }
 
 /* The page went stale: if a restarted daemon renamed a new file into place,
  * map that one instead. */
-static void maybe_remap(bft_clock *c, int64_t now)
+static void maybe_remap(bft_timebounds *c, int64_t now)
 {
 	if (atomic_flag_test_and_set_explicit(&c->checking, memory_order_acquire))
 		return;
@@ -304,29 +304,29 @@ out:
 	atomic_flag_clear_explicit(&c->checking, memory_order_release);
 }
 
-int bft_clock_now_estimate(bft_clock *c, int64_t *earliest_ns, int64_t *latest_ns, int64_t *estimate_ns,
-                           enum bft_clock_status *status)
+int bft_timebounds_now_estimate(bft_timebounds *c, int64_t *earliest_ns, int64_t *latest_ns, int64_t *estimate_ns,
+                           enum bft_timebounds_status *status)
 {
 	if (!c)
 		return BFT_EINVAL;
-	bft_clock_snapshot s;
-	enum bft_clock_status st = BFT_CLOCK_UNKNOWN;
+	bft_timebounds_snapshot s;
+	enum bft_timebounds_status st = BFT_TIMEBOUNDS_UNKNOWN;
 	for (int pass = 0; pass < 2; pass++) {
 		/* Read the clock first, then the page: a page updated in
 		 * between has as_of after now, which extrapolate handles. */
 		int64_t now = mono_raw_ns(), slept = slept_ns();
 		const void *m = atomic_load_explicit(&c->map, memory_order_acquire);
-		st = bft_clock_page_load(m, &s) == 0 && slept - s.slept_ns < SLEPT_SLACK_NS
-		             ? bft_clock_extrapolate(&s, now, earliest_ns, latest_ns, estimate_ns)
-		             : BFT_CLOCK_UNKNOWN;
-		if (st != BFT_CLOCK_UNKNOWN || pass == 1)
+		st = bft_timebounds_page_load(m, &s) == 0 && slept - s.slept_ns < SLEPT_SLACK_NS
+		             ? bft_timebounds_extrapolate(&s, now, earliest_ns, latest_ns, estimate_ns)
+		             : BFT_TIMEBOUNDS_UNKNOWN;
+		if (st != BFT_TIMEBOUNDS_UNKNOWN || pass == 1)
 			break;
 		const void *before = m;
 		maybe_remap(c, now);
 		if (atomic_load_explicit(&c->map, memory_order_acquire) == before)
 			break;
 	}
-	if (st == BFT_CLOCK_UNKNOWN) {
+	if (st == BFT_TIMEBOUNDS_UNKNOWN) {
 		if (earliest_ns)
 			*earliest_ns = INT64_MIN;
 		if (latest_ns)
@@ -339,26 +339,26 @@ int bft_clock_now_estimate(bft_clock *c, int64_t *earliest_ns, int64_t *latest_n
 	return 0;
 }
 
-int bft_clock_now(bft_clock *c, int64_t *earliest_ns, int64_t *latest_ns, enum bft_clock_status *status)
+int bft_timebounds_now(bft_timebounds *c, int64_t *earliest_ns, int64_t *latest_ns, enum bft_timebounds_status *status)
 {
-	return bft_clock_now_estimate(c, earliest_ns, latest_ns, NULL, status);
+	return bft_timebounds_now_estimate(c, earliest_ns, latest_ns, NULL, status);
 }
 
-static bool certain(enum bft_clock_status st)
+static bool certain(enum bft_timebounds_status st)
 {
-	return st == BFT_CLOCK_SYNCHRONIZED || st == BFT_CLOCK_FREE_RUNNING;
+	return st == BFT_TIMEBOUNDS_SYNCHRONIZED || st == BFT_TIMEBOUNDS_FREE_RUNNING;
 }
 
-bool bft_clock_after(bft_clock *c, int64_t t_ns)
+bool bft_timebounds_after(bft_timebounds *c, int64_t t_ns)
 {
 	int64_t lo, hi;
-	enum bft_clock_status st;
-	return bft_clock_now(c, &lo, &hi, &st) == 0 && certain(st) && lo > t_ns;
+	enum bft_timebounds_status st;
+	return bft_timebounds_now(c, &lo, &hi, &st) == 0 && certain(st) && lo > t_ns;
 }
 
-bool bft_clock_before(bft_clock *c, int64_t t_ns)
+bool bft_timebounds_before(bft_timebounds *c, int64_t t_ns)
 {
 	int64_t lo, hi;
-	enum bft_clock_status st;
-	return bft_clock_now(c, &lo, &hi, &st) == 0 && certain(st) && hi < t_ns;
+	enum bft_timebounds_status st;
+	return bft_timebounds_now(c, &lo, &hi, &st) == 0 && certain(st) && hi < t_ns;
 }

@@ -162,7 +162,7 @@ int bft_bound_roundtrip_ns(int64_t *out_ns, int64_t rtt_ns, int64_t hold_ns, int
 	/* The longest the exchange can have lasted in true time, as the
 	 * remote clock (running up to rho_r fast) would count it. */
 	u128 span = div_ceil((u128)rtt_ns * (PPB + (u128)rho_remote_ppb), den);
-	/* bft_round_trip subtracts dmin as a clock running up to rho slow may
+	/* bft_exchange_round_trip subtracts dmin as a clock running up to rho slow may
 	 * read it, dmin(1 - rho) on each side; bound that interval, not only
 	 * the exact one, so measurements of it can be held against this. */
 	u128 dmin_read = 2 * (u128)min_delay_ns -

@@ -361,8 +361,8 @@ static double model_freq(const bft_disc *d, int64_t raw_ns)
 static int run_fit(const bft_disc *d, bft_fit *fit, size_t n)
 {
 	if (d->cfg.estimator == BFT_DISC_REPEATED_MEDIAN)
-		return bft_repeated_median(fit, d->wx, d->wy, n, d->scratch);
-	return bft_theil_sen(fit, d->wx, d->wy, n, d->scratch);
+		return bft_regress_repeated_median(fit, d->wx, d->wy, n, d->scratch);
+	return bft_regress_theil_sen(fit, d->wx, d->wy, n, d->scratch);
 }
 
 /* A sample's point, its carry redone at frequency f: a point carried over

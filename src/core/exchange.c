@@ -38,7 +38,7 @@ static bft_interval widen_stamps(bft_interval iv, const bft_exchange_params *p)
 	return bft_iv_widen(iv, e, e);
 }
 
-int bft_one_way(bft_reading *out, const bft_exchange_params *p, int64_t t1_remote_ns, int64_t t2_local_ns)
+int bft_exchange_one_way(bft_reading *out, const bft_exchange_params *p, int64_t t1_remote_ns, int64_t t2_local_ns)
 {
 	if (!out || !params_ok(p))
 		return BFT_EINVAL;
@@ -53,7 +53,7 @@ int bft_one_way(bft_reading *out, const bft_exchange_params *p, int64_t t1_remot
 	return BFT_OK;
 }
 
-int bft_round_trip(bft_reading *out, const bft_exchange_params *p, int64_t t1, int64_t t2, int64_t t3, int64_t t4)
+int bft_exchange_round_trip(bft_reading *out, const bft_exchange_params *p, int64_t t1, int64_t t2, int64_t t3, int64_t t4)
 {
 	/* Each stamp may err by stamp_err, so an honest exchange can read
 	 * t3 < t2 (or t4 < t1) by up to twice that: a fast server that
@@ -86,35 +86,35 @@ int bft_round_trip(bft_reading *out, const bft_exchange_params *p, int64_t t1, i
 	return BFT_OK;
 }
 
-int bft_triple_responder(bft_reading *out, const bft_exchange_params *p, int64_t t1, int64_t t2, int64_t t3,
+int bft_exchange_triple_responder(bft_reading *out, const bft_exchange_params *p, int64_t t1, int64_t t2, int64_t t3,
                          int64_t t4, int64_t t5, int64_t t6)
 {
 	bft_reading rt, ow;
 	if (!out)
 		return BFT_EINVAL;
-	int rc = bft_round_trip(&rt, p, t3, t4, t5, t6);
+	int rc = bft_exchange_round_trip(&rt, p, t3, t4, t5, t6);
 	if (rc)
 		return rc;
 	if (t6 < t2)
 		return BFT_EINVAL;
-	rc = bft_one_way(&ow, p, t1, t2);
+	rc = bft_exchange_one_way(&ow, p, t1, t2);
 	if (rc)
 		return rc;
 	bft_interval both;
-	if (!bft_iv_intersect(rt.offset, bft_reading_at(&ow, p->rho_ppb, t6), &both))
+	if (!bft_iv_intersect(rt.offset, bft_exchange_reading_at(&ow, p->rho_ppb, t6), &both))
 		return BFT_EFAULTS;
 	*out = rt;
 	out->offset = both;
 	return BFT_OK;
 }
 
-bft_interval bft_reading_at(const bft_reading *r, int64_t rho_ppb, int64_t at_local_ns)
+bft_interval bft_exchange_reading_at(const bft_reading *r, int64_t rho_ppb, int64_t at_local_ns)
 {
 	int64_t d = bft_relative_drift_ns(rho_ppb, bft_sat_sub(at_local_ns, r->local_ns));
 	return bft_iv_widen(r->offset, d, d);
 }
 
-long bft_min_delay(const bft_reading *r, size_t n)
+long bft_exchange_min_delay(const bft_reading *r, size_t n)
 {
 	long best = -1;
 	for (size_t i = 0; i < n; i++)
@@ -123,17 +123,17 @@ long bft_min_delay(const bft_reading *r, size_t n)
 	return best;
 }
 
-int bft_repeated_intersect(bft_reading *out, const bft_reading *r, size_t n, int64_t rho_ppb, int64_t at_local_ns)
+int bft_exchange_repeated_intersect(bft_reading *out, const bft_reading *r, size_t n, int64_t rho_ppb, int64_t at_local_ns)
 {
 	if (!out || (n && !r) || rho_ppb < 0)
 		return BFT_EINVAL;
 	if (n == 0)
 		return BFT_EEMPTY;
-	bft_interval acc = bft_reading_at(&r[0], rho_ppb, at_local_ns);
+	bft_interval acc = bft_exchange_reading_at(&r[0], rho_ppb, at_local_ns);
 	for (size_t i = 1; i < n; i++)
-		if (!bft_iv_intersect(acc, bft_reading_at(&r[i], rho_ppb, at_local_ns), &acc))
+		if (!bft_iv_intersect(acc, bft_exchange_reading_at(&r[i], rho_ppb, at_local_ns), &acc))
 			return BFT_EFAULTS;
-	long best = bft_min_delay(r, n);
+	long best = bft_exchange_min_delay(r, n);
 	out->local_ns = at_local_ns;
 	out->offset = acc;
 	out->delay_ns = best < 0 ? -1 : r[best].delay_ns;

@@ -177,7 +177,7 @@ static int open_fused(struct window *w, const void *out, const bft_interval *iv,
 	return open_window(w, iv, n, n - f, buf, buf + n);
 }
 
-int bft_marzullo(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f, void *scratch)
+int bft_fusion_marzullo(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f, void *scratch)
 {
 	struct window w;
 	int err = open_fused(&w, out, iv, n, f, scratch);
@@ -251,7 +251,7 @@ static int64_t wmean_value(const struct wmean *m)
 	return (int64_t)((uint64_t)m->first_lo + mean_off);
 }
 
-int bft_brooks_iyengar(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f, void *scratch)
+int bft_fusion_brooks_iyengar(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f, void *scratch)
 {
 	struct window w;
 	int err = open_fused(&w, out, iv, n, f, scratch);
@@ -299,7 +299,7 @@ int bft_brooks_iyengar(bft_fusion_result *out, const bft_interval *iv, size_t n,
 	return BFT_OK;
 }
 
-int bft_ft_intersection(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f, void *scratch)
+int bft_fusion_ft_intersection(bft_fusion_result *out, const bft_interval *iv, size_t n, size_t f, void *scratch)
 {
 	int err = check_args(out, iv, n, scratch);
 	if (err)
@@ -363,7 +363,7 @@ static int64_t div_floor_i128(i128 sum, i128 m)
 	return (int64_t)q;
 }
 
-int bft_ft_midpoint(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch)
+int bft_fusion_ft_midpoint(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch)
 {
 	int err = check_points(out_ns, v, n, f, scratch);
 	if (err)
@@ -374,7 +374,7 @@ int bft_ft_midpoint(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void 
 	return BFT_OK;
 }
 
-int bft_ft_average(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch)
+int bft_fusion_ft_average(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch)
 {
 	int err = check_points(out_ns, v, n, f, scratch);
 	if (err)
@@ -389,7 +389,7 @@ int bft_ft_average(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *
 	return BFT_OK;
 }
 
-int bft_median(int64_t *out_ns, const int64_t *v, size_t n, void *scratch)
+int bft_fusion_median(int64_t *out_ns, const int64_t *v, size_t n, void *scratch)
 {
 	int err = check_args(out_ns, v, n, scratch);
 	if (err)
@@ -412,7 +412,7 @@ int bft_median(int64_t *out_ns, const int64_t *v, size_t n, void *scratch)
  * correct values' own spread: the median's worst case (the extreme correct
  * value) becomes an average.
  */
-int bft_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch)
+int bft_fusion_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch)
 {
 	int err = check_points(out_ns, v, n, f, scratch);
 	if (err)
@@ -456,7 +456,7 @@ int bft_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, size_t f, 
  * descending sweep walks high_t up the levels and stops at the first failure;
  * the last level that passed is t*, giving the RFC's smallest a = n - t*.
  */
-int bft_ntp_intersection(bft_fusion_result *out, const bft_interval *iv, size_t n, void *scratch)
+int bft_exchange_ntp_intersection(bft_fusion_result *out, const bft_interval *iv, size_t n, void *scratch)
 {
 	int err = check_args(out, iv, n, scratch);
 	if (err)

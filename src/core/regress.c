@@ -37,14 +37,14 @@ size_t bft_regress_scratch_bytes(size_t n)
 	return f;
 }
 
-int bft_theil_sen(bft_fit *out, const double *x, const double *y, size_t n, void *scratch)
+int bft_regress_theil_sen(bft_fit *out, const double *x, const double *y, size_t n, void *scratch)
 {
 	if (n <= TS_SMALL_N)
 		return bft_ref_theil_sen(out, x, y, n, scratch);
 	return bft_theil_sen_fast(out, x, y, n, scratch, SEED, NULL);
 }
 
-int bft_repeated_median(bft_fit *out, const double *x, const double *y, size_t n, void *scratch)
+int bft_regress_repeated_median(bft_fit *out, const double *x, const double *y, size_t n, void *scratch)
 {
 	if (n <= RM_SMALL_N)
 		return bft_ref_repeated_median(out, x, y, n, scratch);
@@ -87,7 +87,7 @@ static size_t readings_of(size_t n)
 	return m > n ? m : n;
 }
 
-size_t bft_interval_fit_scratch_bytes(size_t n)
+size_t bft_regress_interval_scratch_bytes(size_t n)
 {
 	size_t m = readings_of(n);
 	if (!m || m > SIZE_MAX / sizeof(bft_interval) || n > SIZE_MAX / sizeof(int64_t))
@@ -104,8 +104,8 @@ size_t bft_interval_fit_scratch_bytes(size_t n)
 static int fuse(enum bft_fuse how, bft_fusion_result *r, const bft_interval *iv, size_t n, size_t f, void *scratch)
 {
 	if (how == BFT_FUSE_MARZULLO)
-		return bft_marzullo(r, iv, n, f, scratch);
-	return bft_brooks_iyengar(r, iv, n, f, scratch);
+		return bft_fusion_marzullo(r, iv, n, f, scratch);
+	return bft_fusion_brooks_iyengar(r, iv, n, f, scratch);
 }
 
 /*
@@ -138,7 +138,7 @@ static uint64_t faulty_pairs_bound(const int64_t *x_ns, size_t n, size_t f, int6
 	return top < all ? top : all;
 }
 
-int bft_interval_regress(bft_interval_fit *out, const int64_t *x_ns, const bft_interval *y, size_t n, size_t f,
+int bft_regress_interval(bft_interval_fit *out, const int64_t *x_ns, const bft_interval *y, size_t n, size_t f,
                          int64_t rho_ppb, int64_t x_ref_ns, enum bft_fuse how, void *scratch)
 {
 	if (!out)

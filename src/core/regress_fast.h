@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private to the regress module and its tests: the randomized algorithms
- * behind bft_theil_sen and bft_repeated_median for large n, with the seed
+ * behind bft_regress_theil_sen and bft_regress_repeated_median for large n, with the seed
  * and a report of how each run went exposed, so tests can check that the
  * result does not depend on the seed and that the fast path (not a fallback)
  * produced it.

@@ -50,7 +50,7 @@ size_t bft_ref_repeated_median_scratch_bytes(size_t n);
 
 /*
  * The definitions of regress.h, pair by pair. Same contract and error codes
- * as bft_theil_sen / bft_repeated_median, except for the scratch sizes above.
+ * as bft_regress_theil_sen / bft_regress_repeated_median, except for the scratch sizes above.
  * Theil-Sen is O(n^2) time and memory, the repeated median O(n^2) time and
  * O(n) memory.
  */

@@ -11,6 +11,8 @@
 #include "core/xcorr.h"
 
 #include <math.h>
+
+#include <bftime/common.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +37,7 @@ static int wls(size_t n, size_t k, const double (*x)[NP_MAX], const double *y, c
 	double a[NP_MAX][NP_MAX] = { { 0 } }, b[NP_MAX] = { 0 }, inv[NP_MAX][NP_MAX] = { { 0 } };
 	for (size_t i = 0; i < n; i++) {
 		if (!(sigma[i] > 0))
-			return -1;
+			return BFT_EINVAL;
 		double w = 1.0 / (sigma[i] * sigma[i]);
 		for (size_t r = 0; r < k; r++) {
 			b[r] += w * x[i][r] * y[i];
@@ -46,7 +48,7 @@ static int wls(size_t n, size_t k, const double (*x)[NP_MAX], const double *y, c
 	double sc[NP_MAX];
 	for (size_t r = 0; r < k; r++) {
 		if (!(a[r][r] > 0))
-			return -1;
+			return BFT_EINVAL;
 		sc[r] = 1.0 / sqrt(a[r][r]);
 	}
 	for (size_t r = 0; r < k; r++) {
@@ -62,7 +64,7 @@ static int wls(size_t n, size_t k, const double (*x)[NP_MAX], const double *y, c
 			if (fabs(a[r][c]) > fabs(a[piv][c]))
 				piv = r;
 		if (fabs(a[piv][c]) < 1e-9)
-			return -1;
+			return BFT_EINVAL;
 		if (piv != c) {
 			double t[NP_MAX];
 			memcpy(t, a[c], sizeof t), memcpy(a[c], a[piv], sizeof t), memcpy(a[piv], t, sizeof t);
@@ -93,10 +95,10 @@ int bft_solar_position_suspect(size_t n, const double *t_s, const double *resid_
 			       const double (*sun_dir)[3], double z_se, double tol_m, double *d_m, double *d_se_m)
 {
 	if (n < 6 || n > 100000)
-		return -1;
+		return BFT_EINVAL;
 	double (*x)[NP_MAX] = calloc(n, sizeof *x);
 	if (!x)
-		return -1;
+		return BFT_EINVAL;
 	double t0 = t_s[0];
 	/* Over a day the Sun's declination is nearly constant: the position's
 	 * component along the Earth's axis moves the residual by a constant,
@@ -110,7 +112,7 @@ int bft_solar_position_suspect(size_t n, const double *t_s, const double *resid_
 	int rc = wls(n, 4, (const double (*)[NP_MAX])x, resid_s, sigma_s, beta, se);
 	free(x);
 	if (rc)
-		return -1;
+		return BFT_EINVAL;
 	/* |d| and a conservative se (the larger component's). */
 	double d = sqrt(beta[2] * beta[2] + beta[3] * beta[3]);
 	double s = fmax(se[2], se[3]);
@@ -125,17 +127,17 @@ int bft_solar_shift_suspect(size_t n, const double *t_s, const double *resid_s, 
 			    const double *rate, double z_se, double tol_s, double *dt_s, double *dt_se_s)
 {
 	if (n < 6 || n > 100000)
-		return -1;
+		return BFT_EINVAL;
 	double (*x)[NP_MAX] = calloc(n, sizeof *x);
 	if (!x)
-		return -1;
+		return BFT_EINVAL;
 	for (size_t i = 0; i < n; i++)
 		x[i][0] = 1, x[i][1] = t_s[i] - t_s[0], x[i][2] = rate[i];
 	double beta[NP_MAX], se[NP_MAX];
 	int rc = wls(n, 3, (const double (*)[NP_MAX])x, resid_s, sigma_s, beta, se);
 	free(x);
 	if (rc)
-		return -1;
+		return BFT_EINVAL;
 	if (dt_s)
 		*dt_s = beta[2];
 	if (dt_se_s)

@@ -11,6 +11,8 @@
 
 #include <fftw3.h>
 #include <math.h>
+
+#include <bftime/common.h>
 #include <stdlib.h>
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -66,15 +68,15 @@ int bft_solarsim_pair(bft_rng *rng, size_t n, double bw_frac, double visibility,
 {
 	if (!rng || !st || !out_a || !out_b || n < 2 || n > (size_t)1 << 30 || !(bw_frac > 0 && bw_frac <= 1) ||
 	    !(visibility >= 0 && visibility <= 1))
-		return -1;
+		return BFT_EINVAL;
 	for (int i = 0; i < 2; i++)
 		if (!(st[i].t_sun_k >= 0 && st[i].t_sys_k >= 0 && st[i].gain > 0 && isfinite(st[i].delay_samples)))
-			return -1;
+			return BFT_EINVAL;
 	double complex *common = fftw_malloc(n * sizeof *common);
 	double complex *spec = fftw_malloc(n * sizeof *spec);
 	if (!common || !spec) {
 		fftw_free(common), fftw_free(spec);
-		return -1;
+		return BFT_EINVAL;
 	}
 	double half = bw_frac * (double)n / 2.0;
 	/* Per-bin variance n * T makes the inverse transform's samples T. */
@@ -88,7 +90,7 @@ int bft_solarsim_pair(bft_rng *rng, size_t n, double bw_frac, double visibility,
 					       FFTW_ESTIMATE);
 		if (!p) {
 			fftw_free(common), fftw_free(spec);
-			return -1;
+			return BFT_EINVAL;
 		}
 		double ts = st[i].t_sun_k;
 		for (size_t k = 0; k < n; k++) {

@@ -46,7 +46,7 @@ double bft_solarsim_rho(const bft_solarsim_station st[2], double visibility);
  * same band (their filters), visibility in [0, 1] the correlated fraction.
  * Station i's sample m holds the common signal of time m - delay_i, so a
  * fragment taken from b correlates with a at lag = delay_a - delay_b
- * (circularly: the recordings are periodic). 0, or -1 on bad arguments or
+ * (circularly: the recordings are periodic). 0, or BFT_EINVAL on bad arguments or
  * no memory. */
 int bft_solarsim_pair(bft_rng *rng, size_t n, double bw_frac, double visibility, const bft_solarsim_station st[2],
 		      double complex *out_a, double complex *out_b);

@@ -111,7 +111,7 @@ struct bftd_exports {
 	char tb_path[256];
 	void *tb;
 	uint64_t tb_updates;
-	enum bft_clock_status tb_status;
+	enum bft_timebounds_status tb_status;
 
 	/* adjtimex */
 	bool adj;
@@ -137,7 +137,7 @@ typedef struct now {
 	int64_t realtime_ns;
 	bft_interval bounds;
 	int64_t estimate_ns;
-	enum bft_clock_status status;
+	enum bft_timebounds_status status;
 } now_t;
 
 /* x * ppb / 1e9 rounded away from zero, signed, saturating. */
@@ -149,13 +149,13 @@ static int64_t scale_ppb(int64_t x, int64_t ppb)
 	return (x < 0) != (ppb < 0) ? -m : m;
 }
 
-static enum bft_clock_status status_of(const bft_estimate *e)
+static enum bft_timebounds_status status_of(const bft_estimate *e)
 {
 	if (e->state == BFT_DISC_UNSYNCHRONIZED)
-		return BFT_CLOCK_UNKNOWN;
+		return BFT_TIMEBOUNDS_UNKNOWN;
 	if (e->alarm)
-		return BFT_CLOCK_DISRUPTED;
-	return e->state == BFT_DISC_HOLDOVER ? BFT_CLOCK_FREE_RUNNING : BFT_CLOCK_SYNCHRONIZED;
+		return BFT_TIMEBOUNDS_DISRUPTED;
+	return e->state == BFT_DISC_HOLDOVER ? BFT_TIMEBOUNDS_FREE_RUNNING : BFT_TIMEBOUNDS_SYNCHRONIZED;
 }
 
 static void carry(const bftd_exports *x, const bftd_export_sample *s, now_t *n)
@@ -166,7 +166,7 @@ static void carry(const bftd_exports *x, const bftd_export_sample *s, now_t *n)
 	n->window_ns = ma > mb ? ma - mb : 0;
 	n->realtime_ns = rt;
 	n->status = status_of(&s->e);
-	if (n->status == BFT_CLOCK_UNKNOWN) {
+	if (n->status == BFT_TIMEBOUNDS_UNKNOWN) {
 		n->bounds = bft_iv(INT64_MIN, INT64_MAX);
 		n->estimate_ns = 0;
 		return;
@@ -341,8 +341,8 @@ static int tb_open(bftd_exports *x, const char *path, char *err, size_t errlen)
 	}
 	void *m = MAP_FAILED;
 	/* fchmod: the umask must not make the page unreadable to applications. */
-	if (fchmod(fd, 0644) == 0 && ftruncate(fd, BFT_CLOCK_PAGE_SIZE) == 0)
-		m = mmap(NULL, BFT_CLOCK_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fchmod(fd, 0644) == 0 && ftruncate(fd, BFT_TIMEBOUNDS_PAGE_SIZE) == 0)
+		m = mmap(NULL, BFT_TIMEBOUNDS_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	int e = errno;
 	close(fd);
 	if (m == MAP_FAILED) {
@@ -350,10 +350,10 @@ static int tb_open(bftd_exports *x, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "exports.timebounds: %s: %s", tmp, strerror(e));
 		return BFT_EINVAL;
 	}
-	bft_clock_page_init(m);
+	bft_timebounds_page_init(m);
 	if (rename(tmp, path) != 0) {
 		e = errno;
-		munmap(m, BFT_CLOCK_PAGE_SIZE);
+		munmap(m, BFT_TIMEBOUNDS_PAGE_SIZE);
 		unlink(tmp);
 		snprintf(err, errlen, "exports.timebounds: rename to %s: %s", path, strerror(e));
 		return BFT_EINVAL;
@@ -365,7 +365,7 @@ static int tb_open(bftd_exports *x, const char *path, char *err, size_t errlen)
 
 static void tb_write(bftd_exports *x, const now_t *n, const bftd_export_sample *s)
 {
-	bft_clock_snapshot p;
+	bft_timebounds_snapshot p;
 	p.status = n->status;
 	p.as_of_mono_ns = n->mono_ns;
 	p.void_after_mono_ns = bft_sat_add(n->mono_ns, VOID_AFTER_NS);
@@ -378,7 +378,7 @@ static void tb_write(bftd_exports *x, const now_t *n, const bftd_export_sample *
 	int64_t k = s->raw_freq_ppb, ak = k < 0 ? -k : k;
 	p.rate_ppb = bft_sat_add(bft_sat_add(s->e.freq_ppb, k), scale_ppb(k, s->e.freq_ppb));
 	p.rho_ppb = bft_sat_add(bft_sat_add(x->rho_ppb, ak), bft_drift_ns(x->rho_ppb, ak));
-	if (n->status == BFT_CLOCK_UNKNOWN) {
+	if (n->status == BFT_TIMEBOUNDS_UNKNOWN) {
 		p.earliest_ns = INT64_MIN;
 		p.latest_ns = INT64_MAX;
 		p.estimate_ns = 0;
@@ -392,7 +392,7 @@ static void tb_write(bftd_exports *x, const now_t *n, const bftd_export_sample *
 		p.estimate_ns = n->estimate_ns;
 	}
 	p.slept_ns = bft_clock_slept_ns(); /* readers refuse the page once the machine has slept since */
-	bft_clock_page_store(x->tb, &p);
+	bft_timebounds_page_store(x->tb, &p);
 	x->tb_status = p.status;
 	x->tb_updates++;
 }
@@ -460,7 +460,7 @@ static void adj_rate(struct timex *tx, int64_t rate_ppb)
 
 static void adj_apply(bftd_exports *x, const now_t *n, const bftd_export_sample *s)
 {
-	if (n->status == BFT_CLOCK_UNKNOWN)
+	if (n->status == BFT_TIMEBOUNDS_UNKNOWN)
 		return; /* never touch a clock we have nothing to say about */
 	struct timex tx;
 	if (bft_adjtime_read(x->env.adjtime, &tx) < 0) {
@@ -472,7 +472,7 @@ static void adj_apply(bftd_exports *x, const now_t *n, const bftd_export_sample 
 	 * frequency is applied to: (1 + f)(1 + k) - 1. */
 	int64_t k = s->raw_freq_ppb;
 	int64_t base = bft_sat_add(bft_sat_add(s->e.freq_ppb, k), scale_ppb(k, s->e.freq_ppb));
-	if (n->status == BFT_CLOCK_DISRUPTED) {
+	if (n->status == BFT_TIMEBOUNDS_DISRUPTED) {
 		/* The alarm: tell applications (ntp_adjtime returns
 		 * TIME_ERROR), stop correcting the offset, and hold over on
 		 * the last good frequency. */
@@ -560,7 +560,7 @@ int bftd_exports_open_env(bftd_exports **out, const bftd_config *cfg, const bftd
 	x->next_mono = INT64_MAX;
 	x->chrony_fd = -1;
 	x->shm_unit = -1;
-	x->tb_status = BFT_CLOCK_UNKNOWN;
+	x->tb_status = BFT_TIMEBOUNDS_UNKNOWN;
 	int rc = 0;
 	if (cfg->chrony_sock[0]) {
 		if (strlen(cfg->chrony_sock) >= sizeof x->chrony_path) {
@@ -603,7 +603,7 @@ void bftd_exports_publish(bftd_exports *x, const bftd_export_sample *s)
 		return;
 	now_t n;
 	carry(x, s, &n);
-	bool sample = n.status == BFT_CLOCK_SYNCHRONIZED;
+	bool sample = n.status == BFT_TIMEBOUNDS_SYNCHRONIZED;
 	if (x->chrony_path[0] && sample)
 		chrony_send(x, &n);
 	if (x->shm && sample)
@@ -645,7 +645,7 @@ void bftd_exports_status(const bftd_exports *x, struct json_object *o)
 		json_object *c = json_object_new_object();
 		json_object_object_add(c, "path", json_object_new_string(x->tb_path));
 		json_object_object_add(c, "updates", json_object_new_int64((int64_t)x->tb_updates));
-		json_object_object_add(c, "status", json_object_new_string(bft_clock_status_name(x->tb_status)));
+		json_object_object_add(c, "status", json_object_new_string(bft_timebounds_status_name(x->tb_status)));
 		json_object_object_add(o, "timebounds", c);
 	}
 	if (x->adj) {
@@ -670,9 +670,9 @@ void bftd_exports_close(bftd_exports *x)
 	if (x->tb) {
 		/* Readers learn at once that nobody stands behind the page,
 		 * rather than at void-after. The file stays: readers map it. */
-		bft_clock_snapshot p = { .earliest_ns = INT64_MIN, .latest_ns = INT64_MAX, .status = BFT_CLOCK_UNKNOWN };
-		bft_clock_page_store(x->tb, &p);
-		munmap(x->tb, BFT_CLOCK_PAGE_SIZE);
+		bft_timebounds_snapshot p = { .earliest_ns = INT64_MIN, .latest_ns = INT64_MAX, .status = BFT_TIMEBOUNDS_UNKNOWN };
+		bft_timebounds_page_store(x->tb, &p);
+		munmap(x->tb, BFT_TIMEBOUNDS_PAGE_SIZE);
 	}
 	free(x);
 }

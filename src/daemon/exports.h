@@ -6,7 +6,7 @@
  *    estimate, so chronyd disciplines the system clock from bftime;
  *  - the NTP SHM refclock segment (exports.ntp_shm), for ntpd/ntpsec/chrony;
  *  - the time-bounds page (exports.timebounds) for applications, read with
- *    bft_clock_now() (include/bftime/timebounds.h);
+ *    bft_timebounds_now() (include/bftime/timebounds.h);
  *  - optionally the system clock itself (exports.adjtimex, off by default),
  *    through src/sys/adjtime.c, the only code that may change it.
  *

@@ -23,7 +23,7 @@ static int fuse_interval_point(const bft_interval *iv, int64_t *pt, size_t k, si
                                bft_fusion_result *res,
                                int (*point)(int64_t *, const int64_t *, size_t, size_t, void *))
 {
-	int rc = bft_marzullo(res, iv, k, f, scratch);
+	int rc = bft_fusion_marzullo(res, iv, k, f, scratch);
 	if (rc)
 		return rc;
 	/* With k <= 2f the interval is wide (the hull of every region k - f
@@ -40,20 +40,20 @@ static int fuse_interval_point(const bft_interval *iv, int64_t *pt, size_t k, si
 static int fuse_marzullo(const bft_interval *iv, int64_t *pt, size_t k, size_t f, void *scratch,
                          bft_fusion_result *res)
 {
-	return fuse_interval_point(iv, pt, k, f, scratch, res, bft_ft_shortest_mean);
+	return fuse_interval_point(iv, pt, k, f, scratch, res, bft_fusion_ft_shortest_mean);
 }
 
 static int fuse_ft_midpoint(const bft_interval *iv, int64_t *pt, size_t k, size_t f, void *scratch,
                             bft_fusion_result *res)
 {
-	return fuse_interval_point(iv, pt, k, f, scratch, res, bft_ft_midpoint);
+	return fuse_interval_point(iv, pt, k, f, scratch, res, bft_fusion_ft_midpoint);
 }
 
 static int fuse_brooks_iyengar(const bft_interval *iv, int64_t *pt, size_t k, size_t f, void *scratch,
                                bft_fusion_result *res)
 {
 	(void)pt;
-	return bft_brooks_iyengar(res, iv, k, f, scratch);
+	return bft_fusion_brooks_iyengar(res, iv, k, f, scratch);
 }
 
 /* The seed design's engine: the median of the readings' midpoints; its
@@ -66,7 +66,7 @@ static int fuse_median(const bft_interval *iv, int64_t *pt, size_t k, size_t f, 
 	for (size_t i = 0; i < k; i++)
 		pt[i] = bft_iv_mid(iv[i]);
 	int64_t med;
-	int rc = bft_median(&med, pt, k, scratch);
+	int rc = bft_fusion_median(&med, pt, k, scratch);
 	if (rc)
 		return rc;
 	res->iv = iv[0];

@@ -650,7 +650,7 @@ static bool more_than_f(bft_node *n, int64_t raw_ns, size_t k, size_t f)
 	if (m == k)
 		return false;
 	bft_fusion_result tmp;
-	return bft_marzullo(&tmp, n->ivs, m, f, n->scratch) == BFT_EFAULTS;
+	return bft_fusion_marzullo(&tmp, n->ivs, m, f, n->scratch) == BFT_EFAULTS;
 }
 
 /*
@@ -716,11 +716,11 @@ static void fuse(bft_node *n, int64_t raw_ns)
 		/* Our references' own fusion, stated to peers as our primary. */
 		bft_fusion_result pr;
 		size_t fr = f < (refs - 1) / 2 ? f : (refs - 1) / 2;
-		n->have_primary = bft_marzullo(&pr, n->ivs, refs, fr, n->scratch) == 0;
+		n->have_primary = bft_fusion_marzullo(&pr, n->ivs, refs, fr, n->scratch) == 0;
 		n->primary = pr.iv;
 		n->primary_raw_ns = raw_ns;
 		int64_t pt;
-		n->primary_pt_ns = bft_median(&pt, n->mids, refs, n->scratch) == 0 ? pt : bft_iv_mid(pr.iv);
+		n->primary_pt_ns = bft_fusion_median(&pt, n->mids, refs, n->scratch) == 0 ? pt : bft_iv_mid(pr.iv);
 		if (n->primary_pt_ns < pr.iv.lo_ns || n->primary_pt_ns > pr.iv.hi_ns)
 			n->primary_pt_ns = bft_iv_mid(pr.iv);
 	}
@@ -1318,11 +1318,11 @@ static int on_response(bft_node *n, struct peer *p, const bft_msg *m, int64_t ra
 	bft_reading r;
 	if (!(m->flags & BFT_MSGF_SYNCED)) {
 		/* No true time from it, but its clock counts for the agreement. */
-		if (n->cfg.agreement && bft_round_trip(&r, &ep, p->t1_raw, m->t_a, m->t_b, raw_ns) == 0)
+		if (n->cfg.agreement && bft_exchange_round_trip(&r, &ep, p->t1_raw, m->t_a, m->t_b, raw_ns) == 0)
 			note_clock(p, &r, m);
 		return 0;
 	}
-	if (bft_round_trip(&r, &ep, p->t1_raw, m->t_a, m->t_b, raw_ns) != 0) {
+	if (bft_exchange_round_trip(&r, &ep, p->t1_raw, m->t_a, m->t_b, raw_ns) != 0) {
 		n->ctr.readings_rejected++;
 		return BFT_EFAULTS;
 	}
@@ -1347,9 +1347,9 @@ static int on_followup(bft_node *n, struct peer *p, const bft_msg *m, int64_t ra
 	/* The REQUEST's stamp adds a one-way bound, valid only if the
 	 * requester's clock did not step in between. */
 	if (m->epoch == p->resp_epoch)
-		rc = bft_triple_responder(&r, &ep, p->t1_remote, p->t2_raw, p->t3_raw, m->t_a, m->t_b, raw_ns);
+		rc = bft_exchange_triple_responder(&r, &ep, p->t1_remote, p->t2_raw, p->t3_raw, m->t_a, m->t_b, raw_ns);
 	else
-		rc = bft_round_trip(&r, &ep, p->t3_raw, m->t_a, m->t_b, raw_ns);
+		rc = bft_exchange_round_trip(&r, &ep, p->t3_raw, m->t_a, m->t_b, raw_ns);
 	if (!synced) { /* its clock only, for the agreement (on_response) */
 		if (rc == 0)
 			note_clock(p, &r, m);

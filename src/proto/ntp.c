@@ -311,7 +311,7 @@ enum bft_ntp_reject bft_ntp_client_sample(bft_ntp_sample *out, const uint8_t *bu
 	};
 	bft_reading r;
 	if (p->rho_ppb < 0 || p->server_rate_ppb < 0 || p->stamp_err_ns < 0 || p->extra_ns < 0 ||
-	    bft_round_trip(&r, &ep, t1, t2, t3, t4) != 0)
+	    bft_exchange_round_trip(&r, &ep, t1, t2, t3, t4) != 0)
 		return BFT_NTP_REJ_TIMES;
 	/* The upper side subtracts the server's processing time t3 - t2 as read
 	 * on its own clock; a server slewing fast (chrony may slew at 8 %) may

@@ -18,7 +18,7 @@
  *    by bft_ntp_reply_stamp, just before the send.
  *  - The client: a reply and the local send and receive stamps in, an
  *    interval of true time at the local receive instant out, built by
- *    bft_round_trip (include/bftime/exchange.h) and widened by the server's
+ *    bft_exchange_round_trip (include/bftime/exchange.h) and widened by the server's
  *    root distance; or the reason the reply is refused.
  *
  * Times passed in are Unix ns (UTC). The client's t1 and t4 may be on any

@@ -9,6 +9,8 @@
 #include "proto/sigmf.h"
 
 #include <errno.h>
+
+#include <bftime/common.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdarg.h>
@@ -53,7 +55,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 	}
-	return -1;
+	return BFT_EINVAL;
 }
 
 /* RFC 3339 UTC: YYYY-MM-DDTHH:MM:SS[.fraction]Z; digits beyond ns dropped. */
@@ -65,11 +67,11 @@ static int parse_datetime(const char *s, int64_t *t_ns)
 	for (int f = 0; f < 6; f++) {
 		for (int i = 0; i < widths[f]; i++, s++) {
 			if (*s < '0' || *s > '9')
-				return -1;
+				return BFT_EINVAL;
 			v[f] = v[f] * 10 + (*s - '0');
 		}
 		if (seps[f] && *s++ != seps[f])
-			return -1;
+			return BFT_EINVAL;
 	}
 	int64_t frac = 0;
 	if (*s == '.') {
@@ -79,21 +81,21 @@ static int parse_datetime(const char *s, int64_t *t_ns)
 			if (digits < 9)
 				frac = frac * 10 + (*s - '0');
 		if (digits == 0)
-			return -1;
+			return BFT_EINVAL;
 		for (; digits < 9; digits++)
 			frac *= 10;
 	}
 	if (s[0] != 'Z' || s[1] != 0)
-		return -1;
+		return BFT_EINVAL;
 	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (v[0] < BFT_CIVIL_YEAR_MIN || v[0] > BFT_CIVIL_YEAR_MAX || v[1] < 1 || v[1] > 12 || v[2] < 1 ||
 	    v[2] > mdays[v[1] - 1] || v[3] > 23 || v[4] > 59 || v[5] > 60)
-		return -1;
+		return BFT_EINVAL;
 	int64_t days = bft_days_from_civil(v[0], v[1], v[2]);
 	int64_t y, mo, d;
 	bft_civil_from_days(days, &y, &mo, &d);
 	if (mo != v[1]) /* 29 February of a common year */
-		return -1;
+		return BFT_EINVAL;
 	/* A leap second (60) is taken as the next second's start. */
 	*t_ns = ((days * 86400 + v[3] * 3600 + v[4] * 60 + v[5]) * 1000000000) + frac;
 	return 0;
@@ -212,17 +214,17 @@ static int parse_captures(json_object *a, bft_sigmf_meta *m, char *err, size_t e
 		if (!json_object_is_type(c, json_type_object))
 			return fail(err, errlen, "%s is not an object", where);
 		if (get_u64(c, "core:sample_start", &cap->sample_start, 1, err, errlen, where) < 0)
-			return -1;
+			return BFT_EINVAL;
 		if (i > 0 && cap->sample_start <= m->captures[i - 1].sample_start)
 			return fail(err, errlen, "%s: core:sample_start not increasing", where);
 		if (get_num(c, "core:frequency", &cap->freq_hz, err, errlen, where) < 0)
-			return -1;
+			return BFT_EINVAL;
 		if (cap->freq_hz < 0)
 			return fail(err, errlen, "%s: core:frequency negative", where);
 		const char *s;
 		int rc = get_str(c, "core:datetime", &s, err, errlen, where);
 		if (rc < 0)
-			return -1;
+			return BFT_EINVAL;
 		if (rc) {
 			if (parse_datetime(s, &cap->datetime_ns))
 				return fail(err, errlen, "%s: core:datetime \"%.40s\" is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SS[.f]Z, years %d-%d)",
@@ -253,11 +255,11 @@ static int parse_annotations(json_object *a, bft_sigmf_meta *m, char *err, size_
 		    get_u64(o, "core:sample_count", &an->sample_count, 0, err, errlen, where) < 0 ||
 		    get_num(o, "core:freq_lower_edge", &an->freq_lo_hz, err, errlen, where) < 0 ||
 		    get_num(o, "core:freq_upper_edge", &an->freq_hi_hz, err, errlen, where) < 0)
-			return -1;
+			return BFT_EINVAL;
 		const char *s;
 		int rc = get_str(o, "core:label", &s, err, errlen, where);
 		if (rc < 0)
-			return -1;
+			return BFT_EINVAL;
 		if (rc)
 			snprintf(an->label, sizeof an->label, "%s", s);
 	}
@@ -316,7 +318,7 @@ int bft_sigmf_decode(bft_sigmf_type t, const uint8_t *data, size_t len, size_t f
 {
 	size_t sz = bft_sigmf_sample_size(t);
 	if (!sz || !data || first > len / sz || count > len / sz - first)
-		return -1;
+		return BFT_EINVAL;
 	const uint8_t *p = data + first * sz;
 	for (size_t i = 0; i < count; i++, p += sz) {
 		double re, im;
@@ -333,7 +335,7 @@ int bft_sigmf_decode(bft_sigmf_type t, const uint8_t *data, size_t len, size_t f
 			memcpy(&fa, &a, 4), memcpy(&fb, &b, 4);
 			re = fa, im = fb;
 			if (!isfinite(re) || !isfinite(im)) /* a NaN would poison every lag */
-				return -1;
+				return BFT_EINVAL;
 		}
 		}
 		out[i] = re + I * im;
@@ -349,12 +351,12 @@ int bft_sigmf_sample_time(const bft_sigmf_meta *m, uint64_t k, int64_t *t_ns)
 			continue;
 		double dt = (double)(k - c->sample_start) / m->sample_rate_hz * 1e9;
 		if (!(dt < 9e18))
-			return -1;
+			return BFT_EINVAL;
 		if (__builtin_add_overflow(c->datetime_ns, (int64_t)llround(dt), t_ns))
-			return -1;
+			return BFT_EINVAL;
 		return 0;
 	}
-	return -1;
+	return BFT_EINVAL;
 }
 
 int bft_sigmf_format_meta(const bft_sigmf_meta *m, char *out, size_t cap)
@@ -517,7 +519,7 @@ int bft_sigmf_read(const char *base, bft_sigmf_meta *m, double complex **out, si
 	if (snprintf(path, sizeof path, "%s.sigmf-meta", base) >= (int)sizeof path)
 		return fail(err, errlen, "path too long");
 	if (slurp(path, BFT_SIGMF_META_MAX, &meta, &mlen, err, errlen))
-		return -1;
+		return BFT_EINVAL;
 	char perr[200];
 	int rc = bft_sigmf_parse_meta((const char *)meta, mlen, m, perr, sizeof perr);
 	free(meta);
@@ -525,7 +527,7 @@ int bft_sigmf_read(const char *base, bft_sigmf_meta *m, double complex **out, si
 		return fail(err, errlen, "%s: %s", path, perr);
 	snprintf(path, sizeof path, "%s.sigmf-data", base);
 	if (slurp(path, (size_t)1 << 32, &data, &dlen, err, errlen))
-		return -1;
+		return BFT_EINVAL;
 	size_t sz = bft_sigmf_sample_size(m->type);
 	if (dlen % sz) {
 		free(data);

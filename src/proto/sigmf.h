@@ -56,7 +56,7 @@ typedef struct bft_sigmf_meta {
 size_t bft_sigmf_sample_size(bft_sigmf_type t);
 const char *bft_sigmf_type_name(bft_sigmf_type t);
 
-/* Parse a .sigmf-meta text: 0, or -1 with a one-line reason in err. The
+/* Parse a .sigmf-meta text: 0, or BFT_EINVAL with a one-line reason in err. The
  * rules: valid JSON object; core:datatype a complex type named above;
  * core:version 1.x; core:sample_rate finite > 0; captures non-empty, each
  * with core:sample_start, in increasing order; core:datetime RFC 3339 in
@@ -64,15 +64,15 @@ const char *bft_sigmf_type_name(bft_sigmf_type t);
 int bft_sigmf_parse_meta(const char *text, size_t len, bft_sigmf_meta *m, char *err, size_t errlen);
 
 /* Convert count samples from data (bytes of the .sigmf-data, starting at
- * sample 0) from sample index first into out: 0, or -1 if out of range. */
+ * sample 0) from sample index first into out: 0, or BFT_EINVAL if out of range. */
 int bft_sigmf_decode(bft_sigmf_type t, const uint8_t *data, size_t len, size_t first, size_t count,
 		     double complex *out);
 
 /* The start time of sample k: the last capture at or before it with a
- * datetime, plus (k - its sample_start) / rate. -1 when none has one. */
+ * datetime, plus (k - its sample_start) / rate. BFT_EINVAL when none has one. */
 int bft_sigmf_sample_time(const bft_sigmf_meta *m, uint64_t k, int64_t *t_ns);
 
-/* Write the meta text (NUL-terminated) into out: its length, or -1 if cap
+/* Write the meta text (NUL-terminated) into out: its length, or BFT_EINVAL if cap
  * is too small. */
 int bft_sigmf_format_meta(const bft_sigmf_meta *m, char *out, size_t cap);
 /* Encode n samples (x * scale, rounded and clipped for integer types) into
@@ -80,7 +80,7 @@ int bft_sigmf_format_meta(const bft_sigmf_meta *m, char *out, size_t cap);
 size_t bft_sigmf_encode(bft_sigmf_type t, const double complex *x, size_t n, double scale, uint8_t *out);
 
 /* Files: base.sigmf-meta and base.sigmf-data. read: all samples (*out
- * malloc'd, *n its count); 0 or -1 with err. write: 0 or -1 with errno. */
+ * malloc'd, *n its count); 0 or BFT_EINVAL with err. write: 0 or BFT_EINVAL with errno. */
 int bft_sigmf_read(const char *base, bft_sigmf_meta *m, double complex **out, size_t *n, char *err, size_t errlen);
 int bft_sigmf_write(const char *base, const bft_sigmf_meta *m, const double complex *x, size_t n, double scale);
 

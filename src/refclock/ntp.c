@@ -7,7 +7,7 @@
  * schedule and the bookkeeping.
  *
  * Why the interval is honest: the round trip bounds the server's clock
- * against our raw oscillator at the receive stamp (bft_round_trip: however
+ * against our raw oscillator at the receive stamp (bft_exchange_round_trip: however
  * the delay splits between the two directions, with drift over the round
  * trip), and the server's root distance (root delay / 2 + root dispersion)
  * bounds true time against its clock, as RFC 5905 has it. A server that

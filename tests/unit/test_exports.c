@@ -133,7 +133,7 @@ static const void *map_page(const char *path)
 {
 	int fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
-	void *m = mmap(NULL, BFT_CLOCK_PAGE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	void *m = mmap(NULL, BFT_TIMEBOUNDS_PAGE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	assert_true(m != MAP_FAILED);
 	return m;
@@ -149,9 +149,9 @@ static void test_timebounds_page(void **state)
 	assert_int_equal(bftd_exports_open_env(&x, c, &fake_env, err, sizeof err), 0);
 	assert_int_equal(bftd_exports_next_mono(x), 0); /* publish at once */
 	const void *m = map_page(c->timebounds_path);
-	bft_clock_snapshot p;
-	assert_int_equal(bft_clock_page_load(m, &p), 0);
-	assert_int_equal(p.status, BFT_CLOCK_UNKNOWN);
+	bft_timebounds_snapshot p;
+	assert_int_equal(bft_timebounds_page_load(m, &p), 0);
+	assert_int_equal(p.status, BFT_TIMEBOUNDS_UNKNOWN);
 
 	/* The estimate was read 1 ms of raw time before publish reads the
 	 * clocks; the node's raw clock runs 20 ppm fast against mono_raw
@@ -161,8 +161,8 @@ static void test_timebounds_page(void **state)
 	s.raw_freq_ppb = 20000;
 	fc.window = 100;
 	bftd_exports_publish(x, &s);
-	assert_int_equal(bft_clock_page_load(m, &p), 0);
-	assert_int_equal(p.status, BFT_CLOCK_SYNCHRONIZED);
+	assert_int_equal(bft_timebounds_page_load(m, &p), 0);
+	assert_int_equal(p.status, BFT_TIMEBOUNDS_SYNCHRONIZED);
 	assert_int_equal(p.as_of_mono_ns, M0);
 	assert_int_equal(p.void_after_mono_ns, M0 + 3 * S);
 	assert_int_equal(bftd_exports_next_mono(x), M0 + S);
@@ -179,19 +179,19 @@ static void test_timebounds_page(void **state)
 	s = sample(0, 0);
 	s.e.state = BFT_DISC_HOLDOVER;
 	bftd_exports_publish(x, &s);
-	assert_int_equal(bft_clock_page_load(m, &p), 0);
-	assert_int_equal(p.status, BFT_CLOCK_FREE_RUNNING);
+	assert_int_equal(bft_timebounds_page_load(m, &p), 0);
+	assert_int_equal(p.status, BFT_TIMEBOUNDS_FREE_RUNNING);
 	s.e.alarm = true;
 	bftd_exports_publish(x, &s);
-	assert_int_equal(bft_clock_page_load(m, &p), 0);
-	assert_int_equal(p.status, BFT_CLOCK_DISRUPTED);
+	assert_int_equal(bft_timebounds_page_load(m, &p), 0);
+	assert_int_equal(p.status, BFT_TIMEBOUNDS_DISRUPTED);
 	assert_true(p.earliest_ns < T0 && p.latest_ns > T0);
 	s.e.alarm = false;
 	s.e.state = BFT_DISC_UNSYNCHRONIZED;
 	s.e.bounds = bft_iv(INT64_MIN, INT64_MAX);
 	bftd_exports_publish(x, &s);
-	assert_int_equal(bft_clock_page_load(m, &p), 0);
-	assert_int_equal(p.status, BFT_CLOCK_UNKNOWN);
+	assert_int_equal(bft_timebounds_page_load(m, &p), 0);
+	assert_int_equal(p.status, BFT_TIMEBOUNDS_UNKNOWN);
 	assert_true(p.earliest_ns == INT64_MIN && p.latest_ns == INT64_MAX);
 
 	json_object *o = json_object_new_object();
@@ -206,12 +206,12 @@ static void test_timebounds_page(void **state)
 	/* Closing marks the page unknown at once. */
 	s = sample(0, 0);
 	bftd_exports_publish(x, &s);
-	assert_int_equal(bft_clock_page_load(m, &p), 0);
-	assert_int_equal(p.status, BFT_CLOCK_SYNCHRONIZED);
+	assert_int_equal(bft_timebounds_page_load(m, &p), 0);
+	assert_int_equal(p.status, BFT_TIMEBOUNDS_SYNCHRONIZED);
 	bftd_exports_close(x);
-	assert_int_equal(bft_clock_page_load(m, &p), 0);
-	assert_int_equal(p.status, BFT_CLOCK_UNKNOWN);
-	munmap((void *)(uintptr_t)m, BFT_CLOCK_PAGE_SIZE);
+	assert_int_equal(bft_timebounds_page_load(m, &p), 0);
+	assert_int_equal(p.status, BFT_TIMEBOUNDS_UNKNOWN);
+	munmap((void *)(uintptr_t)m, BFT_TIMEBOUNDS_PAGE_SIZE);
 	unlink(c->timebounds_path);
 
 	/* An unwritable path is a configuration error. */

@@ -63,10 +63,10 @@ static int call_iv(enum fn which, bft_fusion_result *out, const bft_interval *iv
 	memcpy(in, iv, n * sizeof *in);
 	int rc = BFT_EINVAL;
 	switch (which) {
-	case F_MARZULLO: rc = bft_marzullo(out, in, n, f, scratch); break;
-	case F_BI: rc = bft_brooks_iyengar(out, in, n, f, scratch); break;
-	case F_FTI: rc = bft_ft_intersection(out, in, n, f, scratch); break;
-	case F_NTP: rc = bft_ntp_intersection(out, in, n, scratch); break;
+	case F_MARZULLO: rc = bft_fusion_marzullo(out, in, n, f, scratch); break;
+	case F_BI: rc = bft_fusion_brooks_iyengar(out, in, n, f, scratch); break;
+	case F_FTI: rc = bft_fusion_ft_intersection(out, in, n, f, scratch); break;
+	case F_NTP: rc = bft_exchange_ntp_intersection(out, in, n, scratch); break;
 	}
 	CHECK(memcmp(in, iv, n * sizeof *in) == 0); /* input untouched */
 	free(in);
@@ -85,9 +85,9 @@ static int call_pt(enum pfn which, int64_t *out, const int64_t *v, size_t n, siz
 	memcpy(in, v, n * sizeof *in);
 	int rc = BFT_EINVAL;
 	switch (which) {
-	case P_FTM: rc = bft_ft_midpoint(out, in, n, f, scratch); break;
-	case P_FTA: rc = bft_ft_average(out, in, n, f, scratch); break;
-	case P_MEDIAN: rc = bft_median(out, in, n, scratch); break;
+	case P_FTM: rc = bft_fusion_ft_midpoint(out, in, n, f, scratch); break;
+	case P_FTA: rc = bft_fusion_ft_average(out, in, n, f, scratch); break;
+	case P_MEDIAN: rc = bft_fusion_median(out, in, n, scratch); break;
 	}
 	CHECK(memcmp(in, v, n * sizeof *in) == 0);
 	free(in);
@@ -571,7 +571,7 @@ static void test_arguments(void **state)
 
 	void *mis = (char *)scratch + 1;
 	int (*ivf[3])(bft_fusion_result *, const bft_interval *, size_t, size_t, void *) = {
-		bft_marzullo, bft_brooks_iyengar, bft_ft_intersection
+		bft_fusion_marzullo, bft_fusion_brooks_iyengar, bft_fusion_ft_intersection
 	};
 	for (int k = 0; k < 3; k++) {
 		assert_int_equal(ivf[k](NULL, ok, 3, 0, scratch), BFT_EINVAL);
@@ -588,15 +588,15 @@ static void test_arguments(void **state)
 		assert_int_equal(ivf[k](&r, ok, 3, 2, scratch), 0);
 		r = keep;
 	}
-	assert_int_equal(bft_ntp_intersection(NULL, ok, 3, scratch), BFT_EINVAL);
-	assert_int_equal(bft_ntp_intersection(&r, NULL, 0, NULL), BFT_EEMPTY);
-	assert_int_equal(bft_ntp_intersection(&r, ok, 3, NULL), BFT_EINVAL);
-	assert_int_equal(bft_ntp_intersection(&r, ok, 3, mis), BFT_EINVAL);
-	assert_int_equal(bft_ntp_intersection(&r, bad, 3, scratch), BFT_EINVAL);
+	assert_int_equal(bft_exchange_ntp_intersection(NULL, ok, 3, scratch), BFT_EINVAL);
+	assert_int_equal(bft_exchange_ntp_intersection(&r, NULL, 0, NULL), BFT_EEMPTY);
+	assert_int_equal(bft_exchange_ntp_intersection(&r, ok, 3, NULL), BFT_EINVAL);
+	assert_int_equal(bft_exchange_ntp_intersection(&r, ok, 3, mis), BFT_EINVAL);
+	assert_int_equal(bft_exchange_ntp_intersection(&r, bad, 3, scratch), BFT_EINVAL);
 	assert_memory_equal(&r, &keep, sizeof r);
 
 	int64_t out = 77;
-	int (*pf[2])(int64_t *, const int64_t *, size_t, size_t, void *) = { bft_ft_midpoint, bft_ft_average };
+	int (*pf[2])(int64_t *, const int64_t *, size_t, size_t, void *) = { bft_fusion_ft_midpoint, bft_fusion_ft_average };
 	for (int k = 0; k < 2; k++) {
 		assert_int_equal(pf[k](NULL, v, 3, 0, scratch), BFT_EINVAL);
 		assert_int_equal(pf[k](&out, NULL, 0, 0, NULL), BFT_EEMPTY);
@@ -611,10 +611,10 @@ static void test_arguments(void **state)
 		assert_int_equal(out, 2);
 		out = 77;
 	}
-	assert_int_equal(bft_median(NULL, v, 3, scratch), BFT_EINVAL);
-	assert_int_equal(bft_median(&out, NULL, 0, NULL), BFT_EEMPTY);
-	assert_int_equal(bft_median(&out, v, 3, NULL), BFT_EINVAL);
-	assert_int_equal(bft_median(&out, v, 3, mis), BFT_EINVAL);
+	assert_int_equal(bft_fusion_median(NULL, v, 3, scratch), BFT_EINVAL);
+	assert_int_equal(bft_fusion_median(&out, NULL, 0, NULL), BFT_EEMPTY);
+	assert_int_equal(bft_fusion_median(&out, v, 3, NULL), BFT_EINVAL);
+	assert_int_equal(bft_fusion_median(&out, v, 3, mis), BFT_EINVAL);
 	assert_int_equal(out, 77);
 	assert_string_equal(bft_strerror(BFT_EFAULTS), "more than f readings are faulty");
 }
@@ -1215,15 +1215,15 @@ static void test_shortest_mean(void **state)
 	(void)state;
 	int64_t scratch[64], out;
 	const int64_t far[] = { 0, 1, 2, 3, 1000, 1001, 1002 };
-	assert_int_equal(bft_ft_shortest_mean(&out, far, 7, 3, scratch), 0);
+	assert_int_equal(bft_fusion_ft_shortest_mean(&out, far, 7, 3, scratch), 0);
 	assert_true(out == 1); /* floor(mean(0..3)) */
 	const int64_t all[] = { 5, 1, 3, 2, 4 };
-	assert_int_equal(bft_ft_shortest_mean(&out, all, 5, 0, scratch), 0);
+	assert_int_equal(bft_fusion_ft_shortest_mean(&out, all, 5, 0, scratch), 0);
 	assert_true(out == 3);
-	assert_int_equal(bft_ft_shortest_mean(&out, all, 5, 3, scratch), BFT_EINVAL);
-	assert_int_equal(bft_ft_shortest_mean(&out, all, 0, 0, scratch), BFT_EEMPTY);
+	assert_int_equal(bft_fusion_ft_shortest_mean(&out, all, 5, 3, scratch), BFT_EINVAL);
+	assert_int_equal(bft_fusion_ft_shortest_mean(&out, all, 0, 0, scratch), BFT_EEMPTY);
 	const int64_t ext[] = { INT64_MIN, INT64_MIN, INT64_MAX };
-	assert_int_equal(bft_ft_shortest_mean(&out, ext, 3, 1, scratch), 0);
+	assert_int_equal(bft_fusion_ft_shortest_mean(&out, ext, 3, 1, scratch), 0);
 	assert_true(out == INT64_MIN);
 	rng_state = 0xabcdef;
 	int cases = 0;
@@ -1245,7 +1245,7 @@ static void test_shortest_mean(void **state)
 			default: v[i] = lo + (int64_t)below((uint64_t)r + 1); break;      /* inside */
 			}
 		}
-		assert_int_equal(bft_ft_shortest_mean(&out, v, n, f, scratch), 0);
+		assert_int_equal(bft_fusion_ft_shortest_mean(&out, v, n, f, scratch), 0);
 		assert_true(out >= lo - 2 * r - 1 && out <= hi + 2 * r);
 		cases++;
 	}

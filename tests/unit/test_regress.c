@@ -246,8 +246,8 @@ static void test_fast_equals_exact(void **state)
 					straddles += st.straddle;
 					fast_runs += 2;
 				}
-				assert_true(same_fit(bft_theil_sen(&f1, x, y, n, s), &f1, rc_ts, &ts_ref));
-				assert_true(same_fit(bft_repeated_median(&f1, x, y, n, s), &f1, rc_rm, &rm_ref));
+				assert_true(same_fit(bft_regress_theil_sen(&f1, x, y, n, s), &f1, rc_ts, &ts_ref));
+				assert_true(same_fit(bft_regress_repeated_median(&f1, x, y, n, s), &f1, rc_rm, &rm_ref));
 				if (n <= 257)
 					assert_true(same_fit(bft_theil_sen_scan(&f1, x, y, n, s, (uint64_t)seed), &f1, rc_ts,
 					                     &ts_ref));
@@ -319,37 +319,37 @@ static void test_errors(void **state)
 	double x[4] = { 0, 1, 2, 3 }, y[4] = { 0, 1, 2, 3 };
 	void *s = malloc(bft_regress_scratch_bytes(4096));
 	bft_fit f;
-	assert_int_equal(bft_theil_sen(NULL, x, y, 4, s), BFT_EINVAL);
-	assert_int_equal(bft_theil_sen(&f, NULL, y, 4, s), BFT_EINVAL);
-	assert_int_equal(bft_repeated_median(&f, x, y, 4, NULL), BFT_EINVAL);
-	assert_int_equal(bft_theil_sen(&f, x, y, 0, s), BFT_EEMPTY);
-	assert_int_equal(bft_theil_sen(&f, x, y, 1, s), BFT_EEMPTY);
-	assert_int_equal(bft_repeated_median(&f, x, y, 1, s), BFT_EEMPTY);
+	assert_int_equal(bft_regress_theil_sen(NULL, x, y, 4, s), BFT_EINVAL);
+	assert_int_equal(bft_regress_theil_sen(&f, NULL, y, 4, s), BFT_EINVAL);
+	assert_int_equal(bft_regress_repeated_median(&f, x, y, 4, NULL), BFT_EINVAL);
+	assert_int_equal(bft_regress_theil_sen(&f, x, y, 0, s), BFT_EEMPTY);
+	assert_int_equal(bft_regress_theil_sen(&f, x, y, 1, s), BFT_EEMPTY);
+	assert_int_equal(bft_regress_repeated_median(&f, x, y, 1, s), BFT_EEMPTY);
 	y[2] = NAN;
-	assert_int_equal(bft_theil_sen(&f, x, y, 4, s), BFT_EINVAL);
+	assert_int_equal(bft_regress_theil_sen(&f, x, y, 4, s), BFT_EINVAL);
 	y[2] = INFINITY;
-	assert_int_equal(bft_repeated_median(&f, x, y, 4, s), BFT_EINVAL);
+	assert_int_equal(bft_regress_repeated_median(&f, x, y, 4, s), BFT_EINVAL);
 	y[2] = 0x1p1023;
-	assert_int_equal(bft_theil_sen(&f, x, y, 4, s), BFT_EINVAL);
+	assert_int_equal(bft_regress_theil_sen(&f, x, y, 4, s), BFT_EINVAL);
 	y[2] = 2;
 	double same[4] = { 5, 5, 5, 5 };
-	assert_int_equal(bft_theil_sen(&f, same, y, 4, s), BFT_EEMPTY);
-	assert_int_equal(bft_repeated_median(&f, same, y, 4, s), BFT_EEMPTY);
+	assert_int_equal(bft_regress_theil_sen(&f, same, y, 4, s), BFT_EEMPTY);
+	assert_int_equal(bft_regress_repeated_median(&f, same, y, 4, s), BFT_EEMPTY);
 	assert_int_equal(bft_theil_sen_fast(&f, same, y, 4, s, 1, NULL), BFT_EEMPTY);
 	assert_int_equal(bft_repeated_median_fast(&f, same, y, 4, s, 1, NULL), BFT_EEMPTY);
 	/* A slope that overflows double. */
 	double xo[2] = { 0, 0x1p-1000 }, yo[2] = { 0, 0x1p1000 };
-	assert_int_equal(bft_theil_sen(&f, xo, yo, 2, s), BFT_ERANGE);
+	assert_int_equal(bft_regress_theil_sen(&f, xo, yo, 2, s), BFT_ERANGE);
 	assert_int_equal(bft_theil_sen_fast(&f, xo, yo, 2, s, 1, NULL), BFT_ERANGE);
 	/* Exact answers on tiny inputs: median of slopes {1, 2, 3} is 2;
 	 * of {1, 3} it is 2 (mean of the middle two). */
 	double x3[3] = { 0, 1, 2 }, y3[3] = { 0, 1, 4 };
-	assert_int_equal(bft_theil_sen(&f, x3, y3, 3, s), 0);
+	assert_int_equal(bft_regress_theil_sen(&f, x3, y3, 3, s), 0);
 	assert_true(f.slope == 2.0 && f.intercept == 0.0);
-	assert_int_equal(bft_theil_sen(&f, x3, y3, 2, s), 0);
+	assert_int_equal(bft_regress_theil_sen(&f, x3, y3, 2, s), 0);
 	assert_true(f.slope == 1.0 && f.intercept == 0.0);
 	/* Rows {1, 2}, {1, 3}, {2, 3} -> medians 1.5, 2, 2.5 -> 2. */
-	assert_int_equal(bft_repeated_median(&f, x3, y3, 3, s), 0);
+	assert_int_equal(bft_regress_repeated_median(&f, x3, y3, 3, s), 0);
 	assert_true(f.slope == 2.0);
 	free(s);
 }
@@ -522,10 +522,10 @@ static void test_breakdown_holds(void **state)
 					bft_fit f;
 					double lo, hi;
 					if (est == 0) {
-						assert_int_equal(bft_theil_sen(&f, s.x, s.y, n, scratch), 0);
+						assert_int_equal(bft_regress_theil_sen(&f, s.x, s.y, n, scratch), 0);
 						assert_true(ts_bounds(&s, work, &lo, &hi));
 					} else {
-						assert_int_equal(bft_repeated_median(&f, s.x, s.y, n, scratch), 0);
+						assert_int_equal(bft_regress_repeated_median(&f, s.x, s.y, n, scratch), 0);
 						assert_true(rm_bounds(&s, work, rl, rh, &lo, &hi));
 					}
 					if (!(lo <= f.slope && f.slope <= hi))
@@ -581,15 +581,15 @@ static void test_breakdown_exceeded(void **state)
 		rng_s = 424242u + (unsigned)seed;
 		s.nbad = n * 40 / 100;
 		simulate(&s, seed % 2, 1e5, ADV_LEVERAGE);
-		assert_int_equal(bft_theil_sen(&f, s.x, s.y, n, scratch), 0);
+		assert_int_equal(bft_regress_theil_sen(&f, s.x, s.y, n, scratch), 0);
 		assert_true(fabs(f.slope - 50e-6) > 100e-6);
 		assert_false(ts_bounds(&s, work, &lo, &hi));
-		assert_int_equal(bft_repeated_median(&f, s.x, s.y, n, scratch), 0);
+		assert_int_equal(bft_regress_repeated_median(&f, s.x, s.y, n, scratch), 0);
 		assert_true(fabs(f.slope - 50e-6) < 1e-6);
 		rng_s = 434343u + (unsigned)seed;
 		s.nbad = n * 55 / 100;
 		simulate(&s, 0, 1e5, ADV_SECOND_LINE);
-		assert_int_equal(bft_repeated_median(&f, s.x, s.y, n, scratch), 0);
+		assert_int_equal(bft_regress_repeated_median(&f, s.x, s.y, n, scratch), 0);
 		assert_true(fabs(f.slope - 500e-6) < 1e-9);
 		assert_false(rm_bounds(&s, work, rl, rh, &lo, &hi));
 		cases += 2;
@@ -640,7 +640,7 @@ static void test_interval_contains_truth(void **state)
 	int64_t *x = malloc(nmax * sizeof *x);
 	bft_interval *y = malloc(nmax * sizeof *y);
 	bool *bad = malloc(nmax);
-	void *scratch = malloc(bft_interval_fit_scratch_bytes(nmax));
+	void *scratch = malloc(bft_regress_interval_scratch_bytes(nmax));
 	assert_non_null(scratch);
 	unsigned cases = 0, narrower = 0;
 	for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
@@ -695,7 +695,7 @@ static void test_interval_contains_truth(void **state)
 			truth_at(theta0, b, xref, &tfl, &tce);
 			for (int how = 0; how < 2; how++) {
 				bft_interval_fit r;
-				int rc = bft_interval_regress(&r, x, y, n, f, rho, xref, (enum bft_fuse)how, scratch);
+				int rc = bft_regress_interval(&r, x, y, n, f, rho, xref, (enum bft_fuse)how, scratch);
 				if (rc)
 					fail_msg("n=%zu seed=%d how=%d f=%zu kind=%d: %s", n, seed, how, f, kind,
 					         bft_strerror(rc));
@@ -722,26 +722,26 @@ static void test_interval_contains_truth(void **state)
 static void test_interval_exact_and_errors(void **state)
 {
 	(void)state;
-	void *s = malloc(bft_interval_fit_scratch_bytes(10));
+	void *s = malloc(bft_regress_interval_scratch_bytes(10));
 	bft_interval_fit r;
 	/* Slope 1/3 ns per ns: 333333333333333.33 fs/s, rounded outward. */
 	int64_t x[2] = { 0, 3 };
 	bft_interval y[2] = { { 0, 0 }, { 1, 1 } };
 	/* f = 0, a prior of 1e9 ppb (100%) does not trim it. */
-	assert_int_equal(bft_interval_regress(&r, x, y, 2, 0, 1000000000, 3, BFT_FUSE_MARZULLO, s), 0);
+	assert_int_equal(bft_regress_interval(&r, x, y, 2, 0, 1000000000, 3, BFT_FUSE_MARZULLO, s), 0);
 	assert_true(r.slope_fsps.lo_ns == 333333333333333 && r.slope_fsps.hi_ns == 333333333333334);
 	assert_true(r.offset_ns.lo_ns == 1 && r.offset_ns.hi_ns == 1);
 	/* A prior of 100 ppm trims the pair away: it proves a fault, > f = 0. */
-	assert_int_equal(bft_interval_regress(&r, x, y, 2, 0, 100000, 3, BFT_FUSE_MARZULLO, s), BFT_EFAULTS);
+	assert_int_equal(bft_regress_interval(&r, x, y, 2, 0, 100000, 3, BFT_FUSE_MARZULLO, s), BFT_EFAULTS);
 	/* With f = 1 the one pair may be the faulty one: the rate is the prior. */
-	assert_int_equal(bft_interval_regress(&r, x, y, 2, 1, 100000, 0, BFT_FUSE_BROOKS_IYENGAR, s), 0);
+	assert_int_equal(bft_regress_interval(&r, x, y, 2, 1, 100000, 0, BFT_FUSE_BROOKS_IYENGAR, s), 0);
 	assert_true(r.slope_fsps.lo_ns == -100000000000 && r.slope_fsps.hi_ns == 100000000000);
 	/* Three samples on a line, one off by 1 s with f = 0: detected. */
 	int64_t x3[3] = { 0, 1000000000, 2000000000 };
 	bft_interval y3[3] = { { 0, 10 }, { 50000, 50010 }, { 1000100000, 1000100010 } };
-	assert_int_equal(bft_interval_regress(&r, x3, y3, 3, 0, 1000000000, 0, BFT_FUSE_MARZULLO, s), BFT_EFAULTS);
+	assert_int_equal(bft_regress_interval(&r, x3, y3, 3, 0, 1000000000, 0, BFT_FUSE_MARZULLO, s), BFT_EFAULTS);
 	/* A single sample: rate from the prior, offset carried along it. */
-	assert_int_equal(bft_interval_regress(&r, x3, y3, 1, 0, 1000, 1000000000, BFT_FUSE_MARZULLO, s), 0);
+	assert_int_equal(bft_regress_interval(&r, x3, y3, 1, 0, 1000, 1000000000, BFT_FUSE_MARZULLO, s), 0);
 	assert_true(r.slope_fsps.lo_ns == -1000000000 && r.offset_ns.lo_ns == -1000 && r.offset_ns.hi_ns == 1010);
 	/* Prior trimming: samples 1 ms apart with +-1 ms intervals bound the
 	 * rate only to +-2 (ns per ns); a 50 ppm prior confines it. */
@@ -752,7 +752,7 @@ static void test_interval_exact_and_errors(void **state)
 		yt[i] = bft_iv(-1000000 + 20 * i, 1000000 + 20 * i); /* truth: 20 ppm, offset 0 */
 	}
 	for (int how = 0; how < 2; how++) {
-		assert_int_equal(bft_interval_regress(&r, xt, yt, 10, 2, 50000, 0, (enum bft_fuse)how, s), 0);
+		assert_int_equal(bft_regress_interval(&r, xt, yt, 10, 2, 50000, 0, (enum bft_fuse)how, s), 0);
 		assert_true(r.slope_fsps.lo_ns >= -50000000000 && r.slope_fsps.hi_ns <= 50000000000);
 		assert_true(bft_iv_contains(r.slope_fsps, 20000000000) && bft_iv_contains(r.offset_ns, 0));
 	}
@@ -763,21 +763,21 @@ static void test_interval_exact_and_errors(void **state)
 		if (i % 3 == 1)
 			yt[i] = bft_iv_shift(yt[i], 10000000);
 	}
-	assert_int_equal(bft_interval_regress(&r, xt, yt, 10, 1, 50000, 0, BFT_FUSE_MARZULLO, s), BFT_EFAULTS);
-	assert_int_equal(bft_interval_regress(&r, xt, yt, 10, 1, 50000, 0, BFT_FUSE_BROOKS_IYENGAR, s), BFT_EFAULTS);
+	assert_int_equal(bft_regress_interval(&r, xt, yt, 10, 1, 50000, 0, BFT_FUSE_MARZULLO, s), BFT_EFAULTS);
+	assert_int_equal(bft_regress_interval(&r, xt, yt, 10, 1, 50000, 0, BFT_FUSE_BROOKS_IYENGAR, s), BFT_EFAULTS);
 	/* Errors. */
-	assert_int_equal(bft_interval_regress(NULL, x3, y3, 3, 0, 100, 0, BFT_FUSE_MARZULLO, s), BFT_EINVAL);
-	assert_int_equal(bft_interval_regress(&r, x3, y3, 0, 0, 100, 0, BFT_FUSE_MARZULLO, s), BFT_EEMPTY);
-	assert_int_equal(bft_interval_regress(&r, x3, y3, 3, 3, 100, 0, BFT_FUSE_MARZULLO, s), BFT_EINVAL);
-	assert_int_equal(bft_interval_regress(&r, x3, y3, 3, 0, -1, 0, BFT_FUSE_MARZULLO, s), BFT_EINVAL);
-	assert_int_equal(bft_interval_regress(&r, x3, y3, 3, 0, 100, 0, (enum bft_fuse)7, s), BFT_EINVAL);
-	assert_int_equal(bft_interval_regress(&r, x3, y3, 3, 0, 100, 0, BFT_FUSE_MARZULLO, NULL), BFT_EINVAL);
+	assert_int_equal(bft_regress_interval(NULL, x3, y3, 3, 0, 100, 0, BFT_FUSE_MARZULLO, s), BFT_EINVAL);
+	assert_int_equal(bft_regress_interval(&r, x3, y3, 0, 0, 100, 0, BFT_FUSE_MARZULLO, s), BFT_EEMPTY);
+	assert_int_equal(bft_regress_interval(&r, x3, y3, 3, 3, 100, 0, BFT_FUSE_MARZULLO, s), BFT_EINVAL);
+	assert_int_equal(bft_regress_interval(&r, x3, y3, 3, 0, -1, 0, BFT_FUSE_MARZULLO, s), BFT_EINVAL);
+	assert_int_equal(bft_regress_interval(&r, x3, y3, 3, 0, 100, 0, (enum bft_fuse)7, s), BFT_EINVAL);
+	assert_int_equal(bft_regress_interval(&r, x3, y3, 3, 0, 100, 0, BFT_FUSE_MARZULLO, NULL), BFT_EINVAL);
 	bft_interval inv[3] = { { 5, 4 }, { 0, 1 }, { 0, 1 } };
-	assert_int_equal(bft_interval_regress(&r, x3, inv, 3, 0, 100, 0, BFT_FUSE_MARZULLO, s), BFT_EINVAL);
+	assert_int_equal(bft_regress_interval(&r, x3, inv, 3, 0, 100, 0, BFT_FUSE_MARZULLO, s), BFT_EINVAL);
 	/* Extreme values saturate instead of overflowing. */
 	int64_t xe[3] = { INT64_MIN, 0, INT64_MAX };
 	bft_interval ye[3] = { { INT64_MIN, INT64_MAX }, { INT64_MIN, INT64_MAX }, { INT64_MIN, INT64_MAX } };
-	assert_int_equal(bft_interval_regress(&r, xe, ye, 3, 1, INT64_MAX, INT64_MIN, BFT_FUSE_BROOKS_IYENGAR, s), 0);
+	assert_int_equal(bft_regress_interval(&r, xe, ye, 3, 1, INT64_MAX, INT64_MIN, BFT_FUSE_BROOKS_IYENGAR, s), 0);
 	assert_true(r.offset_ns.lo_ns == INT64_MIN && r.offset_ns.hi_ns == INT64_MAX);
 	free(s);
 }

@@ -64,14 +64,14 @@ static void test_meta_good(void **state)
 	bft_sigmf_meta m2;
 	assert_int_equal(bft_sigmf_parse_meta(buf, (size_t)n, &m2, err, sizeof err), 0);
 	assert_memory_equal(&m, &m2, sizeof m);
-	assert_int_equal(bft_sigmf_format_meta(&m, buf, 10), -1);
+	assert_int_equal(bft_sigmf_format_meta(&m, buf, 10), BFT_EINVAL);
 }
 
 static void expect_bad(const char *text, const char *reason)
 {
 	bft_sigmf_meta m;
 	char err[200] = "";
-	assert_int_equal(bft_sigmf_parse_meta(text, strlen(text), &m, err, sizeof err), -1);
+	assert_int_equal(bft_sigmf_parse_meta(text, strlen(text), &m, err, sizeof err), BFT_EINVAL);
 	if (!strstr(err, reason))
 		fail_msg("\"%s\": error \"%s\" lacks \"%s\"", text, err, reason);
 }
@@ -122,7 +122,7 @@ static void test_meta_bad(void **state)
 	/* NUL inside. */
 	bft_sigmf_meta m;
 	char err[200];
-	assert_int_equal(bft_sigmf_parse_meta("{\0}", 3, &m, err, sizeof err), -1);
+	assert_int_equal(bft_sigmf_parse_meta("{\0}", 3, &m, err, sizeof err), BFT_EINVAL);
 }
 
 static void test_samples(void **state)
@@ -143,13 +143,13 @@ static void test_samples(void **state)
 			assert_int_equal(clipped, ts[i] == BFT_SIGMF_CI16_LE ? 0 : 1); /* 300 (cu8: -0.5 rounds to 0) */
 		}
 		/* Out of range requests. */
-		assert_int_equal(bft_sigmf_decode(ts[i], buf, 5 * bft_sigmf_sample_size(ts[i]), 4, 2, y), -1);
-		assert_int_equal(bft_sigmf_decode(ts[i], buf, 5 * bft_sigmf_sample_size(ts[i]), 6, 0, y), -1);
+		assert_int_equal(bft_sigmf_decode(ts[i], buf, 5 * bft_sigmf_sample_size(ts[i]), 4, 2, y), BFT_EINVAL);
+		assert_int_equal(bft_sigmf_decode(ts[i], buf, 5 * bft_sigmf_sample_size(ts[i]), 6, 0, y), BFT_EINVAL);
 	}
 	/* A NaN in cf32 is refused. */
 	double complex nan_x = NAN;
 	bft_sigmf_encode(BFT_SIGMF_CF32_LE, &nan_x, 1, 1.0, buf);
-	assert_int_equal(bft_sigmf_decode(BFT_SIGMF_CF32_LE, buf, 8, 0, 1, y), -1);
+	assert_int_equal(bft_sigmf_decode(BFT_SIGMF_CF32_LE, buf, 8, 0, 1, y), BFT_EINVAL);
 }
 
 static int sim_sign(void *ctx, uint32_t self, const uint8_t *msg, size_t len, uint8_t *sig)
@@ -373,7 +373,7 @@ static void test_chain(void **state)
 	}
 	rmdir(dir);
 	/* A missing or broken file: an error naming it. */
-	assert_int_equal(bft_sigmf_read("/nonexistent/x", &ma, &ra, &na, err, sizeof err), -1);
+	assert_int_equal(bft_sigmf_read("/nonexistent/x", &ma, &ra, &na, err, sizeof err), BFT_EINVAL);
 	assert_non_null(strstr(err, "/nonexistent/x.sigmf-meta"));
 }
 

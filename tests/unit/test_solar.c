@@ -417,9 +417,9 @@ static void test_solarsim(void **state)
 		pw += creal(a[i] * conj(a[i]));
 	pw /= (double)n;
 	assert_true(fabs(pw / (4 * (ts + 150)) - 1) < 0.05);
-	assert_int_equal(bft_solarsim_pair(&rng, n, 1.5, 1, st, a, b), -1);
+	assert_int_equal(bft_solarsim_pair(&rng, n, 1.5, 1, st, a, b), BFT_EINVAL);
 	st[0].gain = 0;
-	assert_int_equal(bft_solarsim_pair(&rng, n, 1, 1, st, a, b), -1);
+	assert_int_equal(bft_solarsim_pair(&rng, n, 1, 1, st, a, b), BFT_EINVAL);
 	free(a);
 	free(b);
 }

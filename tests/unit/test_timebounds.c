@@ -42,9 +42,9 @@ static int64_t slept_now(void)
 	return ((int64_t)b.tv_sec - m.tv_sec) * S + (b.tv_nsec - m.tv_nsec);
 }
 
-static bft_clock_snapshot snap(int64_t as_of, int64_t lo, int64_t hi, enum bft_clock_status st)
+static bft_timebounds_snapshot snap(int64_t as_of, int64_t lo, int64_t hi, enum bft_timebounds_status st)
 {
-	bft_clock_snapshot s = { .as_of_mono_ns = as_of, .earliest_ns = lo, .latest_ns = hi,
+	bft_timebounds_snapshot s = { .as_of_mono_ns = as_of, .earliest_ns = lo, .latest_ns = hi,
 		                 .estimate_ns = lo + (hi - lo) / 2, .rate_ppb = 0, .rho_ppb = 100000,
 		                 .void_after_mono_ns = as_of + 3 * S, .status = st, .slept_ns = slept_now() };
 	return s;
@@ -54,24 +54,24 @@ static void test_extrapolate_forward_and_back(void **state)
 {
 	(void)state;
 	int64_t T = INT64_C(1700000000) * S;
-	bft_clock_snapshot s = snap(1000 * S, T - 1000000, T + 1000000, BFT_CLOCK_SYNCHRONIZED);
+	bft_timebounds_snapshot s = snap(1000 * S, T - 1000000, T + 1000000, BFT_TIMEBOUNDS_SYNCHRONIZED);
 	int64_t lo, hi, est;
-	assert_int_equal(bft_clock_extrapolate(&s, 1000 * S, &lo, &hi, &est), BFT_CLOCK_SYNCHRONIZED);
+	assert_int_equal(bft_timebounds_extrapolate(&s, 1000 * S, &lo, &hi, &est), BFT_TIMEBOUNDS_SYNCHRONIZED);
 	assert_int_equal(lo, T - 1000000);
 	assert_int_equal(hi, T + 1000000);
 	assert_int_equal(est, T);
 	/* 2 s later at 100 ppm: shifted by 2 s, widened by 200 us each side. */
-	assert_int_equal(bft_clock_extrapolate(&s, 1002 * S, &lo, &hi, &est), BFT_CLOCK_SYNCHRONIZED);
+	assert_int_equal(bft_timebounds_extrapolate(&s, 1002 * S, &lo, &hi, &est), BFT_TIMEBOUNDS_SYNCHRONIZED);
 	assert_int_equal(lo, T + 2 * S - 1000000 - 200000);
 	assert_int_equal(hi, T + 2 * S + 1000000 + 200000);
 	assert_int_equal(est, T + 2 * S);
 	/* Half a second before as-of (a reader whose clock read preceded the
 	 * update): shifted back, still widened outward. */
-	assert_int_equal(bft_clock_extrapolate(&s, 1000 * S - S / 2, &lo, &hi, NULL), BFT_CLOCK_SYNCHRONIZED);
+	assert_int_equal(bft_timebounds_extrapolate(&s, 1000 * S - S / 2, &lo, &hi, NULL), BFT_TIMEBOUNDS_SYNCHRONIZED);
 	assert_int_equal(lo, T - S / 2 - 1000000 - 50000);
 	assert_int_equal(hi, T - S / 2 + 1000000 + 50000);
 	/* Widening rounds outward: 1 ns at 100 ppm is 1 ns of drift. */
-	assert_int_equal(bft_clock_extrapolate(&s, 1000 * S + 1, &lo, &hi, NULL), BFT_CLOCK_SYNCHRONIZED);
+	assert_int_equal(bft_timebounds_extrapolate(&s, 1000 * S + 1, &lo, &hi, NULL), BFT_TIMEBOUNDS_SYNCHRONIZED);
 	assert_int_equal(lo, T - 1000000 + 1 - 1);
 	assert_int_equal(hi, T + 1000000 + 1 + 1);
 }
@@ -80,19 +80,19 @@ static void test_extrapolate_rate_and_clamp(void **state)
 {
 	(void)state;
 	int64_t T = INT64_C(1700000000) * S;
-	bft_clock_snapshot s = snap(0, T - 1000, T + 1000, BFT_CLOCK_FREE_RUNNING);
+	bft_timebounds_snapshot s = snap(0, T - 1000, T + 1000, BFT_TIMEBOUNDS_FREE_RUNNING);
 	s.rho_ppb = 0;
 	s.rate_ppb = 50000; /* 50 ppm */
 	int64_t lo, hi, est;
 	/* With rho 0 the interval only shifts; the estimate runs 50 ppm fast
 	 * and is clamped to latest after 1000 / 50e-6 ns = 20 ms. */
-	assert_int_equal(bft_clock_extrapolate(&s, 10000000, &lo, &hi, &est), BFT_CLOCK_FREE_RUNNING);
+	assert_int_equal(bft_timebounds_extrapolate(&s, 10000000, &lo, &hi, &est), BFT_TIMEBOUNDS_FREE_RUNNING);
 	assert_int_equal(est, T + 10000000 + 500);
-	assert_int_equal(bft_clock_extrapolate(&s, 100000000, &lo, &hi, &est), BFT_CLOCK_FREE_RUNNING);
+	assert_int_equal(bft_timebounds_extrapolate(&s, 100000000, &lo, &hi, &est), BFT_TIMEBOUNDS_FREE_RUNNING);
 	assert_int_equal(hi, T + 100000000 + 1000);
 	assert_int_equal(est, hi);
 	s.rate_ppb = -50000;
-	assert_int_equal(bft_clock_extrapolate(&s, 100000000, &lo, &hi, &est), BFT_CLOCK_FREE_RUNNING);
+	assert_int_equal(bft_timebounds_extrapolate(&s, 100000000, &lo, &hi, &est), BFT_TIMEBOUNDS_FREE_RUNNING);
 	assert_int_equal(est, lo);
 }
 
@@ -100,32 +100,32 @@ static void test_extrapolate_unknown(void **state)
 {
 	(void)state;
 	int64_t lo = 1, hi = 2, est = 3;
-	bft_clock_snapshot s = snap(0, 0, 1000, BFT_CLOCK_UNKNOWN);
-	assert_int_equal(bft_clock_extrapolate(&s, 0, &lo, &hi, &est), BFT_CLOCK_UNKNOWN);
+	bft_timebounds_snapshot s = snap(0, 0, 1000, BFT_TIMEBOUNDS_UNKNOWN);
+	assert_int_equal(bft_timebounds_extrapolate(&s, 0, &lo, &hi, &est), BFT_TIMEBOUNDS_UNKNOWN);
 	assert_true(lo == INT64_MIN && hi == INT64_MAX && est == 0);
-	s.status = BFT_CLOCK_SYNCHRONIZED;
+	s.status = BFT_TIMEBOUNDS_SYNCHRONIZED;
 	/* Past void-after: the writer is presumed dead. At it: still fine. */
-	assert_int_equal(bft_clock_extrapolate(&s, 3 * S, NULL, NULL, NULL), BFT_CLOCK_SYNCHRONIZED);
-	assert_int_equal(bft_clock_extrapolate(&s, 3 * S + 1, &lo, &hi, NULL), BFT_CLOCK_UNKNOWN);
+	assert_int_equal(bft_timebounds_extrapolate(&s, 3 * S, NULL, NULL, NULL), BFT_TIMEBOUNDS_SYNCHRONIZED);
+	assert_int_equal(bft_timebounds_extrapolate(&s, 3 * S + 1, &lo, &hi, NULL), BFT_TIMEBOUNDS_UNKNOWN);
 	assert_true(lo == INT64_MIN && hi == INT64_MAX);
 	/* Malformed snapshots are unknown, never an inverted interval. */
-	bft_clock_snapshot b = snap(0, 1000, 0, BFT_CLOCK_SYNCHRONIZED);
-	assert_int_equal(bft_clock_extrapolate(&b, 0, NULL, NULL, NULL), BFT_CLOCK_UNKNOWN);
-	b = snap(0, 0, 1000, BFT_CLOCK_SYNCHRONIZED);
+	bft_timebounds_snapshot b = snap(0, 1000, 0, BFT_TIMEBOUNDS_SYNCHRONIZED);
+	assert_int_equal(bft_timebounds_extrapolate(&b, 0, NULL, NULL, NULL), BFT_TIMEBOUNDS_UNKNOWN);
+	b = snap(0, 0, 1000, BFT_TIMEBOUNDS_SYNCHRONIZED);
 	b.rho_ppb = -1;
-	assert_int_equal(bft_clock_extrapolate(&b, 0, NULL, NULL, NULL), BFT_CLOCK_UNKNOWN);
-	b = snap(0, 0, 1000, (enum bft_clock_status)7);
-	assert_int_equal(bft_clock_extrapolate(&b, 0, NULL, NULL, NULL), BFT_CLOCK_UNKNOWN);
+	assert_int_equal(bft_timebounds_extrapolate(&b, 0, NULL, NULL, NULL), BFT_TIMEBOUNDS_UNKNOWN);
+	b = snap(0, 0, 1000, (enum bft_timebounds_status)7);
+	assert_int_equal(bft_timebounds_extrapolate(&b, 0, NULL, NULL, NULL), BFT_TIMEBOUNDS_UNKNOWN);
 	/* Saturation: near the end of int64 nothing wraps. */
-	b = snap(0, INT64_MAX - 10, INT64_MAX - 5, BFT_CLOCK_SYNCHRONIZED);
+	b = snap(0, INT64_MAX - 10, INT64_MAX - 5, BFT_TIMEBOUNDS_SYNCHRONIZED);
 	b.void_after_mono_ns = INT64_MAX;
-	assert_int_equal(bft_clock_extrapolate(&b, 1000 * S, &lo, &hi, NULL), BFT_CLOCK_SYNCHRONIZED);
+	assert_int_equal(bft_timebounds_extrapolate(&b, 1000 * S, &lo, &hi, NULL), BFT_TIMEBOUNDS_SYNCHRONIZED);
 	assert_true(lo <= hi);
 	assert_int_equal(hi, INT64_MAX);
 }
 
 /* Field by field: the struct has padding after status. */
-static bool same(const bft_clock_snapshot *a, const bft_clock_snapshot *b)
+static bool same(const bft_timebounds_snapshot *a, const bft_timebounds_snapshot *b)
 {
 	return a->as_of_mono_ns == b->as_of_mono_ns && a->earliest_ns == b->earliest_ns &&
 	       a->latest_ns == b->latest_ns && a->estimate_ns == b->estimate_ns && a->rate_ppb == b->rate_ppb &&
@@ -134,9 +134,9 @@ static bool same(const bft_clock_snapshot *a, const bft_clock_snapshot *b)
 
 static void *page_alloc(void)
 {
-	void *p = aligned_alloc(64, BFT_CLOCK_PAGE_SIZE);
+	void *p = aligned_alloc(64, BFT_TIMEBOUNDS_PAGE_SIZE);
 	assert_non_null(p);
-	memset(p, 0, BFT_CLOCK_PAGE_SIZE);
+	memset(p, 0, BFT_TIMEBOUNDS_PAGE_SIZE);
 	return p;
 }
 
@@ -144,16 +144,16 @@ static void test_page_roundtrip(void **state)
 {
 	(void)state;
 	void *p = page_alloc();
-	bft_clock_snapshot out;
-	assert_int_equal(bft_clock_page_load(p, &out), BFT_EINVAL); /* no magic */
-	bft_clock_page_init(p);
-	assert_int_equal(bft_clock_page_load(p, &out), 0);
-	assert_int_equal(out.status, BFT_CLOCK_UNKNOWN);
+	bft_timebounds_snapshot out;
+	assert_int_equal(bft_timebounds_page_load(p, &out), BFT_EINVAL); /* no magic */
+	bft_timebounds_page_init(p);
+	assert_int_equal(bft_timebounds_page_load(p, &out), 0);
+	assert_int_equal(out.status, BFT_TIMEBOUNDS_UNKNOWN);
 	assert_true(out.earliest_ns == INT64_MIN && out.latest_ns == INT64_MAX);
-	bft_clock_snapshot s = snap(5, 10, 20, BFT_CLOCK_DISRUPTED);
+	bft_timebounds_snapshot s = snap(5, 10, 20, BFT_TIMEBOUNDS_DISRUPTED);
 	s.rate_ppb = -7;
-	bft_clock_page_store(p, &s);
-	assert_int_equal(bft_clock_page_load(p, &out), 0);
+	bft_timebounds_page_store(p, &s);
+	assert_int_equal(bft_timebounds_page_load(p, &out), 0);
 	assert_true(same(&s, &out));
 	/* The documented layout, byte for byte. */
 	const unsigned char *b = p;
@@ -166,7 +166,7 @@ static void test_page_roundtrip(void **state)
 	memcpy(&size, b + 6, 2);
 	memcpy(&seq, b + 8, 8);
 	memcpy(f, b + 16, sizeof f);
-	assert_int_equal(magic, BFT_CLOCK_PAGE_MAGIC);
+	assert_int_equal(magic, BFT_TIMEBOUNDS_PAGE_MAGIC);
 	assert_memory_equal(b, "BFTB", 4);
 	assert_int_equal(version, 1);
 	assert_int_equal(size, 128);
@@ -178,20 +178,20 @@ static void test_page_roundtrip(void **state)
 	assert_int_equal(f[4], -7);
 	assert_int_equal(f[5], 100000);
 	assert_int_equal(f[6], 5 + 3 * S);
-	assert_int_equal(f[7], BFT_CLOCK_DISRUPTED);
+	assert_int_equal(f[7], BFT_TIMEBOUNDS_DISRUPTED);
 	/* A writer that died mid-update leaves the sequence odd: readers give
 	 * up instead of spinning, and the next writer starts over cleanly. */
 	seq = 7;
 	memcpy((unsigned char *)p + 8, &seq, 8);
-	assert_int_equal(bft_clock_page_load(p, &out), BFT_EEMPTY);
-	bft_clock_page_store(p, &s);
-	assert_int_equal(bft_clock_page_load(p, &out), 0);
+	assert_int_equal(bft_timebounds_page_load(p, &out), BFT_EEMPTY);
+	bft_timebounds_page_store(p, &s);
+	assert_int_equal(bft_timebounds_page_load(p, &out), 0);
 	memcpy(&seq, b + 8, 8);
 	assert_int_equal(seq, 10);
 	/* Another version is refused. */
 	version = 2;
 	memcpy((unsigned char *)p + 4, &version, 2);
-	assert_int_equal(bft_clock_page_load(p, &out), BFT_EINVAL);
+	assert_int_equal(bft_timebounds_page_load(p, &out), BFT_EINVAL);
 	free(p);
 }
 
@@ -202,9 +202,9 @@ static void test_page_roundtrip(void **state)
 static atomic_bool stop;
 static atomic_ulong reads, writes;
 
-static bft_clock_snapshot of_k(int64_t k)
+static bft_timebounds_snapshot of_k(int64_t k)
 {
-	bft_clock_snapshot s;
+	bft_timebounds_snapshot s;
 	s.as_of_mono_ns = k;
 	s.earliest_ns = k * 1000;
 	s.latest_ns = k * 1000 + 7 * k + 3;
@@ -212,15 +212,15 @@ static bft_clock_snapshot of_k(int64_t k)
 	s.rate_ppb = -k;
 	s.rho_ppb = k % 100000;
 	s.void_after_mono_ns = k + 3 * S;
-	s.status = (enum bft_clock_status)(1 + k % 3);
+	s.status = (enum bft_timebounds_status)(1 + k % 3);
 	return s;
 }
 
 static void *writer(void *arg)
 {
 	for (int64_t k = 1; !atomic_load(&stop); k++) {
-		bft_clock_snapshot s = of_k(k);
-		bft_clock_page_store(arg, &s);
+		bft_timebounds_snapshot s = of_k(k);
+		bft_timebounds_page_store(arg, &s);
 		atomic_fetch_add_explicit(&writes, 1, memory_order_relaxed);
 	}
 	return NULL;
@@ -231,8 +231,8 @@ static void *reader(void *arg)
 	uintptr_t bad = 0;
 	int64_t last = 0;
 	while (!atomic_load(&stop)) {
-		bft_clock_snapshot s;
-		int rc = bft_clock_page_load(arg, &s);
+		bft_timebounds_snapshot s;
+		int rc = bft_timebounds_page_load(arg, &s);
 		if (rc == BFT_EEMPTY)
 			continue; /* starved by a fast writer on a busy machine: allowed, just retry */
 		if (rc != 0) {
@@ -241,9 +241,9 @@ static void *reader(void *arg)
 		}
 		atomic_fetch_add_explicit(&reads, 1, memory_order_relaxed);
 		int64_t k = s.as_of_mono_ns;
-		if (k == 0 && s.status == BFT_CLOCK_UNKNOWN)
+		if (k == 0 && s.status == BFT_TIMEBOUNDS_UNKNOWN)
 			continue; /* the initial page */
-		bft_clock_snapshot want = of_k(k);
+		bft_timebounds_snapshot want = of_k(k);
 		/* Fields must all come from store k, and k never goes back:
 		 * acquire on the sequence orders successive reads too. */
 		if (!same(&s, &want) || s.earliest_ns > s.latest_ns || k < last)
@@ -257,7 +257,7 @@ static void test_page_concurrent(void **state)
 {
 	(void)state;
 	void *p = page_alloc();
-	bft_clock_page_init(p);
+	bft_timebounds_page_init(p);
 	atomic_store(&stop, false);
 	atomic_store(&reads, 0);
 	atomic_store(&writes, 0);
@@ -292,11 +292,11 @@ static void *make_file(const char *path)
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, BFT_CLOCK_PAGE_SIZE), 0);
-	void *m = mmap(NULL, BFT_CLOCK_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_int_equal(ftruncate(fd, BFT_TIMEBOUNDS_PAGE_SIZE), 0);
+	void *m = mmap(NULL, BFT_TIMEBOUNDS_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	assert_true(m != MAP_FAILED);
 	close(fd);
-	bft_clock_page_init(m);
+	bft_timebounds_page_init(m);
 	assert_int_equal(rename(tmp, path), 0);
 	return m;
 }
@@ -306,90 +306,90 @@ static void test_file_handle(void **state)
 	(void)state;
 	char path[64];
 	snprintf(path, sizeof path, "/tmp/bftime-tb-test.%d", (int)getpid());
-	bft_clock *c;
-	assert_int_equal(bft_clock_open(&c, path), BFT_EINVAL); /* no file */
+	bft_timebounds *c;
+	assert_int_equal(bft_timebounds_open(&c, path), BFT_EINVAL); /* no file */
 	assert_null(c);
 	void *m = make_file(path);
-	assert_int_equal(bft_clock_open(&c, path), 0);
+	assert_int_equal(bft_timebounds_open(&c, path), 0);
 	int64_t lo, hi;
-	enum bft_clock_status st;
-	assert_int_equal(bft_clock_now(c, &lo, &hi, &st), 0);
-	assert_int_equal(st, BFT_CLOCK_UNKNOWN);
-	assert_false(bft_clock_after(c, INT64_MIN + 1));
-	assert_false(bft_clock_before(c, INT64_MAX - 1));
+	enum bft_timebounds_status st;
+	assert_int_equal(bft_timebounds_now(c, &lo, &hi, &st), 0);
+	assert_int_equal(st, BFT_TIMEBOUNDS_UNKNOWN);
+	assert_false(bft_timebounds_after(c, INT64_MIN + 1));
+	assert_false(bft_timebounds_before(c, INT64_MAX - 1));
 
 	int64_t T = INT64_C(1700000000) * S, now = mono_now();
-	bft_clock_snapshot s = snap(now, T - 1000000, T + 1000000, BFT_CLOCK_SYNCHRONIZED);
-	bft_clock_page_store(m, &s);
-	assert_int_equal(bft_clock_now(c, &lo, &hi, &st), 0);
-	assert_int_equal(st, BFT_CLOCK_SYNCHRONIZED);
+	bft_timebounds_snapshot s = snap(now, T - 1000000, T + 1000000, BFT_TIMEBOUNDS_SYNCHRONIZED);
+	bft_timebounds_page_store(m, &s);
+	assert_int_equal(bft_timebounds_now(c, &lo, &hi, &st), 0);
+	assert_int_equal(st, BFT_TIMEBOUNDS_SYNCHRONIZED);
 	int64_t el = mono_now() - now;
 	assert_true(lo >= T - 1000000 && lo <= T - 1000000 + el);
 	assert_true(hi >= T + 1000000 && hi <= T + 1000000 + 2 * el + 1000);
-	assert_true(bft_clock_after(c, T - 2000000));
-	assert_false(bft_clock_after(c, T));
-	assert_true(bft_clock_before(c, T + 3 * S));
-	assert_false(bft_clock_before(c, T));
+	assert_true(bft_timebounds_after(c, T - 2000000));
+	assert_false(bft_timebounds_after(c, T));
+	assert_true(bft_timebounds_before(c, T + 3 * S));
+	assert_false(bft_timebounds_before(c, T));
 	/* The machine slept since the snapshot (CLOCK_MONOTONIC_RAW stopped,
 	 * true time did not): no rate bound holds, so unknown. */
 	s.slept_ns -= 10 * 1000000;
-	bft_clock_page_store(m, &s);
-	assert_int_equal(bft_clock_now(c, &lo, &hi, &st), 0);
-	assert_int_equal(st, BFT_CLOCK_UNKNOWN);
-	assert_false(bft_clock_after(c, T - 2000000));
+	bft_timebounds_page_store(m, &s);
+	assert_int_equal(bft_timebounds_now(c, &lo, &hi, &st), 0);
+	assert_int_equal(st, BFT_TIMEBOUNDS_UNKNOWN);
+	assert_false(bft_timebounds_after(c, T - 2000000));
 	s.slept_ns += 10 * 1000000;
 	/* Disrupted: bounds still reported, but nothing is certified. */
-	s.status = BFT_CLOCK_DISRUPTED;
-	bft_clock_page_store(m, &s);
-	assert_int_equal(bft_clock_now(c, &lo, &hi, &st), 0);
-	assert_int_equal(st, BFT_CLOCK_DISRUPTED);
+	s.status = BFT_TIMEBOUNDS_DISRUPTED;
+	bft_timebounds_page_store(m, &s);
+	assert_int_equal(bft_timebounds_now(c, &lo, &hi, &st), 0);
+	assert_int_equal(st, BFT_TIMEBOUNDS_DISRUPTED);
 	assert_true(lo < hi && hi < T + 3 * S);
-	assert_false(bft_clock_after(c, T - 2000000));
-	assert_false(bft_clock_before(c, T + 3 * S));
+	assert_false(bft_timebounds_after(c, T - 2000000));
+	assert_false(bft_timebounds_before(c, T + 3 * S));
 	/* Stale: void-after in the past. */
-	s = snap(mono_now() - 10 * S, T - 1000000, T + 1000000, BFT_CLOCK_SYNCHRONIZED);
-	bft_clock_page_store(m, &s);
-	assert_int_equal(bft_clock_now(c, &lo, &hi, &st), 0);
-	assert_int_equal(st, BFT_CLOCK_UNKNOWN);
+	s = snap(mono_now() - 10 * S, T - 1000000, T + 1000000, BFT_TIMEBOUNDS_SYNCHRONIZED);
+	bft_timebounds_page_store(m, &s);
+	assert_int_equal(bft_timebounds_now(c, &lo, &hi, &st), 0);
+	assert_int_equal(st, BFT_TIMEBOUNDS_UNKNOWN);
 	assert_true(lo == INT64_MIN && hi == INT64_MAX);
 	/* A restarted daemon renames a new page into place: the stale handle
 	 * finds and maps it (checking at most once a second). */
 	struct timespec sec = { 1, 50000000 };
 	nanosleep(&sec, NULL);
 	void *m2 = make_file(path);
-	s = snap(mono_now(), T - 1000000, T + 1000000, BFT_CLOCK_FREE_RUNNING);
-	bft_clock_page_store(m2, &s);
-	assert_int_equal(bft_clock_now(c, &lo, &hi, &st), 0);
-	assert_int_equal(st, BFT_CLOCK_FREE_RUNNING);
-	assert_true(bft_clock_after(c, T - 2000000));
-	bft_clock_close(c);
-	bft_clock_close(NULL);
-	munmap(m, BFT_CLOCK_PAGE_SIZE);
-	munmap(m2, BFT_CLOCK_PAGE_SIZE);
+	s = snap(mono_now(), T - 1000000, T + 1000000, BFT_TIMEBOUNDS_FREE_RUNNING);
+	bft_timebounds_page_store(m2, &s);
+	assert_int_equal(bft_timebounds_now(c, &lo, &hi, &st), 0);
+	assert_int_equal(st, BFT_TIMEBOUNDS_FREE_RUNNING);
+	assert_true(bft_timebounds_after(c, T - 2000000));
+	bft_timebounds_close(c);
+	bft_timebounds_close(NULL);
+	munmap(m, BFT_TIMEBOUNDS_PAGE_SIZE);
+	munmap(m2, BFT_TIMEBOUNDS_PAGE_SIZE);
 	unlink(path);
 	/* A page someone else could have written: group- or world-writable,
 	 * or owned by another user than root or this one. */
 	m = make_file(path);
 	assert_int_equal(chmod(path, 0666), 0);
-	assert_int_equal(bft_clock_open(&c, path), BFT_EINVAL);
-	munmap(m, BFT_CLOCK_PAGE_SIZE);
+	assert_int_equal(bft_timebounds_open(&c, path), BFT_EINVAL);
+	munmap(m, BFT_TIMEBOUNDS_PAGE_SIZE);
 	unlink(path);
 	if (geteuid() == 0) {
 		m = make_file(path);
 		assert_int_equal(chown(path, 65534, 65534), 0);
-		assert_int_equal(bft_clock_open(&c, path), BFT_EINVAL);
-		munmap(m, BFT_CLOCK_PAGE_SIZE);
+		assert_int_equal(bft_timebounds_open(&c, path), BFT_EINVAL);
+		munmap(m, BFT_TIMEBOUNDS_PAGE_SIZE);
 		unlink(path);
 	}
 	/* Not a page: refused at open. */
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, BFT_CLOCK_PAGE_SIZE), 0);
+	assert_int_equal(ftruncate(fd, BFT_TIMEBOUNDS_PAGE_SIZE), 0);
 	close(fd);
-	assert_int_equal(bft_clock_open(&c, path), BFT_EINVAL);
+	assert_int_equal(bft_timebounds_open(&c, path), BFT_EINVAL);
 	unlink(path);
-	assert_string_equal(bft_clock_status_name(BFT_CLOCK_FREE_RUNNING), "free-running");
-	assert_string_equal(bft_clock_status_name((enum bft_clock_status)9), "unknown");
+	assert_string_equal(bft_timebounds_status_name(BFT_TIMEBOUNDS_FREE_RUNNING), "free-running");
+	assert_string_equal(bft_timebounds_status_name((enum bft_timebounds_status)9), "unknown");
 }
 
 int main(void)
