@@ -489,6 +489,27 @@ static void update_aging(bft_disc *d)
 	}
 }
 
+/* Write a fit sample at ring slot k (the next one, or the newest to
+ * replace it), then drop the oldest while the window spans more than
+ * max_span_ns (they are the ring's first, so the count is all that
+ * changes). */
+static void put_sample(bft_disc *d, size_t k, int64_t raw_ns, bft_interval meas, int64_t point_ns, int64_t carry_ns,
+                       double carry_freq)
+{
+	d->hx_ns[k] = raw_ns;
+	d->hlo_ns[k] = bft_sat_sub(meas.lo_ns, raw_ns);
+	d->hhi_ns[k] = bft_sat_sub(meas.hi_ns, raw_ns);
+	d->hpt_ns[k] = bft_sat_sub(point_ns, raw_ns);
+	d->hcarry_ns[k] = carry_ns;
+	d->hcf[k] = carry_freq;
+	d->hnext = (k + 1) % d->cfg.history_len;
+	if (d->hn < d->cfg.history_len)
+		d->hn++;
+	while (d->cfg.max_span_ns > 0 && d->hn > d->cfg.min_fit_samples &&
+	       bft_sat_sub(raw_ns, d->hx_ns[ring_index(d->hnext, d->hn, d->cfg.history_len, 0)]) > d->cfg.max_span_ns)
+		d->hn--;
+}
+
 /* ---- the network clock (bft_disc_steer) ---------------------------------- */
 
 /* A steered course is about the network, not true time: the first true-time
@@ -518,20 +539,7 @@ int bft_disc_steer(bft_disc *d, int64_t raw_ns, int64_t target_ns, int64_t half_
 	 * bft_disc_update_carried spaces its samples. */
 	if (d->hn == 0 || bft_sat_sub(raw_ns, d->last_fit_ns) >= d->cfg.min_fit_spacing_ns) {
 		d->last_fit_ns = raw_ns;
-		size_t k = d->hnext;
-		d->hx_ns[k] = raw_ns;
-		d->hlo_ns[k] = bft_sat_sub(meas.lo_ns, raw_ns);
-		d->hhi_ns[k] = bft_sat_sub(meas.hi_ns, raw_ns);
-		d->hpt_ns[k] = bft_sat_sub(target_ns, raw_ns);
-		d->hcarry_ns[k] = 0;
-		d->hcf[k] = 0;
-		d->hnext = (k + 1) % d->cfg.history_len;
-		if (d->hn < d->cfg.history_len)
-			d->hn++;
-		while (d->cfg.max_span_ns > 0 && d->hn > d->cfg.min_fit_samples &&
-		       bft_sat_sub(raw_ns, d->hx_ns[ring_index(d->hnext, d->hn, d->cfg.history_len, 0)]) >
-		               d->cfg.max_span_ns)
-			d->hn--;
+		put_sample(d, d->hnext, raw_ns, meas, target_ns, 0, 0);
 	}
 	refit(d, meas, raw_ns);
 	/* No true-time knowledge: the bounds stay infinite. */
@@ -651,22 +659,7 @@ int bft_disc_update_readings(bft_disc *d, int64_t raw_ns, bft_interval meas, int
 			d->hnext = last;
 			d->hn--;
 		}
-		d->hx_ns[k] = raw_ns;
-		d->hlo_ns[k] = bft_sat_sub(meas.lo_ns, raw_ns);
-		d->hhi_ns[k] = bft_sat_sub(meas.hi_ns, raw_ns);
-		d->hpt_ns[k] = bft_sat_sub(point_ns, raw_ns);
-		d->hcarry_ns[k] = carry_ns;
-		d->hcf[k] = (double)carry_freq_ppb / PPB;
-		d->hnext = (k + 1) % d->cfg.history_len;
-		if (d->hn < d->cfg.history_len)
-			d->hn++;
-		/* The oldest samples go when the window spans more than
-		 * max_span_ns (they are the ring's first, so the count is all
-		 * that changes). */
-		while (d->cfg.max_span_ns > 0 && d->hn > d->cfg.min_fit_samples &&
-		       bft_sat_sub(raw_ns, d->hx_ns[ring_index(d->hnext, d->hn, d->cfg.history_len, 0)]) >
-		               d->cfg.max_span_ns)
-			d->hn--;
+		put_sample(d, k, raw_ns, meas, point_ns, carry_ns, (double)carry_freq_ppb / PPB);
 	}
 	refit(d, now, raw_ns);
 	update_aging(d);
