@@ -146,7 +146,18 @@ SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c src/util/value.c src/
 $(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC) $(SIM_REF_SRC) $(SIM_KIT_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(SIMLIBS) $(LDLIBS)
 
-$(A)/tests/%: $(A)/obj/tests/unit/%.o $(DMN_AOBJ) $(TESTKIT_AOBJ) $(A)/libbftime.a
+# Unit tests link what they test: the daemon's modules come from an archive,
+# so the linker takes only those a test reaches (and a test that defines a
+# neighbour's functions itself, a fake, keeps that module out).
+$(A)/libbftimed.a: $(DMN_AOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(A)/libtestkit.a: $(TESTKIT_AOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(A)/tests/%: $(A)/obj/tests/unit/%.o $(A)/libtestkit.a $(A)/libbftimed.a $(A)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -pthread -o $@ $^ -lcmocka $(DLIBS) $(LDLIBS)
 
