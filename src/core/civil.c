@@ -2,6 +2,9 @@
 /* Calendar arithmetic (civil.h). */
 #include "core/civil.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+
 int64_t bft_days_from_civil(int64_t y, int64_t m, int64_t d)
 {
 	y -= m <= 2;
@@ -23,4 +26,35 @@ void bft_civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
 	*d = doy - (153 * mp + 2) / 5 + 1;
 	*m = mp < 10 ? mp + 3 : mp - 9;
 	*y = yoe + era * 400 + (*m <= 2);
+}
+
+char *bft_civil_format_rfc3339(char *out, size_t cap, int64_t ns, int digits)
+{
+	const int64_t S = 1000000000;
+	int64_t secs = ns / S, frac = ns % S;
+	if (frac < 0) {
+		frac += S;
+		secs--;
+	}
+	int64_t days = secs / 86400, rem = secs % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	int64_t y, m, d;
+	bft_civil_from_days(days, &y, &m, &d);
+	if (digits < 0)
+		digits = 0;
+	if (digits > 9)
+		digits = 9;
+	for (int i = digits; i < 9; i++)
+		frac /= 10;
+	if (digits == 0)
+		snprintf(out, cap, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 "Z", y, m, d,
+		         rem / 3600, rem / 60 % 60, rem % 60);
+	else
+		snprintf(out, cap,
+		         "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%0*" PRId64 "Z", y,
+		         m, d, rem / 3600, rem / 60 % 60, rem % 60, digits, frac);
+	return out;
 }

@@ -7,6 +7,7 @@
 #ifndef BFTIME_CORE_CIVIL_H
 #define BFTIME_CORE_CIVIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The years a clock source may plausibly name, 1900 to 2200: a date a GPS
@@ -23,5 +24,11 @@ int64_t bft_days_from_civil(int64_t y, int64_t m, int64_t d);
 
 /* The date of day z since 1970-01-01. */
 void bft_civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d);
+
+/* ns since the epoch as RFC 3339 UTC, "2024-05-01T12:00:00.123Z", with
+ * `digits` (0..9) fractional digits, truncated; the one writer of time text
+ * (the API's, the CLI's, the NMEA decoder's). out must hold 31 bytes; it is
+ * returned. */
+char *bft_civil_format_rfc3339(char *out, size_t cap, int64_t ns, int digits);
 
 #endif

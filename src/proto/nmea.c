@@ -308,16 +308,7 @@ int bft_nmea_week_unroll(int week10, int ref_week)
 
 void bft_nmea_iso8601(int64_t utc_ns, char *buf, size_t size)
 {
-	int64_t s = utc_ns / 1000000000LL, ns = utc_ns % 1000000000LL;
-	if (ns < 0)
-		ns += 1000000000LL, s--;
-	int64_t days = s / 86400, sod = s % 86400;
-	if (sod < 0)
-		sod += 86400, days--;
-	int y, m, d;
-	civil_from_days(days, &y, &m, &d);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d, (int)(sod / 3600),
-	         (int)(sod / 60 % 60), (int)(sod % 60), (int)(ns / 1000000));
+	bft_civil_format_rfc3339(buf, size, utc_ns, 3); /* gpsd's form: milliseconds */
 }
 
 /* ---- events ---- */

@@ -6,6 +6,7 @@
 #include "refclock/gps_guard.h"
 
 #include <json-c/json.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "core/civil.h"
 #include "core/gpstime.h"
 #include "refclock/refclock.h"
+#include "util/timetext.h"
 
 static const char *const reasons[BFTD_GPS_SUSPECT_KINDS] = {
 	[BFTD_GPS_SNR_IDENTICAL] = "identical signal strength on every satellite",
@@ -359,50 +361,19 @@ int bftd_gps_civil_ns(int year, int month, int day, int hour, int min, int sec, 
 	return 0;
 }
 
-static int digits(const char **p, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++, (*p)++) {
-		if (**p < '0' || **p > '9')
-			return BFT_EINVAL;
-		v = v * 10 + (**p - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 int bftd_gps_parse_iso(const char *s, int64_t *out_ns)
 {
-	int Y, M, D, h, m, sec;
-	const char *p = s;
-	if (digits(&p, 4, &Y) || *p++ != '-' || digits(&p, 2, &M) || *p++ != '-' || digits(&p, 2, &D) ||
-	    *p++ != 'T' || digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &m) || *p++ != ':' ||
-	    digits(&p, 2, &sec))
-		return BFT_EINVAL;
-	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
-		return BFT_EINVAL;
-	int64_t frac = 0;
-	if (*p == '.') {
-		p++;
-		int n = 0;
-		while (*p >= '0' && *p <= '9') {
-			if (n < 9) {
-				frac = frac * 10 + (*p - '0');
-				n++;
-			}
-			p++;
-		}
-		if (n == 0)
-			return BFT_EINVAL;
-		for (; n < 9; n++)
-			frac *= 10;
-	}
-	if (*p++ != 'Z' || *p)
-		return BFT_EINVAL;
+	/* gpsd writes UTC with 'T' and 'Z', a leap second as :60, and as many
+	 * fractional digits as its receiver gave: the one RFC 3339 reader
+	 * (util/timetext.h) with those allowances; the plausible years are
+	 * bftd_gps_civil_ns's. */
+	bftd_rfc3339_fields f;
 	int64_t t;
-	if (bftd_gps_civil_ns(Y, M, D, h, m, sec, &t) != 0)
+	if (bftd_rfc3339_scan(s, strlen(s), BFTD_RFC3339_LEAP | BFTD_RFC3339_LONG | BFTD_RFC3339_Z_ONLY, &f) != 0 ||
+	    f.year > INT_MAX ||
+	    bftd_gps_civil_ns((int)f.year, (int)f.month, (int)f.day, (int)f.hour, (int)f.min, (int)f.sec, &t) != 0)
 		return BFT_EINVAL;
-	*out_ns = t + frac;
+	*out_ns = t + f.frac_ns;
 	return 0;
 }
 
