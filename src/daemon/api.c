@@ -58,9 +58,7 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 		json_object_array_add(arr, source_json(env, &st->src[i], &n));
 	json_object_object_add(o, "sources_detail", arr);
 	json_object_object_add(o, "counters", counters_json(env, st));
-	bftd_status_free(&local);
-	bft_agree_info ai;
-	bft_node_agree_info(env->node, &ai);
+	const bft_agree_info ai = st->agree;
 	json_object *ag = json_object_new_object();
 	add_bool(ag, "running", ai.net_running);
 	add_bool(ag, "agreed", ai.agreed);
@@ -72,11 +70,11 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	add_i64(ag, "last_offset_ns", ai.offset_ns);
 	add_i64(ag, "precision_bound_ns", ai.precision_ns);
 	add_i64(ag, "precision_bound_hard_ns", ai.precision_hard_ns);
-	const bft_node_counters *agc = bft_node_get_counters(env->node);
-	add_u64(ag, "short", agc->agree_short);
-	add_u64(ag, "violations", agc->agree_violations);
-	add_u64(ag, "steps", agc->agree_steps);
+	add_u64(ag, "short", st->agree_short);
+	add_u64(ag, "violations", st->agree_violations);
+	add_u64(ag, "steps", st->agree_steps);
 	json_object_object_add(o, "agreement", ag);
+	bftd_status_free(&local);
 	json_object *proofs = json_object_new_object();
 	add_bool(proofs, "enabled", env->proofs != NULL);
 	if (env->proofs) {

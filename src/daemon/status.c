@@ -82,6 +82,10 @@ void bftd_status_fill(bftd_status *s, const bftd_api_env *env, int64_t raw_ns, i
 		s->n_src = s->cap_src;
 	memset(s->c, 0, sizeof s->c);
 	const bft_node_counters *nc = bft_node_get_counters(env->node);
+	bft_node_agree_info(env->node, &s->agree);
+	s->agree_short = nc->agree_short;
+	s->agree_violations = nc->agree_violations;
+	s->agree_steps = nc->agree_steps;
 	const bftd_counters *d = env->ctr;
 	s->groups = BFTD_CG_NODE;
 	uint64_t *c = s->c;

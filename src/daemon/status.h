@@ -54,6 +54,8 @@ typedef struct bftd_status {
 	size_t n_src, cap_src;
 	unsigned groups;       /* BFTD_CG_* present */
 	uint64_t c[BFTD_C_COUNT];
+	bft_agree_info agree;  /* internal synchronization (docs/internal-sync.md) */
+	uint64_t agree_short, agree_violations, agree_steps;
 } bftd_status;
 
 /* Room for n sources. 0 or BFT_ENOMEM. */
