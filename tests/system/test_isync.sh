@@ -16,7 +16,7 @@
 # Prints a cmocka-style summary; about 2 minutes.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
-D=${BFTIMED:-$B/bftimed}
+D=${BFTIMED:-$B/bftimed-test} # the test build: kind: simulated references (src/testkit)
 POLL=1
 N=12
 dir=$(mktemp -d /tmp/bftime-isync.XXXXXX) || exit 1
