@@ -55,8 +55,9 @@ chrony=$((nserv + 1)) bft=$((nserv + 2)) n=$((nserv + 2))
 			nomajority) off=0.1 ;;
 			split:*) freq=$(awk -v p="${ATTACK#split:}" 'BEGIN{print p*1e-6}') ;;
 			heal:*) # +100 ms until the given second, then true time: a step of -0.1 s
+				# (clknetsim takes the file's line k at second k - 1: line S + 1 is second S)
 				off=0.1
-				awk -v at="${ATTACK#heal:}" -v n="$LIMIT" 'BEGIN { for (t = 1; t <= n + 1; t++) print (t == at ? -0.1 : 0) }' > heal.steps
+				awk -v at="${ATTACK#heal:}" -v n="$LIMIT" 'BEGIN { for (t = 1; t <= n + 2; t++) print (t == at + 1 ? -0.1 : 0) }' > heal.steps
 				echo "node${i}_step = (file \"heal.steps\")" ;;
 			esac
 		fi
