@@ -271,21 +271,7 @@ const char *bftd_evidence_result_name(enum bftd_ev_result r)
 
 static void reply(bftd_http_response *resp, unsigned status, json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t l = strlen(s);
-	resp->body = malloc(l + 2);
-	if (!resp->body) {
-		json_object_put(o);
-		bftd_http_error(resp, 500, "no_memory", "out of memory");
-		return;
-	}
-	memcpy(resp->body, s, l);
-	resp->body[l] = '\n';
-	resp->body[l + 1] = 0;
-	resp->body_len = l + 1;
-	resp->status = status;
-	resp->content_type = "application/json";
-	json_object_put(o);
+	bftd_http_reply_json(resp, status, o);
 }
 
 static void add_hex(json_object *o, const char *k, const uint8_t *b, size_t n)

@@ -578,3 +578,23 @@ void bftd_http_service(bftd_http *h, const struct pollfd *pfds, size_t n)
 }
 
 const bftd_http_stats *bftd_http_get_stats(const bftd_http *h) { return &h->stats; }
+
+void bftd_http_reply_json(bftd_http_response *resp, unsigned status, void *obj)
+{
+	json_object *o = obj;
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t l = strlen(s);
+	resp->body = malloc(l + 2);
+	if (!resp->body) {
+		json_object_put(o);
+		bftd_http_error(resp, 500, "no_memory", "out of memory");
+		return;
+	}
+	memcpy(resp->body, s, l);
+	resp->body[l] = '\n';
+	resp->body[l + 1] = 0;
+	resp->body_len = l + 1;
+	resp->status = status;
+	resp->content_type = "application/json";
+	json_object_put(o);
+}

@@ -125,4 +125,8 @@ const bftd_http_stats *bftd_http_get_stats(const bftd_http *h);
 /* A JSON error body {"error": code, "message": text}, malloc'd into resp with status. */
 void bftd_http_error(bftd_http_response *resp, unsigned status, const char *code, const char *message);
 
+/* Answer with o (a json_object *, pretty-printed, a newline after it),
+ * malloc'd into resp with status; o is released. Out of memory: a 500. */
+void bftd_http_reply_json(bftd_http_response *resp, unsigned status, void *o);
+
 #endif
