@@ -310,13 +310,28 @@ void cli_print_time(FILE *out, json_object *j)
 
 int cmd_time(int argc, char **argv)
 {
-	int rc;
-	json_object *j = fetch_or_print(argc, argv, "/v1/time", &rc);
-	if (!j)
+	/* Exit 3 when the node knows no interval for true time (as validate's
+	 * "unknown"): a script must not take an unsynchronized answer for a
+	 * time (issue 14: it exited 0). --json prints the answer either way. */
+	struct opts o;
+	int rc = parse_opts(&o, argc, argv, "", 0);
+	if (rc)
 		return rc;
-	cli_print_time(stdout, j);
+	long st;
+	json_object *j = request(&o, "/v1/time", NULL, &st);
+	bool json = o.json;
+	done_opts(&o);
+	if (!j || st != 200) {
+		json_object_put(j);
+		return 1;
+	}
+	if (json)
+		print_json(j);
+	else
+		cli_print_time(stdout, j);
+	rc = getb(j, "synced") ? 0 : 3;
 	json_object_put(j);
-	return 0;
+	return rc;
 }
 
 static void print_source(FILE *out, json_object *s)

@@ -336,7 +336,12 @@ n3_ok() {
 	# validate_action on a node with no time: neither yes nor no
 	v=$("$B/bftime" validate now --tolerance 1s --api "$API3"); vr=$?
 	[ $vr = 3 ] && echo "$v" | grep -q "^unknown" || { echo "bftime validate (exit $vr): $v"; return 1; }
-	echo "$q queries, $u port unreachable; served $ur unsynchronized replies; bftime status: ntp0 unused, no fresh reading; bftime validate: unknown"
+	# bftime time on a node with no time: exit 3, in both forms
+	"$B/bftime" time --api "$API3" > "$dir/t3.txt"; tr=$?
+	"$B/bftime" time --json --api "$API3" > "$dir/t3.json"; tj=$?
+	[ $tr = 3 ] && [ $tj = 3 ] && grep -q '"synced": *false' "$dir/t3.json" ||
+		{ echo "bftime time exit $tr / --json $tj: $(head -c 200 "$dir/t3.txt")"; return 1; }
+	echo "$q queries, $u port unreachable; served $ur unsynchronized replies; bftime status: ntp0 unused, no fresh reading; bftime validate: unknown; bftime time: exit 3"
 }
 check "n3: no reply from a dead server, counted; served only unsynchronized replies" n3_ok
 n1_counts_ok() {
