@@ -8,12 +8,15 @@
  * privileges dropped and the store open, i.e. just before the loop runs:
  * a unit ordered after bftimed.service then finds the API answering.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
@@ -40,6 +43,43 @@ static void usage(FILE *out)
 	             "  --check-config      load and check the configuration and the key file, then exit\n"
 	             "  -V, --version       print the version and exit\n"
 	             "  -h, --help          this text\n");
+}
+
+/* --check-config: what the daemon will need that a configuration's text
+ * cannot show. The key is checked by loading it (a private key, readable);
+ * here the proof store's directory: it must exist and be writable (a missing
+ * one was reported as "out of memory" at start, issue 14). */
+static int check_needs(const bftd_config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->store_path[0])
+		return 0;
+	char dir[sizeof cfg->store_path];
+	snprintf(dir, sizeof dir, "%s", cfg->store_path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		snprintf(err, errlen, "store: the directory %.200s of %.200s: %s", dir, cfg->store_path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "store: %.200s is not a directory", dir);
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(err, errlen, "store: the directory %.200s is not writable: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (stat(cfg->store_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "store: %.200s is not a file", cfg->store_path);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -76,10 +116,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	uint8_t seed[32];
-	if (check)
-		printf("%s: configuration OK: node %u on %s, %zu peers, %zu references, f=%zu%s\n", path, cfg.id,
-		       cfg.listen.text, cfg.n_peers, cfg.n_refs, cfg.node.f,
-		       cfg.byz ? " (BYZANTINE test node)" : "");
+	if (check && check_needs(&cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
+		bftd_config_free(&cfg);
+		return 1;
+	}
 	if (bftd_key_load(seed, cfg.key_path, err, sizeof err) != 0) {
 		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
 		bftd_config_free(&cfg);
@@ -99,7 +140,23 @@ int main(int argc, char **argv)
 		}
 	if (check) {
 		OPENSSL_cleanse(seed, sizeof seed);
-		printf("%s: key file OK\n", cfg.key_path);
+		printf("%s: configuration OK: node %u on %s, %zu peers, %zu references, f=%zu%s\n", path, cfg.id,
+		       cfg.listen.text, cfg.n_peers, cfg.n_refs, cfg.node.f, cfg.byz ? " (BYZANTINE test node)" : "");
+		printf("%s: key file OK (a private key)\n", cfg.key_path);
+		if (cfg.store_path[0])
+			printf("%s: store directory writable\n", cfg.store_path);
+		for (size_t i = 0; i < cfg.n_refs; i++) {
+			const bftd_ref *r = &cfg.refs[i];
+			if (r->kind == BFTD_REF_NMEA && access(r->device, R_OK) != 0)
+				printf("reference %s: device %s not there now (%s): bftimed will keep trying it\n", r->name,
+				       r->device, strerror(errno));
+			if ((r->kind == BFTD_REF_NMEA || r->kind == BFTD_REF_GPSD) && r->pps[0] && access(r->pps, R_OK) != 0)
+				printf("reference %s: PPS device %s not there now (%s): bftimed will keep trying it\n", r->name,
+				       r->pps, strerror(errno));
+		}
+		printf("not checked: whether the listen and API addresses are free, whether peers, gpsd and NTP "
+		       "servers answer (bftimed keeps trying them)%s\n",
+		       cfg.user[0] ? ", and the store's access as the configured user (checked here as this one)" : "");
 		bftd_config_free(&cfg);
 		return 0;
 	}
