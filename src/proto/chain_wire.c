@@ -15,6 +15,7 @@
  * attacker could rent a sliver of that and outmine a small time network.
  */
 #include "proto/chain_wire.h"
+#include "proto/bytes.h"
 
 #include <string.h>
 
@@ -98,28 +99,6 @@ int bft_stmt_cmp(const bft_stmt *a, const bft_stmt *b)
 	return 0;
 }
 
-static uint8_t *put(uint8_t *q, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = bytes; i-- > 0;)
-		*q++ = (uint8_t)(v >> (8 * i));
-	return q;
-}
-
-static uint64_t get(const uint8_t **q, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++)
-		v = v << 8 | (*q)[i];
-	*q += bytes;
-	return v;
-}
-
-static uint8_t *put_bytes(uint8_t *q, const void *src, size_t n)
-{
-	memcpy(q, src, n);
-	return q + n;
-}
-
 static const uint8_t *get_bytes(void *dst, const uint8_t *q, size_t n)
 {
 	memcpy(dst, q, n);
@@ -129,17 +108,17 @@ static const uint8_t *get_bytes(void *dst, const uint8_t *q, size_t n)
 /* The signed part of a statement (everything but the signature). */
 static uint8_t *stmt_put_signed(uint8_t *q, const bft_stmt *s)
 {
-	q = put(q, s->node_id, 4);
-	q = put(q, s->ref.kind, 1);
-	q = put_bytes(q, s->ref.id, BFT_CREF_ID);
-	q = put(q, (uint64_t)s->offset_ns, 8);
-	q = put(q, (uint64_t)s->unc_ns, 8);
-	return put(q, (uint64_t)s->local_ns, 8);
+	q = bft_be_put(q, s->node_id, 4);
+	q = bft_be_put(q, s->ref.kind, 1);
+	q = bft_be_put_bytes(q, s->ref.id, BFT_CREF_ID);
+	q = bft_be_put(q, (uint64_t)s->offset_ns, 8);
+	q = bft_be_put(q, (uint64_t)s->unc_ns, 8);
+	return bft_be_put(q, (uint64_t)s->local_ns, 8);
 }
 
 size_t bft_stmt_message(uint8_t out[BFT_STMT_MSG_MAX], const bft_stmt *s)
 {
-	uint8_t *q = put_bytes(out, stmt_tag, sizeof stmt_tag); /* the NUL ends the tag unambiguously */
+	uint8_t *q = bft_be_put_bytes(out, stmt_tag, sizeof stmt_tag); /* the NUL ends the tag unambiguously */
 	q = stmt_put_signed(q, s);
 	return (size_t)(q - out);
 }
@@ -180,16 +159,16 @@ size_t bft_block_size(const bft_block *b)
 
 void bft_block_hdr_encode(uint8_t out[BFT_BLOCK_HDR_LEN], const bft_block_hdr *h)
 {
-	uint8_t *q = put_bytes(out, magic, sizeof magic);
-	q = put(q, h->version, 1);
-	q = put(q, h->n_stmts, 1);
-	q = put(q, h->miner_id, 4);
-	q = put(q, h->height, 8);
-	q = put_bytes(q, h->parent, BFT_BLOCK_HASH);
-	q = put(q, (uint64_t)h->time_ns, 8);
-	q = put(q, h->difficulty, 8);
-	q = put(q, h->nonce, 8);
-	put_bytes(q, h->stmt_root, BFT_BLOCK_HASH);
+	uint8_t *q = bft_be_put_bytes(out, magic, sizeof magic);
+	q = bft_be_put(q, h->version, 1);
+	q = bft_be_put(q, h->n_stmts, 1);
+	q = bft_be_put(q, h->miner_id, 4);
+	q = bft_be_put(q, h->height, 8);
+	q = bft_be_put_bytes(q, h->parent, BFT_BLOCK_HASH);
+	q = bft_be_put(q, (uint64_t)h->time_ns, 8);
+	q = bft_be_put(q, h->difficulty, 8);
+	q = bft_be_put(q, h->nonce, 8);
+	bft_be_put_bytes(q, h->stmt_root, BFT_BLOCK_HASH);
 }
 
 static int stmts_root(uint8_t out[BFT_BLOCK_HASH], const bft_stmt *s, size_t n)
@@ -198,7 +177,7 @@ static int stmts_root(uint8_t out[BFT_BLOCK_HASH], const bft_stmt *s, size_t n)
 	uint8_t *q = buf;
 	for (size_t i = 0; i < n; i++) {
 		q = stmt_put_signed(q, &s[i]);
-		q = put_bytes(q, s[i].sig, BFT_STMT_SIG);
+		q = bft_be_put_bytes(q, s[i].sig, BFT_STMT_SIG);
 	}
 	return bft_sha3_256(out, buf, (size_t)(q - buf)) == 0 ? 0 : BFT_BLK_EHASH;
 }
@@ -264,7 +243,7 @@ int bft_block_encode(uint8_t *buf, size_t cap, const bft_block *b)
 	uint8_t *q = buf + BFT_BLOCK_HDR_LEN;
 	for (size_t i = 0; i < b->h.n_stmts; i++) {
 		q = stmt_put_signed(q, &b->stmts[i]);
-		q = put_bytes(q, b->stmts[i].sig, BFT_STMT_SIG);
+		q = bft_be_put_bytes(q, b->stmts[i].sig, BFT_STMT_SIG);
 	}
 	return (int)len;
 }
@@ -279,30 +258,30 @@ int bft_block_decode(bft_block *b, const uint8_t *buf, size_t len)
 		return BFT_BLK_EMAGIC;
 	const uint8_t *q = buf + sizeof magic;
 	bft_block_hdr *h = &b->h;
-	h->version = (uint8_t)get(&q, 1);
+	h->version = (uint8_t)bft_be_get(&q, 1);
 	if (h->version != BFT_BLOCK_VERSION)
 		return BFT_BLK_EVERSION;
-	h->n_stmts = (uint8_t)get(&q, 1);
+	h->n_stmts = (uint8_t)bft_be_get(&q, 1);
 	if (h->n_stmts > BFT_BLOCK_MAX_STMTS)
 		return BFT_BLK_ECOUNT;
 	/* The length follows from the count: checked before any statement is read. */
 	if (len != BFT_BLOCK_HDR_LEN + (size_t)h->n_stmts * BFT_STMT_LEN)
 		return BFT_BLK_ELEN;
-	h->miner_id = (uint32_t)get(&q, 4);
-	h->height = get(&q, 8);
+	h->miner_id = (uint32_t)bft_be_get(&q, 4);
+	h->height = bft_be_get(&q, 8);
 	q = get_bytes(h->parent, q, BFT_BLOCK_HASH);
-	h->time_ns = (int64_t)get(&q, 8);
-	h->difficulty = get(&q, 8);
-	h->nonce = get(&q, 8);
+	h->time_ns = (int64_t)bft_be_get(&q, 8);
+	h->difficulty = bft_be_get(&q, 8);
+	h->nonce = bft_be_get(&q, 8);
 	q = get_bytes(h->stmt_root, q, BFT_BLOCK_HASH);
 	for (size_t i = 0; i < h->n_stmts; i++) {
 		bft_stmt *s = &b->stmts[i];
-		s->node_id = (uint32_t)get(&q, 4);
-		s->ref.kind = (uint8_t)get(&q, 1);
+		s->node_id = (uint32_t)bft_be_get(&q, 4);
+		s->ref.kind = (uint8_t)bft_be_get(&q, 1);
 		q = get_bytes(s->ref.id, q, BFT_CREF_ID);
-		s->offset_ns = (int64_t)get(&q, 8);
-		s->unc_ns = (int64_t)get(&q, 8);
-		s->local_ns = (int64_t)get(&q, 8);
+		s->offset_ns = (int64_t)bft_be_get(&q, 8);
+		s->unc_ns = (int64_t)bft_be_get(&q, 8);
+		s->local_ns = (int64_t)bft_be_get(&q, 8);
 		q = get_bytes(s->sig, q, BFT_STMT_SIG);
 	}
 	int rc = check_block(b);

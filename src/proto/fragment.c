@@ -7,6 +7,7 @@
  * 100 km: anything else is refused with its reason, never guessed at.
  */
 #include "proto/fragment.h"
+#include "proto/bytes.h"
 
 #include <math.h>
 #include <string.h>
@@ -106,18 +107,10 @@ void bft_quant_roundtrip(const double complex *x, size_t n, uint8_t bits, double
 	}
 }
 
-static void be32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-static void be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) << 32 | rd32(p + 4); }
+static void be32(uint8_t *p, uint32_t v) { bft_be_put(p, v, 4); }
+static void be64(uint8_t *p, uint64_t v) { bft_be_put(p, v, 8); }
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)bft_be_get(&p, 4); }
+static uint64_t rd64(const uint8_t *p) { return bft_be_get(&p, 8); }
 
 static int fields_ok(const bft_fragment *f)
 {

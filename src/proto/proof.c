@@ -10,6 +10,7 @@
  * has a libFuzzer target (tests/fuzz/fuzz_proof.c).
  */
 #include "proto/proof.h"
+#include "proto/bytes.h"
 
 #include <string.h>
 
@@ -44,28 +45,6 @@ size_t bft_proof_size(const bft_proof *p)
 	return p && p->ref.kind != BFT_REF_NONE ? BFT_PROOF_MAX : BFT_PROOF_MIN;
 }
 
-static uint8_t *put(uint8_t *q, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = bytes; i-- > 0;)
-		*q++ = (uint8_t)(v >> (8 * i));
-	return q;
-}
-
-static uint64_t get(const uint8_t **q, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++)
-		v = v << 8 | (*q)[i];
-	*q += bytes;
-	return v;
-}
-
-static uint8_t *put_bytes(uint8_t *q, const uint8_t *src, size_t n)
-{
-	memcpy(q, src, n);
-	return q + n;
-}
-
 int bft_proof_encode(uint8_t *buf, size_t cap, const bft_proof *p)
 {
 	if (!buf || !bft_proof_valid(p))
@@ -73,29 +52,29 @@ int bft_proof_encode(uint8_t *buf, size_t cap, const bft_proof *p)
 	size_t len = bft_proof_size(p);
 	if (cap < len)
 		return BFT_ERANGE;
-	uint8_t *q = put_bytes(buf, magic, sizeof magic);
-	q = put(q, p->version, 1);
-	q = put(q, p->flags, 1);
-	q = put(q, p->node_id, 4);
-	q = put_bytes(q, p->pub, BFT_PROOF_KEY);
-	q = put(q, p->seq, 8);
-	q = put(q, (uint64_t)p->raw_ns, 8);
-	q = put(q, (uint64_t)p->time_ns, 8);
-	q = put(q, (uint64_t)p->offset_ns, 8);
-	q = put(q, (uint64_t)p->freq_ppb, 8);
-	q = put(q, (uint64_t)p->bounds.lo_ns, 8);
-	q = put(q, (uint64_t)p->bounds.hi_ns, 8);
-	q = put(q, p->ref.kind, 1);
+	uint8_t *q = bft_be_put_bytes(buf, magic, sizeof magic);
+	q = bft_be_put(q, p->version, 1);
+	q = bft_be_put(q, p->flags, 1);
+	q = bft_be_put(q, p->node_id, 4);
+	q = bft_be_put_bytes(q, p->pub, BFT_PROOF_KEY);
+	q = bft_be_put(q, p->seq, 8);
+	q = bft_be_put(q, (uint64_t)p->raw_ns, 8);
+	q = bft_be_put(q, (uint64_t)p->time_ns, 8);
+	q = bft_be_put(q, (uint64_t)p->offset_ns, 8);
+	q = bft_be_put(q, (uint64_t)p->freq_ppb, 8);
+	q = bft_be_put(q, (uint64_t)p->bounds.lo_ns, 8);
+	q = bft_be_put(q, (uint64_t)p->bounds.hi_ns, 8);
+	q = bft_be_put(q, p->ref.kind, 1);
 	if (p->ref.kind != BFT_REF_NONE) {
-		q = put(q, p->ref.week, 2);
-		q = put(q, (uint64_t)p->ref.tow_ns, 8);
-		q = put(q, p->ref.sats_used, 1);
-		q = put(q, p->ref.sats_visible, 1);
-		q = put(q, p->ref.snr_cdbhz, 2);
+		q = bft_be_put(q, p->ref.week, 2);
+		q = bft_be_put(q, (uint64_t)p->ref.tow_ns, 8);
+		q = bft_be_put(q, p->ref.sats_used, 1);
+		q = bft_be_put(q, p->ref.sats_visible, 1);
+		q = bft_be_put(q, p->ref.snr_cdbhz, 2);
 	}
-	q = put_bytes(q, p->prev_hash, BFT_PROOF_HASH);
-	q = put_bytes(q, p->nonce, BFT_PROOF_NONCE);
-	q = put_bytes(q, p->sig, BFT_PROOF_SIG);
+	q = bft_be_put_bytes(q, p->prev_hash, BFT_PROOF_HASH);
+	q = bft_be_put_bytes(q, p->nonce, BFT_PROOF_NONCE);
+	q = bft_be_put_bytes(q, p->sig, BFT_PROOF_SIG);
 	return (size_t)(q - buf) == len ? (int)len : BFT_EINVAL;
 }
 
@@ -109,27 +88,27 @@ int bft_proof_decode(bft_proof *p, const uint8_t *buf, size_t len)
 		return BFT_EINVAL;
 	memset(p, 0, sizeof *p);
 	const uint8_t *q = buf + sizeof magic;
-	p->version = (uint8_t)get(&q, 1);
-	p->flags = (uint8_t)get(&q, 1);
-	p->node_id = (uint32_t)get(&q, 4);
+	p->version = (uint8_t)bft_be_get(&q, 1);
+	p->flags = (uint8_t)bft_be_get(&q, 1);
+	p->node_id = (uint32_t)bft_be_get(&q, 4);
 	memcpy(p->pub, q, BFT_PROOF_KEY);
 	q += BFT_PROOF_KEY;
-	p->seq = get(&q, 8);
-	p->raw_ns = (int64_t)get(&q, 8);
-	p->time_ns = (int64_t)get(&q, 8);
-	p->offset_ns = (int64_t)get(&q, 8);
-	p->freq_ppb = (int64_t)get(&q, 8);
-	p->bounds.lo_ns = (int64_t)get(&q, 8);
-	p->bounds.hi_ns = (int64_t)get(&q, 8);
-	p->ref.kind = (uint8_t)get(&q, 1);
+	p->seq = bft_be_get(&q, 8);
+	p->raw_ns = (int64_t)bft_be_get(&q, 8);
+	p->time_ns = (int64_t)bft_be_get(&q, 8);
+	p->offset_ns = (int64_t)bft_be_get(&q, 8);
+	p->freq_ppb = (int64_t)bft_be_get(&q, 8);
+	p->bounds.lo_ns = (int64_t)bft_be_get(&q, 8);
+	p->bounds.hi_ns = (int64_t)bft_be_get(&q, 8);
+	p->ref.kind = (uint8_t)bft_be_get(&q, 1);
 	if ((p->ref.kind != BFT_REF_NONE) != (len == BFT_PROOF_MAX))
 		return BFT_EINVAL;
 	if (p->ref.kind != BFT_REF_NONE) {
-		p->ref.week = (uint16_t)get(&q, 2);
-		p->ref.tow_ns = (int64_t)get(&q, 8);
-		p->ref.sats_used = (uint8_t)get(&q, 1);
-		p->ref.sats_visible = (uint8_t)get(&q, 1);
-		p->ref.snr_cdbhz = (uint16_t)get(&q, 2);
+		p->ref.week = (uint16_t)bft_be_get(&q, 2);
+		p->ref.tow_ns = (int64_t)bft_be_get(&q, 8);
+		p->ref.sats_used = (uint8_t)bft_be_get(&q, 1);
+		p->ref.sats_visible = (uint8_t)bft_be_get(&q, 1);
+		p->ref.snr_cdbhz = (uint16_t)bft_be_get(&q, 2);
 	}
 	memcpy(p->prev_hash, q, BFT_PROOF_HASH);
 	q += BFT_PROOF_HASH;
