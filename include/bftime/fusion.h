@@ -115,6 +115,15 @@ BFT_API BFT_WARN_UNUSED int bft_fusion_ft_average(int64_t *out_ns, const int64_t
 BFT_API BFT_WARN_UNUSED int bft_fusion_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, size_t f,
                                                  void *scratch);
 
+/*
+ * The shortest-window mean, its kept values weighted by 1 / (u_i - u_min +
+ * u_min / 10 + 1 ns)^2, u_ns[i] value i's uncertainty (for a source, the
+ * width of its carried interval). The same bound as the unweighted one.
+ * Rounds to nearest. Requires n >= 2f + 1. Returns 0, BFT_EEMPTY or BFT_EINVAL.
+ */
+BFT_API BFT_WARN_UNUSED int bft_fusion_ft_shortest_wmean(int64_t *out_ns, const int64_t *v, const int64_t *u_ns,
+                                                  size_t n, size_t f, void *scratch);
+
 /* Median (the lower median for even n). Returns 0, BFT_EEMPTY or BFT_EINVAL. */
 BFT_API BFT_WARN_UNUSED int bft_fusion_median(int64_t *out_ns, const int64_t *v, size_t n, void *scratch);
 

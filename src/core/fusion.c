@@ -20,6 +20,7 @@
  */
 #include <bftime/fusion.h>
 
+#include <math.h>
 #include <stdbool.h>
 
 #include "order.h"
@@ -442,6 +443,68 @@ int bft_fusion_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, siz
 			m++;
 		}
 	*out_ns = div_floor_i128(sum, m);
+	return BFT_OK;
+}
+
+/*
+ * The shortest-window mean with the kept values weighted by quality. u[i] is
+ * value i's uncertainty (for a source, the width of its carried interval:
+ * mostly its exchange's delay), and a kept value weighs 1 / (u_i - u_min +
+ * s)^2, s = u_min / 10 + 1 ns, u_min the least among the kept: a source
+ * whose exchanges were delayed a few ms more than its neighbours' errs by
+ * about that much more (the asymmetry is a share of the excess delay), so
+ * it should count for less, but a scale s keeps the nearly equal ones
+ * nearly equal (NTP's and chrony's weighting by distance, in the same
+ * spirit). The window and its widening are bft_fusion_ft_shortest_mean's,
+ * and a weighted mean of the kept values is a convex combination of them:
+ * the same bound holds (within 2R of a correct value). In clknetsim, 3 of 7
+ * servers 2 ms off inside 2 ms exponential delays, 10 seeds: worst error
+ * 0.30 ms mean over seeds, 0.70 ms unweighted (with the sources' weighted
+ * points of node.c, source_point).
+ */
+int bft_fusion_ft_shortest_wmean(int64_t *out_ns, const int64_t *v, const int64_t *u_ns, size_t n, size_t f,
+                                 void *scratch)
+{
+	int err = check_points(out_ns, v, n, f, scratch);
+	if (err)
+		return err;
+	if (!u_ns)
+		return BFT_EINVAL;
+	int64_t *buf = scratch;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = v[i];
+	bft_sort_i64(buf, n);
+	size_t w = n - f, best = 0;
+	u128 best_range = UINT64_MAX;
+	best_range += 1;
+	for (size_t i = 0; i + w <= n; i++) {
+		u128 r = (u128)((uint64_t)buf[i + w - 1] - (uint64_t)buf[i]);
+		if (r < best_range) {
+			best_range = r;
+			best = i;
+		}
+	}
+	i128 lo = (i128)buf[best] - (i128)best_range, hi = (i128)buf[best + w - 1] + (i128)best_range;
+	int64_t base = buf[best], umin = INT64_MAX;
+	for (size_t i = 0; i < n; i++)
+		if ((i128)v[i] >= lo && (i128)v[i] <= hi && u_ns[i] < umin)
+			umin = u_ns[i] < 0 ? 0 : u_ns[i];
+	long double sw = 0, sv = 0, scale = (long double)umin / 10 + 1;
+	for (size_t i = 0; i < n; i++) {
+		if ((i128)v[i] < lo || (i128)v[i] > hi)
+			continue;
+		long double x = ((long double)u_ns[i] - (long double)umin) + scale;
+		long double wt = 1 / (x * x);
+		sw += wt;
+		sv += wt * (long double)((i128)v[i] - base);
+	}
+	/* A convex combination of kept values: inside [lo, hi], so in range. */
+	i128 r = (i128)base + (i128)floorl(sv / sw + 0.5L);
+	if (r < lo)
+		r = lo;
+	if (r > hi)
+		r = hi;
+	*out_ns = (int64_t)r;
 	return BFT_OK;
 }
 

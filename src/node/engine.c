@@ -8,7 +8,7 @@
  * overlapping the honest edges stretch that interval to one side and drag
  * its midpoint along. Robust statistics over the sources' own points do not
  * move with them: the shortest-window mean (far liars drop out, near ones
- * move it less than the honest spread) for Marzullo, the Welch-Lynch
+ * move it less than the honest spread), weighted by the sources' delays, for Marzullo, the Welch-Lynch
  * midpoint for FT_MIDPOINT. Brooks-Iyengar keeps its own weighted estimate.
  */
 #include "node/engine.h"
@@ -37,10 +37,24 @@ static int fuse_interval_point(const bft_interval *iv, int64_t *pt, size_t k, si
 	return 0;
 }
 
+/* Marzullo's interval; the point the shortest-window mean of the sources'
+ * points, each weighted by the width of its carried interval (its
+ * exchange's delay, mostly: the more delayed errs more). */
 static int fuse_marzullo(const bft_interval *iv, int64_t *pt, size_t k, size_t f, void *scratch,
                          bft_fusion_result *res)
 {
-	return fuse_interval_point(iv, pt, k, f, scratch, res, bft_fusion_ft_shortest_mean);
+	int rc = bft_fusion_marzullo(res, iv, k, f, scratch);
+	if (rc)
+		return rc;
+	/* The scratch holds 4 words per reading: the point's sort uses the
+	 * first k, the widths sit behind them. */
+	int64_t *width = (int64_t *)scratch + k, v;
+	for (size_t i = 0; i < k; i++)
+		width[i] = bft_iv_width(iv[i]);
+	size_t trim = k >= 2 * f + 1 ? f : (k - 1) / 2;
+	if (bft_fusion_ft_shortest_wmean(&v, pt, width, k, trim, scratch) == 0)
+		res->estimate_ns = clamp_into(v, res->iv);
+	return 0;
 }
 
 static int fuse_ft_midpoint(const bft_interval *iv, int64_t *pt, size_t k, size_t f, void *scratch,

@@ -16,6 +16,7 @@
 #include "node/node.h"
 #include "node/engine.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -505,35 +506,50 @@ static bool carried(const bft_node *n, const struct source *s, int64_t raw_ns, b
 enum select { SEL_REFS, SEL_PRIMARY, SEL_ALL, SEL_LEVEL };
 
 /*
- * A source's point estimate of true - raw now: the midpoint of the reading
- * that will be narrowest once carried here (NTP's clock filter: the
- * least-delayed exchange errs least), carried at our fitted frequency. A
- * reading's carried width grows by phi_ppb, the fitted frequency's
- * uncertainty, per unit of its age: without it an old narrow reading carried
- * at a wrong frequency would keep feeding the fit the frequency it came
- * from (a 100 ppm oscillator's first fit took 15 minutes to let go, in
- * clknetsim). A statistic, not a guarantee: it only chooses a point inside
- * the fused interval, which alone carries the guarantee.
+ * A source's point estimate of true - raw now: its readings' midpoints
+ * carried here at our fitted frequency, averaged with weights 1 / (e + s)^2,
+ * e a reading's excess over the narrowest once carried (its width plus 2 *
+ * phi_ppb per unit of age, phi the fitted frequency's uncertainty), s =
+ * narrowest / 64 + 1 ns. The least-delayed exchange errs least (NTP's clock
+ * filter takes it alone); weighting instead lets the nearly as good ones
+ * average its remaining asymmetry down, and the width scale keeps a few ms
+ * of extra delay on a 20 ms path worth little (clknetsim, 3 of 7 servers
+ * 2 ms off inside 2 ms exponential delays, 10 seeds: worst error 0.30 ms
+ * mean over seeds, 0.70 ms with the least-delayed reading alone, with the
+ * fusion's weighted point). Without the age term an old narrow reading
+ * carried at a wrong frequency would keep feeding the fit the frequency it
+ * came from (a 100 ppm oscillator's first fit took 15 minutes to let go).
+ * A statistic, not a guarantee: it only chooses a point inside the fused
+ * interval, which alone carries the guarantee. *age_ns: the weighted mean
+ * age, how far the point was carried.
  */
 static int64_t source_point(const bft_node *n, const struct source *s, int64_t raw_ns, int64_t freq_ppb,
                             int64_t phi_ppb, int64_t *age_ns)
 {
-	/* Newest first, so that among equally wide readings (a reference's
-	 * usually are) the freshest wins and nothing is carried needlessly. */
-	const struct past_reading *best = NULL;
-	int64_t best_w = 0;
+	int64_t wmin = INT64_MAX, ref = 0;
 	for (unsigned j = 0; j < s->n; j++) {
 		const struct past_reading *r = nth_newest(n, s, j);
 		int64_t age = bft_sat_sub(raw_ns, r->raw_ns);
 		int64_t w = bft_sat_add(bft_iv_width(r->off), 2 * bft_drift_ns(phi_ppb, age < 0 ? -age : age));
-		if (!best || w < best_w) {
-			best = r;
-			best_w = w;
+		if (w < wmin) {
+			wmin = w;
+			ref = r->pt_ns; /* a reference value, so the sums stay small */
 		}
 	}
-	*age_ns = bft_sat_sub(raw_ns, best->raw_ns);
-	double drift = (double)freq_ppb * 1e-9 * (double)*age_ns;
-	return bft_sat_add(best->pt_ns, (int64_t)drift);
+	double sw = 0, sv = 0, sa = 0, scale = (double)wmin / 64 + 1;
+	for (unsigned j = 0; j < s->n; j++) {
+		const struct past_reading *r = nth_newest(n, s, j);
+		int64_t age = bft_sat_sub(raw_ns, r->raw_ns);
+		int64_t w = bft_sat_add(bft_iv_width(r->off), 2 * bft_drift_ns(phi_ppb, age < 0 ? -age : age));
+		double x = (double)bft_sat_sub(w, wmin) + scale, wt = 1 / (x * x);
+		double carried = (double)bft_sat_sub(r->pt_ns, ref) + (double)freq_ppb * 1e-9 * (double)age;
+		sw += wt;
+		sa += wt * (double)age;
+		sv += wt * carried;
+	}
+	*age_ns = (int64_t)(sa / sw);
+	double mean = sv / sw;
+	return isfinite(mean) ? bft_sat_add(ref, (int64_t)llround(mean)) : ref;
 }
 
 /* Fill n->ivs with the carried readings of the selected sources, and

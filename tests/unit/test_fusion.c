@@ -1252,11 +1252,65 @@ static void test_shortest_mean(void **state)
 	printf("[ PROPERTY ] fusion: shortest-window mean within 2R of the correct values %11d cases\n", cases);
 }
 
+/* The weighted shortest-window mean: the same window, the kept values
+ * weighted by 1 / (u - u_min + u_min / 10 + 1)^2; hand cases, and the same
+ * 2R property as the unweighted one under random weights, liars given the
+ * best weights. */
+static void test_shortest_wmean(void **state)
+{
+	(void)state;
+	int64_t scratch[64], out;
+	const int64_t far[] = { 0, 1, 2, 3, 1000, 1001, 1002 };
+	const int64_t eq[] = { 10, 10, 10, 10, 10, 10, 10 };
+	assert_int_equal(bft_fusion_ft_shortest_wmean(&out, far, eq, 7, 3, scratch), 0);
+	assert_true(out == 2); /* mean(0..3) = 1.5, rounded to nearest */
+	/* Value 0 ten times narrower-excess than the others: it dominates.
+	 * u_min = 100, scale 11: weights 1/11^2 against 1/(100+11)^2. */
+	const int64_t vals[] = { 0, 300, 300, 300 };
+	const int64_t u[] = { 100, 200, 200, 200 };
+	assert_int_equal(bft_fusion_ft_shortest_wmean(&out, vals, u, 4, 0, scratch), 0);
+	assert_true(out > 0 && out < 10);
+	assert_int_equal(bft_fusion_ft_shortest_wmean(&out, vals, NULL, 4, 0, scratch), BFT_EINVAL);
+	assert_int_equal(bft_fusion_ft_shortest_wmean(&out, vals, u, 4, 2, scratch), BFT_EINVAL);
+	assert_int_equal(bft_fusion_ft_shortest_wmean(&out, vals, u, 0, 0, scratch), BFT_EEMPTY);
+	const int64_t ext[] = { INT64_MIN, INT64_MIN, INT64_MAX };
+	const int64_t uext[] = { INT64_MAX, 0, 0 };
+	assert_int_equal(bft_fusion_ft_shortest_wmean(&out, ext, uext, 3, 1, scratch), 0);
+	assert_true(out == INT64_MIN);
+	rng_state = 0x5eed;
+	int cases = 0;
+	for (int seed = 0; seed < 20000; seed++) {
+		size_t n = 1 + below(40), f = below((n - 1) / 2 + 1), bad = below(f + 1);
+		int64_t v[64], w[64], lo = INT64_MAX, hi = INT64_MIN;
+		int64_t base = (int64_t)below(1u << 30), spread = 1 + (int64_t)below(1000000);
+		for (size_t i = 0; i < n - bad; i++) {
+			v[i] = base + (int64_t)below((uint64_t)spread);
+			w[i] = 1000 + (int64_t)below(1u << 24);
+			lo = v[i] < lo ? v[i] : lo;
+			hi = v[i] > hi ? v[i] : hi;
+		}
+		int64_t r = hi - lo;
+		for (size_t i = n - bad; i < n; i++) {
+			w[i] = (int64_t)below(1000); /* liars claim the narrowest */
+			switch (below(3)) {
+			case 0: v[i] = hi + 1 + (int64_t)below((uint64_t)r + 1); break;
+			case 1: v[i] = lo - 1 - (int64_t)below((uint64_t)r + 1); break;
+			default: v[i] = hi + 3 * r + (int64_t)below(1u << 20); break;
+			}
+		}
+		assert_int_equal(bft_fusion_ft_shortest_wmean(&out, v, w, n, f, scratch), 0);
+		assert_true(out >= lo - 2 * r - 1 && out <= hi + 2 * r + 1);
+		cases++;
+	}
+	printf("[ PROPERTY ] fusion: weighted shortest-window mean within 2R of the correct values %d cases\n", cases);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_marzullo_textbook),
 		cmocka_unit_test(test_shortest_mean),
+		cmocka_unit_test(test_shortest_wmean),
 		cmocka_unit_test(test_brooks_iyengar_textbook),
 		cmocka_unit_test(test_fti_weaker_detection),
 		cmocka_unit_test(test_width_bound_tight),
