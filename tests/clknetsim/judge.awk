@@ -19,7 +19,7 @@ FILENAME == ARGV[2] { err[FNR - 1] = $col * 1000; nerr = FNR; next }
 # Only the poll report: at the simulation's end clknetsim fails the loop's
 # own poll(2) ("error: poll: Invalid argument"), which is no poll report
 # (read as one, split:100 seed 5 ended "synchronized" with an old interval).
-/ poll: offset / {
+/ poll: (offset|unsynchronized)/ {
 	split(substr($1, 12, 12), hms, ":")
 	split(substr($1, 1, 10), ymd, "-")
 	t = (ymd[3] - 1) * 86400 + hms[1] * 3600 + hms[2] * 60 + hms[3]
