@@ -169,7 +169,7 @@ json_object *bftd_history_json(const bftd_history *h, const bftd_config *cfg, in
 	json_object_object_add(o, "capacity", json_object_new_int64(BFTD_HISTORY_CAP));
 	json_object_object_add(o, "step_ns", json_object_new_int64(BFTD_HISTORY_STEP_NS));
 	json_object_object_add(o, "window_ns", json_object_new_int64(window_ns));
-	uint64_t last = h ? h->seq : 0, first = last;
+	uint64_t last = h ? h->seq : 0, first = last ? last : 1; /* first > last: none */
 	/* Back from the newest: within the window, after `after`, still in the ring. */
 	if (last) {
 		int64_t newest_raw = at(h, last)->raw_ns;

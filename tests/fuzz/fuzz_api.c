@@ -49,6 +49,13 @@ static void write_seeds(const char *dir)
 		{ "post_time", "POST\n/v1/time\n\n\n{}" },
 		{ "unknown", "PUT\n/v2/anything\n\nx=y\n" },
 		{ "proofs_octet_short", "POST\n/v1/proofs\napplication/octet-stream\n\nBP" },
+		{ "history", "GET\n/v1/history\n\n\n" },
+		{ "history_window_after", "GET\n/v1/history\n\nwindow=1m&after=3\n" },
+		{ "history_bad", "GET\n/v1/history\n\nwindow=forever&after=-1\n" },
+		{ "history_flags", "GET\n/v1/history\n\nwindow&after\n" },
+		{ "dashboard", "GET\n/dashboard\n\n\n" },
+		{ "root_head", "HEAD\n/\n\n\n" },
+		{ "dashboard_post", "POST\n/dashboard\n\n\n{}" },
 	};
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
 		fuzz_api_write_seed(dir, plain[i].name, plain[i].text);
