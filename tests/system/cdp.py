@@ -152,6 +152,7 @@ DASH_FACTS = """JSON.stringify({
   lines: [...document.querySelectorAll('#chart-offsets path.src-line')].filter(p => (p.getAttribute('d') || '').length > 20).map(p => p.dataset.key),
   widthLine: ((document.querySelector('#chart-width path.width-line') || {getAttribute: () => ''}).getAttribute('d') || '').length,
   live: document.getElementById('live').textContent,
+  proofs: document.getElementById('proofs-kv').textContent,
   alarm: document.getElementById('badge-alarm').textContent
 })"""
 
@@ -183,6 +184,7 @@ def dashboard(url, shot, liar):
         check("fused interval drawn as a band", f["band"] and f["band"].count("Z") >= 1, (f["band"] or "")[:80])
         check("a line per source drawn", liar_key in f["lines"] and len(f["lines"]) >= 4, json.dumps(f["lines"]))
         check("width chart drawn", f["widthLine"] > 20, str(f["widthLine"]))
+        check("the proof chain's head shown", "chain headseq " in f["proofs"], f["proofs"][:120])
         # Live: more polls answered and new samples from the node, in real time.
         later = wait_for(b, "(() => { const o = JSON.parse(" + DASH_FACTS + "); return o.updates >= %d && o.lastSeq > %d ? JSON.stringify(o) : ''; })()"
                          % (f["updates"] + 3, f["lastSeq"]), 30)
@@ -193,7 +195,7 @@ def dashboard(url, shot, liar):
         b.eval("(() => { const s = document.getElementById('scale'); s.value = 'symlog'; s.dispatchEvent(new Event('change')); })()")
         sym = b.eval("[...document.querySelectorAll('#chart-offsets text')].some(t => t.textContent.includes('symlog'))")
         check("symlog scale selectable", bool(sym))
-        b.eval("(() => { const s = document.getElementById('scale'); s.value = 'linear'; s.dispatchEvent(new Event('change')); })()")
+        b.eval("(() => { const s = document.getElementById('scale'); s.value = 'auto'; s.dispatchEvent(new Event('change')); })()")
         b.screenshot(shot)
         check("screenshot kept", os.path.getsize(shot) > 10000, shot)
     finally:

@@ -42,6 +42,7 @@ for i in $(seq 1 $N); do
 		echo "status: $dir/n$i.json"
 		echo "oscillator: {offset_ms: $((i - 2)), freq_ppm: $((i * 10 - 25))}"
 		[ "$i" = "$LIAR" ] && echo "byzantine: {strategy: constant, offset: 50ms}"
+		[ "$i" = 1 ] && printf 'store: %s\nproof_interval: 2s\n' "$dir/n1.db" # the page shows the chain head
 	} > "$dir/n$i.yaml"
 done
 for i in $(seq 1 $N); do
