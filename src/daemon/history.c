@@ -179,14 +179,25 @@ json_object *bftd_history_json(const bftd_history *h, const bftd_config *cfg, in
 		if (first <= after)
 			first = last + 1; /* nothing new */
 	}
+	/* Every stride-th sample, ending on the newest, within the limits. */
+	size_t n_src = cfg->n_peers + cfg->n_refs;
+	uint64_t count = first <= last ? last - first + 1 : 0, max_pts = BFTD_HISTORY_MAX_CELLS / (n_src + 1);
+	if (max_pts > BFTD_HISTORY_MAX_POINTS)
+		max_pts = BFTD_HISTORY_MAX_POINTS;
+	if (max_pts < 2)
+		max_pts = 2;
+	uint64_t stride = count > max_pts ? (count + max_pts - 1) / max_pts : 1;
+	if (count)
+		first += (count - 1) % stride;
 	json_object_object_add(o, "last_seq", json_object_new_int64((int64_t)last));
 	json_object_object_add(o, "first_seq", json_object_new_int64((int64_t)first));
+	json_object_object_add(o, "stride", json_object_new_int64((int64_t)stride));
 	static const char *const keys[] = { "offset_ns", "lo_ns", "hi_ns", "freq_ppb", "precision_ns" };
 	json_object *t = json_object_new_array(), *sy = json_object_new_array(), *al = json_object_new_array();
 	json_object *col[5];
 	for (int k = 0; k < 5; k++)
 		col[k] = json_object_new_array();
-	for (uint64_t q = first; q <= last; q++) {
+	for (uint64_t q = first; q <= last; q += stride) {
 		const struct sample *s = at(h, q);
 		/* ms since the epoch as a double: exact to a microsecond, which
 		 * the page's time axis needs; ns would not survive a JS number. */
@@ -205,7 +216,7 @@ json_object *bftd_history_json(const bftd_history *h, const bftd_config *cfg, in
 	for (int k = 0; k < 5; k++)
 		json_object_object_add(o, keys[k], col[k]);
 	json_object *srcs = json_object_new_array();
-	size_t n_src = cfg->n_peers + cfg->n_refs;
+	size_t len = first <= last ? (size_t)((last - first) / stride + 1) : 0;
 	for (size_t i = 0; i < n_src; i++) {
 		bool peer = i < cfg->n_peers;
 		uint32_t id = peer ? cfg->peers[i].id : (uint32_t)(i - cfg->n_peers);
@@ -214,14 +225,14 @@ json_object *bftd_history_json(const bftd_history *h, const bftd_config *cfg, in
 		json_object_object_add(so, "id", json_object_new_int64(id));
 		if (!peer)
 			json_object_object_add(so, "name", json_object_new_string(cfg->refs[id].name));
-		size_t len = first <= last ? (size_t)(last - first + 1) : 0;
 		char *state = malloc(len + 1);
-		for (uint64_t q = first; q <= last; q++) {
+		size_t j = 0;
+		for (uint64_t q = first; q <= last; q += stride, j++) {
 			const struct hsrc *e = find(h, q, peer, id, i);
 			push(off, e ? e->off_ns : NONE);
 			push(w, e ? e->width_ns : NONE);
 			if (state)
-				state[q - first] = e ? e->state : '-';
+				state[j] = e ? e->state : '-';
 		}
 		if (state)
 			state[len] = 0;

@@ -10,9 +10,12 @@
  * Memory is fixed at creation: BFTD_HISTORY_CAP samples of (n_sources + 1)
  * source entries (24 bytes each); recording a sample is O(n_sources) with
  * no allocation, on the loop's thread after each estimate, so it costs the
- * time path a copy. Rendering (GET /v1/history) is linear in the samples
- * answered, at most BFTD_HISTORY_CAP; a client that polls asks only for
- * the samples after the last sequence number it has (?after=SEQ).
+ * time path a copy. Rendering (GET /v1/history) is linear in the values
+ * answered: at most BFTD_HISTORY_MAX_CELLS (samples x (sources + 1)), every
+ * stride-th sample when the window holds more (the newest always among
+ * them), so a node with many peers answers a long window in tens of
+ * milliseconds of the loop; a client that polls asks only for the samples
+ * after the last sequence number it has (?after=SEQ), a few each time.
  *
  * Sign conventions: offsets and bounds are relative to the node's estimate
  * of true time at the sample (lo_ns <= 0 <= hi_ns when synchronized); a
@@ -32,6 +35,8 @@
 
 #define BFTD_HISTORY_CAP 4096                  /* samples kept */
 #define BFTD_HISTORY_STEP_NS 900000000LL       /* at most one sample per this much raw time */
+#define BFTD_HISTORY_MAX_CELLS 50000            /* samples x (sources + 1) per answer: 0.5 MB of JSON at most */
+#define BFTD_HISTORY_MAX_POINTS 600             /* samples per answer at most (a chart's width) */
 #define BFTD_HISTORY_MAX_WINDOW_NS (24LL * 3600 * 1000000000) /* ?window= at most a day */
 
 struct bftd_status;
@@ -53,7 +58,8 @@ int bftd_history_parse_query(const bftd_http_request *req, int64_t *window_ns, u
                              size_t errlen);
 
 /* The samples within window_ns of the newest and after `after`, columnar
- * (docs/api.md, GET /v1/history); cfg names the sources. h NULL: an empty
+ * (docs/api.md, GET /v1/history), every "stride"-th of them when there are
+ * more than the limits above allow; cfg names the sources. h NULL: an empty
  * history. A new object the caller owns. */
 json_object *bftd_history_json(const bftd_history *h, const struct bftd_config *cfg, int64_t window_ns,
                                uint64_t after);

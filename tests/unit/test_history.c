@@ -156,13 +156,26 @@ static void test_ring_wraps(void **state)
 		bftd_status st = snap((int64_t)i * S, BFT_Q_NONE, false);
 		bftd_history_record(h, &st);
 	}
+	/* The oldest ten overwritten: 4096 samples from 11 to 4106, every 7th
+	 * (600 at most), ending on the newest: 4106 - 7k >= 11, from 11 (4095 = 7 x 585). */
 	json_object *o = bftd_history_json(h, &cfg, BFTD_HISTORY_MAX_WINDOW_NS, 0);
 	assert_int_equal(geti(o, "last_seq"), BFTD_HISTORY_CAP + 10);
-	assert_int_equal(geti(o, "first_seq"), 11); /* the oldest ten overwritten */
-	assert_int_equal(json_object_array_length(get(o, "t_ms")), BFTD_HISTORY_CAP);
-	json_object_put(o);
-	o = bftd_history_json(h, &cfg, BFTD_HISTORY_MAX_WINDOW_NS, 5); /* after an overwritten one: from the oldest kept */
+	assert_int_equal(geti(o, "stride"), 7);
 	assert_int_equal(geti(o, "first_seq"), 11);
+	size_t n = json_object_array_length(get(o, "t_ms"));
+	assert_int_equal(n, 586);
+	assert_true(n <= BFTD_HISTORY_MAX_POINTS);
+	json_object *s0 = json_object_array_get_idx(get(o, "sources"), 0);
+	assert_int_equal(strlen(json_object_get_string(get(s0, "state"))), n);
+	assert_int_equal(json_object_array_length(get(s0, "offset_ns")), n);
+	/* The newest is the last one answered. */
+	assert_true(json_object_get_double(json_object_array_get_idx(get(o, "t_ms"), n - 1)) ==
+	            (double)(RT0 + (int64_t)(BFTD_HISTORY_CAP + 9) * S) / 1e6);
+	json_object_put(o);
+	o = bftd_history_json(h, &cfg, BFTD_HISTORY_MAX_WINDOW_NS, BFTD_HISTORY_CAP); /* after: the ten newest, whole */
+	assert_int_equal(geti(o, "stride"), 1);
+	assert_int_equal(geti(o, "first_seq"), BFTD_HISTORY_CAP + 1);
+	assert_int_equal(json_object_array_length(get(o, "t_ms")), 10);
 	json_object_put(o);
 	bftd_history_destroy(h);
 }
