@@ -264,6 +264,36 @@ static bool g_hi(const sim_world *w, size_t i, size_t k, double *v)
 	*v = (double)p->hi_ns;
 	return p->synced;
 }
+static bool g_net(const sim_world *w, size_t i, size_t k, double *v)
+{
+	const sim_trace_point *p = &w->trace->pts[i * w->trace->n_traced + k];
+	*v = (double)p->net_off_ns;
+	return p->net;
+}
+static bool any_net(const sim_world *w)
+{
+	const sim_trace *t = w->trace;
+	for (size_t i = 0; i < t->n_rows * t->n_traced; i++)
+		if (t->pts[i].net)
+			return true;
+	return false;
+}
+/* The spread of the traced network clocks (all honest nodes are traced when it is drawn). */
+static bool g_netspread(const sim_world *w, size_t i, size_t k, double *v)
+{
+	(void)k;
+	const sim_trace *t = w->trace;
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t q = 0; q < t->n_traced; q++) {
+		const sim_trace_point *p = &t->pts[i * t->n_traced + q];
+		if (!p->net)
+			continue;
+		lo = fmin(lo, (double)p->net_off_ns);
+		hi = fmax(hi, (double)p->net_off_ns);
+	}
+	*v = hi - lo;
+	return hi > lo;
+}
 static bool g_min(const sim_world *w, size_t i, size_t k, double *v)
 {
 	(void)k;
@@ -450,6 +480,9 @@ static void offsets_panel(FILE *f, const sim_world *w, const window *win, size_t
 	for (size_t i = 0; i < w->m.n_rows; i++)
 		if (w->m.rows[i].synced)
 			amax = fmax(amax, fmax(fabs((double)w->m.rows[i].off_min_ns), fabs((double)w->m.rows[i].off_max_ns)));
+	for (size_t i = 0; i < t->n_rows * t->n_traced; i++) /* the traced network clocks too */
+		if (t->pts[i].net)
+			amax = fmax(amax, fabs((double)t->pts[i].net_off_ns));
 	double acc = (double)w->bound_accuracy_ns;
 	bool acc_on = w->bound_accuracy_ns >= 0 && (symlog || acc <= 10 * amax);
 	double r = fmax(amax, acc_on ? acc : 0) * 1.15;
@@ -477,6 +510,8 @@ static void offsets_panel(FILE *f, const sim_world *w, const window *win, size_t
 		char key[32];
 		snprintf(key, sizeof key, "node %u", t->ids[k]);
 		line(f, w, true, g_off, k, &s, "node-offset", COLORS[k], 1.2, NULL, key);
+		if (any_net(w))
+			line(f, w, true, g_net, k, &s, "node-netclock", COLORS[k], 1, "4 3", key);
 	}
 	fprintf(f, "</g>\n");
 	if (acc_on) {
@@ -499,15 +534,31 @@ static void spread_panel(FILE *f, const sim_world *w, const window *win, size_t 
 	for (size_t i = 0; i < w->m.n_rows; i++)
 		if (w->m.rows[i].synced > 1)
 			mx = fmax(mx, (double)w->m.rows[i].off_max_ns - (double)w->m.rows[i].off_min_ns);
-	double pb = (double)w->bound_precision_ns;
+	bool net = any_net(w) && w->trace->n_traced == w->n_honest;
+	for (size_t i = 0; net && i < w->trace->n_rows; i++) {
+		double v;
+		if (g_netspread(w, i, 0, &v))
+			mx = fmax(mx, v);
+	}
+	double pb = (double)w->bound_precision_ns, nb = (double)w->m.net_bound_ns;
 	bool pb_on = w->bound_precision_ns >= 0 && pb <= 10 * mx;
+	bool nb_on = net && w->m.net_bound_ns > 0 && nb <= 10 * mx;
+	if (nb_on)
+		mx = fmax(mx, nb);
 	scale s = { .lo = 0, .hi = fmax(mx, pb_on ? pb : 0) * 1.15, .c = 1, .y0 = PT };
-	panel_open(f, "spread", "Spread of the honest offsets (max - min): precision; linear", &y0);
+	panel_open(f, "spread", net ? "Spread of the honest offsets (max - min): precision; dashed: of the network clocks; linear"
+	                            : "Spread of the honest offsets (max - min): precision; linear", &y0);
 	shade_windows(f, w, win, nwin, y0);
 	yaxis(f, &s);
 	xaxis(f, (double)w->sc->duration_ns, y0);
 	warmup_mark(f, w, y0);
 	line(f, w, false, g_spread, 0, &s, "spread-line", "#0550ae", 1.5, NULL, "spread");
+	if (net)
+		line(f, w, true, g_netspread, 0, &s, "netspread-line", "#57606a", 1.2, "4 3", "network clock spread");
+	if (nb_on) {
+		snprintf(lab, sizeof lab, "largest stated network precision bound %s", fmt(b, sizeof b, nb));
+		hline(f, &s, nb, "bound-line netprecision", "#8250df", lab);
+	}
 	if (pb_on) {
 		snprintf(lab, sizeof lab, "precision bound %s", fmt(b, sizeof b, pb));
 		hline(f, &s, pb, "bound-line precision", "#8250df", lab);
@@ -547,6 +598,8 @@ static void legend(FILE *f, const sim_world *w, size_t nwin)
 	        w->n_honest);
 	fprintf(f, "<span data-series=\"interval\"><i class=\"band\" style=\"background:#0550ae\"></i>a node's interval (its color, faint)</span>\n");
 	fprintf(f, "<span data-series=\"bound\"><i class=\"dash\" style=\"--c:#cf222e\"></i>accuracy bound (+-) / <i class=\"dash\" style=\"--c:#8250df\"></i>precision bound</span>\n");
+	if (any_net(w))
+		fprintf(f, "<span data-series=\"netclock\"><i class=\"dash\" style=\"--c:#57606a\"></i>a node's network clock while it has no interval (internal synchronization)</span>\n");
 	if (nwin)
 		fprintf(f, "<span data-series=\"attack\"><i class=\"band\" style=\"background:#cf222e\"></i>attack or fault window</span>\n");
 	fprintf(f, "<span data-series=\"events\"><b style=\"color:#cf222e\">&#9660;</b> alarm <b style=\"color:#bc4c00\">&#9660;</b> quarantine "

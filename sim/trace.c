@@ -46,7 +46,9 @@ int sim_trace_sample(sim_trace *t, int64_t t_ns, int64_t true_ns, const bft_esti
 	for (size_t k = 0; k < t->n_traced; k++) {
 		const bft_estimate *e = &est[t->idx[k]];
 		bool synced = e->state != BFT_DISC_UNSYNCHRONIZED; /* as metrics.c counts it */
-		row[k] = (sim_trace_point){ .synced = synced, .alarm = e->alarm };
+		row[k] = (sim_trace_point){ .synced = synced, .alarm = e->alarm, .net = !synced && e->net_running };
+		if (row[k].net)
+			row[k].net_off_ns = bft_sat_sub(e->time_ns, true_ns);
 		if (synced) {
 			row[k].off_ns = bft_sat_sub(e->estimate_ns, true_ns);
 			row[k].lo_ns = bft_sat_sub(e->bounds.lo_ns, true_ns);

@@ -8,8 +8,8 @@
  * quarantined and readmitted. Kept only when a report asks for it (the
  * world's trace option), so the simulator's other runs pay nothing.
  *
- * Memory: rows x traced nodes x 32 bytes (an hour at one sample a second,
- * 16 nodes: 1.8 MB), and at most SIM_TRACE_EVENTS events (more are
+ * Memory: rows x traced nodes x 40 bytes (an hour at one sample a second,
+ * 16 nodes: 2.3 MB), and at most SIM_TRACE_EVENTS events (more are
  * counted, not kept). Every value is a function of the world alone, so the
  * report built from it is deterministic.
  */
@@ -26,10 +26,13 @@
 #define SIM_TRACE_EVENTS 4096
 
 /* One traced node at one sample: estimate - true, and the interval's ends
- * minus true time (so it contains true time iff lo <= 0 <= hi). */
+ * minus true time (so it contains true time iff lo <= 0 <= hi); without
+ * an interval but with a network clock (internal synchronization,
+ * docs/internal-sync.md), that clock minus true time. */
 typedef struct sim_trace_point {
 	int64_t off_ns, lo_ns, hi_ns;
-	uint8_t synced, alarm;
+	int64_t net_off_ns;      /* net: time_ns - true */
+	uint8_t synced, alarm, net;
 } sim_trace_point;
 
 enum sim_trace_event_kind { SIM_TE_ALARM = 1, SIM_TE_ALARM_CLEARED, SIM_TE_QUARANTINE, SIM_TE_READMIT };

@@ -10,7 +10,8 @@
 # whose linear part is at least 1 us wide (nanosecond sign flips are not
 # jumps); then headless Chromium renders it (tests/system/cdp.py), finds
 # the same on the page, and keeps a screenshot in
-# build/test-artifacts/sim-report*.png. About 10 s.
+# build/test-artifacts/sim-report*.png. A run of nodes without references
+# (isync-mesh7-constant) must draw their network clocks instead. About 15 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
 S=$B/bftime-sim
@@ -62,6 +63,17 @@ events() {
 	echo "$n quarantine marks, $r readmissions"
 }
 check "spoof-jump-fusion: quarantines and readmissions as events, the spoofer listed" events
+# Internal synchronization (no references): the nodes have no interval, so
+# their network clocks are drawn (dashed), and the network clocks' spread
+# beside the largest precision bound they stated.
+netclock() {
+	"$S" scenarios/isync-mesh7-constant.yaml --html "$dir/i.html" > /dev/null || { echo "exit $?"; return 1; }
+	[ "$(count i 'class="node-netclock"')" = 10 ] || { echo "$(count i 'class="node-netclock"') network clock lines, want 5 x 2"; return 1; }
+	[ "$(count i 'class="netspread-line"')" = 1 ] && [ "$(count i 'class="bound-line netprecision"')" = 1 ] ||
+		{ echo "no network clock spread or no stated bound"; return 1; }
+	grep -q 'data-series="netclock"' "$dir/i.html" || { echo "legend lacks the network clock"; return 1; }
+}
+check "isync-mesh7-constant: network clocks drawn, their spread beside the stated bound" netclock
 bad() {
 	if out=$("$S" scenarios/constant-fusion.yaml --html /nonexistent/dir/r.html 2>&1); then echo "exit 0"; return 1; fi
 	printf '%s\n' "$out" | grep -q 'cannot write /nonexistent/dir/r.html' || { echo "message: $out"; return 1; }
