@@ -84,6 +84,9 @@ $(A)/fuzz/replay_%: $(A)/obj/tests/fuzz/fuzz_%.o $(A)/obj/tests/fuzz/replay.o $(
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -o $@ $^ $(DLIBS) $(LDLIBS)
 
+# The dashboard page is assembled into dashboard.o (.incbin), which -MMD does not see.
+$(B)/obj/src/daemon/dashboard.o $(A)/obj/src/daemon/dashboard.o: src/daemon/dashboard.html
+
 # The CLI's readers of the daemon's answers are not among the daemon's sources.
 $(B)/fuzz/fuzz_cli: src/cli/client.c
 $(A)/fuzz/replay_cli: $(A)/obj/src/cli/client.o

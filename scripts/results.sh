@@ -13,6 +13,7 @@ scale=0
 [ "${1:-}" = "--scale" ] && scale=1
 out=docs/results.md
 tmp=$(mktemp) keep=$(mktemp) isync=$(mktemp)
+mkdir -p build/reports
 trap 'rm -f "$tmp" "$keep" "$isync"' EXIT
 [ -f "$out" ] && sed -n '/^<!-- sim-vs-clknetsim: begin/,/^<!-- sim-vs-clknetsim: end/p' "$out" > "$keep"
 # The solar reference's tables (scripts/solar.sh) are kept the same way.
@@ -30,12 +31,17 @@ trap 'rm -f "$tmp" "$keep" "$isync"' EXIT
 	echo "scenario promises (its \`expect:\`) failed. Clock error: the disciplined clock (time_ns) itself."
 	echo "Lies: messages the adversaries actually changed. \`minref-*\`: only 3 of 16 nodes hold references;"
 	echo "fusion there promises 3x its baseline (docs/simulator.md). \`check-*\` self-checks are not listed."
+	echo "Each scenario's name links to its HTML report (\`bftime-sim SCENARIO --html\`, docs/dashboard.md),"
+	echo "which this script writes into build/reports/ (not committed: about a megabyte each)."
 	echo
 	first=1
 	for s in scenarios/*.yaml; do
 		case "$(basename "$s")" in scale-* | check-* | sparse-*10k*) continue ;; esac
 		if [ $first = 1 ]; then flag=--markdown-header; first=0; else flag=--markdown; fi
-		build/bftime-sim "$s" $flag || true
+		# The row's scenario cell links to the report of the same run.
+		base=$(basename "$s" .yaml)
+		build/bftime-sim "$s" $flag --html "build/reports/$base.html" |
+			sed "/^| scenario |/b; /^| ---/b; s#^| \([^|]*[^ |]\) |#| [\1](../build/reports/$base.html) |#" || true
 	done
 	echo
 	echo "## Anchor: chrony's 3-of-7 collusion test"

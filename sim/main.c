@@ -21,6 +21,7 @@ static void usage(FILE *out)
 	        "  --json            print one JSON object instead of the summary table\n"
 	        "  --csv FILE        write the time series (per sample: honest offsets, widths)\n"
 	        "  --svg FILE        write a plot of honest offsets and interval widths\n"
+	        "  --html FILE       write a self-contained HTML report of the run (docs/dashboard.md)\n"
 	        "  --seed N          override the scenario's seed\n"
 	        "  --nodes N         override the number of nodes\n"
 	        "  --duration D      override the duration (e.g. 600s, 1h)\n"
@@ -87,12 +88,12 @@ static int run_honest(const char *path, long long seed, long long nodes, int64_t
 
 int main(int argc, char **argv)
 {
-	const char *path, *csv = NULL, *svg = NULL;
+	const char *path, *csv = NULL, *svg = NULL, *html = NULL;
 	bool json = false, quiet = false, md = false, md_header = false;
 	sim_world_options opt = { 0 };
 	long long seed = -1, nodes = -1;
 	int64_t duration = -1;
-	enum { O_JSON = 256, O_MD, O_MD_HEADER, O_QUIET, O_REAL_CRYPTO, O_CSV, O_SVG, O_SEED, O_NODES, O_DURATION };
+	enum { O_JSON = 256, O_MD, O_MD_HEADER, O_QUIET, O_REAL_CRYPTO, O_CSV, O_SVG, O_SEED, O_NODES, O_DURATION, O_HTML };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "markdown", no_argument, NULL, O_MD },
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
 		{ "real-crypto", no_argument, NULL, O_REAL_CRYPTO },
 		{ "csv", required_argument, NULL, O_CSV },
 		{ "svg", required_argument, NULL, O_SVG },
+		{ "html", required_argument, NULL, O_HTML },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "nodes", required_argument, NULL, O_NODES },
 		{ "duration", required_argument, NULL, O_DURATION },
@@ -116,6 +118,7 @@ int main(int argc, char **argv)
 		case O_REAL_CRYPTO: opt.real_crypto = true; break;
 		case O_CSV: csv = optarg; break;
 		case O_SVG: svg = optarg; break;
+		case O_HTML: html = optarg; opt.trace = true; break;
 		case O_SEED:
 			if (parse_count(optarg, INT64_MAX, &seed)) {
 				fprintf(stderr, "bftime-sim: bad seed '%s' (a non-negative integer)\n", optarg);
@@ -165,7 +168,9 @@ int main(int argc, char **argv)
 	}
 	sim_result r;
 	sim_report_evaluate(w, &r);
-	if (sc->compare_honest && run_honest(path, seed, nodes, duration, &opt, &r)) {
+	sim_world_options hopt = opt;
+	hopt.trace = false; /* the honest comparison's figures only */
+	if (sc->compare_honest && run_honest(path, seed, nodes, duration, &hopt, &r)) {
 		fprintf(stderr, "bftime-sim: %s: the honest comparison run failed\n", path);
 		goto out;
 	}
@@ -185,6 +190,10 @@ int main(int argc, char **argv)
 	}
 	if (svg && sim_report_svg(svg, w)) {
 		fprintf(stderr, "bftime-sim: cannot write %s: %s\n", svg, strerror(errno));
+		rc = 2;
+	}
+	if (html && sim_report_html(html, w, &r)) {
+		fprintf(stderr, "bftime-sim: cannot write %s: %s\n", html, strerror(errno));
 		rc = 2;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))

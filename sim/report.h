@@ -40,6 +40,9 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r);
 void sim_report_markdown_row(FILE *out, const sim_world *w, const sim_result *r, bool header);
 int sim_report_csv(const char *path, const sim_world *w);
 int sim_report_svg(const char *path, const sim_world *w);
+/* The self-contained HTML report (report_html.c); needs the world's trace
+ * (sim_world_options.trace). 0, or -1 (errno set, or no trace). */
+int sim_report_html(const char *path, const sim_world *w, const sim_result *r);
 
 /* Honest samples after warmup AGREED or synchronized, of all honest samples then. */
 double sim_report_agreed_fraction(const sim_world *w);

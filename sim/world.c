@@ -559,6 +559,9 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 	compute_bounds(w, dmin_node);
 	if (sim_metrics_init(&w->m, n, sc->warmup_ns, w->bound_precision_ns))
 		return -1;
+	if (opt && opt->trace &&
+	    (!(w->trace = calloc(1, sizeof *w->trace)) || sim_trace_init(w->trace, n, w->honest, w->n_honest)))
+		return -1;
 	if (hops_from_holders(w))
 		return -1;
 
@@ -614,6 +617,9 @@ void sim_world_destroy(sim_world *w)
 	sim_queue_free(&w->q);
 	sim_pool_free(&w->pool);
 	sim_metrics_free(&w->m);
+	if (w->trace)
+		sim_trace_free(w->trace);
+	free(w->trace);
 	bft_keyring_destroy(w->keyring);
 	free(w);
 }
@@ -755,10 +761,14 @@ static int drain(sim_world *w, uint32_t id)
 			rc |= push(w, sim_osc_when(&nd->osc, w->now_ns, act.at_raw_ns), SIM_EV_TIMER, id, 0, nd->timer_gen);
 			break;
 		case BFT_ACT_QUARANTINE: /* counted by the node; the report reads its counters */
+			if (w->trace && nd->adv < 0)
+				sim_trace_quarantine(w->trace, w->now_ns, id, act.to, act.q);
 			break;
 		case BFT_ACT_ESTIMATE:
 			if (nd->adv < 0 && act.est.alarm)
 				sim_metrics_alarm(&w->m, id);
+			if (w->trace && nd->adv < 0)
+				sim_trace_alarm(w->trace, w->now_ns, id, act.est.alarm);
 			if (nd->adv < 0 && w->sc->sys.on)
 				rc |= steer(w, id);
 			break;
@@ -899,6 +909,8 @@ static int on_sample(sim_world *w)
 			memset(&w->est_scratch[h], 0, sizeof w->est_scratch[h]);
 	}
 	if (sim_metrics_sample(&w->m, w->now_ns, w->epoch_ns + w->now_ns, w->est_scratch, w->honest, w->n_honest))
+		return -1;
+	if (w->trace && sim_trace_sample(w->trace, w->now_ns, w->epoch_ns + w->now_ns, w->est_scratch))
 		return -1;
 	for (size_t h = 0; h < w->n_honest && w->sc->sys.on; h++) {
 		sim_node *nd = &w->nodes[w->honest[h]];

@@ -21,6 +21,7 @@
 #include "sim/queue.h"
 #include "sim/rng.h"
 #include "sim/scenario.h"
+#include "sim/trace.h"
 
 enum sim_event_kind {
 	SIM_EV_START = 1, /* node: bft_node_start */
@@ -66,6 +67,7 @@ typedef struct sim_node {
 
 typedef struct sim_world_options {
 	bool real_crypto;  /* Ed25519 instead of the scenario's crypto setting */
+	bool trace;        /* keep the per-node trace and events (sim/trace.h) for the HTML report */
 } sim_world_options;
 
 typedef struct sim_world {
@@ -102,6 +104,7 @@ typedef struct sim_world {
 	int64_t bound_precision_ns, bound_accuracy_ns; /* -1: none */
 	sim_metrics m;
 	bft_node_counters ctr;  /* summed over honest nodes at the end */
+	sim_trace *trace;       /* NULL unless the options asked for it */
 } sim_world;
 
 int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options *opt, char *err,

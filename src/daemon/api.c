@@ -307,6 +307,7 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 		{ "/v1/time", false }, { "/v1/status", false }, { "/v1/peers", false }, { "/v1/proofs", false },
 		{ "/v1/proofs", true }, { "/v1/validate", true }, { "/metrics", false },
 		{ "/v1/evidence", false }, { "/v1/evidence", true },
+		{ "/", false }, { "/dashboard", false }, { "/v1/history", false },
 	};
 	bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
 	bool post = !strcmp(req->method, "POST");
@@ -333,6 +334,9 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 				bftd_evidence_api_post(bftd_proofs_evidence(env->proofs), st, req, resp);
 			return;
 		}
+		case 9: /* fall through: the dashboard (dashboard.c) */
+		case 10: bftd_dashboard_page(resp); return;
+		case 11: bftd_dashboard_history(env, req, resp); return;
 		default: get_metrics(env, resp); return;
 		}
 	}
@@ -340,5 +344,5 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 		bftd_http_error(resp, 405, "method_not_allowed", "this method is not allowed on this path");
 	else
 		bftd_http_error(resp, 404, "not_found",
-		                "no such endpoint: /v1/time, /v1/status, /v1/peers, /v1/proofs, /v1/validate, /v1/evidence, /metrics");
+		                "no such endpoint: /v1/time, /v1/status, /v1/peers, /v1/proofs, /v1/validate, /v1/evidence, /v1/history, /metrics, /dashboard");
 }

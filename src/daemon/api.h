@@ -11,6 +11,8 @@
  *   GET  /v1/evidence   equivocation evidence held (daemon/evidence.h)
  *   POST /v1/evidence   offer evidence: both signatures checked under the pinned key
  *   GET  /metrics       Prometheus text format
+ *   GET  /v1/history    the dashboard's recent samples (history.h): ?window=&after=
+ *   GET  / , /dashboard the dashboard page (dashboard.c, docs/dashboard.md)
  *
  * The handler reads the node and the stores it is given in bftd_api_env and
  * the OS clocks (read only, through src/sys/clock.h); it never blocks. Bad
@@ -53,6 +55,8 @@ typedef struct bftd_api_env {
 	/* The loop's status snapshot (status.h), filled once per estimate;
 	 * NULL (or not filled yet): /v1/status and /metrics read the node. */
 	const struct bftd_status *status;
+	/* The dashboard's bounded history (history.h); NULL: an empty one. */
+	const struct bftd_history *history;
 	/* called after a proof from the API was stored as new (for forwarding) */
 	void (*on_stored)(void *ctx, const uint8_t *buf, size_t len);
 	void *on_stored_ctx;

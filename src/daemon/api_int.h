@@ -49,5 +49,8 @@ struct now now_of(const bftd_status *st);
 const char *ref_kind_name(uint8_t k);
 json_object *proof_json(const uint8_t *buf, size_t len);
 void get_metrics(const bftd_api_env *env, bftd_http_response *resp);
+/* dashboard.c: the page, and GET /v1/history. */
+void bftd_dashboard_page(bftd_http_response *resp);
+void bftd_dashboard_history(const bftd_api_env *env, const bftd_http_request *req, bftd_http_response *resp);
 
 #endif

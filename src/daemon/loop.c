@@ -71,7 +71,8 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	d->srcs = calloc(d->n_srcs ? d->n_srcs : 1, sizeof *d->srcs);
 	d->cfg.byz = cfg->byz ? bftd_testkit_liar.liar_dup(cfg->byz) : NULL; /* the daemon's own copy, as of peers */
 	int rc = BFT_ENOMEM;
-	if (!d->cfg.peers || !ids || !d->srcs || (cfg->byz && !d->cfg.byz) || bftd_status_init(&d->status, d->n_srcs) != 0)
+	if (!d->cfg.peers || !ids || !d->srcs || (cfg->byz && !d->cfg.byz) || bftd_status_init(&d->status, d->n_srcs) != 0 ||
+	    bftd_history_create(&d->history, d->n_srcs) != 0)
 		goto fail_mem;
 	memcpy(d->cfg.peers, cfg->peers, cfg->n_peers * sizeof *cfg->peers);
 	if ((rc = bft_keyring_create(&d->kr, cfg->n_peers + 1)) != 0)
@@ -128,7 +129,7 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	d->api = (bftd_api_env){ .cfg = &d->cfg, .node = d->node, .ref_kinds = d->ref_kinds, .refs = d->refs,
 		                 .self_pub = d->self_pub,
 		                 .proofs = d->proofs, .gossip = d->gossip, .ctr = &d->ctr, .start_mono = d->start_mono,
-		                 .status = &d->status };
+		                 .status = &d->status, .history = d->history };
 	if (!d->cfg.api_disabled) {
 		char herr[256];
 		if (bftd_http_start(&d->http, &d->cfg.api, bftd_api_handle, &d->api, herr, sizeof herr) != 0) {
@@ -179,6 +180,7 @@ void bftd_destroy(bftd *d)
 	free(d->cfg.peers);
 	free(d->cfg.byz);
 	bftd_status_free(&d->status);
+	bftd_history_destroy(d->history);
 	free(d->ids);
 	free(d->srcs);
 	free(d);

@@ -16,6 +16,7 @@
 #include "daemon/api.h"
 #include "daemon/exports.h"
 #include "daemon/gossip.h"
+#include "daemon/history.h"
 #include "daemon/http.h"
 #include "daemon/loop.h"
 #include "daemon/ntp_server.h"
@@ -58,6 +59,7 @@ struct bftd {
 	uint32_t *ids;
 	int64_t slept_ns;     /* bft_clock_slept_ns at the last wake */
 	bftd_status status;   /* filled once per estimate; every face renders it (status.h) */
+	bftd_history *history; /* the dashboard's recent samples (history.h) */
 };
 
 /* report.c */

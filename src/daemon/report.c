@@ -187,6 +187,7 @@ void bftd_on_estimate(bftd *d)
 		bftd_log(LOG_NOTICE, "alarm cleared: at most f=%zu sources faulty again", d->cfg.node.f);
 	d->alarm_logged = e.alarm;
 	bftd_status_fill(&d->status, &d->api, raw_now, rt_now, &e);
+	bftd_history_record(d->history, &d->status); /* the dashboard's (history.h) */
 	bftd_write_status(d);
 	bftd_publish_exports(d, raw_now, &e);
 }

@@ -21,9 +21,11 @@
 
 #include "daemon/api.h"
 #include "daemon/config.h"
+#include "daemon/history.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
 #include "daemon/proofs_svc.h"
+#include "daemon/status.h"
 #include "proto/proof.h"
 #include "proto/sign.h"
 #include "sys/clock.h"
@@ -44,6 +46,7 @@ static struct {
 	bftd_http_stats http;
 	bftd_api_env env;
 	uint64_t stored_cb;
+	bftd_history *hist;
 } fz;
 
 /* A seed file dir/name holding text: how both targets write their seed
@@ -187,6 +190,18 @@ static const bftd_api_env *fuzz_api_env(void)
 	fz.env = (bftd_api_env){ .cfg = &fz.cfg, .node = fz.node, .ref_kinds = kinds, .self_pub = fz.pub[0],
 		                 .proofs = fz.ps, .ctr = &fz.ctr, .http = &fz.http, .start_mono = bft_clock_mono_ns(),
 		                 .on_stored = fuzz_api_on_stored };
+	/* The dashboard's history (history.h): three samples of the node as it is. */
+	if (bftd_history_create(&fz.hist, fz.cfg.n_peers + fz.cfg.n_refs) != 0)
+		fuzz_api_fail("history");
+	bftd_status st;
+	if (bftd_status_init(&st, fz.cfg.n_peers + fz.cfg.n_refs) != 0)
+		fuzz_api_fail("status");
+	for (int k = 0; k < 3; k++) {
+		bftd_status_fill(&st, &fz.env, raw + 7 * BFT_NS_PER_SEC + k * BFT_NS_PER_SEC, 0, NULL);
+		bftd_history_record(fz.hist, &st);
+	}
+	bftd_status_free(&st);
+	fz.env.history = fz.hist;
 	return &fz.env;
 }
 

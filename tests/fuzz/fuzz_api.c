@@ -4,7 +4,8 @@
  * request as the HTTP server hands it over (method, path, query
  * arguments, content type, body) through the router to every route, with
  * a synchronized node and a proof store holding two chains (api_env.h), and
- * the GET /v1/proofs query parser (node, since, limit, order) on its own.
+ * the GET /v1/proofs query parser (node, since, limit, order) and the GET
+ * /v1/history one (window, after) on their own.
  *
  * Input, as lines: METHOD \n PATH \n CONTENT-TYPE (empty: none) \n QUERY
  * (name=value&name&...) \n BODY (the rest, any bytes). Every answer must
@@ -49,6 +50,13 @@ static void write_seeds(const char *dir)
 		{ "post_time", "POST\n/v1/time\n\n\n{}" },
 		{ "unknown", "PUT\n/v2/anything\n\nx=y\n" },
 		{ "proofs_octet_short", "POST\n/v1/proofs\napplication/octet-stream\n\nBP" },
+		{ "history", "GET\n/v1/history\n\n\n" },
+		{ "history_window_after", "GET\n/v1/history\n\nwindow=1m&after=3\n" },
+		{ "history_bad", "GET\n/v1/history\n\nwindow=forever&after=-1\n" },
+		{ "history_flags", "GET\n/v1/history\n\nwindow&after\n" },
+		{ "dashboard", "GET\n/dashboard\n\n\n" },
+		{ "root_head", "HEAD\n/\n\n\n" },
+		{ "dashboard_post", "POST\n/dashboard\n\n\n{}" },
 	};
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
 		fuzz_api_write_seed(dir, plain[i].name, plain[i].text);
@@ -135,6 +143,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else if (!err[0]) {
 		abort(); /* a refusal says why */
+	}
+	/* The dashboard's history query (history.h): within its ranges, or refused saying why. */
+	int64_t window_ns;
+	uint64_t after;
+	err[0] = 0;
+	if (bftd_history_parse_query(&req, &window_ns, &after, err, sizeof err) == 0) {
+		if (window_ns < BFT_NS_PER_SEC || window_ns > BFTD_HISTORY_MAX_WINDOW_NS || after > INT64_MAX)
+			abort();
+	} else if (!err[0]) {
+		abort();
 	}
 	bftd_http_response resp = { 0 };
 	bftd_api_handle((void *)env, &req, &resp);

@@ -53,6 +53,15 @@ os.setpgrp(); signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1
 	scripts/cluster.sh --poll 1 --dir "$dir/b" > "$dir/b.out" 2>&1 &
 pid=$!
 sleep 12
+# The user is pointed to node 1's dashboard, and it answers (docs/dashboard.md).
+dash_ok() {
+	url=$(sed -n 's|^dashboards: \(http://127.0.0.1:[0-9]*/\) (node 1).*|\1|p' "$dir/b.out")
+	[ -n "$url" ] || { echo "no dashboard URL printed"; return 1; }
+	curl -sS -m 5 "$url" | grep -q '<title>bftime node</title>' || { echo "$url: not the dashboard"; return 1; }
+	curl -sS -m 5 "${url}v1/history?window=1m" | grep -q '"peer"' || { echo "${url}v1/history: no sources"; return 1; }
+	echo "$url"
+}
+check "make run points to node 1's dashboard, which answers" dash_ok
 /bin/kill -s INT -- "-$pid" # procps kill: dash's builtin cannot signal a group
 k=0
 while kill -0 "$pid" 2>/dev/null && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
