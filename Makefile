@@ -22,7 +22,7 @@ SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 # FFTW and json-c: the solar reference's correlator and SigMF reader (docs/solar.md).
 LDLIBS  := -lfftw3 -ljson-c -lcrypto -lm
 SIMLIBS := -lyaml -ljson-c
-DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl
+DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl -lSoapySDR
 
 LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c src/client/*.c)
 SIM_SRC   := $(wildcard sim/*.c)
@@ -120,7 +120,7 @@ $(A)/libbftime.a: $(LIB_AOBJ) Makefile
 # it checks, keys.c): no store (SQLite), no HTTP server (libmicrohttpd).
 CLI_DEPS  := src/daemon/config.c src/daemon/keys.c $(REF_SRC) $(UTIL_SRC)
 $(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC) $(CLI_DEPS)) $(B)/libbftime.a
-	$(CC) $(OPT) -o $@ $^ -lyaml -ljson-c -lcurl $(LDLIBS)
+	$(CC) $(OPT) -o $@ $^ -lyaml -ljson-c -lcurl -lSoapySDR $(LDLIBS)
 
 $(B)/bftimed: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(DLIBS) -lsystemd $(LDLIBS)

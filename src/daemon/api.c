@@ -295,6 +295,27 @@ static void post_validate(const bftd_api_env *env, const bftd_http_request *req,
 	json_reply(resp, 200, o);
 }
 
+/* POST /v1/solar: the bytes go to the solar references as they are; the
+ * driver verifies them when it services its queue (solar.h). */
+static void post_solar(const bftd_api_env *env, const bftd_http_request *req, bftd_http_response *resp)
+{
+	if (!env->on_solar) {
+		bftd_http_error(resp, 404, "not_found", "this node has no solar reference");
+		return;
+	}
+	if (req->body_len == 0) {
+		bftd_http_error(resp, 400, "bad_request", "the body must be one solar fragment's bytes");
+		return;
+	}
+	if (env->on_solar(env->on_solar_ctx, (const uint8_t *)req->body, req->body_len) != 0) {
+		bftd_http_error(resp, 503, "busy", "the fragment was not queued: too large, or the queue is full");
+		return;
+	}
+	json_object *o = json_object_new_object();
+	add_str(o, "result", "queued");
+	json_reply(resp, 202, o);
+}
+
 /* ---- router ------------------------------------------------------------- */
 
 void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response *resp)
@@ -306,7 +327,7 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 	} routes[] = {
 		{ "/v1/time", false }, { "/v1/status", false }, { "/v1/peers", false }, { "/v1/proofs", false },
 		{ "/v1/proofs", true }, { "/v1/validate", true }, { "/metrics", false },
-		{ "/v1/evidence", false }, { "/v1/evidence", true },
+		{ "/v1/evidence", false }, { "/v1/evidence", true }, { "/v1/solar", true },
 	};
 	bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
 	bool post = !strcmp(req->method, "POST");
@@ -333,6 +354,7 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 				bftd_evidence_api_post(bftd_proofs_evidence(env->proofs), st, req, resp);
 			return;
 		}
+		case 9: post_solar(env, req, resp); return;
 		default: get_metrics(env, resp); return;
 		}
 	}
