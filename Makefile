@@ -68,7 +68,7 @@ run: deps all
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool
+check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool $(B)/tests/solar-gen
 	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh $(wildcard tests/system/test_*.sh)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
@@ -176,6 +176,12 @@ $(B)/tests/impair: tests/system/impair.c src/util/value.c
 $(B)/tests/slhdsa-tool: $(A)/obj/tests/system/slhdsa_tool.o $(A)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+# Test tool: synthetic SigMF recordings of the Sun with known clock offsets
+# (test_solar.sh).
+$(B)/tests/solar-gen: $(B)/obj/tests/system/solar_gen.o $(B)/libbftime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 
 # Rewritten when PREFIX differs from the one it holds (make install PREFIX=...
 # after a plain make), so the installed file never points at another prefix.
