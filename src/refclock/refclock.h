@@ -75,6 +75,7 @@ typedef struct bftd_ref {
 		int64_t frag_n, block_n, bits, tec_max_tecu, clock_ppb;
 		int64_t stamp_err_ns, window_ns;
 		int64_t gain_cdb;    /* soapy: receiver gain, centi-dB */
+		int64_t peers_f;     /* fuse the peers' readings tolerating this many liars; -1: each as it is */
 	} solar;
 } bftd_ref;
 

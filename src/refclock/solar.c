@@ -57,6 +57,7 @@ static int o_stamp(bftd_ref *r, const char *v, char *e, size_t n) { return bft_v
 static int o_tec(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_int(v, 0, 1000, &S(r)->tec_max_tecu, e, n); }
 static int o_window(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_duration(v, 0, BFT_NS_PER_SEC / 10, &S(r)->window_ns, e, n); }
 static int o_clock(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_fixed(v, 3, 0, 1000000, &S(r)->clock_ppb, e, n); }
+static int o_peers_f(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_int(v, 0, 20, &S(r)->peers_f, e, n); }
 static int o_gain(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_fixed(v, 2, -10000, 20000, &S(r)->gain_cdb, e, n); }
 
 static const bftd_ref_opt solar_options[] = {
@@ -78,6 +79,7 @@ static const bftd_ref_opt solar_options[] = {
 	{ "window", BFTD_REF_OPT_SOLAR, o_window },        /* duration */
 	{ "sample_clock", BFTD_REF_OPT_SOLAR, o_clock },   /* ppm: each sampler's rate error bound */
 	{ "gain", BFTD_REF_OPT_SOLAR, o_gain },            /* dB (soapy) */
+	{ "peers_f", BFTD_REF_OPT_SOLAR, o_peers_f },      /* liars among the peers the reading tolerates */
 	{ NULL, 0, NULL },
 };
 
@@ -88,6 +90,7 @@ void bftd_ref_solar_init(struct bftd_ref_solar *s)
 	s->pos_err_mm = s->mask_mdeg = s->frag_n = s->block_n = s->bits = s->stamp_err_ns = -1;
 	s->tec_max_tecu = s->window_ns = s->clock_ppb = -1;
 	s->gain_cdb = INT64_MIN;
+	s->peers_f = -1;
 }
 
 /* What it needs (an input, the band, the antenna's position) and its
@@ -500,6 +503,7 @@ static size_t solar_service(bftd_refclock *rc, const struct pollfd *pfd, size_t 
 	}
 	size_t got = 0;
 	size_t i = 0;
+	bool fresh = false;
 	for (; i < p->q_n && got < max; i++) {
 		bftd_solar_reading r;
 		int e = bftd_solar_on_fragment(p->eng, p->q[i].buf, p->q[i].len, &r);
@@ -515,17 +519,35 @@ static size_t solar_service(bftd_refclock *rc, const struct pollfd *pfd, size_t 
 		}
 		p->last = r;
 		p->have_last = true;
-		memset(&out[got], 0, sizeof out[got]);
-		out[got].raw_ns = r.raw_ns;
-		out[got].iv = r.iv;
-		got++;
-		rc->readings++;
+		fresh = true;
+		if (c->peers_f < 0) { /* each peer's reading as it is */
+			memset(&out[got], 0, sizeof out[got]);
+			out[got].raw_ns = r.raw_ns;
+			out[got].iv = r.iv;
+			got++;
+			rc->readings++;
+		}
 		bftd_refclock_log(rc->host, LOG_INFO,
 		                  "reference %s: peer %u: offset %+lld ns +- %lld ns (rho %.3f, snr %.1f, lag %.3f, Sun at %.1f deg)",
 		                  rc->cfg->name, r.peer, (long long)r.offset_ns, (long long)r.half_ns, r.rho, r.snr, r.lag,
 		                  r.elev_deg);
 		state(rc, "peer %u: offset %+lld ns +- %lld ns, rho %.3f", r.peer, (long long)r.offset_ns,
 		      (long long)r.half_ns, r.rho);
+	}
+	if (fresh && c->peers_f >= 0 && got < max) {
+		/* Readings older than three blocks are stale: their peers went
+		 * quiet (night, down), and carrying them on only widens them. */
+		size_t used;
+		memset(&out[got], 0, sizeof out[got]);
+		int e = bftd_solar_fuse(p->eng, (size_t)c->peers_f, rc->rho_ppb, rc->host->raw_ns(), 3 * rc->cfg->every_ns,
+		                        &out[got].raw_ns, &out[got].iv, &used);
+		if (e == 0) {
+			got++;
+			rc->readings++;
+		} else {
+			bftd_refclock_log(rc->host, LOG_INFO, "reference %s: no fused reading: %s", rc->cfg->name,
+			                  bftd_solar_strerror(e));
+		}
 	}
 	memmove(p->q, p->q + i, (p->q_n - i) * sizeof *p->q);
 	p->q_n -= i;
@@ -545,6 +567,8 @@ static void solar_status(const bftd_refclock *rc, struct json_object *o)
 	json_object_object_add(o, "fragments_published", json_object_new_int64((int64_t)s->published));
 	json_object_object_add(o, "fragments_received", json_object_new_int64((int64_t)s->received));
 	json_object_object_add(o, "fragments_dropped", json_object_new_int64((int64_t)p->q_dropped));
+	json_object_object_add(o, "peer_readings", json_object_new_int64((int64_t)s->readings));
+	json_object_object_add(o, "fused_readings", json_object_new_int64((int64_t)s->fused));
 	json_object *bad = json_object_new_object();
 	json_object_object_add(bad, "invalid", json_object_new_int64((int64_t)s->refused_fragment));
 	json_object_object_add(bad, "band", json_object_new_int64((int64_t)s->refused_band));
@@ -553,6 +577,8 @@ static void solar_status(const bftd_refclock *rc, struct json_object *o)
 	json_object_object_add(bad, "weak", json_object_new_int64((int64_t)s->weak));
 	json_object_object_add(bad, "edge", json_object_new_int64((int64_t)s->edge));
 	json_object_object_add(bad, "copy", json_object_new_int64((int64_t)s->copies));
+	json_object_object_add(bad, "fuse_few", json_object_new_int64((int64_t)s->fuse_few));
+	json_object_object_add(bad, "fuse_faults", json_object_new_int64((int64_t)s->fuse_faults));
 	json_object_object_add(o, "refused", bad);
 	if (p->have_last) {
 		json_object_object_add(o, "last_peer", json_object_new_int64(p->last.peer));

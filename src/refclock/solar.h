@@ -73,12 +73,15 @@ enum {
 	BFTD_SOLAR_E_EDGE = -15,     /* the peak on the window's edge: the offset exceeds the window */
 	BFTD_SOLAR_E_SELF = -16,     /* our own fragment */
 	BFTD_SOLAR_E_COPY = -17,     /* more correlation than two receivers' noise allows: a copy */
+	BFTD_SOLAR_E_FEW = -18,      /* fusion: fewer than 2f + 1 peers' fresh readings */
+	BFTD_SOLAR_E_FAULTS = -19,   /* fusion: no point shared by all but f of them: more than f lie */
 };
 const char *bftd_solar_strerror(int e);
 
 typedef struct bftd_solar_stats {
 	uint64_t blocks, night_blocks, published;
 	uint64_t received, refused_fragment, refused_band, refused_night, no_block, weak, edge, copies, readings;
+	uint64_t fused, fuse_few, fuse_faults;
 } bftd_solar_stats;
 
 typedef struct bftd_solar_reading {
@@ -112,6 +115,18 @@ int bftd_solar_record(bftd_solar *s, const double complex *x, size_t n, int64_t 
 int bftd_solar_on_fragment(bftd_solar *s, const uint8_t *buf, size_t len, bftd_solar_reading *out);
 
 const bftd_solar_stats *bftd_solar_get_stats(const bftd_solar *s);
+/* The peers' readings fused (src/core/fusion.h, Marzullo): each peer's
+ * latest reading no older than max_age_ns (raw) before now_raw_ns, carried
+ * to the newest one's raw time with the drift bound rho_ppb, then the
+ * smallest interval holding every point covered by all but f of them. One
+ * reading of this reference, which holds true time when at most f of the
+ * peers lie, whatever the liars say; needs 2f + 1 peers (so the result is
+ * within the honest readings' hull). 0 with *raw_ns, *iv and *n_used;
+ * BFTD_SOLAR_E_FEW or BFTD_SOLAR_E_FAULTS (counted). */
+int bftd_solar_fuse(bftd_solar *s, size_t f, int64_t rho_ppb, int64_t now_raw_ns, int64_t max_age_ns, int64_t *raw_ns,
+                    bft_interval *iv, size_t *n_used);
+#define BFTD_SOLAR_MAX_PEERS 64 /* peers whose latest reading is kept for the fusion */
+
 /* The node the engine signs its fragments as (set once the host knows it). */
 void bftd_solar_set_node(bftd_solar *s, uint32_t node);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <bftime/common.h>
+#include <bftime/fusion.h>
 
 #include "core/xcorr.h"
 #include "proto/fragment.h"
@@ -25,7 +26,15 @@ struct block {
 	double complex *x;
 };
 
+struct peer_last {
+	uint32_t peer;
+	int64_t raw_ns;
+	bft_interval iv;
+};
+
 struct bftd_solar {
+	struct peer_last last[BFTD_SOLAR_MAX_PEERS];
+	size_t n_last;
 	bftd_solar_params p;
 	const bft_signer *signer;
 	bft_vec3 ecef;
@@ -48,6 +57,8 @@ const char *bftd_solar_strerror(int e)
 	case BFTD_SOLAR_E_EDGE: return "the correlation peak lies on the search window's edge";
 	case BFTD_SOLAR_E_SELF: return "our own fragment";
 	case BFTD_SOLAR_E_COPY: return "more correlation than two independent receivers allow: a copied fragment";
+	case BFTD_SOLAR_E_FEW: return "fewer than 2f + 1 peers' fresh readings to fuse";
+	case BFTD_SOLAR_E_FAULTS: return "the peers' readings share no point covered by all but f: more than f lie";
 	default: return "error";
 	}
 }
@@ -294,5 +305,53 @@ int bftd_solar_on_fragment(bftd_solar *s, const uint8_t *buf, size_t len, bftd_s
 	out->snr = r.snr;
 	out->elev_deg = bft_sun_elevation_rad(p->pos, f.start_ns) * 180.0 / M_PI;
 	s->st.readings++;
+	/* The peer's latest, for the fusion; a table full of peers keeps the
+	 * ones it has (a new peer's readings still count one by one). */
+	size_t k = 0;
+	while (k < s->n_last && s->last[k].peer != f.node)
+		k++;
+	if (k == s->n_last) {
+		if (k < BFTD_SOLAR_MAX_PEERS)
+			s->last[s->n_last++] = (struct peer_last){ f.node, out->raw_ns, out->iv };
+	} else if (s->last[k].raw_ns <= out->raw_ns) {
+		s->last[k].raw_ns = out->raw_ns;
+		s->last[k].iv = out->iv;
+	}
+	return 0;
+}
+
+int bftd_solar_fuse(bftd_solar *s, size_t f, int64_t rho_ppb, int64_t now_raw_ns, int64_t max_age_ns, int64_t *raw_ns,
+                    bft_interval *iv, size_t *n_used)
+{
+	bft_interval ivs[BFTD_SOLAR_MAX_PEERS];
+	int64_t newest = INT64_MIN;
+	for (size_t i = 0; i < s->n_last; i++)
+		if (s->last[i].raw_ns >= now_raw_ns - max_age_ns && s->last[i].raw_ns > newest)
+			newest = s->last[i].raw_ns;
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_last && newest != INT64_MIN; i++) {
+		const struct peer_last *l = &s->last[i];
+		if (l->raw_ns < now_raw_ns - max_age_ns)
+			continue;
+		/* raw elapsed e: true time elapsed e +- drift(e) */
+		int64_t e = newest - l->raw_ns, d = bft_drift_ns(rho_ppb, e) + 1;
+		ivs[n++] = bft_iv(bft_sat_sub(bft_sat_add(l->iv.lo_ns, e), d), bft_sat_add(bft_sat_add(l->iv.hi_ns, e), d));
+	}
+	if (n < 2 * f + 1) {
+		s->st.fuse_few++;
+		return BFTD_SOLAR_E_FEW;
+	}
+	int64_t scratch[8 * BFTD_SOLAR_MAX_PEERS + 16];
+	if (bft_fusion_scratch_bytes(n) > sizeof scratch)
+		return BFTD_SOLAR_E_FEW;
+	bft_fusion_result r;
+	if (bft_fusion_marzullo(&r, ivs, n, f, scratch) != 0) {
+		s->st.fuse_faults++;
+		return BFTD_SOLAR_E_FAULTS;
+	}
+	*raw_ns = newest;
+	*iv = r.iv;
+	*n_used = n;
+	s->st.fused++;
 	return 0;
 }
