@@ -141,8 +141,12 @@ static int solar_finish(bftd_ref *r, char *err, size_t errlen)
 		s->pos_err_mm = 1000;
 	if (!(r->set & BFTD_REF_OPT_EVERY))
 		r->every_ns = 10 * BFT_NS_PER_SEC;
-	if (r->uncertainty_ns < 0)
-		r->uncertainty_ns = 0; /* the interval is the correlation's own */
+	if (r->uncertainty_ns >= 0) {
+		snprintf(err, errlen, "reference: kind solar takes no uncertainty: its interval is the correlation's; "
+		                      "stamp_uncertainty bounds its stamps");
+		return BFT_EINVAL;
+	}
+	r->uncertainty_ns = 0;
 	return 0;
 }
 
