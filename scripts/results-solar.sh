@@ -44,7 +44,7 @@ sol() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" "$tmp" | head -n 1; }
 	done
 	echo
 	echo "solar-liar's node 6 publishes fragments 500 us late from 900 s on, stating its honest uncertainty: its"
-	echo "peers' readings of it miss true time from then on (546 of the run's 1068), no fused reading does. solar-sunset's"
+	echo "peers' readings of it miss true time from then on (91 fragments, 6 peers each), no fused reading does. solar-sunset's"
 	echo "nodes 3 and 4 have only the Sun: after sunset (the 10 degree mask) they free-run, their intervals"
 	echo "growing by the drift bound, and still hold true time. The peer readings' error is the publishing"
 	echo "node's: a fragment's stamp is its node's estimate of true time (microseconds here, with a 16 s poll"
