@@ -10,7 +10,8 @@
 # both peers; every reading's interval holds the true offset between the
 # two recordings' clocks (peer's minus own) and is narrow (< 2 us: the
 # stated stamp uncertainties, the ionosphere's bound and the correlation's);
-# the readings reach the node (its status counts them); a fourth node whose
+# the readings reach the node (its status counts them, its fusion uses
+# them); a fourth node whose
 # antenna is on the night side publishes nothing and says why; a bad
 # fragment POSTed to the API is refused and counted; a SoapySDR input with
 # no device stops the daemon at start with a clear message. About 20 s.
@@ -70,9 +71,16 @@ echo "[==========] $N bftimed with solar references (SigMF, offsets $offs ns), $
 check "config with a solar reference accepted" sh -c "\"$D\" --config \"$dir/n1.yaml\" --check-config >/dev/null"
 for i in $(seq 1 $N); do "$D" --config "$dir/n$i.yaml" > "$dir/n$i.log" 2>&1 & echo $! > "$dir/n$i.pid"; done
 
-# Until every block has been played (start + BLOCKS s) and a little after.
+# Until every block has been played (start + BLOCKS s) and a little after;
+# meanwhile, whether node 2's fusion used its solar reference (its only
+# reference: the readings enter the fusion like any reference's).
+solar_used() { awk '/"used":/ { u = $0 } /"kind":"solar"/ { if (u ~ /true/) f = 1 } END { exit !f }' "$1"; }
+used2=0
 end=$(( start / 1000000000 + BLOCKS + 2 ))
-while [ "$(date +%s)" -lt "$end" ]; do sleep 0.5; done
+while [ "$(date +%s)" -lt "$end" ]; do
+	[ -f "$dir/n2.status" ] && solar_used "$dir/n2.status" && used2=1
+	sleep 0.3
+done
 
 # Log lines "reference sun: peer J: offset +X ns +- H ns (...)".
 readings() { sed -n 's/.*reference sun: peer \([0-9]*\): offset \([-+0-9]*\) ns +- \([0-9]*\) ns.*/\1 \2 \3/p' "$dir/n$1.log"; }
@@ -105,6 +113,7 @@ counted() { # the status file counts the reference's readings and fragments
 	echo "$(grep -o '"fragments_received":[0-9]*' "$s")"
 }
 check "node 2's status shows the solar reference's fragments and last reading" counted 2
+check "node 2's fusion used its solar reference while the blocks played" test "$used2" = 1
 night() {
 	grep -q "the Sun is below the 10.0 degree mask: no fragments, no readings" "$dir/n4.log" || { echo "no night message"; return 1; }
 	! grep -q "reference sun: peer" "$dir/n4.log" || { echo "node 4 made readings at night"; return 1; }
