@@ -4,9 +4,10 @@
  * solar engine. Its options; its input, a SigMF recording (each capture, or
  * each `every` of a long one, a block, handed to the engine once the system
  * clock has passed the block's end, so a recording stamped around now plays
- * as if live) or a SoapySDR receiver (a block each `every`: the stream
- * activated, block samples read, deactivated, so no stale buffered samples
- * are taken for fresh ones); fragments out through the publish hook the loop
+ * as if live) or a SoapySDR receiver (a block at each multiple of `every` on
+ * the system clock, so that the peers' blocks overlap: the stream activated,
+ * block samples read, deactivated, so no stale buffered samples are taken
+ * for fresh ones); fragments out through the publish hook the loop
  * attaches (bftd_solar_attach), peers' fragments in through
  * bftd_solar_receive, queued and turned into readings at the next service.
  *
@@ -324,6 +325,19 @@ static int read_soapy(bftd_refclock *rc, solar_priv *p, int64_t *raw_ns, int64_t
 
 /* ---- driver --------------------------------------------------------------- */
 
+/* The next multiple of `every` on CLOCK_REALTIME, as mono time: every
+ * node's receiver records at the same moments, so that a peer's fragment
+ * falls inside an own block (the receiver's start latency must stay below
+ * the block's margin, (block - fragment) / 2 samples, or the block be made
+ * longer). */
+static int64_t aligned_mono(const bftd_refclock *rc, int64_t now_mono_ns)
+{
+	int64_t e = rc->cfg->every_ns, rt = rc->host->realtime_ns();
+	int64_t next = (rt / e + 1) * e;
+	return now_mono_ns + (next - rt);
+}
+
+
 static void solar_close(bftd_refclock *rc)
 {
 	solar_priv *p = rc->priv;
@@ -378,8 +392,8 @@ static int solar_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t 
 		solar_close(rc);
 		return r;
 	}
-	p->next_read_mono = now_mono_ns;
-	rc->next_mono_ns = now_mono_ns;
+	p->next_read_mono = c->soapy[0] ? aligned_mono(rc, now_mono_ns) : now_mono_ns;
+	rc->next_mono_ns = p->next_read_mono;
 	return 0;
 }
 
@@ -454,7 +468,7 @@ static int next_block(bftd_refclock *rc, solar_priv *p, int64_t now_mono_ns, con
 		*next_mono_ns = p->next_read_mono;
 		return 0;
 	}
-	p->next_read_mono = now_mono_ns + rc->cfg->every_ns;
+	p->next_read_mono = aligned_mono(rc, now_mono_ns);
 	*next_mono_ns = p->next_read_mono;
 	int64_t span;
 	if (read_soapy(rc, p, raw_ns, &span) != 0)
