@@ -11,7 +11,8 @@
 # two recordings' clocks (peer's minus own) and is narrow (< 2 us: the
 # stated stamp uncertainties, the ionosphere's bound and the correlation's);
 # the readings reach the node (its status counts them, its fusion uses
-# them); a fourth node whose
+# them); node 1, fusing its peers' readings with peers_f: 0, finds them
+# inconsistent (their stamps differ by more than they state); a fourth node whose
 # antenna is on the night side publishes nothing and says why; a bad
 # fragment POSTed to the API is refused and counted; a SoapySDR input with
 # no device stops the daemon at start with a clear message. About 20 s.
@@ -38,7 +39,9 @@ BLOCKS=8
 start=$(( ( $(date +%s) + 4 ) * 1000000000 ))
 "$G" "$dir" "$start" $BLOCKS 1000000000 $offs > "$dir/sites" || { echo "solar-gen failed"; exit 1; }
 solar_ref() { # node, latitude, longitude, recording
-	echo "  - {kind: solar, name: sun, recording: $4, centre: 1420000000, sample_rate: 2400000, bandwidth: 1920000, latitude: $2, longitude: $3, height: 100, position_error: 0.01, fragment: 4096, block: 16384, stamp_uncertainty: 100ns, every: 1s}"
+	# Node 1 fuses its two peers' readings tolerating no liar (peers_f: 0).
+	pf=; [ "$1" = 1 ] && pf=", peers_f: 0"
+	echo "  - {kind: solar, name: sun, recording: $4, centre: 1420000000, sample_rate: 2400000, bandwidth: 1920000, latitude: $2, longitude: $3, height: 100, position_error: 0.01, fragment: 4096, block: 16384, stamp_uncertainty: 100ns, every: 1s$pf}"
 }
 for i in $(seq 1 $N); do
 	if [ "$i" -le 3 ]; then
@@ -114,6 +117,15 @@ counted() { # the status file counts the reference's readings and fragments
 }
 check "node 2's status shows the solar reference's fragments and last reading" counted 2
 check "node 2's fusion used its solar reference while the blocks played" test "$used2" = 1
+# Nodes 2 and 3 state 100 ns but their stamps differ by 11.4 us: node 1,
+# fusing their readings of one block with peers_f: 0, finds no point they
+# share and makes no reading (a reading carried from the previous block has
+# widened by the drift bound, 500 ppm over a second, and may still fuse).
+inconsistent() {
+	grep -q "reference sun: no fused reading: the peers' readings share no point covered by all but f" "$dir/n1.log" || { echo "not in the log"; return 1; }
+	grep -q '"fuse_faults":[1-9]' "$dir/n1.status" || { echo "not counted"; return 1; }
+}
+check "node 1 (peers_f: 0) finds its peers' stamps of one block inconsistent" inconsistent
 night() {
 	grep -q "the Sun is below the 10.0 degree mask: no fragments, no readings" "$dir/n4.log" || { echo "no night message"; return 1; }
 	! grep -q "reference sun: peer" "$dir/n4.log" || { echo "node 4 made readings at night"; return 1; }
