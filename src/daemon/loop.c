@@ -160,6 +160,9 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 			goto fail;
 		d->api.on_solar = solar_in;
 		d->api.on_solar_ctx = d;
+		if (!cfg->store_path[0])
+			bftd_log(LOG_WARNING, "reference %s: no store, so no gossip client: its fragments are not sent to the "
+			                      "peers (their fragments are still read)", cfg->refs[i].name);
 	}
 	if (!d->cfg.api_disabled) {
 		char herr[256];
