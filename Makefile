@@ -22,7 +22,7 @@ SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 # FFTW and json-c: the solar reference's correlator and SigMF reader (docs/solar.md).
 LDLIBS  := -lfftw3 -ljson-c -lcrypto -lm
 SIMLIBS := -lyaml -ljson-c
-DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl
+DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl -lSoapySDR
 
 LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c src/client/*.c)
 SIM_SRC   := $(wildcard sim/*.c)
@@ -68,7 +68,7 @@ run: deps all
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool
+check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool $(B)/tests/solar-gen
 	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh $(wildcard tests/system/test_*.sh)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
@@ -123,7 +123,7 @@ $(A)/libbftime.a: $(LIB_AOBJ) Makefile
 # it checks, keys.c): no store (SQLite), no HTTP server (libmicrohttpd).
 CLI_DEPS  := src/daemon/config.c src/daemon/keys.c $(REF_SRC) $(UTIL_SRC)
 $(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC) $(CLI_DEPS)) $(B)/libbftime.a
-	$(CC) $(OPT) -o $@ $^ -lyaml -ljson-c -lcurl $(LDLIBS)
+	$(CC) $(OPT) -o $@ $^ -lyaml -ljson-c -lcurl -lSoapySDR $(LDLIBS)
 
 $(B)/bftimed: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(DLIBS) -lsystemd $(LDLIBS)
@@ -144,8 +144,9 @@ $(B)/examples/%: $(B)/obj/examples/%.o $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 
 # The simulator runs the GPS drivers' own plausibility checks (and the PPS
-# pairing they use) on its receivers' synthetic reports.
-SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c src/util/value.c src/util/yamlkit.c src/util/timetext.c
+# pairing they use) on its receivers' synthetic reports, and the solar
+# driver's engine on its simulated Sun.
+SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c src/refclock/solar_engine.c src/util/value.c src/util/yamlkit.c src/util/timetext.c
 $(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC) $(SIM_REF_SRC) $(SIM_KIT_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(SIMLIBS) $(LDLIBS)
 
@@ -179,6 +180,12 @@ $(B)/tests/impair: tests/system/impair.c src/util/value.c
 $(B)/tests/slhdsa-tool: $(A)/obj/tests/system/slhdsa_tool.o $(A)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+# Test tool: synthetic SigMF recordings of the Sun with known clock offsets
+# (test_solar.sh).
+$(B)/tests/solar-gen: $(B)/obj/tests/system/solar_gen.o $(B)/libbftime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 
 # Rewritten when PREFIX differs from the one it holds (make install PREFIX=...
 # after a plain make), so the installed file never points at another prefix.

@@ -18,6 +18,8 @@ trap 'rm -f "$tmp" "$keep" "$isync"' EXIT
 [ -f "$out" ] && sed -n '/^<!-- sim-vs-clknetsim: begin/,/^<!-- sim-vs-clknetsim: end/p' "$out" > "$keep"
 # The solar reference's tables (scripts/solar.sh) are kept the same way.
 [ -f "$out" ] && sed -n '/^<!-- solar: begin/,/^<!-- solar: end/p' "$out" >> "$keep"
+# ... and the solar scenarios' (scripts/results-solar.sh).
+[ -f "$out" ] && grep -q '^<!-- solar-sim: begin' "$out" && { echo; sed -n '/^<!-- solar-sim: begin/,/^<!-- solar-sim: end/p' "$out"; } >> "$keep"
 # The internal-sync section is scripts/results-isync.sh's (its 10,000-node rows take minutes).
 [ -f "$out" ] && sed -n '/^<!-- internal-sync: begin/,/^<!-- internal-sync: end/p' "$out" > "$isync"
 {

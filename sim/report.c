@@ -7,6 +7,7 @@
  * mean/max) on a symmetric-log scale, since errors span ns to seconds.
  */
 #include "sim/report.h"
+#include "sim/solar.h"
 
 #include <math.h>
 #include <string.h>
@@ -240,6 +241,8 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 		fprintf(out, "  ntp: replies %llu (t3 < t2 in %llu), refused %llu, lost %llu\n",
 		        (unsigned long long)w->ntp_replies, (unsigned long long)w->ntp_t3_before_t2,
 		        (unsigned long long)w->ntp_rejected, (unsigned long long)w->ntp_lost);
+	if (w->solar)
+		sim_solar_report(w->solar, out);
 	if (s->sys.on)
 		fprintf(out, "  system clock: %llu rate updates, %llu steps\n", (unsigned long long)w->sys_updates,
 		        (unsigned long long)w->sys_steps);

@@ -944,6 +944,66 @@ static const field expect_fields[] = {
 };
 static int f_expect(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, expect_fields, o, "expect"); }
 
+/* solar: */
+#define SO(o) ((sim_solar_cfg *)(o))
+static int so_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &SO(o)->nodes); }
+static int so_night(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &SO(o)->night); }
+static int so_liars(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &SO(o)->liars); }
+#define SODBL(name, f_)                                                                                      \
+	static int name(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &SO(o)->f_); }
+SODBL(so_lat, lat_deg)
+SODBL(so_lon, lon_deg)
+SODBL(so_spacing, spacing_m)
+SODBL(so_flux, flux_sfu)
+SODBL(so_dish, dish_m)
+SODBL(so_tsys, t_sys_k)
+SODBL(so_mask, mask_deg)
+SODBL(so_tec, tec_max)
+SODBL(so_fs, fs_hz)
+SODBL(so_bw, bw_frac)
+#define SOSIZE(name, f_)                                                                                     \
+	static int name(ctx *c, yaml_node_t *v, void *o) { return p_size(c, v, &SO(o)->f_); }
+SOSIZE(so_frag, frag_n)
+SOSIZE(so_block, block_n)
+SOSIZE(so_bits, bits)
+SOSIZE(so_pf, peers_f)
+static int so_every(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->every_ns); }
+static int so_stamp(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->stamp_err_ns); }
+static int so_lie(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &SO(o)->lie_ns); }
+static int so_liefrom(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->lie_from_ns); }
+static int so_window(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->window_ns); }
+static int so_coarse(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->coarse_ns); }
+static const field solar_fields[] = {
+	{ "nodes", so_nodes }, { "night", so_night }, { "liars", so_liars }, { "latitude", so_lat },
+	{ "longitude", so_lon }, { "spacing", so_spacing }, { "flux", so_flux }, { "dish", so_dish },
+	{ "t_sys", so_tsys }, { "elevation_mask", so_mask }, { "tec_max", so_tec }, { "sample_rate", so_fs },
+	{ "band", so_bw }, { "fragment", so_frag }, { "block", so_block }, { "bits", so_bits },
+	{ "peers_f", so_pf }, { "every", so_every }, { "stamp_uncertainty", so_stamp }, { "lie", so_lie },
+	{ "lie_from", so_liefrom }, { "window", so_window }, { "coarse", so_coarse }, { NULL, NULL },
+};
+static int f_solar(ctx *c, yaml_node_t *v, void *o)
+{
+	sim_solar_cfg *so = &((sim_scenario *)o)->solar;
+	so->on = true;
+	so->nodes.kind = SIM_SET_ALL;
+	so->lat_deg = -23, so->lon_deg = 175; /* the Sun near the zenith at the simulation's epoch, 1 Jan 00:00 UTC */
+	so->spacing_m = 1.5, so->flux_sfu = 50, so->dish_m = 1, so->t_sys_k = 150, so->mask_deg = 10, so->tec_max = 150;
+	so->fs_hz = 2.4e6, so->bw_frac = 0.8;
+	so->frag_n = 2048, so->block_n = 16384, so->bits = 2, so->peers_f = 1;
+	so->every_ns = 10 * BFT_NS_PER_SEC, so->stamp_err_ns = 1000, so->window_ns = 1000000, so->coarse_ns = 500000;
+	if (walk(c, v, solar_fields, so, "solar"))
+		return -1;
+	if (so->bits < 1 || so->bits > 2)
+		return fail(c, v, "solar: bits 1 or 2");
+	if (so->every_ns <= 0)
+		return fail(c, v, "solar: every must be positive");
+	if (so->coarse_ns > so->window_ns)
+		return fail(c, v, "solar: the window must cover the coarse clock's error (coarse <= window)");
+	if (!(so->bw_frac > 0 && so->bw_frac <= 1) || !(so->fs_hz >= 1e3))
+		return fail(c, v, "solar: band in (0, 1] of sample_rate, sample_rate >= 1 kHz");
+	return 0;
+}
+
 static const field top_fields[] = {
 	{ "name", f_name }, { "description", f_desc }, { "seed", f_seed }, { "duration", f_duration },
 	{ "warmup", f_warmup }, { "sample", f_sample }, { "nodes", f_nodes }, { "crypto", f_crypto },
@@ -951,7 +1011,7 @@ static const field top_fields[] = {
 	{ "topology", f_topo },
 	{ "node", f_node }, { "oscillator", f_osc }, { "network", f_net }, { "references", f_refs },
 	{ "gps_lies", f_glies }, { "adversaries", f_advs }, { "expect", f_expect },
-	{ "compare_honest", f_compare }, { "system_clock", f_sys }, { NULL, NULL },
+	{ "compare_honest", f_compare }, { "system_clock", f_sys }, { "solar", f_solar }, { NULL, NULL },
 };
 
 #define W(o) ((sim_window *)(o))
@@ -1105,6 +1165,9 @@ void sim_scenario_free(sim_scenario *s)
 	}
 	free(s->refs);
 	free(s->gps_lies);
+	set_free(&s->solar.nodes);
+	set_free(&s->solar.night);
+	set_free(&s->solar.liars);
 	for (size_t i = 0; i < s->n_advs; i++)
 		set_free(&s->advs[i].nodes);
 	free(s->advs);
@@ -1126,6 +1189,8 @@ void sim_scenario_strip_lies(sim_scenario *s)
 	s->n_gps_lies = 0;
 	for (size_t i = 0; i < s->n_refs; i++)
 		s->refs[i].liars = 0;
+	set_free(&s->solar.liars);
+	s->solar.liars = (sim_set){ .kind = SIM_SET_NONE };
 }
 
 static int64_t scale_t(int64_t t, double k)
@@ -1165,6 +1230,7 @@ void sim_scenario_rescale(sim_scenario *s, int64_t d)
 	}
 	for (size_t i = 0; i < s->n_temps; i++)
 		s->temps[i].at_ns = scale_t(s->temps[i].at_ns, k);
+	s->solar.lie_from_ns = scale_t(s->solar.lie_from_ns, k);
 	s->duration_ns = d;
 }
 

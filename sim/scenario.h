@@ -150,6 +150,25 @@ typedef struct sim_expect {
 	size_t n_must_violate;      /* is then expected (not counted); any other still fails */
 } sim_expect;
 
+/* The solar reference (sim/solar.c, docs/solar.md): antennas on the given
+ * nodes, on an east-west line `spacing` apart from (latitude, longitude),
+ * the `night` ones at the antipode; every `every` each antenna in daylight
+ * records a block of simulated solar noise (quiet Sun of `flux`, dishes,
+ * T_sys) stamped on its node's raw clock and estimate, and the nodes run
+ * the solar engine (src/refclock/solar.h) on each other's fragments, fused
+ * tolerating peers_f liars. `liars` publish fragments stamped `lie` off from
+ * `lie_from` on. An unsynchronized node publishes nothing and places its
+ * search window by a coarse clock within `coarse` of true time, which the
+ * window must cover. */
+typedef struct sim_solar_cfg {
+	bool on;
+	sim_set nodes, night, liars;
+	double lat_deg, lon_deg, spacing_m, flux_sfu, dish_m, t_sys_k, mask_deg, tec_max, fs_hz, bw_frac;
+	size_t frag_n, block_n, bits, peers_f;
+	int64_t every_ns, stamp_err_ns, lie_ns, lie_from_ns, window_ns;
+	int64_t coarse_ns; /* an unsynchronized node's coarse clock (OS clock set by NTP): within this of true */
+} sim_solar_cfg;
+
 typedef struct sim_scenario {
 	char *path;
 	char *name;
@@ -199,6 +218,7 @@ typedef struct sim_scenario {
 	sim_adversary *advs;
 	size_t n_advs;
 	sim_expect expect;
+	sim_solar_cfg solar;
 } sim_scenario;
 
 /* Load path; on error returns non-zero and writes "file:line: message" to err. */

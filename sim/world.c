@@ -14,6 +14,7 @@
  * system_clock) and the packets in flight, nothing per message sent.
  */
 #include "sim/world.h"
+#include "sim/solar.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -274,6 +275,10 @@ static int resolve_all(sim_scenario *sc, size_t n, const uint32_t *ring, char *e
 	for (size_t i = 0; i < sc->n_advs; i++)
 		if (resolve_set(sc, &sc->advs[i].nodes, n, ring, err, errlen, "adversaries"))
 			return -1;
+	if (sc->solar.on && (resolve_set(sc, &sc->solar.nodes, n, ring, err, errlen, "solar") ||
+	                     resolve_set(sc, &sc->solar.night, n, ring, err, errlen, "solar") ||
+	                     resolve_set(sc, &sc->solar.liars, n, ring, err, errlen, "solar")))
+		return -1;
 	return 0;
 }
 
@@ -507,7 +512,7 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 		cfg.id = (uint32_t)i;
 		cfg.peers = peers;
 		cfg.n_peers = np;
-		cfg.max_refs = nd->n_refs;
+		cfg.max_refs = nd->n_refs + sim_solar_member(w, (uint32_t)i); /* the Sun: index n_refs */
 		cfg.f = sc->f;
 		cfg.engine = sc->engine;
 		cfg.alg = sc->alg;
@@ -591,6 +596,11 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 	for (size_t i = 0; i < sc->n_temps; i++)
 		rc |= push(w, sc->temps[i].at_ns, SIM_EV_TEMP, 0, (uint32_t)i, 0);
 	rc |= push(w, sc->sample_ns, SIM_EV_SAMPLE, 0, 0, 0);
+	if (!rc && sc->solar.on) {
+		if (sim_solar_create(&w->solar, w, err, errlen) != 0)
+			return -1;
+		rc |= push(w, sc->solar.every_ns, SIM_EV_SOLAR, 0, 0, 0);
+	}
 	if (rc) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -602,6 +612,7 @@ void sim_world_destroy(sim_world *w)
 {
 	if (!w)
 		return;
+	sim_solar_destroy(w->solar);
 	if (w->nodes)
 		for (size_t i = 0; i < w->n; i++)
 			bft_node_destroy(w->nodes[i].node);
@@ -922,10 +933,19 @@ static int on_sample(sim_world *w)
 	return 0;
 }
 
+/* A fused solar reading for a node's reference index ref (sim/solar.h). */
+static int solar_emit(sim_world *w, uint32_t id, uint32_t ref, int64_t raw_ns, bft_interval iv)
+{
+	(void)bft_node_on_reference(w->nodes[id].node, raw_ns, ref, iv);
+	return drain(w, id);
+}
+
 static int handle(sim_world *w, const sim_event *ev)
 {
 	if (ev->kind == SIM_EV_SAMPLE)
 		return on_sample(w);
+	if (ev->kind == SIM_EV_SOLAR)
+		return sim_solar_slot(w->solar, w, solar_emit) | push(w, w->now_ns + w->sc->solar.every_ns, SIM_EV_SOLAR, 0, 0, 0);
 	if (ev->kind == SIM_EV_TEMP) {
 		const sim_temp_step *ts = &w->sc->temps[ev->a];
 		for (size_t i = 0; i < w->n; i++)

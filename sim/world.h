@@ -32,6 +32,7 @@ enum sim_event_kind {
 	SIM_EV_SAMPLE,    /* measure every honest node */
 	SIM_EV_TEMP,      /* a = temperature step index */
 	SIM_EV_STEER,     /* node; b = steering generation: refresh the system clock's rate */
+	SIM_EV_SOLAR,     /* every antenna records a block of the Sun (sim/solar.h) */
 };
 
 typedef struct sim_ref {
@@ -105,6 +106,7 @@ typedef struct sim_world {
 	sim_metrics m;
 	bft_node_counters ctr;  /* summed over honest nodes at the end */
 	sim_trace *trace;       /* NULL unless the options asked for it */
+	struct sim_solar *solar; /* scenario solar: (sim/solar.h); NULL without */
 } sim_world;
 
 int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options *opt, char *err,

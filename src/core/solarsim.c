@@ -66,11 +66,18 @@ static double complex cgauss(bft_rng *r, double var)
 int bft_solarsim_pair(bft_rng *rng, size_t n, double bw_frac, double visibility, const bft_solarsim_station st[2],
 		      double complex *out_a, double complex *out_b)
 {
-	if (!rng || !st || !out_a || !out_b || n < 2 || n > (size_t)1 << 30 || !(bw_frac > 0 && bw_frac <= 1) ||
+	double complex *outs[2] = { out_a, out_b };
+	return bft_solarsim_array(rng, n, bw_frac, visibility, 2, st, outs);
+}
+
+int bft_solarsim_array(bft_rng *rng, size_t n, double bw_frac, double visibility, size_t m,
+		       const bft_solarsim_station *st, double complex *const *outs)
+{
+	if (!rng || !st || !outs || m < 1 || m > 4096 || n < 2 || n > (size_t)1 << 30 || !(bw_frac > 0 && bw_frac <= 1) ||
 	    !(visibility >= 0 && visibility <= 1))
 		return BFT_EINVAL;
-	for (int i = 0; i < 2; i++)
-		if (!(st[i].t_sun_k >= 0 && st[i].t_sys_k >= 0 && st[i].gain > 0 && isfinite(st[i].delay_samples)))
+	for (size_t i = 0; i < m; i++)
+		if (!outs[i] || !(st[i].t_sun_k >= 0 && st[i].t_sys_k >= 0 && st[i].gain > 0 && isfinite(st[i].delay_samples)))
 			return BFT_EINVAL;
 	double complex *common = fftw_malloc(n * sizeof *common);
 	double complex *spec = fftw_malloc(n * sizeof *spec);
@@ -84,8 +91,7 @@ int bft_solarsim_pair(bft_rng *rng, size_t n, double bw_frac, double visibility,
 		double kk = k < (n + 1) / 2 ? (double)k : (double)k - (double)n;
 		common[k] = fabs(kk) <= half ? cgauss(rng, (double)n) : 0;
 	}
-	double complex *outs[2] = { out_a, out_b };
-	for (int i = 0; i < 2; i++) {
+	for (size_t i = 0; i < m; i++) {
 		fftw_plan p = fftw_plan_dft_1d((int)n, (fftw_complex *)spec, (fftw_complex *)outs[i], FFTW_BACKWARD,
 					       FFTW_ESTIMATE);
 		if (!p) {
@@ -106,8 +112,8 @@ int bft_solarsim_pair(bft_rng *rng, size_t n, double bw_frac, double visibility,
 		}
 		fftw_execute(p);
 		fftw_destroy_plan(p);
-		for (size_t m = 0; m < n; m++)
-			outs[i][m] /= (double)n * sqrt(bw_frac);
+		for (size_t j = 0; j < n; j++)
+			outs[i][j] /= (double)n * sqrt(bw_frac);
 	}
 	fftw_free(common);
 	fftw_free(spec);

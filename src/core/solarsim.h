@@ -51,4 +51,10 @@ double bft_solarsim_rho(const bft_solarsim_station st[2], double visibility);
 int bft_solarsim_pair(bft_rng *rng, size_t n, double bw_frac, double visibility, const bft_solarsim_station st[2],
 		      double complex *out_a, double complex *out_b);
 
+/* The same for m stations (a compact array: one visibility for every
+ * pair), out[i] n samples each; bft_solarsim_pair is the case m = 2 and
+ * draws the same numbers. */
+int bft_solarsim_array(bft_rng *rng, size_t n, double bw_frac, double visibility, size_t m,
+		       const bft_solarsim_station *st, double complex *const *outs);
+
 #endif

@@ -295,6 +295,27 @@ static void post_validate(const bftd_api_env *env, const bftd_http_request *req,
 	json_reply(resp, 200, o);
 }
 
+/* POST /v1/solar: the bytes go to the solar references as they are; the
+ * driver verifies them when it services its queue (solar.h). */
+static void post_solar(const bftd_api_env *env, const bftd_http_request *req, bftd_http_response *resp)
+{
+	if (!env->on_solar) {
+		bftd_http_error(resp, 404, "not_found", "this node has no solar reference");
+		return;
+	}
+	if (req->body_len == 0) {
+		bftd_http_error(resp, 400, "bad_request", "the body must be one solar fragment's bytes");
+		return;
+	}
+	if (env->on_solar(env->on_solar_ctx, (const uint8_t *)req->body, req->body_len) != 0) {
+		bftd_http_error(resp, 503, "busy", "the fragment was not queued: too large, or the queue is full");
+		return;
+	}
+	json_object *o = json_object_new_object();
+	add_str(o, "result", "queued");
+	json_reply(resp, 202, o);
+}
+
 /* ---- router ------------------------------------------------------------- */
 
 void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response *resp)
@@ -306,7 +327,7 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 	} routes[] = {
 		{ "/v1/time", false }, { "/v1/status", false }, { "/v1/peers", false }, { "/v1/proofs", false },
 		{ "/v1/proofs", true }, { "/v1/validate", true }, { "/metrics", false },
-		{ "/v1/evidence", false }, { "/v1/evidence", true },
+		{ "/v1/evidence", false }, { "/v1/evidence", true }, { "/v1/solar", true },
 		{ "/", false }, { "/dashboard", false }, { "/v1/history", false },
 	};
 	bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
@@ -334,9 +355,10 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 				bftd_evidence_api_post(bftd_proofs_evidence(env->proofs), st, req, resp);
 			return;
 		}
-		case 9: /* fall through: the dashboard (dashboard.c) */
-		case 10: bftd_dashboard_page(resp); return;
-		case 11: bftd_dashboard_history(env, req, resp); return;
+		case 9: post_solar(env, req, resp); return;
+		case 10: /* fall through: the dashboard (dashboard.c) */
+		case 11: bftd_dashboard_page(resp); return;
+		case 12: bftd_dashboard_history(env, req, resp); return;
 		default: get_metrics(env, resp); return;
 		}
 	}
@@ -344,5 +366,5 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 		bftd_http_error(resp, 405, "method_not_allowed", "this method is not allowed on this path");
 	else
 		bftd_http_error(resp, 404, "not_found",
-		                "no such endpoint: /v1/time, /v1/status, /v1/peers, /v1/proofs, /v1/validate, /v1/evidence, /v1/history, /metrics, /dashboard");
+		                "no such endpoint: /v1/time, /v1/status, /v1/peers, /v1/proofs, /v1/validate, /v1/evidence, /v1/solar, /v1/history, /metrics, /dashboard");
 }

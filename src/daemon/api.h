@@ -13,6 +13,8 @@
  *   GET  /metrics       Prometheus text format
  *   GET  /v1/history    the dashboard's recent samples (history.h): ?window=&after=
  *   GET  / , /dashboard the dashboard page (dashboard.c, docs/dashboard.md)
+ *   POST /v1/solar      a peer's signed solar fragment (application/octet-stream) for the
+ *                       solar reference (src/refclock/solar.h); 202 when queued
  *
  * The handler reads the node and the stores it is given in bftd_api_env and
  * the OS clocks (read only, through src/sys/clock.h); it never blocks. Bad
@@ -60,6 +62,11 @@ typedef struct bftd_api_env {
 	/* called after a proof from the API was stored as new (for forwarding) */
 	void (*on_stored)(void *ctx, const uint8_t *buf, size_t len);
 	void *on_stored_ctx;
+	/* POST /v1/solar: a peer's fragment for the solar references; 0 when
+	 * one took it (checked there: the body is hostile), else negative. NULL:
+	 * no solar reference, 404. */
+	int (*on_solar)(void *ctx, const uint8_t *buf, size_t len);
+	void *on_solar_ctx;
 } bftd_api_env;
 
 /* The http.h handler; ctx is a bftd_api_env. */

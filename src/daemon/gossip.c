@@ -18,6 +18,7 @@
 
 #include <bftime/common.h>
 
+#include "daemon/http.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
 #include "sys/clock.h"
@@ -45,6 +46,8 @@ struct target {
 	int64_t backoff_ns;
 	bool warned;
 	CURL *easy;
+	CURL *solar_easy;  /* a solar fragment's POST in flight (bftd_gossip_solar), beside the proofs' */
+	struct curl_slist *solar_headers;
 	struct curl_slist *headers;
 	char *resp;
 	size_t resp_len;
@@ -182,12 +185,87 @@ static void finish(bftd_gossip *g, struct target *t)
 	t->in_flight = false;
 }
 
+static void solar_finish(bftd_gossip *g, struct target *t)
+{
+	if (t->solar_easy) {
+		curl_multi_remove_handle(g->multi, t->solar_easy);
+		curl_easy_cleanup(t->solar_easy);
+		t->solar_easy = NULL;
+	}
+	curl_slist_free_all(t->solar_headers);
+	t->solar_headers = NULL;
+}
+
+/* The answer's body is not kept: a sink. */
+static size_t solar_sink(char *data, size_t size, size_t nmemb, void *userp)
+{
+	(void)data;
+	(void)userp;
+	return size * nmemb;
+}
+
+void bftd_gossip_solar(bftd_gossip *g, const uint8_t *buf, size_t len)
+{
+	if (!g || len > BFTD_HTTP_MAX_BODY)
+		return;
+	for (size_t i = 0; i < g->n; i++) {
+		struct target *t = &g->t[i];
+		if (!t->info.is_peer)
+			continue;
+		if (t->solar_easy) {
+			g->stats.solar_dropped++;
+			continue;
+		}
+		char url[sizeof t->url + 16];
+		/* the peer's API base: t->url ends in /v1/proofs */
+		snprintf(url, sizeof url, "%.*s/v1/solar", (int)(strlen(t->url) - strlen("/v1/proofs")), t->url);
+		CURL *e = t->solar_easy = curl_easy_init();
+		t->solar_headers = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+		if (!e || !t->solar_headers) {
+			solar_finish(g, t);
+			g->stats.solar_failed++;
+			continue;
+		}
+		curl_easy_setopt(e, CURLOPT_URL, url);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->solar_headers);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)len);
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, (const char *)buf);
+		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, solar_sink);
+		curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+		curl_easy_setopt(e, CURLOPT_USERAGENT, "bftimed");
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+		if (curl_multi_add_handle(g->multi, e) != CURLM_OK) {
+			solar_finish(g, t);
+			g->stats.solar_failed++;
+			continue;
+		}
+		g->stats.solar_posts++;
+	}
+}
+
+static void solar_done(bftd_gossip *g, struct target *t, CURLcode cc)
+{
+	long status = 0;
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(t->solar_easy, CURLINFO_RESPONSE_CODE, &status);
+	if (cc == CURLE_OK && status >= 200 && status < 300)
+		g->stats.solar_ok++;
+	else
+		g->stats.solar_failed++;
+	solar_finish(g, t);
+}
+
 void bftd_gossip_destroy(bftd_gossip *g)
 {
 	if (!g)
 		return;
-	for (size_t i = 0; i < g->n; i++)
+	for (size_t i = 0; i < g->n; i++) {
 		finish(g, &g->t[i]);
+		solar_finish(g, &g->t[i]);
+	}
 	curl_multi_cleanup(g->multi);
 	free(g->t);
 	free(g);
@@ -661,7 +739,9 @@ void bftd_gossip_service(bftd_gossip *g, const struct pollfd *pfds, size_t n, in
 			continue;
 		struct target *t = NULL;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-		if (t && t->fetching)
+		if (t && m->easy_handle == t->solar_easy)
+			solar_done(g, t, m->data.result);
+		else if (t && t->fetching)
 			fetched(g, t, m->data.result, now_mono);
 		else if (t && t->posting_ev)
 			evidence_posted(g, t, m->data.result, now_mono);

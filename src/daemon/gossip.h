@@ -59,6 +59,9 @@ typedef struct bftd_gossip_target_info {
 
 typedef struct bftd_gossip_stats {
 	uint64_t posts, ok, failed, proofs_sent;
+	/* solar fragments (bftd_gossip_solar): posted, answered 2xx, failed,
+	 * dropped because the previous one to that peer was still in flight */
+	uint64_t solar_posts, solar_ok, solar_failed, solar_dropped;
 } bftd_gossip_stats;
 
 /* Targets: every peer with an `api` address, and cfg->da_forward when set.
@@ -73,6 +76,13 @@ void bftd_gossip_announce(bftd_gossip *g);
 /* Whether the start-up catch-up is still running at mono time now (the
  * node must not issue proofs yet). */
 bool bftd_gossip_catching_up(const bftd_gossip *g, int64_t now_mono);
+
+/* A signed solar fragment (src/refclock/solar.h, at most
+ * BFT_FRAG_MAX_BYTES) to every peer's POST /v1/solar, as
+ * application/octet-stream, once: a fragment is worth something only while
+ * the peers still hold their recording of the same moment, so a failed or
+ * busy post is counted and not retried. */
+void bftd_gossip_solar(bftd_gossip *g, const uint8_t *buf, size_t len);
 
 size_t bftd_gossip_pollfds(bftd_gossip *g, struct pollfd *out, size_t cap);
 /* ms until curl's or a retry's deadline, -1 for none. */

@@ -33,6 +33,7 @@
 #include "daemon/exports.h"
 #include "daemon/ntp_server.h"
 #include "refclock/refclock.h"
+#include "refclock/solar.h"
 #include "daemon/udp.h"
 #include "node/node.h"
 #include "proto/sign.h"
@@ -54,6 +55,28 @@ static int64_t raw_now_cb(void *ctx)
 {
 	(void)ctx;
 	return bft_clock_raw_ns();
+}
+
+/* The solar references' way out: a fragment to every peer through the
+ * proof gossip's HTTP client (there is none without a store: then the
+ * fragment is made and goes nowhere). */
+static void solar_publish(void *ctx, const uint8_t *buf, size_t len)
+{
+	bftd *d = ctx;
+	if (d->gossip)
+		bftd_gossip_solar(d->gossip, buf, len);
+}
+
+/* ... and their way in, from the API's POST /v1/solar: to every solar
+ * reference (each verifies it against its own recording). */
+static int solar_in(void *ctx, const uint8_t *buf, size_t len)
+{
+	bftd *d = ctx;
+	int rc = BFT_EINVAL;
+	for (size_t i = 0; i < d->cfg.n_refs; i++)
+		if (d->cfg.refs[i].kind == BFTD_REF_SOLAR && bftd_solar_receive(&d->refs[i], buf, len) == 0)
+			rc = 0;
+	return rc;
 }
 
 int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char *err, size_t errlen)
@@ -130,6 +153,18 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 		                 .self_pub = d->self_pub,
 		                 .proofs = d->proofs, .gossip = d->gossip, .ctr = &d->ctr, .start_mono = d->start_mono,
 		                 .status = &d->status, .history = d->history };
+	for (size_t i = 0; i < cfg->n_refs; i++) {
+		if (cfg->refs[i].kind != BFTD_REF_SOLAR)
+			continue;
+		bftd_solar_io io = { &d->signer, cfg->id, solar_publish, d };
+		if ((rc = bftd_solar_attach(&d->refs[i], &io, err, errlen)) != 0)
+			goto fail;
+		d->api.on_solar = solar_in;
+		d->api.on_solar_ctx = d;
+		if (!cfg->store_path[0])
+			bftd_log(LOG_WARNING, "reference %s: no store, so no gossip client: its fragments are not sent to the "
+			                      "peers (their fragments are still read)", cfg->refs[i].name);
+	}
 	if (!d->cfg.api_disabled) {
 		char herr[256];
 		if (bftd_http_start(&d->http, &d->cfg.api, bftd_api_handle, &d->api, herr, sizeof herr) != 0) {

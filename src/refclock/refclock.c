@@ -128,6 +128,7 @@ static const bftd_refclock_driver *const drivers[BFTD_REF_KINDS] = {
 	[BFTD_REF_NMEA] = &bftd_refclock_nmea,
 	[BFTD_REF_GPSD] = &bftd_refclock_gpsd,
 	[BFTD_REF_NTP] = &bftd_refclock_ntp,
+	[BFTD_REF_SOLAR] = &bftd_refclock_solar,
 };
 
 static const bftd_refclock_driver *driver_of(enum bftd_ref_kind k)
@@ -148,7 +149,7 @@ bool bftd_refclock_available(enum bftd_ref_kind k)
 static int opt_kind(bftd_ref *r, const char *v, char *err, size_t errlen)
 {
 	/* The kinds there are, whether this program has their driver or not. */
-	static const char *const names[] = { "simulated", "system", "nmea", "gpsd", "ntp", NULL };
+	static const char *const names[] = { "simulated", "system", "nmea", "gpsd", "ntp", "solar", NULL };
 	int e;
 	if (bft_value_enum(v, names, &e, err, errlen) != 0)
 		return BFT_EINVAL;
@@ -197,6 +198,7 @@ void bftd_ref_init(bftd_ref *r)
 	r->delay_ns = -1;
 	r->leap_s = 18;
 	r->max_move_m = 100;
+	bftd_ref_solar_init(&r->solar);
 }
 
 static const bftd_ref_opt *find_option(const bftd_ref_opt *t, const char *key)
@@ -243,9 +245,12 @@ int bftd_ref_finish(bftd_ref *r, size_t idx, char *err, size_t errlen)
 		{ BFTD_REF_OPT_GPS, "pps, delay, leap_seconds, fixed and max_move apply to kinds nmea and gpsd only" },
 		{ BFTD_REF_OPT_DEV, "device and speed apply to kind nmea only" },
 		{ BFTD_REF_OPT_SERVER, "server applies to kinds ntp and gpsd only" },
+		{ BFTD_REF_OPT_SOLAR, "recording, soapy, centre, bandwidth, sample_rate, latitude, longitude, height, "
+		                      "position_error, elevation_mask, fragment, block, bits, stamp_uncertainty, tec_max, "
+		                      "window, sample_clock, gain and peers_f apply to kind solar only" },
 	};
 	if (!(r->set & BFTD_REF_OPT_KIND))
-		return refuse(err, errlen, "needs a kind (simulated, system, nmea, gpsd or ntp)");
+		return refuse(err, errlen, "needs a kind (simulated, system, nmea, gpsd, ntp or solar)");
 	const bftd_refclock_driver *d = drivers[r->kind];
 	for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
 		if (foreign[i].group == BFTD_REF_OPT_SERVER && d->finish && d->finish(r, err, errlen) != 0)

@@ -14,6 +14,8 @@
  *  - `nmea` (nmea.c): NMEA 0183 from a serial port, PPS optional.
  *  - `gpsd` (gpsd.c): gpsd's JSON protocol, PPS optional.
  *  - `ntp` (ntp.c): an NTP server in client mode (RFC 5905).
+ *  - `solar` (solar.c, solar.h): peers' fragments of solar radio noise
+ *    cross-correlated with the own recording (SigMF files or SoapySDR).
  *
  * The loop asks each driver for file descriptors to wait on, then calls its
  * service with their events on every turn (and when next_mono_ns is due);
@@ -43,6 +45,7 @@ enum bftd_ref_kind {
 	BFTD_REF_NMEA,      /* a GPS receiver's NMEA 0183 on a serial port, optionally with PPS */
 	BFTD_REF_GPSD,      /* a GPS receiver through gpsd's JSON protocol, optionally with PPS */
 	BFTD_REF_NTP,       /* an NTP server, queried in client mode (RFC 5905) */
+	BFTD_REF_SOLAR,     /* solar radio noise cross-correlated with peers' fragments (solar.h) */
 	BFTD_REF_KINDS
 };
 
@@ -64,6 +67,16 @@ typedef struct bftd_ref {
 	bool fixed;        /* nmea, gpsd: a fixed station: a moving position is a spoofing alarm */
 	int64_t max_move_m; /* nmea, gpsd: how far a fixed station's position may wander, default 100 m */
 	uint32_t set;      /* the option groups (BFTD_REF_OPT_*) the configuration named */
+	struct bftd_ref_solar { /* solar (solar.c; docs/solar.md "Configuration") */
+		char recording[256]; /* a SigMF recording's base path (base.sigmf-meta, base.sigmf-data) */
+		char soapy[256];     /* or a SoapySDR device's arguments ("driver=rtlsdr") */
+		int64_t centre_hz, bw_hz, fs_hz;
+		int64_t lat_ndeg, lon_ndeg, height_mm, pos_err_mm, mask_mdeg;
+		int64_t frag_n, block_n, bits, tec_max_tecu, clock_ppb;
+		int64_t stamp_err_ns, window_ns;
+		int64_t gain_cdb;    /* soapy: receiver gain, centi-dB */
+		int64_t peers_f;     /* fuse the peers' readings tolerating this many liars; -1: each as it is */
+	} solar;
 } bftd_ref;
 
 /* ---- options -------------------------------------------------------------
@@ -83,6 +96,7 @@ enum {
 	BFTD_REF_OPT_GPS = 1u << 4,    /* pps, delay, leap_seconds, fixed, max_move */
 	BFTD_REF_OPT_DEV = 1u << 5,    /* device, speed */
 	BFTD_REF_OPT_SERVER = 1u << 6, /* server */
+	BFTD_REF_OPT_SOLAR = 1u << 7,  /* recording, soapy, band, position, mask, fragment (solar.c) */
 };
 
 typedef struct bftd_ref_opt {
@@ -95,6 +109,8 @@ typedef struct bftd_ref_opt {
 
 /* The defaults every option starts from. */
 void bftd_ref_init(bftd_ref *r);
+/* solar's: "not given", each replaced by its default in its finish (solar.c). */
+void bftd_ref_solar_init(struct bftd_ref_solar *s);
 /* One option: 0; BFT_EINVAL with err set (about the value); 1 when no
  * driver knows the key. */
 int bftd_ref_option(bftd_ref *r, const char *key, const char *value, char *err, size_t errlen);
@@ -187,7 +203,8 @@ void bftd_watch_probe(bftd_input_watch *w, const bftd_refclock_host *host, int f
 /* Whether the nmea driver can set a serial port to this speed (baud). */
 bool bftd_nmea_speed_ok(uint32_t speed);
 
-extern const bftd_refclock_driver bftd_refclock_system, bftd_refclock_nmea, bftd_refclock_gpsd, bftd_refclock_ntp;
+extern const bftd_refclock_driver bftd_refclock_system, bftd_refclock_nmea, bftd_refclock_gpsd, bftd_refclock_ntp,
+	bftd_refclock_solar;
 /* `simulated` is a test model, in the test kit (src/testkit/refclock_sim.c):
  * linked into bftimed-test, the simulator's users and the tests; absent
  * (its address NULL) from the production bftimed, which then refuses the

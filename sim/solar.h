@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated world's Sun (scenario `solar:`, docs/solar.md): antennas at
+ * real positions, day and night from the Sun's real path, simulated solar
+ * and receiver noise in each block (src/core/solarsim.h), and every node
+ * running the solar engine bftimed's `kind: solar` driver runs
+ * (src/refclock/solar.h): its own blocks, its signed fragments, its peers'
+ * fragments correlated into readings, fused tolerating peers_f liars, and
+ * the fused reading handed to the node as a reference reading. The world
+ * knows true time, so every reading's containment is counted here.
+ */
+#ifndef SIM_SOLAR_H
+#define SIM_SOLAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <bftime/interval.h>
+
+struct sim_world;
+typedef struct sim_solar sim_solar;
+
+typedef struct sim_solar_stats {
+	uint64_t slots, day_blocks, night_blocks, unsynced_blocks, fragments, lies;
+	uint64_t peer_readings, peer_misses_honest, peer_readings_liar, peer_misses_liar, refused;
+	uint64_t fused, fused_misses, fuse_few, fuse_faults;
+	double fused_width_sum_ns, peer_err_sum2_ns2; /* for the mean width and the honest readings' RMS error */
+	int64_t peer_err_max_ns;
+} sim_solar_stats;
+
+/* Whether node id has an antenna (a solar reference: one more reference index). */
+bool sim_solar_member(const struct sim_world *w, uint32_t id);
+/* After the nodes exist: engines for the members. 0, or -1 with err. */
+int sim_solar_create(sim_solar **out, struct sim_world *w, char *err, size_t errlen);
+void sim_solar_destroy(sim_solar *s);
+/* One slot at the world's present: blocks, fragments, readings; each fused
+ * reading goes to emit (the world hands it to the node and drains it). */
+typedef int (*sim_solar_emit)(struct sim_world *w, uint32_t node, uint32_t ref, int64_t raw_ns, bft_interval iv);
+int sim_solar_slot(sim_solar *s, struct sim_world *w, sim_solar_emit emit);
+const sim_solar_stats *sim_solar_get_stats(const sim_solar *s);
+void sim_solar_report(const sim_solar *s, FILE *out);
+
+#endif

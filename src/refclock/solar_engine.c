@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The solar reference's engine (solar.h): own blocks kept in a ring, a
+ * signed quantised fragment cut from each block recorded in daylight, and
+ * each peer's fragment verified, placed against the own block it overlaps,
+ * correlated (src/core/xcorr.c) and turned into an interval of true time at
+ * that block's raw stamp. Pure: no I/O, no clock read; the daemon's driver
+ * (solar.c) and the simulator (sim/world.c) both run it.
+ */
+#include "refclock/solar.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bftime/common.h>
+#include <bftime/fusion.h>
+
+#include "core/xcorr.h"
+#include "proto/fragment.h"
+
+struct block {
+	bool used, night;
+	int64_t raw_ns, raw_err_ns, pub_ns;
+	double complex *x;
+};
+
+struct peer_last {
+	uint32_t peer;
+	int64_t raw_ns;
+	bft_interval iv;
+};
+
+struct bftd_solar {
+	struct peer_last last[BFTD_SOLAR_MAX_PEERS];
+	size_t n_last;
+	bftd_solar_params p;
+	const bft_signer *signer;
+	bft_vec3 ecef;
+	bft_xcorr *xc;
+	struct block *blocks;
+	size_t next;            /* ring slot the next block goes to */
+	double complex *frag;   /* a peer's fragment, unpacked */
+	uint8_t *packed;
+	bftd_solar_stats st;
+};
+
+const char *bftd_solar_strerror(int e)
+{
+	switch (e) {
+	case BFTD_SOLAR_E_FRAGMENT: return "not a valid fragment, or its signature does not verify";
+	case BFTD_SOLAR_E_BAND: return "another sample rate, band, quantisation or length than ours";
+	case BFTD_SOLAR_E_NIGHT: return "the Sun is below the elevation mask at the peer's antenna or ours";
+	case BFTD_SOLAR_E_NOBLOCK: return "no own recording covers the fragment within the search window";
+	case BFTD_SOLAR_E_WEAK: return "no correlation above the detection threshold";
+	case BFTD_SOLAR_E_EDGE: return "the correlation peak lies on the search window's edge";
+	case BFTD_SOLAR_E_SELF: return "our own fragment";
+	case BFTD_SOLAR_E_COPY: return "more correlation than two independent receivers allow: a copied fragment";
+	case BFTD_SOLAR_E_FEW: return "fewer than 2f + 1 peers' fresh readings to fuse";
+	case BFTD_SOLAR_E_FAULTS: return "the peers' readings share no point covered by all but f: more than f lie";
+	default: return "error";
+	}
+}
+
+static int64_t window_samples(const bftd_solar_params *p)
+{
+	return (int64_t)ceil((double)p->window_ns * 1e-9 * p->fs_hz) + 2;
+}
+
+int bftd_solar_create(bftd_solar **out, const bftd_solar_params *p, const bft_signer *signer, char *err,
+                      size_t errlen)
+{
+	*out = NULL;
+	const char *why = NULL;
+	if (!(p->fs_hz >= 1e3 && p->fs_hz <= 1e9))
+		why = "sample rate must be 1 kHz .. 1 GHz";
+	else if (!(p->bw_hz > 0 && p->bw_hz <= p->fs_hz))
+		why = "bandwidth must be > 0 and at most the sample rate";
+	else if (!(p->centre_hz >= 1e6 && p->centre_hz < 1e12))
+		why = "centre frequency must be 1 MHz .. 1 THz";
+	else if (p->bits != 1 && p->bits != 2)
+		why = "bits must be 1 or 2";
+	else if (p->frag_n < BFT_FRAG_MIN_SAMPLES || p->frag_n > BFT_FRAG_MAX_SAMPLES)
+		why = "fragment length must be 16 .. 65536 samples";
+	else if (p->window_ns < 0 || (int64_t)p->block_n < (int64_t)p->frag_n + 2 * window_samples(p) + 8)
+		why = "block must hold the fragment plus twice the search window";
+	else if (p->block_n > (1u << 24))
+		why = "block must be at most 16 Mi samples";
+	else if (!signer || !signer->sign || !signer->verify)
+		why = "needs a signer";
+	if (why) {
+		snprintf(err, errlen, "solar: %s", why);
+		return BFT_EINVAL;
+	}
+	bftd_solar *s = calloc(1, sizeof *s);
+	if (!s)
+		return BFT_ENOMEM;
+	s->p = *p;
+	if (s->p.keep_blocks == 0)
+		s->p.keep_blocks = 1;
+	s->signer = signer;
+	s->ecef = bft_geodetic_to_ecef(p->pos);
+	s->blocks = calloc(s->p.keep_blocks, sizeof *s->blocks);
+	s->frag = malloc((size_t)p->frag_n * sizeof *s->frag);
+	s->packed = malloc(bft_fragment_samples_size(p->bits, p->frag_n));
+	s->xc = bft_xcorr_new(p->block_n);
+	bool ok = s->blocks && s->frag && s->packed && s->xc;
+	for (size_t i = 0; ok && i < s->p.keep_blocks; i++)
+		ok = (s->blocks[i].x = malloc((size_t)p->block_n * sizeof *s->blocks[i].x)) != NULL;
+	if (!ok) {
+		bftd_solar_destroy(s);
+		snprintf(err, errlen, "solar: out of memory");
+		return BFT_ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+void bftd_solar_destroy(bftd_solar *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; s->blocks && i < s->p.keep_blocks; i++)
+		free(s->blocks[i].x);
+	free(s->blocks);
+	free(s->frag);
+	free(s->packed);
+	bft_xcorr_free(s->xc);
+	free(s);
+}
+
+const bftd_solar_stats *bftd_solar_get_stats(const bftd_solar *s) { return &s->st; }
+
+void bftd_solar_set_node(bftd_solar *s, uint32_t node) { s->p.node = node; }
+
+bool bftd_solar_sun_up(const bftd_solar *s, int64_t t_ns)
+{
+	return bft_sun_elevation_rad(s->p.pos, t_ns) >= s->p.mask_rad;
+}
+
+/* The fragment is the block's middle: a peer's lag then has room on both
+ * sides within the block. */
+static uint32_t frag_first(const bftd_solar_params *p) { return (p->block_n - p->frag_n) / 2; }
+
+static int64_t samples_ns(double k, double fs_hz) { return (int64_t)llround(k * 1e9 / fs_hz); }
+
+int bftd_solar_record(bftd_solar *s, const double complex *x, size_t n, int64_t raw_ns, int64_t raw_err_ns,
+                      int64_t pub_ns, int64_t pub_err_ns, uint32_t seq, uint8_t *out, size_t cap, size_t *len)
+{
+	const bftd_solar_params *p = &s->p;
+	if (n != p->block_n || raw_err_ns < 0 || pub_err_ns < 0)
+		return BFT_EINVAL;
+	struct block *b = &s->blocks[s->next];
+	s->next = (s->next + 1) % p->keep_blocks;
+	memcpy(b->x, x, n * sizeof *x);
+	b->used = true;
+	b->raw_ns = raw_ns;
+	b->raw_err_ns = raw_err_ns;
+	b->pub_ns = pub_ns;
+	s->st.blocks++;
+	uint32_t k = frag_first(p);
+	int64_t start = pub_ns + samples_ns(k, p->fs_hz);
+	b->night = !bftd_solar_sun_up(s, start);
+	if (b->night) {
+		s->st.night_blocks++;
+		return 0;
+	}
+	if (bft_fragment_pack(x + k, p->frag_n, p->bits, s->packed) != 0)
+		return BFT_EINVAL;
+	bft_fragment f = { 0 };
+	f.node = p->node;
+	f.seq = seq;
+	f.start_ns = start;
+	/* +1 ns: the start rounded to whole ns */
+	f.stamp_err_ns = pub_err_ns + 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(pub_err_ns + 1);
+	f.n = p->frag_n;
+	f.fs_mhz = (uint64_t)llround(p->fs_hz * 1e3);
+	f.centre_hz = (uint64_t)llround(p->centre_hz);
+	f.bw_hz = (uint32_t)llround(p->bw_hz);
+	f.height_mm = (int32_t)lround(p->pos.height_m * 1e3);
+	f.lat_ndeg = llround(p->pos.lat_rad * 180.0 / M_PI * 1e9);
+	f.lon_ndeg = llround(p->pos.lon_rad * 180.0 / M_PI * 1e9);
+	f.pos_err_mm = (uint32_t)fmin(4e9, ceil(p->pos_err_m * 1e3));
+	f.bits = p->bits;
+	f.samples = s->packed;
+	if (bft_fragment_encode(&f, s->signer, out, cap, len) != 0)
+		return BFT_EINVAL;
+	s->st.published++;
+	return 1;
+}
+
+/* The predicted arrival here minus at the peer's antenna: geometry and the
+ * troposphere's model; *err_s its error bound (ephemeris, positions, the
+ * troposphere's residual and the ionosphere, each the larger of the two
+ * antennas': both delays are positive, so their difference is bounded by
+ * the larger one). */
+static double predicted_delay(const bftd_solar *s, bft_geodetic peer, double peer_pos_err_m, int64_t t_ns,
+                              double *err_s)
+{
+	bft_vec3 pe = bft_geodetic_to_ecef(peer);
+	double el_own = bft_sun_elevation_rad(s->p.pos, t_ns), el_peer = bft_sun_elevation_rad(peer, t_ns);
+	double d = bft_sun_delay_s(s->ecef, pe, t_ns) + bft_tropo_delay_s(el_own, s->p.pos.height_m) -
+	           bft_tropo_delay_s(el_peer, peer.height_m);
+	*err_s = bft_sun_delay_err_s(s->ecef, pe, s->p.pos_err_m, peer_pos_err_m) +
+	         fmax(bft_tropo_residual_bound_s(el_own, s->p.pos.height_m), bft_tropo_residual_bound_s(el_peer, peer.height_m)) +
+	         fmax(bft_iono_bound_s(el_own, s->p.centre_hz, s->p.tec_max_tecu),
+	              bft_iono_bound_s(el_peer, s->p.centre_hz, s->p.tec_max_tecu));
+	return d;
+}
+
+int bftd_solar_on_fragment(bftd_solar *s, const uint8_t *buf, size_t len, bftd_solar_reading *out)
+{
+	const bftd_solar_params *p = &s->p;
+	bft_fragment f;
+	s->st.received++;
+	if (bft_fragment_open(buf, len, s->signer, &f) != BFT_FRAG_OK) {
+		s->st.refused_fragment++;
+		return BFTD_SOLAR_E_FRAGMENT;
+	}
+	if (f.node == p->node)
+		return BFTD_SOLAR_E_SELF;
+	if (f.fs_mhz != (uint64_t)llround(p->fs_hz * 1e3) || f.centre_hz != (uint64_t)llround(p->centre_hz) ||
+	    f.n != p->frag_n) {
+		s->st.refused_band++;
+		return BFTD_SOLAR_E_BAND;
+	}
+	bft_geodetic gp = { (double)f.lat_ndeg * 1e-9 * M_PI / 180.0, (double)f.lon_ndeg * 1e-9 * M_PI / 180.0,
+		            (double)f.height_mm * 1e-3 };
+	if (bft_sun_elevation_rad(gp, f.start_ns) < p->mask_rad || !bftd_solar_sun_up(s, f.start_ns)) {
+		s->st.refused_night++;
+		return BFTD_SOLAR_E_NIGHT;
+	}
+	double delay_err;
+	double delay = predicted_delay(s, gp, (double)f.pos_err_mm * 1e-3, f.start_ns, &delay_err);
+	/* The own block the fragment's wavefront reached within the window: its
+	 * sample m saw the peer's sample n when m = n + lag, lag near expect. */
+	int64_t w = window_samples(p) + (int64_t)ceil((double)f.stamp_err_ns * 1e-9 * p->fs_hz);
+	const struct block *b = NULL;
+	double expect = 0;
+	for (size_t i = 0; i < p->keep_blocks && !b; i++) {
+		const struct block *c = &s->blocks[i];
+		if (!c->used || c->night)
+			continue;
+		double e = ((double)(f.start_ns - c->pub_ns) * 1e-9 + delay) * p->fs_hz;
+		if (e - (double)w >= 0 && e + (double)w + (double)p->frag_n <= (double)p->block_n)
+			b = c, expect = e;
+	}
+	if (!b) {
+		s->st.no_block++;
+		return BFTD_SOLAR_E_NOBLOCK;
+	}
+	bft_fragment_unpack(f.samples, f.n, f.bits, s->frag);
+	bft_xcorr_params xp = { (size_t)floor(expect - (double)w), (size_t)ceil(expect + (double)w), p->bw_hz / p->fs_hz,
+		                0 };
+	if (xp.lag_max + p->frag_n > p->block_n)
+		xp.lag_max = p->block_n - p->frag_n;
+	bft_xcorr_result r;
+	int rc = bft_xcorr_run(s->xc, b->x, p->block_n, s->frag, f.n, &xp, &r);
+	if (rc == BFT_XCORR_E_WEAK) {
+		s->st.weak++;
+		return BFTD_SOLAR_E_WEAK;
+	}
+	if (rc == BFT_XCORR_E_EDGE) {
+		s->st.edge++;
+		return BFTD_SOLAR_E_EDGE;
+	}
+	if (rc != 0)
+		return BFTD_SOLAR_E_NOBLOCK;
+	/* A copy of a recording carries its receiver noise: at most the
+	 * quantisation's gain can correlate when both receivers heard only the
+	 * Sun (f = 1 on both sides, full visibility): anything above is no
+	 * independent recording. */
+	if (bft_solar_copy_suspect(r.rho_low, 1.0, 1.0, 1.0, f.bits == 1 ? BFT_QUANT1_GAIN : BFT_QUANT2_GAIN)) {
+		s->st.copies++;
+		return BFTD_SOLAR_E_COPY;
+	}
+	bft_solar_reading_in in = {
+		.t0_own_ns = b->pub_ns,
+		.t0_peer_ns = f.start_ns,
+		.fs_hz = p->fs_hz,
+		.lag = r.lag,
+		.sigma_samples = r.sigma_crb,
+		.k_sigma = BFT_SOLAR_K_SIGMA,
+		.delay_s = delay,
+		.delay_err_s = delay_err,
+		.stamp_err_own_ns = b->raw_err_ns,
+		.stamp_err_peer_ns = f.stamp_err_ns,
+		.rate_err_ppb = p->rate_err_ppb,
+		.span_s = fabs((double)(f.start_ns - b->pub_ns)) * 1e-9 + (double)p->block_n / p->fs_hz,
+	};
+	bft_interval o = bft_solar_offset_interval(&in);
+	if (!bft_iv_valid(o)) {
+		s->st.edge++;
+		return BFTD_SOLAR_E_EDGE;
+	}
+	memset(out, 0, sizeof *out);
+	out->peer = f.node;
+	out->raw_ns = b->raw_ns;
+	out->iv = bft_iv_shift(o, b->pub_ns);
+	out->offset_ns = bft_iv_mid(o);
+	out->half_ns = (o.hi_ns - o.lo_ns + 1) / 2;
+	out->lag = r.lag;
+	out->rho = r.rho;
+	out->snr = r.snr;
+	out->elev_deg = bft_sun_elevation_rad(p->pos, f.start_ns) * 180.0 / M_PI;
+	s->st.readings++;
+	/* The peer's latest, for the fusion; a table full of peers keeps the
+	 * ones it has (a new peer's readings still count one by one). */
+	size_t k = 0;
+	while (k < s->n_last && s->last[k].peer != f.node)
+		k++;
+	if (k == s->n_last) {
+		if (k < BFTD_SOLAR_MAX_PEERS)
+			s->last[s->n_last++] = (struct peer_last){ f.node, out->raw_ns, out->iv };
+	} else if (s->last[k].raw_ns <= out->raw_ns) {
+		s->last[k].raw_ns = out->raw_ns;
+		s->last[k].iv = out->iv;
+	}
+	return 0;
+}
+
+int bftd_solar_fuse(bftd_solar *s, size_t f, int64_t rho_ppb, int64_t now_raw_ns, int64_t max_age_ns, int64_t *raw_ns,
+                    bft_interval *iv, size_t *n_used)
+{
+	bft_interval ivs[BFTD_SOLAR_MAX_PEERS];
+	int64_t newest = INT64_MIN;
+	for (size_t i = 0; i < s->n_last; i++)
+		if (s->last[i].raw_ns >= now_raw_ns - max_age_ns && s->last[i].raw_ns > newest)
+			newest = s->last[i].raw_ns;
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_last && newest != INT64_MIN; i++) {
+		const struct peer_last *l = &s->last[i];
+		if (l->raw_ns < now_raw_ns - max_age_ns)
+			continue;
+		/* raw elapsed e: true time elapsed e +- drift(e) */
+		int64_t e = newest - l->raw_ns, d = bft_drift_ns(rho_ppb, e) + 1;
+		ivs[n++] = bft_iv(bft_sat_sub(bft_sat_add(l->iv.lo_ns, e), d), bft_sat_add(bft_sat_add(l->iv.hi_ns, e), d));
+	}
+	if (n < 2 * f + 1) {
+		s->st.fuse_few++;
+		return BFTD_SOLAR_E_FEW;
+	}
+	int64_t scratch[8 * BFTD_SOLAR_MAX_PEERS + 16];
+	if (bft_fusion_scratch_bytes(n) > sizeof scratch)
+		return BFTD_SOLAR_E_FEW;
+	bft_fusion_result r;
+	if (bft_fusion_marzullo(&r, ivs, n, f, scratch) != 0) {
+		s->st.fuse_faults++;
+		return BFTD_SOLAR_E_FAULTS;
+	}
+	*raw_ns = newest;
+	*iv = r.iv;
+	*n_used = n;
+	s->st.fused++;
+	return 0;
+}

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The solar reference's engine (src/refclock/solar.h): parameters refused
+ * with a sentence; a block at night publishes nothing and answers nothing;
+ * a peer's fragment of the same moment gives an interval holding true time;
+ * refusals by reason (own fragment, a flipped bit, another band, no block
+ * within the window, a sender on the night side); the fusion of the peers'
+ * readings holds true time with one liar among three and wants 2f + 1.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <complex.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/solarsim.h"
+#include "core/sun.h"
+#include "proto/fragment.h"
+#include "proto/sign.h"
+#include "refclock/solar.h"
+
+#define DEG (M_PI / 180.0)
+#define FS 2.4e6
+#define BLOCK 8192
+#define FRAG 2048
+/* 2026-06-01T12:00:00Z: the Sun high over Europe, down over the Pacific */
+#define T0 INT64_C(1780315200000000000)
+
+static const uint64_t secret = 0x5eed;
+
+static bftd_solar_params params(uint32_t node, double lat, double lon_east_m)
+{
+	bftd_solar_params p = {
+		.node = node,
+		.fs_hz = FS,
+		.centre_hz = 1.42e9,
+		.bw_hz = 0.8 * FS,
+		.pos = { lat * DEG, 11.5 * DEG + lon_east_m / (6378137.0 * cos(lat * DEG)), 500 },
+		.pos_err_m = 0.01,
+		.mask_rad = 10 * DEG,
+		.frag_n = FRAG,
+		.block_n = BLOCK,
+		.bits = 2,
+		.tec_max_tecu = 150,
+		.window_ns = 50000,
+		.rate_err_ppb = 2000,
+		.keep_blocks = 2,
+	};
+	return p;
+}
+
+static void test_params(void **state)
+{
+	(void)state;
+	bft_signer s;
+	bft_signer_sim(&s, &secret);
+	char err[200];
+	bftd_solar *e;
+	bftd_solar_params p = params(1, 48.1, 0);
+	p.block_n = FRAG + 10;
+	assert_int_equal(bftd_solar_create(&e, &p, &s, err, sizeof err), -1);
+	assert_non_null(strstr(err, "block must hold the fragment"));
+	p = params(1, 48.1, 0);
+	p.bits = 3;
+	assert_int_equal(bftd_solar_create(&e, &p, &s, err, sizeof err), -1);
+	assert_non_null(strstr(err, "bits"));
+	p = params(1, 48.1, 0);
+	assert_int_equal(bftd_solar_create(&e, &p, NULL, err, sizeof err), -1);
+	assert_int_equal(bftd_solar_create(&e, &p, &s, err, sizeof err), 0);
+	bftd_solar_destroy(e);
+	bftd_solar_destroy(NULL);
+}
+
+/* n engines at the given latitudes, lon_m metres east of 11.5 E, blocks of
+ * one moment with the real geometric delays, and clock errors err_ns in
+ * their published stamps; raw stamps 1000, 2000, ... */
+struct rig {
+	bft_signer s;
+	bftd_solar *e[4];
+	double complex *x[4];
+	uint8_t frag[4][BFT_FRAG_MAX_BYTES];
+	size_t len[4];
+	int made[4];
+};
+
+static void rig_up(struct rig *r, size_t n, const int64_t *err_ns, const double *lat, const double *lon_m, uint64_t seed)
+{
+	bft_signer_sim(&r->s, &secret);
+	bft_solarsim_station st[4];
+	bft_vec3 p0 = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		char err[200];
+		bftd_solar_params p = params((uint32_t)i + 1, lat[i], lon_m[i]);
+		assert_int_equal(bftd_solar_create(&r->e[i], &p, &r->s, err, sizeof err), 0);
+		bft_vec3 pi = bft_geodetic_to_ecef(p.pos);
+		if (i == 0)
+			p0 = pi;
+		st[i] = (bft_solarsim_station){ 300, 150, 1, bft_sun_delay_s(pi, p0, T0) * FS };
+		r->x[i] = malloc(BLOCK * sizeof *r->x[i]);
+	}
+	bft_rng rng;
+	bft_rng_seed(&rng, seed);
+	assert_int_equal(bft_solarsim_array(&rng, BLOCK, 0.8, 0.95, n, st, r->x), 0);
+	for (size_t i = 0; i < n; i++)
+		r->made[i] = bftd_solar_record(r->e[i], r->x[i], BLOCK, 1000 * (int64_t)(i + 1), 50, T0 + err_ns[i], 100,
+		                               7, r->frag[i], sizeof r->frag[i], &r->len[i]);
+}
+
+static void rig_down(struct rig *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bftd_solar_destroy(r->e[i]);
+		free(r->x[i]);
+	}
+}
+
+static void test_reading(void **state)
+{
+	(void)state;
+	struct rig r;
+	int64_t err[3] = { 0, 3000, -2000 };
+	double lat[3] = { 48.1, 48.1, -80 }, lon[3] = { 0, 4, 4 }; /* -80: polar night in June */
+	rig_up(&r, 3, err, lat, lon, 1);
+	assert_int_equal(r.made[0], 1);
+	assert_int_equal(r.made[1], 1);
+	/* Station 3 is on the night side: no fragment, and it takes none. */
+	assert_false(bftd_solar_sun_up(r.e[2], T0));
+	assert_int_equal(r.made[2], 0);
+	assert_int_equal(bftd_solar_get_stats(r.e[2])->night_blocks, 1);
+	bftd_solar_reading rd;
+	assert_int_equal(bftd_solar_on_fragment(r.e[2], r.frag[0], r.len[0], &rd), BFTD_SOLAR_E_NIGHT);
+	/* Station 2 reads station 1: true time at station 2's raw stamp (2000)
+	 * is T0 (both blocks start then); station 2's stamps are 3 us ahead. */
+	assert_int_equal(bftd_solar_on_fragment(r.e[1], r.frag[0], r.len[0], &rd), 0);
+	print_message("reading: offset %lld ns +- %lld ns, rho %.3f, snr %.1f\n", (long long)rd.offset_ns,
+	              (long long)rd.half_ns, rd.rho, rd.snr);
+	assert_int_equal(rd.peer, 1);
+	assert_int_equal(rd.raw_ns, 2000);
+	assert_true(bft_iv_contains(rd.iv, T0));
+	assert_true(llabs(rd.offset_ns - (-3000)) <= rd.half_ns);
+	assert_true(rd.half_ns < 1000);
+	/* ... and the other way. */
+	assert_int_equal(bftd_solar_on_fragment(r.e[0], r.frag[1], r.len[1], &rd), 0);
+	assert_true(bft_iv_contains(rd.iv, T0 + 3000)); /* per station 2's stamps: its clock's error */
+	/* Refusals. */
+	assert_int_equal(bftd_solar_on_fragment(r.e[0], r.frag[0], r.len[0], &rd), BFTD_SOLAR_E_SELF);
+	uint8_t bad[BFT_FRAG_MAX_BYTES];
+	memcpy(bad, r.frag[0], r.len[0]);
+	bad[BFT_FRAG_HEADER + 5] ^= 1;
+	assert_int_equal(bftd_solar_on_fragment(r.e[1], bad, r.len[0], &rd), BFTD_SOLAR_E_FRAGMENT);
+	assert_int_equal(bftd_solar_on_fragment(r.e[1], bad, 10, &rd), BFTD_SOLAR_E_FRAGMENT);
+	assert_int_equal(bftd_solar_get_stats(r.e[1])->refused_fragment, 2);
+	rig_down(&r, 3);
+}
+
+static void test_refusals(void **state)
+{
+	(void)state;
+	struct rig r;
+	/* Station 2's stamps 10 ms off: beyond any block's window. */
+	int64_t err[2] = { 0, 10000000 };
+	double lat[2] = { 48.1, 48.1 }, lon[2] = { 0, 4 };
+	rig_up(&r, 2, err, lat, lon, 2);
+	bftd_solar_reading rd;
+	assert_int_equal(bftd_solar_on_fragment(r.e[1], r.frag[0], r.len[0], &rd), BFTD_SOLAR_E_NOBLOCK);
+	/* Another band: an engine tuned elsewhere refuses it. */
+	char e[200];
+	bftd_solar *other;
+	bftd_solar_params p = params(9, 48.1, 8);
+	p.centre_hz = 1.6e9;
+	assert_int_equal(bftd_solar_create(&other, &p, &r.s, e, sizeof e), 0);
+	assert_int_equal(bftd_solar_on_fragment(other, r.frag[0], r.len[0], &rd), BFTD_SOLAR_E_BAND);
+	bftd_solar_destroy(other);
+	/* Nothing recorded yet: no block. */
+	p = params(9, 48.1, 8);
+	assert_int_equal(bftd_solar_create(&other, &p, &r.s, e, sizeof e), 0);
+	assert_int_equal(bftd_solar_on_fragment(other, r.frag[0], r.len[0], &rd), BFTD_SOLAR_E_NOBLOCK);
+	bftd_solar_destroy(other);
+	rig_down(&r, 2);
+}
+
+static void test_fuse(void **state)
+{
+	(void)state;
+	struct rig r;
+	/* Station 4 lies by 40 us (within the window, far beyond any width). */
+	int64_t err[4] = { 0, 0, 0, 40000 };
+	double lat[4] = { 48.1, 48.1, 48.1, 48.1 }, lon[4] = { 0, 2, 4, 6 };
+	rig_up(&r, 4, err, lat, lon, 3);
+	bftd_solar_reading rd;
+	size_t got = 0;
+	for (size_t j = 1; j < 4; j++)
+		got += bftd_solar_on_fragment(r.e[0], r.frag[j], r.len[j], &rd) == 0;
+	assert_int_equal(got, 3);
+	assert_false(bft_iv_contains(rd.iv, T0)); /* the liar's reading misses */
+	int64_t raw;
+	bft_interval iv;
+	size_t used;
+	assert_int_equal(bftd_solar_fuse(r.e[0], 1, 100000, 1000, 10 * INT64_C(1000000000), &raw, &iv, &used), 0);
+	assert_int_equal(used, 3);
+	assert_int_equal(raw, 1000);
+	assert_true(bft_iv_contains(iv, T0));
+	assert_int_equal(bftd_solar_fuse(r.e[0], 2, 100000, 1000, 10 * INT64_C(1000000000), &raw, &iv, &used),
+	                 BFTD_SOLAR_E_FEW);
+	/* f = 0: the liar's reading and the honest ones share no point. */
+	assert_int_equal(bftd_solar_fuse(r.e[0], 0, 100000, 1000, 10 * INT64_C(1000000000), &raw, &iv, &used),
+	                 BFTD_SOLAR_E_FAULTS);
+	/* Stale: nothing within max_age of a much later now. */
+	assert_int_equal(bftd_solar_fuse(r.e[0], 0, 100000, 1000 + 20 * INT64_C(1000000000), 10 * INT64_C(1000000000),
+	                                 &raw, &iv, &used),
+	                 BFTD_SOLAR_E_FEW);
+	rig_down(&r, 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_reading),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_fuse),
+	};
+	return cmocka_run_group_tests_name("solar_engine", tests, NULL, NULL);
+}
