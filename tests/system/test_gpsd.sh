@@ -232,15 +232,22 @@ down_then_up() {
 	"$D" --config "$dir/r.yaml" > "$dir/r.log" 2>&1 &
 	dp=$!
 	pids="$pids $dp"
-	sleep 1.5
-	st1=$(ref_field "$dir/r.json" device_state)
+	# Wait for the state (bounded), not a fixed time: a loaded machine
+	# starts the daemon and writes its first status late (failed here as
+	# "state while gpsd is down: ''" under a parallel build).
+	t=0 st1=
+	while [ "$t" -lt 150 ]; do
+		st1=$(ref_field "$dir/r.json" device_state)
+		case "$st1" in *refused*retrying*) break ;; esac
+		sleep 0.1; t=$((t + 1))
+	done
 	case "$st1" in *refused*retrying*) ;; *) echo "state while gpsd is down: '$st1'"; stop_pid $dp; return 1;; esac
 	python3 tests/data/gps/gpsdoctor.py redate tests/data/gps/honest.log "$dir/r.nmea" $(( $(date +%s) + 2 ))
 	gpsfake -q -1 -c 0.142857 -P "$gp" "$dir/r.nmea" > "$dir/r.fake" 2>&1 &
 	fp=$!
 	pids="$pids $fp"
 	t=0
-	while [ "$t" -lt 150 ]; do
+	while [ "$t" -lt 300 ]; do
 		r=$(ref_field "$dir/r.json" readings)
 		[ "${r:-0}" -ge 3 ] && break
 		sleep 0.1; t=$((t + 1))
