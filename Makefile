@@ -131,6 +131,9 @@ $(B)/bftimed-test: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(TESTKIT_OBJ) $(B)/lib
 # --version: both programs' main.c take VERSION from here (rebuilt when it changes).
 $(B)/obj/src/daemon/main.o $(B)/obj/src/cli/main.o: BASE += -DBFT_VERSION='"$(VERSION)"'
 $(B)/obj/src/daemon/main.o $(B)/obj/src/cli/main.o: Makefile
+# ... and /metrics' bftime_build_info.
+$(B)/obj/src/daemon/api_metrics.o $(A)/obj/src/daemon/api_metrics.o: BASE += -DBFT_VERSION='"$(VERSION)"'
+$(B)/obj/src/daemon/api_metrics.o $(A)/obj/src/daemon/api_metrics.o: Makefile
 
 $(B)/bftime-bench: $(patsubst %.c,$(B)/obj/%.o,$(BENCH_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)

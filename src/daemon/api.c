@@ -74,6 +74,7 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	add_u64(ag, "violations", st->agree_violations);
 	add_u64(ag, "steps", st->agree_steps);
 	json_object_object_add(o, "agreement", ag);
+	json_object_object_add(o, "tracking", tracking_json(st));
 	bftd_status_free(&local);
 	json_object *proofs = json_object_new_object();
 	add_bool(proofs, "enabled", env->proofs != NULL);
