@@ -778,10 +778,11 @@ void cli_print_tracking(FILE *out, json_object *j)
 		        (double)geti(t, "root_distance_ns") / 1e9, (double)geti(t, "width_ns") / 1e9);
 	else
 		fprintf(out, "Root distance   : - (no interval for true time)\n");
-	if (get(t, "system_offset_ns"))
-		fprintf(out, "System time     : %.9f seconds %s of the estimate\n",
-		        (double)(geti(t, "system_offset_ns") < 0 ? -geti(t, "system_offset_ns") : geti(t, "system_offset_ns")) / 1e9,
-		        geti(t, "system_offset_ns") < 0 ? "fast" : "slow");
+	if (get(t, "system_offset_ns")) {
+		double off = (double)geti(t, "system_offset_ns") / 1e9; /* estimate - system clock */
+		fprintf(out, "System time     : %.9f seconds %s of the estimate\n", off < 0 ? -off : off,
+		        off < 0 ? "fast" : "slow");
+	}
 	if (get(t, "frequency_ppb"))
 		fprintf(out, "Frequency       : %.3f ppm%s\n", (double)geti(t, "frequency_ppb") / 1e3,
 		        get(t, "frequency_trained") && !getb(t, "frequency_trained") ? " (not yet fitted)" : "");

@@ -160,7 +160,7 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 		{ "bftime_source_last_rx_seconds", "time since the source last answered" },
 		{ "bftime_source_bad_signature_total", "datagrams naming the peer that failed its key's signature check" },
 	};
-	int64_t our_off = bft_sat_sub(n.e.estimate_ns, n.raw);
+	int64_t our_off = bft_sat_sub(n.e.estimate_ns, n.raw), raw_now = bft_clock_raw_ns();
 	for (int m = 0; m < 8; m++) {
 		bool head = false;
 		for (size_t i = 0; i < ns; i++) {
@@ -175,7 +175,7 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 			         : m == 3 ? (double)bft_iv_width(s[i].offset) / 1e9
 			         : m == 4 ? s[i].quarantine != BFT_Q_NONE
 			         : m == 5 ? s[i].reach
-			         : m == 6 ? (double)bft_sat_sub(n.raw, s[i].last_rx_raw) / 1e9
+			         : m == 6 ? (double)bft_sat_sub(raw_now, s[i].last_rx_raw) / 1e9
 			                  : (double)s[i].bad_sig;
 			metric(&b, sm[m][0], m == 7 ? "counter" : "gauge", head ? NULL : sm[m][1], lab, v);
 			head = true;

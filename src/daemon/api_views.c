@@ -180,8 +180,8 @@ json_object *source_json(const bftd_api_env *env, const bft_source_info *s, cons
 	/* As chronyc sources: reach (an 8-bit register, bit 0 the last poll),
 	 * the last answer's age and the poll. */
 	add_i64(so, "reach", s->reach);
-	if (s->last_rx_raw != INT64_MIN)
-		add_i64(so, "last_rx_ago_ns", bft_sat_sub(n->raw, s->last_rx_raw));
+	if (s->last_rx_raw != INT64_MIN) /* as of this request, not of the snapshot */
+		add_i64(so, "last_rx_ago_ns", bft_sat_sub(bft_clock_raw_ns(), s->last_rx_raw));
 	else
 		add_str(so, "last_rx_ago_ns", NULL);
 	add_i64(so, "poll_ns", env->cfg->node.poll_ns);
