@@ -121,11 +121,23 @@ int main(int argc, char **argv)
 		bftd_config_free(&cfg);
 		return 1;
 	}
-	if (bftd_key_load(seed, cfg.key_path, err, sizeof err) != 0) {
+	enum bftd_key_format key_fmt;
+	if (bftd_key_load_fmt(seed, cfg.key_path, &key_fmt, err, sizeof err) != 0) {
 		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
 		bftd_config_free(&cfg);
 		return 1;
 	}
+	/* An unlabelled key file cannot be told from a public key by its
+	 * bytes (keys.h); one that is a peer's pinned public key certainly is
+	 * one (issue 14: the node ran under another identity). */
+	for (size_t i = 0; key_fmt == BFTD_KEY_UNLABELLED && i < cfg.n_peers; i++)
+		if (!CRYPTO_memcmp(seed, cfg.peers[i].pubkey, sizeof seed)) {
+			fprintf(stderr, "bftimed: key file %s holds peer %u's public key, not this node's private key\n"
+			                "bftimed: not starting\n", cfg.key_path, cfg.peers[i].id);
+			OPENSSL_cleanse(seed, sizeof seed);
+			bftd_config_free(&cfg);
+			return 1;
+		}
 	/* Our own key pinned for a peer: that "peer" is us (or a copy of our
 	 * key), and would count as a second source. */
 	uint8_t pub[32];
@@ -142,7 +154,15 @@ int main(int argc, char **argv)
 		OPENSSL_cleanse(seed, sizeof seed);
 		printf("%s: configuration OK: node %u on %s, %zu peers, %zu references, f=%zu%s\n", path, cfg.id,
 		       cfg.listen.text, cfg.n_peers, cfg.n_refs, cfg.node.f, cfg.byz ? " (BYZANTINE test node)" : "");
-		printf("%s: key file OK (a private key)\n", cfg.key_path);
+		if (key_fmt == BFTD_KEY_LABELLED) {
+			printf("%s: key file OK (a private key)\n", cfg.key_path);
+		} else {
+			char pub_hex[65];
+			bftd_hex(pub_hex, pub, sizeof pub);
+			printf("%s: key file in the older unlabelled format, which cannot be told from a public key: "
+			       "it gives this node the public key %s; check that its peers pin that one\n",
+			       cfg.key_path, pub_hex);
+		}
 		if (cfg.store_path[0])
 			printf("%s: store directory writable\n", cfg.store_path);
 		for (size_t i = 0; i < cfg.n_refs; i++) {
@@ -169,6 +189,14 @@ int main(int argc, char **argv)
 	char ident[32];
 	snprintf(ident, sizeof ident, "bftimed[%u]", cfg.id);
 	bftd_log_open(cfg.log_target == BFTD_LOG_SYSLOG, cfg.log_level, cfg.log_target == BFTD_LOG_SYSLOG ? "bftimed" : ident);
+	if (key_fmt == BFTD_KEY_UNLABELLED && have_pub) {
+		char pub_hex[65];
+		bftd_hex(pub_hex, pub, sizeof pub);
+		bftd_log(LOG_WARNING,
+		         "key file %s is in the older unlabelled format, which cannot be told from a public key: this "
+		         "node's public key is %s, the one its peers must pin (bftime keygen makes labelled files)",
+		         cfg.key_path, pub_hex);
+	}
 	if (cfg.osc_offset_ns || cfg.osc_freq_ppb)
 		bftd_log(LOG_WARNING, "TEST: artificial oscillator offset %.3f ms, frequency error %.3f ppm",
 		         (double)cfg.osc_offset_ns / 1e6, (double)cfg.osc_freq_ppb / 1e3);
