@@ -10,7 +10,7 @@
 # uses 46100-46199):
 #   1: simulated reference; peers 2 (right key) and 3 (one digit wrong)
 #   2, 3: simulated reference; peer 1
-#   4: no reference; its one peer never answers: never synchronized
+#   4: its one peer never answers, its gpsd is not running: never synchronized
 #   5: no reference, f = 0; peers 6 (honest) and 7 (lies by 1 s after 8 s):
 #      synchronized, then the alarm
 # About 30 s.
@@ -57,6 +57,7 @@ conf 2 0 1 1 > "$dir/n2.yaml"
 conf 3 0 1 1 > "$dir/n3.yaml"
 conf 4 0 0 1 > "$dir/n4.yaml"
 sed -i "s/127.0.0.1:$((base + 1)),/127.0.0.1:$((base + 49)),/" "$dir/n4.yaml" # nobody there
+printf 'references:\n  - {name: gpsd0, kind: gpsd, server: 127.0.0.1:%s}\n' $((base + 48)) >> "$dir/n4.yaml" # no gpsd there
 conf 5 0 0 6 7 > "$dir/n5.yaml"
 conf 6 0 1 5 > "$dir/n6.yaml"
 conf 7 0 1 5 > "$dir/n7.yaml"
@@ -131,6 +132,17 @@ tracking_never() {
 		grep -q "^Root distance   : - " "$dir/t4" || { cat "$dir/t4"; return 1; }
 }
 check "bftime tracking on an unsynchronized node says so" tracking_never
+gpsd_down() {
+	k=0
+	while ! grep -q "reference gpsd0: no connection to gpsd at 127.0.0.1:$((base + 48)): Connection refused (is gpsd running?); retrying" "$dir/n4.log"; do
+		[ $k -lt 10 ] || { echo "not logged: $(grep gpsd "$dir/n4.log")"; return 1; }
+		sleep 0.5
+		k=$((k + 1))
+	done
+	n=$(grep -c "no connection to gpsd" "$dir/n4.log")
+	[ "$n" = 1 ] || { echo "logged $n times, not once"; return 1; }
+}
+check "gpsd not running: logged once, saying so" gpsd_down
 json_ok() {
 	cli sources 1 --json > "$dir/sj" && grep -q '"reach":' "$dir/sj" && grep -q '"last_rx_ago_ns":' "$dir/sj" &&
 		grep -q '"poll_ns":1000000000' "$dir/sj" && cli tracking 1 --json | grep -q '"skew_ppb":' ||
