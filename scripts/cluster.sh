@@ -68,6 +68,7 @@ for i in $(seq 1 "$nodes"); do
 			echo "  - {id: $j, address: 127.0.0.1:$((base + j)), public_key: $(cat "$dir/n$j.pub")}"
 		done
 		echo "consensus: {f: 1, poll: ${poll}s}"
+		echo "api: none" # several daemons: the default api address is one
 		echo "references:"
 		echo "  - {kind: simulated, name: gps, every: 1s, noise: 200us, uncertainty: 1ms}"
 		echo "status: $dir/n$i.json"

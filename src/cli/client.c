@@ -131,6 +131,16 @@ static json_object *request(const struct opts *o, const char *path, const char *
 		                : "(no message)");
 	}
 	free(r.p);
+	/* With --config, the daemon answering must be that node (issue 14:
+	 * with its API address taken, `bftime status` answered for another). */
+	json_object *nd;
+	if (j && o->have_cfg && json_object_object_get_ex(j, "node", &nd) && json_object_is_type(nd, json_type_int) &&
+	    json_object_get_int64(nd) != (int64_t)o->cfg.id) {
+		fprintf(stderr, "bftime: %s answers for node %" PRId64 ", not node %u of %s: another daemon holds its API address\n",
+		        url, json_object_get_int64(nd), o->cfg.id, o->config);
+		json_object_put(j);
+		return NULL;
+	}
 	return j;
 }
 

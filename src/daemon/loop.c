@@ -132,14 +132,15 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	if (!d->cfg.api_disabled) {
 		char herr[256];
 		if (bftd_http_start(&d->http, &d->cfg.api, bftd_api_handle, &d->api, herr, sizeof herr) != 0) {
-			if (d->cfg.have_api) {
-				snprintf(err, errlen, "%s", herr);
-				rc = BFT_EINVAL;
-				goto fail;
-			}
-			/* Only the default address: several daemons on one machine
-			 * cannot all have it; run without the API rather than not at all. */
-			bftd_log(LOG_WARNING, "%s (the default api address); running without the HTTP API", herr);
+			/* Fatal, the default address too (issue 14: a daemon that ran
+			 * on without its API left `bftime status` answering for
+			 * whichever daemon held the port). */
+			snprintf(err, errlen, "%s%s%s", herr, d->cfg.have_api ? "" : " (the default api address)",
+			         strstr(herr, strerror(EADDRINUSE)) ? ": another bftimed, or another program, serves there; give this one "
+			                               "its own `api:` address, or `api: none`"
+			                             : "");
+			rc = BFT_EINVAL;
+			goto fail;
 		} else {
 			d->api.http = bftd_http_get_stats(d->http);
 		}

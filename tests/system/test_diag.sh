@@ -143,6 +143,21 @@ gpsd_down() {
 	[ "$n" = 1 ] || { echo "logged $n times, not once"; return 1; }
 }
 check "gpsd not running: logged once, saying so" gpsd_down
+# The API address taken: fatal, saying so; and the CLI, given node 9's
+# configuration, refuses node 1's answer there (issue 14).
+api_taken() {
+	sed "s/id: 1,/id: 9,/; s/:$((base + 1)),/:$((base + 9)),/" "$dir/n1.yaml" > "$dir/n9.yaml"
+	"$B/bftime" keygen --out "$dir/n9.key" > /dev/null
+	sed -i "s|key: $dir/n1.key|key: $dir/n9.key|" "$dir/n9.yaml"
+	timeout 10 "$D" --config "$dir/n9.yaml" > "$dir/n9.out" 2>&1 && { echo "started"; return 1; }
+	grep -q "cannot serve the HTTP API on $(api 1): Address already in use: another bftimed, or another program, serves there" "$dir/n9.out" ||
+		{ echo "daemon: $(cat "$dir/n9.out")"; return 1; }
+	"$C" status --config "$dir/n9.yaml" > "$dir/c9" 2>&1 && { echo "status answered"; return 1; }
+	grep -q "answers for node 1, not node 9 of $dir/n9.yaml: another daemon holds its API address" "$dir/c9" ||
+		{ echo "cli: $(cat "$dir/c9")"; return 1; }
+	"$C" status --config "$dir/n1.yaml" > /dev/null || { echo "its own daemon refused"; return 1; }
+}
+check "API address taken: the daemon refuses to start; the CLI refuses another node's answer" api_taken
 json_ok() {
 	cli sources 1 --json > "$dir/sj" && grep -q '"reach":' "$dir/sj" && grep -q '"last_rx_ago_ns":' "$dir/sj" &&
 		grep -q '"poll_ns":1000000000' "$dir/sj" && cli tracking 1 --json | grep -q '"skew_ppb":' ||
