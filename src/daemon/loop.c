@@ -26,6 +26,7 @@
 #include "core/prng.h"
 #include "daemon/gossip.h"
 #include "daemon/http.h"
+#include "daemon/reload.h"
 #include "daemon/log.h"
 #include "daemon/proofs_svc.h"
 #include "daemon/testkit.h"
@@ -428,6 +429,10 @@ int bftd_run(bftd *d)
 		int r = poll(pfd, (nfds_t)(3 + n_refs + n_http + n_gossip), timeout);
 		bft_clock_mark();
 		check_suspend(d);
+		if (bftd_reload_requested) { /* SIGHUP (reload.h) */
+			bftd_reload_requested = 0;
+			bftd_reload(&d->cfg);
+		}
 		if (r < 0 && errno != EINTR) {
 			bftd_log(LOG_ERR, "poll: %s", strerror(errno));
 			break;

@@ -28,6 +28,7 @@
 #include "daemon/keys.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/reload.h"
 #include "proto/sign.h"
 #include "sys/clock.h"
 
@@ -115,6 +116,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bftimed: %s\nbftimed: configuration error, not starting\n", err);
 		return 1;
 	}
+	bftd_reload_set_path(path); /* SIGHUP rereads it (reload.h) */
 	uint8_t seed[32];
 	if (check && check_needs(&cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);

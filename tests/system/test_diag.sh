@@ -158,6 +158,31 @@ api_taken() {
 	"$C" status --config "$dir/n1.yaml" > /dev/null || { echo "its own daemon refused"; return 1; }
 }
 check "API address taken: the daemon refuses to start; the CLI refuses another node's answer" api_taken
+# SIGHUP: the file reread, what differs named, nothing applied (issue 14).
+hup() { # node, expected log line, count of SIGHUP lines before
+	kill -HUP "$(cat "$dir/n$1.pid")" || { echo "no process"; return 1; }
+	k=0
+	while [ "$(grep -c 'SIGHUP' "$dir/n$1.log")" -le "$3" ]; do
+		[ $k -lt 20 ] || { echo "nothing logged"; return 1; }
+		sleep 0.2
+		k=$((k + 1))
+	done
+	grep 'SIGHUP' "$dir/n$1.log" | tail -n 1 | grep -qF "$2" || { echo "logged: $(grep SIGHUP "$dir/n$1.log" | tail -n 1)"; return 1; }
+	kill -0 "$(cat "$dir/n$1.pid")" || { echo "the daemon stopped"; return 1; }
+}
+sighup() {
+	y=$(readlink -f "$dir/n2.yaml")
+	hup 2 "SIGHUP: $y reread: no change from the running configuration" 0 || return 1
+	cp "$dir/n2.yaml" "$dir/n2.orig"
+	sed -i 's/poll: 1s/poll: 2s/; s/noise: 100us/noise: 200us/' "$dir/n2.yaml"
+	hup 2 "SIGHUP: $y reread: it differs in consensus, references; bftimed applies configuration changes only at a restart" 1 || return 1
+	echo "peers: [" >> "$dir/n2.yaml"
+	hup 2 "SIGHUP: $y:" 2 || return 1
+	grep SIGHUP "$dir/n2.log" | tail -n 1 | grep -q "the running configuration is kept" || { echo "not kept"; return 1; }
+	cp "$dir/n2.orig" "$dir/n2.yaml"
+	cli time 2 > /dev/null || { echo "node 2 not synchronized after"; return 1; }
+}
+check "SIGHUP: rereads, names what differs (a restart applies it), keeps running on a broken file" sighup
 json_ok() {
 	cli sources 1 --json > "$dir/sj" && grep -q '"reach":' "$dir/sj" && grep -q '"last_rx_ago_ns":' "$dir/sj" &&
 		grep -q '"poll_ns":1000000000' "$dir/sj" && cli tracking 1 --json | grep -q '"skew_ppb":' ||
