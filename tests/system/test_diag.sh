@@ -10,7 +10,8 @@
 # uses 46100-46199):
 #   1: simulated reference; peers 2 (right key) and 3 (one digit wrong)
 #   2, 3: simulated reference; peer 1
-#   4: its one peer never answers, its gpsd is not running: never synchronized
+#   4: its one peer never answers, its gpsd is not running, its NTP server's
+#      name does not resolve: never synchronized
 #   5: no reference, f = 0; peers 6 (honest) and 7 (lies by 1 s after 8 s):
 #      synchronized, then the alarm
 # About 30 s.
@@ -58,6 +59,7 @@ conf 3 0 1 1 > "$dir/n3.yaml"
 conf 4 0 0 1 > "$dir/n4.yaml"
 sed -i "s/127.0.0.1:$((base + 1)),/127.0.0.1:$((base + 49)),/" "$dir/n4.yaml" # nobody there
 printf 'references:\n  - {name: gpsd0, kind: gpsd, server: 127.0.0.1:%s}\n' $((base + 48)) >> "$dir/n4.yaml" # no gpsd there
+printf '  - {name: ntp0, kind: ntp, server: no-such-host.invalid}\n' >> "$dir/n4.yaml" # a name that never resolves
 conf 5 0 0 6 7 > "$dir/n5.yaml"
 conf 6 0 1 5 > "$dir/n6.yaml"
 conf 7 0 1 5 > "$dir/n7.yaml"
@@ -143,6 +145,13 @@ gpsd_down() {
 	[ "$n" = 1 ] || { echo "logged $n times, not once"; return 1; }
 }
 check "gpsd not running: logged once, saying so" gpsd_down
+unresolved() {
+	grep -q "reference ntp0: server 'no-such-host.invalid': .*; retrying (up to every 300 s)" "$dir/n4.log" ||
+		{ echo "not logged: $(grep ntp0 "$dir/n4.log")"; return 1; }
+	kill -0 "$(cat "$dir/n4.pid")" || { echo "the daemon stopped"; return 1; }
+	curl -s "http://$(api 4)/v1/status" | grep -q '"resolve_error":"[^"]' || { echo "no resolve_error in the status"; return 1; }
+}
+check "an NTP server name that does not resolve at start: logged, retried, not fatal" unresolved
 # The API address taken: fatal, saying so; and the CLI, given node 9's
 # configuration, refuses node 1's answer there (issue 14).
 api_taken() {
