@@ -382,6 +382,13 @@ static void check_suspend(bftd *d)
 
 
 
+void bftd_set_watchdog(bftd *d, int64_t every_ns, void (*kick)(void))
+{
+	d->wd_kick = every_ns > 0 ? kick : NULL;
+	d->wd_every_ns = every_ns;
+	d->wd_next_mono = 0; /* at the first turn */
+}
+
 int bftd_run(bftd *d)
 {
 	if (bftd_install_signals() != 0) {
@@ -426,6 +433,15 @@ int bftd_run(bftd *d)
 			timeout = t2;
 		if (timeout < 0 || timeout > STOP_POLL_MS)
 			timeout = STOP_POLL_MS;
+		if (d->wd_kick) { /* the watchdog: kicked from the turn itself, so a stuck loop is seen */
+			if (mono_now >= d->wd_next_mono) {
+				d->wd_kick();
+				d->wd_next_mono = mono_now + d->wd_every_ns;
+			}
+			int64_t wd_ms = (d->wd_next_mono - mono_now) / 1000000 + 1;
+			if (wd_ms < timeout)
+				timeout = (int)wd_ms;
+		}
 		int r = poll(pfd, (nfds_t)(3 + n_refs + n_http + n_gossip), timeout);
 		bft_clock_mark();
 		check_suspend(d);

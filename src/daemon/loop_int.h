@@ -58,6 +58,8 @@ struct bftd {
 	uint32_t *ids;
 	int64_t slept_ns;     /* bft_clock_slept_ns at the last wake */
 	bftd_status status;   /* filled once per estimate; every face renders it (status.h) */
+	void (*wd_kick)(void); /* systemd's watchdog (bftd_set_watchdog); NULL: none */
+	int64_t wd_every_ns, wd_next_mono;
 };
 
 /* report.c */

@@ -83,6 +83,11 @@ static int check_needs(const bftd_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+static void watchdog_kick(void)
+{
+	(void)sd_notify(0, "WATCHDOG=1");
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -242,6 +247,10 @@ int main(int argc, char **argv)
 	 * start-up buffers) before the loop settles in for months. */
 	bftd_config_free(&cfg);
 	malloc_trim(0);
+	/* WatchdogSec in the unit: WATCHDOG=1 at half its period. */
+	uint64_t wd_usec = 0;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
+		bftd_set_watchdog(d, (int64_t)(wd_usec / 2) * 1000, watchdog_kick);
 	rc = bftd_run(d);
 	(void)sd_notify(0, "STOPPING=1");
 	bftd_destroy(d);
