@@ -28,8 +28,10 @@
 #include "daemon/keys.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/privsep.h"
 #include "daemon/reload.h"
 #include "proto/sign.h"
+#include "sys/adjtime.h"
 #include "sys/clock.h"
 
 /* The Makefile's VERSION, passed as -DBFT_VERSION by its rule for this file. */
@@ -122,6 +124,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	bftd_reload_set_path(path); /* SIGHUP rereads it (reload.h) */
+	/* The clock helper, forked before the key is read or any socket
+	 * opened: it holds CAP_SYS_TIME alone (privsep.h). */
+	bool privsep = !check && cfg.adjtimex && !cfg.no_privsep;
+	if (privsep && bftd_privsep_start(cfg.user, &bft_adjtime_system, err, sizeof err) != 0) {
+		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
+		bftd_config_free(&cfg);
+		return 1;
+	}
 	uint8_t seed[32];
 	if (check && check_needs(&cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
@@ -219,10 +229,19 @@ int main(int argc, char **argv)
 	OPENSSL_cleanse(seed, sizeof seed);
 	/* Sockets and devices are opened as root (port 123, /dev/pps0); the
 	 * proof store after dropping root, so its files belong to the user. */
-	if (rc == 0 && bftd_drop_privileges(cfg.user, cfg.adjtimex, err, sizeof err) != 0)
+	if (rc == 0 && bftd_drop_privileges(cfg.user, cfg.adjtimex && !privsep, err, sizeof err) != 0)
 		rc = BFT_EINVAL;
 	if (rc == 0)
 		rc = bftd_open_store(d, err, sizeof err);
+	/* The engine: no capability, a seccomp filter (privsep.h); unless it
+	 * adjusts the clock itself (exports.privsep: false, for clknetsim). */
+	if (rc == 0 && !(cfg.adjtimex && !privsep)) {
+		if (bftd_sandbox_engine(err, sizeof err) != 0)
+			rc = BFT_EINVAL;
+		else
+			bftd_log(LOG_INFO, "engine sandboxed: no capabilities, no clock-setting system calls%s",
+			         privsep ? "; a helper process holds CAP_SYS_TIME alone for exports.adjtimex" : "");
+	}
 	if (rc != 0) {
 		bftd_log(LOG_ERR, "%s; not starting", err);
 		bftd_destroy(d);

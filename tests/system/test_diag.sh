@@ -192,6 +192,17 @@ sighup() {
 	cli time 2 > /dev/null || { echo "node 2 not synchronized after"; return 1; }
 }
 check "SIGHUP: rereads, names what differs (a restart applies it), keeps running on a broken file" sighup
+# The engine as it runs (privsep.h): no capability, under seccomp, and the
+# log says so (the test runs as root: the daemon dropped them itself).
+sandboxed() {
+	p=$(cat "$dir/n1.pid")
+	eff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/"$p"/status) prm=$(sed -n 's/^CapPrm:[[:space:]]*//p' /proc/"$p"/status)
+	sec=$(sed -n 's/^Seccomp:[[:space:]]*//p' /proc/"$p"/status)
+	[ "$eff" = 0000000000000000 ] && [ "$prm" = 0000000000000000 ] && [ "$sec" = 2 ] ||
+		{ echo "CapEff $eff CapPrm $prm Seccomp $sec"; return 1; }
+	grep -q "engine sandboxed: no capabilities, no clock-setting system calls" "$dir/n1.log" || { echo "not logged"; return 1; }
+}
+check "the running engine: no capabilities, a seccomp filter" sandboxed
 json_ok() {
 	cli sources 1 --json > "$dir/sj" && grep -q '"reach":' "$dir/sj" && grep -q '"last_rx_ago_ns":' "$dir/sj" &&
 		grep -q '"poll_ns":1000000000' "$dir/sj" && cli tracking 1 --json | grep -q '"skew_ppb":' ||
