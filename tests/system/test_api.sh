@@ -109,8 +109,11 @@ check "/v1/time has RFC 3339 strings beside the ns" sh -c "grep -q '\"earliest\"
 check "bftime validate now --tolerance 1ms: yes" sh -c "\"$C\" validate now --tolerance 1ms --api $(api 1) | grep -q '^yes'"
 later=$(( $(now_ns) + 10000000000 ))
 check "bftime validate now+10s --tolerance 1ms: no (exit 1)" sh -c "\"$C\" validate $later --tolerance 1ms --api $(api 2) > \"$dir/v\"; [ \$? -eq 1 ] && grep -q '^no' \"$dir/v\""
+# The RFC 3339 form is what is checked here, not latency: a tolerance far
+# above any scheduling delay (50 ms failed under load; the "no" case is 10 s
+# off, above).
 rfc=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-check "POST /v1/validate with an RFC 3339 timestamp: yes" sh -c "curl -s -d '{\"timestamp\":\"$rfc\",\"tolerance\":\"50ms\"}' http://$(api 3)/v1/validate | grep -q '\"result\":\"yes\"'"
+check "POST /v1/validate with an RFC 3339 timestamp: yes" sh -c "curl -s -d '{\"timestamp\":\"$rfc\",\"tolerance\":\"2s\"}' http://$(api 3)/v1/validate | grep -q '\"result\":\"yes\"'"
 check "POST /v1/validate with garbage: 400 JSON error" sh -c "[ \"\$(curl -s -o $dir/b -w '%{http_code}' -d '{\"timestamp\":\"yesterday\"}' http://$(api 1)/v1/validate)\" = 400 ] && grep -q '\"error\"' $dir/b"
 
 sleep 7

@@ -112,7 +112,7 @@ else
 		[ -n "$e" ] || { echo "no exposure level"; return 1; }
 		awk -v e="$e" 'BEGIN { exit !(e <= 3.0) }' || { echo "exposure $e > 3.0"; return 1; }
 		for k in Type=notify NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes StateDirectory=bftime \
-			RuntimeDirectory=bftime 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SYS_TIME' 'SystemCallFilter=@system-service @clock'; do
+			RuntimeDirectory=bftime 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SYS_TIME' 'SystemCallFilter=@system-service @clock seccomp'; do
 			grep -qx "$k" "$U" || { echo "no $k"; return 1; }
 		done
 		echo "exposure $e"
