@@ -22,7 +22,7 @@ SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 # FFTW and json-c: the solar reference's correlator and SigMF reader (docs/solar.md).
 LDLIBS  := -lfftw3 -ljson-c -lcrypto -lm
 SIMLIBS := -lyaml -ljson-c
-DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl -lSoapySDR
+DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl -lSoapySDR -lseccomp
 
 LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c src/client/*.c)
 SIM_SRC   := $(wildcard sim/*.c)
@@ -134,6 +134,9 @@ $(B)/bftimed-test: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(TESTKIT_OBJ) $(B)/lib
 # --version: both programs' main.c take VERSION from here (rebuilt when it changes).
 $(B)/obj/src/daemon/main.o $(B)/obj/src/cli/main.o: BASE += -DBFT_VERSION='"$(VERSION)"'
 $(B)/obj/src/daemon/main.o $(B)/obj/src/cli/main.o: Makefile
+# ... and /metrics' bftime_build_info.
+$(B)/obj/src/daemon/api_metrics.o $(A)/obj/src/daemon/api_metrics.o: BASE += -DBFT_VERSION='"$(VERSION)"'
+$(B)/obj/src/daemon/api_metrics.o $(A)/obj/src/daemon/api_metrics.o: Makefile
 
 $(B)/bftime-bench: $(patsubst %.c,$(B)/obj/%.o,$(BENCH_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)

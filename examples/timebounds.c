@@ -34,10 +34,9 @@ int main(int argc, char **argv)
 		}
 	}
 	bft_timebounds *clk;
-	int rc = bft_timebounds_open(&clk, path);
-	if (rc != 0) {
-		fprintf(stderr, "cannot open the time-bounds page %s: %s\n", path ? path : BFT_TIMEBOUNDS_DEFAULT_PATH,
-		        bft_strerror(rc));
+	char why[512];
+	if (bft_timebounds_open_why(&clk, path, why, sizeof why) != 0) {
+		fprintf(stderr, "cannot open the time-bounds page %s\n", why);
 		return 1;
 	}
 	for (long n = 0; n < count; n++) {

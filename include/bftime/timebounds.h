@@ -121,6 +121,10 @@ typedef struct bft_timebounds bft_timebounds;
 /* Map the page at path (NULL: BFT_TIMEBOUNDS_DEFAULT_PATH), read-only. Returns 0,
  * BFT_EINVAL (cannot open, or not a page), BFT_ENOMEM. */
 BFT_API BFT_WARN_UNUSED int bft_timebounds_open(bft_timebounds **out, const char *path);
+/* The same, and on failure a sentence into why (why_len bytes, NUL ended)
+ * saying what is wrong: the page missing (with the error and the likely
+ * cause), not believed (owner, mode), or not a page of this version. */
+BFT_API BFT_WARN_UNUSED int bft_timebounds_open_why(bft_timebounds **out, const char *path, char *why, size_t why_len);
 /* Unmap; NULL is fine. */
 BFT_API void bft_timebounds_close(bft_timebounds *c);
 

@@ -16,6 +16,9 @@ int cmd_peers(int argc, char **argv);
 int cmd_time(int argc, char **argv);
 int cmd_proofs(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_sources(int argc, char **argv);
+int cmd_tracking(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
 /* NMEA capture decoder (gps.c). */
 int cmd_gps_decode(int argc, char **argv);
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -50,6 +51,9 @@ struct opts {
 	const char *positional;
 	bftd_config cfg;
 	bool have_cfg;
+	bool quiet;            /* request() prints no error (bftime wait retries) */
+	const char *timeout;   /* bftime wait */
+	const char *max_dist;  /* bftime wait */
 };
 
 struct resp {
@@ -105,13 +109,19 @@ static json_object *request(const struct opts *o, const char *path, const char *
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
+	if (cc != CURLE_OK && o->quiet) {
+		free(r.p);
+		return NULL;
+	}
 	if (cc != CURLE_OK) {
 		fprintf(stderr, "bftime: %s: %s\n", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		free(r.p);
 		return NULL;
 	}
 	json_object *j = r.p ? cli_parse_answer(r.p, r.len) : NULL;
-	if (!j)
+	if (o->quiet)
+		; /* the caller retries */
+	else if (!j)
 		fprintf(stderr, "bftime: %s: HTTP %ld, not JSON\n", url, *status);
 	else if (*status >= 400) {
 		json_object *m;
@@ -121,6 +131,16 @@ static json_object *request(const struct opts *o, const char *path, const char *
 		                : "(no message)");
 	}
 	free(r.p);
+	/* With --config, the daemon answering must be that node (issue 14:
+	 * with its API address taken, `bftime status` answered for another). */
+	json_object *nd;
+	if (j && o->have_cfg && json_object_object_get_ex(j, "node", &nd) && json_object_is_type(nd, json_type_int) &&
+	    json_object_get_int64(nd) != (int64_t)o->cfg.id) {
+		fprintf(stderr, "bftime: %s answers for node %" PRId64 ", not node %u of %s: another daemon holds its API address\n",
+		        url, json_object_get_int64(nd), o->cfg.id, o->config);
+		json_object_put(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -176,7 +196,8 @@ static int usage_common(const char *cmd, const char *extra)
 }
 
 /* What a subcommand takes beyond --api, --config and --json. */
-enum { OPT_VERIFY = 1, OPT_NODE = 2, OPT_LIMIT = 4, OPT_TOLERANCE = 8, OPT_TIMESTAMP = 16 };
+enum { OPT_VERIFY = 1, OPT_NODE = 2, OPT_LIMIT = 4, OPT_TOLERANCE = 8, OPT_TIMESTAMP = 16, OPT_TIMEOUT = 32,
+       OPT_MAX_DIST = 64 };
 
 /* Options shared by the API subcommands (getopt_long; those in allow, and
  * the usage line extra says so); 0, or 2 for a usage error. */
@@ -189,12 +210,14 @@ static int parse_opts(struct opts *o, int argc, char **argv, const char *extra, 
 		{ "api", required_argument, NULL, 'a' },   { "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },        { "verify", no_argument, NULL, OPT_VERIFY },
 		{ "node", required_argument, NULL, OPT_NODE }, { "limit", required_argument, NULL, OPT_LIMIT },
-		{ "tolerance", required_argument, NULL, OPT_TOLERANCE }, { NULL, 0, NULL, 0 },
+		{ "tolerance", required_argument, NULL, OPT_TOLERANCE }, { "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "max-distance", required_argument, NULL, OPT_MAX_DIST }, { NULL, 0, NULL, 0 },
 	};
 	optind = 1;
 	opterr = 0; /* the usage line says it all */
 	for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
-		if (ch >= OPT_VERIFY && ch <= OPT_TOLERANCE && !(allow & (unsigned)ch))
+		if (ch >= OPT_VERIFY && ch <= OPT_MAX_DIST && (ch & (ch - 1)) == 0 && ch != OPT_TIMESTAMP &&
+		    !(allow & (unsigned)ch))
 			return usage_common(argv[0], extra);
 		char *end;
 		unsigned long v;
@@ -218,6 +241,8 @@ static int parse_opts(struct opts *o, int argc, char **argv, const char *extra, 
 			o->limit = (unsigned)v;
 			break;
 		case OPT_TOLERANCE: o->tolerance = optarg; break;
+		case OPT_TIMEOUT: o->timeout = optarg; break;
+		case OPT_MAX_DIST: o->max_dist = optarg; break;
 		default: return usage_common(argv[0], extra);
 		}
 	}
@@ -691,5 +716,186 @@ int cmd_validate(int argc, char **argv)
 		rc = cli_print_validate(stdout, j);
 	}
 	json_object_put(j);
+	return rc;
+}
+
+/* ---- sources, tracking, wait: chronyc's diagnostics ---------------------- */
+
+/* A duration in ns as text with a unit that fits it ("-" when absent). */
+static const char *dur_text(char *buf, size_t cap, json_object *v)
+{
+	if (!v || !json_object_is_type(v, json_type_int))
+		return "-";
+	int64_t ns = json_object_get_int64(v);
+	double a = ns < 0 ? -(double)ns : (double)ns;
+	if (a >= 3600e9)
+		snprintf(buf, cap, "%.1fh", (double)ns / 3600e9);
+	else if (a >= 100e9)
+		snprintf(buf, cap, "%.0fs", (double)ns / 1e9);
+	else if (a >= 1e9)
+		snprintf(buf, cap, "%.1fs", (double)ns / 1e9);
+	else if (a >= 1e6)
+		snprintf(buf, cap, "%.1fms", (double)ns / 1e6);
+	else
+		snprintf(buf, cap, "%.0fus", (double)ns / 1e3);
+	return buf;
+}
+
+void cli_print_sources(FILE *out, json_object *j)
+{
+	fprintf(out, "%-2s %-9s %-5s %-22s %-10s %5s %6s %8s %11s %9s  %s\n", "", "type", "id", "name/address", "kind",
+	        "reach", "poll", "last rx", "offset ms", "width ms", "used / why not");
+	json_object *arr = geta(j, "sources_detail");
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *s = json_object_array_get_idx(arr, i);
+		bool peer = !strcmp(gets_(s, "type"), "peer");
+		char b1[32], b2[32];
+		/* '*' used; '?' never answered or not fresh; 'x' quarantined or
+		 * a falseticker; '-' fresh but not used for another reason. */
+		json_object *q = get(s, "quarantine");
+		const char *mark = getb(s, "used") ? "*"
+		                 : q && strcmp(gets_(s, "quarantine"), "none") ? "x"
+		                 : !getb(s, "fresh") ? "?"
+		                                     : "-";
+		fprintf(out, "%-2s %-9s %-5" PRId64 " %-22s %-10s %5" PRIo64 " %6s %8s", mark, gets_(s, "type"),
+		        geti(s, "id"), peer ? gets_(s, "address") : gets_(s, "name"), peer ? "peer" : gets_(s, "kind"),
+		        (uint64_t)geti(s, "reach") & 0377, dur_text(b1, sizeof b1, get(s, "poll_ns")),
+		        dur_text(b2, sizeof b2, get(s, "last_rx_ago_ns")));
+		if (get(s, "offset_ns"))
+			fprintf(out, " %+11.3f", (double)geti(s, "offset_ns") / 1e6);
+		else
+			fprintf(out, " %11s", "-");
+		if (get(s, "width_ns"))
+			fprintf(out, " %9.3f", (double)geti(s, "width_ns") / 1e6);
+		else
+			fprintf(out, " %9s", "-");
+		json_object *w = get(s, "why_not");
+		fprintf(out, "  %s\n", w && json_object_is_type(w, json_type_string) ? json_object_get_string(w) : "used");
+	}
+}
+
+void cli_print_tracking(FILE *out, json_object *j)
+{
+	json_object *t = get(j, "tracking");
+	char b[32];
+	fprintf(out, "Node            : %" PRId64 " (%s)\n", geti(j, "node"), gets_(j, "listen"));
+	fprintf(out, "State           : %s%s\n", gets_(t, "state"), getb(j, "degraded") ? ", degraded" : "");
+	fprintf(out, "Leap status     : %s\n", gets_(t, "leap"));
+	fprintf(out, "Estimate        : %s\n", gets_(t, "estimate"));
+	fprintf(out, "Interval        : [%s, %s]\n", gets_(j, "earliest"), gets_(j, "latest"));
+	if (get(t, "root_distance_ns") && json_object_is_type(get(t, "root_distance_ns"), json_type_int))
+		fprintf(out, "Root distance   : %.6f seconds (interval width %.6f s)\n",
+		        (double)geti(t, "root_distance_ns") / 1e9, (double)geti(t, "width_ns") / 1e9);
+	else
+		fprintf(out, "Root distance   : - (no interval for true time)\n");
+	if (get(t, "system_offset_ns")) {
+		double off = (double)geti(t, "system_offset_ns") / 1e9; /* estimate - system clock */
+		fprintf(out, "System time     : %.9f seconds %s of the estimate\n", off < 0 ? -off : off,
+		        off < 0 ? "fast" : "slow");
+	}
+	if (get(t, "frequency_ppb"))
+		fprintf(out, "Frequency       : %.3f ppm%s\n", (double)geti(t, "frequency_ppb") / 1e3,
+		        get(t, "frequency_trained") && !getb(t, "frequency_trained") ? " (not yet fitted)" : "");
+	if (get(t, "skew_ppb") && json_object_is_type(get(t, "skew_ppb"), json_type_int))
+		fprintf(out, "Skew            : %.3f ppm\n", (double)geti(t, "skew_ppb") / 1e3);
+	else
+		fprintf(out, "Skew            : -\n");
+	fprintf(out, "Sources         : %" PRId64 " fresh, %" PRId64 " used (f=%" PRId64 ")\n", geti(t, "sources"),
+	        geti(t, "used"), geti(j, "f"));
+	json_object *arr = geta(j, "sources_detail");
+	fprintf(out, "Update interval : %s\n",
+	        arr && json_object_array_length(arr) ? dur_text(b, sizeof b, get(json_object_array_get_idx(arr, 0), "poll_ns"))
+	                                             : "-");
+}
+
+/* GET /v1/status printed by print (or as JSON). */
+static int status_view(int argc, char **argv, void (*print)(FILE *, json_object *))
+{
+	int rc;
+	json_object *j = fetch_or_print(argc, argv, "/v1/status", &rc);
+	if (!j)
+		return rc;
+	print(stdout, j);
+	json_object_put(j);
+	return 0;
+}
+
+int cmd_sources(int argc, char **argv) { return status_view(argc, argv, cli_print_sources); }
+int cmd_tracking(int argc, char **argv) { return status_view(argc, argv, cli_print_tracking); }
+
+/* Monotonic ms, for wait's deadline (not the clock under test). */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cli_wait_ready(json_object *j, int64_t max_dist_ns)
+{
+	if (!getb(j, "synced") || getb(j, "alarm"))
+		return 0;
+	if (max_dist_ns <= 0)
+		return 1;
+	int64_t e = geti(j, "estimate_ns"), lo = geti(j, "earliest_ns"), hi = geti(j, "latest_ns");
+	int64_t d1 = bft_sat_sub(e, lo), d2 = bft_sat_sub(hi, e);
+	return (d1 > d2 ? d1 : d2) <= max_dist_ns;
+}
+
+int cmd_wait(int argc, char **argv)
+{
+	/* chronyc waitsync's role: 0 once synchronized (an interval for true
+	 * time, no alarm, within --max-distance when given); 3 when --timeout
+	 * passes with the daemon answering unsynchronized, 1 when it passes
+	 * without an answer; 2 usage. */
+	static const char *const extra = " [--timeout D] [--max-distance D]";
+	struct opts o;
+	int rc = parse_opts(&o, argc, argv, extra, OPT_TIMEOUT | OPT_MAX_DIST);
+	if (rc)
+		return rc;
+	int64_t timeout_ns = -1, max_dist_ns = 0;
+	if ((o.timeout && bft_duration_parse(&timeout_ns, o.timeout) != 0) ||
+	    (o.max_dist && bft_duration_parse(&max_dist_ns, o.max_dist) != 0)) {
+		fprintf(stderr, "bftime wait: --timeout and --max-distance take a duration with a unit (30s, 5ms)\n");
+		done_opts(&o);
+		return 2;
+	}
+	o.quiet = true;
+	int64_t start = mono_ms(), limit_ms = timeout_ns < 0 ? -1 : timeout_ns / 1000000;
+	bool answered = false;
+	json_object *last = NULL;
+	for (;;) {
+		long st;
+		json_object *j = request(&o, "/v1/time", NULL, &st);
+		if (j && st == 200) {
+			answered = true;
+			json_object_put(last);
+			last = j;
+			if (cli_wait_ready(j, max_dist_ns)) {
+				rc = 0;
+				break;
+			}
+		} else {
+			json_object_put(j);
+		}
+		int64_t left = limit_ms < 0 ? 500 : limit_ms - (mono_ms() - start);
+		if (left <= 0) {
+			rc = answered ? 3 : 1;
+			break;
+		}
+		struct timespec ts = { 0, (left < 500 ? left : 500) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	if (rc == 1)
+		fprintf(stderr, "bftime wait: no answer from %s/v1/time within %s\n", o.api, o.timeout);
+	else if (o.json && last)
+		print_json(last);
+	else if (last) {
+		if (rc == 3)
+			printf("not synchronized within %s:\n", o.timeout);
+		cli_print_time(stdout, last);
+	}
+	json_object_put(last);
+	done_opts(&o);
 	return rc;
 }

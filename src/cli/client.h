@@ -27,6 +27,12 @@ void cli_print_time(FILE *out, json_object *j);
 void cli_print_status(FILE *out, json_object *j);
 void cli_print_peers(FILE *out, json_object *j);
 void cli_print_proofs(FILE *out, json_object *j);
+/* bftime sources and tracking: GET /v1/status as chronyc prints them. */
+void cli_print_sources(FILE *out, json_object *j);
+void cli_print_tracking(FILE *out, json_object *j);
+/* bftime wait: 1 when answer j of GET /v1/time is synchronized, without
+ * alarm and, max_dist_ns > 0, its estimate within that of both ends. */
+int cli_wait_ready(json_object *j, int64_t max_dist_ns);
 
 /* bftime proofs --verify: decode every proof of the array arr itself,
  * check its signature (under the key pinned in cfg for its node when cfg is

@@ -60,7 +60,7 @@ int cmd_keygen(int argc, char **argv)
 	}
 	bftd_hex(hex, seed, sizeof seed);
 	OPENSSL_cleanse(seed, sizeof seed);
-	printf("%s\n", hex);
+	printf("%s%s\n", BFTD_KEY_LABEL_PRIVATE, hex); /* a key file as --out writes it (keys.h) */
 	OPENSSL_cleanse(hex, sizeof hex);
 	bftd_hex(hex, pub, sizeof pub);
 	fprintf(stderr, "public key: %s\n", hex);

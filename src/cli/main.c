@@ -26,6 +26,9 @@ static const struct subcommand {
 	{ "time", cmd_time, "a daemon's interval [earliest, latest] and estimate of true time" },
 	{ "proofs", cmd_proofs, "a daemon's stored time proofs: proofs [--verify] [--node N] [--limit N]" },
 	{ "validate", cmd_validate, "is a timestamp consistent with consensus time? validate TIMESTAMP|now [--tolerance D]; exit 0 yes, 1 no, 3 unknown" },
+	{ "sources", cmd_sources, "a daemon's sources as chronyc's: reach, poll, last receipt, offset, used or why not" },
+	{ "tracking", cmd_tracking, "a daemon's clock as chronyc's: state, leap, root distance, frequency, skew" },
+	{ "wait", cmd_wait, "wait until a daemon is synchronized: wait [--timeout D] [--max-distance D]; exit 0, 3 timed out, 1 no answer" },
 	{ "gps-decode", cmd_gps_decode, "decode an NMEA 0183 capture, one line per fix: gps-decode FILE [--json] [--strict]" },
 };
 
@@ -34,7 +37,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: bftime <command> [options]\n       bftime --version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
 		fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].description);
-	fprintf(out, "\nstatus, peers, time, proofs and validate talk to a daemon's HTTP API: --api URL, or the api\n"
+	fprintf(out, "\nstatus, peers, time, proofs, validate, sources, tracking and wait talk to a daemon's HTTP API: --api URL, or the api\n"
 	             "address of --config FILE, else http://127.0.0.1:7380; --json prints the API's JSON.\n");
 }
 

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -216,27 +217,52 @@ static int64_t slept_ns(void)
 	return ((int64_t)b.tv_sec - m.tv_sec) * 1000000000 + (b.tv_nsec - m.tv_nsec);
 }
 
-/* Map c->path; on success *map, *dev, *ino describe the new mapping. */
-static int map_page(const char *path, const void **map, dev_t *dev, ino_t *ino)
+/* Map c->path; on success *map, *dev, *ino describe the new mapping; on
+ * failure, why (when why is not NULL) says what was wrong. */
+static int map_page(const char *path, const void **map, dev_t *dev, ino_t *ino, char *why, size_t why_len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		int e = errno;
+		if (why)
+			snprintf(why, why_len, "%s: %s%s", path, strerror(e),
+			         e == ENOENT ? " (is bftimed running, with exports: {timebounds: ...} in its configuration?)"
+			                     : "");
 		return BFT_EINVAL;
+	}
 	struct stat st;
 	void *m = MAP_FAILED;
 	/* Only a page bftimed can have written: owned by root (the daemon
 	 * creates it before dropping root) or by this reader's own user, and
 	 * writable by nobody else. Anyone may create files in /dev/shm; a page
 	 * planted there claiming "synchronized" must not be believed. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid == 0 || st.st_uid == geteuid()) &&
-	    !(st.st_mode & (S_IWGRP | S_IWOTH)) && st.st_size >= BFT_TIMEBOUNDS_PAGE_LAYOUT)
-		m = mmap(NULL, BFT_TIMEBOUNDS_PAGE_LAYOUT, PROT_READ, MAP_SHARED, fd, 0);
+	const char *bad = NULL;
+	if (fstat(fd, &st) != 0)
+		bad = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		bad = "not a regular file";
+	else if (st.st_uid != 0 && st.st_uid != geteuid())
+		bad = "owned by another user than root or this one: not believed (anyone may create files there)";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		bad = "writable by group or others: not believed";
+	else if (st.st_size < BFT_TIMEBOUNDS_PAGE_LAYOUT)
+		bad = "too short for a time-bounds page";
+	else if ((m = mmap(NULL, BFT_TIMEBOUNDS_PAGE_LAYOUT, PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED)
+		bad = strerror(errno);
 	close(fd);
-	if (m == MAP_FAILED)
+	if (bad) {
+		if (why)
+			snprintf(why, why_len, "%s: %s", path, bad);
 		return BFT_EINVAL;
+	}
 	const struct page *p = m;
 	if (p->magic != BFT_TIMEBOUNDS_PAGE_MAGIC || p->version != BFT_TIMEBOUNDS_PAGE_VERSION ||
 	    p->size < BFT_TIMEBOUNDS_PAGE_LAYOUT) {
+		if (why && p->magic != BFT_TIMEBOUNDS_PAGE_MAGIC)
+			snprintf(why, why_len, "%s: not a bftime time-bounds page", path);
+		else if (why)
+			snprintf(why, why_len, "%s: a time-bounds page of version %u, this library reads version %d", path,
+			         (unsigned)p->version, BFT_TIMEBOUNDS_PAGE_VERSION);
 		munmap(m, BFT_TIMEBOUNDS_PAGE_LAYOUT);
 		return BFT_EINVAL;
 	}
@@ -248,15 +274,24 @@ static int map_page(const char *path, const void **map, dev_t *dev, ino_t *ino)
 
 int bft_timebounds_open(bft_timebounds **out, const char *path)
 {
+	return bft_timebounds_open_why(out, path, NULL, 0);
+}
+
+int bft_timebounds_open_why(bft_timebounds **out, const char *path, char *why, size_t why_len)
+{
 	*out = NULL;
+	if (why && why_len)
+		why[0] = 0;
 	bft_timebounds *c = calloc(1, sizeof *c);
 	if (!c || !(c->path = strdup(path ? path : BFT_TIMEBOUNDS_DEFAULT_PATH))) {
 		free(c);
+		if (why && why_len)
+			snprintf(why, why_len, "out of memory");
 		return BFT_ENOMEM;
 	}
 	atomic_flag_clear(&c->checking);
 	const void *m;
-	int rc = map_page(c->path, &m, &c->dev, &c->ino);
+	int rc = map_page(c->path, &m, &c->dev, &c->ino, why && why_len ? why : NULL, why_len);
 	if (rc != 0) {
 		bft_timebounds_close(c);
 		return rc;
@@ -292,7 +327,7 @@ static void maybe_remap(bft_timebounds *c, int64_t now)
 	c->checked_mono_ns = now;
 	if (stat(c->path, &st) != 0 || (st.st_dev == c->dev && st.st_ino == c->ino))
 		goto out;
-	if (map_page(c->path, &m, &dev, &ino) != 0)
+	if (map_page(c->path, &m, &dev, &ino, NULL, 0) != 0)
 		goto out;
 	/* The old mapping is deliberately leaked (one page per daemon
 	 * restart): another thread may be reading it right now, and unmapping

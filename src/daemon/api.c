@@ -74,6 +74,7 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	add_u64(ag, "violations", st->agree_violations);
 	add_u64(ag, "steps", st->agree_steps);
 	json_object_object_add(o, "agreement", ag);
+	json_object_object_add(o, "tracking", tracking_json(st));
 	bftd_status_free(&local);
 	json_object *proofs = json_object_new_object();
 	add_bool(proofs, "enabled", env->proofs != NULL);
@@ -256,8 +257,13 @@ static void post_proofs(const bftd_api_env *env, const bftd_http_request *req, b
 	add_u64(o, "accepted", accepted);
 	add_u64(o, "rejected", rejected);
 	json_object_object_add(o, "results", arr);
-	if (status != 200)
+	if (status != 200) { /* the API's error shape too (docs/api.md), beside the results */
+		char msg[96];
+		snprintf(msg, sizeof msg, "%" PRIu64 " of %zu proofs rejected; each one's result is in results", rejected, n);
 		add_str(o, "error", "rejected");
+		add_str(o, "message", msg);
+		add_i64(o, "status", status);
+	}
 	json_reply(resp, status, o);
 }
 

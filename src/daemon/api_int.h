@@ -39,6 +39,8 @@ const char *why_not(const bft_source_info *s, const struct now *n, char *buf, si
 json_object *source_json(const bftd_api_env *env, const bft_source_info *s, const struct now *n);
 /* Sources into a fresh array; *n_out their number. The caller frees. */
 bft_source_info *sources(const bftd_api_env *env, size_t *n_out);
+/* chronyc tracking's facts (state, leap, frequency, skew, root distance). */
+json_object *tracking_json(const bftd_status *st);
 json_object *chain_head_json(const bftd_api_env *env);
 json_object *counters_json(const bftd_api_env *env, const bftd_status *st);
 /* The loop's snapshot, or (none filled yet, or no loop: the fuzz targets)

@@ -19,6 +19,11 @@
 #include "refclock/refclock.h"
 #include "sys/clock.h"
 
+/* The Makefile's VERSION (its rule for this file passes -DBFT_VERSION). */
+#ifndef BFT_VERSION
+#define BFT_VERSION "unknown"
+#endif
+
 /* ---- metrics ------------------------------------------------------------ */
 
 struct buf {
@@ -66,6 +71,42 @@ static void metric(struct buf *b, const char *name, const char *type, const char
 		bput(b, "%s%s %.10g\n", name, labels ? labels : "", v);
 }
 
+/* A label value in the exposition's escapes (backslash, quote, newline):
+ * names come from the configuration. */
+static void label_value(char *out, size_t cap, const char *v)
+{
+	size_t k = 0;
+	for (; v && *v && k + 3 < cap; v++) {
+		char c = *v;
+		if (c == '\\' || c == '"' || c == '\n') {
+			out[k++] = '\\';
+			c = c == '\n' ? 'n' : c;
+		}
+		out[k++] = c;
+	}
+	out[k] = 0;
+}
+
+/* A source's labels: type and id as before, and its name (a reference's
+ * name, a peer's address) and kind (a reference's driver, or "peer"). */
+static void source_labels(const bftd_api_env *env, const bft_source_info *s, char *lab, size_t cap)
+{
+	const char *name = "?", *kind = "peer";
+	if (s->is_peer) {
+		const bftd_peer *p = bftd_config_peer(env->cfg, s->id);
+		if (p)
+			name = p->addr.text;
+	} else if (s->id < env->cfg->n_refs) {
+		name = env->cfg->refs[s->id].name;
+		kind = env->ref_kinds ? env->ref_kinds[s->id] : "?";
+	}
+	char en[160], ek[64];
+	label_value(en, sizeof en, name);
+	label_value(ek, sizeof ek, kind);
+	snprintf(lab, cap, "{type=\"%s\",id=\"%u\",name=\"%s\",kind=\"%s\"}", s->is_peer ? "peer" : "reference", s->id,
+	         en, ek);
+}
+
 /* Lines other modules write (evidence.h), appended as they are. */
 static void metric_line(void *ctx, const char *line) { bput(ctx, "%s", line); }
 
@@ -81,13 +122,22 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 	bftd_status local;
 	const bftd_status *st = status_of(env, &local);
 	struct now n = now_of(st);
-	char lab[96];
+	char lab[400];
+	label_value(lab, sizeof lab, BFT_VERSION);
+	bput(&b, "# HELP bftime_build_info the running build (always 1)\n# TYPE bftime_build_info gauge\n"
+	         "bftime_build_info{version=\"%s\"} 1\n", lab);
 	metric(&b, "bftime_synced", "gauge", "1 when the node knows an interval for true time", NULL, n.synced);
 	metric(&b, "bftime_alarm", "gauge", "1 when the last fusion proved more than f sources faulty", NULL,
 	       n.ok && n.e.alarm);
 	metric(&b, "bftime_degraded", "gauge", "1 when synced from fewer than f+1 sources", NULL, n.ok && n.e.degraded);
-	metric(&b, "bftime_holdover", "gauge", "1 in holdover (no fresh measurement)", NULL,
-	       n.ok && n.e.state == BFT_DISC_HOLDOVER);
+	metric(&b, "bftime_holdover", "gauge", "1 in holdover (no fresh measurement, or in alarm: none followed)", NULL,
+	       n.ok && bftd_holding_over(&n.e));
+	if (n.ok)
+		metric(&b, "bftime_frequency_ppb", "gauge", "fitted frequency correction of the raw oscillator, ppb", NULL,
+		       (double)n.e.freq_ppb);
+	if (st->disc_ok && st->disc.freq_unc_ppb != INT64_MAX)
+		metric(&b, "bftime_frequency_skew_ppb", "gauge", "modelled uncertainty of the frequency, ppb", NULL,
+		       (double)st->disc.freq_unc_ppb);
 	if (n.synced) {
 		metric(&b, "bftime_interval_width_seconds", "gauge", "width of [earliest, latest]", NULL,
 		       (double)bft_iv_width(n.e.bounds) / 1e9);
@@ -106,22 +156,28 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 		{ "bftime_source_offset_seconds", "source midpoint minus this node's estimate" },
 		{ "bftime_source_width_seconds", "width of the source's interval" },
 		{ "bftime_source_quarantined", "1 when a reference is quarantined (jump, consensus or implausible)" },
+		{ "bftime_source_reach", "the source's reach register (bit 0: it answered in the last poll)" },
+		{ "bftime_source_last_rx_seconds", "time since the source last answered" },
+		{ "bftime_source_bad_signature_total", "datagrams naming the peer that failed its key's signature check" },
 	};
-	int64_t our_off = bft_sat_sub(n.e.estimate_ns, n.raw);
-	for (int m = 0; m < 5; m++) {
+	int64_t our_off = bft_sat_sub(n.e.estimate_ns, n.raw), raw_now = bft_clock_raw_ns();
+	for (int m = 0; m < 8; m++) {
 		bool head = false;
 		for (size_t i = 0; i < ns; i++) {
 			if ((m == 2 || m == 3) && (!s[i].fresh || (m == 2 && !n.synced)))
 				continue;
-			if (m == 4 && s[i].is_peer)
+			if ((m == 4 && s[i].is_peer) || (m == 6 && s[i].last_rx_raw == INT64_MIN) || (m == 7 && !s[i].is_peer))
 				continue;
-			snprintf(lab, sizeof lab, "{type=\"%s\",id=\"%u\"}", s[i].is_peer ? "peer" : "reference", s[i].id);
+			source_labels(env, &s[i], lab, sizeof lab);
 			double v = m == 0 ? s[i].used
 			         : m == 1 ? s[i].fresh
 			         : m == 2 ? (double)bft_sat_sub(bft_iv_mid(s[i].offset), our_off) / 1e9
 			         : m == 3 ? (double)bft_iv_width(s[i].offset) / 1e9
-			                  : s[i].quarantine != BFT_Q_NONE;
-			metric(&b, sm[m][0], "gauge", head ? NULL : sm[m][1], lab, v);
+			         : m == 4 ? s[i].quarantine != BFT_Q_NONE
+			         : m == 5 ? s[i].reach
+			         : m == 6 ? (double)bft_sat_sub(raw_now, s[i].last_rx_raw) / 1e9
+			                  : (double)s[i].bad_sig;
+			metric(&b, sm[m][0], m == 7 ? "counter" : "gauge", head ? NULL : sm[m][1], lab, v);
 			head = true;
 		}
 	}

@@ -66,7 +66,7 @@ struct now read_now(const bftd_api_env *env)
 void add_estimate(json_object *o, const struct now *n)
 {
 	add_bool(o, "synced", n->synced);
-	add_str(o, "state", n->ok ? bft_disc_state_name(n->e.state) : "unknown");
+	add_str(o, "state", n->ok ? bftd_state_name(&n->e) : "unknown");
 	add_bool(o, "alarm", n->ok && n->e.alarm);
 	add_bool(o, "degraded", n->ok && n->e.degraded);
 	add_time(o, "as_of", n->rt);
@@ -114,6 +114,16 @@ const char *why_not(const bft_source_info *s, const struct now *n, char *buf, si
 	}
 	if (s->used)
 		return NULL;
+	if (!s->fresh && s->is_peer && s->bad_sig > 0) {
+		/* Its datagrams arrive but fail the check under the key we hold
+		 * for it: most often a public_key mistyped in the configuration
+		 * (issue 14: shown as "not heard from"). */
+		snprintf(buf, len,
+		         "no fresh reading: %llu datagrams naming it failed the signature check under its configured "
+		         "public_key (wrong key?)",
+		         (unsigned long long)s->bad_sig);
+		return buf;
+	}
 	if (!s->fresh)
 		return "no fresh reading (not heard from within max_age)";
 	if (!n->synced)
@@ -167,7 +177,54 @@ json_object *source_json(const bftd_api_env *env, const bft_source_info *s, cons
 	}
 	if (s->is_peer)
 		add_i64(so, "delay_ns", s->delay_ns);
+	/* As chronyc sources: reach (an 8-bit register, bit 0 the last poll),
+	 * the last answer's age and the poll. */
+	add_i64(so, "reach", s->reach);
+	if (s->last_rx_raw != INT64_MIN) /* as of this request, not of the snapshot */
+		add_i64(so, "last_rx_ago_ns", bft_sat_sub(bft_clock_raw_ns(), s->last_rx_raw));
+	else
+		add_str(so, "last_rx_ago_ns", NULL);
+	add_i64(so, "poll_ns", env->cfg->node.poll_ns);
+	if (s->is_peer)
+		add_u64(so, "bad_signature", s->bad_sig);
 	return so;
+}
+
+json_object *tracking_json(const bftd_status *st)
+{
+	struct now n = now_of(st);
+	json_object *t = json_object_new_object();
+	add_str(t, "state", n.ok ? bftd_state_name(&n.e) : "unknown");
+	/* Leap: bftime carries no leap warning; like an NTP server's leap
+	 * indicator, "unsynchronized" when the node knows no interval. */
+	add_str(t, "leap", n.synced ? "normal" : "unsynchronized");
+	add_bool(t, "holdover", n.ok && bftd_holding_over(&n.e));
+	add_i64(t, "sources", n.ok ? n.e.sources : 0);
+	add_i64(t, "used", n.ok ? n.e.used : 0);
+	if (n.ok)
+		add_i64(t, "frequency_ppb", n.e.freq_ppb);
+	if (st->disc_ok) {
+		add_bool(t, "frequency_trained", st->disc.trained);
+		if (st->disc.freq_unc_ppb != INT64_MAX)
+			add_i64(t, "skew_ppb", st->disc.freq_unc_ppb);
+		else
+			add_str(t, "skew_ppb", NULL);
+		if (st->disc.freq_sd_ppb != INT64_MAX)
+			add_i64(t, "frequency_sd_ppb", st->disc.freq_sd_ppb);
+		add_u64(t, "measurements", st->disc.measurements);
+	}
+	if (n.synced) {
+		/* Root distance's role: the most the estimate can be from true
+		 * time, the longer side of the interval from it. */
+		int64_t lo = bft_sat_sub(n.e.estimate_ns, n.e.bounds.lo_ns), hi = bft_sat_sub(n.e.bounds.hi_ns, n.e.estimate_ns);
+		add_i64(t, "root_distance_ns", lo > hi ? lo : hi);
+		add_i64(t, "width_ns", bft_iv_width(n.e.bounds));
+		add_i64(t, "system_offset_ns", bft_sat_sub(n.e.estimate_ns, n.rt));
+		add_time(t, "estimate", n.e.estimate_ns);
+	} else {
+		add_str(t, "root_distance_ns", NULL);
+	}
+	return t;
 }
 
 /* Sources into a fresh array; *n_out their number. The caller frees. */

@@ -588,6 +588,10 @@ static int parse_exports(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 			TRY(get_str(c, v, cfg->timebounds_path, sizeof cfg->timebounds_path));
 		} else if (!strcmp(name, "adjtimex")) {
 			TRY(get_bool(c, v, &cfg->adjtimex));
+		} else if (!strcmp(name, "privsep")) { /* privsep.h; default true */
+			bool on;
+			TRY(get_bool(c, v, &on));
+			cfg->no_privsep = !on;
 		} else {
 			return unknown(c, k, "exports");
 		}

@@ -353,8 +353,11 @@ void bftd_evidence_api_post(bftd_evidence *ev, bft_store *st, const bftd_http_re
 	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "results", arr);
-	if (status != 200)
+	if (status != 200) { /* the API's error shape too (docs/api.md), beside the results */
 		json_object_object_add(o, "error", json_object_new_string("rejected"));
+		json_object_object_add(o, "message", json_object_new_string("evidence refused; each piece's result is in results"));
+		json_object_object_add(o, "status", json_object_new_int((int)status));
+	}
 	reply(resp, status, o);
 }
 

@@ -20,6 +20,7 @@
  * holding over or refusing its sources would be passed on as if it were a
  * measurement. The page carries the full state instead.
  */
+#include "daemon/privsep.h"
 #include "daemon/exports.h"
 
 #include <errno.h>
@@ -530,7 +531,9 @@ static void adj_apply(bftd_exports *x, const now_t *n, const bftd_export_sample 
 
 int bftd_exports_open(bftd_exports **out, const bftd_config *cfg, char *err, size_t errlen)
 {
-	return bftd_exports_open_env(out, cfg, NULL, err, errlen);
+	/* The clock through the helper when one runs (privsep.h). */
+	bftd_exports_env env = { .adjtime = bftd_privsep_ops() };
+	return bftd_exports_open_env(out, cfg, &env, err, errlen);
 }
 
 int bftd_exports_open_env(bftd_exports **out, const bftd_config *cfg, const bftd_exports_env *env, char *err,

@@ -21,23 +21,57 @@
 
 #include "proto/sign.h"
 
-int bftd_key_parse(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len)
+/* 64 hex digits at buf, then nothing but newlines, carriage returns and
+ * spaces up to len. */
+static int hex_line(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len)
 {
-	if (len == BFTD_KEY_LEN) {
-		memcpy(seed, buf, BFTD_KEY_LEN);
-		return 0;
-	}
-	size_t n = len <= BFTD_KEY_FILE_MAX ? len : 0;
+	size_t n = len;
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		n--;
-	if (n == 2 * BFTD_KEY_LEN && bftd_unhex(seed, (const char *)buf, BFTD_KEY_LEN) == 2 * BFTD_KEY_LEN)
-		return 0;
-	OPENSSL_cleanse(seed, BFTD_KEY_LEN);
-	return BFT_EINVAL;
+	return n == 2 * BFTD_KEY_LEN && bftd_unhex(seed, (const char *)buf, BFTD_KEY_LEN) == 2 * BFTD_KEY_LEN ? 0
+	                                                                                              : BFT_EINVAL;
+}
+
+int bftd_key_parse_fmt(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len, enum bftd_key_format *fmt)
+{
+	enum bftd_key_format f = BFTD_KEY_UNLABELLED;
+	int rc = BFT_EINVAL;
+	size_t lp = sizeof BFTD_KEY_LABEL_PRIVATE - 1, lq = sizeof BFTD_KEY_LABEL_PUBLIC - 1;
+	if (len > BFTD_KEY_FILE_MAX) {
+		rc = BFT_EINVAL;
+	} else if (len >= lp && !memcmp(buf, BFTD_KEY_LABEL_PRIVATE, lp)) {
+		f = BFTD_KEY_LABELLED;
+		rc = hex_line(seed, buf + lp, len - lp);
+	} else if (len >= lq && !memcmp(buf, BFTD_KEY_LABEL_PUBLIC, lq)) {
+		f = BFTD_KEY_PUBLIC; /* never a seed, whatever follows */
+	} else if (len == BFTD_KEY_LEN) {
+		memcpy(seed, buf, BFTD_KEY_LEN);
+		rc = 0;
+	} else if (len <= BFTD_KEY_UNLABELLED_MAX) {
+		rc = hex_line(seed, buf, len);
+	}
+	if (fmt)
+		*fmt = f;
+	if (rc)
+		OPENSSL_cleanse(seed, BFTD_KEY_LEN);
+	return rc;
+}
+
+int bftd_key_parse(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len)
+{
+	return bftd_key_parse_fmt(seed, buf, len, NULL);
 }
 
 int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_t errlen)
 {
+	enum bftd_key_format fmt;
+	return bftd_key_load_fmt(seed, path, &fmt, err, errlen);
+}
+
+int bftd_key_load_fmt(uint8_t seed[BFTD_KEY_LEN], const char *path, enum bftd_key_format *fmt, char *err,
+                      size_t errlen)
+{
+	*fmt = BFTD_KEY_UNLABELLED;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
@@ -74,26 +108,49 @@ int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_
 	close(fd);
 	/* A file longer than the longest key file is refused: the read stops
 	 * one byte past BFTD_KEY_FILE_MAX, so the parser sees it is too long. */
-	int rc = bftd_key_parse(seed, buf, len);
+	int rc = bftd_key_parse_fmt(seed, buf, len, fmt);
 	OPENSSL_cleanse(buf, sizeof buf);
-	if (rc)
-		snprintf(err, errlen, "key file %s: expected 32 raw bytes or 64 hex digits (bftime keygen)", path);
+	/* An unlabelled file's bytes cannot tell a seed from a public key, its
+	 * name can: `bftime keygen --out node.key > node.pub` is how public key
+	 * files are made (issue 14: node.pub given as the key was taken). */
+	size_t pl = strlen(path);
+	if (rc == 0 && *fmt == BFTD_KEY_UNLABELLED && pl >= 4 && !strcmp(path + pl - 4, ".pub")) {
+		OPENSSL_cleanse(seed, BFTD_KEY_LEN);
+		snprintf(err, errlen,
+		         "key file %s: an unlabelled key file named .pub is taken for a public key, not this node's "
+		         "private key: give the file bftime keygen --out wrote (rename it if it truly is a private key)",
+		         path);
+		*fmt = BFTD_KEY_PUBLIC;
+		return BFT_EINVAL;
+	}
+	if (rc && *fmt == BFTD_KEY_PUBLIC)
+		snprintf(err, errlen,
+		         "key file %s holds a public key (\"%s\"), not this node's private key: give the file "
+		         "bftime keygen --out wrote",
+		         path, BFTD_KEY_LABEL_PUBLIC "...");
+	else if (rc)
+		snprintf(err, errlen,
+		         "key file %s: expected \"%s\" and 64 hex digits (bftime keygen), or an older key file's "
+		         "32 raw bytes or 64 hex digits",
+		         path, BFTD_KEY_LABEL_PRIVATE);
 	return rc;
 }
 
 int bftd_key_generate(const char *path, uint8_t pub[BFTD_KEY_LEN], char *err, size_t errlen)
 {
 	uint8_t seed[BFTD_KEY_LEN];
-	char hex[2 * BFTD_KEY_LEN + 2];
+	char hex[sizeof BFTD_KEY_LABEL_PRIVATE + 2 * BFTD_KEY_LEN + 1];
 	if (RAND_priv_bytes(seed, sizeof seed) != 1 || bft_ed25519_public(pub, seed) != 0) {
 		snprintf(err, errlen, "cannot generate a key (OpenSSL random generator failed)");
 		OPENSSL_cleanse(seed, sizeof seed);
 		return BFT_EINVAL;
 	}
-	bftd_hex(hex, seed, sizeof seed);
+	size_t lp = sizeof BFTD_KEY_LABEL_PRIVATE - 1;
+	memcpy(hex, BFTD_KEY_LABEL_PRIVATE, lp);
+	bftd_hex(hex + lp, seed, sizeof seed);
 	OPENSSL_cleanse(seed, sizeof seed);
-	hex[2 * BFTD_KEY_LEN] = '\n';
-	hex[2 * BFTD_KEY_LEN + 1] = 0;
+	hex[lp + 2 * BFTD_KEY_LEN] = '\n';
+	hex[lp + 2 * BFTD_KEY_LEN + 1] = 0;
 	int rc = 0;
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
@@ -101,7 +158,7 @@ int bftd_key_generate(const char *path, uint8_t pub[BFTD_KEY_LEN], char *err, si
 		rc = BFT_EINVAL;
 	} else {
 		/* The umask can only remove bits; fchmod makes 0600 exact. */
-		size_t len = 2 * BFTD_KEY_LEN + 1;
+		size_t len = lp + 2 * BFTD_KEY_LEN + 1;
 		if (fchmod(fd, 0600) != 0 || write(fd, hex, len) != (ssize_t)len || fsync(fd) != 0) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			rc = BFT_EINVAL;

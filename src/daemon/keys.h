@@ -19,15 +19,40 @@
  * return a negative code. The seed must be wiped by the caller. */
 int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_t errlen);
 
-/* The seed from a key file's bytes (pure: fuzzed by tests/fuzz/fuzz_keys.c):
- * exactly 32 raw bytes, or 64 hex digits followed by nothing but newlines,
- * carriage returns and spaces (at most BFTD_KEY_FILE_MAX bytes in all).
- * 0, or BFT_EINVAL with seed wiped. */
-#define BFTD_KEY_FILE_MAX 80
-int bftd_key_parse(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len);
+/*
+ * Key file formats. A key file is labelled (since issue 14):
+ *   bftime-private-key: <64 hex digits>
+ * so that a public key given as the node's key is refused, not taken for a
+ * seed (the node would run under another identity). Files made before are
+ * unlabelled, 64 hex digits or 32 raw bytes: they still load, but cannot be
+ * told from a public key by their bytes, so the daemon says so (and refuses
+ * one equal to a peer's pinned key). A labelled public key
+ *   bftime-public-key: <64 hex digits>
+ * is recognised, and refused as a node key.
+ */
+#define BFTD_KEY_LABEL_PRIVATE "bftime-private-key: "
+#define BFTD_KEY_LABEL_PUBLIC "bftime-public-key: "
+enum bftd_key_format { BFTD_KEY_LABELLED, BFTD_KEY_UNLABELLED, BFTD_KEY_PUBLIC };
 
-/* Create a new random seed in a new file (mode 0600, never overwriting), as
- * 64 hex digits and a newline; its public key into pub. */
+/* bftd_key_load, and which format the file had (*fmt BFTD_KEY_PUBLIC with
+ * an error: a public key file: labelled so, or unlabelled and named *.pub). */
+int bftd_key_load_fmt(uint8_t seed[BFTD_KEY_LEN], const char *path, enum bftd_key_format *fmt, char *err,
+                      size_t errlen);
+
+/* The seed from a key file's bytes (pure: fuzzed by tests/fuzz/fuzz_keys.c):
+ * BFTD_KEY_LABEL_PRIVATE and 64 hex digits, or (unlabelled) exactly 32 raw
+ * bytes, or 64 hex digits, each followed by nothing but newlines, carriage
+ * returns and spaces (at most BFTD_KEY_FILE_MAX bytes in all, an unlabelled
+ * file BFTD_KEY_UNLABELLED_MAX). 0, or BFT_EINVAL with seed wiped (*fmt
+ * BFTD_KEY_PUBLIC when it is a labelled public key). fmt may be NULL. */
+#define BFTD_KEY_FILE_MAX 128
+#define BFTD_KEY_UNLABELLED_MAX 80
+int bftd_key_parse(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len);
+int bftd_key_parse_fmt(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len, enum bftd_key_format *fmt);
+
+/* Create a new random seed in a new file (mode 0600, never overwriting),
+ * labelled: BFTD_KEY_LABEL_PRIVATE, 64 hex digits and a newline; its public
+ * key into pub. */
 int bftd_key_generate(const char *path, uint8_t pub[BFTD_KEY_LEN], char *err, size_t errlen);
 
 #endif

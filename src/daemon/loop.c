@@ -26,6 +26,7 @@
 #include "core/prng.h"
 #include "daemon/gossip.h"
 #include "daemon/http.h"
+#include "daemon/reload.h"
 #include "daemon/log.h"
 #include "daemon/proofs_svc.h"
 #include "daemon/testkit.h"
@@ -168,14 +169,15 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	if (!d->cfg.api_disabled) {
 		char herr[256];
 		if (bftd_http_start(&d->http, &d->cfg.api, bftd_api_handle, &d->api, herr, sizeof herr) != 0) {
-			if (d->cfg.have_api) {
-				snprintf(err, errlen, "%s", herr);
-				rc = BFT_EINVAL;
-				goto fail;
-			}
-			/* Only the default address: several daemons on one machine
-			 * cannot all have it; run without the API rather than not at all. */
-			bftd_log(LOG_WARNING, "%s (the default api address); running without the HTTP API", herr);
+			/* Fatal, the default address too (issue 14: a daemon that ran
+			 * on without its API left `bftime status` answering for
+			 * whichever daemon held the port). */
+			snprintf(err, errlen, "%s%s%s", herr, d->cfg.have_api ? "" : " (the default api address)",
+			         strstr(herr, strerror(EADDRINUSE)) ? ": another bftimed, or another program, serves there; give this one "
+			                               "its own `api:` address, or `api: none`"
+			                             : "");
+			rc = BFT_EINVAL;
+			goto fail;
 		} else {
 			d->api.http = bftd_http_get_stats(d->http);
 		}
@@ -417,6 +419,13 @@ static void check_suspend(bftd *d)
 
 
 
+void bftd_set_watchdog(bftd *d, int64_t every_ns, void (*kick)(void))
+{
+	d->wd_kick = every_ns > 0 ? kick : NULL;
+	d->wd_every_ns = every_ns;
+	d->wd_next_mono = 0; /* at the first turn */
+}
+
 int bftd_run(bftd *d)
 {
 	if (bftd_install_signals() != 0) {
@@ -461,9 +470,22 @@ int bftd_run(bftd *d)
 			timeout = t2;
 		if (timeout < 0 || timeout > STOP_POLL_MS)
 			timeout = STOP_POLL_MS;
+		if (d->wd_kick) { /* the watchdog: kicked from the turn itself, so a stuck loop is seen */
+			if (mono_now >= d->wd_next_mono) {
+				d->wd_kick();
+				d->wd_next_mono = mono_now + d->wd_every_ns;
+			}
+			int64_t wd_ms = (d->wd_next_mono - mono_now) / 1000000 + 1;
+			if (wd_ms < timeout)
+				timeout = (int)wd_ms;
+		}
 		int r = poll(pfd, (nfds_t)(3 + n_refs + n_http + n_gossip), timeout);
 		bft_clock_mark();
 		check_suspend(d);
+		if (bftd_reload_requested) { /* SIGHUP (reload.h) */
+			bftd_reload_requested = 0;
+			bftd_reload(&d->cfg);
+		}
 		if (r < 0 && errno != EINTR) {
 			bftd_log(LOG_ERR, "poll: %s", strerror(errno));
 			break;

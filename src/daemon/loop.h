@@ -45,6 +45,10 @@ int bftd_drop_privileges(const char *user, bool keep_clock, char *err, size_t er
  * A no-op without a store. 0, or an error with err set. */
 int bftd_open_store(bftd *d, char *err, size_t errlen);
 
+/* systemd's watchdog (WatchdogSec): call kick every every_ns from the
+ * loop's turns, so that a loop that stops turning stops kicking. */
+void bftd_set_watchdog(bftd *d, int64_t every_ns, void (*kick)(void));
+
 /* Run until SIGINT or SIGTERM; 0 on a clean stop. */
 int bftd_run(bftd *d);
 

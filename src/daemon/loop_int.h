@@ -60,6 +60,8 @@ struct bftd {
 	int64_t slept_ns;     /* bft_clock_slept_ns at the last wake */
 	bftd_status status;   /* filled once per estimate; every face renders it (status.h) */
 	bftd_history *history; /* the dashboard's recent samples (history.h) */
+	void (*wd_kick)(void); /* systemd's watchdog (bftd_set_watchdog); NULL: none */
+	int64_t wd_every_ns, wd_next_mono;
 };
 
 /* report.c */

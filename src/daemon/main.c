@@ -28,7 +28,10 @@
 #include "daemon/keys.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/privsep.h"
+#include "daemon/reload.h"
 #include "proto/sign.h"
+#include "sys/adjtime.h"
 #include "sys/clock.h"
 
 /* The Makefile's VERSION, passed as -DBFT_VERSION by its rule for this file. */
@@ -82,6 +85,11 @@ static int check_needs(const bftd_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+static void watchdog_kick(void)
+{
+	(void)sd_notify(0, "WATCHDOG=1");
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -115,17 +123,38 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bftimed: %s\nbftimed: configuration error, not starting\n", err);
 		return 1;
 	}
+	bftd_reload_set_path(path); /* SIGHUP rereads it (reload.h) */
+	/* The clock helper, forked before the key is read or any socket
+	 * opened: it holds CAP_SYS_TIME alone (privsep.h). */
+	bool privsep = !check && cfg.adjtimex && !cfg.no_privsep;
+	if (privsep && bftd_privsep_start(cfg.user, &bft_adjtime_system, err, sizeof err) != 0) {
+		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
+		bftd_config_free(&cfg);
+		return 1;
+	}
 	uint8_t seed[32];
 	if (check && check_needs(&cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
 		bftd_config_free(&cfg);
 		return 1;
 	}
-	if (bftd_key_load(seed, cfg.key_path, err, sizeof err) != 0) {
+	enum bftd_key_format key_fmt;
+	if (bftd_key_load_fmt(seed, cfg.key_path, &key_fmt, err, sizeof err) != 0) {
 		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
 		bftd_config_free(&cfg);
 		return 1;
 	}
+	/* An unlabelled key file cannot be told from a public key by its
+	 * bytes (keys.h); one that is a peer's pinned public key certainly is
+	 * one (issue 14: the node ran under another identity). */
+	for (size_t i = 0; key_fmt == BFTD_KEY_UNLABELLED && i < cfg.n_peers; i++)
+		if (!CRYPTO_memcmp(seed, cfg.peers[i].pubkey, sizeof seed)) {
+			fprintf(stderr, "bftimed: key file %s holds peer %u's public key, not this node's private key\n"
+			                "bftimed: not starting\n", cfg.key_path, cfg.peers[i].id);
+			OPENSSL_cleanse(seed, sizeof seed);
+			bftd_config_free(&cfg);
+			return 1;
+		}
 	/* Our own key pinned for a peer: that "peer" is us (or a copy of our
 	 * key), and would count as a second source. */
 	uint8_t pub[32];
@@ -142,7 +171,15 @@ int main(int argc, char **argv)
 		OPENSSL_cleanse(seed, sizeof seed);
 		printf("%s: configuration OK: node %u on %s, %zu peers, %zu references, f=%zu%s\n", path, cfg.id,
 		       cfg.listen.text, cfg.n_peers, cfg.n_refs, cfg.node.f, cfg.byz ? " (BYZANTINE test node)" : "");
-		printf("%s: key file OK (a private key)\n", cfg.key_path);
+		if (key_fmt == BFTD_KEY_LABELLED) {
+			printf("%s: key file OK (a private key)\n", cfg.key_path);
+		} else {
+			char pub_hex[65];
+			bftd_hex(pub_hex, pub, sizeof pub);
+			printf("%s: key file in the older unlabelled format, which cannot be told from a public key: "
+			       "it gives this node the public key %s; check that its peers pin that one\n",
+			       cfg.key_path, pub_hex);
+		}
 		if (cfg.store_path[0])
 			printf("%s: store directory writable\n", cfg.store_path);
 		for (size_t i = 0; i < cfg.n_refs; i++) {
@@ -169,6 +206,14 @@ int main(int argc, char **argv)
 	char ident[32];
 	snprintf(ident, sizeof ident, "bftimed[%u]", cfg.id);
 	bftd_log_open(cfg.log_target == BFTD_LOG_SYSLOG, cfg.log_level, cfg.log_target == BFTD_LOG_SYSLOG ? "bftimed" : ident);
+	if (key_fmt == BFTD_KEY_UNLABELLED && have_pub) {
+		char pub_hex[65];
+		bftd_hex(pub_hex, pub, sizeof pub);
+		bftd_log(LOG_WARNING,
+		         "key file %s is in the older unlabelled format, which cannot be told from a public key: this "
+		         "node's public key is %s, the one its peers must pin (bftime keygen makes labelled files)",
+		         cfg.key_path, pub_hex);
+	}
 	if (cfg.osc_offset_ns || cfg.osc_freq_ppb)
 		bftd_log(LOG_WARNING, "TEST: artificial oscillator offset %.3f ms, frequency error %.3f ppm",
 		         (double)cfg.osc_offset_ns / 1e6, (double)cfg.osc_freq_ppb / 1e3);
@@ -184,10 +229,19 @@ int main(int argc, char **argv)
 	OPENSSL_cleanse(seed, sizeof seed);
 	/* Sockets and devices are opened as root (port 123, /dev/pps0); the
 	 * proof store after dropping root, so its files belong to the user. */
-	if (rc == 0 && bftd_drop_privileges(cfg.user, cfg.adjtimex, err, sizeof err) != 0)
+	if (rc == 0 && bftd_drop_privileges(cfg.user, cfg.adjtimex && !privsep, err, sizeof err) != 0)
 		rc = BFT_EINVAL;
 	if (rc == 0)
 		rc = bftd_open_store(d, err, sizeof err);
+	/* The engine: no capability, a seccomp filter (privsep.h); unless it
+	 * adjusts the clock itself (exports.privsep: false, for clknetsim). */
+	if (rc == 0 && !(cfg.adjtimex && !privsep)) {
+		if (bftd_sandbox_engine(err, sizeof err) != 0)
+			rc = BFT_EINVAL;
+		else
+			bftd_log(LOG_INFO, "engine sandboxed: no capabilities, no clock-setting system calls%s",
+			         privsep ? "; a helper process holds CAP_SYS_TIME alone for exports.adjtimex" : "");
+	}
 	if (rc != 0) {
 		bftd_log(LOG_ERR, "%s; not starting", err);
 		bftd_destroy(d);
@@ -212,6 +266,10 @@ int main(int argc, char **argv)
 	 * start-up buffers) before the loop settles in for months. */
 	bftd_config_free(&cfg);
 	malloc_trim(0);
+	/* WatchdogSec in the unit: WATCHDOG=1 at half its period. */
+	uint64_t wd_usec = 0;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
+		bftd_set_watchdog(d, (int64_t)(wd_usec / 2) * 1000, watchdog_kick);
 	rc = bftd_run(d);
 	(void)sd_notify(0, "STOPPING=1");
 	bftd_destroy(d);

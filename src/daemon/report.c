@@ -32,7 +32,7 @@ void bftd_write_status(bftd *d)
 	json_object_object_add(o, "as_of_realtime_ns", json_object_new_int64(rt_now));
 	json_object_object_add(o, "raw_ns", json_object_new_int64(raw_now));
 	json_object_object_add(o, "synced", json_object_new_boolean(synced));
-	json_object_object_add(o, "state", json_object_new_string(bft_disc_state_name(e->state)));
+	json_object_object_add(o, "state", json_object_new_string(bftd_state_name(e)));
 	json_object_object_add(o, "alarm", json_object_new_boolean(e->alarm));
 	json_object_object_add(o, "degraded", json_object_new_boolean(e->degraded));
 	if (synced) {

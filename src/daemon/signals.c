@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The loop's signal handling (loop_int.h): SIGINT and SIGTERM stop it,
- * SIGHUP, SIGPIPE and SIGXFSZ are ignored.
+ * SIGHUP rereads the configuration (reload.h), SIGPIPE and SIGXFSZ are
+ * ignored.
  */
 #include "daemon/loop_int.h"
 
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
+#include "daemon/reload.h"
 
 /* A stop request: set by the handler, read by the loop. Why not a
  * self-pipe: a syscall-level simulator (clknetsim, which tests/clknetsim
@@ -21,6 +23,13 @@ volatile sig_atomic_t bftd_stop_requested;
 static void on_signal(int sig)
 {
 	bftd_stop_requested = sig;
+}
+
+/* SIGHUP: reread the configuration at the loop's next turn (reload.h). */
+static void on_hup(int sig)
+{
+	(void)sig;
+	bftd_reload_requested = 1;
 }
 
 int bftd_install_signals(void)
@@ -40,14 +49,16 @@ int bftd_install_signals(void)
 	sigaddset(&stop, SIGTERM);
 	if (sigprocmask(SIG_UNBLOCK, &stop, NULL) != 0)
 		return -1;
-	/* SIGXFSZ too: a store write past a file-size limit must fail with
-	 * EFBIG (an alarm the proof service reports), not kill the daemon.
-	 * SIGHUP is ignored, not a reload: say so once, where an operator used
-	 * to `systemctl reload` or `kill -HUP` will look for it. */
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGHUP, &sa, NULL) != 0 || sigaction(SIGPIPE, &sa, NULL) != 0 || sigaction(SIGXFSZ, &sa, NULL) != 0)
+	/* SIGHUP rereads the configuration and says what differs (reload.h). */
+	bftd_reload_requested = 0;
+	sa.sa_handler = on_hup;
+	if (sigaction(SIGHUP, &sa, NULL) != 0)
 		return -1;
-	bftd_log(LOG_INFO, "SIGHUP is ignored: the configuration is not reloaded; restart bftimed to apply any change");
+	/* SIGXFSZ too: a store write past a file-size limit must fail with
+	 * EFBIG (an alarm the proof service reports), not kill the daemon. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) != 0 || sigaction(SIGXFSZ, &sa, NULL) != 0)
+		return -1;
 	return 0;
 }
 
@@ -55,4 +66,5 @@ void bftd_close_signals(void)
 {
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);
 }

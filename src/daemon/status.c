@@ -19,7 +19,7 @@ const bftd_counter_def bftd_counter_defs[BFTD_C_COUNT] = {
 	[BFTD_C_BAD_SIGNATURE] = { "bad_signature", "bftime_bad_signature_total", "datagrams with a bad signature", BFTD_CG_NODE, false },
 	[BFTD_C_UNKNOWN_PEER] = { "unknown_peer", "bftime_unknown_peer_total", "datagrams from unknown peers", BFTD_CG_NODE, false },
 	[BFTD_C_REPLAYED] = { "replayed", "bftime_replayed_total", "replayed datagrams", BFTD_CG_NODE, false },
-	[BFTD_C_NOT_FOR_US] = { "not_for_us", "bftime_not_for_us_total", "datagrams addressed to another node", BFTD_CG_NODE, false },
+	[BFTD_C_NOT_FOR_US] = { "not_for_us", "bftime_misaddressed_total", "datagrams addressed to another node (promtool reads _us_ as a unit)", BFTD_CG_NODE, false },
 	[BFTD_C_SENT] = { "sent", "bftime_sent_total", "datagrams sent", BFTD_CG_NODE, false },
 	[BFTD_C_SEND_ERRORS] = { "send_errors", "bftime_send_errors_total", "datagrams the kernel refused to send", BFTD_CG_NODE, false },
 	[BFTD_C_EXCHANGES] = { "exchanges", "bftime_exchanges_total", "completed exchanges", BFTD_CG_NODE, false },
@@ -83,6 +83,7 @@ void bftd_status_fill(bftd_status *s, const bftd_api_env *env, int64_t raw_ns, i
 	memset(s->c, 0, sizeof s->c);
 	const bft_node_counters *nc = bft_node_get_counters(env->node);
 	bft_node_agree_info(env->node, &s->agree);
+	s->disc_ok = bft_node_disc_status(env->node, &s->disc) == 0;
 	s->agree_short = nc->agree_short;
 	s->agree_violations = nc->agree_violations;
 	s->agree_steps = nc->agree_steps;
@@ -144,6 +145,16 @@ void bftd_status_fill(bftd_status *s, const bftd_api_env *env, int64_t raw_ns, i
 		c[BFTD_C_GOSSIP_PROOFS_SENT] = gs->proofs_sent;
 	}
 	s->filled = true;
+}
+
+const char *bftd_state_name(const bft_estimate *e)
+{
+	return e->alarm ? "alarm" : bft_disc_state_name(e->state);
+}
+
+bool bftd_holding_over(const bft_estimate *e)
+{
+	return e->state == BFT_DISC_HOLDOVER || (e->alarm && e->state != BFT_DISC_UNSYNCHRONIZED);
 }
 
 void bftd_status_counters_json(const bftd_status *s, json_object *c)

@@ -55,6 +55,8 @@ typedef struct bftd_status {
 	unsigned groups;       /* BFTD_CG_* present */
 	uint64_t c[BFTD_C_COUNT];
 	bft_agree_info agree;  /* internal synchronization (docs/internal-sync.md) */
+	bool disc_ok;          /* disc is the discipline's status (bftime tracking) */
+	bft_disc_status disc;
 	uint64_t agree_short, agree_violations, agree_steps;
 } bftd_status;
 
@@ -66,6 +68,15 @@ void bftd_status_free(bftd_status *s);
  * the system clock then); e: the estimate already read at raw_ns, or NULL
  * to read it. */
 void bftd_status_fill(bftd_status *s, const bftd_api_env *env, int64_t raw_ns, int64_t rt_ns, const bft_estimate *e);
+
+/* The node's state as every face names it: the discipline's
+ * (unsynchronized, synchronized, holdover), or "alarm" while the last fusion
+ * proved more than f sources faulty: the node then follows no measurement
+ * and holds over, whatever the discipline's last state (issue 14: ALARM read
+ * "synchronized"). */
+const char *bftd_state_name(const bft_estimate *e);
+/* Holding over: in HOLDOVER, or in alarm. */
+bool bftd_holding_over(const bft_estimate *e);
 
 /* The counters present, into object c. */
 void bftd_status_counters_json(const bftd_status *s, json_object *c);

@@ -45,7 +45,11 @@ struct source {
 	uint8_t level;    /* of true time: 0 a reference or PRIMARY peer, k a peer k hops from references
 	                   * (LEVEL_UNKNOWN: stated none) */
 	uint8_t n, next;  /* readings in hist, next slot */
+	uint8_t reach;    /* chronyc's reach: bit 0 the last poll, 1 when the source answered in it */
+	bool heard;       /* it answered since the last poll */
+	bool heard_ever;  /* last_rx_raw is set */
 	int64_t delay_ns; /* of the newest reading */
+	int64_t last_rx_raw; /* raw time of its last answer (INT64_MIN: none) */
 	struct past_reading hist[FILTER_MAX];
 };
 
@@ -70,6 +74,7 @@ struct peer {
 	struct source src;
 	/* Our exchange with it, as requester. */
 	bool req_pending;
+	uint32_t bad_sig; /* datagrams naming it that failed its key's signature check (a wrong key?) */
 	uint64_t req_nonce;
 	int64_t t1_raw;
 	/* Its exchange with us, as responder. */
@@ -299,6 +304,11 @@ int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out)
 	return 0;
 }
 
+int bft_node_disc_status(const bft_node *n, bft_disc_status *out)
+{
+	return bft_disc_get_status(n->disc, out);
+}
+
 void bft_node_agree_info(const bft_node *n, bft_agree_info *out)
 {
 	*out = n->ai;
@@ -462,6 +472,14 @@ static struct source *source_at(bft_node *n, size_t i)
 static const struct past_reading *nth_newest(const bft_node *n, const struct source *s, unsigned j)
 {
 	return &s->hist[(s->next + n->cfg.filter_len - 1 - j) % n->cfg.filter_len];
+}
+
+/* The source answered at raw_ns (a peer's matching RESPONSE or FOLLOWUP, a
+ * reference's reading): for reach and last receipt (node.h). */
+static void heard_from(struct source *s, int64_t raw_ns)
+{
+	s->heard = s->heard_ever = true;
+	s->last_rx_raw = raw_ns;
 }
 
 static void add_reading(bft_node *n, struct source *s, int64_t raw_ns, bft_interval off, int64_t pt_ns)
@@ -1084,6 +1102,11 @@ int bft_node_on_timer(bft_node *n, int64_t raw_ns)
 		return BFT_EINVAL;
 	if (raw_ns < n->next_poll_raw)
 		return 0; /* early: the pending TIMER action still stands */
+	for (size_t i = 0; i < n->cfg.max_refs + n->cfg.n_peers; i++) {
+		struct source *src = source_at(n, i);
+		src->reach = (uint8_t)(src->reach << 1 | src->heard);
+		src->heard = false;
+	}
 	fuse(n, raw_ns);
 	agree_step(n, raw_ns);
 	publish(n, raw_ns);
@@ -1125,6 +1148,7 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 		return BFT_EINVAL;
 	struct source *s = &n->refs[ref_id];
 	struct guard *g = &n->guards[ref_id];
+	heard_from(s, raw_ns);
 	/* The guard. Against the node's own honest interval: a reading
 	 * disjoint from it is a jump no oscillator within rho could explain.
 	 * Readmission asks more: the reading must meet the estimate band
@@ -1320,6 +1344,7 @@ static int on_response(bft_node *n, struct peer *p, const bft_msg *m, int64_t ra
 		return BFT_EINVAL;
 	}
 	p->req_pending = false;
+	heard_from(&p->src, raw_ns);
 	/* Third message first: the peer measures us even if we reject it. */
 	bft_msg f = { .type = BFT_MSG_FOLLOWUP, .from = n->cfg.id, .to = p->id, .nonce = m->nonce,
 		      .nonce2 = m->nonce2, .epoch = n->epoch };
@@ -1354,6 +1379,7 @@ static int on_followup(bft_node *n, struct peer *p, const bft_msg *m, int64_t ra
 		return BFT_EINVAL;
 	}
 	p->resp_pending = false;
+	heard_from(&p->src, raw_ns);
 	bool synced = (m->flags & BFT_MSGF_SYNCED) != 0;
 	if (!synced && !n->cfg.agreement)
 		return 0;
@@ -1403,6 +1429,7 @@ int bft_node_on_packet(bft_node *n, int64_t raw_ns, const uint8_t *buf, size_t l
 	const bft_signer *s = n->cfg.signer;
 	if (s->verify(s->ctx, m.from, buf, signed_len, m.sig, m.sig_len) != 0) {
 		n->ctr.rx_bad_sig++;
+		p->bad_sig++;
 		return BFT_EINVAL;
 	}
 	switch (m.type) {
@@ -1426,6 +1453,9 @@ size_t bft_node_sources(const bft_node *n, bft_source_info *out, size_t cap)
 			.age_ns = s->n ? n->last_fuse_raw - nth_newest(n, s, 0)->raw_ns : 0,
 			.offset = s->n ? nth_newest(n, s, 0)->off : bft_iv(0, 0),
 			.delay_ns = s->delay_ns,
+			.reach = s->reach,
+			.last_rx_raw = s->heard_ever ? s->last_rx_raw : INT64_MIN,
+			.bad_sig = peer ? n->peers[i - n->cfg.max_refs].bad_sig : 0,
 		};
 		if (!peer) {
 			const struct guard *g = &n->guards[i];

@@ -194,6 +194,11 @@ typedef struct bft_source_info {
 	int64_t q_since_ns;    /* raw time the quarantine began */
 	int64_t agreeing_ns;   /* in quarantine: how long its readings have agreed (0: not now) */
 	uint64_t quarantines;  /* times quarantined */
+	/* Diagnostics (bftime sources, as chronyc's): */
+	uint8_t reach;         /* bit k: it answered in the k-th poll before the last (bit 0 the newest) */
+	int64_t last_rx_raw;   /* raw time of its last answer (a matching RESPONSE or FOLLOWUP, a
+	                        * reference reading); INT64_MIN: never */
+	uint64_t bad_sig;      /* peers: datagrams naming it whose signature failed under its key */
 } bft_source_info;
 
 /* A static name for a quarantine reason ("none", "jump", "consensus", "suspect"). */
@@ -224,6 +229,10 @@ bool bft_node_next_action(bft_node *n, bft_action *out);
 int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out);
 
 const bft_node_counters *bft_node_get_counters(const bft_node *n);
+/* The discipline's status (frequency, its uncertainty), for `bftime
+ * tracking`. 0, or the discipline's error. */
+int bft_node_disc_status(const bft_node *n, bft_disc_status *out);
+
 /* The agreement's state now (docs/internal-sync.md). */
 void bft_node_agree_info(const bft_node *n, bft_agree_info *out);
 /* Fill up to cap entries; returns the number of sources. */

@@ -58,6 +58,7 @@ typedef struct gpsd_priv {
 	bool have_toff;
 	int64_t toff_t_ns, toff_raw_ns;
 	uint64_t lines, connects;
+	char logged_why[64]; /* the last failure logged: each new reason once, not every retry */
 } gpsd_priv;
 
 /* "host", "host:port", "[v6]:port" with numeric host (or "localhost"). */
@@ -109,6 +110,14 @@ static void disconnect(bftd_refclock *rc, int64_t now_mono_ns, const char *why)
 	p->skipping = false;
 	p->have_toff = false;
 	snprintf(rc->state, sizeof rc->state, "gpsd %.30s: %.40s, retrying", rc->cfg->server, why);
+	/* Logged once per reason (issue 14: gpsd not running logged nothing
+	 * at any level); the retries, up to every 16 s, are not. */
+	if (strncmp(p->logged_why, why, sizeof p->logged_why - 1) != 0) {
+		snprintf(p->logged_why, sizeof p->logged_why, "%s", why);
+		bftd_refclock_log(rc->host, LOG_WARNING, "reference %s: no connection to gpsd at %s: %s%s; retrying",
+		                  rc->cfg->name, rc->cfg->server, why,
+		                  !strcmp(why, strerror(ECONNREFUSED)) ? " (is gpsd running?)" : "");
+	}
 }
 
 static void try_connect(bftd_refclock *rc, int64_t now_mono_ns)
@@ -426,7 +435,9 @@ static size_t gpsd_service(bftd_refclock *rc, const struct pollfd *pfd, size_t n
 			p->connects++;
 			p->s.why[0] = 0;
 			snprintf(rc->state, sizeof rc->state, "connected to gpsd %.40s, no fix yet", rc->cfg->server);
-			bftd_refclock_log(rc->host, LOG_INFO, "reference %s: connected to gpsd %s", rc->cfg->name, rc->cfg->server);
+			bftd_refclock_log(rc->host, p->logged_why[0] ? LOG_NOTICE : LOG_INFO, "reference %s: connected to gpsd %s",
+			                  rc->cfg->name, rc->cfg->server);
+			p->logged_why[0] = 0;
 		}
 	} else if (p->conn == UP && ev) {
 		char buf[16384];

@@ -18,7 +18,13 @@
  * origin cookie, as chrony and ntpd send), and only a reply echoing the
  * latest one is used, once; the socket is connected, so the kernel drops
  * datagrams from any other address. An off-path attacker must guess 64 bits.
+ *
+ * A server name that does not resolve at start (no network or DNS yet at
+ * boot) is not fatal: it is logged, and retried in the background
+ * (getaddrinfo_a, so a slow resolver never stalls the daemon's loop) with a
+ * doubling backoff from 2 s to 5 min until it resolves.
  */
+#define _GNU_SOURCE /* getaddrinfo_a */
 #include <errno.h>
 #include <stdarg.h>
 #include <netdb.h>
@@ -26,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -57,9 +64,19 @@
 #define SERVER_RATE_PPB 100000
 #define STAMP_ERR_NS 1000 /* our send stamp precedes the send; the kernel receive stamp on the raw clock */
 
+#define RESOLVE_FIRST_NS (2 * BFT_NS_PER_SEC)
+#define RESOLVE_MAX_NS (300 * BFT_NS_PER_SEC)
+
 typedef struct ntpc {
-	int fd;
+	int fd;              /* -1 until the server's name resolved and the socket is connected */
 	char addr[80];       /* the resolved address, for status */
+	/* Resolving in the background (fd -1): */
+	char host[256], port[16];
+	struct addrinfo hints;
+	struct gaicb gcb;
+	bool resolving;      /* gcb is in flight */
+	int64_t resolve_gap_ns;
+	char resolve_err[96]; /* the last failure, logged once */
 	uint64_t cookie;     /* of the outstanding request; 0: none outstanding */
 	int64_t t1_raw;
 	int burst_left;
@@ -124,6 +141,96 @@ static int split_host_port(const char *s, char *host, size_t hcap, char *port, s
 	return host[0] ? 0 : -1;
 }
 
+/* A socket connected to res; 0, or an errno value. */
+static int connect_to(bftd_refclock *rc, ntpc *n, const struct addrinfo *res)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	memcpy(&ss, res->ai_addr, res->ai_addrlen <= sizeof ss ? res->ai_addrlen : sizeof ss);
+	int fd = rc->host->socket(res->ai_family, SOCK_DGRAM);
+	int one = 1, e = 0;
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+	/* Connected: the kernel delivers only the server's datagrams, and an
+	 * ICMP port unreachable shows up as ECONNREFUSED. */
+	if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		return e ? e : EINVAL;
+	}
+	n->fd = fd;
+	rc->host->addr_format(n->addr, sizeof n->addr, &ss);
+	return 0;
+}
+
+/* Not resolved or not connected (why): say so once per reason, and try
+ * again after the backoff. */
+static void retry_later(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns, const char *why)
+{
+	n->resolve_gap_ns = !n->resolve_gap_ns ? RESOLVE_FIRST_NS
+	                  : n->resolve_gap_ns * 2 > RESOLVE_MAX_NS ? RESOLVE_MAX_NS
+	                                                           : n->resolve_gap_ns * 2;
+	rc->next_mono_ns = now_mono_ns + n->resolve_gap_ns;
+	if (strcmp(n->resolve_err, why) != 0) {
+		snprintf(n->resolve_err, sizeof n->resolve_err, "%s", why);
+		bftd_refclock_log(rc->host, LOG_WARNING, "reference %s: server '%s': %s; retrying (up to every %.0f s)",
+		                  rc->cfg->name, rc->cfg->server, why, (double)RESOLVE_MAX_NS / 1e9);
+	}
+	set_state(rc, "server '%s': %s, retrying", rc->cfg->server, why);
+}
+
+static void connected(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
+{
+	if (n->resolve_err[0])
+		bftd_refclock_log(rc->host, LOG_NOTICE, "reference %s: server '%s' is %s", rc->cfg->name, rc->cfg->server,
+		                  n->addr);
+	n->resolve_err[0] = 0;
+	n->resolve_gap_ns = 0;
+	rc->next_mono_ns = now_mono_ns;
+	set_state(rc, "querying %s", n->addr);
+}
+
+/* The background resolution (fd -1): start one, or collect its answer. */
+static void resolve_step(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
+{
+	if (!n->resolving) {
+		if (now_mono_ns < rc->next_mono_ns)
+			return;
+		memset(&n->gcb, 0, sizeof n->gcb);
+		n->hints = (struct addrinfo){ .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV };
+		n->gcb.ar_name = n->host;
+		n->gcb.ar_service = n->port;
+		n->gcb.ar_request = &n->hints;
+		struct gaicb *list[1] = { &n->gcb };
+		int g = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+		if (g != 0) {
+			retry_later(rc, n, now_mono_ns, gai_strerror(g));
+			return;
+		}
+		n->resolving = true;
+		rc->next_mono_ns = now_mono_ns + BFT_NS_PER_SEC / 4; /* look again soon */
+		return;
+	}
+	int g = gai_error(&n->gcb);
+	if (g == EAI_INPROGRESS) {
+		rc->next_mono_ns = now_mono_ns + BFT_NS_PER_SEC / 4;
+		return;
+	}
+	n->resolving = false;
+	struct addrinfo *res = n->gcb.ar_result;
+	n->gcb.ar_result = NULL;
+	int e = g == 0 && res ? connect_to(rc, n, res) : 0;
+	if (res)
+		freeaddrinfo(res);
+	if (g != 0 || !res)
+		retry_later(rc, n, now_mono_ns, g ? gai_strerror(g) : "no address");
+	else if (e)
+		retry_later(rc, n, now_mono_ns, strerror(e));
+	else
+		connected(rc, n, now_mono_ns);
+}
+
 static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen)
 {
 	const bftd_ref *c = rc->cfg;
@@ -133,9 +240,21 @@ static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t er
 		         c->server);
 		return BFT_EINVAL;
 	}
+	ntpc *n = calloc(1, sizeof *n);
+	if (!n) {
+		snprintf(err, errlen, "reference %s: out of memory", c->name);
+		return BFT_ENOMEM;
+	}
+	n->fd = -1;
+	snprintf(n->host, sizeof n->host, "%s", host);
+	snprintf(n->port, sizeof n->port, "%s", port);
+	n->burst_left = BURST;
+	n->interval_ns = c->every_ns < START_EVERY_NS ? c->every_ns : START_EVERY_NS;
+	rc->priv = n;
 	/* Numeric first, so a configured address never waits on a resolver;
-	 * a name is resolved once, here (a time daemon's sources should not
-	 * move with DNS at run time). */
+	 * a name is resolved once (a time daemon's sources should not move
+	 * with DNS at run time), here, and if it does not resolve now (boot,
+	 * no network yet), in the background until it does. */
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
 	                          .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *res = NULL;
 	int g = getaddrinfo(host, port, &hints, &res);
@@ -143,40 +262,22 @@ static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t er
 		hints.ai_flags = AI_NUMERICSERV;
 		g = getaddrinfo(host, port, &hints, &res);
 	}
-	if (g != 0 || !res) {
+	if (g == EAI_SERVICE) { /* the port: a configuration error, fatal */
 		snprintf(err, errlen, "reference %s: server '%s': %s", c->name, c->server, gai_strerror(g));
-		return BFT_EINVAL;
-	}
-	ntpc *n = calloc(1, sizeof *n);
-	if (!n) {
-		freeaddrinfo(res);
-		snprintf(err, errlen, "reference %s: out of memory", c->name);
-		return BFT_ENOMEM;
-	}
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof ss);
-	memcpy(&ss, res->ai_addr, res->ai_addrlen <= sizeof ss ? res->ai_addrlen : sizeof ss);
-	n->fd = rc->host->socket(res->ai_family, SOCK_DGRAM);
-	int one = 1;
-	if (n->fd >= 0)
-		(void)setsockopt(n->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-	/* Connected: the kernel delivers only the server's datagrams, and an
-	 * ICMP port unreachable shows up as ECONNREFUSED. */
-	if (n->fd < 0 || connect(n->fd, res->ai_addr, res->ai_addrlen) != 0) {
-		snprintf(err, errlen, "reference %s: server '%s': %s", c->name, c->server, strerror(errno));
-		if (n->fd >= 0)
-			close(n->fd);
+		rc->priv = NULL;
 		free(n);
-		freeaddrinfo(res);
 		return BFT_EINVAL;
 	}
+	if (g != 0 || !res) {
+		retry_later(rc, n, now_mono_ns, g ? gai_strerror(g) : "no address");
+		return 0;
+	}
+	int e = connect_to(rc, n, res);
 	freeaddrinfo(res);
-	rc->host->addr_format(n->addr, sizeof n->addr, &ss);
-	n->burst_left = BURST;
-	n->interval_ns = c->every_ns < START_EVERY_NS ? c->every_ns : START_EVERY_NS;
-	rc->priv = n;
-	rc->next_mono_ns = now_mono_ns;
-	set_state(rc, "querying %s", n->addr);
+	if (e)
+		retry_later(rc, n, now_mono_ns, strerror(e));
+	else
+		connected(rc, n, now_mono_ns);
 	return 0;
 }
 
@@ -185,6 +286,21 @@ static void ntp_close(bftd_refclock *rc)
 	ntpc *n = rc->priv;
 	if (!n)
 		return;
+	if (n->resolving && gai_cancel(&n->gcb) == EAI_NOTCANCELED) {
+		/* Its thread still writes n->gcb: wait for it (a resolver's
+		 * timeouts at most), or leave n allocated rather than free it
+		 * under that thread. */
+		const struct gaicb *list[1] = { &n->gcb };
+		struct timespec ts = { 1, 0 };
+		for (int i = 0; i < 30 && gai_error(&n->gcb) == EAI_INPROGRESS; i++)
+			(void)gai_suspend(list, 1, &ts);
+		if (gai_error(&n->gcb) == EAI_INPROGRESS) {
+			rc->priv = NULL;
+			return;
+		}
+	}
+	if (n->gcb.ar_result)
+		freeaddrinfo(n->gcb.ar_result);
 	if (n->fd >= 0)
 		close(n->fd);
 	free(n);
@@ -194,7 +310,7 @@ static void ntp_close(bftd_refclock *rc)
 static size_t ntp_pollfds(bftd_refclock *rc, struct pollfd *pfd, size_t max)
 {
 	ntpc *n = rc->priv;
-	if (!n || max < 1)
+	if (!n || n->fd < 0 || max < 1)
 		return 0;
 	pfd[0] = (struct pollfd){ .fd = n->fd, .events = POLLIN };
 	return 1;
@@ -257,6 +373,10 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 	size_t got = 0;
 	if (!n)
 		return 0;
+	if (n->fd < 0) {
+		resolve_step(rc, n, now_mono_ns);
+		return 0;
+	}
 	if (nfd > 0 && pfd[0].revents) {
 		for (int i = 0; i < 8; i++) {
 			uint8_t buf[1024];
@@ -348,7 +468,9 @@ static void ntp_status(const bftd_refclock *rc, struct json_object *o)
 	if (!n)
 		return;
 	json_object_object_add(o, "server", json_object_new_string(rc->cfg->server));
-	json_object_object_add(o, "address", json_object_new_string(n->addr));
+	json_object_object_add(o, "address", n->fd >= 0 ? json_object_new_string(n->addr) : NULL);
+	if (n->fd < 0)
+		json_object_object_add(o, "resolve_error", json_object_new_string(n->resolve_err));
 	json_object_object_add(o, "poll_ns", json_object_new_int64(n->interval_ns));
 	json_object_object_add(o, "queries", json_object_new_int64((int64_t)n->queries));
 	json_object_object_add(o, "replies", json_object_new_int64((int64_t)n->replies));

@@ -98,7 +98,9 @@ LD_PRELOAD=$pre CLKNETSIM_NODE=$chrony chronyd -d -u root -f chrony.$chrony.conf
 		printf '  - kind: ntp\n    server: 192.168.123.%s\n' "$i"
 		[ "$POLL" = default ] || printf '    every: %ss\n' "$POLL"
 	done
-	printf 'exports:\n  adjtimex: true\napi: none\nlog:\n  level: debug\n'
+	# privsep: false: clknetsim simulates one process's system calls, so the
+	# clock stays in the engine (as chronyd -u root does here).
+	printf 'exports:\n  adjtimex: true\n  privsep: false\napi: none\nlog:\n  level: debug\n'
 	# BFT_CLOCK: extra clock settings for experiments, e.g. "min_fit_samples: 3".
 	[ -z "${BFT_CLOCK:-}" ] || printf 'clock:\n  %s\n' "$BFT_CLOCK"
 } > bft.yaml

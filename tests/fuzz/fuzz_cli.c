@@ -34,6 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cli_print_status(sink, j);
 	cli_print_peers(sink, j);
 	cli_print_proofs(sink, j);
+	cli_print_sources(sink, j);
+	cli_print_tracking(sink, j);
+	(void)cli_wait_ready(j, 0);
+	(void)cli_wait_ready(j, 1000);
 	int rc = cli_print_validate(sink, j);
 	if (rc != 0 && rc != 1 && rc != 3)
 		abort();

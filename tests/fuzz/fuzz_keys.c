@@ -30,15 +30,29 @@ static void remove_dir(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t seed[BFTD_KEY_LEN], again[BFTD_KEY_LEN];
-	int rc = bftd_key_parse(seed, data, size);
-	if (rc == 0) {
+	enum bftd_key_format fmt;
+	int rc = bftd_key_parse_fmt(seed, data, size, &fmt);
+	size_t lp = sizeof BFTD_KEY_LABEL_PRIVATE - 1;
+	if (fmt == BFTD_KEY_PUBLIC && rc == 0)
+		abort(); /* a public key is never a seed */
+	if (rc == 0 && fmt == BFTD_KEY_LABELLED) {
+		/* the label, then the hex of the seed, then whitespace */
+		char hex[2 * BFTD_KEY_LEN + 1];
+		bftd_hex(hex, seed, BFTD_KEY_LEN);
+		if (size < lp + 2 * BFTD_KEY_LEN || size > BFTD_KEY_FILE_MAX || memcmp(data, BFTD_KEY_LABEL_PRIVATE, lp) ||
+		    strncasecmp(hex, (const char *)data + lp, 2 * BFTD_KEY_LEN) != 0)
+			abort();
+		for (size_t i = lp + 2 * BFTD_KEY_LEN; i < size; i++)
+			if (data[i] != '\n' && data[i] != '\r' && data[i] != ' ')
+				abort();
+	} else if (rc == 0) {
 		if (size == BFTD_KEY_LEN) {
 			if (memcmp(seed, data, BFTD_KEY_LEN) != 0)
 				abort();
 		} else {
 			char hex[2 * BFTD_KEY_LEN + 1];
 			bftd_hex(hex, seed, BFTD_KEY_LEN);
-			if (size < 2 * BFTD_KEY_LEN || size > BFTD_KEY_FILE_MAX || strncasecmp(hex, (const char *)data, 2 * BFTD_KEY_LEN) != 0)
+			if (size < 2 * BFTD_KEY_LEN || size > BFTD_KEY_UNLABELLED_MAX || strncasecmp(hex, (const char *)data, 2 * BFTD_KEY_LEN) != 0)
 				abort();
 			for (size_t i = 2 * BFTD_KEY_LEN; i < size; i++)
 				if (data[i] != '\n' && data[i] != '\r' && data[i] != ' ')

@@ -109,8 +109,11 @@ check "/v1/time has RFC 3339 strings beside the ns" sh -c "grep -q '\"earliest\"
 check "bftime validate now --tolerance 1ms: yes" sh -c "\"$C\" validate now --tolerance 1ms --api $(api 1) | grep -q '^yes'"
 later=$(( $(now_ns) + 10000000000 ))
 check "bftime validate now+10s --tolerance 1ms: no (exit 1)" sh -c "\"$C\" validate $later --tolerance 1ms --api $(api 2) > \"$dir/v\"; [ \$? -eq 1 ] && grep -q '^no' \"$dir/v\""
+# The RFC 3339 form is what is checked here, not latency: a tolerance far
+# above any scheduling delay (50 ms failed under load; the "no" case is 10 s
+# off, above).
 rfc=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-check "POST /v1/validate with an RFC 3339 timestamp: yes" sh -c "curl -s -d '{\"timestamp\":\"$rfc\",\"tolerance\":\"50ms\"}' http://$(api 3)/v1/validate | grep -q '\"result\":\"yes\"'"
+check "POST /v1/validate with an RFC 3339 timestamp: yes" sh -c "curl -s -d '{\"timestamp\":\"$rfc\",\"tolerance\":\"2s\"}' http://$(api 3)/v1/validate | grep -q '\"result\":\"yes\"'"
 check "POST /v1/validate with garbage: 400 JSON error" sh -c "[ \"\$(curl -s -o $dir/b -w '%{http_code}' -d '{\"timestamp\":\"yesterday\"}' http://$(api 1)/v1/validate)\" = 400 ] && grep -q '\"error\"' $dir/b"
 
 sleep 7
@@ -140,6 +143,9 @@ bad_ok() {
 	t=$(echo "$hex" | sed 's/^\(.\{200\}\)\(.\)/\1f\2/; s/^\(.\{201\}\)./\1/')
 	[ "$t" != "$hex" ] || t=$(echo "$hex" | sed 's/^\(.\{200\}\)./\10/')
 	c=$(code -d "{\"proof\":\"$t\"}" "http://$(api 1)/v1/proofs"); [ "${c#4}" != "$c" ] || { echo "tampered: $c"; return 1; }
+	# The error shape of docs/api.md, beside the results.
+	grep -q '"error":"rejected"' "$dir/body" && grep -q '"message":"1 of 1 proofs rejected' "$dir/body" &&
+		grep -q "\"status\":$c" "$dir/body" || { echo "rejection's shape: $(cat "$dir/body")"; return 1; }
 	c=$(code -H 'Content-Type: application/octet-stream' --data-binary 'short' "http://$(api 1)/v1/proofs"); [ "$c" = 400 ] || { echo "short raw: $c"; return 1; }
 	c=$(code "http://$(api 1)/v1/nothing"); [ "$c" = 404 ] || { echo "unknown path: $c"; return 1; }
 	c=$(code -X DELETE "http://$(api 1)/v1/proofs"); [ "$c" = 405 ] || { echo "DELETE: $c"; return 1; }
@@ -208,7 +214,7 @@ metrics_ok() {
 	get 3 /metrics > "$dir/m"
 	grep -q '^bftime_synced 1$' "$dir/m" || { echo "bftime_synced"; return 1; }
 	grep -q '^bftime_proofs_issued_total [1-9]' "$dir/m" || { echo "proofs issued"; return 1; }
-	grep -q '^bftime_source_used{type="peer",id="1"} 1$' "$dir/m" || { echo "peer 1 used"; return 1; }
+	grep -q '^bftime_source_used{type="peer",id="1",[^}]*} 1$' "$dir/m" || { echo "peer 1 used"; return 1; }
 	grep -q '^# TYPE bftime_interval_width_seconds gauge$' "$dir/m" || { echo "TYPE line"; return 1; }
 	bad=$(grep -v '^#' "$dir/m" | grep -cv '^[a-z_][a-z0-9_]*\({[a-z_]*="[^"]*"\(,[a-z_]*="[^"]*"\)*}\)\{0,1\} -\{0,1\}[0-9][0-9.e+-]*$')
 	[ "$bad" = 0 ] || { echo "$bad malformed lines"; return 1; }

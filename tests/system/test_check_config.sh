@@ -51,4 +51,50 @@ good() {
 	done
 }
 check "a good configuration: OK, the key and the store said, an absent device said, what is not checked said" good
+
+# Key files (issue 14: a public key given as node.key ran the node under
+# another identity). bftime keygen writes a labelled private key; a file
+# named .pub, a labelled public key and a peer's pinned key are refused;
+# an older unlabelled key file still loads, with its public key said.
+keyconf() { # key path, extra peer line
+	printf 'node: {id: 1, listen: 127.0.0.1:7999, key: %s}\n%bconsensus: {f: 0}\nreferences:\n  - {kind: system}\n' \
+		"$1" "$2" > "$dir/c.yaml"
+}
+labelled() {
+	grep -q '^bftime-private-key: [0-9a-f]\{64\}$' "$dir/k.key" || { echo "keygen wrote: $(cat "$dir/k.key")"; return 1; }
+	[ "$("$B/bftime" pubkey "$dir/k.key")" = "$(cat "$dir/k.pub")" ] || { echo "pubkey differs"; return 1; }
+}
+check "bftime keygen writes a labelled private key; pubkey reads it" labelled
+pub_as_key() {
+	cp "$dir/k.pub" "$dir/node.pub" && chmod 600 "$dir/node.pub"
+	keyconf "$dir/node.pub" ""
+	rc=$(run)
+	[ "$rc" = 1 ] && grep -q "key file $dir/node.pub: an unlabelled key file named .pub is taken for a public key, not this node's private key" "$dir/out" ||
+		{ echo "exit $rc: $(cat "$dir/out")"; return 1; }
+	printf 'bftime-public-key: %s\n' "$(cat "$dir/k.pub")" > "$dir/lab.key" && chmod 600 "$dir/lab.key"
+	keyconf "$dir/lab.key" ""
+	rc=$(run)
+	[ "$rc" = 1 ] && grep -q "key file $dir/lab.key holds a public key (\"bftime-public-key: ...\"), not this node's private key" "$dir/out" ||
+		{ echo "exit $rc: $(cat "$dir/out")"; return 1; }
+	"$D" --config "$dir/c.yaml" > "$dir/out" 2>&1 && { echo "the daemon started"; return 1; }
+	grep -q "holds a public key" "$dir/out" || { echo "daemon: $(cat "$dir/out")"; return 1; }
+}
+check "a public key given as the node's key: refused, saying so (--check-config and bftimed)" pub_as_key
+peer_key() {
+	"$B/bftime" keygen --out "$dir/p.key" > "$dir/p.pub"
+	cp "$dir/p.pub" "$dir/peerpub.key" && chmod 600 "$dir/peerpub.key"
+	keyconf "$dir/peerpub.key" "peers:\n  - {id: 2, address: 127.0.0.1:7998, public_key: $(cat "$dir/p.pub")}\n"
+	rc=$(run)
+	[ "$rc" = 1 ] && grep -q "key file $dir/peerpub.key holds peer 2's public key, not this node's private key" "$dir/out" ||
+		{ echo "exit $rc: $(cat "$dir/out")"; return 1; }
+}
+check "a peer's pinned public key as the node's key: refused" peer_key
+old_key() {
+	sed 's/^bftime-private-key: //' "$dir/k.key" > "$dir/old.key" && chmod 600 "$dir/old.key"
+	keyconf "$dir/old.key" ""
+	rc=$(run)
+	[ "$rc" = 0 ] && grep -q "old.key: key file in the older unlabelled format, which cannot be told from a public key: it gives this node the public key $(cat "$dir/k.pub")" "$dir/out" ||
+		{ echo "exit $rc: $(cat "$dir/out")"; return 1; }
+}
+check "an older unlabelled key file: loads, its public key said" old_key
 summary

@@ -39,6 +39,7 @@ for i in $(seq 1 $N); do
 		echo "references:"
 		echo "  - {kind: simulated, every: 1s, noise: 200us, uncertainty: 1ms}"
 		echo "status: $dir/n$i.json"
+		echo "api: none" # four daemons: the default api address is one
 		echo "oscillator: {offset_ms: $(echo $osc_off | cut -d' ' -f$i), freq_ppm: $(echo $osc_ppm | cut -d' ' -f$i)}"
 		[ "$i" = "$LIAR" ] && echo "byzantine: {strategy: constant, offset: 50ms}"
 	} > "$c"

@@ -212,7 +212,7 @@ operator_ok() { # the same alarm where an operator looks: log, bftime status, me
 		{ echo "no ALARM line in the log"; return 1; }
 	line=$(grep ' gpsd0 ' "$dir/snr-identical.status") || { echo "bftime status: $(head -n 3 "$dir/snr-identical.status")"; return 1; }
 	echo "$line" | grep -q ' no .*implausible: identical signal strength' || { echo "bftime status: $line"; return 1; }
-	grep -q '^bftime_source_quarantined{type="reference",id="0"} 1$' "$dir/snr-identical.metrics" ||
+	grep -q '^bftime_source_quarantined{type="reference",id="0",[^}]*} 1$' "$dir/snr-identical.metrics" ||
 		{ echo "metrics: $(grep quarantin "$dir/snr-identical.metrics" | head -n 3)"; return 1; }
 	echo "log ALARM; bftime status:$(echo "$line" | sed 's/.* no  *[-0-9. ]*//'); bftime_source_quarantined 1"
 }

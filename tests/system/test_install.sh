@@ -9,8 +9,9 @@
 # unit accepted by `systemd-analyze verify` (SKIPPED, with the reason, where
 # systemd-analyze is missing or cannot verify even a trivial unit here) and
 # hardened (`systemd-analyze security --offline` exposure at most 3.0), and
-# the installed bftimed telling a notify socket READY=1 and STOPPING=1 as
-# Type=notify needs, and logging that SIGHUP does not reload.
+# the installed bftimed telling a notify socket READY=1, WATCHDOG=1 (with
+# WATCHDOG_USEC set, as WatchdogSec does) and STOPPING=1 as Type=notify
+# needs, and logging what SIGHUP found on rereading its configuration.
 cd "$(dirname "$0")/../.." || exit 1
 dir=$(mktemp -d /tmp/bftime-install.XXXXXX) || exit 1
 . tests/system/lib.sh
@@ -111,7 +112,7 @@ else
 		[ -n "$e" ] || { echo "no exposure level"; return 1; }
 		awk -v e="$e" 'BEGIN { exit !(e <= 3.0) }' || { echo "exposure $e > 3.0"; return 1; }
 		for k in Type=notify NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes StateDirectory=bftime \
-			RuntimeDirectory=bftime 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SYS_TIME' 'SystemCallFilter=@system-service @clock'; do
+			RuntimeDirectory=bftime 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SYS_TIME' 'SystemCallFilter=@system-service @clock seccomp'; do
 			grep -qx "$k" "$U" || { echo "no $k"; return 1; }
 		done
 		echo "exposure $e"
@@ -120,8 +121,9 @@ else
 fi
 
 # Type=notify: the installed bftimed tells NOTIFY_SOCKET READY=1 once it
-# runs, and STOPPING=1 on SIGTERM; SIGHUP neither reloads nor kills it, and
-# its log says that a change needs a restart.
+# runs, WATCHDOG=1 every half WATCHDOG_USEC (here 0.4 s), and STOPPING=1 on
+# SIGTERM; SIGHUP rereads the configuration without killing it, and its log
+# says what it found (no change).
 notify() {
 	"$R/usr/bin/bftime" keygen --out "$dir/n.key" >/dev/null 2>&1 || { echo "keygen failed"; return 1; }
 	port=$((20000 + $$ % 20000))
@@ -151,13 +153,15 @@ EOF
 	py=$!
 	i=0
 	while [ ! -S "$dir/notify" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	NOTIFY_SOCKET=$dir/notify "$R/usr/sbin/bftimed" --config "$dir/n.yaml" 2>"$dir/n.log" &
+	NOTIFY_SOCKET=$dir/notify WATCHDOG_USEC=400000 "$R/usr/sbin/bftimed" --config "$dir/n.yaml" 2>"$dir/n.log" &
 	pid=$!
 	i=0
 	while ! grep -q 'listening on' "$dir/n.log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	# SIGHUP: no reload, and no death either; the log says so.
+	# SIGHUP: reread, no death; the log says what it found.
 	kill -HUP "$pid" 2>/dev/null
-	sleep 0.2
+	i=0
+	while ! grep -q 'SIGHUP' "$dir/n.log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	sleep 0.6 # WATCHDOG=1 every 0.2 s meanwhile
 	kill -0 "$pid" 2>/dev/null || hup="bftimed died on SIGHUP"
 	kill -TERM "$pid" 2>/dev/null
 	wait "$pid"
@@ -165,13 +169,15 @@ EOF
 	pid=""
 	wait "$py"
 	[ -z "${hup:-}" ] || { echo "$hup"; return 1; }
-	grep -q 'SIGHUP is ignored: the configuration is not reloaded; restart bftimed' "$dir/n.log" || { echo "no SIGHUP line in the log"; return 1; }
+	grep -q "SIGHUP: .*/n.yaml reread: no change from the running configuration" "$dir/n.log" || { echo "no SIGHUP line in the log: $(grep SIGHUP "$dir/n.log")"; return 1; }
+	w=$(grep -c '^WATCHDOG=1$' "$dir/notify.out")
+	[ "$w" -ge 3 ] || { echo "$w WATCHDOG=1 in about 0.8 s at WATCHDOG_USEC=400000: $(head -c 300 "$dir/notify.out")"; return 1; }
 	[ "$rc" -eq 0 ] || { echo "bftimed exit $rc"; tail -n 3 "$dir/n.log"; return 1; }
 	grep -q '^READY=1|STATUS=node 1 on 127.0.0.1:' "$dir/notify.out" || { echo "no READY=1 with STATUS: $(head -c 200 "$dir/notify.out")"; return 1; }
 	grep -q 'STOPPING=1' "$dir/notify.out" || { echo "no STOPPING=1: $(head -c 200 "$dir/notify.out")"; return 1; }
 }
 if command -v python3 >/dev/null 2>&1; then
-	check "installed bftimed sends READY=1 (with STATUS=) and STOPPING=1 to NOTIFY_SOCKET; survives SIGHUP and logs no reload" notify
+	check "installed bftimed sends READY=1 (with STATUS=), WATCHDOG=1 and STOPPING=1 to NOTIFY_SOCKET; SIGHUP rereads and logs no change" notify
 else
 	skipped "sd_notify (python3 missing)"
 fi

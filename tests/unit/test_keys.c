@@ -55,6 +55,24 @@ static void test_parse(void **state)
 	}
 	uint8_t raw33[33] = { 1 };
 	assert_int_not_equal(bftd_key_parse(seed, raw33, sizeof raw33), 0);
+	/* Labelled (issue 14): a private key loads and says so; a public key
+	 * is refused however well formed; a label with a bad key is refused. */
+	enum bftd_key_format fmt;
+	snprintf(buf, sizeof buf, "%s%s\n", BFTD_KEY_LABEL_PRIVATE, hex);
+	assert_int_equal(bftd_key_parse_fmt(seed, (const uint8_t *)buf, strlen(buf), &fmt), 0);
+	assert_int_equal(fmt, BFTD_KEY_LABELLED);
+	assert_int_equal(seed[0], 0x9d);
+	snprintf(buf, sizeof buf, "%s\n", hex);
+	assert_int_equal(bftd_key_parse_fmt(seed, (const uint8_t *)buf, strlen(buf), &fmt), 0);
+	assert_int_equal(fmt, BFTD_KEY_UNLABELLED);
+	snprintf(buf, sizeof buf, "%s%s\n", BFTD_KEY_LABEL_PUBLIC, hex);
+	memset(seed, 0xa5, sizeof seed);
+	assert_int_not_equal(bftd_key_parse_fmt(seed, (const uint8_t *)buf, strlen(buf), &fmt), 0);
+	assert_int_equal(fmt, BFTD_KEY_PUBLIC);
+	for (size_t k = 0; k < sizeof seed; k++)
+		assert_int_equal(seed[k], 0);
+	snprintf(buf, sizeof buf, "%s%.63s\n", BFTD_KEY_LABEL_PRIVATE, hex);
+	assert_int_not_equal(bftd_key_parse_fmt(seed, (const uint8_t *)buf, strlen(buf), &fmt), 0);
 }
 
 static void put_file(const char *path, const char *text, size_t len, mode_t mode)
@@ -82,7 +100,12 @@ static void test_load(void **state)
 	snprintf(buf, sizeof buf, "%s%*s#", hex, 40, "");
 	put_file(path, buf, strlen(buf), 0600);
 	assert_int_not_equal(bftd_key_load(seed, path, err, sizeof err), 0);
-	assert_non_null(strstr(err, "expected 32 raw bytes or 64 hex digits"));
+	assert_non_null(strstr(err, "32 raw bytes or 64 hex digits"));
+	/* A labelled public key given as the node's key: refused, saying so. */
+	snprintf(buf, sizeof buf, "%s%s\n", BFTD_KEY_LABEL_PUBLIC, hex);
+	put_file(path, buf, strlen(buf), 0600);
+	assert_int_not_equal(bftd_key_load(seed, path, err, sizeof err), 0);
+	assert_non_null(strstr(err, "holds a public key"));
 	/* Readable by others: refused whatever it holds. */
 	snprintf(buf, sizeof buf, "%s\n", hex);
 	put_file(path, buf, strlen(buf), 0644);

@@ -227,6 +227,14 @@ static void test_converge(void **state)
 	for (int i = 0; i < N; i++)
 		fresh += src[i].fresh && src[i].is_peer;
 	assert_int_equal(fresh, N - 1);
+	/* Reach and last receipt (bftime sources): every peer answered in
+	 * each of the last eight polls, within the last poll. */
+	for (int i = 0; i < N; i++)
+		if (src[i].is_peer) {
+			assert_int_equal(src[i].reach, 0377);
+			assert_true(src[i].last_rx_raw != INT64_MIN);
+			assert_int_equal(src[i].bad_sig, 0);
+		}
 	/* Levels of true time on the wire (docs/internal-sync.md §5): a node
 	 * with a reference states level 0, one synchronized by f + 1 of them
 	 * level 1 (the flags' high nibble is the level plus one). */
@@ -423,6 +431,21 @@ static void test_hostile_packets(void **state)
 	w.last_resp[w.last_resp_len - 1] ^= 1;
 	assert_int_not_equal(bft_node_on_packet(n, 0, w.last_resp, w.last_resp_len), 0);
 	assert_true(c->rx_bad_sig == badsig + 1);
+	/* ... counted for the peer it names too (a wrong key shows there). */
+	bft_msg fm;
+	size_t fsl;
+	assert_int_equal(bft_wire_decode(&fm, &fsl, w.last_resp, w.last_resp_len), 0);
+	bft_source_info si[N];
+	size_t ns = bft_node_sources(n, si, N);
+	int named = 0;
+	for (size_t i = 0; i < ns; i++)
+		if (si[i].is_peer && si[i].id == fm.from) {
+			assert_int_equal(si[i].bad_sig, 1);
+			named++;
+		} else {
+			assert_int_equal(si[i].bad_sig, 0);
+		}
+	assert_int_equal(named, 1);
 	teardown_world(&w);
 }
 

@@ -392,6 +392,34 @@ static void test_file_handle(void **state)
 	assert_string_equal(bft_timebounds_status_name((enum bft_timebounds_status)9), "unknown");
 }
 
+/* Why a page cannot be opened, said (issue 14: a missing page was
+ * "invalid argument"): missing, not a page, writable by others. */
+static void test_open_why(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_tb_why.XXXXXX", path[64], why[512];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/page", dir);
+	bft_timebounds *c = NULL;
+	assert_int_equal(bft_timebounds_open_why(&c, path, why, sizeof why), BFT_EINVAL);
+	assert_null(c);
+	assert_non_null(strstr(why, "No such file or directory (is bftimed running, with exports: {timebounds:"));
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	static const char junk[4096] = "not a page";
+	assert_int_equal(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
+	close(fd);
+	assert_int_equal(bft_timebounds_open_why(&c, path, why, sizeof why), BFT_EINVAL);
+	assert_non_null(strstr(why, "not a bftime time-bounds page"));
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(bft_timebounds_open_why(&c, path, why, sizeof why), BFT_EINVAL);
+	assert_non_null(strstr(why, "writable by group or others: not believed"));
+	/* NULL why: the same answer, nothing written. */
+	assert_int_equal(bft_timebounds_open_why(&c, path, NULL, 0), BFT_EINVAL);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_page_roundtrip),
 		cmocka_unit_test(test_page_concurrent),
 		cmocka_unit_test(test_file_handle),
+		cmocka_unit_test(test_open_why),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
