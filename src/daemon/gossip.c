@@ -22,7 +22,7 @@
 #include "daemon/log.h"
 #include "sys/clock.h"
 
-#define RESP_MAX (64 * 1024)
+#define RESP_MAX (4 * 1024 * 1024) /* a batch of version-2 proofs as hex, JSON around them */
 #define RETRY_MIN_NS (BFT_NS_PER_SEC)
 #define RETRY_MAX_NS (30 * BFT_NS_PER_SEC)
 /* A catch-up GET is small, and a node waiting for its quorum issues nothing
