@@ -83,8 +83,8 @@ void bftd_service_proofs(bftd *d, int64_t now_mono)
 	bftd_proof_ref(d, &clk.ref);
 	bft_proof p;
 	int rc = bftd_proofs_issue(d->proofs, &clk, &p);
-	if (rc == 0) {
-		bftd_log(LOG_DEBUG, "proof seq %llu issued", (unsigned long long)p.seq);
+	if (rc == 0 || rc == BFTD_PROOFS_QUEUED) { /* queued: in a version-2 batch, stored when it is full */
+		bftd_log(LOG_DEBUG, "proof seq %llu %s", (unsigned long long)p.seq, rc ? "queued" : "issued");
 		bftd_gossip_announce(d->gossip);
 		d->next_proof_mono += d->cfg.proof_interval_ns;
 		if (d->next_proof_mono <= now_mono)

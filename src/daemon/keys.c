@@ -38,6 +38,21 @@ int bftd_key_parse(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len)
 
 int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_t errlen)
 {
+	uint8_t buf[BFTD_KEY_FILE_MAX + 1];
+	size_t len = 0;
+	if (bftd_secret_file_read(path, buf, sizeof buf, &len, err, errlen) != 0)
+		return BFT_EINVAL;
+	/* A file longer than the longest key file is refused: the read stops
+	 * one byte past BFTD_KEY_FILE_MAX, so the parser sees it is too long. */
+	int rc = bftd_key_parse(seed, buf, len);
+	OPENSSL_cleanse(buf, sizeof buf);
+	if (rc)
+		snprintf(err, errlen, "key file %s: expected 32 raw bytes or 64 hex digits (bftime keygen)", path);
+	return rc;
+}
+
+int bftd_secret_file_read(const char *path, uint8_t *buf, size_t cap, size_t *out_len, char *err, size_t errlen)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
@@ -59,26 +74,20 @@ int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_
 		close(fd);
 		return BFT_EINVAL;
 	}
-	uint8_t buf[BFTD_KEY_FILE_MAX + 1];
 	size_t len = 0;
 	for (;;) {
-		ssize_t r = read(fd, buf + len, sizeof buf - len);
+		ssize_t r = read(fd, buf + len, cap - len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
 		len += (size_t)r;
-		if (len == sizeof buf)
+		if (len == cap)
 			break;
 	}
 	close(fd);
-	/* A file longer than the longest key file is refused: the read stops
-	 * one byte past BFTD_KEY_FILE_MAX, so the parser sees it is too long. */
-	int rc = bftd_key_parse(seed, buf, len);
-	OPENSSL_cleanse(buf, sizeof buf);
-	if (rc)
-		snprintf(err, errlen, "key file %s: expected 32 raw bytes or 64 hex digits (bftime keygen)", path);
-	return rc;
+	*out_len = len;
+	return 0;
 }
 
 int bftd_key_generate(const char *path, uint8_t pub[BFTD_KEY_LEN], char *err, size_t errlen)

@@ -26,6 +26,11 @@ int bftd_key_load(uint8_t seed[BFTD_KEY_LEN], const char *path, char *err, size_
 #define BFTD_KEY_FILE_MAX 80
 int bftd_key_parse(uint8_t seed[BFTD_KEY_LEN], const uint8_t *buf, size_t len);
 
+/* Read a secret file (at most cap bytes) after checking that it is a
+ * regular file only its owner can read; the caller wipes buf. 0, or
+ * BFT_EINVAL with err naming the path and the problem. */
+int bftd_secret_file_read(const char *path, uint8_t *buf, size_t cap, size_t *out_len, char *err, size_t errlen);
+
 /* Create a new random seed in a new file (mode 0600, never overwriting), as
  * 64 hex digits and a newline; its public key into pub. */
 int bftd_key_generate(const char *path, uint8_t pub[BFTD_KEY_LEN], char *err, size_t errlen);

@@ -73,6 +73,9 @@ void bftd_proofs_close(bftd_proofs *ps);
  * BFT_ENOMEM: the store failed, an alarm; BFT_EINVAL: the head record and
  * the store disagree, an alarm: nothing is signed). */
 int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out);
+/* Version-2 proofs (config node.proofs): the statement is in the batch
+ * being filled, signed and stored with it (*out is the statement). */
+#define BFTD_PROOFS_QUEUED 1
 
 /* Verify and store a proof's canonical bytes; *res says what happened.
  * Returns bft_store_put's code. */
