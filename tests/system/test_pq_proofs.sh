@@ -126,10 +126,12 @@ done
 
 # A node that does not pin node 2's SLH-DSA key: its pure SLH-DSA proofs
 # have nothing binding them to node 2, and are refused.
+head1=$(get 2 "/v1/proofs?node=1&limit=1&order=newest" | sed -n 's/^ *"seq":\([0-9]*\),\{0,1\}$/\1/p' | head -n 1)
 nopin_ok() {
 	conf 1 "$scheme_1" 0
 	kill -TERM "$(cat "$dir/n1.pid")"; sleep 0.5
-	mv "$dir/n1.db" "$dir/n1-old.db"; rm -f "$dir/n1.db-wal" "$dir/n1.db-shm"
+	# its store and head record gone: its own v2 proofs come back by catch-up
+	mv "$dir/n1.db" "$dir/n1-old.db"; rm -f "$dir/n1.db-wal" "$dir/n1.db-shm" "$dir/n1.db.head"
 	start 1
 	sleep 4
 	hex=$(get 2 "/v1/proofs?node=2&limit=1" | sed -n 's/^ *"bytes":"\([0-9a-f]*\)",\{0,1\}$/\1/p' | head -n 1)
@@ -139,5 +141,17 @@ nopin_ok() {
 	echo "HTTP $c"
 }
 check "without node 2's pinned SLH-DSA key, its pure SLH-DSA proofs are refused" nopin_ok
+catchup_ok() { # node 1 took its own v2 chain back from its peers and continued it
+	grep -q 'own proof chain recovered from a peer' "$dir/n1.log" || { echo "no recovery logged"; return 1; }
+	k=0
+	while [ $k -lt 30 ]; do
+		s=$(get 2 "/v1/proofs?node=1&limit=1&order=newest" | sed -n 's/^ *"seq":\([0-9]*\),\{0,1\}$/\1/p' | head -n 1)
+		[ -n "$s" ] && [ "$s" -gt "${head1:-0}" ] && break
+		sleep 0.5; k=$((k + 1))
+	done
+	[ -n "$s" ] && [ "$s" -gt "${head1:-0}" ] || { echo "no new batch after seq $head1"; return 1; }
+	"$C" proofs --verify --node 1 --config "$dir/n2.yaml" | grep '^node 1: .* 0 gaps.*(pinned): OK' || { echo "node 2: node 1's chain does not verify"; return 1; }
+}
+check "node 1 with its store and head record lost: catch-up brings its v2 chain back, it continues without a fork" catchup_ok
 check "every node stops cleanly on SIGTERM" stops_cleanly
 summary
