@@ -35,6 +35,7 @@
 #include "daemon/slhkey.h"
 #include "proto/proof.h"
 #include "proto/sign.h"
+#include "proto/sign_pkcs11.h"
 #include "util/value.h"
 
 #define DEFAULT_API "http://127.0.0.1:7380"
@@ -469,6 +470,21 @@ static bool pinned_key(const bftd_config *cfg, uint32_t id, uint8_t pub[32])
 {
 	if (!cfg)
 		return false;
+	if (id == cfg->id && strncmp(cfg->key_path, "pkcs11:", 7) == 0) {
+		/* The node's own key is on a token: its public key, when this user
+		 * may open the token (the URI's PIN). */
+		bft_pkcs11 *t = NULL;
+		char err[512];
+		enum bft_pkcs11_kind kind = BFT_PKCS11_NONE;
+		uint8_t p[BFT_PKCS11_MAX_PUB];
+		size_t plen = sizeof p;
+		bool ok = bft_pkcs11_open(&t, cfg->key_path, err, sizeof err) == 0 &&
+		          bft_pkcs11_load_key(t, &kind, p, &plen) == 0 && kind == BFT_PKCS11_ED25519 && plen == 32;
+		bft_pkcs11_close(t);
+		if (ok)
+			memcpy(pub, p, 32);
+		return ok;
+	}
 	if (id == cfg->id) {
 		/* The node's own key, when this user may read the key file. */
 		uint8_t seed[BFTD_KEY_LEN];
