@@ -56,6 +56,8 @@ void bftd_proof_ref(const bftd *d, bft_proof_ref *ref)
  * clock is not running, and its time could go back across a restart). */
 void bftd_service_proofs(bftd *d, int64_t now_mono)
 {
+	if (d->proofs && bftd_proofs_poll(d->proofs) > 0) /* a v2 batch signed off the loop: stored now */
+		bftd_gossip_announce(d->gossip);
 	if (!d->proofs || now_mono < d->next_proof_mono)
 		return;
 	if (bftd_gossip_catching_up(d->gossip, now_mono)) {

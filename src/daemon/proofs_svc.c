@@ -19,6 +19,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,16 @@
 #include "sys/clock.h"
 
 #define REOPEN_EVERY_NS (30 * BFT_NS_PER_SEC)
+
+/* A batch being signed with SLH-DSA on a thread (issue_v2). */
+struct sign_job {
+	bft_proof_batch b;
+	pthread_t th;
+	int rc;            /* the thread's result, read after done */
+	atomic_int done;   /* set by the thread when rc is */
+	bool running;      /* a thread was started and not joined */
+	int64_t t0;        /* CLOCK_MONOTONIC at prepare */
+};
 #define HEAD_SUFFIX ".head"
 
 struct bftd_proofs {
@@ -79,6 +91,7 @@ struct bftd_proofs {
 	bft_proof_gen pgen;             /* the generator past the pending statements */
 	uint64_t batches_signed;
 	int64_t last_batch_sign_ns;     /* how long the last batch's signatures took */
+	struct sign_job job;            /* the batch whose SLH-DSA signature a thread is making */
 	uint8_t *rec_bytes;             /* the head record's bytes (a v2 proof's authenticator points here) */
 };
 
@@ -424,6 +437,11 @@ void bftd_proofs_close(bftd_proofs *ps)
 	if (!ps)
 		return;
 	bft_store_close(ps->store);
+	if (ps->job.running) { /* its batch is dropped: never published, signed again at the next start */
+		pthread_join(ps->job.th, NULL);
+		ps->job.running = false;
+	}
+	bft_proof_batch_free(&ps->job.b);
 	bftd_evidence_destroy(ps->ev);
 	free(ps->answered);
 	bft_slhdsa_keyring_destroy(ps->skr);
@@ -562,23 +580,127 @@ static int adopt_floor(bftd_proofs *ps)
 	return 0;
 }
 
-/* Version 2 (docs/pq.md): the statement joins the pending batch, chained
- * to the one before; a full batch is signed once (its Merkle root) and its
- * proofs stored in order, each then the chain's head. Nothing pending has
- * left this process, so a batch that fails is dropped and its sequence
- * numbers signed again later without a fork. */
+/* ---- version 2: batches (docs/pq.md) --------------------------------------
+ * The statement joins the pending batch, chained to the one before; a full
+ * batch is prepared (its Merkle tree), signed with Ed25519 on the loop (the
+ * node's signer, which may be a token), and its SLH-DSA signature, half a
+ * second for SHA2-128s, is made on a thread of its own so the loop keeps
+ * answering its peers; the loop collects it (bftd_proofs_poll) and stores
+ * the batch's proofs in order, each then the chain's head. Nothing pending
+ * or being signed has left this process, so a batch that fails is dropped
+ * and its sequence numbers signed again later without a fork. The thread
+ * touches only the job's own copies and the SLH-DSA keyring, which nothing
+ * else uses. */
+
+static void *slh_thread(void *arg)
+{
+	struct sign_job *j = arg;
+	j->rc = bft_proof_batch_sign_slh(&j->b);
+	atomic_store(&j->done, 1);
+	return NULL;
+}
+
+/* Store a signed batch: 0 when at least one proof was stored (*out the
+ * last), else negative. */
+static int store_batch(bftd_proofs *ps, bft_proof_batch *b, bft_proof *out)
+{
+	size_t n = b->n;
+	/* The head moved while it was signed (an own proof recovered from a
+	 * peer): it no longer continues the chain. */
+	if (b->bodies[0].seq != (ps->gen.have_prev ? ps->gen.next_seq : 0) ||
+	    memcmp(b->bodies[0].prev_hash, ps->gen.prev_hash, BFT_PROOF_HASH) != 0) {
+		bftd_log(LOG_NOTICE, "dropping a signed batch of %zu proofs: the chain's head moved under it", n);
+		return BFT_EINVAL;
+	}
+	uint8_t *buf = NULL;
+	size_t *offs = calloc(n, sizeof *offs), *lens = calloc(n, sizeof *lens);
+	int rc = offs && lens ? bft_proof_batch_finish(b, &buf, offs, lens) : BFT_ENOMEM;
+	size_t stored = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		enum bft_store_result res = BFT_STORE_IO;
+		rc = bft_store_put(ps->store, buf + offs[i], lens[i], &res);
+		if (rc != 0 || (res != BFT_STORE_NEW && res != BFT_STORE_GAP)) {
+			if (res == BFT_STORE_IO)
+				store_failed(ps, bft_store_errmsg(ps->store));
+			else if (!ps->failing)
+				bftd_log(LOG_WARNING, "own proof seq %llu not stored: %s", (unsigned long long)b->bodies[i].seq,
+				         bft_store_result_name(res));
+			rc = rc ? rc : BFT_EINVAL;
+			break;
+		}
+		/* Durable now: chain to it. */
+		if ((rc = bft_proof_gen_accept(&ps->gen, &b->bodies[i])) != 0)
+			break;
+		stored++;
+		ps->stats.issued++;
+	}
+	if (stored) {
+		store_works(ps);
+		if (out)
+			*out = b->bodies[stored - 1];
+		bool hf = head_write_bytes(ps, buf + offs[stored - 1], (int)lens[stored - 1]) != 0;
+		if (hf && !ps->head_failing)
+			bftd_log(LOG_WARNING, "cannot write the head record %s: %s (retried at every batch)", ps->head_path,
+			         strerror(errno));
+		ps->head_failing = hf;
+		bftd_log(LOG_DEBUG, "batch of %zu proofs (seq %llu..%llu) stored, signed in %.1f ms", n,
+		         (unsigned long long)b->bodies[0].seq, (unsigned long long)b->bodies[stored - 1].seq,
+		         (double)ps->last_batch_sign_ns / 1e6);
+	}
+	if (stored < n)
+		ps->stats.issue_failed++;
+	free(buf);
+	free(offs);
+	free(lens);
+	return stored ? 0 : rc ? rc : BFT_EINVAL;
+}
+
+/* Collect the signing thread's batch when it is done (or wait for it):
+ * 1 when a batch was stored, 0 when none was ready, negative when one
+ * failed. */
+static int collect(bftd_proofs *ps, bool wait)
+{
+	struct sign_job *j = &ps->job;
+	if (!j->running || (!wait && !atomic_load(&j->done)))
+		return 0;
+	pthread_join(j->th, NULL);
+	j->running = false;
+	ps->last_batch_sign_ns = bft_clock_mono_ns() - j->t0;
+	int rc = j->rc;
+	if (rc != 0) {
+		bftd_log(LOG_WARNING, "cannot sign a batch of %zu proofs with SLH-DSA: %s", j->b.n, bft_strerror(rc));
+		ps->stats.issue_failed++;
+	} else {
+		rc = store_batch(ps, &j->b, NULL);
+		if (rc == 0) {
+			ps->batches_signed++;
+			rc = 1;
+		}
+	}
+	bft_proof_batch_free(&j->b);
+	return rc;
+}
+
+int bftd_proofs_poll(bftd_proofs *ps)
+{
+	return ps ? collect(ps, false) : 0;
+}
+
 static int issue_v2(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out, const uint8_t nonce[BFT_PROOF_NONCE])
 {
 	size_t batch = ps->cfg->proof_batch ? ps->cfg->proof_batch : 1;
+	(void)collect(ps, false);
 	/* The head moved under the pending batch (an own proof came back from
-	 * a peer): the batch no longer continues it. */
-	if (ps->n_pending && (ps->pending[0].seq != (ps->gen.have_prev ? ps->gen.next_seq : 0) ||
-	                      memcmp(ps->pending[0].prev_hash, ps->gen.prev_hash, BFT_PROOF_HASH) != 0)) {
+	 * a peer, or the batch before failed): it no longer continues it. While
+	 * a batch is being signed, the pending one continues that batch. */
+	if (ps->n_pending && !ps->job.running &&
+	    (ps->pending[0].seq != (ps->gen.have_prev ? ps->gen.next_seq : 0) ||
+	     memcmp(ps->pending[0].prev_hash, ps->gen.prev_hash, BFT_PROOF_HASH) != 0)) {
 		bftd_log(LOG_NOTICE, "dropping %zu unsigned proof statements: the chain's head moved under them",
 		         ps->n_pending);
 		ps->n_pending = 0;
 	}
-	if (ps->n_pending == 0)
+	if (ps->n_pending == 0 && !ps->job.running)
 		ps->pgen = ps->gen;
 	bft_proof *st = &ps->pending[ps->n_pending];
 	int rc = bft_proof_gen_statement(&ps->pgen, st, clk, nonce);
@@ -592,6 +714,9 @@ static int issue_v2(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out,
 	if (++ps->n_pending < batch)
 		return BFTD_PROOFS_QUEUED;
 
+	/* Full. A batch still being signed is waited for: signing takes
+	 * longer than filling a batch only with absurd settings. */
+	(void)collect(ps, true);
 	size_t n = ps->n_pending;
 	ps->n_pending = 0;
 	bft_proof_batch_signer bs = { .scheme = ps->cfg->proof_scheme,
@@ -599,56 +724,35 @@ static int issue_v2(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out,
 		                      .ed = ps->ed,
 		                      .slh = ps->slh_params ? &ps->slh : NULL,
 		                      .slh_pk = ps->slh_params ? ps->slh_pk : NULL };
-	uint8_t *buf = NULL;
-	size_t *offs = calloc(n, sizeof *offs), *lens = calloc(n, sizeof *lens);
-	int64_t t0 = bft_clock_mono_ns();
-	rc = offs && lens ? bft_proof_batch_sign(&bs, ps->pending, n, &buf, offs, lens) : BFT_ENOMEM;
-	ps->last_batch_sign_ns = bft_clock_mono_ns() - t0;
-	if (rc != 0) {
+	struct sign_job *j = &ps->job;
+	j->t0 = bft_clock_mono_ns();
+	if ((rc = bft_proof_batch_prepare(&j->b, &bs, ps->pending, n)) != 0 || (rc = bft_proof_batch_sign_ed(&j->b)) != 0) {
 		bftd_log(LOG_WARNING, "cannot sign a batch of %zu proofs: %s", n, bft_strerror(rc));
 		ps->stats.issue_failed++;
-		free(offs);
-		free(lens);
+		bft_proof_batch_free(&j->b);
 		return rc;
 	}
-	ps->batches_signed++;
-	size_t stored = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		enum bft_store_result res = BFT_STORE_IO;
-		rc = bft_store_put(ps->store, buf + offs[i], lens[i], &res);
-		if (rc != 0 || (res != BFT_STORE_NEW && res != BFT_STORE_GAP)) {
-			if (res == BFT_STORE_IO)
-				store_failed(ps, bft_store_errmsg(ps->store));
-			else if (!ps->failing)
-				bftd_log(LOG_WARNING, "own proof seq %llu not stored: %s",
-				         (unsigned long long)ps->pending[i].seq, bft_store_result_name(res));
-			rc = rc ? rc : BFT_EINVAL;
-			break;
-		}
-		/* Durable now: chain to it. */
-		if ((rc = bft_proof_gen_accept(&ps->gen, &ps->pending[i])) != 0)
-			break;
-		stored++;
-		ps->stats.issued++;
+	if (!ps->slh_params) { /* Ed25519 alone: done here */
+		ps->last_batch_sign_ns = bft_clock_mono_ns() - j->t0;
+		rc = store_batch(ps, &j->b, out);
+		if (rc == 0)
+			ps->batches_signed++;
+		bft_proof_batch_free(&j->b);
+		return rc;
 	}
-	if (stored) {
-		store_works(ps);
-		*out = ps->pending[stored - 1];
-		bool hf = head_write_bytes(ps, buf + offs[stored - 1], (int)lens[stored - 1]) != 0;
-		if (hf && !ps->head_failing)
-			bftd_log(LOG_WARNING, "cannot write the head record %s: %s (retried at every batch)", ps->head_path,
-			         strerror(errno));
-		ps->head_failing = hf;
-		bftd_log(LOG_DEBUG, "batch of %zu proofs (seq %llu..%llu) signed in %.1f ms", n,
-		         (unsigned long long)ps->pending[0].seq, (unsigned long long)ps->pending[stored - 1].seq,
-		         (double)ps->last_batch_sign_ns / 1e6);
+	atomic_store(&j->done, 0);
+	j->rc = 0;
+	if (pthread_create(&j->th, NULL, slh_thread, j) != 0) {
+		/* No thread: sign here, holding the loop this once. */
+		rc = bft_proof_batch_sign_slh(&j->b);
+		ps->last_batch_sign_ns = bft_clock_mono_ns() - j->t0;
+		if (rc == 0 && (rc = store_batch(ps, &j->b, out)) == 0)
+			ps->batches_signed++;
+		bft_proof_batch_free(&j->b);
+		return rc;
 	}
-	if (stored < n)
-		ps->stats.issue_failed++;
-	free(buf);
-	free(offs);
-	free(lens);
-	return stored ? 0 : rc;
+	j->running = true;
+	return BFTD_PROOFS_QUEUED;
 }
 
 int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out)

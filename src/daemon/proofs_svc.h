@@ -77,6 +77,11 @@ int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *ou
  * being filled, signed and stored with it (*out is the statement). */
 #define BFTD_PROOFS_QUEUED 1
 
+/* Version 2: store the batch whose SLH-DSA signature a thread finished, if
+ * one did (call it often: the loop's every turn). 1 when a batch was
+ * stored, 0 when none was ready, negative when one failed (logged). */
+int bftd_proofs_poll(bftd_proofs *ps);
+
 /* Verify and store a proof's canonical bytes; *res says what happened.
  * Returns bft_store_put's code. */
 int bftd_proofs_submit(bftd_proofs *ps, const uint8_t *buf, size_t len, enum bft_store_result *res);

@@ -202,13 +202,24 @@ size_t bft_proof_v2_message(uint8_t *out, uint8_t scheme, uint8_t set, uint32_t 
 	return (size_t)(q - out);
 }
 
-int bft_proof_batch_sign(const bft_proof_batch_signer *s, const bft_proof *bodies, size_t n, uint8_t **out_buf,
-                         size_t *offsets, size_t *lens)
+void bft_proof_batch_free(bft_proof_batch *b)
 {
-	if (!s || !bodies || !out_buf || !offsets || !lens || n == 0 || n > BFT_MERKLE_MAX_LEAVES ||
-	    !bft_proof_scheme_name(s->scheme) || (has_ed(s->scheme) && (!s->ed || s->ed->sig_len != BFT_PROOF_SIG)))
+	if (!b)
+		return;
+	free(b->paths);
+	free(b->bodies);
+	free(b->slh_sig);
+	memset(b, 0, sizeof *b);
+}
+
+int bft_proof_batch_prepare(bft_proof_batch *b, const bft_proof_batch_signer *s, const bft_proof *bodies, size_t n)
+{
+	if (!b)
 		return BFT_EINVAL;
-	*out_buf = NULL;
+	memset(b, 0, sizeof *b);
+	if (!s || !bodies || n == 0 || n > BFT_MERKLE_MAX_LEAVES || !bft_proof_scheme_name(s->scheme) ||
+	    (has_ed(s->scheme) && (!s->ed || s->ed->sig_len != BFT_PROOF_SIG)))
+		return BFT_EINVAL;
 	const bft_slhdsa_params *pp = NULL;
 	if (has_slh(s->scheme)) {
 		pp = bft_slhdsa_params_get((bft_slhdsa_id)s->set);
@@ -221,16 +232,20 @@ int bft_proof_batch_sign(const bft_proof_batch_signer *s, const bft_proof *bodie
 		if (bodies[i].version != BFT_PROOF_VERSION_2 || !bft_proof_valid(&bodies[i]) ||
 		    bodies[i].node_id != bodies[0].node_id || memcmp(bodies[i].pub, bodies[0].pub, 32) != 0)
 			return BFT_EINVAL;
-
-	int rc = BFT_ENOMEM;
+	b->s = *s;
+	b->pp = pp;
+	b->n = n;
 	uint8_t(*leaves)[32] = malloc(n * 32);
-	uint8_t *paths = malloc(n * BFT_MERKLE_MAX_DEPTH * 32);
-	uint8_t *slh_sig = pp ? malloc(pp->sig_len) : NULL;
-	uint8_t *buf = NULL;
-	if (!leaves || !paths || (pp && !slh_sig))
+	b->paths = malloc(n * BFT_MERKLE_MAX_DEPTH * 32);
+	b->bodies = malloc(n * sizeof *bodies);
+	b->slh_sig = pp ? malloc(pp->sig_len) : NULL;
+	int rc = BFT_ENOMEM;
+	if (!leaves || !b->paths || !b->bodies || (pp && !b->slh_sig))
 		goto out;
-	size_t total = 0;
+	memcpy(b->bodies, bodies, n * sizeof *bodies);
 	for (size_t i = 0; i < n; i++) {
+		b->bodies[i].auth = NULL;
+		b->bodies[i].auth_len = 0;
 		uint8_t body[BFT_PROOF_V2_BODY_MIN + BFT_PROOF_REF_LEN];
 		int bl = bft_proof_v2_encode_body(body, sizeof body, &bodies[i]);
 		if (bl < 0) {
@@ -239,56 +254,101 @@ int bft_proof_batch_sign(const bft_proof_batch_signer *s, const bft_proof *bodie
 		}
 		if ((rc = bft_merkle_leaf(leaves[i], body, (size_t)bl)) != 0)
 			goto out;
+	}
+	if ((rc = bft_merkle_build(b->root, b->paths, (const uint8_t(*)[32])leaves, n)) != 0)
+		goto out;
+	b->msg_len = bft_proof_v2_message(b->msg, s->scheme, s->set, bodies[0].node_id, bodies[0].pub,
+	                                  pp ? s->slh_pk : NULL, pp ? pp->pk_len : 0, (uint16_t)n, b->root);
+	rc = 0;
+out:
+	free(leaves);
+	if (rc != 0)
+		bft_proof_batch_free(b);
+	return rc;
+}
+
+int bft_proof_batch_sign_ed(bft_proof_batch *b)
+{
+	if (!b || !b->n)
+		return BFT_EINVAL;
+	if (!has_ed(b->s.scheme))
+		return 0;
+	int rc = b->s.ed->sign(b->s.ed->ctx, b->bodies[0].node_id, b->msg, b->msg_len, b->ed_sig);
+	b->ed_done = rc == 0;
+	return rc < 0 ? rc : rc ? BFT_EINVAL : 0;
+}
+
+int bft_proof_batch_sign_slh(bft_proof_batch *b)
+{
+	if (!b || !b->n)
+		return BFT_EINVAL;
+	if (!b->pp)
+		return 0;
+	int rc = b->s.slh->sign(b->s.slh->ctx, b->bodies[0].node_id, b->msg, b->msg_len, b->slh_sig);
+	b->slh_done = rc == 0;
+	return rc < 0 ? rc : rc ? BFT_EINVAL : 0;
+}
+
+int bft_proof_batch_finish(bft_proof_batch *b, uint8_t **out_buf, size_t *offsets, size_t *lens)
+{
+	if (!b || !b->n || !out_buf || !offsets || !lens || (has_ed(b->s.scheme) && !b->ed_done) ||
+	    (b->pp && !b->slh_done))
+		return BFT_EINVAL;
+	*out_buf = NULL;
+	size_t total = 0, n = b->n;
+	for (size_t i = 0; i < n; i++) {
 		offsets[i] = total;
-		lens[i] = (size_t)bl + bft_proof_auth_size(s->scheme, s->set, (uint16_t)n, (uint16_t)i);
+		lens[i] = bft_proof_v2_body_size(&b->bodies[i]) + bft_proof_auth_size(b->s.scheme, b->s.set, (uint16_t)n, (uint16_t)i);
 		total += lens[i];
 	}
-	uint8_t root[32];
-	if ((rc = bft_merkle_build(root, paths, (const uint8_t(*)[32])leaves, n)) != 0)
-		goto out;
-	uint8_t msg[BFT_PROOF_V2_MSG_MAX], ed_sig[BFT_PROOF_SIG];
-	size_t ml = bft_proof_v2_message(msg, s->scheme, s->set, bodies[0].node_id, bodies[0].pub,
-	                                 pp ? s->slh_pk : NULL, pp ? pp->pk_len : 0, (uint16_t)n, root);
-	/* One signature per scheme for the whole batch: the point of batching. */
-	if (has_ed(s->scheme) && (rc = s->ed->sign(s->ed->ctx, bodies[0].node_id, msg, ml, ed_sig)) != 0)
-		goto out;
-	if (pp && (rc = s->slh->sign(s->slh->ctx, bodies[0].node_id, msg, ml, slh_sig)) != 0)
-		goto out;
-	if (!(buf = malloc(total))) {
-		rc = BFT_ENOMEM;
-		goto out;
-	}
+	uint8_t *buf = malloc(total);
+	if (!buf)
+		return BFT_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t *q = buf + offsets[i];
-		int bl = bft_proof_v2_encode_body(q, lens[i], &bodies[i]);
+		int bl = bft_proof_v2_encode_body(q, lens[i], &b->bodies[i]);
+		if (bl < 0) {
+			free(buf);
+			return BFT_EINVAL;
+		}
 		q += bl;
-		q = bft_be_put(q, s->scheme, 1);
-		q = bft_be_put(q, s->set, 1);
+		q = bft_be_put(q, b->s.scheme, 1);
+		q = bft_be_put(q, b->s.set, 1);
 		q = bft_be_put(q, n, 2);
 		q = bft_be_put(q, i, 2);
 		unsigned pl = bft_merkle_path_len((uint32_t)i, (uint32_t)n);
 		q = bft_be_put(q, pl, 1);
-		q = bft_be_put_bytes(q, paths + i * BFT_MERKLE_MAX_DEPTH * 32, (size_t)pl * 32);
-		if (pp)
-			q = bft_be_put_bytes(q, s->slh_pk, pp->pk_len);
-		if (has_ed(s->scheme))
-			q = bft_be_put_bytes(q, ed_sig, sizeof ed_sig);
-		if (pp)
-			q = bft_be_put_bytes(q, slh_sig, pp->sig_len);
+		q = bft_be_put_bytes(q, b->paths + i * BFT_MERKLE_MAX_DEPTH * 32, (size_t)pl * 32);
+		if (b->pp)
+			q = bft_be_put_bytes(q, b->s.slh_pk, b->pp->pk_len);
+		if (has_ed(b->s.scheme))
+			q = bft_be_put_bytes(q, b->ed_sig, sizeof b->ed_sig);
+		if (b->pp)
+			q = bft_be_put_bytes(q, b->slh_sig, b->pp->sig_len);
 		if ((size_t)(q - (buf + offsets[i])) != lens[i]) {
-			rc = BFT_EINVAL;
-			goto out;
+			free(buf);
+			return BFT_EINVAL;
 		}
 	}
 	*out_buf = buf;
-	buf = NULL;
-	rc = 0;
-out:
-	free(buf);
-	free(leaves);
-	free(paths);
-	free(slh_sig);
-	return rc < 0 ? rc : rc == 0 ? 0 : BFT_EINVAL;
+	return 0;
+}
+
+int bft_proof_batch_sign(const bft_proof_batch_signer *s, const bft_proof *bodies, size_t n, uint8_t **out_buf,
+                         size_t *offsets, size_t *lens)
+{
+	if (!out_buf || !offsets || !lens)
+		return BFT_EINVAL;
+	*out_buf = NULL;
+	bft_proof_batch b;
+	int rc = bft_proof_batch_prepare(&b, s, bodies, n);
+	if (rc != 0)
+		return rc;
+	/* One signature per scheme for the whole batch: the point of batching. */
+	if ((rc = bft_proof_batch_sign_ed(&b)) == 0 && (rc = bft_proof_batch_sign_slh(&b)) == 0)
+		rc = bft_proof_batch_finish(&b, out_buf, offsets, lens);
+	bft_proof_batch_free(&b);
+	return rc;
 }
 
 /* The root a decoded v2 proof's path leads to, and the message signed over

@@ -123,6 +123,32 @@ typedef struct bft_proof_batch_signer {
 int bft_proof_batch_sign(const bft_proof_batch_signer *s, const struct bft_proof *bodies, size_t n,
                          uint8_t **out_buf, size_t *offsets, size_t *lens);
 
+/* The same in steps, so the slow SLH-DSA signature can be made on another
+ * thread while the caller goes on (bftimed's proof service): prepare
+ * (copies the bodies, builds the tree and the message to sign), sign_ed
+ * and sign_slh (each touches only b and its own signer; sign_slh is the
+ * slow one), finish (the proofs' encodings, as bft_proof_batch_sign gives
+ * them), free (always; NULL-safe, idempotent). */
+typedef struct bft_proof_batch {
+	bft_proof_batch_signer s;
+	const bft_slhdsa_params *pp;
+	size_t n;
+	struct bft_proof *bodies;
+	uint8_t *paths;
+	uint8_t root[32];
+	uint8_t msg[BFT_PROOF_V2_MSG_MAX];
+	size_t msg_len;
+	uint8_t ed_sig[64];
+	uint8_t *slh_sig;
+	bool ed_done, slh_done;
+} bft_proof_batch;
+int bft_proof_batch_prepare(bft_proof_batch *b, const bft_proof_batch_signer *s, const struct bft_proof *bodies,
+                            size_t n);
+int bft_proof_batch_sign_ed(bft_proof_batch *b);
+int bft_proof_batch_sign_slh(bft_proof_batch *b);
+int bft_proof_batch_finish(bft_proof_batch *b, uint8_t **out_buf, size_t *offsets, size_t *lens);
+void bft_proof_batch_free(bft_proof_batch *b);
+
 /* Verified roots: the SHA3-256 of (message || signatures) of each batch
  * whose signatures verified, so the other proofs of the batch cost only
  * their path. A small direct-mapped table; the caller owns it (zero it to
