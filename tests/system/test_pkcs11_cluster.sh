@@ -13,7 +13,8 @@
 # its time, its peers stop hearing it, no proof of it appears; the token
 # back: it signs again and its chain continues. A wrong PIN refuses to
 # start, with the PKCS#11 code. Skipped (77) without softhsm2. Ports
-# 47400-47430 (fixed: no other test uses them). About 45 s.
+# 17400-17430 (fixed, below the ephemeral range 32768-60999 and the other
+# tests' 20000-45000; no other test uses them). About 45 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test}
@@ -21,7 +22,7 @@ C=$B/bftime
 N=3
 MOD=/usr/lib/softhsm/libsofthsm2.so
 dir=$(mktemp -d /tmp/bftime-p11.XXXXXX) || exit 1
-base=47400
+base=17400
 . tests/system/lib.sh
 trap 'stop_nodes 15' EXIT
 trap 'exit 130' INT TERM HUP PIPE

@@ -8,15 +8,16 @@
 # three chains, gossiped; a tampered v2 proof is refused; node 3 restarted
 # with `proofs: ed25519` continues its v1 chain in v2 batches in the same
 # store, and its peers verify across the switch; a node that does not pin
-# node 2's SLH-DSA key refuses its pure SLH-DSA proofs. Ports 47300-47330
-# (fixed: no other test uses them). About 40 s.
+# node 2's SLH-DSA key refuses its pure SLH-DSA proofs. Ports 17300-17330
+# (fixed, below the ephemeral range 32768-60999 and the other tests' 20000-45000; no other
+# test uses them). About 40 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
 N=3
 dir=$(mktemp -d /tmp/bftime-pq.XXXXXX) || exit 1
-base=47300
+base=17300
 . tests/system/lib.sh
 trap 'stop_nodes 12' EXIT
 trap 'exit 130' INT TERM HUP PIPE
