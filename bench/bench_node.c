@@ -238,7 +238,7 @@ static void run_wire_decode(void *arg)
 /* ---- proofs ---------------------------------------------------------------- */
 
 struct chain {
-	uint8_t (*buf)[BFT_PROOF_MAX];
+	uint8_t (*buf)[BFT_PROOF_V1_MAX]; /* v1 proofs: 239 bytes each, not v2's maximum */
 	size_t *len;
 	size_t count;
 	uint8_t pub[BFT_PROOF_KEY];
@@ -291,7 +291,7 @@ static void chain_build(struct chain *c, const bft_signer *signer, const uint8_t
 		bft_proof p;
 		if (bft_proof_gen_next(&g, &p, &clk, nonce) != 0 || bft_proof_gen_accept(&g, &p) != 0)
 			die("proof generation");
-		int len = bft_proof_encode(c->buf[i], BFT_PROOF_MAX, &p);
+		int len = bft_proof_encode(c->buf[i], BFT_PROOF_V1_MAX, &p);
 		if (len < 0)
 			die("proof encode");
 		c->len[i] = (size_t)len;

@@ -10,6 +10,17 @@
  *   sign.<scheme>.verify   one verification of a valid signature
  * The 's' sets take seconds per signature, so this suite runs for about two
  * minutes; --filter sign.slh-dsa-sha2-128 narrows it.
+ *
+ * Then time proofs (proof.h, proof_v2.h), as the daemon issues and a peer
+ * verifies them; n is the number of proofs one repetition handles:
+ *   proof.v1.issue / .verify             one Ed25519-signed v1 proof
+ *   proof.v2.<scheme>.issue.bN           N statements and their batch signed
+ *                                        (N = 1: unbatched), encoded
+ *   proof.v2.<scheme>.verify.bN          all N proofs of a batch verified by a
+ *                                        fresh verifier (one signature check,
+ *                                        N paths: the root cache)
+ * Per proof: divide by n (docs/pq.md has the table). --filter proof. runs
+ * these alone.
  */
 #include "bench.h"
 
@@ -20,6 +31,7 @@
 
 #include <openssl/rand.h>
 
+#include "proto/proof.h"
 #include "proto/sign.h"
 #include "proto/slhdsa.h"
 
@@ -80,6 +92,130 @@ static void cases(const char *scheme, struct sign_arg *a)
 	bench_case(name, 1, run_verify, a);
 }
 
+struct proof_arg {
+	bft_proof_gen g;
+	bft_proof_batch_signer bs;
+	size_t n;
+	bft_proof body[64];
+	uint8_t *buf;
+	size_t offs[64], lens[64];
+	int64_t t;
+};
+
+static bft_proof_clock proof_clock(int64_t t)
+{
+	bft_proof_clock c = { .flags = BFT_PROOFF_SYNCED, .raw_ns = t - 1234, .time_ns = t, .offset_ns = 1234,
+		              .bounds = bft_iv(t - 500000, t + 500000) };
+	return c;
+}
+
+static void run_v1_issue(void *arg)
+{
+	struct proof_arg *a = arg;
+	uint8_t nonce[32] = { (uint8_t)a->t }, enc[BFT_PROOF_V1_MAX];
+	bft_proof_clock c = proof_clock(a->t += 1000000000);
+	if (bft_proof_gen_next(&a->g, &a->body[0], &c, nonce) || bft_proof_gen_accept(&a->g, &a->body[0]) ||
+	    bft_proof_encode(enc, sizeof enc, &a->body[0]) < 0)
+		abort();
+	bench_sink(enc[100]);
+}
+
+static void run_v1_verify(void *arg)
+{
+	struct proof_arg *a = arg;
+	if (bft_proof_verify_key(&a->body[0], a->g.pub))
+		abort();
+	bench_sink(1);
+}
+
+static void run_v2_issue(void *arg)
+{
+	struct proof_arg *a = arg;
+	for (size_t i = 0; i < a->n; i++) {
+		uint8_t nonce[32] = { (uint8_t)i };
+		bft_proof_clock c = proof_clock(a->t += 1000000000);
+		if (bft_proof_gen_statement(&a->g, &a->body[i], &c, nonce) || bft_proof_gen_accept(&a->g, &a->body[i]))
+			abort();
+	}
+	free(a->buf);
+	if (bft_proof_batch_sign(&a->bs, a->body, a->n, &a->buf, a->offs, a->lens))
+		abort();
+	bench_sink(a->buf[0]);
+}
+
+static void run_v2_verify(void *arg)
+{
+	struct proof_arg *a = arg;
+	static bft_proof_rootcache cache;
+	memset(&cache, 0, sizeof cache);
+	for (size_t i = 0; i < a->n; i++) {
+		bft_proof p;
+		if (bft_proof_decode(&p, a->buf + a->offs[i], a->lens[i]) ||
+		    bft_proof_v2_verify(&p, a->g.pub, a->bs.slh_pk, a->bs.slh_pk ? bft_slhdsa_params_get((bft_slhdsa_id)a->bs.set)->pk_len : 0, &cache))
+			abort();
+	}
+	bench_sink((int64_t)cache.hits);
+}
+
+static void proof_cases(void)
+{
+	struct proof_arg *a = calloc(1, sizeof *a);
+	bft_keyring *kr;
+	uint8_t seed[BFT_ED25519_KEY] = { 7 }, pub[BFT_ED25519_KEY];
+	bft_signer ed, slh;
+	if (!a || bft_keyring_create(&kr, 1) || bft_keyring_add_private(kr, 1, seed) || bft_ed25519_public(pub, seed))
+		abort();
+	bft_signer_ed25519(&ed, kr);
+	a->t = 1700000000000000000;
+	if (bft_proof_gen_init(&a->g, 1, pub, &ed))
+		abort();
+	a->n = 1;
+	bench_case("proof.v1.issue", 1, run_v1_issue, a);
+	run_v1_issue(a);
+	bench_case("proof.v1.verify", 1, run_v1_verify, a);
+
+	static const struct {
+		const char *name;
+		uint8_t scheme;
+		bft_slhdsa_id set;
+	} schemes[] = {
+		{ "ed25519", BFT_PSCHEME_ED25519, 0 },
+		{ "hybrid-sha2-128s", BFT_PSCHEME_HYBRID, BFT_SLHDSA_SHA2_128S },
+		{ "hybrid-sha2-128f", BFT_PSCHEME_HYBRID, BFT_SLHDSA_SHA2_128F },
+	};
+	static const size_t batches[] = { 1, 16, 64 };
+	for (size_t b = 0; b < sizeof batches / sizeof *batches; b++)
+		bench_baseline(batches[b]);
+	uint8_t sk[BFT_SLHDSA_MAX_SK], pk[BFT_SLHDSA_MAX_PK];
+	for (size_t s = 0; s < sizeof schemes / sizeof *schemes; s++) {
+		bft_slhdsa_keyring *skr = NULL;
+		a->bs = (bft_proof_batch_signer){ .scheme = schemes[s].scheme, .ed = &ed };
+		if (schemes[s].scheme != BFT_PSCHEME_ED25519) {
+			const bft_slhdsa_params *pp = bft_slhdsa_params_get(schemes[s].set);
+			if (bft_slhdsa_keygen(pp, sk, pk) || bft_slhdsa_keyring_create(&skr, pp->id, 1) ||
+			    bft_slhdsa_keyring_add_private(skr, 1, sk))
+				abort();
+			bft_signer_slhdsa(&slh, skr);
+			a->bs.set = (uint8_t)pp->id;
+			a->bs.slh = &slh;
+			a->bs.slh_pk = pk;
+		}
+		for (size_t b = 0; b < sizeof batches / sizeof *batches; b++) {
+			char name[64];
+			a->n = batches[b];
+			snprintf(name, sizeof name, "proof.v2.%s.issue.b%zu", schemes[s].name, a->n);
+			bench_case(name, a->n, run_v2_issue, a);
+			run_v2_issue(a); /* the filter may have skipped it: a batch to verify */
+			snprintf(name, sizeof name, "proof.v2.%s.verify.b%zu", schemes[s].name, a->n);
+			bench_case(name, a->n, run_v2_verify, a);
+		}
+		bft_slhdsa_keyring_destroy(skr);
+	}
+	free(a->buf);
+	free(a);
+	bft_keyring_destroy(kr);
+}
+
 void bench_suite_sign(void)
 {
 	bench_baseline(1);
@@ -111,4 +247,5 @@ void bench_suite_sign(void)
 	}
 	free(a->sig);
 	free(a);
+	proof_cases();
 }

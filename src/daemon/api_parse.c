@@ -80,7 +80,7 @@ int bftd_api_parse_proofs(const uint8_t *body, size_t len, const char *content_t
 	*n = 0;
 	if (content_type && !strncmp(content_type, "application/octet-stream", 24)) {
 		if (len < BFT_PROOF_MIN || len > BFT_PROOF_MAX || cap < 1)
-			return perr(err, errlen, "a raw proof is %d or %d bytes, got %zu", BFT_PROOF_MIN, BFT_PROOF_MAX, len);
+			return perr(err, errlen, "a raw proof is %d to %d bytes, got %zu", BFT_PROOF_MIN, BFT_PROOF_MAX, len);
 		memcpy(out[0], body, len);
 		lens[0] = len;
 		*n = 1;
@@ -94,7 +94,7 @@ int bftd_api_parse_proofs(const uint8_t *body, size_t len, const char *content_t
 		if (json_object_object_length(o) != 1)
 			rc = perr(err, errlen, "unexpected keys beside \"proof\"");
 		else if (cap < 1 || proof_hex(v, out[0], &lens[0]) != 0)
-			rc = perr(err, errlen, "\"proof\": expected the proof's canonical bytes as hex (%d or %d bytes)",
+			rc = perr(err, errlen, "\"proof\": expected the proof's canonical bytes as hex (%d to %d bytes)",
 			          BFT_PROOF_MIN, BFT_PROOF_MAX);
 		else
 			*n = 1;

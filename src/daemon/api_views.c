@@ -329,7 +329,22 @@ json_object *proof_json(const uint8_t *buf, size_t len)
 	}
 	add_hex(o, "public_key", p.pub, sizeof p.pub);
 	add_hex(o, "nonce", p.nonce, sizeof p.nonce);
-	add_hex(o, "signature", p.sig, sizeof p.sig);
+	add_i64(o, "version", p.version);
+	bft_proof_auth a;
+	if (p.version == BFT_PROOF_VERSION_2 && bft_proof_auth_parse(&a, p.auth, p.auth_len) == 0) {
+		/* One signature per batch (docs/pq.md): the scheme and the proof's place in it. */
+		add_str(o, "signature", NULL);
+		json_object *b = json_object_new_object();
+		add_str(b, "scheme", bft_proof_scheme_name(a.scheme));
+		add_str(b, "slhdsa", a.params ? a.params->name : NULL);
+		add_i64(b, "size", a.batch_size);
+		add_i64(b, "index", a.index);
+		if (a.slh_pk)
+			add_hex(b, "slhdsa_public_key", a.slh_pk, a.params->pk_len);
+		json_object_object_add(o, "batch", b);
+	} else {
+		add_hex(o, "signature", p.sig, sizeof p.sig);
+	}
 	add_hex(o, "bytes", buf, len);
 	return o;
 }

@@ -270,6 +270,20 @@ static int parse_node(struct ctx *c, const yaml_node_t *n, bftd_config *cfg, str
 		} else if (!strcmp(name, "key")) {
 			TRY(get_str(c, v, cfg->key_path, sizeof cfg->key_path));
 			seen->key = true;
+		} else if (!strcmp(name, "proofs")) { /* time proof version and scheme (docs/pq.md) */
+			const char *s = scalar(v);
+			static const char *const names[] = { "v1", "ed25519", "slhdsa", "hybrid" };
+			size_t i = 0;
+			while (s && i < 4 && strcmp(s, names[i]))
+				i++;
+			if (!s || i == 4)
+				return fail(c, v, "node.proofs: expected v1, ed25519, slhdsa or hybrid");
+			cfg->proof_scheme = (uint8_t)i; /* 0 or enum bft_proof_scheme */
+		} else if (!strcmp(name, "proof_batch")) {
+			TRY(get_int(c, v, 1, 65535, &x));
+			cfg->proof_batch = (uint32_t)x;
+		} else if (!strcmp(name, "slhdsa_key")) {
+			TRY(get_str(c, v, cfg->slhdsa_key_path, sizeof cfg->slhdsa_key_path));
 		} else {
 			return unknown(c, k, "node");
 		}
@@ -299,6 +313,12 @@ static int parse_peer(struct ctx *c, const yaml_node_t *n, bftd_peer *p, size_t 
 		} else if (!strcmp(name, "api")) {
 			TRY(get_addr(c, v, &p->api));
 			p->have_api = true;
+		} else if (!strcmp(name, "slhdsa_public_key")) {
+			const char *s = scalar(v);
+			size_t len = s ? strlen(s) : 0;
+			if ((len != 64 && len != 96 && len != 128) || bftd_unhex(p->slh_pk, s, len / 2) != len)
+				return fail(c, v, "slhdsa_public_key: expected 64, 96 or 128 hex digits (bftime keygen --slhdsa prints it)");
+			p->slh_pk_len = len / 2;
 		} else {
 			return unknown(c, k, "peer");
 		}
@@ -658,6 +678,8 @@ static int parse_root(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 	}
 	if (!have_node || !seen.id || !seen.listen || !seen.key)
 		return fail(c, root, "node: id, listen and key are required");
+	if ((cfg->proof_scheme == 2 || cfg->proof_scheme == 3) && !cfg->slhdsa_key_path[0])
+		return fail(c, root, "node.proofs: slhdsa and hybrid need node.slhdsa_key (bftime keygen --slhdsa)");
 	return 0;
 }
 
@@ -754,6 +776,7 @@ static void defaults(bftd_config *cfg)
 	cfg->log_level = LOG_INFO;
 	bftd_addr_parse(&cfg->api, "127.0.0.1:7380");
 	cfg->proof_interval_ns = 60 * BFT_NS_PER_SEC;
+	cfg->proof_batch = 16;
 	cfg->ntp_rate_per_s = 16;
 	cfg->ntp_shm_unit = -1;
 }

@@ -54,6 +54,9 @@ typedef struct bftd_peer {
 	uint8_t pubkey[32];
 	bftd_addr api;  /* the peer's HTTP API, where new proofs are gossiped */
 	bool have_api;
+	/* its pinned SLH-DSA public key (version-2 proofs, docs/pq.md); 0: none */
+	uint8_t slh_pk[64];
+	size_t slh_pk_len;
 } bftd_peer;
 
 
@@ -86,6 +89,13 @@ typedef struct bftd_config {
 	char store_path[4096];
 	int64_t proof_interval_ns; /* a time proof this often (needs a store); default 60 s */
 	char da_forward[512];      /* optional URL: new own proofs are POSTed there too */
+	/* Time proof version 2 (docs/pq.md): node.proofs names the scheme
+	 * (0: version 1, the default; else enum bft_proof_scheme), node.proof_batch
+	 * how many proofs one signature covers, node.slhdsa_key the SLH-DSA key
+	 * file (bftime keygen --slhdsa). */
+	uint8_t proof_scheme;
+	uint32_t proof_batch;
+	char slhdsa_key_path[4096];
 	char status_path[4096];
 	/* serving NTPv4 to standard clients (mode 3 -> 4) */
 	bool have_ntp_server;

@@ -23,7 +23,8 @@
 #include "daemon/log.h"
 #include "sys/clock.h"
 
-#define RESP_MAX (64 * 1024)
+#define RESP_MAX (64 * 1024)              /* answers to POSTs: a few results */
+#define FETCH_MAX (4 * 1024 * 1024)        /* a catch-up answer: a batch of version-2 proofs as hex */
 #define RETRY_MIN_NS (BFT_NS_PER_SEC)
 #define RETRY_MAX_NS (30 * BFT_NS_PER_SEC)
 /* A catch-up GET is small, and a node waiting for its quorum issues nothing
@@ -103,7 +104,8 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct target *t = userp;
 	size_t n = size * nmemb;
-	if (n > RESP_MAX - t->resp_len)
+	size_t max = t->fetching ? FETCH_MAX : RESP_MAX;
+	if (n > max - t->resp_len)
 		return 0; /* a response this large is not ours: fail the transfer */
 	char *b = realloc(t->resp, t->resp_len + n + 1);
 	if (!b)
@@ -318,12 +320,13 @@ static void start_fetch(bftd_gossip *g, struct target *t)
 	t->in_flight = t->fetching = true;
 }
 
-/* A peer's answer as a JSON object, or NULL: at most RESP_MAX bytes, no NUL,
+/* A peer's answer as a JSON object, or NULL: at most FETCH_MAX bytes (on_write
+ * held each kind of answer to its own limit), no NUL,
  * nesting at most 8 deep (our own answers need 4), nothing but whitespace
  * after the value. */
 static json_object *parse_answer(const char *body, size_t len)
 {
-	if (!body || len == 0 || len > RESP_MAX || memchr(body, 0, len))
+	if (!body || len == 0 || len > FETCH_MAX || memchr(body, 0, len))
 		return NULL;
 	json_tokener *tok = json_tokener_new_ex(8);
 	if (!tok)

@@ -340,7 +340,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			st->cut = true;
 			h->stats.too_large++;
 			bftd_http_response resp = { 0 };
-			bftd_http_error(&resp, 413, "too_large", "request body larger than 65536 bytes");
+			bftd_http_error(&resp, 413, "too_large", "request body larger than 2 MiB");
 			return send_response(h, conn, &resp);
 		}
 		return MHD_YES;
@@ -362,7 +362,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			 * MHD_NO closes the connection. */
 			h->stats.too_large++;
 			bftd_http_response resp = { 0 };
-			bftd_http_error(&resp, 413, "too_large", "request body larger than 65536 bytes");
+			bftd_http_error(&resp, 413, "too_large", "request body larger than 2 MiB");
 			return send_response(h, conn, &resp);
 		}
 		if (st->len + n > st->cap) {

@@ -44,7 +44,9 @@
 
 #include "daemon/config.h"
 
-#define BFTD_HTTP_MAX_BODY (64 * 1024) /* request bodies; 413 beyond */
+/* Request bodies; 413 beyond. 2 MiB: a gossip batch of 16 version-2
+ * proofs as hex (at most 16 x 2 x 50,670 bytes, with SLH-DSA-256f). */
+#define BFTD_HTTP_MAX_BODY (2 * 1024 * 1024)
 #define BFTD_HTTP_MAX_ARGS 16          /* query arguments kept per request */
 #define BFTD_HTTP_MAX_CONN 256        /* open connections, in all */
 #define BFTD_HTTP_PER_IP 16            /* open connections per client address */

@@ -56,6 +56,8 @@ void bftd_proof_ref(const bftd *d, bft_proof_ref *ref)
  * clock is not running, and its time could go back across a restart). */
 void bftd_service_proofs(bftd *d, int64_t now_mono)
 {
+	if (d->proofs && bftd_proofs_poll(d->proofs) > 0) /* a v2 batch signed off the loop: stored now */
+		bftd_gossip_announce(d->gossip);
 	if (!d->proofs || now_mono < d->next_proof_mono)
 		return;
 	if (bftd_gossip_catching_up(d->gossip, now_mono)) {
@@ -83,8 +85,8 @@ void bftd_service_proofs(bftd *d, int64_t now_mono)
 	bftd_proof_ref(d, &clk.ref);
 	bft_proof p;
 	int rc = bftd_proofs_issue(d->proofs, &clk, &p);
-	if (rc == 0) {
-		bftd_log(LOG_DEBUG, "proof seq %llu issued", (unsigned long long)p.seq);
+	if (rc == 0 || rc == BFTD_PROOFS_QUEUED) { /* queued: in a version-2 batch, stored when it is full */
+		bftd_log(LOG_DEBUG, "proof seq %llu %s", (unsigned long long)p.seq, rc ? "queued" : "issued");
 		bftd_gossip_announce(d->gossip);
 		d->next_proof_mono += d->cfg.proof_interval_ns;
 		if (d->next_proof_mono <= now_mono)

@@ -72,40 +72,10 @@ int bftd_key_load_fmt(uint8_t seed[BFTD_KEY_LEN], const char *path, enum bftd_ke
                       size_t errlen)
 {
 	*fmt = BFTD_KEY_UNLABELLED;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "key file %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return BFT_EINVAL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "key file %s: not a regular file", path);
-		close(fd);
-		return BFT_EINVAL;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, errlen,
-		         "key file %s: mode %04o lets group or others read it; refusing to use a key that may have "
-		         "been copied (chmod 600 it, or make a new one with bftime keygen)",
-		         path, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return BFT_EINVAL;
-	}
 	uint8_t buf[BFTD_KEY_FILE_MAX + 1];
 	size_t len = 0;
-	for (;;) {
-		ssize_t r = read(fd, buf + len, sizeof buf - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		if (len == sizeof buf)
-			break;
-	}
-	close(fd);
+	if (bftd_secret_file_read(path, buf, sizeof buf, &len, err, errlen) != 0)
+		return BFT_EINVAL;
 	/* A file longer than the longest key file is refused: the read stops
 	 * one byte past BFTD_KEY_FILE_MAX, so the parser sees it is too long. */
 	int rc = bftd_key_parse_fmt(seed, buf, len, fmt);
@@ -134,6 +104,45 @@ int bftd_key_load_fmt(uint8_t seed[BFTD_KEY_LEN], const char *path, enum bftd_ke
 		         "32 raw bytes or 64 hex digits",
 		         path, BFTD_KEY_LABEL_PRIVATE);
 	return rc;
+}
+
+int bftd_secret_file_read(const char *path, uint8_t *buf, size_t cap, size_t *out_len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "key file %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return BFT_EINVAL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "key file %s: not a regular file", path);
+		close(fd);
+		return BFT_EINVAL;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen,
+		         "key file %s: mode %04o lets group or others read it; refusing to use a key that may have "
+		         "been copied (chmod 600 it, or make a new one with bftime keygen)",
+		         path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return BFT_EINVAL;
+	}
+	size_t len = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (len == cap)
+			break;
+	}
+	close(fd);
+	*out_len = len;
+	return 0;
 }
 
 int bftd_key_generate(const char *path, uint8_t pub[BFTD_KEY_LEN], char *err, size_t errlen)

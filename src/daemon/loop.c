@@ -101,7 +101,12 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	memcpy(d->cfg.peers, cfg->peers, cfg->n_peers * sizeof *cfg->peers);
 	if ((rc = bft_keyring_create(&d->kr, cfg->n_peers + 1)) != 0)
 		goto fail_mem;
-	if ((rc = bft_keyring_add_private(d->kr, cfg->id, seed)) != 0) {
+	if (bftd_key_is_pkcs11(cfg->key_path)) {
+		/* The key stays on the token, which signs (token.h). */
+		if ((rc = bftd_token_open(&d->token, cfg->key_path, d->self_pub, err, errlen)) != 0 ||
+		    (rc = bft_keyring_add_public(d->kr, cfg->id, d->self_pub)) != 0)
+			goto fail;
+	} else if ((rc = bft_keyring_add_private(d->kr, cfg->id, seed)) != 0) {
 		snprintf(err, errlen, "the node key was rejected by OpenSSL");
 		goto fail;
 	}
@@ -113,6 +118,10 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 		}
 	}
 	bft_signer_ed25519(&d->signer, d->kr);
+	if (d->token) {
+		d->peer_signer = d->signer;
+		bftd_token_signer(&d->signer, d->token, cfg->id, &d->peer_signer);
+	}
 	bft_node_config nc = cfg->node;
 	nc.id = cfg->id;
 	nc.peers = ids;
@@ -144,7 +153,7 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 		goto fail;
 	for (size_t i = 0; i < cfg->n_refs; i++)
 		d->ref_kinds[i] = d->refs[i].drv->name;
-	if (bft_ed25519_public(d->self_pub, seed) != 0) {
+	if (!d->token && bft_ed25519_public(d->self_pub, seed) != 0) {
 		snprintf(err, errlen, "the node key was rejected by OpenSSL");
 		rc = BFT_EINVAL;
 		goto fail;
@@ -214,6 +223,7 @@ void bftd_destroy(bftd *d)
 	bftd_proofs_close(d->proofs);
 	bft_node_destroy(d->node);
 	bft_keyring_destroy(d->kr);
+	bftd_token_close(d->token);
 	free(d->cfg.peers);
 	free(d->cfg.byz);
 	bftd_status_free(&d->status);

@@ -23,6 +23,7 @@
 #include "daemon/proofs_svc.h"
 #include "daemon/status.h"
 #include "daemon/udp.h"
+#include "daemon/token.h"
 #include "node/node.h"
 #include "proto/sign.h"
 #include "refclock/refclock.h"
@@ -31,6 +32,8 @@ struct bftd {
 	bftd_config cfg; /* owns its copy of the peers array */
 	bft_keyring *kr;
 	bft_signer signer;
+	bftd_token *token;       /* node.key in a PKCS#11 token (token.h), else NULL */
+	bft_signer peer_signer;  /* with a token: the peers' pinned keys */
 	bft_node *node;
 	int fd;
 	bftd_ratelimit rl;

@@ -30,6 +30,7 @@
 #include "daemon/loop.h"
 #include "daemon/privsep.h"
 #include "daemon/reload.h"
+#include "daemon/token.h"
 #include "proto/sign.h"
 #include "sys/adjtime.h"
 #include "sys/clock.h"
@@ -138,8 +139,21 @@ int main(int argc, char **argv)
 		bftd_config_free(&cfg);
 		return 1;
 	}
-	enum bftd_key_format key_fmt;
-	if (bftd_key_load_fmt(seed, cfg.key_path, &key_fmt, err, sizeof err) != 0) {
+	enum bftd_key_format key_fmt = BFTD_KEY_LABELLED; /* a token's key: nothing to tell apart */
+	uint8_t pub[32];
+	bool have_pub, token = bftd_key_is_pkcs11(cfg.key_path);
+	memset(seed, 0, sizeof seed);
+	if (token) {
+		/* The key is on a token (token.h): open it once here, for its
+		 * public key and to fail early; the daemon opens it again. */
+		bftd_token *t = NULL;
+		if (bftd_token_open(&t, cfg.key_path, pub, err, sizeof err) != 0) {
+			fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
+			bftd_config_free(&cfg);
+			return 1;
+		}
+		bftd_token_close(t);
+	} else if (bftd_key_load_fmt(seed, cfg.key_path, &key_fmt, err, sizeof err) != 0) {
 		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
 		bftd_config_free(&cfg);
 		return 1;
@@ -157,8 +171,7 @@ int main(int argc, char **argv)
 		}
 	/* Our own key pinned for a peer: that "peer" is us (or a copy of our
 	 * key), and would count as a second source. */
-	uint8_t pub[32];
-	bool have_pub = bft_ed25519_public(pub, seed) == 0;
+	have_pub = token || bft_ed25519_public(pub, seed) == 0;
 	for (size_t i = 0; have_pub && i < cfg.n_peers; i++)
 		if (!memcmp(pub, cfg.peers[i].pubkey, sizeof pub)) {
 			fprintf(stderr, "bftimed: %s: peer %u is pinned to this node's own public key (%s)\nbftimed: not starting\n",
@@ -171,7 +184,9 @@ int main(int argc, char **argv)
 		OPENSSL_cleanse(seed, sizeof seed);
 		printf("%s: configuration OK: node %u on %s, %zu peers, %zu references, f=%zu%s\n", path, cfg.id,
 		       cfg.listen.text, cfg.n_peers, cfg.n_refs, cfg.node.f, cfg.byz ? " (BYZANTINE test node)" : "");
-		if (key_fmt == BFTD_KEY_LABELLED) {
+		if (token) {
+			printf("%s: token key OK (Ed25519, signs on the token)\n", cfg.key_path);
+		} else if (key_fmt == BFTD_KEY_LABELLED) {
 			printf("%s: key file OK (a private key)\n", cfg.key_path);
 		} else {
 			char pub_hex[65];

@@ -19,21 +19,35 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <bftime/common.h>
 
 #include "daemon/keys.h"
 #include "daemon/log.h"
+#include "daemon/slhkey.h"
 #include "sys/clock.h"
 
 #define REOPEN_EVERY_NS (30 * BFT_NS_PER_SEC)
+
+/* A batch being signed with SLH-DSA on a thread (issue_v2). */
+struct sign_job {
+	bft_proof_batch b;
+	pthread_t th;
+	int rc;            /* the thread's result, read after done */
+	atomic_int done;   /* set by the thread when rc is */
+	bool running;      /* a thread was started and not joined */
+	int64_t t0;        /* CLOCK_MONOTONIC at prepare */
+};
 #define HEAD_SUFFIX ".head"
 
 struct bftd_proofs {
@@ -66,7 +80,49 @@ struct bftd_proofs {
 	uint32_t *answered;   /* distinct peers that answered */
 	size_t n_answered;
 	bool quorum_logged;
+	/* version-2 proofs (cfg->proof_scheme != 0; docs/pq.md) */
+	const bft_signer *ed;           /* the node's Ed25519 signer */
+	bft_slhdsa_keyring *skr;        /* its SLH-DSA key, when the scheme has SLH-DSA */
+	bft_signer slh;
+	const bft_slhdsa_params *slh_params;
+	uint8_t slh_pk[BFT_SLHDSA_MAX_PK];
+	bft_proof *pending;             /* statements of the batch being filled, chained */
+	size_t n_pending;
+	bft_proof_gen pgen;             /* the generator past the pending statements */
+	uint64_t batches_signed;
+	int64_t last_batch_sign_ns;     /* how long the last batch's signatures took */
+	struct sign_job job;            /* the batch whose SLH-DSA signature a thread is making */
+	uint8_t *rec_bytes;             /* the head record's bytes (a v2 proof's authenticator points here) */
 };
+
+/* Signature check of one of our own proofs (the head record), under our
+ * pinned keys. */
+static int self_verify(const bftd_proofs *ps, const bft_proof *p)
+{
+	if (p->version == BFT_PROOF_VERSION_2)
+		return bft_proof_v2_verify(p, ps->self_pub, ps->slh_params ? ps->slh_pk : NULL,
+		                           ps->slh_params ? ps->slh_params->pk_len : 0, NULL);
+	return bft_proof_verify_key(p, ps->self_pub);
+}
+
+static int pinned_slh_cb(void *ctx, uint32_t id, uint8_t *pk, size_t *len)
+{
+	const bftd_proofs *ps = ctx;
+	if (id == ps->cfg->id) {
+		if (!ps->slh_params)
+			return -1;
+		memcpy(pk, ps->slh_pk, ps->slh_params->pk_len);
+		*len = ps->slh_params->pk_len;
+		return 0;
+	}
+	for (size_t i = 0; i < ps->cfg->n_peers; i++)
+		if (ps->cfg->peers[i].id == id && ps->cfg->peers[i].slh_pk_len) {
+			memcpy(pk, ps->cfg->peers[i].slh_pk, ps->cfg->peers[i].slh_pk_len);
+			*len = ps->cfg->peers[i].slh_pk_len;
+			return 0;
+		}
+	return -1;
+}
 
 int bftd_proofs_pinned(const bftd_proofs *ps, uint32_t id, uint8_t pub[BFT_PROOF_KEY])
 {
@@ -93,7 +149,8 @@ static int open_checked(bftd_proofs *ps, bft_store **out, bft_store_report *rep,
 	/* Signatures are checked as Ed25519 under the embedded key, which must be
 	 * the pinned one: a node outside the configuration is refused. */
 	bft_store_config sc = { .path = ps->cfg->store_path, .signer = NULL,
-	                        .pinned_key = pinned_cb, .pinned_ctx = ps, .require_pinned = true };
+	                        .pinned_key = pinned_cb, .pinned_ctx = ps, .require_pinned = true,
+	                        .pinned_slh_key = pinned_slh_cb };
 	int rc = bft_store_open(out, &sc, why, whylen);
 	if (rc != 0)
 		return rc;
@@ -117,7 +174,7 @@ static int head_read(const bftd_proofs *ps, bft_proof *p, char *why, size_t whyl
 		snprintf(why, whylen, "cannot read it: %s", strerror(errno));
 		return -1;
 	}
-	char text[2 * BFT_PROOF_MAX + 8];
+	static char text[2 * BFT_PROOF_MAX + 8]; /* single-threaded; 100 kB */
 	ssize_t n = read(fd, text, sizeof text);
 	close(fd);
 	if (n < 0) {
@@ -126,7 +183,8 @@ static int head_read(const bftd_proofs *ps, bft_proof *p, char *why, size_t whyl
 	}
 	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
 		n--;
-	uint8_t buf[BFT_PROOF_MAX];
+	/* Kept for the service's life: a v2 proof's authenticator points into it. */
+	uint8_t *buf = ps->rec_bytes;
 	size_t len = (size_t)n / 2;
 	if (n % 2 || len < BFT_PROOF_MIN || len > BFT_PROOF_MAX || bftd_unhex(buf, text, len) != (size_t)n ||
 	    bft_proof_decode(p, buf, len) != 0) {
@@ -137,7 +195,7 @@ static int head_read(const bftd_proofs *ps, bft_proof *p, char *why, size_t whyl
 		snprintf(why, whylen, "it holds node %u's proof under another key, not this node's", p->node_id);
 		return -1;
 	}
-	if (bft_proof_verify_key(p, ps->self_pub) != 0) {
+	if (self_verify(ps, p) != 0) {
 		snprintf(why, whylen, "its proof (seq %llu) does not carry this node's valid signature",
 		         (unsigned long long)p->seq);
 		return -1;
@@ -147,13 +205,21 @@ static int head_read(const bftd_proofs *ps, bft_proof *p, char *why, size_t whyl
 
 /* Write p as the head record: a temporary file, fsync, rename over, fsync
  * the directory, so a crash leaves the old record or the new one. */
+static int head_write_bytes(const bftd_proofs *ps, const uint8_t *buf, int len);
+
 static int head_write(const bftd_proofs *ps, const bft_proof *p)
 {
-	uint8_t buf[BFT_PROOF_MAX];
+	uint8_t buf[BFT_PROOF_V1_MAX];
 	int len = bft_proof_encode(buf, sizeof buf, p);
 	if (len < 0)
 		return BFT_EINVAL;
-	char text[2 * BFT_PROOF_MAX + 2], tmp[sizeof ps->head_path + 8];
+	return head_write_bytes(ps, buf, len);
+}
+
+static int head_write_bytes(const bftd_proofs *ps, const uint8_t *buf, int len)
+{
+	static char text[2 * BFT_PROOF_MAX + 2]; /* single-threaded; 100 kB */
+	char tmp[sizeof ps->head_path + 8];
 	bftd_hex(text, buf, (size_t)len);
 	text[2 * len] = '\n';
 	snprintf(tmp, sizeof tmp, "%s.tmp", ps->head_path);
@@ -192,7 +258,7 @@ static int head_write(const bftd_proofs *ps, const bft_proof *p)
 static int reconcile(bftd_proofs *ps, const bft_proof *rec, char *err, size_t errlen)
 {
 	const char *path = ps->cfg->store_path;
-	uint8_t want[BFT_PROOF_MAX], got[BFT_PROOF_MAX];
+	static uint8_t want[BFT_PROOF_MAX], got[BFT_PROOF_MAX]; /* single-threaded */
 	int wl = bft_proof_encode(want, sizeof want, rec);
 	if (ps->gen.have_prev && rec->seq < ps->gen.next_seq) {
 		int gl = bft_store_get(ps->store, ps->cfg->id, rec->seq, got, sizeof got);
@@ -253,6 +319,39 @@ int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t se
 	ps->cfg = cfg;
 	ps->reopen_every_ns = REOPEN_EVERY_NS;
 	memcpy(ps->self_pub, self_pub, BFT_PROOF_KEY);
+	ps->ed = signer;
+	if (!(ps->rec_bytes = malloc(BFT_PROOF_MAX)) ||
+	    (cfg->proof_scheme && !(ps->pending = calloc(cfg->proof_batch ? cfg->proof_batch : 1, sizeof *ps->pending)))) {
+		snprintf(err, errlen, "out of memory");
+		bftd_proofs_close(ps);
+		return BFT_ENOMEM;
+	}
+	if (cfg->proof_scheme == BFT_PSCHEME_SLHDSA || cfg->proof_scheme == BFT_PSCHEME_HYBRID) {
+		/* Before the store: its check verifies our own v2 proofs under
+		 * this key. */
+		uint8_t sk[BFT_SLHDSA_MAX_SK];
+		if (bftd_slhkey_load(&ps->slh_params, sk, cfg->slhdsa_key_path, err, errlen) != 0) {
+			bftd_proofs_close(ps);
+			return BFT_EINVAL;
+		}
+		bftd_slhkey_public(ps->slh_params, sk, ps->slh_pk);
+		int krc = bft_slhdsa_keyring_create(&ps->skr, ps->slh_params->id, 1);
+		if (krc == 0)
+			krc = bft_slhdsa_keyring_add_private(ps->skr, cfg->id, sk);
+		OPENSSL_cleanse(sk, sizeof sk);
+		if (krc != 0) {
+			snprintf(err, errlen, "SLH-DSA key file %s: the key was refused", cfg->slhdsa_key_path);
+			bftd_proofs_close(ps);
+			return BFT_EINVAL;
+		}
+		bft_signer_slhdsa(&ps->slh, ps->skr);
+		char hex[2 * BFT_SLHDSA_MAX_PK + 1];
+		bftd_hex(hex, ps->slh_pk, ps->slh_params->pk_len);
+		bftd_log(LOG_INFO, "time proofs: version 2, %s with %s, %u per batch; SLH-DSA public key %s",
+		         bft_proof_scheme_name(cfg->proof_scheme), ps->slh_params->name, cfg->proof_batch, hex);
+	} else if (cfg->proof_scheme) {
+		bftd_log(LOG_INFO, "time proofs: version 2, ed25519, %u per batch", cfg->proof_batch);
+	}
 	snprintf(ps->head_path, sizeof ps->head_path, "%s%s", cfg->store_path, HEAD_SUFFIX);
 	const char *path = cfg->store_path;
 	char why[512];
@@ -264,12 +363,12 @@ int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t se
 		         "refusing the proof store %s: %s. Restore it from a backup, or move it aside (with its -wal and -shm "
 		         "files) to start a new one: the chain then continues from the head record %s and the peers' copies",
 		         path, why, ps->head_path);
-		free(ps);
+		bftd_proofs_close(ps);
 		return rc;
 	}
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot open the proof store %s: %s", path, why);
-		free(ps);
+		bftd_proofs_close(ps);
 		return rc;
 	}
 	bftd_log(LOG_INFO, "proof store %s checked in %.2f s: %llu proofs of %llu nodes, %llu gaps, %llu signatures "
@@ -338,8 +437,16 @@ void bftd_proofs_close(bftd_proofs *ps)
 	if (!ps)
 		return;
 	bft_store_close(ps->store);
+	if (ps->job.running) { /* its batch is dropped: never published, signed again at the next start */
+		pthread_join(ps->job.th, NULL);
+		ps->job.running = false;
+	}
+	bft_proof_batch_free(&ps->job.b);
 	bftd_evidence_destroy(ps->ev);
 	free(ps->answered);
+	bft_slhdsa_keyring_destroy(ps->skr);
+	free(ps->pending);
+	free(ps->rec_bytes);
 	free(ps);
 }
 
@@ -473,6 +580,181 @@ static int adopt_floor(bftd_proofs *ps)
 	return 0;
 }
 
+/* ---- version 2: batches (docs/pq.md) --------------------------------------
+ * The statement joins the pending batch, chained to the one before; a full
+ * batch is prepared (its Merkle tree), signed with Ed25519 on the loop (the
+ * node's signer, which may be a token), and its SLH-DSA signature, half a
+ * second for SHA2-128s, is made on a thread of its own so the loop keeps
+ * answering its peers; the loop collects it (bftd_proofs_poll) and stores
+ * the batch's proofs in order, each then the chain's head. Nothing pending
+ * or being signed has left this process, so a batch that fails is dropped
+ * and its sequence numbers signed again later without a fork. The thread
+ * touches only the job's own copies and the SLH-DSA keyring, which nothing
+ * else uses. */
+
+static void *slh_thread(void *arg)
+{
+	struct sign_job *j = arg;
+	j->rc = bft_proof_batch_sign_slh(&j->b);
+	atomic_store(&j->done, 1);
+	return NULL;
+}
+
+/* Store a signed batch: 0 when at least one proof was stored (*out the
+ * last), else negative. */
+static int store_batch(bftd_proofs *ps, bft_proof_batch *b, bft_proof *out)
+{
+	size_t n = b->n;
+	/* The head moved while it was signed (an own proof recovered from a
+	 * peer): it no longer continues the chain. */
+	if (b->bodies[0].seq != (ps->gen.have_prev ? ps->gen.next_seq : 0) ||
+	    memcmp(b->bodies[0].prev_hash, ps->gen.prev_hash, BFT_PROOF_HASH) != 0) {
+		bftd_log(LOG_NOTICE, "dropping a signed batch of %zu proofs: the chain's head moved under it", n);
+		return BFT_EINVAL;
+	}
+	uint8_t *buf = NULL;
+	size_t *offs = calloc(n, sizeof *offs), *lens = calloc(n, sizeof *lens);
+	int rc = offs && lens ? bft_proof_batch_finish(b, &buf, offs, lens) : BFT_ENOMEM;
+	size_t stored = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		enum bft_store_result res = BFT_STORE_IO;
+		rc = bft_store_put(ps->store, buf + offs[i], lens[i], &res);
+		if (rc != 0 || (res != BFT_STORE_NEW && res != BFT_STORE_GAP)) {
+			if (res == BFT_STORE_IO)
+				store_failed(ps, bft_store_errmsg(ps->store));
+			else if (!ps->failing)
+				bftd_log(LOG_WARNING, "own proof seq %llu not stored: %s", (unsigned long long)b->bodies[i].seq,
+				         bft_store_result_name(res));
+			rc = rc ? rc : BFT_EINVAL;
+			break;
+		}
+		/* Durable now: chain to it. */
+		if ((rc = bft_proof_gen_accept(&ps->gen, &b->bodies[i])) != 0)
+			break;
+		stored++;
+		ps->stats.issued++;
+	}
+	if (stored) {
+		store_works(ps);
+		if (out)
+			*out = b->bodies[stored - 1];
+		bool hf = head_write_bytes(ps, buf + offs[stored - 1], (int)lens[stored - 1]) != 0;
+		if (hf && !ps->head_failing)
+			bftd_log(LOG_WARNING, "cannot write the head record %s: %s (retried at every batch)", ps->head_path,
+			         strerror(errno));
+		ps->head_failing = hf;
+		bftd_log(LOG_DEBUG, "batch of %zu proofs (seq %llu..%llu) stored, signed in %.1f ms", n,
+		         (unsigned long long)b->bodies[0].seq, (unsigned long long)b->bodies[stored - 1].seq,
+		         (double)ps->last_batch_sign_ns / 1e6);
+	}
+	if (stored < n)
+		ps->stats.issue_failed++;
+	free(buf);
+	free(offs);
+	free(lens);
+	return stored ? 0 : rc ? rc : BFT_EINVAL;
+}
+
+/* Collect the signing thread's batch when it is done (or wait for it):
+ * 1 when a batch was stored, 0 when none was ready, negative when one
+ * failed. */
+static int collect(bftd_proofs *ps, bool wait)
+{
+	struct sign_job *j = &ps->job;
+	if (!j->running || (!wait && !atomic_load(&j->done)))
+		return 0;
+	pthread_join(j->th, NULL);
+	j->running = false;
+	ps->last_batch_sign_ns = bft_clock_mono_ns() - j->t0;
+	int rc = j->rc;
+	if (rc != 0) {
+		bftd_log(LOG_WARNING, "cannot sign a batch of %zu proofs with SLH-DSA: %s", j->b.n, bft_strerror(rc));
+		ps->stats.issue_failed++;
+	} else {
+		rc = store_batch(ps, &j->b, NULL);
+		if (rc == 0) {
+			ps->batches_signed++;
+			rc = 1;
+		}
+	}
+	bft_proof_batch_free(&j->b);
+	return rc;
+}
+
+int bftd_proofs_poll(bftd_proofs *ps)
+{
+	return ps ? collect(ps, false) : 0;
+}
+
+static int issue_v2(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out, const uint8_t nonce[BFT_PROOF_NONCE])
+{
+	size_t batch = ps->cfg->proof_batch ? ps->cfg->proof_batch : 1;
+	(void)collect(ps, false);
+	/* The head moved under the pending batch (an own proof came back from
+	 * a peer, or the batch before failed): it no longer continues it. While
+	 * a batch is being signed, the pending one continues that batch. */
+	if (ps->n_pending && !ps->job.running &&
+	    (ps->pending[0].seq != (ps->gen.have_prev ? ps->gen.next_seq : 0) ||
+	     memcmp(ps->pending[0].prev_hash, ps->gen.prev_hash, BFT_PROOF_HASH) != 0)) {
+		bftd_log(LOG_NOTICE, "dropping %zu unsigned proof statements: the chain's head moved under them",
+		         ps->n_pending);
+		ps->n_pending = 0;
+	}
+	if (ps->n_pending == 0 && !ps->job.running)
+		ps->pgen = ps->gen;
+	bft_proof *st = &ps->pending[ps->n_pending];
+	int rc = bft_proof_gen_statement(&ps->pgen, st, clk, nonce);
+	if (rc == 0)
+		rc = bft_proof_gen_accept(&ps->pgen, st);
+	if (rc != 0) {
+		ps->stats.issue_failed++;
+		return rc;
+	}
+	*out = *st;
+	if (++ps->n_pending < batch)
+		return BFTD_PROOFS_QUEUED;
+
+	/* Full. A batch still being signed is waited for: signing takes
+	 * longer than filling a batch only with absurd settings. */
+	(void)collect(ps, true);
+	size_t n = ps->n_pending;
+	ps->n_pending = 0;
+	bft_proof_batch_signer bs = { .scheme = ps->cfg->proof_scheme,
+		                      .set = ps->slh_params ? (uint8_t)ps->slh_params->id : 0,
+		                      .ed = ps->ed,
+		                      .slh = ps->slh_params ? &ps->slh : NULL,
+		                      .slh_pk = ps->slh_params ? ps->slh_pk : NULL };
+	struct sign_job *j = &ps->job;
+	j->t0 = bft_clock_mono_ns();
+	if ((rc = bft_proof_batch_prepare(&j->b, &bs, ps->pending, n)) != 0 || (rc = bft_proof_batch_sign_ed(&j->b)) != 0) {
+		bftd_log(LOG_WARNING, "cannot sign a batch of %zu proofs: %s", n, bft_strerror(rc));
+		ps->stats.issue_failed++;
+		bft_proof_batch_free(&j->b);
+		return rc;
+	}
+	if (!ps->slh_params) { /* Ed25519 alone: done here */
+		ps->last_batch_sign_ns = bft_clock_mono_ns() - j->t0;
+		rc = store_batch(ps, &j->b, out);
+		if (rc == 0)
+			ps->batches_signed++;
+		bft_proof_batch_free(&j->b);
+		return rc;
+	}
+	atomic_store(&j->done, 0);
+	j->rc = 0;
+	if (pthread_create(&j->th, NULL, slh_thread, j) != 0) {
+		/* No thread: sign here, holding the loop this once. */
+		rc = bft_proof_batch_sign_slh(&j->b);
+		ps->last_batch_sign_ns = bft_clock_mono_ns() - j->t0;
+		if (rc == 0 && (rc = store_batch(ps, &j->b, out)) == 0)
+			ps->batches_signed++;
+		bft_proof_batch_free(&j->b);
+		return rc;
+	}
+	j->running = true;
+	return BFTD_PROOFS_QUEUED;
+}
+
 int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out)
 {
 	check_damage(ps);
@@ -493,6 +775,8 @@ int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *ou
 		ps->stats.issue_failed++;
 		return BFT_ENOMEM;
 	}
+	if (ps->cfg->proof_scheme)
+		return issue_v2(ps, clk, out, nonce);
 	rc = bft_proof_gen_next(&ps->gen, out, clk, nonce);
 	if (rc != 0) {
 		ps->stats.issue_failed++;

@@ -73,6 +73,14 @@ void bftd_proofs_close(bftd_proofs *ps);
  * BFT_ENOMEM: the store failed, an alarm; BFT_EINVAL: the head record and
  * the store disagree, an alarm: nothing is signed). */
 int bftd_proofs_issue(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out);
+/* Version-2 proofs (config node.proofs): the statement is in the batch
+ * being filled, signed and stored with it (*out is the statement). */
+#define BFTD_PROOFS_QUEUED 1
+
+/* Version 2: store the batch whose SLH-DSA signature a thread finished, if
+ * one did (call it often: the loop's every turn). 1 when a batch was
+ * stored, 0 when none was ready, negative when one failed (logged). */
+int bftd_proofs_poll(bftd_proofs *ps);
 
 /* Verify and store a proof's canonical bytes; *res says what happened.
  * Returns bft_store_put's code. */

@@ -119,7 +119,33 @@ struct bft_store {
 	char errmsg[256];
 	uint8_t vcache[VCACHE][BFT_PROOF_HASH];
 	uint8_t vcache_set[VCACHE / 8];
+	bft_proof_rootcache roots; /* version 2: batches whose signatures verified */
+	/* store_check: the bytes of the stretch's top so far (a version-2
+	 * proof's authenticator is a view into them; SQLite's row is gone by
+	 * the time the top is known). */
+	uint8_t *top_bytes;
+	size_t top_len;
 };
+
+/* The hash column of a proof's bytes (proof.h): version 1, all of them;
+ * version 2, its body. p is b decoded. */
+static int bytes_hash(uint8_t out[BFT_PROOF_HASH], const bft_proof *p, const void *b, size_t blen)
+{
+	return bft_sha3_256(out, b, p->version == BFT_PROOF_VERSION_2 ? bft_proof_v2_body_size(p) : blen);
+}
+
+/* What the verification cache keys on: the hash, which covers a v1 proof's
+ * signature, or for version 2 (whose hash does not cover its authenticator)
+ * the SHA3-256 of all its bytes. */
+static int vcache_key(uint8_t out[BFT_PROOF_HASH], const bft_proof *p, const uint8_t hash[BFT_PROOF_HASH],
+                      const void *b, size_t blen)
+{
+	if (p->version != BFT_PROOF_VERSION_2) {
+		memcpy(out, hash, BFT_PROOF_HASH);
+		return 0;
+	}
+	return bft_sha3_256(out, b, blen);
+}
 
 static int exec(sqlite3 *db, const char *s)
 {
@@ -321,6 +347,7 @@ void bft_store_close(bft_store *st)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->st[i]);
 	sqlite3_close(st->db); /* every statement is finalized: this cannot be busy */
+	free(st->top_bytes);
 	free(st);
 }
 
@@ -359,8 +386,24 @@ static enum bft_store_result check_sig(bft_store *st, const bft_proof *p, bool s
 		if (have_pin && CRYPTO_memcmp(pinned, p->pub, BFT_PROOF_KEY) != 0)
 			return BFT_STORE_BAD_KEY;
 	}
-	int rc = st->cfg.signer ? bft_proof_verify_signer(p, st->cfg.signer)
-	                        : bft_proof_verify_key(p, have_pin ? pinned : NULL);
+	int rc;
+	if (p->version == BFT_PROOF_VERSION_2 && !st->cfg.signer) {
+		/* Path and root signatures, the root checked once per batch; the
+		 * SLH-DSA key carried must be the one pinned, when one is. */
+		uint8_t slh[BFT_SLHDSA_MAX_PK];
+		size_t slh_len = 0;
+		bool have_slh = st->cfg.pinned_slh_key &&
+		                st->cfg.pinned_slh_key(st->cfg.pinned_ctx, p->node_id, slh, &slh_len) == 0;
+		bft_proof_auth a;
+		if (bft_proof_auth_parse(&a, p->auth, p->auth_len) != 0)
+			return BFT_STORE_BAD_SIG;
+		if (have_slh && a.slh_pk && (a.params->pk_len != slh_len || CRYPTO_memcmp(slh, a.slh_pk, slh_len) != 0))
+			return BFT_STORE_BAD_KEY;
+		rc = bft_proof_v2_verify(p, have_pin ? pinned : NULL, have_slh ? slh : NULL, slh_len, &st->roots);
+	} else {
+		rc = st->cfg.signer ? bft_proof_verify_signer(p, st->cfg.signer)
+		                    : bft_proof_verify_key(p, have_pin ? pinned : NULL);
+	}
 	return rc == 0 ? BFT_STORE_NEW : BFT_STORE_BAD_SIG;
 }
 
@@ -391,7 +434,7 @@ static const char *row_damage(const void *b, int blen, const void *h, int hlen, 
 		return "its bytes are another proof than its node and seq columns say";
 	if (!h || hlen != BFT_PROOF_HASH)
 		return "its hash column is damaged";
-	if (bft_sha3_256(hash, b, (size_t)blen) != 0)
+	if (bytes_hash(hash, p, b, (size_t)blen) != 0)
 		return "it cannot be hashed (out of memory)";
 	if (memcmp(hash, h, BFT_PROOF_HASH) != 0)
 		return "its bytes do not match the hash stored with them";
@@ -424,15 +467,23 @@ static int row_served(bft_store *st, sqlite3_stmt *q, bft_proof *p)
 	uint8_t hash[BFT_PROOF_HASH];
 	uint32_t node = (uint32_t)sqlite3_column_int64(q, 2);
 	uint64_t seq = (uint64_t)sqlite3_column_int64(q, 3);
-	const char *why = row_damage(sqlite3_column_blob(q, 0), sqlite3_column_bytes(q, 0), sqlite3_column_blob(q, 1),
-	                             sqlite3_column_bytes(q, 1), node, seq, p, hash);
-	if (!why && !vcache_has(st, hash)) {
+	const void *b = sqlite3_column_blob(q, 0);
+	int blen = sqlite3_column_bytes(q, 0);
+	const char *why = row_damage(b, blen, sqlite3_column_blob(q, 1), sqlite3_column_bytes(q, 1), node, seq, p, hash);
+	uint8_t vkey[BFT_PROOF_HASH];
+	if (!why && vcache_key(vkey, p, hash, b, (size_t)blen) != 0)
+		why = "it cannot be hashed (out of memory)";
+	if (!why && !vcache_has(st, vkey)) {
 		enum bft_store_result r = check_sig(st, p, true);
 		if (r == BFT_STORE_NEW)
-			vcache_put(st, hash);
+			vcache_put(st, vkey);
 		else
 			why = r == BFT_STORE_BAD_KEY ? "it names another key than the node's" : "its signature does not verify";
 	}
+	/* The statement is handed out; the authenticator's view into SQLite's
+	 * row would dangle after the next step. */
+	p->auth = NULL;
+	p->auth_len = 0;
 	return why ? damaged(st, node, seq, why) : 0;
 }
 
@@ -541,8 +592,8 @@ static enum bft_store_result insert_locked(bft_store *st, const bft_proof *p, co
 static int put(bft_store *st, const bft_proof *p, const uint8_t *buf, size_t len, enum bft_store_result *res)
 {
 	enum bft_store_result r = check_sig(st, p, false);
-	uint8_t hash[BFT_PROOF_HASH];
-	if (r == BFT_STORE_NEW && bft_sha3_256(hash, buf, len) != 0)
+	uint8_t hash[BFT_PROOF_HASH], vkey[BFT_PROOF_HASH];
+	if (r == BFT_STORE_NEW && (bytes_hash(hash, p, buf, len) != 0 || vcache_key(vkey, p, hash, buf, len) != 0))
 		r = BFT_STORE_IO;
 	if (r == BFT_STORE_NEW) {
 		/* A committed proof is acknowledged: own proofs to the rest of the
@@ -560,7 +611,7 @@ static int put(bft_store *st, const bft_proof *p, const uint8_t *buf, size_t len
 			if (!keep || r == BFT_STORE_IO)
 				(void)run(st, S_ROLLBACK); /* harmless when COMMIT already ended it */
 			if (r == BFT_STORE_NEW || r == BFT_STORE_GAP)
-				vcache_put(st, hash); /* verified above: served without a second check */
+				vcache_put(st, vkey); /* verified above: served without a second check */
 		}
 	}
 	st->stats.by_result[r]++;
@@ -696,6 +747,14 @@ int bft_store_count(bft_store *st, bool all_nodes, uint32_t node_id, uint64_t *o
  * to every row of the stretch. */
 static const char *top_damage(bft_store *st, const bft_proof *p)
 {
+	bft_proof again;
+	if (p->version == BFT_PROOF_VERSION_2) {
+		/* Its authenticator from the copy of its row's bytes. */
+		if (bft_proof_decode(&again, st->top_bytes, st->top_len) != 0 || again.seq != p->seq ||
+		    again.node_id != p->node_id)
+			return "its bytes are not a proof";
+		p = &again;
+	}
 	enum bft_store_result r = check_sig(st, p, true);
 	if (r == BFT_STORE_NEW)
 		return NULL;
@@ -807,7 +866,17 @@ int bft_store_check(bft_store *st, bft_store_report *rep, char *err, size_t errl
 			why = "it names another key than the one stored for its node";
 			break;
 		}
+		if (cur.version == BFT_PROOF_VERSION_2) {
+			size_t n = (size_t)sqlite3_column_bytes(q, 7);
+			if (!st->top_bytes && !(st->top_bytes = malloc(BFT_PROOF_MAX))) {
+				ret = BFT_ENOMEM;
+				break;
+			}
+			memcpy(st->top_bytes, sqlite3_column_blob(q, 7), n); /* <= BFT_PROOF_MAX: it decoded */
+			st->top_len = n;
+		}
 		prev = cur;
+		prev.auth = NULL;
 		memcpy(prev_hash, h, sizeof h);
 		have_prev = true;
 		r.rows++;
@@ -854,13 +923,12 @@ int bft_store_verify_chain(bft_store *st, uint32_t node_id, bool check_sigs, uin
 		const void *hc = sqlite3_column_blob(q, 2);
 		if (!b || !hc || sqlite3_column_bytes(q, 2) != BFT_PROOF_HASH ||
 		    bft_proof_decode(&cur, b, (size_t)len) != 0 || cur.seq != seq || cur.node_id != node_id ||
-		    bft_sha3_256(h, b, (size_t)len) != 0 || memcmp(h, hc, BFT_PROOF_HASH) != 0) {
+		    bytes_hash(h, &cur, b, (size_t)len) != 0 || memcmp(h, hc, BFT_PROOF_HASH) != 0) {
 			ret = BFT_EINVAL;
 			break;
 		}
 		if (check_sigs) {
-			int v = st->cfg.signer ? bft_proof_verify_signer(&cur, st->cfg.signer)
-			                       : bft_proof_verify_key(&cur, NULL);
+			int v = check_sig(st, &cur, true) == BFT_STORE_NEW ? 0 : BFT_EINVAL;
 			if (v != 0) {
 				ret = BFT_EINVAL;
 				break;
@@ -876,6 +944,7 @@ int bft_store_verify_chain(bft_store *st, uint32_t node_id, bool check_sigs, uin
 			nl++;
 		}
 		prev = cur;
+		prev.auth = NULL; /* a view into the row, gone at the next step */
 		memcpy(prev_hash, h, sizeof h);
 		have_prev = true;
 	}

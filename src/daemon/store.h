@@ -49,6 +49,12 @@ typedef struct bft_store_config {
 	int (*pinned_key)(void *ctx, uint32_t node_id, uint8_t pub[BFT_PROOF_KEY]);
 	void *pinned_ctx;
 	bool require_pinned;   /* reject proofs of nodes pinned_key does not know */
+	/* Optional, version-2 proofs: node_id's pinned SLH-DSA public key (0,
+	 * *len and pk filled, up to BFT_SLHDSA_MAX_PK bytes; negative when
+	 * none). A proof carrying another is BAD_KEY; without one, only a
+	 * hybrid proof's SLH-DSA key counts (the pinned Ed25519 key signs it)
+	 * and a pure SLH-DSA proof is BAD_SIG (proof_v2.h). */
+	int (*pinned_slh_key)(void *ctx, uint32_t node_id, uint8_t *pk, size_t *len);
 } bft_store_config;
 
 /* What bft_store_put did with a proof. */

@@ -14,7 +14,12 @@ static const uint8_t magic[2] = { 'B', 'E' };
 /* The conflict between two decoded proofs, in canonical order into *ev. */
 int bft_evidence_make(bft_evidence *ev, const bft_proof *x, const bft_proof *y)
 {
-	uint8_t bx[BFT_PROOF_MAX], by[BFT_PROOF_MAX];
+	/* Version 1 only: its 1-byte lengths cannot hold a v2 proof, and a v2
+	 * proof's authenticator is a view into bytes the evidence would
+	 * outlive (docs/pq.md, what is left). */
+	if (!x || !y || x->version != BFT_PROOF_VERSION || y->version != BFT_PROOF_VERSION)
+		return BFT_EV_BAD_ENCODING;
+	uint8_t bx[BFT_PROOF_V1_MAX], by[BFT_PROOF_V1_MAX];
 	int lx = bft_proof_encode(bx, sizeof bx, x), ly = bft_proof_encode(by, sizeof by, y);
 	if (lx < 0 || ly < 0)
 		return BFT_EV_BAD_ENCODING;
@@ -47,7 +52,7 @@ int bft_evidence_make(bft_evidence *ev, const bft_proof *x, const bft_proof *y)
 
 int bft_evidence_encode(uint8_t *buf, size_t cap, const bft_evidence *ev)
 {
-	uint8_t a[BFT_PROOF_MAX], b[BFT_PROOF_MAX];
+	uint8_t a[BFT_PROOF_V1_MAX], b[BFT_PROOF_V1_MAX];
 	int la = bft_proof_encode(a, sizeof a, &ev->a), lb = bft_proof_encode(b, sizeof b, &ev->b);
 	if (la < 0 || lb < 0 || (ev->kind != BFT_EV_FORK && ev->kind != BFT_EV_LINK))
 		return BFT_EINVAL;
@@ -72,7 +77,7 @@ int bft_evidence_decode(bft_evidence *ev, const uint8_t *buf, size_t len)
 	    buf[2] != BFT_EVIDENCE_VERSION)
 		return BFT_EV_BAD_ENCODING;
 	size_t la = buf[3];
-	if (la < BFT_PROOF_MIN || la > BFT_PROOF_MAX || 4 + la >= len)
+	if (la < BFT_PROOF_V1_MIN || la > BFT_PROOF_V1_MAX || 4 + la >= len)
 		return BFT_EV_BAD_ENCODING;
 	size_t lb = buf[4 + la];
 	if (5 + la + lb != len)
@@ -84,7 +89,7 @@ int bft_evidence_decode(bft_evidence *ev, const uint8_t *buf, size_t len)
 	if (rc != BFT_EV_OK)
 		return rc;
 	/* make() put them in canonical order: it must be the order given. */
-	uint8_t first[BFT_PROOF_MAX];
+	uint8_t first[BFT_PROOF_V1_MAX];
 	int lf = bft_proof_encode(first, sizeof first, &ev->a);
 	if (lf != (int)la || memcmp(first, buf + 4, la) != 0)
 		return BFT_EV_NOT_CANONICAL;

@@ -33,8 +33,8 @@
 #include "proto/proof.h"
 
 #define BFT_EVIDENCE_VERSION 1
-#define BFT_EVIDENCE_MAX (3 + 2 * (1 + BFT_PROOF_MAX)) /* 483 */
-#define BFT_EVIDENCE_MIN (3 + 2 * (1 + BFT_PROOF_MIN))
+#define BFT_EVIDENCE_MAX (3 + 2 * (1 + BFT_PROOF_V1_MAX)) /* 483: version-1 proofs only */
+#define BFT_EVIDENCE_MIN (3 + 2 * (1 + BFT_PROOF_V1_MIN))
 
 enum bft_evidence_kind {
 	BFT_EV_FORK = 1, /* two different proofs with one sequence number */

@@ -31,9 +31,16 @@ static bool ref_valid(const bft_proof_ref *r)
 
 bool bft_proof_valid(const bft_proof *p)
 {
-	if (!p || p->version != BFT_PROOF_VERSION || (p->flags & ~BFT_PROOFF_ALL) || p->seq > BFT_PROOF_SEQ_MAX ||
-	    p->bounds.lo_ns > p->bounds.hi_ns || !ref_valid(&p->ref))
+	if (!p || (p->version != BFT_PROOF_VERSION && p->version != BFT_PROOF_VERSION_2) ||
+	    (p->flags & ~BFT_PROOFF_ALL) || p->seq > BFT_PROOF_SEQ_MAX || p->bounds.lo_ns > p->bounds.hi_ns ||
+	    !ref_valid(&p->ref))
 		return false;
+	/* Version 2 has no signature of its own: the field stays zero, so the
+	 * statement has one in-memory form. */
+	if (p->version == BFT_PROOF_VERSION_2)
+		for (size_t i = 0; i < BFT_PROOF_SIG; i++)
+			if (p->sig[i])
+				return false;
 	/* The genesis rule: only the first proof has no predecessor. A real
 	 * SHA3-256 of anything is all zeros with probability 2^-256. */
 	bool zero = memcmp(p->prev_hash, zero_hash, BFT_PROOF_HASH) == 0;
@@ -42,17 +49,21 @@ bool bft_proof_valid(const bft_proof *p)
 
 size_t bft_proof_size(const bft_proof *p)
 {
-	return p && p->ref.kind != BFT_REF_NONE ? BFT_PROOF_MAX : BFT_PROOF_MIN;
+	if (p && p->version == BFT_PROOF_VERSION_2)
+		return bft_proof_v2_body_size(p) + p->auth_len;
+	return p && p->ref.kind != BFT_REF_NONE ? BFT_PROOF_V1_MAX : BFT_PROOF_V1_MIN;
 }
 
-int bft_proof_encode(uint8_t *buf, size_t cap, const bft_proof *p)
+size_t bft_proof_v2_body_size(const bft_proof *p)
 {
-	if (!buf || !bft_proof_valid(p))
-		return BFT_EINVAL;
-	size_t len = bft_proof_size(p);
-	if (cap < len)
-		return BFT_ERANGE;
-	uint8_t *q = bft_be_put_bytes(buf, magic, sizeof magic);
+	return BFT_PROOF_V2_BODY_MIN + (p->ref.kind != BFT_REF_NONE ? BFT_PROOF_REF_LEN : 0);
+}
+
+/* The statement: every field up to the nonce, the same layout in both
+ * versions. */
+static uint8_t *put_statement(uint8_t *q, const bft_proof *p)
+{
+	q = bft_be_put_bytes(q, magic, sizeof magic);
 	q = bft_be_put(q, p->version, 1);
 	q = bft_be_put(q, p->flags, 1);
 	q = bft_be_put(q, p->node_id, 4);
@@ -74,6 +85,39 @@ int bft_proof_encode(uint8_t *buf, size_t cap, const bft_proof *p)
 	}
 	q = bft_be_put_bytes(q, p->prev_hash, BFT_PROOF_HASH);
 	q = bft_be_put_bytes(q, p->nonce, BFT_PROOF_NONCE);
+	return q;
+}
+
+int bft_proof_v2_encode_body(uint8_t *buf, size_t cap, const bft_proof *p)
+{
+	if (!buf || !bft_proof_valid(p) || p->version != BFT_PROOF_VERSION_2)
+		return BFT_EINVAL;
+	size_t len = bft_proof_v2_body_size(p);
+	if (cap < len)
+		return BFT_ERANGE;
+	return (size_t)(put_statement(buf, p) - buf) == len ? (int)len : BFT_EINVAL;
+}
+
+int bft_proof_encode(uint8_t *buf, size_t cap, const bft_proof *p)
+{
+	if (!buf || !bft_proof_valid(p))
+		return BFT_EINVAL;
+	if (p->version == BFT_PROOF_VERSION_2) {
+		/* Only with its authenticator (proof_v2.h): a body alone is not a proof. */
+		bft_proof_auth a;
+		if (!p->auth || bft_proof_auth_parse(&a, p->auth, p->auth_len) != 0)
+			return BFT_EINVAL;
+		size_t body = bft_proof_v2_body_size(p);
+		if (cap < body + p->auth_len)
+			return BFT_ERANGE;
+		uint8_t *q = put_statement(buf, p);
+		memcpy(q, p->auth, p->auth_len);
+		return (int)(body + p->auth_len);
+	}
+	size_t len = bft_proof_size(p);
+	if (cap < len)
+		return BFT_ERANGE;
+	uint8_t *q = put_statement(buf, p);
 	q = bft_be_put_bytes(q, p->sig, BFT_PROOF_SIG);
 	return (size_t)(q - buf) == len ? (int)len : BFT_EINVAL;
 }
@@ -84,8 +128,21 @@ int bft_proof_decode(bft_proof *p, const uint8_t *buf, size_t len)
 		return BFT_EINVAL;
 	/* The length alone tells whether a reference block is present; it must
 	 * agree with the kind byte, checked below. */
-	if ((len != BFT_PROOF_MIN && len != BFT_PROOF_MAX) || memcmp(buf, magic, sizeof magic) != 0)
+	if (len < 3 || memcmp(buf, magic, sizeof magic) != 0)
 		return BFT_EINVAL;
+	bool v2 = buf[2] == BFT_PROOF_VERSION_2;
+	/* The offset of the reference kind byte, the same in both versions. */
+	const size_t kind_at = 2 + 1 + 1 + 4 + BFT_PROOF_KEY + 7 * 8;
+	size_t body = 0;
+	if (v2) {
+		if (len <= kind_at)
+			return BFT_EINVAL;
+		body = BFT_PROOF_V2_BODY_MIN + (buf[kind_at] != BFT_REF_NONE ? BFT_PROOF_REF_LEN : 0);
+		if (len <= body || len > BFT_PROOF_MAX)
+			return BFT_EINVAL;
+	} else if (len != BFT_PROOF_V1_MIN && len != BFT_PROOF_V1_MAX) {
+		return BFT_EINVAL;
+	}
 	memset(p, 0, sizeof *p);
 	const uint8_t *q = buf + sizeof magic;
 	p->version = (uint8_t)bft_be_get(&q, 1);
@@ -101,7 +158,7 @@ int bft_proof_decode(bft_proof *p, const uint8_t *buf, size_t len)
 	p->bounds.lo_ns = (int64_t)bft_be_get(&q, 8);
 	p->bounds.hi_ns = (int64_t)bft_be_get(&q, 8);
 	p->ref.kind = (uint8_t)bft_be_get(&q, 1);
-	if ((p->ref.kind != BFT_REF_NONE) != (len == BFT_PROOF_MAX))
+	if (!v2 && (p->ref.kind != BFT_REF_NONE) != (len == BFT_PROOF_V1_MAX))
 		return BFT_EINVAL;
 	if (p->ref.kind != BFT_REF_NONE) {
 		p->ref.week = (uint16_t)bft_be_get(&q, 2);
@@ -114,9 +171,17 @@ int bft_proof_decode(bft_proof *p, const uint8_t *buf, size_t len)
 	q += BFT_PROOF_HASH;
 	memcpy(p->nonce, q, BFT_PROOF_NONCE);
 	q += BFT_PROOF_NONCE;
+	if (v2) {
+		bft_proof_auth a;
+		if ((size_t)(q - buf) != body || bft_proof_auth_parse(&a, q, len - body) != 0 || !bft_proof_valid(p))
+			return BFT_EINVAL;
+		p->auth = q;
+		p->auth_len = len - body;
+		return 0;
+	}
 	memcpy(p->sig, q, BFT_PROOF_SIG);
 	q += BFT_PROOF_SIG;
-	if ((size_t)(q - buf) != len || !bft_proof_valid(p))
+	if ((size_t)(q - buf) != len || !bft_proof_valid(p) || p->version != BFT_PROOF_VERSION)
 		return BFT_EINVAL;
 	return 0;
 }
@@ -133,18 +198,28 @@ int bft_sha3_256(uint8_t out[BFT_PROOF_HASH], const uint8_t *data, size_t len)
 
 int bft_proof_hash(uint8_t out[BFT_PROOF_HASH], const bft_proof *p)
 {
-	uint8_t buf[BFT_PROOF_MAX];
-	int len = bft_proof_encode(buf, sizeof buf, p);
+	uint8_t buf[BFT_PROOF_V1_MAX];
+	int len = p && p->version == BFT_PROOF_VERSION_2 ? bft_proof_v2_encode_body(buf, sizeof buf, p)
+	                                                  : bft_proof_encode(buf, sizeof buf, p);
 	if (len < 0)
 		return len;
 	return bft_sha3_256(out, buf, (size_t)len);
 }
 
+int bft_proof_hash_bytes(uint8_t out[BFT_PROOF_HASH], const uint8_t *buf, size_t len)
+{
+	bft_proof p;
+	if (!out || bft_proof_decode(&p, buf, len) != 0)
+		return BFT_EINVAL;
+	size_t n = p.version == BFT_PROOF_VERSION_2 ? bft_proof_v2_body_size(&p) : len;
+	return bft_sha3_256(out, buf, n);
+}
+
 int bft_proof_sign(bft_proof *p, const bft_signer *s)
 {
-	if (!p || !s || !s->sign || s->sig_len == 0 || s->sig_len > BFT_PROOF_SIG)
+	if (!p || !s || !s->sign || s->sig_len == 0 || s->sig_len > BFT_PROOF_SIG || p->version != BFT_PROOF_VERSION)
 		return BFT_EINVAL;
-	uint8_t buf[BFT_PROOF_MAX], sig[BFT_PROOF_SIG] = { 0 };
+	uint8_t buf[BFT_PROOF_V1_MAX], sig[BFT_PROOF_SIG] = { 0 };
 	memset(p->sig, 0, sizeof p->sig);
 	int len = bft_proof_encode(buf, sizeof buf, p);
 	if (len < 0)
@@ -160,12 +235,18 @@ int bft_proof_verify_signer(const bft_proof *p, const bft_signer *s)
 {
 	if (!p || !s || !s->verify || s->sig_len == 0 || s->sig_len > BFT_PROOF_SIG)
 		return BFT_EINVAL;
+	if (p->version == BFT_PROOF_VERSION_2) {
+		/* The signer table knows keys by node id, not SLH-DSA keys: the
+		 * batch's Ed25519 signature is checked under the signer's key
+		 * through the message it signed. */
+		return bft_proof_v2_verify_signer(p, s);
+	}
 	/* A shorter signature is zero-padded; the padding must be zero or the
 	 * same signed content would have many encodings (and hashes). */
 	for (size_t i = s->sig_len; i < BFT_PROOF_SIG; i++)
 		if (p->sig[i])
 			return BFT_EINVAL;
-	uint8_t buf[BFT_PROOF_MAX];
+	uint8_t buf[BFT_PROOF_V1_MAX];
 	int len = bft_proof_encode(buf, sizeof buf, p);
 	if (len < 0)
 		return len;
@@ -180,7 +261,9 @@ int bft_proof_verify_key(const bft_proof *p, const uint8_t *pinned)
 		return BFT_EINVAL;
 	if (pinned && CRYPTO_memcmp(pinned, p->pub, BFT_PROOF_KEY) != 0)
 		return BFT_EINVAL;
-	uint8_t buf[BFT_PROOF_MAX];
+	if (p->version == BFT_PROOF_VERSION_2)
+		return bft_proof_v2_verify(p, pinned, NULL, 0, NULL);
+	uint8_t buf[BFT_PROOF_V1_MAX];
 	int len = bft_proof_encode(buf, sizeof buf, p);
 	if (len < 0)
 		return len;
@@ -226,8 +309,8 @@ int bft_proof_gen_init(bft_proof_gen *g, uint32_t node_id, const uint8_t *pub, c
 	return 0;
 }
 
-int bft_proof_gen_next(const bft_proof_gen *g, bft_proof *out, const bft_proof_clock *clock,
-                       const uint8_t nonce[BFT_PROOF_NONCE])
+static int gen_build(const bft_proof_gen *g, bft_proof *out, const bft_proof_clock *clock,
+                     const uint8_t nonce[BFT_PROOF_NONCE], uint8_t version)
 {
 	if (!g || !out || !clock || !nonce)
 		return BFT_EINVAL;
@@ -237,7 +320,7 @@ int bft_proof_gen_next(const bft_proof_gen *g, bft_proof *out, const bft_proof_c
 		return BFT_ERANGE;
 	bft_proof p;
 	memset(&p, 0, sizeof p);
-	p.version = BFT_PROOF_VERSION;
+	p.version = version;
 	p.flags = clock->flags;
 	p.node_id = g->node_id;
 	memcpy(p.pub, g->pub, BFT_PROOF_KEY);
@@ -252,11 +335,25 @@ int bft_proof_gen_next(const bft_proof_gen *g, bft_proof *out, const bft_proof_c
 	memcpy(p.nonce, nonce, BFT_PROOF_NONCE);
 	if (!bft_proof_valid(&p))
 		return BFT_EINVAL;
-	int rc = bft_proof_sign(&p, g->signer);
-	if (rc != 0)
-		return rc;
+	if (version == BFT_PROOF_VERSION) {
+		int rc = bft_proof_sign(&p, g->signer);
+		if (rc != 0)
+			return rc;
+	}
 	*out = p;
 	return 0;
+}
+
+int bft_proof_gen_next(const bft_proof_gen *g, bft_proof *out, const bft_proof_clock *clock,
+                       const uint8_t nonce[BFT_PROOF_NONCE])
+{
+	return gen_build(g, out, clock, nonce, BFT_PROOF_VERSION);
+}
+
+int bft_proof_gen_statement(const bft_proof_gen *g, bft_proof *out, const bft_proof_clock *clock,
+                            const uint8_t nonce[BFT_PROOF_NONCE])
+{
+	return gen_build(g, out, clock, nonce, BFT_PROOF_VERSION_2);
 }
 
 int bft_proof_gen_accept(bft_proof_gen *g, const bft_proof *p)

@@ -29,14 +29,24 @@
 #include "proto/sign.h"
 
 #define BFT_PROOF_VERSION 1
+#define BFT_PROOF_VERSION_2 2 /* batched, any signature scheme: proof_v2 below */
 #define BFT_PROOF_KEY 32   /* Ed25519 public key */
 #define BFT_PROOF_HASH 32  /* SHA3-256 */
 #define BFT_PROOF_NONCE 32
 #define BFT_PROOF_SIG 64   /* Ed25519; shorter signers are zero-padded */
 #define BFT_PROOF_REF_LEN 14 /* the reference block, present when ref.kind != NONE */
-#define BFT_PROOF_MIN 225  /* encoded size without a reference block */
-#define BFT_PROOF_MAX (BFT_PROOF_MIN + BFT_PROOF_REF_LEN) /* 239: no proof is larger */
-#define BFT_PROOF_SIGNED(len) ((len) - BFT_PROOF_SIG)     /* bytes the signature covers */
+#define BFT_PROOF_V1_MIN 225 /* version 1's encoded size without a reference block */
+#define BFT_PROOF_V1_MAX (BFT_PROOF_V1_MIN + BFT_PROOF_REF_LEN) /* 239 */
+#define BFT_PROOF_MIN BFT_PROOF_V1_MIN /* no proof of any version is smaller */
+/* Version 2: the statement (the body, v1 without its signature) and an
+ * authenticator: scheme, set, batch size, index, path, SLH-DSA public key,
+ * signatures. The largest: a reference block, a 65,535-proof batch's
+ * 16-node path, SLH-DSA-*-256f (64-byte key, 49,856-byte signature) and
+ * Ed25519 (hybrid). */
+#define BFT_PROOF_V2_BODY_MIN (BFT_PROOF_V1_MIN - BFT_PROOF_SIG) /* 161 */
+#define BFT_PROOF_V2_AUTH_MAX (7 + 16 * BFT_PROOF_HASH + 64 + BFT_PROOF_SIG + 49856)
+#define BFT_PROOF_MAX (BFT_PROOF_V2_BODY_MIN + BFT_PROOF_REF_LEN + BFT_PROOF_V2_AUTH_MAX) /* 50,670 */
+#define BFT_PROOF_SIGNED(len) ((len) - BFT_PROOF_SIG)     /* bytes a v1 signature covers */
 #define BFT_PROOF_SEQ_MAX ((uint64_t)INT64_MAX) /* sequence numbers fit SQLite's int64 */
 
 /* Flags a node states about itself in a proof; other bits must be zero. */
@@ -76,13 +86,19 @@ typedef struct bft_proof {
 	bft_proof_ref ref;
 	uint8_t prev_hash[BFT_PROOF_HASH]; /* hash of the previous proof; zeros iff seq == 0 */
 	uint8_t nonce[BFT_PROOF_NONCE];    /* random, from the caller */
-	uint8_t sig[BFT_PROOF_SIG];
+	uint8_t sig[BFT_PROOF_SIG];  /* version 1; zeros in version 2 */
+	/* Version 2 only: the authenticator's bytes (proof_v2 below), a view
+	 * into the buffer the proof was decoded from or the batch it was built
+	 * in, valid only while that is; NULL in version 1. Everything else in
+	 * the struct is the statement, which copies keep. */
+	const uint8_t *auth;
+	size_t auth_len;
 } bft_proof;
 
 /* Whether p satisfies every rule of the format (the decoder's checks). */
 BFT_WARN_UNUSED bool bft_proof_valid(const bft_proof *p);
 
-/* Encoded size of p (BFT_PROOF_MIN or BFT_PROOF_MAX). */
+/* Encoded size of p (v1: 225 or 239; v2: its body and authenticator). */
 size_t bft_proof_size(const bft_proof *p);
 
 /* Canonical encoding of p, signature included, into buf; returns the
@@ -98,8 +114,15 @@ BFT_WARN_UNUSED int bft_proof_decode(bft_proof *p, const uint8_t *buf, size_t le
 /* SHA3-256 of data (OpenSSL EVP). 0 or BFT_ENOMEM. */
 BFT_WARN_UNUSED int bft_sha3_256(uint8_t out[BFT_PROOF_HASH], const uint8_t *data, size_t len);
 
-/* The proof's hash: SHA3-256 of its canonical encoding, signature included. */
+/* The proof's hash, which the next proof of its chain names: version 1,
+ * SHA3-256 of its canonical encoding, signature included; version 2,
+ * SHA3-256 of its body (the statement), so a batch's proofs can be chained
+ * before the batch is signed. */
 BFT_WARN_UNUSED int bft_proof_hash(uint8_t out[BFT_PROOF_HASH], const bft_proof *p);
+
+/* The same from a proof's encoding (decoded and checked first): 0 or
+ * BFT_EINVAL. */
+BFT_WARN_UNUSED int bft_proof_hash_bytes(uint8_t out[BFT_PROOF_HASH], const uint8_t *buf, size_t len);
 
 /* Sign p in place as node p->node_id with s (its sig_len must be <= 64;
  * the rest of p->sig is zeroed). 0 or negative. */
@@ -110,7 +133,9 @@ BFT_WARN_UNUSED int bft_proof_sign(bft_proof *p, const bft_signer *s);
 BFT_WARN_UNUSED int bft_proof_verify_signer(const bft_proof *p, const bft_signer *s);
 
 /* 0 if p's signature verifies as Ed25519 under the public key it embeds,
- * and, when pinned is not NULL, that key equals pinned; negative otherwise. */
+ * and, when pinned is not NULL, that key equals pinned; negative otherwise.
+ * Version 2: bft_proof_v2_verify with no pinned SLH-DSA key and no cache
+ * (so a pure SLH-DSA proof is refused: nothing binds its key to the node). */
 BFT_WARN_UNUSED int bft_proof_verify_key(const bft_proof *p, const uint8_t *pinned);
 
 /* Reasons bft_proof_chain_check rejects a link. */
@@ -165,8 +190,17 @@ int bft_proof_gen_init(bft_proof_gen *g, uint32_t node_id, const uint8_t *pub, c
 BFT_WARN_UNUSED int bft_proof_gen_next(const bft_proof_gen *g, bft_proof *out, const bft_proof_clock *clock,
                                        const uint8_t nonce[BFT_PROOF_NONCE]);
 
+/* The same statement as version 2, unsigned (p->auth NULL): for a batch
+ * (proof_v2.h), which signs it with the others. Chain each next statement
+ * by accepting the previous one first, on a copy of the generator when the
+ * batch may yet fail. */
+BFT_WARN_UNUSED int bft_proof_gen_statement(const bft_proof_gen *g, bft_proof *out, const bft_proof_clock *clock,
+                                            const uint8_t nonce[BFT_PROOF_NONCE]);
+
 /* Make p (built by gen_next and stored, or the stored last proof after a
  * restart) the chain's head. BFT_EINVAL if p is another node's or invalid. */
 BFT_WARN_UNUSED int bft_proof_gen_accept(bft_proof_gen *g, const bft_proof *p);
+
+#include "proto/proof_v2.h"
 
 #endif

@@ -35,6 +35,7 @@ struct bft_pkcs11 {
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE session;
 	int have_session, logged_in, initialized;
+	int down; /* we finalised the module and could not initialise it again yet */
 	CK_OBJECT_HANDLE key;
 	enum bft_pkcs11_kind kind;
 	uint32_t self;
@@ -155,15 +156,20 @@ static int find_slot(bft_pkcs11 *t);
  * see it again (SoftHSM2 does): done once, when we initialised it. */
 static int open_session(bft_pkcs11 *t)
 {
-	int rc = find_slot(t);
+	/* Still ours to reinitialise when that failed (SoftHSM2's C_Initialize
+	 * fails while its token directory is gone): try again each time, or a
+	 * token that returns would never be seen. */
+	int rc = t->down ? BFT_EINVAL : find_slot(t);
 	if (rc && t->initialized) {
-		t->f->C_Finalize(NULL);
+		if (!t->down)
+			t->f->C_Finalize(NULL);
 		CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
 		CK_RV rv = t->f->C_Initialize(&args);
-		if (rv != CKR_OK) {
-			t->initialized = 0;
+		if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+			t->down = 1;
 			return ckfail(t, "C_Initialize", rv);
 		}
+		t->down = 0;
 		rc = find_slot(t);
 	}
 	if (rc)
@@ -269,7 +275,7 @@ void bft_pkcs11_close(bft_pkcs11 *t)
 		return;
 	if (t->f) {
 		close_session(t);
-		if (t->initialized)
+		if (t->initialized && !t->down)
 			t->f->C_Finalize(NULL);
 	}
 	if (t->dl)

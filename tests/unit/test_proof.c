@@ -78,12 +78,12 @@ static void test_roundtrip_and_bitflips(void **state)
 	assert_int_equal(bft_proof_gen_init(&g, 1, k.pub1, &k.s), 0);
 	for (int gps = 0; gps <= 1; gps++) {
 		bft_proof p, d;
-		uint8_t nonce[32], buf[BFT_PROOF_MAX + 8], again[BFT_PROOF_MAX];
+		uint8_t nonce[32], buf[BFT_PROOF_V1_MAX + 8], again[BFT_PROOF_V1_MAX];
 		nonce_for(nonce, 5);
 		bft_proof_clock c = clock_at(INT64_C(1700000000) * BFT_NS_PER_SEC, gps);
 		assert_int_equal(bft_proof_gen_next(&g, &p, &c, nonce), 0);
 		int len = bft_proof_encode(buf, sizeof buf, &p);
-		assert_int_equal(len, gps ? BFT_PROOF_MAX : BFT_PROOF_MIN);
+		assert_int_equal(len, gps ? BFT_PROOF_V1_MAX : BFT_PROOF_V1_MIN);
 		assert_int_equal((size_t)len, bft_proof_size(&p));
 		assert_int_equal(bft_proof_decode(&d, buf, (size_t)len), 0);
 		assert_int_equal(bft_proof_encode(again, sizeof again, &d), len);
@@ -124,7 +124,7 @@ static void test_roundtrip_and_bitflips(void **state)
 
 static int enc(const bft_proof *p)
 {
-	uint8_t buf[BFT_PROOF_MAX];
+	uint8_t buf[BFT_PROOF_V1_MAX];
 	return bft_proof_encode(buf, sizeof buf, p);
 }
 
@@ -143,7 +143,7 @@ static void test_strict_fields(void **state)
 	bft_signer_sim(&s, &secret);
 	bft_proof_gen g;
 	assert_int_equal(bft_proof_gen_init(&g, 3, NULL, &s), 0);
-	uint8_t nonce[32] = { 0 }, buf[BFT_PROOF_MAX];
+	uint8_t nonce[32] = { 0 }, buf[BFT_PROOF_V1_MAX];
 	bft_proof_clock c = clock_at(1000, true);
 	bft_proof p, q;
 	assert_int_equal(bft_proof_gen_next(&g, &p, &c, nonce), 0);
@@ -163,14 +163,14 @@ static void test_strict_fields(void **state)
 	q = p, q.ref.kind = BFT_REF_NONE, assert_int_equal(enc(&q), BFT_EINVAL); /* leftover GPS fields */
 	q = p, memcpy(q.prev_hash, pad, 32), assert_int_equal(enc(&q), BFT_EINVAL); /* seq 0 has none */
 	q = p, q.seq = 1, assert_int_equal(enc(&q), BFT_EINVAL); /* seq 1 must have one */
-	q = p, q.seq = 1, memcpy(q.prev_hash, pad, 32), assert_int_equal(enc(&q), BFT_PROOF_MAX);
-	q = p, q.bounds = bft_iv(INT64_MIN, INT64_MAX), assert_int_equal(enc(&q), BFT_PROOF_MAX);
+	q = p, q.seq = 1, memcpy(q.prev_hash, pad, 32), assert_int_equal(enc(&q), BFT_PROOF_V1_MAX);
+	q = p, q.bounds = bft_iv(INT64_MIN, INT64_MAX), assert_int_equal(enc(&q), BFT_PROOF_V1_MAX);
 
 	/* The same rules on the decoder's side, on patched bytes. Offsets per
 	 * docs/proofs.md: version 2, flags 3, seq 40, earliest 80, kind 96,
 	 * tow 99, used 107, prev_hash 111. */
 	int len = bft_proof_encode(buf, sizeof buf, &p);
-	assert_int_equal(len, BFT_PROOF_MAX);
+	assert_int_equal(len, BFT_PROOF_V1_MAX);
 	assert_true(decodes(buf, (size_t)len));
 	struct { size_t off; uint8_t val; } bad[] = {
 		{ 0, 'X' }, { 1, 'T' }, { 2, 2 }, { 2, 0 }, { 3, 0x80 }, { 40, 0x80 }, { 80, 0x7f },
@@ -187,7 +187,7 @@ static void test_strict_fields(void **state)
 	q = p;
 	memset(&q.ref, 0, sizeof q.ref);
 	len = bft_proof_encode(buf, sizeof buf, &q);
-	assert_int_equal(len, BFT_PROOF_MIN);
+	assert_int_equal(len, BFT_PROOF_V1_MIN);
 	buf[96] = BFT_REF_GPS;
 	assert_false(decodes(buf, (size_t)len));
 
