@@ -22,7 +22,7 @@ SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 # FFTW and json-c: the solar reference's correlator and SigMF reader (docs/solar.md).
 LDLIBS  := -lfftw3 -ljson-c -lcrypto -lm
 SIMLIBS := -lyaml -ljson-c
-DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl
+DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl -lssl
 
 LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c src/client/*.c)
 SIM_SRC   := $(wildcard sim/*.c)

@@ -12,6 +12,14 @@
  * root distance contains true time whenever the node's interval does;
  * stratum 2 (see below); leap indicator 3 ("unsynchronized", and stratum 16)
  * until the node is synchronized, and again whenever it is in alarm.
+ *
+ * With ntp_server.nts, requests carrying extension fields are NTS requests
+ * (RFC 8915, docs/nts.md): the cookie is opened under the NTS-KE server's
+ * keys (nts_ke.c), the authenticator checked, and the reply carries the
+ * echoed unique identifier and fresh cookies, sealed under the session's
+ * server-to-client key. A cookie we cannot open gets an NTS NAK (kiss code
+ * NTSN); a bad authenticator or malformed fields get nothing. Each is
+ * counted.
  */
 #include "daemon/ntp_server.h"
 
@@ -23,12 +31,15 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 
 #include <bftime/common.h>
 
 #include "daemon/log.h"
+#include "daemon/nts_ke.h"
 #include "daemon/udp.h"
 #include "proto/ntp.h"
+#include "proto/nts.h"
 #include "sys/clock.h"
 
 /* Why stratum 2, fixed: the node's time is a fault-tolerant consensus of
@@ -55,6 +66,10 @@ struct bftd_ntps {
 	bftd_ratelimit kod; /* one bucket for every KoD: rate-limited traffic is not reflected 1:1 */
 	struct sockaddr_storage kod_from; /* all zero: the one address of that bucket */
 	bftd_ratelimit rl;  /* per client address */
+	bftd_ntske *ke;     /* NTS: the KE server and its cookie keys; NULL without */
+	struct {
+		uint64_t requests, replies, naks, malformed, bad_auth, cookies_issued, kod_sent;
+	} nts;
 };
 
 /* The precision field: log2 of the smallest step between two raw clock
@@ -104,6 +119,11 @@ int bftd_ntps_open(bftd_ntps **out, const bftd_config *cfg, char *err, size_t er
 	s->holdover_ns = cfg->node.disc.holdover_after_ns;
 	bftd_ratelimit_init(&s->rl, s->rate_per_s, s->burst, rand64());
 	bftd_ratelimit_init(&s->kod, NTPS_KOD_PER_S, NTPS_KOD_PER_S, rand64());
+	if (cfg->ntp_nts.enabled && bftd_ntske_open(&s->ke, &cfg->ntp_nts, &cfg->ntp_listen, err, errlen) != 0) {
+		close(s->fd);
+		free(s);
+		return BFT_EINVAL;
+	}
 	bftd_log(LOG_NOTICE, "NTP server on %s (stratum %d when synchronized, precision 2^%d s, %u/s per client)",
 	         s->listen, NTPS_STRATUM, s->precision, s->rate_per_s);
 	*out = s;
@@ -111,6 +131,89 @@ int bftd_ntps_open(bftd_ntps **out, const bftd_config *cfg, char *err, size_t er
 }
 
 int bftd_ntps_fd(const bftd_ntps *s) { return s ? s->fd : -1; }
+
+bftd_ntske *bftd_ntps_ke(bftd_ntps *s) { return s ? s->ke : NULL; }
+
+static void count_drop(bftd_ntps *s, enum bft_ntp_drop why)
+{
+	switch (why) {
+	case BFT_NTP_DROP_MODE: s->ctr.not_client++; break;
+	case BFT_NTP_DROP_VERSION: s->ctr.bad_version++; break;
+	case BFT_NTP_DROP_EXTENSION: s->ctr.extensions++; break;
+	default: s->ctr.malformed++; break;
+	}
+}
+
+/* An NTS request (one with extension fields while NTS is on): checked,
+ * answered with fresh cookies, NAKed, or dropped; 0 and *out_len the reply,
+ * or -1 nothing to send. The transmit timestamp is stamped before the seal
+ * (nothing may change after it), a few microseconds early: that shortens
+ * the server processing time the client subtracts, which only widens the
+ * client's bound on the late side. */
+static int nts_answer(bftd_ntps *s, bft_node *node, const uint8_t *req, size_t len,
+                      const bft_ntp_server_info *info, bool limited, uint8_t *out, size_t cap, size_t *out_len)
+{
+	bft_nts_request rq;
+	const char *why = NULL;
+	size_t nk;
+	const bft_nts_server_key *keys = bftd_ntske_keys(s->ke, &nk);
+	bft_siv *siv = bftd_ntske_siv(s->ke);
+	uint8_t hdr[BFT_NTP_HEADER_LEN];
+	enum bft_ntp_drop d;
+	s->nts.requests++;
+	/* The header first, as for plain NTP: mode, version. */
+	if (bft_ntp_server_reply(hdr, sizeof hdr, req, BFT_NTP_HEADER_LEN, info, &d) == 0) {
+		count_drop(s, d);
+		return -1;
+	}
+	enum bft_nts_srv v = bft_nts_server_check(siv, &rq, keys, nk, req, len, &why);
+	if (v == BFT_NTS_SRV_MALFORMED || v == BFT_NTS_SRV_AUTH) {
+		if (v == BFT_NTS_SRV_MALFORMED)
+			s->nts.malformed++;
+		else
+			s->nts.bad_auth++;
+		bftd_log(LOG_DEBUG, "ntp_server: NTS request dropped: %s", why ? why : "?");
+		return -1;
+	}
+	if (v == BFT_NTS_SRV_COOKIE) {
+		/* RFC 8915 5.7: the NTS NAK, so the client runs NTS-KE again. */
+		bft_ntp_kod(hdr, "NTSN");
+		*out_len = bft_nts_server_nak(out, cap, hdr, rq.v.uid, rq.v.uid_len);
+		s->nts.naks++;
+		return *out_len ? 0 : -1;
+	}
+	if (limited) {
+		if (!bftd_ratelimit_allow(&s->kod, &s->kod_from, bft_clock_mono_ns())) {
+			OPENSSL_cleanse(&rq, sizeof rq);
+			return -1;
+		}
+		bft_ntp_kod(hdr, "RATE"); /* authenticated below, so a client can believe it */
+		s->nts.kod_sent++;
+	}
+	uint8_t cookies[BFT_NTSKE_MAX_COOKIES][BFT_NTS_COOKIE_LEN], nonce[BFT_NTS_NONCE_LEN];
+	const uint8_t *cp[BFT_NTSKE_MAX_COOKIES];
+	size_t cl[BFT_NTSKE_MAX_COOKIES];
+	int ok = bftd_ntske_random(s->ke, nonce, sizeof nonce) == 0;
+	for (size_t i = 0; ok && i < rq.n_cookies_wanted; i++) {
+		ok = bftd_ntske_cookie(s->ke, cookies[i], rq.c2s, rq.s2c) == 0;
+		cp[i] = cookies[i];
+		cl[i] = BFT_NTS_COOKIE_LEN;
+	}
+	if (ok && !limited) {
+		int64_t raw_tx = bft_clock_raw_ns();
+		bft_estimate tx;
+		if (bft_node_read(node, raw_tx, &tx) == 0)
+			bft_ntp_reply_stamp(hdr, tx.time_ns, tx.bounds);
+	}
+	size_t n_cookies = rq.n_cookies_wanted;
+	*out_len = ok ? bft_nts_server_reply(siv, out, cap, hdr, &rq, nonce, cp, cl, n_cookies) : 0;
+	OPENSSL_cleanse(&rq, sizeof rq);
+	OPENSSL_cleanse(cookies, sizeof cookies);
+	if (!*out_len)
+		return -1;
+	s->nts.cookies_issued += n_cookies;
+	return 0;
+}
 
 /* The node's clock at raw time raw as the reply states it. */
 static bool served(bft_node *node, int64_t raw, bft_estimate *e)
@@ -131,7 +234,7 @@ void bftd_ntps_service(bftd_ntps *s, bft_node *node)
 	/* Room for a request with extension fields to be seen whole and
 	 * counted as such; anything longer is reported truncated and counted
 	 * oversized. Replies are always 48 bytes. */
-	uint8_t buf[1024], out[BFT_NTP_HEADER_LEN];
+	uint8_t buf[BFT_NTS_MAX_PACKET], out[BFT_NTS_MAX_PACKET];
 	if (!s)
 		return;
 	for (int i = 0; i < NTPS_RECV_BURST; i++) {
@@ -169,15 +272,20 @@ void bftd_ntps_service(bftd_ntps *s, bft_node *node)
 		 * node fuses once per poll while synchronized; in holdover the last
 		 * correction is at least holdover_after old. */
 		info.ref_ns = bft_sat_sub(rx.time_ns, rx.state == BFT_DISC_HOLDOVER ? s->holdover_ns : s->poll_ns);
+		if (s->ke && (size_t)r > BFT_NTP_HEADER_LEN) {
+			size_t len = 0;
+			if (nts_answer(s, node, buf, (size_t)r, &info, limited, out, sizeof out, &len) != 0)
+				continue;
+			if (sendto(s->fd, out, len, 0, (const struct sockaddr *)&from, fromlen) != (ssize_t)len)
+				s->ctr.send_errors++;
+			else if (!limited && out[1] != 0)
+				s->nts.replies++;
+			continue;
+		}
 		enum bft_ntp_drop why;
 		size_t n = bft_ntp_server_reply(out, sizeof out, buf, (size_t)r, &info, &why);
 		if (n == 0) {
-			switch (why) {
-			case BFT_NTP_DROP_MODE: s->ctr.not_client++; break;
-			case BFT_NTP_DROP_VERSION: s->ctr.bad_version++; break;
-			case BFT_NTP_DROP_EXTENSION: s->ctr.extensions++; break;
-			default: s->ctr.malformed++; break;
-			}
+			count_drop(s, why);
 			continue;
 		}
 		if (limited) {
@@ -232,6 +340,18 @@ void bftd_ntps_status(const bftd_ntps *s, struct json_object *o)
 	json_object_object_add(o, "bad_version", json_object_new_int64((int64_t)s->ctr.bad_version));
 	json_object_object_add(o, "extensions", json_object_new_int64((int64_t)s->ctr.extensions));
 	json_object_object_add(o, "send_errors", json_object_new_int64((int64_t)s->ctr.send_errors));
+	if (s->ke) {
+		struct json_object *n = json_object_new_object();
+		json_object_object_add(n, "requests", json_object_new_int64((int64_t)s->nts.requests));
+		json_object_object_add(n, "replies", json_object_new_int64((int64_t)s->nts.replies));
+		json_object_object_add(n, "naks", json_object_new_int64((int64_t)s->nts.naks));
+		json_object_object_add(n, "malformed", json_object_new_int64((int64_t)s->nts.malformed));
+		json_object_object_add(n, "bad_authenticator", json_object_new_int64((int64_t)s->nts.bad_auth));
+		json_object_object_add(n, "kod_sent", json_object_new_int64((int64_t)s->nts.kod_sent));
+		json_object_object_add(n, "cookies_issued_ntp", json_object_new_int64((int64_t)s->nts.cookies_issued));
+		bftd_ntske_status(s->ke, n);
+		json_object_object_add(o, "nts", n);
+	}
 }
 
 void bftd_ntps_close(bftd_ntps *s)
@@ -240,5 +360,6 @@ void bftd_ntps_close(bftd_ntps *s)
 		return;
 	if (s->fd >= 0)
 		close(s->fd);
+	bftd_ntske_close(s->ke);
 	free(s);
 }
