@@ -120,7 +120,7 @@ $(A)/libbftime.a: $(LIB_AOBJ) Makefile
 # it checks, keys.c): no store (SQLite), no HTTP server (libmicrohttpd).
 CLI_DEPS  := src/daemon/config.c src/daemon/keys.c $(REF_SRC) $(UTIL_SRC)
 $(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC) $(CLI_DEPS)) $(B)/libbftime.a
-	$(CC) $(OPT) -o $@ $^ -lyaml -ljson-c -lcurl $(LDLIBS)
+	$(CC) $(OPT) -o $@ $^ -lyaml -ljson-c -lcurl -lssl $(LDLIBS)
 
 $(B)/bftimed: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(DLIBS) -lsystemd $(LDLIBS)

@@ -18,8 +18,18 @@
  * origin cookie, as chrony and ntpd send), and only a reply echoing the
  * latest one is used, once; the socket is connected, so the kernel drops
  * datagrams from any other address. An off-path attacker must guess 64 bits.
+ *
+ * With `nts: true` (RFC 8915, docs/nts.md) an on-path attacker is refused
+ * too: NTS-KE over TLS 1.3 (nts_client.c) gives keys and cookies, every
+ * request carries a cookie and an authenticator, and a reply is looked at
+ * only once its unique identifier is ours and its authenticator verifies;
+ * then it goes through the same checks as above. There is no fallback: a
+ * reference configured with NTS that cannot get keys, or whose replies do
+ * not authenticate, gives no readings and says why in its state.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -35,6 +45,8 @@
 #include "refclock/refclock.h"
 #include "core/prng.h"
 #include "proto/ntp.h"
+#include "refclock/nts_client.h"
+#include "util/value.h"
 
 #define BURST 4                       /* quick queries at start (iburst-like), so the node syncs in seconds */
 #define BURST_GAP_NS (2 * BFT_NS_PER_SEC) /* ntpd's and chrony's iburst spacing; their rate limits allow it */
@@ -70,7 +82,14 @@ typedef struct ntpc {
 	bool have_last;
 	bft_ntp_sample last;
 	int64_t last_sys_offset_ns; /* the server's clock - CLOCK_REALTIME, for the status only */
+	bftd_ntsc *nts;             /* NULL: plain NTP */
+	int64_t ke_retry_ns, ke_next_mono_ns; /* NTS-KE after a failure: backing off */
+	struct sockaddr_storage ss; /* the server's address (its NTP port until NTS-KE names one) */
+	socklen_t ss_len;
 } ntpc;
+
+#define KE_RETRY_MIN_NS (4 * BFT_NS_PER_SEC)
+#define KE_RETRY_MAX_NS (1024 * BFT_NS_PER_SEC)
 
 /* rc->state, truncated if need be (a status line, not data). */
 __attribute__((format(printf, 2, 3))) static void set_state(bftd_refclock *rc, const char *fmt, ...)
@@ -168,7 +187,25 @@ static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t er
 		freeaddrinfo(res);
 		return BFT_EINVAL;
 	}
+	n->ss_len = res->ai_addrlen <= sizeof ss ? (socklen_t)res->ai_addrlen : (socklen_t)sizeof ss;
 	freeaddrinfo(res);
+	n->ss = ss;
+	if (c->nts) {
+		struct sockaddr_storage ke = ss;
+		uint16_t kp = htons((uint16_t)(c->nts_port > 0 ? c->nts_port : BFT_NTSKE_PORT));
+		if (ke.ss_family == AF_INET)
+			((struct sockaddr_in *)&ke)->sin_port = kp;
+		else
+			((struct sockaddr_in6 *)&ke)->sin6_port = kp;
+		char e[256];
+		if (bftd_ntsc_new(&n->nts, rc->host, host, &ke, n->ss_len, c->ca, e, sizeof e) != 0) {
+			snprintf(err, errlen, "reference %s: nts: %s", c->name, e);
+			close(n->fd);
+			free(n);
+			return BFT_EINVAL;
+		}
+		n->ke_retry_ns = KE_RETRY_MIN_NS;
+	}
 	rc->host->addr_format(n->addr, sizeof n->addr, &ss);
 	n->burst_left = BURST;
 	n->interval_ns = c->every_ns < START_EVERY_NS ? c->every_ns : START_EVERY_NS;
@@ -185,6 +222,7 @@ static void ntp_close(bftd_refclock *rc)
 		return;
 	if (n->fd >= 0)
 		close(n->fd);
+	bftd_ntsc_free(n->nts);
 	free(n);
 	rc->priv = NULL;
 }
@@ -195,7 +233,26 @@ static size_t ntp_pollfds(bftd_refclock *rc, struct pollfd *pfd, size_t max)
 	if (!n || max < 1)
 		return 0;
 	pfd[0] = (struct pollfd){ .fd = n->fd, .events = POLLIN };
-	return 1;
+	return 1 + (n->nts ? bftd_ntsc_pollfds(n->nts, pfd + 1, max - 1) : 0);
+}
+
+/* NTS-KE done: use the NTP port the server named, if it named one. */
+static void nts_keyed(bftd_refclock *rc, ntpc *n)
+{
+	int port = bftd_ntsc_ntp_port(n->nts);
+	n->ke_retry_ns = KE_RETRY_MIN_NS;
+	if (port < 0)
+		return;
+	struct sockaddr_storage ss = n->ss;
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	if (connect(n->fd, (const struct sockaddr *)&ss, n->ss_len) != 0) {
+		set_state(rc, "cannot use NTP port %d from NTS-KE: %s", port, strerror(errno));
+		return;
+	}
+	rc->host->addr_format(n->addr, sizeof n->addr, &ss);
 }
 
 static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
@@ -205,13 +262,33 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 		n->good_run = 0;
 		set_state(rc, "no reply from %s", n->addr);
 	}
-	uint8_t req[BFT_NTP_HEADER_LEN];
+	uint8_t hdr[BFT_NTP_HEADER_LEN], nreq[BFT_NTS_MAX_PACKET];
+	const uint8_t *req = hdr;
+	size_t len = sizeof hdr;
 	n->cookie = cookie(rc);
-	bft_ntp_client_request(req, n->cookie);
+	bft_ntp_client_request(hdr, n->cookie);
+	if (n->nts) {
+		/* No keys or cookies: NTS-KE first (never plain NTP instead). */
+		if (!bftd_ntsc_ready(n->nts)) {
+			n->cookie = 0;
+			if (!bftd_ntsc_busy(n->nts) && now_mono_ns >= n->ke_next_mono_ns)
+				bftd_ntsc_start(n->nts, now_mono_ns);
+			rc->next_mono_ns = bftd_ntsc_busy(n->nts) ? bftd_ntsc_next_mono_ns(n->nts) : n->ke_next_mono_ns;
+			return;
+		}
+		len = bftd_ntsc_request(n->nts, nreq, sizeof nreq, hdr);
+		req = nreq;
+		if (!len) {
+			n->cookie = 0;
+			set_state(rc, "cannot build an NTS request (no randomness)");
+			rc->next_mono_ns = now_mono_ns + n->interval_ns;
+			return;
+		}
+	}
 	/* t1 read before the send: the true departure is later, which only
 	 * widens the interval (docs/ntp.md). */
 	n->t1_raw = rc->host->raw_ns();
-	if (send(n->fd, req, sizeof req, 0) != (ssize_t)sizeof req)
+	if (send(n->fd, req, len, 0) != (ssize_t)len)
 		set_state(rc, "cannot send to %s: %s", n->addr, strerror(errno));
 	else
 		n->queries++;
@@ -255,9 +332,26 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 	size_t got = 0;
 	if (!n)
 		return 0;
+	if (n->nts) {
+		int k = bftd_ntsc_service(n->nts, pfd + (nfd > 0), nfd > 1 ? nfd - 1 : 0, now_mono_ns);
+		if (k > 0) {
+			nts_keyed(rc, n);
+			set_state(rc, "NTS-KE with %s done: querying %s", rc->cfg->server, n->addr);
+			rc->next_mono_ns = now_mono_ns;
+		} else if (k < 0) {
+			rc->errors++;
+			set_state(rc, "%s; retrying in %.0f s, no readings meanwhile", bftd_ntsc_error(n->nts),
+			          (double)n->ke_retry_ns / 1e9);
+			n->ke_next_mono_ns = now_mono_ns + n->ke_retry_ns;
+			rc->next_mono_ns = n->ke_next_mono_ns;
+			n->ke_retry_ns = n->ke_retry_ns * 2 > KE_RETRY_MAX_NS ? KE_RETRY_MAX_NS : n->ke_retry_ns * 2;
+		} else if (bftd_ntsc_busy(n->nts)) {
+			rc->next_mono_ns = bftd_ntsc_next_mono_ns(n->nts);
+		}
+	}
 	if (nfd > 0 && pfd[0].revents) {
 		for (int i = 0; i < 8; i++) {
-			uint8_t buf[1024];
+			uint8_t buf[BFT_NTS_MAX_PACKET];
 			struct sockaddr_storage from;
 			socklen_t fromlen = 0;
 			bool trunc = false;
@@ -283,6 +377,23 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 			/* Without an outstanding request a reply is stale or a replay
 			 * (and a kiss in it forged): not even looked at. */
 			enum bft_ntp_reject why = BFT_NTP_REJ_MALFORMED;
+			if (n->nts && !trunc) {
+				/* Authentication before anything in the reply is believed,
+				 * a kiss-o'-death included. */
+				enum bft_nts_cli a = bftd_ntsc_check(n->nts, buf, (size_t)r);
+				if (a != BFT_NTS_CLI_OK) {
+					rc->errors++;
+					if (a == BFT_NTS_CLI_NAK) {
+						n->cookie = 0;
+						set_state(rc, "NTS NAK from %s: running NTS-KE again", n->addr);
+						bftd_ntsc_start(n->nts, now_mono_ns);
+						rc->next_mono_ns = bftd_ntsc_next_mono_ns(n->nts);
+					} else {
+						set_state(rc, "reply from %s refused: %s", n->addr, bft_nts_cli_name(a));
+					}
+					continue;
+				}
+			}
 			if (!trunc)
 				why = !n->cookie ? BFT_NTP_REJ_BOGUS
 				                 : bft_ntp_client_sample(&smp, buf, (size_t)r, n->cookie, n->t1_raw, t4,
@@ -352,6 +463,10 @@ static void ntp_status(const bftd_refclock *rc, struct json_object *o)
 	json_object_object_add(o, "replies", json_object_new_int64((int64_t)n->replies));
 	json_object_object_add(o, "timeouts", json_object_new_int64((int64_t)n->timeouts));
 	json_object_object_add(o, "unreachable", json_object_new_int64((int64_t)n->unreachable));
+	/* Every reading of an NTS reference passed the authenticator. */
+	json_object_object_add(o, "authenticated", json_object_new_boolean(n->nts != NULL));
+	if (n->nts)
+		bftd_ntsc_status(n->nts, o);
 	if (n->have_last) {
 		char refid[16];
 		const uint8_t *r = n->last.pkt.refid;
@@ -391,8 +506,33 @@ static int ntp_finish(bftd_ref *r, char *err, size_t errlen)
 		r->every_ns = 16 * BFT_NS_PER_SEC;
 	if (r->uncertainty_ns < 0)
 		r->uncertainty_ns = 0;
+	if (!r->nts && (r->ca[0] || r->nts_port)) {
+		snprintf(err, errlen, "reference: ca and nts_port need nts: true");
+		return BFT_EINVAL;
+	}
 	return 0;
 }
 
-const bftd_refclock_driver bftd_refclock_ntp = { "ntp", "ntp", BFTD_REF_OPT_SERVER, NULL, ntp_finish, ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status,
+static int opt_nts(bftd_ref *r, const char *v, char *err, size_t errlen) { return bft_value_bool(v, &r->nts, err, errlen); }
+static int opt_ca(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_str(v, r->ca, sizeof r->ca, err, errlen);
+}
+static int opt_nts_port(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	int64_t x;
+	if (bft_value_int(v, 1, 65535, &x, err, errlen) != 0)
+		return BFT_EINVAL;
+	r->nts_port = (int32_t)x;
+	return 0;
+}
+
+static const bftd_ref_opt ntp_options[] = {
+	{ "nts", BFTD_REF_OPT_NTS, opt_nts },
+	{ "ca", BFTD_REF_OPT_NTS, opt_ca },
+	{ "nts_port", BFTD_REF_OPT_NTS, opt_nts_port },
+	{ NULL, 0, NULL },
+};
+
+const bftd_refclock_driver bftd_refclock_ntp = { "ntp", "ntp", BFTD_REF_OPT_SERVER | BFTD_REF_OPT_NTS, ntp_options, ntp_finish, ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status,
                                                  NULL };

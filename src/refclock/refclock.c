@@ -243,6 +243,7 @@ int bftd_ref_finish(bftd_ref *r, size_t idx, char *err, size_t errlen)
 		{ BFTD_REF_OPT_GPS, "pps, delay, leap_seconds, fixed and max_move apply to kinds nmea and gpsd only" },
 		{ BFTD_REF_OPT_DEV, "device and speed apply to kind nmea only" },
 		{ BFTD_REF_OPT_SERVER, "server applies to kinds ntp and gpsd only" },
+		{ BFTD_REF_OPT_NTS, "nts, ca and nts_port apply to kind ntp only" },
 	};
 	if (!(r->set & BFTD_REF_OPT_KIND))
 		return refuse(err, errlen, "needs a kind (simulated, system, nmea, gpsd or ntp)");

@@ -63,6 +63,9 @@ typedef struct bftd_ref {
 	int64_t leap_s;    /* nmea, gpsd: GPS - UTC in seconds, default 18 */
 	bool fixed;        /* nmea, gpsd: a fixed station: a moving position is a spoofing alarm */
 	int64_t max_move_m; /* nmea, gpsd: how far a fixed station's position may wander, default 100 m */
+	bool nts;          /* ntp: NTS (RFC 8915) required: no reading without authentication */
+	char ca[256];      /* ntp with nts: PEM CA file for the NTS-KE certificate, "" the system store */
+	int32_t nts_port;  /* ntp with nts: the NTS-KE port, default 4460 */
 	uint32_t set;      /* the option groups (BFTD_REF_OPT_*) the configuration named */
 } bftd_ref;
 
@@ -83,6 +86,7 @@ enum {
 	BFTD_REF_OPT_GPS = 1u << 4,    /* pps, delay, leap_seconds, fixed, max_move */
 	BFTD_REF_OPT_DEV = 1u << 5,    /* device, speed */
 	BFTD_REF_OPT_SERVER = 1u << 6, /* server */
+	BFTD_REF_OPT_NTS = 1u << 7,    /* nts, ca, nts_port */
 };
 
 typedef struct bftd_ref_opt {
