@@ -88,8 +88,9 @@ $(A)/fuzz/replay_%: $(A)/obj/tests/fuzz/fuzz_%.o $(A)/obj/tests/fuzz/replay.o $(
 $(B)/fuzz/fuzz_cli: src/cli/client.c
 $(A)/fuzz/replay_cli: $(A)/obj/src/cli/client.o
 
-bench: $(B)/bftime-bench $(B)/bftime-sim
+bench: $(B)/bftime-bench $(B)/bftime-sim $(B)/bftime-ntpload $(B)/bftime-echo
 	$(B)/bftime-bench
+	@scripts/bench_ntp_serve.sh
 	@/usr/bin/time -f "sparse-rr16-10k-bench (issue 11): 10,000 nodes x 1 simulated hour: %e s wall, %U s user, %M KiB peak" \
 		$(B)/bftime-sim scenarios/sparse-rr16-10k-bench.yaml --quiet
 	@tests/sim/all.sh
@@ -134,6 +135,13 @@ $(B)/obj/src/daemon/main.o $(B)/obj/src/cli/main.o: Makefile
 
 $(B)/bftime-bench: $(patsubst %.c,$(B)/obj/%.o,$(BENCH_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
+# The NTP serving benchmark's load generator and echo server (bench/serve,
+# scripts/bench_ntp_serve.sh): tools, not part of bftime-bench.
+$(B)/bftime-ntpload: $(B)/obj/bench/serve/ntpload.o $(B)/libbftime.a
+	$(CC) $(OPT) -o $@ $^ -lssl $(LDLIBS)
+$(B)/bftime-echo: $(B)/obj/bench/serve/echo.o
+	$(CC) $(OPT) -o $@ $^
 
 # Programs showing the public API, linked against the library only.
 $(B)/examples/%: $(B)/obj/examples/%.o $(B)/libbftime.a

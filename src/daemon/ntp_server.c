@@ -208,7 +208,7 @@ static int nts_answer(bftd_ntps *s, bft_node *node, const uint8_t *req, size_t l
 	size_t n_cookies = rq.n_cookies_wanted;
 	*out_len = ok ? bft_nts_server_reply(siv, out, cap, hdr, &rq, nonce, cp, cl, n_cookies) : 0;
 	OPENSSL_cleanse(&rq, sizeof rq);
-	OPENSSL_cleanse(cookies, sizeof cookies);
+	OPENSSL_cleanse(cookies, n_cookies * sizeof cookies[0]); /* only those written */
 	if (!*out_len)
 		return -1;
 	s->nts.cookies_issued += n_cookies;
