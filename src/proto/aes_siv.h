@@ -9,16 +9,16 @@
  * (checked at bft_siv_new, which fails cleanly when a provider lacks it), and
  * bft_siv_seal_evp/bft_siv_open_evp use it. The NTS paths use
  * bft_siv_seal/bft_siv_open instead: the same RFC 5297 construction composed
- * here of CMAC (RFC 4493, on EVP AES-128-ECB) for S2V and EVP AES-128-CTR,
- * for two reasons.
+ * here of AES blocks from EVP AES-128-ECB (CMAC, RFC 4493, for S2V, and the
+ * counter mode), for two reasons.
  * OpenSSL's SIV refuses an empty plaintext (its final step fails unless a
  * non-empty encrypt ran), and NTS clients authenticate requests with nothing
  * to encrypt. And it is slow for packets this small: each init looks up its
  * CBC and CTR ciphers and CMAC by name and allocates contexts, which made an
  * NTS exchange cost 3x chronyd's (docs/benchmarks.md), and OpenSSL's
  * EVP_MAC CMAC spends more on parameter lookups than on AES for a few
- * blocks; the composed path keys AES once per message and then only
- * encrypts blocks. The two
+ * blocks; the composed path keeps the last two keys of each half scheduled
+ * and then only encrypts blocks. The two
  * paths are held to each other on random inputs and to RFC 5297's vectors
  * in tests/unit/test_nts.c.
  *
