@@ -53,11 +53,12 @@
  * time actually is. */
 #define NTPS_STRATUM 2
 #define NTPS_RECV_BURST 64   /* datagrams per service call, so peers and references are not starved */
-/* Plain replies sent per sendmmsg. Each is stamped in the loop just before
- * the call, so the last of a batch leaves after the kernel has sent the
- * others (about 1-2 us each on loopback): at most ~20 us late, and only
- * when requests queue (a batch of one otherwise). Late means t3 is early,
- * which widens a bftime client's interval and never makes it false. */
+/* Replies sent per sendmmsg. Each is stamped in a loop just before the
+ * call (an NTS reply then sealed, about 1 us), so the last of a batch leaves
+ * after the kernel has sent the others and the later ones were sealed
+ * (1-2 us each on loopback): some tens of us late at most, and only when
+ * requests queue (a batch of one otherwise). Late means t3 is early, which
+ * widens a bftime client's interval and never makes it false. */
 #define NTPS_SEND_BATCH 16
 #define NTPS_KOD_PER_S 4     /* kiss-o'-death RATE replies per second, all clients together */
 
@@ -85,13 +86,23 @@ struct bftd_ntps {
 			char buf[CMSG_SPACE(sizeof(struct timespec))];
 		} ctl[NTPS_RECV_BURST];
 		uint8_t buf[NTPS_RECV_BURST][BFT_NTS_MAX_PACKET];
-		/* plain replies waiting for one sendmmsg (flush_replies) */
+		/* replies waiting for one sendmmsg (flush_replies) */
 		int n_tx;
 		struct mmsghdr tx[NTPS_SEND_BATCH];
 		struct iovec tx_iov[NTPS_SEND_BATCH];
-		struct sockaddr_storage tx_to[NTPS_SEND_BATCH];
-		uint8_t tx_buf[NTPS_SEND_BATCH][BFT_NTP_HEADER_LEN];
-		bool tx_kod[NTPS_SEND_BATCH], tx_unsync[NTPS_SEND_BATCH];
+		struct ntps_tx {
+			enum { TX_PLAIN, TX_PLAIN_KOD, TX_NTS, TX_NTS_KOD, TX_NTS_NAK } kind;
+			bool unsync;
+			size_t len;
+			struct sockaddr_storage to;
+			socklen_t to_len;
+			uint8_t buf[BFT_NTS_MAX_PACKET];
+			/* TX_NTS, TX_NTS_KOD: sealed at the flush, after the stamp */
+			uint8_t hdr[BFT_NTP_HEADER_LEN], nonce[BFT_NTS_NONCE_LEN];
+			bft_nts_request rq;
+			size_t n_cookies;
+			uint8_t cookies[BFT_NTSKE_MAX_COOKIES][BFT_NTS_COOKIE_LEN];
+		} txe[NTPS_SEND_BATCH];
 	} *rx;
 	struct {
 		uint64_t requests, replies, naks, malformed, bad_auth, cookies_issued, kod_sent;
@@ -179,28 +190,27 @@ static void count_drop(bftd_ntps *s, enum bft_ntp_drop why)
 }
 
 /* An NTS request (one with extension fields while NTS is on): checked,
- * answered with fresh cookies, NAKed, or dropped; 0 and *out_len the reply,
- * or -1 nothing to send. The transmit timestamp is stamped before the seal
- * (nothing may change after it), a few microseconds early: that shortens
- * the server processing time the client subtracts, which only widens the
- * client's bound on the late side. */
-static int nts_answer(bftd_ntps *s, bft_node *node, const uint8_t *req, size_t len,
-                      const bft_ntp_server_info *info, bool limited, uint8_t *out, size_t cap, size_t *out_len)
+ * and its reply prepared in e (new cookies made, the reply's header built),
+ * or NAKed, or dropped: 0 when e is to be sent, -1 nothing. The costly part
+ * (opening the cookie, verifying, sealing new cookies) is done here; what
+ * follows the transmit stamp, sealing the reply itself, is left to
+ * flush_replies, just before the send: the stamp must be sealed in, so it
+ * is taken as late as that allows. */
+static int nts_prepare(bftd_ntps *s, const uint8_t *req, size_t len, const bft_ntp_server_info *info, bool limited,
+                       struct ntps_tx *e)
 {
-	bft_nts_request rq;
 	const char *why = NULL;
 	size_t nk;
 	const bft_nts_server_key *keys = bftd_ntske_keys(s->ke, &nk);
 	bft_siv *siv = bftd_ntske_siv(s->ke);
-	uint8_t hdr[BFT_NTP_HEADER_LEN];
 	enum bft_ntp_drop d;
 	s->nts.requests++;
 	/* The header first, as for plain NTP: mode, version. */
-	if (bft_ntp_server_reply(hdr, sizeof hdr, req, BFT_NTP_HEADER_LEN, info, &d) == 0) {
+	if (bft_ntp_server_reply(e->hdr, sizeof e->hdr, req, BFT_NTP_HEADER_LEN, info, &d) == 0) {
 		count_drop(s, d);
 		return -1;
 	}
-	enum bft_nts_srv v = bft_nts_server_check(siv, &rq, keys, nk, req, len, &why);
+	enum bft_nts_srv v = bft_nts_server_check(siv, &e->rq, keys, nk, req, len, &why);
 	if (v == BFT_NTS_SRV_MALFORMED || v == BFT_NTS_SRV_AUTH) {
 		if (v == BFT_NTS_SRV_MALFORMED)
 			s->nts.malformed++;
@@ -211,41 +221,31 @@ static int nts_answer(bftd_ntps *s, bft_node *node, const uint8_t *req, size_t l
 	}
 	if (v == BFT_NTS_SRV_COOKIE) {
 		/* RFC 8915 5.7: the NTS NAK, so the client runs NTS-KE again. */
-		bft_ntp_kod(hdr, "NTSN");
-		*out_len = bft_nts_server_nak(out, cap, hdr, rq.v.uid, rq.v.uid_len);
+		bft_ntp_kod(e->hdr, "NTSN");
+		e->len = bft_nts_server_nak(e->buf, sizeof e->buf, e->hdr, e->rq.v.uid, e->rq.v.uid_len);
+		e->kind = TX_NTS_NAK;
 		s->nts.naks++;
-		return *out_len ? 0 : -1;
+		return e->len ? 0 : -1;
 	}
+	e->kind = TX_NTS;
 	if (limited) {
 		if (!bftd_ratelimit_allow(&s->kod, &s->kod_from, bft_clock_mono_ns())) {
-			OPENSSL_cleanse(&rq, sizeof rq);
+			OPENSSL_cleanse(&e->rq, sizeof e->rq);
 			return -1;
 		}
-		bft_ntp_kod(hdr, "RATE"); /* authenticated below, so a client can believe it */
+		bft_ntp_kod(e->hdr, "RATE"); /* authenticated at the flush, so a client can believe it */
+		e->kind = TX_NTS_KOD;
 		s->nts.kod_sent++;
 	}
-	uint8_t cookies[BFT_NTSKE_MAX_COOKIES][BFT_NTS_COOKIE_LEN], nonce[BFT_NTS_NONCE_LEN];
-	const uint8_t *cp[BFT_NTSKE_MAX_COOKIES];
-	size_t cl[BFT_NTSKE_MAX_COOKIES];
-	int ok = bftd_ntske_random(s->ke, nonce, sizeof nonce) == 0;
-	for (size_t i = 0; ok && i < rq.n_cookies_wanted; i++) {
-		ok = bftd_ntske_cookie(s->ke, cookies[i], rq.c2s, rq.s2c) == 0;
-		cp[i] = cookies[i];
-		cl[i] = BFT_NTS_COOKIE_LEN;
-	}
-	if (ok && !limited) {
-		int64_t raw_tx = bft_clock_raw_ns();
-		bft_estimate tx;
-		if (bft_node_read(node, raw_tx, &tx) == 0)
-			bft_ntp_reply_stamp(hdr, tx.time_ns, tx.bounds);
-	}
-	size_t n_cookies = rq.n_cookies_wanted;
-	*out_len = ok ? bft_nts_server_reply(siv, out, cap, hdr, &rq, nonce, cp, cl, n_cookies) : 0;
-	OPENSSL_cleanse(&rq, sizeof rq);
-	OPENSSL_cleanse(cookies, n_cookies * sizeof cookies[0]); /* only those written */
-	if (!*out_len)
+	e->n_cookies = e->rq.n_cookies_wanted;
+	int ok = bftd_ntske_random(s->ke, e->nonce, sizeof e->nonce) == 0;
+	for (size_t i = 0; ok && i < e->n_cookies; i++)
+		ok = bftd_ntske_cookie(s->ke, e->cookies[i], e->rq.c2s, e->rq.s2c) == 0;
+	if (!ok) {
+		OPENSSL_cleanse(&e->rq, sizeof e->rq);
+		OPENSSL_cleanse(e->cookies, e->n_cookies * sizeof e->cookies[0]);
 		return -1;
-	s->nts.cookies_issued += n_cookies;
+	}
 	return 0;
 }
 
@@ -267,10 +267,10 @@ static bool served(bft_node *node, int64_t raw, bft_estimate *e)
  * arrival stamp. Why batched: under load the server's cost is mostly system
  * calls (about 90 % of its CPU in the kernel, perf), and one call for many
  * datagrams takes most of the receiving side away; the stamps come per
- * datagram, so nothing is lost in accuracy. Plain replies go out by
- * sendmmsg, NTPS_SEND_BATCH at a time, stamped just before it; NTS replies
- * one sendto each, since their stamp is sealed in when they are built.
- * Returns how many, 0 none or an error (logged). */
+ * datagram, so nothing is lost in accuracy. Replies go out by sendmmsg,
+ * NTPS_SEND_BATCH at a time, stamped just before it (NTS replies stamped,
+ * then sealed; the costly NTS work is done before). Returns how many, 0 none
+ * or an error (logged). */
 static int recv_batch(bftd_ntps *s)
 {
 	struct ntps_rx *x = s->rx;
@@ -302,21 +302,52 @@ static int64_t rx_stamp(struct msghdr *mh)
 	return 0;
 }
 
-/* Stamp the waiting plain replies (the transmit timestamp as late as
- * possible: the last thing before the send) and send them in one call. */
+/* Stamp the waiting replies (the transmit timestamp as late as possible:
+ * just before the send; NTS replies are sealed right after their stamp) and
+ * send them in one call. */
 static void flush_replies(bftd_ntps *s, bft_node *node)
 {
 	struct ntps_rx *x = s->rx;
+	int n = 0;
 	for (int k = 0; k < x->n_tx; k++) {
-		if (x->tx_kod[k])
-			continue;
+		struct ntps_tx *e = &x->txe[k];
 		bft_estimate tx;
-		if (bft_node_read(node, bft_clock_raw_ns(), &tx) == 0)
-			bft_ntp_reply_stamp(x->tx_buf[k], tx.time_ns, tx.bounds);
+		if (e->kind == TX_PLAIN && bft_node_read(node, bft_clock_raw_ns(), &tx) == 0)
+			bft_ntp_reply_stamp(e->buf, tx.time_ns, tx.bounds);
+		if (e->kind == TX_NTS || e->kind == TX_NTS_KOD) {
+			if (e->kind == TX_NTS && bft_node_read(node, bft_clock_raw_ns(), &tx) == 0)
+				bft_ntp_reply_stamp(e->hdr, tx.time_ns, tx.bounds);
+			const uint8_t *cp[BFT_NTSKE_MAX_COOKIES];
+			size_t cl[BFT_NTSKE_MAX_COOKIES];
+			for (size_t i = 0; i < e->n_cookies; i++) {
+				cp[i] = e->cookies[i];
+				cl[i] = BFT_NTS_COOKIE_LEN;
+			}
+			e->len = bft_nts_server_reply(bftd_ntske_siv(s->ke), e->buf, sizeof e->buf, e->hdr, &e->rq, e->nonce,
+			                              cp, cl, e->n_cookies);
+			OPENSSL_cleanse(&e->rq, sizeof e->rq);
+			OPENSSL_cleanse(e->cookies, e->n_cookies * sizeof e->cookies[0]);
+			if (!e->len) {
+				s->ctr.send_errors++;
+				continue;
+			}
+			s->nts.cookies_issued += e->n_cookies;
+		}
+		x->tx_iov[n] = (struct iovec){ e->buf, e->len };
+		x->tx[n].msg_hdr = (struct msghdr){ .msg_name = &e->to, .msg_namelen = e->to_len, .msg_iov = &x->tx_iov[n],
+		                                    .msg_iovlen = 1 };
+		x->tx[n].msg_len = (unsigned)k; /* which entry; sendmmsg overwrites it, read first */
+		n++;
+	}
+	int kind_of[NTPS_SEND_BATCH];
+	bool unsync[NTPS_SEND_BATCH];
+	for (int i = 0; i < n; i++) {
+		kind_of[i] = x->txe[x->tx[i].msg_len].kind;
+		unsync[i] = x->txe[x->tx[i].msg_len].unsync;
 	}
 	int done = 0;
-	while (done < x->n_tx) {
-		int w = sendmmsg(s->fd, x->tx + done, (unsigned)(x->n_tx - done), 0);
+	while (done < n) {
+		int w = sendmmsg(s->fd, x->tx + done, (unsigned)(n - done), 0);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) { /* this one failed: count it, go on with the rest */
@@ -324,12 +355,15 @@ static void flush_replies(bftd_ntps *s, bft_node *node)
 			done++;
 			continue;
 		}
-		for (int k = done; k < done + w; k++) {
-			if (x->tx_kod[k]) {
-				s->ctr.kod_sent++;
-			} else {
+		for (int i = done; i < done + w; i++) {
+			switch (kind_of[i]) {
+			case TX_PLAIN:
 				s->ctr.replies++;
-				s->ctr.unsync_replies += x->tx_unsync[k];
+				s->ctr.unsync_replies += unsync[i];
+				break;
+			case TX_PLAIN_KOD: s->ctr.kod_sent++; break;
+			case TX_NTS: s->nts.replies++; break;
+			default: break; /* NTS KoD and NAK: counted when made */
 			}
 		}
 		done += w;
@@ -376,14 +410,15 @@ void bftd_ntps_service(bftd_ntps *s, bft_node *node)
 		 * node fuses once per poll while synchronized; in holdover the last
 		 * correction is at least holdover_after old. */
 		info.ref_ns = bft_sat_sub(rx.time_ns, rx.state == BFT_DISC_HOLDOVER ? s->holdover_ns : s->poll_ns);
+		struct ntps_rx *x = s->rx;
+		struct ntps_tx *e = &x->txe[x->n_tx];
 		if (s->ke && (size_t)r > BFT_NTP_HEADER_LEN) {
-			size_t len = 0;
-			if (nts_answer(s, node, buf, (size_t)r, &info, limited, out, sizeof out, &len) != 0)
+			if (nts_prepare(s, buf, (size_t)r, &info, limited, e) != 0)
 				continue;
-			if (sendto(s->fd, out, len, 0, (const struct sockaddr *)&from, fromlen) != (ssize_t)len)
-				s->ctr.send_errors++;
-			else if (!limited && out[1] != 0)
-				s->nts.replies++;
+			memcpy(&e->to, &from, sizeof from);
+			e->to_len = fromlen;
+			if (++x->n_tx == NTPS_SEND_BATCH)
+				flush_replies(s, node);
 			continue;
 		}
 		enum bft_ntp_drop why;
@@ -400,15 +435,13 @@ void bftd_ntps_service(bftd_ntps *s, bft_node *node)
 				continue;
 			bft_ntp_kod(out, "RATE");
 		}
-		struct ntps_rx *x = s->rx;
-		int k = x->n_tx++;
-		memcpy(x->tx_buf[k], out, BFT_NTP_HEADER_LEN);
-		memcpy(&x->tx_to[k], &from, sizeof from);
-		x->tx_iov[k] = (struct iovec){ x->tx_buf[k], n };
-		x->tx[k].msg_hdr = (struct msghdr){ .msg_name = &x->tx_to[k], .msg_namelen = fromlen, .msg_iov = &x->tx_iov[k],
-		                                    .msg_iovlen = 1 };
-		x->tx_kod[k] = limited;
-		x->tx_unsync[k] = !info.synchronized;
+		memcpy(e->buf, out, BFT_NTP_HEADER_LEN);
+		e->len = n;
+		memcpy(&e->to, &from, sizeof from);
+		e->to_len = fromlen;
+		e->kind = limited ? TX_PLAIN_KOD : TX_PLAIN;
+		e->unsync = !info.synchronized;
+		x->n_tx++;
 		if (x->n_tx == NTPS_SEND_BATCH)
 			flush_replies(s, node);
 	}
