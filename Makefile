@@ -5,7 +5,7 @@
 #   make            library, bftime, bftime-bench
 #   make run        install missing Debian packages, build, run a 5-node loopback cluster (Ctrl-C stops)
 #   make test       install missing Debian packages, build under ASan+UBSan, run all tests
-#   make bench      benchmarks table (build/bftime-bench --json for JSON lines)
+#   make bench      benchmarks table (build/bftime-bench --json for JSON lines), NTP serving beside chronyd
 #   make install    PREFIX=/usr/local, DESTDIR: programs, library, headers, pkg-config file, man pages,
 #                   systemd unit, /etc/bftime/bftime.yaml (an existing one is kept)
 

@@ -9,7 +9,8 @@
 # (default 3), the targets interleaved within a round. Reported per target:
 # replies per second and replies per server CPU-second (utime + stime of the
 # server process from /proc/PID/stat over the run), the median of the rounds
-# and their range, and each one's ratio to chronyd's in the same mode.
+# and their range, and each one's ratio to chronyd's in the same mode; and
+# both servers' VmRSS before and after all the load.
 #   bftimed: bftimed-test with a simulated reference (so it serves
 #     synchronized time), ntp_server with rate_per_s and burst at 10^6 (the
 #     bucket is still checked: a realistic server's cost), nts on.
@@ -102,6 +103,8 @@ run() { # name, pid, loadgen args...
 	[ -n "${BENCH_DEBUG:-}" ] && echo "$name pid $pid ticks $t0 $t1 out $out" >&2
 	echo "$name $4 $(awk -v r="$1" -v t=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.0f", (t > 0 ? r * hz / t : 0) }')" >> "$dir/results"
 }
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+rss0_bft=$(rss "$bft_pid") rss0_chr=$(rss "$chr_pid")
 : > "$dir/results"
 for r in $(seq 1 "$rounds"); do
 	run echo "$echo_pid" --server 127.0.0.1:8123 --echo
@@ -110,6 +113,7 @@ for r in $(seq 1 "$rounds"); do
 	run bftimed.nts "$bft_pid" --server 127.0.0.1:6123 --nts 127.0.0.1:6460 --ca "$dir/ca.pem"
 	run chronyd.nts "$chr_pid" --server 127.0.0.1:7123 --nts 127.0.0.1:7460 --ca "$dir/ca.pem"
 done
+rss1_bft=$(rss "$bft_pid") rss1_chr=$(rss "$chr_pid")
 grep -q 'System clock was stepped\|Could not adjust' "$dir/chronyd.log" && echo "chronyd log mentions the clock: check it" >&2
 
 # Medians and ranges; ratios to chronyd's median in the same mode.
@@ -127,3 +131,4 @@ awk -v secs="$secs" -v rounds="$rounds" '
 			printf "| %s | %d | %d [%d, %d] | %s |\n", n, rs[n], m[n], l[n], h[n], ratio }
 		printf "bftimed plain NTP / echo limit: %.2f\n", m["bftimed.ntp"] / m["echo"]
 	}' "$dir/results"
+echo "VmRSS before and after the load: bftimed $rss0_bft -> $rss1_bft KiB, chronyd $rss0_chr -> $rss1_chr KiB"
