@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <bftime/common.h>
 
@@ -136,6 +137,40 @@ static const char *ssl_err(char *buf, size_t len)
 	return buf;
 }
 
+/* The TLS 1.3 server context with the certificate chain and key: NULL and
+ * err set when they do not load or do not match. */
+static SSL_CTX *server_tls(const struct bftd_nts_server_config *c, char *err, size_t errlen)
+{
+	char e[256];
+	SSL_CTX *tls = SSL_CTX_new(TLS_server_method());
+	if (!tls || SSL_CTX_set_min_proto_version(tls, TLS1_3_VERSION) != 1) {
+		snprintf(err, errlen, "nts: TLS 1.3 unavailable: %s", ssl_err(e, sizeof e));
+	} else if (SSL_CTX_use_certificate_chain_file(tls, c->certificate) != 1) {
+		snprintf(err, errlen, "nts: certificate %s: %s", c->certificate, ssl_err(e, sizeof e));
+	} else if (SSL_CTX_use_PrivateKey_file(tls, c->key, SSL_FILETYPE_PEM) != 1) {
+		if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH) {
+			snprintf(err, errlen, "nts: key %s does not match certificate %s", c->key, c->certificate);
+			ERR_clear_error();
+		} else {
+			snprintf(err, errlen, "nts: key %s: %s", c->key, ssl_err(e, sizeof e));
+		}
+	} else if (SSL_CTX_check_private_key(tls) != 1) {
+		snprintf(err, errlen, "nts: key %s does not match certificate %s", c->key, c->certificate);
+		ERR_clear_error();
+	} else {
+		return tls;
+	}
+	SSL_CTX_free(tls);
+	return NULL;
+}
+
+int bftd_ntske_check(const struct bftd_nts_server_config *c, char *err, size_t errlen)
+{
+	SSL_CTX *tls = server_tls(c, err, errlen);
+	SSL_CTX_free(tls);
+	return tls ? 0 : BFT_EINVAL;
+}
+
 int bftd_ntske_open(bftd_ntske **out, const struct bftd_nts_server_config *c, const bftd_addr *ntp_listen,
                     char *err, size_t errlen)
 {
@@ -169,23 +204,9 @@ int bftd_ntske_open(bftd_ntske **out, const struct bftd_nts_server_config *c, co
 	}
 	ke->n_keys = 1;
 
-	ke->tls = SSL_CTX_new(TLS_server_method());
-	if (!ke->tls || SSL_CTX_set_min_proto_version(ke->tls, TLS1_3_VERSION) != 1) {
-		snprintf(err, errlen, "nts: TLS 1.3 unavailable: %s", ssl_err(e, sizeof e));
+	ke->tls = server_tls(c, err, errlen);
+	if (!ke->tls)
 		goto fail;
-	}
-	if (SSL_CTX_use_certificate_chain_file(ke->tls, c->certificate) != 1) {
-		snprintf(err, errlen, "nts: certificate %s: %s", c->certificate, ssl_err(e, sizeof e));
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ke->tls, c->key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, errlen, "nts: key %s: %s", c->key, ssl_err(e, sizeof e));
-		goto fail;
-	}
-	if (SSL_CTX_check_private_key(ke->tls) != 1) {
-		snprintf(err, errlen, "nts: key %s does not match certificate %s", c->key, c->certificate);
-		goto fail;
-	}
 	SSL_CTX_set_alpn_select_cb(ke->tls, alpn_select, NULL);
 	/* One request per connection: resumption would save nothing. */
 	SSL_CTX_set_num_tickets(ke->tls, 0);

@@ -38,6 +38,9 @@ typedef struct bftd_ntske bftd_ntske;
 int bftd_ntske_open(bftd_ntske **out, const struct bftd_nts_server_config *c, const bftd_addr *ntp_listen,
                     char *err, size_t errlen);
 void bftd_ntske_close(bftd_ntske *ke);
+/* For --check-config: the certificate and key load and match. 0, or
+ * BFT_EINVAL with err set. */
+int bftd_ntske_check(const struct bftd_nts_server_config *c, char *err, size_t errlen);
 
 /* The most pollfds bftd_ntske_pollfds fills. */
 #define BFTD_NTSKE_MAX_POLLFDS (1 + 1024)

@@ -4,7 +4,9 @@
 # client. A test CA and a server certificate for 127.0.0.1 are made here with
 # openssl (and a second, rogue CA). One bftimed (a simulated reference on
 # CLOCK_REALTIME) serves NTP with ntp_server.nts: NTS-KE on 127.0.0.1:4460,
-# cookie keys rotating every 3 s, at most 4 KE connections of 1 s each.
+# cookie keys rotating every 4 s, at most 4 KE connections of 1 s each.
+#  - --check-config loads the certificate and key: a missing one, or a key
+#    that does not match, is refused with the reason;
 #  - chronyd -Q (query only: it never touches the clock) trusting the test
 #    CA gets authenticated time: it reports an offset within 50 ms, and
 #    bftimed counts an NTS-KE session and NTS replies, no plain ones;
@@ -73,10 +75,18 @@ status: $dir/n1.json
 ntp_server:
   listen: 127.0.0.1:$NTP
   rate_per_s: 1000
-  nts: {certificate: $dir/srv.pem, key: $dir/srv.key, ke_listen: 127.0.0.1:$KE, key_rotate: 3s,
+  nts: {certificate: $dir/srv.pem, key: $dir/srv.key, ke_listen: 127.0.0.1:$KE, key_rotate: 4s,
         max_connections: 4, ke_timeout: 1s}
 EOC
 check "config with ntp_server.nts accepted" "$D" --config "$dir/n1.yaml" --check-config
+bad_conf_ok() { # sed expression, what the error must say
+	sed "$1" "$dir/n1.yaml" > "$dir/bad.yaml"
+	out=$("$D" --config "$dir/bad.yaml" --check-config 2>&1) && { echo "accepted"; return 1; }
+	echo "$out" | grep -q "$2" || { echo "said: $out"; return 1; }
+	echo "$out" | grep "$2" | head -n 1
+}
+check "--check-config refuses a missing certificate" bad_conf_ok "s|srv.pem|nothere.pem|" "nts: certificate"
+check "--check-config refuses a key that is not the certificate's" bad_conf_ok "s|srv.key|rogue.key|" "does not match"
 "$D" --config "$dir/n1.yaml" >> "$dir/n1.log" 2>&1 &
 echo $! > "$dir/n1.pid"
 for _ in $(seq 1 50); do grep -q '"state":"synchronized"' "$dir/n1.json" 2>/dev/null && break; sleep 0.2; done
