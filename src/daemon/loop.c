@@ -399,7 +399,7 @@ int bftd_run(bftd *d)
 	drain(d);
 	int stop_sig = 0;
 	/* [0] peers, [1] unused (-1), [2] NTP server (-1 fd when off), then the
-	 * references', the HTTP server's and gossip's. */
+	 * references', the HTTP server's, gossip's and NTS-KE's. */
 	struct pollfd pfd[3 + BFTD_MAX_REFS * BFTD_REF_MAX_FDS + BFTD_HTTP_MAX_POLLFDS + BFTD_GOSSIP_MAX_POLLFDS +
 	                  BFTD_NTSKE_MAX_POLLFDS];
 	bftd_ntske *ntske = bftd_ntps_ke(d->ntps); /* NTS-KE, after gossip's pollfds */
