@@ -17,9 +17,11 @@
 #    untouched; of every four NTP replies one is delivered, one is stripped of
 #    its authenticator, one is replaced by a replay of an earlier reply, one
 #    has a bit of its header flipped): each kind of tampering is refused and
-#    counted, and only the delivered ones make readings.
+#    counted, and only the delivered ones make readings;
+#  - the bftimed server restarts (its cookie keys are in memory only): n3's
+#    next request gets an NTS NAK, and n3 runs NTS-KE again and goes on.
 # Runs in a network namespace of its own (unshare -n); needs root, chronyd,
-# openssl and python3, else skipped. About 30 s.
+# openssl and python3, else skipped. About 40 s.
 cd "$(dirname "$0")/../.." || exit 1
 if [ -z "${BFT_NTS_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
 	command -v ip >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
@@ -171,5 +173,20 @@ tamper_ok() {
 	echo "$k replies proxied: $rd readings from $au delivered; refused $un stripped, $id replayed, $ba tampered"
 }
 check "tampered, stripped and replayed NTS replies are refused and counted" tamper_ok
+# The server restarts and forgets its cookie keys: n3's next request gets
+# an NTS NAK, and n3 runs NTS-KE again and goes on, authenticated.
+nak_ok() {
+	au0=$(rf 3 authenticated_replies)
+	kill -TERM "$(cat "$dir/n4.pid")"
+	sleep 1
+	"$D" --config "$dir/n4.yaml" >> "$dir/n4.log" 2>&1 &
+	echo $! > "$dir/n4.pid"
+	sleep 6
+	nak=$(rf 3 nts_nak) ke=$(rf 3 ke_sessions) au=$(rf 3 authenticated_replies)
+	[ "${nak:-0}" -ge 1 ] && [ "$ke" -ge 2 ] && [ "$au" -gt "$au0" ] && synced 3 ||
+		{ echo "nts_nak=$nak ke_sessions=$ke authenticated_replies $au0 -> $au"; return 1; }
+	echo "$nak NAK(s), NTS-KE sessions now $ke, authenticated replies $au0 -> $au"
+}
+check "n3 after its server restarts (keys forgotten): NTS NAK, NTS-KE again, authenticated again" nak_ok
 check "every bftimed still running" sh -c "for i in 1 2 3 4 5 6; do kill -0 \$(cat \"$dir/n\$i.pid\") || exit 1; done"
 summary
