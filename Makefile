@@ -5,7 +5,7 @@
 #   make            library, bftime, bftime-bench
 #   make run        install missing Debian packages, build, run a 5-node loopback cluster (Ctrl-C stops)
 #   make test       install missing Debian packages, build under ASan+UBSan, run all tests
-#   make bench      benchmarks table (build/bftime-bench --json for JSON lines)
+#   make bench      benchmarks table (build/bftime-bench --json for JSON lines), NTP serving beside chronyd
 #   make install    PREFIX=/usr/local, DESTDIR: programs, library, headers, pkg-config file, man pages,
 #                   systemd unit, /etc/bftime/bftime.yaml (an existing one is kept)
 
@@ -22,7 +22,7 @@ SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 # FFTW and json-c: the solar reference's correlator and SigMF reader (docs/solar.md).
 LDLIBS  := -lfftw3 -ljson-c -lcrypto -lm
 SIMLIBS := -lyaml -ljson-c
-DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl -lSoapySDR -lseccomp
+DLIBS   := -lyaml -lsqlite3 -lmicrohttpd -ljson-c -lcurl -lSoapySDR -lssl -lseccomp
 
 LIB_SRC   := $(wildcard src/core/*.c src/proto/*.c src/node/*.c src/client/*.c)
 SIM_SRC   := $(wildcard sim/*.c)
@@ -91,8 +91,9 @@ $(B)/obj/src/daemon/dashboard.o $(A)/obj/src/daemon/dashboard.o: src/daemon/dash
 $(B)/fuzz/fuzz_cli: src/cli/client.c
 $(A)/fuzz/replay_cli: $(A)/obj/src/cli/client.o
 
-bench: $(B)/bftime-bench $(B)/bftime-sim
+bench: $(B)/bftime-bench $(B)/bftime-sim $(B)/bftime-ntpload $(B)/bftime-echo
 	$(B)/bftime-bench
+	@scripts/bench_ntp_serve.sh
 	@/usr/bin/time -f "sparse-rr16-10k-bench (issue 11): 10,000 nodes x 1 simulated hour: %e s wall, %U s user, %M KiB peak" \
 		$(B)/bftime-sim scenarios/sparse-rr16-10k-bench.yaml --quiet
 	@tests/sim/all.sh
@@ -123,7 +124,7 @@ $(A)/libbftime.a: $(LIB_AOBJ) Makefile
 # it checks, keys.c): no store (SQLite), no HTTP server (libmicrohttpd).
 CLI_DEPS  := src/daemon/config.c src/daemon/keys.c src/daemon/slhkey.c $(REF_SRC) $(UTIL_SRC)
 $(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC) $(CLI_DEPS)) $(B)/libbftime.a
-	$(CC) $(OPT) -o $@ $^ -lyaml -ljson-c -lcurl -lSoapySDR $(LDLIBS)
+	$(CC) $(OPT) -o $@ $^ -lyaml -ljson-c -lcurl -lSoapySDR -lssl $(LDLIBS)
 
 $(B)/bftimed: $(B)/obj/src/daemon/main.o $(DMN_OBJ) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(DLIBS) -lsystemd $(LDLIBS)
@@ -140,6 +141,13 @@ $(B)/obj/src/daemon/api_metrics.o $(A)/obj/src/daemon/api_metrics.o: Makefile
 
 $(B)/bftime-bench: $(patsubst %.c,$(B)/obj/%.o,$(BENCH_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
+# The NTP serving benchmark's load generator and echo server (bench/serve,
+# scripts/bench_ntp_serve.sh): tools, not part of bftime-bench.
+$(B)/bftime-ntpload: $(B)/obj/bench/serve/ntpload.o $(B)/libbftime.a
+	$(CC) $(OPT) -o $@ $^ -lssl $(LDLIBS)
+$(B)/bftime-echo: $(B)/obj/bench/serve/echo.o
+	$(CC) $(OPT) -o $@ $^
 
 # Programs showing the public API, linked against the library only.
 $(B)/examples/%: $(B)/obj/examples/%.o $(B)/libbftime.a

@@ -567,6 +567,39 @@ static int parse_byz(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 	return 0;
 }
 
+static int parse_ntp_nts(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	struct bftd_nts_server_config *t = &cfg->ntp_nts;
+	t->max_connections = 32;
+	t->key_rotate_ns = 86400 * BFT_NS_PER_SEC;
+	t->ke_timeout_ns = 5 * BFT_NS_PER_SEC;
+	FOR_PAIRS(c, n, "ntp_server.nts", k, v)
+	{
+		const char *name = scalar(k);
+		int64_t x;
+		if (!strcmp(name, "certificate")) {
+			TRY(get_str(c, v, t->certificate, sizeof t->certificate));
+		} else if (!strcmp(name, "key")) {
+			TRY(get_str(c, v, t->key, sizeof t->key));
+		} else if (!strcmp(name, "ke_listen")) {
+			TRY(get_addr(c, v, &t->ke_listen));
+		} else if (!strcmp(name, "max_connections")) {
+			TRY(get_int(c, v, 1, 1024, &x));
+			t->max_connections = (uint32_t)x;
+		} else if (!strcmp(name, "key_rotate")) {
+			TRY(get_duration(c, v, BFT_NS_PER_SEC, 30 * 86400 * BFT_NS_PER_SEC, &t->key_rotate_ns));
+		} else if (!strcmp(name, "ke_timeout")) {
+			TRY(get_duration(c, v, BFT_NS_PER_SEC / 10, 60 * BFT_NS_PER_SEC, &t->ke_timeout_ns));
+		} else {
+			return unknown(c, k, "ntp_server.nts");
+		}
+	}
+	if (!t->certificate[0] || !t->key[0])
+		return fail(c, n, "ntp_server.nts: needs certificate and key (PEM files)");
+	t->enabled = true;
+	return 0;
+}
+
 static int parse_ntp_server(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 {
 	bool listen = false;
@@ -583,6 +616,8 @@ static int parse_ntp_server(struct ctx *c, const yaml_node_t *n, bftd_config *cf
 		} else if (!strcmp(name, "burst")) {
 			TRY(get_int(c, v, 1, 1000000, &x));
 			cfg->ntp_rate_burst = (uint32_t)x;
+		} else if (!strcmp(name, "nts")) {
+			TRY(parse_ntp_nts(c, v, cfg));
 		} else {
 			return unknown(c, k, "ntp_server");
 		}

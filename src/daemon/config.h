@@ -102,6 +102,16 @@ typedef struct bftd_config {
 	bftd_addr ntp_listen;
 	uint32_t ntp_rate_per_s; /* per client address, token bucket; default 16/s, burst 2x */
 	uint32_t ntp_rate_burst;
+	/* NTS for the NTP server (RFC 8915; docs/nts.md): ntp_server: {nts: {...}} */
+	struct bftd_nts_server_config {
+		bool enabled;
+		char certificate[4096]; /* PEM chain, the server's certificate first */
+		char key[4096];         /* PEM private key */
+		bftd_addr ke_listen;    /* NTS-KE (TLS 1.3) address; default the NTP address's host, port 4460 */
+		uint32_t max_connections; /* concurrent NTS-KE connections; default 32 */
+		int64_t key_rotate_ns;  /* cookie key lifetime; the previous key is still accepted; default 1 day */
+		int64_t ke_timeout_ns;  /* a KE connection's whole life; default 5 s */
+	} ntp_nts;
 	/* exports to the ecosystem */
 	char chrony_sock[108];      /* chrony's SOCK refclock socket path, "" off */
 	int ntp_shm_unit;           /* the NTP SHM refclock segment unit (0..), -1 off */

@@ -33,6 +33,7 @@
 #include "daemon/refhost.h"
 #include "daemon/exports.h"
 #include "daemon/ntp_server.h"
+#include "daemon/nts_ke.h"
 #include "refclock/refclock.h"
 #include "refclock/solar.h"
 #include "daemon/udp.h"
@@ -454,8 +455,10 @@ int bftd_run(bftd *d)
 	drain(d);
 	int stop_sig = 0;
 	/* [0] peers, [1] unused (-1), [2] NTP server (-1 fd when off), then the
-	 * references', the HTTP server's and gossip's. */
-	struct pollfd pfd[3 + BFTD_MAX_REFS * BFTD_REF_MAX_FDS + BFTD_HTTP_MAX_POLLFDS + BFTD_GOSSIP_MAX_POLLFDS];
+	 * references', the HTTP server's, gossip's and NTS-KE's. */
+	struct pollfd pfd[3 + BFTD_MAX_REFS * BFTD_REF_MAX_FDS + BFTD_HTTP_MAX_POLLFDS + BFTD_GOSSIP_MAX_POLLFDS +
+	                  BFTD_NTSKE_MAX_POLLFDS];
+	bftd_ntske *ntske = bftd_ntps_ke(d->ntps); /* NTS-KE, after gossip's pollfds */
 	while (!(stop_sig = bftd_stop_requested)) {
 		int64_t raw_now = bft_clock_raw_ns(), mono_now = bft_clock_mono_ns();
 		pfd[0] = (struct pollfd){ .fd = d->fd, .events = POLLIN };
@@ -471,11 +474,15 @@ int bftd_run(bftd *d)
 		struct pollfd *hp = rp + n_refs;
 		size_t n_http = d->http ? bftd_http_pollfds(d->http, hp, BFTD_HTTP_MAX_POLLFDS) : 0;
 		size_t n_gossip = d->gossip ? bftd_gossip_pollfds(d->gossip, hp + n_http, BFTD_GOSSIP_MAX_POLLFDS) : 0;
+		size_t n_ntske = ntske ? bftd_ntske_pollfds(ntske, hp + n_http + n_gossip, BFTD_NTSKE_MAX_POLLFDS) : 0;
 		int timeout = next_timeout_ms(d, raw_now, mono_now);
 		int t2 = d->http ? bftd_http_timeout_ms(d->http) : -1;
 		if (t2 >= 0 && t2 < timeout)
 			timeout = t2;
 		t2 = d->gossip ? bftd_gossip_timeout_ms(d->gossip, mono_now) : -1;
+		if (t2 >= 0 && t2 < timeout)
+			timeout = t2;
+		t2 = bftd_ntske_timeout_ms(ntske, mono_now);
 		if (t2 >= 0 && t2 < timeout)
 			timeout = t2;
 		if (timeout < 0 || timeout > STOP_POLL_MS)
@@ -489,7 +496,7 @@ int bftd_run(bftd *d)
 			if (wd_ms < timeout)
 				timeout = (int)wd_ms;
 		}
-		int r = poll(pfd, (nfds_t)(3 + n_refs + n_http + n_gossip), timeout);
+		int r = poll(pfd, (nfds_t)(3 + n_refs + n_http + n_gossip + n_ntske), timeout);
 		bft_clock_mark();
 		check_suspend(d);
 		if (bftd_reload_requested) { /* SIGHUP (reload.h) */
@@ -513,6 +520,8 @@ int bftd_run(bftd *d)
 		if (d->gossip)
 			bftd_gossip_service(d->gossip, hp + n_http, r > 0 ? n_gossip : 0, bft_clock_mono_ns());
 		bftd_service_exports(d, bft_clock_mono_ns());
+		if (ntske)
+			bftd_ntske_service(ntske, hp + n_http + n_gossip, r > 0 ? n_ntske : 0, bft_clock_mono_ns());
 		raw_now = bft_clock_raw_ns();
 		if (d->timer_raw != INT64_MAX && raw_now >= d->timer_raw) {
 			d->timer_raw = INT64_MAX; /* the node queues the next one */

@@ -27,6 +27,7 @@
 #include "daemon/config.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
+#include "daemon/nts_ke.h"
 #include "daemon/loop.h"
 #include "daemon/privsep.h"
 #include "daemon/reload.h"
@@ -55,6 +56,16 @@ static void usage(FILE *out)
  * one was reported as "out of memory" at start, issue 14). */
 static int check_needs(const bftd_config *cfg, char *err, size_t errlen)
 {
+	/* NTS: the server's certificate and key load and match; a reference's
+	 * CA file is readable (issue 17). */
+	if (cfg->have_ntp_server && cfg->ntp_nts.enabled && bftd_ntske_check(&cfg->ntp_nts, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < cfg->n_refs; i++)
+		if (cfg->refs[i].nts && cfg->refs[i].ca[0] && access(cfg->refs[i].ca, R_OK) != 0) {
+			snprintf(err, errlen, "reference %s: ca %.200s: %s", cfg->refs[i].name, cfg->refs[i].ca,
+			         strerror(errno));
+			return -1;
+		}
 	if (!cfg->store_path[0])
 		return 0;
 	char dir[sizeof cfg->store_path];

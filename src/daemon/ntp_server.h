@@ -25,6 +25,9 @@ int bftd_ntps_open(bftd_ntps **out, const bftd_config *cfg, char *err, size_t er
 int bftd_ntps_fd(const bftd_ntps *s);
 /* Answer every waiting request from the node's clock. */
 void bftd_ntps_service(bftd_ntps *s, bft_node *node);
+/* The NTS-KE server when ntp_server.nts is configured, else NULL; the loop
+ * polls and services it (nts_ke.h). */
+struct bftd_ntske *bftd_ntps_ke(bftd_ntps *s);
 void bftd_ntps_status(const bftd_ntps *s, struct json_object *o);
 void bftd_ntps_close(bftd_ntps *s);
 

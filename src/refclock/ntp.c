@@ -23,9 +23,19 @@
  * boot) is not fatal: it is logged, and retried in the background
  * (getaddrinfo_a, so a slow resolver never stalls the daemon's loop) with a
  * doubling backoff from 2 s to 5 min until it resolves.
+ *
+ * With `nts: true` (RFC 8915, docs/nts.md) an on-path attacker is refused
+ * too: NTS-KE over TLS 1.3 (nts_client.c) gives keys and cookies, every
+ * request carries a cookie and an authenticator, and a reply is looked at
+ * only once its unique identifier is ours and its authenticator verifies;
+ * then it goes through the same checks as above. There is no fallback: a
+ * reference configured with NTS that cannot get keys, or whose replies do
+ * not authenticate, gives no readings and says why in its state.
  */
 #define _GNU_SOURCE /* getaddrinfo_a */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -42,6 +52,8 @@
 #include "refclock/refclock.h"
 #include "core/prng.h"
 #include "proto/ntp.h"
+#include "refclock/nts_client.h"
+#include "util/value.h"
 
 #define BURST 4                       /* quick queries at start (iburst-like), so the node syncs in seconds */
 #define BURST_GAP_NS (2 * BFT_NS_PER_SEC) /* ntpd's and chrony's iburst spacing; their rate limits allow it */
@@ -89,7 +101,14 @@ typedef struct ntpc {
 	bool have_last;
 	bft_ntp_sample last;
 	int64_t last_sys_offset_ns; /* the server's clock - CLOCK_REALTIME, for the status only */
+	bftd_ntsc *nts;             /* NULL: plain NTP */
+	int64_t ke_retry_ns, ke_next_mono_ns; /* NTS-KE after a failure: backing off */
+	struct sockaddr_storage ss; /* the server's address (its NTP port until NTS-KE names one) */
+	socklen_t ss_len;
 } ntpc;
+
+#define KE_RETRY_MIN_NS (4 * BFT_NS_PER_SEC)
+#define KE_RETRY_MAX_NS (1024 * BFT_NS_PER_SEC)
 
 /* rc->state, truncated if need be (a status line, not data). */
 __attribute__((format(printf, 2, 3))) static void set_state(bftd_refclock *rc, const char *fmt, ...)
@@ -160,6 +179,8 @@ static int connect_to(bftd_refclock *rc, ntpc *n, const struct addrinfo *res)
 		return e ? e : EINVAL;
 	}
 	n->fd = fd;
+	n->ss = ss;
+	n->ss_len = res->ai_addrlen <= sizeof ss ? (socklen_t)res->ai_addrlen : (socklen_t)sizeof ss;
 	rc->host->addr_format(n->addr, sizeof n->addr, &ss);
 	return 0;
 }
@@ -180,8 +201,27 @@ static void retry_later(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns, const c
 	set_state(rc, "server '%s': %s, retrying", rc->cfg->server, why);
 }
 
-static void connected(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
+/* The server's address is known: with nts, the NTS-KE client for it (the
+ * key exchange on nts_port of the same address, the certificate checked
+ * against the configured name). Its failure is the configuration's (a CA
+ * file that cannot be read): 0, or BFT_EINVAL with err. */
+static int connected(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns, char *err, size_t errlen)
 {
+	const bftd_ref *c = rc->cfg;
+	if (c->nts && !n->nts) {
+		struct sockaddr_storage ke = n->ss;
+		uint16_t kp = htons((uint16_t)(c->nts_port > 0 ? c->nts_port : BFT_NTSKE_PORT));
+		if (ke.ss_family == AF_INET)
+			((struct sockaddr_in *)&ke)->sin_port = kp;
+		else
+			((struct sockaddr_in6 *)&ke)->sin6_port = kp;
+		char e[256];
+		if (bftd_ntsc_new(&n->nts, rc->host, n->host, &ke, n->ss_len, c->ca, e, sizeof e) != 0) {
+			snprintf(err, errlen, "reference %s: nts: %s", c->name, e);
+			return BFT_EINVAL;
+		}
+		n->ke_retry_ns = KE_RETRY_MIN_NS;
+	}
 	if (n->resolve_err[0])
 		bftd_refclock_log(rc->host, LOG_NOTICE, "reference %s: server '%s' is %s", rc->cfg->name, rc->cfg->server,
 		                  n->addr);
@@ -189,6 +229,7 @@ static void connected(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 	n->resolve_gap_ns = 0;
 	rc->next_mono_ns = now_mono_ns;
 	set_state(rc, "querying %s", n->addr);
+	return 0;
 }
 
 /* The background resolution (fd -1): start one, or collect its answer. */
@@ -227,8 +268,18 @@ static void resolve_step(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 		retry_later(rc, n, now_mono_ns, g ? gai_strerror(g) : "no address");
 	else if (e)
 		retry_later(rc, n, now_mono_ns, strerror(e));
-	else
-		connected(rc, n, now_mono_ns);
+	else {
+		char why[300];
+		if (connected(rc, n, now_mono_ns, why, sizeof why) != 0) {
+			/* Resolved late, and NTS cannot start: say why, and stay
+			 * without readings (never plain NTP instead). */
+			bftd_refclock_log(rc->host, LOG_ERR, "%s; no readings from it", why);
+			set_state(rc, "%s; no readings", why);
+			close(n->fd);
+			n->fd = -1;
+			rc->next_mono_ns = INT64_MAX;
+		}
+	}
 }
 
 static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t errlen)
@@ -274,10 +325,14 @@ static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t er
 	}
 	int e = connect_to(rc, n, res);
 	freeaddrinfo(res);
-	if (e)
+	if (e) {
 		retry_later(rc, n, now_mono_ns, strerror(e));
-	else
-		connected(rc, n, now_mono_ns);
+	} else if (connected(rc, n, now_mono_ns, err, errlen) != 0) {
+		close(n->fd);
+		rc->priv = NULL;
+		free(n);
+		return BFT_EINVAL;
+	}
 	return 0;
 }
 
@@ -303,6 +358,7 @@ static void ntp_close(bftd_refclock *rc)
 		freeaddrinfo(n->gcb.ar_result);
 	if (n->fd >= 0)
 		close(n->fd);
+	bftd_ntsc_free(n->nts);
 	free(n);
 	rc->priv = NULL;
 }
@@ -313,7 +369,26 @@ static size_t ntp_pollfds(bftd_refclock *rc, struct pollfd *pfd, size_t max)
 	if (!n || n->fd < 0 || max < 1)
 		return 0;
 	pfd[0] = (struct pollfd){ .fd = n->fd, .events = POLLIN };
-	return 1;
+	return 1 + (n->nts ? bftd_ntsc_pollfds(n->nts, pfd + 1, max - 1) : 0);
+}
+
+/* NTS-KE done: use the NTP port the server named, if it named one. */
+static void nts_keyed(bftd_refclock *rc, ntpc *n)
+{
+	int port = bftd_ntsc_ntp_port(n->nts);
+	n->ke_retry_ns = KE_RETRY_MIN_NS;
+	if (port < 0)
+		return;
+	struct sockaddr_storage ss = n->ss;
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	if (connect(n->fd, (const struct sockaddr *)&ss, n->ss_len) != 0) {
+		set_state(rc, "cannot use NTP port %d from NTS-KE: %s", port, strerror(errno));
+		return;
+	}
+	rc->host->addr_format(n->addr, sizeof n->addr, &ss);
 }
 
 static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
@@ -323,13 +398,33 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 		n->good_run = 0;
 		set_state(rc, "no reply from %s", n->addr);
 	}
-	uint8_t req[BFT_NTP_HEADER_LEN];
+	uint8_t hdr[BFT_NTP_HEADER_LEN], nreq[BFT_NTS_MAX_PACKET];
+	const uint8_t *req = hdr;
+	size_t len = sizeof hdr;
 	n->cookie = cookie(rc);
-	bft_ntp_client_request(req, n->cookie);
+	bft_ntp_client_request(hdr, n->cookie);
+	if (n->nts) {
+		/* No keys or cookies: NTS-KE first (never plain NTP instead). */
+		if (!bftd_ntsc_ready(n->nts)) {
+			n->cookie = 0;
+			if (!bftd_ntsc_busy(n->nts) && now_mono_ns >= n->ke_next_mono_ns)
+				bftd_ntsc_start(n->nts, now_mono_ns);
+			rc->next_mono_ns = bftd_ntsc_busy(n->nts) ? bftd_ntsc_next_mono_ns(n->nts) : n->ke_next_mono_ns;
+			return;
+		}
+		len = bftd_ntsc_request(n->nts, nreq, sizeof nreq, hdr);
+		req = nreq;
+		if (!len) {
+			n->cookie = 0;
+			set_state(rc, "cannot build an NTS request (no randomness)");
+			rc->next_mono_ns = now_mono_ns + n->interval_ns;
+			return;
+		}
+	}
 	/* t1 read before the send: the true departure is later, which only
 	 * widens the interval (docs/ntp.md). */
 	n->t1_raw = rc->host->raw_ns();
-	if (send(n->fd, req, sizeof req, 0) != (ssize_t)sizeof req)
+	if (send(n->fd, req, len, 0) != (ssize_t)len)
 		set_state(rc, "cannot send to %s: %s", n->addr, strerror(errno));
 	else
 		n->queries++;
@@ -377,9 +472,26 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 		resolve_step(rc, n, now_mono_ns);
 		return 0;
 	}
+	if (n->nts) {
+		int k = bftd_ntsc_service(n->nts, pfd + (nfd > 0), nfd > 1 ? nfd - 1 : 0, now_mono_ns);
+		if (k > 0) {
+			nts_keyed(rc, n);
+			set_state(rc, "NTS-KE with %s done: querying %s", rc->cfg->server, n->addr);
+			rc->next_mono_ns = now_mono_ns;
+		} else if (k < 0) {
+			rc->errors++;
+			set_state(rc, "%s; retrying in %.0f s, no readings meanwhile", bftd_ntsc_error(n->nts),
+			          (double)n->ke_retry_ns / 1e9);
+			n->ke_next_mono_ns = now_mono_ns + n->ke_retry_ns;
+			rc->next_mono_ns = n->ke_next_mono_ns;
+			n->ke_retry_ns = n->ke_retry_ns * 2 > KE_RETRY_MAX_NS ? KE_RETRY_MAX_NS : n->ke_retry_ns * 2;
+		} else if (bftd_ntsc_busy(n->nts)) {
+			rc->next_mono_ns = bftd_ntsc_next_mono_ns(n->nts);
+		}
+	}
 	if (nfd > 0 && pfd[0].revents) {
 		for (int i = 0; i < 8; i++) {
-			uint8_t buf[1024];
+			uint8_t buf[BFT_NTS_MAX_PACKET];
 			struct sockaddr_storage from;
 			socklen_t fromlen = 0;
 			bool trunc = false;
@@ -405,6 +517,23 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 			/* Without an outstanding request a reply is stale or a replay
 			 * (and a kiss in it forged): not even looked at. */
 			enum bft_ntp_reject why = BFT_NTP_REJ_MALFORMED;
+			if (n->nts && !trunc) {
+				/* Authentication before anything in the reply is believed,
+				 * a kiss-o'-death included. */
+				enum bft_nts_cli a = bftd_ntsc_check(n->nts, buf, (size_t)r);
+				if (a != BFT_NTS_CLI_OK) {
+					rc->errors++;
+					if (a == BFT_NTS_CLI_NAK) {
+						n->cookie = 0;
+						set_state(rc, "NTS NAK from %s: running NTS-KE again", n->addr);
+						bftd_ntsc_start(n->nts, now_mono_ns);
+						rc->next_mono_ns = bftd_ntsc_next_mono_ns(n->nts);
+					} else {
+						set_state(rc, "reply from %s refused: %s", n->addr, bft_nts_cli_name(a));
+					}
+					continue;
+				}
+			}
 			if (!trunc)
 				why = !n->cookie ? BFT_NTP_REJ_BOGUS
 				                 : bft_ntp_client_sample(&smp, buf, (size_t)r, n->cookie, n->t1_raw, t4,
@@ -476,6 +605,10 @@ static void ntp_status(const bftd_refclock *rc, struct json_object *o)
 	json_object_object_add(o, "replies", json_object_new_int64((int64_t)n->replies));
 	json_object_object_add(o, "timeouts", json_object_new_int64((int64_t)n->timeouts));
 	json_object_object_add(o, "unreachable", json_object_new_int64((int64_t)n->unreachable));
+	/* Every reading of an NTS reference passed the authenticator. */
+	json_object_object_add(o, "authenticated", json_object_new_boolean(n->nts != NULL));
+	if (n->nts)
+		bftd_ntsc_status(n->nts, o);
 	if (n->have_last) {
 		char refid[16];
 		const uint8_t *r = n->last.pkt.refid;
@@ -515,8 +648,33 @@ static int ntp_finish(bftd_ref *r, char *err, size_t errlen)
 		r->every_ns = 16 * BFT_NS_PER_SEC;
 	if (r->uncertainty_ns < 0)
 		r->uncertainty_ns = 0;
+	if (!r->nts && (r->ca[0] || r->nts_port)) {
+		snprintf(err, errlen, "reference: ca and nts_port need nts: true");
+		return BFT_EINVAL;
+	}
 	return 0;
 }
 
-const bftd_refclock_driver bftd_refclock_ntp = { "ntp", "ntp", BFTD_REF_OPT_SERVER, NULL, ntp_finish, ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status,
+static int opt_nts(bftd_ref *r, const char *v, char *err, size_t errlen) { return bft_value_bool(v, &r->nts, err, errlen); }
+static int opt_ca(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_str(v, r->ca, sizeof r->ca, err, errlen);
+}
+static int opt_nts_port(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	int64_t x;
+	if (bft_value_int(v, 1, 65535, &x, err, errlen) != 0)
+		return BFT_EINVAL;
+	r->nts_port = (int32_t)x;
+	return 0;
+}
+
+static const bftd_ref_opt ntp_options[] = {
+	{ "nts", BFTD_REF_OPT_NTS, opt_nts },
+	{ "ca", BFTD_REF_OPT_NTS, opt_ca },
+	{ "nts_port", BFTD_REF_OPT_NTS, opt_nts_port },
+	{ NULL, 0, NULL },
+};
+
+const bftd_refclock_driver bftd_refclock_ntp = { "ntp", "ntp", BFTD_REF_OPT_SERVER | BFTD_REF_OPT_NTS, ntp_options, ntp_finish, ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status,
                                                  NULL };

@@ -248,6 +248,7 @@ int bftd_ref_finish(bftd_ref *r, size_t idx, char *err, size_t errlen)
 		{ BFTD_REF_OPT_SOLAR, "recording, soapy, centre, bandwidth, sample_rate, latitude, longitude, height, "
 		                      "position_error, elevation_mask, fragment, block, bits, stamp_uncertainty, tec_max, "
 		                      "window, sample_clock, gain and peers_f apply to kind solar only" },
+		{ BFTD_REF_OPT_NTS, "nts, ca and nts_port apply to kind ntp only" },
 	};
 	if (!(r->set & BFTD_REF_OPT_KIND))
 		return refuse(err, errlen, "needs a kind (simulated, system, nmea, gpsd, ntp or solar)");

@@ -66,6 +66,9 @@ typedef struct bftd_ref {
 	int64_t leap_s;    /* nmea, gpsd: GPS - UTC in seconds, default 18 */
 	bool fixed;        /* nmea, gpsd: a fixed station: a moving position is a spoofing alarm */
 	int64_t max_move_m; /* nmea, gpsd: how far a fixed station's position may wander, default 100 m */
+	bool nts;          /* ntp: NTS (RFC 8915) required: no reading without authentication */
+	char ca[256];      /* ntp with nts: PEM CA file for the NTS-KE certificate, "" the system store */
+	int32_t nts_port;  /* ntp with nts: the NTS-KE port, default 4460 */
 	uint32_t set;      /* the option groups (BFTD_REF_OPT_*) the configuration named */
 	struct bftd_ref_solar { /* solar (solar.c; docs/solar.md "Configuration") */
 		char recording[256]; /* a SigMF recording's base path (base.sigmf-meta, base.sigmf-data) */
@@ -97,6 +100,7 @@ enum {
 	BFTD_REF_OPT_DEV = 1u << 5,    /* device, speed */
 	BFTD_REF_OPT_SERVER = 1u << 6, /* server */
 	BFTD_REF_OPT_SOLAR = 1u << 7,  /* recording, soapy, band, position, mask, fragment (solar.c) */
+	BFTD_REF_OPT_NTS = 1u << 8,    /* nts, ca, nts_port */
 };
 
 typedef struct bftd_ref_opt {

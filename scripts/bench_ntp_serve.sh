@@ -1,0 +1,134 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# NTP serving speed: bftimed's NTP server beside chronyd's, plain NTP and
+# NTS, measured in the same run, with a batched UDP echo server as the limit
+# of this machine's path (issue 17). In a network namespace of its own
+# (unshare -n, as root), each server pinned to CPU 1 and the load generator
+# (build/bftime-ntpload: sendmmsg/recvmmsg, a window of requests in flight)
+# to CPU 0; each target loaded for --seconds (default 5), --rounds times
+# (default 3), the targets interleaved within a round. Reported per target:
+# replies per second and replies per server CPU-second (utime + stime of the
+# server process from /proc/PID/stat over the run), the median of the rounds
+# and their range, and each one's ratio to chronyd's in the same mode; and
+# both servers' VmRSS before and after all the load.
+#   bftimed: bftimed-test with a simulated reference (so it serves
+#     synchronized time), ntp_server with rate_per_s and burst at 10^6 (the
+#     bucket is still checked: a realistic server's cost), nts on.
+#   chronyd: -x (NEVER adjusts the clock), local stratum 1, allow, no
+#     ratelimit directive (none), ntsservercert/ntsserverkey; its main process
+#     serves NTP (NTS-KE helpers are separate processes, idle here).
+#   echo: build/bftime-echo (recvmmsg/sendmmsg, 64 per call).
+# Certificates: a test CA made here with openssl.
+#
+#   scripts/bench_ntp_serve.sh [--seconds S] [--rounds N]
+set -u
+cd "$(dirname "$0")/.." || exit 1
+B=$PWD/build
+secs=5 rounds=3
+while [ $# -gt 0 ]; do
+	case $1 in
+	--seconds) secs=$2; shift 2 ;;
+	--rounds) rounds=$2; shift 2 ;;
+	-h | --help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "bench_ntp_serve: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+if [ -z "${BFT_BENCH_NETNS:-}" ]; then
+	if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v chronyd >/dev/null ||
+		! command -v taskset >/dev/null || ! command -v openssl >/dev/null; then
+		echo "bench_ntp_serve: needs root (unshare -n), chronyd, taskset and openssl: skipped"
+		exit 0
+	fi
+	BFT_BENCH_NETNS=1 exec unshare -n sh "$0" --seconds "$secs" --rounds "$rounds"
+fi
+for p in bftimed-test bftime bftime-ntpload bftime-echo; do
+	[ -x "$B/$p" ] || { echo "bench_ntp_serve: build/$p missing: run make" >&2; exit 1; }
+done
+ip link set lo up || exit 1
+dir=$(mktemp -d /tmp/bftime-bench-ntp.XXXXXX) || exit 1
+pids=""
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; sleep 0.3; rm -rf "$dir"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+	-days 2 -subj "/CN=bench CA" >/dev/null 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/srv.key" -out "$dir/srv.csr" \
+	-subj "/CN=127.0.0.1" >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1\n' > "$dir/ext.cnf"
+openssl x509 -req -in "$dir/srv.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -out "$dir/srv.pem" \
+	-days 2 -extfile "$dir/ext.cnf" >/dev/null 2>&1 || { echo "openssl failed" >&2; exit 1; }
+
+"$B/bftime" keygen --out "$dir/n1.key" > /dev/null
+cat > "$dir/n1.yaml" <<EOC
+node: {id: 1, listen: 127.0.0.1:6101, key: $dir/n1.key}
+consensus: {f: 0, poll: 1s}
+references:
+  - {kind: simulated, every: 1s, noise: 100us, uncertainty: 1ms}
+api: none
+log: {level: notice}
+ntp_server: {listen: 127.0.0.1:6123, rate_per_s: 1000000, burst: 1000000,
+             nts: {certificate: $dir/srv.pem, key: $dir/srv.key, ke_listen: 127.0.0.1:6460}}
+EOC
+cat > "$dir/chrony.conf" <<EOC
+port 7123
+bindaddress 127.0.0.1
+local stratum 1
+allow 127.0.0.1
+cmdport 0
+pidfile $dir/chronyd.pid
+ntsservercert $dir/srv.pem
+ntsserverkey $dir/srv.key
+ntsport 7460
+EOC
+taskset -c 1 "$B/bftime-echo" 127.0.0.1:8123 &
+echo_pid=$!
+taskset -c 1 "$B/bftimed-test" --config "$dir/n1.yaml" > "$dir/bftimed.log" 2>&1 &
+bft_pid=$!
+taskset -c 1 chronyd -x -d -u root -f "$dir/chrony.conf" > "$dir/chronyd.log" 2>&1 &
+pids="$echo_pid $bft_pid $!"
+sleep 3
+chr_pid=$(cat "$dir/chronyd.pid" 2>/dev/null) || { echo "chronyd did not start" >&2; cat "$dir/chronyd.log" >&2; exit 1; }
+pids="$pids $chr_pid"
+
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+run() { # name, pid, loadgen args...
+	name=$1 pid=$2
+	shift 2
+	t0=$(ticks "$pid")
+	out=$(taskset -c 0 "$B/bftime-ntpload" --seconds "$secs" "$@") || { echo "$name: load generator failed" >&2; return 1; }
+	t1=$(ticks "$pid")
+	set -- $out
+	[ -n "${BENCH_DEBUG:-}" ] && echo "$name pid $pid ticks $t0 $t1 out $out" >&2
+	echo "$name $4 $(awk -v r="$1" -v t=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.0f", (t > 0 ? r * hz / t : 0) }')" >> "$dir/results"
+}
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+rss0_bft=$(rss "$bft_pid") rss0_chr=$(rss "$chr_pid")
+: > "$dir/results"
+for r in $(seq 1 "$rounds"); do
+	run echo "$echo_pid" --server 127.0.0.1:8123 --echo
+	run bftimed.ntp "$bft_pid" --server 127.0.0.1:6123
+	run chronyd.ntp "$chr_pid" --server 127.0.0.1:7123
+	run bftimed.nts "$bft_pid" --server 127.0.0.1:6123 --nts 127.0.0.1:6460 --ca "$dir/ca.pem"
+	run chronyd.nts "$chr_pid" --server 127.0.0.1:7123 --nts 127.0.0.1:7460 --ca "$dir/ca.pem"
+done
+rss1_bft=$(rss "$bft_pid") rss1_chr=$(rss "$chr_pid")
+grep -q 'System clock was stepped\|Could not adjust' "$dir/chronyd.log" && echo "chronyd log mentions the clock: check it" >&2
+
+# Medians and ranges; ratios to chronyd's median in the same mode.
+awk -v secs="$secs" -v rounds="$rounds" '
+	function med(s,   a, n, i, j, t) { n = split(s, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		lo = a[1]; hi = a[n]; return a[int((n + 1) / 2)] }
+	{ rate[$1] = rate[$1] " " $2; cpu[$1] = cpu[$1] " " $3; if (!($1 in seen)) { order[++k] = $1; seen[$1] = 1 } }
+	END {
+		printf "NTP serving, %d rounds of %s s per target (servers on CPU 1, load on CPU 0)\n", rounds, secs
+		printf "| target | replies/s (median) | replies per server CPU-second: median [min, max] | ratio to chronyd |\n| --- | --- | --- | --- |\n"
+		for (i = 1; i <= k; i++) { n = order[i]; m[n] = med(cpu[n]); l[n] = lo; h[n] = hi; rs[n] = med(rate[n]) }
+		for (i = 1; i <= k; i++) { n = order[i]; split(n, p, "."); c = "chronyd." p[2]
+			ratio = (p[2] != "" && (c in m) && m[c] > 0) ? sprintf("%.2f", m[n] / m[c]) : "-"
+			if (n == "echo") ratio = sprintf("%.2f (ntp)", m[n] / m["chronyd.ntp"])
+			printf "| %s | %d | %d [%d, %d] | %s |\n", n, rs[n], m[n], l[n], h[n], ratio }
+		printf "bftimed plain NTP / echo limit: %.2f\n", m["bftimed.ntp"] / m["echo"]
+	}' "$dir/results"
+echo "VmRSS before and after the load: bftimed $rss0_bft -> $rss1_bft KiB, chronyd $rss0_chr -> $rss1_chr KiB"

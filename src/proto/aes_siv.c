@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AEAD_AES_SIV_CMAC_256 on OpenSSL 3's EVP (aes_siv.h): RFC 5297 composed
+ * of EVP "AES-128-ECB" blocks, CMAC (RFC 4493) for S2V and the counter mode,
+ * and OpenSSL's own EVP "AES-128-SIV" as the reference the tests hold it to.
+ */
+#include "proto/aes_siv.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <bftime/common.h>
+
+struct bft_siv {
+	EVP_CIPHER *cipher; /* AES-128-SIV: the reference path (bft_siv_seal_evp) */
+	EVP_CIPHER_CTX *ctx;
+	EVP_CIPHER *ecb;    /* AES-128-ECB: one block at a time, the fast path's CMAC (S2V) */
+	/* Keyed contexts, two of each, least recently used replaced: an NTS
+	 * server alternates between its cookie key and a session's keys, so
+	 * the cookie key's schedule, CMAC subkeys and S2V's first block
+	 * (CMAC of zero) stay computed. The keys are held until
+	 * bft_siv_free, which wipes them. */
+	struct slot {
+		EVP_CIPHER_CTX *ctx;
+		bool valid;
+		uint64_t used;
+		uint8_t key[16];
+		uint8_t k1[16], k2[16], d0[16]; /* ECB slots: CMAC subkeys, CMAC(0^128) */
+	} e[2], c[2];
+	struct slot *cur; /* the ECB slot in use */
+	uint64_t tick;
+};
+
+/* CMAC (RFC 4493) as a stream: the last block is held back until final. */
+typedef struct cmac_st {
+	uint8_t x[16], buf[16];
+	size_t n;
+} cmac_st;
+
+int bft_siv_new(bft_siv **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	bft_siv *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return BFT_ENOMEM;
+	}
+	s->cipher = EVP_CIPHER_fetch(NULL, "AES-128-SIV", NULL);
+	s->ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+	s->cur = &s->e[0];
+	if (!s->cipher || !s->ecb || EVP_CIPHER_get_key_length(s->cipher) != BFT_SIV_KEY_LEN) {
+		snprintf(err, errlen, "OpenSSL has no %s (AEAD_AES_SIV_CMAC_256 needs OpenSSL 3.0's default provider)",
+		         !s->cipher ? "AES-128-SIV cipher" : !s->ecb ? "AES-128-ECB" : "32-byte AES-128-SIV key");
+		bft_siv_free(s);
+		return BFT_EINVAL;
+	}
+	s->ctx = EVP_CIPHER_CTX_new();
+	bool ok = s->ctx != NULL;
+	/* The ciphers are bound once: a later init with a NULL cipher only
+	 * re-keys (with one, OpenSSL frees and reallocates the context). */
+	for (int i = 0; i < 2; i++) {
+		s->e[i].ctx = EVP_CIPHER_CTX_new();
+		s->c[i].ctx = EVP_CIPHER_CTX_new();
+		ok = ok && s->e[i].ctx && s->c[i].ctx && EVP_EncryptInit_ex2(s->e[i].ctx, s->ecb, NULL, NULL, NULL) == 1 &&
+		     EVP_CIPHER_CTX_set_padding(s->e[i].ctx, 0) == 1 &&
+		     EVP_EncryptInit_ex2(s->c[i].ctx, s->ecb, NULL, NULL, NULL) == 1 &&
+		     EVP_CIPHER_CTX_set_padding(s->c[i].ctx, 0) == 1;
+	}
+	if (!ok) {
+		snprintf(err, errlen, "out of memory");
+		bft_siv_free(s);
+		return BFT_ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+void bft_siv_free(bft_siv *s)
+{
+	if (!s)
+		return;
+	EVP_CIPHER_CTX_free(s->ctx);
+	for (int i = 0; i < 2; i++) {
+		EVP_CIPHER_CTX_free(s->e[i].ctx);
+		EVP_CIPHER_CTX_free(s->c[i].ctx);
+	}
+	EVP_CIPHER_free(s->cipher);
+	EVP_CIPHER_free(s->ecb);
+	OPENSSL_cleanse(s->e, sizeof s->e);
+	OPENSSL_cleanse(s->c, sizeof s->c);
+	free(s);
+}
+
+/* Doubling in GF(2^128) (RFC 5297 2.3). */
+static void dbl(uint8_t d[16])
+{
+	uint8_t carry = d[0] >> 7;
+	for (int i = 0; i < 15; i++)
+		d[i] = (uint8_t)(d[i] << 1 | d[i + 1] >> 7);
+	d[15] = (uint8_t)(d[15] << 1 ^ (carry ? 0x87 : 0));
+}
+
+/* One AES block under the key ectx holds. Why CMAC by hand on ECB rather
+ * than OpenSSL's EVP_MAC "CMAC": for messages of a few blocks the latter's
+ * per-call parameter handling (name lookups on every init and final) cost
+ * more than the AES itself. */
+static int aes(bft_siv *s, uint8_t out[16], const uint8_t in[16])
+{
+	int l = 0;
+	return EVP_EncryptUpdate(s->cur->ctx, out, &l, in, 16) == 1 && l == 16 ? 0 : BFT_EINVAL;
+}
+
+/* The slot of t holding key (hit: 1), or the least recently used one,
+ * marked invalid, for the caller to key (miss: 0). */
+static int slot_for(bft_siv *s, struct slot *t, const uint8_t key[16], struct slot **out)
+{
+	struct slot *lru = &t[0];
+	for (int i = 0; i < 2; i++) {
+		if (t[i].valid && CRYPTO_memcmp(t[i].key, key, 16) == 0) {
+			t[i].used = ++s->tick;
+			*out = &t[i];
+			return 1;
+		}
+		if (t[i].used < lru->used)
+			lru = &t[i];
+	}
+	lru->valid = false;
+	lru->used = ++s->tick;
+	*out = lru;
+	return 0;
+}
+
+static void cmac_init(cmac_st *c);
+static int cmac(bft_siv *s, uint8_t out[16], const uint8_t *p, size_t len);
+
+/* Key the CMAC: AES key schedule and the subkeys K1 = dbl(L), K2 = dbl(K1),
+ * L = AES(0) (RFC 4493 2.3); and S2V's first block, CMAC(0^128). */
+static int cmac_key(bft_siv *s, const uint8_t key[16])
+{
+	static const uint8_t zero[16];
+	if (slot_for(s, s->e, key, &s->cur))
+		return 0;
+	struct slot *e = s->cur;
+	if (EVP_EncryptInit_ex2(e->ctx, NULL, key, NULL, NULL) != 1 || aes(s, e->k1, zero) != 0)
+		return BFT_EINVAL;
+	dbl(e->k1);
+	memcpy(e->k2, e->k1, 16);
+	dbl(e->k2);
+	if (cmac(s, e->d0, zero, sizeof zero) != 0)
+		return BFT_EINVAL;
+	memcpy(e->key, key, 16);
+	e->valid = true;
+	return 0;
+}
+
+static void cmac_init(cmac_st *c) { memset(c, 0, sizeof *c); }
+
+static int cmac_update(bft_siv *s, cmac_st *c, const uint8_t *p, size_t len)
+{
+	while (len) {
+		if (c->n == 16) { /* more follows: the held block is not the last */
+			for (int i = 0; i < 16; i++)
+				c->x[i] ^= c->buf[i];
+			if (aes(s, c->x, c->x) != 0)
+				return BFT_EINVAL;
+			c->n = 0;
+		}
+		size_t k = 16 - c->n < len ? 16 - c->n : len;
+		memcpy(c->buf + c->n, p, k);
+		c->n += k;
+		p += k;
+		len -= k;
+	}
+	return 0;
+}
+
+static int cmac_final(bft_siv *s, cmac_st *c, uint8_t out[16])
+{
+	const uint8_t *k = c->n == 16 ? s->cur->k1 : s->cur->k2;
+	if (c->n < 16) {
+		c->buf[c->n] = 0x80;
+		memset(c->buf + c->n + 1, 0, 15 - c->n);
+	}
+	for (int i = 0; i < 16; i++)
+		c->x[i] ^= c->buf[i] ^ k[i];
+	int rc = aes(s, out, c->x);
+	OPENSSL_cleanse(c, sizeof *c);
+	return rc;
+}
+
+static int cmac(bft_siv *s, uint8_t out[16], const uint8_t *p, size_t len)
+{
+	cmac_st c;
+	cmac_init(&c);
+	return cmac_update(s, &c, p, len) == 0 ? cmac_final(s, &c, out) : BFT_EINVAL;
+}
+
+/* S2V (RFC 5297 2.4) under the first half of key, over the AD components
+ * and the plaintext pt (possibly empty). */
+static int s2v(bft_siv *s, uint8_t v[16], const uint8_t key[BFT_SIV_KEY_LEN], const bft_siv_ad *ad, size_t n_ad,
+               const uint8_t *pt, size_t pt_len)
+{
+	uint8_t d[16], t[16];
+	cmac_st c;
+	int rc = BFT_EINVAL;
+	if (cmac_key(s, key) != 0)
+		goto out;
+	memcpy(d, s->cur->d0, 16);
+	for (size_t i = 0; i < n_ad; i++) {
+		if (cmac(s, t, ad[i].p, ad[i].len) != 0)
+			goto out;
+		dbl(d);
+		for (int j = 0; j < 16; j++)
+			d[j] ^= t[j];
+	}
+	cmac_init(&c);
+	if (pt_len >= 16) {
+		/* T = pt xorend D: all but the last block as they are, then the
+		 * last block xored with D. */
+		for (int j = 0; j < 16; j++)
+			t[j] = pt[pt_len - 16 + (size_t)j] ^ d[j];
+		if (cmac_update(s, &c, pt, pt_len - 16) != 0 || cmac_update(s, &c, t, 16) != 0)
+			goto out;
+	} else {
+		/* T = dbl(D) xor pad(pt): pt, then 0x80, then zeros. */
+		dbl(d);
+		for (size_t j = 0; j < pt_len; j++)
+			d[j] ^= pt[j];
+		d[pt_len] ^= 0x80;
+		if (cmac_update(s, &c, d, 16) != 0)
+			goto out;
+	}
+	rc = cmac_final(s, &c, v);
+out:
+	OPENSSL_cleanse(d, sizeof d);
+	OPENSSL_cleanse(t, sizeof t);
+	return rc;
+}
+
+/* AES-CTR under the second half of key from the SIV with bits 31 and 63
+ * (counting from the right) cleared, as RFC 5297 2.5 has it. The key
+ * stream is AES-ECB of the counter blocks, up to 32 blocks per call: with
+ * the key kept scheduled in a slot, there is no per-message init at all
+ * (EVP's CTR needs one to set the IV, with its parameter lookups). */
+static int ctr(bft_siv *s, uint8_t *out, const uint8_t key[BFT_SIV_KEY_LEN], const uint8_t siv[16], const uint8_t *in,
+               size_t len)
+{
+	uint8_t q[16], blocks[32 * 16], ks[32 * 16];
+	memcpy(q, siv, 16);
+	q[8] &= 0x7F;
+	q[12] &= 0x7F;
+	struct slot *c;
+	if (!slot_for(s, s->c, key + 16, &c)) {
+		if (EVP_EncryptInit_ex2(c->ctx, NULL, key + 16, NULL, NULL) != 1)
+			return BFT_EINVAL;
+		memcpy(c->key, key + 16, 16);
+		c->valid = true;
+	}
+	int rc = 0;
+	for (size_t done = 0; done < len && rc == 0;) {
+		size_t n = (len - done + 15) / 16;
+		if (n > 32)
+			n = 32;
+		for (size_t b = 0; b < n; b++) {
+			memcpy(blocks + 16 * b, q, 16);
+			for (int i = 15; i >= 0 && ++q[i] == 0; i--) /* the counter: +1 mod 2^128 */
+				;
+		}
+		int l = 0;
+		if (EVP_EncryptUpdate(c->ctx, ks, &l, blocks, (int)(16 * n)) != 1 || l != (int)(16 * n)) {
+			rc = BFT_EINVAL;
+			break;
+		}
+		size_t k = len - done < 16 * n ? len - done : 16 * n;
+		for (size_t i = 0; i < k; i++)
+			out[done + i] = in[done + i] ^ ks[i];
+		done += k;
+	}
+	OPENSSL_cleanse(ks, sizeof ks);
+	return rc;
+}
+
+static int check_ad(const bft_siv_ad *ad, size_t n_ad)
+{
+	/* OpenSSL's SIV skips a zero-length AD update instead of making it a
+	 * component, and the two paths must agree; NTS never has one. */
+	if (n_ad > BFT_SIV_MAX_AD)
+		return BFT_EINVAL;
+	for (size_t i = 0; i < n_ad; i++)
+		if (!ad[i].p || ad[i].len == 0 || ad[i].len > INT32_MAX)
+			return BFT_EINVAL;
+	return 0;
+}
+
+int bft_siv_seal(bft_siv *s, uint8_t *out, const uint8_t key[BFT_SIV_KEY_LEN], const bft_siv_ad *ad, size_t n_ad,
+                 const uint8_t *pt, size_t pt_len)
+{
+	if (!s || !out || !key || check_ad(ad, n_ad) != 0 || pt_len > INT32_MAX - 16 || (pt_len && !pt))
+		return BFT_EINVAL;
+	if (s2v(s, out, key, ad, n_ad, pt, pt_len) != 0)
+		return BFT_EINVAL;
+	return pt_len ? ctr(s, out + BFT_SIV_TAG_LEN, key, out, pt, pt_len) : 0;
+}
+
+int bft_siv_open(bft_siv *s, uint8_t *out, const uint8_t key[BFT_SIV_KEY_LEN], const bft_siv_ad *ad, size_t n_ad,
+                 const uint8_t *in, size_t in_len)
+{
+	if (!s || !key || !in || in_len < BFT_SIV_TAG_LEN || in_len > INT32_MAX || check_ad(ad, n_ad) != 0)
+		return BFT_EINVAL;
+	size_t n = in_len - BFT_SIV_TAG_LEN;
+	if (n && !out)
+		return BFT_EINVAL;
+	uint8_t v[16];
+	int rc = n ? ctr(s, out, key, in, in + BFT_SIV_TAG_LEN, n) : 0;
+	if (rc == 0)
+		rc = s2v(s, v, key, ad, n_ad, out, n);
+	if (rc == 0 && CRYPTO_memcmp(v, in, 16) != 0)
+		rc = BFT_EINVAL;
+	if (rc != 0 && n)
+		OPENSSL_cleanse(out, n);
+	return rc;
+}
+
+/* ---- the reference path: OpenSSL's own AES-128-SIV ---------------------- */
+
+int bft_siv_seal_evp(bft_siv *s, uint8_t *out, const uint8_t key[BFT_SIV_KEY_LEN], const bft_siv_ad *ad, size_t n_ad,
+                     const uint8_t *pt, size_t pt_len)
+{
+	if (!s || !out || !key || check_ad(ad, n_ad) != 0 || pt_len == 0 || pt_len > INT32_MAX - 16)
+		return BFT_EINVAL;
+	int l = 0, ok = EVP_EncryptInit_ex2(s->ctx, s->cipher, key, NULL, NULL) == 1;
+	for (size_t i = 0; ok && i < n_ad; i++)
+		ok = EVP_EncryptUpdate(s->ctx, NULL, &l, ad[i].p, (int)ad[i].len) == 1;
+	ok = ok && EVP_EncryptUpdate(s->ctx, out + BFT_SIV_TAG_LEN, &l, pt, (int)pt_len) == 1 && l == (int)pt_len;
+	ok = ok && EVP_EncryptFinal_ex(s->ctx, out + BFT_SIV_TAG_LEN + pt_len, &l) == 1;
+	ok = ok && EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_GET_TAG, BFT_SIV_TAG_LEN, out) == 1;
+	return ok ? 0 : BFT_EINVAL;
+}
+
+int bft_siv_open_evp(bft_siv *s, uint8_t *out, const uint8_t key[BFT_SIV_KEY_LEN], const bft_siv_ad *ad, size_t n_ad,
+                 const uint8_t *in, size_t in_len)
+{
+	if (!s || !key || !in || in_len < BFT_SIV_TAG_LEN || in_len > INT32_MAX || check_ad(ad, n_ad) != 0)
+		return BFT_EINVAL;
+	size_t n = in_len - BFT_SIV_TAG_LEN;
+	if (n == 0)
+		return BFT_EINVAL; /* OpenSSL's SIV cannot: see aes_siv.h */
+	if (!out)
+		return BFT_EINVAL;
+	int l = 0, ok = EVP_DecryptInit_ex2(s->ctx, s->cipher, key, NULL, NULL) == 1;
+	ok = ok && EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_SET_TAG, BFT_SIV_TAG_LEN, (void *)in) == 1;
+	for (size_t i = 0; ok && i < n_ad; i++)
+		ok = EVP_DecryptUpdate(s->ctx, NULL, &l, ad[i].p, (int)ad[i].len) == 1;
+	ok = ok && EVP_DecryptUpdate(s->ctx, out, &l, in + BFT_SIV_TAG_LEN, (int)n) == 1 && l == (int)n;
+	ok = ok && EVP_DecryptFinal_ex(s->ctx, out + n, &l) == 1;
+	if (!ok) {
+		memset(out, 0, n);
+		return BFT_EINVAL;
+	}
+	return 0;
+}
