@@ -34,7 +34,7 @@ if [ -z "$dir" ]; then
 	own_dir=1
 fi
 mkdir -p "$dir"
-base=$((21000 + $$ % 20000))
+base=$((23000 + $$ % 8000)) # below the ephemeral range (32768-60999) and the tests' fixed 21000-22099
 liar=$nodes
 pids=""
 

@@ -20,7 +20,7 @@ D=${BFTIMED:-$B/bftimed-test} # the test build: kind: simulated references (src/
 C=$B/bftime
 N=4
 dir=$(mktemp -d /tmp/bftime-quorum.XXXXXX) || exit 1
-base=$((20000 + $$ % 20000))
+base=21200 # fixed, below the ephemeral range (32768-60999): a $$-derived one there met a client port
 PY=$(command -v python3)
 . tests/system/lib.sh
 trap 'stop_nodes 12' EXIT

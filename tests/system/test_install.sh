@@ -126,7 +126,7 @@ fi
 # says what it found (no change).
 notify() {
 	"$R/usr/bin/bftime" keygen --out "$dir/n.key" >/dev/null 2>&1 || { echo "keygen failed"; return 1; }
-	port=$((20000 + $$ % 20000))
+	port=21700 # fixed, below the ephemeral range (32768-60999): a $$-derived one there met a client port
 	cat >"$dir/n.yaml" <<EOF
 node:
   id: 1

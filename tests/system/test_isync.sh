@@ -20,7 +20,7 @@ D=${BFTIMED:-$B/bftimed-test} # the test build: kind: simulated references (src/
 POLL=1
 N=12
 dir=$(mktemp -d /tmp/bftime-isync.XXXXXX) || exit 1
-base=$((20000 + $$ % 20000))
+base=21800 # fixed, below the ephemeral range (32768-60999): a $$-derived one there met a client port
 . tests/system/lib.sh
 trap 'stop_nodes 10' EXIT
 trap 'exit 130' INT TERM HUP PIPE

@@ -25,7 +25,7 @@ LIAR=0
 SECS=${SPOOF_SECS:-20}
 PPS=${SPOOF_PPS:-20000}
 dir=$(mktemp -d /tmp/bftime-spoof.XXXXXX) || exit 1
-base=$((20000 + $$ % 20000))
+base=21900 # fixed, below the ephemeral range (32768-60999): a $$-derived one there met a client port
 PY=$(command -v python3)
 fpid=""
 . tests/system/lib.sh
