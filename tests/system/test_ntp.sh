@@ -172,7 +172,9 @@ start() { "$D" --config "$dir/n$1.yaml" >> "$dir/n$1.log" 2>&1 & echo $! > "$dir
 
 check "configs with ntp_server and ntp references accepted" sh -c "for i in 1 2 3 4 5 6; do \"$D\" --config \"$dir/n\$i.yaml\" --check-config >/dev/null || exit 1; done"
 start 3
-q fake 127.0.0.1 "$FAKE_PORT" - > "$dir/fake.log" 2>&1 &
+# python itself in the background, not the function q (its subshell's pid
+# killed left the fake server running after the test)
+"$PY" "$dir/q.py" fake 127.0.0.1 "$FAKE_PORT" - > "$dir/fake.log" 2>&1 &
 echo $! > "$dir/fake.pid"
 start 4
 sleep 1
