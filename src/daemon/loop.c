@@ -99,7 +99,8 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	if (!d->cfg.peers || !ids || !d->srcs || (cfg->byz && !d->cfg.byz) || bftd_status_init(&d->status, d->n_srcs) != 0 ||
 	    bftd_history_create(&d->history, d->n_srcs) != 0)
 		goto fail_mem;
-	memcpy(d->cfg.peers, cfg->peers, cfg->n_peers * sizeof *cfg->peers);
+	if (cfg->n_peers) /* memcpy from NULL is undefined even for 0 bytes: no peers, no array */
+		memcpy(d->cfg.peers, cfg->peers, cfg->n_peers * sizeof *cfg->peers);
 	if ((rc = bft_keyring_create(&d->kr, cfg->n_peers + 1)) != 0)
 		goto fail_mem;
 	if (bftd_key_is_pkcs11(cfg->key_path)) {
