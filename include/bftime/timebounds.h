@@ -42,7 +42,16 @@
  *       72    8  status              i64, enum bft_timebounds_status
  *       80    8  slept_ns            i64, CLOCK_BOOTTIME - CLOCK_MONOTONIC at as_of: the
  *                                    time the machine had spent suspended
- *       88   40  reserved (0)
+ *       88    8  net_state           i64, enum bft_timebounds_net: the network clock (internal
+ *                                    synchronization, docs/internal-sync.md); 0: none
+ *       96    8  net_time_ns         i64, the network clock at as_of (0 when net_state is 0)
+ *      104    8  precision_ns        i64, stated bound on its difference to any honest peer's
+ *                                    network clock at as_of, model figure (0: none stated)
+ *      112    8  precision_hard_ns   i64, the same, worst case (0: none stated)
+ *      120    8  reserved (0)
+ *
+ * Bytes 88..119 were reserved (0) in the first writers of version 1: a zero
+ * there reads as "no network clock", so the version did not change.
  *
  * CLOCK_MONOTONIC_RAW stops while the machine is suspended and true time
  * does not, so no rate bound carries a snapshot across a suspend: a reader
@@ -74,6 +83,16 @@ enum bft_timebounds_status {
 	                             * oscillator alone since then. after/before refuse to answer yes */
 };
 
+/* The network clock's state (docs/internal-sync.md): the clock nodes without
+ * true time keep in agreement with each other, which a validator set can
+ * timestamp with when no reference is left. */
+enum bft_timebounds_net {
+	BFT_TIMEBOUNDS_NET_NONE = 0,      /* no network clock (page writers before it: 0 too) */
+	BFT_TIMEBOUNDS_NET_BOOTING = 1,   /* running, not yet in agreement */
+	BFT_TIMEBOUNDS_NET_AGREED = 2,    /* in agreement with the peers, no true time */
+	BFT_TIMEBOUNDS_NET_TRUE_TIME = 3, /* the true-time clock (plus its agreement offset) */
+};
+
 /* One snapshot, as stored in the page. */
 typedef struct bft_timebounds_snapshot {
 	int64_t as_of_mono_ns;
@@ -85,6 +104,10 @@ typedef struct bft_timebounds_snapshot {
 	int64_t void_after_mono_ns;
 	enum bft_timebounds_status status;
 	int64_t slept_ns;
+	enum bft_timebounds_net net_state;
+	int64_t net_time_ns;
+	int64_t precision_ns;
+	int64_t precision_hard_ns;
 } bft_timebounds_snapshot;
 
 /*
@@ -150,6 +173,21 @@ BFT_API int bft_timebounds_now_estimate(bft_timebounds *c, int64_t *earliest_ns,
  */
 BFT_API bool bft_timebounds_after(bft_timebounds *c, int64_t t_ns);
 BFT_API bool bft_timebounds_before(bft_timebounds *c, int64_t t_ns);
+
+/*
+ * The network clock now (docs/internal-sync.md): *net_ns its reading carried
+ * from the page at rate_ppb, *precision_ns the stated bound on its difference
+ * to any honest peer's network clock, widened by 2 rho per unit of age (each
+ * of two clocks may run rho off) and 0 when none is stated. What a validator
+ * timestamps with when no node has true time; true-time users keep
+ * bft_timebounds_now. Returns the state (BFT_TIMEBOUNDS_NET_NONE, with 0 and
+ * 0, when the page is stale, the machine slept since, or no network clock
+ * runs). Outputs may be NULL; a NULL handle is NONE.
+ */
+BFT_API enum bft_timebounds_net bft_timebounds_network(bft_timebounds *c, int64_t *net_ns, int64_t *precision_ns);
+
+/* A static name ("none", "booting", "agreed", "true-time"). */
+BFT_API const char *bft_timebounds_net_name(enum bft_timebounds_net s);
 
 /* A static name ("unknown", "synchronized", "free-running", "disrupted"). */
 BFT_API const char *bft_timebounds_status_name(enum bft_timebounds_status s);

@@ -44,7 +44,11 @@ struct page {
 	_Atomic int64_t void_after_mono_ns;
 	_Atomic int64_t status;
 	_Atomic int64_t slept_ns;
-	uint8_t reserved[40];
+	_Atomic int64_t net_state;
+	_Atomic int64_t net_time_ns;
+	_Atomic int64_t precision_ns;
+	_Atomic int64_t precision_hard_ns;
+	uint8_t reserved[8];
 };
 
 _Static_assert(sizeof(struct page) == BFT_TIMEBOUNDS_PAGE_LAYOUT, "page layout is 128 bytes");
@@ -90,6 +94,10 @@ void bft_timebounds_page_store(void *mem, const bft_timebounds_snapshot *s)
 	atomic_store_explicit(&p->void_after_mono_ns, s->void_after_mono_ns, memory_order_relaxed);
 	atomic_store_explicit(&p->status, (int64_t)s->status, memory_order_relaxed);
 	atomic_store_explicit(&p->slept_ns, s->slept_ns, memory_order_relaxed);
+	atomic_store_explicit(&p->net_state, (int64_t)s->net_state, memory_order_relaxed);
+	atomic_store_explicit(&p->net_time_ns, s->net_time_ns, memory_order_relaxed);
+	atomic_store_explicit(&p->precision_ns, s->precision_ns, memory_order_relaxed);
+	atomic_store_explicit(&p->precision_hard_ns, s->precision_hard_ns, memory_order_relaxed);
 	/* Release store: the fields above are visible to whoever acquires the
 	 * even sequence. */
 	atomic_store_explicit(&p->seq, q + 2, memory_order_release);
@@ -116,6 +124,10 @@ int bft_timebounds_page_load(const void *mem, bft_timebounds_snapshot *out)
 		s.void_after_mono_ns = atomic_load_explicit(&p->void_after_mono_ns, memory_order_relaxed);
 		int64_t st = atomic_load_explicit(&p->status, memory_order_relaxed);
 		s.slept_ns = atomic_load_explicit(&p->slept_ns, memory_order_relaxed);
+		int64_t ns = atomic_load_explicit(&p->net_state, memory_order_relaxed);
+		s.net_time_ns = atomic_load_explicit(&p->net_time_ns, memory_order_relaxed);
+		s.precision_ns = atomic_load_explicit(&p->precision_ns, memory_order_relaxed);
+		s.precision_hard_ns = atomic_load_explicit(&p->precision_hard_ns, memory_order_relaxed);
 		/* Acquire fence: the field loads above happen before the second
 		 * sequence load; if it still reads q1, no store of a later
 		 * update was seen by any of them. */
@@ -125,6 +137,8 @@ int bft_timebounds_page_load(const void *mem, bft_timebounds_snapshot *out)
 			continue;
 		s.status = st >= BFT_TIMEBOUNDS_UNKNOWN && st <= BFT_TIMEBOUNDS_DISRUPTED ? (enum bft_timebounds_status)st
 		                                                                : BFT_TIMEBOUNDS_UNKNOWN;
+		s.net_state = ns >= BFT_TIMEBOUNDS_NET_NONE && ns <= BFT_TIMEBOUNDS_NET_TRUE_TIME ? (enum bft_timebounds_net)ns
+		                                                                           : BFT_TIMEBOUNDS_NET_NONE;
 		*out = s;
 		return 0;
 	}
@@ -372,6 +386,44 @@ int bft_timebounds_now_estimate(bft_timebounds *c, int64_t *earliest_ns, int64_t
 	if (status)
 		*status = st;
 	return 0;
+}
+
+enum bft_timebounds_net bft_timebounds_network(bft_timebounds *c, int64_t *net_ns, int64_t *precision_ns)
+{
+	enum bft_timebounds_net st = BFT_TIMEBOUNDS_NET_NONE;
+	int64_t t = 0, prec = 0;
+	if (c) {
+		int64_t now = mono_raw_ns(), slept = slept_ns();
+		const void *m = atomic_load_explicit(&c->map, memory_order_acquire);
+		bft_timebounds_snapshot s;
+		if (bft_timebounds_page_load(m, &s) == 0 && slept - s.slept_ns < SLEPT_SLACK_NS &&
+		    now <= s.void_after_mono_ns && s.net_state != BFT_TIMEBOUNDS_NET_NONE && s.rho_ppb >= 0) {
+			int64_t dt = bft_sat_sub(now, s.as_of_mono_ns);
+			int64_t adt = dt < 0 ? -dt : dt;
+			/* rate_ppb * dt / 1e9, in 128 bits (both may be large) */
+			__extension__ __int128 drift = (__int128)s.rate_ppb * dt / 1000000000;
+			int64_t d = drift > INT64_MAX ? INT64_MAX : drift < INT64_MIN ? INT64_MIN : (int64_t)drift;
+			st = s.net_state;
+			t = bft_sat_add(bft_sat_add(s.net_time_ns, dt), d);
+			prec = s.precision_ns > 0 ? bft_sat_add(s.precision_ns, 2 * bft_drift_ns(s.rho_ppb, adt)) : 0;
+		}
+	}
+	if (net_ns)
+		*net_ns = t;
+	if (precision_ns)
+		*precision_ns = prec;
+	return st;
+}
+
+const char *bft_timebounds_net_name(enum bft_timebounds_net s)
+{
+	switch (s) {
+	case BFT_TIMEBOUNDS_NET_NONE: return "none";
+	case BFT_TIMEBOUNDS_NET_BOOTING: return "booting";
+	case BFT_TIMEBOUNDS_NET_AGREED: return "agreed";
+	case BFT_TIMEBOUNDS_NET_TRUE_TIME: return "true-time";
+	}
+	return "none";
 }
 
 int bft_timebounds_now(bft_timebounds *c, int64_t *earliest_ns, int64_t *latest_ns, enum bft_timebounds_status *status)

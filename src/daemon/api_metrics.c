@@ -144,6 +144,27 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 		metric(&b, "bftime_system_offset_seconds", "gauge", "estimate of true time minus CLOCK_REALTIME", NULL,
 		       (double)bft_sat_sub(n.e.estimate_ns, n.rt) / 1e9);
 	}
+	/* Internal synchronization (docs/internal-sync.md, section 9): the
+	 * network clock's agreement and the precision this node states. */
+	if (n.ok) {
+		const bft_agree_info *ag = &st->agree;
+		metric(&b, "bftime_network_agreed", "gauge",
+		       "1 when the node claims agreement with its peers (the AGREED flag; a true-time clock does)", NULL,
+		       n.synced ? !n.e.alarm : ag->agreed);
+		if (ag->net_running && ag->precision_ns > 0) {
+			bput(&b, "# HELP bftime_network_precision_bound_seconds stated bound on the network clock's "
+			         "difference to any honest peer's\n# TYPE bftime_network_precision_bound_seconds gauge\n"
+			         "bftime_network_precision_bound_seconds{kind=\"model\"} %.9f\n"
+			         "bftime_network_precision_bound_seconds{kind=\"hard\"} %.9f\n",
+			     (double)ag->precision_ns / 1e9, (double)ag->precision_hard_ns / 1e9);
+		}
+		metric(&b, "bftime_agreement_used", "gauge", "peers' clock readings used at the last agreement step", NULL,
+		       ag->used);
+		metric(&b, "bftime_agreement_trimmed", "gauge", "readings trimmed (f each side) at the last agreement step",
+		       NULL, ag->trimmed);
+		metric(&b, "bftime_agreement_violations_total", "counter",
+		       "agreement steps whose retained range exceeded the stated bound", NULL, (double)st->agree_violations);
+	}
 	if (n.ok) {
 		metric(&b, "bftime_sources", "gauge", "fresh sources at the last fusion", NULL, n.e.sources);
 		metric(&b, "bftime_sources_used", "gauge", "sources consistent with the last fusion", NULL, n.e.used);

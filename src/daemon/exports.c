@@ -139,6 +139,7 @@ typedef struct now {
 	bft_interval bounds;
 	int64_t estimate_ns;
 	enum bft_timebounds_status status;
+	int64_t net_time_ns; /* the network clock carried to now (0: none runs) */
 } now_t;
 
 /* x * ppb / 1e9 rounded away from zero, signed, saturating. */
@@ -167,6 +168,12 @@ static void carry(const bftd_exports *x, const bftd_export_sample *s, now_t *n)
 	n->window_ns = ma > mb ? ma - mb : 0;
 	n->realtime_ns = rt;
 	n->status = status_of(&s->e);
+	/* The network clock (as /v1/time states it): time_ns, carried at the
+	 * clock's own frequency. */
+	int64_t dtn = bft_sat_sub(raw, s->raw_ns);
+	n->net_time_ns = s->e.state != BFT_DISC_UNSYNCHRONIZED || s->e.net_running
+	                         ? bft_sat_add(bft_sat_add(s->e.time_ns, dtn), scale_ppb(dtn, s->e.freq_ppb))
+	                         : 0;
 	if (n->status == BFT_TIMEBOUNDS_UNKNOWN) {
 		n->bounds = bft_iv(INT64_MIN, INT64_MAX);
 		n->estimate_ns = 0;
@@ -393,6 +400,15 @@ static void tb_write(bftd_exports *x, const now_t *n, const bftd_export_sample *
 		p.estimate_ns = n->estimate_ns;
 	}
 	p.slept_ns = bft_clock_slept_ns(); /* readers refuse the page once the machine has slept since */
+	/* The network clock and the precision this node states (internal
+	 * synchronization, docs/internal-sync.md section 9). */
+	bool synced = s->e.state != BFT_DISC_UNSYNCHRONIZED;
+	p.net_state = synced ? BFT_TIMEBOUNDS_NET_TRUE_TIME
+	            : !s->e.net_running ? BFT_TIMEBOUNDS_NET_NONE
+	            : s->e.agreed ? BFT_TIMEBOUNDS_NET_AGREED : BFT_TIMEBOUNDS_NET_BOOTING;
+	p.net_time_ns = p.net_state != BFT_TIMEBOUNDS_NET_NONE ? n->net_time_ns : 0;
+	p.precision_ns = s->e.net_running ? s->e.precision_ns : 0;
+	p.precision_hard_ns = s->e.net_running ? s->e.precision_hard_ns : 0;
 	bft_timebounds_page_store(x->tb, &p);
 	x->tb_status = p.status;
 	x->tb_updates++;

@@ -50,6 +50,7 @@ write_configs() { # holders (space-separated ids, may be empty)
 			esac
 			echo "api: $(api "$i")"
 			echo "status: $dir/n$i.json"
+			[ "$i" = 3 ] && echo "exports: {timebounds: $dir/tb3}"
 			echo "oscillator: {offset_ms: $(echo $osc_off | cut -d' ' -f"$i"), freq_ppm: $(echo $osc_ppm | cut -d' ' -f"$i")}"
 		} > "$dir/n$i.yaml"
 	done
@@ -112,5 +113,27 @@ sleep 6
 check "B: still within the stated precision 6 s later" agree_ok B
 st=$(get 3 /v1/status)
 check "B: /v1/status reports the agreement" sh -c "printf '%s' '$st' | jq -e '.agreement.agreed and .agreement.running and .agreement.used >= 3' >/dev/null"
+# The same where applications and Prometheus look (docs/internal-sync.md,
+# section 9): node 3's time-bounds page states the network clock AGREED and a
+# precision (bytes 88..119), and its /metrics the gauges.
+page_ok() {
+	python3 - "$dir/tb3" <<'PY' || return 1
+import struct, sys, time
+b = open(sys.argv[1], "rb").read(128)
+as_of, lo, hi = struct.unpack_from("<qqq", b, 16)
+state, net, prec, hard = struct.unpack_from("<qqqq", b, 88)
+if state != 2 or prec <= 0 or hard < prec:
+    print("page: net_state %d, precision %d, hard %d" % (state, prec, hard)); sys.exit(1)
+print("page: network clock agreed, precision %.3f ms (hard %.3f ms)" % (prec / 1e6, hard / 1e6))
+PY
+}
+check "B: the time-bounds page states the network clock and its precision" page_ok
+metrics_ok() {
+	m=$(get 3 /metrics)
+	printf '%s\n' "$m" | grep -q '^bftime_network_agreed 1$' || { echo "no bftime_network_agreed 1"; return 1; }
+	printf '%s\n' "$m" | grep -q '^bftime_network_precision_bound_seconds{kind="model"} ' || { echo "no precision gauge"; return 1; }
+	printf '%s\n' "$m" | grep '^bftime_network_precision_bound_seconds' | tr '\n' ' '
+}
+check "B: /metrics: bftime_network_agreed 1 and the stated precision" metrics_ok
 check "SIGTERM stops every node cleanly" stops_cleanly
 summary

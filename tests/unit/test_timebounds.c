@@ -301,6 +301,67 @@ static void *make_file(const char *path)
 	return m;
 }
 
+/* The network clock's fields (docs/internal-sync.md, section 9): at bytes
+ * 88..119, zero on a page of an older writer (read as none); the reader
+ * carries the clock at rate_ppb and widens the precision by 2 rho per unit
+ * of age. */
+static void test_network_fields(void **state)
+{
+	(void)state;
+	void *p = page_alloc();
+	bft_timebounds_page_init(p);
+	bft_timebounds_snapshot out;
+	assert_int_equal(bft_timebounds_page_load(p, &out), 0);
+	assert_int_equal(out.net_state, BFT_TIMEBOUNDS_NET_NONE);
+	bft_timebounds_snapshot s = snap(5, 10, 20, BFT_TIMEBOUNDS_UNKNOWN);
+	s.net_state = BFT_TIMEBOUNDS_NET_AGREED;
+	s.net_time_ns = 123456789;
+	s.precision_ns = 1500000;
+	s.precision_hard_ns = 9000000;
+	bft_timebounds_page_store(p, &s);
+	assert_int_equal(bft_timebounds_page_load(p, &out), 0);
+	assert_int_equal(out.net_state, BFT_TIMEBOUNDS_NET_AGREED);
+	assert_true(out.net_time_ns == 123456789 && out.precision_ns == 1500000 && out.precision_hard_ns == 9000000);
+	int64_t f[5];
+	memcpy(f, (const unsigned char *)p + 88, sizeof f);
+	assert_true(f[0] == 2 && f[1] == 123456789 && f[2] == 1500000 && f[3] == 9000000 && f[4] == 0);
+	/* An out-of-range state reads as none. */
+	int64_t bad = 9;
+	memcpy((unsigned char *)p + 88, &bad, 8);
+	assert_int_equal(bft_timebounds_page_load(p, &out), 0);
+	assert_int_equal(out.net_state, BFT_TIMEBOUNDS_NET_NONE);
+	free(p);
+
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/bftime-tb-net.%d", (int)getpid());
+	void *m = make_file(path);
+	bft_timebounds *c;
+	assert_int_equal(bft_timebounds_open(&c, path), 0);
+	int64_t t, prec;
+	assert_int_equal(bft_timebounds_network(c, &t, &prec), BFT_TIMEBOUNDS_NET_NONE);
+	assert_true(t == 0 && prec == 0);
+	int64_t now = mono_now(), N = INT64_C(1700000000) * S;
+	s = snap(now, N - 1000, N + 1000, BFT_TIMEBOUNDS_UNKNOWN);
+	s.net_state = BFT_TIMEBOUNDS_NET_AGREED;
+	s.net_time_ns = N;
+	s.precision_ns = 1000000;
+	s.rate_ppb = 1000; /* 1 ppm */
+	bft_timebounds_page_store(m, &s);
+	assert_int_equal(bft_timebounds_network(c, &t, &prec), BFT_TIMEBOUNDS_NET_AGREED);
+	int64_t el = mono_now() - now;
+	assert_true(t >= N && t <= N + el + el / 1000 + 1);
+	assert_true(prec >= 1000000 && prec <= 1000000 + 2 * (el / 10000 + 1)); /* rho 100 ppm */
+	/* Past void_after: none. */
+	s.void_after_mono_ns = now - 1;
+	bft_timebounds_page_store(m, &s);
+	assert_int_equal(bft_timebounds_network(c, &t, &prec), BFT_TIMEBOUNDS_NET_NONE);
+	assert_int_equal(bft_timebounds_network(NULL, NULL, NULL), BFT_TIMEBOUNDS_NET_NONE);
+	assert_string_equal(bft_timebounds_net_name(BFT_TIMEBOUNDS_NET_TRUE_TIME), "true-time");
+	bft_timebounds_close(c);
+	munmap(m, BFT_TIMEBOUNDS_PAGE_SIZE);
+	unlink(path);
+}
+
 static void test_file_handle(void **state)
 {
 	(void)state;
@@ -428,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_extrapolate_unknown),
 		cmocka_unit_test(test_page_roundtrip),
 		cmocka_unit_test(test_page_concurrent),
+		cmocka_unit_test(test_network_fields),
 		cmocka_unit_test(test_file_handle),
 		cmocka_unit_test(test_open_why),
 	};
