@@ -157,7 +157,7 @@ $(B)/examples/%: $(B)/obj/examples/%.o $(B)/libbftime.a
 # The simulator runs the GPS drivers' own plausibility checks (and the PPS
 # pairing they use) on its receivers' synthetic reports, and the solar
 # driver's engine on its simulated Sun.
-SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c src/refclock/solar_engine.c src/util/value.c src/util/yamlkit.c src/util/timetext.c
+SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c src/refclock/solar_engine.c src/refclock/solar_track.c src/util/value.c src/util/yamlkit.c src/util/timetext.c
 $(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC) $(SIM_REF_SRC) $(SIM_KIT_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ $(SIMLIBS) $(LDLIBS)
 

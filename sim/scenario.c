@@ -961,6 +961,7 @@ SODBL(so_mask, mask_deg)
 SODBL(so_tec, tec_max)
 SODBL(so_fs, fs_hz)
 SODBL(so_bw, bw_frac)
+SODBL(so_liepos, lie_position_m)
 #define SOSIZE(name, f_)                                                                                     \
 	static int name(ctx *c, yaml_node_t *v, void *o) { return p_size(c, v, &SO(o)->f_); }
 SOSIZE(so_frag, frag_n)
@@ -979,7 +980,8 @@ static const field solar_fields[] = {
 	{ "t_sys", so_tsys }, { "elevation_mask", so_mask }, { "tec_max", so_tec }, { "sample_rate", so_fs },
 	{ "band", so_bw }, { "fragment", so_frag }, { "block", so_block }, { "bits", so_bits },
 	{ "peers_f", so_pf }, { "every", so_every }, { "stamp_uncertainty", so_stamp }, { "lie", so_lie },
-	{ "lie_from", so_liefrom }, { "window", so_window }, { "coarse", so_coarse }, { NULL, NULL },
+	{ "lie_from", so_liefrom }, { "window", so_window }, { "coarse", so_coarse },
+	{ "lie_position", so_liepos }, { NULL, NULL },
 };
 static int f_solar(ctx *c, yaml_node_t *v, void *o)
 {

@@ -164,6 +164,7 @@ typedef struct sim_solar_cfg {
 	bool on;
 	sim_set nodes, night, liars;
 	double lat_deg, lon_deg, spacing_m, flux_sfu, dish_m, t_sys_k, mask_deg, tec_max, fs_hz, bw_frac;
+	double lie_position_m; /* liars claim an antenna this far north of their real one (0: their own) */
 	size_t frag_n, block_n, bits, peers_f;
 	int64_t every_ns, stamp_err_ns, lie_ns, lie_from_ns, window_ns;
 	int64_t coarse_ns; /* an unsynchronized node's coarse clock (OS clock set by NTP): within this of true */

@@ -118,7 +118,10 @@ int sim_solar_create(sim_solar **out, sim_world *w, char *err, size_t errlen)
 			.fs_hz = c->fs_hz,
 			.centre_hz = CENTRE_HZ,
 			.bw_hz = c->bw_frac * c->fs_hz,
-			.pos = m->pos,
+			.pos = m->liar && c->lie_position_m != 0
+			               ? (bft_geodetic){ m->pos.lat_rad + c->lie_position_m / 6378137.0, m->pos.lon_rad,
+			                                 m->pos.height_m }
+			               : m->pos,
 			.pos_err_m = 0.01,
 			.mask_rad = c->mask_deg * DEG,
 			.frag_n = (uint32_t)c->frag_n,
@@ -285,4 +288,22 @@ void sim_solar_report(const sim_solar *s, FILE *out)
 	        (unsigned long long)x->peer_misses_liar, (unsigned long long)x->refused, (unsigned long long)x->fused,
 	        (unsigned long long)x->fused_misses, x->fused ? x->fused_width_sum_ns / (double)x->fused : 0,
 	        (unsigned long long)x->fuse_few, (unsigned long long)x->fuse_faults);
+	/* The day-long checks (src/refclock/solar_track.h), over every member's engine. */
+	/* Judged by honest members only: a liar's own engine, with its false
+	 * position, finds every honest peer false (and is not believed). Each
+	 * honest member proving each liar and nobody else is liars x honest. */
+	unsigned long long pos = 0, shift = 0, refused = 0, honest = 0, liars = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->m[i].liar) {
+			liars++;
+			continue;
+		}
+		honest++;
+		const bftd_solar_stats *e = bftd_solar_get_stats(s->m[i].eng);
+		pos += e->position_cheats;
+		shift += e->shift_cheats;
+		refused += e->cheat_refused;
+	}
+	fprintf(out, "  solar checks (honest judges %llu, liars %llu): peers proven to claim a false position %llu, "
+	             "shifted stamps %llu; readings refused from them %llu\n", honest, liars, pos, shift, refused);
 }

@@ -595,6 +595,9 @@ static void solar_status(const bftd_refclock *rc, struct json_object *o)
 	json_object_object_add(bad, "weak", json_object_new_int64((int64_t)s->weak));
 	json_object_object_add(bad, "edge", json_object_new_int64((int64_t)s->edge));
 	json_object_object_add(bad, "copy", json_object_new_int64((int64_t)s->copies));
+	json_object_object_add(bad, "false_position", json_object_new_int64((int64_t)s->position_cheats));
+	json_object_object_add(bad, "shifted_stamps", json_object_new_int64((int64_t)s->shift_cheats));
+	json_object_object_add(bad, "from_cheats", json_object_new_int64((int64_t)s->cheat_refused));
 	json_object_object_add(bad, "fuse_few", json_object_new_int64((int64_t)s->fuse_few));
 	json_object_object_add(bad, "fuse_faults", json_object_new_int64((int64_t)s->fuse_faults));
 	json_object_object_add(o, "refused", bad);

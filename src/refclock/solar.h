@@ -75,6 +75,8 @@ enum {
 	BFTD_SOLAR_E_COPY = -17,     /* more correlation than two receivers' noise allows: a copy */
 	BFTD_SOLAR_E_FEW = -18,      /* fusion: fewer than 2f + 1 peers' fresh readings */
 	BFTD_SOLAR_E_FAULTS = -19,   /* fusion: no point shared by all but f of them: more than f lie */
+	BFTD_SOLAR_E_POSITION = -20, /* the peer's series proves a false position (solar_track.h) */
+	BFTD_SOLAR_E_SHIFT = -21,    /* the peer's series proves shifted stamps (solar_track.h) */
 };
 const char *bftd_solar_strerror(int e);
 
@@ -82,6 +84,7 @@ typedef struct bftd_solar_stats {
 	uint64_t blocks, night_blocks, published;
 	uint64_t received, refused_fragment, refused_band, refused_night, no_block, weak, edge, copies, readings;
 	uint64_t fused, fuse_few, fuse_faults;
+	uint64_t position_cheats, shift_cheats, cheat_refused; /* peers proven (solar_track.h), readings refused */
 } bftd_solar_stats;
 
 typedef struct bftd_solar_reading {

@@ -19,10 +19,11 @@
 
 #include "core/xcorr.h"
 #include "proto/fragment.h"
+#include "refclock/solar_track.h"
 
 struct block {
 	bool used, night;
-	int64_t raw_ns, raw_err_ns, pub_ns;
+	int64_t raw_ns, raw_err_ns, pub_ns, pub_err_ns;
 	double complex *x;
 };
 
@@ -32,9 +33,17 @@ struct peer_last {
 	bft_interval iv;
 };
 
+/* A peer's day-long checks (solar_track.h), allocated at its first reading. */
+struct peer_track {
+	uint32_t peer;
+	bftd_solar_track *k;
+};
+
 struct bftd_solar {
 	struct peer_last last[BFTD_SOLAR_MAX_PEERS];
 	size_t n_last;
+	struct peer_track tracks[BFTD_SOLAR_MAX_PEERS];
+	size_t n_tracks;
 	bftd_solar_params p;
 	const bft_signer *signer;
 	bft_vec3 ecef;
@@ -59,6 +68,11 @@ const char *bftd_solar_strerror(int e)
 	case BFTD_SOLAR_E_COPY: return "more correlation than two independent receivers allow: a copied fragment";
 	case BFTD_SOLAR_E_FEW: return "fewer than 2f + 1 peers' fresh readings to fuse";
 	case BFTD_SOLAR_E_FAULTS: return "the peers' readings share no point covered by all but f: more than f lie";
+	case BFTD_SOLAR_E_POSITION:
+		return "the peer's offsets follow the Sun's direction over the day: its antenna is not where it claims "
+		       "(or its fragments are relayed from elsewhere)";
+	case BFTD_SOLAR_E_SHIFT:
+		return "the peer's offsets follow the geometric delay's rate: its fragments' stamps are shifted";
 	default: return "error";
 	}
 }
@@ -126,6 +140,8 @@ void bftd_solar_destroy(bftd_solar *s)
 	free(s->blocks);
 	free(s->frag);
 	free(s->packed);
+	for (size_t i = 0; i < s->n_tracks; i++)
+		free(s->tracks[i].k);
 	bft_xcorr_free(s->xc);
 	free(s);
 }
@@ -158,6 +174,7 @@ int bftd_solar_record(bftd_solar *s, const double complex *x, size_t n, int64_t 
 	b->raw_ns = raw_ns;
 	b->raw_err_ns = raw_err_ns;
 	b->pub_ns = pub_ns;
+	b->pub_err_ns = pub_err_ns;
 	s->st.blocks++;
 	uint32_t k = frag_first(p);
 	int64_t start = pub_ns + samples_ns(k, p->fs_hz);
@@ -207,6 +224,71 @@ static double predicted_delay(const bftd_solar *s, bft_geodetic peer, double pee
 	         fmax(bft_iono_bound_s(el_own, s->p.centre_hz, s->p.tec_max_tecu),
 	              bft_iono_bound_s(el_peer, s->p.centre_hz, s->p.tec_max_tecu));
 	return d;
+}
+
+/* Only readings of own blocks stamped within this of true time join the
+ * series: the offsets are against our published clock, which must hold
+ * still over the hours (a node whose clock was still finding true time
+ * moved by milliseconds and found honest peers false). */
+#define TRACK_MAX_STAMP_ERR_NS 10000
+
+static int track_verdict(const bftd_solar *s, uint32_t peer)
+{
+	for (size_t k = 0; k < s->n_tracks; k++)
+		if (s->tracks[k].peer == peer)
+			return s->tracks[k].k->verdict != BFTD_SOLAR_HONEST;
+	return 0;
+}
+
+/* The peer's series (allocated at its first reading; a table full of peers
+ * leaves newcomers unchecked, as the fusion's table does): add the reading,
+ * run the checks when due. 0, or the cheat's code (counted once when found,
+ * then at every reading refused), the peer dropped from the fusion. */
+static int track_reading(bftd_solar *s, const bft_fragment *f, bft_geodetic gp, int64_t off_ns, double sigma_s,
+                         int64_t own_stamp_err_ns)
+{
+	size_t k = 0;
+	while (k < s->n_tracks && s->tracks[k].peer != f->node)
+		k++;
+	if (k == s->n_tracks) {
+		if (k == BFTD_SOLAR_MAX_PEERS)
+			return 0;
+		bftd_solar_track *t = calloc(1, sizeof *t);
+		if (!t)
+			return 0;
+		s->tracks[s->n_tracks++] = (struct peer_track){ f->node, t };
+	}
+	bftd_solar_track *t = s->tracks[k].k;
+	enum bftd_solar_cheat before = t->verdict;
+	double au;
+	bft_vec3 d = bft_sun_dir_ecef(f->start_ns, &au);
+	double dir[3] = { d.x, d.y, d.z };
+	double rate = bft_sun_delay_rate(s->ecef, bft_geodetic_to_ecef(gp), f->start_ns);
+	/* Within what the errors both sides claim allow, no cheat: a clock
+	 * error within its stamps' stated bound can follow the Sun's direction
+	 * too (a node whose time comes from the solar reference inherits its
+	 * peers' geometry), so both published stamps' bounds (the offset is
+	 * between the two) count as distance at the speed of light, beside the
+	 * positions' (3x). */
+	double stamps_s = ((double)f->stamp_err_ns + (double)own_stamp_err_ns) * 1e-9;
+	double tol_m = 3 * (s->p.pos_err_m + (double)f->pos_err_mm * 1e-3) + BFT_C_M_S * stamps_s + 1;
+	double tol_s = 3 * stamps_s + 1e-9;
+	enum bftd_solar_cheat v = bftd_solar_track_add(t, f->start_ns, off_ns, sigma_s, dir, rate, tol_m, tol_s);
+	if (v == BFTD_SOLAR_HONEST)
+		return 0;
+	if (before == BFTD_SOLAR_HONEST) {
+		if (v == BFTD_SOLAR_POSITION)
+			s->st.position_cheats++;
+		else
+			s->st.shift_cheats++;
+		for (size_t i = 0; i < s->n_last; i++)
+			if (s->last[i].peer == f->node) {
+				s->last[i] = s->last[--s->n_last];
+				break;
+			}
+	}
+	s->st.cheat_refused++;
+	return v == BFTD_SOLAR_POSITION ? BFTD_SOLAR_E_POSITION : BFTD_SOLAR_E_SHIFT;
 }
 
 int bftd_solar_on_fragment(bftd_solar *s, const uint8_t *buf, size_t len, bftd_solar_reading *out)
@@ -294,6 +376,19 @@ int bftd_solar_on_fragment(bftd_solar *s, const uint8_t *buf, size_t len, bftd_s
 		s->st.edge++;
 		return BFTD_SOLAR_E_EDGE;
 	}
+	/* The day-long checks (solar_track.h): the reading joins its peer's
+	 * series; a peer proven to cheat gives no reading again. */
+	/* Each reading's error for the fits: a third of its interval's
+	 * half-width, which holds both clocks' stamp errors and the geometry's,
+	 * not the correlation's alone (a few ns): an honest peer's clock
+	 * wandering within its stated bound over the hours must never read
+	 * as a position or a shift. */
+	double sig = fmax((double)(o.hi_ns - o.lo_ns) * 0.5e-9 / 3, r.sigma_crb / p->fs_hz);
+	int cheat = 0;
+	if (b->pub_err_ns <= TRACK_MAX_STAMP_ERR_NS || track_verdict(s, f.node))
+		cheat = track_reading(s, &f, gp, bft_iv_mid(o), sig, b->pub_err_ns);
+	if (cheat)
+		return cheat;
 	memset(out, 0, sizeof *out);
 	out->peer = f.node;
 	out->raw_ns = b->raw_ns;
