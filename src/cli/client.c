@@ -361,10 +361,10 @@ int cmd_time(int argc, char **argv)
 	return rc;
 }
 
-static void print_source(FILE *out, json_object *s)
+/* A source's offset and width in ms ("-" when it has none), and why it is
+ * not used (or dflt), ending the line: `status` and `sources` share it. */
+static void print_offset_width_why(FILE *out, json_object *s, const char *dflt)
 {
-	const char *who = !strcmp(gets_(s, "type"), "peer") ? gets_(s, "address") : gets_(s, "name");
-	fprintf(out, "  %-9s %-5" PRId64 " %-22s %-4s", gets_(s, "type"), geti(s, "id"), who, getb(s, "used") ? "yes" : "no");
 	if (get(s, "offset_ns"))
 		fprintf(out, " %+11.3f", (double)geti(s, "offset_ns") / 1e6);
 	else
@@ -374,7 +374,14 @@ static void print_source(FILE *out, json_object *s)
 	else
 		fprintf(out, " %9s", "-");
 	json_object *w = get(s, "why_not");
-	fprintf(out, "  %s\n", w && json_object_is_type(w, json_type_string) ? json_object_get_string(w) : "");
+	fprintf(out, "  %s\n", w && json_object_is_type(w, json_type_string) ? json_object_get_string(w) : dflt);
+}
+
+static void print_source(FILE *out, json_object *s)
+{
+	const char *who = !strcmp(gets_(s, "type"), "peer") ? gets_(s, "address") : gets_(s, "name");
+	fprintf(out, "  %-9s %-5" PRId64 " %-22s %-4s", gets_(s, "type"), geti(s, "id"), who, getb(s, "used") ? "yes" : "no");
+	print_offset_width_why(out, s, "");
 	/* A reference's driver: its kind and what its device is doing. */
 	json_object *k = get(s, "kind"), *st = get(s, "device_state");
 	if (k && st && json_object_is_type(k, json_type_string) && json_object_is_type(st, json_type_string))
@@ -820,16 +827,7 @@ void cli_print_sources(FILE *out, json_object *j)
 		        geti(s, "id"), peer ? gets_(s, "address") : gets_(s, "name"), peer ? "peer" : gets_(s, "kind"),
 		        (uint64_t)geti(s, "reach") & 0377, dur_text(b1, sizeof b1, get(s, "poll_ns")),
 		        dur_text(b2, sizeof b2, get(s, "last_rx_ago_ns")));
-		if (get(s, "offset_ns"))
-			fprintf(out, " %+11.3f", (double)geti(s, "offset_ns") / 1e6);
-		else
-			fprintf(out, " %11s", "-");
-		if (get(s, "width_ns"))
-			fprintf(out, " %9.3f", (double)geti(s, "width_ns") / 1e6);
-		else
-			fprintf(out, " %9s", "-");
-		json_object *w = get(s, "why_not");
-		fprintf(out, "  %s\n", w && json_object_is_type(w, json_type_string) ? json_object_get_string(w) : "used");
+		print_offset_width_why(out, s, "used");
 	}
 }
 

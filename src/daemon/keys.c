@@ -160,25 +160,29 @@ int bftd_key_generate(const char *path, uint8_t pub[BFTD_KEY_LEN], char *err, si
 	OPENSSL_cleanse(seed, sizeof seed);
 	hex[lp + 2 * BFTD_KEY_LEN] = '\n';
 	hex[lp + 2 * BFTD_KEY_LEN + 1] = 0;
+	int rc = bftd_secret_file_write(path, hex, lp + 2 * BFTD_KEY_LEN + 1, err, errlen);
+	OPENSSL_cleanse(hex, sizeof hex);
+	return rc;
+}
+
+int bftd_secret_file_write(const char *path, const void *buf, size_t len, char *err, size_t errlen)
+{
 	int rc = 0;
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = BFT_EINVAL;
-	} else {
-		/* The umask can only remove bits; fchmod makes 0600 exact. */
-		size_t len = lp + 2 * BFTD_KEY_LEN + 1;
-		if (fchmod(fd, 0600) != 0 || write(fd, hex, len) != (ssize_t)len || fsync(fd) != 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			rc = BFT_EINVAL;
-		}
-		if (close(fd) != 0 && rc == 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			rc = BFT_EINVAL;
-		}
-		if (rc)
-			unlink(path);
+		return BFT_EINVAL;
 	}
-	OPENSSL_cleanse(hex, sizeof hex);
+	/* The umask can only remove bits; fchmod makes 0600 exact. */
+	if (fchmod(fd, 0600) != 0 || write(fd, buf, len) != (ssize_t)len || fsync(fd) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = BFT_EINVAL;
+	}
+	if (close(fd) != 0 && rc == 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = BFT_EINVAL;
+	}
+	if (rc)
+		unlink(path);
 	return rc;
 }

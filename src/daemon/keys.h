@@ -39,6 +39,10 @@ enum bftd_key_format { BFTD_KEY_LABELLED, BFTD_KEY_UNLABELLED, BFTD_KEY_PUBLIC }
  * BFT_EINVAL with err naming the path and the problem. */
 int bftd_secret_file_read(const char *path, uint8_t *buf, size_t cap, size_t *out_len, char *err, size_t errlen);
 
+/* Write a new secret file (mode 0600 exactly, never overwriting, synced);
+ * on failure nothing is left at path. 0, or BFT_EINVAL with err. */
+int bftd_secret_file_write(const char *path, const void *buf, size_t len, char *err, size_t errlen);
+
 /* bftd_key_load, and which format the file had (*fmt BFTD_KEY_PUBLIC with
  * an error: a public key file: labelled so, or unlabelled and named *.pub). */
 int bftd_key_load_fmt(uint8_t seed[BFTD_KEY_LEN], const char *path, enum bftd_key_format *fmt, char *err,

@@ -79,23 +79,7 @@ int bftd_slhkey_generate(const char *path, const bft_slhdsa_params *pp, uint8_t 
 	OPENSSL_cleanse(sk, sizeof sk);
 	size_t len = nl + 2 * pp->sk_len;
 	text[len++] = '\n';
-	int rc = 0;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = BFT_EINVAL;
-	} else {
-		if (fchmod(fd, 0600) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			rc = BFT_EINVAL;
-		}
-		if (close(fd) != 0 && rc == 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			rc = BFT_EINVAL;
-		}
-		if (rc)
-			unlink(path);
-	}
+	int rc = bftd_secret_file_write(path, text, len, err, errlen);
 	OPENSSL_cleanse(text, sizeof text);
 	return rc;
 }
