@@ -10,6 +10,7 @@ tests/system/test_sim_report.sh; prints one line per check, "OK name" or
 
   cdp.py dashboard URL SCREENSHOT.png LIAR_ID   a running node's dashboard
   cdp.py report FILE.html SCREENSHOT.png        a bftime-sim --html report
+  cdp.py chain URL SCREENSHOT.png               a nakamoto node's dashboard: its chain panel
 
 Every wait has a deadline and waits for a state, never for a time: the
 page is read until it shows what is asserted or the deadline passes.
@@ -236,12 +237,44 @@ def report(path, shot):
         b.close()
 
 
+# The Nakamoto chain panel (engine nakamoto): shown, with a height that grows
+# while the page is open (live), and the references' consensus line.
+CHAIN_FACTS = """JSON.stringify({
+  hidden: document.getElementById('chain-box').hidden,
+  text: document.getElementById('chain-kv').textContent,
+  height: (() => { const dt = [...document.querySelectorAll('#chain-kv dt')].find(d => d.textContent === 'height');
+                   return dt ? +dt.nextElementSibling.textContent : -1; })()
+})"""
+
+
+def chain(url, shot):
+    b = Browser()
+    try:
+        b.open(url)
+        f = json.loads(wait_for(b, f"(() => {{ const f = {CHAIN_FACTS}; return JSON.parse(f).height > 0 ? f : ''; }})()", 60)
+                       or b.eval(CHAIN_FACTS))
+        check("the chain panel is shown with a height", not f["hidden"] and f["height"] > 0,
+              f"hidden {f['hidden']}, height {f['height']}")
+        h0 = f["height"]
+        g = json.loads(wait_for(b, f"(() => {{ const f = {CHAIN_FACTS}; return JSON.parse(f).height > {h0} ? f : ''; }})()", 90)
+                       or b.eval(CHAIN_FACTS))
+        check("the chain's height grows while the page is open", g["height"] > h0, f"{h0} -> {g['height']}")
+        check("the panel names the blocks refused and the alarm", "blocks refused" in g["text"] and "alarm" in g["text"],
+              g["text"][:200])
+        b.screenshot(shot)
+        print(f"height {h0} -> {g['height']}; panel: {g['text'][:160]}")
+    finally:
+        b.close()
+
+
 def main():
     try:
         if len(sys.argv) == 5 and sys.argv[1] == "dashboard":
             dashboard(sys.argv[2], sys.argv[3], int(sys.argv[4]))
         elif len(sys.argv) == 4 and sys.argv[1] == "report":
             report(sys.argv[2], sys.argv[3])
+        elif len(sys.argv) == 4 and sys.argv[1] == "chain":
+            chain(sys.argv[2], sys.argv[3])
         else:
             print(__doc__, file=sys.stderr)
             return 2
