@@ -448,6 +448,17 @@ int cmd_peers(int argc, char **argv)
 	return 0;
 }
 
+int cmd_chain(int argc, char **argv)
+{
+	int rc;
+	json_object *j = fetch_or_print(argc, argv, "/v1/chain", &rc);
+	if (!j)
+		return rc;
+	cli_print_chain(stdout, j);
+	json_object_put(j);
+	return 0;
+}
+
 /* ---- proofs ------------------------------------------------------------- */
 
 struct item {

@@ -6,6 +6,7 @@
  * nothing a client sends can break the JSON we write.
  */
 #include "daemon/api.h"
+#include "daemon/chain.h"
 #include "daemon/api_int.h"
 
 #include <errno.h>
@@ -100,6 +101,9 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	}
 	json_object_object_add(proofs, "head", chain_head_json(env));
 	json_object_object_add(o, "proofs", proofs);
+	json_object *chain = bftd_chain_json(env->node, env->chain); /* engine nakamoto only */
+	if (chain)
+		json_object_object_add(o, "chain", chain);
 	bftd_evidence_status_json(bftd_proofs_evidence(env->proofs), o); /* equivocation evidence (evidence.h) */
 	json_reply(resp, 200, o);
 }
@@ -306,7 +310,7 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 	} routes[] = {
 		{ "/v1/time", false }, { "/v1/status", false }, { "/v1/peers", false }, { "/v1/proofs", false },
 		{ "/v1/proofs", true }, { "/v1/validate", true }, { "/metrics", false },
-		{ "/v1/evidence", false }, { "/v1/evidence", true },
+		{ "/v1/evidence", false }, { "/v1/evidence", true }, { "/v1/chain", false },
 	};
 	bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
 	bool post = !strcmp(req->method, "POST");
@@ -333,12 +337,22 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 				bftd_evidence_api_post(bftd_proofs_evidence(env->proofs), st, req, resp);
 			return;
 		}
-		default: get_metrics(env, resp); return;
+		case 9: { /* the Nakamoto engine's chain (chain.h) */
+			json_object *ch = bftd_chain_json(env->node, env->chain);
+			if (ch)
+				json_reply(resp, 200, ch);
+			else
+				bftd_http_error(resp, 404, "no_chain", "this node does not run the nakamoto engine");
+			return;
+		}
+		case 6: get_metrics(env, resp); return;
+		default: return;
 		}
 	}
 	if (path_known)
 		bftd_http_error(resp, 405, "method_not_allowed", "this method is not allowed on this path");
 	else
 		bftd_http_error(resp, 404, "not_found",
-		                "no such endpoint: /v1/time, /v1/status, /v1/peers, /v1/proofs, /v1/validate, /v1/evidence, /metrics");
+		                "no such endpoint: /v1/time, /v1/status, /v1/peers, /v1/proofs, /v1/validate, /v1/evidence, /v1/chain, "
+		                "/metrics");
 }

@@ -53,6 +53,7 @@ typedef struct bftd_api_env {
 	/* The loop's status snapshot (status.h), filled once per estimate;
 	 * NULL (or not filled yet): /v1/status and /metrics read the node. */
 	const struct bftd_status *status;
+	const struct bftd_chain *chain; /* the chain's block store (chain.h); NULL: none */
 	/* called after a proof from the API was stored as new (for forwarding) */
 	void (*on_stored)(void *ctx, const uint8_t *buf, size_t len);
 	void *on_stored_ctx;

@@ -23,6 +23,7 @@
 #include <bftime/common.h>
 
 #include "daemon/api.h"
+#include "daemon/chain.h"
 #include "core/prng.h"
 #include "daemon/gossip.h"
 #include "daemon/http.h"
@@ -99,9 +100,18 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	/* The network clock starts at the time of day; the test knob's offset
 	 * (oscillator.offset_ms) shows in it as a mis-set system clock would. */
 	nc.agree_seed_ns = bft_clock_realtime_ns() - bft_clock_raw_ns() + cfg->osc_offset_ns;
+	if (nc.engine == BFT_ENGINE_NAKAMOTO)
+		nc.nk = &d->cfg.nk; /* references: "simulated reference i + 1" (docs/nakamoto.md) */
 	if ((rc = bft_node_create(&d->node, &nc)) != 0) {
 		snprintf(err, errlen, "cannot create the node: %s", bft_strerror(rc));
 		goto fail;
+	}
+	if (nc.engine == BFT_ENGINE_NAKAMOTO && d->cfg.chain_store[0]) {
+		if ((rc = bftd_chain_open(&d->chain, d->cfg.chain_store, err, errlen)) != 0)
+			goto fail;
+		size_t refused;
+		int kept = bftd_chain_replay(d->chain, d->node, bft_clock_raw_ns(), &refused);
+		bftd_log(LOG_INFO, "chain: %d stored blocks replayed (%zu refused)", kept, refused);
 	}
 	d->nc = nc; /* kept, with ids, to start the node over after a suspend */
 	d->ids = ids;
@@ -128,7 +138,7 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	d->api = (bftd_api_env){ .cfg = &d->cfg, .node = d->node, .ref_kinds = d->ref_kinds, .refs = d->refs,
 		                 .self_pub = d->self_pub,
 		                 .proofs = d->proofs, .gossip = d->gossip, .ctr = &d->ctr, .start_mono = d->start_mono,
-		                 .status = &d->status };
+		                 .status = &d->status, .chain = d->chain };
 	if (!d->cfg.api_disabled) {
 		char herr[256];
 		if (bftd_http_start(&d->http, &d->cfg.api, bftd_api_handle, &d->api, herr, sizeof herr) != 0) {
@@ -177,6 +187,7 @@ void bftd_destroy(bftd *d)
 	bft_node_destroy(d->node);
 	bft_keyring_destroy(d->kr);
 	free(d->cfg.peers);
+	bftd_chain_close(d->chain);
 	free(d->cfg.byz);
 	bftd_status_free(&d->status);
 	free(d->ids);
@@ -244,6 +255,10 @@ static void drain(bftd *d)
 		case BFT_ACT_TIMER: d->timer_raw = a.at_raw_ns; break;
 		case BFT_ACT_ESTIMATE: estimate = true; break;
 		case BFT_ACT_QUARANTINE: bftd_log_quarantine(d, &a); break;
+		case BFT_ACT_BLOCK:
+			if (bftd_chain_put(d->chain, a.blob, a.blob_len) != 0)
+				bftd_log(LOG_WARNING, "chain store: a block could not be kept");
+			break;
 		}
 	}
 	if (estimate)
@@ -370,6 +385,9 @@ static void check_suspend(bftd *d)
 	bft_node_destroy(d->node);
 	d->node = fresh;
 	d->api.node = fresh;
+	size_t refused;
+	if (d->chain) /* the new node's chain from the store */
+		(void)bftd_chain_replay(d->chain, fresh, bft_clock_raw_ns(), &refused);
 	d->timer_raw = INT64_MAX;
 	bftd_log(LOG_WARNING,
 	         "the machine was suspended for %.3f s: the oscillator did not run, so the clock and its interval "

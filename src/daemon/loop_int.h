@@ -31,6 +31,7 @@ struct bftd {
 	bft_keyring *kr;
 	bft_signer signer;
 	bft_node *node;
+	struct bftd_chain *chain; /* engine nakamoto with a chain store (chain.h); NULL otherwise */
 	int fd;
 	bftd_ratelimit rl;
 	bftd_refclock refs[BFTD_MAX_REFS];
