@@ -240,16 +240,17 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 	sim_world_chain_summary(w, &cs);
 	if (cs.on) {
 		fprintf(out, "  chain: height %llu..%llu, %zu tip(s); mined %llu (Byzantine %llu); stale %.1f%%; reorgs %llu "
-		             "(deepest %llu); honest alarmed %zu; steered fusions %llu; statements per median %.1f; "
+		             "(deepest %llu); honest alarmed %zu (fusions refused %llu); steered fusions %llu; statements per median %.1f; "
 		             "%.0f B/s per node\n",
 		        (unsigned long long)cs.height_min, (unsigned long long)cs.height_max, cs.tips,
 		        (unsigned long long)cs.mined, (unsigned long long)cs.mined_byz, 100 * cs.stale_rate,
 		        (unsigned long long)cs.reorgs, (unsigned long long)cs.max_reorg_depth, cs.alarmed,
-		        (unsigned long long)cs.steered, cs.median_stmts, cs.bytes_per_node_s);
+		        (unsigned long long)cs.alarm_fusions, (unsigned long long)cs.steered, cs.median_stmts,
+		        cs.bytes_per_node_s);
 		fprintf(out, "  chain refusals (honest nodes):");
 		for (int q = 1; q < BFT_NK_NREASONS; q++)
 			if (cs.rejected[q])
-				fprintf(out, " %s %llu", bft_nk_strresult(-q), (unsigned long long)cs.rejected[q]);
+				fprintf(out, " %s %llu", bft_nk_reason_key(-q), (unsigned long long)cs.rejected[q]);
 		fprintf(out, "\n");
 	}
 	if (any_wire(s))
@@ -416,7 +417,7 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		        (unsigned long long)cs.reorgs, (unsigned long long)cs.max_reorg_depth, cs.alarmed,
 		        (unsigned long long)cs.steered, cs.median_stmts, cs.bytes_per_node_s);
 		for (int q = 1; q < BFT_NK_NREASONS; q++)
-			fprintf(out, "%s\"%s\":%llu", q > 1 ? "," : "", bft_nk_strresult(-q), (unsigned long long)cs.rejected[q]);
+			fprintf(out, "%s\"%s\":%llu", q > 1 ? "," : "", bft_nk_reason_key(-q), (unsigned long long)cs.rejected[q]);
 		fprintf(out, "}},");
 	}
 	fprintf(out, "\"events\":%llu,\"queue_peak\":%zu,\"packets_in_flight_peak\":%zu,\"adv_rewrites\":%llu}\n",

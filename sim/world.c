@@ -848,9 +848,9 @@ static int drain(sim_world *w, uint32_t id)
 		case BFT_ACT_BLOCK:      /* no store in the simulator */
 			break;
 		case BFT_ACT_ESTIMATE:
-			if (nd->adv < 0 && act.est.alarm)
+			if (nd->adv < 0 && act.est.alarm && !nk_byz(w->sc, id))
 				sim_metrics_alarm(&w->m, id);
-			if (nd->adv < 0 && w->sc->sys.on)
+			if (nd->adv < 0 && !nk_byz(w->sc, id) && w->sc->sys.on)
 				rc |= steer(w, id);
 			break;
 		}
@@ -1133,6 +1133,7 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 			out->max_reorg_depth = ci->stats.max_reorg_depth;
 		out->alarmed += ci->tip.outworked_by_implausible;
 		out->steered += ci->steered;
+		out->alarm_fusions += ci->alarms;
 		if (ci->n_refs && ci->refs[0].have) {
 			stmts += (double)ci->refs[0].c.n;
 			with++;

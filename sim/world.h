@@ -125,6 +125,7 @@ typedef struct sim_chain_summary {
 	uint64_t reorgs, max_reorg_depth;
 	size_t alarmed;                  /* honest nodes outworked by an implausible chain */
 	uint64_t steered;                /* honest fusions whose point the chain chose */
+	uint64_t alarm_fusions;          /* honest fusions refused by the chain's alarm */
 	double median_stmts;             /* mean statements per honest correction (first reference) */
 	double bytes_per_node_s;         /* chain datagrams, bytes per node per second */
 } sim_chain_summary;

@@ -200,7 +200,7 @@ json_object *bftd_chain_json(const bft_node *n, const bftd_chain *c)
 	json_object_object_add(o, "orphans", orph);
 	json_object *rej = json_object_new_object();
 	for (int q = 1; q < BFT_NK_NREASONS; q++)
-		add_u64(rej, bft_nk_strresult(-q), s->rejected[q]);
+		add_u64(rej, bft_nk_reason_key(-q), s->rejected[q]);
 	json_object_object_add(o, "rejected", rej);
 	json_object *m = json_object_new_object();
 	add_u64(m, "mined", ci->mined);
@@ -256,7 +256,7 @@ void bftd_chain_metrics(const bft_node *n, void (*line)(void *ctx, const char *t
 	line(ctx, b);
 	line(ctx, "# HELP bftime_chain_rejected_total blocks refused, by reason\n# TYPE bftime_chain_rejected_total counter\n");
 	for (int q = 1; q < BFT_NK_NREASONS; q++) {
-		snprintf(b, sizeof b, "bftime_chain_rejected_total{reason=\"%s\"} %" PRIu64 "\n", bft_nk_strresult(-q),
+		snprintf(b, sizeof b, "bftime_chain_rejected_total{reason=\"%s\"} %" PRIu64 "\n", bft_nk_reason_key(-q),
 		         ci->stats.rejected[q]);
 		line(ctx, b);
 	}

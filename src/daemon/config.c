@@ -406,6 +406,13 @@ static int parse_nakamoto(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 			TRY(get_int(c, v, 0, 1000000, &k->steer.max_ppb));
 		} else if (!strcmp(name, "store")) {
 			TRY(get_str(c, v, cfg->chain_store, sizeof cfg->chain_store));
+		} else if (!strcmp(name, "test_offset")) {
+			/* TEST-ONLY: state offsets this far off (an implausible
+			 * miner, node.h byz_offset_ns); bftimed-test only, as byzantine:. */
+			if (!&bftd_testkit_liar && !c->any_build)
+				return fail(c, v, "test_offset: a test liar; this bftimed is built without the test kit "
+				                  "(use bftimed-test)");
+			TRY(get_duration(c, v, 0, 60 * BFT_NS_PER_SEC, &k->byz_offset_ns));
 		} else {
 			return unknown(c, kk, "nakamoto");
 		}

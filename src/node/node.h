@@ -271,6 +271,7 @@ typedef struct bft_node_chain_info {
 	uint64_t getblocks_rx, getblocks_tx; /* parent requests answered / sent */
 	uint64_t steered;        /* fusions whose point the chain's correction chose */
 	uint64_t alarms;         /* fusions refused: outworked by an implausible chain */
+	bool alarmed;            /* the last fusion was: an implausible chain leads by more than 6 blocks of work */
 	size_t n_refs;
 	struct {
 		bft_cref ref;

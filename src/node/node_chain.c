@@ -37,6 +37,7 @@
 #define RX_TTL_NS (30 * BFT_NS_PER_SEC)
 #define ALL UINT32_MAX
 #define WITHHOLD_MAX 12
+#define ALARM_LEAD 6 /* blocks of work an implausible chain must lead by to raise the alarm */
 
 struct blob {
 	bool used, store_due, private_;
@@ -429,7 +430,14 @@ void bft_nkn_on_timer(bft_nkn *k, const bft_nkn_now *now)
 	if (!k->cfg.mine || now->raw_ns < k->next_mine_raw)
 		return;
 	k->next_mine_raw = bft_sat_add(now->raw_ns, k->cfg.mine_step_ns);
-	if (now->running)
+	/* Mine only with a measurement of our own: without one, every statement
+	 * is unverifiable to us (accepted as such), and a block carrying a
+	 * liar's statement would be refused by everyone who measures, leaving
+	 * us alone on a fork of our own. */
+	bool measured = false;
+	for (size_t i = 0; i < k->n_refs && !measured; i++)
+		measured = k->meas[i].have;
+	if (now->running && measured)
 		mine_step(k, now);
 }
 
@@ -666,11 +674,19 @@ bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 
 bool bft_nkn_point(bft_nkn *k, const bft_nkn_now *now, int64_t poll_ns, bft_interval iv, int64_t *point)
 {
+	/* The alarm: a chain we refuse as implausible leads ours by more than
+	 * ALARM_LEAD blocks of work. Any lead at all (the engine's flag) also
+	 * fires on luck: at start a liar's first block outworks an honest chain
+	 * not yet begun. Six blocks is Nakamoto's confirmation depth: a 30%
+	 * miner gets that far ahead with probability (0.3/0.7)^6 < 0.7%. */
 	bft_nk_tip tip;
-	if (bft_nk_best(&k->chain, &tip) == 0 && tip.outworked_by_implausible) {
+	if (bft_nk_best(&k->chain, &tip) == 0 && tip.outworked_by_implausible &&
+	    k->chain.implausible_work - tip.work > (bft_nk_work)ALARM_LEAD * tip.next_difficulty) {
 		k->info.alarms++;
+		k->info.alarmed = true;
 		return true;
 	}
+	k->info.alarmed = false;
 	if (!now->running)
 		return false;
 	int64_t dt = k->last_point_raw ? bft_sat_sub(now->raw_ns, k->last_point_raw) : poll_ns;
