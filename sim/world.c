@@ -292,8 +292,9 @@ static const sim_nk_byz *nk_byz(const sim_scenario *sc, uint32_t id)
 }
 
 /* The node's chain settings (docs/nakamoto.md): every node the same chain;
- * reference r of a node is "simulated reference <template + 1>", so that
- * the nodes' receivers of one template state offsets to one reference. */
+ * every GPS receiver (of any template or spoofing region) states offsets to
+ * the one reference "GNSS GPS"; an NTP template is "simulated reference
+ * <template + 1>". */
 static void nk_setup(const sim_world *w, uint32_t id, bft_node_nk_config *k, bft_cref *refs)
 {
 	const sim_scenario *sc = w->sc;
@@ -337,6 +338,11 @@ static void nk_setup(const sim_world *w, uint32_t id, bft_node_nk_config *k, bft
 	const sim_node *nd = &w->nodes[id];
 	for (size_t r = 0; r < nd->n_refs; r++) {
 		memset(&refs[r], 0, sizeof refs[r]);
+		if (sc->refs[nd->refs[r].tmpl].kind == SIM_REF_GPS) { /* every receiver, any region: GPS */
+			refs[r].kind = BFT_CREF_GNSS;
+			refs[r].id[0] = BFT_GNSS_GPS;
+			continue;
+		}
 		refs[r].kind = BFT_CREF_SIM;
 		uint32_t t = nd->refs[r].tmpl + 1;
 		refs[r].id[0] = (uint8_t)(t >> 24);

@@ -67,6 +67,7 @@ struct rx {
 
 struct meas {
 	bool have;
+	bool settled; /* the clock read this reference within agree_ns / 2 (its own offset, not a test lie) */
 	bft_nk_meas m;
 };
 
@@ -109,10 +110,30 @@ struct bft_nkn {
 	bft_node_chain_info info;
 };
 
+/*
+ * Whether the node's clock is settled: it reads one of its references
+ * within agree_ns / 2 (with the reading's uncertainty). The plausibility
+ * rule assumes honest clocks within agree_ns of each other; a clock still
+ * converging (the first minutes, or after a step) is not yet one of them,
+ * and its measurements would make honest statements look implausible, or
+ * its own look implausible to others: a node refusing the honest chain for
+ * that, or mining blocks every settled node refuses, splits off for good
+ * (refusals are remembered). So an unsettled node states nothing, mines
+ * nothing, and judges no offset: it follows the chain by work alone
+ * (every statement unverifiable to it) until it has settled.
+ */
+static bool settled(const bft_nkn *k)
+{
+	for (size_t i = 0; i < k->n_refs; i++)
+		if (k->meas[i].have && k->meas[i].settled)
+			return true;
+	return false;
+}
+
 static void now_view(bft_nkn *k, const bft_nkn_now *now, bft_nk_view *v)
 {
 	size_t m = 0;
-	for (size_t i = 0; i < k->n_refs; i++)
+	for (size_t i = 0; i < k->n_refs && settled(k); i++)
 		if (k->meas[i].have)
 			k->vmeas[m++] = k->meas[i].m;
 	*v = (bft_nk_view){ .now_ns = now->time_ns, .true_hi_ns = now->hi_ns, .meas = k->vmeas, .n_meas = m };
@@ -231,7 +252,9 @@ void bft_nkn_on_reading(bft_nkn *k, uint32_t ref_id, bft_interval true_time, con
 	m->m.ref = k->refs[ref_id];
 	/* TEST-ONLY: a Byzantine miner states offsets byz_offset_ns off and
 	 * believes them (judges others' blocks by them). */
-	m->m.offset_ns = bft_sat_add(bft_sat_sub(bft_iv_mid(true_time), now->time_ns), k->cfg.byz_offset_ns);
+	int64_t off = bft_sat_sub(bft_iv_mid(true_time), now->time_ns);
+	m->settled = bft_sat_add(off < 0 ? bft_sat_sub(0, off) : off, half) <= k->cfg.chain.agree_ns / 2;
+	m->m.offset_ns = bft_sat_add(off, k->cfg.byz_offset_ns);
 	m->m.unc_ns = half + 1;
 	m->m.local_ns = now->time_ns;
 }
@@ -260,7 +283,7 @@ static void queue_stmt(bft_nkn *k, const bft_stmt *s)
 
 void bft_nkn_on_poll(bft_nkn *k, const bft_nkn_now *now)
 {
-	if (!now->running)
+	if (!now->running || !settled(k))
 		return;
 	for (size_t i = 0; i < k->n_refs; i++) {
 		const struct meas *m = &k->meas[i];
@@ -430,14 +453,10 @@ void bft_nkn_on_timer(bft_nkn *k, const bft_nkn_now *now)
 	if (!k->cfg.mine || now->raw_ns < k->next_mine_raw)
 		return;
 	k->next_mine_raw = bft_sat_add(now->raw_ns, k->cfg.mine_step_ns);
-	/* Mine only with a measurement of our own: without one, every statement
-	 * is unverifiable to us (accepted as such), and a block carrying a
-	 * liar's statement would be refused by everyone who measures, leaving
-	 * us alone on a fork of our own. */
-	bool measured = false;
-	for (size_t i = 0; i < k->n_refs && !measured; i++)
-		measured = k->meas[i].have;
-	if (now->running && measured)
+	/* Mine only settled (settled()): unsettled, every statement is
+	 * unverifiable to us, and a block carrying a liar's statement would be
+	 * refused by every settled node, leaving us alone on a fork. */
+	if (now->running && settled(k))
 		mine_step(k, now);
 }
 
@@ -678,9 +697,11 @@ bool bft_nkn_point(bft_nkn *k, const bft_nkn_now *now, int64_t poll_ns, bft_inte
 	 * ALARM_LEAD blocks of work. Any lead at all (the engine's flag) also
 	 * fires on luck: at start a liar's first block outworks an honest chain
 	 * not yet begun. Six blocks is Nakamoto's confirmation depth: a 30%
-	 * miner gets that far ahead with probability (0.3/0.7)^6 < 0.7%. */
+	 * miner gets that far ahead with probability (0.3/0.7)^6 < 0.7%. A
+	 * TEST-ONLY liar (byz_offset_ns) never holds over: an attacker would
+	 * not, and its clock must stay settled for it to keep mining. */
 	bft_nk_tip tip;
-	if (bft_nk_best(&k->chain, &tip) == 0 && tip.outworked_by_implausible &&
+	if (bft_nk_best(&k->chain, &tip) == 0 && tip.outworked_by_implausible && !k->cfg.byz_offset_ns &&
 	    k->chain.implausible_work - tip.work > (bft_nk_work)ALARM_LEAD * tip.next_difficulty) {
 		k->info.alarms++;
 		k->info.alarmed = true;

@@ -46,7 +46,7 @@ write_config() { # node, extra nakamoto keys
 		echo "  f: 1"
 		echo "  poll: ${POLL}s"
 		echo "  engine: nakamoto"
-		echo "  nakamoto: {genesis_time: $genesis, difficulty: 150000, interval: 2s, retarget: 8,"
+		echo "  nakamoto: {genesis_time: $genesis, difficulty: 150000, interval: 2s, retarget: 8, max_step: 2,"
 		echo "             window: 8, slots: 64, orphans: 8, min_statements: 3, statement_age: 60s, agree: 1ms,"
 		echo "             hashes_per_step: 2000, step: 100ms, tau_phase: 8s, store: $dir/n$i.chain$2}"
 		echo "references:"
@@ -125,7 +125,7 @@ implausible_seen() {
 wait_for 60 implausible_seen
 check "nodes 1-3 refuse node 4's implausible blocks, no alarm" implausible_seen
 h=$(get 1 /v1/chain | jq .head.height)
-wait_for 60 one_head $((h + 2)) 1 2 3
+wait_for 90 one_head $((h + 2)) 1 2 3
 check "nodes 1-3 keep one chain growing without node 4" one_head $((h + 2)) 1 2 3
 check "SIGTERM stops every node cleanly" stops_cleanly
 summary
