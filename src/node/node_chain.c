@@ -742,7 +742,13 @@ bool bft_nkn_point(bft_nkn *k, const bft_nkn_now *now, int64_t poll_ns, bft_inte
 		have++;
 	}
 	k->info.n_refs = n;
-	if (!have)
+	/* Unsettled, the node's own measurement disagrees with its clock by
+	 * more than agree / 2: the phase (own offset - median) would carry the
+	 * clock to its own reference, a locally spoofed one included (the
+	 * simulator's regional spoof: 0.9 ms). The fusion's point holds it
+	 * with its peers instead. A TEST-ONLY liar keeps the fusion's point
+	 * too: steering by its own lie would carry its clock away. */
+	if (!have || !settled(k) || k->cfg.byz_offset_ns)
 		return false;
 	int64_t course = bft_sat_sub(now->time_ns, now->raw_ns);
 	int64_t p = bft_sat_add(course, sum / (int64_t)have);
