@@ -390,6 +390,21 @@ void cli_print_status(FILE *out, json_object *j)
 	} else {
 		fprintf(out, "proofs: disabled (no store configured)\n");
 	}
+	json_object *chn = get(j, "chain"); /* engine nakamoto: `bftime chain` has the rest */
+	if (chn) {
+		json_object *ch = get(chn, "head"), *rej = get(chn, "rejected");
+		int64_t refused = 0;
+		if (rej) {
+			json_object_object_foreach(rej, key, v)
+			{
+				(void)key;
+				refused += json_object_get_int64(v);
+			}
+		}
+		fprintf(out, "chain: height %" PRId64 ", head %.16s...%s; %" PRId64 " blocks refused\n", geti(ch, "height"),
+		        gets_(ch, "hash"), getb(chn, "alarm") ? ", ALARM (out-worked by a chain it finds implausible)" : "",
+		        refused);
+	}
 }
 
 int cmd_status(int argc, char **argv)

@@ -50,7 +50,9 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	add_str(o, "listen", env->cfg->listen.text);
 	add_estimate(o, &n);
 	add_i64(o, "f", (int64_t)env->cfg->node.f);
-	add_str(o, "engine", env->cfg->node.engine == BFT_ENGINE_MEDIAN ? "median" : "fusion");
+	add_str(o, "engine", env->cfg->node.engine == BFT_ENGINE_MEDIAN     ? "median"
+	                     : env->cfg->node.engine == BFT_ENGINE_NAKAMOTO ? "nakamoto"
+	                                                                    : "fusion");
 	add_i64(o, "uptime_ns", bft_clock_mono_ns() - env->start_mono);
 	if (env->cfg->byz)
 		add_str(o, "byzantine", bftd_liar_name(env->cfg->byz));

@@ -101,6 +101,7 @@ check "their intervals overlap" overlap_ok a
 check "metrics: bftime_chain_height and refusals by reason" sh -c \
 	"curl -s http://$(api 1)/metrics | grep -q '^bftime_chain_height [1-9]' &&
 	 curl -s http://$(api 1)/metrics | grep -q 'bftime_chain_rejected_total{reason=\"implausible\"}'"
+check "bftime status shows the chain" sh -c "\"$B/bftime\" status --api $(api 1) | grep -q '^chain: height [1-9]'"
 check "bftime chain prints head and references" sh -c \
 	"\"$B/bftime\" chain --api $(api 1) | grep -q '^height' && \"$B/bftime\" chain --api $(api 1) | grep -q '^reference simulated'"
 check "/v1/status has the chain" sh -c "get() { curl -s http://$(api 2)/v1/status; }; get | jq -e '.chain.head.height > 0' >/dev/null"
