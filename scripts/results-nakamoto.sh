@@ -64,10 +64,11 @@ chain() {
 	echo "believe them (they judge blocks by them, and never hold over). Withhold: honest offsets, but each keeps"
 	echo "6 blocks private, then releases them at once. Heights: honest nodes' best chains; tips: distinct best tips"
 	echo "among honest nodes at the end; refused: blocks honest nodes refused as implausible (summed); alarmed:"
-	echo "honest nodes whose engine saw a chain it finds implausible with more work than its best at the end."
+	echo "honest nodes whose engine saw a chain it finds implausible with more work than its best at the end;"
+	echo "fusions held: honest fusions the alarm (that chain leading by more than 6 blocks of work) held back."
 	echo
-	echo "| scenario | share | heights | tips | mined (Byzantine) | refused implausible | alarmed | reorgs (deepest) | stale | precision | worst error | containment | verdict |"
-	echo "| --- | ---: | --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |"
+	echo "| scenario | share | heights | tips | mined (Byzantine) | refused implausible | alarmed | fusions held | reorgs (deepest) | stale | precision | worst error | containment | verdict |"
+	echo "| --- | ---: | --- | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |"
 	for s in nakamoto-implausible-10 nakamoto-implausible-30 nakamoto-implausible-45 nakamoto-implausible-55 \
 		nakamoto-withhold-30 nakamoto-withhold-55; do
 		run "$s"
@@ -76,10 +77,20 @@ chain() {
 			def us: (. / 1000 * 10 | round / 10 | tostring) + " us";
 			.chain as $c |
 			"| \($s) | \($share) | \($c.height_min)..\($c.height_max) | \($c.tips) | \($c.mined) (\($c.mined_byzantine)) | " +
-			"\($c.rejected.implausible) | \($c.alarmed) | \($c.reorgs) (\($c.max_reorg_depth)) | \($c.stale_rate * 1000 | round / 10)% | " +
+			"\($c.rejected.implausible) | \($c.alarmed) | \($c.alarm_fusions) | \($c.reorgs) (\($c.max_reorg_depth)) | \($c.stale_rate * 1000 | round / 10)% | " +
 			"\(.precision_ns | us) | \(.worst_error_ns | us) | \(.containment * 10000 | round / 10000) | " +
 			"\(if .violated then "VIOLATED: " + (.violations | join("; ")) else "ok" end) |"' "$tmp.$s"
 	done
+	echo
+	echo "Against the theory (docs/nakamoto.md, \"What the theory predicts\"): plausibility is each node's own"
+	echo "check, so no share of the hash power can put an implausible offset into an honest chain (predicted:"
+	echo "never; measured: never, at 10-55%, and honest precision and worst error unchanged). The alarm is a"
+	echo "work comparison: it must hold above the honest share, about 48.5% here by Pass, Seeman and shelat"
+	echo "(the network's delay is small against 10 s blocks); in these runs it held every honest node at 55%,"
+	echo "none at the end at 45% (held fusions there are transient leads of 6 blocks). Withholding with honest"
+	echo "offsets cannot move the median (one statement per node; honest blocks stay in the window): it costs"
+	echo "stale blocks and reorganisations as deep as the released run (6), as Nakamoto and Eyal-Sirer predict,"
+	echo "not precision. One seed, 1800 s: the thresholds are not pinned more closely than that."
 	echo
 	echo "<!-- nakamoto: end -->"
 } > "$sec"

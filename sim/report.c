@@ -410,12 +410,13 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 	if (cs.on) {
 		fprintf(out, "\"chain\":{\"height_min\":%llu,\"height_max\":%llu,\"tips\":%zu,\"mined\":%llu,"
 		             "\"mined_byzantine\":%llu,\"stale_rate\":%.4f,\"reorgs\":%llu,\"max_reorg_depth\":%llu,"
-		             "\"alarmed\":%zu,\"steered\":%llu,\"median_statements\":%.2f,\"bytes_per_node_s\":%.1f,"
+		             "\"alarmed\":%zu,\"alarm_fusions\":%llu,\"steered\":%llu,\"median_statements\":%.2f,\"bytes_per_node_s\":%.1f,"
 		             "\"rejected\":{",
 		        (unsigned long long)cs.height_min, (unsigned long long)cs.height_max, cs.tips,
 		        (unsigned long long)cs.mined, (unsigned long long)cs.mined_byz, cs.stale_rate,
 		        (unsigned long long)cs.reorgs, (unsigned long long)cs.max_reorg_depth, cs.alarmed,
-		        (unsigned long long)cs.steered, cs.median_stmts, cs.bytes_per_node_s);
+		        (unsigned long long)cs.alarm_fusions, (unsigned long long)cs.steered, cs.median_stmts,
+		        cs.bytes_per_node_s);
 		for (int q = 1; q < BFT_NK_NREASONS; q++)
 			fprintf(out, "%s\"%s\":%llu", q > 1 ? "," : "", bft_nk_reason_key(-q), (unsigned long long)cs.rejected[q]);
 		fprintf(out, "}},");
