@@ -836,7 +836,6 @@ static void defaults(bftd_config *cfg)
 	cfg->ntp_shm_unit = -1;
 	/* The Nakamoto engine (docs/nakamoto.md, "Config"): one-minute blocks
 	 * of a network whose genesis the operator names. */
-	memset(cfg->nk.chain.genesis, 0x42, sizeof cfg->nk.chain.genesis);
 	cfg->nk.chain = (bft_nk_cfg){ .genesis_time_ns = 0, .genesis_difficulty = 1000000,
 		                      .interval_ns = 60 * BFT_NS_PER_SEC, .retarget_blocks = 60, .max_step = 4,
 		                      .future_tol_ns = 10 * BFT_NS_PER_SEC, .stmt_age_ns = 600 * BFT_NS_PER_SEC,

@@ -116,7 +116,8 @@ check "/v1/status has the chain" sh -c "get() { curl -s http://$(api 2)/v1/statu
 h2=$(get 2 /v1/chain | jq .head.height)
 kill -9 "$(cat "$dir/n2.pid")"; wait "$(cat "$dir/n2.pid")" 2>/dev/null
 start 2
-sleep 3
+answers() { get "$1" /v1/chain | jq -e '.head.height > 0' > /dev/null; }
+wait_for 30 answers 2 # its start and replay take longer on a loaded machine
 check "node 2 killed with -9 replays its stored chain" sh -c \
 	"grep -q 'chain: [1-9][0-9]* stored blocks replayed' \"$dir/n2.log\" && [ \$(curl -s http://$(api 2)/v1/chain | jq .head.height) -ge $h2 ]"
 wait_for 40 one_head $((h2 + 2)) 1 2 3 4
