@@ -12,7 +12,7 @@
 # and steers by it, their intervals hold CLOCK_REALTIME and overlap, the
 # metrics and `bftime chain` show it, and a node killed with -9 replays its
 # stored chain at restart and rejoins the same head. Then node 4 restarts
-# as a TEST-ONLY implausible miner (its statements 5 ms off): the others
+# as a TEST-ONLY implausible miner (its statements 20 ms off): the others
 # refuse its blocks as implausible, count them, and keep their chain.
 # Every process is started and stopped here (by the pids it recorded).
 # Ports 43150..43179. About a minute and a half.
@@ -35,6 +35,11 @@ command -v curl >/dev/null && command -v jq >/dev/null ||
 api() { echo "127.0.0.1:$((base + 20 + $1))"; }
 get() { curl -s --max-time 5 "http://$(api "$1")$2"; }
 make_keys
+# agree 5 ms: a node states and mines only while its clock reads its
+# reference within agree / 2 (docs/nakamoto.md, settled); on a loaded
+# machine the nodes' clocks and their simulated references part by up to
+# milliseconds (at 1 ms, the honest chain stalled under make test). Node 4's
+# 20 ms lie stays implausible (allowance 2 x 0.2 ms + 5 ms + drift).
 write_config() { # node, extra nakamoto keys
 	i=$1
 	{
@@ -49,7 +54,7 @@ write_config() { # node, extra nakamoto keys
 		echo "  poll: ${POLL}s"
 		echo "  engine: nakamoto"
 		echo "  nakamoto: {genesis_time: $genesis, difficulty: 16000, interval: 2s, retarget: 8, max_step: 2,"
-		echo "             window: 8, slots: 64, orphans: 8, min_statements: 3, statement_age: 60s, agree: 1ms,"
+		echo "             window: 8, slots: 64, orphans: 8, min_statements: 3, statement_age: 60s, agree: 5ms,"
 		echo "             hashes_per_step: 200, step: 100ms, tau_phase: 8s, store: $dir/n$i.chain$2}"
 		echo "references:"
 		echo "  - {kind: simulated, every: 1s, noise: 20us, uncertainty: 200us}"
@@ -125,7 +130,7 @@ check "node 2 rejoins the same head" heads_agree $((h2 + 2)) 1 2 3 4
 
 # Node 4 turns into an implausible miner (TEST-ONLY knob of bftimed-test).
 kill -TERM "$(cat "$dir/n4.pid")"; wait "$(cat "$dir/n4.pid")" 2>/dev/null
-write_config 4 ", test_offset: 5ms"
+write_config 4 ", test_offset: 20ms"
 start 4
 implausible_seen() {
 	for i in 1 2 3; do
