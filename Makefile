@@ -88,8 +88,8 @@ $(A)/fuzz/replay_%: $(A)/obj/tests/fuzz/fuzz_%.o $(A)/obj/tests/fuzz/replay.o $(
 $(B)/obj/src/daemon/dashboard.o $(A)/obj/src/daemon/dashboard.o: src/daemon/dashboard.html
 
 # The CLI's readers of the daemon's answers are not among the daemon's sources.
-$(B)/fuzz/fuzz_cli: src/cli/client.c
-$(A)/fuzz/replay_cli: $(A)/obj/src/cli/client.o
+$(B)/fuzz/fuzz_cli: src/cli/client.c src/cli/chain_print.c
+$(A)/fuzz/replay_cli: $(A)/obj/src/cli/client.o $(A)/obj/src/cli/chain_print.o
 
 bench: $(B)/bftime-bench $(B)/bftime-sim $(B)/bftime-ntpload $(B)/bftime-echo
 	$(B)/bftime-bench

@@ -12,9 +12,9 @@ cd "$(dirname "$0")/.."
 scale=0
 [ "${1:-}" = "--scale" ] && scale=1
 out=docs/results.md
-tmp=$(mktemp) keep=$(mktemp) isync=$(mktemp)
+tmp=$(mktemp) keep=$(mktemp) isync=$(mktemp) nk=$(mktemp)
 mkdir -p build/reports
-trap 'rm -f "$tmp" "$keep" "$isync"' EXIT
+trap 'rm -f "$tmp" "$keep" "$isync" "$nk"' EXIT
 [ -f "$out" ] && sed -n '/^<!-- sim-vs-clknetsim: begin/,/^<!-- sim-vs-clknetsim: end/p' "$out" > "$keep"
 # The solar reference's tables (scripts/solar.sh) are kept the same way.
 [ -f "$out" ] && sed -n '/^<!-- solar: begin/,/^<!-- solar: end/p' "$out" >> "$keep"
@@ -22,6 +22,8 @@ trap 'rm -f "$tmp" "$keep" "$isync"' EXIT
 [ -f "$out" ] && grep -q '^<!-- solar-sim: begin' "$out" && { echo; sed -n '/^<!-- solar-sim: begin/,/^<!-- solar-sim: end/p' "$out"; } >> "$keep"
 # The internal-sync section is scripts/results-isync.sh's (its 10,000-node rows take minutes).
 [ -f "$out" ] && sed -n '/^<!-- internal-sync: begin/,/^<!-- internal-sync: end/p' "$out" > "$isync"
+# The Nakamoto comparison is scripts/results-nakamoto.sh's (its scenarios are not in the main table).
+[ -f "$out" ] && sed -n '/^<!-- nakamoto: begin/,/^<!-- nakamoto: end/p' "$out" > "$nk"
 {
 	echo "# Simulator results"
 	echo
@@ -38,7 +40,7 @@ trap 'rm -f "$tmp" "$keep" "$isync"' EXIT
 	echo
 	first=1
 	for s in scenarios/*.yaml; do
-		case "$(basename "$s")" in scale-* | check-* | sparse-*10k*) continue ;; esac
+		case "$(basename "$s")" in scale-* | check-* | sparse-*10k* | nakamoto-* | cmp-*) continue ;; esac
 		if [ $first = 1 ]; then flag=--markdown-header; first=0; else flag=--markdown; fi
 		# The row's scenario cell links to the report of the same run.
 		base=$(basename "$s" .yaml)
@@ -87,6 +89,10 @@ trap 'rm -f "$tmp" "$keep" "$isync"' EXIT
 	if [ -s "$isync" ]; then
 		echo
 		cat "$isync"
+	fi
+	if [ -s "$nk" ]; then
+		echo
+		cat "$nk"
 	fi
 	if [ -s "$keep" ]; then
 		echo

@@ -237,6 +237,23 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 	        (unsigned long long)w->ctr.rx, (unsigned long long)w->ctr.rx_bad, (unsigned long long)w->ctr.rx_bad_sig,
 	        (unsigned long long)w->ctr.rx_replay, (unsigned long long)w->ctr.rx_unknown_peer,
 	        (unsigned long long)w->ctr.readings_rejected);
+	sim_chain_summary cs;
+	sim_world_chain_summary(w, &cs);
+	if (cs.on) {
+		fprintf(out, "  chain: height %llu..%llu, %zu tip(s); mined %llu (Byzantine %llu); stale %.1f%%; reorgs %llu "
+		             "(deepest %llu); honest alarmed %zu (fusions refused %llu); steered fusions %llu; statements per median %.1f; "
+		             "%.0f B/s per node\n",
+		        (unsigned long long)cs.height_min, (unsigned long long)cs.height_max, cs.tips,
+		        (unsigned long long)cs.mined, (unsigned long long)cs.mined_byz, 100 * cs.stale_rate,
+		        (unsigned long long)cs.reorgs, (unsigned long long)cs.max_reorg_depth, cs.alarmed,
+		        (unsigned long long)cs.alarm_fusions, (unsigned long long)cs.steered, cs.median_stmts,
+		        cs.bytes_per_node_s);
+		fprintf(out, "  chain refusals (honest nodes):");
+		for (int q = 1; q < BFT_NK_NREASONS; q++)
+			if (cs.rejected[q])
+				fprintf(out, " %s %llu", bft_nk_reason_key(-q), (unsigned long long)cs.rejected[q]);
+		fprintf(out, "\n");
+	}
 	if (any_wire(s))
 		fprintf(out, "  ntp: replies %llu (t3 < t2 in %llu), refused %llu, lost %llu\n",
 		        (unsigned long long)w->ntp_replies, (unsigned long long)w->ntp_t3_before_t2,
@@ -391,6 +408,22 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		        (unsigned long long)w->adv_lies[i]);
 	fprintf(out, "],\"adv_lies\":%llu,\"adv_errors\":%llu,", (unsigned long long)w->adv_lies_total,
 	        (unsigned long long)w->adv_errors);
+	sim_chain_summary cs;
+	sim_world_chain_summary(w, &cs);
+	if (cs.on) {
+		fprintf(out, "\"chain\":{\"height_min\":%llu,\"height_max\":%llu,\"tips\":%zu,\"mined\":%llu,"
+		             "\"mined_byzantine\":%llu,\"stale_rate\":%.4f,\"reorgs\":%llu,\"max_reorg_depth\":%llu,"
+		             "\"alarmed\":%zu,\"alarm_fusions\":%llu,\"steered\":%llu,\"median_statements\":%.2f,\"bytes_per_node_s\":%.1f,"
+		             "\"rejected\":{",
+		        (unsigned long long)cs.height_min, (unsigned long long)cs.height_max, cs.tips,
+		        (unsigned long long)cs.mined, (unsigned long long)cs.mined_byz, cs.stale_rate,
+		        (unsigned long long)cs.reorgs, (unsigned long long)cs.max_reorg_depth, cs.alarmed,
+		        (unsigned long long)cs.alarm_fusions, (unsigned long long)cs.steered, cs.median_stmts,
+		        cs.bytes_per_node_s);
+		for (int q = 1; q < BFT_NK_NREASONS; q++)
+			fprintf(out, "%s\"%s\":%llu", q > 1 ? "," : "", bft_nk_reason_key(-q), (unsigned long long)cs.rejected[q]);
+		fprintf(out, "}},");
+	}
 	fprintf(out, "\"events\":%llu,\"queue_peak\":%zu,\"packets_in_flight_peak\":%zu,\"adv_rewrites\":%llu}\n",
 	        (unsigned long long)w->events, w->q.peak, w->pool.peak, (unsigned long long)w->adv_rewrites);
 }

@@ -394,8 +394,10 @@ static int f_engine(ctx *c, yaml_node_t *v, void *o)
 		S(o)->engine = BFT_ENGINE_FUSION;
 	else if (s && !strcmp(s, "median"))
 		S(o)->engine = BFT_ENGINE_MEDIAN;
+	else if (s && !strcmp(s, "nakamoto"))
+		S(o)->engine = BFT_ENGINE_NAKAMOTO;
 	else
-		return fail(c, v, "engine: fusion or median");
+		return fail(c, v, "engine: fusion, median or nakamoto");
 	return 0;
 }
 static int f_alg(ctx *c, yaml_node_t *v, void *o)
@@ -866,6 +868,81 @@ static int f_advs(ctx *c, yaml_node_t *v, void *o)
 	return seq(c, v, (void **)&S(o)->advs, &S(o)->n_advs, sizeof(sim_adversary), adv_item, "adversaries");
 }
 
+/* nakamoto: (docs/nakamoto.md) */
+#define NK(o) (&S(o)->nk)
+#define NKDUR(name, f_)                                                                                      \
+	static int name(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &NK(o)->f_); }
+#define NKSIZE(name, f_)                                                                                     \
+	static int name(ctx *c, yaml_node_t *v, void *o) { return p_size(c, v, &NK(o)->f_); }
+#define NKRATE(name, f_)                                                                                     \
+	static int name(ctx *c, yaml_node_t *v, void *o) { return p_rate(c, v, &NK(o)->f_); }
+NKDUR(k_interval, interval_ns)
+NKDUR(k_step, step_ns)
+NKDUR(k_agree, agree_ns)
+NKDUR(k_age, stmt_age_ns)
+NKDUR(k_future, future_ns)
+NKDUR(k_ttl, orphan_ttl_ns)
+NKDUR(k_tphase, tau_phase_ns)
+NKDUR(k_tref, tau_ref_ns)
+NKRATE(k_drift, drift_ppb)
+NKRATE(k_slew, ref_slew_ppb)
+NKRATE(k_max, max_ppb)
+NKSIZE(k_retarget, retarget)
+NKSIZE(k_hashes, hashes)
+NKSIZE(k_window, window)
+NKSIZE(k_slots, slots)
+NKSIZE(k_orphans, orphans)
+NKSIZE(k_minst, min_stmts)
+static int k_difficulty(ctx *c, yaml_node_t *v, void *o)
+{
+	size_t d;
+	if (p_size(c, v, &d))
+		return -1;
+	NK(o)->difficulty = d;
+	return d >= 1 ? 0 : fail(c, v, "difficulty >= 1");
+}
+#define KB(o) ((sim_nk_byz *)(o))
+static int kb_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &KB(o)->nodes); }
+static int kb_offset(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &KB(o)->offset_ns); }
+static int kb_hash(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &KB(o)->hash))
+		return -1;
+	return KB(o)->hash > 0 && KB(o)->hash <= 1000 ? 0 : fail(c, v, "hash in (0, 1000]");
+}
+static int kb_withhold(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_size(c, v, &KB(o)->withhold))
+		return -1;
+	return KB(o)->withhold <= 12 ? 0 : fail(c, v, "withhold in [0, 12]");
+}
+static const field nkbyz_fields[] = {
+	{ "nodes", kb_nodes }, { "offset", kb_offset }, { "hash", kb_hash }, { "withhold", kb_withhold }, { NULL, NULL },
+};
+static int nkbyz_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
+{
+	sim_nk_byz *b = (sim_nk_byz *)arr + i;
+	b->hash = 1;
+	b->line = (unsigned)it->start_mark.line + 1;
+	if (walk(c, it, nkbyz_fields, b, "byzantine miner"))
+		return -1;
+	if (b->nodes.kind == SIM_SET_NONE || b->nodes.kind == SIM_SET_ALL)
+		return fail(c, it, "byzantine miners need nodes: [ids] or {count: k}");
+	return 0;
+}
+static int k_byz(ctx *c, yaml_node_t *v, void *o)
+{
+	return seq(c, v, (void **)&NK(o)->byz, &NK(o)->n_byz, sizeof(sim_nk_byz), nkbyz_item, "byzantine");
+}
+static const field nk_fields[] = {
+	{ "interval", k_interval }, { "step", k_step }, { "agree", k_agree }, { "statement_age", k_age },
+	{ "future", k_future }, { "orphan_ttl", k_ttl }, { "tau_phase", k_tphase }, { "tau_ref", k_tref },
+	{ "drift_ppb", k_drift }, { "ref_slew_ppb", k_slew }, { "max_steer_ppb", k_max }, { "retarget", k_retarget },
+	{ "hashes", k_hashes }, { "window", k_window }, { "slots", k_slots }, { "orphans", k_orphans },
+	{ "min_statements", k_minst }, { "difficulty", k_difficulty }, { "byzantine", k_byz }, { NULL, NULL },
+};
+static int f_nk(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, nk_fields, o, "nakamoto"); }
+
 /* expect: */
 static int e_cont(ctx *c, yaml_node_t *v, void *o)
 {
@@ -1013,7 +1090,8 @@ static const field top_fields[] = {
 	{ "topology", f_topo },
 	{ "node", f_node }, { "oscillator", f_osc }, { "network", f_net }, { "references", f_refs },
 	{ "gps_lies", f_glies }, { "adversaries", f_advs }, { "expect", f_expect },
-	{ "compare_honest", f_compare }, { "system_clock", f_sys }, { "solar", f_solar }, { NULL, NULL },
+	{ "compare_honest", f_compare }, { "system_clock", f_sys }, { "solar", f_solar }, { "nakamoto", f_nk },
+	{ NULL, NULL },
 };
 
 #define W(o) ((sim_window *)(o))
@@ -1057,6 +1135,14 @@ static void defaults(sim_scenario *s)
 	s->net_jitter_max_ns = -1;
 	s->replay_delay_ns = 5 * BFT_NS_PER_SEC;
 	s->expect.alarm = -1;
+	/* nakamoto: 10 s blocks from `hashes` a second per node (difficulty 0:
+	 * nodes * hashes * interval), a retarget every 16 blocks. */
+	s->nk = (sim_nk){ .interval_ns = 10 * BFT_NS_PER_SEC, .step_ns = BFT_NS_PER_SEC, .agree_ns = 200000,
+		          .stmt_age_ns = 120 * BFT_NS_PER_SEC, .future_ns = 10 * BFT_NS_PER_SEC,
+		          .orphan_ttl_ns = 600 * BFT_NS_PER_SEC, .tau_phase_ns = 64 * BFT_NS_PER_SEC,
+		          .tau_ref_ns = 600 * BFT_NS_PER_SEC, .drift_ppb = 1000, .ref_slew_ppb = 10000, .max_ppb = 10000,
+		          .difficulty = 0, .retarget = 16, .hashes = 1000, .window = 12, .slots = 64, .orphans = 8,
+		          .min_stmts = 3 };
 }
 
 int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t errlen)
@@ -1173,6 +1259,9 @@ void sim_scenario_free(sim_scenario *s)
 	for (size_t i = 0; i < s->n_advs; i++)
 		set_free(&s->advs[i].nodes);
 	free(s->advs);
+	for (size_t i = 0; i < s->nk.n_byz; i++)
+		set_free(&s->nk.byz[i].nodes);
+	free(s->nk.byz);
 	for (size_t i = 0; i < s->expect.n_must_violate; i++)
 		free(s->expect.must_violate[i]);
 	free(s->expect.must_violate);
@@ -1193,6 +1282,11 @@ void sim_scenario_strip_lies(sim_scenario *s)
 		s->refs[i].liars = 0;
 	set_free(&s->solar.liars);
 	s->solar.liars = (sim_set){ .kind = SIM_SET_NONE };
+	for (size_t i = 0; i < s->nk.n_byz; i++)
+		set_free(&s->nk.byz[i].nodes);
+	free(s->nk.byz);
+	s->nk.byz = NULL;
+	s->nk.n_byz = 0;
 }
 
 static int64_t scale_t(int64_t t, double k)
@@ -1261,6 +1355,8 @@ const char *sim_engine_name(const sim_scenario *s)
 {
 	if (s->engine == BFT_ENGINE_MEDIAN)
 		return "median";
+	if (s->engine == BFT_ENGINE_NAKAMOTO)
+		return "nakamoto";
 	switch (s->alg) {
 	case BFT_ALG_MARZULLO:
 		return "fusion/marzullo";

@@ -130,6 +130,27 @@ typedef struct sim_sysclock {
 	int64_t max_slew_ppb;
 } sim_sysclock;
 
+/* Byzantine miners of the Nakamoto engine (scenario nakamoto.byzantine):
+ * the node's own TEST-ONLY misbehaviour (node.h, bft_node_nk_config). They
+ * are not honest nodes: the metrics leave them out. */
+typedef struct sim_nk_byz {
+	sim_set nodes;
+	int64_t offset_ns;   /* stated offsets this far off (implausible beyond agree) */
+	double hash;         /* hash power, times an honest node's */
+	size_t withhold;     /* keep this many own blocks private, then release them */
+	unsigned line;
+} sim_nk_byz;
+
+/* The Nakamoto engine's settings (scenario nakamoto:, engine: nakamoto). */
+typedef struct sim_nk {
+	int64_t interval_ns, step_ns, agree_ns, stmt_age_ns, future_ns, orphan_ttl_ns;
+	int64_t tau_phase_ns, tau_ref_ns, drift_ppb, ref_slew_ppb, max_ppb;
+	uint64_t difficulty;
+	size_t retarget, hashes, window, slots, orphans, min_stmts;
+	sim_nk_byz *byz;
+	size_t n_byz;
+} sim_nk;
+
 typedef struct sim_expect {
 	bool has_containment;
 	double containment;        /* at least */
@@ -218,6 +239,7 @@ typedef struct sim_scenario {
 	/* adversaries */
 	sim_adversary *advs;
 	size_t n_advs;
+	sim_nk nk;
 	sim_expect expect;
 	sim_solar_cfg solar;
 } sim_scenario;

@@ -279,7 +279,87 @@ static int resolve_all(sim_scenario *sc, size_t n, const uint32_t *ring, char *e
 	                     resolve_set(sc, &sc->solar.night, n, ring, err, errlen, "solar") ||
 	                     resolve_set(sc, &sc->solar.liars, n, ring, err, errlen, "solar")))
 		return -1;
+	for (size_t i = 0; i < sc->nk.n_byz; i++)
+		if (resolve_set(sc, &sc->nk.byz[i].nodes, n, ring, err, errlen, "nakamoto.byzantine"))
+			return -1;
 	return 0;
+}
+
+/* The Byzantine-miner entry of node id (scenario nakamoto.byzantine), or NULL. */
+static const sim_nk_byz *nk_byz(const sim_scenario *sc, uint32_t id)
+{
+	if (sc->engine != BFT_ENGINE_NAKAMOTO)
+		return NULL;
+	for (size_t i = 0; i < sc->nk.n_byz; i++)
+		if (sim_set_has(&sc->nk.byz[i].nodes, id))
+			return &sc->nk.byz[i];
+	return NULL;
+}
+
+/* The node's chain settings (docs/nakamoto.md): every node the same chain;
+ * every GPS receiver (of any template or spoofing region) states offsets to
+ * the one reference "GNSS GPS"; an NTP template is "simulated reference
+ * <template + 1>". */
+static void nk_setup(const sim_world *w, uint32_t id, bft_node_nk_config *k, bft_cref *refs)
+{
+	const sim_scenario *sc = w->sc;
+	const sim_nk *c = &sc->nk;
+	memset(k, 0, sizeof *k);
+	double hps = (double)c->hashes; /* per node per second */
+	uint64_t d = c->difficulty;
+	if (!d) {
+		double total = 0;
+		for (size_t i = 0; i < w->n; i++) {
+			const sim_nk_byz *b = nk_byz(sc, (uint32_t)i);
+			total += hps * (b ? b->hash : 1);
+		}
+		d = (uint64_t)(total * (double)c->interval_ns / 1e9);
+		d = d ? d : 1;
+	}
+	for (size_t i = 0; i < 32; i++)
+		k->chain.genesis[i] = (uint8_t)(sc->seed >> (8 * (i % 8)) ^ (0x42 + i));
+	k->chain.genesis_time_ns = w->epoch_ns;
+	k->chain.genesis_difficulty = d;
+	k->chain.interval_ns = c->interval_ns;
+	k->chain.retarget_blocks = (uint32_t)c->retarget;
+	k->chain.max_step = 4;
+	k->chain.future_tol_ns = c->future_ns;
+	k->chain.stmt_age_ns = c->stmt_age_ns;
+	k->chain.agree_ns = c->agree_ns;
+	k->chain.drift_ppb = c->drift_ppb;
+	k->chain.window_blocks = (uint32_t)c->window;
+	k->chain.orphan_ttl_ns = c->orphan_ttl_ns;
+	k->chain.min_stmts = (uint32_t)c->min_stmts;
+	k->chain.signer = &w->signer;
+	k->steer = (bft_nk_steer){ .tau_phase_ns = c->tau_phase_ns, .tau_ref_ns = c->tau_ref_ns,
+		                   .ref_slew_ppb = c->ref_slew_ppb, .max_ppb = c->max_ppb };
+	k->n_slots = c->slots;
+	k->n_orphans = c->orphans;
+	k->mine = true;
+	const sim_nk_byz *b = nk_byz(sc, id);
+	double per_step = hps * (double)c->step_ns / 1e9 * (b ? b->hash : 1);
+	k->hashes_per_step = per_step >= 1 ? (uint64_t)per_step : 1;
+	k->mine_step_ns = c->step_ns;
+	const sim_node *nd = &w->nodes[id];
+	for (size_t r = 0; r < nd->n_refs; r++) {
+		memset(&refs[r], 0, sizeof refs[r]);
+		if (sc->refs[nd->refs[r].tmpl].kind == SIM_REF_GPS) { /* every receiver, any region: GPS */
+			refs[r].kind = BFT_CREF_GNSS;
+			refs[r].id[0] = BFT_GNSS_GPS;
+			continue;
+		}
+		refs[r].kind = BFT_CREF_SIM;
+		uint32_t t = nd->refs[r].tmpl + 1;
+		refs[r].id[0] = (uint8_t)(t >> 24);
+		refs[r].id[1] = (uint8_t)(t >> 16);
+		refs[r].id[2] = (uint8_t)(t >> 8);
+		refs[r].id[3] = (uint8_t)t;
+	}
+	k->refs = refs;
+	if (b) {
+		k->byz_offset_ns = b->offset_ns;
+		k->byz_withhold = (uint32_t)b->withhold;
+	}
 }
 
 static int push(sim_world *w, int64_t t, uint32_t kind, uint32_t node, uint32_t a, uint32_t b)
@@ -440,7 +520,7 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		if (w->nodes[i].adv < 0)
+		if (w->nodes[i].adv < 0 && !nk_byz(sc, (uint32_t)i))
 			w->honest[w->n_honest++] = (uint32_t)i;
 
 	/* References per node. */
@@ -538,6 +618,17 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 		if (sc->history_span_ns >= 0)
 			cfg.disc.max_span_ns = sc->history_span_ns;
 		cfg.signer = &w->signer;
+		bft_node_nk_config nkc;
+		bft_cref nk_refs[64];
+		if (sc->engine == BFT_ENGINE_NAKAMOTO) {
+			if (nd->n_refs > 64) {
+				snprintf(err, errlen, "nakamoto: at most 64 references per node");
+				rc = -1;
+				break;
+			}
+			nk_setup(w, (uint32_t)i, &nkc, nk_refs);
+			cfg.nk = &nkc;
+		}
 		uint64_t st = sc->seed ^ (0x6e6f6465ull << 20) ^ i;
 		cfg.seed = sim_splitmix64(&st);
 		rc = bft_node_create(&nd->node, &cfg);
@@ -669,6 +760,11 @@ static int send_one(sim_world *w, uint32_t from, uint32_t to, const uint8_t *buf
 static int send_packet(sim_world *w, uint32_t from, uint32_t to, const uint8_t *buf, size_t len)
 {
 	sim_node *nd = &w->nodes[from];
+	if (len >= 2 && buf[0] == 'B' && buf[1] != 'T') { /* the chain's datagrams (node_chain.h): not rewritten */
+		w->chain_bytes += len;
+		w->chain_datagrams++;
+		return send_one(w, from, to, buf, len);
+	}
 	if (nd->adv < 0)
 		return send_one(w, from, to, buf, len);
 	if (to >= w->n)
@@ -774,13 +870,14 @@ static int drain(sim_world *w, uint32_t id)
 		case BFT_ACT_QUARANTINE: /* counted by the node; the report reads its counters */
 			if (w->trace && nd->adv < 0)
 				sim_trace_quarantine(w->trace, w->now_ns, id, act.to, act.q);
+		case BFT_ACT_BLOCK:      /* no store in the simulator */
 			break;
 		case BFT_ACT_ESTIMATE:
-			if (nd->adv < 0 && act.est.alarm)
+			if (nd->adv < 0 && act.est.alarm && !nk_byz(w->sc, id))
 				sim_metrics_alarm(&w->m, id);
 			if (w->trace && nd->adv < 0)
 				sim_trace_alarm(w->trace, w->now_ns, id, act.est.alarm);
-			if (nd->adv < 0 && w->sc->sys.on)
+			if (nd->adv < 0 && !nk_byz(w->sc, id) && w->sc->sys.on)
 				rc |= steer(w, id);
 			break;
 		}
@@ -1034,4 +1131,59 @@ int sim_world_run(sim_world *w)
 		w->ctr.agree_steps += c->agree_steps;
 	}
 	return 0;
+}
+
+void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
+{
+	memset(out, 0, sizeof *out);
+	if (w->sc->engine != BFT_ENGINE_NAKAMOTO || !w->n_honest)
+		return;
+	out->on = true;
+	out->height_min = UINT64_MAX;
+	uint8_t tips[64][BFT_BLOCK_HASH];
+	double stmts = 0;
+	size_t with = 0;
+	bft_node_chain_info *ci = malloc(sizeof *ci);
+	if (!ci)
+		return;
+	for (size_t i = 0; i < w->n; i++) {
+		if (bft_node_chain_info_get(w->nodes[i].node, ci) != 0)
+			continue;
+		out->mined += ci->mined;
+		if (nk_byz(w->sc, (uint32_t)i))
+			out->mined_byz += ci->mined;
+	}
+	for (size_t h = 0; h < w->n_honest; h++) {
+		const bft_node *nd = w->nodes[w->honest[h]].node;
+		if (bft_node_chain_info_get(nd, ci) != 0)
+			continue;
+		out->height_min = ci->tip.height < out->height_min ? ci->tip.height : out->height_min;
+		out->height_max = ci->tip.height > out->height_max ? ci->tip.height : out->height_max;
+		size_t t = 0;
+		while (t < out->tips && t < 64 && memcmp(tips[t], ci->tip.hash, BFT_BLOCK_HASH) != 0)
+			t++;
+		if (t == out->tips && t < 64)
+			memcpy(tips[out->tips++], ci->tip.hash, BFT_BLOCK_HASH);
+		for (size_t r = 0; r < BFT_NK_NREASONS; r++)
+			out->rejected[r] += ci->stats.rejected[r];
+		out->reorgs += ci->stats.reorgs;
+		if (ci->stats.max_reorg_depth > out->max_reorg_depth)
+			out->max_reorg_depth = ci->stats.max_reorg_depth;
+		out->alarmed += ci->tip.outworked_by_implausible;
+		out->steered += ci->steered;
+		out->alarm_fusions += ci->alarms;
+		if (ci->n_refs && ci->refs[0].have) {
+			stmts += (double)ci->refs[0].c.n;
+			with++;
+		}
+		if (h == 0 && ci->stats.accepted)
+			out->stale_rate = (double)(ci->stats.accepted > ci->tip.height ? ci->stats.accepted - ci->tip.height : 0) /
+			                  (double)ci->stats.accepted;
+	}
+	free(ci);
+	if (out->height_min == UINT64_MAX)
+		out->height_min = 0;
+	out->median_stmts = with ? stmts / (double)with : 0;
+	double secs = (double)w->sc->duration_ns / 1e9;
+	out->bytes_per_node_s = secs > 0 ? (double)w->chain_bytes / (double)w->n / secs : 0;
 }

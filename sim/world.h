@@ -97,6 +97,7 @@ typedef struct sim_world {
 	uint64_t ntp_cookie;                    /* wire: the last request's transmit stamp (a counter) */
 	uint64_t sys_steps, sys_updates;        /* system_clock: steps forward, rate updates */
 	uint64_t adv_lies_total;
+	uint64_t chain_bytes, chain_datagrams; /* engine nakamoto: chain datagrams sent (all nodes) */
 	uint64_t *adv_lies;  /* per scenario adversary: messages actually changed (equivocation: copies) */
 	uint64_t *adv_sent;  /* per scenario adversary: messages sent after its `from` */
 	int64_t dmin_node_ns;  /* the minimum one-way delay nodes assume */
@@ -114,6 +115,26 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 void sim_world_destroy(sim_world *w);
 /* Run to the scenario's duration. Returns 0 or a negative code. */
 int sim_world_run(sim_world *w);
+
+/* The chain's state over the honest nodes (engine nakamoto), for reports. */
+typedef struct sim_chain_summary {
+	bool on;
+	uint64_t height_min, height_max; /* honest nodes' best heights */
+	size_t tips;                     /* distinct best tips among honest nodes */
+	uint64_t mined, mined_byz;       /* blocks found by all nodes; by Byzantine miners */
+	uint64_t byz_in_best;            /* Byzantine blocks in node 0's... in the first honest node's best chain
+	                                  * (among the blocks its slots still hold) */
+	uint64_t best_held;              /* blocks of that best chain its slots still hold */
+	double stale_rate;               /* first honest node: valid blocks not in its best chain / stored */
+	uint64_t rejected[BFT_NK_NREASONS]; /* summed over honest nodes */
+	uint64_t reorgs, max_reorg_depth;
+	size_t alarmed;                  /* honest nodes outworked by an implausible chain */
+	uint64_t steered;                /* honest fusions whose point the chain chose */
+	uint64_t alarm_fusions;          /* honest fusions refused by the chain's alarm */
+	double median_stmts;             /* mean statements per honest correction (first reference) */
+	double bytes_per_node_s;         /* chain datagrams, bytes per node per second */
+} sim_chain_summary;
+void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out);
 /* A node's steered system clock (scenario system_clock) at its raw time. */
 int64_t sim_sys_read(const sim_node *nd, int64_t raw_ns);
 

@@ -13,6 +13,7 @@ int cmd_pubkey(int argc, char **argv);
 /* Clients of a daemon's HTTP API (client.c). */
 int cmd_status(int argc, char **argv);
 int cmd_peers(int argc, char **argv);
+int cmd_chain(int argc, char **argv);
 int cmd_time(int argc, char **argv);
 int cmd_proofs(int argc, char **argv);
 int cmd_validate(int argc, char **argv);

@@ -424,6 +424,21 @@ void cli_print_status(FILE *out, json_object *j)
 	} else {
 		fprintf(out, "proofs: disabled (no store configured)\n");
 	}
+	json_object *chn = get(j, "chain"); /* engine nakamoto: `bftime chain` has the rest */
+	if (chn) {
+		json_object *ch = get(chn, "head"), *rej = get(chn, "rejected");
+		int64_t refused = 0;
+		if (rej) {
+			json_object_object_foreach(rej, key, v)
+			{
+				(void)key;
+				refused += json_object_get_int64(v);
+			}
+		}
+		fprintf(out, "chain: height %" PRId64 ", head %.16s...%s; %" PRId64 " blocks refused\n", geti(ch, "height"),
+		        gets_(ch, "hash"), getb(chn, "alarm") ? ", ALARM (out-worked by a chain it finds implausible)" : "",
+		        refused);
+	}
 }
 
 int cmd_status(int argc, char **argv)
@@ -478,6 +493,17 @@ int cmd_peers(int argc, char **argv)
 	if (!j)
 		return rc;
 	cli_print_peers(stdout, j);
+	json_object_put(j);
+	return 0;
+}
+
+int cmd_chain(int argc, char **argv)
+{
+	int rc;
+	json_object *j = fetch_or_print(argc, argv, "/v1/chain", &rc);
+	if (!j)
+		return rc;
+	cli_print_chain(stdout, j);
 	json_object_put(j);
 	return 0;
 }

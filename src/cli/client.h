@@ -26,6 +26,8 @@ json_object *cli_parse_answer(const char *body, size_t len);
 void cli_print_time(FILE *out, json_object *j);
 void cli_print_status(FILE *out, json_object *j);
 void cli_print_peers(FILE *out, json_object *j);
+/* GET /v1/chain as text (chain_print.c). */
+void cli_print_chain(FILE *out, json_object *j);
 void cli_print_proofs(FILE *out, json_object *j);
 /* bftime sources and tracking: GET /v1/status as chronyc prints them. */
 void cli_print_sources(FILE *out, json_object *j);

@@ -23,6 +23,7 @@ static const struct subcommand {
 	{ "pubkey", cmd_pubkey, "print the public key of a key file: pubkey FILE" },
 	{ "status", cmd_status, "a daemon's state, sources (used or why not), counters, proof chain head" },
 	{ "peers", cmd_peers, "a daemon's peers: readings, gossip progress, proofs held" },
+	{ "chain", cmd_chain, "a daemon's Nakamoto chain: head, height, work, offsets per reference, forks, refusals" },
 	{ "time", cmd_time, "a daemon's interval [earliest, latest] and estimate of true time" },
 	{ "proofs", cmd_proofs, "a daemon's stored time proofs: proofs [--verify] [--node N] [--limit N]" },
 	{ "validate", cmd_validate, "is a timestamp consistent with consensus time? validate TIMESTAMP|now [--tolerance D]; exit 0 yes, 1 no, 3 unknown" },

@@ -6,6 +6,7 @@
  * nothing a client sends can break the JSON we write.
  */
 #include "daemon/api.h"
+#include "daemon/chain.h"
 #include "daemon/api_int.h"
 
 #include <errno.h>
@@ -49,7 +50,9 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	add_str(o, "listen", env->cfg->listen.text);
 	add_estimate(o, &n);
 	add_i64(o, "f", (int64_t)env->cfg->node.f);
-	add_str(o, "engine", env->cfg->node.engine == BFT_ENGINE_MEDIAN ? "median" : "fusion");
+	add_str(o, "engine", env->cfg->node.engine == BFT_ENGINE_MEDIAN     ? "median"
+	                     : env->cfg->node.engine == BFT_ENGINE_NAKAMOTO ? "nakamoto"
+	                                                                    : "fusion");
 	add_i64(o, "uptime_ns", bft_clock_mono_ns() - env->start_mono);
 	if (env->cfg->byz)
 		add_str(o, "byzantine", bftd_liar_name(env->cfg->byz));
@@ -101,6 +104,9 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	}
 	json_object_object_add(proofs, "head", chain_head_json(env));
 	json_object_object_add(o, "proofs", proofs);
+	json_object *chain = bftd_chain_json(env->node, env->chain); /* engine nakamoto only */
+	if (chain)
+		json_object_object_add(o, "chain", chain);
 	bftd_evidence_status_json(bftd_proofs_evidence(env->proofs), o); /* equivocation evidence (evidence.h) */
 	json_reply(resp, 200, o);
 }
@@ -334,7 +340,7 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 		{ "/v1/time", false }, { "/v1/status", false }, { "/v1/peers", false }, { "/v1/proofs", false },
 		{ "/v1/proofs", true }, { "/v1/validate", true }, { "/metrics", false },
 		{ "/v1/evidence", false }, { "/v1/evidence", true }, { "/v1/solar", true },
-		{ "/", false }, { "/dashboard", false }, { "/v1/history", false },
+		{ "/", false }, { "/dashboard", false }, { "/v1/history", false }, { "/v1/chain", false },
 	};
 	bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
 	bool post = !strcmp(req->method, "POST");
@@ -365,12 +371,22 @@ void bftd_api_handle(void *ctx, const bftd_http_request *req, bftd_http_response
 		case 10: /* fall through: the dashboard (dashboard.c) */
 		case 11: bftd_dashboard_page(resp); return;
 		case 12: bftd_dashboard_history(env, req, resp); return;
-		default: get_metrics(env, resp); return;
+		case 13: { /* the Nakamoto engine's chain (chain.h) */
+			json_object *ch = bftd_chain_json(env->node, env->chain);
+			if (ch)
+				json_reply(resp, 200, ch);
+			else
+				bftd_http_error(resp, 404, "no_chain", "this node does not run the nakamoto engine");
+			return;
+		}
+		case 6: get_metrics(env, resp); return;
+		default: return;
 		}
 	}
 	if (path_known)
 		bftd_http_error(resp, 405, "method_not_allowed", "this method is not allowed on this path");
 	else
 		bftd_http_error(resp, 404, "not_found",
-		                "no such endpoint: /v1/time, /v1/status, /v1/peers, /v1/proofs, /v1/validate, /v1/evidence, /v1/solar, /v1/history, /metrics, /dashboard");
+		                "no such endpoint: /v1/time, /v1/status, /v1/peers, /v1/proofs, /v1/validate, /v1/evidence, /v1/solar, /v1/chain, /v1/history, "
+		                "/metrics, /dashboard");
 }

@@ -59,6 +59,7 @@ typedef struct bftd_api_env {
 	const struct bftd_status *status;
 	/* The dashboard's bounded history (history.h); NULL: an empty one. */
 	const struct bftd_history *history;
+	const struct bftd_chain *chain; /* the chain's block store (chain.h); NULL: none */
 	/* called after a proof from the API was stored as new (for forwarding) */
 	void (*on_stored)(void *ctx, const uint8_t *buf, size_t len);
 	void *on_stored_ctx;

@@ -4,6 +4,7 @@
  * metrics).
  */
 #include "daemon/api_int.h"
+#include "daemon/chain.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -239,6 +240,7 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 			}
 	}
 	bftd_evidence_metrics(bftd_proofs_evidence(env->proofs), metric_line, &b); /* evidence.h */
+	bftd_chain_metrics(env->node, metric_line, &b); /* engine nakamoto (chain.h) */
 	if (b.oom) {
 		free(b.p);
 		bftd_http_error(resp, 500, "no_memory", "out of memory");

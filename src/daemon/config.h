@@ -122,6 +122,10 @@ typedef struct bftd_config {
 	int64_t osc_offset_ns;
 	int64_t osc_freq_ppb;
 	struct bft_adversary *byz; /* a test liar (bftimed-test only, testkit.h); NULL: honest */
+	/* the Nakamoto engine (consensus.nakamoto, docs/nakamoto.md); node.nk
+	 * is pointed at it by the daemon (refs and signer are the daemon's) */
+	bft_node_nk_config nk;
+	char chain_store[4096]; /* SQLite file of the chain's blocks; "": not kept across restarts */
 } bftd_config;
 
 /* Parse len bytes of YAML named `filename` (used in messages only). On

@@ -23,6 +23,7 @@
 #include <bftime/common.h>
 
 #include "daemon/api.h"
+#include "daemon/chain.h"
 #include "core/prng.h"
 #include "daemon/gossip.h"
 #include "daemon/http.h"
@@ -135,9 +136,18 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	/* The network clock starts at the time of day; the test knob's offset
 	 * (oscillator.offset_ms) shows in it as a mis-set system clock would. */
 	nc.agree_seed_ns = bft_clock_realtime_ns() - bft_clock_raw_ns() + cfg->osc_offset_ns;
+	if (nc.engine == BFT_ENGINE_NAKAMOTO)
+		nc.nk = &d->cfg.nk; /* references: "simulated reference i + 1" (docs/nakamoto.md) */
 	if ((rc = bft_node_create(&d->node, &nc)) != 0) {
 		snprintf(err, errlen, "cannot create the node: %s", bft_strerror(rc));
 		goto fail;
+	}
+	if (nc.engine == BFT_ENGINE_NAKAMOTO && d->cfg.chain_store[0]) {
+		if ((rc = bftd_chain_open(&d->chain, d->cfg.chain_store, err, errlen)) != 0)
+			goto fail;
+		size_t refused;
+		int kept = bftd_chain_replay(d->chain, d->node, bft_clock_raw_ns(), &refused);
+		bftd_log(LOG_INFO, "chain: %d stored blocks replayed (%zu refused)", kept, refused);
 	}
 	d->nc = nc; /* kept, with ids, to start the node over after a suspend */
 	d->ids = ids;
@@ -164,7 +174,7 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	d->api = (bftd_api_env){ .cfg = &d->cfg, .node = d->node, .ref_kinds = d->ref_kinds, .refs = d->refs,
 		                 .self_pub = d->self_pub,
 		                 .proofs = d->proofs, .gossip = d->gossip, .ctr = &d->ctr, .start_mono = d->start_mono,
-		                 .status = &d->status, .history = d->history };
+		                 .status = &d->status, .history = d->history, .chain = d->chain };
 	for (size_t i = 0; i < cfg->n_refs; i++) {
 		if (cfg->refs[i].kind != BFTD_REF_SOLAR)
 			continue;
@@ -227,6 +237,7 @@ void bftd_destroy(bftd *d)
 	bft_keyring_destroy(d->kr);
 	bftd_token_close(d->token);
 	free(d->cfg.peers);
+	bftd_chain_close(d->chain);
 	free(d->cfg.byz);
 	bftd_status_free(&d->status);
 	bftd_history_destroy(d->history);
@@ -295,6 +306,10 @@ static void drain(bftd *d)
 		case BFT_ACT_TIMER: d->timer_raw = a.at_raw_ns; break;
 		case BFT_ACT_ESTIMATE: estimate = true; break;
 		case BFT_ACT_QUARANTINE: bftd_log_quarantine(d, &a); break;
+		case BFT_ACT_BLOCK:
+			if (bftd_chain_put(d->chain, a.blob, a.blob_len) != 0)
+				bftd_log(LOG_WARNING, "chain store: a block could not be kept");
+			break;
 		}
 	}
 	if (estimate)
@@ -421,6 +436,9 @@ static void check_suspend(bftd *d)
 	bft_node_destroy(d->node);
 	d->node = fresh;
 	d->api.node = fresh;
+	size_t refused;
+	if (d->chain) /* the new node's chain from the store */
+		(void)bftd_chain_replay(d->chain, fresh, bft_clock_raw_ns(), &refused);
 	d->timer_raw = INT64_MAX;
 	bftd_log(LOG_WARNING,
 	         "the machine was suspended for %.3f s: the oscillator did not run, so the clock and its interval "

@@ -35,6 +35,7 @@ struct bftd {
 	bftd_token *token;       /* node.key in a PKCS#11 token (token.h), else NULL */
 	bft_signer peer_signer;  /* with a token: the peers' pinned keys */
 	bft_node *node;
+	struct bftd_chain *chain; /* engine nakamoto with a chain store (chain.h); NULL otherwise */
 	int fd;
 	bftd_ratelimit rl;
 	bftd_refclock refs[BFTD_MAX_REFS];

@@ -29,6 +29,15 @@ static const char *const reason_names[BFT_NK_NREASONS] = {
 	"descends from a refused block", "ancestry forgotten", "orphan too easy", "invalid argument",
 };
 
+const char *bft_nk_reason_key(int r)
+{
+	static const char *const keys[BFT_NK_NREASONS] = {
+		"ok",       "format", "work",   "difficulty", "height",   "past",    "future",
+		"signature", "implausible", "stale", "parent", "ancestry", "low_work", "invalid",
+	};
+	return r < 0 && -r < BFT_NK_NREASONS ? keys[-r] : "unknown";
+}
+
 const char *bft_nk_strresult(int r)
 {
 	if (r >= 0 && r <= BFT_NK_DUP)

@@ -243,5 +243,8 @@ void bft_nk_forget_refusals(bft_nk_chain *c);
 
 /* A static name for a bft_nk_result. */
 const char *bft_nk_strresult(int r);
+/* A one-word key for a refusal (-r of BFT_NK_E*: "work", "implausible",
+ * ...), for metrics labels and JSON keys; "unknown" otherwise. */
+const char *bft_nk_reason_key(int r);
 
 #endif

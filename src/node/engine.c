@@ -99,12 +99,17 @@ static const bft_engine engines[] = {
 	{ "fusion/brooks-iyengar", fuse_brooks_iyengar },
 	{ "fusion/ft-midpoint", fuse_ft_midpoint },
 	{ "median", fuse_median },
+	/* The chain's engine: Marzullo's interval keeps the guarantee; the node
+	 * moves the point by the chain's correction (node_chain.h). */
+	{ "nakamoto", fuse_marzullo },
 };
 
 const bft_engine *bft_engine_find(enum bft_engine_kind kind, enum bft_fusion_alg alg)
 {
 	if (kind == BFT_ENGINE_MEDIAN)
 		return &engines[3];
+	if (kind == BFT_ENGINE_NAKAMOTO)
+		return &engines[4];
 	if (kind != BFT_ENGINE_FUSION)
 		return NULL;
 	switch (alg) {

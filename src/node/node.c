@@ -15,6 +15,7 @@
  */
 #include "node/node.h"
 #include "node/engine.h"
+#include "node/node_chain.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -142,6 +143,7 @@ struct bft_node {
 	unsigned agree_err_next;
 	bft_agree_info ai;
 	int64_t *agree_vals; /* one per peer */
+	bft_nkn *nk;         /* engine NAKAMOTO: the chain (node_chain.h) */
 };
 
 void bft_node_config_default(bft_node_config *cfg)
@@ -245,6 +247,14 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 			bft_node_destroy(n);
 			return BFT_EINVAL;
 		}
+	if (cfg->engine == BFT_ENGINE_NAKAMOTO) {
+		rc = bft_nkn_create(&n->nk, cfg);
+		if (rc) {
+			bft_node_destroy(n);
+			return rc;
+		}
+	}
+	n->cfg.nk = NULL;    /* nor its chain settings (the chain holds its copy) */
 	n->cfg.peers = NULL; /* the caller's array is not kept */
 	n->rng = cfg->seed ^ ((uint64_t)cfg->id << 32);
 	n->send_cursor = cfg->n_peers;
@@ -265,6 +275,7 @@ void bft_node_destroy(bft_node *n)
 	free(n->ages);
 	free(n->scratch);
 	free(n->agree_vals);
+	bft_nkn_destroy(n->nk);
 	free(n);
 }
 
@@ -411,6 +422,23 @@ static int64_t late_raw(const bft_node *n, int64_t event_raw)
 	return t > event_raw ? t : event_raw;
 }
 
+/* The node's clock as the chain needs it (node_chain.h). */
+static void nk_now(bft_node *n, int64_t raw_ns, bft_nkn_now *out)
+{
+	bft_estimate e;
+	bool ok = bft_node_read(n, raw_ns, &e) == 0;
+	*out = (bft_nkn_now){ .raw_ns = raw_ns, .time_ns = ok ? e.time_ns : raw_ns, .est_ns = ok ? e.estimate_ns : raw_ns,
+		              .hi_ns = ok ? e.bounds.hi_ns : INT64_MAX,
+		              .running = ok && e.state != BFT_DISC_UNSYNCHRONIZED };
+}
+
+/* The next TIMER: the poll, or the chain's mining step if sooner. */
+static int64_t timer_at(const bft_node *n)
+{
+	int64_t t = n->nk ? bft_nkn_next_timer(n->nk) : INT64_MAX;
+	return t < n->next_poll_raw ? t : n->next_poll_raw;
+}
+
 static void make_request(bft_node *n, struct peer *p, bft_action *a)
 {
 	bft_msg m = { .type = BFT_MSG_REQUEST, .from = n->cfg.id, .to = p->id, .epoch = n->epoch };
@@ -456,7 +484,10 @@ bool bft_node_next_action(bft_node *n, bft_action *out)
 		if (n->peers[n->send_cursor - 1].req_pending)
 			return true;
 	}
-	return false;
+	/* The chain's statements, fragments and blocks to store, after the
+	 * poll's REQUESTs (their stamps are taken when made, but a REQUEST
+	 * queued behind 30 fragments in a socket buffer still waits). */
+	return n->nk && bft_nkn_next_action(n->nk, out);
 }
 
 /* ---- fusion ------------------------------------------------------------- */
@@ -790,6 +821,19 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	if (rc)
 		return;
 	int64_t point = res.estimate_ns;
+	/* The Nakamoto engine: the chain chooses the point within the fused
+	 * interval, or refuses to follow when outworked by a chain it finds
+	 * implausible (node_chain.h). */
+	if (n->nk) {
+		bft_nkn_now nw;
+		nk_now(n, raw_ns, &nw);
+		if (bft_nkn_point(n->nk, &nw, n->cfg.poll_ns, res.iv, &point)) {
+			n->alarm = true;
+			n->agree = 0;
+			n->ctr.alarms++;
+			return;
+		}
+	}
 
 	/* Mark which sources agree with the result (for status output). */
 	uint32_t used = 0;
@@ -1071,7 +1115,7 @@ static void schedule_poll(bft_node *n, int64_t raw_ns)
 	n->next_poll_raw = bft_sat_add(raw_ns, period + jitter);
 	bft_action *a = push(n, BFT_ACT_TIMER);
 	if (a)
-		a->at_raw_ns = n->next_poll_raw;
+		a->at_raw_ns = timer_at(n);
 }
 
 static void publish(bft_node *n, int64_t raw_ns)
@@ -1091,6 +1135,11 @@ int bft_node_start(bft_node *n, int64_t raw_ns)
 	 * answers are in (a sixteenth of a poll at least, after the jitter);
 	 * with long polls within seconds all the same (poll_period). */
 	int64_t p = poll_period(n), first = p / 4;
+	if (n->nk) { /* the first mining step one step from now */
+		bft_nkn_now nw;
+		nk_now(n, raw_ns, &nw);
+		bft_nkn_on_timer(n->nk, &nw);
+	}
 	n->next_poll_raw = raw_ns;
 	schedule_poll(n, raw_ns - p + p / 8 + (first ? (int64_t)(next_rand(n) % (uint64_t)first) : 0));
 	return 0;
@@ -1100,6 +1149,17 @@ int bft_node_on_timer(bft_node *n, int64_t raw_ns)
 {
 	if (!n || !n->started)
 		return BFT_EINVAL;
+	if (n->nk) {
+		bft_nkn_now nw;
+		nk_now(n, raw_ns, &nw);
+		bft_nkn_on_timer(n->nk, &nw);
+		if (raw_ns < n->next_poll_raw) { /* a mining step: the next TIMER */
+			bft_action *a = push(n, BFT_ACT_TIMER);
+			if (a)
+				a->at_raw_ns = timer_at(n);
+			return 0;
+		}
+	}
 	if (raw_ns < n->next_poll_raw)
 		return 0; /* early: the pending TIMER action still stands */
 	for (size_t i = 0; i < n->cfg.max_refs + n->cfg.n_peers; i++) {
@@ -1110,6 +1170,11 @@ int bft_node_on_timer(bft_node *n, int64_t raw_ns)
 	fuse(n, raw_ns);
 	agree_step(n, raw_ns);
 	publish(n, raw_ns);
+	if (n->nk) {
+		bft_nkn_now nw;
+		nk_now(n, raw_ns, &nw);
+		bft_nkn_on_poll(n->nk, &nw);
+	}
 	n->send_raw = raw_ns;
 	n->send_cursor = 0;
 	schedule_poll(n, raw_ns);
@@ -1198,6 +1263,11 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	}
 	bft_interval off = bft_iv_shift(true_time, -raw_ns);
 	add_reading(n, s, raw_ns, off, bft_iv_mid(off));
+	if (n->nk) {
+		bft_nkn_now nw;
+		nk_now(n, raw_ns, &nw);
+		bft_nkn_on_reading(n->nk, ref_id, true_time, &nw);
+	}
 	s->delay_ns = -1;
 	s->primary = true;
 	/* References are the fast sensors (GPS every second): fuse on their
@@ -1411,6 +1481,11 @@ int bft_node_on_packet(bft_node *n, int64_t raw_ns, const uint8_t *buf, size_t l
 	if (!n || !n->started)
 		return BFT_EINVAL;
 	n->ctr.rx++;
+	if (n->nk && bft_nkn_is_chain(buf, len)) {
+		bft_nkn_now nw;
+		nk_now(n, raw_ns, &nw);
+		return bft_nkn_on_packet(n->nk, &nw, buf, len);
+	}
 	bft_msg m;
 	size_t signed_len;
 	if (!buf || bft_wire_decode(&m, &signed_len, buf, len) != 0) {
@@ -1468,4 +1543,25 @@ size_t bft_node_sources(const bft_node *n, bft_source_info *out, size_t cap)
 		}
 	}
 	return nsrc;
+}
+
+int bft_node_chain_info_get(const bft_node *n, bft_node_chain_info *out)
+{
+	if (!n || !out)
+		return BFT_EINVAL;
+	if (!n->nk) {
+		memset(out, 0, sizeof *out);
+		return BFT_EINVAL;
+	}
+	bft_nkn_info(n->nk, out);
+	return 0;
+}
+
+int bft_node_chain_load(bft_node *n, int64_t raw_ns, const uint8_t *buf, size_t len)
+{
+	if (!n || !n->nk || !buf)
+		return BFT_EINVAL;
+	bft_nkn_now nw;
+	nk_now(n, raw_ns, &nw);
+	return bft_nkn_load(n->nk, &nw, buf, len);
 }

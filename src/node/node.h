@@ -49,12 +49,39 @@
 #include <bftime/discipline.h>
 #include <bftime/interval.h>
 
+#include "node/chain.h"
 #include "proto/sign.h"
 #include "proto/wire.h"
+
+/*
+ * The Nakamoto engine's node settings (docs/nakamoto.md, "In the node").
+ * The node measures each of its references against its disciplined clock
+ * (a bft_nk_meas per reading), states the newest each poll in a signed
+ * statement sent to every peer, mines blocks of the statements it holds
+ * with at most hashes_per_step nonces per mine_step_ns (sans-I/O: a step is
+ * a TIMER, never a blocking loop), gossips blocks to its peers in
+ * fragments of at most BFT_WIRE_MAX bytes, and steers its clock by the best
+ * chain's consensus correction.
+ */
+typedef struct bft_node_nk_config {
+	bft_nk_cfg chain;       /* signer NULL: the node's signer */
+	bft_nk_steer steer;
+	size_t n_slots;         /* block tree slots, >= 2 * retarget_blocks + 12 */
+	size_t n_orphans;
+	bool mine;              /* false: validate, follow and relay only */
+	uint64_t hashes_per_step;
+	int64_t mine_step_ns;
+	const bft_cref *refs;   /* identity of reference i, max_refs of them (copied); NULL: kind SIM, id i */
+	/* TEST-ONLY misbehaviour for the simulator's Byzantine miners (0: honest). */
+	int64_t byz_offset_ns;  /* added to every offset it states: implausible beyond agree_ns */
+	uint32_t byz_withhold;  /* keep own blocks private until this many, then release them all */
+} bft_node_nk_config;
 
 enum bft_engine_kind {
 	BFT_ENGINE_FUSION, /* Sensor Fusion Framework: interval fusion of every source */
 	BFT_ENGINE_MEDIAN, /* median of the sources' offsets (the seed design) */
+	BFT_ENGINE_NAKAMOTO, /* fusion's interval; the point steered by the proof-of-work chain of offset
+	                      * statements (docs/nakamoto.md): needs cfg.nk */
 };
 
 enum bft_fusion_alg {
@@ -106,6 +133,7 @@ typedef struct bft_node_config {
 	                             * network agrees near the time of day; 0 (the simulator): raw */
 	int64_t agree_contraction_ppm; /* c, the spread's contraction per round, in millionths: 500000 on a full
 	                                * mesh with n >= 3f+1 (proven); sparse graphs: measured. Default 500000 */
+	const bft_node_nk_config *nk; /* engine NAKAMOTO only; copied at create */
 } bft_node_config;
 
 /* Defaults for everything but id, peers and signer. */
@@ -143,7 +171,10 @@ enum bft_quarantine {
 /* QUARANTINE: reference `to` entered quarantine, changed its reason, or was
  * readmitted (q NONE); q_by_ns and suspect as bft_source_info states them,
  * so that a driver logs the change without polling the sources. */
-enum bft_action_kind { BFT_ACT_SEND = 1, BFT_ACT_TIMER, BFT_ACT_ESTIMATE, BFT_ACT_QUARANTINE };
+/* BLOCK (engine NAKAMOTO): a block the node accepted into its tree or
+ * mined, encoded in blob (blob_len bytes, valid until the next call into
+ * the node): for a store; relaying is the node's own SENDs. */
+enum bft_action_kind { BFT_ACT_SEND = 1, BFT_ACT_TIMER, BFT_ACT_ESTIMATE, BFT_ACT_QUARANTINE, BFT_ACT_BLOCK };
 
 typedef struct bft_action {
 	enum bft_action_kind kind;
@@ -155,6 +186,8 @@ typedef struct bft_action {
 	enum bft_quarantine q; /* QUARANTINE */
 	int64_t q_by_ns;
 	const char *suspect;
+	const uint8_t *blob; /* BLOCK */
+	size_t blob_len;
 } bft_action;
 
 typedef struct bft_node_counters {
@@ -233,6 +266,34 @@ const bft_node_counters *bft_node_get_counters(const bft_node *n);
  * tracking`. 0, or the discipline's error. */
 int bft_node_disc_status(const bft_node *n, bft_disc_status *out);
 
+
+/* The chain's state (engine NAKAMOTO), for status output. */
+#define BFT_NODE_NK_REFS 4 /* corrections reported for at most this many references */
+typedef struct bft_node_chain_info {
+	bool on;                 /* engine NAKAMOTO */
+	bft_nk_tip tip;
+	bft_nk_stats stats;
+	uint64_t mined, released, withheld;  /* blocks this node found; of them sent; held back (TEST-ONLY) */
+	uint64_t hashes;                     /* nonces tried */
+	uint64_t stmts_made, stmts_rx, stmts_bad; /* statements signed; received; refused (decode or signature) */
+	uint64_t frags_rx, frags_bad, frags_dup, blocks_rx, blocks_bad; /* fragments; reassembled blocks */
+	uint64_t getblocks_rx, getblocks_tx; /* parent requests answered / sent */
+	uint64_t steered;        /* fusions whose point the chain's correction chose */
+	uint64_t alarms;         /* fusions refused: outworked by an implausible chain */
+	bool alarmed;            /* the last fusion was: an implausible chain leads by more than 6 blocks of work */
+	size_t n_refs;
+	struct {
+		bft_cref ref;
+		bool have;           /* a consensus this poll */
+		bft_nk_correction c;
+	} refs[BFT_NODE_NK_REFS];
+} bft_node_chain_info;
+/* 0, or BFT_EINVAL (engine not NAKAMOTO: out->on false). */
+int bft_node_chain_info_get(const bft_node *n, bft_node_chain_info *out);
+/* Replay a stored block (the daemon's store at start) as if it had been
+ * received, without relaying it or announcing it as a BLOCK. The result of
+ * bft_nk_add, or a negative code. */
+int bft_node_chain_load(bft_node *n, int64_t raw_ns, const uint8_t *buf, size_t len);
 /* The agreement's state now (docs/internal-sync.md). */
 void bft_node_agree_info(const bft_node *n, bft_agree_info *out);
 /* Fill up to cap entries; returns the number of sources. */

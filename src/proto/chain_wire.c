@@ -151,6 +151,38 @@ int bft_stmt_verify(const bft_stmt *s, const bft_signer *signer)
 	return signer->verify(signer->ctx, s->node_id, msg, len, s->sig, signer->sig_len) == 0 ? 0 : BFT_EINVAL;
 }
 
+/* One statement alone (the node's statement datagrams): the block's
+ * statement encoding, so there is one. */
+int bft_stmt_encode(uint8_t out[BFT_STMT_LEN], const bft_stmt *s)
+{
+	if (!out || !s)
+		return BFT_BLK_EINVAL;
+	if (!bft_stmt_valid(s))
+		return bft_cref_valid(&s->ref) ? BFT_BLK_ESTMT : BFT_BLK_EREF;
+	uint8_t *q = stmt_put_signed(out, s);
+	bft_be_put_bytes(q, s->sig, BFT_STMT_SIG);
+	return BFT_STMT_LEN;
+}
+
+int bft_stmt_decode(bft_stmt *s, const uint8_t *buf, size_t len)
+{
+	if (!s || !buf)
+		return BFT_BLK_EINVAL;
+	if (len != BFT_STMT_LEN)
+		return BFT_BLK_ELEN;
+	const uint8_t *q = buf;
+	s->node_id = (uint32_t)bft_be_get(&q, 4);
+	s->ref.kind = (uint8_t)bft_be_get(&q, 1);
+	q = get_bytes(s->ref.id, q, BFT_CREF_ID);
+	s->offset_ns = (int64_t)bft_be_get(&q, 8);
+	s->unc_ns = (int64_t)bft_be_get(&q, 8);
+	s->local_ns = (int64_t)bft_be_get(&q, 8);
+	get_bytes(s->sig, q, BFT_STMT_SIG);
+	if (!bft_cref_valid(&s->ref))
+		return BFT_BLK_EREF;
+	return bft_stmt_valid(s) ? 0 : BFT_BLK_ESTMT;
+}
+
 size_t bft_block_size(const bft_block *b)
 {
 	size_t n = b && b->h.n_stmts <= BFT_BLOCK_MAX_STMTS ? b->h.n_stmts : 0;

@@ -123,6 +123,12 @@ BFT_WARN_UNUSED int bft_stmt_sign(bft_stmt *s, const bft_signer *signer);
  * padding past signer->sig_len is zero; negative otherwise. */
 BFT_WARN_UNUSED int bft_stmt_verify(const bft_stmt *s, const bft_signer *signer);
 
+/* One statement's canonical encoding (as inside a block), for statement
+ * datagrams. encode: BFT_STMT_LEN or a negative bft_block_error (EREF,
+ * ESTMT); decode: 0 or negative (ELEN, EREF, ESTMT). Signatures are not
+ * checked here. */
+BFT_WARN_UNUSED int bft_stmt_encode(uint8_t out[BFT_STMT_LEN], const bft_stmt *s);
+BFT_WARN_UNUSED int bft_stmt_decode(bft_stmt *s, const uint8_t *buf, size_t len);
 /* Encoded size of a block with b->h.n_stmts statements. */
 size_t bft_block_size(const bft_block *b);
 /* Set b->h.stmt_root from its statements. 0 or BFT_BLK_EHASH. */

@@ -176,6 +176,31 @@ static void test_references(void **state)
 	}
 }
 
+/* A statement alone (the node's statement datagrams): the block's encoding
+ * of it, round trip, and the decoder's refusals. */
+static void test_stmt_codec(void **state)
+{
+	(void)state;
+	bft_signer s;
+	signer(&s);
+	bft_stmt a = { .node_id = 9, .ref = { .kind = BFT_CREF_GNSS }, .offset_ns = -1234, .unc_ns = 50, .local_ns = 77 };
+	a.ref.id[0] = BFT_GNSS_GPS;
+	assert_int_equal(bft_stmt_sign(&a, &s), 0);
+	uint8_t buf[BFT_STMT_LEN];
+	assert_int_equal(bft_stmt_encode(buf, &a), BFT_STMT_LEN);
+	bft_stmt b;
+	assert_int_equal(bft_stmt_decode(&b, buf, sizeof buf), 0);
+	assert_memory_equal(&a.ref, &b.ref, sizeof a.ref);
+	assert_true(a.node_id == b.node_id && a.offset_ns == b.offset_ns && a.unc_ns == b.unc_ns && a.local_ns == b.local_ns);
+	assert_memory_equal(a.sig, b.sig, BFT_STMT_SIG);
+	assert_int_equal(bft_stmt_verify(&b, &s), 0);
+	assert_int_equal(bft_stmt_decode(&b, buf, sizeof buf - 1), BFT_BLK_ELEN);
+	buf[4] = 9; /* reference kind */
+	assert_int_equal(bft_stmt_decode(&b, buf, sizeof buf), BFT_BLK_EREF);
+	a.unc_ns = -1;
+	assert_int_equal(bft_stmt_encode(buf, &a), BFT_BLK_ESTMT);
+}
+
 static void test_work(void **state)
 {
 	(void)state;
@@ -212,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_error_codes),
 		cmocka_unit_test(test_references),
 		cmocka_unit_test(test_work),
+		cmocka_unit_test(test_stmt_codec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

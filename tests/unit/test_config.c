@@ -143,6 +143,35 @@ static void test_rate_defaults(void **st)
 	bftd_config_free(&c);
 }
 
+/* consensus.nakamoto (docs/nakamoto.md): the keys land in cfg.nk, the
+ * slot bound is checked, unknown keys are named. */
+static void test_nakamoto(void **st)
+{
+	(void)st;
+	const char *a = NODE "references:\n  - {kind: system}\nconsensus:\n  engine: nakamoto\n"
+	                "  nakamoto: {difficulty: 5000, interval: 2s, retarget: 8, slots: 40, hashes_per_step: 300, "
+	                "step: 50ms, agree: 1ms, store: /tmp/x.chain}\n";
+	bftd_config c;
+	char err[256];
+	assert_int_equal(bftd_config_parse(&c, a, strlen(a), "a", err, sizeof err), 0);
+	assert_int_equal(c.node.engine, BFT_ENGINE_NAKAMOTO);
+	assert_int_equal(c.nk.chain.genesis_difficulty, 5000);
+	assert_int_equal(c.nk.chain.interval_ns, 2 * BFT_NS_PER_SEC);
+	assert_int_equal(c.nk.chain.retarget_blocks, 8);
+	assert_int_equal(c.nk.n_slots, 40);
+	assert_int_equal(c.nk.hashes_per_step, 300);
+	assert_int_equal(c.nk.mine_step_ns, 50000000);
+	assert_int_equal(c.nk.chain.agree_ns, 1000000);
+	assert_string_equal(c.chain_store, "/tmp/x.chain");
+	bftd_config_free(&c);
+	const char *b = NODE "references:\n  - {kind: system}\nconsensus:\n  nakamoto: {retarget: 60, slots: 100}\n";
+	assert_int_not_equal(bftd_config_parse(&c, b, strlen(b), "b", err, sizeof err), 0);
+	assert_non_null(strstr(err, "slots must be at least 2 * retarget + 12 (132)"));
+	const char *d = NODE "references:\n  - {kind: system}\nconsensus:\n  nakamoto: {colour: blue}\n";
+	assert_int_not_equal(bftd_config_parse(&c, d, strlen(d), "d", err, sizeof err), 0);
+	assert_non_null(strstr(err, "unknown option 'colour' in nakamoto"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_mistakes),
 		cmocka_unit_test(test_addresses_accepted),
 		cmocka_unit_test(test_rate_defaults),
+		cmocka_unit_test(test_nakamoto),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's side of the Nakamoto engine (docs/nakamoto.md): the blocks
+ * the node accepted kept in SQLite (consensus.nakamoto.store) and replayed
+ * into the node at start, so a restart (or kill -9) does not lose the
+ * chain; and the chain's state rendered for GET /v1/chain, the status and
+ * the metrics, all read from the node's bft_node_chain_info at once.
+ */
+#ifndef BFTIME_DAEMON_CHAIN_H
+#define BFTIME_DAEMON_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "node/node.h"
+
+typedef struct bftd_chain bftd_chain;
+
+/* Open (creating) the block store at path. 0, or a negative code with a
+ * message in err. */
+int bftd_chain_open(bftd_chain **out, const char *path, char *err, size_t errlen);
+void bftd_chain_close(bftd_chain *c);
+/* Keep one block the node announced (BFT_ACT_BLOCK); a block already kept
+ * is not an error. 0 or negative (counted in failures). */
+int bftd_chain_put(bftd_chain *c, const uint8_t *blob, size_t len);
+/* Replay every kept block into the node, lowest height first. Returns the
+ * number the node kept (best, side or orphan), or negative. */
+int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *refused);
+
+typedef struct bftd_chain_stats {
+	uint64_t stored, put_failures, replayed, replay_refused;
+} bftd_chain_stats;
+void bftd_chain_get_stats(const bftd_chain *c, bftd_chain_stats *out);
+
+/* The chain object of /v1/chain and /v1/status (c may be NULL: no store);
+ * NULL when the node does not run the Nakamoto engine. */
+json_object *bftd_chain_json(const bft_node *n, const bftd_chain *c);
+/* Prometheus lines (bftime_chain_*), each through line(ctx, text). */
+void bftd_chain_metrics(const bft_node *n, void (*line)(void *ctx, const char *text), void *ctx);
+
+#endif

@@ -1,0 +1,767 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The node's side of the Nakamoto engine (node_chain.h): measurements,
+ * statements, mining in bounded steps, block gossip in fragments, and the
+ * chain's correction of the clock's point.
+ *
+ * Why fragments over the peers' datagram path rather than the daemon's HTTP
+ * gossip (src/daemon/gossip.c): the node is sans-I/O and one implementation
+ * for the daemon and the simulator. Datagrams of at most BFT_WIRE_MAX bytes
+ * are what both drivers already carry for it (SEND actions, the simulator's
+ * network model with its delays, loss and partitions), so the chain gossips
+ * through the node's own actions with no new path in either driver; HTTP
+ * would have needed a second transport in the daemon and a model of it in
+ * the simulator, and blocks would not have met the network model at all.
+ * The costs, stated: a block of n statements is ceil((104 + 109 n) / 213)
+ * datagrams (3 for 4 statements, 34 for a full block), a lost fragment loses
+ * the block until a child arrives and the receiver asks for it again
+ * ("BG"), and the daemon's per-address limit for datagrams that are not
+ * exchange messages (udp.c, rate_per_s) applies to fragments.
+ */
+#include "node/node_chain.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/bytes.h"
+
+#define CAND_MAX 128 /* statements heard, newest per (node, reference) */
+#define BLOB_RING 16 /* encoded blocks kept: to send, to store, to answer parent requests */
+#define SEND_MAX 16
+#define STMT_Q 8
+#define GET_Q 4
+#define RX_SLOTS 4
+#define FRAG_HDR 43
+#define FRAG_PAY (BFT_WIRE_MAX - FRAG_HDR) /* 213 */
+#define FRAG_MAX ((BFT_BLOCK_MAX + FRAG_PAY - 1) / FRAG_PAY)
+#define RX_TTL_NS (30 * BFT_NS_PER_SEC)
+#define ALL UINT32_MAX
+#define WITHHOLD_MAX 12
+#define ALARM_LEAD 6 /* blocks of work an implausible chain must lead by to raise the alarm */
+
+struct blob {
+	bool used, store_due, private_;
+	uint8_t hash[BFT_BLOCK_HASH];
+	size_t len;
+	uint8_t bytes[BFT_BLOCK_MAX];
+};
+
+struct send {
+	bool used;
+	unsigned blob;
+	uint32_t to, except;
+	size_t peer;
+	unsigned frag;
+};
+
+struct rx {
+	bool used;
+	uint8_t hash[BFT_BLOCK_HASH];
+	uint32_t from;
+	size_t len;
+	unsigned n;
+	uint64_t have;
+	int64_t started_raw;
+	uint8_t bytes[BFT_BLOCK_MAX];
+};
+
+struct meas {
+	bool have;
+	bool settled; /* the clock read this reference within agree_ns / 2 (its own offset, not a test lie) */
+	bft_nk_meas m;
+};
+
+struct bft_nkn {
+	bft_node_nk_config cfg;
+	uint32_t id;
+	uint32_t *peers;
+	size_t n_peers;
+	bft_cref *refs;
+	size_t n_refs;
+	bft_nk_chain chain;
+	bft_nk_entry *slots;
+	bft_nk_orphan *orphans;
+	struct meas *meas;
+	bft_nk_meas *vmeas; /* the view's copy */
+	bft_stmt cand[CAND_MAX];
+	size_t n_cand;
+	struct {
+		bool used;
+		size_t peer;
+		bft_stmt s;
+	} stmt_q[STMT_Q];
+	struct {
+		bool used;
+		uint32_t to;
+		uint8_t hash[BFT_BLOCK_HASH];
+	} get_q[GET_Q];
+	bool have_work;
+	bft_block work;
+	int64_t next_mine_raw;
+	struct blob *blobs;
+	unsigned blob_next;
+	unsigned withheld[WITHHOLD_MAX];
+	unsigned n_withheld;
+	struct send sends[SEND_MAX];
+	struct rx *rx;
+	void *scratch;
+	bft_block tmp; /* decoding */
+	int64_t last_point_raw; /* the last fusion the correction chose a point for */
+	bft_node_chain_info info;
+};
+
+/*
+ * Whether the node's clock is settled: it reads one of its references
+ * within agree_ns / 2 (with the reading's uncertainty). The plausibility
+ * rule assumes honest clocks within agree_ns of each other; a clock still
+ * converging (the first minutes, or after a step) is not yet one of them,
+ * and its measurements would make honest statements look implausible, or
+ * its own look implausible to others: a node refusing the honest chain for
+ * that, or mining blocks every settled node refuses, splits off for good
+ * (refusals are remembered). So an unsettled node states nothing, mines
+ * nothing, and judges no offset: it follows the chain by work alone
+ * (every statement unverifiable to it) until it has settled.
+ */
+static bool settled(const bft_nkn *k)
+{
+	for (size_t i = 0; i < k->n_refs; i++)
+		if (k->meas[i].have && k->meas[i].settled)
+			return true;
+	return false;
+}
+
+static void now_view(bft_nkn *k, const bft_nkn_now *now, bft_nk_view *v)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < k->n_refs && settled(k); i++)
+		if (k->meas[i].have)
+			k->vmeas[m++] = k->meas[i].m;
+	*v = (bft_nk_view){ .now_ns = now->time_ns, .true_hi_ns = now->hi_ns, .meas = k->vmeas, .n_meas = m };
+}
+
+int bft_nkn_create(bft_nkn **out, const bft_node_config *cfg)
+{
+	const bft_node_nk_config *nc = cfg->nk;
+	if (!nc || nc->n_slots < 2 * (size_t)nc->chain.retarget_blocks + 12 || nc->n_slots > INT32_MAX ||
+	    (nc->mine && (nc->hashes_per_step == 0 || nc->mine_step_ns <= 0)) || nc->steer.tau_phase_ns <= 0 ||
+	    nc->steer.tau_ref_ns <= 0 || nc->byz_withhold > WITHHOLD_MAX)
+		return BFT_EINVAL;
+	bft_nkn *k = calloc(1, sizeof *k);
+	if (!k)
+		return BFT_ENOMEM;
+	k->cfg = *nc;
+	k->cfg.refs = NULL;
+	if (!k->cfg.chain.signer)
+		k->cfg.chain.signer = cfg->signer;
+	k->id = cfg->id;
+	k->n_peers = cfg->n_peers;
+	k->n_refs = cfg->max_refs;
+	k->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *k->peers);
+	k->refs = calloc(k->n_refs ? k->n_refs : 1, sizeof *k->refs);
+	k->meas = calloc(k->n_refs ? k->n_refs : 1, sizeof *k->meas);
+	k->vmeas = calloc(k->n_refs ? k->n_refs : 1, sizeof *k->vmeas);
+	k->slots = calloc(nc->n_slots, sizeof *k->slots);
+	k->orphans = calloc(nc->n_orphans ? nc->n_orphans : 1, sizeof *k->orphans);
+	k->blobs = calloc(BLOB_RING, sizeof *k->blobs);
+	k->rx = calloc(RX_SLOTS, sizeof *k->rx);
+	k->scratch = calloc(1, bft_nk_consensus_scratch_bytes());
+	if (!k->peers || !k->refs || !k->meas || !k->vmeas || !k->slots || !k->orphans || !k->blobs || !k->rx ||
+	    !k->scratch) {
+		bft_nkn_destroy(k);
+		return BFT_ENOMEM;
+	}
+	if (cfg->n_peers)
+		memcpy(k->peers, cfg->peers, cfg->n_peers * sizeof *k->peers);
+	for (size_t i = 0; i < k->n_refs; i++) {
+		if (nc->refs) {
+			k->refs[i] = nc->refs[i];
+		} else {
+			k->refs[i].kind = BFT_CREF_SIM;
+			bft_be_put(k->refs[i].id, (uint32_t)i + 1, 4); /* the sim's reference numbers start at 1 */
+		}
+		if (!bft_cref_valid(&k->refs[i])) {
+			bft_nkn_destroy(k);
+			return BFT_EINVAL;
+		}
+	}
+	if (bft_nk_init(&k->chain, &k->cfg.chain, k->slots, nc->n_slots, k->orphans, nc->n_orphans) != 0) {
+		bft_nkn_destroy(k);
+		return BFT_EINVAL;
+	}
+	k->next_mine_raw = INT64_MIN;
+	k->info.on = true;
+	*out = k;
+	return 0;
+}
+
+void bft_nkn_destroy(bft_nkn *k)
+{
+	if (!k)
+		return;
+	free(k->peers);
+	free(k->refs);
+	free(k->meas);
+	free(k->vmeas);
+	free(k->slots);
+	free(k->orphans);
+	free(k->blobs);
+	free(k->rx);
+	free(k->scratch);
+	free(k);
+}
+
+/* ---- statements ----------------------------------------------------------- */
+
+/* Keep s as a candidate: the newest per (node, reference); when full, the
+ * oldest measurement gives way. */
+static void add_candidate(bft_nkn *k, const bft_stmt *s)
+{
+	size_t oldest = 0;
+	for (size_t i = 0; i < k->n_cand; i++) {
+		bft_stmt *c = &k->cand[i];
+		if (c->node_id == s->node_id && bft_cref_equal(&c->ref, &s->ref)) {
+			if (s->local_ns > c->local_ns)
+				*c = *s;
+			return;
+		}
+		if (c->local_ns < k->cand[oldest].local_ns)
+			oldest = i;
+	}
+	if (k->n_cand < CAND_MAX)
+		k->cand[k->n_cand++] = *s;
+	else
+		k->cand[oldest] = *s;
+}
+
+static bool have_candidate(const bft_nkn *k, const bft_stmt *s)
+{
+	for (size_t i = 0; i < k->n_cand; i++)
+		if (k->cand[i].node_id == s->node_id && bft_cref_equal(&k->cand[i].ref, &s->ref) &&
+		    k->cand[i].local_ns >= s->local_ns)
+			return true;
+	return false;
+}
+
+void bft_nkn_on_reading(bft_nkn *k, uint32_t ref_id, bft_interval true_time, const bft_nkn_now *now)
+{
+	if (ref_id >= k->n_refs || !now->running)
+		return;
+	struct meas *m = &k->meas[ref_id];
+	int64_t half = bft_sat_sub(true_time.hi_ns, true_time.lo_ns) / 2;
+	m->have = half <= BFT_STMT_UNC_MAX;
+	m->m.ref = k->refs[ref_id];
+	/* TEST-ONLY: a Byzantine miner states offsets byz_offset_ns off and
+	 * believes them (judges others' blocks by them). */
+	int64_t off = bft_sat_sub(bft_iv_mid(true_time), now->time_ns);
+	m->settled = bft_sat_add(off < 0 ? bft_sat_sub(0, off) : off, half) <= k->cfg.chain.agree_ns / 2;
+	m->m.offset_ns = bft_sat_add(off, k->cfg.byz_offset_ns);
+	m->m.unc_ns = half + 1;
+	m->m.local_ns = now->time_ns;
+}
+
+/* Whether reference i has a measured reference of the same identity
+ * before it (a node's several receivers of one constellation): one
+ * statement and one correction per identity. */
+static bool shadowed(const bft_nkn *k, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (k->meas[j].have && bft_cref_equal(&k->refs[j], &k->refs[i]))
+			return true;
+	return false;
+}
+
+static void queue_stmt(bft_nkn *k, const bft_stmt *s)
+{
+	for (size_t i = 0; i < STMT_Q && k->n_peers; i++)
+		if (!k->stmt_q[i].used) {
+			k->stmt_q[i].used = true;
+			k->stmt_q[i].peer = 0;
+			k->stmt_q[i].s = *s;
+			return;
+		}
+}
+
+void bft_nkn_on_poll(bft_nkn *k, const bft_nkn_now *now)
+{
+	if (!now->running || !settled(k))
+		return;
+	for (size_t i = 0; i < k->n_refs; i++) {
+		const struct meas *m = &k->meas[i];
+		/* A statement of a measurement older than the chain accepts is
+		 * no use to anyone. */
+		if (!m->have || shadowed(k, i) || bft_sat_sub(now->time_ns, m->m.local_ns) > k->cfg.chain.stmt_age_ns / 2)
+			continue;
+		bft_stmt s = { .node_id = k->id, .ref = m->m.ref, .offset_ns = m->m.offset_ns, .unc_ns = m->m.unc_ns,
+			       .local_ns = m->m.local_ns };
+		if (!bft_stmt_valid(&s) || bft_stmt_sign(&s, k->cfg.chain.signer) != 0)
+			continue;
+		k->info.stmts_made++;
+		add_candidate(k, &s);
+		queue_stmt(k, &s);
+	}
+	k->have_work = false; /* new statements: a new template at the next step */
+}
+
+/* ---- blocks ----------------------------------------------------------------- */
+
+static bool known(const bft_nkn *k, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	for (size_t i = 0; i < k->chain.n_slots; i++)
+		if (k->slots[i].used && memcmp(k->slots[i].hash, hash, BFT_BLOCK_HASH) == 0)
+			return true;
+	for (size_t i = 0; i < BLOB_RING; i++)
+		if (k->blobs[i].used && memcmp(k->blobs[i].hash, hash, BFT_BLOCK_HASH) == 0)
+			return true;
+	return false;
+}
+
+static void cancel_sends(bft_nkn *k, unsigned blob)
+{
+	for (size_t i = 0; i < SEND_MAX; i++)
+		if (k->sends[i].used && k->sends[i].blob == blob)
+			k->sends[i].used = false;
+}
+
+/* Keep an encoded block in the ring; its index. Withheld blocks are not
+ * overwritten while held. */
+static unsigned keep_blob(bft_nkn *k, const uint8_t *buf, size_t len, const uint8_t hash[BFT_BLOCK_HASH], bool store)
+{
+	unsigned i = k->blob_next;
+	for (unsigned t = 0; t < BLOB_RING && k->blobs[i].private_; t++)
+		i = (i + 1) % BLOB_RING;
+	k->blob_next = (i + 1) % BLOB_RING;
+	cancel_sends(k, i);
+	struct blob *b = &k->blobs[i];
+	b->used = true;
+	b->private_ = false;
+	b->store_due = store;
+	memcpy(b->hash, hash, BFT_BLOCK_HASH);
+	memcpy(b->bytes, buf, len);
+	b->len = len;
+	return i;
+}
+
+static void queue_send(bft_nkn *k, unsigned blob, uint32_t to, uint32_t except)
+{
+	size_t free_i = SEND_MAX;
+	for (size_t i = 0; i < SEND_MAX; i++)
+		if (!k->sends[i].used) {
+			free_i = i;
+			break;
+		}
+	if (free_i == SEND_MAX)
+		return; /* the driver is not draining: the block is lost to these peers (a child re-asks) */
+	k->sends[free_i] = (struct send){ .used = true, .blob = blob, .to = to, .except = except };
+}
+
+static bool is_peer(const bft_nkn *k, uint32_t id)
+{
+	for (size_t i = 0; i < k->n_peers; i++)
+		if (k->peers[i] == id)
+			return true;
+	return false;
+}
+
+static void queue_get(bft_nkn *k, uint32_t to, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	if (!is_peer(k, to))
+		return;
+	for (size_t i = 0; i < GET_Q; i++)
+		if (!k->get_q[i].used) {
+			k->get_q[i].used = true;
+			k->get_q[i].to = to;
+			memcpy(k->get_q[i].hash, hash, BFT_BLOCK_HASH);
+			return;
+		}
+}
+
+/* A decoded block from `from` (ALL: loaded from the store; the node's own
+ * id: mined here). */
+static int take_block(bft_nkn *k, const bft_nkn_now *now, const bft_block *b, const uint8_t *buf, size_t len,
+                      const uint8_t hash[BFT_BLOCK_HASH], uint32_t from)
+{
+	bft_nk_view v;
+	now_view(k, now, &v);
+	int r = bft_nk_add(&k->chain, b, &v);
+	if (r == BFT_NK_DUP || r < 0)
+		return r;
+	bool loaded = from == ALL, mined = from == k->id;
+	unsigned bi = keep_blob(k, buf, len, hash, !loaded);
+	if (loaded)
+		return r;
+	if (mined && k->cfg.byz_withhold) {
+		/* TEST-ONLY: a private chain, released all at once. */
+		k->blobs[bi].private_ = true;
+		k->withheld[k->n_withheld++] = bi;
+		k->info.withheld++;
+		if (k->n_withheld >= k->cfg.byz_withhold) {
+			for (unsigned i = 0; i < k->n_withheld; i++) {
+				k->blobs[k->withheld[i]].private_ = false;
+				queue_send(k, k->withheld[i], ALL, ALL);
+			}
+			k->info.released += k->n_withheld;
+			k->n_withheld = 0;
+		}
+		return r;
+	}
+	if (r == BFT_NK_ORPHAN) {
+		queue_get(k, from, b->h.parent);
+		k->info.getblocks_tx++;
+		return r;
+	}
+	if (mined)
+		k->info.released++;
+	queue_send(k, bi, ALL, from);
+	return r;
+}
+
+static void mine_step(bft_nkn *k, const bft_nkn_now *now)
+{
+	bft_nk_tip tip;
+	if (bft_nk_best(&k->chain, &tip) != 0)
+		return;
+	if (k->have_work && (memcmp(k->work.h.parent, tip.hash, BFT_BLOCK_HASH) != 0 || k->work.h.height != tip.height + 1))
+		k->have_work = false;
+	if (!k->have_work) {
+		bft_nk_view v;
+		now_view(k, now, &v);
+		uint64_t nonce = k->work.h.nonce;
+		if (bft_nk_template(&k->chain, &k->work, k->id, now->est_ns, k->cand, k->n_cand, &v) < 0)
+			return;
+		/* Nonces carry on from the last template: with the same
+		 * statements and time, the same header is not hashed twice. */
+		k->work.h.nonce = nonce;
+		k->have_work = true;
+	}
+	uint64_t before = k->work.h.nonce;
+	int found = bft_block_mine(&k->work.h, k->cfg.hashes_per_step);
+	k->info.hashes += found == 1 ? k->work.h.nonce - before + 1 : k->work.h.nonce - before;
+	if (found != 1)
+		return;
+	uint8_t hash[BFT_BLOCK_HASH], buf[BFT_BLOCK_MAX];
+	int len = bft_block_encode(buf, sizeof buf, &k->work);
+	if (len < 0 || bft_block_hash(hash, &k->work.h) != 0)
+		return;
+	k->info.mined++;
+	(void)take_block(k, now, &k->work, buf, (size_t)len, hash, k->id);
+	k->work.h.nonce++;
+	k->have_work = false;
+}
+
+void bft_nkn_on_timer(bft_nkn *k, const bft_nkn_now *now)
+{
+	if (!k->cfg.mine || now->raw_ns < k->next_mine_raw)
+		return;
+	k->next_mine_raw = bft_sat_add(now->raw_ns, k->cfg.mine_step_ns);
+	/* Mine only settled (settled()): unsettled, every statement is
+	 * unverifiable to us, and a block carrying a liar's statement would be
+	 * refused by every settled node, leaving us alone on a fork. */
+	if (now->running && settled(k))
+		mine_step(k, now);
+}
+
+int64_t bft_nkn_next_timer(const bft_nkn *k)
+{
+	if (!k->cfg.mine)
+		return INT64_MAX;
+	return k->next_mine_raw == INT64_MIN ? INT64_MIN : k->next_mine_raw;
+}
+
+/* ---- datagrams -------------------------------------------------------------- */
+
+bool bft_nkn_is_chain(const uint8_t *buf, size_t len)
+{
+	return buf && len >= 3 && buf[0] == 'B' && (buf[1] == 'S' || buf[1] == 'F' || buf[1] == 'G') && buf[2] == 1;
+}
+
+static int on_stmt(bft_nkn *k, const uint8_t *buf, size_t len)
+{
+	bft_stmt s;
+	k->info.stmts_rx++;
+	if (bft_stmt_decode(&s, buf + 3, len - 3) != 0) {
+		k->info.stmts_bad++;
+		return BFT_EINVAL;
+	}
+	if (have_candidate(k, &s))
+		return 0;
+	if (s.node_id == k->id || !is_peer(k, s.node_id) || bft_stmt_verify(&s, k->cfg.chain.signer) != 0) {
+		k->info.stmts_bad++;
+		return BFT_EINVAL;
+	}
+	add_candidate(k, &s);
+	k->have_work = false;
+	return 0;
+}
+
+static int on_get(bft_nkn *k, const uint8_t *buf, size_t len)
+{
+	if (len != 39)
+		return BFT_EINVAL;
+	const uint8_t *q = buf + 3;
+	uint32_t from = (uint32_t)bft_be_get(&q, 4);
+	k->info.getblocks_rx++;
+	if (!is_peer(k, from))
+		return BFT_EINVAL;
+	for (unsigned i = 0; i < BLOB_RING; i++)
+		if (k->blobs[i].used && !k->blobs[i].private_ && memcmp(k->blobs[i].hash, q, BFT_BLOCK_HASH) == 0) {
+			queue_send(k, i, from, ALL);
+			return 0;
+		}
+	return BFT_EEMPTY;
+}
+
+static int complete(bft_nkn *k, const bft_nkn_now *now, struct rx *r)
+{
+	uint8_t hash[BFT_BLOCK_HASH];
+	r->used = false;
+	k->info.blocks_rx++;
+	if (bft_block_decode(&k->tmp, r->bytes, r->len) != 0 || bft_block_hash(hash, &k->tmp.h) != 0 ||
+	    memcmp(hash, r->hash, BFT_BLOCK_HASH) != 0) {
+		k->info.blocks_bad++;
+		return BFT_EINVAL;
+	}
+	int rc = take_block(k, now, &k->tmp, r->bytes, r->len, hash, r->from);
+	return rc < 0 && rc != BFT_NK_DUP ? BFT_EINVAL : 0;
+}
+
+static int on_frag(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_t len)
+{
+	k->info.frags_rx++;
+	if (len < FRAG_HDR + 1) {
+		k->info.frags_bad++;
+		return BFT_EINVAL;
+	}
+	const uint8_t *q = buf + 3;
+	uint32_t from = (uint32_t)bft_be_get(&q, 4);
+	const uint8_t *hash = q;
+	q += BFT_BLOCK_HASH;
+	size_t total = (size_t)bft_be_get(&q, 2);
+	unsigned idx = (unsigned)bft_be_get(&q, 1), cnt = (unsigned)bft_be_get(&q, 1);
+	size_t pay = len - FRAG_HDR;
+	if (total < BFT_BLOCK_HDR_LEN || total > BFT_BLOCK_MAX || cnt != (total + FRAG_PAY - 1) / FRAG_PAY ||
+	    idx >= cnt || pay != (idx + 1 == cnt ? total - (size_t)idx * FRAG_PAY : FRAG_PAY) || !is_peer(k, from)) {
+		k->info.frags_bad++;
+		return BFT_EINVAL;
+	}
+	if (known(k, hash)) {
+		k->info.frags_dup++;
+		return 0;
+	}
+	struct rx *r = NULL, *victim = &k->rx[0];
+	for (size_t i = 0; i < RX_SLOTS; i++) {
+		struct rx *c = &k->rx[i];
+		if (c->used && memcmp(c->hash, hash, BFT_BLOCK_HASH) == 0 && c->len == total) {
+			r = c;
+			break;
+		}
+		if (!c->used || bft_sat_sub(now->raw_ns, c->started_raw) > RX_TTL_NS)
+			victim = c, victim->used = false;
+		else if (victim->used && c->started_raw < victim->started_raw)
+			victim = c;
+	}
+	if (!r) {
+		r = victim;
+		*r = (struct rx){ .used = true, .from = from, .len = total, .n = cnt, .started_raw = now->raw_ns };
+		memcpy(r->hash, hash, BFT_BLOCK_HASH);
+	}
+	if (r->have & (UINT64_C(1) << idx)) {
+		k->info.frags_dup++;
+		return 0;
+	}
+	memcpy(r->bytes + (size_t)idx * FRAG_PAY, buf + FRAG_HDR, pay);
+	r->have |= UINT64_C(1) << idx;
+	if (r->have != (cnt == 64 ? UINT64_MAX : (UINT64_C(1) << cnt) - 1))
+		return 0;
+	return complete(k, now, r);
+}
+
+int bft_nkn_on_packet(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_t len)
+{
+	switch (buf[1]) {
+	case 'S': return on_stmt(k, buf, len);
+	case 'G': return on_get(k, buf, len);
+	default: return on_frag(k, now, buf, len);
+	}
+}
+
+int bft_nkn_load(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_t len)
+{
+	uint8_t hash[BFT_BLOCK_HASH];
+	if (!buf || bft_block_decode(&k->tmp, buf, len) != 0 || bft_block_hash(hash, &k->tmp.h) != 0)
+		return BFT_EINVAL;
+	return take_block(k, now, &k->tmp, buf, len, hash, ALL);
+}
+
+/* ---- actions ------------------------------------------------------------------ */
+
+static void frag_out(const bft_nkn *k, const struct blob *b, unsigned idx, bft_action *out)
+{
+	unsigned cnt = (unsigned)((b->len + FRAG_PAY - 1) / FRAG_PAY);
+	size_t off = (size_t)idx * FRAG_PAY, pay = b->len - off < FRAG_PAY ? b->len - off : FRAG_PAY;
+	uint8_t *q = out->buf;
+	*q++ = 'B';
+	*q++ = 'F';
+	*q++ = 1;
+	q = bft_be_put(q, k->id, 4);
+	q = bft_be_put_bytes(q, b->hash, BFT_BLOCK_HASH);
+	q = bft_be_put(q, b->len, 2);
+	q = bft_be_put(q, idx, 1);
+	q = bft_be_put(q, cnt, 1);
+	memcpy(q, b->bytes + off, pay);
+	out->len = FRAG_HDR + pay;
+}
+
+static void clear_action(bft_action *out, enum bft_action_kind kind)
+{
+	memset(out, 0, offsetof(bft_action, buf));
+	out->kind = kind;
+	out->blob = NULL;
+	out->blob_len = 0;
+}
+
+bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
+{
+	for (unsigned i = 0; i < BLOB_RING; i++) {
+		struct blob *b = &k->blobs[i];
+		if (b->used && b->store_due) {
+			b->store_due = false;
+			clear_action(out, BFT_ACT_BLOCK);
+			out->blob = b->bytes;
+			out->blob_len = b->len;
+			return true;
+		}
+	}
+	for (size_t i = 0; i < STMT_Q; i++) {
+		if (!k->stmt_q[i].used)
+			continue;
+		clear_action(out, BFT_ACT_SEND);
+		out->to = k->peers[k->stmt_q[i].peer];
+		out->buf[0] = 'B';
+		out->buf[1] = 'S';
+		out->buf[2] = 1;
+		if (bft_stmt_encode(out->buf + 3, &k->stmt_q[i].s) != BFT_STMT_LEN) {
+			k->stmt_q[i].used = false;
+			continue;
+		}
+		out->len = 3 + BFT_STMT_LEN;
+		if (++k->stmt_q[i].peer >= k->n_peers)
+			k->stmt_q[i].used = false;
+		return true;
+	}
+	for (size_t i = 0; i < GET_Q; i++) {
+		if (!k->get_q[i].used)
+			continue;
+		k->get_q[i].used = false;
+		clear_action(out, BFT_ACT_SEND);
+		out->to = k->get_q[i].to;
+		uint8_t *q = out->buf;
+		*q++ = 'B';
+		*q++ = 'G';
+		*q++ = 1;
+		q = bft_be_put(q, k->id, 4);
+		bft_be_put_bytes(q, k->get_q[i].hash, BFT_BLOCK_HASH);
+		out->len = 39;
+		return true;
+	}
+	for (size_t i = 0; i < SEND_MAX; i++) {
+		struct send *s = &k->sends[i];
+		if (!s->used)
+			continue;
+		const struct blob *b = &k->blobs[s->blob];
+		unsigned cnt = (unsigned)((b->len + FRAG_PAY - 1) / FRAG_PAY);
+		/* The next recipient: one peer, or every peer but the sender. */
+		while (s->peer < k->n_peers &&
+		       ((s->to != ALL && k->peers[s->peer] != s->to) || (s->to == ALL && k->peers[s->peer] == s->except)))
+			s->peer++;
+		if (s->peer >= k->n_peers) {
+			s->used = false;
+			continue;
+		}
+		clear_action(out, BFT_ACT_SEND);
+		out->to = k->peers[s->peer];
+		frag_out(k, b, s->frag, out);
+		if (++s->frag >= cnt) {
+			s->frag = 0;
+			s->peer++;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* ---- the correction ------------------------------------------------------------ */
+
+bool bft_nkn_point(bft_nkn *k, const bft_nkn_now *now, int64_t poll_ns, bft_interval iv, int64_t *point)
+{
+	/* The alarm: a chain we refuse as implausible leads ours by more than
+	 * ALARM_LEAD blocks of work. Any lead at all (the engine's flag) also
+	 * fires on luck: at start a liar's first block outworks an honest chain
+	 * not yet begun. Six blocks is Nakamoto's confirmation depth: a 30%
+	 * miner gets that far ahead with probability (0.3/0.7)^6 < 0.7%. A
+	 * TEST-ONLY liar (byz_offset_ns) never holds over: an attacker would
+	 * not, and its clock must stay settled for it to keep mining. */
+	bft_nk_tip tip;
+	if (bft_nk_best(&k->chain, &tip) == 0 && tip.outworked_by_implausible && !k->cfg.byz_offset_ns &&
+	    k->chain.implausible_work - tip.work > (bft_nk_work)ALARM_LEAD * tip.next_difficulty) {
+		k->info.alarms++;
+		k->info.alarmed = true;
+		return true;
+	}
+	k->info.alarmed = false;
+	if (!now->running)
+		return false;
+	int64_t dt = k->last_point_raw ? bft_sat_sub(now->raw_ns, k->last_point_raw) : poll_ns;
+	dt = dt < 0 ? 0 : dt > poll_ns ? poll_ns : dt;
+	k->last_point_raw = now->raw_ns;
+	int64_t sum = 0;
+	size_t have = 0, n = 0;
+	for (size_t i = 0; i < k->n_refs; i++) {
+		if (!k->meas[i].have || shadowed(k, i))
+			continue;
+		bft_nk_correction c;
+		bool ok = bft_nk_consensus(&k->chain, &k->meas[i].m, now->time_ns, &k->cfg.steer, k->scratch, &c) == 0;
+		if (n < BFT_NODE_NK_REFS) {
+			k->info.refs[n].ref = k->meas[i].m.ref;
+			k->info.refs[n].have = ok;
+			if (ok)
+				k->info.refs[n].c = c;
+			n++;
+		}
+		if (!ok)
+			continue;
+		/* The consensus clock as a measurement: it reads our clock plus
+		 * the phase (own offset - median), so the discipline fits its
+		 * offset and frequency as it fits a reference's (common view: the
+		 * reference's own error cancels). The ensemble is pulled towards
+		 * the reference itself by at most ref_slew_ppb: the median,
+		 * clamped to what that rate gains over the time since the last
+		 * fusion. A reference lying to everyone drags the clocks no faster. */
+		int64_t pull = bft_drift_ns(k->cfg.steer.ref_slew_ppb, dt);
+		int64_t m = c.median_ns < -pull ? -pull : c.median_ns > pull ? pull : c.median_ns;
+		sum = bft_sat_add(sum, bft_sat_add(c.phase_ns, m));
+		have++;
+	}
+	k->info.n_refs = n;
+	/* Unsettled, the node's own measurement disagrees with its clock by
+	 * more than agree / 2: the phase (own offset - median) would carry the
+	 * clock to its own reference, a locally spoofed one included (the
+	 * simulator's regional spoof: 0.9 ms). The fusion's point holds it
+	 * with its peers instead. A TEST-ONLY liar keeps the fusion's point
+	 * too: steering by its own lie would carry its clock away. */
+	if (!have || !settled(k) || k->cfg.byz_offset_ns)
+		return false;
+	int64_t course = bft_sat_sub(now->time_ns, now->raw_ns);
+	int64_t p = bft_sat_add(course, sum / (int64_t)have);
+	*point = p < iv.lo_ns ? iv.lo_ns : p > iv.hi_ns ? iv.hi_ns : p;
+	k->info.steered++;
+	return false;
+}
+
+void bft_nkn_info(const bft_nkn *k, bft_node_chain_info *out)
+{
+	*out = k->info;
+	out->on = true;
+	out->stats = k->chain.st;
+	if (bft_nk_best(&k->chain, &out->tip) != 0)
+		memset(&out->tip, 0, sizeof out->tip);
+}

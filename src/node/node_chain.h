@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The node's side of the Nakamoto engine (docs/nakamoto.md, "In the node"):
+ * internal to src/node, driven by node.c. It owns the chain (bft_nk_chain
+ * and its memory), the node's measurements and the statements it has heard,
+ * the miner's work in progress, the gossip of statements and blocks (block
+ * fragments, reassembly, parent requests) and the correction that chooses
+ * the clock's point. node.c keeps the fusion, the alarm and the discipline;
+ * this module tells it where in the fused interval the clock should go.
+ *
+ * Datagrams (never more than BFT_WIRE_MAX bytes, so they travel the same
+ * path as the exchange's messages in the daemon and the simulator):
+ *
+ *   "BS" v1 | statement (109)                                  112 bytes
+ *   "BF" v1 | from (4) | block hash (32) | length (2) | index (1) | count (1)
+ *           | up to 213 bytes of the encoded block             <= 256 bytes
+ *   "BG" v1 | from (4) | block hash (32)                       39 bytes
+ *
+ * Statements are signed by their node; fragments and parent requests are
+ * not: a reassembled block must hash to the hash its fragments announced
+ * and decode with its statement root, so a forged fragment can only waste
+ * a reassembly slot, and a block's worth is its work and signed statements,
+ * whoever relays it.
+ */
+#ifndef BFTIME_NODE_CHAIN_NODE_H
+#define BFTIME_NODE_CHAIN_NODE_H
+
+#include "node/node.h"
+
+typedef struct bft_nkn bft_nkn;
+
+/* The node's clock at an event, as the chain needs it. */
+typedef struct bft_nkn_now {
+	int64_t raw_ns;
+	int64_t time_ns;  /* disciplined clock: statements' local time, orphan ages */
+	int64_t est_ns;   /* best estimate of true time: block timestamps */
+	int64_t hi_ns;    /* latest true time (INT64_MAX unknown): the future rule */
+	bool running;     /* the clock is set: statements are meaningful */
+} bft_nkn_now;
+
+int bft_nkn_create(bft_nkn **out, const bft_node_config *cfg);
+void bft_nkn_destroy(bft_nkn *k);
+
+/* A reference reading that passed the node's guard: true time in true_time at
+ * the disciplined clock's time_ns. */
+void bft_nkn_on_reading(bft_nkn *k, uint32_t ref_id, bft_interval true_time, const bft_nkn_now *now);
+/* Once per poll: state the newest measurements, refresh the miner's block. */
+void bft_nkn_on_poll(bft_nkn *k, const bft_nkn_now *now);
+/* A mining step when due. The raw time of the next one (INT64_MAX: none). */
+void bft_nkn_on_timer(bft_nkn *k, const bft_nkn_now *now);
+int64_t bft_nkn_next_timer(const bft_nkn *k);
+
+/* Whether a datagram is one of the chain's (by its magic). */
+bool bft_nkn_is_chain(const uint8_t *buf, size_t len);
+/* Handle one; 0 used, negative dropped (and counted). */
+int bft_nkn_on_packet(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_t len);
+/* Replay a stored block: bft_nk_add's result or negative. */
+int bft_nkn_load(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_t len);
+
+/* Next SEND (statement, fragment, parent request) or BLOCK; false: none. */
+bool bft_nkn_next_action(bft_nkn *k, bft_action *out);
+
+/*
+ * The clock's point for a fusion at now: iv and *point are true - raw
+ * (iv the fused interval, *point the engine's). With a consensus, *point
+ * becomes the clock's own course moved by the chain's steer over one poll,
+ * clamped into iv (the interval keeps the fusion's guarantee; the chain only
+ * chooses the point). Returns true when the node must refuse to follow:
+ * a chain it finds implausible has more work than its best (the alarm).
+ */
+bool bft_nkn_point(bft_nkn *k, const bft_nkn_now *now, int64_t poll_ns, bft_interval iv, int64_t *point);
+
+void bft_nkn_info(const bft_nkn *k, bft_node_chain_info *out);
+
+#endif
