@@ -9,7 +9,7 @@
 # from the node, in real time); the screenshot stays in
 # build/test-artifacts/dashboard.png. Before that, curl checks the routes:
 # the page is HTML that loads nothing from elsewhere, /v1/history answers
-# columns and refuses a bad window. Ports: UDP 47301-47304, API 47311-47314
+# columns and refuses a bad window. Ports: UDP 22201-22204, API 22211-22214
 # (a fixed base of this test's own). About 40 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
@@ -17,7 +17,7 @@ D=${BFTIMED:-$B/bftimed-test}
 POLL=1
 N=4
 LIAR=4
-base=47300
+base=22200 # fixed, below the ephemeral range (32768-60999): a client port there took the API once (CI)
 dir=$(mktemp -d /tmp/bftime-dash.XXXXXX) || exit 1
 . tests/system/lib.sh
 trap 'stop_nodes 8' EXIT

@@ -6,8 +6,8 @@
 # skew, clean under promtool check metrics; a peer whose public_key is one
 # digit wrong shown as such (per-peer bad_signature), not as "not heard
 # from"; ALARM shown as "alarm" with the holdover metric 1.
-# Seven bftimed-test on loopback, ports 46101-46157 (fixed: no other test
-# uses 46100-46199):
+# Seven bftimed-test on loopback, ports 22401-22457 (fixed: no other test
+# uses 22400-22499):
 #   1: simulated reference; peers 2 (right key) and 3 (one digit wrong)
 #   2, 3: simulated reference; peer 1
 #   4: its one peer never answers, its gpsd is not running, its NTP server's
@@ -20,7 +20,7 @@ B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
 N=7
-base=46100
+base=22400 # fixed, below the ephemeral range (32768-60999)
 dir=$(mktemp -d /tmp/bftime-diag.XXXXXX) || exit 1
 . tests/system/lib.sh
 trap 'stop_nodes 15' EXIT
