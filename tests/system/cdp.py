@@ -221,7 +221,12 @@ def report(path, shot):
     b = Browser()
     try:
         b.open("file://" + os.path.abspath(path))
-        v = wait_for(b, "document.body && document.body.dataset.ready === '1' ? " + REPORT_FACTS + " : ''", 60)
+        # The report is static and large (850 KB): its body's data-ready
+        # comes at the top, so the document must also be parsed to its end
+        # (readyState complete), or the later panels are not there yet (CI:
+        # "bound lines drawn: 0" once, with the first panel's lines found).
+        v = wait_for(b, "document.readyState === 'complete' && document.body && document.body.dataset.ready === '1' ? "
+                     + REPORT_FACTS + " : ''", 60)
         f = json.loads(v or b.eval(REPORT_FACTS))
         check("report renders", f["ready"] == "1", json.dumps(f)[:200])
         check("verdict shown", bool(f["verdict"]) and ("PASS" in f["verdict"] or "FAIL" in f["verdict"]), str(f["verdict"]))
