@@ -134,8 +134,17 @@ kill -9 "$(cat "$dir/n2.pid")"; wait "$(cat "$dir/n2.pid")" 2>/dev/null
 start 2
 answers() { get "$1" /v1/chain | jq -e '.head.height > 0' > /dev/null; }
 wait_for 30 answers 2 # its start and replay take longer on a loaded machine
-check "node 2 killed with -9 replays its stored chain" sh -c \
-	"grep -q 'chain: [1-9][0-9]* stored blocks replayed' \"$dir/n2.log\" && [ \$(curl -s http://$(api 2)/v1/chain | jq .head.height) -ge $h2 ]"
+# Says what it saw when it fails: one fresh-clone run found the replayed
+# height below the height read before the kill (cause not found yet: a block
+# accepted but not stored would be a bug; docs/nakamoto.md, "Left to do").
+replayed_ok() {
+	line=$(grep -o 'chain: [1-9][0-9]* stored blocks replayed ([0-9]* refused)' "$dir/n2.log" | tail -n 1)
+	now=$(get 2 /v1/chain | jq .head.height)
+	[ -n "$line" ] && [ "${now:-0}" -ge "$h2" ] ||
+		{ echo "before the kill height $h2; after: '$line', height $now; replay lines: $(grep -o 'chain: [0-9]* stored blocks replayed' "$dir/n2.log" | tr '\n' ';') $(grep -c 'could not be kept' "$dir/n2.log") store failures logged"; return 1; }
+	echo "$line; height $now (before the kill $h2)"
+}
+check "node 2 killed with -9 replays its stored chain" replayed_ok
 wait_for 40 one_head $((h2 + 2)) 1 2 3 4
 check "node 2 rejoins the same head" heads_agree $((h2 + 2)) 1 2 3 4
 
