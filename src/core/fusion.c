@@ -413,12 +413,13 @@ int bft_fusion_median(int64_t *out_ns, const int64_t *v, size_t n, void *scratch
  * correct values' own spread: the median's worst case (the extreme correct
  * value) becomes an average.
  */
-int bft_fusion_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch)
+/* The kept range of the shortest-window means: v sorted into buf, the
+ * n - f consecutive values spanning least, widened by that span on each
+ * side (correct values just outside it, the window holding only n - f of
+ * them, rejoin; far liars stay out; every kept value is within 2R of a
+ * correct one). *base_ns: the window's first value. */
+static void shortest_window(const int64_t *v, size_t n, size_t f, int64_t *buf, i128 *lo, i128 *hi, int64_t *base_ns)
 {
-	int err = check_points(out_ns, v, n, f, scratch);
-	if (err)
-		return err;
-	int64_t *buf = scratch;
 	for (size_t i = 0; i < n; i++)
 		buf[i] = v[i];
 	bft_sort_i64(buf, n);
@@ -432,10 +433,19 @@ int bft_fusion_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, siz
 			best = i;
 		}
 	}
-	/* Widen the window by its own range on each side: correct values just
-	 * outside it (the window holds only n - f of them) rejoin the mean, far
-	 * liars stay out, and every kept value is within 2R of a correct one. */
-	i128 lo = (i128)buf[best] - (i128)best_range, hi = (i128)buf[best + w - 1] + (i128)best_range;
+	*lo = (i128)buf[best] - (i128)best_range;
+	*hi = (i128)buf[best + w - 1] + (i128)best_range;
+	*base_ns = buf[best];
+}
+
+int bft_fusion_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, size_t f, void *scratch)
+{
+	int err = check_points(out_ns, v, n, f, scratch);
+	if (err)
+		return err;
+	int64_t *buf = scratch, base;
+	i128 lo, hi;
+	shortest_window(v, n, f, buf, &lo, &hi, &base);
 	i128 sum = 0, m = 0;
 	for (size_t i = 0; i < n; i++)
 		if ((i128)buf[i] >= lo && (i128)buf[i] <= hi) {
@@ -470,22 +480,9 @@ int bft_fusion_ft_shortest_wmean(int64_t *out_ns, const int64_t *v, const int64_
 		return err;
 	if (!u_ns)
 		return BFT_EINVAL;
-	int64_t *buf = scratch;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = v[i];
-	bft_sort_i64(buf, n);
-	size_t w = n - f, best = 0;
-	u128 best_range = UINT64_MAX;
-	best_range += 1;
-	for (size_t i = 0; i + w <= n; i++) {
-		u128 r = (u128)((uint64_t)buf[i + w - 1] - (uint64_t)buf[i]);
-		if (r < best_range) {
-			best_range = r;
-			best = i;
-		}
-	}
-	i128 lo = (i128)buf[best] - (i128)best_range, hi = (i128)buf[best + w - 1] + (i128)best_range;
-	int64_t base = buf[best], umin = INT64_MAX;
+	int64_t *buf = scratch, base, umin = INT64_MAX;
+	i128 lo, hi;
+	shortest_window(v, n, f, buf, &lo, &hi, &base);
 	for (size_t i = 0; i < n; i++)
 		if ((i128)v[i] >= lo && (i128)v[i] <= hi && u_ns[i] < umin)
 			umin = u_ns[i] < 0 ? 0 : u_ns[i];
