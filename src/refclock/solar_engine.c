@@ -232,12 +232,19 @@ static double predicted_delay(const bftd_solar *s, bft_geodetic peer, double pee
  * moved by milliseconds and found honest peers false). */
 #define TRACK_MAX_STAMP_ERR_NS 10000
 
+/* The peer's slot in the tracks, or n_tracks when it has none. */
+static size_t track_of(const bftd_solar *s, uint32_t peer)
+{
+	size_t k = 0;
+	while (k < s->n_tracks && s->tracks[k].peer != peer)
+		k++;
+	return k;
+}
+
 static int track_verdict(const bftd_solar *s, uint32_t peer)
 {
-	for (size_t k = 0; k < s->n_tracks; k++)
-		if (s->tracks[k].peer == peer)
-			return s->tracks[k].k->verdict != BFTD_SOLAR_HONEST;
-	return 0;
+	size_t k = track_of(s, peer);
+	return k < s->n_tracks && s->tracks[k].k->verdict != BFTD_SOLAR_HONEST;
 }
 
 /* The peer's series (allocated at its first reading; a table full of peers
@@ -247,9 +254,7 @@ static int track_verdict(const bftd_solar *s, uint32_t peer)
 static int track_reading(bftd_solar *s, const bft_fragment *f, bft_geodetic gp, int64_t off_ns, double sigma_s,
                          int64_t own_stamp_err_ns)
 {
-	size_t k = 0;
-	while (k < s->n_tracks && s->tracks[k].peer != f->node)
-		k++;
+	size_t k = track_of(s, f->node);
 	if (k == s->n_tracks) {
 		if (k == BFTD_SOLAR_MAX_PEERS)
 			return 0;
