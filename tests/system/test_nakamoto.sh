@@ -132,7 +132,10 @@ fi
 h2=$(get 2 /v1/chain | jq .head.height)
 kill -9 "$(cat "$dir/n2.pid")"; wait "$(cat "$dir/n2.pid")" 2>/dev/null
 start 2
-answers() { get "$1" /v1/chain | jq -e '.head.height > 0' > /dev/null; }
+# The API can answer before the replay's log line is written (CI: the check read
+# the log a moment too early): wait for both.
+answers() { get "$1" /v1/chain | jq -e '.head.height > 0' > /dev/null &&
+	[ "$(grep -c 'chain: [0-9]* stored blocks replayed' "$dir/n$1.log")" -ge 2 ]; }
 wait_for 30 answers 2 # its start and replay take longer on a loaded machine
 # Says what it saw when it fails: one fresh-clone run found the replayed
 # height below the height read before the kill (cause not found yet: a block
