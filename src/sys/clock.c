@@ -6,6 +6,7 @@
  */
 #include "sys/clock.h"
 
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -115,22 +116,38 @@ int64_t bft_clock_slept_ns(void)
 	return slept.reported;
 }
 
-void bft_clock_set_reader(int (*fn)(clockid_t id, struct timespec *ts))
-{
-	gettime = fn ? fn : clock_gettime;
-	memset(&slept, 0, sizeof slept);
-}
-
 /* Marks: (CLOCK_REALTIME - CLOCK_MONOTONIC_RAW) as it stood at the loop's
  * wakes, at least MARK_GAP_NS apart, the last MARKS of them (over 3 s): how
  * much the system clock was stepped or slewed since a stamp was taken. */
 #define MARKS 64
 #define MARK_GAP_NS (BFT_NS_PER_SEC / 20)
+/* The shortest stretch of marks a rate is drawn from, and the error never
+ * claimed below (two reads of two clocks, a few tens of ns apart). */
+#define LINE_MIN_NS (BFT_NS_PER_SEC / 5)
+#define LINE_FLOOR_NS 200.0
 
 static struct mark {
 	int64_t mono, rt, diff;
 } marks[MARKS];
 static unsigned n_marks, next_mark;
+
+void bft_clock_set_reader(int (*fn)(clockid_t id, struct timespec *ts))
+{
+	gettime = fn ? fn : clock_gettime;
+	memset(&slept, 0, sizeof slept);
+	n_marks = next_mark = 0; /* marks of the other clock mean nothing */
+}
+
+/* The newest mark taken no later than the stamp t_rt, or NULL. */
+static const struct mark *mark_before(int64_t t_rt)
+{
+	for (unsigned i = 1; i <= n_marks; i++) {
+		const struct mark *k = &marks[(next_mark + MARKS - i) % MARKS];
+		if (k->rt <= t_rt)
+			return k;
+	}
+	return NULL;
+}
 
 void bft_clock_mark(void)
 {
@@ -149,14 +166,59 @@ void bft_clock_mark(void)
  * realtime now; -1 when the stamp is older than every mark. */
 static int64_t realtime_drift(int64_t t_rt, int64_t rt_now, int64_t mono_now)
 {
-	for (unsigned i = 1; i <= n_marks; i++) {
-		const struct mark *k = &marks[(next_mark + MARKS - i) % MARKS];
-		if (k->rt <= t_rt) {
-			int64_t d = (rt_now - mono_now) - k->diff;
-			return d < 0 ? -d : d;
-		}
+	const struct mark *k = mark_before(t_rt);
+	if (!k)
+		return -1;
+	int64_t d = (rt_now - mono_now) - k->diff;
+	return d < 0 ? -d : d;
+}
+
+/* The system clock's offset from the raw clock (CLOCK_REALTIME minus
+ * CLOCK_MONOTONIC_RAW) as it stood when CLOCK_REALTIME read t_rt, and how
+ * far off that may be (*err_ns); -1 when the stamp is older than every mark.
+ *
+ * Two estimates; the one with the smaller error is taken.
+ * - The bracket: the offset between the marks on either side of the stamp
+ *   (the later one may be now), interpolated; it lay between the two as
+ *   long as the clock was not slewed both ways within those 50-100 ms.
+ * - The line: the offset moves steadily at the host's own frequency
+ *   correction (an NTP daemon's, tens of ppm on many machines: 30 us in a
+ *   second), so the line from the oldest mark to now predicts it. Its
+ *   error is the largest departure of any mark from that line (a step, a
+ *   change of slew, a preempted read show up there), twice over for the
+ *   unseen stretch around the stamp. */
+static int offset_at(int64_t t_rt, int64_t rt_now, int64_t mono_now, int64_t *diff_ns, int64_t *err_ns)
+{
+	const struct mark *k0 = mark_before(t_rt);
+	if (!k0)
+		return -1;
+	unsigned i0 = (unsigned)(k0 - marks);
+	struct mark k1 = { mono_now, rt_now, rt_now - mono_now };
+	if ((i0 + 1) % MARKS != next_mark)
+		k1 = marks[(i0 + 1) % MARKS];
+	double frac = k1.rt > k0->rt ? (double)(t_rt - k0->rt) / (double)(k1.rt - k0->rt) : 1;
+	frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
+	double moved = fabs((double)(k1.diff - k0->diff));
+	*diff_ns = k0->diff + llround(frac * (double)(k1.diff - k0->diff));
+	*err_ns = (int64_t)ceil(moved * (frac > 0.5 ? frac : 1 - frac) + LINE_FLOOR_NS);
+	const struct mark *a = &marks[(next_mark + MARKS - n_marks) % MARKS]; /* the oldest */
+	int64_t d_now = rt_now - mono_now, base = mono_now - a->mono;
+	if (n_marks < 3 || base < LINE_MIN_NS)
+		return 0;
+	double rate = (double)(d_now - a->diff) / (double)base;
+	double worst = 0;
+	for (unsigned i = 0; i < n_marks; i++) {
+		const struct mark *k = &marks[(next_mark + MARKS - n_marks + i) % MARKS];
+		double dev = fabs((double)k->diff - ((double)a->diff + rate * (double)(k->mono - a->mono)));
+		worst = dev > worst ? dev : worst;
 	}
-	return -1;
+	double err = 2 * worst + LINE_FLOOR_NS;
+	if (err >= (double)*err_ns)
+		return 0;
+	int64_t m_stamp = k0->mono + (t_rt - k0->rt); /* to a few ppm of the interval */
+	*diff_ns = a->diff + llround(rate * (double)(m_stamp - a->mono));
+	*err_ns = (int64_t)ceil(err);
+	return 0;
 }
 
 /* ns of CLOCK_REALTIME elapsed, as raw ns (the test knob's frequency). */
@@ -185,18 +247,25 @@ int64_t bft_clock_arrival_raw_ns(int64_t krt_ns)
 int64_t bft_clock_realtime_to_raw_ns(int64_t rt_ns, int64_t *span_ns)
 {
 	/* Realtime read between two raw reads: the pair is as good as the
-	 * gap between them (a preemption shows up as a wide span). */
-	int64_t r0 = bft_clock_raw_ns();
-	int64_t m = read_ns(CLOCK_MONOTONIC_RAW);
-	int64_t rt = read_ns(CLOCK_REALTIME);
-	int64_t r1 = bft_clock_raw_ns();
-	int64_t el = knobbed(bft_sat_sub(rt, rt_ns));
-	if (span_ns) {
-		/* The pair's own error, and any step or rate change of the system
-		 * clock since the last mark (unknown: a whole second, which
-		 * callers treat as no usable conversion). */
-		int64_t drift = realtime_drift(rt_ns, rt, m);
-		*span_ns = bft_sat_add(r1 - r0, drift < 0 ? BFT_NS_PER_SEC : drift);
+	 * gap between them. A preemption shows up as a wide gap: the best of
+	 * a few tries (as chrony reads a PHC), done once one is under 1 us. */
+	int64_t r0 = 0, m = 0, rt = 0, r1 = INT64_MAX;
+	for (int t = 0; t < 4 && r1 - r0 > 1000; t++) {
+		int64_t a = bft_clock_raw_ns();
+		int64_t am = read_ns(CLOCK_MONOTONIC_RAW);
+		int64_t art = read_ns(CLOCK_REALTIME);
+		int64_t b = bft_clock_raw_ns();
+		if (t == 0 || b - a < r1 - r0)
+			r0 = a, m = am, rt = art, r1 = b;
 	}
+	/* Raw time elapsed since the stamp: realtime elapsed, less what the
+	 * system clock gained on the raw one meanwhile (offset_at). Unknown
+	 * (a stamp older than every mark): a span of a whole second, which
+	 * callers treat as no usable conversion. */
+	int64_t d_then = 0, err = BFT_NS_PER_SEC;
+	int64_t gained = offset_at(rt_ns, rt, m, &d_then, &err) == 0 ? (rt - m) - d_then : 0;
+	int64_t el = knobbed(bft_sat_sub(bft_sat_sub(rt, rt_ns), gained));
+	if (span_ns)
+		*span_ns = bft_sat_add(r1 - r0, err);
 	return bft_sat_sub(r0 + (r1 - r0) / 2, el);
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The OS clock module's conversions of kernel CLOCK_REALTIME stamps to the
- * raw clock (sys/clock.h). Reads only. The step and slew cases cannot be
- * made here (the clock is never changed), so the tests check the rules that
+ * raw clock (sys/clock.h). Reads only. On the real clocks, the rules that
  * keep the result late: no correction without a mark before the stamp, a
- * correction shrunk by 10 %, none beyond 1 s.
+ * correction shrunk by 10 %, none beyond 1 s. On a fake clock (the machine's
+ * is never changed), a host clock with its own rate, a turn of the rate, a
+ * step: the conversion's span holds the truth, narrow when it can be.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -69,6 +70,7 @@ static void test_realtime_to_raw_span(void **state)
  * has its bit set in preempt_mask are preempted for 2 ms first. */
 static struct fake {
 	int64_t mono_ns, boot_off_ns;
+	int64_t rt_off_ns, rt_ppb; /* REALTIME = MONOTONIC + rt_off_ns, gaining rt_ppb (advance()) */
 	unsigned reads;
 	uint64_t preempt_mask;
 	bool no_boottime;
@@ -88,9 +90,18 @@ static int fake_gettime(clockid_t id, struct timespec *ts)
 		}
 		v += fk.boot_off_ns;
 	}
+	if (id == CLOCK_REALTIME)
+		v += fk.rt_off_ns;
 	ts->tv_sec = v / BFT_NS_PER_SEC;
 	ts->tv_nsec = v % BFT_NS_PER_SEC;
 	return 0;
+}
+
+/* Time passes on the fake: MONOTONIC by ns, REALTIME by ns and its rate. */
+static void advance(int64_t ns)
+{
+	fk.mono_ns += ns;
+	fk.rt_off_ns += ns / 1000 * fk.rt_ppb / 1000000;
 }
 
 static int64_t slept_with(uint64_t preempt_mask)
@@ -132,6 +143,67 @@ static void test_slept_preempted(void **state)
 	fk.boot_off_ns += 300000;
 	assert_true(slept_with(~UINT64_C(0)) - after < 300000);
 	assert_true(llabs(slept_with(0) - after - 300000) < 1000);
+	bft_clock_set_reader(NULL);
+}
+
+/* A host whose NTP daemon corrects its clock by 50 ppm: CLOCK_REALTIME gains
+ * 50 us a second on the raw clock. A stamp half a second old converts to
+ * the raw clock to well under a microsecond, and says so (the line through
+ * the marks); the old rule said 25 us, and a CI run failed test_solar on
+ * such a span. A step after the stamp, or a change of rate, widens the
+ * span honestly: the truth stays inside. */
+static void test_realtime_to_raw_rate(void **state)
+{
+	(void)state;
+	fk = (struct fake){ .mono_ns = 1000 * BFT_NS_PER_SEC, .rt_off_ns = 1700000000 * BFT_NS_PER_SEC, .rt_ppb = 50000 };
+	bft_clock_set_reader(fake_gettime);
+	int64_t span;
+	for (int i = 0; i < 30; i++) {
+		advance(100 * MS);
+		bft_clock_mark();
+	}
+	/* a stamp 450 ms ago: its raw time and its realtime then */
+	int64_t stamp_raw = fk.mono_ns - 450 * MS;
+	int64_t stamp_rt = stamp_raw + fk.rt_off_ns - 450 * 50000 / 1000; /* 22.5 us less gained then */
+	int64_t raw = bft_clock_realtime_to_raw_ns(stamp_rt, &span);
+	print_message("50 ppm host: error %lld ns, span %lld ns\n", (long long)(raw - stamp_raw), (long long)span);
+	assert_true(span < 1000);
+	assert_true(llabs(raw - stamp_raw) <= span);
+	/* the rate turns to -50 ppm for a second after the stamp: inside */
+	fk.rt_ppb = -50000;
+	for (int i = 0; i < 10; i++) {
+		advance(100 * MS);
+		bft_clock_mark();
+	}
+	stamp_raw -= 0; /* the same moment, 1 s older now */
+	raw = bft_clock_realtime_to_raw_ns(stamp_rt, &span);
+	print_message("rate turned: error %lld ns, span %lld ns\n", (long long)(raw - stamp_raw), (long long)span);
+	assert_true(llabs(raw - stamp_raw) <= span);
+	/* a step of 1 ms after a stamp, before the next mark: the span holds
+	 * it; a step after the next mark is no matter to the stamp */
+	fk.rt_ppb = 0;
+	for (int i = 0; i < 30; i++) {
+		advance(100 * MS);
+		bft_clock_mark();
+	}
+	advance(30 * MS);
+	stamp_raw = fk.mono_ns;
+	stamp_rt = stamp_raw + fk.rt_off_ns;
+	advance(10 * MS);
+	fk.rt_off_ns += MS;
+	advance(30 * MS);
+	bft_clock_mark();
+	raw = bft_clock_realtime_to_raw_ns(stamp_rt, &span);
+	print_message("stepped 1 ms: error %lld ns, span %lld ns\n", (long long)(raw - stamp_raw), (long long)span);
+	assert_true(llabs(raw - stamp_raw) <= span);
+	assert_true(span >= MS / 2);
+	fk.rt_off_ns -= MS;
+	advance(100 * MS);
+	bft_clock_mark();
+	raw = bft_clock_realtime_to_raw_ns(stamp_rt - 70 * MS, &span); /* 40 ms before the step's bracket */
+	print_message("stepped after the next mark: error %lld ns, span %lld ns\n", (long long)(raw - stamp_raw + 70 * MS), (long long)span);
+	assert_true(llabs(raw - (stamp_raw - 70 * MS)) <= span);
+	assert_true(span < 1000);
 	bft_clock_set_reader(NULL);
 }
 
@@ -209,6 +281,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arrival),
 		cmocka_unit_test(test_realtime_to_raw_span),
+		cmocka_unit_test(test_realtime_to_raw_rate),
 		cmocka_unit_test(test_slept_preempted),
 		cmocka_unit_test(test_slept_no_boottime),
 		cmocka_unit_test(test_slept_under_load),
