@@ -36,6 +36,7 @@ struct bft_disc {
 
 	/* Fit history, a ring: offset interval [lo, hi] (true - raw) at raw x. */
 	int64_t last_fit_ns; /* raw time of the newest fitted sample */
+	int64_t span_cap_ns; /* bft_disc_set_span: 0, or a shorter window than max_span_ns */
 	int64_t fit_newest_ns; /* raw time of the newest reading in it (bft_disc_update_readings) */
 	int64_t *hx_ns, *hlo_ns, *hhi_ns, *hpt_ns; /* hpt: the sample's point estimate of true - raw */
 	int64_t *hcarry_ns; /* how far the point was carried (bft_disc_update_carried) */
@@ -505,8 +506,11 @@ static void put_sample(bft_disc *d, size_t k, int64_t raw_ns, bft_interval meas,
 	d->hnext = (k + 1) % d->cfg.history_len;
 	if (d->hn < d->cfg.history_len)
 		d->hn++;
-	while (d->cfg.max_span_ns > 0 && d->hn > d->cfg.min_fit_samples &&
-	       bft_sat_sub(raw_ns, d->hx_ns[ring_index(d->hnext, d->hn, d->cfg.history_len, 0)]) > d->cfg.max_span_ns)
+	int64_t span = d->cfg.max_span_ns;
+	if (d->span_cap_ns > 0 && span > 0 && d->span_cap_ns < span)
+		span = d->span_cap_ns;
+	while (span > 0 && d->hn > d->cfg.min_fit_samples &&
+	       bft_sat_sub(raw_ns, d->hx_ns[ring_index(d->hnext, d->hn, d->cfg.history_len, 0)]) > span)
 		d->hn--;
 }
 
@@ -523,6 +527,14 @@ static void drop_network_course(bft_disc *d)
 	d->an = d->anext = 0;
 	d->trained = d->aging_trained = false;
 	d->aging_g = 0;
+}
+
+int bft_disc_set_span(bft_disc *d, int64_t span_ns)
+{
+	if (!d || span_ns < 0)
+		return BFT_EINVAL;
+	d->span_cap_ns = span_ns;
+	return 0;
 }
 
 int bft_disc_steer(bft_disc *d, int64_t raw_ns, int64_t target_ns, int64_t half_ns, bool allow_step,

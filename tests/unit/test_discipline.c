@@ -641,6 +641,42 @@ static void test_late_measurement(void **state)
 	bft_disc_destroy(d);
 }
 
+/* bft_disc_set_span shortens the window below max_span_ns: dense early
+ * samples (a poll climbing from 16 s) leave once the node says its sources
+ * answer at long intervals, and the cap never lengthens the configured
+ * window nor sets one where none is configured. */
+static void test_span_cap(void **state)
+{
+	(void)state;
+	for (int configured = 0; configured < 2; configured++) {
+		bft_disc_config cfg;
+		bft_disc_config_default(&cfg);
+		cfg.history_len = 128;
+		cfg.max_span_ns = configured ? 8192 * S : 0;
+		bft_disc *d;
+		assert_int_equal(bft_disc_create(&d, &cfg), 0);
+		int64_t raw = 0;
+		for (; raw < 1600 * S; raw += 16 * S) /* 100 samples, 16 s apart */
+			assert_int_equal(bft_disc_update(d, raw, bft_iv(raw - MS, raw + MS), NULL), 0);
+		assert_int_equal(bft_disc_set_span(d, -1), BFT_EINVAL);
+		assert_int_equal(bft_disc_set_span(d, 2048 * S), 0);
+		raw += 1024 * S;
+		assert_int_equal(bft_disc_update(d, raw, bft_iv(raw - MS, raw + MS), NULL), 0);
+		bft_disc_status st;
+		assert_int_equal(bft_disc_get_status(d, &st), 0);
+		if (configured) /* within 2048 s of the newest: 64 of the 16 s ones and it */
+			assert_true(st.samples <= 66 && st.samples >= 60);
+		else
+			assert_int_equal(st.samples, 101);
+		assert_int_equal(bft_disc_set_span(d, 100000 * S), 0); /* longer than configured: configured */
+		raw += 1024 * S;
+		assert_int_equal(bft_disc_update(d, raw, bft_iv(raw - MS, raw + MS), NULL), 0);
+		assert_int_equal(bft_disc_get_status(d, &st), 0);
+		assert_true(configured ? st.samples <= 66 : st.samples == 102);
+		bft_disc_destroy(d);
+	}
+}
+
 /* ---- faults ------------------------------------------------------------- */
 
 /* A corrupted minority of measurements (intervals that miss the truth by
@@ -998,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_ahead_monotonic),
 		cmocka_unit_test(test_explicit_step),
 		cmocka_unit_test(test_late_measurement),
+		cmocka_unit_test(test_span_cap),
 		cmocka_unit_test(test_outliers),
 		cmocka_unit_test(test_aging),
 	};
