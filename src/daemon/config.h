@@ -32,7 +32,7 @@
 #define BFTD_DEFAULT_RHO_PPB 500000
 /* clock.history when the file does not say (config.c says why). */
 #define BFTD_DEFAULT_HISTORY 128
-#define BFTD_DEFAULT_HISTORY_SPAN_NS (2048 * BFT_NS_PER_SEC)
+#define BFTD_DEFAULT_HISTORY_SPAN_NS (8192 * BFT_NS_PER_SEC)
 /* clock.history_span when the file does not say: the above, or eight of the
  * longest interval at which readings come (the poll, a reference's `every`)
  * when that is longer (config.c says why). */

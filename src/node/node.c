@@ -523,13 +523,13 @@ static void add_reading(bft_node *n, struct source *s, int64_t raw_ns, bft_inter
 		s->n++;
 }
 
-/* The fit's window follows the references' intervals as their polls
- * climb: eight of the longest, never under FIT_SPAN_MIN_NS (the daemon's
- * configured span is eight of the longest *configured* interval; while the
- * polls climb toward it, a window that long holds many more dense early
- * samples than sparse late ones, and the robust fit outvoted the late ones:
- * clknetsim LAN at 1024 s polls, 0.3 ms off for hours while every round
- * said so). */
+/* While the references' polls climb toward their longest configured
+ * interval (16 s doubling to 1024 s takes 2.5 hours), the fit's window is
+ * eight of the intervals at which they answer now, never under
+ * FIT_SPAN_MIN_NS; after, the configured window. A window sized for the
+ * final interval held many more dense early samples than sparse late ones,
+ * and the robust fit outvoted the late ones (clknetsim LAN at 1024 s polls:
+ * 0.3 ms off for hours while every round said so). */
 #define FIT_SPAN_MIN_NS (2048 * BFT_NS_PER_SEC)
 static void fit_window(bft_node *n)
 {
@@ -537,7 +537,9 @@ static void fit_window(bft_node *n)
 	for (size_t i = 0; i < n->cfg.max_refs; i++)
 		if (n->refs[i].gap_ns > gap)
 			gap = n->refs[i].gap_ns;
-	int64_t span = gap <= FIT_SPAN_MIN_NS / 8 ? FIT_SPAN_MIN_NS : gap < INT64_MAX / 8 ? gap * 8 : INT64_MAX;
+	int64_t span = 0; /* the configured window */
+	if (n->cfg.longest_every_ns > 0 && gap < n->cfg.longest_every_ns / 2)
+		span = gap <= FIT_SPAN_MIN_NS / 8 ? FIT_SPAN_MIN_NS : gap * 8;
 	int rc = bft_disc_set_span(n->disc, span); /* fails only for a negative span */
 	(void)rc;
 }

@@ -107,6 +107,9 @@ typedef struct bft_node_config {
 	size_t filter_len;     /* readings per source intersected (repeated transfers), 1..8; default 8 */
 	int64_t ref_readmit_ns; /* a quarantined reference agrees this long before it is used again;
 	                         * default 4 polls */
+	int64_t longest_every_ns; /* the longest interval the references are configured to answer at
+	                           * (their polls climb toward it): while they answer much more often,
+	                           * the fit's window is shortened (fit_window). 0 (default): never */
 	bft_disc_config disc;  /* rho_ppb here is the oscillator's drift bound */
 	const bft_signer *signer;
 	uint64_t seed;         /* for nonces and poll jitter */
