@@ -32,6 +32,7 @@
 
 #include "proto/pkcs11_uri.h"
 #include "proto/sign.h"
+#include "proto/p256.h"
 #include "proto/sign_pkcs11.h"
 
 #define SOFTHSM "/usr/lib/softhsm/libsofthsm2.so"
@@ -314,6 +315,17 @@ static void test_token_p256(void **state)
 	assert_int_equal(p256_verify(pub, msg, sizeof msg, sig), 0);
 	assert_int_not_equal(p256_verify(pub, msg, sizeof msg - 1, sig), 0);
 	assert_int_not_equal(s.verify(s.ctx, 3, msg, sizeof msg, sig, sizeof sig), 0); /* no peers given */
+	/* As a peer checks it (proto/p256.h): pinned by its point in a keyring. */
+	assert_int_equal(bft_p256_verify(pub, msg, sizeof msg, sig), 0);
+	bft_keyring *kr = NULL;
+	assert_int_equal(bft_keyring_create(&kr, 2), 0);
+	assert_int_equal(bft_keyring_add_public_p256(kr, 3, pub), 0);
+	bft_signer peers;
+	bft_signer_ed25519(&peers, kr);
+	assert_int_equal(peers.verify(peers.ctx, 3, msg, sizeof msg, sig, sizeof sig), 0);
+	sig[63] ^= 1;
+	assert_int_not_equal(peers.verify(peers.ctx, 3, msg, sizeof msg, sig, sizeof sig), 0);
+	bft_keyring_destroy(kr);
 	bft_pkcs11_close(t);
 }
 
