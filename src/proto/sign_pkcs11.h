@@ -17,7 +17,8 @@
  * returns. Peers' signatures are verified by the signer given at creation
  * (their pinned keys are ordinary public keys).
  *
- * Not wired into the CLI or bftimed yet: docs/pq.md says how it will be.
+ * Wired into bftimed (daemon/token.c, node.key: pkcs11:...) and the CLI
+ * (bftime keygen --pkcs11); docs/pq.md.
  */
 #ifndef BFTIME_PROTO_SIGN_PKCS11_H
 #define BFTIME_PROTO_SIGN_PKCS11_H
