@@ -21,6 +21,7 @@ struct bftd_token {
 	bft_signer inner;
 	uint64_t failures;
 	bool failing;
+	bool pin_logged; /* the refused PIN's alarm is out (it may follow a removal's) */
 	bool p256;                      /* the key is ECDSA P-256 (an ATECC608A's kind) */
 	uint8_t p256_pub[BFT_P256_PUB];
 };
@@ -105,12 +106,18 @@ static int token_sign(void *ctx, uint32_t self, const uint8_t *msg, size_t len, 
 	int rc = t->inner.sign(t->inner.ctx, self, msg, len, sig);
 	if (rc != 0) {
 		t->failures++;
+		bool pin = bft_pkcs11_pin_refused(t->tok);
+		if (pin && !t->pin_logged && t->failing) /* a returned token that refuses the PIN */
+			bftd_log(LOG_ERR, "ALARM: the PKCS#11 token refuses the PIN: %s", bft_pkcs11_error(t->tok));
+		t->pin_logged = pin;
 		if (!t->failing)
 			bftd_log(LOG_ERR, "ALARM: the PKCS#11 token does not sign: %s; nothing is sent or issued until it "
-			                  "does (the node keeps its time; retried at every signature)",
-			         bft_pkcs11_error(t->tok));
+			                  "does (the node keeps its time; retried at every signature%s)",
+			         bft_pkcs11_error(t->tok),
+			         bft_pkcs11_pin_refused(t->tok) ? ", but never with a PIN the token refused" : "");
 		t->failing = true;
 	} else if (t->failing) {
+		t->pin_logged = false;
 		bftd_log(LOG_NOTICE, "the PKCS#11 token signs again (%llu signatures refused meanwhile)",
 		         (unsigned long long)t->failures);
 		t->failing = false;

@@ -42,6 +42,15 @@ void bft_pkcs11_close(bft_pkcs11 *t);
 /* The last error, a sentence ("" if none). */
 const char *bft_pkcs11_error(const bft_pkcs11 *t);
 
+/* Logging in never locks a token (sign_pkcs11.c): a PIN the token refused
+ * (CKR_PIN_INCORRECT, _LOCKED, _EXPIRED, _INVALID, _LEN_RANGE) is never
+ * offered again, only a changed PIN file is tried; no login is attempted
+ * while the token reports CKF_USER_PIN_LOCKED or CKF_USER_PIN_FINAL_TRY.
+ * C_Login calls made and refused since open, and whether the last PIN
+ * was refused. */
+void bft_pkcs11_logins(const bft_pkcs11 *t, uint64_t *attempts, uint64_t *refused);
+int bft_pkcs11_pin_refused(const bft_pkcs11 *t);
+
 /* Generate a key pair on the token, labelled with the URI's object and id
  * (object is required), and select it. pub: Ed25519's 32 bytes or P-256's
  * 65-byte uncompressed point. */

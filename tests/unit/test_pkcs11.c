@@ -329,6 +329,82 @@ static void test_token_p256(void **state)
 	bft_pkcs11_close(t);
 }
 
+static void write_pin(const char *path, const char *pin)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(pin, f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* A token that returns with a PIN it refuses (the PIN file changed while
+ * it was away): the refused PIN is offered once and never again, however
+ * often the node signs, so a real token that locks after a few wrong PINs
+ * is not locked; a corrected PIN file is tried at the next signature. */
+static void test_token_wrong_pin_not_retried(void **state)
+{
+	struct hsm *h = *state;
+	if (!h)
+		skip();
+	char uri[512], pinfile[256], err[256] = "";
+	snprintf(pinfile, sizeof pinfile, "%s/pin-retry", h->dir);
+	write_pin(pinfile, "1234\n");
+	snprintf(uri, sizeof uri, "pkcs11:token=bftime;object=retry?module-path=%s&pin-source=file:%s", SOFTHSM, pinfile);
+	bft_pkcs11 *t = NULL;
+	if (bft_pkcs11_open(&t, uri, err, sizeof err) != 0)
+		fail_msg("open: %s", err);
+	uint8_t pub[BFT_PKCS11_MAX_PUB], sig[BFT_PKCS11_SIG];
+	size_t pub_len = 0;
+	if (bft_pkcs11_keygen(t, BFT_PKCS11_ED25519, pub, &pub_len) != 0)
+		fail_msg("keygen: %s", bft_pkcs11_error(t));
+	assert_int_equal(bft_pkcs11_sign(t, msg, sizeof msg, sig), 0);
+	uint64_t att, ref;
+	bft_pkcs11_logins(t, &att, &ref);
+	assert_int_equal(att, 1);
+	assert_int_equal(ref, 0);
+
+	char tokens[128], away[128];
+	snprintf(tokens, sizeof tokens, "%s/tokens", h->dir);
+	snprintf(away, sizeof away, "%s/away", h->dir);
+	assert_int_equal(rename(tokens, away), 0);
+	int rc = bft_pkcs11_sign(t, msg, sizeof msg, sig);
+	if (rc == 0)
+		rc = bft_pkcs11_sign(t, msg, sizeof msg, sig);
+	assert_int_not_equal(rc, 0);
+	write_pin(pinfile, "9999\n");
+	assert_int_equal(rename(away, tokens), 0);
+	/* The token is back: one login with the wrong PIN, refused. */
+	assert_int_not_equal(bft_pkcs11_sign(t, msg, sizeof msg, sig), 0);
+	printf("wrong PIN: %s\n", bft_pkcs11_error(t));
+	assert_non_null(strstr(bft_pkcs11_error(t), "C_Login: CKR_PIN_INCORRECT"));
+	assert_true(bft_pkcs11_pin_refused(t));
+	bft_pkcs11_logins(t, &att, &ref);
+	assert_int_equal(att, 2);
+	assert_int_equal(ref, 1);
+	/* A node signs several messages a second: none of them logs in. */
+	for (int i = 0; i < 50; i++)
+		assert_int_not_equal(bft_pkcs11_sign(t, msg, sizeof msg, sig), 0);
+	printf("then: %s\n", bft_pkcs11_error(t));
+	assert_non_null(strstr(bft_pkcs11_error(t), "not offered again"));
+	bft_pkcs11_logins(t, &att, &ref);
+	assert_int_equal(att, 2);
+	/* The same wrong PIN written again: still not offered. */
+	write_pin(pinfile, "9999\n");
+	assert_int_not_equal(bft_pkcs11_sign(t, msg, sizeof msg, sig), 0);
+	bft_pkcs11_logins(t, &att, &ref);
+	assert_int_equal(att, 2);
+	/* The operator corrects the PIN file: one login, and it signs. */
+	write_pin(pinfile, "1234\n");
+	if (bft_pkcs11_sign(t, msg, sizeof msg, sig) != 0)
+		fail_msg("after the PIN was corrected: %s", bft_pkcs11_error(t));
+	assert_false(bft_pkcs11_pin_refused(t));
+	bft_pkcs11_logins(t, &att, &ref);
+	assert_int_equal(att, 3);
+	assert_int_equal(ref, 1);
+	bft_pkcs11_close(t);
+}
+
 static void expect_open_error(const char *uri, const char *has)
 {
 	bft_pkcs11 *t = (bft_pkcs11 *)1;
@@ -384,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_token_ed25519),
 		cmocka_unit_test(test_token_p256),
 		cmocka_unit_test(test_token_errors),
+		cmocka_unit_test(test_token_wrong_pin_not_retried),
 	};
 	/* One token directory for the process: SoftHSM2 reads its configuration
 	 * once per process. */
