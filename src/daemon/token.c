@@ -118,8 +118,12 @@ static int token_sign(void *ctx, uint32_t self, const uint8_t *msg, size_t len, 
 		t->failing = true;
 	} else if (t->failing) {
 		t->pin_logged = false;
-		bftd_log(LOG_NOTICE, "the PKCS#11 token signs again (%llu signatures refused meanwhile)",
-		         (unsigned long long)t->failures);
+		uint64_t att, ref;
+		bft_pkcs11_logins(t->tok, &att, &ref);
+		bftd_log(LOG_NOTICE,
+		         "the PKCS#11 token signs again (%llu signatures refused meanwhile; C_Login attempts since start: "
+		         "%llu, %llu refused)",
+		         (unsigned long long)t->failures, (unsigned long long)att, (unsigned long long)ref);
 		t->failing = false;
 	}
 	return rc;

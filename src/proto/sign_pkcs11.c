@@ -195,9 +195,11 @@ static int login(bft_pkcs11 *t, const char *pin)
 	OPENSSL_cleanse(h, sizeof h);
 	if (same) {
 		fail(t, "C_Login: the token refused this PIN (%s) and it is not offered again, so as not to lock the "
-		        "token (%llu login attempts, %llu refused): correct the PIN file; it is read at the next "
-		        "signature", rv_name(t->pin_rv), (unsigned long long)t->login_attempts,
-		     (unsigned long long)t->login_refusals);
+		        "token (%llu login attempts, %llu refused): %s", rv_name(t->pin_rv),
+		     (unsigned long long)t->login_attempts, (unsigned long long)t->login_refusals,
+		     t->pin_rv == CKR_PIN_LOCKED
+		             ? "unlock the token with the security officer's PIN and restart bftimed"
+		             : "correct the PIN file; it is read again at the next signature");
 		return BFT_EINVAL;
 	}
 	CK_TOKEN_INFO ti;

@@ -12,8 +12,11 @@
 # 3's P-256 messages verify at 1 and 2, theirs at 3); node 3's p256 proofs
 # are gossiped, /v1/proofs names their scheme, and every store's chains
 # verify under the pinned keys (bftime proofs --verify); a peer pinned to
-# another P-256 point for node 3 does not use it. Skipped (77) without
-# softhsm2. Ports 17450-17480 (fixed; no other test uses them). ~30 s.
+# another P-256 point for node 3 does not use it; node 3's token removed
+# and returned with a wrong PIN file: one login attempt in all (a real
+# token locks after a few wrong PINs), an alarm, its time kept, and signing
+# again once the file is corrected. Skipped (77) without softhsm2. Ports
+# 17450-17465 (fixed; no other test uses them). ~30 s.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test}
@@ -116,6 +119,33 @@ proofs_ok() {
 	echo "$out" | grep "^node 3:"
 }
 for i in $(seq 1 $N); do check "node $i's store: the P-256 chain and the Ed25519 chains verify under the pinned keys" proofs_ok "$i"; done
+
+# Node 3's token removed, and back with a PIN file it refuses: one login,
+# however many signatures the node attempts meanwhile (a real token locks
+# after a few wrong PINs), the node keeps its time; the PIN file corrected:
+# one more login, and it signs again.
+mv "$dir/hsm/tokens" "$dir/hsm/away"
+sleep 3
+printf '9999' > "$dir/pin"
+mv "$dir/hsm/away" "$dir/hsm/tokens"
+sleep 6
+wrongpin_ok() {
+	grep -q 'the PKCS#11 token refuses the PIN: C_Login: CKR_PIN_INCORRECT' "$dir/n3.log" || { echo "no PIN alarm: $(grep ALARM "$dir/n3.log" | tail -n 2)"; return 1; }
+	get 3 /v1/time > "$dir/t3.json"
+	[ "$(field "$dir/t3.json" synced)" = true ] || { echo "node 3 lost its time"; return 1; }
+	grep -o 'refuses the PIN: [^;]*' "$dir/n3.log" | head -n 1
+}
+check "token back with a wrong PIN: an alarm naming it, node 3 keeps its time" wrongpin_ok
+printf '1234' > "$dir/pin"
+pin_fixed() {
+	k=0
+	while ! grep -q 'the PKCS#11 token signs again' "$dir/n3.log" && [ $k -lt 20 ]; do sleep 0.5; k=$((k + 1)); done
+	line=$(grep 'the PKCS#11 token signs again' "$dir/n3.log" | tail -n 1)
+	# start: 1 login; the wrong PIN: 1; the corrected one: 1 (six seconds of signing in between)
+	echo "$line" | grep -q 'C_Login attempts since start: 3, 1 refused' || { echo "${line:-not signing again}"; return 1; }
+	echo "$line" | sed 's/.*(\(.*\))/\1/'
+}
+check "PIN file corrected: signs again; the wrong PIN was offered once in all" pin_fixed
 
 # Node 1 restarted with another P-256 point pinned for node 3.
 kill "$(cat "$dir/n1.pid")"; wait "$(cat "$dir/n1.pid")" 2>/dev/null
