@@ -68,7 +68,7 @@ run: deps all
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool $(B)/tests/solar-gen
+check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool $(B)/tests/solar-gen $(B)/tests/p11shim.so
 	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh $(wildcard tests/system/test_*.sh)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
@@ -191,6 +191,12 @@ $(B)/tests/impair: tests/system/impair.c src/util/value.c
 $(B)/tests/slhdsa-tool: $(A)/obj/tests/system/slhdsa_tool.o $(A)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+# Test tool: a PKCS#11 module wrapping SoftHSM2 that reports a PIN near
+# locking or locked, which SoftHSM2 cannot (test_pkcs11).
+$(B)/tests/p11shim.so: tests/system/p11shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_DEFAULT_SOURCE $(WARN) $(OPT) -fPIC -shared -o $@ $< -ldl
 
 # Test tool: synthetic SigMF recordings of the Sun with known clock offsets
 # (test_solar.sh).

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Signature schemes side by side in one run: Ed25519 (OpenSSL) and the
- * twelve SLH-DSA parameter sets (src/proto/slhdsa.c), each through the
+ * Signature schemes side by side in one run: Ed25519 and ECDSA P-256
+ * (OpenSSL; P-256 in software here, a secure element's scheme: what its
+ * peers pay to verify it) and the twelve SLH-DSA parameter sets (src/proto/slhdsa.c), each through the
  * bft_signer table where it signs and verifies (as the node would), plus key
  * generation. One repetition is one operation on a 128-byte message, about
  * the size of a time proof's signed fields; n = 1 throughout.
@@ -16,6 +17,8 @@
  *   proof.v1.issue / .verify             one Ed25519-signed v1 proof
  *   proof.v2.<scheme>.issue.bN           N statements and their batch signed
  *                                        (N = 1: unbatched), encoded
+ *                                        (p256: a software key in place of
+ *                                        the token's)
  *   proof.v2.<scheme>.verify.bN          all N proofs of a batch verified by a
  *                                        fresh verifier (one signature check,
  *                                        N paths: the root cache)
@@ -31,13 +34,16 @@
 
 #include <openssl/rand.h>
 
+#include "proto/p256.h"
 #include "proto/proof.h"
 #include "proto/sign.h"
 #include "proto/slhdsa.h"
 
 struct sign_arg {
 	bft_signer s;
-	const bft_slhdsa_params *p; /* NULL: Ed25519 */
+	const bft_slhdsa_params *p; /* NULL: Ed25519, or P-256 when p256 */
+	bool p256;
+	uint8_t p256_pk[BFT_P256_PUB];
 	uint8_t msg[128];
 	uint8_t *sig;
 	uint8_t sk[BFT_SLHDSA_MAX_SK], pk[BFT_SLHDSA_MAX_PK];
@@ -49,12 +55,14 @@ static void run_keygen(void *arg)
 	int rc;
 	if (a->p) {
 		rc = bft_slhdsa_keygen(a->p, a->sk, a->pk);
+	} else if (a->p256) {
+		rc = bft_p256_keygen(a->sk, a->p256_pk);
 	} else {
 		rc = RAND_priv_bytes(a->sk, BFT_ED25519_KEY) == 1 ? bft_ed25519_public(a->pk, a->sk) : -1;
 	}
 	if (rc)
 		abort();
-	bench_sink(a->pk[0]);
+	bench_sink(a->pk[0] ^ a->p256_pk[1]);
 }
 
 static void run_sign(void *arg)
@@ -163,7 +171,7 @@ static void proof_cases(void)
 	bft_keyring *kr;
 	uint8_t seed[BFT_ED25519_KEY] = { 7 }, pub[BFT_ED25519_KEY];
 	bft_signer ed, slh;
-	if (!a || bft_keyring_create(&kr, 1) || bft_keyring_add_private(kr, 1, seed) || bft_ed25519_public(pub, seed))
+	if (!a || bft_keyring_create(&kr, 2) || bft_keyring_add_private(kr, 1, seed) || bft_ed25519_public(pub, seed))
 		abort();
 	bft_signer_ed25519(&ed, kr);
 	a->t = 1700000000000000000;
@@ -182,15 +190,23 @@ static void proof_cases(void)
 		{ "ed25519", BFT_PSCHEME_ED25519, 0 },
 		{ "hybrid-sha2-128s", BFT_PSCHEME_HYBRID, BFT_SLHDSA_SHA2_128S },
 		{ "hybrid-sha2-128f", BFT_PSCHEME_HYBRID, BFT_SLHDSA_SHA2_128F },
+		{ "p256", BFT_PSCHEME_P256, 0 },
 	};
 	static const size_t batches[] = { 1, 16, 64 };
 	for (size_t b = 0; b < sizeof batches / sizeof *batches; b++)
 		bench_baseline(batches[b]);
-	uint8_t sk[BFT_SLHDSA_MAX_SK], pk[BFT_SLHDSA_MAX_PK];
+	uint8_t sk[BFT_SLHDSA_MAX_SK], pk[BFT_SLHDSA_MAX_PK], p256_pub[BFT_P256_PUB], p256_id[BFT_P256_ID];
 	for (size_t s = 0; s < sizeof schemes / sizeof *schemes; s++) {
 		bft_slhdsa_keyring *skr = NULL;
 		a->bs = (bft_proof_batch_signer){ .scheme = schemes[s].scheme, .ed = &ed };
-		if (schemes[s].scheme != BFT_PSCHEME_ED25519) {
+		if (schemes[s].scheme == BFT_PSCHEME_P256) {
+			/* Node 2, a P-256 key in the same keyring: its proofs name
+			 * the key id, the batch carries the point. */
+			if (bft_p256_keygen(sk, p256_pub) || bft_p256_key_id(p256_id, p256_pub) ||
+			    bft_keyring_add_private_p256(kr, 2, sk) || bft_proof_gen_init(&a->g, 2, p256_id, &ed))
+				abort();
+			a->bs.p256_pk = p256_pub;
+		} else if (schemes[s].scheme != BFT_PSCHEME_ED25519) {
 			const bft_slhdsa_params *pp = bft_slhdsa_params_get(schemes[s].set);
 			if (bft_slhdsa_keygen(pp, sk, pk) || bft_slhdsa_keyring_create(&skr, pp->id, 1) ||
 			    bft_slhdsa_keyring_add_private(skr, 1, sk))
@@ -233,6 +249,15 @@ void bench_suite_sign(void)
 		abort();
 	bft_signer_ed25519(&a->s, kr);
 	cases("ed25519", a);
+	/* P-256 behind the same table: a fresh keyring holds node 1's scalar. */
+	bft_keyring_destroy(kr);
+	uint8_t priv[BFT_P256_PRIV], point[BFT_P256_PUB];
+	if (bft_p256_keygen(priv, point) || bft_keyring_create(&kr, 2) || bft_keyring_add_private_p256(kr, 1, priv))
+		abort();
+	bft_signer_ed25519(&a->s, kr);
+	a->p256 = true;
+	cases("p256", a);
+	a->p256 = false;
 	bft_keyring_destroy(kr);
 
 	for (int id = 0; id < BFT_SLHDSA_COUNT; id++) {

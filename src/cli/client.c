@@ -36,6 +36,7 @@
 #include "daemon/slhkey.h"
 #include "proto/proof.h"
 #include "proto/sign.h"
+#include "proto/p256.h"
 #include "proto/sign_pkcs11.h"
 #include "util/value.h"
 
@@ -537,11 +538,15 @@ static bool pinned_key(const bftd_config *cfg, uint32_t id, uint8_t pub[32])
 		uint8_t p[BFT_PKCS11_MAX_PUB];
 		size_t plen = sizeof p;
 		bool ok = bft_pkcs11_open(&t, cfg->key_path, err, sizeof err) == 0 &&
-		          bft_pkcs11_load_key(t, &kind, p, &plen) == 0 && kind == BFT_PKCS11_ED25519 && plen == 32;
+		          bft_pkcs11_load_key(t, &kind, p, &plen) == 0;
 		bft_pkcs11_close(t);
-		if (ok)
+		if (ok && kind == BFT_PKCS11_P256 && plen == BFT_P256_PUB)
+			return bft_p256_key_id(pub, p) == 0; /* a P-256 node is pinned by its key id */
+		if (ok && kind == BFT_PKCS11_ED25519 && plen == 32) {
 			memcpy(pub, p, 32);
-		return ok;
+			return true;
+		}
+		return false;
 	}
 	if (id == cfg->id) {
 		/* The node's own key, when this user may read the key file. */

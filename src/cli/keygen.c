@@ -87,7 +87,8 @@ static int keygen_slhdsa(int argc, char **argv)
  * token (sign_pkcs11.h), labelled with the URI's object and id; the private
  * key never leaves it. Prints the public key: Ed25519's 64 hex digits, as
  * the peers pin them (node.key is then the same URI), or P-256's
- * uncompressed point (an ATECC608A's kind; bftimed cannot use it yet). */
+ * uncompressed point (an ATECC608A's kind: 130 hex digits, the peers'
+ * public_key for it; the node then needs node.proofs: p256). */
 static int keygen_pkcs11(int argc, char **argv)
 {
 	static const char usage[] = "usage: bftime keygen --pkcs11 URI [--p256]\n"

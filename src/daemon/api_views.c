@@ -341,6 +341,8 @@ json_object *proof_json(const uint8_t *buf, size_t len)
 		add_i64(b, "index", a.index);
 		if (a.slh_pk)
 			add_hex(b, "slhdsa_public_key", a.slh_pk, a.params->pk_len);
+		if (a.p256_pk) /* public_key above is its key id (proto/p256.h) */
+			add_hex(b, "p256_public_key", a.p256_pk, 65);
 		json_object_object_add(o, "batch", b);
 	} else {
 		add_hex(o, "signature", p.sig, sizeof p.sig);

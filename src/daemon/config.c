@@ -10,6 +10,7 @@
 #include "daemon/config.h"
 #include "daemon/keys.h"
 #include "daemon/testkit.h"
+#include "proto/p256.h"
 #include "refclock/refclock.h"
 #include "util/value.h"
 #include "util/yamlkit.h"
@@ -109,6 +110,23 @@ static int get_key32(struct ctx *c, const yaml_node_t *n, uint8_t out[32])
 	size_t ok = bftd_unhex(out, s, 32);
 	if (ok != 64)
 		return fail(c, n, "public key: not a hex digit at position %zu", ok + 1);
+	return 0;
+}
+
+/* A peer's public_key: Ed25519's 64 hex digits, or an ECDSA P-256 point
+ * (a secure element's key: 130 hex digits, 04 || x || y, as bftime keygen
+ * --pkcs11 URI --p256 prints it), pinned by its key id (p256.h). */
+static int get_peer_key(struct ctx *c, const yaml_node_t *n, bftd_peer *p)
+{
+	const char *s = scalar(n);
+	if (!s || strlen(s) != 2 * BFT_P256_PUB)
+		return get_key32(c, n, p->pubkey);
+	size_t ok = bftd_unhex(p->p256_pub, s, BFT_P256_PUB);
+	if (ok != 2 * BFT_P256_PUB)
+		return fail(c, n, "public key: not a hex digit at position %zu", ok + 1);
+	if (bft_p256_key_id(p->pubkey, p->p256_pub) != 0)
+		return fail(c, n, "public key: 130 hex digits but not an ECDSA P-256 point (04 || x || y on the curve)");
+	p->p256 = true;
 	return 0;
 }
 
@@ -272,12 +290,12 @@ static int parse_node(struct ctx *c, const yaml_node_t *n, bftd_config *cfg, str
 			seen->key = true;
 		} else if (!strcmp(name, "proofs")) { /* time proof version and scheme (docs/pq.md) */
 			const char *s = scalar(v);
-			static const char *const names[] = { "v1", "ed25519", "slhdsa", "hybrid" };
+			static const char *const names[] = { "v1", "ed25519", "slhdsa", "hybrid", "p256" };
 			size_t i = 0;
-			while (s && i < 4 && strcmp(s, names[i]))
+			while (s && i < 5 && strcmp(s, names[i]))
 				i++;
-			if (!s || i == 4)
-				return fail(c, v, "node.proofs: expected v1, ed25519, slhdsa or hybrid");
+			if (!s || i == 5)
+				return fail(c, v, "node.proofs: expected v1, ed25519, slhdsa, hybrid or p256");
 			cfg->proof_scheme = (uint8_t)i; /* 0 or enum bft_proof_scheme */
 		} else if (!strcmp(name, "proof_batch")) {
 			TRY(get_int(c, v, 1, 65535, &x));
@@ -308,7 +326,7 @@ static int parse_peer(struct ctx *c, const yaml_node_t *n, bftd_peer *p, size_t 
 			c->peer_addr_key[idx] = k;
 			addr = true;
 		} else if (!strcmp(name, "public_key")) {
-			TRY(get_key32(c, v, p->pubkey));
+			TRY(get_peer_key(c, v, p));
 			key = true;
 		} else if (!strcmp(name, "api")) {
 			TRY(get_addr(c, v, &p->api));
@@ -797,6 +815,9 @@ static int parse_root(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 		return fail(c, root, "node: id, listen and key are required");
 	if ((cfg->proof_scheme == 2 || cfg->proof_scheme == 3) && !cfg->slhdsa_key_path[0])
 		return fail(c, root, "node.proofs: slhdsa and hybrid need node.slhdsa_key (bftime keygen --slhdsa)");
+	if (cfg->proof_scheme == 4 && strncmp(cfg->key_path, "pkcs11:", 7) != 0)
+		return fail(c, root, "node.proofs: p256 needs node.key to be a P-256 key on a PKCS#11 token (pkcs11:...; "
+		                     "bftime keygen --pkcs11 URI --p256)");
 	return 0;
 }
 

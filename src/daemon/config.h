@@ -51,12 +51,16 @@ typedef struct bftd_addr {
 typedef struct bftd_peer {
 	uint32_t id;
 	bftd_addr addr;
-	uint8_t pubkey[32];
+	uint8_t pubkey[32]; /* Ed25519 key, or a P-256 peer's key id (SHA3-256 of p256_pub, proto/p256.h) */
 	bftd_addr api;  /* the peer's HTTP API, where new proofs are gossiped */
 	bool have_api;
 	/* its pinned SLH-DSA public key (version-2 proofs, docs/pq.md); 0: none */
 	uint8_t slh_pk[64];
 	size_t slh_pk_len;
+	/* a peer whose key is ECDSA P-256 (public_key of 130 hex digits: a
+	 * secure element's key, docs/pq.md): its point; pubkey is its key id */
+	bool p256;
+	uint8_t p256_pub[65];
 } bftd_peer;
 
 

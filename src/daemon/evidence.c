@@ -26,7 +26,7 @@ struct piece {
 	uint8_t kind;
 	uint64_t seq_a, seq_b;
 	uint8_t id[BFT_PROOF_HASH];
-	uint8_t bytes[BFT_EVIDENCE_MAX];
+	uint8_t *bytes; /* its own allocation: v2 evidence reaches 100 kB, v1 is 483 bytes */
 	size_t len;
 };
 
@@ -58,6 +58,8 @@ void bftd_evidence_destroy(bftd_evidence *ev)
 {
 	if (!ev)
 		return;
+	for (size_t i = 0; i < ev->n; i++)
+		free(ev->p[i].bytes);
 	free(ev->p);
 	free(ev);
 }
@@ -92,9 +94,11 @@ bool bftd_evidence_self_faulty(const bftd_evidence *ev) { return ev && bftd_evid
 /* Keep a checked piece in memory (not yet held for its key). */
 static void keep(bftd_evidence *ev, const bft_evidence *e, const uint8_t *buf, size_t len)
 {
-	if (ev->n == ev->cap || bftd_evidence_key_faulty(ev, e->a.pub))
+	uint8_t *copy;
+	if (ev->n == ev->cap || bftd_evidence_key_faulty(ev, e->a.pub) || !(copy = malloc(len)))
 		return;
 	struct piece *p = &ev->p[ev->n++];
+	p->bytes = copy;
 	p->node_id = e->a.node_id;
 	memcpy(p->pub, e->a.pub, BFT_PROOF_KEY);
 	p->kind = e->kind;
@@ -125,8 +129,18 @@ static enum bftd_ev_result check(const bftd_evidence *ev, const uint8_t *buf, si
                                  int *reason)
 {
 	int rc = bft_evidence_decode(e, buf, len);
-	if (rc == BFT_EV_OK)
-		rc = bft_evidence_verify(e);
+	if (rc == BFT_EV_OK) {
+		/* A peer's pinned SLH-DSA key: its pure SLH-DSA v2 proofs verify
+		 * only under it (proof_v2.h). */
+		const uint8_t *slh = NULL;
+		size_t slh_len = 0;
+		for (size_t i = 0; i < ev->cfg->n_peers; i++)
+			if (ev->cfg->peers[i].id == e->a.node_id && ev->cfg->peers[i].slh_pk_len) {
+				slh = ev->cfg->peers[i].slh_pk;
+				slh_len = ev->cfg->peers[i].slh_pk_len;
+			}
+		rc = bft_evidence_verify_pinned(e, slh, slh_len);
+	}
 	*reason = rc;
 	if (rc != BFT_EV_OK)
 		return BFTD_EV_INVALID;
@@ -184,28 +198,33 @@ bool bftd_evidence_on_conflict(bftd_evidence *ev, bft_store *st, const uint8_t *
 	/* The stored proofs it may conflict with: the same seq (a fork), its
 	 * predecessor and its successor (two chains). */
 	uint64_t seqs[3] = { p.seq, p.seq - 1, p.seq + 1 };
-	for (int i = 0; i < 3; i++) {
+	/* Version-2 proofs and their evidence are large (up to 50 and 100 kB). */
+	uint8_t *other = malloc(BFT_PROOF_MAX), *eb = malloc(BFT_EVIDENCE_MAX);
+	bool made = false;
+	for (int i = 0; other && eb && i < 3; i++) {
 		if ((i == 1 && p.seq == 0) || seqs[i] > BFT_PROOF_SEQ_MAX)
 			continue;
-		uint8_t other[BFT_PROOF_MAX], eb[BFT_EVIDENCE_MAX];
-		int ol = bft_store_get(st, p.node_id, seqs[i], other, sizeof other);
+		int ol = bft_store_get(st, p.node_id, seqs[i], other, BFT_PROOF_MAX);
 		bft_proof q;
 		bft_evidence e;
 		int reason, el;
 		if (ol <= 0 || bft_proof_decode(&q, other, (size_t)ol) != 0 || bft_evidence_make(&e, &p, &q) != BFT_EV_OK ||
-		    (el = bft_evidence_encode(eb, sizeof eb, &e)) < 0)
+		    (el = bft_evidence_encode(eb, BFT_EVIDENCE_MAX, &e)) < 0)
 			continue;
 		/* Both signatures are checked again (the store checked the new
 		 * one, and the stored one when it was stored), and the key must
 		 * be pinned: evidence is only ever made of what verifies. */
 		if (check(ev, eb, (size_t)el, &e, &reason) != BFTD_EV_NEW)
 			continue;
-		if (hold(ev, st, &e, eb, (size_t)el) != BFTD_EV_NEW)
-			return false;
-		ev->stats.created++;
-		return true;
+		if (hold(ev, st, &e, eb, (size_t)el) == BFTD_EV_NEW) {
+			ev->stats.created++;
+			made = true;
+		}
+		break;
 	}
-	return false;
+	free(other);
+	free(eb);
+	return made;
 }
 
 enum bftd_ev_result bftd_evidence_submit(bftd_evidence *ev, bft_store *st, const uint8_t *buf, size_t len,
@@ -276,9 +295,12 @@ static void reply(bftd_http_response *resp, unsigned status, json_object *o)
 
 static void add_hex(json_object *o, const char *k, const uint8_t *b, size_t n)
 {
-	char h[2 * BFT_EVIDENCE_MAX + 1];
+	char *h = malloc(2 * n + 1);
+	if (!h)
+		return;
 	bftd_hex(h, b, n);
 	json_object_object_add(o, k, json_object_new_string(h));
+	free(h);
 }
 
 static json_object *piece_json(const struct piece *p)
@@ -461,7 +483,7 @@ int bftd_evidence_parse_body(const char *body, size_t len, uint8_t (*out)[BFT_EV
                              size_t cap, size_t *n, char *err, size_t errlen)
 {
 	*n = 0;
-	if (!body || len == 0 || len > 64 * 1024 || memchr(body, 0, len)) {
+	if (!body || len == 0 || len > BFTD_HTTP_MAX_BODY || memchr(body, 0, len)) {
 		snprintf(err, errlen, "the body must be JSON: {\"evidence\": HEX} or {\"evidence\": [HEX, ...]}");
 		return BFT_EINVAL;
 	}

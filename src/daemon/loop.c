@@ -107,7 +107,11 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	if (bftd_key_is_pkcs11(cfg->key_path)) {
 		/* The key stays on the token, which signs (token.h). */
 		if ((rc = bftd_token_open(&d->token, cfg->key_path, d->self_pub, err, errlen)) != 0 ||
-		    (rc = bft_keyring_add_public(d->kr, cfg->id, d->self_pub)) != 0)
+		    (rc = bftd_token_check_proofs(d->token, cfg->key_path, cfg->proof_scheme, err, errlen)) != 0)
+			goto fail;
+		const uint8_t *p256 = bftd_token_p256(d->token);
+		if ((rc = p256 ? bft_keyring_add_public_p256(d->kr, cfg->id, p256)
+		               : bft_keyring_add_public(d->kr, cfg->id, d->self_pub)) != 0)
 			goto fail;
 	} else if ((rc = bft_keyring_add_private(d->kr, cfg->id, seed)) != 0) {
 		snprintf(err, errlen, "the node key was rejected by OpenSSL");
@@ -115,7 +119,8 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	}
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		ids[i] = cfg->peers[i].id;
-		if ((rc = bft_keyring_add_public(d->kr, cfg->peers[i].id, cfg->peers[i].pubkey)) != 0) {
+		if ((rc = cfg->peers[i].p256 ? bft_keyring_add_public_p256(d->kr, cfg->peers[i].id, cfg->peers[i].p256_pub)
+		                             : bft_keyring_add_public(d->kr, cfg->peers[i].id, cfg->peers[i].pubkey)) != 0) {
 			snprintf(err, errlen, "peer %u: public key rejected by OpenSSL", cfg->peers[i].id);
 			goto fail;
 		}
@@ -253,6 +258,8 @@ int bftd_open_store(bftd *d, char *err, size_t errlen)
 	if (!d->cfg.store_path[0] || d->proofs)
 		return 0;
 	int rc = bftd_proofs_open(&d->proofs, &d->cfg, d->self_pub, &d->signer, err, errlen);
+	if (rc == 0 && bftd_token_p256(d->token))
+		bftd_proofs_set_p256(d->proofs, bftd_token_p256(d->token));
 	if (rc == 0)
 		rc = bftd_gossip_create(&d->gossip, &d->cfg, d->proofs, err, errlen);
 	/* The API serves proofs from now on (it holds a pointer to d->api). */

@@ -152,17 +152,20 @@ int main(int argc, char **argv)
 	}
 	enum bftd_key_format key_fmt = BFTD_KEY_LABELLED; /* a token's key: nothing to tell apart */
 	uint8_t pub[32];
-	bool have_pub, token = bftd_key_is_pkcs11(cfg.key_path);
+	bool have_pub, token = bftd_key_is_pkcs11(cfg.key_path), token_p256 = false;
 	memset(seed, 0, sizeof seed);
 	if (token) {
 		/* The key is on a token (token.h): open it once here, for its
 		 * public key and to fail early; the daemon opens it again. */
 		bftd_token *t = NULL;
-		if (bftd_token_open(&t, cfg.key_path, pub, err, sizeof err) != 0) {
+		if (bftd_token_open(&t, cfg.key_path, pub, err, sizeof err) != 0 ||
+		    bftd_token_check_proofs(t, cfg.key_path, cfg.proof_scheme, err, sizeof err) != 0) {
+			bftd_token_close(t);
 			fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
 			bftd_config_free(&cfg);
 			return 1;
 		}
+		token_p256 = bftd_token_p256(t) != NULL;
 		bftd_token_close(t);
 	} else if (bftd_key_load_fmt(seed, cfg.key_path, &key_fmt, err, sizeof err) != 0) {
 		fprintf(stderr, "bftimed: %s\nbftimed: not starting\n", err);
@@ -196,7 +199,7 @@ int main(int argc, char **argv)
 		printf("%s: configuration OK: node %u on %s, %zu peers, %zu references, f=%zu%s\n", path, cfg.id,
 		       cfg.listen.text, cfg.n_peers, cfg.n_refs, cfg.node.f, cfg.byz ? " (BYZANTINE test node)" : "");
 		if (token) {
-			printf("%s: token key OK (Ed25519, signs on the token)\n", cfg.key_path);
+			printf("%s: token key OK (%s, signs on the token)\n", cfg.key_path, token_p256 ? "ECDSA P-256" : "Ed25519");
 		} else if (key_fmt == BFTD_KEY_LABELLED) {
 			printf("%s: key file OK (a private key)\n", cfg.key_path);
 		} else {

@@ -86,6 +86,8 @@ struct bftd_proofs {
 	bft_signer slh;
 	const bft_slhdsa_params *slh_params;
 	uint8_t slh_pk[BFT_SLHDSA_MAX_PK];
+	uint8_t p256_pk[65];            /* scheme p256: the token key's point (bftd_proofs_set_p256) */
+	bool have_p256;
 	bft_proof *pending;             /* statements of the batch being filled, chained */
 	size_t n_pending;
 	bft_proof_gen pgen;             /* the generator past the pending statements */
@@ -350,7 +352,8 @@ int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t se
 		bftd_log(LOG_INFO, "time proofs: version 2, %s with %s, %u per batch; SLH-DSA public key %s",
 		         bft_proof_scheme_name(cfg->proof_scheme), ps->slh_params->name, cfg->proof_batch, hex);
 	} else if (cfg->proof_scheme) {
-		bftd_log(LOG_INFO, "time proofs: version 2, ed25519, %u per batch", cfg->proof_batch);
+		bftd_log(LOG_INFO, "time proofs: version 2, %s, %u per batch", bft_proof_scheme_name(cfg->proof_scheme),
+		         cfg->proof_batch);
 	}
 	snprintf(ps->head_path, sizeof ps->head_path, "%s%s", cfg->store_path, HEAD_SUFFIX);
 	const char *path = cfg->store_path;
@@ -430,6 +433,14 @@ int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t se
 	}
 	*out = ps;
 	return 0;
+}
+
+void bftd_proofs_set_p256(bftd_proofs *ps, const uint8_t pub[65])
+{
+	if (!ps || !pub)
+		return;
+	memcpy(ps->p256_pk, pub, sizeof ps->p256_pk);
+	ps->have_p256 = true;
 }
 
 void bftd_proofs_close(bftd_proofs *ps)
@@ -723,7 +734,8 @@ static int issue_v2(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out,
 		                      .set = ps->slh_params ? (uint8_t)ps->slh_params->id : 0,
 		                      .ed = ps->ed,
 		                      .slh = ps->slh_params ? &ps->slh : NULL,
-		                      .slh_pk = ps->slh_params ? ps->slh_pk : NULL };
+		                      .slh_pk = ps->slh_params ? ps->slh_pk : NULL,
+		                      .p256_pk = ps->have_p256 ? ps->p256_pk : NULL };
 	struct sign_job *j = &ps->job;
 	j->t0 = bft_clock_mono_ns();
 	if ((rc = bft_proof_batch_prepare(&j->b, &bs, ps->pending, n)) != 0 || (rc = bft_proof_batch_sign_ed(&j->b)) != 0) {

@@ -68,6 +68,11 @@ int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t se
 
 void bftd_proofs_close(bftd_proofs *ps);
 
+/* Scheme p256 (node.proofs: p256, a P-256 key on a token): the key's
+ * 65-byte point, which each batch's authenticator carries; self_pub given
+ * at open is its key id (proto/p256.h). Before the first issue. */
+void bftd_proofs_set_p256(bftd_proofs *ps, const uint8_t pub[65]);
+
 /* Issue the next proof from clk: 0 and *out filled once it is stored, or
  * negative (BFT_ERANGE: the disciplined time went back, retry later;
  * BFT_ENOMEM: the store failed, an alarm; BFT_EINVAL: the head record and

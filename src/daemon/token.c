@@ -13,12 +13,17 @@
 #include <bftime/common.h>
 
 #include "daemon/log.h"
+#include "proto/p256.h"
+#include "proto/proof.h"
 
 struct bftd_token {
 	bft_pkcs11 *tok;
 	bft_signer inner;
 	uint64_t failures;
 	bool failing;
+	bool pin_logged; /* the refused PIN's alarm is out (it may follow a removal's) */
+	bool p256;                      /* the key is ECDSA P-256 (an ATECC608A's kind) */
+	uint8_t p256_pub[BFT_P256_PUB];
 };
 
 bool bftd_key_is_pkcs11(const char *key)
@@ -48,16 +53,42 @@ int bftd_token_open(bftd_token **out, const char *uri, uint8_t pub[32], char *er
 		bftd_token_close(t);
 		return BFT_EINVAL;
 	}
+	if (kind == BFT_PKCS11_P256 && plen == BFT_P256_PUB && bft_p256_key_id(pub, p) == 0) {
+		/* Named by its key id where an Ed25519 key would be (p256.h). */
+		t->p256 = true;
+		memcpy(t->p256_pub, p, BFT_P256_PUB);
+		*out = t;
+		return 0;
+	}
 	if (kind != BFT_PKCS11_ED25519 || plen != 32) {
-		snprintf(err, errlen,
-		         "node.key %s: the token's key is %s, and the peers pin Ed25519 keys (bftime keygen --pkcs11 URI "
-		         "makes one)",
-		         uri, kind == BFT_PKCS11_P256 ? "ECDSA P-256" : "of an unknown kind");
+		snprintf(err, errlen, "node.key %s: the token's key is %s (expected Ed25519 or ECDSA P-256)", uri,
+		         kind == BFT_PKCS11_P256 ? "a P-256 key whose public point is not valid" : "of an unknown kind");
 		bftd_token_close(t);
 		return BFT_EINVAL;
 	}
 	memcpy(pub, p, 32);
 	*out = t;
+	return 0;
+}
+
+const uint8_t *bftd_token_p256(const bftd_token *t) { return t && t->p256 ? t->p256_pub : NULL; }
+
+int bftd_token_check_proofs(const bftd_token *t, const char *uri, uint8_t proof_scheme, char *err, size_t errlen)
+{
+	bool p256 = t && t->p256;
+	if (p256 && proof_scheme != BFT_PSCHEME_P256) {
+		/* v1, ed25519 and hybrid proofs carry an Ed25519 signature under
+		 * the 32-byte key in their body; a P-256 signature there would be
+		 * refused by every verifier. */
+		snprintf(err, errlen, "node.key %s is an ECDSA P-256 key: set node.proofs: p256 (version-2 proofs "
+		                      "signed with it; v1, ed25519 and hybrid proofs are Ed25519)", uri);
+		return BFT_EINVAL;
+	}
+	if (!p256 && proof_scheme == BFT_PSCHEME_P256) {
+		snprintf(err, errlen, "node.proofs: p256 needs node.key to be a P-256 key on a token (bftime keygen "
+		                      "--pkcs11 URI --p256); %s is not one", uri);
+		return BFT_EINVAL;
+	}
 	return 0;
 }
 
@@ -75,14 +106,24 @@ static int token_sign(void *ctx, uint32_t self, const uint8_t *msg, size_t len, 
 	int rc = t->inner.sign(t->inner.ctx, self, msg, len, sig);
 	if (rc != 0) {
 		t->failures++;
+		bool pin = bft_pkcs11_pin_refused(t->tok);
+		if (pin && !t->pin_logged && t->failing) /* a returned token that refuses the PIN */
+			bftd_log(LOG_ERR, "ALARM: the PKCS#11 token refuses the PIN: %s", bft_pkcs11_error(t->tok));
+		t->pin_logged = pin;
 		if (!t->failing)
 			bftd_log(LOG_ERR, "ALARM: the PKCS#11 token does not sign: %s; nothing is sent or issued until it "
-			                  "does (the node keeps its time; retried at every signature)",
-			         bft_pkcs11_error(t->tok));
+			                  "does (the node keeps its time; retried at every signature%s)",
+			         bft_pkcs11_error(t->tok),
+			         bft_pkcs11_pin_refused(t->tok) ? ", but never with a PIN the token refused" : "");
 		t->failing = true;
 	} else if (t->failing) {
-		bftd_log(LOG_NOTICE, "the PKCS#11 token signs again (%llu signatures refused meanwhile)",
-		         (unsigned long long)t->failures);
+		t->pin_logged = false;
+		uint64_t att, ref;
+		bft_pkcs11_logins(t->tok, &att, &ref);
+		bftd_log(LOG_NOTICE,
+		         "the PKCS#11 token signs again (%llu signatures refused meanwhile; C_Login attempts since start: "
+		         "%llu, %llu refused)",
+		         (unsigned long long)t->failures, (unsigned long long)att, (unsigned long long)ref);
 		t->failing = false;
 	}
 	return rc;

@@ -4,8 +4,9 @@
  * URI ("pkcs11:token=bftime;object=node1;pin-source=/etc/bftime/pin")
  * instead of a key file. The private key was generated on the token
  * (bftime keygen --pkcs11 URI) and never leaves it: the token signs every
- * message and proof. Ed25519 only here (CKM_EDDSA): the peers pin Ed25519
- * keys; a P-256 key (an ATECC608A's) is refused with a sentence saying so.
+ * message and proof. Ed25519 (CKM_EDDSA) or ECDSA P-256 (CKM_ECDSA, an
+ * ATECC608A's only kind): the peers pin a P-256 node by its point
+ * (proto/p256.h), and it issues version-2 proofs of scheme p256.
  *
  * A signature the token refuses (removed, locked, an error) is logged once
  * with the PKCS#11 return code and counted; the message is not sent, so the
@@ -27,9 +28,16 @@ bool bftd_key_is_pkcs11(const char *key);
 
 typedef struct bftd_token bftd_token;
 
-/* Open the token and its Ed25519 key: the public key into pub. On failure
- * err says why (the PKCS#11 call and code, or the key's kind). */
+/* Open the token and its key: into pub the Ed25519 public key, or a P-256
+ * key's id (SHA3-256 of its point, bftd_token_p256). On failure err says
+ * why (the PKCS#11 call and code, or the key's kind). */
 int bftd_token_open(bftd_token **out, const char *uri, uint8_t pub[32], char *err, size_t errlen);
+/* The key's 65-byte P-256 point, or NULL for an Ed25519 key. */
+const uint8_t *bftd_token_p256(const bftd_token *t);
+/* Whether node.proofs fits the key: a P-256 key signs p256 proofs only, and
+ * p256 proofs need a P-256 key (t NULL: a key file). 0 or BFT_EINVAL with
+ * err saying what to set. */
+int bftd_token_check_proofs(const bftd_token *t, const char *uri, uint8_t proof_scheme, char *err, size_t errlen);
 void bftd_token_close(bftd_token *t);
 
 /* The signer: node self signs on the token; peers' signatures are checked

@@ -18,11 +18,20 @@
  *
  * The encoding is canonical, so one pair has one encoding (and one id):
  *   "BE", version 1, len(a) (1 byte), a, len(b) (1 byte), b
- * with both proofs in their canonical encoding, and for a FORK a's bytes
- * sorting before b's, for a LINK a the lower sequence number. At most
- * BFT_EVIDENCE_MAX bytes. Decoding checks everything but the signatures
+ * when both proofs are version 1, and when either is version 2 (batched,
+ * any signature size: proof_v2.h)
+ *   "BE", version 2, len(a) (2 bytes, big-endian), a, len(b) (2 bytes), b
+ * with both proofs in their canonical encoding (a v2 proof with its
+ * authenticator: its path and the batch's signatures), and for a FORK a's
+ * bytes sorting before b's, for a LINK a the lower sequence number. At most
+ * BFT_EVIDENCE_MAX bytes (v1 pairs: BFT_EVIDENCE_V1_MAX). Two v2 proofs
+ * with one body and different authenticators are one proof (its hash is
+ * its body's), not a fork. Decoding checks everything but the signatures
  * (cheap, pure, fuzzed by tests/fuzz/fuzz_evidence.c); bft_evidence_verify
- * checks both signatures under the key the proofs embed.
+ * checks both signatures under the key the proofs embed. A decoded v2
+ * proof's authenticator is a view into the bytes it was decoded from (and
+ * bft_evidence_make keeps the views of the proofs given): encode, verify
+ * and id while those bytes live.
  */
 #ifndef BFTIME_PROTO_EVIDENCE_H
 #define BFTIME_PROTO_EVIDENCE_H
@@ -33,7 +42,9 @@
 #include "proto/proof.h"
 
 #define BFT_EVIDENCE_VERSION 1
-#define BFT_EVIDENCE_MAX (3 + 2 * (1 + BFT_PROOF_V1_MAX)) /* 483: version-1 proofs only */
+#define BFT_EVIDENCE_VERSION_2 2 /* either proof is version 2 */
+#define BFT_EVIDENCE_V1_MAX (3 + 2 * (1 + BFT_PROOF_V1_MAX)) /* 483: two version-1 proofs */
+#define BFT_EVIDENCE_MAX (3 + 2 * (2 + BFT_PROOF_MAX))     /* 101,347: two of the largest v2 proofs */
 #define BFT_EVIDENCE_MIN (3 + 2 * (1 + BFT_PROOF_V1_MIN))
 
 enum bft_evidence_kind {
@@ -69,8 +80,11 @@ int bft_evidence_encode(uint8_t *buf, size_t cap, const bft_evidence *ev);
  * BFT_EV_OK and *ev, or the reason (signatures unchecked). */
 int bft_evidence_decode(bft_evidence *ev, const uint8_t *buf, size_t len);
 
-/* Both signatures under the key the proofs embed: BFT_EV_OK or BFT_EV_BAD_SIG. */
+/* Both signatures under the key the proofs embed: BFT_EV_OK or BFT_EV_BAD_SIG.
+ * A v2 proof signed by SLH-DSA alone needs its node's pinned SLH-DSA key:
+ * bft_evidence_verify_pinned (slh NULL: none, as bft_evidence_verify). */
 int bft_evidence_verify(const bft_evidence *ev);
+int bft_evidence_verify_pinned(const bft_evidence *ev, const uint8_t *slh, size_t slh_len);
 
 /* The evidence's id: SHA3-256 of its encoding. 0 or negative. */
 int bft_evidence_id(uint8_t out[BFT_PROOF_HASH], const bft_evidence *ev);

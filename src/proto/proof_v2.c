@@ -11,6 +11,7 @@
  */
 #include "proto/proof.h"
 #include "proto/bytes.h"
+#include "proto/p256.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +28,18 @@ const char *bft_proof_scheme_name(uint8_t scheme)
 	case BFT_PSCHEME_ED25519: return "ed25519";
 	case BFT_PSCHEME_SLHDSA: return "slhdsa";
 	case BFT_PSCHEME_HYBRID: return "hybrid";
+	case BFT_PSCHEME_P256: return "p256";
 	default: return NULL;
 	}
 }
 
-static bool has_ed(uint8_t scheme) { return scheme == BFT_PSCHEME_ED25519 || scheme == BFT_PSCHEME_HYBRID; }
+/* has_ed: the scheme has the 64-byte classical signature (Ed25519, or
+ * ECDSA P-256's r || s under the key the authenticator carries). */
+static bool has_ed(uint8_t scheme)
+{
+	return scheme == BFT_PSCHEME_ED25519 || scheme == BFT_PSCHEME_HYBRID || scheme == BFT_PSCHEME_P256;
+}
+static bool has_p256(uint8_t scheme) { return scheme == BFT_PSCHEME_P256; }
 static bool has_slh(uint8_t scheme) { return scheme == BFT_PSCHEME_SLHDSA || scheme == BFT_PSCHEME_HYBRID; }
 
 unsigned bft_merkle_path_len(uint32_t index, uint32_t size)
@@ -57,6 +65,8 @@ size_t bft_proof_auth_size(uint8_t scheme, uint8_t set, uint16_t batch_size, uin
 			return 0;
 		len += pp->pk_len + pp->sig_len;
 	}
+	if (has_p256(scheme))
+		len += BFT_P256_PUB;
 	if (has_ed(scheme))
 		len += BFT_PROOF_SIG;
 	return len;
@@ -89,6 +99,10 @@ int bft_proof_auth_parse(bft_proof_auth *a, const uint8_t *buf, size_t len)
 	if (a->params) {
 		a->slh_pk = q;
 		q += a->params->pk_len;
+	}
+	if (has_p256(a->scheme)) {
+		a->p256_pk = q;
+		q += BFT_P256_PUB;
 	}
 	if (has_ed(a->scheme)) {
 		a->ed_sig = q;
@@ -228,6 +242,11 @@ int bft_proof_batch_prepare(bft_proof_batch *b, const bft_proof_batch_signer *s,
 	} else if (s->set != 0) {
 		return BFT_EINVAL;
 	}
+	if (has_p256(s->scheme)) {
+		uint8_t id[BFT_P256_ID];
+		if (!s->p256_pk || bft_p256_key_id(id, s->p256_pk) != 0 || memcmp(id, bodies[0].pub, 32) != 0)
+			return BFT_EINVAL; /* the bodies must name this point */
+	}
 	for (size_t i = 0; i < n; i++)
 		if (bodies[i].version != BFT_PROOF_VERSION_2 || !bft_proof_valid(&bodies[i]) ||
 		    bodies[i].node_id != bodies[0].node_id || memcmp(bodies[i].pub, bodies[0].pub, 32) != 0)
@@ -321,6 +340,8 @@ int bft_proof_batch_finish(bft_proof_batch *b, uint8_t **out_buf, size_t *offset
 		q = bft_be_put_bytes(q, b->paths + i * BFT_MERKLE_MAX_DEPTH * 32, (size_t)pl * 32);
 		if (b->pp)
 			q = bft_be_put_bytes(q, b->s.slh_pk, b->pp->pk_len);
+		if (has_p256(b->s.scheme))
+			q = bft_be_put_bytes(q, b->s.p256_pk, BFT_P256_PUB);
 		if (has_ed(b->s.scheme))
 			q = bft_be_put_bytes(q, b->ed_sig, sizeof b->ed_sig);
 		if (b->pp)
@@ -410,6 +431,14 @@ static int verify(const bft_proof *p, const uint8_t *pinned_ed, const uint8_t *p
 		if (!pinned_slh && a.scheme == BFT_PSCHEME_SLHDSA)
 			return BFT_EINVAL;
 	}
+	if (a.p256_pk) {
+		/* The carried point counts only as the one the body names (before the
+		 * cache: its key covers the message and signatures, not the point;
+		 * a point off the curve fails the signature check below). */
+		uint8_t id[BFT_P256_ID];
+		if (bft_sha3_256(id, a.p256_pk, BFT_P256_PUB) != 0 || CRYPTO_memcmp(id, p->pub, 32) != 0)
+			return BFT_EINVAL;
+	}
 	size_t slot = 0;
 	if (cache) {
 		if (cache_key(key, msg, ml, &a) != 0)
@@ -421,7 +450,10 @@ static int verify(const bft_proof *p, const uint8_t *pinned_ed, const uint8_t *p
 		}
 		cache->misses++;
 	}
-	if (a.ed_sig) {
+	if (a.p256_pk && !s) {
+		if (bft_p256_verify(a.p256_pk, msg, ml, a.ed_sig) != 0)
+			return BFT_EINVAL;
+	} else if (a.ed_sig) {
 		int rc = s ? (s->verify && s->sig_len == BFT_PROOF_SIG &&
 		                              s->verify(s->ctx, p->node_id, msg, ml, a.ed_sig, BFT_PROOF_SIG) == 0
 		                      ? 0

@@ -11,13 +11,15 @@
  *
  * Encoding (big-endian):
  *   body   the v1 layout up to its nonce (161 or 175 bytes), version 2
- *   auth   scheme (1: Ed25519, 2: SLH-DSA, 3: hybrid, both)
+ *   auth   scheme (1: Ed25519, 2: SLH-DSA, 3: hybrid, both; 4: ECDSA P-256)
  *          set (the SLH-DSA parameter set, bft_slhdsa_id; 0 for Ed25519)
  *          batch size (2, 1..65535), index (2, < size)
  *          path length (1) and the path, leaf to root (32 bytes each);
  *            its length is the one the (index, size) tree shape has
  *          the SLH-DSA public key (the set's pk_len), when SLH-DSA signs
- *          the Ed25519 signature (64), when Ed25519 signs
+ *          the P-256 public key (65, uncompressed), scheme p256
+ *          the Ed25519 signature (64), when Ed25519 signs; for p256
+ *            in its place the ECDSA signature r || s (64) over SHA-256
  *          the SLH-DSA signature (the set's sig_len), when SLH-DSA signs
  * Every field is fixed by the ones before it, so the encoding stays
  * canonical except for the authenticator as a whole: the proof's hash (what
@@ -27,7 +29,10 @@
  * What is signed: "bftime-proof-batch-v2" || scheme || set || node id (4)
  * || the body's Ed25519 key (32) || the SLH-DSA public key (when present)
  * || batch size (2) || root (32): the node, its keys and the batch, so a
- * root cannot be replayed for another node, key or tree. SLH-DSA signs it
+ * root cannot be replayed for another node, key or tree. A P-256 node's
+ * "Ed25519 key" field (in its bodies too) is its key id, SHA3-256 of its
+ * point (p256.h), so the pinned 32 bytes that stores, chains and evidence
+ * compare name it, and the carried point must hash to them. SLH-DSA signs it
  * as pure SLH-DSA with the context "bftime" (sign_slhdsa.c).
  *
  * Hybrid: both signatures must verify, so a forger has to break both
@@ -53,6 +58,7 @@ enum bft_proof_scheme {
 	BFT_PSCHEME_ED25519 = 1,
 	BFT_PSCHEME_SLHDSA = 2,
 	BFT_PSCHEME_HYBRID = 3, /* Ed25519 and SLH-DSA: both must verify */
+	BFT_PSCHEME_P256 = 4,   /* ECDSA P-256 (a secure element's key, proto/p256.h) */
 };
 
 #define BFT_MERKLE_MAX_LEAVES 65535
@@ -68,6 +74,7 @@ typedef struct bft_proof_auth {
 	const uint8_t *ed_sig;               /* NULL when Ed25519 does not sign */
 	const uint8_t *slh_sig;
 	const bft_slhdsa_params *params;     /* NULL when SLH-DSA does not sign */
+	const uint8_t *p256_pk;              /* scheme p256: the 65-byte point; ed_sig is its r || s */
 } bft_proof_auth;
 
 /* Parse and check an authenticator (exact length, known scheme and set,
@@ -118,6 +125,8 @@ typedef struct bft_proof_batch_signer {
 	const bft_signer *ed;
 	const bft_signer *slh;
 	const uint8_t *slh_pk;       /* the set's pk_len bytes */
+	const uint8_t *p256_pk;      /* scheme p256: the 65-byte point whose key id the bodies carry; ed
+	                              * is then the P-256 signer (a token's) */
 } bft_proof_batch_signer;
 
 int bft_proof_batch_sign(const bft_proof_batch_signer *s, const struct bft_proof *bodies, size_t n,
@@ -182,7 +191,7 @@ size_t bft_proof_v2_body_size(const struct bft_proof *p);
  * the length or BFT_EINVAL / BFT_ERANGE. */
 int bft_proof_v2_encode_body(uint8_t *buf, size_t cap, const struct bft_proof *p);
 
-/* A scheme's name ("ed25519", "slhdsa", "hybrid") or NULL. */
+/* A scheme's name ("ed25519", "slhdsa", "hybrid", "p256") or NULL. */
 const char *bft_proof_scheme_name(uint8_t scheme);
 
 #endif

@@ -4,8 +4,9 @@
  * peers', without knowing the algorithm. Implementations: Ed25519 through
  * OpenSSL (sign_ed25519.c), and a cheap keyed-hash stand-in for the
  * simulator's large runs (sign_sim.c), which is not secure and says so.
- * A PKCS#11 token holding an Ed25519 key plugs in behind the same table
- * with no other change (sign_pkcs11.h). SLH-DSA (sign_slhdsa.c, below) does too, as far as
+ * A PKCS#11 token holding an Ed25519 or an ECDSA P-256 key plugs in
+ * behind the same table (sign_pkcs11.h); peers pin P-256 keys in the same
+ * keyring (below, proto/p256.h). SLH-DSA (sign_slhdsa.c, below) does too, as far as
  * the node goes, but its signatures (7,856 to 49,856 bytes, FIPS 205)
  * do not fit the formats: wire v1 caps a message at 256 bytes and a TLV at
  * 255, proofs carry a 64-byte signature. docs/protocol.md says what a v2
@@ -54,6 +55,11 @@ int bft_keyring_add_private(bft_keyring *kr, uint32_t id, const uint8_t seed[BFT
 int bft_keyring_add_public(bft_keyring *kr, uint32_t id, const uint8_t pub[BFT_ED25519_KEY]);
 int bft_ed25519_public(uint8_t pub[BFT_ED25519_KEY], const uint8_t seed[BFT_ED25519_KEY]);
 void bft_signer_ed25519(bft_signer *out, bft_keyring *kr);
+/* A node whose key is ECDSA P-256 (a secure element's, proto/p256.h): pin
+ * its 65-byte uncompressed point, or (tests, benchmark) hold its scalar.
+ * The same table signs and verifies it (64-byte r || s over SHA-256). */
+int bft_keyring_add_public_p256(bft_keyring *kr, uint32_t id, const uint8_t pub[65]);
+int bft_keyring_add_private_p256(bft_keyring *kr, uint32_t id, const uint8_t priv[32]);
 
 /*
  * SLH-DSA (FIPS 205, src/proto/slhdsa.h) through the same table, for time

@@ -2,7 +2,10 @@
 /*
  * Ed25519 signatures through OpenSSL libcrypto, behind the bft_signer table.
  * Keys live in a keyring: an open-addressing table from node id to the
- * node's EVP_PKEY (private for our own keys, public for pinned peers).
+ * node's EVP_PKEY (private for our own keys, public for pinned peers). A
+ * slot may hold an ECDSA P-256 key instead (a node whose key is in a
+ * secure element, p256.h): its signatures are 64 bytes too, and the
+ * table's sign and verify dispatch on the key's type.
  */
 #include "proto/sign.h"
 
@@ -11,6 +14,8 @@
 #include <openssl/evp.h>
 
 #include <bftime/common.h>
+
+#include "proto/p256.h"
 
 struct slot {
 	uint32_t id;
@@ -99,6 +104,22 @@ int bft_keyring_add_public(bft_keyring *kr, uint32_t id, const uint8_t pub[BFT_E
 	return add(kr, id, EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, BFT_ED25519_KEY));
 }
 
+/* A P-256 node (a key in a secure element, p256.h): its slot holds an EC
+ * key, and sign / verify below take the ECDSA path for it. */
+int bft_keyring_add_public_p256(bft_keyring *kr, uint32_t id, const uint8_t pub[BFT_P256_PUB])
+{
+	if (!kr || !pub)
+		return BFT_EINVAL;
+	return add(kr, id, bft_p256_pkey(pub, NULL));
+}
+
+int bft_keyring_add_private_p256(bft_keyring *kr, uint32_t id, const uint8_t priv[BFT_P256_PRIV])
+{
+	if (!kr || !priv)
+		return BFT_EINVAL;
+	return add(kr, id, bft_p256_pkey(NULL, priv));
+}
+
 int bft_ed25519_public(uint8_t pub[BFT_ED25519_KEY], const uint8_t seed[BFT_ED25519_KEY])
 {
 	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, BFT_ED25519_KEY);
@@ -113,6 +134,8 @@ static int ed_sign(void *ctx, uint32_t self, const uint8_t *msg, size_t len, uin
 	struct slot *s = find(ctx, self, 0);
 	if (!s)
 		return BFT_EINVAL;
+	if (EVP_PKEY_get_base_id(s->key) == EVP_PKEY_EC)
+		return bft_p256_sign_pkey(s->key, msg, len, sig);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	size_t sl = BFT_ED25519_SIG;
 	int ok = md && EVP_DigestSignInit(md, NULL, NULL, NULL, s->key) == 1 &&
@@ -126,6 +149,8 @@ static int ed_verify(void *ctx, uint32_t from, const uint8_t *msg, size_t len, c
 	struct slot *s = find(ctx, from, 0);
 	if (!s || sig_len != BFT_ED25519_SIG)
 		return BFT_EINVAL;
+	if (EVP_PKEY_get_base_id(s->key) == EVP_PKEY_EC) /* both signatures are 64 bytes */
+		return bft_p256_verify_pkey(s->key, msg, len, sig);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int ok = md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, s->key) == 1 &&
 	         EVP_DigestVerify(md, sig, sig_len, msg, len) == 1;

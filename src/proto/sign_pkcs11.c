@@ -6,6 +6,15 @@
  * and its CKR_ code, so an operator reads "C_Login: CKR_PIN_INCORRECT"
  * rather than "signing failed". A session lost to a removed token is
  * reopened on the next signature.
+ *
+ * Logging in is the one call that can destroy a token: a real one (a smart
+ * card, an HSM, an ATECC608A's PIN slot) locks its user PIN after a few
+ * wrong ones, and a node signs several messages a second. So a PIN the
+ * token refused is never offered again (its SHA-256 is kept to tell: only
+ * a changed PIN file is tried, once), and no login is attempted while the
+ * token reports its PIN locked or one failure from locking
+ * (CKF_USER_PIN_LOCKED, CKF_USER_PIN_FINAL_TRY): an operator logs in by
+ * hand, which resets the token's counter. Attempts are counted.
  */
 #include "proto/sign_pkcs11.h"
 
@@ -40,6 +49,10 @@ struct bft_pkcs11 {
 	enum bft_pkcs11_kind kind;
 	uint32_t self;
 	bft_signer peers;
+	/* logins (the header's bft_pkcs11_logins) and the PIN refused last */
+	uint64_t login_attempts, login_refusals;
+	CK_RV pin_rv;             /* CKR_OK, or what the token answered the refused PIN */
+	uint8_t pin_refused[32];  /* SHA-256 of that PIN: never offered again */
 	char err[256];
 };
 
@@ -60,6 +73,8 @@ static const struct {
 	{ CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT" },
 	{ CKR_PIN_LOCKED, "CKR_PIN_LOCKED" },
 	{ CKR_PIN_EXPIRED, "CKR_PIN_EXPIRED" },
+	{ CKR_PIN_INVALID, "CKR_PIN_INVALID" },
+	{ CKR_PIN_LEN_RANGE, "CKR_PIN_LEN_RANGE" },
 	{ CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED" },
 	{ CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID" },
 	{ CKR_TEMPLATE_INCONSISTENT, "CKR_TEMPLATE_INCONSISTENT" },
@@ -151,6 +166,77 @@ static void close_session(bft_pkcs11 *t)
 
 static int find_slot(bft_pkcs11 *t);
 
+static const char *rv_name(CK_RV rv)
+{
+	for (size_t i = 0; i < sizeof rv_names / sizeof rv_names[0]; i++)
+		if (rv_names[i].rv == rv)
+			return rv_names[i].name;
+	return "CKR_?";
+}
+
+/* A PIN the token refused: wrong, locked, expired, malformed. */
+static int pin_refusal(CK_RV rv)
+{
+	return rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED || rv == CKR_PIN_EXPIRED || rv == CKR_PIN_INVALID ||
+	       rv == CKR_PIN_LEN_RANGE;
+}
+
+/* C_Login with pin on the open session, unless that could lock the token
+ * (the file's header comment). 0 or BFT_EINVAL with the reason in t->err. */
+static int login(bft_pkcs11 *t, const char *pin)
+{
+	uint8_t h[32];
+	unsigned hl = 0;
+	if (EVP_Digest(pin, strlen(pin), h, &hl, EVP_sha256(), NULL) != 1 || hl != sizeof h) {
+		fail(t, "cannot hash the PIN (OpenSSL)");
+		return BFT_EINVAL;
+	}
+	int same = t->pin_rv != CKR_OK && CRYPTO_memcmp(h, t->pin_refused, sizeof h) == 0;
+	OPENSSL_cleanse(h, sizeof h);
+	if (same) {
+		fail(t, "C_Login: the token refused this PIN (%s) and it is not offered again, so as not to lock the "
+		        "token (%llu login attempts, %llu refused): %s", rv_name(t->pin_rv),
+		     (unsigned long long)t->login_attempts, (unsigned long long)t->login_refusals,
+		     t->pin_rv == CKR_PIN_LOCKED
+		             ? "unlock the token with the security officer's PIN and restart bftimed"
+		             : "correct the PIN file; it is read again at the next signature");
+		return BFT_EINVAL;
+	}
+	CK_TOKEN_INFO ti;
+	memset(&ti, 0, sizeof ti);
+	if (t->f->C_GetTokenInfo(t->slot, &ti) == CKR_OK) {
+		if (ti.flags & CKF_USER_PIN_LOCKED) {
+			fail(t, "C_Login: not tried: the token's user PIN is locked (CKF_USER_PIN_LOCKED); unlock it with "
+			        "the security officer's PIN (C_InitPIN, e.g. pkcs11-tool --init-pin)");
+			return BFT_EINVAL;
+		}
+		if (ti.flags & CKF_USER_PIN_FINAL_TRY) {
+			fail(t, "C_Login: not tried: one more wrong PIN locks the token (CKF_USER_PIN_FINAL_TRY); log in "
+			        "once by hand with the right PIN (e.g. pkcs11-tool --login --test), which resets the "
+			        "token's count, then start again");
+			return BFT_EINVAL;
+		}
+	}
+	t->login_attempts++;
+	CK_RV rv = t->f->C_Login(t->session, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin));
+	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
+		t->pin_rv = CKR_OK;
+		return 0;
+	}
+	if (pin_refusal(rv)) {
+		t->login_refusals++;
+		t->pin_rv = rv;
+		if (EVP_Digest(pin, strlen(pin), t->pin_refused, &hl, EVP_sha256(), NULL) != 1)
+			memset(t->pin_refused, 0, sizeof t->pin_refused);
+		fail(t, "C_Login: %s%s; this PIN is not offered again (a token locks after a few wrong PINs)",
+		     rv_name(rv), rv == CKR_PIN_INCORRECT && (ti.flags & CKF_USER_PIN_COUNT_LOW)
+		                          ? " (the token already counted wrong PINs: CKF_USER_PIN_COUNT_LOW)"
+		                          : "");
+		return BFT_EINVAL;
+	}
+	return ckfail(t, "C_Login", rv);
+}
+
 /* Find the URI's token, open a session, log in. A module that no longer
  * lists the token (removed, then returned) may need to be reinitialised to
  * see it again (SoftHSM2 does): done once, when we initialised it. */
@@ -183,11 +269,11 @@ static int open_session(bft_pkcs11 *t)
 		close_session(t);
 		return BFT_EINVAL;
 	}
-	rv = t->f->C_Login(t->session, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin));
+	rc = login(t, pin);
 	OPENSSL_cleanse(pin, sizeof pin);
-	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
+	if (rc) {
 		close_session(t);
-		return ckfail(t, "C_Login", rv);
+		return rc;
 	}
 	t->logged_in = 1;
 	return 0;
@@ -285,6 +371,14 @@ void bft_pkcs11_close(bft_pkcs11 *t)
 }
 
 const char *bft_pkcs11_error(const bft_pkcs11 *t) { return t ? t->err : "no token"; }
+
+void bft_pkcs11_logins(const bft_pkcs11 *t, uint64_t *attempts, uint64_t *refused)
+{
+	*attempts = t ? t->login_attempts : 0;
+	*refused = t ? t->login_refusals : 0;
+}
+
+int bft_pkcs11_pin_refused(const bft_pkcs11 *t) { return t && t->pin_rv != CKR_OK; }
 
 /* DER OIDs of the curves (CKA_EC_PARAMS). */
 static const uint8_t oid_ed25519[] = { 0x06, 0x03, 0x2b, 0x65, 0x70 };

@@ -17,7 +17,8 @@
  * returns. Peers' signatures are verified by the signer given at creation
  * (their pinned keys are ordinary public keys).
  *
- * Not wired into the CLI or bftimed yet: docs/pq.md says how it will be.
+ * Wired into bftimed (daemon/token.c, node.key: pkcs11:...) and the CLI
+ * (bftime keygen --pkcs11); docs/pq.md.
  */
 #ifndef BFTIME_PROTO_SIGN_PKCS11_H
 #define BFTIME_PROTO_SIGN_PKCS11_H
@@ -40,6 +41,15 @@ int bft_pkcs11_open(bft_pkcs11 **out, const char *uri, char *err, size_t err_len
 void bft_pkcs11_close(bft_pkcs11 *t);
 /* The last error, a sentence ("" if none). */
 const char *bft_pkcs11_error(const bft_pkcs11 *t);
+
+/* Logging in never locks a token (sign_pkcs11.c): a PIN the token refused
+ * (CKR_PIN_INCORRECT, _LOCKED, _EXPIRED, _INVALID, _LEN_RANGE) is never
+ * offered again, only a changed PIN file is tried; no login is attempted
+ * while the token reports CKF_USER_PIN_LOCKED or CKF_USER_PIN_FINAL_TRY.
+ * C_Login calls made and refused since open, and whether the last PIN
+ * was refused. */
+void bft_pkcs11_logins(const bft_pkcs11 *t, uint64_t *attempts, uint64_t *refused);
+int bft_pkcs11_pin_refused(const bft_pkcs11 *t);
 
 /* Generate a key pair on the token, labelled with the URI's object and id
  * (object is required), and select it. pub: Ed25519's 32 bytes or P-256's

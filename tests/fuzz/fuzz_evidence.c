@@ -32,23 +32,31 @@ static void seed(const char *dir, const char *name, uint8_t mode, const void *b,
 
 static void write_seeds(const char *dir)
 {
-	uint8_t fork[BFT_EVIDENCE_MAX], link[BFT_EVIDENCE_MAX];
+	/* static: version-2 evidence reaches 100 kB, its hex and a body 4x */
+	static uint8_t fork[BFT_EVIDENCE_MAX], link[BFT_EVIDENCE_MAX], v2[BFT_EVIDENCE_MAX];
 	int fl = ev_seed_make(BFT_EV_FORK, 1, NULL, fork, sizeof fork, NULL);
 	int ll = ev_seed_make(BFT_EV_LINK, 1, NULL, link, sizeof link, NULL);
 	if (fl < 0 || ll < 0)
 		abort();
 	seed(dir, "fork", 0, fork, (size_t)fl);
 	seed(dir, "link", 0, link, (size_t)ll);
-	uint8_t bad[BFT_EVIDENCE_MAX];
+	int vl = ev_seed_make_v2(BFT_EV_FORK, 1, NULL, v2, sizeof v2, NULL);
+	if (vl < 0)
+		abort();
+	seed(dir, "fork_v2", 0, v2, (size_t)vl);
+	if ((vl = ev_seed_make_v2(BFT_EV_LINK, 1, NULL, v2, sizeof v2, NULL)) < 0)
+		abort();
+	seed(dir, "link_v2", 0, v2, (size_t)vl);
+	static uint8_t bad[BFT_EVIDENCE_MAX];
 	memcpy(bad, fork, (size_t)fl);
 	bad[fl - 1] ^= 1;
 	seed(dir, "fork_bad_sig", 0, bad, (size_t)fl);
 	seed(dir, "short", 0, fork, 40);
-	char hex[2 * BFT_EVIDENCE_MAX + 1], text[4 * sizeof hex + 64];
+	static char hex[2 * BFT_EVIDENCE_MAX + 1], text[4 * sizeof hex + 64];
 	bftd_hex(hex, fork, (size_t)fl);
 	snprintf(text, sizeof text, "{\"evidence\": \"%s\"}", hex);
 	seed(dir, "body_one", 1, text, strlen(text));
-	char hex2[2 * BFT_EVIDENCE_MAX + 1];
+	static char hex2[2 * BFT_EVIDENCE_MAX + 1];
 	bftd_hex(hex2, link, (size_t)ll);
 	snprintf(text, sizeof text, "{\"evidence\": [\"%s\", \"%s\"]}\n", hex, hex2);
 	seed(dir, "body_two", 1, text, strlen(text));
@@ -61,7 +69,8 @@ static void decode_one(const uint8_t *b, size_t len)
 	bft_evidence ev;
 	if (bft_evidence_decode(&ev, b, len) != BFT_EV_OK)
 		return;
-	uint8_t again[BFT_EVIDENCE_MAX], id[BFT_PROOF_HASH];
+	static uint8_t again[BFT_EVIDENCE_MAX];
+	uint8_t id[BFT_PROOF_HASH];
 	int l = bft_evidence_encode(again, sizeof again, &ev);
 	if (l < 0 || (size_t)l != len || memcmp(again, b, len) != 0)
 		abort();

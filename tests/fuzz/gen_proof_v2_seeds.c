@@ -2,7 +2,8 @@
 /*
  * Writes the seed corpus of fuzz_proof_v2 (tests/fuzz/corpus/proof_v2): a
  * batch of three Ed25519 proofs (with and without a reference block), one
- * SLH-DSA-SHA2-128f proof and a hybrid batch of two. Not built by make; run
+ * SLH-DSA-SHA2-128f proof, a hybrid batch of two and an ECDSA P-256 batch
+ * of two (scheme p256, its own node and key). Not built by make; run
  * once by hand when the format changes:
  *   cc -Iinclude -Isrc tests/fuzz/gen_proof_v2_seeds.c build/libbftime.a -lcrypto -lm -o /tmp/gen
  *   /tmp/gen tests/fuzz/corpus/proof_v2
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include <bftime/common.h>
+#include "proto/p256.h"
 #include "proto/proof.h"
 #include "proto/sign.h"
 
@@ -36,7 +38,7 @@ int main(int argc, char **argv)
 	bft_signer ed, slh;
 	bft_slhdsa_keyring *skr;
 	const bft_slhdsa_params *pp = bft_slhdsa_params_get(BFT_SLHDSA_SHA2_128F);
-	if (bft_keyring_create(&kr, 1) || bft_keyring_add_private(kr, 3, seed) || bft_ed25519_public(pub, seed) ||
+	if (bft_keyring_create(&kr, 2) || bft_keyring_add_private(kr, 3, seed) || bft_ed25519_public(pub, seed) ||
 	    bft_slhdsa_keygen(pp, sk, pk) || bft_slhdsa_keyring_create(&skr, pp->id, 1) ||
 	    bft_slhdsa_keyring_add_private(skr, 3, sk))
 		return 1;
@@ -76,6 +78,30 @@ int main(int argc, char **argv)
 		}
 		free(buf);
 	}
+	/* Scheme p256: node 4, a software P-256 key (a token's in bftimed). */
+	uint8_t priv[BFT_P256_PRIV], point[BFT_P256_PUB], id[BFT_P256_ID];
+	bft_proof_gen g4;
+	if (bft_p256_keygen(priv, point) || bft_p256_key_id(id, point) || bft_keyring_add_private_p256(kr, 4, priv) ||
+	    bft_proof_gen_init(&g4, 4, id, &ed))
+		return 1;
+	for (int i = 0; i < 2; i++) {
+		bft_proof_clock c = { .flags = BFT_PROOFF_SYNCED, .raw_ns = 1000 + i, .time_ns = 2000 + i,
+			              .bounds = bft_iv(1990 + i, 2010 + i) };
+		uint8_t nonce[32] = { (uint8_t)i, 4 };
+		if (bft_proof_gen_statement(&g4, &body[i], &c, nonce) || bft_proof_gen_accept(&g4, &body[i]))
+			return 1;
+	}
+	bft_proof_batch_signer s4 = { .scheme = BFT_PSCHEME_P256, .ed = &ed, .p256_pk = point };
+	uint8_t *buf4;
+	size_t offs4[2], lens4[2];
+	if (bft_proof_batch_sign(&s4, body, 2, &buf4, offs4, lens4))
+		return 1;
+	for (size_t i = 0; i < 2; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "p256_%zu", i);
+		write_file(argv[1], name, buf4 + offs4[i], lens4[i]);
+	}
+	free(buf4);
 	bft_keyring_destroy(kr);
 	bft_slhdsa_keyring_destroy(skr);
 	return 0;

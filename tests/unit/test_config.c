@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "proto/p256.h"
 
 #define K0 "0000000000000000000000000000000000000000000000000000000000000000"
 #define K1 "1111111111111111111111111111111111111111111111111111111111111111"
@@ -127,6 +128,37 @@ static void test_addresses_accepted(void **st)
 	}
 }
 
+/* A peer whose key is ECDSA P-256 (a secure element's, docs/pq.md): its
+ * 130-digit point pinned, named by its key id; a point off the curve, and
+ * node.proofs p256 without a token key, refused with what to do. */
+#define P256 "04bacf075e5bdd8748b76e9c1349303a73882f265adf6a3ee3b5e0439eebb92d41f2a3c2d09a0309e80907ef014c11d0e6396c3ca1f9081a97edb6ee739da45eab"
+static void test_p256_peer(void **st)
+{
+	(void)st;
+	const char *ok = NODE "peers:\n  - {id: 2, address: 127.0.0.1:7302, public_key: " P256 "}\n"
+	                      "  - {id: 3, address: 127.0.0.1:7303, public_key: " K1 "}\n";
+	bftd_config c;
+	char err[512] = "";
+	int rc = bftd_config_parse(&c, ok, strlen(ok), "t.yaml", err, sizeof err);
+	if (rc)
+		print_message("%s\n", err);
+	assert_int_equal(rc, 0);
+	assert_true(c.peers[0].p256);
+	assert_false(c.peers[1].p256);
+	assert_int_equal(c.peers[0].p256_pub[0], 0x04);
+	uint8_t id[32];
+	assert_int_equal(bft_p256_key_id(id, c.peers[0].p256_pub), 0);
+	assert_memory_equal(id, c.peers[0].pubkey, 32);
+	bftd_config_free(&c);
+	char bad[1024];
+	snprintf(bad, sizeof bad, NODE "peers:\n  - {id: 2, address: 127.0.0.1:7302, public_key: %.128s00}\n", P256);
+	assert_int_not_equal(bftd_config_parse(&c, bad, strlen(bad), "t.yaml", err, sizeof err), 0);
+	assert_non_null(strstr(err, "t.yaml:3:50: public key: 130 hex digits but not an ECDSA P-256 point"));
+	const char *p = "node: {id: 1, listen: 127.0.0.1:7301, key: /k, proofs: p256}\n";
+	assert_int_not_equal(bftd_config_parse(&c, p, strlen(p), "t.yaml", err, sizeof err), 0);
+	assert_non_null(strstr(err, "node.proofs: p256 needs node.key to be a P-256 key on a PKCS#11 token"));
+}
+
 /* The rate limit's burst: given, it stays; not given, two seconds' worth. */
 static void test_rate_defaults(void **st)
 {
@@ -178,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_example_parses),
 		cmocka_unit_test(test_mistakes),
 		cmocka_unit_test(test_addresses_accepted),
+		cmocka_unit_test(test_p256_peer),
 		cmocka_unit_test(test_rate_defaults),
 		cmocka_unit_test(test_nakamoto),
 	};

@@ -29,6 +29,7 @@
 #include "daemon/proofs_svc.h"
 #include "daemon/store.h"
 #include "proto/evidence.h"
+#include "proto/p256.h"
 #include "tests/fuzz/evidence_seed.h"
 
 static const uint8_t self_seed[32] = { 0x51, 0x52 };
@@ -317,6 +318,151 @@ static void test_own_key_faulty_stops_issuing(void **state)
 	bftd_proofs_close(ps);
 }
 
+/* Version-2 proofs (batched, proof_v2.h): a fork and two chains are
+ * evidence in the version-2 layout; one body under two authenticators is
+ * one proof; the order, the container version, a v1/v2 mix, a changed
+ * signature, and a P-256 node's proofs. */
+static void test_v2_evidence(void **state)
+{
+	(void)state;
+	uint8_t *b = malloc(BFT_EVIDENCE_MAX), *again = malloc(BFT_EVIDENCE_MAX);
+	assert_true(b && again);
+	for (int k = 0; k < 2; k++) {
+		uint8_t kind = k ? BFT_EV_LINK : BFT_EV_FORK;
+		int l = ev_seed_make_v2(kind, 2, NULL, b, BFT_EVIDENCE_MAX, NULL);
+		assert_true(l > BFT_EVIDENCE_V1_MAX || l > 0);
+		assert_int_equal(b[2], BFT_EVIDENCE_VERSION_2);
+		bft_evidence ev;
+		assert_int_equal(bft_evidence_decode(&ev, b, (size_t)l), BFT_EV_OK);
+		assert_int_equal(ev.kind, kind);
+		assert_int_equal(ev.a.version, BFT_PROOF_VERSION_2);
+		assert_int_equal(bft_evidence_verify(&ev), BFT_EV_OK);
+		assert_int_equal(bft_evidence_encode(again, BFT_EVIDENCE_MAX, &ev), l);
+		assert_memory_equal(again, b, (size_t)l);
+		uint8_t id[32];
+		assert_int_equal(bft_evidence_id(id, &ev), 0);
+		/* The other order. */
+		size_t la = (size_t)b[3] << 8 | b[4], lb = (size_t)l - 7 - la;
+		again[0] = 'B', again[1] = 'E', again[2] = 2, again[3] = (uint8_t)(lb >> 8), again[4] = (uint8_t)lb;
+		memcpy(again + 5, b + 7 + la, lb);
+		again[5 + lb] = (uint8_t)(la >> 8), again[6 + lb] = (uint8_t)la;
+		memcpy(again + 7 + lb, b + 5, la);
+		if (kind == BFT_EV_FORK)
+			assert_int_equal(bft_evidence_decode(&ev, again, (size_t)l), BFT_EV_NOT_CANONICAL);
+		else
+			assert_int_not_equal(bft_evidence_decode(&ev, again, (size_t)l), BFT_EV_OK);
+		/* Version 1's container cannot hold them. */
+		memcpy(again, b, (size_t)l);
+		again[2] = BFT_EVIDENCE_VERSION;
+		assert_int_equal(bft_evidence_decode(&ev, again, (size_t)l), BFT_EV_BAD_ENCODING);
+		/* A changed byte in the last proof's signature. */
+		memcpy(again, b, (size_t)l);
+		again[l - 1] ^= 1;
+		assert_int_equal(bft_evidence_decode(&ev, again, (size_t)l), BFT_EV_OK);
+		assert_int_equal(bft_evidence_verify(&ev), BFT_EV_BAD_SIG);
+		/* Truncated. */
+		assert_int_equal(bft_evidence_decode(&ev, b, (size_t)l - 1), BFT_EV_BAD_ENCODING);
+	}
+
+	/* One statement signed in two batches: one proof, not a fork; and a v1
+	 * proof against a v2 one at the same seq: a fork. */
+	bft_keyring *kr = NULL;
+	uint8_t pub[32];
+	assert_int_equal(bft_keyring_create(&kr, 4), 0);
+	assert_int_equal(bft_keyring_add_private(kr, 2, ev_seed_key), 0);
+	assert_int_equal(bft_ed25519_public(pub, ev_seed_key), 0);
+	bft_signer s;
+	bft_signer_ed25519(&s, kr);
+	bft_proof_gen g;
+	assert_int_equal(bft_proof_gen_init(&g, 2, pub, &s), 0);
+	bft_proof st[2], x, y, v1;
+	int64_t t = INT64_C(1717243200000000000);
+	assert_int_equal(ev_seed_v2_statement(&g, &st[0], t, 1), 0);
+	assert_int_equal(ev_seed_v2_statement(&g, &st[1], t + 1000000000, 2), 0);
+	bft_proof_batch_signer bs = { .scheme = BFT_PSCHEME_ED25519, .ed = &s };
+	uint8_t *b2 = NULL, *b1 = NULL;
+	size_t o2[2], l2[2], o1[1], l1[1];
+	assert_int_equal(bft_proof_batch_sign(&bs, st, 2, &b2, o2, l2), 0);
+	assert_int_equal(bft_proof_batch_sign(&bs, &st[1], 1, &b1, o1, l1), 0);
+	assert_int_equal(bft_proof_decode(&x, b2 + o2[1], l2[1]), 0);
+	assert_int_equal(bft_proof_decode(&y, b1 + o1[0], l1[0]), 0);
+	assert_int_not_equal(l2[1], l1[0]); /* another authenticator */
+	bft_evidence ev;
+	assert_int_equal(bft_evidence_make(&ev, &x, &y), BFT_EV_SAME_PROOF);
+	bft_proof_gen g1;
+	assert_int_equal(bft_proof_gen_init(&g1, 2, pub, &s), 0);
+	assert_int_equal(bft_proof_gen_accept(&g1, &st[0]), 0);
+	assert_int_equal(ev_seed_next(&g1, &v1, t + 1000000000, 9), 0);
+	assert_int_equal(bft_evidence_make(&ev, &v1, &x), BFT_EV_OK);
+	assert_int_equal(ev.kind, BFT_EV_FORK);
+	int l = bft_evidence_encode(b, BFT_EVIDENCE_MAX, &ev);
+	assert_true(l > 0);
+	assert_int_equal(b[2], BFT_EVIDENCE_VERSION_2);
+	assert_int_equal(bft_evidence_decode(&ev, b, (size_t)l), BFT_EV_OK);
+	assert_int_equal(bft_evidence_verify(&ev), BFT_EV_OK);
+	free(b1);
+	free(b2);
+
+	/* A P-256 node (proto/p256.h): its p256 batches fork. */
+	uint8_t priv[32], point[65], kid[32];
+	assert_int_equal(bft_p256_keygen(priv, point), 0);
+	assert_int_equal(bft_p256_key_id(kid, point), 0);
+	assert_int_equal(bft_keyring_add_private_p256(kr, 3, priv), 0);
+	bft_proof_gen gp;
+	assert_int_equal(bft_proof_gen_init(&gp, 3, kid, &s), 0);
+	bft_proof p0, pa, pb;
+	assert_int_equal(ev_seed_v2_statement(&gp, &p0, t, 1), 0);
+	bft_proof_gen gq = gp;
+	assert_int_equal(ev_seed_v2_statement(&gp, &pa, t + 1000000000, 2), 0);
+	assert_int_equal(ev_seed_v2_statement(&gq, &pb, t + 1000000000, 3), 0);
+	bft_proof_batch_signer ps256 = { .scheme = BFT_PSCHEME_P256, .ed = &s, .p256_pk = point };
+	assert_int_equal(bft_proof_batch_sign(&ps256, &pa, 1, &b1, o1, l1), 0);
+	assert_int_equal(bft_proof_batch_sign(&ps256, &pb, 1, &b2, o2, l2), 0);
+	assert_int_equal(bft_proof_decode(&x, b1 + o1[0], l1[0]), 0);
+	assert_int_equal(bft_proof_decode(&y, b2 + o2[0], l2[0]), 0);
+	assert_int_equal(bft_evidence_make(&ev, &x, &y), BFT_EV_OK);
+	l = bft_evidence_encode(b, BFT_EVIDENCE_MAX, &ev);
+	assert_int_equal(bft_evidence_decode(&ev, b, (size_t)l), BFT_EV_OK);
+	assert_int_equal(bft_evidence_verify(&ev), BFT_EV_OK);
+	free(b1);
+	free(b2);
+	bft_keyring_destroy(kr);
+	free(b);
+	free(again);
+}
+
+/* The daemon: a fork of version-2 proofs the store finds becomes evidence,
+ * the same bytes as made elsewhere, and the key is faulty from then on. */
+static void test_v2_fork_becomes_evidence(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *b = malloc(BFT_EVIDENCE_MAX), *lb = malloc(BFT_EVIDENCE_MAX), *held = malloc(BFT_EVIDENCE_MAX);
+	assert_true(b && lb && held);
+	int l = ev_seed_make_v2(BFT_EV_FORK, 2, NULL, b, BFT_EVIDENCE_MAX, NULL);
+	int ll = ev_seed_make_v2(BFT_EV_LINK, 2, NULL, lb, BFT_EVIDENCE_MAX, NULL);
+	bft_proof a, c, la, b2;
+	split(b, (size_t)l, &a, &c);
+	split(lb, (size_t)ll, &la, &b2);
+	bftd_proofs *ps = open_ok(f);
+	bftd_evidence *ev = bftd_proofs_evidence(ps);
+	assert_int_equal(submit(ps, &a), BFT_STORE_GAP);
+	assert_int_equal(submit(ps, &c), BFT_STORE_FORK);
+	assert_true(bftd_evidence_node_faulty(ev, 2));
+	assert_int_equal(bftd_evidence_get_stats(ev)->created, 1);
+	assert_int_equal(bftd_evidence_bytes(ev, 0, held, BFT_EVIDENCE_MAX), l);
+	assert_memory_equal(held, b, (size_t)l);
+	assert_int_equal(submit(ps, &b2), BFT_STORE_FAULTY);
+	int why;
+	assert_int_equal(bftd_evidence_submit(ev, bftd_proofs_store(ps), lb, (size_t)ll, &why), BFTD_EV_DUP);
+	bftd_proofs_close(ps);
+	ps = open_ok(f); /* durable */
+	assert_true(bftd_evidence_node_faulty(bftd_proofs_evidence(ps), 2));
+	bftd_proofs_close(ps);
+	free(b);
+	free(lb);
+	free(held);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +472,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fork_becomes_evidence_and_key_faulty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offered_evidence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_key_faulty_stops_issuing, setup, teardown),
+		cmocka_unit_test(test_v2_evidence),
+		cmocka_unit_test_setup_teardown(test_v2_fork_becomes_evidence, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

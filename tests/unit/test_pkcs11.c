@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dlfcn.h>
+#include <limits.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -32,6 +34,7 @@
 
 #include "proto/pkcs11_uri.h"
 #include "proto/sign.h"
+#include "proto/p256.h"
 #include "proto/sign_pkcs11.h"
 
 #define SOFTHSM "/usr/lib/softhsm/libsofthsm2.so"
@@ -314,7 +317,168 @@ static void test_token_p256(void **state)
 	assert_int_equal(p256_verify(pub, msg, sizeof msg, sig), 0);
 	assert_int_not_equal(p256_verify(pub, msg, sizeof msg - 1, sig), 0);
 	assert_int_not_equal(s.verify(s.ctx, 3, msg, sizeof msg, sig, sizeof sig), 0); /* no peers given */
+	/* As a peer checks it (proto/p256.h): pinned by its point in a keyring. */
+	assert_int_equal(bft_p256_verify(pub, msg, sizeof msg, sig), 0);
+	bft_keyring *kr = NULL;
+	assert_int_equal(bft_keyring_create(&kr, 2), 0);
+	assert_int_equal(bft_keyring_add_public_p256(kr, 3, pub), 0);
+	bft_signer peers;
+	bft_signer_ed25519(&peers, kr);
+	assert_int_equal(peers.verify(peers.ctx, 3, msg, sizeof msg, sig, sizeof sig), 0);
+	sig[63] ^= 1;
+	assert_int_not_equal(peers.verify(peers.ctx, 3, msg, sizeof msg, sig, sizeof sig), 0);
+	bft_keyring_destroy(kr);
 	bft_pkcs11_close(t);
+}
+
+static void write_pin(const char *path, const char *pin)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(pin, f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* A token that returns with a PIN it refuses (the PIN file changed while
+ * it was away): the refused PIN is offered once and never again, however
+ * often the node signs, so a real token that locks after a few wrong PINs
+ * is not locked; a corrected PIN file is tried at the next signature. */
+static void test_token_wrong_pin_not_retried(void **state)
+{
+	struct hsm *h = *state;
+	if (!h)
+		skip();
+	char uri[512], pinfile[256], err[256] = "";
+	snprintf(pinfile, sizeof pinfile, "%s/pin-retry", h->dir);
+	write_pin(pinfile, "1234\n");
+	snprintf(uri, sizeof uri, "pkcs11:token=bftime;object=retry?module-path=%s&pin-source=file:%s", SOFTHSM, pinfile);
+	bft_pkcs11 *t = NULL;
+	if (bft_pkcs11_open(&t, uri, err, sizeof err) != 0)
+		fail_msg("open: %s", err);
+	uint8_t pub[BFT_PKCS11_MAX_PUB], sig[BFT_PKCS11_SIG];
+	size_t pub_len = 0;
+	if (bft_pkcs11_keygen(t, BFT_PKCS11_ED25519, pub, &pub_len) != 0)
+		fail_msg("keygen: %s", bft_pkcs11_error(t));
+	assert_int_equal(bft_pkcs11_sign(t, msg, sizeof msg, sig), 0);
+	uint64_t att, ref;
+	bft_pkcs11_logins(t, &att, &ref);
+	assert_int_equal(att, 1);
+	assert_int_equal(ref, 0);
+
+	char tokens[128], away[128];
+	snprintf(tokens, sizeof tokens, "%s/tokens", h->dir);
+	snprintf(away, sizeof away, "%s/away", h->dir);
+	assert_int_equal(rename(tokens, away), 0);
+	int rc = bft_pkcs11_sign(t, msg, sizeof msg, sig);
+	if (rc == 0)
+		rc = bft_pkcs11_sign(t, msg, sizeof msg, sig);
+	assert_int_not_equal(rc, 0);
+	write_pin(pinfile, "9999\n");
+	assert_int_equal(rename(away, tokens), 0);
+	/* The token is back: one login with the wrong PIN, refused. */
+	assert_int_not_equal(bft_pkcs11_sign(t, msg, sizeof msg, sig), 0);
+	printf("wrong PIN: %s\n", bft_pkcs11_error(t));
+	assert_non_null(strstr(bft_pkcs11_error(t), "C_Login: CKR_PIN_INCORRECT"));
+	assert_true(bft_pkcs11_pin_refused(t));
+	bft_pkcs11_logins(t, &att, &ref);
+	assert_int_equal(att, 2);
+	assert_int_equal(ref, 1);
+	/* A node signs several messages a second: none of them logs in. */
+	for (int i = 0; i < 50; i++)
+		assert_int_not_equal(bft_pkcs11_sign(t, msg, sizeof msg, sig), 0);
+	printf("then: %s\n", bft_pkcs11_error(t));
+	assert_non_null(strstr(bft_pkcs11_error(t), "not offered again"));
+	bft_pkcs11_logins(t, &att, &ref);
+	assert_int_equal(att, 2);
+	/* The same wrong PIN written again: still not offered. */
+	write_pin(pinfile, "9999\n");
+	assert_int_not_equal(bft_pkcs11_sign(t, msg, sizeof msg, sig), 0);
+	bft_pkcs11_logins(t, &att, &ref);
+	assert_int_equal(att, 2);
+	/* The operator corrects the PIN file: one login, and it signs. */
+	write_pin(pinfile, "1234\n");
+	if (bft_pkcs11_sign(t, msg, sizeof msg, sig) != 0)
+		fail_msg("after the PIN was corrected: %s", bft_pkcs11_error(t));
+	assert_false(bft_pkcs11_pin_refused(t));
+	bft_pkcs11_logins(t, &att, &ref);
+	assert_int_equal(att, 3);
+	assert_int_equal(ref, 1);
+	bft_pkcs11_close(t);
+}
+
+/* What SoftHSM2 cannot do, through build/tests/p11shim.so (a module that
+ * wraps it): a token reporting its user PIN locked or one failure from
+ * locking gets no login at all, and a login answered CKR_PIN_LOCKED is
+ * not repeated. The shim counts the C_Login calls that reach it. */
+#define P11SHIM "build/tests/p11shim.so"
+static void test_token_pin_flags(void **state)
+{
+	struct hsm *h = *state;
+	char shim[PATH_MAX];
+	if (!h)
+		skip();
+	if (!realpath(P11SHIM, shim)) {
+		printf("[  SKIPPED ] PIN flags: %s missing (make builds it)\n", P11SHIM);
+		skip();
+	}
+	unsetenv("P11SHIM_FLAGS");
+	unsetenv("P11SHIM_LOGIN_RV");
+	char uri[PATH_MAX + 256], err[512] = "";
+	snprintf(uri, sizeof uri, "pkcs11:token=bftime;object=flags?module-path=%s&pin-source=file:%s/pin", shim, h->dir);
+	bft_pkcs11 *t0 = NULL, *t = NULL;
+	if (bft_pkcs11_open(&t0, uri, err, sizeof err) != 0)
+		fail_msg("open through the shim: %s", err);
+	void *dl = dlopen(shim, RTLD_NOW | RTLD_NOLOAD);
+	assert_non_null(dl);
+	unsigned long *logins = (unsigned long *)dlsym(dl, "p11shim_logins");
+	assert_non_null(logins);
+	assert_int_equal(*logins, 1);
+	uint8_t pub[BFT_PKCS11_MAX_PUB], sig[BFT_PKCS11_SIG];
+	size_t pub_len = 0;
+	if (bft_pkcs11_keygen(t0, BFT_PKCS11_ED25519, pub, &pub_len) != 0)
+		fail_msg("keygen: %s", bft_pkcs11_error(t0));
+
+	setenv("P11SHIM_FLAGS", "0x40000", 1); /* CKF_USER_PIN_LOCKED */
+	assert_int_not_equal(bft_pkcs11_open(&t, uri, err, sizeof err), 0);
+	printf("PIN locked: %s\n", err);
+	assert_non_null(strstr(err, "not tried") && strstr(err, "CKF_USER_PIN_LOCKED") ? err : NULL);
+	assert_int_equal(*logins, 1);
+	setenv("P11SHIM_FLAGS", "0x20000", 1); /* CKF_USER_PIN_FINAL_TRY */
+	assert_int_not_equal(bft_pkcs11_open(&t, uri, err, sizeof err), 0);
+	printf("final try: %s\n", err);
+	assert_non_null(strstr(err, "not tried") && strstr(err, "CKF_USER_PIN_FINAL_TRY") ? err : NULL);
+	assert_int_equal(*logins, 1);
+	unsetenv("P11SHIM_FLAGS");
+	setenv("P11SHIM_LOGIN_RV", "0xa4", 1); /* CKR_PIN_LOCKED */
+	assert_int_not_equal(bft_pkcs11_open(&t, uri, err, sizeof err), 0);
+	printf("locked at login: %s\n", err);
+	assert_non_null(strstr(err, "C_Login: CKR_PIN_LOCKED"));
+	assert_int_equal(*logins, 2);
+
+	/* The open handle's token is removed and returns locked: one login,
+	 * then none, however often it signs. */
+	unsetenv("P11SHIM_LOGIN_RV");
+	assert_int_equal(bft_pkcs11_sign(t0, msg, sizeof msg, sig), 0);
+	char tokens[128], away[128];
+	snprintf(tokens, sizeof tokens, "%s/tokens", h->dir);
+	snprintf(away, sizeof away, "%s/away", h->dir);
+	assert_int_equal(rename(tokens, away), 0);
+	int rc = bft_pkcs11_sign(t0, msg, sizeof msg, sig);
+	if (rc == 0)
+		rc = bft_pkcs11_sign(t0, msg, sizeof msg, sig);
+	assert_int_not_equal(rc, 0);
+	assert_int_equal(rename(away, tokens), 0);
+	setenv("P11SHIM_LOGIN_RV", "0xa4", 1);
+	unsigned long before = *logins;
+	for (int i = 0; i < 30; i++)
+		assert_int_not_equal(bft_pkcs11_sign(t0, msg, sizeof msg, sig), 0);
+	printf("returned locked: %s\n", bft_pkcs11_error(t0));
+	assert_int_equal(*logins, before + 1);
+	assert_true(bft_pkcs11_pin_refused(t0));
+	unsetenv("P11SHIM_LOGIN_RV");
+	dlclose(dl);
+	bft_pkcs11_close(t0);
 }
 
 static void expect_open_error(const char *uri, const char *has)
@@ -372,6 +536,8 @@ int main(void)
 		cmocka_unit_test(test_token_ed25519),
 		cmocka_unit_test(test_token_p256),
 		cmocka_unit_test(test_token_errors),
+		cmocka_unit_test(test_token_wrong_pin_not_retried),
+		cmocka_unit_test(test_token_pin_flags),
 	};
 	/* One token directory for the process: SoftHSM2 reads its configuration
 	 * once per process. */

@@ -309,7 +309,8 @@ static void test_auth_strict(void **state)
 	assert_int_not_equal(bft_proof_auth_parse(&x, a, 7 + 63), 0);
 	assert_int_not_equal(bft_proof_auth_parse(&x, a, 7 + 65), 0);
 	a[0] = 0, assert_int_not_equal(bft_proof_auth_parse(&x, a, 7 + 64), 0);
-	a[0] = 4, assert_int_not_equal(bft_proof_auth_parse(&x, a, 7 + 64), 0);
+	a[0] = 4, assert_int_not_equal(bft_proof_auth_parse(&x, a, 7 + 64), 0); /* p256 carries its point */
+	a[0] = 5, assert_int_not_equal(bft_proof_auth_parse(&x, a, 7 + 64), 0);
 	a[0] = BFT_PSCHEME_ED25519, a[1] = 1, assert_int_not_equal(bft_proof_auth_parse(&x, a, 7 + 64), 0);
 	a[1] = 0, a[3] = 0, assert_int_not_equal(bft_proof_auth_parse(&x, a, 7 + 64), 0); /* size 0 */
 	a[3] = 1, a[5] = 1, assert_int_not_equal(bft_proof_auth_parse(&x, a, 7 + 64), 0); /* index 1 of 1 */
