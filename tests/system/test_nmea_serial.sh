@@ -138,21 +138,25 @@ echo "[==========] nmea driver: bftimed reading a pty"
 caps=""
 if [ -d "$SHARED" ]; then
 	caps="ublox-lea-5h mt3339 navika-100-fix"
-	for c in $caps; do start "$c" "$SHARED/$c.log" pace 0.005 3; done
+	# Writers hold their pty until finish stops them (HOLD 600): a pty closed
+	# early frees its /dev/pts/N, the driver reopens that path, and a writer
+	# started later may have it: a CI run's ublox node read the honest
+	# capture, re-dated to now, and logged today's date as a fix.
+	for c in $caps; do start "$c" "$SHARED/$c.log" pace 0.005 600; done
 fi
 epoch=$(( $(date +%s) + 3 ))
 for v in honest nosats snr-identical; do
 	python3 tests/data/gps/gpsdoctor.py redate "tests/data/gps/$v.log" "$dir/$v.nmea" "$epoch" || exit 1
 done
 cp "$dir/honest.nmea" "$dir/honest-delay.nmea"
-start honest "$dir/honest.nmea" align "$epoch" 3
+start honest "$dir/honest.nmea" align "$epoch" 3 # closes early, for section 4 (no pty is opened after)
 hd_api=127.0.0.1:$(free_port)
-start honest-delay "$dir/honest-delay.nmea" align "$epoch" 3 ", delay: 100ms, uncertainty: 50ms" \
+start honest-delay "$dir/honest-delay.nmea" align "$epoch" 600 ", delay: 100ms, uncertainty: 50ms" \
 	"api: $hd_api
 store: $dir/hd.db
 proof_interval: 1s"
-start nosats "$dir/nosats.nmea" pace 0.142857 3
-start snr-identical "$dir/snr-identical.nmea" pace 0.142857 3
+start nosats "$dir/nosats.nmea" pace 0.142857 600
+start snr-identical "$dir/snr-identical.nmea" pace 0.142857 600
 
 # ---- 1. decoding ------------------------------------------------------------
 decoded_ok() {
