@@ -99,6 +99,7 @@ struct peer {
 };
 
 #define AGREE_ERR_ROUNDS 8 /* e is the largest reading error over this many rounds */
+#define AGREE_PULL_DIV 4   /* a holder's pull towards its true time: e / this per round */
 #define LEVEL_UNKNOWN 254  /* a peer that states no level (from before levels) */
 
 struct bft_node {
@@ -985,7 +986,15 @@ static void agree_offset(bft_node *n, int64_t raw_ns, const bft_disc_reading *dr
 		if (!p->ck_synced)
 			net_peers++;
 	}
-	int64_t move = 0, beta = e;
+	/* The pull: e / 4 per round. A holder among peers without true time
+	 * settles where its step towards them (half the distance to the
+	 * retained range) equals the pull, about 2 beta from the network: with
+	 * beta = e that was the whole spread of sparse worlds (2.0 ms, never
+	 * within 1 ms, 1,000 nodes, random 16-regular, 1% GPS); with e / 4,
+	 * 1.0 ms, and the network's distance to true time is unchanged where
+	 * holders are too few to move it, and in the 31-node ring where they
+	 * do (docs/internal-sync.md, section 0). */
+	int64_t move = 0, beta = e / AGREE_PULL_DIV;
 	bft_agree_result res = { 0 };
 	bool stepped = net_peers && k >= need && bft_agree_midpoint(&res, n->agree_vals, k, f) == 0;
 	agree_count(n, stepped ? &res : NULL);
@@ -1006,9 +1015,13 @@ static void agree_offset(bft_node *n, int64_t raw_ns, const bft_disc_reading *dr
 	n->ai.net_running = false;
 	n->ai.reading_err_ns = e;
 	if (net_peers) {
+		/* The bound keeps a pull term of e, not the e / 4 pulled: with
+		 * 2 beta = e / 2 the 6-hour jamming of 1,000 nodes (holders in
+		 * holdover, their true-time points drifting apart) spread beyond
+		 * it in 0.3 % of the samples (docs/internal-sync.md, section 0). */
 		int64_t d_model = 2 * bft_drift_ns(bft_sat_add(rho_x, rho_x), period);
-		n->ai.precision_ns = bft_agree_precision_ns(e, beta, d_model, n->cfg.agree_contraction_ppm);
-		n->ai.precision_hard_ns = bft_agree_precision_ns(e, beta, 4 * bft_drift_ns(rho, period),
+		n->ai.precision_ns = bft_agree_precision_ns(e, e, d_model, n->cfg.agree_contraction_ppm);
+		n->ai.precision_hard_ns = bft_agree_precision_ns(e, e, 4 * bft_drift_ns(rho, period),
 		                                                 n->cfg.agree_contraction_ppm);
 	} else {
 		n->ai.precision_ns = n->ai.precision_hard_ns = 0;
