@@ -613,6 +613,14 @@ static void test_adjtimex_network(void **state)
 	assert_int_equal(t->status, STA_UNSYNC | STA_NANO); /* the kernel PLL off, unsync kept */
 	assert_int_equal(t->maxerror, 16000000);
 	assert_int_equal(t->esterror, 16000000);
+	/* The network clock's mean rate, as the fit measures it (its course
+	 * runs at the oscillator's, corrected in phase each poll): the base. */
+	fk.n = 0;
+	s.net_rate_known = true;
+	s.net_rate_ppb = 50000;
+	bftd_exports_publish(x, &s);
+	assert_int_equal(fk.calls[1].freq, (50000L + 62500) * 65536 / 1000);
+	s.net_rate_known = false;
 	/* 1 s behind the network: stepped forward to it. */
 	fk.n = 0;
 	s.e.estimate_ns = s.e.time_ns = s.e.net_time_ns = T0 + S + 7 - 2 * S - 40000;
