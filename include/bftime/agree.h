@@ -27,6 +27,10 @@ typedef struct bft_agree_result {
 	int64_t move_ns;  /* the midpoint of the retained values and 0: add to the own clock */
 	int64_t range_ns; /* max - min of the retained values and 0 */
 	size_t trimmed;   /* values removed (at most 2f) */
+	/* The retained values' extremes (0 excluded): a value below kept_lo_ns
+	 * or above kept_hi_ns was trimmed (ties: retained). None retained:
+	 * INT64_MAX, INT64_MIN. */
+	int64_t kept_lo_ns, kept_hi_ns;
 } bft_agree_result;
 
 /*

@@ -23,7 +23,7 @@ int bft_agree_midpoint(bft_agree_result *out, int64_t *vals, size_t n, size_t f)
 {
 	if (!out || (n && !vals))
 		return BFT_EINVAL;
-	*out = (bft_agree_result){ 0 };
+	*out = (bft_agree_result){ .kept_lo_ns = INT64_MAX, .kept_hi_ns = INT64_MIN };
 	if (n == 0)
 		return BFT_OK;
 	qsort(vals, n, sizeof *vals, cmp_i64);
@@ -39,6 +39,8 @@ int bft_agree_midpoint(bft_agree_result *out, int64_t *vals, size_t n, size_t f)
 	int64_t mn = 0, mx = 0;
 	if (lo + hi < n) {
 		/* Retained: vals[lo .. n - hi), together with 0. */
+		out->kept_lo_ns = vals[lo];
+		out->kept_hi_ns = vals[n - hi - 1];
 		if (vals[lo] < mn)
 			mn = vals[lo];
 		if (vals[n - hi - 1] > mx)

@@ -181,14 +181,16 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 		{ "bftime_source_reach", "the source's reach register (bit 0: it answered in the last poll)" },
 		{ "bftime_source_last_rx_seconds", "time since the source last answered" },
 		{ "bftime_source_bad_signature_total", "datagrams naming the peer that failed its key's signature check" },
+		{ "bftime_source_agreement_used_total", "agreement steps that took the peer's clock reading" },
+		{ "bftime_source_agreement_trimmed_total", "agreement steps that trimmed the peer's clock reading" },
 	};
 	int64_t our_off = bft_sat_sub(n.e.estimate_ns, n.raw), raw_now = bft_clock_raw_ns();
-	for (int m = 0; m < 8; m++) {
+	for (int m = 0; m < 10; m++) {
 		bool head = false;
 		for (size_t i = 0; i < ns; i++) {
 			if ((m == 2 || m == 3) && (!s[i].fresh || (m == 2 && !n.synced)))
 				continue;
-			if ((m == 4 && s[i].is_peer) || (m == 6 && s[i].last_rx_raw == INT64_MIN) || (m == 7 && !s[i].is_peer))
+			if ((m == 4 && s[i].is_peer) || (m == 6 && s[i].last_rx_raw == INT64_MIN) || (m >= 7 && !s[i].is_peer))
 				continue;
 			source_labels(env, &s[i], lab, sizeof lab);
 			double v = m == 0 ? s[i].used
@@ -198,8 +200,10 @@ void get_metrics(const bftd_api_env *env, bftd_http_response *resp)
 			         : m == 4 ? s[i].quarantine != BFT_Q_NONE
 			         : m == 5 ? s[i].reach
 			         : m == 6 ? (double)bft_sat_sub(raw_now, s[i].last_rx_raw) / 1e9
-			                  : (double)s[i].bad_sig;
-			metric(&b, sm[m][0], m == 7 ? "counter" : "gauge", head ? NULL : sm[m][1], lab, v);
+			         : m == 7 ? (double)s[i].bad_sig
+			         : m == 8 ? (double)s[i].agree_used
+			                  : (double)s[i].agree_trimmed;
+			metric(&b, sm[m][0], m >= 7 ? "counter" : "gauge", head ? NULL : sm[m][1], lab, v);
 			head = true;
 		}
 	}

@@ -185,8 +185,13 @@ json_object *source_json(const bftd_api_env *env, const bft_source_info *s, cons
 	else
 		add_str(so, "last_rx_ago_ns", NULL);
 	add_i64(so, "poll_ns", env->cfg->node.poll_ns);
-	if (s->is_peer)
+	if (s->is_peer) {
 		add_u64(so, "bad_signature", s->bad_sig);
+		/* Internal synchronization: how often the agreement took its
+		 * clock, and trimmed it (a liar: every time). */
+		add_u64(so, "agreement_used", s->agree_used);
+		add_u64(so, "agreement_trimmed", s->agree_trimmed);
+	}
 	return so;
 }
 

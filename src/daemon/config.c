@@ -728,6 +728,27 @@ static int parse_ntp_server(struct ctx *c, const yaml_node_t *n, bftd_config *cf
 	return 0;
 }
 
+/* exports.adjtimex: true|false, or a mapping {source: estimate|network}
+ * (which turns it on). */
+static int parse_adjtimex(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return get_bool(c, n, &cfg->adjtimex);
+	static const char *const sources[] = { "estimate", "network", NULL };
+	cfg->adjtimex = true;
+	FOR_PAIRS(c, n, "exports.adjtimex", k, v)
+	{
+		int e;
+		if (!strcmp(scalar(k), "source")) {
+			TRY(get_enum(c, v, sources, &e));
+			cfg->adjtimex_network = e == 1;
+		} else {
+			return unknown(c, k, "exports.adjtimex");
+		}
+	}
+	return 0;
+}
+
 static int parse_exports(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 {
 	FOR_PAIRS(c, n, "exports", k, v)
@@ -742,7 +763,7 @@ static int parse_exports(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 		} else if (!strcmp(name, "timebounds")) {
 			TRY(get_str(c, v, cfg->timebounds_path, sizeof cfg->timebounds_path));
 		} else if (!strcmp(name, "adjtimex")) {
-			TRY(get_bool(c, v, &cfg->adjtimex));
+			TRY(parse_adjtimex(c, v, cfg));
 		} else if (!strcmp(name, "privsep")) { /* privsep.h; default true */
 			bool on;
 			TRY(get_bool(c, v, &on));

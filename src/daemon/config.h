@@ -121,6 +121,8 @@ typedef struct bftd_config {
 	int ntp_shm_unit;           /* the NTP SHM refclock segment unit (0..), -1 off */
 	char timebounds_path[256];  /* the shared-memory time-bounds page (a file under /dev/shm), "" off */
 	bool adjtimex;              /* discipline the system clock directly; off by default */
+	bool adjtimex_network;      /* exports.adjtimex.source: network: follow the network clock (the clock
+	                             * the node stamps on the wire), also without true time once AGREED */
 	bool no_privsep;            /* exports.privsep: false: the engine adjusts the clock itself (clknetsim) */
 	/* test-only */
 	int64_t osc_offset_ns;

@@ -13,7 +13,10 @@
  *    refreshed every second so that its void-after time never lapses while
  *    the daemon lives;
  *  - adjtimex: the daemon disciplines CLOCK_REALTIME itself, through
- *    src/sys/adjtime.h, off by default.
+ *    src/sys/adjtime.h, off by default; to its true-time estimate, or with
+ *    `source: network` to the network clock its peers agree on (internal
+ *    synchronization, docs/internal-sync.md), which a node without
+ *    references runs too.
  *
  * chrony and SHM get a sample only while the node is synchronized and not
  * in alarm: they cannot take an interval, and a point estimate from a node
@@ -117,6 +120,7 @@ struct bftd_exports {
 	/* adjtimex */
 	bool adj;
 	bool adj_active;      /* we have set the clock's state at least once */
+	bool adj_network;     /* source: network: follow the wire clock, also without true time */
 	uint64_t adj_updates, adj_steps, adj_refused_steps, adj_errors;
 	int64_t adj_offset_ns, adj_freq_ppb;
 	int adj_errno;
@@ -140,6 +144,7 @@ typedef struct now {
 	int64_t estimate_ns;
 	enum bft_timebounds_status status;
 	int64_t net_time_ns; /* the network clock carried to now (0: none runs) */
+	int64_t wire_ns;     /* the clock the node stamps on the wire (e.net_time_ns) carried to now */
 } now_t;
 
 /* x * ppb / 1e9 rounded away from zero, signed, saturating. */
@@ -174,6 +179,7 @@ static void carry(const bftd_exports *x, const bftd_export_sample *s, now_t *n)
 	n->net_time_ns = s->e.state != BFT_DISC_UNSYNCHRONIZED || s->e.net_running
 	                         ? bft_sat_add(bft_sat_add(s->e.time_ns, dtn), scale_ppb(dtn, s->e.freq_ppb))
 	                         : 0;
+	n->wire_ns = n->net_time_ns ? bft_sat_add(bft_sat_add(s->e.net_time_ns, dtn), scale_ppb(dtn, s->e.freq_ppb)) : 0;
 	if (n->status == BFT_TIMEBOUNDS_UNKNOWN) {
 		n->bounds = bft_iv(INT64_MIN, INT64_MAX);
 		n->estimate_ns = 0;
@@ -477,7 +483,10 @@ static void adj_rate(struct timex *tx, int64_t rate_ppb)
 
 static void adj_apply(bftd_exports *x, const now_t *n, const bftd_export_sample *s)
 {
-	if (n->status == BFT_TIMEBOUNDS_UNKNOWN)
+	/* source: network without true time: the network clock once it
+	 * AGREES with its peers (a booting one may still step). */
+	bool net_only = x->adj_network && n->status == BFT_TIMEBOUNDS_UNKNOWN && s->e.net_running && s->e.agreed;
+	if (n->status == BFT_TIMEBOUNDS_UNKNOWN && !net_only)
 		return; /* never touch a clock we have nothing to say about */
 	struct timex tx;
 	if (bft_adjtime_read(x->env.adjtime, &tx) < 0) {
@@ -488,7 +497,13 @@ static void adj_apply(bftd_exports *x, const now_t *n, const bftd_export_sample 
 	/* Rates against CLOCK_MONOTONIC_RAW, the oscillator the kernel's
 	 * frequency is applied to: (1 + f)(1 + k) - 1. */
 	int64_t k = s->raw_freq_ppb;
-	int64_t base = bft_sat_add(bft_sat_add(s->e.freq_ppb, k), scale_ppb(k, s->e.freq_ppb));
+	/* A network clock's own course runs at the oscillator's rate and is
+	 * corrected in phase each poll: the kernel follows its mean rate, the
+	 * fitted one (a proportional loop on top of the course's rate alone
+	 * lagged its oscillator's error times the time constant: 2.8 ms
+	 * between clocks 100 ppm apart in clknetsim). */
+	int64_t f = net_only && s->net_rate_known ? s->net_rate_ppb : s->e.freq_ppb;
+	int64_t base = bft_sat_add(bft_sat_add(f, k), scale_ppb(k, f));
 	if (n->status == BFT_TIMEBOUNDS_DISRUPTED) {
 		/* The alarm: tell applications (ntp_adjtime returns
 		 * TIME_ERROR), stop correcting the offset, and hold over on
@@ -504,7 +519,11 @@ static void adj_apply(bftd_exports *x, const now_t *n, const bftd_export_sample 
 			x->adj_freq_ppb = base;
 		return;
 	}
-	int64_t offset = bft_sat_sub(n->estimate_ns, n->realtime_ns);
+	/* source: network follows the clock the node stamps on the wire,
+	 * which its peers' agreement bounds (for a node with true time, its
+	 * true-time clock plus the offset agreement keeps it at). */
+	int64_t target = x->adj_network ? n->wire_ns : n->estimate_ns;
+	int64_t offset = bft_sat_sub(target, n->realtime_ns);
 	int64_t sys_ns = n->realtime_ns; /* system time now, after any step */
 	if (offset > ADJ_STEP_NS) {
 		memset(&tx, 0, sizeof tx);
@@ -515,7 +534,7 @@ static void adj_apply(bftd_exports *x, const now_t *n, const bftd_export_sample 
 			return;
 		x->adj_steps++;
 		bftd_log(LOG_NOTICE, "adjtimex: stepped the system clock forward by %.6f s", (double)offset / 1e9);
-		sys_ns = n->estimate_ns;
+		sys_ns = target;
 		offset = 0;
 	} else if (offset < -ADJ_STEP_NS) {
 		if (x->adj_refused_steps++ == 0)
@@ -529,12 +548,21 @@ static void adj_apply(bftd_exports *x, const now_t *n, const bftd_export_sample 
 	tx.modes = ADJ_FREQUENCY | ADJ_TICK | ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR;
 	adj_rate(&tx, freq);
 	tx.status = status & ~(STA_UNSYNC | STA_PLL | STA_FLL | STA_PPSFREQ | STA_PPSTIME | STA_FREQHOLD);
-	/* maxerror: how far system time may be from true time, from the
-	 * interval as it stands after this correction (the part of the
-	 * offset not yet slewed out counts); esterror: half the width. */
-	int64_t ahead = bft_sat_sub(sys_ns, n->bounds.lo_ns), behind = bft_sat_sub(n->bounds.hi_ns, sys_ns);
-	tx.maxerror = us_up(ahead > behind ? ahead : behind);
-	tx.esterror = us_up(bft_iv_width(n->bounds) / 2);
+	if (net_only) {
+		/* Agreement with peers says nothing about true time: the
+		 * kernel keeps saying so (TIME_ERROR to ntp_adjtime callers,
+		 * no RTC writes), while the clock follows the network. */
+		tx.status |= STA_UNSYNC;
+		tx.maxerror = tx.esterror = ADJ_MAXERROR_US;
+	} else {
+		/* maxerror: how far system time may be from true time, from
+		 * the interval as it stands after this correction (the part of
+		 * the offset not yet slewed out counts); esterror: half the
+		 * width. */
+		int64_t ahead = bft_sat_sub(sys_ns, n->bounds.lo_ns), behind = bft_sat_sub(n->bounds.hi_ns, sys_ns);
+		tx.maxerror = us_up(ahead > behind ? ahead : behind);
+		tx.esterror = us_up(bft_iv_width(n->bounds) / 2);
+	}
 	if (adj_call(x, &tx) < 0)
 		return;
 	x->adj_active = true;
@@ -608,6 +636,7 @@ int bftd_exports_open_env(bftd_exports **out, const bftd_config *cfg, const bftd
 			goto fail;
 		}
 		x->adj = true;
+		x->adj_network = cfg->adjtimex_network;
 	}
 	*out = x;
 	return 0;
@@ -669,6 +698,7 @@ void bftd_exports_status(const bftd_exports *x, struct json_object *o)
 	}
 	if (x->adj) {
 		json_object *c = json_object_new_object();
+		json_object_object_add(c, "source", json_object_new_string(x->adj_network ? "network" : "estimate"));
 		json_object_object_add(c, "updates", json_object_new_int64((int64_t)x->adj_updates));
 		json_object_object_add(c, "steps", json_object_new_int64((int64_t)x->adj_steps));
 		json_object_object_add(c, "refused_steps", json_object_new_int64((int64_t)x->adj_refused_steps));

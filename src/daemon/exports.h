@@ -33,6 +33,11 @@ typedef struct bftd_export_sample {
 	bft_estimate e;      /* the node's clock and interval at raw_ns */
 	int64_t rho_ppb;     /* the drift bound of the node's clock against true time (rho + max slew) */
 	int64_t raw_freq_ppb; /* d(raw)/d(mono_raw) - 1: the test knob's frequency error, 0 in production */
+	/* A network clock (e.net_running) runs at the oscillator's rate with a
+	 * phase correction each poll; its mean rate against raw is the one the
+	 * discipline's fit measures: net_rate_ppb, when net_rate_known. */
+	bool net_rate_known;
+	int64_t net_rate_ppb;
 } bftd_export_sample;
 
 struct bft_adjtime_ops;

@@ -73,6 +73,7 @@ size_t bftd_config_diff(const bftd_config *a, const bftd_config *b, char *buf, s
 		                        a->ntp_rate_per_s != b->ntp_rate_per_s || a->ntp_rate_burst != b->ntp_rate_burst },
 		{ "exports", strcmp(a->chrony_sock, b->chrony_sock) || a->ntp_shm_unit != b->ntp_shm_unit ||
 		                     strcmp(a->timebounds_path, b->timebounds_path) || a->adjtimex != b->adjtimex ||
+		                     a->adjtimex_network != b->adjtimex_network ||
 		                     a->no_privsep != b->no_privsep },
 		{ "oscillator", a->osc_offset_ns != b->osc_offset_ns || a->osc_freq_ppb != b->osc_freq_ppb },
 		{ "byzantine", (a->byz != NULL) != (b->byz != NULL) },

@@ -92,9 +92,15 @@ struct peer {
 	 * not): C_j - our raw in [ck_lo, ck_hi] at our raw time ck_raw. */
 	bool ck_have, ck_agreed, ck_synced;
 	int64_t ck_raw_ns, ck_lo_ns, ck_hi_ns;
+	/* Its part in the agreement steps: the value taken at the current
+	 * step (ag_in), and how often it was used and trimmed. */
+	bool ag_in;
+	int64_t ag_val_ns;
+	uint64_t ag_used, ag_trimmed;
 };
 
 #define AGREE_ERR_ROUNDS 8 /* e is the largest reading error over this many rounds */
+#define AGREE_PULL_DIV 4   /* a holder's pull towards its true time: e / this per round */
 #define LEVEL_UNKNOWN 254  /* a peer that states no level (from before levels) */
 
 struct bft_node {
@@ -954,6 +960,28 @@ static void fuse(bft_node *n, int64_t raw_ns)
  */
 static int64_t poll_period(const bft_node *n);
 
+/* Each peer's value at this step, then whether the step trimmed it. */
+static void agree_take(struct peer *p, int64_t val_ns)
+{
+	p->ag_in = true;
+	p->ag_val_ns = val_ns;
+}
+
+static void agree_count(bft_node *n, const bft_agree_result *res)
+{
+	for (size_t i = 0; i < n->cfg.n_peers; i++) {
+		struct peer *p = &n->peers[i];
+		if (!p->ag_in)
+			continue;
+		p->ag_in = false;
+		if (!res)
+			continue;
+		p->ag_used++;
+		if (p->ag_val_ns < res->kept_lo_ns || p->ag_val_ns > res->kept_hi_ns)
+			p->ag_trimmed++;
+	}
+}
+
 /*
  * A node with true time among peers without it (docs/internal-sync.md, §3,
  * the pull): its wire clock is its true-time clock plus net_off_ns, steered
@@ -983,14 +1011,25 @@ static void agree_offset(bft_node *n, int64_t raw_ns, const bft_disc_reading *dr
 		double carry = (double)dr->freq_ppb * 1e-9 * (double)age;
 		int64_t then_c = bft_sat_add(bft_sat_add(mid, p->ck_raw_ns), bft_sat_add(age, (int64_t)carry));
 		n->agree_vals[k++] = bft_sat_sub(then_c, now_n);
+		agree_take(&n->peers[i], n->agree_vals[k - 1]);
 		if (half > e)
 			e = half;
 		if (!p->ck_synced)
 			net_peers++;
 	}
-	int64_t move = 0, beta = e;
+	/* The pull: e / 4 per round. A holder among peers without true time
+	 * settles where its step towards them (half the distance to the
+	 * retained range) equals the pull, about 2 beta from the network: with
+	 * beta = e that was the whole spread of sparse worlds (2.0 ms, never
+	 * within 1 ms, 1,000 nodes, random 16-regular, 1% GPS); with e / 4,
+	 * 1.0 ms, and the network's distance to true time is unchanged where
+	 * holders are too few to move it, and in the 31-node ring where they
+	 * do (docs/internal-sync.md, section 0). */
+	int64_t move = 0, beta = e / AGREE_PULL_DIV;
 	bft_agree_result res = { 0 };
-	if (net_peers && k >= need && bft_agree_midpoint(&res, n->agree_vals, k, f) == 0) {
+	bool stepped = net_peers && k >= need && bft_agree_midpoint(&res, n->agree_vals, k, f) == 0;
+	agree_count(n, stepped ? &res : NULL);
+	if (stepped) {
 		move = res.move_ns;
 		n->ai.round++;
 		n->ai.used = (uint32_t)k;
@@ -1007,9 +1046,13 @@ static void agree_offset(bft_node *n, int64_t raw_ns, const bft_disc_reading *dr
 	n->ai.net_running = false;
 	n->ai.reading_err_ns = e;
 	if (net_peers) {
+		/* The bound keeps a pull term of e, not the e / 4 pulled: with
+		 * 2 beta = e / 2 the 6-hour jamming of 1,000 nodes (holders in
+		 * holdover, their true-time points drifting apart) spread beyond
+		 * it in 0.3 % of the samples (docs/internal-sync.md, section 0). */
 		int64_t d_model = 2 * bft_drift_ns(bft_sat_add(rho_x, rho_x), period);
-		n->ai.precision_ns = bft_agree_precision_ns(e, beta, d_model, n->cfg.agree_contraction_ppm);
-		n->ai.precision_hard_ns = bft_agree_precision_ns(e, beta, 4 * bft_drift_ns(rho, period),
+		n->ai.precision_ns = bft_agree_precision_ns(e, e, d_model, n->cfg.agree_contraction_ppm);
+		n->ai.precision_hard_ns = bft_agree_precision_ns(e, e, 4 * bft_drift_ns(rho, period),
 		                                                 n->cfg.agree_contraction_ppm);
 	} else {
 		n->ai.precision_ns = n->ai.precision_hard_ns = 0;
@@ -1062,12 +1105,14 @@ static void agree_step(bft_node *n, int64_t raw_ns)
 		double carry = (double)dr.freq_ppb * 1e-9 * (double)age;
 		int64_t then_c = bft_sat_add(bft_sat_add(mid, p->ck_raw_ns), bft_sat_add(age, (int64_t)carry));
 		n->agree_vals[k++] = bft_sat_sub(then_c, now_n);
+		agree_take(&n->peers[i], n->agree_vals[k - 1]);
 		if (half > e)
 			e = half;
 	}
 	n->ai.round++;
 	n->ai.net_running = true;
 	if (k < need) {
+		agree_count(n, NULL);
 		n->ctr.agree_short++;
 		n->ai.used = (uint32_t)k;
 		n->ai.trimmed = 0;
@@ -1078,7 +1123,9 @@ static void agree_step(bft_node *n, int64_t raw_ns)
 	}
 	n->agree_bad = 0;
 	bft_agree_result res;
-	if (bft_agree_midpoint(&res, n->agree_vals, k, f) != 0)
+	int arc = bft_agree_midpoint(&res, n->agree_vals, k, f);
+	agree_count(n, arc == 0 ? &res : NULL);
+	if (arc != 0)
 		return;
 	n->agree_err[n->agree_err_next] = e;
 	n->agree_err_next = (n->agree_err_next + 1) % AGREE_ERR_ROUNDS;
@@ -1563,6 +1610,8 @@ size_t bft_node_sources(const bft_node *n, bft_source_info *out, size_t cap)
 			.reach = s->reach,
 			.last_rx_raw = s->heard_ever ? s->last_rx_raw : INT64_MIN,
 			.bad_sig = peer ? n->peers[i - n->cfg.max_refs].bad_sig : 0,
+			.agree_used = peer ? n->peers[i - n->cfg.max_refs].ag_used : 0,
+			.agree_trimmed = peer ? n->peers[i - n->cfg.max_refs].ag_trimmed : 0,
 		};
 		if (!peer) {
 			const struct guard *g = &n->guards[i];

@@ -235,6 +235,10 @@ typedef struct bft_source_info {
 	int64_t last_rx_raw;   /* raw time of its last answer (a matching RESPONSE or FOLLOWUP, a
 	                        * reference reading); INT64_MIN: never */
 	uint64_t bad_sig;      /* peers: datagrams naming it whose signature failed under its key */
+	/* peers: agreement steps that took its clock reading, and of which
+	 * trimmed it (W-MSR: among the f largest above or f smallest below
+	 * ours); a liar far from the network is trimmed at every step. */
+	uint64_t agree_used, agree_trimmed;
 } bft_source_info;
 
 /* A static name for a quarantine reason ("none", "jump", "consensus", "suspect"). */

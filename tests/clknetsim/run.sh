@@ -9,6 +9,8 @@
 #
 #   tests/clknetsim/run.sh WORLD ATTACK SEED POLL [LIMIT]   one world, one result line
 #   tests/clknetsim/run.sh --matrix quick|full               many, one line each
+#   tests/clknetsim/run.sh --netclock [SEED [LIMIT]]          4 bftimed without references,
+#                                                            adjtimex source: network (netclock.sh)
 #
 # Exit 77 (skip) when ../shared/tools/clknetsim or g++ is missing.
 set -u
@@ -56,7 +58,15 @@ matrix() {
 	esac
 }
 
-if [ "${1:-}" = --matrix ]; then
+# exports.adjtimex.source: network: 4 bftimed without references (netclock.sh).
+netclock() { # SEED LIMIT
+	DIR="$work/netclock-s$1" SEED=$1 LIMIT=${2:-3000} \
+		unshare -n setpriv --bounding-set=-sys_time --inh-caps=-sys_time -- "$top/tests/clknetsim/netclock.sh"
+}
+
+if [ "${1:-}" = --netclock ]; then
+	netclock "${2:-1}" "${3:-3000}"
+elif [ "${1:-}" = --matrix ]; then
 	matrix "${2:-quick}" | while read -r w a s p l; do one "$w" "$a" "$s" "$p" "$l"; done
 else
 	one "$@"

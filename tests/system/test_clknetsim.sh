@@ -5,7 +5,8 @@
 # Debian's chronyd, both clients of the same chronyd servers in clknetsim,
 # chrony's own simulator (tests/clknetsim/run.sh: every world in a network
 # namespace with CAP_SYS_TIME dropped). 6000 simulated seconds a world,
-# statistics from 420 s.
+# statistics from 420 s. Then exports.adjtimex.source: network among 4
+# bftimed without references (tests/clknetsim/netclock.sh).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/system/lib.sh
@@ -53,5 +54,17 @@ if present internet heal:3000; then
 		sh -c "fa=$(val internet heal:3000 first_alarm_s) la=$(val internet heal:3000 last_alarm_s) fs=$(val internet heal:3000 first_sync_s); [ \"\$fa\" != - ] && [ \"\$fs\" != - ] && [ \$fa -lt 3000 ] && [ \$fs -ge 3000 ] && [ \$fs -le 3040 ] && [ \$la -le \$fs ] && [ $(val internet heal:3000 last_state) = synchronized ] && [ $(val internet heal:3000 misses) -eq 0 ] || echo \"alarm \$fa-\$la s, first synchronized \$fs s, $(val internet heal:3000 misses) misses\""
 else
 	ko "heal: the world ran"
+fi
+# exports.adjtimex.source: network (docs/exports.md): 4 bftimed without
+# references, each steering its own simulated system clock to the network
+# clock they agree on; the clocks start 90 ms and 100 ppm apart.
+nc=$(tests/clknetsim/run.sh --netclock 1 3000 2>&1)
+echo "$nc"
+ncv() { printf '%s\n' "$nc" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+if [ -n "$(ncv spread_max_ms)" ]; then
+	check "adjtimex source network, no references: 4 system clocks from $(ncv start_spread_ms) ms apart to within 2 ms after 1200 s ($(ncv spread_max_ms) ms at most, $(ncv spread_end_ms) ms at the end), never stepped" \
+		sh -c "[ $(ncv steps) -eq 0 ] && awk -v m=$(ncv spread_max_ms) -v s=$(ncv start_spread_ms) 'BEGIN { exit !(m <= 2 && s >= 50) }'"
+else
+	ko "netclock: the world ran"
 fi
 summary

@@ -12,8 +12,14 @@
 #      null), every node's network clock is AGREED, and the network clocks of
 #      any two nodes (network.time_ns - as_of_ns, both read at one instant)
 #      differ by at most the largest precision_bound_ns they state.
+#   C: as B, with node 5 a Byzantine liar (build/bftimed-test's `byzantine:`,
+#      two-faced: its clock stamps 50 ms ahead to even peers, behind to odd
+#      ones): the 11 honest nodes still agree within the precision they
+#      state, and each of the liar's 6 neighbours trims its reading at every
+#      agreement step that takes it (/v1/status sources_detail,
+#      agreement_used and agreement_trimmed, over 8 s after agreement).
 # Every process is started and stopped here (by the pids it recorded).
-# Prints a cmocka-style summary; about 2 minutes.
+# Prints a cmocka-style summary; about 3 minutes.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test} # the test build: kind: simulated references (src/testkit)
@@ -34,6 +40,7 @@ get() { curl -s --max-time 5 "http://$(api "$1")$2"; }
 make_keys
 osc_off="0 12 -20 7 -9 18 3 -15 20 -4 10 -17"
 osc_ppm="0 30 -40 12 -25 8 35 -10 20 -33 5 15"
+LIAR=
 write_configs() { # holders (space-separated ids, may be empty)
 	for i in $(seq 1 $N); do
 		{
@@ -51,6 +58,7 @@ write_configs() { # holders (space-separated ids, may be empty)
 			echo "api: $(api "$i")"
 			echo "status: $dir/n$i.json"
 			[ "$i" = 3 ] && echo "exports: {timebounds: $dir/tb3}"
+			[ "$i" = "$LIAR" ] && echo "byzantine: {strategy: two_faced, offset: 50ms}"
 			echo "oscillator: {offset_ms: $(echo $osc_off | cut -d' ' -f"$i"), freq_ppm: $(echo $osc_ppm | cut -d' ' -f"$i")}"
 		} > "$dir/n$i.yaml"
 	done
@@ -64,8 +72,12 @@ stop_all() {
 # Every node's /v1/time, then the spread of (wire clock - CLOCK_REALTIME at
 # the read) against the largest stated bound. jq's doubles hold ns since the
 # epoch to ~256 ns: far below the milliseconds compared here.
-agree_ok() { # case: A (true time) or B (none)
-	for i in $(seq 1 $N); do get "$i" /v1/time > "$dir/t$i.json" || { echo "node $i: no answer"; return 1; }; done
+agree_ok() { # case: A (true time) or B (none); the liar (if any) left out
+	rm -f "$dir"/t*.json
+	for i in $(seq 1 $N); do
+		[ "$i" = "$LIAR" ] && continue
+		get "$i" /v1/time > "$dir/t$i.json" || { echo "node $i: no answer"; return 1; }
+	done
 	jq -s --arg c "$1" '
 		[.[] | {state: .network.state, synced, d: ((.network.time_ns // 0) - .as_of_ns),
 		        b: (.network.precision_bound_ns // 0), lo: .earliest_ns}] as $n
@@ -93,7 +105,7 @@ wait_for() { # seconds, check...
 	return 0
 }
 
-echo "[==========] 12 bftimed on a ring C12(1,2,3), f = 1; A: references on nodes 1 and 7; B: none"
+echo "[==========] 12 bftimed on a ring C12(1,2,3), f = 1; A: references on nodes 1 and 7; B: none; C: none, node 5 lies"
 write_configs "1 7"
 check "config accepted by --check-config" sh -c "\"$D\" --config \"$dir/n1.yaml\" --check-config >/dev/null"
 start_all
@@ -135,5 +147,45 @@ metrics_ok() {
 	printf '%s\n' "$m" | grep '^bftime_network_precision_bound_seconds' | tr '\n' ' '
 }
 check "B: /metrics: bftime_network_agreed 1 and the stated precision" metrics_ok
+stop_all
+
+# C: the liar among nodes without references.
+rm -f "$dir"/n*.json "$dir"/t*.json
+LIAR=5
+write_configs ""
+start_all
+wait_for 90 agree_ok B
+sleep 4
+check "C: a two-faced liar (node 5): the 11 honest nodes AGREED within the stated precision" agree_ok B
+# Per peer, over 8 s: how many agreement steps took the liar's reading
+# (used) and trimmed it, at each of its neighbours.
+trim_counts() { # node -> "used trimmed" of its peer $LIAR
+	get "$1" /v1/status | jq -r --argjson l "$LIAR" \
+		'.sources_detail[] | select(.type == "peer" and .id == $l) | "\(.agreement_used) \(.agreement_trimmed)"'
+}
+nbrs="2 3 4 6 7 8"
+for i in $nbrs; do trim_counts "$i" > "$dir/trim0.$i"; done
+sleep 8
+trimmed_ok() {
+	out=
+	for i in $nbrs; do
+		set -- $(cat "$dir/trim0.$i") $(trim_counts "$i")
+		[ $# -eq 4 ] || { echo "node $i: no agreement counts for peer $LIAR"; return 1; }
+		u=$(($3 - $1)) t=$(($4 - $2))
+		[ "$u" -ge 3 ] || { echo "node $i took the liar's reading $u times in 8 s"; return 1; }
+		[ "$t" -eq "$u" ] || { echo "node $i trimmed the liar $t of $u times"; return 1; }
+		out="$out $i:$t/$u"
+	done
+	echo "trimmed/used at each neighbour:$out"
+}
+check "C: every neighbour of the liar trims it at every agreement step" trimmed_ok
+check "C: still within the stated precision" agree_ok B
+liar_metrics_ok() {
+	m=$(get 4 /metrics)
+	printf '%s\n' "$m" | grep -q "^bftime_source_agreement_trimmed_total{type=\"peer\",id=\"$LIAR\",.*} [1-9]" ||
+		{ echo "no bftime_source_agreement_trimmed_total for peer $LIAR"; printf '%s\n' "$m" | grep agreement_trimmed; return 1; }
+	printf '%s\n' "$m" | grep '^bftime_agreement_trimmed ' || { echo "no bftime_agreement_trimmed"; return 1; }
+}
+check "C: /metrics counts the liar's trimmed readings" liar_metrics_ok
 check "SIGTERM stops every node cleanly" stops_cleanly
 summary

@@ -38,7 +38,8 @@ static int64_t rnd(uint64_t *s, int64_t lo, int64_t hi)
 
 /* The rule stated plainly: drop the f largest positive and the f smallest
  * negative values one at a time, keep 0, take the midpoint. */
-static void reference(const int64_t *in, size_t n, size_t f, int64_t *move, int64_t *range, size_t *trimmed)
+static void reference(const int64_t *in, size_t n, size_t f, int64_t *move, int64_t *range, size_t *trimmed,
+                      int64_t *kept_lo, int64_t *kept_hi)
 {
 	int64_t v[64];
 	bool gone[64] = { false };
@@ -63,10 +64,14 @@ static void reference(const int64_t *in, size_t n, size_t f, int64_t *move, int6
 		}
 	}
 	int64_t mn = 0, mx = 0;
+	*kept_lo = INT64_MAX;
+	*kept_hi = INT64_MIN;
 	for (size_t i = 0; i < n; i++)
 		if (!gone[i]) {
 			mn = v[i] < mn ? v[i] : mn;
 			mx = v[i] > mx ? v[i] : mx;
+			*kept_lo = v[i] < *kept_lo ? v[i] : *kept_lo;
+			*kept_hi = v[i] > *kept_hi ? v[i] : *kept_hi;
 		}
 	*move = mn / 2 + mx / 2;
 	*range = mx - mn;
@@ -84,12 +89,24 @@ static void test_midpoint_reference(void **state)
 		memcpy(w, v, sizeof v);
 		bft_agree_result r;
 		assert_int_equal(bft_agree_midpoint(&r, w, n, f), 0);
-		int64_t move, range;
+		int64_t move, range, klo, khi;
 		size_t trimmed;
-		reference(v, n, f, &move, &range, &trimmed);
+		reference(v, n, f, &move, &range, &trimmed, &klo, &khi);
 		assert_true(r.move_ns == move);
 		assert_true(r.range_ns == range);
 		assert_int_equal(r.trimmed, trimmed);
+		/* The retained extremes name the trimmed values (node.c
+		 * counts per peer with them): exactly, when values differ. */
+		assert_true(r.kept_lo_ns == klo && r.kept_hi_ns == khi);
+		size_t outside = 0;
+		bool distinct = true;
+		for (size_t i = 0; i < n; i++) {
+			outside += v[i] < r.kept_lo_ns || v[i] > r.kept_hi_ns;
+			for (size_t j = 0; j < i; j++)
+				distinct = distinct && v[i] != v[j];
+		}
+		if (distinct)
+			assert_int_equal(outside, trimmed);
 	}
 	/* Hostile extremes saturate instead of overflowing. */
 	int64_t x[3] = { INT64_MAX, INT64_MIN, INT64_MAX };

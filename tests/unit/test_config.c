@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -204,6 +205,43 @@ static void test_nakamoto(void **st)
 	assert_non_null(strstr(err, "unknown option 'colour' in nakamoto"));
 }
 
+/* exports.adjtimex: a bool as before, or {source: estimate|network}, which
+ * turns it on; a wrong source or key is named. */
+static void test_adjtimex_source(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *yaml;
+		int rc;
+		bool on, network;
+		const char *want;
+	} cases[] = {
+		{ NODE "references:\n  - {kind: ntp, server: 127.0.0.1}\nexports: {adjtimex: true}\n", 0, true, false, NULL },
+		{ NODE "references:\n  - {kind: ntp, server: 127.0.0.1}\nexports: {adjtimex: false}\n", 0, false, false, NULL },
+		{ NODE "references:\n  - {kind: ntp, server: 127.0.0.1}\nexports: {adjtimex: {source: estimate}}\n", 0, true, false, NULL },
+		{ NODE "references:\n  - {kind: ntp, server: 127.0.0.1}\nexports: {adjtimex: {source: network}}\n", 0, true, true, NULL },
+		{ NODE "references:\n  - {kind: ntp, server: 127.0.0.1}\nexports: {adjtimex: {source: gps}}\n", 1, false, false,
+		  "t.yaml:4:30: expected one of: estimate, network" },
+		{ NODE "references:\n  - {kind: ntp, server: 127.0.0.1}\nexports: {adjtimex: {colour: blue}}\n", 1, false, false,
+		  "unknown option 'colour' in exports.adjtimex" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bftd_config c;
+		char err[512] = "";
+		int rc = bftd_config_parse(&c, cases[i].yaml, strlen(cases[i].yaml), "t.yaml", err, sizeof err);
+		if ((rc != 0) != cases[i].rc || (cases[i].want && !strstr(err, cases[i].want)))
+			print_message("case %zu: rc %d, said '%s'\n", i, rc, err);
+		assert_int_equal(rc != 0, cases[i].rc);
+		if (rc) {
+			assert_non_null(strstr(err, cases[i].want));
+			continue;
+		}
+		assert_int_equal(c.adjtimex, cases[i].on);
+		assert_int_equal(c.adjtimex_network, cases[i].network);
+		bftd_config_free(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_p256_peer),
 		cmocka_unit_test(test_rate_defaults),
 		cmocka_unit_test(test_nakamoto),
+		cmocka_unit_test(test_adjtimex_source),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

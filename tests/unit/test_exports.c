@@ -561,6 +561,115 @@ static void test_adjtimex_policy(void **state)
 	free(c);
 }
 
+/* exports.adjtimex.source: network (docs/internal-sync.md): a node
+ * without references disciplines the system clock to the network clock
+ * once it is AGREED, telling the kernel it knows nothing of true time; a
+ * node with true time follows the clock it stamps on the wire. */
+static void test_adjtimex_network(void **state)
+{
+	(void)state;
+	memset(&fk, 0, sizeof fk);
+	fk.status = STA_UNSYNC | STA_PLL | STA_NANO;
+	bftd_config *c = config();
+	c->adjtimex = true;
+	bftd_exports *x;
+	char err[256];
+	/* source: estimate (the default) never follows a network clock. */
+	assert_int_equal(bftd_exports_open_env(&x, c, &fake_env, err, sizeof err), 0);
+	fk.n = 0;
+	bftd_export_sample s = sample(1000000, 0);
+	s.e.state = BFT_DISC_UNSYNCHRONIZED;
+	s.e.bounds = bft_iv(INT64_MIN, INT64_MAX);
+	s.e.net_running = s.e.agreed = true;
+	s.e.net_time_ns = s.e.time_ns;
+	bftd_exports_publish(x, &s);
+	assert_int_equal(fk.n, 0);
+	bftd_exports_close(x);
+
+	c->adjtimex_network = true;
+	assert_int_equal(bftd_exports_open_env(&x, c, &fake_env, err, sizeof err), 0);
+	/* Booting (not AGREED yet: it may still step): not touched. */
+	fk.n = 0;
+	s.e.agreed = false;
+	bftd_exports_publish(x, &s);
+	assert_int_equal(fk.n, 0);
+	/* AGREED, its clock 1 ms ahead of the system's, read 2 s ago at
+	 * +20 ppm: carried to now at that rate, slewed at 20 ppm + 1 ms / 16 s;
+	 * STA_UNSYNC stays set and maxerror, esterror at the NTP limit. */
+	fk.n = 0;
+	s = sample(1000000, 2 * S);
+	s.e.state = BFT_DISC_UNSYNCHRONIZED;
+	s.e.bounds = bft_iv(INT64_MIN, INT64_MAX);
+	s.e.estimate_ns = s.e.time_ns = T0 + 1000000 - 2 * S - 40000; /* + 20 ppm of 2 s to now */
+	s.e.net_time_ns = s.e.time_ns;
+	s.e.freq_ppb = 20000;
+	s.e.net_running = s.e.agreed = true;
+	bftd_exports_publish(x, &s);
+	assert_int_equal(fk.n, 2);
+	assert_int_equal(fk.calls[0].modes, 0);
+	struct timex *t = &fk.calls[1];
+	assert_int_equal(t->modes, ADJ_FREQUENCY | ADJ_TICK | ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR);
+	assert_int_equal(t->freq, (20000L + 62500) * 65536 / 1000);
+	assert_int_equal(t->status, STA_UNSYNC | STA_NANO); /* the kernel PLL off, unsync kept */
+	assert_int_equal(t->maxerror, 16000000);
+	assert_int_equal(t->esterror, 16000000);
+	/* The network clock's mean rate, as the fit measures it (its course
+	 * runs at the oscillator's, corrected in phase each poll): the base. */
+	fk.n = 0;
+	s.net_rate_known = true;
+	s.net_rate_ppb = 50000;
+	bftd_exports_publish(x, &s);
+	assert_int_equal(fk.calls[1].freq, (50000L + 62500) * 65536 / 1000);
+	s.net_rate_known = false;
+	/* 1 s behind the network: stepped forward to it. */
+	fk.n = 0;
+	s.e.estimate_ns = s.e.time_ns = s.e.net_time_ns = T0 + S + 7 - 2 * S - 40000;
+	bftd_exports_publish(x, &s);
+	assert_int_equal(fk.n, 3);
+	assert_int_equal(fk.calls[1].modes, ADJ_SETOFFSET | ADJ_NANO);
+	assert_int_equal(fk.calls[1].time.tv_sec, 1);
+	assert_int_equal(fk.calls[1].time.tv_usec, 7);
+	assert_int_equal(fk.calls[2].freq, 20000L * 65536 / 1000);
+	/* With true time: the wire clock (true-time clock + 2 ms the
+	 * agreement keeps it at), the interval's maxerror from the system
+	 * time: 1 ms either side of T0 seen from T0. */
+	fk.n = 0;
+	s = sample(0, 0);
+	s.e.net_time_ns = s.e.time_ns + 2000000;
+	bftd_exports_publish(x, &s);
+	assert_int_equal(fk.n, 2);
+	assert_int_equal(fk.calls[1].freq, 125000L * 65536 / 1000);
+	assert_int_equal(fk.calls[1].status, STA_NANO);
+	assert_int_equal(fk.calls[1].maxerror, 1000);
+	assert_int_equal(fk.calls[1].esterror, 1000);
+	/* The alarm: as with source estimate (STA_UNSYNC, no slew left). */
+	fk.n = 0;
+	s.e.alarm = true;
+	bftd_exports_publish(x, &s);
+	assert_int_equal(fk.calls[1].modes, ADJ_STATUS | ADJ_MAXERROR | ADJ_FREQUENCY | ADJ_TICK);
+	assert_int_equal(fk.calls[1].freq, 0);
+	/* The network clock lost (no agreement): not touched again. */
+	fk.n = 0;
+	s = sample(0, 0);
+	s.e.state = BFT_DISC_UNSYNCHRONIZED;
+	s.e.bounds = bft_iv(INT64_MIN, INT64_MAX);
+	s.e.net_running = true;
+	s.e.net_time_ns = s.e.time_ns;
+	bftd_exports_publish(x, &s);
+	assert_int_equal(fk.n, 0);
+	json_object *o = json_object_new_object();
+	bftd_exports_status(x, o);
+	json_object *a, *v;
+	assert_true(json_object_object_get_ex(o, "adjtimex", &a));
+	assert_true(json_object_object_get_ex(a, "source", &v));
+	assert_string_equal(json_object_get_string(v), "network");
+	assert_true(json_object_object_get_ex(a, "steps", &v));
+	assert_int_equal(json_object_get_int64(v), 1);
+	json_object_put(o);
+	bftd_exports_close(x);
+	free(c);
+}
+
 /* The real clock, read only: modes = 0 changes nothing. */
 static void test_adjtime_real_read_only(void **state)
 {
@@ -578,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_nothing_enabled),      cmocka_unit_test(test_timebounds_page),
 		cmocka_unit_test(test_chrony_sock),          cmocka_unit_test(test_ntp_shm),
 		cmocka_unit_test(test_adjtimex_policy),      cmocka_unit_test(test_adjtime_real_read_only),
+		cmocka_unit_test(test_adjtimex_network),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -289,6 +289,7 @@ static void run_internal(int liar, int64_t lie_ns)
 			w.ev[k++] = w.ev[i];
 	w.nev = k;
 	int64_t worst = 0, bound = INT64_MAX, checks = 0;
+	uint64_t used0[N][N] = { { 0 } }, trimmed0[N][N] = { { 0 } };
 	for (int64_t t = 0; t < 3600 * S; t += 10 * S) {
 		while (w.nev && w.ev[0].t <= t) {
 			struct ev e = w.ev[0];
@@ -303,6 +304,16 @@ static void run_internal(int liar, int64_t lie_ns)
 		}
 		if (t < 1200 * S)
 			continue;
+		if (t == 1200 * S) /* the per-peer agreement counters from here on */
+			for (int i = 0; i < N; i++) {
+				bft_source_info si[2 * N];
+				size_t ns = bft_node_sources(w.node[i], si, 2 * N);
+				for (size_t j = 0; j < ns && j < 2 * N; j++)
+					if (si[j].is_peer && si[j].id < N) {
+						used0[i][si[j].id] = si[j].agree_used;
+						trimmed0[i][si[j].id] = si[j].agree_trimmed;
+					}
+			}
 		int64_t lo = INT64_MAX, hi = INT64_MIN, stated = 0;
 		for (int i = 0; i < N; i++) {
 			if (i == liar)
@@ -331,6 +342,31 @@ static void run_internal(int liar, int64_t lie_ns)
 	bft_node_agree_info(w.node[liar == 0 ? 1 : 0], &ai);
 	assert_true(ai.agreed && ai.net_running && ai.round > 100 && ai.used >= 3);
 	assert_int_equal(bft_node_get_counters(w.node[liar == 0 ? 1 : 0])->alarms, 0);
+	/* Per peer (bft_source_info), since the network agreed: the liar,
+	 * 30 ms ahead of clocks within a millisecond, is trimmed at every
+	 * step that took its reading (the f = 1 largest above ours), so at
+	 * most one honest reading a step is (the smallest below ours:
+	 * W-MSR trims honest extremes too). */
+	for (int i = 0; liar >= 0 && i < N; i++) {
+		if (i == liar)
+			continue;
+		bft_source_info si[2 * N];
+		size_t ns = bft_node_sources(w.node[i], si, 2 * N);
+		uint64_t liar_used = 0, honest_trimmed = 0;
+		for (size_t j = 0; j < ns && j < 2 * N; j++) {
+			if (!si[j].is_peer)
+				continue;
+			uint64_t used = si[j].agree_used - used0[i][si[j].id], trimmed = si[j].agree_trimmed - trimmed0[i][si[j].id];
+			assert_true(used > 200 && trimmed <= used);
+			if ((int)si[j].id == liar) {
+				assert_true(trimmed == used);
+				liar_used = used;
+			} else {
+				honest_trimmed += trimmed;
+			}
+		}
+		assert_true(liar_used > 0 && honest_trimmed <= liar_used);
+	}
 	teardown_world(&w);
 }
 
