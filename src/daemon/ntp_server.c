@@ -39,6 +39,7 @@
 #include <bftime/common.h>
 
 #include "daemon/log.h"
+#include "daemon/ntp_clients.h"
 #include "daemon/nts_ke.h"
 #include "daemon/udp.h"
 #include "proto/ntp.h"
@@ -86,7 +87,7 @@ struct bftd_ntps {
 	} ctr;
 	bftd_ratelimit kod; /* one bucket for every KoD: rate-limited traffic is not reflected 1:1 */
 	struct sockaddr_storage kod_from; /* all zero: the one address of that bucket */
-	bftd_ratelimit rl;  /* per client address */
+	bftd_clients *clients; /* per client address (ntp_clients.h) */
 	bftd_ntske *ke;     /* NTS: the KE server and its cookie keys; NULL without */
 	struct ntps_rx {    /* recvmmsg's arrays (80 KiB: on the heap) */
 		struct mmsghdr mm[NTPS_RECV_BURST];
@@ -172,9 +173,17 @@ int bftd_ntps_open(bftd_ntps **out, const bftd_config *cfg, char *err, size_t er
 	s->precision = measure_precision();
 	s->poll_ns = cfg->node.poll_ns;
 	s->holdover_ns = cfg->node.disc.holdover_after_ns;
-	bftd_ratelimit_init(&s->rl, s->rate_per_s, s->burst, rand64());
+	s->clients = bftd_clients_new(s->rate_per_s, s->burst, rand64());
+	if (!s->clients) {
+		snprintf(err, errlen, "ntp_server: out of memory");
+		close(s->fd);
+		free(s->rx);
+		free(s);
+		return BFT_ENOMEM;
+	}
 	bftd_ratelimit_init(&s->kod, NTPS_KOD_PER_S, NTPS_KOD_PER_S, rand64());
 	if (cfg->ntp_nts.enabled && bftd_ntske_open(&s->ke, &cfg->ntp_nts, &cfg->ntp_listen, err, errlen) != 0) {
+		bftd_clients_free(s->clients);
 		close(s->fd);
 		free(s->rx);
 		free(s);
@@ -434,7 +443,7 @@ static void serve_batch(bftd_ntps *s, bft_node *node, int got)
 		int64_t raw_rx = bft_clock_arrival_raw_at(&now, rx_stamp(mh));
 		s->ctr.requests++;
 		/* The rate limit first: a flood costs a hash and a compare. */
-		bool limited = !bftd_ratelimit_allow(&s->rl, from, now.mono_ns);
+		bool limited = !bftd_clients_allow(s->clients, from, now.mono_ns);
 		if (limited)
 			s->ctr.rate_limited++;
 		if (trunc) {
@@ -500,6 +509,8 @@ void bftd_ntps_status(const bftd_ntps *s, struct json_object *o)
 	json_object_object_add(o, "precision", json_object_new_int(s->precision));
 	json_object_object_add(o, "rate_per_s", json_object_new_int64(s->rate_per_s));
 	json_object_object_add(o, "burst", json_object_new_int64(s->burst));
+	json_object_object_add(o, "client_table_entries", json_object_new_int64((int64_t)bftd_clients_capacity(s->clients)));
+	json_object_object_add(o, "client_table_evicted", json_object_new_int64((int64_t)bftd_clients_evicted(s->clients)));
 	json_object_object_add(o, "requests", json_object_new_int64((int64_t)s->ctr.requests));
 	json_object_object_add(o, "replies", json_object_new_int64((int64_t)s->ctr.replies));
 	json_object_object_add(o, "unsynchronized_replies", json_object_new_int64((int64_t)s->ctr.unsync_replies));
@@ -532,6 +543,7 @@ void bftd_ntps_close(bftd_ntps *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	bftd_ntske_close(s->ke);
+	bftd_clients_free(s->clients);
 	free(s->rx);
 	free(s);
 }
