@@ -9,7 +9,9 @@
 # (default 3), the targets interleaved within a round. Reported per target:
 # replies per second and replies per server CPU-second (utime + stime of the
 # server process from /proc/PID/stat over the run), the median of the rounds
-# and their range, and each one's ratio to chronyd's in the same mode; and
+# and their range, and each one's ratio to chronyd's in the same mode; the
+# ratios round by round too (each pair measured back to back, so a change
+# in the machine's other load between rounds cancels); and
 # both servers' VmRSS before and after all the load.
 #   bftimed: bftimed-test with a simulated reference (so it serves
 #     synchronized time), ntp_server with rate_per_s and burst at 10^6 (the
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) secs=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
-	-h | --help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench_ntp_serve: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -144,7 +146,10 @@ grep -q 'System clock was stepped\|Could not adjust' "$dir/chronyd.log" && echo 
 awk -v secs="$secs" -v rounds="$rounds" '
 	function med(s,   a, n, i, j, t) { n = split(s, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 		lo = a[1]; hi = a[n]; return a[int((n + 1) / 2)] }
-	{ rate[$1] = rate[$1] " " $2; cpu[$1] = cpu[$1] " " $3; if (!($1 in seen)) { order[++k] = $1; seen[$1] = 1 } }
+	function pair(a, b, label,   r, lst, x) { lst = ""
+		for (r = 1; r <= rounds; r++) if (v[b, r] > 0) { x = sprintf("%.3f", v[a, r] / v[b, r]); lst = lst " " x }
+		if (lst != "") printf "%s, round by round:%s (median %.2f)\n", label, lst, med(lst) }
+	{ rate[$1] = rate[$1] " " $2; cpu[$1] = cpu[$1] " " $3; v[$1, ++nr[$1]] = $3; if (!($1 in seen)) { order[++k] = $1; seen[$1] = 1 } }
 	END {
 		printf "NTP serving, %d rounds of %s s per target (servers on CPU 1, load on CPU 0)\n", rounds, secs
 		printf "| target | replies/s (median) | replies per server CPU-second: median [min, max] | ratio to chronyd |\n| --- | --- | --- | --- |\n"
@@ -154,6 +159,9 @@ awk -v secs="$secs" -v rounds="$rounds" '
 			if (n == "echo") ratio = sprintf("%.2f (ntp)", m[n] / m["chronyd.ntp"])
 			printf "| %s | %d | %d [%d, %d] | %s |\n", n, rs[n], m[n], l[n], h[n], ratio }
 		printf "bftimed plain NTP / echo limit: %.2f\n", m["bftimed.ntp"] / m["echo"]
+		pair("bftimed.ntp", "echo", "bftimed plain NTP / echo limit")
+		pair("bftimed.ntp", "chronyd.ntp", "bftimed / chronyd, NTP")
+		pair("bftimed.nts", "chronyd.nts", "bftimed / chronyd, NTS")
 		if (m["bftimed.mix-nolimit"] > 0)
 			printf "client mix, requests per server CPU-second, limits 16/s burst 32 / limits off: %.2f\n",
 				m["bftimed.mix-limited"] / m["bftimed.mix-nolimit"]

@@ -54,11 +54,14 @@
  * time actually is. */
 #define NTPS_STRATUM 2
 #define NTPS_RECV_BURST 64   /* datagrams per recvmmsg */
-/* recvmmsg calls per service call while each comes back full: under load a
- * turn of the event loop (poll and a dozen clock reads) is paid per 256
- * requests instead of per 64, and peers and references still wait at most
- * that many requests' work (about 1 ms at saturation). */
-#define NTPS_RECV_ROUNDS 4
+/* Datagrams per service call at most: recvmmsg is called again while it
+ * finds any (requests that came in while the last batch was served), up to
+ * this many. Under load a turn of the event loop (poll and a dozen clock
+ * reads) is then paid once per many requests instead of per batch, and one
+ * failed recvmmsg when the queue is empty costs less than that turn; peers
+ * and references wait at most this many requests' work (about 1 ms at
+ * saturation). */
+#define NTPS_RECV_MAX 256
 /* Replies sent per sendmmsg: at most NTPS_SEND_BATCH, of which at most
  * NTPS_NTS_SEND_BATCH NTS replies. They are stamped just before the call
  * (plain replies all from one clock read, each NTS reply then sealed, about
@@ -409,11 +412,12 @@ void bftd_ntps_service(bftd_ntps *s, bft_node *node)
 {
 	if (!s)
 		return;
-	for (int round = 0; round < NTPS_RECV_ROUNDS; round++) {
+	for (int total = 0; total < NTPS_RECV_MAX;) {
 		int got = recv_batch(s);
-		serve_batch(s, node, got);
-		if (got < NTPS_RECV_BURST)
+		if (got == 0)
 			break;
+		serve_batch(s, node, got);
+		total += got;
 	}
 }
 
