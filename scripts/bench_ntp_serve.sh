@@ -19,7 +19,9 @@
 #   chronyd: -x (NEVER adjusts the clock), local stratum 1, allow, no
 #     ratelimit directive (none), ntsservercert/ntsserverkey; its main process
 #     serves NTP (NTS-KE helpers are separate processes, idle here).
-#   echo: build/bftime-echo (recvmmsg/sendmmsg, 64 per call).
+#   echo: build/bftime-echo (recvmmsg/sendmmsg, 64 per call); echo.ts the
+#     same receiving each datagram's kernel stamp (SO_TIMESTAMPNS), as an
+#     NTP server must: shown beside the limit, the target stays the echo.
 #   The rate limiter with a client mix (plain NTP, --mix of bftime-ntpload:
 #   100,000 client addresses, each request from one at random, and 20 % of
 #   the requests from 10 abusers): the same bftimed (limits at 10^6: none
@@ -37,7 +39,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) secs=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
-	-h | --help) sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench_ntp_serve: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -94,13 +96,15 @@ ntsport 7460
 EOC
 taskset -c 1 "$B/bftime-echo" 127.0.0.1:8123 &
 echo_pid=$!
+taskset -c 1 "$B/bftime-echo" 127.0.0.1:8124 --timestamps &
+echots_pid=$!
 taskset -c 1 "$B/bftimed-test" --config "$dir/n1.yaml" > "$dir/bftimed.log" 2>&1 &
 bft_pid=$!
 taskset -c 1 chronyd -x -d -u root -f "$dir/chrony.conf" > "$dir/chronyd.log" 2>&1 &
 chr_wrap=$!
 taskset -c 1 "$B/bftimed-test" --config "$dir/n2.yaml" > "$dir/bftimed2.log" 2>&1 &
 rl_pid=$!
-pids="$echo_pid $bft_pid $chr_wrap $rl_pid"
+pids="$echo_pid $echots_pid $bft_pid $chr_wrap $rl_pid"
 sleep 3
 chr_pid=$(cat "$dir/chronyd.pid" 2>/dev/null) || { echo "chronyd did not start" >&2; cat "$dir/chronyd.log" >&2; exit 1; }
 pids="$pids $chr_pid"
@@ -132,6 +136,7 @@ rss0_bft=$(rss "$bft_pid") rss0_chr=$(rss "$chr_pid")
 : > "$dir/results"
 for r in $(seq 1 "$rounds"); do
 	run echo "$echo_pid" --server 127.0.0.1:8123 --echo
+	run echo.ts "$echots_pid" --server 127.0.0.1:8124 --echo
 	run bftimed.ntp "$bft_pid" --server 127.0.0.1:6123
 	run chronyd.ntp "$chr_pid" --server 127.0.0.1:7123
 	run bftimed.nts "$bft_pid" --server 127.0.0.1:6123 --nts 127.0.0.1:6460 --ca "$dir/ca.pem"
@@ -156,10 +161,11 @@ awk -v secs="$secs" -v rounds="$rounds" '
 		for (i = 1; i <= k; i++) { n = order[i]; m[n] = med(cpu[n]); l[n] = lo; h[n] = hi; rs[n] = med(rate[n]) }
 		for (i = 1; i <= k; i++) { n = order[i]; split(n, p, "."); c = "chronyd." p[2]
 			ratio = (p[2] != "" && (c in m) && m[c] > 0) ? sprintf("%.2f", m[n] / m[c]) : "-"
-			if (n == "echo") ratio = sprintf("%.2f (ntp)", m[n] / m["chronyd.ntp"])
+			if (n == "echo" || n == "echo.ts") ratio = sprintf("%.2f (ntp)", m[n] / m["chronyd.ntp"])
 			printf "| %s | %d | %d [%d, %d] | %s |\n", n, rs[n], m[n], l[n], h[n], ratio }
 		printf "bftimed plain NTP / echo limit: %.2f\n", m["bftimed.ntp"] / m["echo"]
 		pair("bftimed.ntp", "echo", "bftimed plain NTP / echo limit")
+		pair("bftimed.ntp", "echo.ts", "bftimed plain NTP / echo with receive stamps")
 		pair("bftimed.ntp", "chronyd.ntp", "bftimed / chronyd, NTP")
 		pair("bftimed.nts", "chronyd.nts", "bftimed / chronyd, NTS")
 		if (m["bftimed.mix-nolimit"] > 0)
