@@ -9,7 +9,9 @@
 # (default 3), the targets interleaved within a round. Reported per target:
 # replies per second and replies per server CPU-second (utime + stime of the
 # server process from /proc/PID/stat over the run), the median of the rounds
-# and their range, and each one's ratio to chronyd's in the same mode; and
+# and their range, and each one's ratio to chronyd's in the same mode; the
+# ratios round by round too (each pair measured back to back, so a change
+# in the machine's other load between rounds cancels); and
 # both servers' VmRSS before and after all the load.
 #   bftimed: bftimed-test with a simulated reference (so it serves
 #     synchronized time), ntp_server with rate_per_s and burst at 10^6 (the
@@ -17,7 +19,15 @@
 #   chronyd: -x (NEVER adjusts the clock), local stratum 1, allow, no
 #     ratelimit directive (none), ntsservercert/ntsserverkey; its main process
 #     serves NTP (NTS-KE helpers are separate processes, idle here).
-#   echo: build/bftime-echo (recvmmsg/sendmmsg, 64 per call).
+#   echo: build/bftime-echo (recvmmsg/sendmmsg, 64 per call); echo.ts the
+#     same receiving each datagram's kernel stamp (SO_TIMESTAMPNS), as an
+#     NTP server must: shown beside the limit, the target stays the echo.
+#   The rate limiter with a client mix (plain NTP, --mix of bftime-ntpload:
+#   100,000 client addresses, each request from one at random, and 20 % of
+#   the requests from 10 abusers): the same bftimed (limits at 10^6: none
+#   refused) beside a second one with the default limits (16/s, burst 32);
+#   per target the requests sent per server CPU-second, and for the second
+#   the share of the clients' requests answered and of the abusers'.
 # Certificates: a test CA made here with openssl.
 #
 #   scripts/bench_ntp_serve.sh [--seconds S] [--rounds N]
@@ -29,7 +39,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) secs=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
-	-h | --help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench_ntp_serve: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -70,6 +80,9 @@ log: {level: notice}
 ntp_server: {listen: 127.0.0.1:6123, rate_per_s: 1000000, burst: 1000000,
              nts: {certificate: $dir/srv.pem, key: $dir/srv.key, ke_listen: 127.0.0.1:6460}}
 EOC
+"$B/bftime" keygen --out "$dir/n2.key" > /dev/null
+sed -e "s|n1.key|n2.key|; s|id: 1, listen: 127.0.0.1:6101|id: 2, listen: 127.0.0.1:6102|" \
+	-e "s|ntp_server:.*|ntp_server: {listen: 127.0.0.1:6124}|; /nts: {cert/d" "$dir/n1.yaml" > "$dir/n2.yaml"
 cat > "$dir/chrony.conf" <<EOC
 port 7123
 bindaddress 127.0.0.1
@@ -83,10 +96,15 @@ ntsport 7460
 EOC
 taskset -c 1 "$B/bftime-echo" 127.0.0.1:8123 &
 echo_pid=$!
+taskset -c 1 "$B/bftime-echo" 127.0.0.1:8124 --timestamps &
+echots_pid=$!
 taskset -c 1 "$B/bftimed-test" --config "$dir/n1.yaml" > "$dir/bftimed.log" 2>&1 &
 bft_pid=$!
 taskset -c 1 chronyd -x -d -u root -f "$dir/chrony.conf" > "$dir/chronyd.log" 2>&1 &
-pids="$echo_pid $bft_pid $!"
+chr_wrap=$!
+taskset -c 1 "$B/bftimed-test" --config "$dir/n2.yaml" > "$dir/bftimed2.log" 2>&1 &
+rl_pid=$!
+pids="$echo_pid $echots_pid $bft_pid $chr_wrap $rl_pid"
 sleep 3
 chr_pid=$(cat "$dir/chronyd.pid" 2>/dev/null) || { echo "chronyd did not start" >&2; cat "$dir/chronyd.log" >&2; exit 1; }
 pids="$pids $chr_pid"
@@ -103,32 +121,57 @@ run() { # name, pid, loadgen args...
 	[ -n "${BENCH_DEBUG:-}" ] && echo "$name pid $pid ticks $t0 $t1 out $out" >&2
 	echo "$name $4 $(awk -v r="$1" -v t=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.0f", (t > 0 ? r * hz / t : 0) }')" >> "$dir/results"
 }
+mix() { # name, pid, port: the client mix; requests sent per server CPU-second
+	name=$1 pid=$2
+	t0=$(ticks "$pid")
+	out=$(taskset -c 0 "$B/bftime-ntpload" --seconds "$secs" --server "127.0.0.1:$3" --mix 100000:10:20) ||
+		{ echo "$name: load generator failed" >&2; return 1; }
+	t1=$(ticks "$pid")
+	set -- $out
+	echo "$name $(awk -v s="$2" -v d="$3" 'BEGIN { printf "%.0f", s / d }') $(awk -v r="$2" -v t=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.0f", (t > 0 ? r * hz / t : 0) }')" >> "$dir/results"
+	echo "$name $5 $6 $7 $8 $9" >> "$dir/mix"
+}
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 rss0_bft=$(rss "$bft_pid") rss0_chr=$(rss "$chr_pid")
 : > "$dir/results"
 for r in $(seq 1 "$rounds"); do
 	run echo "$echo_pid" --server 127.0.0.1:8123 --echo
+	run echo.ts "$echots_pid" --server 127.0.0.1:8124 --echo
 	run bftimed.ntp "$bft_pid" --server 127.0.0.1:6123
 	run chronyd.ntp "$chr_pid" --server 127.0.0.1:7123
 	run bftimed.nts "$bft_pid" --server 127.0.0.1:6123 --nts 127.0.0.1:6460 --ca "$dir/ca.pem"
 	run chronyd.nts "$chr_pid" --server 127.0.0.1:7123 --nts 127.0.0.1:7460 --ca "$dir/ca.pem"
+	mix bftimed.mix-nolimit "$bft_pid" 6123
+	mix bftimed.mix-limited "$rl_pid" 6124
 done
-rss1_bft=$(rss "$bft_pid") rss1_chr=$(rss "$chr_pid")
+rss1_bft=$(rss "$bft_pid") rss1_chr=$(rss "$chr_pid") rss_rl=$(rss "$rl_pid")
 grep -q 'System clock was stepped\|Could not adjust' "$dir/chronyd.log" && echo "chronyd log mentions the clock: check it" >&2
 
 # Medians and ranges; ratios to chronyd's median in the same mode.
 awk -v secs="$secs" -v rounds="$rounds" '
 	function med(s,   a, n, i, j, t) { n = split(s, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 		lo = a[1]; hi = a[n]; return a[int((n + 1) / 2)] }
-	{ rate[$1] = rate[$1] " " $2; cpu[$1] = cpu[$1] " " $3; if (!($1 in seen)) { order[++k] = $1; seen[$1] = 1 } }
+	function pair(a, b, label,   r, lst, x) { lst = ""
+		for (r = 1; r <= rounds; r++) if (v[b, r] > 0) { x = sprintf("%.3f", v[a, r] / v[b, r]); lst = lst " " x }
+		if (lst != "") printf "%s, round by round:%s (median %.2f)\n", label, lst, med(lst) }
+	{ rate[$1] = rate[$1] " " $2; cpu[$1] = cpu[$1] " " $3; v[$1, ++nr[$1]] = $3; if (!($1 in seen)) { order[++k] = $1; seen[$1] = 1 } }
 	END {
 		printf "NTP serving, %d rounds of %s s per target (servers on CPU 1, load on CPU 0)\n", rounds, secs
 		printf "| target | replies/s (median) | replies per server CPU-second: median [min, max] | ratio to chronyd |\n| --- | --- | --- | --- |\n"
 		for (i = 1; i <= k; i++) { n = order[i]; m[n] = med(cpu[n]); l[n] = lo; h[n] = hi; rs[n] = med(rate[n]) }
 		for (i = 1; i <= k; i++) { n = order[i]; split(n, p, "."); c = "chronyd." p[2]
 			ratio = (p[2] != "" && (c in m) && m[c] > 0) ? sprintf("%.2f", m[n] / m[c]) : "-"
-			if (n == "echo") ratio = sprintf("%.2f (ntp)", m[n] / m["chronyd.ntp"])
+			if (n == "echo" || n == "echo.ts") ratio = sprintf("%.2f (ntp)", m[n] / m["chronyd.ntp"])
 			printf "| %s | %d | %d [%d, %d] | %s |\n", n, rs[n], m[n], l[n], h[n], ratio }
 		printf "bftimed plain NTP / echo limit: %.2f\n", m["bftimed.ntp"] / m["echo"]
+		pair("bftimed.ntp", "echo", "bftimed plain NTP / echo limit")
+		pair("bftimed.ntp", "echo.ts", "bftimed plain NTP / echo with receive stamps")
+		pair("bftimed.ntp", "chronyd.ntp", "bftimed / chronyd, NTP")
+		pair("bftimed.nts", "chronyd.nts", "bftimed / chronyd, NTS")
+		if (m["bftimed.mix-nolimit"] > 0)
+			printf "client mix, requests per server CPU-second, limits 16/s burst 32 / limits off: %.2f\n",
+				m["bftimed.mix-limited"] / m["bftimed.mix-nolimit"]
 	}' "$dir/results"
-echo "VmRSS before and after the load: bftimed $rss0_bft -> $rss1_bft KiB, chronyd $rss0_chr -> $rss1_chr KiB"
+awk '{ n = $1; if (!(n in cs)) order[++o] = n; cs[n] += $2; ca[n] += $3; as[n] += $4; aa[n] += $5; k[n] += $6 }
+	END { for (i = 1; i <= o; i++) { n = order[i]; if (cs[n]) printf "%s: clients answered %d of %d requests (%.2f %%), abusers %d of %d (%.2f %%), %d KoD RATE\n", n, ca[n], cs[n], 100 * ca[n] / cs[n], aa[n], as[n], (as[n] ? 100 * aa[n] / as[n] : 0), k[n] } }' "$dir/mix"
+echo "VmRSS before and after the load: bftimed $rss0_bft -> $rss1_bft KiB, chronyd $rss0_chr -> $rss1_chr KiB; the limited bftimed after its mix runs $rss_rl KiB"

@@ -20,9 +20,19 @@
  * one request to the next (bftimed keeps the last two of each kind). A reply counts when
  * it is a mode 4 packet that is not a kiss-o'-death; echo servers are
  * counted by length. Output, one line: replies sent seconds replies_per_s.
+ *
+ * --mix N:A:P (plain NTP only) is a client mix for the rate limiter: each
+ * request leaves from one of N client addresses (127.1.0.0 onwards, one
+ * picked at random per request) or, P percent of them, from one of A
+ * abusers (127.100.0.0 onwards, in turn), chosen per datagram with
+ * IP_PKTINFO from unconnected sockets; replies are told apart by the
+ * address they come back to. The line then goes on: client_sent
+ * client_answered abuser_sent abuser_answered kod (a KoD RATE counts in kod
+ * only).
  */
 #define _GNU_SOURCE /* sendmmsg, recvmmsg */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -123,6 +133,7 @@ int main(int argc, char **argv)
 	double seconds = 5;
 	int window = 256, nsock = 8;
 	bool echo = false;
+	long mix_n = 0, mix_a = 0, mix_p = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(argv[i], "--server") && v)
@@ -139,15 +150,23 @@ int main(int argc, char **argv)
 			ca = v, i++;
 		else if (!strcmp(argv[i], "--echo"))
 			echo = true;
+		else if (!strcmp(argv[i], "--mix") && v) {
+			if (sscanf(v, "%ld:%ld:%ld", &mix_n, &mix_a, &mix_p) != 3 || mix_n < 1 || mix_n > (1 << 22) ||
+			    mix_a < 0 || mix_a > 65536 || mix_p < 0 || mix_p > 100 || (mix_a == 0 && mix_p > 0)) {
+				fprintf(stderr, "ntpload: --mix N:A:P (N clients up to 2^22, A abusers, P percent from them)\n");
+				return 2;
+			}
+			i++;
+		}
 		else {
 			fprintf(stderr, "usage: bftime-ntpload --server IP:PORT [--seconds S] [--window N] [--sockets N] "
-			                "[--nts IP:PORT --ca FILE] [--echo]\n");
+			                "[--nts IP:PORT --ca FILE] [--echo] [--mix N:A:P]\n");
 			return 2;
 		}
 	}
 	struct sockaddr_in dst;
 	if (!server || parse_addr(server, &dst) != 0 || window < 1 || nsock < 1 || nsock > MAX_SOCKS ||
-	    (ke && !ca)) {
+	    (ke && !ca) || (mix_n && (ke || echo))) {
 		fprintf(stderr, "ntpload: need --server IP:PORT (and --ca with --nts)\n");
 		return 2;
 	}
@@ -191,11 +210,21 @@ int main(int argc, char **argv)
 		fds[i] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 		int big = 1 << 22;
 		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&dst, sizeof dst) != 0) {
+		int one = 1;
+		if (fds[i] < 0 || (mix_n ? setsockopt(fds[i], IPPROTO_IP, IP_PKTINFO, &one, sizeof one)
+		                         : connect(fds[i], (struct sockaddr *)&dst, sizeof dst)) != 0) {
 			perror("ntpload: socket");
 			return 1;
 		}
 	}
+	/* --mix: the source address of each datagram, by IP_PKTINFO */
+	union pktctl {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	};
+	static union pktctl octl[BATCH], ictl[BATCH];
+	static struct in_pktinfo *opi[BATCH];
+	uint64_t c_sent = 0, c_ans = 0, a_sent = 0, a_ans = 0, kods = 0, lcg = 88172645463325252u, nreq = 0;
 	struct mmsghdr out[BATCH], inm[BATCH];
 	struct iovec oiov[BATCH], iiov[BATCH];
 	static uint8_t rbuf[BATCH][BFT_NTS_MAX_PACKET];
@@ -203,6 +232,18 @@ int main(int argc, char **argv)
 		oiov[i] = (struct iovec){ pkts[i % SESSIONS], len };
 		out[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &oiov[i], .msg_iovlen = 1 } };
 		iiov[i] = (struct iovec){ rbuf[i], sizeof rbuf[i] };
+		if (mix_n) {
+			out[i].msg_hdr.msg_name = &dst;
+			out[i].msg_hdr.msg_namelen = sizeof dst;
+			out[i].msg_hdr.msg_control = octl[i].buf;
+			out[i].msg_hdr.msg_controllen = sizeof octl[i].buf;
+			struct cmsghdr *c = CMSG_FIRSTHDR(&out[i].msg_hdr);
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+			opi[i] = (struct in_pktinfo *)CMSG_DATA(c);
+			memset(opi[i], 0, sizeof *opi[i]);
+		}
 	}
 	/* Each socket keeps window / nsock requests in flight; a request not
 	 * answered within 20 ms is forgotten (lost), so losses do not shrink
@@ -224,7 +265,24 @@ int main(int argc, char **argv)
 			int want = per - (int)inflight[s];
 			while (want > 0) {
 				int k = want < BATCH ? want : BATCH;
+				for (int i = 0; mix_n && i < k; i++) { /* each datagram's source */
+					uint32_t a;
+					if ((long)((nreq + (uint64_t)i) % 100) < mix_p)
+						a = (127u << 24 | 100u << 16) + (uint32_t)((nreq + (uint64_t)i) / 100 % (uint64_t)mix_a);
+					else {
+						lcg = lcg * 6364136223846793005u + 1442695040888963407u;
+						a = (127u << 24 | 1u << 16) + (uint32_t)((lcg >> 33) % (uint64_t)mix_n);
+					}
+					opi[i]->ipi_spec_dst.s_addr = htonl(a);
+				}
 				int w = sendmmsg(fds[s], out, (unsigned)k, 0);
+				for (int i = 0; mix_n && i < w; i++) {
+					if ((long)(nreq % 100) < mix_p)
+						a_sent++;
+					else
+						c_sent++;
+					nreq++;
+				}
 				if (w <= 0)
 					break;
 				sent += (uint64_t)w;
@@ -242,7 +300,9 @@ int main(int argc, char **argv)
 				continue;
 			for (;;) {
 				for (int i = 0; i < BATCH; i++)
-					inm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iiov[i], .msg_iovlen = 1 } };
+					inm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iiov[i], .msg_iovlen = 1,
+					                                        .msg_control = mix_n ? ictl[i].buf : NULL,
+					                                        .msg_controllen = mix_n ? sizeof ictl[i].buf : 0 } };
 				int r = recvmmsg(fds[s], inm, BATCH, MSG_DONTWAIT, NULL);
 				if (r <= 0)
 					break;
@@ -253,6 +313,23 @@ int main(int argc, char **argv)
 					               : n >= BFT_NTP_HEADER_LEN && (b[0] & 7) == BFT_NTP_MODE_SERVER && b[1] != 0 &&
 					                     (!ke || n > BFT_NTP_HEADER_LEN);
 					replies += ok;
+					if (!mix_n || n < BFT_NTP_HEADER_LEN || (b[0] & 7) != BFT_NTP_MODE_SERVER)
+						continue;
+					if (b[1] == 0) {
+						kods++;
+						continue;
+					}
+					for (struct cmsghdr *c = CMSG_FIRSTHDR(&inm[i].msg_hdr); c;
+					     c = CMSG_NXTHDR(&inm[i].msg_hdr, c)) {
+						if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
+							continue;
+						struct in_pktinfo pi;
+						memcpy(&pi, CMSG_DATA(c), sizeof pi);
+						if ((ntohl(pi.ipi_addr.s_addr) >> 16 & 0xff) == 100)
+							a_ans++;
+						else
+							c_ans++;
+					}
 				}
 				inflight[s] -= r;
 				if (inflight[s] < 0)
@@ -264,6 +341,13 @@ int main(int argc, char **argv)
 		}
 	}
 	double dt = now_s() - t0;
-	printf("%llu %llu %.3f %.0f\n", (unsigned long long)replies, (unsigned long long)sent, dt, (double)replies / dt);
+	if (mix_n)
+		printf("%llu %llu %.3f %.0f %llu %llu %llu %llu %llu\n", (unsigned long long)replies,
+		       (unsigned long long)sent, dt, (double)replies / dt, (unsigned long long)c_sent,
+		       (unsigned long long)c_ans, (unsigned long long)a_sent, (unsigned long long)a_ans,
+		       (unsigned long long)kods);
+	else
+		printf("%llu %llu %.3f %.0f\n", (unsigned long long)replies, (unsigned long long)sent, dt,
+		       (double)replies / dt);
 	return 0;
 }

@@ -39,6 +39,7 @@
 #include <bftime/common.h>
 
 #include "daemon/log.h"
+#include "daemon/ntp_clients.h"
 #include "daemon/nts_ke.h"
 #include "daemon/udp.h"
 #include "proto/ntp.h"
@@ -52,14 +53,28 @@
  * primary servers on the label alone; the root dispersion says how good the
  * time actually is. */
 #define NTPS_STRATUM 2
-#define NTPS_RECV_BURST 64   /* datagrams per service call, so peers and references are not starved */
-/* Replies sent per sendmmsg. Each is stamped in a loop just before the
- * call (an NTS reply then sealed, about 1 us), so the last of a batch leaves
- * after the kernel has sent the others and the later ones were sealed
- * (1-2 us each on loopback): some tens of us late at most, and only when
- * requests queue (a batch of one otherwise). Late means t3 is early, which
- * widens a bftime client's interval and never makes it false. */
-#define NTPS_SEND_BATCH 16
+#define NTPS_RECV_BURST 64   /* datagrams per recvmmsg */
+/* Datagrams per service call at most: recvmmsg is called again while it
+ * finds any (requests that came in while the last batch was served), up to
+ * this many. Under load a turn of the event loop (poll and a dozen clock
+ * reads) is then paid once per many requests instead of per batch, and one
+ * failed recvmmsg when the queue is empty costs less than that turn; peers
+ * and references wait at most this many requests' work (about 1 ms at
+ * saturation). */
+#define NTPS_RECV_MAX 256
+/* Replies sent per sendmmsg: at most NTPS_SEND_BATCH, of which at most
+ * NTPS_NTS_SEND_BATCH NTS replies. They are stamped just before the call
+ * (plain replies all from one clock read, each NTS reply then sealed, about
+ * 1 us), so the last of a batch leaves after the kernel has sent the others
+ * (about 2 us each on loopback, where the send also delivers) and the later
+ * NTS ones were sealed: up to about 130 us for 64 plain replies, 50 us for
+ * 16 NTS replies, and only when requests queue (a batch of one otherwise).
+ * Late means t3 is early, which widens a bftime client's interval and never
+ * makes it false. Why 64: sendmmsg of 16 left plain NTP at 0.90-0.92 of the
+ * echo limit, 64 reached 0.96 (docs/benchmarks.md); NTS, where sealing
+ * dominates, gains nothing from more than 16. */
+#define NTPS_SEND_BATCH 64
+#define NTPS_NTS_SEND_BATCH 16
 #define NTPS_KOD_PER_S 4     /* kiss-o'-death RATE replies per second, all clients together */
 
 struct bftd_ntps {
@@ -75,7 +90,7 @@ struct bftd_ntps {
 	} ctr;
 	bftd_ratelimit kod; /* one bucket for every KoD: rate-limited traffic is not reflected 1:1 */
 	struct sockaddr_storage kod_from; /* all zero: the one address of that bucket */
-	bftd_ratelimit rl;  /* per client address */
+	bftd_clients *clients; /* per client address (ntp_clients.h) */
 	bftd_ntske *ke;     /* NTS: the KE server and its cookie keys; NULL without */
 	struct ntps_rx {    /* recvmmsg's arrays (80 KiB: on the heap) */
 		struct mmsghdr mm[NTPS_RECV_BURST];
@@ -87,7 +102,7 @@ struct bftd_ntps {
 		} ctl[NTPS_RECV_BURST];
 		uint8_t buf[NTPS_RECV_BURST][BFT_NTS_MAX_PACKET];
 		/* replies waiting for one sendmmsg (flush_replies) */
-		int n_tx;
+		int n_tx, n_tx_nts;
 		struct mmsghdr tx[NTPS_SEND_BATCH];
 		struct iovec tx_iov[NTPS_SEND_BATCH];
 		struct ntps_tx {
@@ -161,9 +176,17 @@ int bftd_ntps_open(bftd_ntps **out, const bftd_config *cfg, char *err, size_t er
 	s->precision = measure_precision();
 	s->poll_ns = cfg->node.poll_ns;
 	s->holdover_ns = cfg->node.disc.holdover_after_ns;
-	bftd_ratelimit_init(&s->rl, s->rate_per_s, s->burst, rand64());
+	s->clients = bftd_clients_new(s->rate_per_s, s->burst, rand64());
+	if (!s->clients) {
+		snprintf(err, errlen, "ntp_server: out of memory");
+		close(s->fd);
+		free(s->rx);
+		free(s);
+		return BFT_ENOMEM;
+	}
 	bftd_ratelimit_init(&s->kod, NTPS_KOD_PER_S, NTPS_KOD_PER_S, rand64());
 	if (cfg->ntp_nts.enabled && bftd_ntske_open(&s->ke, &cfg->ntp_nts, &cfg->ntp_listen, err, errlen) != 0) {
+		bftd_clients_free(s->clients);
 		close(s->fd);
 		free(s->rx);
 		free(s);
@@ -197,7 +220,7 @@ static void count_drop(bftd_ntps *s, enum bft_ntp_drop why)
  * flush_replies, just before the send: the stamp must be sealed in, so it
  * is taken as late as that allows. */
 static int nts_prepare(bftd_ntps *s, const uint8_t *req, size_t len, const bft_ntp_server_info *info, bool limited,
-                       struct ntps_tx *e)
+                       int64_t mono_ns, struct ntps_tx *e)
 {
 	const char *why = NULL;
 	size_t nk;
@@ -229,7 +252,7 @@ static int nts_prepare(bftd_ntps *s, const uint8_t *req, size_t len, const bft_n
 	}
 	e->kind = TX_NTS;
 	if (limited) {
-		if (!bftd_ratelimit_allow(&s->kod, &s->kod_from, bft_clock_mono_ns())) {
+		if (!bftd_ratelimit_allow(&s->kod, &s->kod_from, mono_ns)) {
 			OPENSSL_cleanse(&e->rq, sizeof e->rq);
 			return -1;
 		}
@@ -309,14 +332,26 @@ static void flush_replies(bftd_ntps *s, bft_node *node)
 {
 	struct ntps_rx *x = s->rx;
 	int n = 0;
+	/* Plain replies share one read of the clock, taken at the first of them
+	 * and again after any NTS reply was sealed (which takes a microsecond):
+	 * stamping the rest of a batch takes nanoseconds, so each stamp is still
+	 * no earlier than a per-reply read would be by more than that, and
+	 * never late (the send follows). */
+	bft_estimate tx;
+	int tx_state = 0; /* 0: not read since the last seal, 1: read, -1: read failed */
 	for (int k = 0; k < x->n_tx; k++) {
 		struct ntps_tx *e = &x->txe[k];
-		bft_estimate tx;
-		if (e->kind == TX_PLAIN && bft_node_read(node, bft_clock_raw_ns(), &tx) == 0)
-			bft_ntp_reply_stamp(e->buf, tx.time_ns, tx.bounds);
+		if (e->kind == TX_PLAIN) {
+			if (tx_state == 0)
+				tx_state = bft_node_read(node, bft_clock_raw_ns(), &tx) == 0 ? 1 : -1;
+			if (tx_state == 1)
+				bft_ntp_reply_stamp(e->buf, tx.time_ns, tx.bounds);
+		}
 		if (e->kind == TX_NTS || e->kind == TX_NTS_KOD) {
-			if (e->kind == TX_NTS && bft_node_read(node, bft_clock_raw_ns(), &tx) == 0)
-				bft_ntp_reply_stamp(e->hdr, tx.time_ns, tx.bounds);
+			bft_estimate ntx;
+			if (e->kind == TX_NTS && bft_node_read(node, bft_clock_raw_ns(), &ntx) == 0)
+				bft_ntp_reply_stamp(e->hdr, ntx.time_ns, ntx.bounds);
+			tx_state = 0;
 			const uint8_t *cp[BFT_NTSKE_MAX_COOKIES];
 			size_t cl[BFT_NTSKE_MAX_COOKIES];
 			for (size_t i = 0; i < e->n_cookies; i++) {
@@ -368,31 +403,51 @@ static void flush_replies(bftd_ntps *s, bft_node *node)
 		}
 		done += w;
 	}
-	x->n_tx = 0;
+	x->n_tx = x->n_tx_nts = 0;
 }
 
+static void serve_batch(bftd_ntps *s, bft_node *node, int got);
+
 void bftd_ntps_service(bftd_ntps *s, bft_node *node)
+{
+	if (!s)
+		return;
+	for (int total = 0; total < NTPS_RECV_MAX;) {
+		int got = recv_batch(s);
+		if (got == 0)
+			break;
+		serve_batch(s, node, got);
+		total += got;
+	}
+}
+
+/* The got datagrams recv_batch left in s->rx: answered (replies queued and
+ * flushed), dropped or refused. */
+static void serve_batch(bftd_ntps *s, bft_node *node, int got)
 {
 	/* Room for a request with extension fields to be seen whole and
 	 * counted as such (NTS requests up to BFT_NTS_MAX_PACKET); anything
 	 * longer is reported truncated and counted oversized. */
 	uint8_t out[BFT_NTS_MAX_PACKET];
-	if (!s)
-		return;
-	int got = recv_batch(s);
+	/* One read of the clocks for the batch, after all of it arrived
+	 * (clock.h: bft_clock_arrival_raw_at): per datagram it cost more than
+	 * the server's own work. */
+	bft_clock_now now;
+	if (got > 0)
+		bft_clock_now_read(&now);
 	for (int i = 0; i < got; i++) {
 		struct msghdr *mh = &s->rx->mm[i].msg_hdr;
 		uint8_t *buf = s->rx->buf[i];
-		struct sockaddr_storage from = s->rx->from[i];
+		const struct sockaddr_storage *from = &s->rx->from[i];
 		socklen_t fromlen = mh->msg_namelen;
 		bool trunc = (mh->msg_flags & MSG_TRUNC) != 0;
 		ssize_t r = (ssize_t)s->rx->mm[i].msg_len;
 		/* The arrival on the raw clock, erring late (clock.h): a late t2
 		 * only raises the upper bound clients derive. */
-		int64_t raw_rx = bft_clock_arrival_raw_ns(rx_stamp(mh));
+		int64_t raw_rx = bft_clock_arrival_raw_at(&now, rx_stamp(mh));
 		s->ctr.requests++;
 		/* The rate limit first: a flood costs a hash and a compare. */
-		bool limited = !bftd_ratelimit_allow(&s->rl, &from, bft_clock_mono_ns());
+		bool limited = !bftd_clients_allow(s->clients, from, now.mono_ns);
 		if (limited)
 			s->ctr.rate_limited++;
 		if (trunc) {
@@ -413,11 +468,12 @@ void bftd_ntps_service(bftd_ntps *s, bft_node *node)
 		struct ntps_rx *x = s->rx;
 		struct ntps_tx *e = &x->txe[x->n_tx];
 		if (s->ke && (size_t)r > BFT_NTP_HEADER_LEN) {
-			if (nts_prepare(s, buf, (size_t)r, &info, limited, e) != 0)
+			if (nts_prepare(s, buf, (size_t)r, &info, limited, now.mono_ns, e) != 0)
 				continue;
-			memcpy(&e->to, &from, sizeof from);
+			memcpy(&e->to, from, fromlen <= sizeof e->to ? fromlen : sizeof e->to);
 			e->to_len = fromlen;
-			if (++x->n_tx == NTPS_SEND_BATCH)
+			x->n_tx_nts++;
+			if (++x->n_tx == NTPS_SEND_BATCH || x->n_tx_nts == NTPS_NTS_SEND_BATCH)
 				flush_replies(s, node);
 			continue;
 		}
@@ -431,13 +487,13 @@ void bftd_ntps_service(bftd_ntps *s, bft_node *node)
 			/* RFC 5905 KoD RATE: a well-behaved client backs off. One
 			 * shared bucket, taken only for a request we would answer,
 			 * keeps us from reflecting a flood. */
-			if (!bftd_ratelimit_allow(&s->kod, &s->kod_from, bft_clock_mono_ns()))
+			if (!bftd_ratelimit_allow(&s->kod, &s->kod_from, now.mono_ns))
 				continue;
 			bft_ntp_kod(out, "RATE");
 		}
 		memcpy(e->buf, out, BFT_NTP_HEADER_LEN);
 		e->len = n;
-		memcpy(&e->to, &from, sizeof from);
+		memcpy(&e->to, from, fromlen <= sizeof e->to ? fromlen : sizeof e->to);
 		e->to_len = fromlen;
 		e->kind = limited ? TX_PLAIN_KOD : TX_PLAIN;
 		e->unsync = !info.synchronized;
@@ -457,6 +513,8 @@ void bftd_ntps_status(const bftd_ntps *s, struct json_object *o)
 	json_object_object_add(o, "precision", json_object_new_int(s->precision));
 	json_object_object_add(o, "rate_per_s", json_object_new_int64(s->rate_per_s));
 	json_object_object_add(o, "burst", json_object_new_int64(s->burst));
+	json_object_object_add(o, "client_table_entries", json_object_new_int64((int64_t)bftd_clients_capacity(s->clients)));
+	json_object_object_add(o, "client_table_evicted", json_object_new_int64((int64_t)bftd_clients_evicted(s->clients)));
 	json_object_object_add(o, "requests", json_object_new_int64((int64_t)s->ctr.requests));
 	json_object_object_add(o, "replies", json_object_new_int64((int64_t)s->ctr.replies));
 	json_object_object_add(o, "unsynchronized_replies", json_object_new_int64((int64_t)s->ctr.unsync_replies));
@@ -489,6 +547,7 @@ void bftd_ntps_close(bftd_ntps *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	bftd_ntske_close(s->ke);
+	bftd_clients_free(s->clients);
 	free(s->rx);
 	free(s);
 }

@@ -157,6 +157,25 @@ static bool take(bftd_bucket *b)
 	return true;
 }
 
+bool bftd_bucket_take(bftd_bucket *b, uint32_t rate_per_s, uint32_t burst, int64_t now_ns)
+{
+	refill(b, rate_per_s, burst, now_ns);
+	return take(b);
+}
+
+bool bftd_bucket_full_at(const bftd_bucket *b, uint32_t rate_per_s, uint32_t burst, int64_t now_ns)
+{
+	if (b->last_ns == 0)
+		return true;
+	int64_t missing = (int64_t)burst * 1000 - b->tokens_milli; /* thousandths */
+	if (missing <= 0)
+		return true;
+	if (rate_per_s == 0 || now_ns <= b->last_ns)
+		return false;
+	int64_t el = now_ns - b->last_ns;
+	return el >= 1000 * BFT_NS_PER_SEC || el * (int64_t)rate_per_s / 1000000 >= missing;
+}
+
 bool bftd_ratelimit_allow(bftd_ratelimit *rl, const struct sockaddr_storage *from, int64_t now_ns)
 {
 	bftd_bucket *b = &rl->slot[slot_of(rl, from)];

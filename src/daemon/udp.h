@@ -135,6 +135,13 @@ typedef struct bftd_ratelimit {
 
 void bftd_ratelimit_init(bftd_ratelimit *rl, uint32_t rate_per_s, uint32_t burst, uint64_t key);
 
+/* One bucket of rate_per_s and burst, brought up to mono time now_ns: true
+ * if it had a token (taken). A bucket all zero is new, and starts full. */
+bool bftd_bucket_take(bftd_bucket *b, uint32_t rate_per_s, uint32_t burst, int64_t now_ns);
+/* Whether the bucket would be full at now_ns (a new one is): it then holds
+ * nothing a new bucket would not. */
+bool bftd_bucket_full_at(const bftd_bucket *b, uint32_t rate_per_s, uint32_t burst, int64_t now_ns);
+
 /* True if a datagram from `from` at mono time now_ns is allowed by its
  * address's bucket (a token is taken). */
 bool bftd_ratelimit_allow(bftd_ratelimit *rl, const struct sockaddr_storage *from, int64_t now_ns);

@@ -229,11 +229,23 @@ static int64_t knobbed(int64_t el)
 	return el;
 }
 
+void bft_clock_now_read(bft_clock_now *now)
+{
+	now->mono_ns = read_ns(CLOCK_MONOTONIC_RAW);
+	now->realtime_ns = read_ns(CLOCK_REALTIME);
+	now->raw_ns = bft_clock_raw_ns();
+}
+
 int64_t bft_clock_arrival_raw_ns(int64_t krt_ns)
 {
-	int64_t m = read_ns(CLOCK_MONOTONIC_RAW);
-	int64_t rt = read_ns(CLOCK_REALTIME);
-	int64_t raw = bft_clock_raw_ns();
+	bft_clock_now now;
+	bft_clock_now_read(&now);
+	return bft_clock_arrival_raw_at(&now, krt_ns);
+}
+
+int64_t bft_clock_arrival_raw_at(const bft_clock_now *now, int64_t krt_ns)
+{
+	int64_t m = now->mono_ns, rt = now->realtime_ns, raw = now->raw_ns;
 	int64_t waited = rt - krt_ns, drift = realtime_drift(krt_ns, rt, m);
 	if (!krt_ns || waited <= 0 || waited >= BFT_NS_PER_SEC || drift < 0)
 		return raw;

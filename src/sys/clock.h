@@ -83,4 +83,16 @@ void bft_clock_mark(void);
  * widens the intervals built from it. */
 int64_t bft_clock_arrival_raw_ns(int64_t krt_ns);
 
+/* The same for many stamps against one read of the clocks: a server that
+ * receives datagrams in batches (recvmmsg) reads the clocks once after the
+ * batch arrived, not once per datagram; every stamp of the batch is older
+ * than that read, so each result still errs late, never early. */
+typedef struct bft_clock_now {
+	int64_t mono_ns;     /* CLOCK_MONOTONIC_RAW (bft_clock_mono_ns) */
+	int64_t realtime_ns; /* CLOCK_REALTIME */
+	int64_t raw_ns;      /* bft_clock_raw_ns */
+} bft_clock_now;
+void bft_clock_now_read(bft_clock_now *now);
+int64_t bft_clock_arrival_raw_at(const bft_clock_now *now, int64_t krt_ns);
+
 #endif

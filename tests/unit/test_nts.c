@@ -154,6 +154,22 @@ static void test_empty_plaintext(void **state)
 	assert_int_equal(bft_siv_seal(siv, tag, key, e, 1, ad, 4), BFT_EINVAL);
 }
 
+/* The same vectors and random inputs with the blocks from EVP AES-128-ECB
+ * instead of the CPU's AES instructions (bft_siv_use_aesni): both block
+ * sources must give the one construction. On a CPU without AES-NI both
+ * runs take the EVP path. */
+static void test_evp_blocks(void **state)
+{
+	bool ni = bft_siv_use_aesni(siv, true);
+	printf("# AES blocks: %s by default\n", ni ? "AES-NI" : "EVP AES-128-ECB (no AES-NI)");
+	assert_false(bft_siv_use_aesni(siv, false));
+	test_rfc5297_a1(state);
+	test_rfc5297_a2(state);
+	test_paths_agree(state);
+	test_empty_plaintext(state);
+	assert_int_equal(bft_siv_use_aesni(siv, true), ni);
+}
+
 static void test_ntske_round_trip(void **state)
 {
 	(void)state;
@@ -362,7 +378,7 @@ int main(void)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc5297_a1),      cmocka_unit_test(test_rfc5297_a2),
-		cmocka_unit_test(test_paths_agree),
+		cmocka_unit_test(test_paths_agree),     cmocka_unit_test(test_evp_blocks),
 		cmocka_unit_test(test_empty_plaintext), cmocka_unit_test(test_ntske_round_trip),
 		cmocka_unit_test(test_ntske_refused),   cmocka_unit_test(test_cookies_rotate),
 		cmocka_unit_test(test_exchange),        cmocka_unit_test(test_ef_parse_refuses),
