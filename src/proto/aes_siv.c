@@ -3,8 +3,8 @@
  * AEAD_AES_SIV_CMAC_256 on OpenSSL 3's EVP (aes_siv.h): RFC 5297 composed
  * of AES-128 blocks, CMAC (RFC 4493) for S2V and the counter mode, and
  * OpenSSL's own EVP "AES-128-SIV" as the reference the tests hold it to.
- * The blocks come from the CPU's AES instructions (AES-NI) where it has
- * them, else from EVP "AES-128-ECB" (see aes_siv.h for why).
+ * The blocks come from EVP "AES-128-ECB", OpenSSL's AES (with the CPU's AES
+ * instructions inside it where it has them); see aes_siv.h for why.
  */
 #include "proto/aes_siv.h"
 
@@ -15,14 +15,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define SIV_HAVE_NI 1
-#define SIV_NI __attribute__((target("aes,sse2")))
-#else
-#define SIV_HAVE_NI 0
-#endif
 
 #include <bftime/common.h>
 
@@ -41,11 +33,9 @@ struct bft_siv {
 		uint64_t used;
 		uint8_t key[16];
 		uint8_t k1[16], k2[16], d0[16]; /* ECB slots: CMAC subkeys, CMAC(0^128) */
-		uint8_t rk[11][16];             /* AES-NI: the key schedule */
 	} e[2], c[2];
 	struct slot *cur; /* the ECB slot in use */
 	uint64_t tick;
-	bool ni; /* blocks by AES-NI (bft_siv_use_aesni) */
 };
 
 /* CMAC (RFC 4493) as a stream: the last block is held back until final. */
@@ -88,97 +78,9 @@ int bft_siv_new(bft_siv **out, char *err, size_t errlen)
 		bft_siv_free(s);
 		return BFT_ENOMEM;
 	}
-	bft_siv_use_aesni(s, true);
 	*out = s;
 	return 0;
 }
-
-bool bft_siv_use_aesni(bft_siv *s, bool on)
-{
-#if SIV_HAVE_NI
-	__builtin_cpu_init();
-	on = on && __builtin_cpu_supports("aes");
-#else
-	on = false;
-#endif
-	if (s->ni != on) { /* the slots' keys are scheduled for the other path */
-		for (int i = 0; i < 2; i++)
-			s->e[i].valid = s->c[i].valid = false;
-		s->ni = on;
-	}
-	return on;
-}
-
-#if SIV_HAVE_NI
-/* AES-128 by the CPU's instructions (FIPS 197; the key expansion by
- * AESKEYGENASSIST as Intel's AES-NI white paper describes it). Constant
- * time: no table lookups. Why not only EVP: an S2V is a chain of single
- * blocks, and EVP_EncryptUpdate's dispatch per block, with re-keying that
- * looks parameters up by name, cost NTS several times the AES itself
- * (docs/benchmarks.md). */
-SIV_NI static __m128i ni_expand(__m128i k, __m128i t)
-{
-	t = _mm_shuffle_epi32(t, 0xff);
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	return _mm_xor_si128(k, t);
-}
-
-SIV_NI static void ni_schedule(uint8_t rk[11][16], const uint8_t key[16])
-{
-	__m128i k[11];
-	k[0] = _mm_loadu_si128((const __m128i *)key);
-#define SIV_STEP(i, rcon) k[i] = ni_expand(k[i - 1], _mm_aeskeygenassist_si128(k[i - 1], rcon))
-	SIV_STEP(1, 0x01);
-	SIV_STEP(2, 0x02);
-	SIV_STEP(3, 0x04);
-	SIV_STEP(4, 0x08);
-	SIV_STEP(5, 0x10);
-	SIV_STEP(6, 0x20);
-	SIV_STEP(7, 0x40);
-	SIV_STEP(8, 0x80);
-	SIV_STEP(9, 0x1b);
-	SIV_STEP(10, 0x36);
-#undef SIV_STEP
-	for (int i = 0; i < 11; i++)
-		_mm_storeu_si128((__m128i *)rk[i], k[i]);
-	OPENSSL_cleanse(k, sizeof k);
-}
-
-/* One block: the state stays in a register through the rounds (CMAC's
- * chain is one block after another, so its cost is the rounds' latency). */
-SIV_NI static void ni_encrypt1(const uint8_t rk[11][16], uint8_t out[16], const uint8_t in[16])
-{
-	__m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)in), _mm_loadu_si128((const __m128i *)rk[0]));
-	for (int r = 1; r < 10; r++)
-		b = _mm_aesenc_si128(b, _mm_loadu_si128((const __m128i *)rk[r]));
-	_mm_storeu_si128((__m128i *)out, _mm_aesenclast_si128(b, _mm_loadu_si128((const __m128i *)rk[10])));
-}
-
-/* Four independent blocks (the counter mode's), interleaved round by round
- * so their latencies overlap. */
-SIV_NI static void ni_encrypt4(const uint8_t rk[11][16], uint8_t out[64], const uint8_t in[64])
-{
-	__m128i k = _mm_loadu_si128((const __m128i *)rk[0]);
-	__m128i b0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)in), k);
-	__m128i b1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(in + 16)), k);
-	__m128i b2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(in + 32)), k);
-	__m128i b3 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(in + 48)), k);
-	for (int r = 1; r < 10; r++) {
-		k = _mm_loadu_si128((const __m128i *)rk[r]);
-		b0 = _mm_aesenc_si128(b0, k);
-		b1 = _mm_aesenc_si128(b1, k);
-		b2 = _mm_aesenc_si128(b2, k);
-		b3 = _mm_aesenc_si128(b3, k);
-	}
-	k = _mm_loadu_si128((const __m128i *)rk[10]);
-	_mm_storeu_si128((__m128i *)out, _mm_aesenclast_si128(b0, k));
-	_mm_storeu_si128((__m128i *)(out + 16), _mm_aesenclast_si128(b1, k));
-	_mm_storeu_si128((__m128i *)(out + 32), _mm_aesenclast_si128(b2, k));
-	_mm_storeu_si128((__m128i *)(out + 48), _mm_aesenclast_si128(b3, k));
-}
-#endif
 
 void bft_siv_free(bft_siv *s)
 {
@@ -211,12 +113,6 @@ static void dbl(uint8_t d[16])
  * more than the AES itself. */
 static int aes(bft_siv *s, uint8_t out[16], const uint8_t in[16])
 {
-#if SIV_HAVE_NI
-	if (s->ni) {
-		ni_encrypt1((const uint8_t(*)[16])s->cur->rk, out, in);
-		return 0;
-	}
-#endif
 	int l = 0;
 	return EVP_EncryptUpdate(s->cur->ctx, out, &l, in, 16) == 1 && l == 16 ? 0 : BFT_EINVAL;
 }
@@ -252,11 +148,7 @@ static int cmac_key(bft_siv *s, const uint8_t key[16])
 	if (slot_for(s, s->e, key, &s->cur))
 		return 0;
 	struct slot *e = s->cur;
-	if (s->ni) {
-#if SIV_HAVE_NI
-		ni_schedule(e->rk, key);
-#endif
-	} else if (EVP_EncryptInit_ex2(e->ctx, NULL, key, NULL, NULL) != 1)
+	if (EVP_EncryptInit_ex2(e->ctx, NULL, key, NULL, NULL) != 1)
 		return BFT_EINVAL;
 	if (aes(s, e->k1, zero) != 0)
 		return BFT_EINVAL;
@@ -368,11 +260,7 @@ static int ctr(bft_siv *s, uint8_t *out, const uint8_t key[BFT_SIV_KEY_LEN], con
 	q[12] &= 0x7F;
 	struct slot *c;
 	if (!slot_for(s, s->c, key + 16, &c)) {
-		if (s->ni) {
-#if SIV_HAVE_NI
-			ni_schedule(c->rk, key + 16);
-#endif
-		} else if (EVP_EncryptInit_ex2(c->ctx, NULL, key + 16, NULL, NULL) != 1)
+		if (EVP_EncryptInit_ex2(c->ctx, NULL, key + 16, NULL, NULL) != 1)
 			return BFT_EINVAL;
 		memcpy(c->key, key + 16, 16);
 		c->valid = true;
@@ -383,27 +271,16 @@ static int ctr(bft_siv *s, uint8_t *out, const uint8_t key[BFT_SIV_KEY_LEN], con
 		size_t n = (len - done + 15) / 16;
 		if (n > 32)
 			n = 32;
-		/* AES-NI takes the blocks in fours: the last chunk (the only one
-		 * with n < 32) gets up to three counter blocks more, whose key
-		 * stream goes unused and is wiped with the rest */
-		size_t nb = s->ni ? (n + 3) / 4 * 4 : n;
-		for (size_t b = 0; b < nb; b++) {
+		for (size_t b = 0; b < n; b++) {
 			memcpy(blocks + 16 * b, q, 16);
 			for (int i = 15; i >= 0 && ++q[i] == 0; i--) /* the counter: +1 mod 2^128 */
 				;
 		}
-		used = used > 16 * nb ? used : 16 * nb;
-		if (s->ni) {
-#if SIV_HAVE_NI
-			for (size_t b = 0; b < nb; b += 4)
-				ni_encrypt4((const uint8_t(*)[16])c->rk, ks + 16 * b, blocks + 16 * b);
-#endif
-		} else {
-			int l = 0;
-			if (EVP_EncryptUpdate(c->ctx, ks, &l, blocks, (int)(16 * n)) != 1 || l != (int)(16 * n)) {
-				rc = BFT_EINVAL;
-				break;
-			}
+		used = used > 16 * n ? used : 16 * n;
+		int l = 0;
+		if (EVP_EncryptUpdate(c->ctx, ks, &l, blocks, (int)(16 * n)) != 1 || l != (int)(16 * n)) {
+			rc = BFT_EINVAL;
+			break;
 		}
 		size_t k = len - done < 16 * n ? len - done : 16 * n;
 		for (size_t i = 0; i < k; i++)

@@ -49,12 +49,6 @@ typedef struct bft_siv_ad {
 int bft_siv_new(bft_siv **out, char *err, size_t errlen);
 void bft_siv_free(bft_siv *s);
 
-/* Whether bft_siv_seal/bft_siv_open take their AES blocks from the CPU's
- * AES instructions (on, the default of bft_siv_new, where the CPU has them)
- * or from EVP AES-128-ECB (off: the tests hold both to the same vectors).
- * Returns whether AES-NI is now in use. */
-bool bft_siv_use_aesni(bft_siv *s, bool on);
-
 /* out[0 .. pt_len + 16) = SIV || ciphertext. out may not overlap pt.
  * Returns 0 or BFT_EINVAL (n_ad > BFT_SIV_MAX_AD, or OpenSSL failed). */
 int bft_siv_seal(bft_siv *s, uint8_t *out, const uint8_t key[BFT_SIV_KEY_LEN], const bft_siv_ad *ad, size_t n_ad,
