@@ -613,7 +613,9 @@ static int w_replay(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, replay_
 static int pa_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &P(o)->nodes); }
 static int pa_from(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &P(o)->from_ns); }
 static int pa_to(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &P(o)->to_ns); }
-static const field part_fields[] = { { "nodes", pa_nodes }, { "from", pa_from }, { "to", pa_to }, { NULL, NULL } };
+static int pa_except(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &P(o)->except); }
+static const field part_fields[] = { { "nodes", pa_nodes }, { "except", pa_except }, { "from", pa_from },
+	                             { "to", pa_to }, { NULL, NULL } };
 static int part_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 {
 	sim_partition *p = (sim_partition *)arr + i;
@@ -916,8 +918,11 @@ static int kb_withhold(ctx *c, yaml_node_t *v, void *o)
 		return -1;
 	return KB(o)->withhold <= 12 ? 0 : fail(c, v, "withhold in [0, 12]");
 }
+static int kb_selfish(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &KB(o)->selfish); }
+static int kb_timewarp(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &KB(o)->timewarp); }
 static const field nkbyz_fields[] = {
-	{ "nodes", kb_nodes }, { "offset", kb_offset }, { "hash", kb_hash }, { "withhold", kb_withhold }, { NULL, NULL },
+	{ "nodes", kb_nodes }, { "offset", kb_offset }, { "hash", kb_hash }, { "withhold", kb_withhold },
+	{ "selfish", kb_selfish }, { "timewarp", kb_timewarp }, { NULL, NULL },
 };
 static int nkbyz_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 {
@@ -928,6 +933,8 @@ static int nkbyz_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 		return -1;
 	if (b->nodes.kind == SIM_SET_NONE || b->nodes.kind == SIM_SET_ALL)
 		return fail(c, it, "byzantine miners need nodes: [ids] or {count: k}");
+	if (b->selfish && b->withhold)
+		return fail(c, it, "byzantine miner: selfish and withhold are two strategies; give one");
 	return 0;
 }
 static int k_byz(ctx *c, yaml_node_t *v, void *o)
@@ -1239,8 +1246,10 @@ void sim_scenario_free(sim_scenario *s)
 	for (size_t i = 0; i < s->n_temps; i++)
 		set_free(&s->temps[i].nodes);
 	free(s->temps);
-	for (size_t i = 0; i < s->n_partitions; i++)
+	for (size_t i = 0; i < s->n_partitions; i++) {
 		set_free(&s->partitions[i].nodes);
+		set_free(&s->partitions[i].except);
+	}
 	free(s->partitions);
 	for (size_t i = 0; i < s->n_mitms; i++) {
 		set_free(&s->mitms[i].from);

@@ -100,8 +100,11 @@ struct bft_nkn {
 	int64_t next_mine_raw;
 	struct blob *blobs;
 	unsigned blob_next;
-	unsigned withheld[WITHHOLD_MAX];
+	unsigned withheld[WITHHOLD_MAX]; /* TEST-ONLY private blocks, oldest first: blob index */
+	uint64_t withheld_h[WITHHOLD_MAX]; /* and height */
 	unsigned n_withheld;
+	uint64_t pub_h; /* selfish miner: the highest block made public (received, or released here) */
+	bool race;      /* selfish miner: released a block to tie the honest chain's newest */
 	struct send sends[SEND_MAX];
 	struct rx *rx;
 	void *scratch;
@@ -375,6 +378,65 @@ static void queue_get(bft_nkn *k, uint32_t to, const uint8_t hash[BFT_BLOCK_HASH
 		}
 }
 
+/* TEST-ONLY Byzantine miners: send the n oldest private blocks to every peer. */
+static void release(bft_nkn *k, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		k->blobs[k->withheld[i]].private_ = false;
+		queue_send(k, k->withheld[i], ALL, ALL);
+		if (k->withheld_h[i] > k->pub_h)
+			k->pub_h = k->withheld_h[i];
+	}
+	k->info.released += n;
+	k->n_withheld -= n;
+	memmove(k->withheld, k->withheld + n, k->n_withheld * sizeof *k->withheld);
+	memmove(k->withheld_h, k->withheld_h + n, k->n_withheld * sizeof *k->withheld_h);
+}
+
+static void hold(bft_nkn *k, unsigned bi, uint64_t height)
+{
+	if (k->n_withheld == WITHHOLD_MAX)
+		release(k, 1);
+	k->blobs[bi].private_ = true;
+	k->withheld[k->n_withheld] = bi;
+	k->withheld_h[k->n_withheld++] = height;
+	k->info.withheld++;
+}
+
+/*
+ * TEST-ONLY selfish mining (Eyal and Sirer, "Majority is not enough:
+ * Bitcoin mining is vulnerable", FC 2014, Algorithm 1), on heights: the
+ * private chain is the node's own best chain; a block from the others at a
+ * new public height H leaves the private lead L = (private tip height) - H:
+ * L < 0, the honest chain is ahead (fork choice has moved the node to it):
+ * give the private blocks up; L = 0, release them all and race (first seen
+ * wins each honest node); L = 1, release them all: the private chain is
+ * longer and orphans the honest block; L >= 2, release up to height H,
+ * keeping the lead. A block found during a race is released at once (it
+ * wins the race). Own blocks are otherwise kept private.
+ */
+static void selfish_public(bft_nkn *k, uint64_t h)
+{
+	if (h <= k->pub_h)
+		return;
+	k->pub_h = h;
+	k->race = false;
+	uint64_t priv = k->n_withheld ? k->withheld_h[k->n_withheld - 1] : 0;
+	if (!k->n_withheld || priv < h) {
+		for (unsigned i = 0; i < k->n_withheld; i++)
+			k->blobs[k->withheld[i]].private_ = false;
+		k->n_withheld = 0;
+	} else if (priv - h <= 1) {
+		k->race = priv == h;
+		release(k, k->n_withheld);
+	} else {
+		unsigned n = 0;
+		while (n < k->n_withheld && k->withheld_h[n] <= h)
+			n++;
+		release(k, n);
+	}
+}
+
 /* A decoded block from `from` (ALL: loaded from the store; the node's own
  * id: mined here). */
 static int take_block(bft_nkn *k, const bft_nkn_now *now, const bft_block *b, const uint8_t *buf, size_t len,
@@ -389,21 +451,23 @@ static int take_block(bft_nkn *k, const bft_nkn_now *now, const bft_block *b, co
 	unsigned bi = keep_blob(k, buf, len, hash, !loaded);
 	if (loaded)
 		return r;
-	if (mined && k->cfg.byz_withhold) {
-		/* TEST-ONLY: a private chain, released all at once. */
-		k->blobs[bi].private_ = true;
-		k->withheld[k->n_withheld++] = bi;
-		k->info.withheld++;
-		if (k->n_withheld >= k->cfg.byz_withhold) {
-			for (unsigned i = 0; i < k->n_withheld; i++) {
-				k->blobs[k->withheld[i]].private_ = false;
-				queue_send(k, k->withheld[i], ALL, ALL);
-			}
-			k->info.released += k->n_withheld;
-			k->n_withheld = 0;
+	if (mined && k->cfg.byz_selfish) {
+		hold(k, bi, b->h.height);
+		if (k->race) { /* found during a race: released, it wins it */
+			k->race = false;
+			release(k, k->n_withheld);
 		}
 		return r;
 	}
+	if (mined && k->cfg.byz_withhold) {
+		/* TEST-ONLY: a private chain, released all at once. */
+		hold(k, bi, b->h.height);
+		if (k->n_withheld >= k->cfg.byz_withhold)
+			release(k, k->n_withheld);
+		return r;
+	}
+	if (!mined && k->cfg.byz_selfish && (r == BFT_NK_BEST || r == BFT_NK_SIDE))
+		selfish_public(k, b->h.height);
 	if (r == BFT_NK_ORPHAN) {
 		queue_get(k, from, b->h.parent);
 		k->info.getblocks_tx++;
@@ -426,7 +490,15 @@ static void mine_step(bft_nkn *k, const bft_nkn_now *now)
 		bft_nk_view v;
 		now_view(k, now, &v);
 		uint64_t nonce = k->work.h.nonce;
-		if (bft_nk_template(&k->chain, &k->work, k->id, now->est_ns, k->cand, k->n_cand, &v) < 0)
+		/* TEST-ONLY time warp: every timestamp the least the past rule
+		 * allows (the template's median time past + 1 ns), but a retarget
+		 * period's last block at the miner's time, so that a rule measuring
+		 * each period from its own first block (Bitcoin's) would see every
+		 * period as long as the whole accumulated lag (docs/nakamoto.md). */
+		int64_t t = now->est_ns;
+		if (k->cfg.byz_timewarp && (tip.height + 1) % k->cfg.chain.retarget_blocks != 0)
+			t = INT64_MIN;
+		if (bft_nk_template(&k->chain, &k->work, k->id, t, k->cand, k->n_cand, &v) < 0)
 			return;
 		/* Nonces carry on from the last template: with the same
 		 * statements and time, the same header is not hashed twice. */
@@ -764,4 +836,21 @@ void bft_nkn_info(const bft_nkn *k, bft_node_chain_info *out)
 	out->stats = k->chain.st;
 	if (bft_nk_best(&k->chain, &out->tip) != 0)
 		memset(&out->tip, 0, sizeof out->tip);
+}
+
+uint64_t bft_nkn_miners(const bft_nkn *k, uint64_t *by_miner, size_t cap, uint64_t diff_range[2])
+{
+	uint64_t n = 0, lo = UINT64_MAX, hi = 0;
+	for (int32_t i = k->chain.best; i >= 0 && n < k->chain.n_slots; i = k->slots[i].parent, n++) {
+		const bft_block_hdr *h = &k->slots[i].h;
+		if (h->miner_id < cap)
+			by_miner[h->miner_id]++;
+		lo = h->difficulty < lo ? h->difficulty : lo;
+		hi = h->difficulty > hi ? h->difficulty : hi;
+	}
+	if (diff_range) {
+		diff_range[0] = n ? lo : 0;
+		diff_range[1] = hi;
+	}
+	return n;
 }
