@@ -3,7 +3,7 @@
 # Writes the scenarios of the fusion/median/nakamoto comparison (docs/nakamoto.md):
 # cmp-spoof-{region,all}-{fusion,median,nakamoto}, nakamoto-partition,
 # nakamoto-implausible-{10,30,45,55}, nakamoto-withhold-{30,55}, nakamoto-selfish-{25,33,45},
-# nakamoto-timewarp-{30,60}, nakamoto-majority-60 and nakamoto-eclipse.
+# nakamoto-timewarp-{30,60}, nakamoto-majority-60 and nakamoto-eclipse(-short).
 #   scripts/gen-nakamoto-scenarios.sh
 cd "$(dirname "$0")/../scenarios" || exit 1
 hdr() { # name description engine
@@ -81,10 +81,13 @@ done
   echo "$NET"; echo "$GPS3"
   echo "nakamoto: {interval: 10s, hashes: 1000, step: 1s, slots: 256, byzantine: [{nodes: [5, 6], hash: 3.750}]}"
   echo "expect: {containment: 1.0, alarm: false}"; } > nakamoto-majority-60.yaml
-# An eclipsed node: from 600 s to 1400 s node 0 reaches only nodes 5 and 6, implausible miners with 30% of
-# the hash power (they state offsets 5 ms off; they still reach everyone).
-{ hdr nakamoto-eclipse "nakamoto: node 0 eclipsed by 2 implausible miners (30% of the hash power) from 600 s to 1400 s" nakamoto
-  echo 'network: {delay: 1ms, jitter: 200us, jitter_max: 2ms, loss: 0.01, partitions: [{nodes: [0], except: [5, 6], from: 600s, to: 1400s}]}'
-  echo "$GPS3"
-  echo "nakamoto: {interval: 10s, hashes: 1000, step: 1s, byzantine: [{nodes: [5, 6], offset: 5ms, hash: 1.071}]}"
-  echo "expect: {containment: 1.0}"; } > nakamoto-eclipse.yaml
+# An eclipsed node: from 600 s to 1400 s (-short: to 700 s) node 0 reaches only nodes 5 and 6, implausible
+# miners with 30% of the hash power (they state offsets 5 ms off; they still reach everyone).
+for e in eclipse:1400s eclipse-short:700s; do
+	n=${e%%:*} to=${e#*:}
+	{ hdr nakamoto-$n "nakamoto: node 0 eclipsed by 2 implausible miners (30% of the hash power) from 600 s to ${to%s} s" nakamoto
+	  echo "network: {delay: 1ms, jitter: 200us, jitter_max: 2ms, loss: 0.01, partitions: [{nodes: [0], except: [5, 6], from: 600s, to: $to}]}"
+	  echo "$GPS3"
+	  echo "nakamoto: {interval: 10s, hashes: 1000, step: 1s, byzantine: [{nodes: [5, 6], offset: 5ms, hash: 1.071}]}"
+	  echo "expect: {containment: 1.0}"; } > nakamoto-$n.yaml
+done

@@ -437,6 +437,32 @@ static void selfish_public(bft_nkn *k, uint64_t h)
 	}
 }
 
+/*
+ * The block an orphan waits for: its parent, or, if the chain already holds
+ * that parent as an orphan too, the parent of the lowest orphan down that
+ * line. Asking for the orphan's own parent asked, after a node fell a few
+ * blocks behind, for blocks it already held (fragments of held orphans are
+ * dropped as known), so a line of orphans was only asked down once, and a
+ * request or answer lost on the way left the node behind for good (the
+ * simulator's eclipsed node never rejoined). Now every new orphan asks for
+ * the line's missing block, and the line is fetched downwards one round trip
+ * per block, as far as the peers' BLOB_RING newest blocks reach.
+ */
+static const uint8_t *missing_block(const bft_nkn *k, const uint8_t *parent)
+{
+	const uint8_t *h = parent;
+	for (size_t n = 0; n < k->chain.n_orphans; n++) {
+		size_t i = 0;
+		while (i < k->chain.n_orphans &&
+		       !(k->orphans[i].used && memcmp(k->orphans[i].hash, h, BFT_BLOCK_HASH) == 0))
+			i++;
+		if (i == k->chain.n_orphans)
+			break;
+		h = k->orphans[i].b.h.parent;
+	}
+	return h;
+}
+
 /* A decoded block from `from` (ALL: loaded from the store; the node's own
  * id: mined here). */
 static int take_block(bft_nkn *k, const bft_nkn_now *now, const bft_block *b, const uint8_t *buf, size_t len,
@@ -469,7 +495,7 @@ static int take_block(bft_nkn *k, const bft_nkn_now *now, const bft_block *b, co
 	if (!mined && k->cfg.byz_selfish && (r == BFT_NK_BEST || r == BFT_NK_SIDE))
 		selfish_public(k, b->h.height);
 	if (r == BFT_NK_ORPHAN) {
-		queue_get(k, from, b->h.parent);
+		queue_get(k, from, missing_block(k, b->h.parent));
 		k->info.getblocks_tx++;
 		return r;
 	}
