@@ -1148,8 +1148,10 @@ static void defaults(sim_scenario *s)
 		          .stmt_age_ns = 120 * BFT_NS_PER_SEC, .future_ns = 10 * BFT_NS_PER_SEC,
 		          .orphan_ttl_ns = 600 * BFT_NS_PER_SEC, .tau_phase_ns = 64 * BFT_NS_PER_SEC,
 		          .tau_ref_ns = 600 * BFT_NS_PER_SEC, .drift_ppb = 1000, .ref_slew_ppb = 10000, .max_ppb = 10000,
-		          .difficulty = 0, .retarget = 16, .hashes = 1000, .window = 12, .slots = 64, .orphans = 8,
-		          .min_stmts = 3 };
+		          .difficulty = 0, .retarget = 16, .hashes = 1000, .window = 12, .slots = 64,
+		          /* bftimed's default: a 300 s partition's line of 17 blocks is fetched
+		           * downwards through the pool (with 8 the sides never merged again) */
+		          .orphans = 32, .min_stmts = 3 };
 }
 
 int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t errlen)

@@ -26,7 +26,14 @@
 #include "proto/bytes.h"
 
 #define CAND_MAX 128 /* statements heard, newest per (node, reference) */
-#define BLOB_RING 16 /* encoded blocks kept: to send, to store, to answer parent requests */
+/* Encoded blocks kept (to send, to store, to answer parent requests): as
+ * many as the block tree has slots, so a peer that fell behind can be sent
+ * every block this node still knows, down to its finality horizon. With the
+ * 16 newest only (shared with the other side's relays), the two sides of a
+ * 300 s partition in the simulator (17 blocks on the heavier side) never
+ * merged again. The cost: n_slots blocks of up to BFT_BLOCK_MAX bytes (1.8 MB
+ * for bftimed's default of 256 slots). */
+#define BLOB_RING_MIN 16
 #define SEND_MAX 16
 #define STMT_Q 8
 #define GET_Q 4
@@ -99,6 +106,7 @@ struct bft_nkn {
 	bft_block work;
 	int64_t next_mine_raw;
 	struct blob *blobs;
+	unsigned n_blobs; /* max(BLOB_RING_MIN, n_slots) */
 	unsigned blob_next;
 	unsigned withheld[WITHHOLD_MAX]; /* TEST-ONLY private blocks, oldest first: blob index */
 	uint64_t withheld_h[WITHHOLD_MAX]; /* and height */
@@ -165,7 +173,8 @@ int bft_nkn_create(bft_nkn **out, const bft_node_config *cfg)
 	k->vmeas = calloc(k->n_refs ? k->n_refs : 1, sizeof *k->vmeas);
 	k->slots = calloc(nc->n_slots, sizeof *k->slots);
 	k->orphans = calloc(nc->n_orphans ? nc->n_orphans : 1, sizeof *k->orphans);
-	k->blobs = calloc(BLOB_RING, sizeof *k->blobs);
+	k->n_blobs = (unsigned)(nc->n_slots > BLOB_RING_MIN ? nc->n_slots : BLOB_RING_MIN);
+	k->blobs = calloc(k->n_blobs, sizeof *k->blobs);
 	k->rx = calloc(RX_SLOTS, sizeof *k->rx);
 	k->scratch = calloc(1, bft_nk_consensus_scratch_bytes());
 	if (!k->peers || !k->refs || !k->meas || !k->vmeas || !k->slots || !k->orphans || !k->blobs || !k->rx ||
@@ -312,7 +321,7 @@ static bool known(const bft_nkn *k, const uint8_t hash[BFT_BLOCK_HASH])
 	for (size_t i = 0; i < k->chain.n_slots; i++)
 		if (k->slots[i].used && memcmp(k->slots[i].hash, hash, BFT_BLOCK_HASH) == 0)
 			return true;
-	for (size_t i = 0; i < BLOB_RING; i++)
+	for (size_t i = 0; i < k->n_blobs; i++)
 		if (k->blobs[i].used && memcmp(k->blobs[i].hash, hash, BFT_BLOCK_HASH) == 0)
 			return true;
 	return false;
@@ -330,9 +339,9 @@ static void cancel_sends(bft_nkn *k, unsigned blob)
 static unsigned keep_blob(bft_nkn *k, const uint8_t *buf, size_t len, const uint8_t hash[BFT_BLOCK_HASH], bool store)
 {
 	unsigned i = k->blob_next;
-	for (unsigned t = 0; t < BLOB_RING && k->blobs[i].private_; t++)
-		i = (i + 1) % BLOB_RING;
-	k->blob_next = (i + 1) % BLOB_RING;
+	for (unsigned t = 0; t < k->n_blobs && k->blobs[i].private_; t++)
+		i = (i + 1) % k->n_blobs;
+	k->blob_next = (i + 1) % k->n_blobs;
 	cancel_sends(k, i);
 	struct blob *b = &k->blobs[i];
 	b->used = true;
@@ -446,7 +455,7 @@ static void selfish_public(bft_nkn *k, uint64_t h)
  * request or answer lost on the way left the node behind for good (the
  * simulator's eclipsed node never rejoined). Now every new orphan asks for
  * the line's missing block, and the line is fetched downwards one round trip
- * per block, as far as the peers' BLOB_RING newest blocks reach.
+ * per block, as deep as the peers' kept blocks reach (n_blobs).
  */
 static const uint8_t *missing_block(const bft_nkn *k, const uint8_t *parent)
 {
@@ -600,7 +609,7 @@ static int on_get(bft_nkn *k, const uint8_t *buf, size_t len)
 	k->info.getblocks_rx++;
 	if (!is_peer(k, from))
 		return BFT_EINVAL;
-	for (unsigned i = 0; i < BLOB_RING; i++)
+	for (unsigned i = 0; i < k->n_blobs; i++)
 		if (k->blobs[i].used && !k->blobs[i].private_ && memcmp(k->blobs[i].hash, q, BFT_BLOCK_HASH) == 0) {
 			queue_send(k, i, from, ALL);
 			return 0;
@@ -719,7 +728,7 @@ static void clear_action(bft_action *out, enum bft_action_kind kind)
 
 bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 {
-	for (unsigned i = 0; i < BLOB_RING; i++) {
+	for (unsigned i = 0; i < k->n_blobs; i++) {
 		struct blob *b = &k->blobs[i];
 		if (b->used && b->store_due) {
 			b->store_due = false;
