@@ -12,7 +12,9 @@ static bool partitioned(const sim_scenario *s, uint32_t a, uint32_t b, int64_t n
 {
 	for (size_t i = 0; i < s->n_partitions; i++) {
 		const sim_partition *p = &s->partitions[i];
-		if (now >= p->from_ns && now < p->to_ns && sim_set_has(&p->nodes, a) != sim_set_has(&p->nodes, b))
+		bool in_a = sim_set_has(&p->nodes, a), in_b = sim_set_has(&p->nodes, b);
+		if (now >= p->from_ns && now < p->to_ns && in_a != in_b &&
+		    !sim_set_has(&p->except, in_a ? b : a))
 			return true;
 	}
 	return false;

@@ -613,7 +613,9 @@ static int w_replay(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, replay_
 static int pa_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &P(o)->nodes); }
 static int pa_from(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &P(o)->from_ns); }
 static int pa_to(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &P(o)->to_ns); }
-static const field part_fields[] = { { "nodes", pa_nodes }, { "from", pa_from }, { "to", pa_to }, { NULL, NULL } };
+static int pa_except(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &P(o)->except); }
+static const field part_fields[] = { { "nodes", pa_nodes }, { "except", pa_except }, { "from", pa_from },
+	                             { "to", pa_to }, { NULL, NULL } };
 static int part_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 {
 	sim_partition *p = (sim_partition *)arr + i;
@@ -916,8 +918,11 @@ static int kb_withhold(ctx *c, yaml_node_t *v, void *o)
 		return -1;
 	return KB(o)->withhold <= 12 ? 0 : fail(c, v, "withhold in [0, 12]");
 }
+static int kb_selfish(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &KB(o)->selfish); }
+static int kb_timewarp(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &KB(o)->timewarp); }
 static const field nkbyz_fields[] = {
-	{ "nodes", kb_nodes }, { "offset", kb_offset }, { "hash", kb_hash }, { "withhold", kb_withhold }, { NULL, NULL },
+	{ "nodes", kb_nodes }, { "offset", kb_offset }, { "hash", kb_hash }, { "withhold", kb_withhold },
+	{ "selfish", kb_selfish }, { "timewarp", kb_timewarp }, { NULL, NULL },
 };
 static int nkbyz_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 {
@@ -928,6 +933,8 @@ static int nkbyz_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 		return -1;
 	if (b->nodes.kind == SIM_SET_NONE || b->nodes.kind == SIM_SET_ALL)
 		return fail(c, it, "byzantine miners need nodes: [ids] or {count: k}");
+	if (b->selfish && b->withhold)
+		return fail(c, it, "byzantine miner: selfish and withhold are two strategies; give one");
 	return 0;
 }
 static int k_byz(ctx *c, yaml_node_t *v, void *o)
@@ -1141,8 +1148,10 @@ static void defaults(sim_scenario *s)
 		          .stmt_age_ns = 120 * BFT_NS_PER_SEC, .future_ns = 10 * BFT_NS_PER_SEC,
 		          .orphan_ttl_ns = 600 * BFT_NS_PER_SEC, .tau_phase_ns = 64 * BFT_NS_PER_SEC,
 		          .tau_ref_ns = 600 * BFT_NS_PER_SEC, .drift_ppb = 1000, .ref_slew_ppb = 10000, .max_ppb = 10000,
-		          .difficulty = 0, .retarget = 16, .hashes = 1000, .window = 12, .slots = 64, .orphans = 8,
-		          .min_stmts = 3 };
+		          .difficulty = 0, .retarget = 16, .hashes = 1000, .window = 12, .slots = 64,
+		          /* bftimed's default: a 300 s partition's line of 17 blocks is fetched
+		           * downwards through the pool (with 8 the sides never merged again) */
+		          .orphans = 32, .min_stmts = 3 };
 }
 
 int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t errlen)
@@ -1239,8 +1248,10 @@ void sim_scenario_free(sim_scenario *s)
 	for (size_t i = 0; i < s->n_temps; i++)
 		set_free(&s->temps[i].nodes);
 	free(s->temps);
-	for (size_t i = 0; i < s->n_partitions; i++)
+	for (size_t i = 0; i < s->n_partitions; i++) {
 		set_free(&s->partitions[i].nodes);
+		set_free(&s->partitions[i].except);
+	}
 	free(s->partitions);
 	for (size_t i = 0; i < s->n_mitms; i++) {
 		set_free(&s->mitms[i].from);

@@ -92,6 +92,8 @@ typedef struct sim_gps_lie {
 typedef struct sim_partition {
 	int64_t from_ns, to_ns;
 	sim_set nodes; /* one side; the rest is the other */
+	sim_set except; /* nodes of the other side still linked to this side (an eclipse: the
+	                 * side is one node, except its attackers) */
 } sim_partition;
 
 typedef struct sim_mitm {
@@ -138,6 +140,8 @@ typedef struct sim_nk_byz {
 	int64_t offset_ns;   /* stated offsets this far off (implausible beyond agree) */
 	double hash;         /* hash power, times an honest node's */
 	size_t withhold;     /* keep this many own blocks private, then release them */
+	bool selfish;        /* Eyal-Sirer selfish mining (node.h byz_selfish) */
+	bool timewarp;       /* time-warp timestamps (node.h byz_timewarp) */
 	unsigned line;
 } sim_nk_byz;
 

@@ -266,7 +266,8 @@ static int resolve_all(sim_scenario *sc, size_t n, const uint32_t *ring, char *e
 		if (resolve_set(sc, &sc->temps[i].nodes, n, ring, err, errlen, "temperature_steps"))
 			return -1;
 	for (size_t i = 0; i < sc->n_partitions; i++)
-		if (resolve_set(sc, &sc->partitions[i].nodes, n, ring, err, errlen, "partitions"))
+		if (resolve_set(sc, &sc->partitions[i].nodes, n, ring, err, errlen, "partitions") ||
+		    resolve_set(sc, &sc->partitions[i].except, n, ring, err, errlen, "partitions"))
 			return -1;
 	for (size_t i = 0; i < sc->n_mitms; i++)
 		if (resolve_set(sc, &sc->mitms[i].from, n, ring, err, errlen, "mitm") ||
@@ -296,6 +297,22 @@ static const sim_nk_byz *nk_byz(const sim_scenario *sc, uint32_t id)
 	return NULL;
 }
 
+/* The genesis difficulty: the scenario's, or (0) the whole network's
+ * hashes per block interval. */
+static uint64_t nk_genesis_difficulty(const sim_world *w)
+{
+	const sim_nk *c = &w->sc->nk;
+	if (c->difficulty)
+		return c->difficulty;
+	double total = 0;
+	for (size_t i = 0; i < w->n; i++) {
+		const sim_nk_byz *b = nk_byz(w->sc, (uint32_t)i);
+		total += (double)c->hashes * (b ? b->hash : 1);
+	}
+	uint64_t d = (uint64_t)(total * (double)c->interval_ns / 1e9);
+	return d ? d : 1;
+}
+
 /* The node's chain settings (docs/nakamoto.md): every node the same chain;
  * every GPS receiver (of any template or spoofing region) states offsets to
  * the one reference "GNSS GPS"; an NTP template is "simulated reference
@@ -306,16 +323,7 @@ static void nk_setup(const sim_world *w, uint32_t id, bft_node_nk_config *k, bft
 	const sim_nk *c = &sc->nk;
 	memset(k, 0, sizeof *k);
 	double hps = (double)c->hashes; /* per node per second */
-	uint64_t d = c->difficulty;
-	if (!d) {
-		double total = 0;
-		for (size_t i = 0; i < w->n; i++) {
-			const sim_nk_byz *b = nk_byz(sc, (uint32_t)i);
-			total += hps * (b ? b->hash : 1);
-		}
-		d = (uint64_t)(total * (double)c->interval_ns / 1e9);
-		d = d ? d : 1;
-	}
+	uint64_t d = nk_genesis_difficulty(w);
 	for (size_t i = 0; i < 32; i++)
 		k->chain.genesis[i] = (uint8_t)(sc->seed >> (8 * (i % 8)) ^ (0x42 + i));
 	k->chain.genesis_time_ns = w->epoch_ns;
@@ -359,6 +367,8 @@ static void nk_setup(const sim_world *w, uint32_t id, bft_node_nk_config *k, bft
 	if (b) {
 		k->byz_offset_ns = b->offset_ns;
 		k->byz_withhold = (uint32_t)b->withhold;
+		k->byz_selfish = b->selfish;
+		k->byz_timewarp = b->timewarp;
 	}
 }
 
@@ -1146,6 +1156,7 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 	bft_node_chain_info *ci = malloc(sizeof *ci);
 	if (!ci)
 		return;
+	out->difficulty_min = UINT64_MAX;
 	for (size_t i = 0; i < w->n; i++) {
 		if (bft_node_chain_info_get(w->nodes[i].node, ci) != 0)
 			continue;
@@ -1176,6 +1187,22 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 			stmts += (double)ci->refs[0].c.n;
 			with++;
 		}
+		if (ci->tip.difficulty < out->difficulty_min)
+			out->difficulty_min = ci->tip.difficulty;
+		if (ci->tip.difficulty > out->difficulty_max)
+			out->difficulty_max = ci->tip.difficulty;
+		if (h == 0) /* what time-warp timestamps hold back */
+			out->mtp_lag_ns = bft_sat_sub(w->epoch_ns + w->now_ns, ci->tip.mtp_ns);
+		if (h == 0) { /* chain quality: whose blocks the best chain holds */
+			uint64_t *by = calloc(w->n, sizeof *by);
+			if (by) {
+				out->best_held = bft_node_chain_miners(nd, by, w->n, out->best_difficulty);
+				for (size_t i = 0; i < w->n; i++)
+					if (nk_byz(w->sc, (uint32_t)i))
+						out->byz_in_best += by[i];
+				free(by);
+			}
+		}
 		if (h == 0 && ci->stats.accepted)
 			out->stale_rate = (double)(ci->stats.accepted > ci->tip.height ? ci->stats.accepted - ci->tip.height : 0) /
 			                  (double)ci->stats.accepted;
@@ -1183,6 +1210,9 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 	free(ci);
 	if (out->height_min == UINT64_MAX)
 		out->height_min = 0;
+	if (out->difficulty_min == UINT64_MAX)
+		out->difficulty_min = 0;
+	out->difficulty_genesis = nk_genesis_difficulty(w);
 	out->median_stmts = with ? stmts / (double)with : 0;
 	double secs = (double)w->sc->duration_ns / 1e9;
 	out->bytes_per_node_s = secs > 0 ? (double)w->chain_bytes / (double)w->n / secs : 0;

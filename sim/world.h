@@ -122,9 +122,14 @@ typedef struct sim_chain_summary {
 	uint64_t height_min, height_max; /* honest nodes' best heights */
 	size_t tips;                     /* distinct best tips among honest nodes */
 	uint64_t mined, mined_byz;       /* blocks found by all nodes; by Byzantine miners */
-	uint64_t byz_in_best;            /* Byzantine blocks in node 0's... in the first honest node's best chain
-	                                  * (among the blocks its slots still hold) */
+	uint64_t byz_in_best;            /* Byzantine blocks (by miner claim) in the first honest node's best
+	                                  * chain, among the blocks its slots still hold */
 	uint64_t best_held;              /* blocks of that best chain its slots still hold */
+	uint64_t difficulty_genesis;     /* the chain's genesis difficulty */
+	uint64_t difficulty_min, difficulty_max; /* honest nodes' best tips' difficulty at the end */
+	uint64_t best_difficulty[2];     /* least and greatest difficulty along that best chain */
+	int64_t mtp_lag_ns;              /* true time at the end - the first honest node's best tip's median
+	                                  * time past (what time-warp timestamps hold back) */
 	double stale_rate;               /* first honest node: valid blocks not in its best chain / stored */
 	uint64_t rejected[BFT_NK_NREASONS]; /* summed over honest nodes */
 	uint64_t reorgs, max_reorg_depth;

@@ -14,9 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <syslog.h>
+
 #include <sqlite3.h>
 
+#include "daemon/log.h"
 #include "proto/chain_wire.h"
+#include "refclock/refclock.h"
 #include "util/hex.h"
 
 struct bftd_chain {
@@ -261,4 +268,93 @@ void bftd_chain_metrics(const bft_node *n, void (*line)(void *ctx, const char *t
 		line(ctx, b);
 	}
 	free(ci);
+}
+
+/* An NTP server's address as a statement's identity: 16 bytes of IPv6, IPv4
+ * mapped (::ffff:a.b.c.d). server is "host", "host:port", "[v6]:port" or a
+ * bare IPv6 address, as the ntp driver reads it. 0, or -1 if it does not
+ * resolve. */
+static int ntp_identity(const char *server, uint8_t id[BFT_CREF_ID])
+{
+	char host[256];
+	const char *colon = strchr(server, ':');
+	if (server[0] == '[') {
+		const char *end = strchr(server, ']');
+		if (!end || (size_t)(end - server - 1) >= sizeof host)
+			return -1;
+		memcpy(host, server + 1, (size_t)(end - server - 1));
+		host[end - server - 1] = 0;
+	} else if (colon && colon == strrchr(server, ':')) { /* exactly one colon: host:port */
+		if ((size_t)(colon - server) >= sizeof host)
+			return -1;
+		memcpy(host, server, (size_t)(colon - server));
+		host[colon - server] = 0;
+	} else if (snprintf(host, sizeof host, "%s", server) >= (int)sizeof host) {
+		return -1;
+	}
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST }, *res = NULL;
+	int g = getaddrinfo(host, NULL, &hints, &res);
+	if (g == EAI_NONAME) {
+		hints.ai_flags = 0;
+		g = getaddrinfo(host, NULL, &hints, &res);
+	}
+	if (g != 0 || !res)
+		return -1;
+	int rc = -1;
+	memset(id, 0, BFT_CREF_ID);
+	if (res->ai_family == AF_INET6) {
+		memcpy(id, &((const struct sockaddr_in6 *)(const void *)res->ai_addr)->sin6_addr, 16);
+		rc = 0;
+	} else if (res->ai_family == AF_INET) {
+		id[10] = id[11] = 0xff;
+		memcpy(id + 12, &((const struct sockaddr_in *)(const void *)res->ai_addr)->sin_addr, 4);
+		rc = 0;
+	}
+	freeaddrinfo(res);
+	return rc;
+}
+
+void bftd_chain_refs(const bftd_ref *refs, size_t n, bft_cref *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		bft_cref *r = &out[i];
+		memset(r, 0, sizeof *r);
+		switch (refs[i].kind) {
+		case BFTD_REF_NMEA:
+		case BFTD_REF_GPSD:
+			r->kind = BFT_CREF_GNSS;
+			r->id[0] = BFT_GNSS_GPS;
+			break;
+		case BFTD_REF_NTP:
+			if (ntp_identity(refs[i].server, r->id) == 0) {
+				r->kind = BFT_CREF_NTP;
+				break;
+			}
+			bftd_log(LOG_WARNING, "reference %s: server '%s' did not resolve at start: its chain statements name "
+			                      "'simulated %zu' and match only nodes configured alike", refs[i].name, refs[i].server,
+			         i + 1);
+			break;
+		case BFTD_REF_SOLAR: {
+			int64_t khz = refs[i].solar.centre_hz / 1000;
+			if (khz > 0 && khz <= UINT32_MAX) {
+				r->kind = BFT_CREF_SOLAR;
+				r->id[0] = (uint8_t)(khz >> 24);
+				r->id[1] = (uint8_t)(khz >> 16);
+				r->id[2] = (uint8_t)(khz >> 8);
+				r->id[3] = (uint8_t)khz;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+		if (!r->kind || !bft_cref_valid(r)) { /* simulated, system, or unresolved: "simulated i + 1" */
+			memset(r, 0, sizeof *r);
+			r->kind = BFT_CREF_SIM;
+			r->id[0] = (uint8_t)((i + 1) >> 24);
+			r->id[1] = (uint8_t)((i + 1) >> 16);
+			r->id[2] = (uint8_t)((i + 1) >> 8);
+			r->id[3] = (uint8_t)(i + 1);
+		}
+	}
 }

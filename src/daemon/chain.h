@@ -29,6 +29,20 @@ int bftd_chain_put(bftd_chain *c, const uint8_t *blob, size_t len);
  * number the node kept (best, side or orphan), or negative. */
 int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *refused);
 
+/*
+ * The identity each configured reference's statements name (chain_wire.h):
+ * a GPS receiver (nmea, gpsd) "GNSS GPS", so that every node's receivers
+ * of the one constellation are one reference; an NTP server its address
+ * (IPv6, or IPv4-mapped), a name resolved once, here, at start (the
+ * driver resolves it the same way: a time source should not move with
+ * DNS); solar radio its band's centre in kHz; the simulated and system
+ * references, and an NTP server whose name does not resolve at start
+ * (logged), "simulated i + 1", which says what it is and matches only
+ * nodes configured alike. out has n entries.
+ */
+struct bftd_ref;
+void bftd_chain_refs(const struct bftd_ref *refs, size_t n, bft_cref *out);
+
 typedef struct bftd_chain_stats {
 	uint64_t stored, put_failures, replayed, replay_refused;
 } bftd_chain_stats;

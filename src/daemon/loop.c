@@ -141,8 +141,11 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	/* The network clock starts at the time of day; the test knob's offset
 	 * (oscillator.offset_ms) shows in it as a mis-set system clock would. */
 	nc.agree_seed_ns = bft_clock_realtime_ns() - bft_clock_raw_ns() + cfg->osc_offset_ns;
-	if (nc.engine == BFT_ENGINE_NAKAMOTO)
-		nc.nk = &d->cfg.nk; /* references: "simulated reference i + 1" (docs/nakamoto.md) */
+	if (nc.engine == BFT_ENGINE_NAKAMOTO) { /* references' identities: chain.h, bftd_chain_refs */
+		bftd_chain_refs(d->cfg.refs, cfg->n_refs, d->nk_refs);
+		d->cfg.nk.refs = d->nk_refs;
+		nc.nk = &d->cfg.nk;
+	}
 	if ((rc = bft_node_create(&d->node, &nc)) != 0) {
 		snprintf(err, errlen, "cannot create the node: %s", bft_strerror(rc));
 		goto fail;

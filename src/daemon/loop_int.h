@@ -36,6 +36,7 @@ struct bftd {
 	bft_signer peer_signer;  /* with a token: the peers' pinned keys */
 	bft_node *node;
 	struct bftd_chain *chain; /* engine nakamoto with a chain store (chain.h); NULL otherwise */
+	bft_cref nk_refs[BFTD_MAX_REFS]; /* engine nakamoto: the references' identities (bftd_chain_refs) */
 	int fd;
 	bftd_ratelimit rl;
 	bftd_refclock refs[BFTD_MAX_REFS];

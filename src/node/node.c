@@ -1638,6 +1638,11 @@ int bft_node_chain_info_get(const bft_node *n, bft_node_chain_info *out)
 	return 0;
 }
 
+uint64_t bft_node_chain_miners(const bft_node *n, uint64_t *by_miner, size_t cap, uint64_t diff_range[2])
+{
+	return n && n->nk && (by_miner || !cap) ? bft_nkn_miners(n->nk, by_miner, cap, diff_range) : 0;
+}
+
 int bft_node_chain_load(bft_node *n, int64_t raw_ns, const uint8_t *buf, size_t len)
 {
 	if (!n || !n->nk || !buf)

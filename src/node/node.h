@@ -75,6 +75,9 @@ typedef struct bft_node_nk_config {
 	/* TEST-ONLY misbehaviour for the simulator's Byzantine miners (0: honest). */
 	int64_t byz_offset_ns;  /* added to every offset it states: implausible beyond agree_ns */
 	uint32_t byz_withhold;  /* keep own blocks private until this many, then release them all */
+	bool byz_selfish;       /* Eyal and Sirer's selfish mining: withhold, release to orphan honest blocks */
+	bool byz_timewarp;      /* time-warp timestamps: the least the past rule allows, but a
+	                         * retarget period's last block at its time (node_chain.c) */
 } bft_node_nk_config;
 
 enum bft_engine_kind {
@@ -297,6 +300,13 @@ typedef struct bft_node_chain_info {
 } bft_node_chain_info;
 /* 0, or BFT_EINVAL (engine not NAKAMOTO: out->on false). */
 int bft_node_chain_info_get(const bft_node *n, bft_node_chain_info *out);
+/* The best chain's blocks as far back as the block tree remembers: adds the
+ * blocks whose miner claim is id to by_miner[id] for id < cap (others are not
+ * counted there), puts the least and greatest difficulty among them in
+ * diff_range (unless NULL), and returns how many blocks it walked; 0 if the
+ * engine is not NAKAMOTO. For statistics (the simulator's chain quality, the
+ * time warp's effect on the retargeting). */
+uint64_t bft_node_chain_miners(const bft_node *n, uint64_t *by_miner, size_t cap, uint64_t diff_range[2]);
 /* Replay a stored block (the daemon's store at start) as if it had been
  * received, without relaying it or announcing it as a BLOCK. The result of
  * bft_nk_add, or a negative code. */

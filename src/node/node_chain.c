@@ -26,7 +26,14 @@
 #include "proto/bytes.h"
 
 #define CAND_MAX 128 /* statements heard, newest per (node, reference) */
-#define BLOB_RING 16 /* encoded blocks kept: to send, to store, to answer parent requests */
+/* Encoded blocks kept (to send, to store, to answer parent requests): as
+ * many as the block tree has slots, so a peer that fell behind can be sent
+ * every block this node still knows, down to its finality horizon. With the
+ * 16 newest only (shared with the other side's relays), the two sides of a
+ * 300 s partition in the simulator (17 blocks on the heavier side) never
+ * merged again. The cost: n_slots blocks of up to BFT_BLOCK_MAX bytes (1.8 MB
+ * for bftimed's default of 256 slots). */
+#define BLOB_RING_MIN 16
 #define SEND_MAX 16
 #define STMT_Q 8
 #define GET_Q 4
@@ -99,9 +106,13 @@ struct bft_nkn {
 	bft_block work;
 	int64_t next_mine_raw;
 	struct blob *blobs;
+	unsigned n_blobs; /* max(BLOB_RING_MIN, n_slots) */
 	unsigned blob_next;
-	unsigned withheld[WITHHOLD_MAX];
+	unsigned withheld[WITHHOLD_MAX]; /* TEST-ONLY private blocks, oldest first: blob index */
+	uint64_t withheld_h[WITHHOLD_MAX]; /* and height */
 	unsigned n_withheld;
+	uint64_t pub_h; /* selfish miner: the highest block made public (received, or released here) */
+	bool race;      /* selfish miner: released a block to tie the honest chain's newest */
 	struct send sends[SEND_MAX];
 	struct rx *rx;
 	void *scratch;
@@ -162,7 +173,8 @@ int bft_nkn_create(bft_nkn **out, const bft_node_config *cfg)
 	k->vmeas = calloc(k->n_refs ? k->n_refs : 1, sizeof *k->vmeas);
 	k->slots = calloc(nc->n_slots, sizeof *k->slots);
 	k->orphans = calloc(nc->n_orphans ? nc->n_orphans : 1, sizeof *k->orphans);
-	k->blobs = calloc(BLOB_RING, sizeof *k->blobs);
+	k->n_blobs = (unsigned)(nc->n_slots > BLOB_RING_MIN ? nc->n_slots : BLOB_RING_MIN);
+	k->blobs = calloc(k->n_blobs, sizeof *k->blobs);
 	k->rx = calloc(RX_SLOTS, sizeof *k->rx);
 	k->scratch = calloc(1, bft_nk_consensus_scratch_bytes());
 	if (!k->peers || !k->refs || !k->meas || !k->vmeas || !k->slots || !k->orphans || !k->blobs || !k->rx ||
@@ -309,7 +321,7 @@ static bool known(const bft_nkn *k, const uint8_t hash[BFT_BLOCK_HASH])
 	for (size_t i = 0; i < k->chain.n_slots; i++)
 		if (k->slots[i].used && memcmp(k->slots[i].hash, hash, BFT_BLOCK_HASH) == 0)
 			return true;
-	for (size_t i = 0; i < BLOB_RING; i++)
+	for (size_t i = 0; i < k->n_blobs; i++)
 		if (k->blobs[i].used && memcmp(k->blobs[i].hash, hash, BFT_BLOCK_HASH) == 0)
 			return true;
 	return false;
@@ -327,9 +339,9 @@ static void cancel_sends(bft_nkn *k, unsigned blob)
 static unsigned keep_blob(bft_nkn *k, const uint8_t *buf, size_t len, const uint8_t hash[BFT_BLOCK_HASH], bool store)
 {
 	unsigned i = k->blob_next;
-	for (unsigned t = 0; t < BLOB_RING && k->blobs[i].private_; t++)
-		i = (i + 1) % BLOB_RING;
-	k->blob_next = (i + 1) % BLOB_RING;
+	for (unsigned t = 0; t < k->n_blobs && k->blobs[i].private_; t++)
+		i = (i + 1) % k->n_blobs;
+	k->blob_next = (i + 1) % k->n_blobs;
 	cancel_sends(k, i);
 	struct blob *b = &k->blobs[i];
 	b->used = true;
@@ -375,6 +387,91 @@ static void queue_get(bft_nkn *k, uint32_t to, const uint8_t hash[BFT_BLOCK_HASH
 		}
 }
 
+/* TEST-ONLY Byzantine miners: send the n oldest private blocks to every peer. */
+static void release(bft_nkn *k, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		k->blobs[k->withheld[i]].private_ = false;
+		queue_send(k, k->withheld[i], ALL, ALL);
+		if (k->withheld_h[i] > k->pub_h)
+			k->pub_h = k->withheld_h[i];
+	}
+	k->info.released += n;
+	k->n_withheld -= n;
+	memmove(k->withheld, k->withheld + n, k->n_withheld * sizeof *k->withheld);
+	memmove(k->withheld_h, k->withheld_h + n, k->n_withheld * sizeof *k->withheld_h);
+}
+
+static void hold(bft_nkn *k, unsigned bi, uint64_t height)
+{
+	if (k->n_withheld == WITHHOLD_MAX)
+		release(k, 1);
+	k->blobs[bi].private_ = true;
+	k->withheld[k->n_withheld] = bi;
+	k->withheld_h[k->n_withheld++] = height;
+	k->info.withheld++;
+}
+
+/*
+ * TEST-ONLY selfish mining (Eyal and Sirer, "Majority is not enough:
+ * Bitcoin mining is vulnerable", FC 2014, Algorithm 1), on heights: the
+ * private chain is the node's own best chain; a block from the others at a
+ * new public height H leaves the private lead L = (private tip height) - H:
+ * L < 0, the honest chain is ahead (fork choice has moved the node to it):
+ * give the private blocks up; L = 0, release them all and race (first seen
+ * wins each honest node); L = 1, release them all: the private chain is
+ * longer and orphans the honest block; L >= 2, release up to height H,
+ * keeping the lead. A block found during a race is released at once (it
+ * wins the race). Own blocks are otherwise kept private.
+ */
+static void selfish_public(bft_nkn *k, uint64_t h)
+{
+	if (h <= k->pub_h)
+		return;
+	k->pub_h = h;
+	k->race = false;
+	uint64_t priv = k->n_withheld ? k->withheld_h[k->n_withheld - 1] : 0;
+	if (!k->n_withheld || priv < h) {
+		for (unsigned i = 0; i < k->n_withheld; i++)
+			k->blobs[k->withheld[i]].private_ = false;
+		k->n_withheld = 0;
+	} else if (priv - h <= 1) {
+		k->race = priv == h;
+		release(k, k->n_withheld);
+	} else {
+		unsigned n = 0;
+		while (n < k->n_withheld && k->withheld_h[n] <= h)
+			n++;
+		release(k, n);
+	}
+}
+
+/*
+ * The block an orphan waits for: its parent, or, if the chain already holds
+ * that parent as an orphan too, the parent of the lowest orphan down that
+ * line. Asking for the orphan's own parent asked, after a node fell a few
+ * blocks behind, for blocks it already held (fragments of held orphans are
+ * dropped as known), so a line of orphans was only asked down once, and a
+ * request or answer lost on the way left the node behind for good (the
+ * simulator's eclipsed node never rejoined). Now every new orphan asks for
+ * the line's missing block, and the line is fetched downwards one round trip
+ * per block, as deep as the peers' kept blocks reach (n_blobs).
+ */
+static const uint8_t *missing_block(const bft_nkn *k, const uint8_t *parent)
+{
+	const uint8_t *h = parent;
+	for (size_t n = 0; n < k->chain.n_orphans; n++) {
+		size_t i = 0;
+		while (i < k->chain.n_orphans &&
+		       !(k->orphans[i].used && memcmp(k->orphans[i].hash, h, BFT_BLOCK_HASH) == 0))
+			i++;
+		if (i == k->chain.n_orphans)
+			break;
+		h = k->orphans[i].b.h.parent;
+	}
+	return h;
+}
+
 /* A decoded block from `from` (ALL: loaded from the store; the node's own
  * id: mined here). */
 static int take_block(bft_nkn *k, const bft_nkn_now *now, const bft_block *b, const uint8_t *buf, size_t len,
@@ -389,23 +486,25 @@ static int take_block(bft_nkn *k, const bft_nkn_now *now, const bft_block *b, co
 	unsigned bi = keep_blob(k, buf, len, hash, !loaded);
 	if (loaded)
 		return r;
-	if (mined && k->cfg.byz_withhold) {
-		/* TEST-ONLY: a private chain, released all at once. */
-		k->blobs[bi].private_ = true;
-		k->withheld[k->n_withheld++] = bi;
-		k->info.withheld++;
-		if (k->n_withheld >= k->cfg.byz_withhold) {
-			for (unsigned i = 0; i < k->n_withheld; i++) {
-				k->blobs[k->withheld[i]].private_ = false;
-				queue_send(k, k->withheld[i], ALL, ALL);
-			}
-			k->info.released += k->n_withheld;
-			k->n_withheld = 0;
+	if (mined && k->cfg.byz_selfish) {
+		hold(k, bi, b->h.height);
+		if (k->race) { /* found during a race: released, it wins it */
+			k->race = false;
+			release(k, k->n_withheld);
 		}
 		return r;
 	}
+	if (mined && k->cfg.byz_withhold) {
+		/* TEST-ONLY: a private chain, released all at once. */
+		hold(k, bi, b->h.height);
+		if (k->n_withheld >= k->cfg.byz_withhold)
+			release(k, k->n_withheld);
+		return r;
+	}
+	if (!mined && k->cfg.byz_selfish && (r == BFT_NK_BEST || r == BFT_NK_SIDE))
+		selfish_public(k, b->h.height);
 	if (r == BFT_NK_ORPHAN) {
-		queue_get(k, from, b->h.parent);
+		queue_get(k, from, missing_block(k, b->h.parent));
 		k->info.getblocks_tx++;
 		return r;
 	}
@@ -426,7 +525,15 @@ static void mine_step(bft_nkn *k, const bft_nkn_now *now)
 		bft_nk_view v;
 		now_view(k, now, &v);
 		uint64_t nonce = k->work.h.nonce;
-		if (bft_nk_template(&k->chain, &k->work, k->id, now->est_ns, k->cand, k->n_cand, &v) < 0)
+		/* TEST-ONLY time warp: every timestamp the least the past rule
+		 * allows (the template's median time past + 1 ns), but a retarget
+		 * period's last block at the miner's time, so that a rule measuring
+		 * each period from its own first block (Bitcoin's) would see every
+		 * period as long as the whole accumulated lag (docs/nakamoto.md). */
+		int64_t t = now->est_ns;
+		if (k->cfg.byz_timewarp && (tip.height + 1) % k->cfg.chain.retarget_blocks != 0)
+			t = INT64_MIN;
+		if (bft_nk_template(&k->chain, &k->work, k->id, t, k->cand, k->n_cand, &v) < 0)
 			return;
 		/* Nonces carry on from the last template: with the same
 		 * statements and time, the same header is not hashed twice. */
@@ -502,7 +609,7 @@ static int on_get(bft_nkn *k, const uint8_t *buf, size_t len)
 	k->info.getblocks_rx++;
 	if (!is_peer(k, from))
 		return BFT_EINVAL;
-	for (unsigned i = 0; i < BLOB_RING; i++)
+	for (unsigned i = 0; i < k->n_blobs; i++)
 		if (k->blobs[i].used && !k->blobs[i].private_ && memcmp(k->blobs[i].hash, q, BFT_BLOCK_HASH) == 0) {
 			queue_send(k, i, from, ALL);
 			return 0;
@@ -621,7 +728,7 @@ static void clear_action(bft_action *out, enum bft_action_kind kind)
 
 bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 {
-	for (unsigned i = 0; i < BLOB_RING; i++) {
+	for (unsigned i = 0; i < k->n_blobs; i++) {
 		struct blob *b = &k->blobs[i];
 		if (b->used && b->store_due) {
 			b->store_due = false;
@@ -764,4 +871,21 @@ void bft_nkn_info(const bft_nkn *k, bft_node_chain_info *out)
 	out->stats = k->chain.st;
 	if (bft_nk_best(&k->chain, &out->tip) != 0)
 		memset(&out->tip, 0, sizeof out->tip);
+}
+
+uint64_t bft_nkn_miners(const bft_nkn *k, uint64_t *by_miner, size_t cap, uint64_t diff_range[2])
+{
+	uint64_t n = 0, lo = UINT64_MAX, hi = 0;
+	for (int32_t i = k->chain.best; i >= 0 && n < k->chain.n_slots; i = k->slots[i].parent, n++) {
+		const bft_block_hdr *h = &k->slots[i].h;
+		if (h->miner_id < cap)
+			by_miner[h->miner_id]++;
+		lo = h->difficulty < lo ? h->difficulty : lo;
+		hi = h->difficulty > hi ? h->difficulty : hi;
+	}
+	if (diff_range) {
+		diff_range[0] = n ? lo : 0;
+		diff_range[1] = hi;
+	}
+	return n;
 }

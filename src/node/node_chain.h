@@ -71,5 +71,7 @@ bool bft_nkn_next_action(bft_nkn *k, bft_action *out);
 bool bft_nkn_point(bft_nkn *k, const bft_nkn_now *now, int64_t poll_ns, bft_interval iv, int64_t *point);
 
 void bft_nkn_info(const bft_nkn *k, bft_node_chain_info *out);
+/* bft_node_chain_miners: the best chain's blocks by miner claim. */
+uint64_t bft_nkn_miners(const bft_nkn *k, uint64_t *by_miner, size_t cap, uint64_t diff_range[2]);
 
 #endif
