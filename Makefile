@@ -198,6 +198,12 @@ $(B)/tests/solar-gen: $(B)/obj/tests/system/solar_gen.o $(B)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 
+# Measurement tool: the solar copy check's detection fractions
+# (scripts/results-solar-copy.sh).
+$(B)/tests/solar-copy: $(B)/obj/tests/system/solar_copy.o $(B)/obj/src/refclock/solar_engine.o $(B)/obj/src/refclock/solar_track.o $(B)/libbftime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
 # Rewritten when PREFIX differs from the one it holds (make install PREFIX=...
 # after a plain make), so the installed file never points at another prefix.
 $(B)/bftime.pc: Makefile $(if $(filter-out $(PREFIX),$(shell sed -n 's/^prefix=//p' $(B)/bftime.pc 2>/dev/null)),pc-prefix-changed)
