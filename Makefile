@@ -68,7 +68,7 @@ run: deps all
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool $(B)/tests/solar-gen
+check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool $(B)/tests/solar-gen $(B)/tests/solar-copy
 	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh $(wildcard tests/system/test_*.sh)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
