@@ -68,7 +68,7 @@ run: deps all
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool $(B)/tests/solar-gen $(B)/tests/p11shim.so
+check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool $(B)/tests/solar-gen $(B)/tests/p11shim.so $(B)/tests/solar-copy
 	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh $(wildcard tests/system/test_*.sh)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
@@ -201,6 +201,12 @@ $(B)/tests/p11shim.so: tests/system/p11shim.c
 # Test tool: synthetic SigMF recordings of the Sun with known clock offsets
 # (test_solar.sh).
 $(B)/tests/solar-gen: $(B)/obj/tests/system/solar_gen.o $(B)/libbftime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
+# Measurement tool: the solar copy check's detection fractions
+# (scripts/results-solar-copy.sh).
+$(B)/tests/solar-copy: $(B)/obj/tests/system/solar_copy.o $(B)/obj/src/refclock/solar_engine.o $(B)/obj/src/refclock/solar_track.o $(B)/libbftime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 

@@ -20,6 +20,8 @@ trap 'rm -f "$tmp" "$keep" "$isync" "$nk"' EXIT
 [ -f "$out" ] && sed -n '/^<!-- solar: begin/,/^<!-- solar: end/p' "$out" >> "$keep"
 # ... and the solar scenarios' (scripts/results-solar.sh).
 [ -f "$out" ] && grep -q '^<!-- solar-sim: begin' "$out" && { echo; sed -n '/^<!-- solar-sim: begin/,/^<!-- solar-sim: end/p' "$out"; } >> "$keep"
+# ... and the copy check's (scripts/results-solar-copy.sh).
+[ -f "$out" ] && grep -q '^<!-- solar-copy: begin' "$out" && { echo; sed -n '/^<!-- solar-copy: begin/,/^<!-- solar-copy: end/p' "$out"; } >> "$keep"
 # The internal-sync section is scripts/results-isync.sh's (its 10,000-node rows take minutes).
 [ -f "$out" ] && sed -n '/^<!-- internal-sync: begin/,/^<!-- internal-sync: end/p' "$out" > "$isync"
 # The Nakamoto comparison is scripts/results-nakamoto.sh's (its scenarios are not in the main table).

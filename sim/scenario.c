@@ -1033,6 +1033,7 @@ static int f_expect(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, expect_
 static int so_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &SO(o)->nodes); }
 static int so_night(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &SO(o)->night); }
 static int so_liars(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &SO(o)->liars); }
+static int so_copiers(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &SO(o)->copiers); }
 #define SODBL(name, f_)                                                                                      \
 	static int name(ctx *c, yaml_node_t *v, void *o) { return p_double(c, v, &SO(o)->f_); }
 SODBL(so_lat, lat_deg)
@@ -1046,12 +1047,22 @@ SODBL(so_tec, tec_max)
 SODBL(so_fs, fs_hz)
 SODBL(so_bw, bw_frac)
 SODBL(so_liepos, lie_position_m)
+SODBL(so_tsys_spread, t_sys_spread)
+SODBL(so_dish_spread, dish_spread)
+SODBL(so_wet, wet_max_m)
+SODBL(so_tecj, tec_jitter)
+SODBL(so_site_sp, site_spacing_m)
+SODBL(so_sunfrac, sun_fraction)
 #define SOSIZE(name, f_)                                                                                     \
 	static int name(ctx *c, yaml_node_t *v, void *o) { return p_size(c, v, &SO(o)->f_); }
 SOSIZE(so_frag, frag_n)
 SOSIZE(so_block, block_n)
 SOSIZE(so_bits, bits)
 SOSIZE(so_pf, peers_f)
+SOSIZE(so_sites, sites)
+static int so_jitter(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->start_jitter_ns); }
+static int so_stamperr(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &SO(o)->stamp_errors); }
+static int so_atmos(ctx *c, yaml_node_t *v, void *o) { return p_bool(c, v, &SO(o)->atmosphere); }
 static int so_every(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->every_ns); }
 static int so_stamp(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->stamp_err_ns); }
 static int so_lie(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &SO(o)->lie_ns); }
@@ -1065,7 +1076,11 @@ static const field solar_fields[] = {
 	{ "band", so_bw }, { "fragment", so_frag }, { "block", so_block }, { "bits", so_bits },
 	{ "peers_f", so_pf }, { "every", so_every }, { "stamp_uncertainty", so_stamp }, { "lie", so_lie },
 	{ "lie_from", so_liefrom }, { "window", so_window }, { "coarse", so_coarse },
-	{ "lie_position", so_liepos }, { NULL, NULL },
+	{ "lie_position", so_liepos }, { "t_sys_spread", so_tsys_spread }, { "dish_spread", so_dish_spread },
+	{ "start_jitter", so_jitter }, { "stamp_errors", so_stamperr }, { "atmosphere", so_atmos },
+	{ "wet_max", so_wet }, { "tec_jitter", so_tecj }, { "sites", so_sites }, { "site_spacing", so_site_sp },
+	{ "copiers", so_copiers }, { "sun_fraction", so_sunfrac },
+	{ NULL, NULL },
 };
 static int f_solar(ctx *c, yaml_node_t *v, void *o)
 {
@@ -1077,6 +1092,9 @@ static int f_solar(ctx *c, yaml_node_t *v, void *o)
 	so->fs_hz = 2.4e6, so->bw_frac = 0.8;
 	so->frag_n = 2048, so->block_n = 16384, so->bits = 2, so->peers_f = 1;
 	so->every_ns = 10 * BFT_NS_PER_SEC, so->stamp_err_ns = 1000, so->window_ns = 1000000, so->coarse_ns = 500000;
+	/* The harder world by default: what real receivers and skies do. */
+	so->t_sys_spread = 0.2, so->dish_spread = 0.1, so->start_jitter_ns = 100000, so->stamp_errors = true;
+	so->atmosphere = true, so->wet_max_m = 0.3, so->tec_jitter = 0.5, so->sites = 1, so->site_spacing_m = 1000000;
 	if (walk(c, v, solar_fields, so, "solar"))
 		return -1;
 	if (so->bits < 1 || so->bits > 2)
@@ -1085,6 +1103,17 @@ static int f_solar(ctx *c, yaml_node_t *v, void *o)
 		return fail(c, v, "solar: every must be positive");
 	if (so->coarse_ns > so->window_ns)
 		return fail(c, v, "solar: the window must cover the coarse clock's error (coarse <= window)");
+	if (!(so->t_sys_spread >= 0 && so->t_sys_spread < 1) || !(so->dish_spread >= 0 && so->dish_spread < 1))
+		return fail(c, v, "solar: t_sys_spread and dish_spread in [0, 1)");
+	if (!(so->wet_max_m >= 0 && so->wet_max_m <= 0.4) || !(so->tec_jitter >= 0) || !(so->site_spacing_m >= 0))
+		return fail(c, v, "solar: wet_max in [0, 0.4] m (the engine's bound), tec_jitter and site_spacing >= 0");
+	if (!(so->sun_fraction >= 0 && so->sun_fraction <= 1))
+		return fail(c, v, "solar: sun_fraction in [0, 1]");
+	if (so->sites < 1 || so->sites > 64)
+		return fail(c, v, "solar: sites 1 .. 64");
+	if (so->coarse_ns + so->start_jitter_ns > so->window_ns)
+		return fail(c, v, "solar: the window must cover the coarse clock's error and the blocks' start jitter "
+		                  "(coarse + start_jitter <= window)");
 	if (!(so->bw_frac > 0 && so->bw_frac <= 1) || !(so->fs_hz >= 1e3))
 		return fail(c, v, "solar: band in (0, 1] of sample_rate, sample_rate >= 1 kHz");
 	return 0;
@@ -1267,6 +1296,7 @@ void sim_scenario_free(sim_scenario *s)
 	set_free(&s->solar.nodes);
 	set_free(&s->solar.night);
 	set_free(&s->solar.liars);
+	set_free(&s->solar.copiers);
 	for (size_t i = 0; i < s->n_advs; i++)
 		set_free(&s->advs[i].nodes);
 	free(s->advs);
@@ -1293,6 +1323,8 @@ void sim_scenario_strip_lies(sim_scenario *s)
 		s->refs[i].liars = 0;
 	set_free(&s->solar.liars);
 	s->solar.liars = (sim_set){ .kind = SIM_SET_NONE };
+	set_free(&s->solar.copiers);
+	s->solar.copiers = (sim_set){ .kind = SIM_SET_NONE };
 	for (size_t i = 0; i < s->nk.n_byz; i++)
 		set_free(&s->nk.byz[i].nodes);
 	free(s->nk.byz);

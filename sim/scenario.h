@@ -188,11 +188,24 @@ typedef struct sim_expect {
 typedef struct sim_solar_cfg {
 	bool on;
 	sim_set nodes, night, liars;
+	sim_set copiers;         /* publish a copy of another antenna's fragment as their own (no antenna of their own used) */
+	double sun_fraction;     /* the engines' copy-check bound on their own T_sun / (T_sun + T_sys); 0: unknown */
 	double lat_deg, lon_deg, spacing_m, flux_sfu, dish_m, t_sys_k, mask_deg, tec_max, fs_hz, bw_frac;
 	double lie_position_m; /* liars claim an antenna this far north of their real one (0: their own) */
 	size_t frag_n, block_n, bits, peers_f;
 	int64_t every_ns, stamp_err_ns, lie_ns, lie_from_ns, window_ns;
 	int64_t coarse_ns; /* an unsynchronized node's coarse clock (OS clock set by NTP): within this of true */
+	/* The world's harder parts (sim/solar.c; 0 turns each off): per-station
+	 * T_sys and dish spreads (fractions), each block's start `start_jitter`
+	 * early at most, stamps erring within stamp_uncertainty
+	 * (`stamp_errors`), the atmosphere (per-site wet zenith delay up to
+	 * `wet_max`, hydrostatic model error, TEC per site with `tec_jitter`
+	 * per block), and `sites` sites `site_spacing` apart north-south. */
+	double t_sys_spread, dish_spread, wet_max_m, tec_jitter;
+	bool stamp_errors, atmosphere;
+	int64_t start_jitter_ns;
+	size_t sites;
+	double site_spacing_m;
 } sim_solar_cfg;
 
 typedef struct sim_scenario {

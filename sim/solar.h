@@ -27,6 +27,11 @@ typedef struct sim_solar_stats {
 	uint64_t fused, fused_misses, fuse_few, fuse_faults;
 	double fused_width_sum_ns, peer_err_sum2_ns2; /* for the mean width and the honest readings' RMS error */
 	int64_t peer_err_max_ns;
+	double corr_err_sum2_ns2; /* the honest readings' error less the stamps' (correlation and geometry) */
+	int64_t corr_err_max_ns;
+	uint64_t readings_by_liars, misses_by_liars; /* made by a liar's own engine: not counted as honest */
+	/* copiers' fragments published; judged by honest antennas: their victim, the others; refused as copies */
+	uint64_t copies, copy_judged_victim, copy_judged_other, copy_flag_victim, copy_flag_other, copy_flag_honest;
 } sim_solar_stats;
 
 /* Whether node id has an antenna (a solar reference: one more reference index). */

@@ -278,7 +278,8 @@ static int resolve_all(sim_scenario *sc, size_t n, const uint32_t *ring, char *e
 			return -1;
 	if (sc->solar.on && (resolve_set(sc, &sc->solar.nodes, n, ring, err, errlen, "solar") ||
 	                     resolve_set(sc, &sc->solar.night, n, ring, err, errlen, "solar") ||
-	                     resolve_set(sc, &sc->solar.liars, n, ring, err, errlen, "solar")))
+	                     resolve_set(sc, &sc->solar.liars, n, ring, err, errlen, "solar") ||
+	                     resolve_set(sc, &sc->solar.copiers, n, ring, err, errlen, "solar")))
 		return -1;
 	for (size_t i = 0; i < sc->nk.n_byz; i++)
 		if (resolve_set(sc, &sc->nk.byz[i].nodes, n, ring, err, errlen, "nakamoto.byzantine"))

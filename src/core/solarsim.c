@@ -119,3 +119,90 @@ int bft_solarsim_array(bft_rng *rng, size_t n, double bw_frac, double visibility
 	fftw_free(spec);
 	return 0;
 }
+
+/* L with L L^T = a (m x m, row major), lower triangular; a pivot at or
+ * below rounding (the near-singular matrix of antennas that see the same
+ * Sun) leaves its column zero, the semidefinite factor. -1 when a is not
+ * semidefinite (a pivot clearly negative). */
+static int chol_psd(size_t m, const double *a, double *l)
+{
+	for (size_t i = 0; i < m * m; i++)
+		l[i] = 0;
+	for (size_t j = 0; j < m; j++) {
+		double d = a[j * m + j];
+		for (size_t k = 0; k < j; k++)
+			d -= l[j * m + k] * l[j * m + k];
+		if (d < -1e-9)
+			return -1;
+		if (d <= 1e-12)
+			continue;
+		double r = sqrt(d);
+		l[j * m + j] = r;
+		for (size_t i = j + 1; i < m; i++) {
+			double v = a[i * m + j];
+			for (size_t k = 0; k < j; k++)
+				v -= l[i * m + k] * l[j * m + k];
+			l[i * m + j] = v / r;
+		}
+	}
+	return 0;
+}
+
+int bft_solarsim_array_vis(bft_rng *rng, size_t n_gen, size_t n, double bw_frac, size_t m, const double *vis,
+			   const bft_solarsim_station *st, double complex *const *outs)
+{
+	if (!rng || !st || !outs || !vis || m < 1 || m > 256 || n < 2 || n_gen < n || n_gen > (size_t)1 << 30 ||
+	    !(bw_frac > 0 && bw_frac <= 1))
+		return BFT_EINVAL;
+	for (size_t i = 0; i < m; i++) {
+		if (!outs[i] || !(st[i].t_sun_k >= 0 && st[i].t_sys_k >= 0 && st[i].gain > 0 && isfinite(st[i].delay_samples)))
+			return BFT_EINVAL;
+		for (size_t j = 0; j < m; j++) {
+			double v = vis[i * m + j];
+			if (!(fabs(v) <= 1) || v != vis[j * m + i] || (i == j && v != 1.0))
+				return BFT_EINVAL;
+		}
+	}
+	double *l = malloc(m * m * sizeof *l);
+	double complex *z = malloc(m * sizeof *z);
+	double complex *spec = fftw_malloc(m * n_gen * sizeof *spec), *time = fftw_malloc(n_gen * sizeof *time);
+	fftw_plan p = NULL;
+	int rc = BFT_EINVAL;
+	if (!l || !z || !spec || !time || chol_psd(m, vis, l) != 0)
+		goto out;
+	p = fftw_plan_dft_1d((int)n_gen, (fftw_complex *)spec, (fftw_complex *)time, FFTW_BACKWARD, FFTW_ESTIMATE);
+	if (!p)
+		goto out;
+	double half = bw_frac * (double)n_gen / 2.0;
+	for (size_t k = 0; k < n_gen; k++) {
+		double kk = k < (n_gen + 1) / 2 ? (double)k : (double)k - (double)n_gen;
+		if (fabs(kk) > half) {
+			for (size_t i = 0; i < m; i++)
+				spec[i * n_gen + k] = 0;
+			continue;
+		}
+		for (size_t j = 0; j < m; j++)
+			z[j] = cgauss(rng, (double)n_gen);
+		for (size_t i = 0; i < m; i++) {
+			double complex sun = 0;
+			for (size_t j = 0; j <= i; j++)
+				sun += l[i * m + j] * z[j];
+			sun *= cexp(-I * 2 * M_PI * kk * st[i].delay_samples / (double)n_gen);
+			spec[i * n_gen + k] = (sqrt(st[i].t_sun_k) * sun + cgauss(rng, st[i].t_sys_k * (double)n_gen)) * st[i].gain;
+		}
+	}
+	for (size_t i = 0; i < m; i++) {
+		fftw_execute_dft(p, (fftw_complex *)(spec + i * n_gen), (fftw_complex *)time);
+		for (size_t j = 0; j < n; j++)
+			outs[i][j] = time[j] / ((double)n_gen * sqrt(bw_frac));
+	}
+	rc = 0;
+out:
+	if (p)
+		fftw_destroy_plan(p);
+	free(l);
+	free(z);
+	fftw_free(spec);
+	fftw_free(time);
+	return rc;
+}

@@ -57,4 +57,17 @@ int bft_solarsim_pair(bft_rng *rng, size_t n, double bw_frac, double visibility,
 int bft_solarsim_array(bft_rng *rng, size_t n, double bw_frac, double visibility, size_t m,
 		       const bft_solarsim_station *st, double complex *const *outs);
 
+/* A spread-out array as the simulator's Sun draws it: vis (m x m, row
+ * major, symmetric, ones on the diagonal) the visibility of each pair with
+ * its sign (bft_disk_visibility_signed), so every pair correlates as its
+ * own baseline allows; each station's solar part has the covariance vis
+ * (a semidefinite Cholesky factor of it mixes m independent spectra). The
+ * signal is drawn n_gen >= n samples long and each station keeps its first
+ * n: a delay moves other samples into the block (not its own wrapped
+ * edge), as a continuous signal does, while |delay| <= n_gen - n. 0, or
+ * BFT_EINVAL on bad arguments (vis not semidefinite, n_gen < n) or no
+ * memory. */
+int bft_solarsim_array_vis(bft_rng *rng, size_t n_gen, size_t n, double bw_frac, size_t m, const double *vis,
+			   const bft_solarsim_station *st, double complex *const *outs);
+
 #endif

@@ -107,10 +107,15 @@ double bft_iono_bound_s(double elev_rad, double freq_hz, double tec_max_tecu)
 	return 40.3 * tec_max_tecu * 1e16 / (freq_hz * freq_hz) * m / BFT_C_M_S;
 }
 
-double bft_disk_visibility(double baseline_perp_m, double freq_hz, double diam_rad)
+double bft_disk_visibility_signed(double baseline_perp_m, double freq_hz, double diam_rad)
 {
 	double x = M_PI * diam_rad * baseline_perp_m * freq_hz / BFT_C_M_S;
 	if (x < 1e-6)
 		return 1.0;
-	return fabs(2.0 * j1(x) / x);
+	return 2.0 * j1(x) / x;
+}
+
+double bft_disk_visibility(double baseline_perp_m, double freq_hz, double diam_rad)
+{
+	return fabs(bft_disk_visibility_signed(baseline_perp_m, freq_hz, diam_rad));
 }

@@ -68,6 +68,10 @@ double bft_iono_bound_s(double elev_rad, double freq_hz, double tec_max_tecu);
  * projected baseline (|2 J1(x) / x|, x = pi diam b / lambda): the fraction
  * of the Sun's flux that correlates between the two antennas. */
 double bft_disk_visibility(double baseline_perp_m, double freq_hz, double diam_rad);
+/* The same with its sign (2 J1(x) / x, negative between the first and
+ * second nulls): a set of antennas' visibilities with their signs form a
+ * positive semidefinite matrix, which the simulator's array draws from. */
+double bft_disk_visibility_signed(double baseline_perp_m, double freq_hz, double diam_rad);
 #define BFT_SUN_DIAM_RAD 9.3e-3 /* optical disk, 0.533 deg; larger in radio */
 
 #endif

@@ -59,6 +59,7 @@ static int o_tec(bftd_ref *r, const char *v, char *e, size_t n) { return bft_val
 static int o_window(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_duration(v, 0, BFT_NS_PER_SEC / 10, &S(r)->window_ns, e, n); }
 static int o_clock(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_fixed(v, 3, 0, 1000000, &S(r)->clock_ppb, e, n); }
 static int o_peers_f(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_int(v, 0, 20, &S(r)->peers_f, e, n); }
+static int o_sun_frac(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_fixed(v, 3, 0, 1000, &S(r)->sun_frac_milli, e, n); }
 static int o_gain(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_fixed(v, 2, -10000, 20000, &S(r)->gain_cdb, e, n); }
 
 static const bftd_ref_opt solar_options[] = {
@@ -81,6 +82,7 @@ static const bftd_ref_opt solar_options[] = {
 	{ "sample_clock", BFTD_REF_OPT_SOLAR, o_clock },   /* ppm: each sampler's rate error bound */
 	{ "gain", BFTD_REF_OPT_SOLAR, o_gain },            /* dB (soapy) */
 	{ "peers_f", BFTD_REF_OPT_SOLAR, o_peers_f },      /* liars among the peers the reading tolerates */
+	{ "sun_fraction", BFTD_REF_OPT_SOLAR, o_sun_frac }, /* copy check: own T_sun / (T_sun + T_sys) bound */
 	{ NULL, 0, NULL },
 };
 
@@ -382,6 +384,7 @@ static int solar_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t 
 		.window_ns = c->window_ns,
 		.rate_err_ppb = 2.0 * (double)c->clock_ppb,
 		.keep_blocks = 4,
+		.sun_frac_max = (double)c->sun_frac_milli * 1e-3,
 	};
 	char e[1024];
 	int r = bftd_solar_create(&p->eng, &sp, &p->proxy, e, sizeof e);

@@ -62,6 +62,7 @@ typedef struct bftd_solar_params {
 	int64_t window_ns;      /* how far a peer's stamps may be from own: the lag search's half-width */
 	double rate_err_ppb;    /* both sample clocks' rate error bound, summed */
 	size_t keep_blocks;     /* own blocks kept for late fragments (>= 1) */
+	double sun_frac_max;    /* copy check: bound on the own recording's T_sun / (T_sun + T_sys); 0: unknown (1) */
 } bftd_solar_params;
 
 enum {

@@ -101,6 +101,8 @@ int bftd_solar_create(bftd_solar **out, const bftd_solar_params *p, const bft_si
 		why = "block must hold the fragment plus twice the search window";
 	else if (p->block_n > (1u << 24))
 		why = "block must be at most 16 Mi samples";
+	else if (!(p->sun_frac_max >= 0 && p->sun_frac_max <= 1))
+		why = "sun fraction bound must be in [0, 1]";
 	else if (!signer || !signer->sign || !signer->verify)
 		why = "needs a signer";
 	if (why) {
@@ -322,7 +324,14 @@ int bftd_solar_on_fragment(bftd_solar *s, const uint8_t *buf, size_t len, bftd_s
 	double delay = predicted_delay(s, gp, (double)f.pos_err_mm * 1e-3, f.start_ns, &delay_err);
 	/* The own block the fragment's wavefront reached within the window: its
 	 * sample m saw the peer's sample n when m = n + lag, lag near expect. */
-	int64_t w = window_samples(p) + (int64_t)ceil((double)f.stamp_err_ns * 1e-9 * p->fs_hz);
+	/* The window: ours plus the peer's stated stamp error. When that does
+	 * not fit in the block (a peer free-running for long states
+	 * milliseconds), the widest one the block holds is searched, at least
+	 * our configured window: a lag outside it gives no peak above the
+	 * threshold (or one on the edge), never a false reading, and the
+	 * interval is made from the lag found and both stamps' stated errors,
+	 * whatever window found it. */
+	int64_t w_cfg = window_samples(p), w = w_cfg + (int64_t)ceil((double)f.stamp_err_ns * 1e-9 * p->fs_hz);
 	const struct block *b = NULL;
 	double expect = 0;
 	for (size_t i = 0; i < p->keep_blocks && !b; i++) {
@@ -330,8 +339,12 @@ int bftd_solar_on_fragment(bftd_solar *s, const uint8_t *buf, size_t len, bftd_s
 		if (!c->used || c->night)
 			continue;
 		double e = ((double)(f.start_ns - c->pub_ns) * 1e-9 + delay) * p->fs_hz;
-		if (e - (double)w >= 0 && e + (double)w + (double)p->frag_n <= (double)p->block_n)
+		double room = fmin(e, (double)p->block_n - (double)p->frag_n - e);
+		if (room >= (double)(w < w_cfg ? w : w_cfg)) {
 			b = c, expect = e;
+			if ((double)w > room)
+				w = (int64_t)floor(room);
+		}
 	}
 	if (!b) {
 		s->st.no_block++;
@@ -354,11 +367,15 @@ int bftd_solar_on_fragment(bftd_solar *s, const uint8_t *buf, size_t len, bftd_s
 	}
 	if (rc != 0)
 		return BFTD_SOLAR_E_NOBLOCK;
-	/* A copy of a recording carries its receiver noise: at most the
-	 * quantisation's gain can correlate when both receivers heard only the
-	 * Sun (f = 1 on both sides, full visibility): anything above is no
-	 * independent recording. */
-	if (bft_solar_copy_suspect(r.rho_low, 1.0, 1.0, 1.0, f.bits == 1 ? BFT_QUANT1_GAIN : BFT_QUANT2_GAIN)) {
+	/* A copy of a recording carries its receiver noise: at most
+	 * sqrt(f_own f_peer) times the quantisation's gain can correlate
+	 * between two receivers (full visibility): anything above is no
+	 * independent recording. The peer's f is taken as 1 (it cannot be
+	 * checked); ours is sun_frac_max when configured, else 1, and then a
+	 * 2-bit copy of our own recording (rho = the gain) passes: the
+	 * fractions measured are in docs/results.md (solar-copy). */
+	double f_own = p->sun_frac_max > 0 && p->sun_frac_max < 1 ? p->sun_frac_max : 1.0;
+	if (bft_solar_copy_suspect(r.rho_low, f_own, 1.0, 1.0, f.bits == 1 ? BFT_QUANT1_GAIN : BFT_QUANT2_GAIN)) {
 		s->st.copies++;
 		return BFTD_SOLAR_E_COPY;
 	}

@@ -424,6 +424,41 @@ static void test_solarsim(void **state)
 	free(b);
 }
 
+/* The spread-out array: each pair correlates as its own visibility says
+ * (zero-lag coefficient of the two stations' samples: vis_ij sqrt(f_i
+ * f_j), here with T_sys 0, so vis_ij itself); a matrix no sky can make
+ * (not semidefinite) is refused, as is a generation shorter than the block. */
+static void test_solarsim_vis(void **state)
+{
+	(void)state;
+	size_t n = 1 << 15, m = 3;
+	double vis[9] = { 1, 0.9, 0.1, 0.9, 1, -0.2, 0.1, -0.2, 1 };
+	bft_solarsim_station st[3] = { { 100, 0, 1, 0 }, { 100, 0, 2, 0 }, { 100, 0, 1, 0 } };
+	double complex *x[3];
+	for (size_t i = 0; i < m; i++)
+		x[i] = malloc(n * sizeof *x[i]);
+	bft_rng rng;
+	bft_rng_seed(&rng, 9);
+	assert_int_equal(bft_solarsim_array_vis(&rng, 2 * n, n, 0.8, m, vis, st, x), 0);
+	for (size_t i = 0; i < m; i++)
+		for (size_t j = i + 1; j < m; j++) {
+			double complex c = 0;
+			double pi = 0, pj = 0;
+			for (size_t k = 0; k < n; k++) {
+				c += x[i][k] * conj(x[j][k]);
+				pi += creal(x[i][k] * conj(x[i][k]));
+				pj += creal(x[j][k] * conj(x[j][k]));
+			}
+			double r = creal(c) / sqrt(pi * pj);
+			assert_true(fabs(r - vis[i * m + j]) < 0.03);
+		}
+	double bad[9] = { 1, 0.9, -0.9, 0.9, 1, 0.9, -0.9, 0.9, 1 };
+	assert_int_equal(bft_solarsim_array_vis(&rng, 2 * n, n, 0.8, m, bad, st, x), BFT_EINVAL);
+	assert_int_equal(bft_solarsim_array_vis(&rng, n - 1, n, 0.8, m, vis, st, x), BFT_EINVAL);
+	for (size_t i = 0; i < m; i++)
+		free(x[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_solarsim),     cmocka_unit_test(test_xcorr_no_reading),
 		cmocka_unit_test(test_fringe),	     cmocka_unit_test(test_copy_check),
 		cmocka_unit_test(test_series_checks), cmocka_unit_test(test_xcorr_crb),
+		cmocka_unit_test(test_solarsim_vis),
 	};
 	return cmocka_run_group_tests_name("solar", tests, NULL, NULL);
 }

@@ -273,6 +273,63 @@ static void test_track(void **state)
 	free(honest);
 }
 
+/* A peer stating a stamp error wider than the block holds (a node free-
+ * running for long): the widest window the block holds is searched, and
+ * the reading, made with the stated errors, holds true time. */
+static void test_wide_stamp(void **state)
+{
+	(void)state;
+	struct rig r;
+	int64_t err[2] = { 0, 3000 };
+	double lat[2] = { 48.1, 48.1 }, lon[2] = { 0, 4 };
+	rig_up(&r, 2, err, lat, lon, 3);
+	uint8_t frag[BFT_FRAG_MAX_BYTES];
+	size_t len = 0;
+	/* Station 1's block once more, stating 5 ms (12,000 samples: beyond the 8192-sample block). */
+	assert_int_equal(bftd_solar_record(r.e[0], r.x[0], BLOCK, 1000, 50, T0 + 1500, 5000000, 8, frag, sizeof frag, &len), 1);
+	bftd_solar_reading rd;
+	assert_int_equal(bftd_solar_on_fragment(r.e[1], frag, len, &rd), 0);
+	assert_true(bft_iv_contains(rd.iv, T0));
+	assert_true(rd.half_ns >= 5000000);
+	rig_down(&r, 2);
+}
+
+/* The copy check with the own solar fraction bounded (sun_frac_max): a
+ * copy of our own fragment under another name is refused, an honest
+ * peer's is read; unbounded, the copy passes. */
+static void test_copy(void **state)
+{
+	(void)state;
+	struct rig r;
+	int64_t err[2] = { 0, 0 };
+	double lat[2] = { 48.1, 48.1 }, lon[2] = { 0, 4 };
+	rig_up(&r, 2, err, lat, lon, 4); /* T_sun 300 K, T_sys 150 K: f = 0.67 */
+	bft_fragment f;
+	assert_int_equal(bft_fragment_open(r.frag[1], r.len[1], &r.s, &f), BFT_FRAG_OK);
+	f.node = 9;
+	uint8_t copy[BFT_FRAG_MAX_BYTES];
+	size_t len = 0;
+	assert_int_equal(bft_fragment_encode(&f, &r.s, copy, sizeof copy, &len), BFT_FRAG_OK);
+	bftd_solar_reading rd;
+	assert_int_equal(bftd_solar_on_fragment(r.e[1], copy, len, &rd), 0); /* unbounded: passes */
+	char e[200];
+	bftd_solar *b;
+	bftd_solar_params p = params(2, 48.1, 4);
+	p.sun_frac_max = 0.7;
+	assert_int_equal(bftd_solar_create(&b, &p, &r.s, e, sizeof e), 0);
+	uint8_t own[BFT_FRAG_MAX_BYTES];
+	size_t own_len = 0;
+	assert_int_equal(bftd_solar_record(b, r.x[1], BLOCK, 2000, 50, T0, 100, 7, own, sizeof own, &own_len), 1);
+	assert_int_equal(bftd_solar_on_fragment(b, copy, len, &rd), BFTD_SOLAR_E_COPY);
+	assert_int_equal(bftd_solar_get_stats(b)->copies, 1);
+	assert_int_equal(bftd_solar_on_fragment(b, r.frag[0], r.len[0], &rd), 0);
+	bftd_solar_destroy(b);
+	p.sun_frac_max = 1.5;
+	assert_int_equal(bftd_solar_create(&b, &p, &r.s, e, sizeof e), BFT_EINVAL);
+	assert_non_null(strstr(e, "sun fraction"));
+	rig_down(&r, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +338,8 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_fuse),
 		cmocka_unit_test(test_track),
+		cmocka_unit_test(test_wide_stamp),
+		cmocka_unit_test(test_copy),
 	};
 	return cmocka_run_group_tests_name("solar_engine", tests, NULL, NULL);
 }
