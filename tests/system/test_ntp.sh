@@ -224,30 +224,38 @@ while [ "$(field "$dir/n1.json" synced 2>/dev/null)" != true ] && [ $k -lt 20 ];
 check "n1 synchronized from its simulated reference" test "$(field "$dir/n1.json" synced)" = true
 LIMIT=2000000 # 2 ms: the simulated reference is CLOCK_REALTIME +- 1 ms
 echo "| client | command | output |" > "$dir/interop"
-offset_ok() { # name, offset in ns
+offset_ok() { # name, offset in ns[, the client's own error bound in ns]
+	# A client on loopback measures the offset only to within half its
+	# round trip: under load that alone reached 4 ms (8 ms delays), so the
+	# bound the client states is allowed on top of LIMIT.
 	[ -n "$2" ] || { echo "no offset"; return 1; }
-	[ "$(abs "$2")" -lt $LIMIT ] || { echo "offset $2 ns"; return 1; }
-	echo "offset $2 ns"
+	b=${3:-0}
+	[ "$(abs "$2")" -lt $((LIMIT + b)) ] || { echo "offset $2 ns (allowed $LIMIT + the client's $b ns)"; return 1; }
+	echo "offset $2 ns (client's bound $b ns)"
 }
 ntpsec_ok() { # client...
 	out=$("$@" 2>&1) || { echo "exit $?: $out"; return 1; }
 	line=$(echo "$out" | grep ' s2 no-leap$') || { echo "said: $out"; return 1; }
 	echo "| $1 | $* | $line |" >> "$dir/interop"
 	off=$(echo "$line" | sed -n 's/^.* \([+-][0-9]*\.[0-9]*\) +\/- \([0-9.]*\) .*$/\1/p')
+	err=$(echo "$line" | sed -n 's/^.* \([+-][0-9]*\.[0-9]*\) +\/- \([0-9.]*\) .*$/\2/p')
 	ns=$("$PY" -c "print(round(float('$off') * 1e9))")
-	offset_ok "$1" "$ns"
+	offset_ok "$1" "$ns" "$("$PY" -c "print(round(float('${err:-0}') * 1e9))")"
 }
 if [ -n "$netns" ]; then
-	check "ntpdate -q 127.0.0.1: stratum 2, no-leap, |offset| < 2 ms" ntpsec_ok ntpdate -q 127.0.0.1
-	check "sntp 127.0.0.1: stratum 2, no-leap, |offset| < 2 ms" ntpsec_ok sntp 127.0.0.1
+	check "ntpdate -q 127.0.0.1: stratum 2, no-leap, |offset| < 2 ms + its stated error" ntpsec_ok ntpdate -q 127.0.0.1
+	check "sntp 127.0.0.1: stratum 2, no-leap, |offset| < 2 ms + its stated error" ntpsec_ok sntp 127.0.0.1
 	json_ok() {
 		out=$(ntpdig -j 127.0.0.1 2>&1) || { echo "exit $?: $out"; return 1; }
 		echo "| ntpdig | ntpdig -j 127.0.0.1 | $out |" >> "$dir/interop"
 		echo "$out" | grep -q '"stratum":2,"leap":"no-leap","adjusted":false' || { echo "said: $out"; return 1; }
 		off=$(echo "$out" | sed -n 's/.*"offset":\([-0-9.e]*\),.*/\1/p')
-		offset_ok ntpdig "$("$PY" -c "print(round(float('$off') * 1e9))")"
+		# "precision" is ntpdig's synchronization distance, the "+/-" of its text output
+		err=$(echo "$out" | sed -n 's/.*"precision":\([-0-9.e]*\),.*/\1/p')
+		offset_ok ntpdig "$("$PY" -c "print(round(float('$off') * 1e9))")" \
+			"$("$PY" -c "print(round(float('${err:-0}') * 1e9))")"
 	}
-	check "ntpdig -j 127.0.0.1: JSON, stratum 2, no-leap, not adjusted, |offset| < 2 ms" json_ok
+	check "ntpdig -j 127.0.0.1: JSON, stratum 2, no-leap, not adjusted, |offset| < 2 ms + its stated error" json_ok
 else
 	skipped "ntpdate, sntp, ntpdig (they query port 123 only)"
 fi
