@@ -127,3 +127,31 @@ cleanup_pids() {
 	fi
 	[ -n "${KEEP:-}" ] && echo "kept $dir" || rm -rf "$dir"
 }
+
+# ---- network namespaces (test_netns, test_isync_netns) ----------------------
+# netns_make NAME: a namespace with lo up, added to $nslist (netns_clean
+# deletes them). netns_star HUB NET N PREFIX: a bridge br0 in HUB, and
+# namespaces PREFIX1..N, each joined to it by a veth pair, eth0 = NET.i/24.
+# Each returns non-zero with the reason in $netns_why (callers skip).
+nslist=""
+netns_make() {
+	netns_why=$(ip netns add "$1" 2>&1) || { netns_why="cannot create a network namespace ($netns_why)"; return 1; }
+	nslist="$nslist $1"
+	netns_why=$(ip -n "$1" link set lo up 2>&1) || { netns_why="cannot configure a network namespace ($netns_why)"; return 1; }
+}
+netns_star() { # hub net n prefix
+	netns_make "$1" || return 1
+	netns_why=$(ip -n "$1" link add br0 type bridge 2>&1) || { netns_why="cannot create a bridge ($netns_why)"; return 1; }
+	ip -n "$1" link set br0 up
+	for i in $(seq 1 "$3"); do
+		netns_make "$4$i" || return 1
+		netns_why=$(ip -n "$4$i" link add eth0 type veth peer name "${1%-hub}h$i" 2>&1) ||
+			{ netns_why="cannot create a veth pair ($netns_why)"; return 1; }
+		ip -n "$4$i" link set "${1%-hub}h$i" netns "$1" &&
+			ip -n "$1" link set "${1%-hub}h$i" master br0 &&
+			ip -n "$1" link set "${1%-hub}h$i" up &&
+			ip -n "$4$i" addr add "$2.$i/24" dev eth0 &&
+			ip -n "$4$i" link set eth0 up || { netns_why="cannot configure the veth pair of node $i"; return 1; }
+	done
+}
+netns_clean() { for ns in $nslist; do ip netns del "$ns" 2>/dev/null; done; nslist=""; }

@@ -19,6 +19,10 @@
 #      agreement step that takes it (/v1/status sources_detail,
 #      agreement_used and agreement_trimmed, over 8 s after agreement).
 # Every process is started and stopped here (by the pids it recorded).
+# With ISYNC_NETNS=1 (test_isync_netns.sh) each node runs in a network
+# namespace of its own, joined to a bridge by a veth pair (NET.1-12; the
+# test reads the APIs from the bridge's namespace, NET.254): the same
+# checks over a real network path. Without root or namespaces, SKIPPED.
 # Prints a cmocka-style summary; about 3 minutes.
 cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
@@ -28,15 +32,31 @@ N=12
 dir=$(mktemp -d /tmp/bftime-isync.XXXXXX) || exit 1
 base=21800 # fixed, below the ephemeral range (32768-60999): a $$-derived one there met a client port
 . tests/system/lib.sh
-trap 'stop_nodes 10' EXIT
+trap 'stop_nodes 10; netns_clean' EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 [ -x "$D" ] && [ -x "$B/bftime" ] || { echo "build/bftimed missing: run make"; exit 1; }
 command -v curl >/dev/null && command -v jq >/dev/null ||
 	{ echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (curl or jq missing: skipped)"; exit 0; }
 
-api() { echo "127.0.0.1:$((base + 20 + $1))"; }
-get() { curl -s --max-time 5 "http://$(api "$1")$2"; }
+NS= # namespace prefix (ISYNC_NETNS), empty on loopback
+if [ -n "${ISYNC_NETNS:-}" ]; then
+	NET=10.78.0
+	NS=bfi$$-n
+	hub=bfi$$-hub
+	skip_all() { echo "[==========] isync in namespaces: SKIP: $1"; skipped "12 bftimed in network namespaces: $1"; summary; }
+	command -v ip >/dev/null 2>&1 || skip_all "iproute2 (ip) is not installed"
+	[ "$(id -u)" -eq 0 ] || skip_all "not root: creating network namespaces needs CAP_NET_ADMIN"
+	netns_star "$hub" "$NET" "$N" "$NS" || skip_all "$netns_why"
+	ip -n "$hub" addr add "$NET.254/24" dev br0 || skip_all "cannot address the bridge"
+	addr() { echo "$NET.$1"; }
+	api() { echo "$NET.$1:8080"; }
+	get() { ip netns exec "$hub" curl -s --max-time 5 "http://$(api "$1")$2"; }
+else
+	addr() { echo 127.0.0.1; }
+	api() { echo "127.0.0.1:$((base + 20 + $1))"; }
+	get() { curl -s --max-time 5 "http://$(api "$1")$2"; }
+fi
 make_keys
 osc_off="0 12 -20 7 -9 18 3 -15 20 -4 10 -17"
 osc_ppm="0 30 -40 12 -25 8 35 -10 20 -33 5 15"
@@ -44,11 +64,11 @@ LIAR=
 write_configs() { # holders (space-separated ids, may be empty)
 	for i in $(seq 1 $N); do
 		{
-			echo "node: {id: $i, listen: 127.0.0.1:$((base + i)), key: $dir/n$i.key}"
+			echo "node: {id: $i, listen: $(addr "$i"):$((base + i)), key: $dir/n$i.key}"
 			echo "peers:"
 			for d in 1 2 3 -1 -2 -3; do
 				j=$(((i - 1 + d + N) % N + 1))
-				echo "  - {id: $j, address: 127.0.0.1:$((base + j)), public_key: $(cat "$dir/n$j.pub")}"
+				echo "  - {id: $j, address: $(addr "$j"):$((base + j)), public_key: $(cat "$dir/n$j.pub")}"
 			done
 			echo "consensus: {f: 1, poll: ${POLL}s}"
 			case " $1 " in *" $i "*)
@@ -63,7 +83,16 @@ write_configs() { # holders (space-separated ids, may be empty)
 		} > "$dir/n$i.yaml"
 	done
 }
-start_all() { for i in $(seq 1 $N); do "$D" --config "$dir/n$i.yaml" >> "$dir/n$i.log" 2>&1 & echo $! > "$dir/n$i.pid"; done; }
+start_all() { # (ip netns exec execs the daemon: $! is its pid)
+	for i in $(seq 1 $N); do
+		if [ -n "$NS" ]; then
+			ip netns exec "$NS$i" "$D" --config "$dir/n$i.yaml" >> "$dir/n$i.log" 2>&1 &
+		else
+			"$D" --config "$dir/n$i.yaml" >> "$dir/n$i.log" 2>&1 &
+		fi
+		echo $! > "$dir/n$i.pid"
+	done
+}
 stop_all() {
 	for i in $(seq 1 $N); do [ -f "$dir/n$i.pid" ] && kill -TERM "$(cat "$dir/n$i.pid")" 2>/dev/null; done
 	for i in $(seq 1 $N); do [ -f "$dir/n$i.pid" ] && { wait "$(cat "$dir/n$i.pid")" 2>/dev/null; rm -f "$dir/n$i.pid"; }; done
@@ -105,7 +134,7 @@ wait_for() { # seconds, check...
 	return 0
 }
 
-echo "[==========] 12 bftimed on a ring C12(1,2,3), f = 1; A: references on nodes 1 and 7; B: none; C: none, node 5 lies"
+echo "[==========] 12 bftimed on a ring C12(1,2,3)${NS:+ in network namespaces ($NET.1-12)}, f = 1; A: references on nodes 1 and 7; B: none; C: none, node 5 lies"
 write_configs "1 7"
 check "config accepted by --check-config" sh -c "\"$D\" --config \"$dir/n1.yaml\" --check-config >/dev/null"
 start_all

@@ -35,12 +35,11 @@ NET=10.77.0
 tag=bft$$ # namespace and interface prefix (interface names <= 15 chars)
 hub=$tag-hub
 dir=""
-nslist=""
 
 cleanup() {
 	stop_impair
 	[ -n "$dir" ] && stop_nodes 5
-	for ns in $nslist; do ip netns del "$ns" 2>/dev/null; done
+	netns_clean
 }
 impair_pids=""
 # SIGTERM the impair helpers: each writes its counts to $dir/impairI.txt.
@@ -68,24 +67,8 @@ skip_all() {
 command -v ip >/dev/null 2>&1 || skip_all "iproute2 (ip) is not installed"
 [ "$(id -u)" -eq 0 ] || skip_all "not root: creating network namespaces needs CAP_NET_ADMIN"
 
-# Namespaces, bridge and veth pairs; any failure is a reason to skip.
-mkns() { # name
-	out=$(ip netns add "$1" 2>&1) || skip_all "cannot create a network namespace ($out)"
-	nslist="$nslist $1"
-	out=$(ip -n "$1" link set lo up 2>&1) || skip_all "cannot configure a network namespace ($out)"
-}
-mkns "$hub"
-out=$(ip -n "$hub" link add br0 type bridge 2>&1) || skip_all "cannot create a bridge ($out)"
-ip -n "$hub" link set br0 up
-for i in $(seq 1 $N); do
-	mkns "$tag-n$i"
-	out=$(ip -n "$tag-n$i" link add eth0 type veth peer name "${tag}h$i" 2>&1) || skip_all "cannot create a veth pair ($out)"
-	ip -n "$tag-n$i" link set "${tag}h$i" netns "$hub" &&
-		ip -n "$hub" link set "${tag}h$i" master br0 &&
-		ip -n "$hub" link set "${tag}h$i" up &&
-		ip -n "$tag-n$i" addr add "$NET.$i/24" dev eth0 &&
-		ip -n "$tag-n$i" link set eth0 up || skip_all "cannot configure the veth pair of node $i"
-done
+# Namespaces, bridge and veth pairs (lib.sh); any failure is a reason to skip.
+netns_star "$hub" "$NET" "$N" "$tag-n" || skip_all "$netns_why"
 
 dir=$(mktemp -d /tmp/bftime-netns.XXXXXX) || exit 1
 
