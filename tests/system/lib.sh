@@ -155,3 +155,21 @@ netns_star() { # hub net n prefix
 	done
 }
 netns_clean() { for ns in $nslist; do ip netns del "$ns" 2>/dev/null; done; nslist=""; }
+
+# ---- SoftHSM2 (the PKCS#11 tests) -------------------------------------------
+SOFTHSM_MOD=/usr/lib/softhsm/libsofthsm2.so
+# Exit 77 (skipped) without SoftHSM2 or curl.
+need_softhsm() {
+	if [ ! -r "$SOFTHSM_MOD" ] || ! command -v softhsm2-util >/dev/null || ! command -v curl >/dev/null; then
+		echo "SKIP: softhsm2 ($SOFTHSM_MOD, softhsm2-util) or curl missing (Debian packages softhsm2, curl)"
+		exit 77
+	fi
+}
+# softhsm_token DIR LABEL: a token store of its own in DIR (configuration
+# DIR/conf, for SOFTHSM2_CONF) holding one token LABEL, user PIN 1234, SO
+# PIN 5678.
+softhsm_token() {
+	mkdir -p "$1/tokens"
+	printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$1" > "$1/conf"
+	SOFTHSM2_CONF=$1/conf softhsm2-util --init-token --free --label "$2" --pin 1234 --so-pin 5678 >/dev/null 2>&1
+}

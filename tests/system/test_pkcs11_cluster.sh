@@ -20,10 +20,10 @@ B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
 N=3
-MOD=/usr/lib/softhsm/libsofthsm2.so
 dir=$(mktemp -d /tmp/bftime-p11.XXXXXX) || exit 1
 base=17400
 . tests/system/lib.sh
+MOD=$SOFTHSM_MOD
 trap 'stop_nodes 15' EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
@@ -31,18 +31,13 @@ api() { echo "127.0.0.1:$((base + 10 + $1))"; }
 get() { curl -s --max-time 5 "http://$(api "$1")$2"; }
 
 [ -x "$D" ] && [ -x "$C" ] || { echo "build/bftimed missing: run make"; exit 1; }
-if [ ! -r "$MOD" ] || ! command -v softhsm2-util >/dev/null || ! command -v curl >/dev/null; then
-	echo "SKIP: softhsm2 ($MOD, softhsm2-util) or curl missing (Debian packages softhsm2, curl)"
-	exit 77
-fi
+need_softhsm
 
 printf '1234' > "$dir/pin"; chmod 600 "$dir/pin"
 printf '9999' > "$dir/badpin"; chmod 600 "$dir/badpin"
 uri() { echo "pkcs11:token=n$1;object=node$1?module-path=$MOD&pin-source=file:$dir/${2:-pin}"; }
 for i in 1 2; do
-	mkdir -p "$dir/hsm$i/tokens"
-	printf 'directories.tokendir = %s/hsm%s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$dir" "$i" > "$dir/hsm$i/conf"
-	SOFTHSM2_CONF=$dir/hsm$i/conf softhsm2-util --init-token --free --label "n$i" --pin 1234 --so-pin 5678 >/dev/null 2>&1 || exit 1
+	softhsm_token "$dir/hsm$i" "n$i" || exit 1
 	SOFTHSM2_CONF=$dir/hsm$i/conf "$C" keygen --pkcs11 "$(uri $i)" > "$dir/n$i.pub" 2> "$dir/keygen$i.err"
 done
 "$C" keygen --out "$dir/n3.key" > "$dir/n3.pub" || exit 1

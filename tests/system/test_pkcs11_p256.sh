@@ -22,10 +22,10 @@ B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
 N=3
-MOD=/usr/lib/softhsm/libsofthsm2.so
 dir=$(mktemp -d /tmp/bftime-p256.XXXXXX) || exit 1
 base=17450
 . tests/system/lib.sh
+MOD=$SOFTHSM_MOD
 trap 'stop_nodes 15' EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
@@ -33,16 +33,11 @@ api() { echo "127.0.0.1:$((base + 10 + $1))"; }
 get() { curl -s --max-time 5 "http://$(api "$1")$2"; }
 
 [ -x "$D" ] && [ -x "$C" ] || { echo "build/bftimed missing: run make"; exit 1; }
-if [ ! -r "$MOD" ] || ! command -v softhsm2-util >/dev/null || ! command -v curl >/dev/null; then
-	echo "SKIP: softhsm2 ($MOD, softhsm2-util) or curl missing (Debian packages softhsm2, curl)"
-	exit 77
-fi
+need_softhsm
 
 printf '1234' > "$dir/pin"; chmod 600 "$dir/pin"
 export SOFTHSM2_CONF="$dir/hsm/conf"
-mkdir -p "$dir/hsm/tokens"
-printf 'directories.tokendir = %s/hsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$dir" > "$SOFTHSM2_CONF"
-softhsm2-util --init-token --free --label n3 --pin 1234 --so-pin 5678 >/dev/null 2>&1 || exit 1
+softhsm_token "$dir/hsm" n3 || exit 1
 URI="pkcs11:token=n3;object=node3?module-path=$MOD&pin-source=file:$dir/pin"
 "$C" keygen --pkcs11 "$URI" --p256 > "$dir/n3.pub" 2> "$dir/keygen3.err"
 "$C" keygen --out "$dir/n1.key" > "$dir/n1.pub" || exit 1
