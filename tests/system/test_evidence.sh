@@ -47,75 +47,19 @@ post() { curl -s -o "$dir/body" -w '%{http_code}' --max-time 5 -H 'Content-Type:
 metric() { get "$1" /metrics | sed -n "s/^$2 \([0-9]*\)\$/\1/p" | head -n 1; }
 
 make_keys
-# conf node [listen-port api-port store twin]: the twin gossips to 2 and 3 only
-conf() {
-	i=$1 port=${2:-$((base + $1))} ap=${3:-$(api "$1")} db=${4:-$dir/n$1.db}
-	echo "node: {id: $i, listen: 127.0.0.1:$port, key: $dir/n$i.key}"
-	echo "peers:"
-	for j in $(seq 1 $N); do
-		[ "$j" = "$i" ] && continue
-		if [ -n "$5" ] && [ "$j" = 4 ]; then
-			echo "  - {id: $j, address: 127.0.0.1:$((base + j)), public_key: $(cat "$dir/n$j.pub")}"
-		else
-			echo "  - {id: $j, address: 127.0.0.1:$((base + j)), api: $(api "$j"), public_key: $(cat "$dir/n$j.pub")}"
-		fi
-	done
-	echo "consensus: {f: 1, poll: 1s}"
-	echo "references:"
-	echo "  - {kind: simulated, every: 1s, noise: 200us, uncertainty: 1ms}"
-	echo "api: $ap"
-	echo "store: $db"
-	echo "proof_interval: 1s"
-}
-for i in $(seq 1 $N); do conf "$i" > "$dir/n$i.yaml"; done
-conf 1 $((base + 9)) "$(api 9)" "$dir/twin.db" twin > "$dir/n5.yaml"
-start() { "$D" --config "$dir/n$1.yaml" >> "$dir/n$1.log" 2>&1 & echo $! > "$dir/n$1.pid"; }
-# wait_for seconds command...: until it succeeds
-wait_for() {
-	t=$1; shift
-	k=0
-	while [ $k -lt $((t * 2)) ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; k=$((k + 1)); done
-	return 1
-}
-head_seq() { get "$1" /v1/status | sed -n '/"head":{/,/}/s/^ *"seq":\([0-9]*\),\{0,1\}$/\1/p' | head -n 1; }
-stored_of() { get "$1" /v1/peers | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print([p for p in d["peers"] if p["id"]==int(sys.argv[1])][0]["proofs"].get("stored",0))' "$2"; }
-count_at() { get "$1" /v1/evidence | sed -n 's/^  "count":\([0-9]*\),\{0,1\}$/\1/p'; }
-has_evidence() { [ "$(count_at "$1")" = 1 ]; }
+. tests/system/evidence_lib.sh
+write_confs
 
 echo "[==========] $N bftimed on $(api 1)-$(api $N), proofs every second; then a twin of node 1 at $(api 9)"
 for i in $(seq 1 $N); do start "$i"; done
-chain_ok() { h=$(head_seq 1); [ -n "$h" ] && [ "$h" -ge 4 ] && [ "$(stored_of 4 1)" -ge 4 ] && [ "$(stored_of 2 1)" -ge 4 ]; }
 check "node 1's chain reaches its peers" wait_for 40 chain_ok
 check "no evidence before the twin" sh -c "[ \"$(count_at 2)$(count_at 3)$(count_at 4)\" = 000 ]"
 
 # The twin: node 1's key and id, another address, an empty store.
 start 5
-check "the twin's proofs fork node 1's chain: evidence made at nodes 2 and 3" wait_for 25 sh -c "
-	c2=\$(curl -s --max-time 5 http://$(api 2)/v1/evidence | sed -n 's/^  \"count\":\([0-9]*\),\{0,1\}\$/\1/p')
-	c3=\$(curl -s --max-time 5 http://$(api 3)/v1/evidence | sed -n 's/^  \"count\":\([0-9]*\),\{0,1\}\$/\1/p')
-	[ \"\$c2\" = 1 ] && [ \"\$c3\" = 1 ]"
+check "the twin's proofs fork node 1's chain: evidence made at nodes 2 and 3" wait_for 25 both
 stop_pid "$(cat "$dir/n5.pid")"
 rm -f "$dir/n5.pid"
-# Both saw the twin's proof beside node 1's; whichever made the evidence
-# first may gossip it to the other before the other's own check: that one
-# then holds it as received and makes none (one piece, not two).
-counts() { # node: "created received"
-	m=$(get "$1" /metrics)
-	c=$(echo "$m" | sed -n 's/^bftime_evidence_total{result="created"} \([0-9]*\)$/\1/p')
-	r=$(echo "$m" | sed -n 's/^bftime_evidence_total{result="new"} \([0-9]*\)$/\1/p')
-	echo "${c:-0} ${r:-0}"
-}
-made_by_one() {
-	set -- $(counts 2) $(counts 3)
-	[ $(($1 + $3)) -ge 1 ] || { echo "created at 2: $1, at 3: $3"; return 1; }
-	echo "created at node 2: $1, at node 3: $3"
-}
-once_each() {
-	for i in 2 3; do
-		set -- $(counts $i)
-		[ $(($1 + $2)) -eq 1 ] || { echo "node $i: created $1, received $2 (one of them, once)"; return 1; }
-	done
-}
 check "node 2 or 3 made it itself (created counted)" made_by_one
 check "nodes 2 and 3 each hold it once (made, or received from the other first)" once_each
 check "gossiped to node 4, which saw only the real chain" wait_for 20 has_evidence 4
