@@ -723,6 +723,16 @@ int bft_slhdsa_sign(const bft_slhdsa_params *p, uint8_t *sig, const uint8_t *msg
 	return sign_external(p, sig, m, 3, sk, randomized);
 }
 
+int bft_slhdsa_sign_addrnd(const bft_slhdsa_params *p, uint8_t *sig, const uint8_t *msg, size_t msg_len,
+                           const uint8_t *ctx, size_t ctx_len, const uint8_t *sk, const uint8_t *addrnd)
+{
+	if (!p || ctx_len > BFT_SLHDSA_MAX_CTX || (!ctx && ctx_len) || (!msg && msg_len))
+		return BFT_EINVAL;
+	uint8_t hdr[2] = { 0, (uint8_t)ctx_len };
+	struct piece m[3] = { { hdr, 2 }, { ctx, ctx_len }, { msg, msg_len } };
+	return sign_pieces(p, sig, m, 3, sk, addrnd);
+}
+
 int bft_slhdsa_verify(const bft_slhdsa_params *p, const uint8_t *msg, size_t msg_len, const uint8_t *ctx,
                       size_t ctx_len, const uint8_t *sig, size_t sig_len, const uint8_t *pk)
 {
@@ -781,6 +791,28 @@ int bft_slhdsa_sign_prehash(const bft_slhdsa_params *p, uint8_t *sig, const uint
 		return BFT_EINVAL;
 	struct piece m[3] = { { hdr, 2 }, { ctx, ctx_len }, { oid_ph, ol } };
 	return sign_external(p, sig, m, 3, sk, randomized);
+}
+
+int bft_slhdsa_sign_prehash_addrnd(const bft_slhdsa_params *p, uint8_t *sig, const uint8_t *msg, size_t msg_len,
+                                   const uint8_t *ctx, size_t ctx_len, bft_slhdsa_prehash ph, const uint8_t *sk,
+                                   const uint8_t *addrnd)
+{
+	uint8_t hdr[2], oid_ph[11 + 64];
+	size_t ol;
+	if (!p || (!ctx && ctx_len) || prehash(ph, msg, msg_len, ctx_len, hdr, oid_ph, &ol))
+		return BFT_EINVAL;
+	struct piece m[3] = { { hdr, 2 }, { ctx, ctx_len }, { oid_ph, ol } };
+	return sign_pieces(p, sig, m, 3, sk, addrnd);
+}
+
+int bft_slhdsa_prehash_by_name(const char *name, bft_slhdsa_prehash *out)
+{
+	for (int i = 0; name && i < BFT_SLHDSA_PH_COUNT; i++)
+		if (!strcmp(name, prehashes[i].name)) {
+			*out = (bft_slhdsa_prehash)i;
+			return 0;
+		}
+	return BFT_EINVAL;
 }
 
 int bft_slhdsa_verify_prehash(const bft_slhdsa_params *p, const uint8_t *msg, size_t msg_len, const uint8_t *ctx,

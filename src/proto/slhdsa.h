@@ -97,6 +97,11 @@ int bft_slhdsa_verify_internal(const bft_slhdsa_params *p, const uint8_t *msg, s
  * deterministically. ctx may be NULL when ctx_len is 0. */
 int bft_slhdsa_sign(const bft_slhdsa_params *p, uint8_t *sig, const uint8_t *msg, size_t msg_len,
                     const uint8_t *ctx, size_t ctx_len, const uint8_t *sk, int randomized);
+/* The same with the caller's addrnd (n bytes; NULL: deterministic): what
+ * NIST's signature-generation vectors fix, to compare hedged signatures
+ * byte for byte (tests/unit/test_slhdsa_acvp.c). */
+int bft_slhdsa_sign_addrnd(const bft_slhdsa_params *p, uint8_t *sig, const uint8_t *msg, size_t msg_len,
+                           const uint8_t *ctx, size_t ctx_len, const uint8_t *sk, const uint8_t *addrnd);
 int bft_slhdsa_verify(const bft_slhdsa_params *p, const uint8_t *msg, size_t msg_len, const uint8_t *ctx,
                       size_t ctx_len, const uint8_t *sig, size_t sig_len, const uint8_t *pk)
 	__attribute__((warn_unused_result));
@@ -122,6 +127,11 @@ typedef enum bft_slhdsa_prehash {
 int bft_slhdsa_sign_prehash(const bft_slhdsa_params *p, uint8_t *sig, const uint8_t *msg, size_t msg_len,
                             const uint8_t *ctx, size_t ctx_len, bft_slhdsa_prehash ph, const uint8_t *sk,
                             int randomized);
+int bft_slhdsa_sign_prehash_addrnd(const bft_slhdsa_params *p, uint8_t *sig, const uint8_t *msg, size_t msg_len,
+                                   const uint8_t *ctx, size_t ctx_len, bft_slhdsa_prehash ph, const uint8_t *sk,
+                                   const uint8_t *addrnd);
+/* ACVP's names for the pre-hash functions ("SHA2-512/224", "SHAKE-128", ...). */
+int bft_slhdsa_prehash_by_name(const char *name, bft_slhdsa_prehash *out);
 int bft_slhdsa_verify_prehash(const bft_slhdsa_params *p, const uint8_t *msg, size_t msg_len, const uint8_t *ctx,
                               size_t ctx_len, bft_slhdsa_prehash ph, const uint8_t *sig, size_t sig_len,
                               const uint8_t *pk) __attribute__((warn_unused_result));
