@@ -180,8 +180,10 @@ $(A)/tests/%: $(A)/obj/tests/unit/%.o $(A)/libtestkit.a $(A)/libbftimed.a $(A)/l
 # (and the library once more after them, which they call).
 $(A)/tests/test_nakamoto: $(A)/obj/sim/nakamoto.o $(A)/obj/sim/rng.o
 $(A)/tests/test_nakamoto: LDLIBS := $(A)/libbftime.a $(LDLIBS)
-# The topology report's graph measures (sim/topo.c) and the PRNG they seed from.
+# The topology report's graph measures (sim/topo.c) and the PRNG they seed from
+# (and the library after them: the agreement step).
 $(A)/tests/test_topo: $(A)/obj/sim/topo.o $(A)/obj/sim/rng.o
+$(A)/tests/test_topo: LDLIBS := $(A)/libbftime.a $(LDLIBS)
 
 # Test tool: netem's delay, jitter and loss through NFQUEUE (test_netns.sh)
 $(B)/tests/impair: tests/system/impair.c src/util/value.c

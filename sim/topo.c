@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bftime/agree.h"
 #include "sim/rng.h"
 
 int sim_graph_build(sim_graph *g, size_t n, const uint32_t *adj, size_t k, const bool *keep, uint32_t *map)
@@ -268,4 +269,80 @@ size_t sim_graph_cpa(const sim_graph *g, const bool *holder, size_t t, bool *in)
 	if (mine != in)
 		free(mine);
 	return tail;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+int sim_graph_contraction(const sim_graph *g, const bool *bad, size_t f, int attack, unsigned rounds, uint64_t seed,
+                          sim_graph_contract *out)
+{
+	memset(out, 0, sizeof *out);
+	size_t n = g->n, maxdeg = 0, nh = 0;
+	for (size_t v = 0; v < n; v++) {
+		if (g->off[v + 1] - g->off[v] > maxdeg)
+			maxdeg = g->off[v + 1] - g->off[v];
+		nh += !bad[v];
+	}
+	out->c = 1;
+	if (nh < 2)
+		return 0;
+	int64_t *x = malloc(n * sizeof *x), *nx = malloc(n * sizeof *nx), *srt = malloc(nh * sizeof *srt);
+	int64_t *vals = malloc((maxdeg ? maxdeg : 1) * sizeof *vals);
+	if (!x || !nx || !srt || !vals) {
+		free(x), free(nx), free(srt), free(vals);
+		return -1;
+	}
+	sim_rng r;
+	sim_rng_seed(&r, seed, 0x636f6e74 /* "cont" */);
+	for (size_t v = 0; v < n; v++)
+		x[v] = bad[v] ? 0 : (int64_t)(sim_rng_unit(&r) * 1e15);
+	double s0 = 0, s = 0;
+	int rc = 0;
+	for (unsigned k = 0;; k++) {
+		size_t m = 0;
+		for (size_t v = 0; v < n; v++)
+			if (!bad[v])
+				srt[m++] = x[v];
+		qsort(srt, m, sizeof *srt, cmp_i64);
+		int64_t lo = srt[0], hi = srt[m - 1], med = srt[m / 2];
+		s = (double)(hi - lo);
+		if (k == 0)
+			s0 = s;
+		out->rounds = k;
+		if (k == rounds || s < 1e4)
+			break;
+		for (size_t v = 0; v < n && !rc; v++) {
+			nx[v] = x[v];
+			if (bad[v] || g->off[v + 1] - g->off[v] < 2 * f + 1)
+				continue;
+			size_t d = 0;
+			for (size_t e = g->off[v]; e < g->off[v + 1]; e++) {
+				uint32_t u = g->nbr[e];
+				int64_t val = !bad[u] ? x[u] : attack == SIM_ATTACK_PUSH || x[v] >= med ? hi : lo;
+				vals[d++] = val - x[v];
+			}
+			bft_agree_result res;
+			if (bft_agree_midpoint(&res, vals, d, f) != 0)
+				rc = -1;
+			else
+				nx[v] = x[v] + res.move_ns;
+		}
+		if (rc)
+			break;
+		int64_t *t = x;
+		x = nx;
+		nx = t;
+	}
+	if (!rc && out->rounds > 0 && s0 > 0)
+		out->c = s > 0 ? pow(s / s0, 1.0 / out->rounds) : 0;
+	if (out->c > 1)
+		out->c = 1; /* it grew: no contraction */
+	out->spread0 = s0;
+	out->spread = s;
+	free(x), free(nx), free(srt), free(vals);
+	return rc;
 }

@@ -80,4 +80,23 @@ unsigned sim_graph_robust_cert(size_t d, double lambda2);
  * closure's size (holders included), or SIZE_MAX when out of memory. */
 size_t sim_graph_cpa(const sim_graph *g, const bool *holder, size_t t, bool *in);
 
+/* The contraction of the agreement step on graph g with the adversaries
+ * bad[v] in place: synchronous rounds of the W-MSR midpoint the node runs
+ * (bft_agree_midpoint, src/core/agree.c), no reading errors, no drift. Honest
+ * values start uniform over 1e15 (seeded); an honest node steps only with at
+ * least 2f + 1 neighbours, as the node does. Attacks: SPLIT, each adversary
+ * tells an honest neighbour the honest maximum when that neighbour is at or
+ * above the honest median and the minimum otherwise (pulling the two halves
+ * apart); PUSH, each tells everyone the honest maximum. c is the geometric
+ * mean of the spread's ratio per round, over `rounds` rounds or until the
+ * spread falls below 1e4 (integer resolution); 1 when it never shrinks. */
+enum { SIM_ATTACK_SPLIT = 0, SIM_ATTACK_PUSH = 1 };
+typedef struct sim_graph_contract {
+	double c;
+	unsigned rounds;        /* rounds measured */
+	double spread0, spread; /* honest spread at the start, at the end */
+} sim_graph_contract;
+int sim_graph_contraction(const sim_graph *g, const bool *bad, size_t f, int attack, unsigned rounds, uint64_t seed,
+                          sim_graph_contract *out);
+
 #endif

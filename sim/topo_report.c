@@ -21,6 +21,9 @@
  * 3e-4 between 1e-7 and 1e-9, as the eigenvalues near lambda2 are dense). */
 #define LAMBDA_MAX_ITER 20000
 #define LAMBDA_TOL 1e-9
+/* The contraction's rounds: a spread of 1e15 falls below the 1e4 floor in
+ * about 50 rounds at c = 0.6. */
+#define CONTRACT_ROUNDS 60
 
 typedef struct measures {
 	sim_graph_degree deg;
@@ -30,6 +33,8 @@ typedef struct measures {
 	unsigned robust;        /* the certified r (spectral only) */
 	size_t holders;
 	size_t cpa[3];          /* closure for t = f+1, 2f+1, 3f+1 */
+	bool contraction;       /* measured (the peer graph, adversaries in place) */
+	sim_graph_contract ct[2]; /* SIM_ATTACK_SPLIT, SIM_ATTACK_PUSH */
 } measures;
 
 static const char *topo_name(const sim_world *w)
@@ -46,7 +51,9 @@ static const char *topo_name(const sim_world *w)
 	}
 }
 
-static int measure(const sim_world *w, const bool *keep, const bool *holder_old, measures *m)
+/* keep: the nodes of the graph measured (NULL: all); bad: the adversaries,
+ * for the contraction (NULL: not measured). */
+static int measure(const sim_world *w, const bool *keep, const bool *holder_old, const bool *bad, measures *m)
 {
 	size_t n = w->n, f = w->sc->f;
 	memset(m, 0, sizeof *m);
@@ -70,6 +77,10 @@ static int measure(const sim_world *w, const bool *keep, const bool *holder_old,
 		rc = sim_graph_lambda2(&g, LAMBDA_MAX_ITER, LAMBDA_TOL, w->sc->seed, &m->sp);
 		m->spectral = true;
 		m->robust = sim_graph_robust_cert(m->deg.min, m->sp.lambda2);
+	}
+	for (int a = 0; a < 2 && bad && !rc; a++) {
+		rc = sim_graph_contraction(&g, bad, f, a, CONTRACT_ROUNDS, w->sc->seed, &m->ct[a]);
+		m->contraction = true;
 	}
 	for (size_t i = 0; i < 3 && !rc; i++)
 		if ((m->cpa[i] = sim_graph_cpa(&g, holder, (i + 1) * f + 1, NULL)) == SIZE_MAX)
@@ -143,6 +154,14 @@ static void print_json(FILE *out, const sim_world *w, const measures *all, const
 	} else {
 		fprintf(out, ",\"lambda2\":null,\"robustness\":\"not applicable: the graph is not regular\"");
 	}
+	if (all->contraction)
+		for (int a = 0; a < 2; a++)
+			fprintf(out,
+			        "%s{\"attack\":\"%s\",\"c\":%.4f,\"rounds\":%u,\"spread_start\":%.4g,\"spread_end\":%.4g}%s",
+			        a ? "," : ",\"contraction\":{\"model\":\"synchronous W-MSR midpoint rounds (bft_agree_midpoint), "
+			                  "adversaries in place, no reading errors or drift\",\"attacks\":[",
+			        a ? "push" : "split", all->ct[a].c, all->ct[a].rounds, all->ct[a].spread0, all->ct[a].spread,
+			        a ? "]}" : "");
 	fprintf(out, ",\"cpa_all_honest\":{\"graph\":\"the peer graph, every node counted honest\",");
 	json_cpa(out, all, w->n, f);
 	fprintf(out, "}},\"honest\":{\"adversaries_removed\":%zu,", w->n - w->n_honest);
@@ -189,6 +208,9 @@ static void print_summary(FILE *out, const sim_world *w, const measures *all, co
 	} else {
 		fprintf(out, "lambda2, robustness certificate: not applicable (the graph is not regular)\n");
 	}
+	if (all->contraction)
+		fprintf(out, "contraction c (model: synchronous midpoint rounds, adversaries in place): split %.3f, push %.3f\n",
+		        all->ct[0].c, all->ct[1].c);
 	fprintf(out, "honest graph (%zu adversaries removed): %zu nodes, ", w->n - w->n_honest, w->n_honest);
 	summary_graph(out, hon);
 	fprintf(out, "CPA closure from %zu honest reference holders, adversaries removed:", hon->holders);
@@ -206,18 +228,22 @@ int sim_topo_report(FILE *out, const sim_world *w, bool json, char *err, size_t 
 		return -1;
 	}
 	bool *keep = calloc(n ? n : 1, sizeof *keep), *holder = calloc(n ? n : 1, sizeof *holder);
-	int rc = keep && holder ? 0 : -1;
+	bool *bad = calloc(n ? n : 1, sizeof *bad);
+	int rc = keep && holder && bad ? 0 : -1;
 	for (size_t h = 0; h < w->n_honest && !rc; h++)
 		keep[w->honest[h]] = true;
+	for (size_t v = 0; v < n && !rc; v++)
+		bad[v] = !keep[v];
 	for (size_t v = 0; v < n && !rc; v++)
 		holder[v] = w->nodes[v].n_refs > 0;
 	measures all, hon;
 	if (!rc)
-		rc = measure(w, NULL, holder, &all);
+		rc = measure(w, NULL, holder, bad, &all);
 	if (!rc)
-		rc = measure(w, keep, holder, &hon);
+		rc = measure(w, keep, holder, NULL, &hon);
 	free(keep);
 	free(holder);
+	free(bad);
 	if (rc) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -3,7 +3,8 @@
 # bftime-sim --topology-report on the issue-11 benchmark's world at 1,000
 # nodes (run by `make test`): the graph the simulator builds is 16-regular,
 # its lambda2 is below Friedman's 2 sqrt(15) plus a margin of 0.5, and the
-# spectral certificate says at least 5-robust, which f = 2 needs (2f+1).
+# spectral certificate says at least 5-robust, which f = 2 needs (2f+1), and
+# the agreement step contracts there under the split attack.
 # Also: the JSON is one object on one line, and a full mesh too large to build
 # is refused with exit status 2. Prints a cmocka-style summary.
 cd "$(dirname "$0")/../.." || exit 1
@@ -33,6 +34,9 @@ check "lambda2 $l2 < 2 sqrt(15) + 0.5" 'below "$l2"'
 check "lambda2 converged" '[ "$(field converged)" = true ]'
 r=$(field r)
 check "certified $r-robust >= 5" '[ "${r:-0}" -ge 5 ] && [ "$(field certified)" = true ]'
+c=$(printf '%s\n' "$json" | sed -n 's/.*"attack":"split","c":\([0-9.]*\).*/\1/p')
+contracts() { awk -v c="$1" 'BEGIN { exit !(c != "" && c + 0 > 0 && c + 0 < 1) }'; }
+check "split contraction $c in (0, 1)" 'contracts "$c"'
 check "no unreachable pairs" '[ "$(field unreachable_pairs)" = 0 ]'
 # The same world twice: the same report (the graph comes from the seed).
 check "deterministic" '[ "$(build/bftime-sim scenarios/sparse-rr16-10k-bench.yaml --nodes 1000 --topology-report --json)" = "$json" ]'

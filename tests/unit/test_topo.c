@@ -6,7 +6,9 @@
  * (eigenvalues sum_j 2cos(2 pi j m / n)), two disjoint K4 (disconnected:
  * lambda2 = d, unreachable pairs counted) and a path (not regular: no
  * spectrum); diameters, mean distances and certified-propagation closures
- * counted by hand. */
+ * counted by hand; the agreement step's contraction where it is known (a full
+ * mesh with n >= 3f + 1: at most 1/2; f = 0 on a full mesh: one step to
+ * agreement; a cycle with f = 1: too few neighbours to step, no contraction). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -241,13 +243,46 @@ static void test_many_sources(void **state)
 	free(adj);
 }
 
+static void test_contraction(void **state)
+{
+	(void)state;
+	sim_graph g;
+	sim_graph_contract ct;
+	/* K7, f = 2, nodes 5 and 6 adversaries: the honest spread at least halves. */
+	assert_int_equal(sim_graph_build(&g, 7, NULL, 0, NULL, NULL), 0);
+	bool bad7[7] = { [5] = true, [6] = true };
+	for (int a = SIM_ATTACK_SPLIT; a <= SIM_ATTACK_PUSH; a++) {
+		assert_int_equal(sim_graph_contraction(&g, bad7, 2, a, 30, 3, &ct), 0);
+		assert_true(ct.rounds > 0);
+		assert_true(ct.c <= 0.5 + 1e-3);
+		assert_true(ct.spread < ct.spread0);
+	}
+	sim_graph_free(&g);
+	/* K4, f = 0, no adversaries: everyone moves to the same midpoint at once. */
+	assert_int_equal(sim_graph_build(&g, 4, NULL, 0, NULL, NULL), 0);
+	bool none[8] = { false };
+	assert_int_equal(sim_graph_contraction(&g, none, 0, SIM_ATTACK_SPLIT, 30, 3, &ct), 0);
+	assert_int_equal(ct.rounds, 1);
+	assert_true(ct.c == 0.0);
+	sim_graph_free(&g);
+	/* C8, f = 1: 2 neighbours < 2f + 1, nobody steps, c = 1. */
+	uint32_t *adj = lattice(8, 2);
+	assert_int_equal(sim_graph_build(&g, 8, adj, 2, NULL, NULL), 0);
+	assert_int_equal(sim_graph_contraction(&g, none, 1, SIM_ATTACK_SPLIT, 10, 3, &ct), 0);
+	assert_int_equal(ct.rounds, 10);
+	assert_true(ct.c == 1.0);
+	assert_true(ct.spread == ct.spread0);
+	sim_graph_free(&g);
+	free(adj);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cycle_odd),      cmocka_unit_test(test_cycle_even),
 		cmocka_unit_test(test_complete),       cmocka_unit_test(test_ring_lattice),
 		cmocka_unit_test(test_disconnected),   cmocka_unit_test(test_path_not_regular),
-		cmocka_unit_test(test_many_sources),
+		cmocka_unit_test(test_many_sources),   cmocka_unit_test(test_contraction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
