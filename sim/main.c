@@ -151,6 +151,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	path = argv[optind];
+	if (topo && (csv || svg || html || md || quiet)) { /* nothing is run: no series, no verdict */
+		fprintf(stderr, "bftime-sim: --topology-report prints the graph only (with --json, --seed, --nodes); "
+		                "not with --csv, --svg, --html, --markdown or --quiet\n");
+		return 2;
+	}
 	char err[512];
 	sim_scenario *sc;
 	if (sim_scenario_load(&sc, path, err, sizeof err)) {

@@ -10,6 +10,7 @@
  */
 #include "sim/topo_report.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,8 @@ typedef struct measures {
 static const char *topo_name(const sim_world *w)
 {
 	const sim_scenario *sc = w->sc;
+	if (sc->no_peers)
+		return "none";
 	if (!w->adj)
 		return "full_mesh";
 	if (!w->adj_k)
@@ -142,8 +145,8 @@ static void print_json(FILE *out, const sim_world *w, const measures *all, const
 		fprintf(out,
 		        ",\"lambda2\":{\"value\":%.6f,\"iterations\":%u,\"converged\":%s,\"last_relative_change\":%.3g,"
 		        "\"tolerance\":%.3g,\"method\":\"power iteration on the all-ones complement (estimate from below)\"}",
-		        all->sp.lambda2, all->sp.iterations, all->sp.converged ? "true" : "false", all->sp.last_change,
-		        LAMBDA_TOL);
+		        all->sp.lambda2, all->sp.iterations, all->sp.converged ? "true" : "false",
+		        isfinite(all->sp.last_change) ? all->sp.last_change : 1.0, LAMBDA_TOL);
 		/* r stays certified while the true lambda2 < d - 2 (r - 1). */
 		double below = all->robust ? (double)all->deg.min - 2.0 * (all->robust - 1) - SIM_GRAPH_CERT_SLACK : 0;
 		fprintf(out,
@@ -152,7 +155,8 @@ static void print_json(FILE *out, const sim_world *w, const measures *all, const
 		        "neighbours outside\"}",
 		        all->robust, need, all->robust >= need ? "true" : "false", below);
 	} else {
-		fprintf(out, ",\"lambda2\":null,\"robustness\":\"not applicable: the graph is not regular\"");
+		fprintf(out, ",\"lambda2\":null,\"robustness\":\"not applicable: %s\"",
+		        all->deg.regular ? "fewer than 2 nodes" : "the graph is not regular");
 	}
 	if (all->contraction)
 		for (int a = 0; a < 2; a++)
@@ -206,7 +210,8 @@ static void print_summary(FILE *out, const sim_world *w, const measures *all, co
 		fprintf(out, "robustness: %u-robust by Alon-Milman (ceil((%zu - lambda2)/2)); 2f+1 = %zu: %s\n", all->robust,
 		        all->deg.min, 2 * f + 1, all->robust >= 2 * f + 1 ? "certified" : "not certified");
 	} else {
-		fprintf(out, "lambda2, robustness certificate: not applicable (the graph is not regular)\n");
+		fprintf(out, "lambda2, robustness certificate: not applicable (%s)\n",
+		        all->deg.regular ? "fewer than 2 nodes" : "the graph is not regular");
 	}
 	if (all->contraction)
 		fprintf(out, "contraction c (model: synchronous midpoint rounds, adversaries in place): split %.3f, push %.3f\n",

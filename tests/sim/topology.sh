@@ -46,6 +46,9 @@ tmp=$(mktemp) && trap 'rm -f "$tmp"' EXIT
 build/bftime-sim scenarios/isync-mesh7.yaml --nodes 5000 --topology-report >"$tmp" 2>&1
 rc=$?
 check "full mesh of 5000 refused" '[ "$rc" -eq 2 ] && grep -q "too large for the topology report" "$tmp"'
+build/bftime-sim scenarios/isync-mesh7.yaml --topology-report --csv "$tmp" >/dev/null 2>&1
+rc=$?
+check "--csv refused with it" '[ "$rc" -eq 2 ]'
 echo "[==========] $((pass + fail)) test(s) run."
 echo "[  PASSED  ] $pass test(s)."
 [ "$fail" -eq 0 ] || { echo "[  FAILED  ] $fail test(s)."; exit 1; }
