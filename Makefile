@@ -69,7 +69,7 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 check: all $(TEST_BIN) $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool $(B)/tests/solar-gen $(B)/tests/p11shim.so $(B)/tests/solar-copy
-	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh $(wildcard tests/system/test_*.sh)
+	@tests/run.sh $(TEST_BIN) tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh tests/sim/topology.sh $(wildcard tests/system/test_*.sh)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
 #   build/fuzz/fuzz_wire -max_total_time=60 tests/fuzz/corpus/wire
@@ -180,6 +180,10 @@ $(A)/tests/%: $(A)/obj/tests/unit/%.o $(A)/libtestkit.a $(A)/libbftimed.a $(A)/l
 # (and the library once more after them, which they call).
 $(A)/tests/test_nakamoto: $(A)/obj/sim/nakamoto.o $(A)/obj/sim/rng.o
 $(A)/tests/test_nakamoto: LDLIBS := $(A)/libbftime.a $(LDLIBS)
+# The topology report's graph measures (sim/topo.c) and the PRNG they seed from
+# (and the library after them: the agreement step).
+$(A)/tests/test_topo: $(A)/obj/sim/topo.o $(A)/obj/sim/rng.o
+$(A)/tests/test_topo: LDLIBS := $(A)/libbftime.a $(LDLIBS)
 
 # Test tool: netem's delay, jitter and loss through NFQUEUE (test_netns.sh)
 $(B)/tests/impair: tests/system/impair.c src/util/value.c

@@ -12,6 +12,7 @@
 
 #include "sim/report.h"
 #include "sim/scenario.h"
+#include "sim/topo_report.h"
 #include "sim/world.h"
 
 static void usage(FILE *out)
@@ -28,6 +29,8 @@ static void usage(FILE *out)
 	        "  --real-crypto     sign with Ed25519 instead of the simulator's keyed hash\n"
 	        "  --markdown        print one row of the results table (--markdown-header: with header)\n"
 	        "  --quiet           print only violations; the exit status tells the verdict\n"
+	        "  --topology-report build the world, do not run it: the peer graph's degrees, distances,\n"
+	        "                    lambda2, robustness certificate and CPA closures (with --json: JSON)\n"
 	        "exit status: 0 ok, 1 a promised guarantee was violated, 2 error\n");
 }
 
@@ -89,11 +92,11 @@ static int run_honest(const char *path, long long seed, long long nodes, int64_t
 int main(int argc, char **argv)
 {
 	const char *path, *csv = NULL, *svg = NULL, *html = NULL;
-	bool json = false, quiet = false, md = false, md_header = false;
+	bool json = false, quiet = false, md = false, md_header = false, topo = false;
 	sim_world_options opt = { 0 };
 	long long seed = -1, nodes = -1;
 	int64_t duration = -1;
-	enum { O_JSON = 256, O_MD, O_MD_HEADER, O_QUIET, O_REAL_CRYPTO, O_CSV, O_SVG, O_SEED, O_NODES, O_DURATION, O_HTML };
+	enum { O_JSON = 256, O_MD, O_MD_HEADER, O_QUIET, O_REAL_CRYPTO, O_CSV, O_SVG, O_SEED, O_NODES, O_DURATION, O_HTML, O_TOPO };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "markdown", no_argument, NULL, O_MD },
@@ -106,6 +109,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "nodes", required_argument, NULL, O_NODES },
 		{ "duration", required_argument, NULL, O_DURATION },
+		{ "topology-report", no_argument, NULL, O_TOPO },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -119,6 +123,7 @@ int main(int argc, char **argv)
 		case O_CSV: csv = optarg; break;
 		case O_SVG: svg = optarg; break;
 		case O_HTML: html = optarg; opt.trace = true; break;
+		case O_TOPO: topo = true; break;
 		case O_SEED:
 			if (parse_count(optarg, INT64_MAX, &seed)) {
 				fprintf(stderr, "bftime-sim: bad seed '%s' (a non-negative integer)\n", optarg);
@@ -146,6 +151,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	path = argv[optind];
+	if (topo && (csv || svg || html || md || quiet)) { /* nothing is run: no series, no verdict */
+		fprintf(stderr, "bftime-sim: --topology-report prints the graph only (with --json, --seed, --nodes); "
+		                "not with --csv, --svg, --html, --markdown or --quiet\n");
+		return 2;
+	}
 	char err[512];
 	sim_scenario *sc;
 	if (sim_scenario_load(&sc, path, err, sizeof err)) {
@@ -160,6 +170,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bftime-sim: %s\n", err);
 		else
 			fprintf(stderr, "bftime-sim: %s: %s\n", path, err);
+		goto out;
+	}
+	if (topo) { /* the world as built, not run (sim/topo_report.h) */
+		if (sim_topo_report(stdout, w, json, err, sizeof err)) {
+			fprintf(stderr, "bftime-sim: %s: %s\n", path, err);
+			goto out;
+		}
+		rc = fflush(stdout) != 0 || ferror(stdout) ? 2 : 0;
 		goto out;
 	}
 	if (sim_world_run(w)) {
