@@ -11,7 +11,8 @@
 # The scenarios are written by scripts/gen-nakamoto-scenarios.sh.
 # --scale adds the Poisson-mining worlds at scale (scenarios/nakamoto-10k-day*.yaml,
 # docs/nakamoto.md "Poisson mining"), each timed with /usr/bin/time (wall, peak
-# memory): about 40 minutes each at 10,000 nodes here; BFTIME_SCALE_NODES=1000
+# memory): about 40-45 CPU minutes and 4.5 GB each at 10,000 nodes (projected),
+# 3.3 CPU minutes at 1,000; BFTIME_SCALE_NODES=1000
 # runs them at 1,000 nodes (the nodes column says so).
 #   scripts/results-nakamoto.sh [--scale]
 set -eu
