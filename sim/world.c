@@ -1155,6 +1155,11 @@ static int handle(sim_world *w, const sim_event *ev)
 			if (ev->kind == SIM_EV_PACKET)
 				w->net.to_crashed++;
 		}
+		if (ev->kind == SIM_EV_MINE && ev->b == nd->mine_gen) { /* its hashing is down too: a find lost */
+			w->finds++;
+			w->finds_idle++;
+			return nk_redraw(w, ev->node, true);
+		}
 		return 0;
 	}
 	switch (ev->kind) {
@@ -1208,8 +1213,7 @@ int sim_world_run(sim_world *w)
 	/* Poisson mining: each node's rate counted to the end of the run. */
 	if (w->sc->engine == BFT_ENGINE_NAKAMOTO && w->sc->nk.poisson)
 		for (size_t i = 0; i < w->n; i++)
-			if (!crashed(w, &w->nodes[i]))
-				w->finds_expected += w->nodes[i].mine_rate * (double)(w->sc->duration_ns - w->nodes[i].mine_from_ns);
+			w->finds_expected += w->nodes[i].mine_rate * (double)(w->sc->duration_ns - w->nodes[i].mine_from_ns);
 	for (size_t h = 0; h < w->n_honest; h++) {
 		const bft_node_counters *c = bft_node_get_counters(w->nodes[w->honest[h]].node);
 		if (w->debug) {
