@@ -123,6 +123,28 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 			violate(r, "%.4f of honest samples after warmup agreed or synchronized, expected at least %.4f",
 			        sim_report_agreed_fraction(w), e->min_agreed_fraction);
 	}
+	/* Poisson mining (docs/nakamoto.md): the finds drawn against the count
+	 * the configured rate gives over the run (a Poisson count: standard
+	 * deviation the square root of its mean), and per block interval. */
+	if (e->find_sigmas > 0 || e->find_rate[1] > 0) {
+		sim_chain_summary cs;
+		sim_world_chain_summary(w, &cs);
+		double secs = (double)w->sc->duration_ns / 1e9, iv = (double)w->sc->nk.interval_ns / 1e9;
+		double per = secs > 0 && iv > 0 ? (double)cs.finds / (secs / iv) : 0;
+		if (!cs.on || !cs.poisson)
+			violate(r, "find_sigmas and find_rate need engine nakamoto with mining: poisson");
+		else if (e->find_sigmas > 0 &&
+		         fabs((double)cs.finds - cs.finds_expected) > e->find_sigmas * sqrt(cs.finds_expected) + 1)
+			violate(r, "Poisson finds %llu, expected %.1f +- %.1f (%.1f standard deviations)",
+			        (unsigned long long)cs.finds, cs.finds_expected, e->find_sigmas * sqrt(cs.finds_expected),
+			        e->find_sigmas);
+		else if (e->find_rate[1] > 0 && (per < e->find_rate[0] || per > e->find_rate[1]))
+			violate(r, "Poisson finds per block interval %.3f outside [%.3f, %.3f]", per, e->find_rate[0],
+			        e->find_rate[1]);
+		if (cs.on && cs.poisson && cs.finds_failed)
+			violate(r, "%llu Poisson finds made no block (nonce search or the node refused it)",
+			        (unsigned long long)cs.finds_failed);
+	}
 	/* Self-checks: a scenario may state violations it must produce (a
 	 * simulator test); those are then expected, and their absence fails. */
 	bool matched[SIM_MAX_VIOLATIONS] = { false };
@@ -254,6 +276,11 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 		        (unsigned long long)cs.difficulty_genesis, (unsigned long long)cs.best_difficulty[0],
 		        (unsigned long long)cs.best_difficulty[1], (unsigned long long)cs.difficulty_min,
 		        (unsigned long long)cs.difficulty_max, (double)cs.mtp_lag_ns / 1e9);
+		if (cs.poisson)
+			fprintf(out, "  poisson mining: %llu finds (%llu while the node did not mine, %llu made no block) against "
+			             "%.1f expected at the configured rate; %llu nonces hashed\n",
+			        (unsigned long long)cs.finds, (unsigned long long)cs.finds_idle,
+			        (unsigned long long)cs.finds_failed, cs.finds_expected, (unsigned long long)cs.find_hashes);
 		fprintf(out, "  chain refusals (honest nodes):");
 		for (int q = 1; q < BFT_NK_NREASONS; q++)
 			if (cs.rejected[q])
@@ -433,7 +460,12 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		        (unsigned long long)cs.best_difficulty[1], (double)cs.mtp_lag_ns / 1e9);
 		for (int q = 1; q < BFT_NK_NREASONS; q++)
 			fprintf(out, "%s\"%s\":%llu", q > 1 ? "," : "", bft_nk_reason_key(-q), (unsigned long long)cs.rejected[q]);
-		fprintf(out, "}},");
+		fprintf(out, "}");
+		if (cs.poisson) /* only then: other worlds' JSON stays as it was */
+			fprintf(out, ",\"poisson\":{\"finds\":%llu,\"idle\":%llu,\"failed\":%llu,\"expected\":%.2f,\"hashes\":%llu}",
+			        (unsigned long long)cs.finds, (unsigned long long)cs.finds_idle,
+			        (unsigned long long)cs.finds_failed, cs.finds_expected, (unsigned long long)cs.find_hashes);
+		fprintf(out, "},");
 	}
 	fprintf(out, "\"events\":%llu,\"queue_peak\":%zu,\"packets_in_flight_peak\":%zu,\"adv_rewrites\":%llu}\n",
 	        (unsigned long long)w->events, w->q.peak, w->pool.peak, (unsigned long long)w->adv_rewrites);

@@ -895,6 +895,17 @@ NKSIZE(k_window, window)
 NKSIZE(k_slots, slots)
 NKSIZE(k_orphans, orphans)
 NKSIZE(k_minst, min_stmts)
+static int k_mining(ctx *c, yaml_node_t *v, void *o)
+{
+	const char *m = scalar(v);
+	if (m && !strcmp(m, "poisson"))
+		NK(o)->poisson = true;
+	else if (m && !strcmp(m, "real"))
+		NK(o)->poisson = false;
+	else
+		return fail(c, v, "mining: poisson or real");
+	return 0;
+}
 static int k_difficulty(ctx *c, yaml_node_t *v, void *o)
 {
 	size_t d;
@@ -946,7 +957,8 @@ static const field nk_fields[] = {
 	{ "future", k_future }, { "orphan_ttl", k_ttl }, { "tau_phase", k_tphase }, { "tau_ref", k_tref },
 	{ "drift_ppb", k_drift }, { "ref_slew_ppb", k_slew }, { "max_steer_ppb", k_max }, { "retarget", k_retarget },
 	{ "hashes", k_hashes }, { "window", k_window }, { "slots", k_slots }, { "orphans", k_orphans },
-	{ "min_statements", k_minst }, { "difficulty", k_difficulty }, { "byzantine", k_byz }, { NULL, NULL },
+	{ "min_statements", k_minst }, { "difficulty", k_difficulty }, { "byzantine", k_byz }, { "mining", k_mining },
+	{ NULL, NULL },
 };
 static int f_nk(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, nk_fields, o, "nakamoto"); }
 
@@ -1018,13 +1030,30 @@ static int e_must(ctx *c, yaml_node_t *v, void *o)
 	}
 	return 0;
 }
+static int e_findsig(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &S(o)->expect.find_sigmas))
+		return -1;
+	return S(o)->expect.find_sigmas > 0 ? 0 : fail(c, v, "find_sigmas > 0");
+}
+static int e_findrate(ctx *c, yaml_node_t *v, void *o)
+{
+	double *r = S(o)->expect.find_rate;
+	if (!v || v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top - v->data.sequence.items.start != 2)
+		return fail(c, v, "find_rate: [lo, hi]");
+	if (p_double(c, node_at(c, v->data.sequence.items.start[0]), &r[0]) ||
+	    p_double(c, node_at(c, v->data.sequence.items.start[1]), &r[1]))
+		return -1;
+	return r[0] >= 0 && r[1] > r[0] ? 0 : fail(c, v, "find_rate: 0 <= lo < hi");
+}
 static const field expect_fields[] = {
 	{ "containment", e_cont }, { "alarm", e_alarm }, { "precision_within_bound", e_prec },
 	{ "accuracy_within_bound", e_acc }, { "max_worst_error", e_worst }, { "max_precision", e_maxprec },
 	{ "max_clock_error", e_maxclock }, { "min_alarm_fraction", e_alarmfrac }, { "unsynced_ok", e_unsynced },
 	{ "must_violate", e_must }, { "min_quarantines", e_minq }, { "min_readmissions", e_minr },
 	{ "net_precision_within_bound", e_netprec }, { "max_net_precision", e_maxnet },
-	{ "min_agreed_fraction", e_agreedfrac }, { NULL, NULL },
+	{ "min_agreed_fraction", e_agreedfrac }, { "find_sigmas", e_findsig }, { "find_rate", e_findrate },
+	{ NULL, NULL },
 };
 static int f_expect(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, expect_fields, o, "expect"); }
 

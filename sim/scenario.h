@@ -151,6 +151,7 @@ typedef struct sim_nk {
 	int64_t tau_phase_ns, tau_ref_ns, drift_ppb, ref_slew_ppb, max_ppb;
 	uint64_t difficulty;
 	size_t retarget, hashes, window, slots, orphans, min_stmts;
+	bool poisson;        /* mining: poisson (docs/nakamoto.md "Poisson mining"); false: real hashing */
 	sim_nk_byz *byz;
 	size_t n_byz;
 } sim_nk;
@@ -166,6 +167,10 @@ typedef struct sim_expect {
 	double min_alarm_fraction;  /* 0: none; at least this fraction of honest nodes alarmed */
 	uint64_t min_quarantines;   /* 0: none; honest nodes quarantined a reference at least this often */
 	uint64_t min_readmissions;  /* 0: none; and readmitted one at least this often */
+	double find_sigmas;         /* nakamoto poisson: Poisson finds within this many standard deviations
+	                             * of the count the configured rate gives (0: not checked) */
+	double find_rate[2];        /* nakamoto poisson: finds per configured block interval of the run
+	                             * within [lo, hi] (hi 0: not checked) */
 	bool unsynced_ok;           /* honest nodes may stay unsynchronized after warmup */
 	/* The network clock (docs/internal-sync.md) */
 	bool net_precision_within_bound; /* after warmup, the honest clocks' spread <= the largest bound they state */

@@ -32,7 +32,7 @@
  * date before this software was written is a replay). */
 #define SIM_EPOCH_NS INT64_C(1767225600000000000)
 
-enum { STREAM_TOPO = 1, STREAM_NODE = 2, STREAM_OSC = 3, STREAM_KEYS = 4, STREAM_SERVER = 5 };
+enum { STREAM_TOPO = 1, STREAM_NODE = 2, STREAM_OSC = 3, STREAM_KEYS = 4, STREAM_SERVER = 5, STREAM_MINE = 6 };
 
 static uint64_t stream_id(unsigned kind, uint64_t i)
 {
@@ -298,13 +298,19 @@ static const sim_nk_byz *nk_byz(const sim_scenario *sc, uint32_t id)
 	return NULL;
 }
 
+/* Poisson mining's genesis difficulty when the scenario gives none: a block
+ * costs the simulator 16 SHA3-256 calls on average. */
+#define NK_POISSON_D0 16
+
 /* The genesis difficulty: the scenario's, or (0) the whole network's
- * hashes per block interval. */
+ * hashes per block interval (mining: poisson, NK_POISSON_D0). */
 static uint64_t nk_genesis_difficulty(const sim_world *w)
 {
 	const sim_nk *c = &w->sc->nk;
 	if (c->difficulty)
 		return c->difficulty;
+	if (c->poisson)
+		return NK_POISSON_D0;
 	double total = 0;
 	for (size_t i = 0; i < w->n; i++) {
 		const sim_nk_byz *b = nk_byz(w->sc, (uint32_t)i);
@@ -344,7 +350,9 @@ static void nk_setup(const sim_world *w, uint32_t id, bft_node_nk_config *k, bft
 		                   .ref_slew_ppb = c->ref_slew_ppb, .max_ppb = c->max_ppb };
 	k->n_slots = c->slots;
 	k->n_orphans = c->orphans;
-	k->mine = true;
+	/* Poisson mining: the node hashes nothing in its own steps; the world
+	 * draws its finds and hands them to it (nk_find). */
+	k->mine = !c->poisson;
 	const sim_nk_byz *b = nk_byz(sc, id);
 	double per_step = hps * (double)c->step_ns / 1e9 * (b ? b->hash : 1);
 	k->hashes_per_step = per_step >= 1 ? (uint64_t)per_step : 1;
@@ -377,6 +385,44 @@ static int push(sim_world *w, int64_t t, uint32_t kind, uint32_t node, uint32_t 
 {
 	sim_event ev = { .t_ns = t, .kind = kind, .node = node, .a = a, .b = b };
 	return sim_queue_push(&w->q, ev);
+}
+
+/*
+ * Poisson mining (docs/nakamoto.md, "Poisson mining"). A node with hash
+ * power h (1 honest, a Byzantine miner's `hash`) of the network's H finds
+ * blocks at the rate (h / H) * (D0 / D) / interval, D0 the genesis
+ * difficulty and D the difficulty of the block it would mine now: at D0 the
+ * whole network finds one block per interval, and the retargeting moves D
+ * as it would with real hashing. Finds are memoryless, so a node's next one
+ * is drawn afresh whenever D changes (its best tip moved: nk_redraw after
+ * any BLOCK action) and after each find. The expectation the rate gives,
+ * integrated over each node's time, is kept beside the count of finds drawn
+ * (expect find_sigmas checks the one against the other).
+ */
+static double nk_rate_per_ns(const sim_world *w, uint32_t id, uint64_t d)
+{
+	const sim_nk_byz *b = nk_byz(w->sc, id);
+	double h = b ? b->hash : 1;
+	return d ? h / w->mine_weight * ((double)nk_genesis_difficulty(w) / (double)d) / (double)w->sc->nk.interval_ns : 0;
+}
+
+static int nk_redraw(sim_world *w, uint32_t id, bool force)
+{
+	sim_node *nd = &w->nodes[id];
+	uint64_t d = bft_node_chain_next_difficulty(nd->node);
+	w->finds_expected += nd->mine_rate * (double)(w->now_ns - nd->mine_from_ns);
+	nd->mine_from_ns = w->now_ns;
+	if (!force && d == nd->mine_d)
+		return 0; /* the same rate: the pending find stands (memoryless) */
+	nd->mine_d = d;
+	nd->mine_rate = nk_rate_per_ns(w, id, d);
+	nd->mine_gen++;
+	if (nd->mine_rate <= 0)
+		return 0;
+	double dt = sim_rng_exp(&w->mine_rng, 1.0 / nd->mine_rate);
+	if (dt > (double)(w->sc->duration_ns - w->now_ns))
+		return 0; /* not before the end (a later redraw may still come sooner) */
+	return push(w, w->now_ns + (int64_t)ceil(dt), SIM_EV_MINE, id, 0, nd->mine_gen);
 }
 
 static bool crashed(const sim_world *w, const sim_node *nd)
@@ -672,6 +718,13 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 	if (hops_from_holders(w))
 		return -1;
 
+	if (sc->engine == BFT_ENGINE_NAKAMOTO && sc->nk.poisson) {
+		sim_rng_seed(&w->mine_rng, sc->seed, stream_id(STREAM_MINE, 0));
+		for (size_t i = 0; i < n; i++) {
+			const sim_nk_byz *b = nk_byz(sc, (uint32_t)i);
+			w->mine_weight += b ? b->hash : 1;
+		}
+	}
 	/* Initial events: starts staggered over the first second, references
 	 * at their phase after the start, samples on a fixed grid. */
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -868,6 +921,7 @@ static int drain(sim_world *w, uint32_t id)
 	sim_node *nd = &w->nodes[id];
 	bft_action act;
 	int rc = 0;
+	bool block = false;
 	while (bft_node_next_action(nd->node, &act)) {
 		switch (act.kind) {
 		case BFT_ACT_SEND:
@@ -881,7 +935,9 @@ static int drain(sim_world *w, uint32_t id)
 		case BFT_ACT_QUARANTINE: /* counted by the node; the report reads its counters */
 			if (w->trace && nd->adv < 0)
 				sim_trace_quarantine(w->trace, w->now_ns, id, act.to, act.q);
-		case BFT_ACT_BLOCK:      /* no store in the simulator */
+			break;
+		case BFT_ACT_BLOCK:      /* no store in the simulator; Poisson mining: the tip may have moved */
+			block = true;
 			break;
 		case BFT_ACT_ESTIMATE:
 			if (nd->adv < 0 && act.est.alarm && !nk_byz(w->sc, id))
@@ -893,7 +949,37 @@ static int drain(sim_world *w, uint32_t id)
 			break;
 		}
 	}
+	if (block && w->sc->nk.poisson)
+		rc |= nk_redraw(w, id, false);
 	return rc;
+}
+
+/*
+ * A Poisson find: the node's own code makes the block (bft_node_chain_work
+ * gives the header it would mine now; the nonce is searched here with real
+ * SHA3-256 at the chain's tiny difficulty; bft_node_chain_found makes the
+ * block, which its chain judges, proof of work included, like any block),
+ * then the next find is drawn. A node that does not mine now (its clock not
+ * yet settled) lets the find pass, as its hashing would have been idle.
+ */
+#define NK_NONCE_TRIES (UINT64_C(1) << 32)
+static int nk_find(sim_world *w, uint32_t id)
+{
+	sim_node *nd = &w->nodes[id];
+	int64_t raw = sim_osc_raw(&nd->osc, w->now_ns);
+	bft_block_hdr h;
+	w->finds++;
+	if (bft_node_chain_work(nd->node, raw, &h) != 0) {
+		w->finds_idle++;
+	} else {
+		uint64_t before = h.nonce;
+		int found = bft_block_mine(&h, NK_NONCE_TRIES);
+		w->find_hashes += h.nonce - before + (found == 1);
+		if (found != 1 || bft_node_chain_found(nd->node, raw, &h) < 0)
+			w->finds_failed++;
+	}
+	int rc = drain(w, id);
+	return rc | nk_redraw(w, id, true);
 }
 
 static int on_ref(sim_world *w, uint32_t id, uint32_t r)
@@ -1069,12 +1155,25 @@ static int handle(sim_world *w, const sim_event *ev)
 			if (ev->kind == SIM_EV_PACKET)
 				w->net.to_crashed++;
 		}
+		if (ev->kind == SIM_EV_MINE && ev->b == nd->mine_gen) { /* its hashing is down too: a find lost */
+			w->finds++;
+			w->finds_idle++;
+			return nk_redraw(w, ev->node, true);
+		}
 		return 0;
 	}
 	switch (ev->kind) {
-	case SIM_EV_START:
+	case SIM_EV_START: {
 		(void)bft_node_start(nd->node, sim_osc_raw(&nd->osc, w->now_ns));
-		return drain(w, ev->node);
+		int rc = drain(w, ev->node);
+		if (w->sc->engine == BFT_ENGINE_NAKAMOTO && w->sc->nk.poisson) {
+			nd->mine_from_ns = w->now_ns;
+			rc |= nk_redraw(w, ev->node, true);
+		}
+		return rc;
+	}
+	case SIM_EV_MINE:
+		return ev->b == nd->mine_gen ? nk_find(w, ev->node) : 0; /* else superseded by a redraw */
 	case SIM_EV_TIMER: {
 		if (ev->b != nd->timer_gen)
 			return 0; /* superseded by a later TIMER action */
@@ -1111,6 +1210,10 @@ int sim_world_run(sim_world *w)
 		if (handle(w, &ev))
 			return BFT_ENOMEM;
 	}
+	/* Poisson mining: each node's rate counted to the end of the run. */
+	if (w->sc->engine == BFT_ENGINE_NAKAMOTO && w->sc->nk.poisson)
+		for (size_t i = 0; i < w->n; i++)
+			w->finds_expected += w->nodes[i].mine_rate * (double)(w->sc->duration_ns - w->nodes[i].mine_from_ns);
 	for (size_t h = 0; h < w->n_honest; h++) {
 		const bft_node_counters *c = bft_node_get_counters(w->nodes[w->honest[h]].node);
 		if (w->debug) {
@@ -1217,4 +1320,10 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 	out->median_stmts = with ? stmts / (double)with : 0;
 	double secs = (double)w->sc->duration_ns / 1e9;
 	out->bytes_per_node_s = secs > 0 ? (double)w->chain_bytes / (double)w->n / secs : 0;
+	out->poisson = w->sc->nk.poisson;
+	out->finds = w->finds;
+	out->finds_idle = w->finds_idle;
+	out->finds_failed = w->finds_failed;
+	out->find_hashes = w->find_hashes;
+	out->finds_expected = w->finds_expected;
 }

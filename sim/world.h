@@ -33,6 +33,7 @@ enum sim_event_kind {
 	SIM_EV_TEMP,      /* a = temperature step index */
 	SIM_EV_STEER,     /* node; b = steering generation: refresh the system clock's rate */
 	SIM_EV_SOLAR,     /* every antenna records a block of the Sun (sim/solar.h) */
+	SIM_EV_MINE,      /* node; b = mining generation: a Poisson find (nakamoto, mining: poisson) */
 };
 
 typedef struct sim_ref {
@@ -64,6 +65,13 @@ typedef struct sim_node {
 	uint32_t timer_gen;
 	int64_t timer_raw;
 	sim_sys sys;       /* scenario system_clock, honest nodes only */
+	/* nakamoto, mining: poisson (docs/nakamoto.md "Poisson mining"): the
+	 * pending find's generation, the difficulty and rate (finds per ns) it
+	 * was drawn at, and since when that rate is counted in the expectation. */
+	uint32_t mine_gen;
+	uint64_t mine_d;
+	double mine_rate;
+	int64_t mine_from_ns;
 } sim_node;
 
 typedef struct sim_world_options {
@@ -98,6 +106,15 @@ typedef struct sim_world {
 	uint64_t sys_steps, sys_updates;        /* system_clock: steps forward, rate updates */
 	uint64_t adv_lies_total;
 	uint64_t chain_bytes, chain_datagrams; /* engine nakamoto: chain datagrams sent (all nodes) */
+	/* nakamoto, mining: poisson: the draws' stream, the hash power's sum
+	 * (honest nodes 1 each, Byzantine miners their `hash`), the finds drawn
+	 * (of them: when the node did not mine, unsettled; whose nonce search or
+	 * block failed), the nonces hashed to make them, and the finds the
+	 * configured rate gives over the run (each node's rate integrated). */
+	sim_rng mine_rng;
+	double mine_weight;
+	uint64_t finds, finds_idle, finds_failed, find_hashes;
+	double finds_expected;
 	uint64_t *adv_lies;  /* per scenario adversary: messages actually changed (equivocation: copies) */
 	uint64_t *adv_sent;  /* per scenario adversary: messages sent after its `from` */
 	int64_t dmin_node_ns;  /* the minimum one-way delay nodes assume */
@@ -138,6 +155,9 @@ typedef struct sim_chain_summary {
 	uint64_t alarm_fusions;          /* honest fusions refused by the chain's alarm */
 	double median_stmts;             /* mean statements per honest correction (first reference) */
 	double bytes_per_node_s;         /* chain datagrams, bytes per node per second */
+	bool poisson;                    /* mining: poisson; then the world's finds: */
+	uint64_t finds, finds_idle, finds_failed, find_hashes;
+	double finds_expected;
 } sim_chain_summary;
 void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out);
 /* A node's steered system clock (scenario system_clock) at its raw time. */

@@ -1643,6 +1643,29 @@ uint64_t bft_node_chain_miners(const bft_node *n, uint64_t *by_miner, size_t cap
 	return n && n->nk && (by_miner || !cap) ? bft_nkn_miners(n->nk, by_miner, cap, diff_range) : 0;
 }
 
+int bft_node_chain_work(bft_node *n, int64_t raw_ns, bft_block_hdr *out)
+{
+	if (!n || !n->nk || !out || !n->started)
+		return BFT_EINVAL;
+	bft_nkn_now nw;
+	nk_now(n, raw_ns, &nw);
+	return bft_nkn_work(n->nk, &nw, out);
+}
+
+int bft_node_chain_found(bft_node *n, int64_t raw_ns, const bft_block_hdr *h)
+{
+	if (!n || !n->nk || !h || !n->started)
+		return BFT_EINVAL;
+	bft_nkn_now nw;
+	nk_now(n, raw_ns, &nw);
+	return bft_nkn_found(n->nk, &nw, h);
+}
+
+uint64_t bft_node_chain_next_difficulty(const bft_node *n)
+{
+	return n && n->nk ? bft_nkn_next_difficulty(n->nk) : 0;
+}
+
 int bft_node_chain_load(bft_node *n, int64_t raw_ns, const uint8_t *buf, size_t len)
 {
 	if (!n || !n->nk || !buf)

@@ -307,6 +307,15 @@ int bft_node_chain_info_get(const bft_node *n, bft_node_chain_info *out);
  * engine is not NAKAMOTO. For statistics (the simulator's chain quality, the
  * time warp's effect on the retargeting). */
 uint64_t bft_node_chain_miners(const bft_node *n, uint64_t *by_miner, size_t cap, uint64_t diff_range[2]);
+/* External mining (node_chain.h, bft_nkn_work / bft_nkn_found; the
+ * simulator's Poisson mode, docs/nakamoto.md "Poisson mining"): the header
+ * of the block the node would mine at raw_ns; that header with a nonce
+ * meeting its difficulty, made into the block as if a mining step had found
+ * it (then drain the actions: its fragments, the BLOCK); and the difficulty
+ * a block on the best tip must meet now (0: engine not NAKAMOTO). */
+int bft_node_chain_work(bft_node *n, int64_t raw_ns, bft_block_hdr *out);
+int bft_node_chain_found(bft_node *n, int64_t raw_ns, const bft_block_hdr *h);
+uint64_t bft_node_chain_next_difficulty(const bft_node *n);
 /* Replay a stored block (the daemon's store at start) as if it had been
  * received, without relaying it or announcing it as a BLOCK. The result of
  * bft_nk_add, or a negative code. */

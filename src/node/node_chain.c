@@ -514,12 +514,19 @@ static int take_block(bft_nkn *k, const bft_nkn_now *now, const bft_block *b, co
 	return r;
 }
 
-static void mine_step(bft_nkn *k, const bft_nkn_now *now)
+/*
+ * The block this node would mine now, in k->work: rebuilt when the best tip
+ * moved, when new statements came (have_work cleared), or when fresh (an
+ * external miner's find: its timestamp is the moment of the find). 0, or
+ * negative when no template can be made.
+ */
+static int prepare_work(bft_nkn *k, const bft_nkn_now *now, bool fresh)
 {
 	bft_nk_tip tip;
 	if (bft_nk_best(&k->chain, &tip) != 0)
-		return;
-	if (k->have_work && (memcmp(k->work.h.parent, tip.hash, BFT_BLOCK_HASH) != 0 || k->work.h.height != tip.height + 1))
+		return BFT_EINVAL;
+	if (k->have_work && (fresh || memcmp(k->work.h.parent, tip.hash, BFT_BLOCK_HASH) != 0 ||
+	                     k->work.h.height != tip.height + 1))
 		k->have_work = false;
 	if (!k->have_work) {
 		bft_nk_view v;
@@ -534,25 +541,79 @@ static void mine_step(bft_nkn *k, const bft_nkn_now *now)
 		if (k->cfg.byz_timewarp && (tip.height + 1) % k->cfg.chain.retarget_blocks != 0)
 			t = INT64_MIN;
 		if (bft_nk_template(&k->chain, &k->work, k->id, t, k->cand, k->n_cand, &v) < 0)
-			return;
+			return BFT_EEMPTY;
 		/* Nonces carry on from the last template: with the same
 		 * statements and time, the same header is not hashed twice. */
 		k->work.h.nonce = nonce;
 		k->have_work = true;
 	}
-	uint64_t before = k->work.h.nonce;
-	int found = bft_block_mine(&k->work.h, k->cfg.hashes_per_step);
-	k->info.hashes += found == 1 ? k->work.h.nonce - before + 1 : k->work.h.nonce - before;
-	if (found != 1)
-		return;
+	return 0;
+}
+
+/* k->work's nonce meets its target: the block is made, judged by the chain
+ * like any other (its work included), kept, and relayed or withheld. The
+ * chain's result (negative: refused). */
+static int found_work(bft_nkn *k, const bft_nkn_now *now)
+{
 	uint8_t hash[BFT_BLOCK_HASH], buf[BFT_BLOCK_MAX];
 	int len = bft_block_encode(buf, sizeof buf, &k->work);
 	if (len < 0 || bft_block_hash(hash, &k->work.h) != 0)
-		return;
+		return BFT_EINVAL;
 	k->info.mined++;
-	(void)take_block(k, now, &k->work, buf, (size_t)len, hash, k->id);
+	int r = take_block(k, now, &k->work, buf, (size_t)len, hash, k->id);
 	k->work.h.nonce++;
 	k->have_work = false;
+	return r;
+}
+
+static void mine_step(bft_nkn *k, const bft_nkn_now *now)
+{
+	if (prepare_work(k, now, false) != 0)
+		return;
+	uint64_t before = k->work.h.nonce;
+	int found = bft_block_mine(&k->work.h, k->cfg.hashes_per_step);
+	k->info.hashes += found == 1 ? k->work.h.nonce - before + 1 : k->work.h.nonce - before;
+	if (found == 1)
+		(void)found_work(k, now);
+}
+
+int bft_nkn_work(bft_nkn *k, const bft_nkn_now *now, bft_block_hdr *out)
+{
+	/* As the node's own steps: no mining unsettled (bft_nkn_on_timer). */
+	if (!now->running || !settled(k))
+		return BFT_EEMPTY;
+	int r = prepare_work(k, now, true);
+	if (r == 0)
+		*out = k->work.h;
+	return r;
+}
+
+int bft_nkn_found(bft_nkn *k, const bft_nkn_now *now, const bft_block_hdr *h)
+{
+	if (!k->have_work)
+		return BFT_EINVAL;
+	/* The header bft_nkn_work handed out, but for its nonce: anything else
+	 * (the template moved on since) is stale work. */
+	uint8_t a[BFT_BLOCK_HDR_LEN], b[BFT_BLOCK_HDR_LEN];
+	bft_block_hdr x = *h;
+	x.nonce = k->work.h.nonce;
+	bft_block_hdr_encode(a, &x);
+	bft_block_hdr_encode(b, &k->work.h);
+	if (memcmp(a, b, sizeof a) != 0)
+		return BFT_EINVAL;
+	uint8_t hash[BFT_BLOCK_HASH];
+	x.nonce = h->nonce;
+	if (bft_block_hash(hash, &x) != 0 || !bft_work_meets(hash, x.difficulty))
+		return BFT_EINVAL; /* no work: not a find (the chain would refuse it too) */
+	k->info.hashes++; /* the find itself; the finder's other tries are its own */
+	k->work.h.nonce = h->nonce;
+	return found_work(k, now);
+}
+
+uint64_t bft_nkn_next_difficulty(const bft_nkn *k)
+{
+	bft_nk_tip tip;
+	return bft_nk_best(&k->chain, &tip) == 0 ? tip.next_difficulty : 0;
 }
 
 void bft_nkn_on_timer(bft_nkn *k, const bft_nkn_now *now)

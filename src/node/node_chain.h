@@ -50,6 +50,31 @@ void bft_nkn_on_poll(bft_nkn *k, const bft_nkn_now *now);
 void bft_nkn_on_timer(bft_nkn *k, const bft_nkn_now *now);
 int64_t bft_nkn_next_timer(const bft_nkn *k);
 
+/*
+ * External mining: the node's own steps hash hashes_per_step nonces per TIMER
+ * (cfg.mine); these two let a miner outside the node do the hashing
+ * instead, and the node make the block of what it finds, exactly as a step
+ * that found it would. The simulator's Poisson mode (docs/nakamoto.md,
+ * "Poisson mining") draws the moment of each find and searches the nonce
+ * at its tiny difficulty; a daemon could hand the search to a thread, as
+ * Bitcoin's getblocktemplate / submitblock do.
+ *
+ * bft_nkn_work: the header of the block the node would mine now (its
+ * template on the best tip, rebuilt with now as its timestamp and the
+ * statements it holds). 0, or BFT_EEMPTY: the node does not mine now (its
+ * clock is not set or not settled), or no template can be made.
+ * bft_nkn_found: that header with a nonce that meets its difficulty; the
+ * block is made with it, judged by the chain like any block (proof of work
+ * included), kept, and relayed or withheld as a mined one. The chain's
+ * result (bft_nk_add, >= 0 kept), or BFT_EINVAL: not the header of the
+ * current work (the template moved on since: stale), or no work.
+ * bft_nkn_next_difficulty: what a block on the best tip must meet now (0
+ * unknown): a miner's rate of finds is its hash rate over this.
+ */
+int bft_nkn_work(bft_nkn *k, const bft_nkn_now *now, bft_block_hdr *out);
+int bft_nkn_found(bft_nkn *k, const bft_nkn_now *now, const bft_block_hdr *h);
+uint64_t bft_nkn_next_difficulty(const bft_nkn *k);
+
 /* Whether a datagram is one of the chain's (by its magic). */
 bool bft_nkn_is_chain(const uint8_t *buf, size_t len);
 /* Handle one; 0 used, negative dropped (and counted). */

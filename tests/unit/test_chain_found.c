@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The node's external-mining entry point (src/node/node_chain.h,
+ * bft_node_chain_work / bft_node_chain_found; docs/nakamoto.md, "Poisson
+ * mining"): what the simulator's Poisson mode uses to have the node make the
+ * block of a find it drew. One nakamoto node that does not hash itself
+ * (mine: false), settled on one reference: no work before it is settled;
+ * then the header it hands out at the genesis difficulty; a nonce without
+ * the work, and a header that is not the current work (another timestamp,
+ * with valid work for it), refused and no block made; the right nonce makes
+ * exactly one block, announced (BLOCK) with that header's hash, the node's
+ * best tip; handing the same find in again is refused (the work is used up).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <bftime/common.h>
+
+#include "node/node.h"
+#include "proto/chain_wire.h"
+#include "proto/sign.h"
+
+#define RAW0 INT64_C(1000000000000)
+#define TRUE_OFF (INT64_C(1767225600000000000) - RAW0)
+#define D0 4
+
+static const uint64_t secret = 0x15;
+static const uint32_t peers[] = { 2, 3, 4 };
+
+struct out {
+	int64_t timer;
+	size_t blocks;
+	uint8_t block_hash[BFT_BLOCK_HASH];
+};
+
+static void drain(bft_node *n, struct out *o)
+{
+	bft_action a;
+	static bft_block b;
+	while (bft_node_next_action(n, &a)) {
+		if (a.kind == BFT_ACT_TIMER)
+			o->timer = a.at_raw_ns;
+		if (a.kind == BFT_ACT_BLOCK) {
+			assert_non_null(a.blob);
+			assert_int_equal(bft_block_decode(&b, a.blob, a.blob_len), 0);
+			assert_int_equal(bft_block_hash(o->block_hash, &b.h), 0);
+			o->blocks++;
+		}
+	}
+}
+
+static bft_node *make_node(bft_signer *signer, bft_node_nk_config *nk)
+{
+	memset(nk, 0, sizeof *nk);
+	*nk = (bft_node_nk_config){ .n_slots = 32, .n_orphans = 4, .mine = false };
+	memset(nk->chain.genesis, 0x42, sizeof nk->chain.genesis);
+	nk->chain.genesis_time_ns = RAW0 + TRUE_OFF;
+	nk->chain.genesis_difficulty = D0;
+	nk->chain.interval_ns = 10 * BFT_NS_PER_SEC;
+	nk->chain.retarget_blocks = 4;
+	nk->chain.max_step = 4;
+	nk->chain.future_tol_ns = 10 * BFT_NS_PER_SEC;
+	nk->chain.stmt_age_ns = 60 * BFT_NS_PER_SEC;
+	nk->chain.agree_ns = 1000000;
+	nk->chain.drift_ppb = 1000;
+	nk->chain.window_blocks = 4;
+	nk->chain.orphan_ttl_ns = 30 * BFT_NS_PER_SEC;
+	nk->chain.min_stmts = 1;
+	nk->steer = (bft_nk_steer){ .tau_phase_ns = 8 * BFT_NS_PER_SEC, .tau_ref_ns = 60 * BFT_NS_PER_SEC,
+		                    .ref_slew_ppb = 10000, .max_ppb = 10000 };
+	bft_signer_sim(signer, &secret);
+	bft_node_config cfg;
+	bft_node_config_default(&cfg);
+	cfg.id = 1;
+	cfg.peers = peers;
+	cfg.n_peers = 3;
+	cfg.max_refs = 1;
+	cfg.f = 1;
+	cfg.engine = BFT_ENGINE_NAKAMOTO;
+	cfg.poll_ns = 2 * BFT_NS_PER_SEC;
+	cfg.signer = signer;
+	cfg.nk = nk;
+	bft_node *n = NULL;
+	assert_int_equal(bft_node_create(&n, &cfg), 0);
+	return n;
+}
+
+static void test_work_and_found(void **state)
+{
+	(void)state;
+	bft_signer signer;
+	bft_node_nk_config nk;
+	bft_node *n = make_node(&signer, &nk);
+	struct out o = { .timer = INT64_MAX };
+	bft_block_hdr h, x;
+	int64_t raw = RAW0;
+
+	assert_int_equal(bft_node_chain_work(n, raw, &h), BFT_EINVAL); /* not started */
+	assert_int_equal(bft_node_start(n, raw), 0);
+	drain(n, &o);
+	assert_int_equal(bft_node_chain_work(n, raw, &h), BFT_EEMPTY); /* not settled: no mining */
+	assert_int_equal(bft_node_chain_next_difficulty(n), D0);
+
+	/* A reference that agrees with the clock, read every 0.5 s; the node's
+	 * polls as its TIMERs come, until it hands out work (settled). */
+	int got = BFT_EEMPTY;
+	for (int i = 0; i < 400 && got != 0; i++) {
+		raw += BFT_NS_PER_SEC / 2;
+		if (raw >= o.timer) {
+			o.timer = INT64_MAX;
+			assert_int_equal(bft_node_on_timer(n, raw), 0);
+		}
+		int64_t t = raw + TRUE_OFF;
+		assert_int_equal(bft_node_on_reference(n, raw, 0, bft_iv(t - 1000, t + 1000)), 0);
+		drain(n, &o);
+		got = bft_node_chain_work(n, raw, &h);
+	}
+	assert_int_equal(got, 0);
+	assert_int_equal(h.height, 1);
+	assert_int_equal(h.difficulty, D0);
+	assert_int_equal(h.miner_id, 1);
+	assert_int_equal(o.blocks, 0);
+
+	/* A nonce without the work: refused, no block. */
+	x = h;
+	uint8_t hash[BFT_BLOCK_HASH];
+	for (;; x.nonce++) {
+		assert_int_equal(bft_block_hash(hash, &x), 0);
+		if (!bft_work_meets(hash, x.difficulty))
+			break;
+	}
+	assert_int_equal(bft_node_chain_found(n, raw, &x), BFT_EINVAL);
+
+	/* Not the current work (another timestamp), even with valid work. */
+	x = h;
+	x.time_ns++;
+	assert_int_equal(bft_block_mine(&x, UINT64_C(1) << 20), 1);
+	assert_int_equal(bft_node_chain_found(n, raw, &x), BFT_EINVAL);
+	drain(n, &o);
+	assert_int_equal(o.blocks, 0);
+
+	/* The find: one block, the node's best tip. */
+	assert_int_equal(bft_block_mine(&h, UINT64_C(1) << 20), 1);
+	assert_int_equal(bft_node_chain_found(n, raw, &h), BFT_NK_BEST);
+	drain(n, &o);
+	assert_int_equal(o.blocks, 1);
+	assert_int_equal(bft_block_hash(hash, &h), 0);
+	assert_memory_equal(o.block_hash, hash, BFT_BLOCK_HASH);
+	bft_node_chain_info ci;
+	assert_int_equal(bft_node_chain_info_get(n, &ci), 0);
+	assert_int_equal(ci.mined, 1);
+	assert_int_equal(ci.tip.height, 1);
+	assert_memory_equal(ci.tip.hash, hash, BFT_BLOCK_HASH);
+
+	/* The same find again: the work is used up. */
+	assert_int_equal(bft_node_chain_found(n, raw, &h), BFT_EINVAL);
+	drain(n, &o);
+	assert_int_equal(o.blocks, 1);
+	/* The next work builds on it. */
+	assert_int_equal(bft_node_chain_work(n, raw, &x), 0);
+	assert_int_equal(x.height, 2);
+	assert_memory_equal(x.parent, hash, BFT_BLOCK_HASH);
+	bft_node_destroy(n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_work_and_found),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
