@@ -200,16 +200,26 @@ honest_ok() {
 	echo "$r readings, none suspect; moved $(ref_field "$s" moved_m) m"
 }
 check "honest capture: readings, none suspect, node synced" honest_ok
+# What a failed check shows of a run: the driver's state and counts, the
+# ends of bftimed's log and of gpsfake's output (the run's files are gone
+# with the test's directory).
+run_facts() { # name
+	s=$dir/$1.final.json
+	echo "readings $(ref_field "$s" readings), sentences $(ref_field "$s" sentences), state '$(ref_field "$s" device_state)'"
+	echo "bftimed log, first and last lines:"; grep -v ' info: poll: ' "$dir/$1.log" 2>/dev/null | head -n 8 | sed 's/^/    /'
+	echo "    ..."; tail -n 4 "$dir/$1.log" 2>/dev/null | sed 's/^/    /'
+	echo "gpsfake, last lines:"; tail -n 4 "$dir/$1.fake" 2>/dev/null | sed 's/^/    /'
+}
 flagged() { # name reason-key min
 	set -- "$1" "$2" "$3" $(suspects "$1" "$2")
-	[ "$4" -ge "$3" ] || { echo "$2: $4 (want >= $3); reasons: $(ref_field "$dir/$1.final.json" suspect_reasons)"; return 1; }
+	[ "$4" -ge "$3" ] || { echo "$2: $4 (want >= $3); reasons: $(ref_field "$dir/$1.final.json" suspect_reasons)"; run_facts "$1"; return 1; }
 	[ "$6" -gt 0 ] || { echo "node quarantined none"; return 1; }
 	echo "$4 of $5 readings flagged $2, node quarantined $6: $(ref_field "$dir/$1.final.json" suspect)"
 }
 check "identical SNRs flagged" flagged snr-identical snr_identical 10
 operator_ok() { # the same alarm where an operator looks: log, bftime status, metrics
 	grep -q 'ALARM: reference gpsd0 quarantined, its readings are implausible: identical signal strength' "$dir/snr-identical.log" ||
-		{ echo "no ALARM line in the log"; return 1; }
+		{ echo "no ALARM line in the log"; run_facts snr-identical; return 1; }
 	line=$(grep ' gpsd0 ' "$dir/snr-identical.status") || { echo "bftime status: $(head -n 3 "$dir/snr-identical.status")"; return 1; }
 	echo "$line" | grep -q ' no .*implausible: identical signal strength' || { echo "bftime status: $line"; return 1; }
 	grep -q '^bftime_source_quarantined{type="reference",id="0",[^}]*} 1$' "$dir/snr-identical.metrics" ||
