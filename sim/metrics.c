@@ -69,9 +69,13 @@ static void net_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 {
 	bool post = t >= m->warmup_ns, any = false;
 	int64_t lo = 0, hi = 0, bound = 0;
-	size_t running = 0, agreed = 0;
+	size_t running = 0, agreed = 0, cut = 0;
 	for (size_t i = 0; i < k; i++) {
 		const bft_estimate *e = &est[i];
+		if (m->net_cut && m->net_cut[i]) {
+			cut++;
+			continue;
+		}
 		bool synced = e->state != BFT_DISC_UNSYNCHRONIZED;
 		if (!synced && !e->net_running)
 			continue;
@@ -95,7 +99,8 @@ static void net_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 				m->net_offset_max_ns = iabs(off);
 		}
 	}
-	if (agreed == k && k) {
+	size_t kk = k - cut; /* the nodes the network figures judge now */
+	if (agreed == kk && kk) {
 		if (m->net_first_agreed_ns < 0)
 			m->net_first_agreed_ns = t;
 	} else {
@@ -105,9 +110,11 @@ static void net_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 		return;
 	m->net_samples += running;
 	m->net_agreed += agreed;
+	m->net_considered += kk;
+	m->net_cut_samples += cut;
 	m->net_rows++;
 	int64_t spread = any ? hi - lo : 0;
-	if (running == k) {
+	if (running == kk) {
 		m->net_rows_all++;
 		if (spread <= 1000000)
 			m->net_rows_1ms++;

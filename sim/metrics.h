@@ -58,6 +58,12 @@ typedef struct sim_metrics {
 	/* The network clock (internal synchronization, docs/internal-sync.md):
 	 * time_ns of every honest node whose clock runs (a network clock, or
 	 * true time), after warmup. */
+	const uint8_t *net_cut;     /* input for the next sample, or NULL: per honest index, non-zero = cut off
+	                             * by a partition now or rejoining after one (not yet agreeing again),
+	                             * left out of the network figures (world.c, on_sample) */
+	uint64_t net_considered;    /* honest samples after warmup not left out (agreed_fraction's base) */
+	uint64_t net_cut_samples;   /* honest samples after warmup left out as cut off or rejoining */
+	int64_t net_rejoin_max_ns;  /* longest from a node's last cut-off sample to its agreeing again */
 	uint64_t net_samples;       /* honest samples after warmup with a running clock */
 	uint64_t net_agreed;        /* of which AGREED or synchronized to true time */
 	uint64_t net_rows, net_rows_1ms, net_rows_10ms; /* samples after warmup; spread within 1 ms, 10 ms */

@@ -331,7 +331,7 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 
 double sim_report_agreed_fraction(const sim_world *w)
 {
-	uint64_t all = (uint64_t)w->m.net_rows * w->n_honest;
+	uint64_t all = w->m.net_considered; /* net_rows * n_honest, less the samples cut off by a partition */
 	return all ? (double)w->m.net_agreed / (double)all : 0;
 }
 
@@ -410,7 +410,7 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		             "\"within_bound_fraction\":%.6f,\"within_1ms_fraction\":%.6f,\"within_10ms_fraction\":%.6f,"
 		             "\"first_all_agreed_s\":%.3f,\"last_unagreed_s\":%.3f,\"offset_max_ns\":%lld,"
 		             "\"agree_rounds\":%llu,\"agree_short\":%llu,\"agree_violations\":%llu,\"agree_steps\":%llu,"
-		             "\"true_synced_fraction\":%.6f},",
+		             "\"true_synced_fraction\":%.6f,\"cut_off_samples\":%llu,\"rejoin_max_s\":%.3f},",
 		        (long long)m->net_precision_ns, (long long)m->net_bound_ns, (long long)m->net_bound_hard_ns,
 		        sim_report_agreed_fraction(w),
 		        m->net_rows_bounded ? (double)m->net_rows_within / (double)m->net_rows_bounded : -1,
@@ -421,7 +421,8 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		        (long long)m->net_offset_max_ns, (unsigned long long)w->ctr.agree_rounds,
 		        (unsigned long long)w->ctr.agree_short, (unsigned long long)w->ctr.agree_violations,
 		        (unsigned long long)w->ctr.agree_steps,
-		        m->net_rows && w->n_honest ? (double)m->post_samples / ((double)m->net_rows * (double)w->n_honest) : 0);
+		        m->net_rows && w->n_honest ? (double)m->post_samples / ((double)m->net_rows * (double)w->n_honest) : 0,
+		        (unsigned long long)m->net_cut_samples, (double)m->net_rejoin_max_ns / 1e9);
 	if (m->hop) {
 		fprintf(out, "\"width_by_hop\":[");
 		bool first = true;

@@ -522,7 +522,9 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 	w->ring = calloc(n, sizeof *w->ring);
 	w->honest = calloc(n, sizeof *w->honest);
 	w->est_scratch = calloc(n, sizeof *w->est_scratch);
-	if (!w->nodes || !w->ring || !w->honest || !w->est_scratch || sim_queue_init(&w->q, 4 * n) ||
+	w->cut_state = calloc(n, sizeof *w->cut_state);
+	w->cut_last_ns = calloc(n, sizeof *w->cut_last_ns);
+	if (!w->nodes || !w->ring || !w->honest || !w->est_scratch || !w->cut_state || !w->cut_last_ns || sim_queue_init(&w->q, 4 * n) ||
 	    sim_pool_init(&w->pool, 0)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -778,6 +780,8 @@ void sim_world_destroy(sim_world *w)
 	free(w->hop);
 	free(w->honest);
 	free(w->est_scratch);
+	free(w->cut_state);
+	free(w->cut_last_ns);
 	free(w->adv_lies);
 	free(w->adv_sent);
 	sim_queue_free(&w->q);
@@ -1105,14 +1109,49 @@ static int on_ntp_reply(sim_world *w, uint32_t id, uint32_t slot, uint32_t r)
 	return drain(w, id);
 }
 
+/* Is node id on the cut-off side of a partition in force now? The smaller
+ * side is the cut-off one (scenarios list the nodes they isolate, or an
+ * eclipsed node): no algorithm keeps it with the rest of the network, so
+ * the network's figures leave it out while the partition lasts; its own
+ * interval of true time still counts everywhere else (sim_metrics.net_cut). */
+static bool cut_off(const sim_world *w, uint32_t id)
+{
+	for (size_t i = 0; i < w->sc->n_partitions; i++) {
+		const sim_partition *p = &w->sc->partitions[i];
+		if (w->now_ns < p->from_ns || w->now_ns >= p->to_ns)
+			continue;
+		size_t listed = p->nodes.kind == SIM_SET_ALL ? w->n : p->nodes.kind == SIM_SET_LIST ? p->nodes.n_ids : 0;
+		bool in = sim_set_has(&p->nodes, id);
+		if (2 * listed <= w->n ? in : !in)
+			return true;
+	}
+	return false;
+}
+
 static int on_sample(sim_world *w)
 {
+	bool any_cut = false;
 	for (size_t h = 0; h < w->n_honest; h++) {
 		sim_node *nd = &w->nodes[w->honest[h]];
 		int64_t raw = sim_osc_raw(&nd->osc, w->now_ns);
 		if (bft_node_read(nd->node, raw, &w->est_scratch[h]) != 0)
 			memset(&w->est_scratch[h], 0, sizeof w->est_scratch[h]);
+		/* Cut off, then rejoining until it agrees with the network again
+		 * (or holds fresh true time): the rejoin is measured apart. */
+		const bft_estimate *e = &w->est_scratch[h];
+		if (w->sc->n_partitions && cut_off(w, w->honest[h])) {
+			w->cut_state[h] = 1;
+			w->cut_last_ns[h] = w->now_ns;
+		} else if (w->cut_state[h] && (e->agreed || e->state == BFT_DISC_SYNCHRONIZED)) {
+			w->cut_state[h] = 0;
+			if (w->now_ns - w->cut_last_ns[h] > w->m.net_rejoin_max_ns)
+				w->m.net_rejoin_max_ns = w->now_ns - w->cut_last_ns[h];
+		} else if (w->cut_state[h]) {
+			w->cut_state[h] = 2;
+		}
+		any_cut |= w->cut_state[h] != 0;
 	}
+	w->m.net_cut = any_cut ? w->cut_state : NULL;
 	if (sim_metrics_sample(&w->m, w->now_ns, w->epoch_ns + w->now_ns, w->est_scratch, w->honest, w->n_honest))
 		return -1;
 	if (w->trace && sim_trace_sample(w->trace, w->now_ns, w->epoch_ns + w->now_ns, w->est_scratch))
