@@ -92,7 +92,10 @@ start_fake() {
 			if ! command -v ss >/dev/null; then sleep 1; return 0; fi
 			lp=$(ss -Hltnp "sport = :$gp" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
 			if [ -n "$lp" ]; then
-				[ "$(ps -o ppid= -p "$lp" 2>/dev/null | tr -d ' ')" = "$fp" ] && gpsd_has_device "$gp" && return 0
+				if [ "$(ps -o ppid= -p "$lp" 2>/dev/null | tr -d ' ')" = "$fp" ]; then
+					gpsd_has_device "$gp" && return 0
+					echo "note: gpsd on port $gp had no device after 5 s (gpsfake's handover lost): starting gpsfake again" >&2
+				fi
 				break
 			fi
 			sleep 0.1
