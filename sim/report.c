@@ -335,7 +335,7 @@ double sim_report_agreed_fraction(const sim_world *w)
 	return all ? (double)w->m.net_agreed / (double)all : 0;
 }
 
-static void json_str(FILE *out, const char *s)
+void sim_json_str(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; s && *s; s++) {
@@ -355,7 +355,7 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 	const sim_scenario *s = w->sc;
 	const sim_metrics *m = &w->m;
 	fprintf(out, "{\"scenario\":");
-	json_str(out, s->name);
+	sim_json_str(out, s->name);
 	fprintf(out, ",\"engine\":\"%s\",\"crypto\":\"%s\",\"seed\":%llu,\"nodes\":%zu,\"honest\":%zu,\"f\":%zu,",
 	        sim_engine_name(s), w->signer.name, (unsigned long long)s->seed, w->n, w->n_honest, s->f);
 	fprintf(out, "\"duration_s\":%.3f,\"warmup_s\":%.3f,", (double)s->duration_ns / 1e9, (double)s->warmup_ns / 1e9);
@@ -374,7 +374,7 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 	for (size_t i = 0; i < r->n_violations; i++) {
 		if (i)
 			fputc(',', out);
-		json_str(out, r->violations[i]);
+		sim_json_str(out, r->violations[i]);
 	}
 	const bft_node_counters *c = &w->ctr;
 	fprintf(out, "],\"counters\":{\"rx\":%llu,\"rx_bad\":%llu,\"rx_bad_sig\":%llu,\"rx_unknown_peer\":%llu,"

@@ -47,4 +47,7 @@ int sim_report_html(const char *path, const sim_world *w, const sim_result *r);
 /* Honest samples after warmup AGREED or synchronized, of all honest samples then. */
 double sim_report_agreed_fraction(const sim_world *w);
 
+/* s as a JSON string, quoted and escaped (the reports' and --topology-report's). */
+void sim_json_str(FILE *out, const char *s);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/report.h"
 #include "sim/topo.h"
 
 /* Power iteration: enough steps for a 10,000-node 16-regular graph to settle
@@ -94,21 +95,6 @@ static int measure(const sim_world *w, const bool *keep, const bool *holder_old,
 	return rc;
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 static void json_graph(FILE *out, const measures *m, size_t n)
 {
 	fprintf(out, "\"nodes\":%zu,\"degree\":{\"min\":%zu,\"mean\":%.4f,\"max\":%zu},\"regular\":%s,", n, m->deg.min,
@@ -134,7 +120,7 @@ static void print_json(FILE *out, const sim_world *w, const measures *all, const
 	const sim_scenario *sc = w->sc;
 	size_t f = sc->f, need = 2 * f + 1;
 	fprintf(out, "{\"scenario\":");
-	json_str(out, sc->name);
+	sim_json_str(out, sc->name);
 	fprintf(out, ",\"seed\":%llu,\"nodes\":%zu,\"f\":%zu,\"topology\":\"%s\",\"peers\":%zu,",
 	        (unsigned long long)sc->seed, w->n, f, topo_name(w), w->adj ? w->adj_k : (w->n ? w->n - 1 : 0));
 	if (w->adj && sc->topology == SIM_TOPO_SMALL_WORLD)
