@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0;
 	static uint8_t answer[1 << 20];
 	size_t got = 0;
-	bool closed = false;
+	bool closed = false, wrapped = false;
 	for (int turn = 0; turn < 200 && !closed; turn++) {
 		if (off < size) {
 			ssize_t w = write(sv[1], data + off, size - off);
@@ -107,8 +107,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ssize_t r = read(sv[1], answer + got, sizeof answer - got);
 			if (r > 0) {
 				got += (size_t)r;
-				if (got == sizeof answer)
-					got = 0; /* keep reading; the start was checked */
+				if (got == sizeof answer) {
+					/* The answer starts as HTTP does, checked before the
+					 * buffer is reused for the rest (50 pipelined requests
+					 * for the 28 kB dashboard fill it). */
+					if (memcmp(answer, "HTTP/", 5) != 0)
+						abort();
+					wrapped = true;
+					got = 0;
+				}
 				continue;
 			}
 			if (r == 0)
@@ -116,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
-	if (got >= 5 && memcmp(answer, "HTTP/", 5) != 0)
+	if (!wrapped && got >= 5 && memcmp(answer, "HTTP/", 5) != 0)
 		abort();
 	if (getenv("FUZZ_HTTP_DUMP")) /* what the server answered, to see what an input reaches */
 		fwrite(answer, 1, got, stderr);
