@@ -699,28 +699,18 @@ int bft_slhdsa_verify_internal(const bft_slhdsa_params *p, const uint8_t *msg, s
 	return verify_pieces(p, &m, 1, sig, sig_len, pk);
 }
 
-/* Algorithms 22 and 23's signing with a fresh addrnd, or deterministic. */
-static int sign_external(const bft_slhdsa_params *p, uint8_t *sig, const struct piece *m, int nm, const uint8_t *sk,
-                         int randomized)
-{
-	if (!p)
-		return BFT_EINVAL;
-	uint8_t rnd[BFT_SLHDSA_MAX_N];
-	if (randomized && RAND_priv_bytes(rnd, (int)p->n) != 1)
-		return BFT_EINVAL;
-	int rc = sign_pieces(p, sig, m, nm, sk, randomized ? rnd : NULL);
-	OPENSSL_cleanse(rnd, sizeof rnd);
-	return rc;
-}
-
 int bft_slhdsa_sign(const bft_slhdsa_params *p, uint8_t *sig, const uint8_t *msg, size_t msg_len,
                     const uint8_t *ctx, size_t ctx_len, const uint8_t *sk, int randomized)
 {
-	if (ctx_len > BFT_SLHDSA_MAX_CTX || (!ctx && ctx_len) || (!msg && msg_len))
+	/* Hedged: fresh randomness from OpenSSL's private DRBG as addrnd;
+	 * else deterministic (opt_rand = PK.seed). */
+	uint8_t rnd[BFT_SLHDSA_MAX_N];
+	if (randomized && (!p || RAND_priv_bytes(rnd, (int)p->n) != 1))
 		return BFT_EINVAL;
-	uint8_t hdr[2] = { 0, (uint8_t)ctx_len };
-	struct piece m[3] = { { hdr, 2 }, { ctx, ctx_len }, { msg, msg_len } };
-	return sign_external(p, sig, m, 3, sk, randomized);
+	const uint8_t *addrnd = randomized ? rnd : NULL;
+	int rc = bft_slhdsa_sign_addrnd(p, sig, msg, msg_len, ctx, ctx_len, sk, addrnd);
+	OPENSSL_cleanse(rnd, sizeof rnd);
+	return rc;
 }
 
 int bft_slhdsa_sign_addrnd(const bft_slhdsa_params *p, uint8_t *sig, const uint8_t *msg, size_t msg_len,
@@ -785,12 +775,15 @@ int bft_slhdsa_sign_prehash(const bft_slhdsa_params *p, uint8_t *sig, const uint
                             const uint8_t *ctx, size_t ctx_len, bft_slhdsa_prehash ph, const uint8_t *sk,
                             int randomized)
 {
-	uint8_t hdr[2], oid_ph[11 + 64];
-	size_t ol;
-	if ((!ctx && ctx_len) || prehash(ph, msg, msg_len, ctx_len, hdr, oid_ph, &ol))
+	/* Hedged: fresh randomness from OpenSSL's private DRBG as addrnd;
+	 * else deterministic (opt_rand = PK.seed). */
+	uint8_t rnd[BFT_SLHDSA_MAX_N];
+	if (randomized && (!p || RAND_priv_bytes(rnd, (int)p->n) != 1))
 		return BFT_EINVAL;
-	struct piece m[3] = { { hdr, 2 }, { ctx, ctx_len }, { oid_ph, ol } };
-	return sign_external(p, sig, m, 3, sk, randomized);
+	const uint8_t *addrnd = randomized ? rnd : NULL;
+	int rc = bft_slhdsa_sign_prehash_addrnd(p, sig, msg, msg_len, ctx, ctx_len, ph, sk, addrnd);
+	OPENSSL_cleanse(rnd, sizeof rnd);
+	return rc;
 }
 
 int bft_slhdsa_sign_prehash_addrnd(const bft_slhdsa_params *p, uint8_t *sig, const uint8_t *msg, size_t msg_len,
