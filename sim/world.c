@@ -399,6 +399,11 @@ static int push(sim_world *w, int64_t t, uint32_t kind, uint32_t node, uint32_t 
  * integrated over each node's time, is kept beside the count of finds drawn
  * (expect find_sigmas checks the one against the other).
  */
+static bool poisson_mining(const sim_world *w)
+{
+	return w->sc->engine == BFT_ENGINE_NAKAMOTO && w->sc->nk.poisson;
+}
+
 static double nk_rate_per_ns(const sim_world *w, uint32_t id, uint64_t d)
 {
 	const sim_nk_byz *b = nk_byz(w->sc, id);
@@ -720,7 +725,7 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 	if (hops_from_holders(w))
 		return -1;
 
-	if (sc->engine == BFT_ENGINE_NAKAMOTO && sc->nk.poisson) {
+	if (poisson_mining(w)) {
 		sim_rng_seed(&w->mine_rng, sc->seed, stream_id(STREAM_MINE, 0));
 		for (size_t i = 0; i < n; i++) {
 			const sim_nk_byz *b = nk_byz(sc, (uint32_t)i);
@@ -953,7 +958,7 @@ static int drain(sim_world *w, uint32_t id)
 			break;
 		}
 	}
-	if (block && w->sc->nk.poisson)
+	if (block && poisson_mining(w))
 		rc |= nk_redraw(w, id, false);
 	return rc;
 }
@@ -1136,18 +1141,17 @@ static int on_sample(sim_world *w)
 		int64_t raw = sim_osc_raw(&nd->osc, w->now_ns);
 		if (bft_node_read(nd->node, raw, &w->est_scratch[h]) != 0)
 			memset(&w->est_scratch[h], 0, sizeof w->est_scratch[h]);
-		/* Cut off, then rejoining until it agrees with the network again
-		 * (or holds fresh true time): the rejoin is measured apart. */
+		/* Left out while cut off, and after until it agrees with the
+		 * network again (or holds fresh true time): the rejoin is
+		 * measured apart. */
 		const bft_estimate *e = &w->est_scratch[h];
-		if (w->sc->n_partitions && cut_off(w, w->honest[h])) {
+		if (cut_off(w, w->honest[h])) {
 			w->cut_state[h] = 1;
 			w->cut_last_ns[h] = w->now_ns;
 		} else if (w->cut_state[h] && (e->agreed || e->state == BFT_DISC_SYNCHRONIZED)) {
 			w->cut_state[h] = 0;
 			if (w->now_ns - w->cut_last_ns[h] > w->m.net_rejoin_max_ns)
 				w->m.net_rejoin_max_ns = w->now_ns - w->cut_last_ns[h];
-		} else if (w->cut_state[h]) {
-			w->cut_state[h] = 2;
 		}
 		any_cut |= w->cut_state[h] != 0;
 	}
@@ -1205,7 +1209,7 @@ static int handle(sim_world *w, const sim_event *ev)
 	case SIM_EV_START: {
 		(void)bft_node_start(nd->node, sim_osc_raw(&nd->osc, w->now_ns));
 		int rc = drain(w, ev->node);
-		if (w->sc->engine == BFT_ENGINE_NAKAMOTO && w->sc->nk.poisson) {
+		if (poisson_mining(w)) {
 			nd->mine_from_ns = w->now_ns;
 			rc |= nk_redraw(w, ev->node, true);
 		}
@@ -1250,7 +1254,7 @@ int sim_world_run(sim_world *w)
 			return BFT_ENOMEM;
 	}
 	/* Poisson mining: each node's rate counted to the end of the run. */
-	if (w->sc->engine == BFT_ENGINE_NAKAMOTO && w->sc->nk.poisson)
+	if (poisson_mining(w))
 		for (size_t i = 0; i < w->n; i++)
 			w->finds_expected += w->nodes[i].mine_rate * (double)(w->sc->duration_ns - w->nodes[i].mine_from_ns);
 	for (size_t h = 0; h < w->n_honest; h++) {
@@ -1359,7 +1363,7 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 	out->median_stmts = with ? stmts / (double)with : 0;
 	double secs = (double)w->sc->duration_ns / 1e9;
 	out->bytes_per_node_s = secs > 0 ? (double)w->chain_bytes / (double)w->n / secs : 0;
-	out->poisson = w->sc->nk.poisson;
+	out->poisson = poisson_mining(w);
 	out->finds = w->finds;
 	out->finds_idle = w->finds_idle;
 	out->finds_failed = w->finds_failed;

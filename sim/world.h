@@ -92,8 +92,8 @@ typedef struct sim_world {
 	uint32_t *honest;    /* ids of honest nodes */
 	size_t n_honest;
 	bft_estimate *est_scratch;
-	uint8_t *cut_state;   /* per honest index: 1 cut off by a partition, 2 rejoining (not yet agreeing
-	                       * again after it), 0 neither (sim_metrics.net_cut) */
+	uint8_t *cut_state;   /* per honest index: 1 while cut off by a partition and until it agrees
+	                       * again after it, else 0 (sim_metrics.net_cut) */
 	int64_t *cut_last_ns; /* per honest index: the last sample at which it was cut off */
 	sim_queue q;
 	sim_pool pool;
