@@ -699,15 +699,28 @@ int bft_slhdsa_verify_internal(const bft_slhdsa_params *p, const uint8_t *msg, s
 	return verify_pieces(p, &m, 1, sig, sig_len, pk);
 }
 
+/* The addrnd of the signing wrappers: hedged, fresh randomness from
+ * OpenSSL's private DRBG in rnd (the caller cleanses it); else NULL,
+ * deterministic (opt_rand = PK.seed). */
+static int draw_addrnd(const bft_slhdsa_params *p, int randomized, uint8_t rnd[BFT_SLHDSA_MAX_N],
+                       const uint8_t **addrnd)
+{
+	*addrnd = NULL;
+	if (!randomized)
+		return 0;
+	if (!p || RAND_priv_bytes(rnd, (int)p->n) != 1)
+		return BFT_EINVAL;
+	*addrnd = rnd;
+	return 0;
+}
+
 int bft_slhdsa_sign(const bft_slhdsa_params *p, uint8_t *sig, const uint8_t *msg, size_t msg_len,
                     const uint8_t *ctx, size_t ctx_len, const uint8_t *sk, int randomized)
 {
-	/* Hedged: fresh randomness from OpenSSL's private DRBG as addrnd;
-	 * else deterministic (opt_rand = PK.seed). */
 	uint8_t rnd[BFT_SLHDSA_MAX_N];
-	if (randomized && (!p || RAND_priv_bytes(rnd, (int)p->n) != 1))
+	const uint8_t *addrnd;
+	if (draw_addrnd(p, randomized, rnd, &addrnd))
 		return BFT_EINVAL;
-	const uint8_t *addrnd = randomized ? rnd : NULL;
 	int rc = bft_slhdsa_sign_addrnd(p, sig, msg, msg_len, ctx, ctx_len, sk, addrnd);
 	OPENSSL_cleanse(rnd, sizeof rnd);
 	return rc;
@@ -775,12 +788,10 @@ int bft_slhdsa_sign_prehash(const bft_slhdsa_params *p, uint8_t *sig, const uint
                             const uint8_t *ctx, size_t ctx_len, bft_slhdsa_prehash ph, const uint8_t *sk,
                             int randomized)
 {
-	/* Hedged: fresh randomness from OpenSSL's private DRBG as addrnd;
-	 * else deterministic (opt_rand = PK.seed). */
 	uint8_t rnd[BFT_SLHDSA_MAX_N];
-	if (randomized && (!p || RAND_priv_bytes(rnd, (int)p->n) != 1))
+	const uint8_t *addrnd;
+	if (draw_addrnd(p, randomized, rnd, &addrnd))
 		return BFT_EINVAL;
-	const uint8_t *addrnd = randomized ? rnd : NULL;
 	int rc = bft_slhdsa_sign_prehash_addrnd(p, sig, msg, msg_len, ctx, ctx_len, ph, sk, addrnd);
 	OPENSSL_cleanse(rnd, sizeof rnd);
 	return rc;
