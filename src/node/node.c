@@ -1389,6 +1389,9 @@ const char *bft_quarantine_name(enum bft_quarantine q)
  * minus our raw clock, and whether it claims agreement. */
 static void note_clock(struct peer *p, const bft_reading *r, const bft_msg *m)
 {
+	if (bft_sat_add(r->local_ns, r->offset.lo_ns) < INT64_MIN + EDGE_NS ||
+	    bft_sat_add(r->local_ns, r->offset.hi_ns) > INT64_MAX - EDGE_NS)
+		return; /* no clock at all (store_reading) */
 	p->ck_have = true;
 	p->ck_agreed = (m->flags & BFT_MSGF_AGREED) != 0;
 	p->ck_synced = (m->flags & BFT_MSGF_SYNCED) != 0;
@@ -1405,7 +1408,11 @@ static void store_reading(bft_node *n, struct peer *p, const bft_reading *r, con
 	int64_t grow = bft_drift_ns(bft_sat_add(n->cfg.disc.rho_ppb, n->cfg.disc.max_slew_ppb), since_ns);
 	int64_t lo = bft_sat_sub(bft_sat_sub(r->offset.lo_ns, m->err_lo_ns), grow);
 	int64_t hi = bft_sat_add(bft_sat_add(r->offset.hi_ns, m->err_hi_ns), grow);
-	if (lo > hi || bft_sat_sub(hi, lo) > bft_sat_add(n->cfg.max_err_ns, n->cfg.max_err_ns)) {
+	/* As for references (bft_node_on_reference): a peer's reading within a
+	 * day of the int64 ends is no time (fuzz_node: a peer's year 2262 took
+	 * the clock to saturation, where it ran back 223 us). */
+	if (lo > hi || bft_sat_sub(hi, lo) > bft_sat_add(n->cfg.max_err_ns, n->cfg.max_err_ns) ||
+	    bft_sat_add(r->local_ns, lo) < INT64_MIN + EDGE_NS || bft_sat_add(r->local_ns, hi) > INT64_MAX - EDGE_NS) {
 		n->ctr.readings_rejected++;
 		return;
 	}
