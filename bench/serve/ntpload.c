@@ -26,7 +26,10 @@
  * picked at random per request) or, P percent of them, from one of A
  * abusers (127.100.0.0 onwards, in turn), chosen per datagram with
  * IP_PKTINFO from unconnected sockets; replies are told apart by the
- * address they come back to. The line then goes on: client_sent
+ * address they come back to. Only the clients' requests wait in the
+ * window; the abusers' are sent on top, as a flood is, so that a server
+ * refusing them is offered the same load as one answering them. The line
+ * then goes on: client_sent
  * client_answered abuser_sent abuser_answered kod (a KoD RATE counts in kod
  * only).
  */
@@ -276,17 +279,23 @@ int main(int argc, char **argv)
 					opi[i]->ipi_spec_dst.s_addr = htonl(a);
 				}
 				int w = sendmmsg(fds[s], out, (unsigned)k, 0);
+				int clients = w > 0 ? w : 0;
 				for (int i = 0; mix_n && i < w; i++) {
-					if ((long)(nreq % 100) < mix_p)
+					if ((long)(nreq % 100) < mix_p) {
 						a_sent++;
-					else
+						clients--;
+					} else
 						c_sent++;
 					nreq++;
 				}
 				if (w <= 0)
 					break;
 				sent += (uint64_t)w;
-				inflight[s] += w;
+				/* --mix: only the clients' requests wait for their
+				 * answers; the abusers' are sent on top, as a flood
+				 * is, so that a server refusing them is offered the
+				 * same load as one answering them. */
+				inflight[s] += clients;
 				want -= w;
 			}
 		}
@@ -306,6 +315,7 @@ int main(int argc, char **argv)
 				int r = recvmmsg(fds[s], inm, BATCH, MSG_DONTWAIT, NULL);
 				if (r <= 0)
 					break;
+				int answered = mix_n ? 0 : r; /* --mix: the clients' answers */
 				for (int i = 0; i < r; i++) {
 					const uint8_t *b = rbuf[i];
 					size_t n = inm[i].msg_len;
@@ -315,23 +325,24 @@ int main(int argc, char **argv)
 					replies += ok;
 					if (!mix_n || n < BFT_NTP_HEADER_LEN || (b[0] & 7) != BFT_NTP_MODE_SERVER)
 						continue;
-					if (b[1] == 0) {
-						kods++;
-						continue;
-					}
+					bool abuser = false;
 					for (struct cmsghdr *c = CMSG_FIRSTHDR(&inm[i].msg_hdr); c;
 					     c = CMSG_NXTHDR(&inm[i].msg_hdr, c)) {
 						if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
 							continue;
 						struct in_pktinfo pi;
 						memcpy(&pi, CMSG_DATA(c), sizeof pi);
-						if ((ntohl(pi.ipi_addr.s_addr) >> 16 & 0xff) == 100)
-							a_ans++;
-						else
-							c_ans++;
+						abuser = (ntohl(pi.ipi_addr.s_addr) >> 16 & 0xff) == 100;
 					}
+					answered += !abuser;
+					if (b[1] == 0)
+						kods++;
+					else if (abuser)
+						a_ans++;
+					else
+						c_ans++;
 				}
-				inflight[s] -= r;
+				inflight[s] -= answered;
 				if (inflight[s] < 0)
 					inflight[s] = 0;
 				last_rx[s] = now_s();

@@ -286,6 +286,29 @@ static bool served(bft_node *node, int64_t raw, bft_estimate *e)
 	       e->bounds.lo_ns != INT64_MIN && e->bounds.hi_ns != INT64_MAX;
 }
 
+/* The receive reading of a batch's datagrams: the node is read at the
+ * first arrival, and a later one within BFT_CARRY_MAX_NS (100 us) of that
+ * read is carried from it (bft_estimate_carry: the interval still holds the
+ * truth by the drift bound; the clock errs early by at most 100 ns, which
+ * only raises the upper bound a client derives). Why: a read of the node
+ * per datagram was a quarter of the server's own work (perf, plain NTP at
+ * saturation: 0.85 % of 3.5 %). */
+struct rx_read {
+	bool have, sync;
+	bft_estimate e;
+};
+
+static bool served_at(bft_node *node, struct rx_read *c, int64_t raw, bft_estimate *e)
+{
+	*e = c->e;
+	if (c->have && bft_estimate_carry(e, raw, bft_node_get_config(node)) == 0)
+		return c->sync;
+	c->have = true;
+	c->sync = served(node, raw, &c->e);
+	*e = c->e;
+	return c->sync;
+}
+
 /* One recvmmsg: up to NTPS_RECV_BURST datagrams, each with its kernel
  * arrival stamp. Why batched: under load the server's cost is mostly system
  * calls (about 90 % of its CPU in the kernel, perf), and one call for many
@@ -435,6 +458,7 @@ static void serve_batch(bftd_ntps *s, bft_node *node, int got)
 	bft_clock_now now;
 	if (got > 0)
 		bft_clock_now_read(&now);
+	struct rx_read rd = { .have = false };
 	for (int i = 0; i < got; i++) {
 		struct msghdr *mh = &s->rx->mm[i].msg_hdr;
 		uint8_t *buf = s->rx->buf[i];
@@ -457,7 +481,7 @@ static void serve_batch(bftd_ntps *s, bft_node *node, int got)
 		bft_estimate rx;
 		memset(&rx, 0, sizeof rx); /* a failed read leaves it unset: served unsynchronized */
 		bft_ntp_server_info info = { .precision = s->precision, .refid = { 'B', 'F', 'T', 0 } };
-		info.synchronized = served(node, raw_rx, &rx);
+		info.synchronized = served_at(node, &rd, raw_rx, &rx);
 		info.rx_ns = rx.time_ns;
 		info.rx_iv = rx.bounds;
 		info.stratum = NTPS_STRATUM;

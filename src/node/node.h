@@ -271,6 +271,18 @@ bool bft_node_next_action(bft_node *n, bft_action *out);
  * read at the present, never ahead of it. */
 int bft_node_read(bft_node *n, int64_t raw_ns, bft_estimate *out);
 
+/* An estimate read at e->raw_ns carried to raw_ns, at most
+ * BFT_CARRY_MAX_NS later, without a read (a server stamping a batch of
+ * arrivals from one read): the interval shifted by the raw time between and
+ * widened by rho for it, so it holds true time whenever the read one did;
+ * the clock advanced at the fitted frequency less max_slew, so it never
+ * shows more than a read at raw_ns would (the discipline's later courses
+ * stay at or above it) and less by at most 2 * max_slew per unit of raw
+ * time between, plus 3 ns of rounding (103 ns over 100 us at 500 ppm). cfg is the node's.
+ * BFT_EINVAL when raw_ns is earlier or too far. */
+#define BFT_CARRY_MAX_NS (100 * 1000)
+int bft_estimate_carry(bft_estimate *e, int64_t raw_ns, const bft_node_config *cfg);
+
 const bft_node_counters *bft_node_get_counters(const bft_node *n);
 /* The discipline's status (frequency, its uncertainty), for `bftime
  * tracking`. 0, or the discipline's error. */

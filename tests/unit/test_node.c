@@ -246,6 +246,34 @@ static void test_converge(void **state)
 	const bft_node_counters *c = bft_node_get_counters(w.node[4]);
 	assert_true(c->exchanges > 100);
 	assert_int_equal(c->rx_bad + c->rx_bad_sig + c->alarms, 0);
+	/* An estimate carried without a read (bft_estimate_carry, the NTP
+	 * server's batches): never ahead of a read, behind it by at most
+	 * 2 * max_slew per unit of raw time, its interval holding the read's
+	 * and true time. */
+	int carries = 0;
+	for (int i = 0; i < N; i++) {
+		const bft_node_config *cfg = bft_node_get_config(w.node[i]);
+		int64_t r0 = raw_at(&w, i, 3601 * S);
+		bft_estimate e0;
+		assert_int_equal(bft_node_read(w.node[i], r0, &e0), 0);
+		static const int64_t ds[] = { 0, 1, 999, 50000, BFT_CARRY_MAX_NS };
+		for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) {
+			bft_estimate ce = e0, rd;
+			assert_int_equal(bft_estimate_carry(&ce, r0 + ds[k], cfg), 0);
+			assert_int_equal(bft_node_read(w.node[i], r0 + ds[k], &rd), 0);
+			assert_true(ce.time_ns <= rd.time_ns);
+			assert_true(rd.time_ns - ce.time_ns <= 2 * cfg->disc.max_slew_ppb * ds[k] / S + 3);
+			assert_true(ce.bounds.lo_ns <= rd.bounds.lo_ns && ce.bounds.hi_ns >= rd.bounds.hi_ns);
+			assert_true(bft_iv_contains(ce.bounds, true_at(&w, i, r0 + ds[k])));
+			assert_true(bft_iv_contains(ce.bounds, ce.estimate_ns));
+			carries++;
+		}
+		bft_estimate ce = e0;
+		assert_int_equal(bft_estimate_carry(&ce, r0 + BFT_CARRY_MAX_NS + 1, cfg), BFT_EINVAL);
+		assert_int_equal(bft_estimate_carry(&ce, r0 - 1, cfg), BFT_EINVAL);
+		assert_int_equal(ce.time_ns, e0.time_ns); /* refused: unchanged */
+	}
+	printf("carried estimates checked against reads: %d\n", carries);
 	teardown_world(&w);
 }
 
