@@ -34,6 +34,10 @@ chain() {
 	jq -r '.chain as $c | if $c == null then "- | -" else
 		"\($c.stale_rate * 1000 | round / 10)% | \($c.bytes_per_node_s | round) B/s" end' "$tmp.$1"
 }
+# One figure of one run, for the prose: val SCENARIO JQ-EXPRESSION
+val() { jq -r "$2" "$tmp.$1"; }
+pct() { val "$1" "$2 * 1000 | round / 10"; } # a fraction as a percentage, one decimal
+usv() { val "$1" "$2 / 1000 | round"; }      # ns as whole us
 {
 	echo "<!-- nakamoto: begin (scripts/results-nakamoto.sh) -->"
 	echo "## The Nakamoto chain engine against fusion and median (issue 15)"
@@ -44,7 +48,7 @@ chain() {
 	echo "plausibility allowance 200 us. Precision: largest offset between two honest nodes after warmup; worst"
 	echo "error: largest |honest estimate - true time|; containment: share of honest samples whose interval held"
 	echo "true time; stale: valid blocks the first honest node stored that are not in its best chain (the orphan"
-	echo "rate); chain traffic: the chain's datagrams (statements, block fragments, parent requests) per node,"
+	echo "rate); chain traffic: the chain's datagrams (statements, block fragments, announcements, block requests) per node,"
 	echo "on top of the exchanges, which are the same in all three engines."
 	echo
 	echo "| world | engine | precision | worst error | containment | convergence | stale | chain traffic |"
@@ -64,8 +68,8 @@ chain() {
 	echo "Worlds: honest (3 GPS receivers per node); partition (nodes 0-2 cut off from 3-6 between 900 s and"
 	echo "1200 s); spoof-region (one receiver per node; nodes 0 and 1 see GPS +1 ms from 600 s); spoof-all (GPS"
 	echo "walks away at 1 ppm for everyone from 600 s: no engine can tell, the chain included, docs/nakamoto.md)."
-	echo "In the partition world nakamoto's chain merged again (one tip at the end; its 9.3% stale blocks are the"
-	echo "side that lost, reorganised 16 blocks deep)."
+	echo "In the partition world nakamoto's chain merged again ($(val nakamoto-partition '.chain.tips | if . == 1 then "one tip" else "\(.) tips" end') at the end; its $(pct nakamoto-partition .chain.stale_rate)% stale blocks are the"
+	echo "side that lost, reorganised $(val nakamoto-partition .chain.max_reorg_depth) blocks deep)."
 	echo
 	echo "### The chain's own attacks"
 	echo
@@ -98,9 +102,9 @@ chain() {
 	echo "work comparison: it must hold above the honest share, about 48.5% here by Pass, Seeman and shelat"
 	echo "(the network's delay is small against 10 s blocks); in these runs it held every honest node at 55%,"
 	echo "none at the end at 45% (any held fusions there are transient leads of 6 blocks); held, the nodes at 55% run"
-	echo "in holdover (98 us precision, 65 us worst error, contained). Withholding with honest"
+	echo "in holdover ($(usv nakamoto-implausible-55 .precision_ns) us precision, $(usv nakamoto-implausible-55 .worst_error_ns) us worst error, contained). Withholding with honest"
 	echo "offsets cannot move the median (one statement per node; honest blocks stay in the window): it costs"
-	echo "stale blocks (6.1% and 41.2%) and, at 55%, reorganisations (66, up to 27 deep), as Nakamoto and Eyal-Sirer"
+	echo "stale blocks ($(pct nakamoto-withhold-30 .chain.stale_rate)% and $(pct nakamoto-withhold-55 .chain.stale_rate)%) and, at 55%, reorganisations ($(val nakamoto-withhold-55 .chain.reorgs), up to $(val nakamoto-withhold-55 .chain.max_reorg_depth) deep), as Nakamoto and Eyal-Sirer"
 	echo "predict, not precision. One seed, 1800 s: the thresholds are not pinned more closely than that."
 	echo
 	echo "### Selfish mining, the time warp, an eclipsed node"
@@ -139,14 +143,18 @@ chain() {
 			"\(if .violated then "VIOLATED: " + (.violations | join("; ")) else "ok" end) |"' "$tmp.$s"
 	done
 	echo
+	# The pool's share of the best chain, and the honest blocks' stale range.
+	q() { val "$1" '.chain as $c | if $c.best_held > 0 then ($c.byz_in_best * 1000 / $c.best_held | round / 10) else 0 end'; }
+	held45=$(val nakamoto-selfish-45 .chain.best_held)
+	st_lo=$(pct nakamoto-selfish-25 .chain.stale_rate) st_hi=$(pct nakamoto-selfish-45 .chain.stale_rate)
 	echo "Against the theory: selfish mining with one pool and gamma near 0 (an honest block reaches most honest"
-	echo "nodes before the pool's answer) gave the pool Eyal and Sirer's share of the chain at 25% (15% against"
-	echo "19.5%: below its hash share, it does not pay), and more than predicted at 33% (41.7% against 32.7%)"
-	echo "and at 45% (69% of the last 158 blocks against 65.2%; one seed, and at 45% a long private lead orphans"
-	echo "whole stretches: the 16-deep reorganisation). The cost falls on honest blocks (15-37% stale), not on"
+	echo "nodes before the pool's answer) gave the pool $(q nakamoto-selfish-25)% of the chain at 25% (Eyal and Sirer predict"
+	echo "19.5%: below its hash share, it does not pay), $(q nakamoto-selfish-33)% at 33% (32.7% predicted)"
+	echo "and $(q nakamoto-selfish-45)% of the last $held45 blocks at 45% (65.2% predicted; one seed, and at 45% a long private lead orphans"
+	echo "whole stretches: the $(val nakamoto-selfish-45 .chain.max_reorg_depth)-deep reorganisation). The cost falls on honest blocks ($st_lo-$st_hi% stale), not on"
 	echo "the clocks: the pool's statements are honest and count once per node in the median. The time warp ran"
-	echo "(the median time past lagged true time by 67 s at the end, against 55 s with honest timestamps at the"
-	echo "same 60%; at 30% it stayed at the honest value: a minority cannot hold it back), and the difficulty did"
+	echo "(the median time past lagged true time by $(val nakamoto-timewarp-60 '.chain.mtp_lag_s | round') s at the end, against $(val nakamoto-majority-60 '.chain.mtp_lag_s | round') s with honest timestamps at the"
+	echo "same 60%, and by $(val nakamoto-timewarp-30 '.chain.mtp_lag_s | round') s with 30%: within the few block intervals the median of 11 lags anyway), and the difficulty did"
 	echo "not fall beyond the control's range: chained periods measure real elapsed time (docs/nakamoto.md); the"
 	echo "swings of both are the random walk a 16-block retarget makes (about 25% per period). Under Bitcoin's"
 	echo "rule the same timestamps lower it by the maximum step every period once the lag exceeds a period"

@@ -145,6 +145,17 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 			violate(r, "%llu Poisson finds made no block (nonce search or the node refused it)",
 			        (unsigned long long)cs.finds_failed);
 	}
+	if (e->max_tips > 0 || e->max_stale >= 0) {
+		sim_chain_summary cs;
+		sim_world_chain_summary(w, &cs);
+		if (!cs.on)
+			violate(r, "max_tips and max_stale need engine nakamoto");
+		if (cs.on && e->max_tips > 0 && cs.tips > e->max_tips)
+			violate(r, "%zu best tips among honest nodes at the end, expected at most %llu", cs.tips,
+			        (unsigned long long)e->max_tips);
+		if (cs.on && e->max_stale >= 0 && cs.stale_rate > e->max_stale)
+			violate(r, "stale rate %.4f, expected at most %.4f", cs.stale_rate, e->max_stale);
+	}
 	/* Self-checks: a scenario may state violations it must produce (a
 	 * simulator test); those are then expected, and their absence fails. */
 	bool matched[SIM_MAX_VIOLATIONS] = { false };

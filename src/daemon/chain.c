@@ -221,6 +221,8 @@ json_object *bftd_chain_json(const bft_node *n, const bftd_chain *c)
 	add_u64(m, "blocks_malformed", ci->blocks_bad);
 	add_u64(m, "parent_requests_sent", ci->getblocks_tx);
 	add_u64(m, "parent_requests_answered", ci->getblocks_rx);
+	add_u64(m, "announcements_sent", ci->announces_tx);
+	add_u64(m, "announcements_received", ci->announces_rx);
 	add_u64(m, "steered_fusions", ci->steered);
 	add_u64(m, "alarmed_fusions", ci->alarms);
 	add_u64(m, "unverifiable_statements", s->unverifiable);

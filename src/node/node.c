@@ -114,6 +114,7 @@ struct bft_node {
 	uint8_t epoch;
 	bool started;
 	int64_t next_poll_raw;
+	int64_t timer_set_raw; /* the last TIMER action's time (arm_timer) */
 	size_t send_cursor; /* next peer to send a REQUEST to, n_peers when done */
 	int64_t send_raw;   /* raw time the poll's REQUESTs are stamped at */
 	bool alarm;
@@ -466,11 +467,22 @@ static void nk_now(bft_node *n, int64_t raw_ns, bft_nkn_now *out)
 		              .running = ok && e.state != BFT_DISC_UNSYNCHRONIZED };
 }
 
-/* The next TIMER: the poll, or the chain's mining step if sooner. */
+/* The next TIMER: the poll, or the chain's own (a mining step, a block to
+ * ask for again) if sooner. */
 static int64_t timer_at(const bft_node *n)
 {
 	int64_t t = n->nk ? bft_nkn_next_timer(n->nk) : INT64_MAX;
 	return t < n->next_poll_raw ? t : n->next_poll_raw;
+}
+
+/* Ask the driver for a TIMER at timer_at (it replaces the pending one). */
+static void arm_timer(bft_node *n)
+{
+	bft_action *a = push(n, BFT_ACT_TIMER);
+	if (a) {
+		a->at_raw_ns = timer_at(n);
+		n->timer_set_raw = a->at_raw_ns;
+	}
 }
 
 static void make_request(bft_node *n, struct peer *p, bft_action *a)
@@ -1218,9 +1230,7 @@ static void schedule_poll(bft_node *n, int64_t raw_ns)
 	int64_t j = period / 8;
 	int64_t jitter = j ? (int64_t)(next_rand(n) % (uint64_t)j) - j / 2 : 0;
 	n->next_poll_raw = bft_sat_add(raw_ns, period + jitter);
-	bft_action *a = push(n, BFT_ACT_TIMER);
-	if (a)
-		a->at_raw_ns = timer_at(n);
+	arm_timer(n);
 }
 
 static void publish(bft_node *n, int64_t raw_ns)
@@ -1258,10 +1268,8 @@ int bft_node_on_timer(bft_node *n, int64_t raw_ns)
 		bft_nkn_now nw;
 		nk_now(n, raw_ns, &nw);
 		bft_nkn_on_timer(n->nk, &nw);
-		if (raw_ns < n->next_poll_raw) { /* a mining step: the next TIMER */
-			bft_action *a = push(n, BFT_ACT_TIMER);
-			if (a)
-				a->at_raw_ns = timer_at(n);
+		if (raw_ns < n->next_poll_raw) { /* the chain's step: the next TIMER */
+			arm_timer(n);
 			return 0;
 		}
 	}
@@ -1597,7 +1605,10 @@ int bft_node_on_packet(bft_node *n, int64_t raw_ns, const uint8_t *buf, size_t l
 	if (n->nk && bft_nkn_is_chain(buf, len)) {
 		bft_nkn_now nw;
 		nk_now(n, raw_ns, &nw);
-		return bft_nkn_on_packet(n->nk, &nw, buf, len);
+		int r = bft_nkn_on_packet(n->nk, &nw, buf, len);
+		if (timer_at(n) < n->timer_set_raw) /* a block to ask for again */
+			arm_timer(n);
+		return r;
 	}
 	bft_msg m;
 	size_t signed_len;

@@ -299,7 +299,8 @@ typedef struct bft_node_chain_info {
 	uint64_t hashes;                     /* nonces tried */
 	uint64_t stmts_made, stmts_rx, stmts_bad; /* statements signed; received; refused (decode or signature) */
 	uint64_t frags_rx, frags_bad, frags_dup, blocks_rx, blocks_bad; /* fragments; reassembled blocks */
-	uint64_t getblocks_rx, getblocks_tx; /* parent requests answered / sent */
+	uint64_t getblocks_rx, getblocks_tx; /* block requests answered / sent (parents, announced blocks) */
+	uint64_t announces_rx, announces_tx; /* "BI": blocks announced by their hash */
 	uint64_t steered;        /* fusions whose point the chain's correction chose */
 	uint64_t alarms;         /* fusions refused: outworked by an implausible chain */
 	bool alarmed;            /* the last fusion was: an implausible chain leads by more than 6 blocks of work */

@@ -15,9 +15,15 @@
  *   "BF" v1 | from (4) | block hash (32) | length (2) | index (1) | count (1)
  *           | up to 213 bytes of the encoded block             <= 256 bytes
  *   "BG" v1 | from (4) | block hash (32)                       39 bytes
+ *   "BI" v1 | from (4) | block hash (32)                       39 bytes
  *
- * Statements are signed by their node; fragments and parent requests are
- * not: a reassembled block must hash to the hash its fragments announced
+ * A block this node mined goes out whole ("BF" to every peer); one it
+ * relays goes whole to a few peers (to all of them when it has fewer than
+ * 8) and is announced by its hash ("BI") to the others; a peer that lacks
+ * it asks an announcer for it ("BG", as for a missing parent), and again
+ * each second while it does not come (node.c arms a TIMER for that).
+ * Statements are signed by their node; fragments, requests and
+ * announcements are not: a reassembled block must hash to the hash its fragments announced
  * and decode with its statement root, so a forged fragment can only waste
  * a reassembly slot, and a block's worth is its work and signed statements,
  * whoever relays it.

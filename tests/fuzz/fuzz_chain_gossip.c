@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the node's chain datagrams (src/node/node_chain.h):
- * statements ("BS"), block fragments ("BF") and parent requests ("BG") as a
- * nakamoto node receives them. fuzz_chain stops at the block decoder; this
+ * statements ("BS"), block fragments ("BF"), block requests ("BG") and
+ * announcements ("BI", as raw bytes) as a nakamoto node receives them. fuzz_chain stops at the block decoder; this
  * one reaches reassembly, the chain and the gossip. Node 1 with peers 2, 3,
  * 4 and one reference runs a script the input encodes: time passes (the
  * node's timer fires, so it mines with a tiny difficulty), the reference

@@ -10,6 +10,9 @@
  * with valid work for it), refused and no block made; the right nonce makes
  * exactly one block, announced (BLOCK) with that header's hash, the node's
  * best tip; handing the same find in again is refused (the work is used up).
+ * Then the relay: its own block went out whole, and announcements ("BI") of
+ * a block it lacks make it ask for it, again each second while it does not
+ * come, the announcers in turn, six times at most.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +38,8 @@ struct out {
 	int64_t timer;
 	size_t blocks;
 	uint8_t block_hash[BFT_BLOCK_HASH];
+	size_t sent[26]; /* chain datagrams sent, by kind ('F' fragments, 'G' requests, 'I' announcements) */
+	uint32_t last_to;
 };
 
 static void drain(bft_node *n, struct out *o)
@@ -44,6 +49,10 @@ static void drain(bft_node *n, struct out *o)
 	while (bft_node_next_action(n, &a)) {
 		if (a.kind == BFT_ACT_TIMER)
 			o->timer = a.at_raw_ns;
+		if (a.kind == BFT_ACT_SEND && a.len >= 3 && a.buf[0] == 'B' && a.buf[1] >= 'A' && a.buf[1] <= 'Z') {
+			o->sent[a.buf[1] - 'A']++;
+			o->last_to = a.to;
+		}
 		if (a.kind == BFT_ACT_BLOCK) {
 			assert_non_null(a.blob);
 			assert_int_equal(bft_block_decode(&b, a.blob, a.blob_len), 0);
@@ -164,6 +173,51 @@ static void test_work_and_found(void **state)
 	assert_int_equal(bft_node_chain_work(n, raw, &x), 0);
 	assert_int_equal(x.height, 2);
 	assert_memory_equal(x.parent, hash, BFT_BLOCK_HASH);
+
+	/* Its own block went out whole, to each of its 3 peers; a relayed
+	 * block is announced by its hash (docs/nakamoto.md). An announcement
+	 * of a block it lacks makes it ask that peer ("BG") and arm a TIMER a
+	 * second later; another peer's announcement of it asks nobody at once.
+	 * Each TIMER while the block has not come asks again, the announcers
+	 * in turn, six times in all; a block it holds, or a sender that is not
+	 * a peer, asks nothing. */
+	assert_int_equal(o.sent['F' - 'A'] % 3, 0);
+	assert_true(o.sent['F' - 'A'] >= 3);
+	assert_int_equal(o.sent['I' - 'A'], 0);
+	uint8_t ann[39] = { 'B', 'I', 1, 0, 0, 0, 2 };
+	memset(ann + 7, 0x5a, BFT_BLOCK_HASH);
+	o.timer = INT64_MAX;
+	assert_int_equal(bft_node_on_packet(n, raw, ann, sizeof ann), 0);
+	drain(n, &o);
+	assert_int_equal(o.sent['G' - 'A'], 1);
+	assert_int_equal(o.last_to, 2);
+	assert_true(o.timer <= raw + BFT_NS_PER_SEC);
+	ann[6] = 3;
+	assert_int_equal(bft_node_on_packet(n, raw + BFT_NS_PER_SEC / 2, ann, sizeof ann), 0);
+	drain(n, &o);
+	assert_int_equal(o.sent['G' - 'A'], 1);
+	uint32_t to[6] = { 2 };
+	for (int i = 1; i < 8; i++) { /* asks again: 3, 2, 3, 2, 3, then no more */
+		assert_int_equal(bft_node_on_timer(n, raw + i * BFT_NS_PER_SEC), 0);
+		drain(n, &o);
+		if (i < 6)
+			to[i] = o.last_to;
+	}
+	assert_int_equal(o.sent['G' - 'A'], 6);
+	for (int i = 1; i < 6; i++)
+		assert_int_equal(to[i], i % 2 ? 3 : 2);
+	memcpy(ann + 7, hash, BFT_BLOCK_HASH);
+	assert_int_equal(bft_node_on_packet(n, raw + 9 * BFT_NS_PER_SEC, ann, sizeof ann), 0);
+	ann[6] = 9;
+	memset(ann + 7, 0x6b, BFT_BLOCK_HASH);
+	assert_true(bft_node_on_packet(n, raw + 9 * BFT_NS_PER_SEC, ann, sizeof ann) < 0);
+	assert_true(bft_node_on_packet(n, raw + 9 * BFT_NS_PER_SEC, ann, sizeof ann - 1) < 0);
+	assert_int_equal(bft_node_on_timer(n, raw + 11 * BFT_NS_PER_SEC), 0);
+	drain(n, &o);
+	assert_int_equal(o.sent['G' - 'A'], 6);
+	assert_int_equal(bft_node_chain_info_get(n, &ci), 0);
+	assert_int_equal(ci.announces_rx, 4); /* the short one is no announcement */
+	assert_int_equal(ci.getblocks_tx, 6);
 	bft_node_destroy(n);
 }
 
