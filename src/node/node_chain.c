@@ -721,12 +721,23 @@ static int on_stmt(bft_nkn *k, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-static int on_get(bft_nkn *k, const uint8_t *buf, size_t len)
+/* "BG" and "BI": the sender and a block hash, 39 bytes. */
+static int hash_msg(const uint8_t *buf, size_t len, uint32_t *from, const uint8_t **hash)
 {
 	if (len != 39)
 		return BFT_EINVAL;
 	const uint8_t *q = buf + 3;
-	uint32_t from = (uint32_t)bft_be_get(&q, 4);
+	*from = (uint32_t)bft_be_get(&q, 4);
+	*hash = q;
+	return 0;
+}
+
+static int on_get(bft_nkn *k, const uint8_t *buf, size_t len)
+{
+	uint32_t from;
+	const uint8_t *q;
+	if (hash_msg(buf, len, &from, &q))
+		return BFT_EINVAL;
 	k->info.getblocks_rx++;
 	if (!is_peer(k, from))
 		return BFT_EINVAL;
@@ -767,10 +778,10 @@ static void ask(bft_nkn *k, const bft_nkn_now *now, struct asked *a)
  * liar's) can delay a real one, which then still comes with its child. */
 static int on_announce(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_t len)
 {
-	if (len != 39)
+	uint32_t from;
+	const uint8_t *q;
+	if (hash_msg(buf, len, &from, &q))
 		return BFT_EINVAL;
-	const uint8_t *q = buf + 3;
-	uint32_t from = (uint32_t)bft_be_get(&q, 4);
 	k->info.announces_rx++;
 	if (!is_peer(k, from))
 		return BFT_EINVAL;
