@@ -289,7 +289,7 @@ static bool served(bft_node *node, int64_t raw, bft_estimate *e)
 /* The receive reading of a batch's datagrams: the node is read at the
  * first arrival, and a later one within BFT_CARRY_MAX_NS (100 us) of that
  * read is carried from it (bft_estimate_carry: the interval still holds the
- * truth by the drift bound; the clock errs early by at most 100 ns, which
+ * truth by the drift bound; the clock errs early by at most 103 ns, which
  * only raises the upper bound a client derives). Why: a read of the node
  * per datagram was a quarter of the server's own work (perf, plain NTP at
  * saturation: 0.85 % of 3.5 %). */

@@ -301,21 +301,23 @@ int bft_estimate_carry(bft_estimate *e, int64_t raw_ns, const bft_node_config *c
 	int64_t d = bft_sat_sub(raw_ns, e->raw_ns);
 	if (d < 0 || d > BFT_CARRY_MAX_NS)
 		return BFT_EINVAL;
-	/* d <= 1e5 and every rate below 1e9 ppb: the products fit easily. */
-	int64_t w = (d * cfg->disc.rho_ppb + BFT_PPB_PER_UNIT - 1) / BFT_PPB_PER_UNIT + 1;
+	/* The drift bound over d, and 1 ns for the read's own rounding. */
+	int64_t w = bft_sat_add(bft_drift_ns(cfg->disc.rho_ppb, d), 1);
+	bft_interval b = bft_iv_widen(bft_iv_shift(e->bounds, d), w, w);
 	/* The course's slowest rate: its frequency (freq_ppb, clamped to rho
 	 * as the course's is) less a slew at the full rate; floored, and 1 ns
-	 * less for the course's own flooring. */
+	 * less for the course's own flooring. d <= 1e5 and every rate below
+	 * 1e9 ppb: the product fits easily. */
 	int64_t q = d * (e->freq_ppb - cfg->disc.max_slew_ppb);
 	int64_t shift = d + q / BFT_PPB_PER_UNIT - (q % BFT_PPB_PER_UNIT < 0) - 1;
 	e->raw_ns = raw_ns;
 	e->time_ns = bft_sat_add(e->time_ns, shift);
 	if (e->net_time_ns)
 		e->net_time_ns = bft_sat_add(e->net_time_ns, shift);
-	if (e->bounds.lo_ns != INT64_MIN)
-		e->bounds.lo_ns = bft_sat_sub(bft_sat_add(e->bounds.lo_ns, d), w);
+	if (e->bounds.lo_ns != INT64_MIN) /* an unbounded side stays unbounded */
+		e->bounds.lo_ns = b.lo_ns;
 	if (e->bounds.hi_ns != INT64_MAX)
-		e->bounds.hi_ns = bft_sat_add(bft_sat_add(e->bounds.hi_ns, d), w);
+		e->bounds.hi_ns = b.hi_ns;
 	e->estimate_ns = e->time_ns < e->bounds.lo_ns ? e->bounds.lo_ns
 	                 : e->time_ns > e->bounds.hi_ns ? e->bounds.hi_ns : e->time_ns;
 	return 0;
