@@ -89,5 +89,5 @@ for e in eclipse:1400s eclipse-short:700s; do
 	  echo "network: {delay: 1ms, jitter: 200us, jitter_max: 2ms, loss: 0.01, partitions: [{nodes: [0], except: [5, 6], from: 600s, to: $to}]}"
 	  echo "$GPS3"
 	  echo "nakamoto: {interval: 10s, hashes: 1000, step: 1s, byzantine: [{nodes: [5, 6], offset: 5ms, hash: 1.071}]}"
-	  echo "expect: {containment: 1.0}"; } > nakamoto-$n.yaml
+	  echo "expect: {containment: 1.0, max_tips: 1}"; } > nakamoto-$n.yaml
 done

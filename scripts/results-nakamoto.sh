@@ -161,9 +161,11 @@ usv() { val "$1" "$2 / 1000 | round"; }      # ns as whole us
 	echo "(test_time_warp in test_chain: from 16 to 1). Eclipse: node 0 refused every implausible block of its"
 	echo "eclipsers, raised no alarm (its own chain kept more work: at 14% of the hash power against their 30%"
 	echo "the implausible chain, forked at the start, would need about 1500 s to overtake it), and its clock"
-	echo "stayed contained; after the 800 s eclipse it stayed on its own chain: the line it missed (about 80"
-	echo "blocks from the fork) is longer than the 64 blocks its peers keep (docs/nakamoto.md, \"Left to do\");"
-	echo "after the 100 s one it rejoined."
+	echo "stayed contained; after the 800 s eclipse it rejoined: its peers no longer held the lower blocks of the"
+	echo "line it missed (about 80 blocks from the fork against their 64 slots) and answered with headers from"
+	echo "their archives ($(val nakamoto-eclipse .chain.headers) taken; docs/nakamoto.md, \"Deep catch-up\"), a"
+	echo "$(val nakamoto-eclipse .chain.max_reorg_depth)-block reorganisation, $(val nakamoto-eclipse .chain.tips) tip at the end; after the 100 s one it rejoined too"
+	echo "($(val nakamoto-eclipse-short .chain.tips) tip)."
 	echo
 	if [ $scale = 1 ]; then
 		echo "### Poisson mining at scale"

@@ -894,6 +894,7 @@ NKSIZE(k_hashes, hashes)
 NKSIZE(k_window, window)
 NKSIZE(k_slots, slots)
 NKSIZE(k_orphans, orphans)
+NKSIZE(k_archive, archive)
 NKSIZE(k_minst, min_stmts)
 static int k_mining(ctx *c, yaml_node_t *v, void *o)
 {
@@ -956,7 +957,7 @@ static const field nk_fields[] = {
 	{ "interval", k_interval }, { "step", k_step }, { "agree", k_agree }, { "statement_age", k_age },
 	{ "future", k_future }, { "orphan_ttl", k_ttl }, { "tau_phase", k_tphase }, { "tau_ref", k_tref },
 	{ "drift_ppb", k_drift }, { "ref_slew_ppb", k_slew }, { "max_steer_ppb", k_max }, { "retarget", k_retarget },
-	{ "hashes", k_hashes }, { "window", k_window }, { "slots", k_slots }, { "orphans", k_orphans },
+	{ "hashes", k_hashes }, { "window", k_window }, { "slots", k_slots }, { "orphans", k_orphans }, { "archive", k_archive },
 	{ "min_statements", k_minst }, { "difficulty", k_difficulty }, { "byzantine", k_byz }, { "mining", k_mining },
 	{ NULL, NULL },
 };
@@ -1225,7 +1226,7 @@ static void defaults(sim_scenario *s)
 		          .difficulty = 0, .retarget = 16, .hashes = 1000, .window = 12, .slots = 64,
 		          /* bftimed's default: a 300 s partition's line of 17 blocks is fetched
 		           * downwards through the pool (with 8 the sides never merged again) */
-		          .orphans = 32, .min_stmts = 3 };
+		          .orphans = 32, .archive = 128, .min_stmts = 3 };
 }
 
 int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t errlen)

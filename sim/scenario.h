@@ -150,7 +150,7 @@ typedef struct sim_nk {
 	int64_t interval_ns, step_ns, agree_ns, stmt_age_ns, future_ns, orphan_ttl_ns;
 	int64_t tau_phase_ns, tau_ref_ns, drift_ppb, ref_slew_ppb, max_ppb;
 	uint64_t difficulty;
-	size_t retarget, hashes, window, slots, orphans, min_stmts;
+	size_t retarget, hashes, window, slots, orphans, archive, min_stmts;
 	bool poisson;        /* mining: poisson (docs/nakamoto.md "Poisson mining"); false: real hashing */
 	sim_nk_byz *byz;
 	size_t n_byz;

@@ -350,6 +350,7 @@ static void nk_setup(const sim_world *w, uint32_t id, bft_node_nk_config *k, bft
 		                   .ref_slew_ppb = c->ref_slew_ppb, .max_ppb = c->max_ppb };
 	k->n_slots = c->slots;
 	k->n_orphans = c->orphans;
+	k->n_archive = c->archive;
 	/* Poisson mining: the node hashes nothing in its own steps; the world
 	 * draws its finds and hands them to it (nk_find). */
 	k->mine = !c->poisson;
@@ -1325,6 +1326,7 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 		for (size_t r = 0; r < BFT_NK_NREASONS; r++)
 			out->rejected[r] += ci->stats.rejected[r];
 		out->reorgs += ci->stats.reorgs;
+		out->headers += ci->stats.headers;
 		if (ci->stats.max_reorg_depth > out->max_reorg_depth)
 			out->max_reorg_depth = ci->stats.max_reorg_depth;
 		out->alarmed += ci->tip.outworked_by_implausible;

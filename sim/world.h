@@ -153,6 +153,7 @@ typedef struct sim_chain_summary {
 	double stale_rate;               /* first honest node: valid blocks not in its best chain / stored */
 	uint64_t rejected[BFT_NK_NREASONS]; /* summed over honest nodes */
 	uint64_t reorgs, max_reorg_depth;
+	uint64_t headers; /* blocks honest nodes took on their header alone (deep catch-up) */
 	size_t alarmed;                  /* honest nodes outworked by an implausible chain */
 	uint64_t steered;                /* honest fusions whose point the chain chose */
 	uint64_t alarm_fusions;          /* honest fusions refused by the chain's alarm */

@@ -427,6 +427,9 @@ static int parse_nakamoto(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 		} else if (!strcmp(name, "orphans")) {
 			TRY(get_int(c, v, 0, 10000, &x));
 			k->n_orphans = (size_t)x;
+		} else if (!strcmp(name, "archive")) {
+			TRY(get_int(c, v, 0, 1000000, &x));
+			k->n_archive = (size_t)x;
 		} else if (!strcmp(name, "mine")) {
 			TRY(get_bool(c, v, &k->mine));
 		} else if (!strcmp(name, "hashes_per_step")) {
@@ -955,6 +958,7 @@ static void defaults(bftd_config *cfg)
 		                        .ref_slew_ppb = 10000, .max_ppb = 10000 };
 	cfg->nk.n_slots = 256;
 	cfg->nk.n_orphans = 32;
+	cfg->nk.n_archive = 4096;
 	cfg->nk.mine = true;
 	cfg->nk.hashes_per_step = 10000;
 	cfg->nk.mine_step_ns = BFT_NS_PER_SEC / 10;

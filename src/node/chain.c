@@ -229,6 +229,13 @@ static int32_t take_slot(bft_nk_chain *c)
 	for (size_t i = 0; i < c->n_slots; i++)
 		if (c->slots[i].used && c->slots[i].parent == victim)
 			c->slots[i].parent = -2;
+	if (c->n_arch) {
+		bft_nk_arch *a = &c->arch[c->arch_next];
+		a->used = true;
+		a->h = c->slots[victim].h;
+		memcpy(a->hash, c->slots[victim].hash, BFT_BLOCK_HASH);
+		c->arch_next = (c->arch_next + 1) % c->n_arch;
+	}
 	c->slots[victim].used = false;
 	c->st.evicted++;
 	return victim;
@@ -290,9 +297,9 @@ static int stmt_check(const bft_nk_chain *c, const bft_stmt *s, int64_t block_ti
 }
 
 /* Every rule that needs the parent (slot p) and the view. */
-static int validate(bft_nk_chain *c, const bft_block *b, int32_t p, const bft_nk_view *v, size_t *unverifiable)
+static int validate(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stmts, int32_t p, const bft_nk_view *v,
+                    size_t *unverifiable)
 {
-	const bft_block_hdr *h = &b->h;
 	if (h->height != height_of(c, p) + 1)
 		return BFT_NK_EHEIGHT;
 	uint64_t need = next_difficulty(c, p);
@@ -305,9 +312,9 @@ static int validate(bft_nk_chain *c, const bft_block *b, int32_t p, const bft_nk
 	if ((i128)h->time_ns > (i128)v->true_hi_ns + c->cfg.future_tol_ns)
 		return BFT_NK_EFUTURE;
 	*unverifiable = 0;
-	for (size_t i = 0; i < h->n_stmts; i++) {
+	for (size_t i = 0; stmts && i < h->n_stmts; i++) {
 		bool unv = false;
-		int rc = stmt_check(c, &b->stmts[i], h->time_ns, v, &unv);
+		int rc = stmt_check(c, &stmts[i], h->time_ns, v, &unv);
 		if (rc < 0)
 			return rc;
 		*unverifiable += unv;
@@ -370,32 +377,35 @@ static int reject_implausible(bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH
 	return reject(c, BFT_NK_EIMPLAUSIBLE, hash);
 }
 
-/* Add a block whose parent is known (slot p). */
-static int connect(bft_nk_chain *c, const bft_block *b, const uint8_t hash[BFT_BLOCK_HASH], int32_t p,
-                   const bft_nk_view *v)
+/* Add a block whose parent is known (slot p); stmts NULL: its header
+ * alone (pruned). */
+static int connect(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stmts, const uint8_t hash[BFT_BLOCK_HASH],
+                   int32_t p, const bft_nk_view *v)
 {
 	size_t unv = 0;
-	int rc = validate(c, b, p, v, &unv);
+	int rc = validate(c, h, stmts, p, v, &unv);
 	if (rc == BFT_NK_EIMPLAUSIBLE)
-		return reject_implausible(c, hash, work_of(c, p) + b->h.difficulty);
+		return reject_implausible(c, hash, work_of(c, p) + h->difficulty);
 	if (rc < 0)
 		return reject(c, rc, hash);
 	c->st.unverifiable += unv;
 	int32_t s = take_slot(c);
 	/* Eviction may have taken the parent (only if it was the lowest block
 	 * and not the best tip): then the new block's ancestry is forgotten. */
-	if (p >= 0 && (!c->slots[p].used || memcmp(c->slots[p].hash, b->h.parent, BFT_BLOCK_HASH) != 0))
+	if (p >= 0 && (!c->slots[p].used || memcmp(c->slots[p].hash, h->parent, BFT_BLOCK_HASH) != 0))
 		p = -2;
 	bft_nk_entry *e = &c->slots[s];
 	e->used = true;
+	e->pruned = !stmts;
 	e->parent = p;
-	e->h = b->h;
+	e->h = *h;
 	memcpy(e->hash, hash, BFT_BLOCK_HASH);
-	e->work = (p >= -1 ? work_of(c, p) : 0) + b->h.difficulty;
-	e->n_stmts = b->h.n_stmts;
-	for (size_t i = 0; i < b->h.n_stmts; i++)
-		to_nk(&e->stmts[i], &b->stmts[i]);
+	e->work = (p >= -1 ? work_of(c, p) : 0) + h->difficulty;
+	e->n_stmts = stmts ? h->n_stmts : 0;
+	for (size_t i = 0; i < e->n_stmts; i++)
+		to_nk(&e->stmts[i], &stmts[i]);
 	c->st.accepted++;
+	c->st.headers += !stmts;
 	/* Most work wins; at equal work the first seen stays (Bitcoin's rule). */
 	if (e->work > work_of(c, c->best)) {
 		set_best(c, s);
@@ -421,17 +431,24 @@ static bool orphan_known(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HAS
 	return false;
 }
 
-static int hold_orphan(bft_nk_chain *c, const bft_block *b, const uint8_t hash[BFT_BLOCK_HASH],
-                       const bft_nk_view *v)
+static int hold_orphan(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stmts,
+                       const uint8_t hash[BFT_BLOCK_HASH], const bft_nk_view *v)
 {
 	/* Anyone can make easy blocks with made-up parents; only blocks at
 	 * least as hard as the tip's child allows, divided by two retarget
 	 * steps, may occupy the pool. */
 	uint64_t need = next_difficulty(c, c->best);
 	uint64_t floor_d = need / ((uint64_t)c->cfg.max_step * c->cfg.max_step);
-	if (b->h.difficulty < floor_d)
+	if (h->difficulty < floor_d)
 		return reject(c, BFT_NK_ELOWORK, hash);
-	size_t slot = c->n_orphans, oldest = c->n_orphans;
+	/* A full pool gives up its highest orphan for a lower one, else its
+	 * oldest. A node fetching a line longer than the pool downwards (one
+	 * block per round trip, each the parent of the last) keeps the bottom,
+	 * which is what joins the tree; the blocks above come again with the
+	 * next pass. Dropping the oldest kept the top and lost the bottom, so a
+	 * line longer than the pool never joined (the simulator's eclipsed
+	 * node: 57 blocks against 32 orphans). */
+	size_t slot = c->n_orphans, oldest = c->n_orphans, highest = c->n_orphans;
 	for (size_t i = 0; i < c->n_orphans; i++) {
 		if (!c->orphans[i].used) {
 			slot = i;
@@ -439,19 +456,25 @@ static int hold_orphan(bft_nk_chain *c, const bft_block *b, const uint8_t hash[B
 		}
 		if (oldest == c->n_orphans || c->orphans[i].received_ns < c->orphans[oldest].received_ns)
 			oldest = i;
+		if (highest == c->n_orphans || c->orphans[i].b.h.height > c->orphans[highest].b.h.height)
+			highest = i;
 	}
 	if (slot == c->n_orphans) {
 		if (oldest == c->n_orphans) { /* no pool at all */
 			c->st.orphans_dropped++;
 			return BFT_NK_ORPHAN;
 		}
-		slot = oldest;
+		slot = c->orphans[highest].b.h.height > h->height ? highest : oldest;
 		c->st.orphans_dropped++;
 	}
-	c->orphans[slot].used = true;
-	c->orphans[slot].received_ns = v->now_ns;
-	c->orphans[slot].b = *b;
-	memcpy(c->orphans[slot].hash, hash, BFT_BLOCK_HASH);
+	bft_nk_orphan *o = &c->orphans[slot];
+	o->used = true;
+	o->pruned = !stmts;
+	o->received_ns = v->now_ns;
+	o->b.h = *h;
+	for (size_t i = 0; stmts && i < h->n_stmts; i++)
+		o->b.stmts[i] = stmts[i];
+	memcpy(o->hash, hash, BFT_BLOCK_HASH);
 	c->st.orphans_held++;
 	return BFT_NK_ORPHAN;
 }
@@ -479,22 +502,35 @@ static void adopt_orphans(bft_nk_chain *c, const bft_nk_view *v)
 				continue;
 			}
 			c->st.orphans_adopted++;
-			connect(c, &o->b, o->hash, p, v);
+			connect(c, &o->b.h, o->pruned ? NULL : o->b.stmts, o->hash, p, v);
 			again = true;
 		}
 	}
 }
 
-int bft_nk_add(bft_nk_chain *c, const bft_block *b, const bft_nk_view *v)
+/* The lowest height the tree holds (0 when empty). */
+static uint64_t lowest_held(const bft_nk_chain *c)
 {
-	if (!c || !b || !v || (!v->meas && v->n_meas)) {
+	uint64_t lo = 0;
+	for (size_t i = 0; i < c->n_slots; i++)
+		if (c->slots[i].used && (lo == 0 || c->slots[i].h.height < lo))
+			lo = c->slots[i].h.height;
+	return lo;
+}
+
+/* bft_nk_add (stmts: the block's) and bft_nk_add_header (stmts NULL);
+ * fmt: the codec's verdict on the block or header. */
+static int add(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stmts, int fmt, const bft_nk_view *v)
+{
+	bool pruned = !stmts;
+	if (!c || !h || !v || (!v->meas && v->n_meas)) {
 		if (c)
 			c->st.rejected[-BFT_NK_EINVAL]++;
 		return BFT_NK_EINVAL;
 	}
 	expire_orphans(c, v->now_ns);
 	uint8_t hash[BFT_BLOCK_HASH];
-	if (bft_block_check(b) != 0 || bft_block_hash(hash, &b->h) != 0) {
+	if (fmt != 0 || bft_block_hash(hash, h) != 0) {
 		c->st.rejected[-BFT_NK_EFORMAT]++;
 		return BFT_NK_EFORMAT;
 	}
@@ -508,20 +544,63 @@ int bft_nk_add(bft_nk_chain *c, const bft_block *b, const bft_nk_view *v)
 	}
 	/* Work first: it is the cheap check that makes every other one (and
 	 * every byte of storage) cost the sender real hashing. */
-	if (!bft_work_meets(hash, b->h.difficulty))
+	if (!bft_work_meets(hash, h->difficulty))
 		return reject(c, BFT_NK_EWORK, hash);
-	const struct bft_nk_bad *bad = find_bad(c, b->h.parent);
+	/* Below the tree a header could join nothing the node holds, and
+	 * fetching its parent in turn would walk the peers' archives down to
+	 * their ends: refused, not remembered. */
+	if (pruned && h->height <= lowest_held(c))
+		return reject(c, BFT_NK_EANCESTRY, hash);
+	const struct bft_nk_bad *bad = find_bad(c, h->parent);
 	if (bad && bad->implausible)
-		return reject_implausible(c, hash, bad->work + b->h.difficulty);
+		return reject_implausible(c, hash, bad->work + h->difficulty);
 	if (bad)
 		return reject(c, BFT_NK_EPARENT, hash);
-	int32_t p = memcmp(b->h.parent, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, b->h.parent);
+	int32_t p = memcmp(h->parent, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, h->parent);
 	if (p < -1)
-		return hold_orphan(c, b, hash, v);
-	int rc = connect(c, b, hash, p, v);
+		return hold_orphan(c, h, stmts, hash, v);
+	int rc = connect(c, h, stmts, hash, p, v);
 	if (rc >= 0)
 		adopt_orphans(c, v);
 	return rc;
+}
+
+int bft_nk_add(bft_nk_chain *c, const bft_block *b, const bft_nk_view *v)
+{
+	return add(c, b ? &b->h : NULL, b ? b->stmts : NULL, b ? bft_block_check(b) : 0, v);
+}
+
+int bft_nk_add_header(bft_nk_chain *c, const bft_block_hdr *h, const bft_nk_view *v)
+{
+	return add(c, h, NULL, h ? bft_block_hdr_check(h) : 0, v);
+}
+
+void bft_nk_set_archive(bft_nk_chain *c, bft_nk_arch *arch, size_t n)
+{
+	if (!c)
+		return;
+	c->arch = n ? arch : NULL;
+	c->n_arch = arch ? n : 0;
+	c->arch_next = 0;
+	for (size_t i = 0; i < c->n_arch; i++)
+		arch[i].used = false;
+}
+
+int bft_nk_header(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH], bft_block_hdr *out)
+{
+	if (!c || !hash || !out)
+		return BFT_EINVAL;
+	int32_t i = find(c, hash);
+	if (i >= 0) {
+		*out = c->slots[i].h;
+		return 0;
+	}
+	for (size_t k = 0; k < c->n_arch; k++)
+		if (c->arch[k].used && memcmp(c->arch[k].hash, hash, BFT_BLOCK_HASH) == 0) {
+			*out = c->arch[k].h;
+			return 0;
+		}
+	return BFT_EEMPTY;
 }
 
 int bft_nk_best(const bft_nk_chain *c, bft_nk_tip *out)

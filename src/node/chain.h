@@ -80,6 +80,7 @@ typedef struct bft_nk_stmt {
 
 typedef struct bft_nk_entry {
 	bool used;
+	bool pruned;        /* taken on its header alone (bft_nk_add_header): no statements */
 	int32_t parent;     /* slot of the parent; -1 genesis; -2 forgotten (evicted) */
 	bft_block_hdr h;
 	uint8_t hash[BFT_BLOCK_HASH];
@@ -90,10 +91,20 @@ typedef struct bft_nk_entry {
 
 typedef struct bft_nk_orphan {
 	bool used;
+	bool pruned;        /* a header alone: b's statements are not there */
 	int64_t received_ns;
 	bft_block b;
 	uint8_t hash[BFT_BLOCK_HASH];
 } bft_nk_orphan;
+
+/* The header of a block the tree forgot to make room (bft_nk_set_archive):
+ * what a peer further behind than the tree's slots needs to fetch the line
+ * it is missing. */
+typedef struct bft_nk_arch {
+	bool used;
+	bft_block_hdr h;
+	uint8_t hash[BFT_BLOCK_HASH];
+} bft_nk_arch;
 
 /* Outcomes of bft_nk_add: >= 0 kept, < 0 refused (and counted). */
 enum bft_nk_result {
@@ -125,6 +136,7 @@ typedef struct bft_nk_stats {
 	uint64_t duplicates;
 	uint64_t orphans_held, orphans_adopted, orphans_expired, orphans_dropped;
 	uint64_t evicted;          /* old blocks forgotten to make room */
+	uint64_t headers;          /* blocks taken on their header alone (bft_nk_add_header) */
 	uint64_t unverifiable;     /* statements about references the node does not measure */
 	uint64_t rejected[BFT_NK_NREASONS];
 	uint64_t implausible_heavier; /* implausible blocks that would have had the most work */
@@ -137,6 +149,8 @@ typedef struct bft_nk_chain {
 	bft_nk_orphan *orphans;
 	size_t n_orphans;
 	int32_t best; /* slot of the best tip, -1 for genesis */
+	bft_nk_arch *arch; /* ring of forgotten blocks' headers (bft_nk_set_archive) */
+	size_t n_arch, arch_next;
 	/* Ring of refused blocks, so their descendants are refused at once:
 	 * final refusals, and implausible ones with the work their chain
 	 * claims (the alarm below). */
@@ -168,6 +182,29 @@ BFT_WARN_UNUSED int bft_nk_init(bft_nk_chain *c, const bft_nk_cfg *cfg, bft_nk_e
  * view are remembered so the block's descendants are refused too.
  */
 int bft_nk_add(bft_nk_chain *c, const bft_block *b, const bft_nk_view *v);
+
+/*
+ * Keep the headers of the blocks the tree forgets to make room in arch[n]
+ * (caller-owned, a ring; n = 0 keeps none, the default), so that
+ * bft_nk_header can still answer for them.
+ */
+void bft_nk_set_archive(bft_nk_chain *c, bft_nk_arch *arch, size_t n);
+
+/* The header of a block the tree holds, or forgot but archived: 0, or
+ * BFT_EEMPTY (not known) or BFT_EINVAL. */
+BFT_WARN_UNUSED int bft_nk_header(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH], bft_block_hdr *out);
+
+/*
+ * Offer a block by its header alone: a block a peer has forgotten all but
+ * the header of, deeper than its tree's slots. Judged as bft_nk_add judges
+ * a block (work, difficulty, height, timestamps, refused ancestry) except
+ * its statements, which are not there: it adds its work and no statement
+ * (docs/nakamoto.md: why that is safe below the consensus window). Taken
+ * only above the lowest block the tree holds (a line below it could join
+ * nothing the node knows), and held as an orphan while its parent is
+ * unknown. Returns an enum bft_nk_result (BFT_NK_EANCESTRY: below the tree).
+ */
+int bft_nk_add_header(bft_nk_chain *c, const bft_block_hdr *h, const bft_nk_view *v);
 
 /* Whether statement s is plausible against the node's own measurement m
  * of the same reference: |s.offset - m.offset| <= s.unc + m.unc + agree +

@@ -68,6 +68,7 @@ typedef struct bft_node_nk_config {
 	bft_nk_steer steer;
 	size_t n_slots;         /* block tree slots, >= 2 * retarget_blocks + 12 */
 	size_t n_orphans;
+	size_t n_archive;       /* headers of forgotten blocks kept to answer peers further behind (0: none) */
 	bool mine;              /* false: validate, follow and relay only */
 	uint64_t hashes_per_step;
 	int64_t mine_step_ns;
@@ -301,6 +302,8 @@ typedef struct bft_node_chain_info {
 	uint64_t frags_rx, frags_bad, frags_dup, blocks_rx, blocks_bad; /* fragments; reassembled blocks */
 	uint64_t getblocks_rx, getblocks_tx; /* block requests answered / sent (parents, announced blocks) */
 	uint64_t announces_rx, announces_tx; /* "BI": blocks announced by their hash */
+	uint64_t headers_rx, headers_tx;     /* "BH": headers of blocks a peer no longer keeps whole */
+	uint64_t headers_refused;            /* of headers_rx: not asked for, undecodable, too shallow or invalid */
 	uint64_t steered;        /* fusions whose point the chain's correction chose */
 	uint64_t alarms;         /* fusions refused: outworked by an implausible chain */
 	bool alarmed;            /* the last fusion was: an implausible chain leads by more than 6 blocks of work */

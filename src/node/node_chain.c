@@ -100,6 +100,7 @@ struct bft_nkn {
 	bft_nk_chain chain;
 	bft_nk_entry *slots;
 	bft_nk_orphan *orphans;
+	bft_nk_arch *arch;
 	struct meas *meas;
 	bft_nk_meas *vmeas; /* the view's copy */
 	bft_stmt cand[CAND_MAX];
@@ -114,6 +115,11 @@ struct bft_nkn {
 		uint32_t to;
 		uint8_t hash[BFT_BLOCK_HASH];
 	} get_q[GET_Q];
+	struct {
+		bool used;
+		uint32_t to;
+		bft_block_hdr h;
+	} hdr_q[GET_Q];
 	struct asked {
 		uint8_t hash[BFT_BLOCK_HASH];
 		int64_t raw_ns; /* when last asked (or the push was under way); INT64_MIN: free */
@@ -191,12 +197,13 @@ int bft_nkn_create(bft_nkn **out, const bft_node_config *cfg)
 	k->vmeas = calloc(k->n_refs ? k->n_refs : 1, sizeof *k->vmeas);
 	k->slots = calloc(nc->n_slots, sizeof *k->slots);
 	k->orphans = calloc(nc->n_orphans ? nc->n_orphans : 1, sizeof *k->orphans);
+	k->arch = calloc(nc->n_archive ? nc->n_archive : 1, sizeof *k->arch);
 	k->n_blobs = (unsigned)(nc->n_slots > BLOB_RING_MIN ? nc->n_slots : BLOB_RING_MIN);
 	k->blobs = calloc(k->n_blobs, sizeof *k->blobs);
 	k->rx = calloc(RX_SLOTS, sizeof *k->rx);
 	k->scratch = calloc(1, bft_nk_consensus_scratch_bytes());
-	if (!k->peers || !k->refs || !k->meas || !k->vmeas || !k->slots || !k->orphans || !k->blobs || !k->rx ||
-	    !k->scratch) {
+	if (!k->peers || !k->refs || !k->meas || !k->vmeas || !k->slots || !k->orphans || !k->arch || !k->blobs ||
+	    !k->rx || !k->scratch) {
 		bft_nkn_destroy(k);
 		return BFT_ENOMEM;
 	}
@@ -218,6 +225,7 @@ int bft_nkn_create(bft_nkn **out, const bft_node_config *cfg)
 		bft_nkn_destroy(k);
 		return BFT_EINVAL;
 	}
+	bft_nk_set_archive(&k->chain, k->arch, nc->n_archive);
 	k->next_mine_raw = INT64_MIN;
 	for (size_t i = 0; i < ASKED_N; i++)
 		k->asked[i].raw_ns = INT64_MIN;
@@ -236,6 +244,7 @@ void bft_nkn_destroy(bft_nkn *k)
 	free(k->vmeas);
 	free(k->slots);
 	free(k->orphans);
+	free(k->arch);
 	free(k->blobs);
 	free(k->rx);
 	free(k->scratch);
@@ -336,13 +345,18 @@ void bft_nkn_on_poll(bft_nkn *k, const bft_nkn_now *now)
 
 /* ---- blocks ----------------------------------------------------------------- */
 
+/* Whether the chain holds the block: in its tree or among its orphans. Not
+ * the blob ring: it also keeps the bytes of orphans the pool has since
+ * dropped, and a dropped orphan must be taken again when it is fetched
+ * again (counted as known, a line longer than the orphan pool was asked
+ * for and then thrown away as it came: the eclipsed node never joined). */
 static bool known(const bft_nkn *k, const uint8_t hash[BFT_BLOCK_HASH])
 {
 	for (size_t i = 0; i < k->chain.n_slots; i++)
 		if (k->slots[i].used && memcmp(k->slots[i].hash, hash, BFT_BLOCK_HASH) == 0)
 			return true;
-	for (size_t i = 0; i < k->n_blobs; i++)
-		if (k->blobs[i].used && memcmp(k->blobs[i].hash, hash, BFT_BLOCK_HASH) == 0)
+	for (size_t i = 0; i < k->chain.n_orphans; i++)
+		if (k->orphans[i].used && memcmp(k->orphans[i].hash, hash, BFT_BLOCK_HASH) == 0)
 			return true;
 	return false;
 }
@@ -698,7 +712,8 @@ int64_t bft_nkn_next_timer(const bft_nkn *k)
 
 bool bft_nkn_is_chain(const uint8_t *buf, size_t len)
 {
-	return buf && len >= 3 && buf[0] == 'B' && (buf[1] == 'S' || buf[1] == 'F' || buf[1] == 'G' || buf[1] == 'I') &&
+	return buf && len >= 3 && buf[0] == 'B' && (buf[1] == 'S' || buf[1] == 'F' || buf[1] == 'G' || buf[1] == 'I' ||
+	                                         buf[1] == 'H') &&
 	       buf[2] == 1;
 }
 
@@ -746,7 +761,74 @@ static int on_get(bft_nkn *k, const uint8_t *buf, size_t len)
 			queue_send(k, i, from, ALL);
 			return 0;
 		}
+	/* Forgotten whole but remembered by its header (the chain's archive):
+	 * the header, for a peer further behind than our tree ("BH"). A full
+	 * queue drops the answer; the asker asks again with its next orphan. */
+	bft_block_hdr h;
+	if (bft_nk_header(&k->chain, q, &h) != 0)
+		return BFT_EEMPTY;
+	for (size_t i = 0; i < GET_Q; i++)
+		if (!k->hdr_q[i].used) {
+			k->hdr_q[i].used = true;
+			k->hdr_q[i].to = from;
+			k->hdr_q[i].h = h;
+			return 0;
+		}
 	return BFT_EEMPTY;
+}
+
+/*
+ * "BH": the header of a block a peer keeps no more than that of. Taken only
+ * as the block a line of held orphans is missing (what on_get's answers
+ * carry; anything else is refused: a header alone adds work and no
+ * statement, so a peer must not be able to feed us headers instead of the
+ * blocks whose statements the consensus reads), and only if at least
+ * window_blocks of that line sit above it: the consensus window is then
+ * made of whole blocks. Like an orphan block, a header whose parent is
+ * unknown asks the sender for the line's next missing block.
+ */
+static int on_header(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_t len)
+{
+	k->info.headers_rx++;
+	bft_block_hdr h;
+	uint8_t hash[BFT_BLOCK_HASH];
+	if (len != 7 + BFT_BLOCK_HDR_LEN) {
+		k->info.headers_refused++;
+		return BFT_EINVAL;
+	}
+	const uint8_t *q = buf + 3;
+	uint32_t from = (uint32_t)bft_be_get(&q, 4);
+	if (!is_peer(k, from) || bft_block_hdr_decode(&h, q, BFT_BLOCK_HDR_LEN) != 0 || bft_block_hash(hash, &h) != 0) {
+		k->info.headers_refused++;
+		return BFT_EINVAL;
+	}
+	/* The line whose missing block this is: its highest orphan. */
+	uint64_t top = 0;
+	const uint8_t *want = hash;
+	for (size_t n = 0; n < k->chain.n_orphans; n++) {
+		size_t i = 0;
+		while (i < k->chain.n_orphans &&
+		       !(k->orphans[i].used && memcmp(k->orphans[i].b.h.parent, want, BFT_BLOCK_HASH) == 0))
+			i++;
+		if (i == k->chain.n_orphans)
+			break;
+		top = k->orphans[i].b.h.height;
+		want = k->orphans[i].hash;
+	}
+	if (top < h.height + k->cfg.chain.window_blocks) {
+		k->info.headers_refused++;
+		return BFT_EINVAL;
+	}
+	bft_nk_view v;
+	now_view(k, now, &v);
+	int r = bft_nk_add_header(&k->chain, &h, &v);
+	if (r == BFT_NK_ORPHAN) {
+		queue_get(k, from, missing_block(k, h.parent));
+		k->info.getblocks_tx++;
+	}
+	if (r < 0)
+		k->info.headers_refused++;
+	return r < 0 ? BFT_EINVAL : 0;
 }
 
 static struct asked *find_asked(bft_nkn *k, const uint8_t hash[BFT_BLOCK_HASH])
@@ -905,6 +987,7 @@ int bft_nkn_on_packet(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, si
 	case 'S': return on_stmt(k, buf, len);
 	case 'G': return on_get(k, buf, len);
 	case 'I': return on_announce(k, now, buf, len);
+	case 'H': return on_header(k, now, buf, len);
 	default: return on_frag(k, now, buf, len);
 	}
 }
@@ -986,6 +1069,22 @@ bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 		q = bft_be_put(q, k->id, 4);
 		bft_be_put_bytes(q, k->get_q[i].hash, BFT_BLOCK_HASH);
 		out->len = 39;
+		return true;
+	}
+	for (size_t i = 0; i < GET_Q; i++) {
+		if (!k->hdr_q[i].used)
+			continue;
+		k->hdr_q[i].used = false;
+		clear_action(out, BFT_ACT_SEND);
+		out->to = k->hdr_q[i].to;
+		uint8_t *q = out->buf;
+		*q++ = 'B';
+		*q++ = 'H';
+		*q++ = 1;
+		q = bft_be_put(q, k->id, 4);
+		bft_block_hdr_encode(q, &k->hdr_q[i].h);
+		out->len = 7 + BFT_BLOCK_HDR_LEN;
+		k->info.headers_tx++;
 		return true;
 	}
 	for (size_t i = 0; i < SEND_MAX; i++) {

@@ -16,12 +16,18 @@
  *           | up to 213 bytes of the encoded block             <= 256 bytes
  *   "BG" v1 | from (4) | block hash (32)                       39 bytes
  *   "BI" v1 | from (4) | block hash (32)                       39 bytes
+ *   "BH" v1 | from (4) | block header (104)                    111 bytes
  *
  * A block this node mined goes out whole ("BF" to every peer); one it
  * relays goes whole to a few peers (to all of them when it has fewer than
  * 8) and is announced by its hash ("BI") to the others; a peer that lacks
  * it asks an announcer for it ("BG", as for a missing parent), and again
- * each second while it does not come (node.c arms a TIMER for that).
+ * each second while it does not come (node.c arms a TIMER for that). A
+ * "BG" for a block the node keeps only the header of (forgotten from its
+ * tree, kept in the chain's archive) is answered with the header ("BH"),
+ * which the asker takes only as the block its line of orphans is missing,
+ * at least a consensus window below that line's top (docs/nakamoto.md,
+ * "Deep catch-up").
  * Statements are signed by their node; fragments, requests and
  * announcements are not: a reassembled block must hash to the hash its fragments announced
  * and decode with its statement root, so a forged fragment can only waste

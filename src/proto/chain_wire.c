@@ -221,17 +221,26 @@ int bft_block_seal(bft_block *b)
 	return stmts_root(b->h.stmt_root, b->stmts, b->h.n_stmts);
 }
 
-/* Every context-free rule; the root is checked separately (it costs a hash). */
-static int check_block(const bft_block *b)
+int bft_block_hdr_check(const bft_block_hdr *h)
 {
-	const bft_block_hdr *h = &b->h;
+	if (!h)
+		return BFT_BLK_EINVAL;
 	if (h->version != BFT_BLOCK_VERSION)
 		return BFT_BLK_EVERSION;
 	if (h->n_stmts > BFT_BLOCK_MAX_STMTS)
 		return BFT_BLK_ECOUNT;
 	if (h->height == 0 || h->height > (uint64_t)INT64_MAX || h->difficulty == 0 || !in_range(h->time_ns))
 		return BFT_BLK_EFIELD;
-	for (size_t i = 0; i < h->n_stmts; i++) {
+	return BFT_BLK_OK;
+}
+
+/* Every context-free rule; the root is checked separately (it costs a hash). */
+static int check_block(const bft_block *b)
+{
+	int rc = bft_block_hdr_check(&b->h);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < b->h.n_stmts; i++) {
 		if (!bft_cref_valid(&b->stmts[i].ref))
 			return BFT_BLK_EREF;
 		if (!bft_stmt_valid(&b->stmts[i]))
@@ -280,6 +289,34 @@ int bft_block_encode(uint8_t *buf, size_t cap, const bft_block *b)
 	return (int)len;
 }
 
+/* The header's fields from its 104 bytes (buf holds at least that many;
+ * the magic is checked by the callers). */
+static const uint8_t *get_hdr(bft_block_hdr *h, const uint8_t *buf)
+{
+	const uint8_t *q = buf + sizeof magic;
+	h->version = (uint8_t)bft_be_get(&q, 1);
+	h->n_stmts = (uint8_t)bft_be_get(&q, 1);
+	h->miner_id = (uint32_t)bft_be_get(&q, 4);
+	h->height = bft_be_get(&q, 8);
+	q = get_bytes(h->parent, q, BFT_BLOCK_HASH);
+	h->time_ns = (int64_t)bft_be_get(&q, 8);
+	h->difficulty = bft_be_get(&q, 8);
+	h->nonce = bft_be_get(&q, 8);
+	return get_bytes(h->stmt_root, q, BFT_BLOCK_HASH);
+}
+
+int bft_block_hdr_decode(bft_block_hdr *h, const uint8_t *buf, size_t len)
+{
+	if (!h || (!buf && len))
+		return BFT_BLK_EINVAL;
+	if (len != BFT_BLOCK_HDR_LEN)
+		return BFT_BLK_ELEN;
+	if (memcmp(buf, magic, sizeof magic) != 0)
+		return BFT_BLK_EMAGIC;
+	get_hdr(h, buf);
+	return bft_block_hdr_check(h);
+}
+
 int bft_block_decode(bft_block *b, const uint8_t *buf, size_t len)
 {
 	if (!b || (!buf && len))
@@ -288,24 +325,15 @@ int bft_block_decode(bft_block *b, const uint8_t *buf, size_t len)
 		return BFT_BLK_ELEN;
 	if (memcmp(buf, magic, sizeof magic) != 0)
 		return BFT_BLK_EMAGIC;
-	const uint8_t *q = buf + sizeof magic;
 	bft_block_hdr *h = &b->h;
-	h->version = (uint8_t)bft_be_get(&q, 1);
+	const uint8_t *q = get_hdr(h, buf);
 	if (h->version != BFT_BLOCK_VERSION)
 		return BFT_BLK_EVERSION;
-	h->n_stmts = (uint8_t)bft_be_get(&q, 1);
 	if (h->n_stmts > BFT_BLOCK_MAX_STMTS)
 		return BFT_BLK_ECOUNT;
 	/* The length follows from the count: checked before any statement is read. */
 	if (len != BFT_BLOCK_HDR_LEN + (size_t)h->n_stmts * BFT_STMT_LEN)
 		return BFT_BLK_ELEN;
-	h->miner_id = (uint32_t)bft_be_get(&q, 4);
-	h->height = bft_be_get(&q, 8);
-	q = get_bytes(h->parent, q, BFT_BLOCK_HASH);
-	h->time_ns = (int64_t)bft_be_get(&q, 8);
-	h->difficulty = bft_be_get(&q, 8);
-	h->nonce = bft_be_get(&q, 8);
-	q = get_bytes(h->stmt_root, q, BFT_BLOCK_HASH);
 	for (size_t i = 0; i < h->n_stmts; i++) {
 		bft_stmt *s = &b->stmts[i];
 		s->node_id = (uint32_t)bft_be_get(&q, 4);

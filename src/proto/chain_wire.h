@@ -144,6 +144,13 @@ BFT_WARN_UNUSED int bft_block_decode(bft_block *b, const uint8_t *buf, size_t le
 BFT_WARN_UNUSED int bft_block_check(const bft_block *b);
 /* Header encoding (what the hash and the work cover). */
 void bft_block_hdr_encode(uint8_t out[BFT_BLOCK_HDR_LEN], const bft_block_hdr *h);
+/* A header alone (a block whose statements a peer no longer keeps): exactly
+ * BFT_BLOCK_HDR_LEN bytes, the header's context-free rules checked. 0 or a
+ * negative bft_block_error (ELEN, EMAGIC, EVERSION, ECOUNT, EFIELD). */
+BFT_WARN_UNUSED int bft_block_hdr_decode(bft_block_hdr *h, const uint8_t *buf, size_t len);
+/* The header's context-free rules (version, count, height, difficulty,
+ * time). 0 or a negative bft_block_error. */
+BFT_WARN_UNUSED int bft_block_hdr_check(const bft_block_hdr *h);
 /* SHA3-256 of the header. 0 or BFT_BLK_EHASH. */
 BFT_WARN_UNUSED int bft_block_hash(uint8_t out[BFT_BLOCK_HASH], const bft_block_hdr *h);
 /* Whether hash * difficulty < 2^256 (false for difficulty 0). */

@@ -4,7 +4,10 @@
  * any bytes must decode or be refused with a bft_block_error without
  * touching memory outside the buffer; whatever decodes must re-encode to
  * exactly the same bytes (the encoding is canonical), hash, and go through
- * signature verification and the work check without crashing.
+ * signature verification and the work check without crashing. The first
+ * BFT_BLOCK_HDR_LEN bytes also go to the header decoder ("BH" answers): it
+ * must agree with the block decoder on every header the latter accepts and
+ * re-encode what it accepts to the same bytes.
  *
  * Seeds (tests/fuzz/corpus/chain, signed with the simulator signer, secret
  * 42): empty_block, three_refs_mined (GNSS, NTP and solar statements mined at
@@ -23,13 +26,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bft_block b;
 	static uint8_t buf[BFT_BLOCK_MAX];
+	bft_block_hdr h;
+	int hrc = bft_block_hdr_decode(&h, data, size < BFT_BLOCK_HDR_LEN ? size : BFT_BLOCK_HDR_LEN);
+	if (hrc == 0) {
+		uint8_t hb[BFT_BLOCK_HDR_LEN];
+		bft_block_hdr_encode(hb, &h);
+		if (memcmp(hb, data, BFT_BLOCK_HDR_LEN) != 0)
+			abort();
+	} else if (hrc > 0 || hrc < BFT_BLK_EINVAL) {
+		abort();
+	}
 	int rc = bft_block_decode(&b, data, size);
 	if (rc != 0) {
 		if (rc > 0 || rc < BFT_BLK_EINVAL || !bft_block_strerror(rc)[0])
 			abort();
 		return 0;
 	}
-	if (bft_block_size(&b) != size || size > BFT_BLOCK_MAX)
+	if (bft_block_size(&b) != size || size > BFT_BLOCK_MAX || hrc != 0)
+		abort();
+	uint8_t hb[BFT_BLOCK_HDR_LEN];
+	bft_block_hdr_encode(hb, &b.h); /* the same fields as the header decoder's (the header re-encoded to data) */
+	if (memcmp(hb, data, BFT_BLOCK_HDR_LEN) != 0)
 		abort();
 	int len = bft_block_encode(buf, sizeof buf, &b);
 	if (len < 0 || (size_t)len != size || memcmp(buf, data, size) != 0)

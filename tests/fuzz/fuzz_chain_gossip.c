@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the node's chain datagrams (src/node/node_chain.h):
- * statements ("BS"), block fragments ("BF"), block requests ("BG") and
- * announcements ("BI", as raw bytes) as a nakamoto node receives them. fuzz_chain stops at the block decoder; this
+ * statements ("BS"), block fragments ("BF"), block requests ("BG"),
+ * announcements ("BI") and headers ("BH", as raw bytes, most with a header's
+ * magic and version) as a nakamoto node receives them. fuzz_chain stops at the block decoder; this
  * one reaches reassembly, the chain and the gossip. Node 1 with peers 2, 3,
  * 4 and one reference runs a script the input encodes: time passes (the
  * node's timer fires, so it mines with a tiny difficulty), the reference
@@ -70,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bft_signer signer;
 	bft_signer_sim(&signer, &secret);
 	static const uint32_t peers[] = { 2, 3, 4 };
-	bft_node_nk_config nk = { .n_slots = 32, .n_orphans = 4, .mine = true, .hashes_per_step = 16,
+	bft_node_nk_config nk = { .n_slots = 32, .n_orphans = 4, .n_archive = 8, .mine = true, .hashes_per_step = 16,
 		                  .mine_step_ns = BFT_NS_PER_SEC / 4 };
 	memset(nk.chain.genesis, 0x42, sizeof nk.chain.genesis);
 	nk.chain.genesis_time_ns = RAW0 + TRUE_OFF;
@@ -125,10 +126,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (len > sizeof buf)
 				len = sizeof buf;
 			buf[0] = 'B';
-			buf[1] = "SFGK"[take(&r, 1) % 4];
+			buf[1] = "SFGKHI"[take(&r, 1) % 6];
 			buf[2] = 1;
 			for (size_t i = 3; i < len; i++)
 				buf[i] = (uint8_t)take(&r, 1);
+			if (buf[1] == 'H' && len >= 10) { /* a header's magic and version after the sender */
+				buf[7] = 'B';
+				buf[8] = 'K';
+				buf[9] = 1;
+			}
 			bft_node_on_packet(n, raw, buf, len);
 			break;
 		}
