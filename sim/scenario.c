@@ -1098,6 +1098,7 @@ SODBL(so_wet, wet_max_m)
 SODBL(so_tecj, tec_jitter)
 SODBL(so_site_sp, site_spacing_m)
 SODBL(so_sunfrac, sun_fraction)
+SODBL(so_peersunfrac, peer_sun_fraction)
 #define SOSIZE(name, f_)                                                                                     \
 	static int name(ctx *c, yaml_node_t *v, void *o) { return p_size(c, v, &SO(o)->f_); }
 SOSIZE(so_frag, frag_n)
@@ -1124,7 +1125,7 @@ static const field solar_fields[] = {
 	{ "lie_position", so_liepos }, { "t_sys_spread", so_tsys_spread }, { "dish_spread", so_dish_spread },
 	{ "start_jitter", so_jitter }, { "stamp_errors", so_stamperr }, { "atmosphere", so_atmos },
 	{ "wet_max", so_wet }, { "tec_jitter", so_tecj }, { "sites", so_sites }, { "site_spacing", so_site_sp },
-	{ "copiers", so_copiers }, { "sun_fraction", so_sunfrac },
+	{ "copiers", so_copiers }, { "sun_fraction", so_sunfrac }, { "peer_sun_fraction", so_peersunfrac },
 	{ NULL, NULL },
 };
 static int f_solar(ctx *c, yaml_node_t *v, void *o)
@@ -1154,6 +1155,8 @@ static int f_solar(ctx *c, yaml_node_t *v, void *o)
 		return fail(c, v, "solar: wet_max in [0, 0.4] m (the engine's bound), tec_jitter and site_spacing >= 0");
 	if (!(so->sun_fraction >= 0 && so->sun_fraction <= 1))
 		return fail(c, v, "solar: sun_fraction in [0, 1]");
+	if (!(so->peer_sun_fraction >= 0 && so->peer_sun_fraction <= 1))
+		return fail(c, v, "solar: peer_sun_fraction in [0, 1]");
 	if (so->sites < 1 || so->sites > 64)
 		return fail(c, v, "solar: sites 1 .. 64");
 	if (so->coarse_ns + so->start_jitter_ns > so->window_ns)

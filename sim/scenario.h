@@ -197,6 +197,7 @@ typedef struct sim_solar_cfg {
 	sim_set nodes, night, liars;
 	sim_set copiers;         /* publish a copy of another antenna's fragment as their own (no antenna of their own used) */
 	double sun_fraction;     /* the engines' copy-check bound on their own T_sun / (T_sun + T_sys); 0: unknown */
+	double peer_sun_fraction; /* the engines' relay-check bound on any peer's; 0: unknown (no check) */
 	double lat_deg, lon_deg, spacing_m, flux_sfu, dish_m, t_sys_k, mask_deg, tec_max, fs_hz, bw_frac;
 	double lie_position_m; /* liars claim an antenna this far north of their real one (0: their own) */
 	size_t frag_n, block_n, bits, peers_f;

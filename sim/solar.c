@@ -189,6 +189,7 @@ int sim_solar_create(sim_solar **out, sim_world *w, char *err, size_t errlen)
 			.rate_err_ppb = 2.0 * (double)w->sc->rho_ppb,
 			.keep_blocks = 1,
 			.sun_frac_max = c->sun_fraction,
+			.peer_frac_max = c->peer_sun_fraction,
 		};
 		m->frag = malloc(BFT_FRAG_MAX_BYTES);
 		s->buf[s->n] = malloc(c->block_n * sizeof **s->buf);

@@ -247,7 +247,8 @@ int bftd_ref_finish(bftd_ref *r, size_t idx, char *err, size_t errlen)
 		{ BFTD_REF_OPT_SERVER, "server applies to kinds ntp and gpsd only" },
 		{ BFTD_REF_OPT_SOLAR, "recording, soapy, centre, bandwidth, sample_rate, latitude, longitude, height, "
 		                      "position_error, elevation_mask, fragment, block, bits, stamp_uncertainty, tec_max, "
-		                      "window, sample_clock, gain and peers_f apply to kind solar only" },
+		                      "window, sample_clock, gain, peers_f, sun_fraction and peer_sun_fraction apply to kind "
+		                      "solar only" },
 		{ BFTD_REF_OPT_NTS, "nts, ca and nts_port apply to kind ntp only" },
 	};
 	if (!(r->set & BFTD_REF_OPT_KIND))

@@ -80,6 +80,7 @@ typedef struct bftd_ref {
 		int64_t gain_cdb;    /* soapy: receiver gain, centi-dB */
 		int64_t peers_f;     /* fuse the peers' readings tolerating this many liars; -1: each as it is */
 		int64_t sun_frac_milli; /* copy check: own T_sun / (T_sun + T_sys) bound, thousandths; 0: unknown */
+		int64_t peer_frac_milli; /* relay check: any peer's bound, thousandths; 0: unknown (no check) */
 	} solar;
 } bftd_ref;
 

@@ -60,6 +60,7 @@ static int o_window(bftd_ref *r, const char *v, char *e, size_t n) { return bft_
 static int o_clock(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_fixed(v, 3, 0, 1000000, &S(r)->clock_ppb, e, n); }
 static int o_peers_f(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_int(v, 0, 20, &S(r)->peers_f, e, n); }
 static int o_sun_frac(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_fixed(v, 3, 0, 1000, &S(r)->sun_frac_milli, e, n); }
+static int o_peer_frac(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_fixed(v, 3, 0, 1000, &S(r)->peer_frac_milli, e, n); }
 static int o_gain(bftd_ref *r, const char *v, char *e, size_t n) { return bft_value_fixed(v, 2, -10000, 20000, &S(r)->gain_cdb, e, n); }
 
 static const bftd_ref_opt solar_options[] = {
@@ -83,6 +84,7 @@ static const bftd_ref_opt solar_options[] = {
 	{ "gain", BFTD_REF_OPT_SOLAR, o_gain },            /* dB (soapy) */
 	{ "peers_f", BFTD_REF_OPT_SOLAR, o_peers_f },      /* liars among the peers the reading tolerates */
 	{ "sun_fraction", BFTD_REF_OPT_SOLAR, o_sun_frac }, /* copy check: own T_sun / (T_sun + T_sys) bound */
+	{ "peer_sun_fraction", BFTD_REF_OPT_SOLAR, o_peer_frac }, /* relay check: any peer's bound */
 	{ NULL, 0, NULL },
 };
 
@@ -385,6 +387,7 @@ static int solar_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t 
 		.rate_err_ppb = 2.0 * (double)c->clock_ppb,
 		.keep_blocks = 4,
 		.sun_frac_max = (double)c->sun_frac_milli * 1e-3,
+		.peer_frac_max = (double)c->peer_frac_milli * 1e-3,
 	};
 	char e[1024];
 	int r = bftd_solar_create(&p->eng, &sp, &p->proxy, e, sizeof e);
@@ -598,6 +601,7 @@ static void solar_status(const bftd_refclock *rc, struct json_object *o)
 	json_object_object_add(bad, "weak", json_object_new_int64((int64_t)s->weak));
 	json_object_object_add(bad, "edge", json_object_new_int64((int64_t)s->edge));
 	json_object_object_add(bad, "copy", json_object_new_int64((int64_t)s->copies));
+	json_object_object_add(bad, "relayed", json_object_new_int64((int64_t)s->relays)); /* of copy */
 	json_object_object_add(bad, "false_position", json_object_new_int64((int64_t)s->position_cheats));
 	json_object_object_add(bad, "shifted_stamps", json_object_new_int64((int64_t)s->shift_cheats));
 	json_object_object_add(bad, "from_cheats", json_object_new_int64((int64_t)s->cheat_refused));

@@ -63,6 +63,7 @@ typedef struct bftd_solar_params {
 	double rate_err_ppb;    /* both sample clocks' rate error bound, summed */
 	size_t keep_blocks;     /* own blocks kept for late fragments (>= 1) */
 	double sun_frac_max;    /* copy check: bound on the own recording's T_sun / (T_sun + T_sys); 0: unknown (1) */
+	double peer_frac_max;   /* relay check: bound on any peer's T_sun / (T_sun + T_sys); 0: unknown (no check) */
 } bftd_solar_params;
 
 enum {
@@ -84,6 +85,7 @@ const char *bftd_solar_strerror(int e);
 typedef struct bftd_solar_stats {
 	uint64_t blocks, night_blocks, published;
 	uint64_t received, refused_fragment, refused_band, refused_night, no_block, weak, edge, copies, readings;
+	uint64_t relays; /* of copies: a recent fragment of another peer's, relayed (peer_frac_max) */
 	uint64_t fused, fuse_few, fuse_faults;
 	uint64_t position_cheats, shift_cheats, cheat_refused; /* peers proven (solar_track.h), readings refused */
 } bftd_solar_stats;

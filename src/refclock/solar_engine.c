@@ -39,7 +39,20 @@ struct peer_track {
 	bftd_solar_track *k;
 };
 
+/* Peers' recent fragments (unpacked), for the relay check: one per peer,
+ * the RELAY_KEEP most recent peers. */
+#define RELAY_KEEP 8
+struct kept_frag {
+	bool used;
+	uint32_t node;
+	double complex *x;
+};
+
 struct bftd_solar {
+	struct kept_frag kept[RELAY_KEEP];
+	size_t kept_next;
+	bft_xcorr *xc2;         /* fragment against fragment (2 frag_n), relay check only */
+	double complex *pad;    /* a kept fragment in the middle of 2 frag_n zeros */
 	struct peer_last last[BFTD_SOLAR_MAX_PEERS];
 	size_t n_last;
 	struct peer_track tracks[BFTD_SOLAR_MAX_PEERS];
@@ -103,6 +116,8 @@ int bftd_solar_create(bftd_solar **out, const bftd_solar_params *p, const bft_si
 		why = "block must be at most 16 Mi samples";
 	else if (!(p->sun_frac_max >= 0 && p->sun_frac_max <= 1))
 		why = "sun fraction bound must be in [0, 1]";
+	else if (!(p->peer_frac_max >= 0 && p->peer_frac_max <= 1))
+		why = "peers' sun fraction bound must be in [0, 1]";
 	else if (!signer || !signer->sign || !signer->verify)
 		why = "needs a signer";
 	if (why) {
@@ -124,6 +139,13 @@ int bftd_solar_create(bftd_solar **out, const bftd_solar_params *p, const bft_si
 	bool ok = s->blocks && s->frag && s->packed && s->xc;
 	for (size_t i = 0; ok && i < s->p.keep_blocks; i++)
 		ok = (s->blocks[i].x = malloc((size_t)p->block_n * sizeof *s->blocks[i].x)) != NULL;
+	if (ok && p->peer_frac_max > 0 && p->peer_frac_max < 1) {
+		s->xc2 = bft_xcorr_new(2 * (size_t)p->frag_n);
+		s->pad = calloc(2 * (size_t)p->frag_n, sizeof *s->pad);
+		ok = s->xc2 && s->pad;
+		for (size_t i = 0; ok && i < RELAY_KEEP; i++)
+			ok = (s->kept[i].x = malloc((size_t)p->frag_n * sizeof *s->kept[i].x)) != NULL;
+	}
 	if (!ok) {
 		bftd_solar_destroy(s);
 		snprintf(err, errlen, "solar: out of memory");
@@ -144,7 +166,11 @@ void bftd_solar_destroy(bftd_solar *s)
 	free(s->packed);
 	for (size_t i = 0; i < s->n_tracks; i++)
 		free(s->tracks[i].k);
+	for (size_t i = 0; i < RELAY_KEEP; i++)
+		free(s->kept[i].x);
 	bft_xcorr_free(s->xc);
+	bft_xcorr_free(s->xc2);
+	free(s->pad);
 	free(s);
 }
 
@@ -298,6 +324,50 @@ static int track_reading(bftd_solar *s, const bft_fragment *f, bft_geodetic gp, 
 	return v == BFTD_SOLAR_POSITION ? BFTD_SOLAR_E_POSITION : BFTD_SOLAR_E_SHIFT;
 }
 
+/*
+ * The relay check (peer_frac_max set): does the fragment just unpacked
+ * (s->frag) correlate with another peer's recent fragment beyond what two
+ * receivers can? Two stations share only the Sun's noise, at most a fraction
+ * f of each one's power, so their samples correlate at most sqrt(f_a f_b)
+ * (full visibility) and quantisation only lowers that: an odd quantiser's
+ * output correlation is a sum of odd powers of the input's with weights
+ * summing to 1, so it never exceeds it (Hermite expansion; 1 bit: (2/pi)
+ * arcsin rho <= rho). A fragment whose samples are another's (relayed, its
+ * sender's name, stamp or position changed) correlates at 1, less the
+ * estimate's noise. Searched over shifts of up to a quarter fragment either
+ * way, whatever the stamps claim. Without the bound (0: unknown) nothing is
+ * checked: with f = 1 two receivers could see the same samples. The first
+ * of a pair to arrive is kept; a relay that wins the race takes its
+ * victim's place at this verifier, as one reading (docs/solar.md). Then the
+ * fragment is kept for the next ones (its peer's latest replaces the older).
+ */
+static bool relayed(bftd_solar *s, uint32_t node)
+{
+	if (!s->xc2)
+		return false;
+	size_t n = s->p.frag_n, q = n / 2;
+	bft_xcorr_params xp = { q - q / 2, q + q / 2, s->p.bw_hz / s->p.fs_hz, 0 };
+	for (size_t i = 0; i < RELAY_KEEP; i++) {
+		const struct kept_frag *k = &s->kept[i];
+		if (!k->used || k->node == node)
+			continue;
+		memcpy(s->pad + q, k->x, n * sizeof *s->pad);
+		bft_xcorr_result r;
+		if (bft_xcorr_run(s->xc2, s->pad, 2 * n, s->frag, n, &xp, &r) == 0 && r.rho_low > s->p.peer_frac_max)
+			return true;
+	}
+	size_t slot = s->kept_next;
+	for (size_t i = 0; i < RELAY_KEEP; i++)
+		if (s->kept[i].used && s->kept[i].node == node)
+			slot = i;
+	if (slot == s->kept_next)
+		s->kept_next = (s->kept_next + 1) % RELAY_KEEP;
+	s->kept[slot].used = true;
+	s->kept[slot].node = node;
+	memcpy(s->kept[slot].x, s->frag, n * sizeof *s->frag);
+	return false;
+}
+
 int bftd_solar_on_fragment(bftd_solar *s, const uint8_t *buf, size_t len, bftd_solar_reading *out)
 {
 	const bftd_solar_params *p = &s->p;
@@ -351,6 +421,11 @@ int bftd_solar_on_fragment(bftd_solar *s, const uint8_t *buf, size_t len, bftd_s
 		return BFTD_SOLAR_E_NOBLOCK;
 	}
 	bft_fragment_unpack(f.samples, f.n, f.bits, s->frag);
+	if (relayed(s, f.node)) {
+		s->st.copies++;
+		s->st.relays++;
+		return BFTD_SOLAR_E_COPY;
+	}
 	bft_xcorr_params xp = { (size_t)floor(expect - (double)w), (size_t)ceil(expect + (double)w), p->bw_hz / p->fs_hz,
 		                0 };
 	if (xp.lag_max + p->frag_n > p->block_n)

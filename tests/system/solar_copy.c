@@ -125,6 +125,7 @@ int main(int argc, char **argv)
 		.rate_err_ppb = 1000,
 		.keep_blocks = 1,
 		.sun_frac_max = fmax_own,
+		.peer_frac_max = fmax_own, /* the relay check: the same hardware everywhere */
 	};
 	char err[200];
 	bftd_solar *v, *pe;

@@ -42,9 +42,10 @@ start=$(( ( $(date +%s) + 4 ) * 1000000000 ))
 solar_ref() { # node, latitude, longitude, recording
 	# Node 1 fuses its two peers' readings tolerating no liar (peers_f: 0).
 	pf=; [ "$1" = 1 ] && pf=", peers_f: 0"
-	# Node 3 bounds its own solar fraction for the copy check (the recordings'
-	# is 0.32): its honest peers must still pass it.
-	[ "$1" = 3 ] && pf=", sun_fraction: 0.4"
+	# Node 3 bounds its own solar fraction for the copy check and any peer's
+	# for the relay check (the recordings' is 0.32): its honest peers must
+	# still pass both.
+	[ "$1" = 3 ] && pf=", sun_fraction: 0.4, peer_sun_fraction: 0.4"
 	echo "  - {kind: solar, name: sun, recording: $4, centre: 1420000000, sample_rate: 2400000, bandwidth: 1920000, latitude: $2, longitude: $3, height: 100, position_error: 0.01, fragment: 4096, block: 16384, stamp_uncertainty: 100ns, every: 1s$pf}"
 }
 for i in $(seq 1 $N); do
@@ -120,10 +121,10 @@ counted() { # the status file counts the reference's readings and fragments
 	echo "$(grep -o '"fragments_received":[0-9]*' "$s")"
 }
 check "node 2's status shows the solar reference's fragments and last reading" counted 2
-nocopy() { # node 3 (sun_fraction: 0.4) refused no honest peer's fragment as a copy
+nocopy() { # node 3 (sun_fraction, peer_sun_fraction: 0.4) refused no honest peer's fragment as a copy
 	grep -q '"copy":0' "$dir/n3.status" || { echo "status: $(grep -o '"copy":[0-9]*' "$dir/n3.status")"; return 1; }
 }
-check "node 3's copy check (sun_fraction 0.4) passes its honest peers" nocopy
+check "node 3's copy and relay checks (0.4) pass its honest peers" nocopy
 check "node 2's fusion used its solar reference while the blocks played" test "$used2" = 1
 # Nodes 2 and 3 state 100 ns but their stamps differ by 11.4 us: node 1,
 # fusing their readings of one block with peers_f: 0, finds no point they

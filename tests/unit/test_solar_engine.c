@@ -330,6 +330,51 @@ static void test_copy(void **state)
 	rig_down(&r, 2);
 }
 
+/* The relay check with the peers' solar fraction bounded (peer_frac_max):
+ * a third node's fragment under another name, its stamp moved, is refused
+ * after the original; honest peers' fragments, which share the Sun's noise
+ * with each other (f = 0.67 here), are read; unbounded, the relay passes. */
+static void test_relay(void **state)
+{
+	(void)state;
+	struct rig r;
+	int64_t err[3] = { 0, 0, 0 };
+	double lat[3] = { 48.1, 48.1, 48.1 }, lon[3] = { 0, 4, 9 };
+	rig_up(&r, 3, err, lat, lon, 5); /* T_sun 300 K, T_sys 150 K: f = 0.67 */
+	bft_fragment f;
+	assert_int_equal(bft_fragment_open(r.frag[1], r.len[1], &r.s, &f), BFT_FRAG_OK);
+	f.node = 9;
+	f.start_ns += 2000; /* the relayer's claimed stamp */
+	uint8_t relay[BFT_FRAG_MAX_BYTES];
+	size_t len = 0;
+	assert_int_equal(bft_fragment_encode(&f, &r.s, relay, sizeof relay, &len), BFT_FRAG_OK);
+	for (int bounded = 0; bounded < 2; bounded++) {
+		char e[200];
+		bftd_solar *v;
+		bftd_solar_params p = params(1, 48.1, 0);
+		p.peer_frac_max = bounded ? 0.8 : 0;
+		assert_int_equal(bftd_solar_create(&v, &p, &r.s, e, sizeof e), 0);
+		uint8_t own[BFT_FRAG_MAX_BYTES];
+		size_t own_len = 0;
+		assert_int_equal(bftd_solar_record(v, r.x[0], BLOCK, 1000, 50, T0, 100, 7, own, sizeof own, &own_len), 1);
+		bftd_solar_reading rd;
+		assert_int_equal(bftd_solar_on_fragment(v, r.frag[1], r.len[1], &rd), 0);
+		assert_int_equal(bftd_solar_on_fragment(v, r.frag[2], r.len[2], &rd), 0);
+		assert_int_equal(bftd_solar_on_fragment(v, relay, len, &rd), bounded ? BFTD_SOLAR_E_COPY : 0);
+		assert_int_equal(bftd_solar_get_stats(v)->relays, bounded ? 1 : 0);
+		/* The original again (its next fragment, say) is still read. */
+		assert_int_equal(bftd_solar_on_fragment(v, r.frag[1], r.len[1], &rd), 0);
+		bftd_solar_destroy(v);
+	}
+	char e[200];
+	bftd_solar *v;
+	bftd_solar_params p = params(1, 48.1, 0);
+	p.peer_frac_max = 1.5;
+	assert_int_equal(bftd_solar_create(&v, &p, &r.s, e, sizeof e), BFT_EINVAL);
+	assert_non_null(strstr(e, "peers' sun fraction"));
+	rig_down(&r, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_track),
 		cmocka_unit_test(test_wide_stamp),
 		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_relay),
 	};
 	return cmocka_run_group_tests_name("solar_engine", tests, NULL, NULL);
 }
