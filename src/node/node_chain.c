@@ -1027,6 +1027,19 @@ static void clear_action(bft_action *out, enum bft_action_kind kind)
 	out->blob_len = 0;
 }
 
+/* A SEND to `to` of a message that starts "B" kind, version 1, our id;
+ * where the rest goes. */
+static uint8_t *msg_head(const bft_nkn *k, bft_action *out, uint32_t to, char kind)
+{
+	clear_action(out, BFT_ACT_SEND);
+	out->to = to;
+	uint8_t *q = out->buf;
+	*q++ = 'B';
+	*q++ = (uint8_t)kind;
+	*q++ = 1;
+	return bft_be_put(q, k->id, 4);
+}
+
 bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 {
 	for (unsigned i = 0; i < k->n_blobs; i++) {
@@ -1060,14 +1073,7 @@ bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 		if (!k->get_q[i].used)
 			continue;
 		k->get_q[i].used = false;
-		clear_action(out, BFT_ACT_SEND);
-		out->to = k->get_q[i].to;
-		uint8_t *q = out->buf;
-		*q++ = 'B';
-		*q++ = 'G';
-		*q++ = 1;
-		q = bft_be_put(q, k->id, 4);
-		bft_be_put_bytes(q, k->get_q[i].hash, BFT_BLOCK_HASH);
+		bft_be_put_bytes(msg_head(k, out, k->get_q[i].to, 'G'), k->get_q[i].hash, BFT_BLOCK_HASH);
 		out->len = 39;
 		return true;
 	}
@@ -1075,14 +1081,7 @@ bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 		if (!k->hdr_q[i].used)
 			continue;
 		k->hdr_q[i].used = false;
-		clear_action(out, BFT_ACT_SEND);
-		out->to = k->hdr_q[i].to;
-		uint8_t *q = out->buf;
-		*q++ = 'B';
-		*q++ = 'H';
-		*q++ = 1;
-		q = bft_be_put(q, k->id, 4);
-		bft_block_hdr_encode(q, &k->hdr_q[i].h);
+		bft_block_hdr_encode(msg_head(k, out, k->hdr_q[i].to, 'H'), &k->hdr_q[i].h);
 		out->len = 7 + BFT_BLOCK_HDR_LEN;
 		k->info.headers_tx++;
 		return true;
@@ -1107,12 +1106,7 @@ bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 		clear_action(out, BFT_ACT_SEND);
 		out->to = k->peers[s->peer];
 		if (s->mode == SEND_ANNOUNCE) {
-			uint8_t *q = out->buf;
-			*q++ = 'B';
-			*q++ = 'I';
-			*q++ = 1;
-			q = bft_be_put(q, k->id, 4);
-			bft_be_put_bytes(q, b->hash, BFT_BLOCK_HASH);
+			bft_be_put_bytes(msg_head(k, out, k->peers[s->peer], 'I'), b->hash, BFT_BLOCK_HASH);
 			out->len = 39;
 			k->info.announces_tx++;
 			s->peer++;
