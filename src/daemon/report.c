@@ -176,12 +176,19 @@ void bftd_on_estimate(bftd *d)
 	} else {
 		int64_t off = bft_sat_sub(e.estimate_ns, rt_now);
 		int64_t lo = bft_sat_sub(e.bounds.lo_ns, rt_now), hi = bft_sat_sub(e.bounds.hi_ns, rt_now);
+		/* The oscillator's fitted frequency (true - raw per raw second) and
+		 * the fit's standard deviation, as chronyc tracking shows them. */
+		bft_disc_status ds;
+		char freq[64] = "";
+		if (bft_node_disc_status(d->node, &ds) == 0 && ds.trained && ds.freq_sd_ppb != INT64_MAX)
+			snprintf(freq, sizeof freq, ", frequency %+.3f ppm (sd %.3f)", (double)e.freq_ppb / 1e3,
+			         (double)ds.freq_sd_ppb / 1e3);
 		bftd_log(LOG_INFO,
 		         "poll: offset %+.3f ms to system time, interval [%+.3f, %+.3f] ms (width %.3f ms), "
-		         "sources %u used of %u, %s%s%s",
-		         (double)off / 1e6, (double)lo / 1e6, (double)hi / 1e6,
-		         (double)bft_iv_width(e.bounds) / 1e6, e.used, e.sources, bft_disc_state_name(e.state),
-		         e.degraded ? ", degraded" : "", e.alarm ? ", ALARM" : "");
+		         "sources %u used of %u%s, %s%s%s",
+		         (double)off / 1e6, (double)lo / 1e6, (double)hi / 1e6, (double)bft_iv_width(e.bounds) / 1e6,
+		         e.used, e.sources, freq, bft_disc_state_name(e.state), e.degraded ? ", degraded" : "",
+		         e.alarm ? ", ALARM" : "");
 	}
 	if (e.alarm && !d->alarm_logged)
 		bftd_log(LOG_WARNING,

@@ -18,7 +18,9 @@
 # walk:PPM | nomajority | heal:S: nomajority's liars back on true time from second S |
 # split:PPM: 2 of 4 servers walking away, f = 1), SEED, POLL (default | 64 | 1024), LIMIT (simulated
 # seconds, default 20000), RESET (statistics start, default 420), DIR (work
-# directory, kept for inspection).
+# directory, kept for inspection). For experiments: CLIENT_OFFSET (the two
+# clients' initial offset, default 0.1 s), CNS_EXTRA (more clknetsim options,
+# e.g. "-g log.rawfreq": each node's raw frequency per second).
 set -u
 bnd=$(awk '/^CapBnd/{print $2}' /proc/self/status)
 if (( (0x$bnd >> 25) & 1 )); then echo "world.sh: CAP_SYS_TIME is in the bounding set: refusing to run" >&2; exit 2; fi
@@ -66,7 +68,7 @@ chrony=$((nserv + 1)) bft=$((nserv + 2)) n=$((nserv + 2))
 	done
 	# The clients: 0.1 s off, 100 ppm fast plus a random walk.
 	for i in $chrony $bft; do
-		echo "node${i}_offset = 0.1"
+		echo "node${i}_offset = ${CLIENT_OFFSET:-0.1}"
 		echo "node${i}_freq = (+ 1e-4 (sum (* ${WANDER:-1e-9} (normal))))"
 	done
 	for i in $(seq 1 $n); do for j in $(seq 1 $n); do
@@ -106,7 +108,7 @@ LD_PRELOAD=$pre CLKNETSIM_NODE=$chrony chronyd -d -u root -f chrony.$chrony.conf
 } > bft.yaml
 LD_PRELOAD=$pre CLKNETSIM_NODE=$bft "$BFTIME/bftimed" --config bft.yaml > log.$bft 2>&1 &
 
-"$CNS/clknetsim" -s "$DIR/sock" -o log.offset -r "$RESET" -l "$LIMIT" sim.conf "$n" > stats 2> log.server
+"$CNS/clknetsim" -s "$DIR/sock" -o log.offset ${CNS_EXTRA:-} -r "$RESET" -l "$LIMIT" sim.conf "$n" > stats 2> log.server
 wait
 awk -v col="$bft" -v reset="$RESET" -v chrony="$chrony" -v bft="$bft" \
     -v world="$WORLD" -v attack="$ATTACK" -v seed="$SEED" -v poll="$POLL" \
