@@ -132,18 +132,50 @@ static const uint8_t *hash_of(const bft_nk_chain *c, int32_t i)
 	return i < 0 ? c->cfg.genesis : c->slots[i].hash;
 }
 
-/* Walk back k blocks from slot i: the slot, -1 for genesis, -2 if a
- * forgotten ancestor is in the way. */
-static int32_t ancestor(const bft_nk_chain *c, int32_t i, uint64_t k)
+/* The header of a forgotten block, from the archive (NULL: not there). */
+static const bft_block_hdr *archived(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
 {
-	while (k-- > 0) {
-		if (i == -1)
-			return -2; /* past genesis: the caller asked for too much */
-		if (i < -1)
-			return -2;
-		i = c->slots[i].parent;
+	for (size_t k = 0; k < c->n_arch; k++)
+		if (c->arch[k].used && memcmp(c->arch[k].hash, hash, BFT_BLOCK_HASH) == 0)
+			return &c->arch[k].h;
+	return NULL;
+}
+
+/*
+ * The timestamp of the block k blocks back from slot i (-1: genesis): up
+ * the tree's parents and, past a block the tree forgot, the archive of the
+ * headers it forgot (each validated here while it was in the tree). -1
+ * when an ancestor is in neither, or k reaches past genesis. A line that
+ * joins the tree at its lowest blocks needs this at its retarget heights:
+ * the tree gives up its lowest blocks first, the line's retarget
+ * ancestors among them (nakamoto-eclipse: the eclipsed node, its own chain
+ * grown to fill its tree, refused the heavier line at its first retarget).
+ */
+static int ancestor_time(const bft_nk_chain *c, int32_t i, uint64_t k, int64_t *t)
+{
+	const bft_block_hdr *h = NULL; /* off the tree: the archived header reached */
+	for (; k > 0; k--) {
+		const uint8_t *up;
+		if (h) {
+			up = h->parent;
+		} else if (i == -1) {
+			return -1;
+		} else if (c->slots[i].parent >= -1) {
+			i = c->slots[i].parent;
+			continue;
+		} else {
+			up = c->slots[i].h.parent;
+		}
+		int32_t s = memcmp(up, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, up);
+		if (s >= -1) {
+			i = s;
+			h = NULL;
+		} else if (!(h = archived(c, up))) {
+			return -1;
+		}
 	}
-	return i;
+	*t = h ? h->time_ns : time_of(c, i);
+	return 0;
 }
 
 /* Median of the timestamps of block i and up to 10 ancestors (genesis
@@ -194,11 +226,11 @@ static uint64_t next_difficulty(const bft_nk_chain *c, int32_t p)
 	uint64_t d = diff_of(c, p);
 	if (h == 1 || (h - 1) % N != 0)
 		return d;
-	int32_t a = ancestor(c, p, N);
-	if (a < -1)
+	int64_t t0;
+	if (ancestor_time(c, p, N, &t0) != 0)
 		return 0;
 	i128 expected = (i128)(N - 1) * c->cfg.interval_ns;
-	i128 span = (i128)time_of(c, p) - time_of(c, a);
+	i128 span = (i128)time_of(c, p) - t0;
 	i128 lo = expected / c->cfg.max_step, hi = expected * c->cfg.max_step;
 	if (lo < 1)
 		lo = 1;
@@ -214,14 +246,15 @@ static uint64_t next_difficulty(const bft_nk_chain *c, int32_t p)
 }
 
 /* Free a slot for a new block: the lowest one, side chains first at equal
- * height, never the best tip. Its children forget their parent. */
-static int32_t take_slot(bft_nk_chain *c)
+ * height, never the best tip nor keep (the new block's parent). Its
+ * children forget their parent. */
+static int32_t take_slot(bft_nk_chain *c, int32_t keep)
 {
 	int32_t victim = -1;
 	for (size_t i = 0; i < c->n_slots; i++) {
 		if (!c->slots[i].used)
 			return (int32_t)i;
-		if ((int32_t)i == c->best)
+		if ((int32_t)i == c->best || (int32_t)i == keep)
 			continue;
 		if (victim < 0 || c->slots[i].h.height < c->slots[victim].h.height)
 			victim = (int32_t)i;
@@ -389,11 +422,11 @@ static int connect(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stmt
 	if (rc < 0)
 		return reject(c, rc, hash);
 	c->st.unverifiable += unv;
-	int32_t s = take_slot(c);
-	/* Eviction may have taken the parent (only if it was the lowest block
-	 * and not the best tip): then the new block's ancestry is forgotten. */
-	if (p >= 0 && (!c->slots[p].used || memcmp(c->slots[p].hash, h->parent, BFT_BLOCK_HASH) != 0))
-		p = -2;
+	/* The parent is never the slot given up: when it was the lowest block
+	 * of a full tree, the new block forgot its ancestry and its work began
+	 * again at its own difficulty, and so did that of every block
+	 * connected above it (test_chain: test_parent_kept_in_full_tree). */
+	int32_t s = take_slot(c, p);
 	bft_nk_entry *e = &c->slots[s];
 	e->used = true;
 	e->pruned = !stmts;
@@ -595,12 +628,11 @@ int bft_nk_header(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH], bft
 		*out = c->slots[i].h;
 		return 0;
 	}
-	for (size_t k = 0; k < c->n_arch; k++)
-		if (c->arch[k].used && memcmp(c->arch[k].hash, hash, BFT_BLOCK_HASH) == 0) {
-			*out = c->arch[k].h;
-			return 0;
-		}
-	return BFT_EEMPTY;
+	const bft_block_hdr *h = archived(c, hash);
+	if (!h)
+		return BFT_EEMPTY;
+	*out = *h;
+	return 0;
 }
 
 int bft_nk_best(const bft_nk_chain *c, bft_nk_tip *out)

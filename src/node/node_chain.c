@@ -528,6 +528,8 @@ static const uint8_t *missing_block(const bft_nkn *k, const uint8_t *parent)
 	return h;
 }
 
+static void want_block(bft_nkn *k, const bft_nkn_now *now, uint32_t from, const uint8_t hash[BFT_BLOCK_HASH]);
+
 /* A decoded block from `from` (ALL: loaded from the store; the node's own
  * id: mined here). */
 static int take_block(bft_nkn *k, const bft_nkn_now *now, const bft_block *b, const uint8_t *buf, size_t len,
@@ -560,8 +562,7 @@ static int take_block(bft_nkn *k, const bft_nkn_now *now, const bft_block *b, co
 	if (!mined && k->cfg.byz_selfish && (r == BFT_NK_BEST || r == BFT_NK_SIDE))
 		selfish_public(k, b->h.height);
 	if (r == BFT_NK_ORPHAN) {
-		queue_get(k, from, missing_block(k, b->h.parent));
-		k->info.getblocks_tx++;
+		want_block(k, now, from, missing_block(k, b->h.parent));
 		return r;
 	}
 	/* Our own block goes out whole; a relayed one whole to a few peers
@@ -787,6 +788,8 @@ static int on_get(bft_nkn *k, const uint8_t *buf, size_t len)
  * made of whole blocks. Like an orphan block, a header whose parent is
  * unknown asks the sender for the line's next missing block.
  */
+static struct asked *find_asked(bft_nkn *k, const uint8_t hash[BFT_BLOCK_HASH]);
+
 static int on_header(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_t len)
 {
 	k->info.headers_rx++;
@@ -822,10 +825,11 @@ static int on_header(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, siz
 	bft_nk_view v;
 	now_view(k, now, &v);
 	int r = bft_nk_add_header(&k->chain, &h, &v);
-	if (r == BFT_NK_ORPHAN) {
-		queue_get(k, from, missing_block(k, h.parent));
-		k->info.getblocks_tx++;
-	}
+	struct asked *a = find_asked(k, hash);
+	if (a && r >= 0) /* the header came: asked for no more */
+		a->raw_ns = INT64_MIN;
+	if (r == BFT_NK_ORPHAN)
+		want_block(k, now, from, missing_block(k, h.parent));
 	if (r < 0)
 		k->info.headers_refused++;
 	return r < 0 ? BFT_EINVAL : 0;
@@ -837,6 +841,24 @@ static struct asked *find_asked(bft_nkn *k, const uint8_t hash[BFT_BLOCK_HASH])
 		if (k->asked[i].raw_ns != INT64_MIN && memcmp(k->asked[i].hash, hash, BFT_BLOCK_HASH) == 0)
 			return &k->asked[i];
 	return NULL;
+}
+
+/* A free entry of the asked table for hash, announced by from (a full
+ * table gives up its most tried entry). */
+static struct asked *new_asked(bft_nkn *k, const bft_nkn_now *now, const uint8_t hash[BFT_BLOCK_HASH], uint32_t from)
+{
+	struct asked *a = &k->asked[0];
+	for (size_t i = 0; i < ASKED_N; i++) {
+		if (k->asked[i].raw_ns == INT64_MIN) {
+			a = &k->asked[i];
+			break;
+		}
+		if (k->asked[i].tries > a->tries)
+			a = &k->asked[i];
+	}
+	*a = (struct asked){ .raw_ns = now->raw_ns, .ann = { from }, .n_ann = 1 };
+	memcpy(a->hash, hash, BFT_BLOCK_HASH);
+	return a;
 }
 
 /* Ask an announcer of a, the next in turn, for the block. */
@@ -878,22 +900,41 @@ static int on_announce(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, s
 			a->ann[a->n_ann++] = from;
 		return 0;
 	}
-	a = &k->asked[0];
-	for (size_t i = 0; i < ASKED_N; i++) {
-		if (k->asked[i].raw_ns == INT64_MIN) {
-			a = &k->asked[i];
-			break;
-		}
-		if (k->asked[i].tries > a->tries)
-			a = &k->asked[i];
-	}
-	*a = (struct asked){ .raw_ns = now->raw_ns, .ann = { from }, .n_ann = 1 };
-	memcpy(a->hash, q, BFT_BLOCK_HASH);
+	a = new_asked(k, now, q, from);
 	for (size_t i = 0; i < RX_SLOTS; i++)
 		if (k->rx[i].used && memcmp(k->rx[i].hash, q, BFT_BLOCK_HASH) == 0)
 			return 0; /* arriving: asked only if it stalls */
 	ask(k, now, a);
 	return 0;
+}
+
+/*
+ * The block a line of orphans (or of archived headers) is missing: asked of
+ * the peer that sent the line, now, and again by ask_again while it does
+ * not come, like an announced block. Asked once only, a lost request or an
+ * answer dropped by the peer's full queue (its header queue holds GET_Q)
+ * left the line waiting for the next orphan of its own, which never came
+ * once the pool held only the line's bottom: in seeds 3, 6 and 7 of
+ * nakamoto-eclipse the eclipsed node ended 20 to 100 blocks behind, on a
+ * tip of its own (rejoined in seeds 1 to 8 since).
+ */
+static void want_block(bft_nkn *k, const bft_nkn_now *now, uint32_t from, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	struct asked *a = find_asked(k, hash);
+	if (a) {
+		bool seen = false;
+		for (unsigned i = 0; i < a->n_ann; i++)
+			seen = seen || a->ann[i] == from;
+		if (!seen && a->n_ann < ASK_ANN && is_peer(k, from))
+			a->ann[a->n_ann++] = from;
+		if (bft_sat_sub(now->raw_ns, a->raw_ns) < ASK_RETRY_NS)
+			return;
+	} else {
+		if (!is_peer(k, from))
+			return;
+		a = new_asked(k, now, hash, from);
+	}
+	ask(k, now, a);
 }
 
 /* The blocks asked for that are overdue: held now (forgotten), or asked
