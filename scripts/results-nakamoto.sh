@@ -7,7 +7,7 @@
 # implausible offsets with 10-55% of the hash power; miners withholding
 # blocks; selfish mining; the time warp; an eclipsed node). Each scenario is
 # run with --json; the section sits between the nakamoto markers, which
-# scripts/results.sh keeps as they are. About 7 minutes.
+# scripts/results.sh keeps as they are. About 9 minutes.
 # The scenarios are written by scripts/gen-nakamoto-scenarios.sh.
 # --scale adds the Poisson-mining worlds at scale (scenarios/nakamoto-10k-day*.yaml,
 # docs/nakamoto.md "Poisson mining"), each timed with /usr/bin/time (wall, peak
@@ -166,6 +166,22 @@ usv() { val "$1" "$2 / 1000 | round"; }      # ns as whole us
 	echo "their archives ($(val nakamoto-eclipse .chain.headers) taken; docs/nakamoto.md, \"Deep catch-up\"), a"
 	echo "$(val nakamoto-eclipse .chain.max_reorg_depth)-block reorganisation, $(val nakamoto-eclipse .chain.tips) tip at the end; after the 100 s one it rejoined too"
 	echo "($(val nakamoto-eclipse-short .chain.tips) tip)."
+	echo
+	echo "### Two references in one chain: GPS and the Sun"
+	echo
+	echo "Every node has a GPS receiver and an antenna (the simulated Sun of docs/solar.md, 7 antennas on one"
+	echo "site, 10 s fragments); each states offsets to both, and the chain holds one median per reference."
+	echo "In nakamoto-solar-jammed GPS is jammed for everyone from 1800 s of 3600 s: the Sun, which compares"
+	echo "clocks and tells no time, is the only reference left. Medians: honest nodes with a consensus for the"
+	echo "reference at the end, and the mean number of statements in it."
+	echo
+	echo "| scenario | precision | worst error | containment | heights | tips | medians at the end | steered fusions | verdict |"
+	echo "| --- | ---: | ---: | ---: | --- | ---: | --- | ---: | --- |"
+	for s in nakamoto-solar nakamoto-solar-jammed; do
+		run "$s"
+		med=$(val "$s" '.chain.medians | to_entries | map("\(.key): \(.value.nodes) nodes, \(.value.statements)") | join("; ")')
+		echo "| $s | $(cells "$s" | cut -d'|' -f1-3) | $(val "$s" '"\(.chain.height_min)..\(.chain.height_max) | \(.chain.tips)"') | $med | $(val "$s" .chain.steered) | $(val "$s" 'if .violated then "VIOLATED" else "ok" end') |"
+	done
 	echo
 	if [ $scale = 1 ]; then
 		echo "### Poisson mining at scale"

@@ -15,6 +15,9 @@
 static void violate(sim_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #include <stdarg.h>
+
+/* BFT_CREF_* as the chain's status names them (src/daemon/chain.c). */
+static const char *const cref_kinds[SIM_CREF_KINDS] = { "?", "gnss", "ntp", "solar", "simulated" };
 static void violate(sim_result *r, const char *fmt, ...)
 {
 	if (r->n_violations >= SIM_MAX_VIOLATIONS)
@@ -145,14 +148,17 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 			violate(r, "%llu Poisson finds made no block (nonce search or the node refused it)",
 			        (unsigned long long)cs.finds_failed);
 	}
-	if (e->max_tips > 0 || e->max_stale >= 0) {
+	if (e->max_tips > 0 || e->max_stale >= 0 || e->medians > 0) {
 		sim_chain_summary cs;
 		sim_world_chain_summary(w, &cs);
 		if (!cs.on)
-			violate(r, "max_tips and max_stale need engine nakamoto");
+			violate(r, "max_tips, max_stale and medians need engine nakamoto");
 		if (cs.on && e->max_tips > 0 && cs.tips > e->max_tips)
 			violate(r, "%zu best tips among honest nodes at the end, expected at most %llu", cs.tips,
 			        (unsigned long long)e->max_tips);
+		if (cs.on && e->medians > 0 && cs.medians_min < e->medians)
+			violate(r, "an honest node ends with a chain consensus for %zu references, expected at least %llu",
+			        cs.medians_min, (unsigned long long)e->medians);
 		if (cs.on && e->max_stale >= 0 && cs.stale_rate > e->max_stale)
 			violate(r, "stale rate %.4f, expected at most %.4f", cs.stale_rate, e->max_stale);
 	}
@@ -281,6 +287,12 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 		        (unsigned long long)cs.reorgs, (unsigned long long)cs.max_reorg_depth,
 		        (unsigned long long)cs.headers, cs.alarmed, (unsigned long long)cs.alarm_fusions, (unsigned long long)cs.steered, cs.median_stmts,
 		        cs.bytes_per_node_s);
+		fprintf(out, "  chain medians at the end (honest nodes with one, mean statements):");
+		for (int q = 1; q < SIM_CREF_KINDS; q++)
+			if (cs.by_kind[q].nodes)
+				fprintf(out, " %s %zu, %.1f;", cref_kinds[q], cs.by_kind[q].nodes,
+				        cs.by_kind[q].stmts / (double)cs.by_kind[q].nodes);
+		fprintf(out, "\n");
 		fprintf(out, "  chain quality: %llu of %llu best-chain blocks Byzantine; difficulty genesis %llu, along the best "
 		             "chain %llu..%llu, tips %llu..%llu; median time past %.1f s behind\n",
 		        (unsigned long long)cs.byz_in_best, (unsigned long long)cs.best_held,
@@ -472,6 +484,13 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		        (unsigned long long)cs.best_difficulty[1], (double)cs.mtp_lag_ns / 1e9);
 		for (int q = 1; q < BFT_NK_NREASONS; q++)
 			fprintf(out, "%s\"%s\":%llu", q > 1 ? "," : "", bft_nk_reason_key(-q), (unsigned long long)cs.rejected[q]);
+		fprintf(out, "},\"medians\":{");
+		for (int q = 1, first = 1; q < SIM_CREF_KINDS; q++)
+			if (cs.by_kind[q].nodes) {
+				fprintf(out, "%s\"%s\":{\"nodes\":%zu,\"statements\":%.2f}", first ? "" : ",", cref_kinds[q],
+				        cs.by_kind[q].nodes, cs.by_kind[q].stmts / (double)cs.by_kind[q].nodes);
+				first = 0;
+			}
 		fprintf(out, "}");
 		if (cs.poisson) /* only then: other worlds' JSON stays as it was */
 			fprintf(out, ",\"poisson\":{\"finds\":%llu,\"idle\":%llu,\"failed\":%llu,\"expected\":%.2f,\"hashes\":%llu}",

@@ -1039,6 +1039,14 @@ static int e_maxtips(ctx *c, yaml_node_t *v, void *o)
 	S(o)->expect.max_tips = (uint64_t)n;
 	return n >= 1 ? 0 : fail(c, v, "max_tips >= 1");
 }
+static int e_medians(ctx *c, yaml_node_t *v, void *o)
+{
+	int64_t n;
+	if (p_i64(c, v, &n))
+		return -1;
+	S(o)->expect.medians = (uint64_t)n;
+	return n >= 1 ? 0 : fail(c, v, "medians >= 1");
+}
 static int e_maxstale(ctx *c, yaml_node_t *v, void *o)
 {
 	if (p_double(c, v, &S(o)->expect.max_stale))
@@ -1068,7 +1076,7 @@ static const field expect_fields[] = {
 	{ "must_violate", e_must }, { "min_quarantines", e_minq }, { "min_readmissions", e_minr },
 	{ "net_precision_within_bound", e_netprec }, { "max_net_precision", e_maxnet },
 	{ "min_agreed_fraction", e_agreedfrac }, { "find_sigmas", e_findsig }, { "find_rate", e_findrate },
-	{ "max_tips", e_maxtips }, { "max_stale", e_maxstale },
+	{ "max_tips", e_maxtips }, { "max_stale", e_maxstale }, { "medians", e_medians },
 	{ NULL, NULL },
 };
 static int f_expect(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, expect_fields, o, "expect"); }

@@ -172,6 +172,7 @@ typedef struct sim_expect {
 	double find_rate[2];        /* nakamoto poisson: finds per configured block interval of the run
 	                             * within [lo, hi] (hi 0: not checked) */
 	uint64_t max_tips;          /* nakamoto: distinct best tips among honest nodes at the end at most this (0: not checked) */
+	uint64_t medians;           /* nakamoto: every honest node ends with a consensus for at least this many references */
 	double max_stale;           /* nakamoto: the first honest node's stale rate at most this (< 0: not checked) */
 	bool unsynced_ok;           /* honest nodes may stay unsynchronized after warmup */
 	/* The network clock (docs/internal-sync.md) */

@@ -51,7 +51,7 @@
 #include "refclock/solar.h"
 #include "sim/world.h"
 
-#define CENTRE_HZ 1.42e9
+#define CENTRE_HZ SIM_SOLAR_CENTRE_HZ
 #define DEG (M_PI / 180.0)
 
 struct member {

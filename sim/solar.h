@@ -21,6 +21,10 @@
 struct sim_world;
 typedef struct sim_solar sim_solar;
 
+/* The simulated band's centre (the hydrogen line's neighbourhood, 1.42 GHz):
+ * the fragments' band, and the Sun's identity as a chain reference. */
+#define SIM_SOLAR_CENTRE_HZ 1.42e9
+
 typedef struct sim_solar_stats {
 	uint64_t slots, day_blocks, night_blocks, unsynced_blocks, fragments, lies;
 	uint64_t peer_readings, peer_misses_honest, peer_readings_liar, peer_misses_liar, refused;

@@ -323,7 +323,8 @@ static uint64_t nk_genesis_difficulty(const sim_world *w)
 /* The node's chain settings (docs/nakamoto.md): every node the same chain;
  * every GPS receiver (of any template or spoofing region) states offsets to
  * the one reference "GNSS GPS"; an NTP template is "simulated reference
- * <template + 1>". */
+ * <template + 1>"; an antenna (scenario `solar:`) to "the Sun at 1.42 GHz",
+ * as bftimed's `kind: solar` does (src/daemon/chain.c). */
 static void nk_setup(const sim_world *w, uint32_t id, bft_node_nk_config *k, bft_cref *refs)
 {
 	const sim_scenario *sc = w->sc;
@@ -372,6 +373,15 @@ static void nk_setup(const sim_world *w, uint32_t id, bft_node_nk_config *k, bft
 		refs[r].id[1] = (uint8_t)(t >> 16);
 		refs[r].id[2] = (uint8_t)(t >> 8);
 		refs[r].id[3] = (uint8_t)t;
+	}
+	if (sim_solar_member(w, id)) { /* the Sun: index n_refs */
+		uint32_t khz = (uint32_t)(SIM_SOLAR_CENTRE_HZ / 1000);
+		memset(&refs[nd->n_refs], 0, sizeof refs[nd->n_refs]);
+		refs[nd->n_refs].kind = BFT_CREF_SOLAR;
+		refs[nd->n_refs].id[0] = (uint8_t)(khz >> 24);
+		refs[nd->n_refs].id[1] = (uint8_t)(khz >> 16);
+		refs[nd->n_refs].id[2] = (uint8_t)(khz >> 8);
+		refs[nd->n_refs].id[3] = (uint8_t)khz;
 	}
 	k->refs = refs;
 	if (b) {
@@ -1305,6 +1315,7 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 	if (!ci)
 		return;
 	out->difficulty_min = UINT64_MAX;
+	out->medians_min = SIZE_MAX;
 	for (size_t i = 0; i < w->n; i++) {
 		if (bft_node_chain_info_get(w->nodes[i].node, ci) != 0)
 			continue;
@@ -1336,6 +1347,14 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 			stmts += (double)ci->refs[0].c.n;
 			with++;
 		}
+		size_t meds = 0;
+		for (size_t r = 0; r < ci->n_refs; r++) /* per kind of reference */
+			if (ci->refs[r].have && ci->refs[r].ref.kind < SIM_CREF_KINDS) {
+				out->by_kind[ci->refs[r].ref.kind].nodes++;
+				out->by_kind[ci->refs[r].ref.kind].stmts += (double)ci->refs[r].c.n;
+				meds++;
+			}
+		out->medians_min = meds < out->medians_min ? meds : out->medians_min;
 		if (ci->tip.difficulty < out->difficulty_min)
 			out->difficulty_min = ci->tip.difficulty;
 		if (ci->tip.difficulty > out->difficulty_max)
@@ -1363,6 +1382,8 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 		out->difficulty_min = 0;
 	out->difficulty_genesis = nk_genesis_difficulty(w);
 	out->median_stmts = with ? stmts / (double)with : 0;
+	if (out->medians_min == SIZE_MAX)
+		out->medians_min = 0;
 	double secs = (double)w->sc->duration_ns / 1e9;
 	out->bytes_per_node_s = secs > 0 ? (double)w->chain_bytes / (double)w->n / secs : 0;
 	out->poisson = poisson_mining(w);

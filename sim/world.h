@@ -19,6 +19,8 @@
 #include "sim/osc.h"
 #include "sim/pool.h"
 #include "sim/queue.h"
+
+#define SIM_CREF_KINDS (BFT_CREF_SIM + 1) /* chain reference kinds, indexed by BFT_CREF_* */
 #include "sim/rng.h"
 #include "sim/scenario.h"
 #include "sim/trace.h"
@@ -158,6 +160,11 @@ typedef struct sim_chain_summary {
 	uint64_t steered;                /* honest fusions whose point the chain chose */
 	uint64_t alarm_fusions;          /* honest fusions refused by the chain's alarm */
 	double median_stmts;             /* mean statements per honest correction (first reference) */
+	struct {                         /* per kind of reference (BFT_CREF_*), at the end: */
+		size_t nodes;            /* honest nodes with a consensus correction for one */
+		double stmts;            /* statements in those medians, summed */
+	} by_kind[SIM_CREF_KINDS];
+	size_t medians_min;              /* the fewest references an honest node has a consensus for */
 	double bytes_per_node_s;         /* chain datagrams, bytes per node per second */
 	bool poisson;                    /* mining: poisson; then the world's finds: */
 	uint64_t finds, finds_idle, finds_failed, find_hashes;
