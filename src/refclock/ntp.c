@@ -66,10 +66,6 @@
  * From 16 s, the default every: from 64 s the first fit's few readings
  * left a clknetsim client 0.9-1.5 ms off for 15 minutes (docs/ntp.md). */
 #define START_EVERY_NS (16 * BFT_NS_PER_SEC)
-/* At intervals this long, each poll is a burst of BURST queries BURST_GAP_NS
- * apart (as ntpd's `burst`): one reply per 1024 s is too little to filter,
- * and the node's filter takes the least delayed of the burst's four. */
-#define POLL_BURST_FROM_NS (256 * BFT_NS_PER_SEC)
 #define GROW_AFTER 8
 #define DENY_POLL_NS (3600 * BFT_NS_PER_SEC)
 /* The local oscillator's drift over one round trip: the node's rho
@@ -434,8 +430,6 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 		n->queries++;
 	int64_t gap = n->interval_ns;
 	n->regular = n->burst_left == 0;
-	if (n->regular && n->interval_ns >= POLL_BURST_FROM_NS && !n->kiss[0])
-		n->burst_left = BURST - 1; /* this query, then BURST - 1 more */
 	if (n->burst_left > 0) {
 		n->burst_left--;
 		gap = BURST_GAP_NS < n->interval_ns ? BURST_GAP_NS : n->interval_ns;

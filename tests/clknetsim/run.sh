@@ -46,9 +46,6 @@ matrix() {
 		echo "internet walk:10 1 default 6000"
 		echo "internet nomajority 1 default 6000"
 		echo "internet heal:3000 1 default 6000"
-		# every: 1024s, the whole 20,000 s (the long poll's bursts begin once the
-		# interval has climbed to 256 s, after about 1900 s)
-		echo "internet none 3 1024 20000"
 		;;
 	full)
 		for w in internet lan; do for p in default 64 1024; do for s in 1 2 3 4 5; do
