@@ -738,106 +738,6 @@ static int catch_up(struct node *b, struct node *a, const bft_block *line, const
  * no statements), the newest as whole blocks. Without the archive it stays
  * on its own branch; a header below its own tree, or one without work, is
  * refused. */
-/*
- * A block whose parent is the lowest block a full tree holds: the slot it
- * takes must not be its parent's, or it forgets its ancestry and its work
- * starts over from its own difficulty (and so would every block of a line
- * connected upwards from there). B holds blocks 105..200 of A's chain (96
- * slots); C's block forks at 105.
- */
-static void test_parent_kept_in_full_tree(void **state)
-{
-	(void)state;
-	bft_nk_cfg cfg;
-	cfg_default(&cfg);
-	cfg.retarget_blocks = 40;
-	cfg.genesis_difficulty = 64;
-	enum { MAIN = 200, FORK = 105 };
-	static bft_block blk;
-	struct node *a = node_new(&cfg), *b = node_new(&cfg), *c = node_new(&cfg);
-	for (int h = 1; h <= MAIN; h++) {
-		mine(a, &blk, 1, T0 + h * 10 * S_NS, NULL, 0);
-		assert_int_equal(bft_nk_add(&a->c, &blk, &a->v), BFT_NK_BEST);
-		assert_int_equal(give(b, &blk), BFT_NK_BEST);
-		if (h <= FORK)
-			assert_int_equal(give(c, &blk), BFT_NK_BEST);
-	}
-	assert_int_equal(b->c.st.evicted, MAIN - NSLOTS);
-	mine(c, &blk, 3, T0 + (FORK + 1) * 10 * S_NS + S_NS, NULL, 0);
-	at(b, T0 + (MAIN + 1) * 10 * S_NS);
-	assert_int_equal(bft_nk_add(&b->c, &blk, &b->v), BFT_NK_SIDE);
-	uint8_t hash[32];
-	assert_int_equal(bft_block_hash(hash, &blk.h), 0);
-	bool found = false;
-	for (size_t i = 0; i < NSLOTS; i++)
-		if (b->slots[i].used && memcmp(b->slots[i].hash, hash, 32) == 0) {
-			found = true;
-			int32_t pa = b->slots[i].parent;
-			assert_true(pa >= 0); /* its parent still held */
-			assert_int_equal(b->slots[pa].h.height, FORK);
-			assert_true(b->slots[i].work == b->slots[pa].work + blk.h.difficulty);
-			assert_true(b->slots[i].work > (bft_nk_work)FORK * 32);
-		}
-	assert_true(found);
-	free(a);
-	free(b);
-	free(c);
-}
-
-/*
- * A heavier line forking at the lowest block B's full tree holds, taken
- * block by block: it crosses retarget heights whose ancestors B's tree gave
- * up (its lowest blocks go first), which B finds in its archive of forgotten
- * headers. B holds blocks 105..200 of A's chain; C forks at 105 and mines
- * 105 blocks. Without the archive B refuses C's block 121 (its retarget
- * needs block 81); with it B follows C.
- */
-static void test_line_retargets_from_archive(void **state)
-{
-	(void)state;
-	bft_nk_cfg cfg;
-	cfg_default(&cfg);
-	cfg.retarget_blocks = 40;
-	cfg.genesis_difficulty = 64;
-	enum { MAIN = 200, FORK = 105, LINE = 105 };
-	static bft_block blk, line[LINE];
-	static bft_nk_arch arch[128];
-	for (int archived = 0; archived < 2; archived++) {
-		struct node *a = node_new(&cfg), *b = node_new(&cfg), *c = node_new(&cfg);
-		if (archived)
-			bft_nk_set_archive(&b->c, arch, 128);
-		for (int h = 1; h <= MAIN; h++) {
-			mine(a, &blk, 1, T0 + h * 10 * S_NS, NULL, 0);
-			assert_int_equal(bft_nk_add(&a->c, &blk, &a->v), BFT_NK_BEST);
-			assert_int_equal(give(b, &blk), BFT_NK_BEST);
-			if (h <= FORK)
-				assert_int_equal(give(c, &blk), BFT_NK_BEST);
-		}
-		for (int i = 0; i < LINE; i++) {
-			mine(c, &line[i], 3, T0 + (FORK + 1 + i) * 10 * S_NS + S_NS, NULL, 0);
-			assert_int_equal(bft_nk_add(&c->c, &line[i], &c->v), BFT_NK_BEST);
-		}
-		at(b, T0 + (FORK + LINE + 2) * 10 * S_NS);
-		int taken = 0, r = 0;
-		while (taken < LINE && (r = bft_nk_add(&b->c, &line[taken], &b->v)) >= 0)
-			taken++;
-		print_message("line from B's lowest block, archive %s: %d of %d taken%s, B at %llu, C at %llu\n",
-		              archived ? "on" : "off", taken, LINE, taken < LINE ? " (then EANCESTRY)" : "",
-		              (unsigned long long)tip(b).height, (unsigned long long)tip(c).height);
-		if (!archived) {
-			assert_int_equal(r, BFT_NK_EANCESTRY);
-			assert_int_equal(taken, 121 - FORK - 1);
-		} else {
-			assert_int_equal(taken, LINE);
-			assert_memory_equal(tip(b).hash, tip(c).hash, 32);
-			assert_int_equal(b->c.st.reorgs, 1);
-		}
-		free(a);
-		free(b);
-		free(c);
-	}
-}
-
 static void test_deep_catch_up(void **state)
 {
 	(void)state;
@@ -923,6 +823,114 @@ static void test_deep_catch_up(void **state)
 		free(b);
 	}
 }
+
+/* Three nodes on one chain of `main` blocks 10 s apart, mined by A: B
+ * takes them all (its tree, NSLOTS, keeps the newest), C the first `fork`
+ * only. B's archive of forgotten headers is arch (NULL: none). */
+static void fork_world(const bft_nk_cfg *cfg, int main_len, int fork, bft_nk_arch *arch, size_t n_arch,
+                       struct node **a, struct node **b, struct node **c)
+{
+	static bft_block blk;
+	*a = node_new(cfg);
+	*b = node_new(cfg);
+	*c = node_new(cfg);
+	if (arch)
+		bft_nk_set_archive(&(*b)->c, arch, n_arch);
+	for (int h = 1; h <= main_len; h++) {
+		mine(*a, &blk, 1, T0 + h * 10 * S_NS, NULL, 0);
+		assert_int_equal(bft_nk_add(&(*a)->c, &blk, &(*a)->v), BFT_NK_BEST);
+		assert_int_equal(give(*b, &blk), BFT_NK_BEST);
+		if (h <= fork)
+			assert_int_equal(give(*c, &blk), BFT_NK_BEST);
+	}
+}
+
+/*
+ * A block whose parent is the lowest block a full tree holds: the slot it
+ * takes must not be its parent's, or it forgets its ancestry and its work
+ * starts over from its own difficulty (and so would every block of a line
+ * connected upwards from there). B holds blocks 105..200 of A's chain (96
+ * slots); C's block forks at 105.
+ */
+static void test_parent_kept_in_full_tree(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	cfg.retarget_blocks = 40;
+	cfg.genesis_difficulty = 64;
+	enum { MAIN = 200, FORK = 105 };
+	static bft_block blk;
+	struct node *a, *b, *c;
+	fork_world(&cfg, MAIN, FORK, NULL, 0, &a, &b, &c);
+	assert_int_equal(b->c.st.evicted, MAIN - NSLOTS);
+	mine(c, &blk, 3, T0 + (FORK + 1) * 10 * S_NS + S_NS, NULL, 0);
+	at(b, T0 + (MAIN + 1) * 10 * S_NS);
+	assert_int_equal(bft_nk_add(&b->c, &blk, &b->v), BFT_NK_SIDE);
+	uint8_t hash[32];
+	assert_int_equal(bft_block_hash(hash, &blk.h), 0);
+	bool found = false;
+	for (size_t i = 0; i < NSLOTS; i++)
+		if (b->slots[i].used && memcmp(b->slots[i].hash, hash, 32) == 0) {
+			found = true;
+			int32_t pa = b->slots[i].parent;
+			assert_true(pa >= 0); /* its parent still held */
+			assert_int_equal(b->slots[pa].h.height, FORK);
+			assert_true(b->slots[i].work == b->slots[pa].work + blk.h.difficulty);
+			assert_true(b->slots[i].work > (bft_nk_work)FORK * 32);
+		}
+	assert_true(found);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/*
+ * A heavier line forking at the lowest block B's full tree holds, taken
+ * block by block: it crosses retarget heights whose ancestors B's tree gave
+ * up (its lowest blocks go first), which B finds in its archive of forgotten
+ * headers. B holds blocks 105..200 of A's chain; C forks at 105 and mines
+ * 105 blocks. Without the archive B refuses C's block 121 (its retarget
+ * needs block 81); with it B follows C.
+ */
+static void test_line_retargets_from_archive(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	cfg.retarget_blocks = 40;
+	cfg.genesis_difficulty = 64;
+	enum { MAIN = 200, FORK = 105, LINE = 105 };
+	static bft_block line[LINE];
+	static bft_nk_arch arch[128];
+	for (int archived = 0; archived < 2; archived++) {
+		struct node *a, *b, *c;
+		fork_world(&cfg, MAIN, FORK, archived ? arch : NULL, 128, &a, &b, &c);
+		for (int i = 0; i < LINE; i++) {
+			mine(c, &line[i], 3, T0 + (FORK + 1 + i) * 10 * S_NS + S_NS, NULL, 0);
+			assert_int_equal(bft_nk_add(&c->c, &line[i], &c->v), BFT_NK_BEST);
+		}
+		at(b, T0 + (FORK + LINE + 2) * 10 * S_NS);
+		int taken = 0, r = 0;
+		while (taken < LINE && (r = bft_nk_add(&b->c, &line[taken], &b->v)) >= 0)
+			taken++;
+		print_message("line from B's lowest block, archive %s: %d of %d taken%s, B at %llu, C at %llu\n",
+		              archived ? "on" : "off", taken, LINE, taken < LINE ? " (then EANCESTRY)" : "",
+		              (unsigned long long)tip(b).height, (unsigned long long)tip(c).height);
+		if (!archived) {
+			assert_int_equal(r, BFT_NK_EANCESTRY);
+			assert_int_equal(taken, 121 - FORK - 1);
+		} else {
+			assert_int_equal(taken, LINE);
+			assert_memory_equal(tip(b).hash, tip(c).hash, 32);
+			assert_int_equal(b->c.st.reorgs, 1);
+		}
+		free(a);
+		free(b);
+		free(c);
+	}
+}
+
 
 /* Mine `blocks` blocks on n's best tip at a constant hash rate (hashes per
  * second): each gap the tip's difficulty over the rate, or an exponential
