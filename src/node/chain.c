@@ -456,12 +456,47 @@ static void expire_orphans(bft_nk_chain *c, int64_t now_ns)
 		}
 }
 
-static bool orphan_known(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
+/* The held orphan whose hash (by_parent: whose parent) is hash, or NULL. */
+static const bft_nk_orphan *orphan_with(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH], bool by_parent)
 {
 	for (size_t i = 0; i < c->n_orphans; i++)
-		if (c->orphans[i].used && memcmp(c->orphans[i].hash, hash, BFT_BLOCK_HASH) == 0)
-			return true;
-	return false;
+		if (c->orphans[i].used &&
+		    memcmp(by_parent ? c->orphans[i].b.h.parent : c->orphans[i].hash, hash, BFT_BLOCK_HASH) == 0)
+			return &c->orphans[i];
+	return NULL;
+}
+
+static bool orphan_known(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	return orphan_with(c, hash, false) != NULL;
+}
+
+bool bft_nk_known(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	return c && hash && (find(c, hash) >= 0 || orphan_known(c, hash));
+}
+
+/* Each walk takes at most n_orphans steps: a line is no longer than the
+ * pool (and a cycle of hashes would need a hash collision). */
+const uint8_t *bft_nk_line_missing(const bft_nk_chain *c, const uint8_t parent[BFT_BLOCK_HASH])
+{
+	const uint8_t *h = parent;
+	const bft_nk_orphan *o;
+	for (size_t n = 0; c && n < c->n_orphans && (o = orphan_with(c, h, false)) != NULL; n++)
+		h = o->b.h.parent;
+	return h;
+}
+
+uint64_t bft_nk_line_top(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	uint64_t top = 0;
+	const uint8_t *want = hash;
+	const bft_nk_orphan *o;
+	for (size_t n = 0; c && n < c->n_orphans && (o = orphan_with(c, want, true)) != NULL; n++) {
+		top = o->b.h.height;
+		want = o->hash;
+	}
+	return top;
 }
 
 static int hold_orphan(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stmts,

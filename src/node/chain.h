@@ -194,6 +194,18 @@ void bft_nk_set_archive(bft_nk_chain *c, bft_nk_arch *arch, size_t n);
  * BFT_EEMPTY (not known) or BFT_EINVAL. */
 BFT_WARN_UNUSED int bft_nk_header(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH], bft_block_hdr *out);
 
+/* Whether the block is in the tree or among the held orphans. */
+bool bft_nk_known(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH]);
+
+/* Lines of held orphans (a line: orphans each the parent of the next).
+ * bft_nk_line_missing: the block the line below `parent` is missing: parent
+ * itself, or, if parent is a held orphan too, the parent of the lowest
+ * orphan down that line. bft_nk_line_top: the height of the highest orphan
+ * of the line whose missing block is `hash` (0: no held orphan has it as
+ * its parent). */
+const uint8_t *bft_nk_line_missing(const bft_nk_chain *c, const uint8_t parent[BFT_BLOCK_HASH]);
+uint64_t bft_nk_line_top(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH]);
+
 /*
  * Offer a block by its header alone: a block a peer has forgotten all but
  * the header of, deeper than its tree's slots. Judged as bft_nk_add judges

@@ -352,13 +352,7 @@ void bft_nkn_on_poll(bft_nkn *k, const bft_nkn_now *now)
  * for and then thrown away as it came: the eclipsed node never joined). */
 static bool known(const bft_nkn *k, const uint8_t hash[BFT_BLOCK_HASH])
 {
-	for (size_t i = 0; i < k->chain.n_slots; i++)
-		if (k->slots[i].used && memcmp(k->slots[i].hash, hash, BFT_BLOCK_HASH) == 0)
-			return true;
-	for (size_t i = 0; i < k->chain.n_orphans; i++)
-		if (k->orphans[i].used && memcmp(k->orphans[i].hash, hash, BFT_BLOCK_HASH) == 0)
-			return true;
-	return false;
+	return bft_nk_known(&k->chain, hash);
 }
 
 static void cancel_sends(bft_nkn *k, unsigned blob)
@@ -505,27 +499,17 @@ static void selfish_public(bft_nkn *k, uint64_t h)
 /*
  * The block an orphan waits for: its parent, or, if the chain already holds
  * that parent as an orphan too, the parent of the lowest orphan down that
- * line. Asking for the orphan's own parent asked, after a node fell a few
- * blocks behind, for blocks it already held (fragments of held orphans are
- * dropped as known), so a line of orphans was only asked down once, and a
- * request or answer lost on the way left the node behind for good (the
- * simulator's eclipsed node never rejoined). Now every new orphan asks for
- * the line's missing block, and the line is fetched downwards one round trip
- * per block, as deep as the peers' kept blocks reach (n_blobs).
+ * line (bft_nk_line_missing). Asking for the orphan's own parent asked, after
+ * a node fell a few blocks behind, for blocks it already held (fragments of
+ * held orphans are dropped as known), so a line of orphans was only asked
+ * down once, and a request or answer lost on the way left the node behind for
+ * good (the simulator's eclipsed node never rejoined). Now every new orphan
+ * asks for the line's missing block, and the line is fetched downwards one
+ * round trip per block, as deep as the peers' kept blocks reach (n_blobs).
  */
 static const uint8_t *missing_block(const bft_nkn *k, const uint8_t *parent)
 {
-	const uint8_t *h = parent;
-	for (size_t n = 0; n < k->chain.n_orphans; n++) {
-		size_t i = 0;
-		while (i < k->chain.n_orphans &&
-		       !(k->orphans[i].used && memcmp(k->orphans[i].hash, h, BFT_BLOCK_HASH) == 0))
-			i++;
-		if (i == k->chain.n_orphans)
-			break;
-		h = k->orphans[i].b.h.parent;
-	}
-	return h;
+	return bft_nk_line_missing(&k->chain, parent);
 }
 
 static void want_block(bft_nkn *k, const bft_nkn_now *now, uint32_t from, const uint8_t hash[BFT_BLOCK_HASH]);
@@ -806,18 +790,7 @@ static int on_header(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, siz
 		return BFT_EINVAL;
 	}
 	/* The line whose missing block this is: its highest orphan. */
-	uint64_t top = 0;
-	const uint8_t *want = hash;
-	for (size_t n = 0; n < k->chain.n_orphans; n++) {
-		size_t i = 0;
-		while (i < k->chain.n_orphans &&
-		       !(k->orphans[i].used && memcmp(k->orphans[i].b.h.parent, want, BFT_BLOCK_HASH) == 0))
-			i++;
-		if (i == k->chain.n_orphans)
-			break;
-		top = k->orphans[i].b.h.height;
-		want = k->orphans[i].hash;
-	}
+	uint64_t top = bft_nk_line_top(&k->chain, hash);
 	if (top < h.height + k->cfg.chain.window_blocks) {
 		k->info.headers_refused++;
 		return BFT_EINVAL;
@@ -1043,23 +1016,6 @@ int bft_nkn_load(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_t 
 
 /* ---- actions ------------------------------------------------------------------ */
 
-static void frag_out(const bft_nkn *k, const struct blob *b, unsigned idx, bft_action *out)
-{
-	unsigned cnt = (unsigned)((b->len + FRAG_PAY - 1) / FRAG_PAY);
-	size_t off = (size_t)idx * FRAG_PAY, pay = b->len - off < FRAG_PAY ? b->len - off : FRAG_PAY;
-	uint8_t *q = out->buf;
-	*q++ = 'B';
-	*q++ = 'F';
-	*q++ = 1;
-	q = bft_be_put(q, k->id, 4);
-	q = bft_be_put_bytes(q, b->hash, BFT_BLOCK_HASH);
-	q = bft_be_put(q, b->len, 2);
-	q = bft_be_put(q, idx, 1);
-	q = bft_be_put(q, cnt, 1);
-	memcpy(q, b->bytes + off, pay);
-	out->len = FRAG_HDR + pay;
-}
-
 static void clear_action(bft_action *out, enum bft_action_kind kind)
 {
 	memset(out, 0, offsetof(bft_action, buf));
@@ -1079,6 +1035,20 @@ static uint8_t *msg_head(const bft_nkn *k, bft_action *out, uint32_t to, char ki
 	*q++ = (uint8_t)kind;
 	*q++ = 1;
 	return bft_be_put(q, k->id, 4);
+}
+
+/* Fragment idx of blob b, to `to` ("BF", docs/nakamoto.md). */
+static void frag_out(const bft_nkn *k, const struct blob *b, unsigned idx, uint32_t to, bft_action *out)
+{
+	unsigned cnt = (unsigned)((b->len + FRAG_PAY - 1) / FRAG_PAY);
+	size_t off = (size_t)idx * FRAG_PAY, pay = b->len - off < FRAG_PAY ? b->len - off : FRAG_PAY;
+	uint8_t *q = msg_head(k, out, to, 'F');
+	q = bft_be_put_bytes(q, b->hash, BFT_BLOCK_HASH);
+	q = bft_be_put(q, b->len, 2);
+	q = bft_be_put(q, idx, 1);
+	q = bft_be_put(q, cnt, 1);
+	memcpy(q, b->bytes + off, pay);
+	out->len = FRAG_HDR + pay;
 }
 
 bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
@@ -1144,8 +1114,6 @@ bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 			s->used = false;
 			continue;
 		}
-		clear_action(out, BFT_ACT_SEND);
-		out->to = k->peers[s->peer];
 		if (s->mode == SEND_ANNOUNCE) {
 			bft_be_put_bytes(msg_head(k, out, k->peers[s->peer], 'I'), b->hash, BFT_BLOCK_HASH);
 			out->len = 39;
@@ -1153,7 +1121,7 @@ bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 			s->peer++;
 			return true;
 		}
-		frag_out(k, b, s->frag, out);
+		frag_out(k, b, s->frag, k->peers[s->peer], out);
 		if (++s->frag >= cnt) {
 			s->frag = 0;
 			s->peer++;

@@ -683,21 +683,6 @@ static void test_partition_heals(void **state)
 	free(bn);
 }
 
-/* The block a line of B's orphans is missing, as node_chain.c asks for it. */
-static const uint8_t *line_missing(const struct node *n, const uint8_t *parent)
-{
-	const uint8_t *h = parent;
-	for (size_t k = 0; k < NORPH; k++) {
-		size_t i = 0;
-		while (i < NORPH && !(n->orph[i].used && memcmp(n->orph[i].hash, h, 32) == 0))
-			i++;
-		if (i == NORPH)
-			break;
-		h = n->orph[i].b.h.parent;
-	}
-	return h;
-}
-
 /* B fetches A's line from A's tip downwards, one block per request: whole
  * while A's tree holds it, else its header from A's archive (what "BG"
  * answers). Passes start again at A's tip until B's tip is A's or a pass
@@ -723,7 +708,7 @@ static int catch_up(struct node *b, struct node *a, const bft_block *line, const
 				r = bft_nk_add_header(&b->c, &hdr, &b->v);
 			}
 			if (r == BFT_NK_ORPHAN)
-				want = line_missing(b, line[i].h.parent);
+				want = bft_nk_line_missing(&b->c, line[i].h.parent);
 		}
 		if (r < 0 && r != BFT_NK_EANCESTRY)
 			return -3;
