@@ -148,8 +148,9 @@ static const bft_block_hdr *archived(const bft_nk_chain *c, const uint8_t hash[B
  * when an ancestor is in neither, or k reaches past genesis. A line that
  * joins the tree at its lowest blocks needs this at its retarget heights:
  * the tree gives up its lowest blocks first, the line's retarget
- * ancestors among them (nakamoto-eclipse: the eclipsed node, its own chain
- * grown to fill its tree, refused the heavier line at its first retarget).
+ * ancestors among them (seen in a run of the simulator's eclipse in which
+ * the eclipsed node's own chain had grown to fill its tree: it refused the
+ * heavier line at its first retarget height and stayed on its own).
  */
 static int ancestor_time(const bft_nk_chain *c, int32_t i, uint64_t k, int64_t *t)
 {

@@ -496,23 +496,83 @@ static void selfish_public(bft_nkn *k, uint64_t h)
 	}
 }
 
-/*
- * The block an orphan waits for: its parent, or, if the chain already holds
- * that parent as an orphan too, the parent of the lowest orphan down that
- * line (bft_nk_line_missing). Asking for the orphan's own parent asked, after
- * a node fell a few blocks behind, for blocks it already held (fragments of
- * held orphans are dropped as known), so a line of orphans was only asked
- * down once, and a request or answer lost on the way left the node behind for
- * good (the simulator's eclipsed node never rejoined). Now every new orphan
- * asks for the line's missing block, and the line is fetched downwards one
- * round trip per block, as deep as the peers' kept blocks reach (n_blobs).
- */
-static const uint8_t *missing_block(const bft_nkn *k, const uint8_t *parent)
+static struct asked *find_asked(bft_nkn *k, const uint8_t hash[BFT_BLOCK_HASH])
 {
-	return bft_nk_line_missing(&k->chain, parent);
+	for (size_t i = 0; i < ASKED_N; i++)
+		if (k->asked[i].raw_ns != INT64_MIN && memcmp(k->asked[i].hash, hash, BFT_BLOCK_HASH) == 0)
+			return &k->asked[i];
+	return NULL;
 }
 
-static void want_block(bft_nkn *k, const bft_nkn_now *now, uint32_t from, const uint8_t hash[BFT_BLOCK_HASH]);
+/* A free entry of the asked table for hash, announced by from (a full
+ * table gives up its most tried entry). */
+static struct asked *new_asked(bft_nkn *k, const bft_nkn_now *now, const uint8_t hash[BFT_BLOCK_HASH], uint32_t from)
+{
+	struct asked *a = &k->asked[0];
+	for (size_t i = 0; i < ASKED_N; i++) {
+		if (k->asked[i].raw_ns == INT64_MIN) {
+			a = &k->asked[i];
+			break;
+		}
+		if (k->asked[i].tries > a->tries)
+			a = &k->asked[i];
+	}
+	*a = (struct asked){ .raw_ns = now->raw_ns, .ann = { from }, .n_ann = 1 };
+	memcpy(a->hash, hash, BFT_BLOCK_HASH);
+	return a;
+}
+
+/* Ask an announcer of a, the next in turn, for the block. */
+static void ask(bft_nkn *k, const bft_nkn_now *now, struct asked *a)
+{
+	uint32_t to = a->ann[a->next % a->n_ann];
+	a->next++;
+	a->tries++;
+	a->raw_ns = now->raw_ns;
+	queue_get(k, to, a->hash);
+	k->info.getblocks_tx++;
+}
+
+/* Note from among a's announcers (up to ASK_ANN), once. */
+static void add_announcer(struct asked *a, uint32_t from)
+{
+	for (unsigned i = 0; i < a->n_ann; i++)
+		if (a->ann[i] == from)
+			return;
+	if (a->n_ann < ASK_ANN)
+		a->ann[a->n_ann++] = from;
+}
+
+/*
+ * The block a line of orphans (or of archived headers) is missing
+ * (bft_nk_line_missing: the orphan's parent, or, if the chain already holds
+ * that parent as an orphan too, the parent of the lowest orphan down that
+ * line), asked of the peer that sent the line, now, and again by ask_again
+ * while it does not come, like an announced block. Asking for the orphan's
+ * own parent, as first built, asked for blocks already held, so a line was
+ * only asked down once; asking once only, a lost request or an answer
+ * dropped by the peer's full queue (its header queue holds GET_Q) left the
+ * line waiting for the next orphan of its own, which never came once the
+ * pool held only the line's bottom: in seeds 3, 6 and 7 of nakamoto-eclipse
+ * the eclipsed node ended 20 to 100 blocks behind, on a tip of its own
+ * (rejoined in seeds 1 to 12 since). The line is fetched downwards one
+ * round trip per block, as deep as the peers' kept blocks reach (n_blobs),
+ * then their archived headers.
+ */
+static void want_block(bft_nkn *k, const bft_nkn_now *now, uint32_t from, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	if (!is_peer(k, from))
+		return;
+	struct asked *a = find_asked(k, hash);
+	if (a) {
+		add_announcer(a, from);
+		if (bft_sat_sub(now->raw_ns, a->raw_ns) < ASK_RETRY_NS)
+			return;
+	} else {
+		a = new_asked(k, now, hash, from);
+	}
+	ask(k, now, a);
+}
 
 /* A decoded block from `from` (ALL: loaded from the store; the node's own
  * id: mined here). */
@@ -546,7 +606,7 @@ static int take_block(bft_nkn *k, const bft_nkn_now *now, const bft_block *b, co
 	if (!mined && k->cfg.byz_selfish && (r == BFT_NK_BEST || r == BFT_NK_SIDE))
 		selfish_public(k, b->h.height);
 	if (r == BFT_NK_ORPHAN) {
-		want_block(k, now, from, missing_block(k, b->h.parent));
+		want_block(k, now, from, bft_nk_line_missing(&k->chain, b->h.parent));
 		return r;
 	}
 	/* Our own block goes out whole; a relayed one whole to a few peers
@@ -772,8 +832,6 @@ static int on_get(bft_nkn *k, const uint8_t *buf, size_t len)
  * made of whole blocks. Like an orphan block, a header whose parent is
  * unknown asks the sender for the line's next missing block.
  */
-static struct asked *find_asked(bft_nkn *k, const uint8_t hash[BFT_BLOCK_HASH]);
-
 static int on_header(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_t len)
 {
 	k->info.headers_rx++;
@@ -802,48 +860,12 @@ static int on_header(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, siz
 	if (a && r >= 0) /* the header came: asked for no more */
 		a->raw_ns = INT64_MIN;
 	if (r == BFT_NK_ORPHAN)
-		want_block(k, now, from, missing_block(k, h.parent));
+		want_block(k, now, from, bft_nk_line_missing(&k->chain, h.parent));
 	if (r < 0)
 		k->info.headers_refused++;
 	return r < 0 ? BFT_EINVAL : 0;
 }
 
-static struct asked *find_asked(bft_nkn *k, const uint8_t hash[BFT_BLOCK_HASH])
-{
-	for (size_t i = 0; i < ASKED_N; i++)
-		if (k->asked[i].raw_ns != INT64_MIN && memcmp(k->asked[i].hash, hash, BFT_BLOCK_HASH) == 0)
-			return &k->asked[i];
-	return NULL;
-}
-
-/* A free entry of the asked table for hash, announced by from (a full
- * table gives up its most tried entry). */
-static struct asked *new_asked(bft_nkn *k, const bft_nkn_now *now, const uint8_t hash[BFT_BLOCK_HASH], uint32_t from)
-{
-	struct asked *a = &k->asked[0];
-	for (size_t i = 0; i < ASKED_N; i++) {
-		if (k->asked[i].raw_ns == INT64_MIN) {
-			a = &k->asked[i];
-			break;
-		}
-		if (k->asked[i].tries > a->tries)
-			a = &k->asked[i];
-	}
-	*a = (struct asked){ .raw_ns = now->raw_ns, .ann = { from }, .n_ann = 1 };
-	memcpy(a->hash, hash, BFT_BLOCK_HASH);
-	return a;
-}
-
-/* Ask an announcer of a, the next in turn, for the block. */
-static void ask(bft_nkn *k, const bft_nkn_now *now, struct asked *a)
-{
-	uint32_t to = a->ann[a->next % a->n_ann];
-	a->next++;
-	a->tries++;
-	a->raw_ns = now->raw_ns;
-	queue_get(k, to, a->hash);
-	k->info.getblocks_tx++;
-}
 
 /* "BI": a peer has a block. Unless we hold it, note the peer among its
  * announcers; the first announcement asks that peer for it ("BG"), or, if
@@ -866,11 +888,7 @@ static int on_announce(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, s
 		return 0;
 	struct asked *a = find_asked(k, q);
 	if (a) {
-		for (unsigned i = 0; i < a->n_ann; i++)
-			if (a->ann[i] == from)
-				return 0;
-		if (a->n_ann < ASK_ANN)
-			a->ann[a->n_ann++] = from;
+		add_announcer(a, from);
 		return 0;
 	}
 	a = new_asked(k, now, q, from);
@@ -881,34 +899,6 @@ static int on_announce(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, s
 	return 0;
 }
 
-/*
- * The block a line of orphans (or of archived headers) is missing: asked of
- * the peer that sent the line, now, and again by ask_again while it does
- * not come, like an announced block. Asked once only, a lost request or an
- * answer dropped by the peer's full queue (its header queue holds GET_Q)
- * left the line waiting for the next orphan of its own, which never came
- * once the pool held only the line's bottom: in seeds 3, 6 and 7 of
- * nakamoto-eclipse the eclipsed node ended 20 to 100 blocks behind, on a
- * tip of its own (rejoined in seeds 1 to 8 since).
- */
-static void want_block(bft_nkn *k, const bft_nkn_now *now, uint32_t from, const uint8_t hash[BFT_BLOCK_HASH])
-{
-	struct asked *a = find_asked(k, hash);
-	if (a) {
-		bool seen = false;
-		for (unsigned i = 0; i < a->n_ann; i++)
-			seen = seen || a->ann[i] == from;
-		if (!seen && a->n_ann < ASK_ANN && is_peer(k, from))
-			a->ann[a->n_ann++] = from;
-		if (bft_sat_sub(now->raw_ns, a->raw_ns) < ASK_RETRY_NS)
-			return;
-	} else {
-		if (!is_peer(k, from))
-			return;
-		a = new_asked(k, now, hash, from);
-	}
-	ask(k, now, a);
-}
 
 /* The blocks asked for that are overdue: held now (forgotten), or asked
  * again. */
