@@ -15,9 +15,6 @@
 static void violate(sim_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #include <stdarg.h>
-
-/* BFT_CREF_* as the chain's status names them (src/daemon/chain.c). */
-static const char *const cref_kinds[SIM_CREF_KINDS] = { "?", "gnss", "ntp", "solar", "simulated" };
 static void violate(sim_result *r, const char *fmt, ...)
 {
 	if (r->n_violations >= SIM_MAX_VIOLATIONS)
@@ -290,7 +287,7 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 		fprintf(out, "  chain medians at the end (honest nodes with one, mean statements):");
 		for (int q = 1; q < SIM_CREF_KINDS; q++)
 			if (cs.by_kind[q].nodes)
-				fprintf(out, " %s %zu, %.1f;", cref_kinds[q], cs.by_kind[q].nodes,
+				fprintf(out, " %s %zu, %.1f;", bft_cref_kind_name((uint8_t)q), cs.by_kind[q].nodes,
 				        cs.by_kind[q].stmts / (double)cs.by_kind[q].nodes);
 		fprintf(out, "\n");
 		fprintf(out, "  chain quality: %llu of %llu best-chain blocks Byzantine; difficulty genesis %llu, along the best "
@@ -487,7 +484,7 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		fprintf(out, "},\"medians\":{");
 		for (int q = 1, first = 1; q < SIM_CREF_KINDS; q++)
 			if (cs.by_kind[q].nodes) {
-				fprintf(out, "%s\"%s\":{\"nodes\":%zu,\"statements\":%.2f}", first ? "" : ",", cref_kinds[q],
+				fprintf(out, "%s\"%s\":{\"nodes\":%zu,\"statements\":%.2f}", first ? "" : ",", bft_cref_kind_name((uint8_t)q),
 				        cs.by_kind[q].nodes, cs.by_kind[q].stmts / (double)cs.by_kind[q].nodes);
 				first = 0;
 			}

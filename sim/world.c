@@ -374,15 +374,8 @@ static void nk_setup(const sim_world *w, uint32_t id, bft_node_nk_config *k, bft
 		refs[r].id[2] = (uint8_t)(t >> 8);
 		refs[r].id[3] = (uint8_t)t;
 	}
-	if (sim_solar_member(w, id)) { /* the Sun: index n_refs */
-		uint32_t khz = (uint32_t)(SIM_SOLAR_CENTRE_HZ / 1000);
-		memset(&refs[nd->n_refs], 0, sizeof refs[nd->n_refs]);
-		refs[nd->n_refs].kind = BFT_CREF_SOLAR;
-		refs[nd->n_refs].id[0] = (uint8_t)(khz >> 24);
-		refs[nd->n_refs].id[1] = (uint8_t)(khz >> 16);
-		refs[nd->n_refs].id[2] = (uint8_t)(khz >> 8);
-		refs[nd->n_refs].id[3] = (uint8_t)khz;
-	}
+	if (sim_solar_member(w, id)) /* the Sun: index n_refs */
+		(void)bft_cref_solar(&refs[nd->n_refs], (int64_t)SIM_SOLAR_CENTRE_HZ);
 	k->refs = refs;
 	if (b) {
 		k->byz_offset_ns = b->offset_ns;

@@ -136,9 +136,8 @@ static json_object *hex_json(const uint8_t *p, size_t n)
 
 static json_object *cref_json(const bft_cref *r)
 {
-	static const char *const kinds[] = { "?", "gnss", "ntp", "solar", "simulated" };
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "kind", json_object_new_string(r->kind <= 4 ? kinds[r->kind] : "?"));
+	json_object_object_add(o, "kind", json_object_new_string(bft_cref_kind_name(r->kind)));
 	json_object_object_add(o, "id", hex_json(r->id, BFT_CREF_ID));
 	return o;
 }
@@ -336,17 +335,9 @@ void bftd_chain_refs(const bftd_ref *refs, size_t n, bft_cref *out)
 			                      "'simulated %zu' and match only nodes configured alike", refs[i].name, refs[i].server,
 			         i + 1);
 			break;
-		case BFTD_REF_SOLAR: {
-			int64_t khz = refs[i].solar.centre_hz / 1000;
-			if (khz > 0 && khz <= UINT32_MAX) {
-				r->kind = BFT_CREF_SOLAR;
-				r->id[0] = (uint8_t)(khz >> 24);
-				r->id[1] = (uint8_t)(khz >> 16);
-				r->id[2] = (uint8_t)(khz >> 8);
-				r->id[3] = (uint8_t)khz;
-			}
+		case BFTD_REF_SOLAR:
+			(void)bft_cref_solar(r, (int64_t)refs[i].solar.centre_hz);
 			break;
-		}
 		default:
 			break;
 		}

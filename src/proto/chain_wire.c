@@ -74,6 +74,23 @@ bool bft_cref_equal(const bft_cref *a, const bft_cref *b)
 	return a->kind == b->kind && memcmp(a->id, b->id, BFT_CREF_ID) == 0;
 }
 
+const char *bft_cref_kind_name(uint8_t kind)
+{
+	static const char *const kinds[] = { "?", "gnss", "ntp", "solar", "simulated" };
+	return kind < sizeof kinds / sizeof kinds[0] ? kinds[kind] : "?";
+}
+
+bool bft_cref_solar(bft_cref *r, int64_t centre_hz)
+{
+	int64_t khz = centre_hz / 1000;
+	if (!r || khz <= 0 || khz > UINT32_MAX)
+		return false;
+	memset(r, 0, sizeof *r);
+	r->kind = BFT_CREF_SOLAR;
+	bft_be_put(r->id, (uint64_t)khz, 4);
+	return true;
+}
+
 static bool in_range(int64_t v)
 {
 	return v >= -BFT_STMT_OFFSET_MAX && v <= BFT_STMT_OFFSET_MAX;

@@ -111,6 +111,12 @@ bool bft_stmt_valid(const bft_stmt *s);
 /* Order of statements in a block: node, reference kind, id, local time. */
 int bft_stmt_cmp(const bft_stmt *a, const bft_stmt *b);
 bool bft_cref_equal(const bft_cref *a, const bft_cref *b);
+/* The reference kind's name in status and reports ("gnss", "ntp", "solar",
+ * "simulated"; "?" for any other). Never NULL. */
+const char *bft_cref_kind_name(uint8_t kind);
+/* The Sun on a band centred at centre_hz: kind solar, the centre in kHz. false
+ * (r untouched) when that is 0 or beyond 32 bits. */
+bool bft_cref_solar(bft_cref *r, int64_t centre_hz);
 
 /* The bytes a statement's signature covers: a domain tag (so a statement
  * signature can never pass as a wire message's or a proof's) then the

@@ -174,6 +174,19 @@ static void test_references(void **state)
 		r.id[0] = (uint8_t)c;
 		assert_int_equal(bft_cref_valid(&r), c >= BFT_GNSS_GPS && c <= BFT_GNSS_BEIDOU);
 	}
+	/* The Sun by its band's centre in kHz (bftimed's kind: solar, the
+	 * simulator's antennas), and the kinds' names in status and reports. */
+	assert_true(bft_cref_solar(&r, 1420405752));
+	const bft_cref sun = { .kind = BFT_CREF_SOLAR, .id = { 0x00, 0x15, 0xac, 0x75 } }; /* 1420405 kHz */
+	assert_true(bft_cref_equal(&r, &sun) && bft_cref_valid(&r));
+	assert_false(bft_cref_solar(&r, 999));                         /* under 1 kHz */
+	assert_false(bft_cref_solar(&r, (INT64_C(1) << 32) * 1000));   /* beyond 32 bits of kHz */
+	assert_true(bft_cref_equal(&r, &sun));                         /* untouched */
+	assert_string_equal(bft_cref_kind_name(BFT_CREF_GNSS), "gnss");
+	assert_string_equal(bft_cref_kind_name(BFT_CREF_SOLAR), "solar");
+	assert_string_equal(bft_cref_kind_name(BFT_CREF_SIM), "simulated");
+	assert_string_equal(bft_cref_kind_name(0), "?");
+	assert_string_equal(bft_cref_kind_name(200), "?");
 }
 
 /* A statement alone (the node's statement datagrams): the block's encoding
