@@ -785,5 +785,8 @@ int bft_disc_get_status(const bft_disc *d, bft_disc_status *out)
 		.freq_unc_ppb = isfinite(d->m_unc) ? to_ppb(d->m_unc) : INT64_MAX,
 		.freq_sd_ppb = isfinite(d->m_sd) ? to_ppb(d->m_sd) : INT64_MAX,
 	};
+	if (d->hn > 1)
+		out->span_ns = bft_sat_sub(d->hx_ns[ring_index(d->hnext, d->hn, d->cfg.history_len, d->hn - 1)],
+		                           d->hx_ns[ring_index(d->hnext, d->hn, d->cfg.history_len, 0)]);
 	return BFT_OK;
 }

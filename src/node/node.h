@@ -108,7 +108,8 @@ typedef struct bft_node_config {
 	int64_t dmax_ns;
 	int64_t stamp_err_ns;  /* timestamping error on both ends */
 	int64_t max_err_ns;    /* a peer claiming more uncertainty than this is not a source */
-	size_t filter_len;     /* readings per source intersected (repeated transfers), 1..8; default 8 */
+	size_t filter_len;     /* readings per peer kept for filtering (repeated transfers), 1..8; default 8 */
+	size_t ref_filter_len; /* ... per reference, 1..32; default 32 (node.c, source_point) */
 	int64_t ref_readmit_ns; /* a quarantined reference agrees this long before it is used again;
 	                         * default 4 polls */
 	int64_t longest_every_ns; /* the longest interval the references are configured to answer at
