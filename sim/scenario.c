@@ -722,6 +722,13 @@ static int r_burst(ctx *c, yaml_node_t *v, void *o)
 	return R(o)->burst <= 64 ? 0 : fail(c, v, "burst in [0, 64]");
 }
 RDUR(r_bgap, burst_gap_ns)
+static int r_pburst(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_size(c, v, &R(o)->poll_burst))
+		return -1;
+	return R(o)->poll_burst <= 8 ? 0 : fail(c, v, "poll_burst in [0, 8]");
+}
+RDUR(r_pburst_for, poll_burst_for_ns)
 static int r_pjit(ctx *c, yaml_node_t *v, void *o)
 {
 	if (p_double(c, v, &R(o)->poll_jitter))
@@ -743,6 +750,7 @@ static const field ref_fields[] = {
 	{ "lie_from", r_liefrom }, { "lie_to", r_lieto }, { "lie_rate_ppb", r_rate }, { "outages", r_outages }, { "wire", r_wire },
 	{ "precision", r_prec }, { "root_delay", r_rdelay }, { "root_dispersion", r_rdisp }, { "burst", r_burst },
 	{ "burst_gap", r_bgap }, { "poll_jitter", r_pjit }, { "poll_start", r_pstart }, { "poll_grow_after", r_pgrow },
+	{ "poll_burst", r_pburst }, { "poll_burst_for", r_pburst_for },
 	{ NULL, NULL },
 };
 static int ref_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
@@ -777,7 +785,7 @@ static int ref_item(ctx *c, yaml_node_t *it, void *arr, size_t i)
 		r->assume_dmin_ns = 0;
 	if (r->lie_to_ns <= r->lie_from_ns)
 		return fail(c, it, "lie_to must be after lie_from");
-	if (r->burst && r->burst_gap_ns <= 0)
+	if ((r->burst || r->poll_burst > 1) && r->burst_gap_ns <= 0)
 		return fail(c, it, "burst_gap must be positive");
 	if (r->poll_ns < 0)
 		r->poll_ns = r->kind == SIM_REF_GPS ? 1000000000 : 16000000000;

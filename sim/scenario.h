@@ -75,9 +75,14 @@ typedef struct sim_ref_tmpl {
 	 * uniform extra of up to poll_jitter * interval (0: none); the
 	 * interval starts at poll_start (default poll) and doubles, up to
 	 * poll, after poll_grow_after good replies in a row (a query left
-	 * unanswered starts the count over), as chronyd climbs to maxpoll. */
+	 * unanswered starts the count over), as chronyd climbs to maxpoll.
+	 * For the first poll_burst_for after its first query each poll is a
+	 * burst of poll_burst queries burst_gap apart, the last at the poll's
+	 * time (the driver's `burst` and `burst_for`; 0: none). */
 	size_t burst;
 	int64_t burst_gap_ns;
+	size_t poll_burst;
+	int64_t poll_burst_for_ns;
 	double poll_jitter;
 	int64_t poll_start_ns;
 	size_t poll_grow_after;

@@ -1005,15 +1005,27 @@ static int on_ref(sim_world *w, uint32_t id, uint32_t r)
 	 * query still unanswered when the next one leaves breaks the run of
 	 * good replies the interval's climb counts. */
 	int64_t gap = ref->interval_ns;
-	if (ref->polls < t->burst)
+	bool in_burst = ref->polls >= t->burst && ref->burst_left > 0;
+	if (ref->polls == 0)
+		ref->first_ns = w->now_ns;
+	if (ref->polls < t->burst || in_burst) {
 		gap = t->burst_gap_ns < gap ? t->burst_gap_ns : gap;
-	else if (t->poll_jitter > 0)
-		gap += (int64_t)(sim_rng_unit(&nd->rng) * t->poll_jitter * (double)ref->interval_ns);
+		ref->burst_left -= in_burst;
+	} else {
+		if (t->poll_jitter > 0)
+			gap += (int64_t)(sim_rng_unit(&nd->rng) * t->poll_jitter * (double)ref->interval_ns);
+		/* Young: the next poll is a burst ending where it would have been. */
+		int64_t lead = t->poll_burst > 1 ? (int64_t)(t->poll_burst - 1) * t->burst_gap_ns : 0;
+		if (lead > 0 && lead < gap / 2 && w->now_ns - ref->first_ns < t->poll_burst_for_ns) {
+			ref->burst_left = (uint32_t)(t->poll_burst - 1);
+			gap -= lead;
+		}
+	}
 	ref->polls++;
 	if (ref->outstanding)
 		ref->good_run = 0;
 	ref->outstanding = t->kind == SIM_REF_NTP;
-	ref->regular = ref->polls > (uint32_t)t->burst; /* the query leaving now (polls counted it) */
+	ref->regular = ref->polls > (uint32_t)t->burst && !in_burst; /* the query leaving now (polls counted it) */
 	int rc = push(w, w->now_ns + gap, SIM_EV_REF, id, r, 0);
 	if (sim_ref_in_outage(t, w->now_ns))
 		return rc;

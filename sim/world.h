@@ -43,7 +43,9 @@ typedef struct sim_ref {
 	uint32_t polls;    /* queries sent so far (the burst, then every interval) */
 	uint32_t good_run; /* good replies in a row (poll_start: the climb to poll) */
 	bool outstanding;  /* the last query has not been answered yet */
-	bool regular;      /* the last query was not one of the start burst's */
+	bool regular;      /* the last query was not one of the start burst's, nor a poll burst's first */
+	uint32_t burst_left; /* of the poll burst under way (poll_burst) */
+	int64_t first_ns;  /* when its first query left */
 	int64_t interval_ns; /* the current query interval, poll_start .. poll */
 	bftd_gps_guard guard; /* GPS: the driver's plausibility checks (src/refclock/gps_guard.h) */
 } sim_ref;

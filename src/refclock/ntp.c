@@ -57,6 +57,23 @@
 
 #define BURST 4                       /* quick queries at start (iburst-like), so the node syncs in seconds */
 #define BURST_GAP_NS (2 * BFT_NS_PER_SEC) /* ntpd's and chrony's iburst spacing; their rate limits allow it */
+/* Then, while the reference is young (burst_for, default 15 minutes), each
+ * poll is a burst of `burst` exchanges BURST_GAP_NS apart (default 4), the
+ * last at the poll's time: the node's frequency fit and each source's point
+ * start from a few minutes of readings, and four times the readings make
+ * the points twice as tight just when liars inside the noise are hardest
+ * to tell (clknetsim Internet, 3 of 7 servers walking away at 1 ppm, seeds
+ * 1-5: worst error 0.28-0.62 -> 0.12-0.29 ms; no attack 0.14-0.23 ->
+ * 0.08-0.17 ms). That is one query per 4 s at the default 16 s poll, over
+ * the 8 s average ntpd's `discard` and chronyd's `ratelimit` default to:
+ * servers of one's own, or `burst: 1`; a kiss-o'-death ends it. The
+ * default is 1 for an `every` over 64 s: one who asks for few queries gets
+ * few, and at 1024 s polls bursts in the first minutes of a fit that spans
+ * hours measured no better (clknetsim Internet, 1024 s, seeds 1-10: 3 of
+ * 10 within chronyd's worst error with them, 5 without). */
+#define BURST_DEFAULT 4
+#define BURST_EVERY_MAX_NS (64 * BFT_NS_PER_SEC)
+#define BURST_FOR_DEFAULT_NS (900 * BFT_NS_PER_SEC)
 #define MAX_BACKOFF_NS (1024 * BFT_NS_PER_SEC)
 /* `every` is the steady query interval; a longer one is reached from at
  * most START_EVERY_NS, doubling after GROW_AFTER good replies in a row, as
@@ -92,6 +109,8 @@ typedef struct ntpc {
 	uint64_t cookie;     /* of the outstanding request; 0: none outstanding */
 	int64_t t1_raw;
 	int burst_left;
+	int64_t start_mono_ns; /* of the first query: the reference is young burst_for after it (0: none yet) */
+	bool young;            /* its polls are bursts */
 	int64_t interval_ns; /* every, or shorter while climbing to it, or longer after a KoD */
 	int good_run;        /* good replies in a row at interval_ns */
 	bool regular;        /* the outstanding query is not one of the start burst's */
@@ -300,6 +319,7 @@ static int ntp_open(bftd_refclock *rc, int64_t now_mono_ns, char *err, size_t er
 	snprintf(n->host, sizeof n->host, "%s", host);
 	snprintf(n->port, sizeof n->port, "%s", port);
 	n->burst_left = BURST;
+	n->young = c->burst > 1 && c->burst_for_ns > 0;
 	n->interval_ns = c->every_ns < START_EVERY_NS ? c->every_ns : START_EVERY_NS;
 	rc->priv = n;
 	/* Numeric first, so a configured address never waits on a resolver;
@@ -430,6 +450,10 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 		n->queries++;
 	int64_t gap = n->interval_ns;
 	n->regular = n->burst_left == 0;
+	if (!n->start_mono_ns)
+		n->start_mono_ns = now_mono_ns;
+	if (n->young && now_mono_ns - n->start_mono_ns >= rc->cfg->burst_for_ns)
+		n->young = false;
 	if (n->burst_left > 0) {
 		n->burst_left--;
 		gap = BURST_GAP_NS < n->interval_ns ? BURST_GAP_NS : n->interval_ns;
@@ -437,6 +461,12 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 		/* Jitter up to 1/16 of the interval: many nodes started together
 		 * should not query a server in lock step. */
 		gap += (int64_t)(bft_prng_u64(&rc->rng) % (uint64_t)(gap / 16 + 1));
+		/* Young: the next poll is a burst ending where it would have been. */
+		int64_t lead = (int64_t)(rc->cfg->burst - 1) * BURST_GAP_NS;
+		if (n->young && lead > 0 && lead < gap / 2) {
+			n->burst_left = rc->cfg->burst - 1;
+			gap -= lead;
+		}
 	}
 	rc->next_mono_ns = now_mono_ns + gap;
 }
@@ -447,6 +477,7 @@ static void on_kiss(bftd_refclock *rc, ntpc *n, const char *kiss, int64_t now_mo
 {
 	snprintf(n->kiss, sizeof n->kiss, "%s", kiss);
 	n->burst_left = 0;
+	n->young = false;
 	if (!strcmp(n->kiss, "RATE")) {
 		n->interval_ns = n->interval_ns * 2 > MAX_BACKOFF_NS ? MAX_BACKOFF_NS : n->interval_ns * 2;
 		if (n->interval_ns < rc->cfg->every_ns)
@@ -652,6 +683,10 @@ static int ntp_finish(bftd_ref *r, char *err, size_t errlen)
 		snprintf(err, errlen, "reference: ca and nts_port need nts: true");
 		return BFT_EINVAL;
 	}
+	if (!r->burst)
+		r->burst = r->every_ns <= BURST_EVERY_MAX_NS ? BURST_DEFAULT : 1;
+	if (r->burst_for_ns < 0)
+		r->burst_for_ns = BURST_FOR_DEFAULT_NS;
 	return 0;
 }
 
@@ -669,12 +704,27 @@ static int opt_nts_port(bftd_ref *r, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+static int opt_burst(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	int64_t x;
+	if (bft_value_int(v, 1, 8, &x, err, errlen) != 0)
+		return BFT_EINVAL;
+	r->burst = (int32_t)x;
+	return 0;
+}
+static int opt_burst_for(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return bft_value_duration(v, 0, 86400 * BFT_NS_PER_SEC, &r->burst_for_ns, err, errlen);
+}
+
 static const bftd_ref_opt ntp_options[] = {
+	{ "burst", BFTD_REF_OPT_NTP, opt_burst },
+	{ "burst_for", BFTD_REF_OPT_NTP, opt_burst_for },
 	{ "nts", BFTD_REF_OPT_NTS, opt_nts },
 	{ "ca", BFTD_REF_OPT_NTS, opt_ca },
 	{ "nts_port", BFTD_REF_OPT_NTS, opt_nts_port },
 	{ NULL, 0, NULL },
 };
 
-const bftd_refclock_driver bftd_refclock_ntp = { "ntp", "ntp", BFTD_REF_OPT_SERVER | BFTD_REF_OPT_NTS, ntp_options, ntp_finish, ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status,
+const bftd_refclock_driver bftd_refclock_ntp = { "ntp", "ntp", BFTD_REF_OPT_SERVER | BFTD_REF_OPT_NTS | BFTD_REF_OPT_NTP, ntp_options, ntp_finish, ntp_open, ntp_close, ntp_pollfds, ntp_service, ntp_status,
                                                  NULL };

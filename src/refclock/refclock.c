@@ -198,6 +198,7 @@ void bftd_ref_init(bftd_ref *r)
 	r->delay_ns = -1;
 	r->leap_s = 18;
 	r->max_move_m = 100;
+	r->burst_for_ns = -1; /* ntp: its default (ntp_finish) */
 	bftd_ref_solar_init(&r->solar);
 }
 
@@ -250,6 +251,7 @@ int bftd_ref_finish(bftd_ref *r, size_t idx, char *err, size_t errlen)
 		                      "window, sample_clock, gain, peers_f, sun_fraction and peer_sun_fraction apply to kind "
 		                      "solar only" },
 		{ BFTD_REF_OPT_NTS, "nts, ca and nts_port apply to kind ntp only" },
+		{ BFTD_REF_OPT_NTP, "burst and burst_for apply to kind ntp only" },
 	};
 	if (!(r->set & BFTD_REF_OPT_KIND))
 		return refuse(err, errlen, "needs a kind (simulated, system, nmea, gpsd, ntp or solar)");

@@ -69,6 +69,8 @@ typedef struct bftd_ref {
 	bool nts;          /* ntp: NTS (RFC 8915) required: no reading without authentication */
 	char ca[256];      /* ntp with nts: PEM CA file for the NTS-KE certificate, "" the system store */
 	int32_t nts_port;  /* ntp with nts: the NTS-KE port, default 4460 */
+	int32_t burst;        /* ntp: exchanges per poll while the reference is young, default 4 (ntp.c) */
+	int64_t burst_for_ns; /* ntp: ... for this long after start, default 15 minutes */
 	uint32_t set;      /* the option groups (BFTD_REF_OPT_*) the configuration named */
 	struct bftd_ref_solar { /* solar (solar.c; docs/solar.md "Configuration") */
 		char recording[256]; /* a SigMF recording's base path (base.sigmf-meta, base.sigmf-data) */
@@ -103,6 +105,7 @@ enum {
 	BFTD_REF_OPT_SERVER = 1u << 6, /* server */
 	BFTD_REF_OPT_SOLAR = 1u << 7,  /* recording, soapy, band, position, mask, fragment (solar.c) */
 	BFTD_REF_OPT_NTS = 1u << 8,    /* nts, ca, nts_port */
+	BFTD_REF_OPT_NTP = 1u << 9,    /* burst, burst_for */
 };
 
 typedef struct bftd_ref_opt {

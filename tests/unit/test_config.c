@@ -56,6 +56,8 @@ static void test_mistakes(void **st)
 		{ NODE "references:\n  - {kind: system, noise: 1ms}\n", "noise, offset and offset_after apply to kind simulated only" },
 		{ NODE "references:\n  - {kind: nmea}\n", "t.yaml:3:5: reference: kind nmea needs a device" },
 		{ NODE "references:\n  - {kind: ntp}\n", "kind ntp needs a server" },
+		{ NODE "references:\n  - {kind: gpsd, burst: 2}\n", "t.yaml:3:5: reference: burst and burst_for apply to kind ntp only" },
+		{ NODE "references:\n  - {kind: ntp, server: 127.0.0.1, burst: 9}\n", "t.yaml:3:43: 9 is out of range [1, 8]" },
 		{ NODE "references:\n  - {kind: sundial}\n", "t.yaml:3:12: expected one of: simulated, system, nmea, gpsd, ntp" },
 		{ NODE "references:\n  - {kind: system, every: 2 seconds}\n", "t.yaml:3:27: expected a duration with a unit" },
 		{ NODE "references:\n  - {kind: system, colour: blue}\n", "t.yaml:3:20: unknown option 'colour' in reference" },
@@ -176,6 +178,30 @@ static void test_rate_defaults(void **st)
 	bftd_config_free(&c);
 }
 
+/* An NTP reference's polls are bursts while it is young (ntp.c): 4
+ * exchanges for 15 minutes unless configured (1 at long polls); burst: 1
+ * turns it off. */
+static void test_ntp_burst(void **st)
+{
+	(void)st;
+	const char *a = NODE "references:\n  - {kind: ntp, server: 127.0.0.1}\n";
+	const char *b = NODE "references:\n  - {kind: ntp, server: 127.0.0.1, burst: 1, burst_for: 0s}\n";
+	bftd_config c;
+	char err[256];
+	assert_int_equal(bftd_config_parse(&c, a, strlen(a), "a", err, sizeof err), 0);
+	assert_int_equal(c.refs[0].burst, 4);
+	assert_int_equal(c.refs[0].burst_for_ns, 900 * BFT_NS_PER_SEC);
+	bftd_config_free(&c);
+	assert_int_equal(bftd_config_parse(&c, b, strlen(b), "b", err, sizeof err), 0);
+	assert_int_equal(c.refs[0].burst, 1);
+	assert_int_equal(c.refs[0].burst_for_ns, 0);
+	bftd_config_free(&c);
+	const char *slow = NODE "references:\n  - {kind: ntp, server: 127.0.0.1, every: 1024s}\n";
+	assert_int_equal(bftd_config_parse(&c, slow, strlen(slow), "slow", err, sizeof err), 0);
+	assert_int_equal(c.refs[0].burst, 1);
+	bftd_config_free(&c);
+}
+
 /* consensus.nakamoto (docs/nakamoto.md): the keys land in cfg.nk, the
  * slot bound is checked, unknown keys are named. */
 static void test_nakamoto(void **st)
@@ -250,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_addresses_accepted),
 		cmocka_unit_test(test_p256_peer),
 		cmocka_unit_test(test_rate_defaults),
+		cmocka_unit_test(test_ntp_burst),
 		cmocka_unit_test(test_nakamoto),
 		cmocka_unit_test(test_adjtimex_source),
 	};
