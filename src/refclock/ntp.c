@@ -695,22 +695,21 @@ static int opt_ca(bftd_ref *r, const char *v, char *err, size_t errlen)
 {
 	return bft_value_str(v, r->ca, sizeof r->ca, err, errlen);
 }
-static int opt_nts_port(bftd_ref *r, const char *v, char *err, size_t errlen)
+static int int32_in(const char *v, int32_t lo, int32_t hi, int32_t *out, char *err, size_t errlen)
 {
 	int64_t x;
-	if (bft_value_int(v, 1, 65535, &x, err, errlen) != 0)
+	if (bft_value_int(v, lo, hi, &x, err, errlen) != 0)
 		return BFT_EINVAL;
-	r->nts_port = (int32_t)x;
+	*out = (int32_t)x;
 	return 0;
 }
-
+static int opt_nts_port(bftd_ref *r, const char *v, char *err, size_t errlen)
+{
+	return int32_in(v, 1, 65535, &r->nts_port, err, errlen);
+}
 static int opt_burst(bftd_ref *r, const char *v, char *err, size_t errlen)
 {
-	int64_t x;
-	if (bft_value_int(v, 1, 8, &x, err, errlen) != 0)
-		return BFT_EINVAL;
-	r->burst = (int32_t)x;
-	return 0;
+	return int32_in(v, 1, 8, &r->burst, err, errlen);
 }
 static int opt_burst_for(bftd_ref *r, const char *v, char *err, size_t errlen)
 {

@@ -162,18 +162,25 @@ static void test_p256_peer(void **st)
 	assert_non_null(strstr(err, "node.proofs: p256 needs node.key to be a P-256 key on a PKCS#11 token"));
 }
 
+/* Parse yaml, which must be valid, into *c. */
+static void parse_ok(bftd_config *c, const char *yaml)
+{
+	char err[256];
+	int rc = bftd_config_parse(c, yaml, strlen(yaml), "t.yaml", err, sizeof err);
+	if (rc)
+		print_message("%s\n", err);
+	assert_int_equal(rc, 0);
+}
+
 /* The rate limit's burst: given, it stays; not given, two seconds' worth. */
 static void test_rate_defaults(void **st)
 {
 	(void)st;
-	const char *a = NODE "references:\n  - {kind: system}\nrate_limit: {rate: 1000, burst: 5}\n";
-	const char *b = NODE "references:\n  - {kind: system}\nrate_limit: {rate: 1000}\n";
 	bftd_config c;
-	char err[256];
-	assert_int_equal(bftd_config_parse(&c, a, strlen(a), "a", err, sizeof err), 0);
+	parse_ok(&c, NODE "references:\n  - {kind: system}\nrate_limit: {rate: 1000, burst: 5}\n");
 	assert_int_equal(c.rate_burst, 5);
 	bftd_config_free(&c);
-	assert_int_equal(bftd_config_parse(&c, b, strlen(b), "b", err, sizeof err), 0);
+	parse_ok(&c, NODE "references:\n  - {kind: system}\nrate_limit: {rate: 1000}\n");
 	assert_int_equal(c.rate_burst, 2000);
 	bftd_config_free(&c);
 }
@@ -184,20 +191,16 @@ static void test_rate_defaults(void **st)
 static void test_ntp_burst(void **st)
 {
 	(void)st;
-	const char *a = NODE "references:\n  - {kind: ntp, server: 127.0.0.1}\n";
-	const char *b = NODE "references:\n  - {kind: ntp, server: 127.0.0.1, burst: 1, burst_for: 0s}\n";
 	bftd_config c;
-	char err[256];
-	assert_int_equal(bftd_config_parse(&c, a, strlen(a), "a", err, sizeof err), 0);
+	parse_ok(&c, NODE "references:\n  - {kind: ntp, server: 127.0.0.1}\n");
 	assert_int_equal(c.refs[0].burst, 4);
 	assert_int_equal(c.refs[0].burst_for_ns, 900 * BFT_NS_PER_SEC);
 	bftd_config_free(&c);
-	assert_int_equal(bftd_config_parse(&c, b, strlen(b), "b", err, sizeof err), 0);
+	parse_ok(&c, NODE "references:\n  - {kind: ntp, server: 127.0.0.1, burst: 1, burst_for: 0s}\n");
 	assert_int_equal(c.refs[0].burst, 1);
 	assert_int_equal(c.refs[0].burst_for_ns, 0);
 	bftd_config_free(&c);
-	const char *slow = NODE "references:\n  - {kind: ntp, server: 127.0.0.1, every: 1024s}\n";
-	assert_int_equal(bftd_config_parse(&c, slow, strlen(slow), "slow", err, sizeof err), 0);
+	parse_ok(&c, NODE "references:\n  - {kind: ntp, server: 127.0.0.1, every: 1024s}\n");
 	assert_int_equal(c.refs[0].burst, 1);
 	bftd_config_free(&c);
 }
