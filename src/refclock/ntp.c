@@ -113,7 +113,7 @@ typedef struct ntpc {
 	bool young;            /* its polls are bursts */
 	int64_t interval_ns; /* every, or shorter while climbing to it, or longer after a KoD */
 	int good_run;        /* good replies in a row at interval_ns */
-	bool regular;        /* the outstanding query is not one of the start burst's */
+	bool regular;        /* the outstanding query is at a poll's time: not the start burst's, nor a young poll's lead-in */
 	uint64_t queries, replies, timeouts, unreachable;
 	uint64_t bad[BFT_NTP_REJ_COUNT];
 	char kiss[5];
