@@ -70,7 +70,7 @@
  * default is 1 for an `every` over 64 s: one who asks for few queries gets
  * few, and at 1024 s polls bursts in the first minutes of a fit that spans
  * hours measured no better (clknetsim Internet, 1024 s, seeds 1-10: 3 of
- * 10 within chronyd's worst error with them, 5 without). */
+ * 10 as good as chronyd, worst and RMS error, with them, 5 without). */
 #define BURST_DEFAULT 4
 #define BURST_EVERY_MAX_NS (64 * BFT_NS_PER_SEC)
 #define BURST_FOR_DEFAULT_NS (900 * BFT_NS_PER_SEC)
