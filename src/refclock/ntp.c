@@ -63,7 +63,7 @@
  * start from a few minutes of readings, and four times the readings make
  * the points twice as tight just when liars inside the noise are hardest
  * to tell (clknetsim Internet, 3 of 7 servers walking away at 1 ppm, seeds
- * 1-5: worst error 0.28-0.62 -> 0.12-0.29 ms; no attack 0.14-0.23 ->
+ * 1-5: worst error 0.28-0.62 -> 0.12-0.29 ms; no attack 0.14-0.21 ->
  * 0.08-0.17 ms). That is one query per 4 s at the default 16 s poll, over
  * the 8 s average ntpd's `discard` and chronyd's `ratelimit` default to:
  * servers of one's own, or `burst: 1`; a kiss-o'-death ends it. The
