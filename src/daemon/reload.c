@@ -40,7 +40,8 @@ static bool consensus_differs(const bft_node_config *a, const bft_node_config *b
 	return a->f != b->f || a->engine != b->engine || a->alg != b->alg || a->poll_ns != b->poll_ns ||
 	       a->max_age_ns != b->max_age_ns || a->dmin_ns != b->dmin_ns || a->dmax_ns != b->dmax_ns ||
 	       a->stamp_err_ns != b->stamp_err_ns || a->max_err_ns != b->max_err_ns || a->filter_len != b->filter_len ||
-	       a->ref_readmit_ns != b->ref_readmit_ns || a->agreement != b->agreement ||
+	       a->ref_filter_len != b->ref_filter_len || a->ref_readmit_ns != b->ref_readmit_ns ||
+	       a->agreement != b->agreement ||
 	       a->agree_max_err_ns != b->agree_max_err_ns || a->agree_claim_rounds != b->agree_claim_rounds ||
 	       a->agree_step_ns != b->agree_step_ns || a->agree_contraction_ppm != b->agree_contraction_ppm;
 }

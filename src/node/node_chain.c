@@ -866,7 +866,6 @@ static int on_header(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, siz
 	return r < 0 ? BFT_EINVAL : 0;
 }
 
-
 /* "BI": a peer has a block. Unless we hold it, note the peer among its
  * announcers; the first announcement asks that peer for it ("BG"), or, if
  * the block's fragments are already arriving (pushed by its miner), only
@@ -898,7 +897,6 @@ static int on_announce(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, s
 	ask(k, now, a);
 	return 0;
 }
-
 
 /* The blocks asked for that are overdue: held now (forgotten), or asked
  * again. */
