@@ -458,8 +458,8 @@ int bft_fusion_ft_shortest_mean(int64_t *out_ns, const int64_t *v, size_t n, siz
 
 /*
  * The shortest-window mean with the kept values weighted by quality. u[i] is
- * value i's uncertainty (for a source, the width of its carried interval:
- * mostly its exchange's delay), and a kept value weighs 1 / (u_i - u_min +
+ * value i's uncertainty (for a source, its best reading's width, mostly its
+ * exchange's delay, plus what its carry may have added: node.c), and a kept value weighs 1 / (u_i - u_min +
  * s)^2, s = u_min / 10 + 1 ns, u_min the least among the kept: a source
  * whose exchanges were delayed a few ms more than its neighbours' errs by
  * about that much more (the asymmetry is a share of the excess delay), so

@@ -38,9 +38,14 @@ static int fuse_interval_point(const bft_interval *iv, int64_t *pt, size_t k, si
 }
 
 /* Marzullo's interval; the point the shortest-window mean of the sources'
- * points, each weighted by the width of its carried interval (its
- * exchange's delay, mostly: the more delayed errs more). */
-static int fuse_marzullo(const bft_interval *iv, int64_t *pt, size_t k, size_t f, void *scratch,
+ * points, each weighted by how far it may err (u: its best reading's width,
+ * mostly its exchange's delay, plus its carry at the fitted frequency's
+ * uncertainty; node.c, source_point). Not by the width of its carried
+ * interval: that grows by rho (500 ppm) per unit of age, which says what
+ * is guaranteed, not how good the point is, and at 1024 s polls it left
+ * the source that answered last alone in the mean (the carried ones 1 s
+ * wide). NULL u: the carried widths. */
+static int fuse_marzullo(const bft_interval *iv, int64_t *pt, const int64_t *u, size_t k, size_t f, void *scratch,
                          bft_fusion_result *res)
 {
 	int rc = bft_fusion_marzullo(res, iv, k, f, scratch);
@@ -50,33 +55,36 @@ static int fuse_marzullo(const bft_interval *iv, int64_t *pt, size_t k, size_t f
 	 * first k, the widths sit behind them. */
 	int64_t *width = (int64_t *)scratch + k, v;
 	for (size_t i = 0; i < k; i++)
-		width[i] = bft_iv_width(iv[i]);
+		width[i] = u ? u[i] : bft_iv_width(iv[i]);
 	size_t trim = k >= 2 * f + 1 ? f : (k - 1) / 2;
 	if (bft_fusion_ft_shortest_wmean(&v, pt, width, k, trim, scratch) == 0)
 		res->estimate_ns = clamp_into(v, res->iv);
 	return 0;
 }
 
-static int fuse_ft_midpoint(const bft_interval *iv, int64_t *pt, size_t k, size_t f, void *scratch,
+static int fuse_ft_midpoint(const bft_interval *iv, int64_t *pt, const int64_t *u, size_t k, size_t f, void *scratch,
                             bft_fusion_result *res)
 {
+	(void)u;
 	return fuse_interval_point(iv, pt, k, f, scratch, res, bft_fusion_ft_midpoint);
 }
 
-static int fuse_brooks_iyengar(const bft_interval *iv, int64_t *pt, size_t k, size_t f, void *scratch,
+static int fuse_brooks_iyengar(const bft_interval *iv, int64_t *pt, const int64_t *u, size_t k, size_t f, void *scratch,
                                bft_fusion_result *res)
 {
 	(void)pt;
+	(void)u;
 	return bft_fusion_brooks_iyengar(res, iv, k, f, scratch);
 }
 
 /* The seed design's engine: the median of the readings' midpoints; its
  * interval is the median reading's own, only as honest as that one source,
  * and it can never tell that more than f lie. Kept to be measured against. */
-static int fuse_median(const bft_interval *iv, int64_t *pt, size_t k, size_t f, void *scratch,
+static int fuse_median(const bft_interval *iv, int64_t *pt, const int64_t *u, size_t k, size_t f, void *scratch,
                        bft_fusion_result *res)
 {
 	(void)f;
+	(void)u;
 	for (size_t i = 0; i < k; i++)
 		pt[i] = bft_iv_mid(iv[i]);
 	int64_t med;

@@ -16,12 +16,13 @@
 typedef struct bft_engine {
 	const char *name; /* as configs and reports spell it */
 	/*
-	 * Fuse k readings iv[] with points pt[] (pt may be overwritten),
+	 * Fuse k readings iv[] with points pt[] (pt may be overwritten) and
+	 * the points' uncertainties u[] (NULL: the readings' widths),
 	 * tolerating f, in scratch of bft_fusion_scratch_bytes(k). On 0,
 	 * res->iv is the engine's answer and res->estimate_ns its point, inside
 	 * res->iv. BFT_EFAULTS: more than f readings are provably faulty.
 	 */
-	int (*fuse)(const bft_interval *iv, int64_t *pt, size_t k, size_t f, void *scratch, bft_fusion_result *res);
+	int (*fuse)(const bft_interval *iv, int64_t *pt, const int64_t *u, size_t k, size_t f, void *scratch, bft_fusion_result *res);
 } bft_engine;
 
 /* The engine for a configuration; NULL for an unknown one. */

@@ -142,6 +142,7 @@ struct bft_node {
 	bft_interval *ivs;
 	int64_t *mids;
 	int64_t *ages;       /* how far each of mids was carried */
+	int64_t *quals;      /* ... and how far each may err (source_point) */
 	int64_t mids_freq_ppb; /* ... and at what frequency */
 	void *scratch;
 	/* Internal synchronization (docs/internal-sync.md). */
@@ -226,6 +227,7 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 	n->ivs = calloc(nsrc ? nsrc : 1, sizeof *n->ivs);
 	n->mids = calloc(nsrc ? nsrc : 1, sizeof *n->mids);
 	n->ages = calloc(nsrc ? nsrc : 1, sizeof *n->ages);
+	n->quals = calloc(nsrc ? nsrc : 1, sizeof *n->quals);
 	n->agree_vals = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *n->agree_vals);
 	if (n->cfg.agree_max_err_ns <= 0)
 		n->cfg.agree_max_err_ns = 10 * BFT_NS_PER_SEC / 1000;
@@ -248,7 +250,7 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 		n->cfg.disc.min_fit_spacing_ns =
 			cfg->poll_ns / 2 < 8 * BFT_NS_PER_SEC ? cfg->poll_ns / 2 : 8 * BFT_NS_PER_SEC;
 	int rc = bft_disc_create(&n->disc, &n->cfg.disc);
-	if (rc || !n->peers || !n->refs || !n->hist_pool || !n->guards || !n->ivs || !n->mids || !n->ages ||
+	if (rc || !n->peers || !n->refs || !n->hist_pool || !n->guards || !n->ivs || !n->mids || !n->ages || !n->quals ||
 	    !n->scratch || !n->agree_vals) {
 		bft_node_destroy(n);
 		return rc ? rc : BFT_ENOMEM;
@@ -296,6 +298,7 @@ void bft_node_destroy(bft_node *n)
 	free(n->guards);
 	free(n->ivs);
 	free(n->mids);
+	free(n->quals);
 	free(n->ages);
 	free(n->scratch);
 	free(n->agree_vals);
@@ -673,10 +676,12 @@ enum select { SEL_REFS, SEL_PRIMARY, SEL_ALL, SEL_LEVEL };
  * window), while the simulator's peers stay small.
  * A statistic, not a guarantee: it only chooses a point inside the fused
  * interval, which alone carries the guarantee. *age_ns: the weighted mean
- * age, how far the point was carried.
+ * age, how far the point was carried; *qual_ns: how far it may err, the
+ * least of its readings' widths plus 2 * phi_ppb per unit of their age (the
+ * fusion's weight, engine.c).
  */
 static int64_t source_point(const struct source *s, int64_t raw_ns, int64_t freq_ppb, int64_t phi_ppb,
-                            int64_t max_age_ns, int64_t *age_ns)
+                            int64_t max_age_ns, int64_t *age_ns, int64_t *qual_ns)
 {
 	int64_t wmin = INT64_MAX, ref = 0;
 	unsigned nuse = 0;
@@ -704,6 +709,7 @@ static int64_t source_point(const struct source *s, int64_t raw_ns, int64_t freq
 		sv += wt * carried;
 	}
 	*age_ns = (int64_t)(sa / sw);
+	*qual_ns = wmin;
 	double mean = sv / sw;
 	return isfinite(mean) ? bft_sat_add(ref, (int64_t)llround(mean)) : ref;
 }
@@ -737,7 +743,7 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 		const struct source *s = source_at(n, i);
 		if ((which != SEL_PRIMARY || s->primary) && (which != SEL_LEVEL || s->level <= n->sel_level) &&
 		    carried(n, s, raw_ns, &n->ivs[k])) {
-			n->mids[k] = source_point(s, raw_ns, freq, phi, max_age, &n->ages[k]);
+			n->mids[k] = source_point(s, raw_ns, freq, phi, max_age, &n->ages[k], &n->quals[k]);
 			k++;
 		}
 	}
@@ -918,7 +924,7 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	}
 	n->fused_once = true; /* from now on references' news fuses too */
 	bft_fusion_result res;
-	int rc = more_than_f(n, raw_ns, k, f) ? BFT_EFAULTS : n->engine->fuse(n->ivs, n->mids, k, f, n->scratch, &res);
+	int rc = more_than_f(n, raw_ns, k, f) ? BFT_EFAULTS : n->engine->fuse(n->ivs, n->mids, n->quals, k, f, n->scratch, &res);
 	if (rc == BFT_EFAULTS) {
 		/* More than f sources are provably faulty: refuse to follow. */
 		n->alarm = true;

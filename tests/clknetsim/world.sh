@@ -20,7 +20,9 @@
 # seconds, default 20000), RESET (statistics start, default 420), DIR (work
 # directory, kept for inspection). For experiments: CLIENT_OFFSET (the two
 # clients' initial offset, default 0.1 s), CNS_EXTRA (more clknetsim options,
-# e.g. "-g log.rawfreq": each node's raw frequency per second).
+# e.g. "-g log.rawfreq": each node's raw frequency per second), BFT_CONSENSUS,
+# BFT_CLOCK and BFT_REF (extra lines for bftimed's consensus, clock and every
+# reference, e.g. BFT_CLOCK="history_span: 4096s", BFT_REF=$'burst: 4\nburst_for: 86400s').
 set -u
 bnd=$(awk '/^CapBnd/{print $2}' /proc/self/status)
 if (( (0x$bnd >> 25) & 1 )); then echo "world.sh: CAP_SYS_TIME is in the bounding set: refusing to run" >&2; exit 2; fi
@@ -99,6 +101,8 @@ LD_PRELOAD=$pre CLKNETSIM_NODE=$chrony chronyd -d -u root -f chrony.$chrony.conf
 	for i in $(seq 1 "$nserv"); do
 		printf '  - kind: ntp\n    server: 192.168.123.%s\n' "$i"
 		[ "$POLL" = default ] || printf '    every: %ss\n' "$POLL"
+		# BFT_REF: extra settings of every reference, e.g. "burst: 4" (one per line).
+		[ -z "${BFT_REF:-}" ] || printf '%s\n' "$BFT_REF" | sed 's/^/    /'
 	done
 	# privsep: false: clknetsim simulates one process's system calls, so the
 	# clock stays in the engine (as chronyd -u root does here).
