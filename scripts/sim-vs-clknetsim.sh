@@ -163,7 +163,7 @@ What the mirror models, and what it leaves out:
   precision in the stamp error, the root distance, no minimum delay), and its **poll schedule** is
   bftimed's ntp driver's: 4 quick queries 2 s apart, then an interval starting at min(16 s, `every`)
   that doubles after 8 good replies in a row, plus up to 1/16 of random extra; for the first 15
-  minutes each poll a burst of 4 queries 2 s apart (not at 1024 s, where the driver makes none).
+  minutes each poll a burst of 4 queries 2 s apart (at 1024 s every poll, as the driver does).
 - **The node** is the same object bftimed runs, with bftimed's clock defaults (`node.defaults:
   bftimed` takes them from src/daemon/config.h: rho 500 ppm, the fit history and its span), not the
   library's that the simulator's other scenarios use.

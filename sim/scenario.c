@@ -728,7 +728,15 @@ static int r_pburst(ctx *c, yaml_node_t *v, void *o)
 		return -1;
 	return R(o)->poll_burst <= 8 ? 0 : fail(c, v, "poll_burst in [0, 8]");
 }
-RDUR(r_pburst_for, poll_burst_for_ns)
+/* poll_burst_for: a duration, or "always" (the driver's at an every over 64 s) */
+static int r_pburst_for(ctx *c, yaml_node_t *v, void *o)
+{
+	if (!strcmp(scalar(v), "always")) {
+		R(o)->poll_burst_for_ns = INT64_MAX;
+		return 0;
+	}
+	return p_duration(c, v, &R(o)->poll_burst_for_ns);
+}
 static int r_pjit(ctx *c, yaml_node_t *v, void *o)
 {
 	if (p_double(c, v, &R(o)->poll_jitter))

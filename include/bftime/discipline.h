@@ -129,7 +129,7 @@ typedef struct bft_disc_status {
 	int64_t freq_unc_ppb;      /* modelled uncertainty of freq_ppb, see model_bounds */
 	int64_t freq_sd_ppb;       /* its statistical standard deviation, from the scatter of
 	                            * the samples about the fit (INT64_MAX until trained) */
-	int64_t span_ns;           /* raw time from the fit history's oldest sample to its newest */
+	int64_t span_ns;           /* raw time from the oldest sample the fit uses to the newest */
 } bft_disc_status;
 
 typedef struct bft_disc bft_disc;

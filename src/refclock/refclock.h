@@ -70,7 +70,7 @@ typedef struct bftd_ref {
 	char ca[256];      /* ntp with nts: PEM CA file for the NTS-KE certificate, "" the system store */
 	int32_t nts_port;  /* ntp with nts: the NTS-KE port, default 4460 */
 	int32_t burst;        /* ntp: exchanges per poll while the reference is young, default 4 (ntp.c) */
-	int64_t burst_for_ns; /* ntp: ... for this long after start, default 15 minutes */
+	int64_t burst_for_ns; /* ntp: ... for this long after start (INT64_MAX: always), default 15 minutes, always when every > 64 s */
 	uint32_t set;      /* the option groups (BFTD_REF_OPT_*) the configuration named */
 	struct bftd_ref_solar { /* solar (solar.c; docs/solar.md "Configuration") */
 		char recording[256]; /* a SigMF recording's base path (base.sigmf-meta, base.sigmf-data) */

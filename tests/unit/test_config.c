@@ -186,8 +186,8 @@ static void test_rate_defaults(void **st)
 }
 
 /* An NTP reference's polls are bursts while it is young (ntp.c): 4
- * exchanges for 15 minutes unless configured (1 at long polls); burst: 1
- * turns it off. */
+ * exchanges for 15 minutes unless configured (always at long polls);
+ * burst: 1 turns it off. */
 static void test_ntp_burst(void **st)
 {
 	(void)st;
@@ -201,7 +201,11 @@ static void test_ntp_burst(void **st)
 	assert_int_equal(c.refs[0].burst_for_ns, 0);
 	bftd_config_free(&c);
 	parse_ok(&c, NODE "references:\n  - {kind: ntp, server: 127.0.0.1, every: 1024s}\n");
-	assert_int_equal(c.refs[0].burst, 1);
+	assert_int_equal(c.refs[0].burst, 4);
+	assert_int_equal(c.refs[0].burst_for_ns, INT64_MAX);
+	bftd_config_free(&c);
+	parse_ok(&c, NODE "references:\n  - {kind: ntp, server: 127.0.0.1, burst_for: always}\n");
+	assert_int_equal(c.refs[0].burst_for_ns, INT64_MAX);
 	bftd_config_free(&c);
 }
 
