@@ -478,12 +478,14 @@ static int64_t kept_span(const bft_disc *d)
 }
 
 /* Index (0: the oldest) of the first sample within span_ns of the newest,
- * leaving at least WINDOW_MIN_SAMPLES (or all there are). */
+ * leaving at least WINDOW_MIN_SAMPLES and min_fit_samples (or all there
+ * are): a window too small to fit would leave the model untrained. */
 static size_t window_first(const bft_disc *d, int64_t span_ns)
 {
 	size_t n = d->hn, cap = d->cfg.history_len, first = 0;
+	size_t keep = d->cfg.min_fit_samples > WINDOW_MIN_SAMPLES ? d->cfg.min_fit_samples : WINDOW_MIN_SAMPLES;
 	int64_t newest = d->hx_ns[ring_index(d->hnext, n, cap, n - 1)];
-	while (first + WINDOW_MIN_SAMPLES < n &&
+	while (first + keep < n &&
 	       bft_sat_sub(newest, d->hx_ns[ring_index(d->hnext, n, cap, first)]) > span_ns)
 		first++;
 	return first;

@@ -677,6 +677,40 @@ static void test_span_cap(void **state)
 	}
 }
 
+/* The fit's window (score_windows): where the frequency drifts and the
+ * measurements are exact, a line over the whole span lags and the newest
+ * quarter predicts far better, so the fit takes it; a configured
+ * min_fit_samples larger than the quarter holds is still met (the fit stays
+ * trained). */
+static void test_fit_window(void **state)
+{
+	(void)state;
+	for (size_t min_fit = 4; min_fit <= 24; min_fit += 20) {
+		bft_disc_config cfg;
+		bft_disc_config_default(&cfg);
+		cfg.history_len = 128;
+		cfg.max_span_ns = 8192 * S;
+		cfg.min_fit_samples = min_fit;
+		bft_disc *d;
+		assert_int_equal(bft_disc_create(&d, &cfg), 0);
+		const double g = 1e-12; /* frequency drift per second: 8 ppb over the span */
+		int64_t raw = 0;
+		for (; raw < 4 * 8192 * S; raw += 128 * S) {
+			double t = (double)raw / S;
+			int64_t truth = raw + (int64_t)llround(0.5 * g * t * t * S);
+			assert_int_equal(bft_disc_update(d, raw, bft_iv(truth - US, truth + US), NULL), 0);
+		}
+		bft_disc_status st;
+		assert_int_equal(bft_disc_get_status(d, &st), 0);
+		assert_true(st.trained);
+		if (min_fit == 4) /* the quarter: 2048 s */
+			assert_true(st.span_ns <= 2048 * S && st.span_ns >= 1792 * S);
+		else /* at least min_fit_samples of them, 128 s apart; the half or the quarter */
+			assert_true(st.span_ns >= (int64_t)(min_fit - 1) * 128 * S && st.span_ns <= 4096 * S);
+		bft_disc_destroy(d);
+	}
+}
+
 /* ---- faults ------------------------------------------------------------- */
 
 /* A corrupted minority of measurements (intervals that miss the truth by
@@ -1035,6 +1069,7 @@ int main(void)
 		cmocka_unit_test(test_explicit_step),
 		cmocka_unit_test(test_late_measurement),
 		cmocka_unit_test(test_span_cap),
+		cmocka_unit_test(test_fit_window),
 		cmocka_unit_test(test_outliers),
 		cmocka_unit_test(test_aging),
 	};
