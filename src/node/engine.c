@@ -44,20 +44,16 @@ static int fuse_interval_point(const bft_interval *iv, int64_t *pt, size_t k, si
  * interval: that grows by rho (500 ppm) per unit of age, which says what
  * is guaranteed, not how good the point is, and at 1024 s polls it left
  * the source that answered last alone in the mean (the carried ones 1 s
- * wide). NULL u: the carried widths. */
+ * wide). */
 static int fuse_marzullo(const bft_interval *iv, int64_t *pt, const int64_t *u, size_t k, size_t f, void *scratch,
                          bft_fusion_result *res)
 {
 	int rc = bft_fusion_marzullo(res, iv, k, f, scratch);
 	if (rc)
 		return rc;
-	/* The scratch holds 4 words per reading: the point's sort uses the
-	 * first k, the widths sit behind them. */
-	int64_t *width = (int64_t *)scratch + k, v;
-	for (size_t i = 0; i < k; i++)
-		width[i] = u ? u[i] : bft_iv_width(iv[i]);
+	int64_t v;
 	size_t trim = k >= 2 * f + 1 ? f : (k - 1) / 2;
-	if (bft_fusion_ft_shortest_wmean(&v, pt, width, k, trim, scratch) == 0)
+	if (bft_fusion_ft_shortest_wmean(&v, pt, u, k, trim, scratch) == 0)
 		res->estimate_ns = clamp_into(v, res->iv);
 	return 0;
 }

@@ -17,7 +17,7 @@ typedef struct bft_engine {
 	const char *name; /* as configs and reports spell it */
 	/*
 	 * Fuse k readings iv[] with points pt[] (pt may be overwritten) and
-	 * the points' uncertainties u[] (NULL: the readings' widths),
+	 * the points' uncertainties u[],
 	 * tolerating f, in scratch of bft_fusion_scratch_bytes(k). On 0,
 	 * res->iv is the engine's answer and res->estimate_ns its point, inside
 	 * res->iv. BFT_EFAULTS: more than f readings are provably faulty.

@@ -580,7 +580,7 @@ static void heard_from(struct source *s, int64_t raw_ns)
 
 /* Readings closer than this are one poll's burst (the NTP driver's are 2 s
  * apart, docs/ntp.md). */
-#define BURST_GAP_NS (8 * BFT_NS_PER_SEC)
+#define IN_BURST_NS (8 * BFT_NS_PER_SEC)
 
 static void add_reading(struct source *s, int64_t raw_ns, bft_interval off, int64_t pt_ns)
 {
@@ -594,7 +594,7 @@ static void add_reading(struct source *s, int64_t raw_ns, bft_interval off, int6
 		int64_t t = nth_newest(s, j)->raw_ns, g = bft_sat_sub(prev, t);
 		if (j == 0)
 			gap = g;
-		if (g >= BURST_GAP_NS) {
+		if (g >= IN_BURST_NS) {
 			gap = g;
 			break;
 		}
