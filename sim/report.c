@@ -145,17 +145,20 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 			violate(r, "%llu Poisson finds made no block (nonce search or the node refused it)",
 			        (unsigned long long)cs.finds_failed);
 	}
-	if (e->max_tips > 0 || e->max_stale >= 0 || e->medians > 0) {
+	if (e->max_tips > 0 || e->max_stale >= 0 || e->medians > 0 || e->max_lies_in_best >= 0) {
 		sim_chain_summary cs;
 		sim_world_chain_summary(w, &cs);
 		if (!cs.on)
-			violate(r, "max_tips, max_stale and medians need engine nakamoto");
+			violate(r, "max_tips, max_stale, medians and max_lies_in_best need engine nakamoto");
 		if (cs.on && e->max_tips > 0 && cs.tips > e->max_tips)
 			violate(r, "%zu best tips among honest nodes at the end, expected at most %llu", cs.tips,
 			        (unsigned long long)e->max_tips);
 		if (cs.on && e->medians > 0 && cs.medians_min < e->medians)
 			violate(r, "an honest node ends with a chain consensus for %zu references, expected at least %llu",
 			        cs.medians_min, (unsigned long long)e->medians);
+		if (cs.on && e->max_lies_in_best >= 0 && cs.lies_in_best > (uint64_t)e->max_lies_in_best)
+			violate(r, "%llu lying statements in an honest node's best chain, expected at most %lld",
+			        (unsigned long long)cs.lies_in_best, (long long)e->max_lies_in_best);
 		if (cs.on && e->max_stale >= 0 && cs.stale_rate > e->max_stale)
 			violate(r, "stale rate %.4f, expected at most %.4f", cs.stale_rate, e->max_stale);
 	}
@@ -290,9 +293,11 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 				fprintf(out, " %s %zu, %.1f;", bft_cref_kind_name((uint8_t)q), cs.by_kind[q].nodes,
 				        cs.by_kind[q].stmts / (double)cs.by_kind[q].nodes);
 		fprintf(out, "\n");
-		fprintf(out, "  chain quality: %llu of %llu best-chain blocks Byzantine; difficulty genesis %llu, along the best "
+		fprintf(out, "  chain quality: %llu of %llu best-chain blocks Byzantine, %llu lying statements (most in an honest "
+		             "chain), %llu blocks dropped on settling; difficulty genesis %llu, along the best "
 		             "chain %llu..%llu, tips %llu..%llu; median time past %.1f s behind\n",
 		        (unsigned long long)cs.byz_in_best, (unsigned long long)cs.best_held,
+		        (unsigned long long)cs.lies_in_best, (unsigned long long)cs.rechecked_out,
 		        (unsigned long long)cs.difficulty_genesis, (unsigned long long)cs.best_difficulty[0],
 		        (unsigned long long)cs.best_difficulty[1], (unsigned long long)cs.difficulty_min,
 		        (unsigned long long)cs.difficulty_max, (double)cs.mtp_lag_ns / 1e9);
@@ -468,7 +473,7 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		fprintf(out, "\"chain\":{\"height_min\":%llu,\"height_max\":%llu,\"tips\":%zu,\"mined\":%llu,"
 		             "\"mined_byzantine\":%llu,\"stale_rate\":%.4f,\"reorgs\":%llu,\"max_reorg_depth\":%llu,\"headers\":%llu,"
 		             "\"alarmed\":%zu,\"alarm_fusions\":%llu,\"steered\":%llu,\"median_statements\":%.2f,\"bytes_per_node_s\":%.1f,"
-		             "\"byz_in_best\":%llu,\"best_held\":%llu,\"difficulty_genesis\":%llu,\"difficulty_min\":%llu,"
+		             "\"byz_in_best\":%llu,\"best_held\":%llu,\"lies_in_best\":%llu,\"rechecked_out\":%llu,\"difficulty_genesis\":%llu,\"difficulty_min\":%llu,"
 		             "\"difficulty_max\":%llu,\"best_difficulty_min\":%llu,\"best_difficulty_max\":%llu,\"mtp_lag_s\":%.3f,"
 		             "\"rejected\":{",
 		        (unsigned long long)cs.height_min, (unsigned long long)cs.height_max, cs.tips,
@@ -476,6 +481,7 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		        (unsigned long long)cs.reorgs, (unsigned long long)cs.max_reorg_depth,
 		        (unsigned long long)cs.headers, cs.alarmed, (unsigned long long)cs.alarm_fusions,
 		        (unsigned long long)cs.steered, cs.median_stmts, cs.bytes_per_node_s, (unsigned long long)cs.byz_in_best, (unsigned long long)cs.best_held,
+		        (unsigned long long)cs.lies_in_best, (unsigned long long)cs.rechecked_out,
 		        (unsigned long long)cs.difficulty_genesis, (unsigned long long)cs.difficulty_min,
 		        (unsigned long long)cs.difficulty_max, (unsigned long long)cs.best_difficulty[0],
 		        (unsigned long long)cs.best_difficulty[1], (double)cs.mtp_lag_ns / 1e9);

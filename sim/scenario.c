@@ -1069,6 +1069,12 @@ static int e_maxstale(ctx *c, yaml_node_t *v, void *o)
 		return -1;
 	return S(o)->expect.max_stale >= 0 && S(o)->expect.max_stale <= 1 ? 0 : fail(c, v, "max_stale: 0 .. 1");
 }
+static int e_maxlies(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_i64(c, v, &S(o)->expect.max_lies_in_best))
+		return -1;
+	return S(o)->expect.max_lies_in_best >= 0 ? 0 : fail(c, v, "max_lies_in_best >= 0");
+}
 static int e_findsig(ctx *c, yaml_node_t *v, void *o)
 {
 	if (p_double(c, v, &S(o)->expect.find_sigmas))
@@ -1093,7 +1099,7 @@ static const field expect_fields[] = {
 	{ "net_precision_within_bound", e_netprec }, { "max_net_precision", e_maxnet },
 	{ "min_agreed_fraction", e_agreedfrac }, { "find_sigmas", e_findsig }, { "find_rate", e_findrate },
 	{ "max_tips", e_maxtips }, { "max_stale", e_maxstale }, { "medians", e_medians },
-	{ NULL, NULL },
+	{ "max_lies_in_best", e_maxlies }, { NULL, NULL },
 };
 static int f_expect(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, expect_fields, o, "expect"); }
 
@@ -1244,6 +1250,7 @@ static void defaults(sim_scenario *s)
 	s->replay_delay_ns = 5 * BFT_NS_PER_SEC;
 	s->expect.alarm = -1;
 	s->expect.max_stale = -1;
+	s->expect.max_lies_in_best = -1;
 	/* nakamoto: 10 s blocks from `hashes` a second per node (difficulty 0:
 	 * nodes * hashes * interval), a retarget every 16 blocks. */
 	s->nk = (sim_nk){ .interval_ns = 10 * BFT_NS_PER_SEC, .step_ns = BFT_NS_PER_SEC, .agree_ns = 200000,

@@ -179,6 +179,8 @@ typedef struct sim_expect {
 	uint64_t max_tips;          /* nakamoto: distinct best tips among honest nodes at the end at most this (0: not checked) */
 	uint64_t medians;           /* nakamoto: every honest node ends with a consensus for at least this many references */
 	double max_stale;           /* nakamoto: the first honest node's stale rate at most this (< 0: not checked) */
+	int64_t max_lies_in_best;   /* nakamoto: offset-lying miners' statements in any honest best chain at most
+	                             * this (< 0: not checked) */
 	bool unsynced_ok;           /* honest nodes may stay unsynchronized after warmup */
 	/* The network clock (docs/internal-sync.md) */
 	bool net_precision_within_bound; /* after warmup, the honest clocks' spread <= the largest bound they state */

@@ -1321,6 +1321,12 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 		return;
 	out->difficulty_min = UINT64_MAX;
 	out->medians_min = SIZE_MAX;
+	uint8_t *liars = calloc((w->n + 7) / 8, 1); /* the miners whose statements lie (offset) */
+	for (size_t i = 0; liars && i < w->n; i++) {
+		const sim_nk_byz *b = nk_byz(w->sc, (uint32_t)i);
+		if (b && b->offset_ns)
+			liars[i / 8] |= (uint8_t)(1u << (i % 8));
+	}
 	for (size_t i = 0; i < w->n; i++) {
 		if (bft_node_chain_info_get(w->nodes[i].node, ci) != 0)
 			continue;
@@ -1342,7 +1348,10 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 		for (size_t r = 0; r < BFT_NK_NREASONS; r++)
 			out->rejected[r] += ci->stats.rejected[r];
 		out->reorgs += ci->stats.reorgs;
+		out->rechecked_out += ci->stats.rechecked_out;
 		out->headers += ci->stats.headers;
+		uint64_t lies = liars ? bft_node_chain_stmts_of(nd, liars, w->n) : 0;
+		out->lies_in_best = lies > out->lies_in_best ? lies : out->lies_in_best;
 		if (ci->stats.max_reorg_depth > out->max_reorg_depth)
 			out->max_reorg_depth = ci->stats.max_reorg_depth;
 		out->alarmed += ci->tip.outworked_by_implausible;
@@ -1381,6 +1390,7 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 			                  (double)ci->stats.accepted;
 	}
 	free(ci);
+	free(liars);
 	if (out->height_min == UINT64_MAX)
 		out->height_min = 0;
 	if (out->difficulty_min == UINT64_MAX)

@@ -157,6 +157,9 @@ typedef struct sim_chain_summary {
 	double stale_rate;               /* first honest node: valid blocks not in its best chain / stored */
 	uint64_t rejected[BFT_NK_NREASONS]; /* summed over honest nodes */
 	uint64_t reorgs, max_reorg_depth;
+	uint64_t lies_in_best;           /* statements of offset-lying miners in an honest node's best chain (held
+	                                  * blocks), the most over honest nodes: each one implausible */
+	uint64_t rechecked_out;          /* blocks honest nodes dropped on judging them after settling */
 	uint64_t headers; /* blocks honest nodes took on their header alone (deep catch-up) */
 	size_t alarmed;                  /* honest nodes outworked by an implausible chain */
 	uint64_t steered;                /* honest fusions whose point the chain chose */

@@ -431,6 +431,8 @@ static int connect(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stmt
 	bft_nk_entry *e = &c->slots[s];
 	e->used = true;
 	e->pruned = !stmts;
+	e->unverified = unv > 0;
+	e->dropped = false;
 	e->parent = p;
 	e->h = *h;
 	memcpy(e->hash, hash, BFT_BLOCK_HASH);
@@ -642,6 +644,79 @@ int bft_nk_add(bft_nk_chain *c, const bft_block *b, const bft_nk_view *v)
 int bft_nk_add_header(bft_nk_chain *c, const bft_block_hdr *h, const bft_nk_view *v)
 {
 	return add(c, h, NULL, h ? bft_block_hdr_check(h) : 0, v);
+}
+
+/* Whether every statement of slot i has a measurement in v (*judged) and
+ * whether one is implausible against it. */
+static bool implausible_now(const bft_nk_chain *c, int32_t i, const bft_nk_view *v, bool *judged)
+{
+	const bft_nk_entry *e = &c->slots[i];
+	*judged = true;
+	for (size_t k = 0; k < e->n_stmts; k++) {
+		const bft_nk_meas *m = own_meas(v, &e->stmts[k].ref);
+		if (!m)
+			*judged = false;
+		else if (!bft_nk_plausible(&c->cfg, &e->stmts[k], m))
+			return true;
+	}
+	return false;
+}
+
+int bft_nk_recheck(bft_nk_chain *c, const bft_nk_view *v)
+{
+	if (!c || !v || (!v->meas && v->n_meas))
+		return BFT_EINVAL;
+	if (v->n_meas == 0)
+		return 0;
+	bool any = false;
+	for (size_t i = 0; i < c->n_slots; i++) {
+		bft_nk_entry *e = &c->slots[i];
+		if (!e->used || !e->unverified)
+			continue;
+		bool judged;
+		e->dropped = implausible_now(c, (int32_t)i, v, &judged);
+		e->unverified = !judged && !e->dropped;
+		any |= e->dropped;
+	}
+	if (!any)
+		return 0;
+	/* Everything above a dropped block goes with it: parents before
+	 * children by height, one pass per height would do; a pass over the
+	 * slots until nothing changes is as short here (rare, and a few
+	 * hundred slots). */
+	for (bool more = true; more;) {
+		more = false;
+		for (size_t i = 0; i < c->n_slots; i++) {
+			bft_nk_entry *e = &c->slots[i];
+			if (e->used && !e->dropped && e->parent >= 0 && c->slots[e->parent].dropped) {
+				e->dropped = true;
+				more = true;
+			}
+		}
+	}
+	/* The heaviest block left is the best: the old tip if it stays (it
+	 * was the heaviest), else at equal work the lower slot, for
+	 * determinism (arrival order is not kept). */
+	int32_t best = c->best >= 0 && !c->slots[c->best].dropped ? c->best : -1;
+	for (size_t i = 0; i < c->n_slots; i++)
+		if (c->slots[i].used && !c->slots[i].dropped && c->slots[i].work > work_of(c, best))
+			best = (int32_t)i;
+	if (best != c->best)
+		set_best(c, best); /* before the slots go: it measures the reorganisation on them */
+	int n = 0;
+	for (size_t i = 0; i < c->n_slots; i++) {
+		bft_nk_entry *e = &c->slots[i];
+		if (!e->used || !e->dropped)
+			continue;
+		if (e->work > work_of(c, c->best))
+			c->st.implausible_heavier++;
+		mark_bad(c, e->hash, true, e->work);
+		c->st.rejected[-BFT_NK_EIMPLAUSIBLE]++;
+		c->st.rechecked_out++;
+		e->used = e->dropped = false;
+		n++;
+	}
+	return n;
 }
 
 void bft_nk_set_archive(bft_nk_chain *c, bft_nk_arch *arch, size_t n)

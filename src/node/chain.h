@@ -81,6 +81,8 @@ typedef struct bft_nk_stmt {
 typedef struct bft_nk_entry {
 	bool used;
 	bool pruned;        /* taken on its header alone (bft_nk_add_header): no statements */
+	bool unverified;    /* some statement's reference was not measured here when it came (bft_nk_recheck) */
+	bool dropped;       /* bft_nk_recheck's mark while it runs */
 	int32_t parent;     /* slot of the parent; -1 genesis; -2 forgotten (evicted) */
 	bft_block_hdr h;
 	uint8_t hash[BFT_BLOCK_HASH];
@@ -138,6 +140,7 @@ typedef struct bft_nk_stats {
 	uint64_t evicted;          /* old blocks forgotten to make room */
 	uint64_t headers;          /* blocks taken on their header alone (bft_nk_add_header) */
 	uint64_t unverifiable;     /* statements about references the node does not measure */
+	uint64_t rechecked_out;    /* blocks dropped from the tree by bft_nk_recheck (and their descendants) */
 	uint64_t rejected[BFT_NK_NREASONS];
 	uint64_t implausible_heavier; /* implausible blocks that would have had the most work */
 } bft_nk_stats;
@@ -217,6 +220,19 @@ uint64_t bft_nk_line_top(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HAS
  * unknown. Returns an enum bft_nk_result (BFT_NK_EANCESTRY: below the tree).
  */
 int bft_nk_add_header(bft_nk_chain *c, const bft_block_hdr *h, const bft_nk_view *v);
+
+/*
+ * Judge again the blocks the tree took while some of their statements were
+ * unverifiable (the node measured none of their references: a node whose
+ * clock has not settled follows the chain by work alone), now that v has
+ * measurements. A block with a statement implausible against v is dropped
+ * with every block above it, remembered as an implausible refusal (so it
+ * is refused if it comes again, and its work counts toward the alarm), and
+ * the best tip moves to the heaviest block left (a reorganisation). Call it
+ * when the view gains a reference. Returns the number of blocks dropped,
+ * or BFT_EINVAL.
+ */
+int bft_nk_recheck(bft_nk_chain *c, const bft_nk_view *v);
 
 /* Whether statement s is plausible against the node's own measurement m
  * of the same reference: |s.offset - m.offset| <= s.unc + m.unc + agree +

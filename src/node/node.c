@@ -1755,6 +1755,11 @@ uint64_t bft_node_chain_miners(const bft_node *n, uint64_t *by_miner, size_t cap
 	return n && n->nk && (by_miner || !cap) ? bft_nkn_miners(n->nk, by_miner, cap, diff_range) : 0;
 }
 
+uint64_t bft_node_chain_stmts_of(const bft_node *n, const uint8_t *marked, size_t n_bits)
+{
+	return n && n->nk && (marked || !n_bits) ? bft_nkn_stmts_of(n->nk, marked, n_bits) : 0;
+}
+
 int bft_node_chain_work(bft_node *n, int64_t raw_ns, bft_block_hdr *out)
 {
 	if (!n || !n->nk || !out || !n->started)

@@ -324,6 +324,10 @@ int bft_node_chain_info_get(const bft_node *n, bft_node_chain_info *out);
  * engine is not NAKAMOTO. For statistics (the simulator's chain quality, the
  * time warp's effect on the retargeting). */
 uint64_t bft_node_chain_miners(const bft_node *n, uint64_t *by_miner, size_t cap, uint64_t diff_range[2]);
+/* The statements in that best chain whose stating node has its bit set in
+ * marked[] (bit id % 8 of byte id / 8, ids below n_bits); 0 if the engine is
+ * not NAKAMOTO. For statistics (the simulator counts its liars'). */
+uint64_t bft_node_chain_stmts_of(const bft_node *n, const uint8_t *marked, size_t n_bits);
 /* External mining (node_chain.h, bft_nkn_work / bft_nkn_found; the
  * simulator's Poisson mode, docs/nakamoto.md "Poisson mining"): the header
  * of the block the node would mine at raw_ns; that header with a nonce

@@ -87,6 +87,7 @@ struct rx {
 struct meas {
 	bool have;
 	bool settled; /* the clock read this reference within agree_ns / 2 (its own offset, not a test lie) */
+	bool judged;  /* the tree was rechecked (bft_nk_recheck) since this reference joined the view */
 	bft_nk_meas m;
 };
 
@@ -283,6 +284,32 @@ static bool have_candidate(const bft_nkn *k, const bft_stmt *s)
 	return false;
 }
 
+/*
+ * Blocks taken while a reference was not in the view (the node unsettled,
+ * or not yet measuring it) carry statements nobody here judged: judged
+ * again each time a reference joins the view, so that a liar's block taken
+ * in the first minutes does not stay in the chain for good
+ * (bft_nk_recheck drops it with everything above it).
+ */
+static void recheck(bft_nkn *k, const bft_nkn_now *now)
+{
+	bool on = settled(k), gained = false;
+	for (size_t i = 0; i < k->n_refs; i++) {
+		struct meas *m = &k->meas[i];
+		if (!on || !m->have)
+			m->judged = false;
+		else if (!m->judged)
+			gained = m->judged = true;
+	}
+	if (!gained)
+		return;
+	bft_nk_view v;
+	now_view(k, now, &v);
+	int n = bft_nk_recheck(&k->chain, &v);
+	if (n > 0)
+		k->have_work = false; /* the tip may have moved */
+}
+
 void bft_nkn_on_reading(bft_nkn *k, uint32_t ref_id, bft_interval true_time, const bft_nkn_now *now)
 {
 	if (ref_id >= k->n_refs || !now->running)
@@ -298,6 +325,7 @@ void bft_nkn_on_reading(bft_nkn *k, uint32_t ref_id, bft_interval true_time, con
 	m->m.offset_ns = bft_sat_add(off, k->cfg.byz_offset_ns);
 	m->m.unc_ns = half + 1;
 	m->m.local_ns = now->time_ns;
+	recheck(k, now);
 }
 
 /* Whether reference i has a measured reference of the same identity
@@ -1194,6 +1222,17 @@ void bft_nkn_info(const bft_nkn *k, bft_node_chain_info *out)
 	out->stats = k->chain.st;
 	if (bft_nk_best(&k->chain, &out->tip) != 0)
 		memset(&out->tip, 0, sizeof out->tip);
+}
+
+uint64_t bft_nkn_stmts_of(const bft_nkn *k, const uint8_t *marked, size_t n_bits)
+{
+	uint64_t n = 0, walked = 0;
+	for (int32_t i = k->chain.best; i >= 0 && walked < k->chain.n_slots; i = k->slots[i].parent, walked++)
+		for (size_t j = 0; j < k->slots[i].n_stmts; j++) {
+			uint32_t id = k->slots[i].stmts[j].node_id;
+			n += id < n_bits && (marked[id / 8] >> (id % 8) & 1);
+		}
+	return n;
 }
 
 uint64_t bft_nkn_miners(const bft_nkn *k, uint64_t *by_miner, size_t cap, uint64_t diff_range[2])

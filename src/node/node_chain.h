@@ -110,5 +110,8 @@ bool bft_nkn_point(bft_nkn *k, const bft_nkn_now *now, int64_t poll_ns, bft_inte
 void bft_nkn_info(const bft_nkn *k, bft_node_chain_info *out);
 /* bft_node_chain_miners: the best chain's blocks by miner claim. */
 uint64_t bft_nkn_miners(const bft_nkn *k, uint64_t *by_miner, size_t cap, uint64_t diff_range[2]);
+/* Statements in the best chain's held blocks whose node id has its bit set
+ * in marked[] (bit id % 8 of byte id / 8, ids below n_bits). */
+uint64_t bft_nkn_stmts_of(const bft_nkn *k, const uint8_t *marked, size_t n_bits);
 
 #endif

@@ -495,6 +495,77 @@ static void test_implausible_miner(void **state)
 }
 
 /*
+ * A node that joins while its clock has not settled measures nothing and
+ * takes blocks on their work alone (every statement unverifiable). An
+ * attacker with the most work gets its lies into that node's tree; when
+ * the node's first measurement comes, bft_nk_recheck drops the lying
+ * blocks with everything built on them, the best tip goes back to the
+ * honest block below, the refusal is remembered (a re-send is refused),
+ * and the alarm sees the heavier implausible chain. A block whose
+ * statements all pass stays; one about a reference still unmeasured stays
+ * unverified until that reference is measured.
+ */
+static void test_recheck_after_settling(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	cfg.retarget_blocks = 40;
+	struct node *honest = node_new(&cfg), *evil = node_new(&cfg), *n = node_new(&cfg);
+	n->v.n_meas = 0; /* unsettled: measures nothing yet */
+	static bft_block b, lies[4];
+	for (int h = 1; h <= 3; h++) { /* honest blocks, one with a solar statement */
+		int64_t t = T0 + h * 10 * S_NS;
+		bft_stmt ok = stmt(5, h == 3 ? solar() : gps(), 300, t - S_NS);
+		mine(honest, &b, 1, t, &ok, 1);
+		assert_int_equal(b.h.n_stmts, 1);
+		assert_int_equal(bft_nk_add(&honest->c, &b, &honest->v), BFT_NK_BEST);
+		assert_int_equal(give(evil, &b), BFT_NK_BEST);
+		assert_int_equal(give(n, &b), BFT_NK_BEST);
+	}
+	evil->meas[0].offset_ns = 5000000; /* the attacker's view agrees with its lie */
+	for (int h = 4; h <= 7; h++) {
+		int64_t t = T0 + h * 10 * S_NS;
+		bft_stmt lie = stmt(66, gps(), 5000000, t - S_NS);
+		mine(evil, &lies[h - 4], 66, t, &lie, 1);
+		assert_int_equal(bft_nk_add(&evil->c, &lies[h - 4], &evil->v), BFT_NK_BEST);
+		assert_int_equal(give(n, &lies[h - 4]), BFT_NK_BEST); /* nothing to judge it by */
+	}
+	assert_int_equal(tip(n).height, 7);
+	assert_int_equal(n->c.st.unverifiable, 7);
+	/* Nothing measured: nothing judged, nothing dropped. */
+	assert_int_equal(bft_nk_recheck(&n->c, &n->v), 0);
+	assert_int_equal(tip(n).height, 7);
+	/* Settled on GPS only: the lies go (heights 4-7), the honest GPS
+	 * blocks are judged and stay, the solar one stays unverified. */
+	n->v.n_meas = 1;
+	at(n, T0 + 75 * S_NS);
+	assert_int_equal(bft_nk_recheck(&n->c, &n->v), 4);
+	bft_nk_tip t = tip(n);
+	assert_int_equal(t.height, 3);
+	assert_true(t.outworked_by_implausible);
+	assert_int_equal(n->c.st.rechecked_out, 4);
+	assert_int_equal(n->c.st.rejected[-BFT_NK_EIMPLAUSIBLE], 4);
+	assert_int_equal(n->c.st.reorgs, 1);
+	assert_int_equal(n->c.st.max_reorg_depth, 4);
+	assert_int_equal(give(n, &lies[0]), BFT_NK_EPARENT); /* remembered */
+	assert_int_equal(bft_nk_recheck(&n->c, &n->v), 0); /* done: nothing left to drop */
+	/* An honest block extends the honest line again. */
+	bft_stmt ok = stmt(5, gps(), 200, T0 + 79 * S_NS);
+	mine(n, &b, 2, T0 + 80 * S_NS, &ok, 1);
+	assert_int_equal(b.h.height, 4);
+	assert_int_equal(bft_nk_add(&n->c, &b, &n->v), BFT_NK_BEST);
+	/* The solar reference measured too: its honest block passes. */
+	n->v.n_meas = 2;
+	assert_int_equal(bft_nk_recheck(&n->c, &n->v), 0);
+	assert_int_equal(tip(n).height, 4);
+	assert_int_equal(bft_nk_recheck(NULL, &n->v), BFT_EINVAL);
+	free(honest);
+	free(evil);
+	free(n);
+}
+
+/*
  * Attack: the time warp. A miner with all the hash power keeps every
  * timestamp at the median-time-past + 1 except the last block of each
  * retarget period, which it sets as late as the future rule allows. Under
@@ -1046,6 +1117,7 @@ int main(void)
 		cmocka_unit_test(test_random_forks_property),
 		cmocka_unit_test(test_median_property),
 		cmocka_unit_test(test_implausible_miner),
+		cmocka_unit_test(test_recheck_after_settling),
 		cmocka_unit_test(test_time_warp),
 		cmocka_unit_test(test_withhold_release),
 		cmocka_unit_test(test_partition_heals),
