@@ -225,6 +225,7 @@ json_object *bftd_chain_json(const bft_node *n, const bftd_chain *c)
 	add_u64(m, "steered_fusions", ci->steered);
 	add_u64(m, "alarmed_fusions", ci->alarms);
 	add_u64(m, "unverifiable_statements", s->unverifiable);
+	add_u64(m, "blocks_dropped_on_recheck", s->rechecked_out);
 	json_object_object_add(o, "node", m);
 	bftd_chain_stats cs;
 	bftd_chain_get_stats(c, &cs);
