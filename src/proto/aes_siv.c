@@ -115,13 +115,24 @@ static void xor_into(uint8_t *d, const uint8_t *a, size_t n)
 		d[i] ^= a[i];
 }
 
-/* Doubling in GF(2^128) (RFC 5297 2.3). */
+/* Doubling in GF(2^128) (RFC 5297 2.3): d as a 128-bit big-endian
+ * number shifted left by one, 0x87 folded in when a bit falls off. */
 static void dbl(uint8_t d[16])
 {
-	uint8_t carry = d[0] >> 7;
-	for (int i = 0; i < 15; i++)
-		d[i] = (uint8_t)(d[i] << 1 | d[i + 1] >> 7);
-	d[15] = (uint8_t)(d[15] << 1 ^ (carry ? 0x87 : 0));
+	uint64_t hi = 0, lo = 0;
+	for (int i = 0; i < 8; i++) {
+		hi = hi << 8 | d[i];
+		lo = lo << 8 | d[8 + i];
+	}
+	uint64_t carry = hi >> 63;
+	hi = hi << 1 | lo >> 63;
+	lo = lo << 1 ^ (0x87 & (0 - carry));
+	for (int i = 7; i >= 0; i--) {
+		d[i] = (uint8_t)hi;
+		d[8 + i] = (uint8_t)lo;
+		hi >>= 8;
+		lo >>= 8;
+	}
 }
 
 /* n blocks through the CMAC slot's CBC context (out may be in): each
