@@ -9,8 +9,9 @@
  * (checked at bft_siv_new, which fails cleanly when a provider lacks it), and
  * bft_siv_seal_evp/bft_siv_open_evp use it. The NTS paths use
  * bft_siv_seal/bft_siv_open instead: the same RFC 5297 construction composed
- * here of AES blocks from EVP AES-128-ECB (CMAC, RFC 4493, for S2V, and the
- * counter mode), for two reasons.
+ * here of EVP AES-128-CBC (CMAC, RFC 4493, for S2V: CBC-MAC with its last
+ * block tweaked, a message per call) and AES-128-ECB (the counter mode's
+ * key stream), for two reasons.
  * OpenSSL's SIV refuses an empty plaintext (its final step fails unless a
  * non-empty encrypt ran), and NTS clients authenticate requests with nothing
  * to encrypt. And it is slow for packets this small: each init looks up its
@@ -18,7 +19,8 @@
  * NTS exchange cost 3x chronyd's (docs/benchmarks.md), and OpenSSL's
  * EVP_MAC CMAC spends more on parameter lookups than on AES for a few
  * blocks; the composed path keeps the last two keys of each half scheduled
- * and then only encrypts blocks. The two
+ * (with the CBC context's chaining value, which stands in for CMAC's zero
+ * IV) and then only encrypts blocks. The two
  * paths are held to each other on random inputs and to RFC 5297's vectors
  * in tests/unit/test_nts.c.
  *
