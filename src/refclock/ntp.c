@@ -430,6 +430,9 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 	bft_ntp_client_request(hdr, n->cookie);
 	if (n->nts) {
 		/* No keys or cookies: NTS-KE first (never plain NTP instead). */
+		if (bftd_ntsc_ready(n->nts) && !bftd_ntsc_before_request(n->nts))
+			set_state(rc, "NTS NAK from %s confirmed (no authenticated reply since): running NTS-KE again",
+			          n->addr);
 		if (!bftd_ntsc_ready(n->nts)) {
 			n->cookie = 0;
 			if (!bftd_ntsc_busy(n->nts) && now_mono_ns >= n->ke_next_mono_ns)
@@ -559,11 +562,19 @@ static size_t ntp_service(bftd_refclock *rc, const struct pollfd *pfd, size_t nf
 				enum bft_nts_cli a = bftd_ntsc_check(n->nts, buf, (size_t)r);
 				if (a != BFT_NTS_CLI_OK) {
 					rc->errors++;
-					if (a == BFT_NTS_CLI_NAK) {
+					if (a == BFT_NTS_CLI_NAK && !bftd_ntsc_ready(n->nts)) {
 						n->cookie = 0;
-						set_state(rc, "NTS NAK from %s: running NTS-KE again", n->addr);
+						set_state(rc, "NTS NAK from %s, twice: running NTS-KE again", n->addr);
 						bftd_ntsc_start(n->nts, now_mono_ns);
 						rc->next_mono_ns = bftd_ntsc_next_mono_ns(n->nts);
+					} else if (a == BFT_NTS_CLI_NAK) {
+						/* Unauthenticated: believed only if the next
+						 * request gets none but a NAK either, which is
+						 * asked soon rather than a poll later. */
+						set_state(rc, "NTS NAK from %s (not authenticated): one more request before NTS-KE",
+						          n->addr);
+						if (rc->next_mono_ns > now_mono_ns + BURST_GAP_NS)
+							rc->next_mono_ns = now_mono_ns + BURST_GAP_NS;
 					} else {
 						set_state(rc, "reply from %s refused: %s", n->addr, bft_nts_cli_name(a));
 					}

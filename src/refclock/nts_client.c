@@ -51,6 +51,10 @@ struct bftd_ntsc {
 	size_t cookie_len[JAR];
 	uint8_t cookie[JAR][BFT_NTS_MAX_COOKIE_LEN];
 	bool outstanding;
+	/* An NTS NAK is not authenticated (RFC 8915 5.7): one is believed only
+	 * when the next request gets no valid reply either. */
+	bool nak_seen;  /* a NAK came, no authenticated reply since */
+	bool nak_probe; /* and the request since then is the one that decides */
 	uint8_t uid[32];
 	char error[512];
 	struct {
@@ -120,7 +124,17 @@ static void forget(bftd_ntsc *c)
 	OPENSSL_cleanse(c->cookie, sizeof c->cookie);
 	c->have_keys = false;
 	c->n_cookies = c->first = 0;
-	c->outstanding = false;
+	c->outstanding = c->nak_seen = c->nak_probe = false;
+}
+
+bool bftd_ntsc_before_request(bftd_ntsc *c)
+{
+	if (c->nak_probe) { /* the request after a NAK got no valid reply */
+		forget(c);
+		return false;
+	}
+	c->nak_probe = c->nak_seen;
+	return true;
 }
 
 void bftd_ntsc_free(bftd_ntsc *c)
@@ -351,6 +365,7 @@ enum bft_nts_cli bftd_ntsc_check(bftd_ntsc *c, const uint8_t *pkt, size_t len)
 	                         : BFT_NTS_CLI_UID; /* nothing outstanding: a replay or a forgery */
 	if (r == BFT_NTS_CLI_OK) {
 		c->outstanding = false; /* a second copy is a replay */
+		c->nak_seen = c->nak_probe = false;
 		for (size_t i = 0; i < ck.n && c->n_cookies < JAR; i++) {
 			if (ck.len[i] % 4)
 				continue;
@@ -364,8 +379,13 @@ enum bft_nts_cli bftd_ntsc_check(bftd_ntsc *c, const uint8_t *pkt, size_t len)
 		c->ctr.authenticated++;
 	} else {
 		c->ctr.rejected[r < BFT_NTS_CLI_COUNT ? r : BFT_NTS_CLI_MALFORMED]++;
-		if (r == BFT_NTS_CLI_NAK)
+		/* A NAK to the deciding request is believed; a first one only
+		 * marks the next request as the test. The request stays
+		 * outstanding: a forged NAK may come before the real reply. */
+		if (r == BFT_NTS_CLI_NAK && c->nak_probe)
 			forget(c);
+		else if (r == BFT_NTS_CLI_NAK)
+			c->nak_seen = true;
 	}
 	return r;
 }

@@ -55,9 +55,17 @@ int bftd_ntsc_ntp_port(const bftd_ntsc *c);
 /* An NTS request around hdr (48 bytes), spending the oldest cookie; its
  * length, or 0 (not ready, no randomness). Remembers the unique identifier. */
 size_t bftd_ntsc_request(bftd_ntsc *c, uint8_t *out, size_t cap, const uint8_t hdr[48]);
+/* Before each request: false when the keys were just given up (the
+ * request after an NTS NAK got no authenticated reply: NTS-KE again). */
+bool bftd_ntsc_before_request(bftd_ntsc *c);
 /* Check a reply against the outstanding request: BFT_NTS_CLI_OK (its new
- * cookies kept, the request no longer outstanding) or why not. A NAK drops
- * every key and cookie (the caller starts NTS-KE again). */
+ * cookies kept, the request no longer outstanding) or why not. An NTS NAK
+ * is not authenticated, so (RFC 8915 5.7: the client waits for a valid
+ * reply to a further request before it believes one) a first NAK keeps the
+ * keys and leaves the request outstanding (a forged NAK may come before the
+ * real reply) and makes the next request the test; a NAK to that one, or
+ * no authenticated reply before the request after it, drops every key and
+ * cookie (bftd_ntsc_ready false: the caller starts NTS-KE again). */
 enum bft_nts_cli bftd_ntsc_check(bftd_ntsc *c, const uint8_t *pkt, size_t len);
 
 void bftd_ntsc_status(const bftd_ntsc *c, struct json_object *o);

@@ -18,8 +18,14 @@
 #    its authenticator, one is replaced by a replay of an earlier reply, one
 #    has a bit of its header flipped): each kind of tampering is refused and
 #    counted, and only the delivered ones make readings;
+#  - n7 queries chronyd through a proxy that, for every third request, first
+#    sends a forged NTS NAK (the request's UID, no authenticator) and then the
+#    real reply: an NTS NAK is not authenticated (RFC 8915 5.7), so n7 keeps
+#    its keys (one NTS-KE session in all), takes the real replies and stays
+#    synchronized;
 #  - the bftimed server restarts (its cookie keys are in memory only): n3's
-#    next request gets an NTS NAK, and n3 runs NTS-KE again and goes on.
+#    next request gets an NTS NAK, and so does the one after it, and n3 runs
+#    NTS-KE again and goes on.
 # Runs in a network namespace of its own (unshare -n); needs root, chronyd,
 # openssl and python3, else skipped. About 40 s.
 cd "$(dirname "$0")/../.." || exit 1
@@ -29,7 +35,7 @@ if [ -z "${BFT_NTS_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev
 fi
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test}
-N=6
+N=7
 PY=$(command -v python3)
 if [ -z "${BFT_NTS_NETNS:-}" ] || [ -z "$PY" ] || ! command -v chronyd >/dev/null || ! command -v openssl >/dev/null; then
 	echo "[==========] 0 test(s) run."
@@ -40,7 +46,7 @@ fi
 dir=$(mktemp -d /tmp/bftime-ntsc.XXXXXX) || exit 1
 . tests/system/lib.sh
 cleanup() {
-	for p in chronyd proxy; do [ -f "$dir/$p.pid.own" ] && kill -9 "$(cat "$dir/$p.pid.own")" 2>/dev/null; done
+	for p in chronyd proxy proxy7; do [ -f "$dir/$p.pid.own" ] && kill -9 "$(cat "$dir/$p.pid.own")" 2>/dev/null; done
 	stop_nodes 30
 }
 trap cleanup EXIT
@@ -57,7 +63,7 @@ mkcert() { # name, subjectAltName
 	openssl x509 -req -in "$dir/$1.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -out "$dir/$1.pem" \
 		-days 2 -extfile "$dir/$1.cnf" >/dev/null 2>&1
 }
-mkca ca && mkca rogue && mkcert chrony 'IP:127.0.0.1,IP:127.0.0.6' && mkcert bft 'IP:127.0.0.4,DNS:bft.test' ||
+mkca ca && mkca rogue && mkcert chrony 'IP:127.0.0.1,IP:127.0.0.6,IP:127.0.0.7' && mkcert bft 'IP:127.0.0.4,DNS:bft.test' ||
 	{ echo "openssl failed"; exit 1; }
 
 cat > "$dir/chrony.conf" <<EOC
@@ -75,10 +81,11 @@ EOC
 chronyd -x -d -u root -f "$dir/chrony.conf" > "$dir/chronyd.log" 2>&1 &
 echo $! > "$dir/chronyd.pid.own"
 
-# The tampering proxy: 127.0.0.6:$CKE (TCP, passed through) and :$CNTP (UDP).
+# The tampering proxy: ADDR:$CKE (TCP, passed through) and :$CNTP (UDP), in
+# mode tamper (127.0.0.6) or nak (127.0.0.7).
 cat > "$dir/proxy.py" <<'EOC'
 import socket, sys, threading
-ke, ntp = int(sys.argv[1]), int(sys.argv[2])
+ke, ntp, addr, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 def pipe(a, b):
     try:
         while True:
@@ -90,13 +97,13 @@ def pipe(a, b):
         try: s.shutdown(socket.SHUT_RDWR)
         except OSError: pass
 def tcp():
-    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(('127.0.0.6', ke)); l.listen(8)
+    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind((addr, ke)); l.listen(8)
     while True:
         c, _ = l.accept(); u = socket.create_connection(('127.0.0.1', ke))
         threading.Thread(target=pipe, args=(c, u), daemon=True).start()
         threading.Thread(target=pipe, args=(u, c), daemon=True).start()
 threading.Thread(target=tcp, daemon=True).start()
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.6', ntp))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((addr, ntp))
 up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); up.connect(('127.0.0.1', ntp)); up.settimeout(2)
 k, last = 0, None
 while True:
@@ -104,6 +111,13 @@ while True:
     try: r = up.recv(2048)
     except socket.timeout: continue
     k += 1
+    if mode == 'nak':
+        if k % 3 == 0 and len(b) >= 52:                    # a forged NAK first: KoD NTSN, the request's UID
+            uid = b[48:48 + int.from_bytes(b[50:52], 'big')]
+            s.sendto(bytes([0x24, 0, 0, 0]) + bytes(8) + b'NTSN' + bytes(8) + b[40:48] + bytes(16) + uid, client)
+        s.sendto(r, client)
+        print(k, flush=True)
+        continue
     if k % 4 == 1: out = r; last = r                       # delivered
     elif k % 4 == 2: out = r[:48 + 36]                     # no authenticator: header and UID only
     elif k % 4 == 3: out = last                            # a replay of an earlier reply
@@ -111,8 +125,10 @@ while True:
     s.sendto(out, client)
     print(k, flush=True)
 EOC
-"$PY" "$dir/proxy.py" "$CKE" "$CNTP" > "$dir/proxy.log" 2>&1 &
+"$PY" "$dir/proxy.py" "$CKE" "$CNTP" 127.0.0.6 tamper > "$dir/proxy.log" 2>&1 &
 echo $! > "$dir/proxy.pid.own"
+"$PY" "$dir/proxy.py" "$CKE" "$CNTP" 127.0.0.7 nak > "$dir/proxy7.log" 2>&1 &
+echo $! > "$dir/proxy7.pid.own"
 
 make_keys
 conf() { # node, reference, [ntp_server]
@@ -134,9 +150,10 @@ conf 4 "{kind: simulated, every: 1s, noise: 100us, uncertainty: 1ms}" \
 	"{listen: 127.0.0.4:4123, nts: {certificate: $dir/bft.pem, key: $dir/bft.key, ke_listen: 0.0.0.0:4460}}"
 conf 5 "$(nts_ref bft 127.0.0.5:4123 ca 4460)"
 conf 6 "$(nts_ref proxied 127.0.0.6:$CNTP ca $CKE)"
-check "configs with nts references accepted" sh -c "for i in 1 2 3 4 5 6; do \"$D\" --config \"$dir/n\$i.yaml\" --check-config >/dev/null || exit 1; done"
+conf 7 "$(nts_ref naked 127.0.0.7:$CNTP ca $CKE)"
+check "configs with nts references accepted" sh -c "for i in 1 2 3 4 5 6 7; do \"$D\" --config \"$dir/n\$i.yaml\" --check-config >/dev/null || exit 1; done"
 sleep 1 # chronyd's NTS-KE helper up
-for i in 4 1 2 3 5 6; do
+for i in 4 1 2 3 5 6 7; do
 	"$D" --config "$dir/n$i.yaml" >> "$dir/n$i.log" 2>&1 &
 	echo $! > "$dir/n$i.pid"
 done
@@ -173,6 +190,13 @@ tamper_ok() {
 	echo "$k replies proxied: $rd readings from $au delivered; refused $un stripped, $id replayed, $ba tampered"
 }
 check "tampered, stripped and replayed NTS replies are refused and counted" tamper_ok
+forged_nak_ok() {
+	nak=$(rf 7 nts_nak) ke=$(rf 7 ke_sessions) rd=$(rf 7 readings) k=$(tail -n 1 "$dir/proxy7.log")
+	synced 7 && [ "${nak:-0}" -ge 2 ] && [ "$ke" = 1 ] && [ "$rd" -ge 5 ] ||
+		{ echo "nts_nak=$nak ke_sessions=$ke readings=$rd proxied=$k"; return 1; }
+	echo "$k requests proxied, $nak forged NAKs counted, still $ke NTS-KE session, $rd readings"
+}
+check "forged NTS NAKs (not authenticated) do not make n7 drop its keys" forged_nak_ok
 # The server restarts and forgets its cookie keys: n3's next request gets
 # an NTS NAK, and n3 runs NTS-KE again and goes on, authenticated.
 nak_ok() {
@@ -188,5 +212,5 @@ nak_ok() {
 	echo "$nak NAK(s), NTS-KE sessions now $ke, authenticated replies $au0 -> $au"
 }
 check "n3 after its server restarts (keys forgotten): NTS NAK, NTS-KE again, authenticated again" nak_ok
-check "every bftimed still running" sh -c "for i in 1 2 3 4 5 6; do kill -0 \$(cat \"$dir/n\$i.pid\") || exit 1; done"
+check "every bftimed still running" sh -c "for i in 1 2 3 4 5 6 7; do kill -0 \$(cat \"$dir/n\$i.pid\") || exit 1; done"
 summary
