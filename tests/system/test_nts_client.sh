@@ -25,7 +25,10 @@
 #    synchronized;
 #  - the bftimed server restarts (its cookie keys are in memory only): n3's
 #    next request gets an NTS NAK, and so does the one after it, and n3 runs
-#    NTS-KE again and goes on.
+#    NTS-KE again and goes on;
+#  - the bftimed server restarts without NTS (plain NTP only, no NTS-KE
+#    listener): n3, having had NTS, takes no reading from its plain replies,
+#    runs dry of cookies, fails NTS-KE and then sends nothing (no downgrade).
 # Runs in a network namespace of its own (unshare -n); needs root, chronyd,
 # openssl and python3, else skipped. About 40 s.
 cd "$(dirname "$0")/../.." || exit 1
@@ -212,5 +215,24 @@ nak_ok() {
 	echo "$nak NAK(s), NTS-KE sessions now $ke, authenticated replies $au0 -> $au"
 }
 check "n3 after its server restarts (keys forgotten): NTS NAK, NTS-KE again, authenticated again" nak_ok
+# The server comes back without NTS: n3 loses it after having had it.
+lost_ok() {
+	sed 's/, nts: {certificate.*}}$/}/' "$dir/n4.yaml" > "$dir/n4plain.yaml"
+	grep -q "nts:" "$dir/n4plain.yaml" && { echo "n4plain.yaml still has nts"; return 1; }
+	rd0=$(rf 3 readings)
+	kill -TERM "$(cat "$dir/n4.pid")"
+	sleep 1
+	"$D" --config "$dir/n4plain.yaml" >> "$dir/n4.log" 2>&1 &
+	echo $! > "$dir/n4.pid"
+	# 8 cookies at 1 s, the NAK probe, then NTS-KE refused (4 s back-off)
+	sleep 14
+	q1=$(rf 3 queries) rd=$(rf 3 readings) kf=$(rf 3 ke_failures)
+	sleep 5
+	q2=$(rf 3 queries) rd2=$(rf 3 readings) e=$(rf 3 last_error)
+	[ "$rd" = "$rd0" ] && [ "$rd2" = "$rd0" ] && [ "$kf" -ge 1 ] && [ "$q2" = "$q1" ] ||
+		{ echo "readings $rd0 -> $rd -> $rd2, ke_failures=$kf, queries $q1 -> $q2, error: $e"; return 1; }
+	echo "readings stay at $rd0, $kf NTS-KE failure(s) ($e), queries stay at $q1"
+}
+check "n3 after its server comes back without NTS: no reading from plain replies, no plain NTP sent" lost_ok
 check "every bftimed still running" sh -c "for i in 1 2 3 4 5 6 7; do kill -0 \$(cat \"$dir/n\$i.pid\") || exit 1; done"
 summary
