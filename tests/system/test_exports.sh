@@ -47,7 +47,7 @@ trap 'exit 130' INT TERM HUP PIPE
 if ! command -v chronyd >/dev/null || ! command -v chronyc >/dev/null || [ "$(id -u)" != 0 ]; then
 	echo "[==========] 0 test(s) run."
 	echo "[  PASSED  ] 0 test(s). (chronyd, chronyc or root missing: skipped)"
-	exit 0
+	exit 77
 fi
 
 make_keys

@@ -31,7 +31,7 @@ trap 'exit 130' INT TERM HUP PIPE
 
 [ -x "$D" ] || { echo "build/bftimed missing: run make"; exit 1; }
 if ! command -v gpsfake >/dev/null || ! command -v gpsd >/dev/null || ! command -v python3 >/dev/null; then
-	echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (gpsd, gpsfake or python3 missing: skipped)"; exit 0
+	echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (gpsd, gpsfake or python3 missing: skipped)"; exit 77
 fi
 
 free_port() { # tcp|udp

@@ -29,7 +29,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 [ -x "$D" ] && [ -x "$C" ] || { echo "build/bftimed missing: run make"; exit 1; }
-[ -n "$PY" ] && command -v curl >/dev/null || { echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (python3 or curl missing: skipped)"; exit 0; }
+[ -n "$PY" ] && command -v curl >/dev/null || { echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (python3 or curl missing: skipped)"; exit 77; }
 
 free_port() { "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_INET,getattr(socket,sys.argv[1])); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
 P1=$(free_port SOCK_DGRAM) P2=$(free_port SOCK_DGRAM) P3=$(free_port SOCK_DGRAM)

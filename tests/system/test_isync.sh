@@ -37,7 +37,7 @@ trap 'exit 130' INT TERM HUP PIPE
 
 [ -x "$D" ] && [ -x "$B/bftime" ] || { echo "build/bftimed missing: run make"; exit 1; }
 command -v curl >/dev/null && command -v jq >/dev/null ||
-	{ echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (curl or jq missing: skipped)"; exit 0; }
+	{ echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (curl or jq missing: skipped)"; exit 77; }
 
 NS= # namespace prefix (ISYNC_NETNS), empty on loopback
 if [ -n "${ISYNC_NETNS:-}" ]; then

@@ -31,7 +31,7 @@ trap 'exit 130' INT TERM HUP PIPE
 
 [ -x "$D" ] && [ -x "$B/bftime" ] || { echo "build/bftimed missing: run make"; exit 1; }
 command -v curl >/dev/null && command -v jq >/dev/null ||
-	{ echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (curl or jq missing: skipped)"; exit 0; }
+	{ echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (curl or jq missing: skipped)"; exit 77; }
 
 api() { echo "127.0.0.1:$((base + 20 + $1))"; }
 get() { curl -s --max-time 5 "http://$(api "$1")$2"; }

@@ -30,7 +30,7 @@ trap cleanup_pids EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 [ -x "$D" ] || { echo "build/bftimed missing: run make"; exit 1; }
-command -v python3 >/dev/null || { echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (python3 missing: skipped)"; exit 0; }
+command -v python3 >/dev/null || { echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (python3 missing: skipped)"; exit 77; }
 
 # The writer: a pty whose slave path goes to PATHFILE; after WAIT seconds
 # (bftimed opens the slave meanwhile) it writes the capture's sentences,

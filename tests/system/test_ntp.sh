@@ -47,7 +47,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 [ -x "$D" ] && [ -x "$B/bftime" ] || { echo "build/bftimed missing: run make"; exit 1; }
-[ -n "$PY" ] || { echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (python3 missing: skipped)"; exit 0; }
+[ -n "$PY" ] || { echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (python3 missing: skipped)"; exit 77; }
 
 # A free UDP port on an address (the kernel picks it; nothing else binds it
 # in the instant before the daemon does, in practice).
