@@ -26,19 +26,25 @@
 #  - the bftimed server restarts (its cookie keys are in memory only): n3's
 #    next request gets an NTS NAK, and so does the one after it, and n3 runs
 #    NTS-KE again and goes on;
+#  - n8 and n9 trust the system's store (no `ca`), which in this test's own
+#    mount namespace holds the test CA, and name the server bft.test and
+#    other.test, both 127.0.0.4 by the namespace's /etc/hosts: n8 synchronizes
+#    (the DNS name its certificate carries), n9 is refused (a name it lacks);
 #  - the bftimed server restarts without NTS (plain NTP only, no NTS-KE
 #    listener): n3, having had NTS, takes no reading from its plain replies,
 #    runs dry of cookies, fails NTS-KE and then sends nothing (no downgrade).
-# Runs in a network namespace of its own (unshare -n); needs root, chronyd,
+# Runs in network and mount namespaces of its own (unshare -n -m: the bind
+# mounts over /etc/ssl/certs and /etc/hosts are seen by this test alone, and
+# go with it); needs root, chronyd,
 # openssl and python3, else skipped. About 40 s.
 cd "$(dirname "$0")/../.." || exit 1
 if [ -z "${BFT_NTS_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
-	command -v ip >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
-	BFT_NTS_NETNS=1 exec unshare -n sh "$0" "$@"
+	command -v ip >/dev/null 2>&1 && unshare -n -m true 2>/dev/null; then
+	BFT_NTS_NETNS=1 exec unshare -n -m sh "$0" "$@"
 fi
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test}
-N=7
+N=9
 PY=$(command -v python3)
 if [ -z "${BFT_NTS_NETNS:-}" ] || [ -z "$PY" ] || ! command -v chronyd >/dev/null || ! command -v openssl >/dev/null; then
 	echo "[==========] 0 test(s) run."
@@ -154,9 +160,17 @@ conf 4 "{kind: simulated, every: 1s, noise: 100us, uncertainty: 1ms}" \
 conf 5 "$(nts_ref bft 127.0.0.5:4123 ca 4460)"
 conf 6 "$(nts_ref proxied 127.0.0.6:$CNTP ca $CKE)"
 conf 7 "$(nts_ref naked 127.0.0.7:$CNTP ca $CKE)"
-check "configs with nts references accepted" sh -c "for i in 1 2 3 4 5 6 7; do \"$D\" --config \"$dir/n\$i.yaml\" --check-config >/dev/null || exit 1; done"
+# The system's trust store and host names, in this mount namespace only.
+mkdir -p "$dir/sysca" && cp "$dir/ca.pem" "$dir/sysca/ca-certificates.crt" && openssl rehash "$dir/sysca" 2>/dev/null
+printf '127.0.0.1 localhost\n127.0.0.4 bft.test other.test\n' > "$dir/hosts"
+sysca=no
+[ -d /etc/ssl/certs ] && mount --bind "$dir/sysca" /etc/ssl/certs && mount --bind "$dir/hosts" /etc/hosts && sysca=yes
+sys_ref() { echo "{kind: ntp, name: $1, server: \"$2\", nts: true, nts_port: 4460, every: 1s}"; }
+conf 8 "$(sys_ref sysstore bft.test:4123)"
+conf 9 "$(sys_ref sysstore other.test:4123)"
+check "configs with nts references accepted" sh -c "for i in 1 2 3 4 5 6 7 8 9; do \"$D\" --config \"$dir/n\$i.yaml\" --check-config >/dev/null || exit 1; done"
 sleep 1 # chronyd's NTS-KE helper up
-for i in 4 1 2 3 5 6 7; do
+for i in 4 1 2 3 5 6 7 8 9; do
 	"$D" --config "$dir/n$i.yaml" >> "$dir/n$i.log" 2>&1 &
 	echo $! > "$dir/n$i.pid"
 done
@@ -184,6 +198,9 @@ refused_ok() { # node, what the error must say
 }
 check "n2 (rogue CA) gets no keys and sends no plain NTP instead" refused_ok 2 "unable to get local issuer certificate"
 check "n5 (a name the certificate lacks) is refused" refused_ok 5 "IP address mismatch"
+check "the system's trust store and /etc/hosts replaced in this mount namespace" test "$sysca" = yes
+check "n8 (system store, DNS name bft.test on the certificate) synchronizes, authenticated" auth_ok 8
+check "n9 (system store, DNS name other.test not on the certificate) is refused" refused_ok 9 "hostname mismatch"
 tamper_ok() {
 	un=$(rf 6 nts_unauthenticated) id=$(rf 6 nts_unique_id) ba=$(rf 6 nts_bad_authenticator)
 	rd=$(rf 6 readings) au=$(rf 6 authenticated_replies) k=$(tail -n 1 "$dir/proxy.log")
@@ -219,9 +236,16 @@ check "n3 after its server restarts (keys forgotten): NTS NAK, NTS-KE again, aut
 lost_ok() {
 	sed 's/, nts: {certificate.*}}$/}/' "$dir/n4.yaml" > "$dir/n4plain.yaml"
 	grep -q "nts:" "$dir/n4plain.yaml" && { echo "n4plain.yaml still has nts"; return 1; }
-	rd0=$(rf 3 readings)
 	kill -TERM "$(cat "$dir/n4.pid")"
-	sleep 1
+	# No server now: wait for n3's count of readings to stand still (the
+	# status file is rewritten each second), at most 10 s.
+	rd0=$(rf 3 readings) w=0
+	while [ $w -lt 10 ]; do
+		sleep 1.5
+		r=$(rf 3 readings)
+		[ "$r" = "$rd0" ] && break
+		rd0=$r w=$((w + 1))
+	done
 	"$D" --config "$dir/n4plain.yaml" >> "$dir/n4.log" 2>&1 &
 	echo $! > "$dir/n4.pid"
 	# 8 cookies at 1 s, the NAK probe, then NTS-KE refused (4 s back-off)
@@ -234,5 +258,5 @@ lost_ok() {
 	echo "readings stay at $rd0, $kf NTS-KE failure(s) ($e), queries stay at $q1"
 }
 check "n3 after its server comes back without NTS: no reading from plain replies, no plain NTP sent" lost_ok
-check "every bftimed still running" sh -c "for i in 1 2 3 4 5 6 7; do kill -0 \$(cat \"$dir/n\$i.pid\") || exit 1; done"
+check "every bftimed still running" sh -c "for i in 1 2 3 4 5 6 7 8 9; do kill -0 \$(cat \"$dir/n\$i.pid\") || exit 1; done"
 summary
