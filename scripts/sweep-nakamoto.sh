@@ -7,7 +7,11 @@
 #           power swept, each share run for DURATION (default 3600s) with seeds 1..SEEDS;
 #           about 9 minutes with the defaults on 2 cores;
 #  attacks: the selfish, withholding and time-warp scenarios as they are (1800 s), seeds
-#           1..SEEDS: mean and range over the seeds; about 4 minutes.
+#           1..SEEDS: mean and range over the seeds; about 4 minutes. ATTACKS="a b ..."
+#           runs those scenarios only; ATTACK_DURATION=7200s runs them that long, each
+#           with 2048 block slots so that the pool's share is counted over the whole
+#           chain (a node's tree holds `slots` blocks: 64 by default, fewer than an
+#           1800 s run of 10 s blocks makes).
 #   scripts/sweep-nakamoto.sh [alarm|attacks|all [SEEDS [DURATION]]]     (default all 6 3600s)
 set -eu
 part=${1:-all} seeds=${2:-6} dur=${3:-3600s}
@@ -48,10 +52,19 @@ fi
 # Sirer's relative revenue with gamma = 0 for selfish mining, the hash share for the time warp and
 # the honest-timestamp majority, none for withholding), honest
 # blocks gone stale, the deepest reorganisation, the median time past's lag behind true time.
-attacks="nakamoto-selfish-25 nakamoto-selfish-33 nakamoto-selfish-45 nakamoto-withhold-30 nakamoto-withhold-55
-	nakamoto-timewarp-30 nakamoto-timewarp-60 nakamoto-majority-60"
+attacks=${ATTACKS:-"nakamoto-selfish-25 nakamoto-selfish-33 nakamoto-selfish-45 nakamoto-withhold-30 nakamoto-withhold-55
+	nakamoto-timewarp-30 nakamoto-timewarp-60 nakamoto-majority-60"}
+for a in $attacks; do
+	[ -f "scenarios/$a.yaml" ] || { echo "sweep-nakamoto: no scenarios/$a.yaml" >&2; exit 2; }
+	if [ -n "${ATTACK_DURATION:-}" ]; then
+		sed -e "s/^duration: .*/duration: $ATTACK_DURATION/" -e "s/ slots: [0-9]*,//" \
+			-e "s/^nakamoto: {/nakamoto: {slots: 2048, /" "scenarios/$a.yaml" > "$tmp/$a.yaml"
+	else
+		cp "scenarios/$a.yaml" "$tmp/$a.yaml"
+	fi
+done
 for a in $attacks; do for i in $(seq_seeds); do echo "$a $i"; done; done |
-	xargs -P 2 -n 2 sh -c '"$0" "scenarios/$2.yaml" --seed "$3" --json > "$1/a.$2.$3.json" 2>/dev/null || true' "$SIM" "$tmp"
+	xargs -P 2 -n 2 sh -c '"$0" "$1/$2.yaml" --seed "$3" --json > "$1/a.$2.$3.json" 2>/dev/null || true' "$SIM" "$tmp"
 echo "| scenario | share | runs | pool's share of the best chain: mean [min, max] | predicted | stale: mean [min, max] | deepest reorg | lag of the median time past: mean [min, max] | containment (least) | verdicts ok |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for a in $attacks; do
