@@ -121,6 +121,7 @@ struct bftd_ntps {
 	} *rx;
 	struct {
 		uint64_t requests, replies, naks, malformed, bad_auth, cookies_issued, kod_sent;
+		const char *last_refused; /* why the last refused NTS request was (a static string), NULL none */
 	} nts;
 };
 
@@ -239,10 +240,12 @@ static int nts_prepare(bftd_ntps *s, const uint8_t *req, size_t len, const bft_n
 			s->nts.malformed++;
 		else
 			s->nts.bad_auth++;
-		bftd_log(LOG_DEBUG, "ntp_server: NTS request dropped: %s", why ? why : "?");
+		s->nts.last_refused = why ? why : "?";
+		bftd_log(LOG_DEBUG, "ntp_server: NTS request dropped: %s", s->nts.last_refused);
 		return -1;
 	}
 	if (v == BFT_NTS_SRV_COOKIE) {
+		s->nts.last_refused = why ? why : "?";
 		/* RFC 8915 5.7: the NTS NAK, so the client runs NTS-KE again. */
 		bft_ntp_kod(e->hdr, "NTSN");
 		e->len = bft_nts_server_nak(e->buf, sizeof e->buf, e->hdr, e->rq.v.uid, e->rq.v.uid_len);
@@ -558,6 +561,8 @@ void bftd_ntps_status(const bftd_ntps *s, struct json_object *o)
 		json_object_object_add(n, "malformed", json_object_new_int64((int64_t)s->nts.malformed));
 		json_object_object_add(n, "bad_authenticator", json_object_new_int64((int64_t)s->nts.bad_auth));
 		json_object_object_add(n, "kod_sent", json_object_new_int64((int64_t)s->nts.kod_sent));
+		if (s->nts.last_refused)
+			json_object_object_add(n, "last_refused", json_object_new_string(s->nts.last_refused));
 		json_object_object_add(n, "cookies_issued_ntp", json_object_new_int64((int64_t)s->nts.cookies_issued));
 		bftd_ntske_status(s->ke, n);
 		json_object_object_add(o, "nts", n);

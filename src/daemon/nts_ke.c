@@ -62,6 +62,7 @@ struct bftd_ntske {
 	struct {
 		uint64_t accepted, handshakes, handshake_failures, no_alpn, sessions, malformed, refused, timeouts,
 			io_errors, incomplete, cookies_issued, key_rotations, internal;
+		const char *last_refused; /* why the last malformed or refused request was (static), NULL none */
 	} ctr;
 };
 
@@ -329,10 +330,12 @@ static void respond(bftd_ntske *ke, struct conn *c)
 		code = BFT_NTSKE_ERR_INTERNAL;
 	} else if (rc != 0) {
 		ke->ctr.malformed++;
-		bftd_log(LOG_INFO, "nts: malformed NTS-KE request: %s", why ? why : "?");
+		ke->ctr.last_refused = why ? why : "?";
+		bftd_log(LOG_INFO, "nts: malformed NTS-KE request: %s", ke->ctr.last_refused);
 	} else {
 		ke->ctr.refused++;
-		bftd_log(LOG_INFO, "nts: NTS-KE request refused (error %d): %s", code, why ? why : "?");
+		ke->ctr.last_refused = why ? why : "?";
+		bftd_log(LOG_INFO, "nts: NTS-KE request refused (error %d): %s", code, ke->ctr.last_refused);
 	}
 	c->out_len = bft_ntske_server_error(c->out, sizeof c->out, code);
 }
@@ -537,6 +540,8 @@ void bftd_ntske_status(const bftd_ntske *ke, struct json_object *o)
 	C(incomplete);
 	C(internal);
 #undef C
+	if (ke->ctr.last_refused)
+		json_object_object_add(o, "ke_last_refused", json_object_new_string(ke->ctr.last_refused));
 	json_object_object_add(o, "cookies_issued_ke", json_object_new_int64((int64_t)ke->ctr.cookies_issued));
 	json_object_object_add(o, "key_id", json_object_new_int64(ke->keys[0].id));
 	json_object_object_add(o, "key_rotations", json_object_new_int64((int64_t)ke->ctr.key_rotations));

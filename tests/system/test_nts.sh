@@ -93,6 +93,7 @@ for _ in $(seq 1 50); do grep -q '"state":"synchronized"' "$dir/n1.json" 2>/dev/
 # An integer of the status file's nts object (the last matching line: "requests"
 # and "replies" exist outside it too).
 nts() { sleep 1.2; awk -v k="\"$1\":" '/"nts":\{/ { p = 1 } p && index($0, k) { sub(/.*:/, ""); gsub(/[^0-9-]/, ""); print; exit }' "$dir/n1.json"; }
+ntsstr() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$dir/n1.json" | head -n 1; } # a string of the status
 ntps() { awk -v k="    \"$1\":" '/"ntp_server":/ { p = 1 } p && index($0, k) == 1 { sub(/.*:/, ""); gsub(/[^0-9-]/, ""); print; exit }' "$dir/n1.json"; }
 
 # No ntsdumpdir: a saved cookie would let the next run skip NTS-KE.
@@ -223,20 +224,24 @@ mal_ok() {
 	before=$(nts malformed)
 	n=$(h malformed)
 	after=$(nts malformed)
-	[ "$n" = 0 ] && [ "$after" = $((before + 4)) ] || { echo "$n answered, malformed $before -> $after"; return 1; }
-	echo "4 sent, 0 answered, malformed $before -> $after"
+	why=$(ntsstr last_refused)
+	[ "$n" = 0 ] && [ "$after" = $((before + 4)) ] && [ -n "$why" ] ||
+		{ echo "$n answered, malformed $before -> $after, last_refused '$why'"; return 1; }
+	echo "4 sent, 0 answered, malformed $before -> $after; status says why: $why"
 }
-check "malformed NTS extension fields are never answered, each counted" mal_ok
+check "malformed NTS extension fields are never answered, each counted, the reason in status" mal_ok
 
 # ---- hostile NTS-KE clients -----------------------------------------------
 ke_garbage_ok() {
 	before=$(nts ke_malformed)
 	out=$(h ke_garbage) || { echo "$out"; return 1; }
 	after=$(nts ke_malformed)
-	[ "$after" = $((before + 1)) ] || { echo "ke_malformed $before -> $after"; return 1; }
-	echo "$out; ke_malformed $before -> $after"
+	why=$(ntsstr ke_last_refused)
+	[ "$after" = $((before + 1)) ] && [ -n "$why" ] ||
+		{ echo "ke_malformed $before -> $after, ke_last_refused '$why'"; return 1; }
+	echo "$out; ke_malformed $before -> $after; status says why: $why"
 }
-check "a malformed NTS-KE request gets an Error record (bad request), counted" ke_garbage_ok
+check "a malformed NTS-KE request gets an Error record (bad request), counted, the reason in status" ke_garbage_ok
 check "an NTS-KE client without ALPN ntske/1 is refused in the handshake" h ke_alpn
 full_ok() {
 	to0=$(nts ke_timeouts)
