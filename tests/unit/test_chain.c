@@ -566,6 +566,94 @@ static void test_recheck_after_settling(void **state)
 }
 
 /*
+ * Property: a node that takes a random tree unsettled and then rechecks it
+ * ends where a node settled from the start ends: the same blocks held (the
+ * lying ones and everything above them gone), the same best work, every
+ * dropped block counted. Random trees of 30 blocks, a quarter of them
+ * carrying a 5 ms lie, delivered in random orders (orphans re-offered).
+ */
+static void test_recheck_property(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	cfg.retarget_blocks = 40;
+	cfg.orphan_ttl_ns = INT64_C(1) << 60;
+	srand(20261206);
+	enum { NB = 30 };
+	static bft_block blk[NB];
+	for (int trial = 0; trial < 10; trial++) {
+		struct node *miner = node_new(&cfg);
+		miner->v.n_meas = 0; /* takes every statement it is given */
+		int32_t slot_of[NB];
+		bool bad[NB]; /* a lie, or above one */
+		for (int i = 0; i < NB; i++) {
+			int parent = i == 0 ? -1 : rand() % (i + 1) - 1;
+			miner->c.best = parent < 0 ? -1 : slot_of[parent];
+			uint64_t ph = parent < 0 ? 0 : blk[parent].h.height;
+			int64_t t = T0 + (int64_t)(ph + 1) * 10 * S_NS + i;
+			bool lie = rand() % 4 == 0;
+			bft_stmt st = stmt(100 + (uint32_t)i, gps(), lie ? 5000000 : 200, t - S_NS);
+			mine(miner, &blk[i], (uint32_t)i, t, &st, 1);
+			assert_int_equal(blk[i].h.n_stmts, 1);
+			bad[i] = lie || (parent >= 0 && bad[parent]);
+			assert_true(bft_nk_add(&miner->c, &blk[i], &miner->v) >= 0);
+			uint8_t h[32];
+			assert_int_equal(bft_block_hash(h, &blk[i].h), 0);
+			slot_of[i] = -2;
+			for (int k = 0; k < NSLOTS; k++)
+				if (miner->slots[k].used && memcmp(miner->slots[k].hash, h, 32) == 0)
+					slot_of[i] = k;
+			assert_true(slot_of[i] >= 0);
+		}
+		uint64_t n_bad = 0, best_good = 0;
+		for (int i = 0; i < NB; i++) {
+			n_bad += bad[i];
+			if (!bad[i] && blk[i].h.height > best_good)
+				best_good = blk[i].h.height;
+		}
+		int perm[NB];
+		for (int i = 0; i < NB; i++)
+			perm[i] = i;
+		for (int i = NB - 1; i > 0; i--) {
+			int j = rand() % (i + 1), x = perm[i];
+			perm[i] = perm[j];
+			perm[j] = x;
+		}
+		struct node *late = node_new(&cfg), *early = node_new(&cfg);
+		late->v.n_meas = 0;
+		at(late, T0 + 400 * S_NS);
+		at(early, T0 + 400 * S_NS);
+		for (int round = 0; round < NB; round++)
+			for (int i = 0; i < NB; i++) {
+				assert_true(bft_nk_add(&late->c, &blk[perm[i]], &late->v) >= 0);
+				(void)bft_nk_add(&early->c, &blk[perm[i]], &early->v);
+			}
+		assert_int_equal(late->c.st.accepted, NB);
+		late->v.n_meas = 1;
+		assert_int_equal(bft_nk_recheck(&late->c, &late->v), (int)n_bad);
+		assert_int_equal(late->c.st.rechecked_out, n_bad);
+		assert_int_equal(early->c.st.accepted, NB - n_bad);
+		assert_true(tip(late).work == tip(early).work);
+		assert_true(tip(late).work == (bft_nk_work)best_good * 8);
+		for (int i = 0; i < NB; i++) { /* the same blocks held */
+			uint8_t h[32];
+			assert_int_equal(bft_block_hash(h, &blk[i].h), 0);
+			bool in_late = false, in_early = false;
+			for (int k = 0; k < NSLOTS; k++) {
+				in_late |= late->slots[k].used && memcmp(late->slots[k].hash, h, 32) == 0;
+				in_early |= early->slots[k].used && memcmp(early->slots[k].hash, h, 32) == 0;
+			}
+			assert_int_equal(in_late, !bad[i]);
+			assert_int_equal(in_early, !bad[i]);
+		}
+		free(late);
+		free(early);
+		free(miner);
+	}
+}
+
+/*
  * Attack: the time warp. A miner with all the hash power keeps every
  * timestamp at the median-time-past + 1 except the last block of each
  * retarget period, which it sets as late as the future rule allows. Under
@@ -1118,6 +1206,7 @@ int main(void)
 		cmocka_unit_test(test_median_property),
 		cmocka_unit_test(test_implausible_miner),
 		cmocka_unit_test(test_recheck_after_settling),
+		cmocka_unit_test(test_recheck_property),
 		cmocka_unit_test(test_time_warp),
 		cmocka_unit_test(test_withhold_release),
 		cmocka_unit_test(test_partition_heals),
