@@ -39,8 +39,12 @@
 # openssl and python3, else skipped. About 40 s.
 cd "$(dirname "$0")/../.." || exit 1
 if [ -z "${BFT_NTS_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
-	command -v ip >/dev/null 2>&1 && unshare -n -m true 2>/dev/null; then
-	BFT_NTS_NETNS=1 exec unshare -n -m sh "$0" "$@"
+	command -v ip >/dev/null 2>&1; then
+	if unshare -n -m true 2>/dev/null; then
+		BFT_NTS_NETNS=1 BFT_NTS_MNTNS=1 exec unshare -n -m sh "$0" "$@"
+	elif unshare -n true 2>/dev/null; then # no mount namespace: the system-store checks are left out
+		BFT_NTS_NETNS=1 exec unshare -n sh "$0" "$@"
+	fi
 fi
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test}
@@ -164,7 +168,8 @@ conf 7 "$(nts_ref naked 127.0.0.7:$CNTP ca $CKE)"
 mkdir -p "$dir/sysca" && cp "$dir/ca.pem" "$dir/sysca/ca-certificates.crt" && openssl rehash "$dir/sysca" 2>/dev/null
 printf '127.0.0.1 localhost\n127.0.0.4 bft.test other.test\n' > "$dir/hosts"
 sysca=no
-[ -d /etc/ssl/certs ] && mount --bind "$dir/sysca" /etc/ssl/certs && mount --bind "$dir/hosts" /etc/hosts && sysca=yes
+# Only in a mount namespace of this test's own: the host's files are never touched.
+[ "${BFT_NTS_MNTNS:-}" = 1 ] && [ -d /etc/ssl/certs ] && mount --bind "$dir/sysca" /etc/ssl/certs && mount --bind "$dir/hosts" /etc/hosts && sysca=yes
 sys_ref() { echo "{kind: ntp, name: $1, server: \"$2\", nts: true, nts_port: 4460, every: 1s}"; }
 conf 8 "$(sys_ref sysstore bft.test:4123)"
 conf 9 "$(sys_ref sysstore other.test:4123)"
@@ -198,9 +203,13 @@ refused_ok() { # node, what the error must say
 }
 check "n2 (rogue CA) gets no keys and sends no plain NTP instead" refused_ok 2 "unable to get local issuer certificate"
 check "n5 (a name the certificate lacks) is refused" refused_ok 5 "IP address mismatch"
-check "the system's trust store and /etc/hosts replaced in this mount namespace" test "$sysca" = yes
-check "n8 (system store, DNS name bft.test on the certificate) synchronizes, authenticated" auth_ok 8
-check "n9 (system store, DNS name other.test not on the certificate) is refused" refused_ok 9 "hostname mismatch"
+if [ "${BFT_NTS_MNTNS:-}" = 1 ]; then
+	check "the system's trust store and /etc/hosts replaced in this mount namespace" test "$sysca" = yes
+	check "n8 (system store, DNS name bft.test on the certificate) synchronizes, authenticated" auth_ok 8
+	check "n9 (system store, DNS name other.test not on the certificate) is refused" refused_ok 9 "hostname mismatch"
+else
+	echo "(no mount namespace here: the system-store and DNS-name checks left out)"
+fi
 tamper_ok() {
 	un=$(rf 6 nts_unauthenticated) id=$(rf 6 nts_unique_id) ba=$(rf 6 nts_bad_authenticator)
 	rd=$(rf 6 readings) au=$(rf 6 authenticated_replies) k=$(tail -n 1 "$dir/proxy.log")
