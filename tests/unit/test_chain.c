@@ -332,6 +332,42 @@ static void test_orphans(void **state)
  * orders, always ends on a tip with the most work (several tips may tie:
  * then the first seen, which depends on the order), and the reorg
  * counters stay consistent. */
+/* Grow a random tree on miner: block i is a child of block parent (-1:
+ * genesis), made the miner's tip for the moment, carrying a statement of
+ * node 100 + i about GPS at offset_ns unless with_stmt is false; its slot
+ * on the miner goes to slot_of[i]. */
+static void grow(struct node *miner, bft_block *blk, int32_t *slot_of, int i, int parent, bool with_stmt,
+                 int64_t offset_ns)
+{
+	miner->c.best = parent < 0 ? -1 : slot_of[parent];
+	uint64_t ph = parent < 0 ? 0 : blk[parent].h.height;
+	int64_t t = T0 + (int64_t)(ph + 1) * 10 * S_NS + i; /* distinct hashes */
+	bft_stmt st = stmt(100 + (uint32_t)i, gps(), offset_ns, t - S_NS);
+	mine(miner, &blk[i], (uint32_t)i, t, with_stmt ? &st : NULL, with_stmt ? 1 : 0);
+	assert_int_equal(blk[i].h.n_stmts, with_stmt ? 1 : 0);
+	int r = bft_nk_add(&miner->c, &blk[i], &miner->v);
+	assert_true(r == BFT_NK_BEST || r == BFT_NK_SIDE);
+	uint8_t h[32];
+	assert_int_equal(bft_block_hash(h, &blk[i].h), 0);
+	slot_of[i] = -2;
+	for (int k = 0; k < NSLOTS; k++)
+		if (miner->slots[k].used && memcmp(miner->slots[k].hash, h, 32) == 0)
+			slot_of[i] = k;
+	assert_true(slot_of[i] >= 0);
+}
+
+/* A random order of 0 .. n - 1 (rand(), seeded by the caller). */
+static void shuffle(int *perm, int n)
+{
+	for (int i = 0; i < n; i++)
+		perm[i] = i;
+	for (int i = n - 1; i > 0; i--) {
+		int j = rand() % (i + 1), x = perm[i];
+		perm[i] = perm[j];
+		perm[j] = x;
+	}
+}
+
 static void test_random_forks_property(void **state)
 {
 	(void)state;
@@ -348,22 +384,7 @@ static void test_random_forks_property(void **state)
 		int32_t slot_of[NB];
 		uint64_t best_h = 0;
 		for (int i = 0; i < NB; i++) {
-			/* Point the miner's best at a random existing block by
-			 * temporarily choosing it as the tip. */
-			int parent = i == 0 ? -1 : rand() % (i + 1) - 1;
-			miner->c.best = parent < 0 ? -1 : slot_of[parent];
-			uint64_t ph = parent < 0 ? 0 : blk[parent].h.height;
-			int64_t t = T0 + (int64_t)(ph + 1) * 10 * S_NS + i; /* distinct hashes */
-			mine(miner, &blk[i], (uint32_t)i, t, NULL, 0);
-			int r = bft_nk_add(&miner->c, &blk[i], &miner->v);
-			assert_true(r == BFT_NK_BEST || r == BFT_NK_SIDE);
-			uint8_t h[32];
-			assert_int_equal(bft_block_hash(h, &blk[i].h), 0);
-			slot_of[i] = -2;
-			for (int s = 0; s < NSLOTS; s++)
-				if (miner->slots[s].used && memcmp(miner->slots[s].hash, h, 32) == 0)
-					slot_of[i] = s;
-			assert_true(slot_of[i] >= 0);
+			grow(miner, blk, slot_of, i, i == 0 ? -1 : rand() % (i + 1) - 1, false, 0);
 			if (blk[i].h.height > best_h)
 				best_h = blk[i].h.height;
 		}
@@ -372,13 +393,7 @@ static void test_random_forks_property(void **state)
 			struct node *n = node_new(&cfg);
 			at(n, T0 + 10000 * S_NS);
 			int perm[NB];
-			for (int i = 0; i < NB; i++)
-				perm[i] = i;
-			for (int i = NB - 1; i > 0; i--) {
-				int j = rand() % (i + 1), x = perm[i];
-				perm[i] = perm[j];
-				perm[j] = x;
-			}
+			shuffle(perm, NB);
 			/* The orphan pool holds 8, so some are pushed out: gossip
 			 * offers again until every block is in, as peers do. */
 			for (int round = 0; round < NB && n->c.st.accepted < NB; round++)
@@ -589,22 +604,9 @@ static void test_recheck_property(void **state)
 		bool bad[NB]; /* a lie, or above one */
 		for (int i = 0; i < NB; i++) {
 			int parent = i == 0 ? -1 : rand() % (i + 1) - 1;
-			miner->c.best = parent < 0 ? -1 : slot_of[parent];
-			uint64_t ph = parent < 0 ? 0 : blk[parent].h.height;
-			int64_t t = T0 + (int64_t)(ph + 1) * 10 * S_NS + i;
 			bool lie = rand() % 4 == 0;
-			bft_stmt st = stmt(100 + (uint32_t)i, gps(), lie ? 5000000 : 200, t - S_NS);
-			mine(miner, &blk[i], (uint32_t)i, t, &st, 1);
-			assert_int_equal(blk[i].h.n_stmts, 1);
+			grow(miner, blk, slot_of, i, parent, true, lie ? 5000000 : 200);
 			bad[i] = lie || (parent >= 0 && bad[parent]);
-			assert_true(bft_nk_add(&miner->c, &blk[i], &miner->v) >= 0);
-			uint8_t h[32];
-			assert_int_equal(bft_block_hash(h, &blk[i].h), 0);
-			slot_of[i] = -2;
-			for (int k = 0; k < NSLOTS; k++)
-				if (miner->slots[k].used && memcmp(miner->slots[k].hash, h, 32) == 0)
-					slot_of[i] = k;
-			assert_true(slot_of[i] >= 0);
 		}
 		uint64_t n_bad = 0, best_good = 0;
 		for (int i = 0; i < NB; i++) {
@@ -613,13 +615,7 @@ static void test_recheck_property(void **state)
 				best_good = blk[i].h.height;
 		}
 		int perm[NB];
-		for (int i = 0; i < NB; i++)
-			perm[i] = i;
-		for (int i = NB - 1; i > 0; i--) {
-			int j = rand() % (i + 1), x = perm[i];
-			perm[i] = perm[j];
-			perm[j] = x;
-		}
+		shuffle(perm, NB);
 		struct node *late = node_new(&cfg), *early = node_new(&cfg);
 		late->v.n_meas = 0;
 		at(late, T0 + 400 * S_NS);
