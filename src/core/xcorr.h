@@ -59,6 +59,20 @@ int bft_xcorr_run(bft_xcorr *x, const double complex *rec, size_t rec_n, const d
  * sigma^2 = 12 (1 - rho^2) / (8 pi^2 n bw^3 rho^2). docs/solar.md. */
 double bft_xcorr_crb(double rho, size_t n, double bw_frac);
 
+/* The share of that bound's Fisher information a fragment quantised to
+ * bits (1 or 2, per component, as bft_quant_roundtrip does; 0: none, 1.0)
+ * keeps when the own recording is not quantised: E over the own recording's
+ * prediction mu of x of sum over the quantiser's cells of
+ * (dP/dmu)^2 / P, times s^2 (docs/solar.md, "Quantised fragments"). 2/pi
+ * and 0.8825 at rho -> 0, falling with rho (0.307 for one bit at 0.9).
+ * Exact when the band is the whole sample rate (the conditional noise is
+ * white); for narrower bands it treats the samples as independent given the
+ * own recording. NAN for other bits or rho < 0. */
+double bft_xcorr_quant_info(int bits, double rho);
+/* bft_xcorr_crb over the square root of that share: the bound for a
+ * quantised fragment against an unquantised recording. */
+double bft_xcorr_crb_quant(double rho, size_t n, double bw_frac, int bits);
+
 /* The reading: the offset (peer clock minus own clock) as an interval.
  * t0s are the first samples' stamps on each clock; delay_s is the predicted
  * arrival at the own antenna minus at the peer's (geometry + troposphere
