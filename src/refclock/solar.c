@@ -296,7 +296,10 @@ static int open_soapy(bftd_refclock *rc, solar_priv *p, char *err, size_t errlen
 /* One block from the receiver: blocking for the block's duration (4096
  * samples at 2.4 MS/s: 7 ms) once per `every`. The CF32 samples arrive as
  * pairs of floats; the stamp is the raw clock after the last read less the
- * block's length, erring by the read's latency (stamp_uncertainty). */
+ * block's length, and *span_ns how much longer than the samples take the
+ * read took from before the stream's activation: the stamp errs by no
+ * more than that (the reading adds it to stamp_uncertainty, which is left
+ * for what the device does before its samples reach us). */
 static int read_soapy(bftd_refclock *rc, solar_priv *p, int64_t *raw_ns, int64_t *span_ns)
 {
 	const struct bftd_ref_solar *c = &rc->cfg->solar;
@@ -304,8 +307,11 @@ static int read_soapy(bftd_refclock *rc, solar_priv *p, int64_t *raw_ns, int64_t
 	float *f = (float *)malloc(2 * n * sizeof *f);
 	if (!f)
 		return BFT_ENOMEM;
-	int rc2 = SoapySDRDevice_activateStream(p->dev, p->stream, 0, 0, 0);
+	/* Before the stream starts: no sample of the block is older (the
+	 * receiver records from its activation), and none arrived before it was
+	 * recorded, so the block's start lies in [r0, r1 - dur]. */
 	int64_t r0 = rc->host->raw_ns();
+	int rc2 = SoapySDRDevice_activateStream(p->dev, p->stream, 0, 0, 0);
 	while (rc2 == 0 && got < n) {
 		void *bufs[1] = { f + 2 * got };
 		int flags = 0;
@@ -441,9 +447,12 @@ int bftd_solar_receive(struct bftd_refclock *rc, const uint8_t *buf, size_t len)
 
 /* The next block due: a recording's once the system clock is past its end,
  * the receiver's each `every`. 1 with the block's samples and stamps; 0 when
- * none is due (*next_mono_ns: when to look again); negative on a read error. */
+ * none is due (*next_mono_ns: when to look again); negative on a read error.
+ * A recording's published stamp is its own (erring by stamp_uncertainty);
+ * a receiver's is read off our clock, so it errs by the read's latency too. */
 static int next_block(bftd_refclock *rc, solar_priv *p, int64_t now_mono_ns, const double complex **x,
-                      int64_t *raw_ns, int64_t *raw_err_ns, int64_t *pub_ns, int64_t *next_mono_ns)
+                      int64_t *raw_ns, int64_t *raw_err_ns, int64_t *pub_ns, int64_t *pub_err_ns,
+                      int64_t *next_mono_ns)
 {
 	const struct bftd_ref_solar *c = &rc->cfg->solar;
 	int64_t dur = (int64_t)llround((double)c->block_n * 1e9 / (double)c->fs_hz);
@@ -467,6 +476,7 @@ static int next_block(bftd_refclock *rc, solar_priv *p, int64_t now_mono_ns, con
 		*pub_ns = t0;
 		*raw_ns = rc->host->realtime_to_raw_ns(t0, &span);
 		*raw_err_ns = c->stamp_err_ns + span;
+		*pub_err_ns = c->stamp_err_ns;
 		*next_mono_ns = now_mono_ns;
 		return 1;
 	}
@@ -480,7 +490,7 @@ static int next_block(bftd_refclock *rc, solar_priv *p, int64_t now_mono_ns, con
 	if (read_soapy(rc, p, raw_ns, &span) != 0)
 		return BFT_EINVAL;
 	*x = p->buf;
-	*raw_err_ns = c->stamp_err_ns + span;
+	*raw_err_ns = *pub_err_ns = c->stamp_err_ns + span;
 	/* The published stamp: the system clock at the raw stamp. */
 	int64_t rt0 = rc->host->realtime_ns(), r0 = rc->host->raw_ns();
 	*pub_ns = rt0 + (*raw_ns - r0);
@@ -500,8 +510,8 @@ static size_t solar_service(bftd_refclock *rc, const struct pollfd *pfd, size_t 
 	 * the loop. */
 	for (int k = 0; k < 4; k++) {
 		const double complex *x;
-		int64_t raw, raw_err, pub;
-		int b = next_block(rc, p, now_mono_ns, &x, &raw, &raw_err, &pub, &next);
+		int64_t raw, raw_err, pub, pub_err;
+		int b = next_block(rc, p, now_mono_ns, &x, &raw, &raw_err, &pub, &pub_err, &next);
 		if (b < 0) {
 			rc->errors++;
 			state(rc, "read error from %s", c->recording[0] ? c->recording : c->soapy);
@@ -511,8 +521,8 @@ static size_t solar_service(bftd_refclock *rc, const struct pollfd *pfd, size_t 
 			break;
 		uint8_t frag[BFT_FRAG_MAX_BYTES];
 		size_t len = 0;
-		int made = p->attached ? bftd_solar_record(p->eng, x, (size_t)c->block_n, raw, raw_err, pub,
-		                                             c->stamp_err_ns, p->seq++, frag, sizeof frag, &len)
+		int made = p->attached ? bftd_solar_record(p->eng, x, (size_t)c->block_n, raw, raw_err, pub, pub_err,
+		                                             p->seq++, frag, sizeof frag, &len)
 		                       : 0;
 		if (made == 1) {
 			p->io.publish(p->io.ctx, frag, len);

@@ -394,20 +394,23 @@ int bftd_solar_on_fragment(bftd_solar *s, const uint8_t *buf, size_t len, bftd_s
 	double delay = predicted_delay(s, gp, (double)f.pos_err_mm * 1e-3, f.start_ns, &delay_err);
 	/* The own block the fragment's wavefront reached within the window: its
 	 * sample m saw the peer's sample n when m = n + lag, lag near expect. */
-	/* The window: ours plus the peer's stated stamp error. When that does
+	/* The window: ours plus the peer's stated stamp error and our block's
+	 * (a receiver's read latency is in both). When that does
 	 * not fit in the block (a peer free-running for long states
 	 * milliseconds), the widest one the block holds is searched, at least
 	 * our configured window: a lag outside it gives no peak above the
 	 * threshold (or one on the edge), never a false reading, and the
 	 * interval is made from the lag found and both stamps' stated errors,
 	 * whatever window found it. */
-	int64_t w_cfg = window_samples(p), w = w_cfg + (int64_t)ceil((double)f.stamp_err_ns * 1e-9 * p->fs_hz);
+	int64_t w_cfg = window_samples(p), w_peer = w_cfg + (int64_t)ceil((double)f.stamp_err_ns * 1e-9 * p->fs_hz);
+	int64_t w = w_peer;
 	const struct block *b = NULL;
 	double expect = 0;
 	for (size_t i = 0; i < p->keep_blocks && !b; i++) {
 		const struct block *c = &s->blocks[i];
 		if (!c->used || c->night)
 			continue;
+		w = w_peer + (int64_t)ceil((double)c->pub_err_ns * 1e-9 * p->fs_hz);
 		double e = ((double)(f.start_ns - c->pub_ns) * 1e-9 + delay) * p->fs_hz;
 		double room = fmin(e, (double)p->block_n - (double)p->frag_n - e);
 		if (room >= (double)(w < w_cfg ? w : w_cfg)) {

@@ -12,7 +12,11 @@
  * exactly. The geometric delay of the wavefront between the antennas
  * (bft_sun_delay_s) is in the samples, as the Sun puts it there.
  *
- *   solar-gen DIR START_NS BLOCKS EVERY_NS OFFSET_NS...
+ *   solar-gen [-b CAPTURE] DIR START_NS BLOCKS EVERY_NS OFFSET_NS...
+ *
+ * (-b: samples per capture, default 16384; test_solar_soapy.sh takes longer
+ * captures than the daemon's blocks, as a receiver streams before and
+ * after the moment a block is read).
  *
  * writes DIR/nI.sigmf-meta and DIR/nI.sigmf-data (I = 1..M, one per
  * offset) and prints, per station, "I LAT LON HEIGHT" (degrees, metres).
@@ -29,14 +33,24 @@
 
 #define FS_HZ 2.4e6
 #define CENTRE_HZ 1.42e9
-#define BLOCK 16384
+#define BLOCK_DEFAULT 16384
 #define MAX_ST 8
 #define DEG (M_PI / 180.0)
 
 int main(int argc, char **argv)
 {
+	size_t block = BLOCK_DEFAULT;
+	if (argc > 2 && strcmp(argv[1], "-b") == 0) {
+		long b = atol(argv[2]);
+		if (b < 1024 || b > (1L << 22)) {
+			fprintf(stderr, "solar-gen: -b 1024..4194304\n");
+			return 2;
+		}
+		block = (size_t)b;
+		argc -= 2, argv += 2;
+	}
 	if (argc < 6) {
-		fprintf(stderr, "usage: solar-gen DIR START_NS BLOCKS EVERY_NS OFFSET_NS...\n");
+		fprintf(stderr, "usage: solar-gen [-b CAPTURE] DIR START_NS BLOCKS EVERY_NS OFFSET_NS...\n");
 		return 2;
 	}
 	const char *dir = argv[1];
@@ -70,7 +84,7 @@ int main(int argc, char **argv)
 	}
 	double complex *x[MAX_ST];
 	for (size_t i = 0; i < m; i++)
-		if (!(x[i] = malloc((size_t)blocks * BLOCK * sizeof *x[i])))
+		if (!(x[i] = malloc((size_t)blocks * block * sizeof *x[i])))
 			return 1;
 	bft_rng rng;
 	bft_rng_seed(&rng, (uint64_t)start);
@@ -85,9 +99,9 @@ int main(int argc, char **argv)
 			/* Station i's sample j holds the wavefront that reached station 1
 			 * at true t + j/fs - (arrival at i minus at 1). */
 			st[i] = (bft_solarsim_station){ t_sun, 150, 300, bft_sun_delay_s(ps[i], ps[0], t) * FS_HZ };
-			outs[i] = x[i] + (size_t)k * BLOCK;
+			outs[i] = x[i] + (size_t)k * block;
 		}
-		if (bft_solarsim_array(&rng, BLOCK, 0.8, m > 1 ? vis : 1, m, st, outs) != 0)
+		if (bft_solarsim_array(&rng, block, 0.8, m > 1 ? vis : 1, m, st, outs) != 0)
 			return 1;
 	}
 	for (size_t i = 0; i < m; i++) {
@@ -101,7 +115,7 @@ int main(int argc, char **argv)
 		meta.ncaptures = (size_t)blocks;
 		for (int k = 0; k < blocks; k++) {
 			bft_sigmf_capture *c = &meta.captures[k];
-			c->sample_start = (uint64_t)k * BLOCK;
+			c->sample_start = (uint64_t)k * block;
 			c->freq_hz = CENTRE_HZ;
 			c->has_datetime = 1;
 			c->datetime_ns = start + (int64_t)k * every + off[i]; /* the station's clock */
@@ -109,7 +123,7 @@ int main(int argc, char **argv)
 		char base[512];
 		snprintf(base, sizeof base, "%s/n%zu", dir, i + 1);
 		/* scale: samples of rms sqrt(T) * gain ~ 4000 counts in ci16 */
-		if (bft_sigmf_write(base, &meta, x[i], (size_t)blocks * BLOCK, 1.0) != 0) {
+		if (bft_sigmf_write(base, &meta, x[i], (size_t)blocks * block, 1.0) != 0) {
 			perror(base);
 			return 1;
 		}
