@@ -70,6 +70,22 @@ static void solar_publish(void *ctx, const uint8_t *buf, size_t len)
 		bftd_gossip_solar(d->gossip, buf, len);
 }
 
+/* The node's estimate for a receiver's published stamps: its point at raw
+ * and the larger side of its interval, while it is synchronized (the
+ * simulator's nodes publish on the same terms, sim/solar.c). */
+static int solar_estimate(void *ctx, int64_t raw_ns, int64_t *est_ns, int64_t *half_ns)
+{
+	bftd *d = ctx;
+	bft_estimate e;
+	if (bft_node_read(d->node, raw_ns, &e) != 0 || e.state == BFT_DISC_UNSYNCHRONIZED || !bft_iv_valid(e.bounds) ||
+	    e.bounds.hi_ns - e.bounds.lo_ns >= BFT_NS_PER_SEC)
+		return BFT_EEMPTY;
+	*est_ns = e.estimate_ns;
+	int64_t up = e.bounds.hi_ns - e.estimate_ns, down = e.estimate_ns - e.bounds.lo_ns;
+	*half_ns = up > down ? up : down;
+	return 0;
+}
+
 /* ... and their way in, from the API's POST /v1/solar: to every solar
  * reference (each verifies it against its own recording). */
 static int solar_in(void *ctx, const uint8_t *buf, size_t len)
@@ -186,7 +202,7 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	for (size_t i = 0; i < cfg->n_refs; i++) {
 		if (cfg->refs[i].kind != BFTD_REF_SOLAR)
 			continue;
-		bftd_solar_io io = { &d->signer, cfg->id, solar_publish, d };
+		bftd_solar_io io = { &d->signer, cfg->id, solar_publish, d, solar_estimate };
 		if ((rc = bftd_solar_attach(&d->refs[i], &io, err, errlen)) != 0)
 			goto fail;
 		d->api.on_solar = solar_in;

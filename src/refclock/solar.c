@@ -183,6 +183,7 @@ typedef struct solar_priv {
 	struct qfrag *q;
 	size_t q_n;
 	uint64_t q_dropped;
+	uint64_t unknown_blocks; /* made while the node did not know the time: not published */
 	bool night_logged;
 	bool have_last;
 	bftd_solar_reading last;
@@ -519,12 +520,24 @@ static size_t solar_service(bftd_refclock *rc, const struct pollfd *pfd, size_t 
 		}
 		if (b == 0)
 			break;
+		/* A receiver's block on the node's estimate of true time (the
+		 * system clock only places the search window until the node
+		 * knows the time, and nothing is published with it then). */
+		bool known = true;
+		if (!p->rec && p->attached && p->io.estimate) {
+			int64_t est, half;
+			known = p->io.estimate(p->io.ctx, raw, &est, &half) == 0;
+			if (known)
+				pub = est, pub_err += half;
+		}
 		uint8_t frag[BFT_FRAG_MAX_BYTES];
 		size_t len = 0;
 		int made = p->attached ? bftd_solar_record(p->eng, x, (size_t)c->block_n, raw, raw_err, pub, pub_err,
 		                                             p->seq++, frag, sizeof frag, &len)
 		                       : 0;
-		if (made == 1) {
+		if (made == 1 && !known) {
+			p->unknown_blocks++;
+		} else if (made == 1) {
 			p->io.publish(p->io.ctx, frag, len);
 			p->night_logged = false;
 		} else if (made == 0 && p->attached && !p->night_logged) {
@@ -598,7 +611,8 @@ static void solar_status(const bftd_refclock *rc, struct json_object *o)
 	json_object_object_add(o, "input", json_object_new_string(rc->cfg->solar.recording[0] ? "sigmf" : "soapysdr"));
 	json_object_object_add(o, "blocks", json_object_new_int64((int64_t)s->blocks));
 	json_object_object_add(o, "night_blocks", json_object_new_int64((int64_t)s->night_blocks));
-	json_object_object_add(o, "fragments_published", json_object_new_int64((int64_t)s->published));
+	json_object_object_add(o, "fragments_published", json_object_new_int64((int64_t)(s->published - p->unknown_blocks)));
+	json_object_object_add(o, "fragments_unpublished", json_object_new_int64((int64_t)p->unknown_blocks));
 	json_object_object_add(o, "fragments_received", json_object_new_int64((int64_t)s->received));
 	json_object_object_add(o, "fragments_dropped", json_object_new_int64((int64_t)p->q_dropped));
 	json_object_object_add(o, "peer_readings", json_object_new_int64((int64_t)s->readings));

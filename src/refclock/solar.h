@@ -147,6 +147,14 @@ typedef struct bftd_solar_io {
 	uint32_t node;
 	void (*publish)(void *ctx, const uint8_t *buf, size_t len);
 	void *ctx;
+	/* The node's estimate of true time at a raw time: 0 with the point and
+	 * the larger side of its interval, or negative while it does not know
+	 * the time. A receiver's blocks are published on it, their stated
+	 * error widened by that half (as bftime-sim's nodes publish theirs),
+	 * and not published while it fails; a recording's stamps are the
+	 * recorder's own and go as they are. NULL: the system clock is taken
+	 * as true time within stamp_uncertainty. */
+	int (*estimate)(void *ctx, int64_t raw_ns, int64_t *est_ns, int64_t *half_ns);
 } bftd_solar_io;
 
 /* Attach io to rc, a `solar` reference (opened): fragments are made and
