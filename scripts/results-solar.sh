@@ -44,13 +44,14 @@ sol() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" "$tmp" | head -n 1; }
 		-e 's/^description: .*/description: "solar-honest with equal receivers, no start jitter, exact stamps, no atmosphere"/' \
 		-e 's/^solar:$/solar:\n  t_sys_spread: 0\n  dish_spread: 0\n  start_jitter: 0s\n  stamp_errors: false\n  atmosphere: false/' \
 		scenarios/solar-honest.yaml > "$ideal"
-	copies=
+	copies= bursts=
 	for s in scenarios/solar-*.yaml "$ideal"; do
 		build/bftime-sim "$s" > "$tmp" || true
 		name=$(sed -n 's/^name: //p' "$s")
 		what=$(sed -n 's/^description: "\(.*\)"$/\1/p' "$s")
 		line=$(grep '^  solar:' "$tmp")
 		grep -q '^  solar copies: [1-9]' "$tmp" && copies="$copies$name: $(sed -n 's/^  solar copies: //p' "$tmp")."
+		grep -q '^  solar bursts: ' "$tmp" && bursts="$bursts $name: $(sed -n 's/^  solar bursts: //p' "$tmp")."
 
 		day=$(echo "$line" | sed -n 's/.*blocks \([0-9]*\) in daylight.*/\1/p')
 		night=$(echo "$line" | sed -n 's/.*and \([0-9]*\) at night.*/\1/p')
@@ -87,6 +88,13 @@ sol() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" "$tmp" | head -n 1; }
 	echo "check the others read it, as wrong as the copier's stamp is for the victim's block (their start times"
 	echo "differ by up to start_jitter), as a stamp liar's are (\`solar-liar\`). The measured fractions over many"
 	echo "recordings and settings are in \"Solar copy check\" below."
+	echo
+	echo "Radio bursts (\`bursts_per_hour\`: T_sun up to 10-1000 times the quiet Sun's for minutes, the same at"
+	echo "every antenna):$bursts"
+	echo "A burst strengthens the correlation every pair shares, so its readings are tighter and none misses."
+	echo "But it also raises each antenna's solar fraction above a bound configured for the quiet Sun, so with"
+	echo "\`sun_fraction\` set the copy check refuses honest fragments while the burst lasts (integrity kept, the"
+	echo "burst's readings lost: docs/solar.md, \"Cheat checks\")."
 	echo
 	echo "solar-liar's node 6 publishes fragments 500 us late from 900 s on, stating its honest uncertainty: its"
 	echo "peers' readings of it miss true time from then on (91 fragments, 6 peers each), no fused reading does. solar-sunset's"

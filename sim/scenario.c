@@ -1129,6 +1129,8 @@ SODBL(so_tecj, tec_jitter)
 SODBL(so_site_sp, site_spacing_m)
 SODBL(so_sunfrac, sun_fraction)
 SODBL(so_peersunfrac, peer_sun_fraction)
+SODBL(so_bursts, bursts_per_hour)
+SODBL(so_burstf, burst_factor)
 #define SOSIZE(name, f_)                                                                                     \
 	static int name(ctx *c, yaml_node_t *v, void *o) { return p_size(c, v, &SO(o)->f_); }
 SOSIZE(so_frag, frag_n)
@@ -1145,6 +1147,7 @@ static int so_lie(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &S
 static int so_liefrom(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->lie_from_ns); }
 static int so_window(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->window_ns); }
 static int so_coarse(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->coarse_ns); }
+static int so_burstd(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->burst_duration_ns); }
 static const field solar_fields[] = {
 	{ "nodes", so_nodes }, { "night", so_night }, { "liars", so_liars }, { "latitude", so_lat },
 	{ "longitude", so_lon }, { "spacing", so_spacing }, { "flux", so_flux }, { "dish", so_dish },
@@ -1156,6 +1159,7 @@ static const field solar_fields[] = {
 	{ "start_jitter", so_jitter }, { "stamp_errors", so_stamperr }, { "atmosphere", so_atmos },
 	{ "wet_max", so_wet }, { "tec_jitter", so_tecj }, { "sites", so_sites }, { "site_spacing", so_site_sp },
 	{ "copiers", so_copiers }, { "sun_fraction", so_sunfrac }, { "peer_sun_fraction", so_peersunfrac },
+	{ "bursts_per_hour", so_bursts }, { "burst_duration", so_burstd }, { "burst_factor", so_burstf },
 	{ NULL, NULL },
 };
 static int f_solar(ctx *c, yaml_node_t *v, void *o)
@@ -1171,8 +1175,12 @@ static int f_solar(ctx *c, yaml_node_t *v, void *o)
 	/* The harder world by default: what real receivers and skies do. */
 	so->t_sys_spread = 0.2, so->dish_spread = 0.1, so->start_jitter_ns = 100000, so->stamp_errors = true;
 	so->atmosphere = true, so->wet_max_m = 0.3, so->tec_jitter = 0.5, so->sites = 1, so->site_spacing_m = 1000000;
+	so->burst_factor = 1000, so->burst_duration_ns = 60 * BFT_NS_PER_SEC; /* when bursts_per_hour is set */
 	if (walk(c, v, solar_fields, so, "solar"))
 		return -1;
+	if (!(so->bursts_per_hour >= 0 && so->bursts_per_hour <= 3600) || !(so->burst_factor >= 10 && so->burst_factor <= 1e6) ||
+	    so->burst_duration_ns <= 0)
+		return fail(c, v, "solar: bursts_per_hour in [0, 3600], burst_factor in [10, 1e6], burst_duration positive");
 	if (so->bits < 1 || so->bits > 2)
 		return fail(c, v, "solar: bits 1 or 2");
 	if (so->every_ns <= 0)

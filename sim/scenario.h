@@ -222,6 +222,13 @@ typedef struct sim_solar_cfg {
 	int64_t start_jitter_ns;
 	size_t sites;
 	double site_spacing_m;
+	/* Radio bursts (0 per hour: the quiet Sun throughout): starts a Poisson
+	 * process at bursts_per_hour, each lasting an exponential time of mean
+	 * burst_duration, its T_sun up to a peak factor drawn log-uniformly in
+	 * [10, burst_factor]: a rise over its first tenth, then an exponential
+	 * decay (a third of its length). Every antenna sees the same burst. */
+	double bursts_per_hour, burst_factor;
+	int64_t burst_duration_ns;
 } sim_solar_cfg;
 
 typedef struct sim_scenario {

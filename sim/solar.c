@@ -31,8 +31,10 @@
  * per block), of which the engine knows only the model and the bounds;
  * antennas stand on `sites` sites site_spacing apart north-south. What is
  * still simple: fragments arrive within the slot (the reading is anchored
- * at the block's raw stamp, so transit time does not enter it); the quiet
- * Sun's flux is constant (no bursts); the visibility is the same across
+ * at the block's raw stamp, so transit time does not enter it); the Sun's
+ * flux is the quiet Sun's but for radio bursts when a scenario asks
+ * (`bursts_per_hour`: T_sun up to `burst_factor` times, the same at every
+ * antenna, no change of the disk's size); the visibility is the same across
  * the band.
  */
 #include "sim/solar.h"
@@ -85,6 +87,10 @@ struct sim_solar {
 	bft_rng rng;
 	uint32_t seq;
 	sim_solar_stats st;
+	/* the bursts (bursts_per_hour > 0): the current one's span and peak, the next start */
+	bool burst_drawn;
+	int64_t burst_start_ns, burst_end_ns, burst_next_ns;
+	double burst_peak;
 };
 
 /* Uniform in [-1, 1). */
@@ -213,11 +219,48 @@ int sim_solar_create(sim_solar **out, sim_world *w, char *err, size_t errlen)
 
 const sim_solar_stats *sim_solar_get_stats(const sim_solar *s) { return &s->st; }
 
+/* An exponential draw of the given mean (ns). */
+static int64_t exp_ns(bft_rng *r, double mean_ns) { return (int64_t)(-mean_ns * log(0.5 - 0.5 * uniform(r))); }
+
+/* T_sun's factor at world time t (1: the quiet Sun). Bursts begin as a
+ * Poisson process; each rises linearly over its first tenth to a peak drawn
+ * log-uniformly in [10, burst_factor], then decays exponentially with a
+ * third of its length as the time constant, and ends. Draws only when bursts
+ * are on, so quiet worlds keep their random sequence. */
+static double burst_mult(sim_solar *s, const sim_solar_cfg *c, int64_t t)
+{
+	if (!(c->bursts_per_hour > 0))
+		return 1.0;
+	double gap = 3600e9 / c->bursts_per_hour;
+	if (!s->burst_drawn) {
+		s->burst_drawn = true;
+		s->burst_end_ns = INT64_MIN;
+		s->burst_next_ns = t + exp_ns(&s->rng, gap);
+	}
+	if (t >= s->burst_end_ns && t >= s->burst_next_ns) {
+		s->burst_start_ns = s->burst_next_ns;
+		s->burst_end_ns = s->burst_start_ns + 1 + exp_ns(&s->rng, (double)c->burst_duration_ns);
+		s->burst_peak = pow(10.0, 1.0 + (0.5 + 0.5 * uniform(&s->rng)) * (log10(c->burst_factor) - 1.0));
+		s->burst_next_ns = s->burst_end_ns + exp_ns(&s->rng, gap);
+		s->st.bursts++;
+		if (s->burst_peak > s->st.burst_peak_max)
+			s->st.burst_peak_max = s->burst_peak;
+	}
+	if (t < s->burst_start_ns || t >= s->burst_end_ns)
+		return 1.0;
+	double len = (double)(s->burst_end_ns - s->burst_start_ns), x = (double)(t - s->burst_start_ns);
+	double shape = x < 0.1 * len ? x / (0.1 * len) : exp(-(x - 0.1 * len) / (len / 3));
+	return 1.0 + (s->burst_peak - 1.0) * shape;
+}
+
 int sim_solar_slot(sim_solar *s, sim_world *w, sim_solar_emit emit)
 {
 	const sim_solar_cfg *c = &w->sc->solar;
 	int64_t t = w->now_ns, abs_ns = w->epoch_ns + t;
 	s->st.slots++;
+	double mult = burst_mult(s, c, t);
+	bool in_burst = mult > 1.0;
+	s->st.burst_slots += in_burst;
 	size_t nd = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		s->m[i].frag_len = 0;
@@ -264,7 +307,7 @@ int sim_solar_slot(sim_solar *s, sim_world *w, sim_solar_emit emit)
 		/* Antenna j's sample k holds the wavefront that reached antenna
 		 * 0 at T - late_j + k/fs - (arrival at j minus at 0). */
 		double d_s = bft_sun_delay_s(m->ecef, m0->ecef, abs_ns) + atm - atm0 + (double)s->late_ns[j] * 1e-9;
-		st[j] = (bft_solarsim_station){ m->t_sun_k * exp(-0.01 * airmass), m->t_sys_k + 3.0 * airmass, m->gain,
+		st[j] = (bft_solarsim_station){ m->t_sun_k * mult * exp(-0.01 * airmass), m->t_sys_k + 3.0 * airmass, m->gain,
 			                        d_s * c->fs_hz };
 		outs[j] = s->buf[s->day[j]];
 	}
@@ -349,7 +392,7 @@ int sim_solar_slot(sim_solar *s, sim_world *w, sim_solar_emit emit)
 				fprintf(stderr, "solar %u <- %u: %s\n", to->node, from->node, bftd_solar_strerror(why));
 			if (why == BFTD_SOLAR_E_COPY && !to->liar) {
 				if (!from->copier)
-					s->st.copy_flag_honest++;
+					s->st.copy_flag_honest++, s->st.burst_copy_flag_honest += in_burst;
 				else if (from->victim == k)
 					s->st.copy_flag_victim++;
 				else
@@ -384,6 +427,11 @@ int sim_solar_slot(sim_solar *s, sim_world *w, sim_solar_emit emit)
 			 * bftimed's test on recordings with known offsets. */
 			int64_t ce = err - from->pub_err_ns + to->stamp_off_ns;
 			s->st.corr_err_sum2_ns2 += (double)ce * (double)ce;
+			if (in_burst) {
+				s->st.burst_readings++;
+				s->st.burst_misses += !held;
+				s->st.burst_corr_err_sum2_ns2 += (double)ce * (double)ce;
+			}
 			if (llabs(ce) > s->st.corr_err_max_ns)
 				s->st.corr_err_max_ns = llabs(ce);
 		}
@@ -451,6 +499,17 @@ void sim_solar_report(const sim_solar *s, FILE *out)
 	}
 	fprintf(out, "  solar checks (honest judges %llu, liars %llu): peers proven to claim a false position %llu, "
 	             "shifted stamps %llu; readings refused from them %llu\n", honest, liars, pos, shift, refused);
+	if (x->bursts) {
+		double quiet_n = (double)(x->peer_readings - x->burst_readings);
+		double quiet2 = x->corr_err_sum2_ns2 - x->burst_corr_err_sum2_ns2;
+		fprintf(out, "  solar bursts: %llu, peak factor up to %.0f, %llu slots inside; honest peers' readings in "
+		             "bursts %llu, missing %llu, correlation and geometry RMS %.1f ns (quiet Sun %.1f ns); honest "
+		             "fragments refused as copies in bursts %llu\n",
+		        (unsigned long long)x->bursts, x->burst_peak_max, (unsigned long long)x->burst_slots,
+		        (unsigned long long)x->burst_readings, (unsigned long long)x->burst_misses,
+		        x->burst_readings ? sqrt(x->burst_corr_err_sum2_ns2 / (double)x->burst_readings) : 0,
+		        quiet_n > 0 ? sqrt(quiet2 / quiet_n) : 0, (unsigned long long)x->burst_copy_flag_honest);
+	}
 	fprintf(out, "  solar copies: %llu published; refused as copies by their victims %llu of %llu, by other honest "
 	             "antennas %llu of %llu; honest fragments refused as copies %llu\n", (unsigned long long)x->copies,
 	        (unsigned long long)x->copy_flag_victim, (unsigned long long)x->copy_judged_victim,

@@ -36,6 +36,12 @@ typedef struct sim_solar_stats {
 	uint64_t readings_by_liars, misses_by_liars; /* made by a liar's own engine: not counted as honest */
 	/* copiers' fragments published; judged by honest antennas: their victim, the others; refused as copies */
 	uint64_t copies, copy_judged_victim, copy_judged_other, copy_flag_victim, copy_flag_other, copy_flag_honest;
+	/* Radio bursts: how many began, the slots inside one, the largest
+	 * factor reached, the honest peers' readings made in them (missing the
+	 * truth; their correlation-and-geometry error), honest fragments
+	 * refused as copies in them. */
+	uint64_t bursts, burst_slots, burst_readings, burst_misses, burst_copy_flag_honest;
+	double burst_peak_max, burst_corr_err_sum2_ns2;
 } sim_solar_stats;
 
 /* Whether node id has an antenna (a solar reference: one more reference index). */
