@@ -109,7 +109,12 @@ sol() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" "$tmp" | head -n 1; }
 	echo "the old model) changes the correlation's error by less than its run-to-run scatter, since on one site"
 	echo "the antennas share the atmosphere and the stamps' errors are inside the stated bound. solar-sites' cross-site"
 	echo "fragments (1000 km: no correlated flux) are all refused as too weak: the quiet Sun gives no reading"
-	echo "between sites, as docs/solar.md computes."
+	echo "between sites, as docs/solar.md computes. solar-globe puts four sites a quarter of the globe apart"
+	echo "along a parallel (three antennas each, one with GPS, one reading a minute, 12 hours): the day moves"
+	echo "across them, each site's Sun carries time to its two other nodes while it is up, every cross-site"
+	echo "fragment is refused as too weak, and at night those nodes free-run, their intervals widening by the"
+	echo "drift bound (the mean and largest widths in its row); the two sites dark at the start have no time"
+	echo "until their sunrise (the scenario's promise is containment, \\`unsynced_ok\\`)."
 	echo "<!-- solar-sim: end -->"
 } > "$sec"
 if grep -q '^<!-- solar-sim: begin' "$out"; then

@@ -1148,6 +1148,14 @@ static int so_liefrom(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v,
 static int so_window(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->window_ns); }
 static int so_coarse(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->coarse_ns); }
 static int so_burstd(ctx *c, yaml_node_t *v, void *o) { return p_duration(c, v, &SO(o)->burst_duration_ns); }
+static int so_sitedir(ctx *c, yaml_node_t *v, void *o)
+{
+	const char *d = scalar(v);
+	if (!d || (strcmp(d, "north") && strcmp(d, "east")))
+		return fail(c, v, "solar: site_direction north or east");
+	SO(o)->sites_east = !strcmp(d, "east");
+	return 0;
+}
 static const field solar_fields[] = {
 	{ "nodes", so_nodes }, { "night", so_night }, { "liars", so_liars }, { "latitude", so_lat },
 	{ "longitude", so_lon }, { "spacing", so_spacing }, { "flux", so_flux }, { "dish", so_dish },
@@ -1160,6 +1168,7 @@ static const field solar_fields[] = {
 	{ "wet_max", so_wet }, { "tec_jitter", so_tecj }, { "sites", so_sites }, { "site_spacing", so_site_sp },
 	{ "copiers", so_copiers }, { "sun_fraction", so_sunfrac }, { "peer_sun_fraction", so_peersunfrac },
 	{ "bursts_per_hour", so_bursts }, { "burst_duration", so_burstd }, { "burst_factor", so_burstf },
+	{ "site_direction", so_sitedir },
 	{ NULL, NULL },
 };
 static int f_solar(ctx *c, yaml_node_t *v, void *o)

@@ -216,12 +216,14 @@ typedef struct sim_solar_cfg {
 	 * early at most, stamps erring within stamp_uncertainty
 	 * (`stamp_errors`), the atmosphere (per-site wet zenith delay up to
 	 * `wet_max`, hydrostatic model error, TEC per site with `tec_jitter`
-	 * per block), and `sites` sites `site_spacing` apart north-south. */
+	 * per block), and `sites` sites `site_spacing` apart north-south (or east-west:
+	 * `site_direction: east`). */
 	double t_sys_spread, dish_spread, wet_max_m, tec_jitter;
 	bool stamp_errors, atmosphere;
 	int64_t start_jitter_ns;
 	size_t sites;
 	double site_spacing_m;
+	bool sites_east; /* site_direction: east: the sites along the parallel, east of the first (else north) */
 	/* Radio bursts (0 per hour: the quiet Sun throughout): starts a Poisson
 	 * process at bursts_per_hour, each lasting an exponential time of mean
 	 * burst_duration, its T_sun up to a peak factor drawn log-uniformly in

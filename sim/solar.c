@@ -29,7 +29,8 @@
  * its own atmosphere (per site: wet zenith delay up to wet_max, the
  * hydrostatic model 3% off, vertical TEC within tec_max with tec_jitter
  * per block), of which the engine knows only the model and the bounds;
- * antennas stand on `sites` sites site_spacing apart north-south. What is
+ * antennas stand on `sites` sites site_spacing apart north-south (or
+ * east-west, around the globe: `site_direction: east`). What is
  * still simple: fragments arrive within the slot (the reading is anchored
  * at the block's raw stamp, so transit time does not enter it); the Sun's
  * flux is the quiet Sun's but for radio bursts when a scenario asks
@@ -160,14 +161,16 @@ int sim_solar_create(sim_solar **out, sim_world *w, char *err, size_t errlen)
 		struct member *m = &s->m[s->n];
 		m->node = i;
 		bool night = sim_set_has(&c->night, i);
-		/* Round the sites (site_spacing apart north from the first), on
-		 * each an east-west line spacing apart; the night ones at the
-		 * antipode. */
+		/* Round the sites (site_spacing apart north from the first, or
+		 * east along its parallel), on each an east-west line spacing
+		 * apart; the night ones at the antipode. */
 		size_t k = night ? night_i++ : day_i++;
 		m->site = k % c->sites;
-		double lat = (night ? -c->lat_deg : c->lat_deg) * DEG + c->site_spacing_m * (double)m->site / 6378137.0;
-		double lon = (night ? c->lon_deg + 180 : c->lon_deg) * DEG;
-		m->pos = (bft_geodetic){ lat, lon + c->spacing_m * (double)(k / c->sites) / (6378137.0 * cos(lat)), 100 };
+		double lat0 = (night ? -c->lat_deg : c->lat_deg) * DEG, sep = c->site_spacing_m * (double)m->site;
+		double lat = lat0 + (c->sites_east ? 0 : sep / 6378137.0);
+		double lon = (night ? c->lon_deg + 180 : c->lon_deg) * DEG + (c->sites_east ? sep / (6378137.0 * cos(lat0)) : 0);
+		lon = remainder(lon + c->spacing_m * (double)(k / c->sites) / (6378137.0 * cos(lat)), 2 * M_PI); /* [-pi, pi] */
+		m->pos = (bft_geodetic){ lat, lon, 100 };
 		m->t_sys_k = c->t_sys_k * (1 + c->t_sys_spread * uniform(&s->rng));
 		m->t_sun_k = bft_solarsim_t_sun(c->flux_sfu, c->dish_m * (1 + c->dish_spread * uniform(&s->rng)), 0.5);
 		m->gain = 1 + 0.5 * uniform(&s->rng);

@@ -99,6 +99,16 @@ double bft_tropo_residual_bound_s(double elev_rad, double height_m)
 	return (0.05 * 2.3 * exp(-height_m / 8434.0) + 0.4) * slant(elev_rad) / BFT_C_M_S;
 }
 
+double bft_tropo_diff_bound_s(double elev_a_rad, double height_a_m, double elev_b_rad, double height_b_m)
+{
+	/* Each residual: the dry model's error (either sign, 5%) plus a wet
+	 * delay in [0, 0.4 m] at the zenith. Their difference: both dry errors
+	 * add up, the wet delays (same sign) at most the larger one. */
+	double dry_a = 0.05 * 2.3 * exp(-height_a_m / 8434.0) * slant(elev_a_rad);
+	double dry_b = 0.05 * 2.3 * exp(-height_b_m / 8434.0) * slant(elev_b_rad);
+	return (dry_a + dry_b + 0.4 * fmax(slant(elev_a_rad), slant(elev_b_rad))) / BFT_C_M_S;
+}
+
 double bft_iono_bound_s(double elev_rad, double freq_hz, double tec_max_tecu)
 {
 	const double re = 6371000.0, hi = 350000.0;

@@ -58,6 +58,10 @@ double bft_sun_baseline_perp_m(bft_vec3 a, bft_vec3 b, int64_t t_ns);
  * leaves (5% of the dry part + 0.4 m wet zenith, mapped), seconds. */
 double bft_tropo_delay_s(double elev_rad, double height_m);
 double bft_tropo_residual_bound_s(double elev_rad, double height_m);
+/* The bound of the difference of two antennas' residuals (a's minus b's):
+ * the dry model's errors may have either sign, so both add; the wet delays
+ * share theirs, so the larger one bounds their difference. */
+double bft_tropo_diff_bound_s(double elev_a_rad, double height_a_m, double elev_b_rad, double height_b_m);
 /* Ionospheric group delay bound at freq_hz for a vertical TEC of at most
  * tec_max_tecu (1 TECU = 1e16 e/m^2), thin shell at 350 km, seconds:
  * 40.3 TEC / (c f^2) times the slant factor. Uncorrected: a single band

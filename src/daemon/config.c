@@ -42,6 +42,7 @@ struct ctx {
 	 * messages name the line at fault, not the top of the file. */
 	const yaml_node_t *f_key;
 	const yaml_node_t *peer_id_key[BFTD_MAX_PEERS], *peer_addr_key[BFTD_MAX_PEERS];
+	const yaml_node_t *dir_item[BFTD_MAX_DIRECTORY];
 	bool any_build; /* BFTD_CONFIG_ANY_BUILD: what only the test kit runs is read, not refused */
 };
 
@@ -377,6 +378,57 @@ static int parse_peers(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 				return fail(c, item, "peer %u has the public key of peer %u: one key counts as one node",
 				            cfg->peers[i].id, cfg->peers[j].id);
 		}
+	}
+	return 0;
+}
+
+/* directory: the network's other nodes, id and public key each (their
+ * statements reach us inside blocks a peer mined, their proofs through the
+ * gossip): pinned like the peers' keys, and never sources. */
+static int parse_directory(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
+{
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(c, n, "directory: expected a list of nodes ('- {id: ..., public_key: ...}')");
+	size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (count > BFTD_MAX_DIRECTORY)
+		return fail(c, n, "directory: at most %d nodes", BFTD_MAX_DIRECTORY);
+	free(cfg->directory);
+	cfg->n_directory = 0;
+	cfg->directory = calloc(count ? count : 1, sizeof *cfg->directory);
+	if (!cfg->directory)
+		return BFT_ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		const yaml_node_t *item = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
+		if (!item)
+			return fail(c, n, "directory: bad item");
+		bftd_peer *e = &cfg->directory[i];
+		bool id = false, key = false;
+		FOR_PAIRS(c, item, "directory entry", k, v)
+		{
+			const char *name = scalar(k);
+			int64_t x;
+			if (!strcmp(name, "id")) {
+				TRY(get_int(c, v, 0, UINT32_MAX, &x));
+				e->id = (uint32_t)x;
+				id = true;
+			} else if (!strcmp(name, "public_key")) {
+				TRY(get_peer_key(c, v, e));
+				key = true;
+			} else {
+				return unknown(c, k, "directory entry");
+			}
+		}
+		if (!id || !key)
+			return fail(c, item, "directory: each entry needs id and public_key");
+		cfg->n_directory++;
+		for (size_t j = 0; j < i; j++) {
+			if (cfg->directory[j].id == e->id)
+				return fail(c, item, "directory: node %u listed twice", e->id);
+			if (!memcmp(cfg->directory[j].pubkey, e->pubkey, sizeof e->pubkey))
+				return fail(c, item, "directory: node %u has the public key of node %u: one key counts as one node",
+				            e->id, cfg->directory[j].id);
+		}
+		c->dir_item[i] = item;
 	}
 	return 0;
 }
@@ -790,6 +842,8 @@ static int parse_root(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 			have_node = true;
 		} else if (!strcmp(name, "peers")) {
 			TRY(parse_peers(c, v, cfg));
+		} else if (!strcmp(name, "directory")) {
+			TRY(parse_directory(c, v, cfg));
 		} else if (!strcmp(name, "consensus")) {
 			TRY(parse_consensus(c, v, cfg));
 		} else if (!strcmp(name, "clock")) {
@@ -869,6 +923,22 @@ static int validate(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 			return fail(c, at(c->peer_addr_key[i], root),
 			            "peer %u: address %s is this node's own (node.listen %s)", p->id, p->addr.text,
 			            cfg->listen.text);
+	}
+	/* The directory names nodes that are not peers (a peer's key is pinned
+	 * with it), nor this node, each with a key no peer has. */
+	for (size_t i = 0; i < cfg->n_directory; i++) {
+		const bftd_peer *e = &cfg->directory[i];
+		if (e->id == cfg->id)
+			return fail(c, at(c->dir_item[i], root), "directory: node %u is this node", e->id);
+		for (size_t j = 0; j < cfg->n_peers; j++) {
+			if (cfg->peers[j].id == e->id)
+				return fail(c, at(c->dir_item[i], root),
+				            "directory: node %u is a peer (its key is pinned with it under peers)", e->id);
+			if (!memcmp(cfg->peers[j].pubkey, e->pubkey, sizeof e->pubkey))
+				return fail(c, at(c->dir_item[i], root),
+				            "directory: node %u has the public key of peer %u: one key counts as one node", e->id,
+				            cfg->peers[j].id);
+		}
 	}
 	size_t nsrc = cfg->n_peers + cfg->n_refs;
 	if (nsrc == 0)
@@ -1088,6 +1158,9 @@ void bftd_config_free(bftd_config *c)
 	free(c->peers);
 	c->peers = NULL;
 	c->n_peers = 0;
+	free(c->directory);
+	c->directory = NULL;
+	c->n_directory = 0;
 	free(c->byz);
 	c->byz = NULL;
 }

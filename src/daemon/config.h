@@ -26,6 +26,7 @@
 #include "refclock/refclock.h"
 
 #define BFTD_MAX_PEERS 256
+#define BFTD_MAX_DIRECTORY 4096 /* the directory's nodes (keys only) */
 #define BFTD_MAX_REFS 16
 #define BFTD_CONFIG_MAX_BYTES (1 << 20)
 /* clock.rho_ppm when the file does not say (config.c says why). */
@@ -75,6 +76,10 @@ typedef struct bftd_config {
 	/* peers, pinned by public key */
 	bftd_peer *peers;
 	size_t n_peers;
+	/* the directory: other nodes' keys, pinned for what they sign and others
+	 * relay (chain statements in blocks, proofs); id and key only */
+	bftd_peer *directory;
+	size_t n_directory;
 	/* consensus and clock model, in the node's own terms */
 	bft_node_config node; /* signer, peers unset: the daemon fills them */
 	/* references */

@@ -112,13 +112,17 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	d->n_srcs = cfg->n_peers + cfg->n_refs;
 	d->srcs = calloc(d->n_srcs ? d->n_srcs : 1, sizeof *d->srcs);
 	d->cfg.byz = cfg->byz ? bftd_testkit_liar.liar_dup(cfg->byz) : NULL; /* the daemon's own copy, as of peers */
+	/* ... and of the directory (a SIGHUP's reread is compared with it) */
+	d->cfg.directory = cfg->n_directory ? calloc(cfg->n_directory, sizeof *cfg->directory) : NULL;
 	int rc = BFT_ENOMEM;
-	if (!d->cfg.peers || !ids || !d->srcs || (cfg->byz && !d->cfg.byz) || bftd_status_init(&d->status, d->n_srcs) != 0 ||
+	if (!d->cfg.peers || !ids || !d->srcs || (cfg->n_directory && !d->cfg.directory) || (cfg->byz && !d->cfg.byz) || bftd_status_init(&d->status, d->n_srcs) != 0 ||
 	    bftd_history_create(&d->history, d->n_srcs) != 0)
 		goto fail_mem;
 	if (cfg->n_peers) /* memcpy from NULL is undefined even for 0 bytes: no peers, no array */
 		memcpy(d->cfg.peers, cfg->peers, cfg->n_peers * sizeof *cfg->peers);
-	if ((rc = bft_keyring_create(&d->kr, cfg->n_peers + 1)) != 0)
+	if (cfg->n_directory)
+		memcpy(d->cfg.directory, cfg->directory, cfg->n_directory * sizeof *cfg->directory);
+	if ((rc = bft_keyring_create(&d->kr, cfg->n_peers + cfg->n_directory + 1)) != 0)
 		goto fail_mem;
 	if (bftd_key_is_pkcs11(cfg->key_path)) {
 		/* The key stays on the token, which signs (token.h). */
@@ -138,6 +142,15 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 		if ((rc = cfg->peers[i].p256 ? bft_keyring_add_public_p256(d->kr, cfg->peers[i].id, cfg->peers[i].p256_pub)
 		                             : bft_keyring_add_public(d->kr, cfg->peers[i].id, cfg->peers[i].pubkey)) != 0) {
 			snprintf(err, errlen, "peer %u: public key rejected by OpenSSL", cfg->peers[i].id);
+			goto fail;
+		}
+	}
+	/* The directory's nodes: verifiable, never sources (config.h). */
+	for (size_t i = 0; i < cfg->n_directory; i++) {
+		const bftd_peer *e = &cfg->directory[i];
+		if ((rc = e->p256 ? bft_keyring_add_public_p256(d->kr, e->id, e->p256_pub)
+		                  : bft_keyring_add_public(d->kr, e->id, e->pubkey)) != 0) {
+			snprintf(err, errlen, "directory: node %u: public key rejected by OpenSSL", e->id);
 			goto fail;
 		}
 	}
@@ -261,6 +274,7 @@ void bftd_destroy(bftd *d)
 	bft_keyring_destroy(d->kr);
 	bftd_token_close(d->token);
 	free(d->cfg.peers);
+	free(d->cfg.directory);
 	bftd_chain_close(d->chain);
 	free(d->cfg.byz);
 	bftd_status_free(&d->status);

@@ -34,6 +34,17 @@ static bool peers_differ(const bftd_config *a, const bftd_config *b)
 	return false;
 }
 
+static bool directory_differs(const bftd_config *a, const bftd_config *b)
+{
+	if (a->n_directory != b->n_directory)
+		return true;
+	for (size_t i = 0; i < a->n_directory; i++)
+		if (a->directory[i].id != b->directory[i].id ||
+		    memcmp(a->directory[i].pubkey, b->directory[i].pubkey, sizeof a->directory[i].pubkey))
+			return true;
+	return false;
+}
+
 /* The node's model, field by field (its pointers are the daemon's to fill). */
 static bool consensus_differs(const bft_node_config *a, const bft_node_config *b)
 {
@@ -58,6 +69,7 @@ size_t bftd_config_diff(const bftd_config *a, const bftd_config *b, char *buf, s
 		{ "node.listen", strcmp(a->listen.text, b->listen.text) != 0 },
 		{ "node.key", strcmp(a->key_path, b->key_path) != 0 },
 		{ "peers", peers_differ(a, b) },
+		{ "directory", directory_differs(a, b) },
 		{ "consensus", consensus_differs(&a->node, &b->node) },
 		{ "clock", memcmp(&a->node.disc, &b->node.disc, sizeof a->node.disc) != 0 },
 		{ "references", a->n_refs != b->n_refs || memcmp(a->refs, b->refs, a->n_refs * sizeof a->refs[0]) != 0 },

@@ -248,7 +248,7 @@ static double predicted_delay(const bftd_solar *s, bft_geodetic peer, double pee
 	double d = bft_sun_delay_s(s->ecef, pe, t_ns) + bft_tropo_delay_s(el_own, s->p.pos.height_m) -
 	           bft_tropo_delay_s(el_peer, peer.height_m);
 	*err_s = bft_sun_delay_err_s(s->ecef, pe, s->p.pos_err_m, peer_pos_err_m) +
-	         fmax(bft_tropo_residual_bound_s(el_own, s->p.pos.height_m), bft_tropo_residual_bound_s(el_peer, peer.height_m)) +
+	         bft_tropo_diff_bound_s(el_own, s->p.pos.height_m, el_peer, peer.height_m) +
 	         fmax(bft_iono_bound_s(el_own, s->p.centre_hz, s->p.tec_max_tecu),
 	              bft_iono_bound_s(el_peer, s->p.centre_hz, s->p.tec_max_tecu));
 	return d;

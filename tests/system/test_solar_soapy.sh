@@ -30,7 +30,7 @@ D=${BFTIMED:-$B/bftimed-test}
 G=$B/tests/solar-gen
 N=4 # nodes 1-3 peers of each other; node 4 alone (no peer takes it, no reference)
 # A fixed base of its own (the other system tests use 20000-45000).
-base=22400 # fixed, below the ephemeral range (32768-60999)
+base=22500 # fixed, below the ephemeral range (32768-60999)
 . tests/system/lib.sh
 [ -x "$D" ] && [ -x "$G" ] || { echo "build/bftimed-test or build/tests/solar-gen missing: run make check"; exit 1; }
 command -v g++ >/dev/null || { echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (g++ missing: skipped)"; exit 77; }
