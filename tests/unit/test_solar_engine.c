@@ -273,6 +273,61 @@ static void test_track(void **state)
 	free(honest);
 }
 
+/* A fragment whose geometry was taken at a false time (its samples at t,
+ * the delay removed for t + dt) leaves dt * rate(t) in the residuals. On a
+ * baseline B the delay's rate is B . ds/dt / c with ds/dt = omega x s (the
+ * Earth's turning; the Sun's own motion is 400 times slower), so the residual
+ * is s . (B x omega) dt / c: exactly what a false position d = dt (omega x B)
+ * leaves, and the track's position check, which runs first, finds it as one,
+ * |d| = omega B dt for a baseline across the Earth's axis. Here: 10 km east,
+ * geometry taken 1 h late, 20 ns of noise: caught as a position 2.6 km off;
+ * an honest peer on the same baseline never is. (The shift fit alone, on a
+ * series where it is the only model, recovers a 30 s shift within 3 s:
+ * test_solar.c's test_series_checks.) */
+static void test_track_shift(void **state)
+{
+	(void)state;
+	bft_geodetic own = { -23 * M_PI / 180, 175 * M_PI / 180, 100 }, peer = own;
+	const double base_m = 10000, dt = 3600, omega = 7.2921159e-5;
+	peer.lon_rad += base_m / (6378137.0 * cos(own.lat_rad));
+	bft_vec3 e_own = bft_geodetic_to_ecef(own), e_peer = bft_geodetic_to_ecef(peer);
+	int64_t t0 = INT64_C(1735689600) * 1000000000;
+	bftd_solar_track *liar = calloc(1, sizeof *liar), *honest = calloc(1, sizeof *honest);
+	assert_non_null(liar);
+	assert_non_null(honest);
+	uint64_t x = 777;
+	int found_at = -1;
+	for (int i = 0; i < 480; i++) {
+		int64_t t = t0 + (int64_t)i * 30 * 1000000000;
+		double au;
+		bft_vec3 d = bft_sun_dir_ecef(t, &au);
+		double dir[3] = { d.x, d.y, d.z };
+		double rate = bft_sun_delay_rate(e_own, e_peer, t);
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		double noise = ((double)(x >> 11) * 0x1.0p-53 - 0.5) * 20e-9;
+		double line = -1e-6 + 1e-9 * (double)i;
+		/* The samples' geometry at t, the removed one at t + dt. */
+		double shift = bft_sun_delay_s(e_own, e_peer, t) - bft_sun_delay_s(e_own, e_peer, t + (int64_t)(dt * 1e9));
+		enum bftd_solar_cheat v =
+			bftd_solar_track_add(liar, t, (int64_t)llround((line + shift + noise) * 1e9), 10e-9, dir, rate, 1.0, 1e-9);
+		assert_int_equal(bftd_solar_track_add(honest, t, (int64_t)llround((line + noise) * 1e9), 10e-9, dir, rate, 1.0,
+		                                      1e-9),
+		                 BFTD_SOLAR_HONEST);
+		if (v != BFTD_SOLAR_HONEST && found_at < 0) {
+			assert_int_equal(v, BFTD_SOLAR_POSITION);
+			found_at = i;
+		}
+	}
+	assert_true(found_at >= 240); /* not before its readings span 2 h */
+	double expect = omega * base_m * dt;
+	assert_true(liar->found > 0.7 * expect && liar->found < 1.3 * expect);
+	printf("[ MEASURED ] geometry taken %.0f s late on %.0f km: found as a position after %d readings (%.1f h), "
+	       "|d| = %.0f m (omega B dt = %.0f m)\n",
+	       dt, base_m / 1000, found_at + 1, (double)found_at * 30 / 3600, liar->found, expect);
+	free(liar);
+	free(honest);
+}
+
 /* A peer stating a stamp error wider than the block holds (a node free-
  * running for long): the widest window the block holds is searched, and
  * the reading, made with the stated errors, holds true time. */
@@ -382,7 +437,7 @@ int main(void)
 		cmocka_unit_test(test_reading),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_fuse),
-		cmocka_unit_test(test_track),
+		cmocka_unit_test(test_track), cmocka_unit_test(test_track_shift),
 		cmocka_unit_test(test_wide_stamp),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_relay),
