@@ -114,7 +114,7 @@ sol() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" "$tmp" | head -n 1; }
 	echo "across them, each site's Sun carries time to its two other nodes while it is up, every cross-site"
 	echo "fragment is refused as too weak, and at night those nodes free-run, their intervals widening by the"
 	echo "drift bound (the mean and largest widths in its row); the two sites dark at the start have no time"
-	echo "until their sunrise (the scenario's promise is containment, \\`unsynced_ok\\`)."
+	echo "until their sunrise (the scenario's promise is containment, \`unsynced_ok\`)."
 	echo "<!-- solar-sim: end -->"
 } > "$sec"
 if grep -q '^<!-- solar-sim: begin' "$out"; then

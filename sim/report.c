@@ -145,17 +145,20 @@ void sim_report_evaluate(const sim_world *w, sim_result *r)
 			violate(r, "%llu Poisson finds made no block (nonce search or the node refused it)",
 			        (unsigned long long)cs.finds_failed);
 	}
-	if (e->max_tips > 0 || e->max_stale >= 0 || e->medians > 0 || e->max_lies_in_best >= 0) {
+	if (e->max_tips > 0 || e->max_stale >= 0 || e->medians > 0 || e->max_lies_in_best >= 0 || e->min_statements > 0) {
 		sim_chain_summary cs;
 		sim_world_chain_summary(w, &cs);
 		if (!cs.on)
-			violate(r, "max_tips, max_stale, medians and max_lies_in_best need engine nakamoto");
+			violate(r, "max_tips, max_stale, medians, min_statements and max_lies_in_best need engine nakamoto");
 		if (cs.on && e->max_tips > 0 && cs.tips > e->max_tips)
 			violate(r, "%zu best tips among honest nodes at the end, expected at most %llu", cs.tips,
 			        (unsigned long long)e->max_tips);
 		if (cs.on && e->medians > 0 && cs.medians_min < e->medians)
 			violate(r, "an honest node ends with a chain consensus for %zu references, expected at least %llu",
 			        cs.medians_min, (unsigned long long)e->medians);
+		if (cs.on && e->min_statements > 0 && cs.median_stmts < e->min_statements)
+			violate(r, "the honest nodes' chain consensus holds %.1f statements on average, expected at least %.1f",
+			        cs.median_stmts, e->min_statements);
 		if (cs.on && e->max_lies_in_best >= 0 && cs.lies_in_best > (uint64_t)e->max_lies_in_best)
 			violate(r, "%llu lying statements in an honest node's best chain, expected at most %lld",
 			        (unsigned long long)cs.lies_in_best, (long long)e->max_lies_in_best);

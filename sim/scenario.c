@@ -932,6 +932,12 @@ static int k_difficulty(ctx *c, yaml_node_t *v, void *o)
 	return d >= 1 ? 0 : fail(c, v, "difficulty >= 1");
 }
 #define KB(o) ((sim_nk_byz *)(o))
+static int k_relay(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_size(c, v, &NK(o)->relay_hops))
+		return -1;
+	return NK(o)->relay_hops <= BFT_NK_RELAY_MAX ? 0 : fail(c, v, "relay_hops in [0, %d]", BFT_NK_RELAY_MAX);
+}
 static int kb_nodes(ctx *c, yaml_node_t *v, void *o) { return p_set(c, v, &KB(o)->nodes); }
 static int kb_offset(ctx *c, yaml_node_t *v, void *o) { return p_sduration(c, v, &KB(o)->offset_ns); }
 static int kb_hash(ctx *c, yaml_node_t *v, void *o)
@@ -975,7 +981,7 @@ static const field nk_fields[] = {
 	{ "drift_ppb", k_drift }, { "ref_slew_ppb", k_slew }, { "max_steer_ppb", k_max }, { "retarget", k_retarget },
 	{ "hashes", k_hashes }, { "window", k_window }, { "slots", k_slots }, { "orphans", k_orphans }, { "archive", k_archive },
 	{ "min_statements", k_minst }, { "difficulty", k_difficulty }, { "byzantine", k_byz }, { "mining", k_mining },
-	{ NULL, NULL },
+	{ "relay_hops", k_relay }, { NULL, NULL },
 };
 static int f_nk(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, nk_fields, o, "nakamoto"); }
 
@@ -1063,6 +1069,12 @@ static int e_medians(ctx *c, yaml_node_t *v, void *o)
 	S(o)->expect.medians = (uint64_t)n;
 	return n >= 1 ? 0 : fail(c, v, "medians >= 1");
 }
+static int e_minstmts(ctx *c, yaml_node_t *v, void *o)
+{
+	if (p_double(c, v, &S(o)->expect.min_statements))
+		return -1;
+	return S(o)->expect.min_statements >= 1 ? 0 : fail(c, v, "min_statements >= 1");
+}
 static int e_maxstale(ctx *c, yaml_node_t *v, void *o)
 {
 	if (p_double(c, v, &S(o)->expect.max_stale))
@@ -1098,7 +1110,7 @@ static const field expect_fields[] = {
 	{ "must_violate", e_must }, { "min_quarantines", e_minq }, { "min_readmissions", e_minr },
 	{ "net_precision_within_bound", e_netprec }, { "max_net_precision", e_maxnet },
 	{ "min_agreed_fraction", e_agreedfrac }, { "find_sigmas", e_findsig }, { "find_rate", e_findrate },
-	{ "max_tips", e_maxtips }, { "max_stale", e_maxstale }, { "medians", e_medians },
+	{ "max_tips", e_maxtips }, { "max_stale", e_maxstale }, { "medians", e_medians }, { "min_statements", e_minstmts },
 	{ "max_lies_in_best", e_maxlies }, { NULL, NULL },
 };
 static int f_expect(ctx *c, yaml_node_t *v, void *o) { return walk(c, v, expect_fields, o, "expect"); }

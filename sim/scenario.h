@@ -156,6 +156,7 @@ typedef struct sim_nk {
 	int64_t tau_phase_ns, tau_ref_ns, drift_ppb, ref_slew_ppb, max_ppb;
 	uint64_t difficulty;
 	size_t retarget, hashes, window, slots, orphans, archive, min_stmts;
+	size_t relay_hops; /* statements relayed this many hops beyond the author's peers (node.h) */
 	bool poisson;        /* mining: poisson (docs/nakamoto.md "Poisson mining"); false: real hashing */
 	sim_nk_byz *byz;
 	size_t n_byz;
@@ -178,6 +179,7 @@ typedef struct sim_expect {
 	                             * within [lo, hi] (hi 0: not checked) */
 	uint64_t max_tips;          /* nakamoto: distinct best tips among honest nodes at the end at most this (0: not checked) */
 	uint64_t medians;           /* nakamoto: every honest node ends with a consensus for at least this many references */
+	double min_statements;      /* nakamoto: the honest nodes' consensus (first reference) holds at least this many statements, mean (0: no check) */
 	double max_stale;           /* nakamoto: the first honest node's stale rate at most this (< 0: not checked) */
 	int64_t max_lies_in_best;   /* nakamoto: offset-lying miners' statements in any honest best chain at most
 	                             * this (< 0: not checked) */

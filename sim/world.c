@@ -352,6 +352,7 @@ static void nk_setup(const sim_world *w, uint32_t id, bft_node_nk_config *k, bft
 	k->n_slots = c->slots;
 	k->n_orphans = c->orphans;
 	k->n_archive = c->archive;
+	k->relay_hops = (uint32_t)c->relay_hops;
 	/* Poisson mining: the node hashes nothing in its own steps; the world
 	 * draws its finds and hands them to it (nk_find). */
 	k->mine = !c->poisson;

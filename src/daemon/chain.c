@@ -214,6 +214,8 @@ json_object *bftd_chain_json(const bft_node *n, const bftd_chain *c)
 	add_u64(m, "statements_made", ci->stmts_made);
 	add_u64(m, "statements_received", ci->stmts_rx);
 	add_u64(m, "statements_refused", ci->stmts_bad);
+	add_u64(m, "statements_relayed", ci->stmts_relayed);
+	add_u64(m, "statements_not_sent_queue_full", ci->stmts_q_full);
 	add_u64(m, "fragments_received", ci->frags_rx);
 	add_u64(m, "fragments_refused", ci->frags_bad);
 	add_u64(m, "blocks_reassembled", ci->blocks_rx);

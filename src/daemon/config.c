@@ -484,6 +484,9 @@ static int parse_nakamoto(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 			k->n_archive = (size_t)x;
 		} else if (!strcmp(name, "mine")) {
 			TRY(get_bool(c, v, &k->mine));
+		} else if (!strcmp(name, "relay_hops")) {
+			TRY(get_int(c, v, 0, BFT_NK_RELAY_MAX, &x));
+			k->relay_hops = (uint32_t)x;
 		} else if (!strcmp(name, "hashes_per_step")) {
 			TRY(get_int(c, v, 1, INT64_C(1) << 32, &x));
 			k->hashes_per_step = (uint64_t)x;

@@ -70,6 +70,12 @@ typedef struct bft_node_nk_config {
 	size_t n_orphans;
 	size_t n_archive;       /* headers of forgotten blocks kept to answer peers further behind (0: none) */
 	bool mine;              /* false: validate, follow and relay only */
+	/* Statements go to the author's peers, and this many hops further
+	 * (each relaying node forwarding once, to all its peers; at most
+	 * BFT_NK_RELAY_MAX). 0: the neighbours only. A node relays others'
+	 * statements only when its own is above 0. Needs every node's key at
+	 * every node (the daemon's directory; the simulator's signer knows all). */
+	uint32_t relay_hops;
 	uint64_t hashes_per_step;
 	int64_t mine_step_ns;
 	const bft_cref *refs;   /* identity of reference i, max_refs of them (copied); NULL: kind SIM, id i */
@@ -80,6 +86,8 @@ typedef struct bft_node_nk_config {
 	bool byz_timewarp;      /* time-warp timestamps: the least the past rule allows, but a
 	                         * retarget period's last block at its time (node_chain.c) */
 } bft_node_nk_config;
+
+#define BFT_NK_RELAY_MAX 8 /* statement relay hops beyond the author's peers */
 
 enum bft_engine_kind {
 	BFT_ENGINE_FUSION, /* Sensor Fusion Framework: interval fusion of every source */
@@ -300,6 +308,7 @@ typedef struct bft_node_chain_info {
 	uint64_t mined, released, withheld;  /* blocks this node found; of them sent; held back (TEST-ONLY) */
 	uint64_t hashes;                     /* nonces tried */
 	uint64_t stmts_made, stmts_rx, stmts_bad; /* statements signed; received; refused (decode or signature) */
+	uint64_t stmts_relayed, stmts_q_full; /* others' statements forwarded; statements not sent: the queue was full */
 	uint64_t frags_rx, frags_bad, frags_dup, blocks_rx, blocks_bad; /* fragments; reassembled blocks */
 	uint64_t getblocks_rx, getblocks_tx; /* block requests answered / sent (parents, announced blocks) */
 	uint64_t announces_rx, announces_tx; /* "BI": blocks announced by their hash */

@@ -35,7 +35,7 @@
  * for bftimed's default of 256 slots). */
 #define BLOB_RING_MIN 16
 #define SEND_MAX 16
-#define STMT_Q 8
+#define STMT_Q 32 /* statements to send: own (a few per poll) and relayed ones */
 #define GET_Q 4
 /* Blocks announced to us and not yet held: each asked of one announcer at
  * a time; if it has not arrived ASK_RETRY_NS later, of the next announcer
@@ -109,6 +109,8 @@ struct bft_nkn {
 	struct {
 		bool used;
 		size_t peer;
+		bool v2;      /* "BS" v2 (a hops byte): relayed, or to be */
+		uint8_t hops; /* v2: further hops its receivers may relay it */
 		bft_stmt s;
 	} stmt_q[STMT_Q];
 	struct {
@@ -339,15 +341,20 @@ static bool shadowed(const bft_nkn *k, size_t i)
 	return false;
 }
 
-static void queue_stmt(bft_nkn *k, const bft_stmt *s)
+static void queue_stmt(bft_nkn *k, const bft_stmt *s, bool v2, uint8_t hops)
 {
-	for (size_t i = 0; i < STMT_Q && k->n_peers; i++)
+	if (!k->n_peers)
+		return;
+	for (size_t i = 0; i < STMT_Q; i++)
 		if (!k->stmt_q[i].used) {
 			k->stmt_q[i].used = true;
 			k->stmt_q[i].peer = 0;
+			k->stmt_q[i].v2 = v2;
+			k->stmt_q[i].hops = hops;
 			k->stmt_q[i].s = *s;
 			return;
 		}
+	k->info.stmts_q_full++;
 }
 
 void bft_nkn_on_poll(bft_nkn *k, const bft_nkn_now *now)
@@ -366,7 +373,8 @@ void bft_nkn_on_poll(bft_nkn *k, const bft_nkn_now *now)
 			continue;
 		k->info.stmts_made++;
 		add_candidate(k, &s);
-		queue_stmt(k, &s);
+		queue_stmt(k, &s, k->cfg.relay_hops > 0,
+		           (uint8_t)(k->cfg.relay_hops < BFT_NK_RELAY_MAX ? k->cfg.relay_hops : BFT_NK_RELAY_MAX));
 	}
 	k->have_work = false; /* new statements: a new template at the next step */
 }
@@ -785,27 +793,43 @@ int64_t bft_nkn_next_timer(const bft_nkn *k)
 
 bool bft_nkn_is_chain(const uint8_t *buf, size_t len)
 {
-	return buf && len >= 3 && buf[0] == 'B' && (buf[1] == 'S' || buf[1] == 'F' || buf[1] == 'G' || buf[1] == 'I' ||
-	                                         buf[1] == 'H') &&
-	       buf[2] == 1;
+	return buf && len >= 3 && buf[0] == 'B' &&
+	       ((buf[1] == 'S' && (buf[2] == 1 || buf[2] == 2)) ||
+	        ((buf[1] == 'F' || buf[1] == 'G' || buf[1] == 'I' || buf[1] == 'H') && buf[2] == 1));
 }
 
+/*
+ * "BS" v1: a statement from its author, one of our peers. "BS" v2: one
+ * more byte before the statement, the hops its receivers may still relay
+ * it (0 .. BFT_NK_RELAY_MAX), from the author or a relaying node: its author
+ * any node whose key we know. New statements (not held already: the relay
+ * ends there) are kept, and relayed on with one hop less when hops are left
+ * and this node relays (relay_hops > 0). The hops byte is not signed: a
+ * relayer can only lengthen a statement's path up to the cap, and every
+ * node forwards a statement once.
+ */
 static int on_stmt(bft_nkn *k, const uint8_t *buf, size_t len)
 {
 	bft_stmt s;
 	k->info.stmts_rx++;
-	if (bft_stmt_decode(&s, buf + 3, len - 3) != 0) {
+	size_t at = buf[2] == 2 ? 4 : 3;
+	uint8_t hops = buf[2] == 2 && len > 3 ? buf[3] : 0;
+	if (len <= at || hops > BFT_NK_RELAY_MAX || bft_stmt_decode(&s, buf + at, len - at) != 0) {
 		k->info.stmts_bad++;
 		return BFT_EINVAL;
 	}
-	if (have_candidate(k, &s))
+	if (s.node_id == k->id || have_candidate(k, &s))
 		return 0;
-	if (s.node_id == k->id || !is_peer(k, s.node_id) || bft_stmt_verify(&s, k->cfg.chain.signer) != 0) {
+	if ((buf[2] == 1 && !is_peer(k, s.node_id)) || bft_stmt_verify(&s, k->cfg.chain.signer) != 0) {
 		k->info.stmts_bad++;
 		return BFT_EINVAL;
 	}
 	add_candidate(k, &s);
 	k->have_work = false;
+	if (hops > 0 && k->cfg.relay_hops > 0) {
+		queue_stmt(k, &s, true, (uint8_t)(hops - 1));
+		k->info.stmts_relayed++;
+	}
 	return 0;
 }
 
@@ -1082,16 +1106,24 @@ bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 	for (size_t i = 0; i < STMT_Q; i++) {
 		if (!k->stmt_q[i].used)
 			continue;
-		clear_action(out, BFT_ACT_SEND);
-		out->to = k->peers[k->stmt_q[i].peer];
-		out->buf[0] = 'B';
-		out->buf[1] = 'S';
-		out->buf[2] = 1;
-		if (bft_stmt_encode(out->buf + 3, &k->stmt_q[i].s) != BFT_STMT_LEN) {
+		/* Not back to its author (a relayed one's author may be a peer). */
+		if (k->peers[k->stmt_q[i].peer] == k->stmt_q[i].s.node_id && ++k->stmt_q[i].peer >= k->n_peers) {
 			k->stmt_q[i].used = false;
 			continue;
 		}
-		out->len = 3 + BFT_STMT_LEN;
+		clear_action(out, BFT_ACT_SEND);
+		out->to = k->peers[k->stmt_q[i].peer];
+		bool v2 = k->stmt_q[i].v2;
+		size_t at = v2 ? 4 : 3;
+		out->buf[0] = 'B';
+		out->buf[1] = 'S';
+		out->buf[2] = v2 ? 2 : 1;
+		out->buf[3] = k->stmt_q[i].hops;
+		if (bft_stmt_encode(out->buf + at, &k->stmt_q[i].s) != BFT_STMT_LEN) {
+			k->stmt_q[i].used = false;
+			continue;
+		}
+		out->len = at + BFT_STMT_LEN;
 		if (++k->stmt_q[i].peer >= k->n_peers)
 			k->stmt_q[i].used = false;
 		return true;

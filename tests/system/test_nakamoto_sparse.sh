@@ -10,7 +10,8 @@
 # here lists the others in its `directory`. Asserts: one head at every
 # node, no block refused for a signature anywhere, and the end nodes'
 # consensus holds statements of nodes they do not peer with (which only the
-# directory lets them accept); then a node with
+# directory lets them accept), and statements relayed two hops beyond
+# their authors' neighbours (relay_hops: 2) without one refused; then a node with
 # an empty directory, restarted from its stored chain, refuses blocks for
 # their signatures (the control: the test can tell). About a minute.
 # Ports 22700..22729 (fixed, below the ephemeral range).
@@ -54,7 +55,7 @@ write_config() { # node, with directory (1) or not (0)
 		echo "  engine: nakamoto"
 		echo "  nakamoto: {genesis_time: $genesis, difficulty: 16000, interval: 2s, retarget: 8, max_step: 2,"
 		echo "             window: 8, slots: 64, orphans: 8, min_statements: 2, statement_age: 60s, agree: 5ms,"
-		echo "             hashes_per_step: 200, step: 100ms, tau_phase: 8s, store: $dir/n$i.chain}"
+		echo "             hashes_per_step: 200, step: 100ms, tau_phase: 8s, relay_hops: 2, store: $dir/n$i.chain}"
 		echo "references:"
 		echo "  - {kind: simulated, every: 1s, noise: 20us, uncertainty: 200us}"
 		echo "api: $(api "$i")"
@@ -106,6 +107,18 @@ n=0
 while [ $n -lt 90 ] && ! one_head 10 1 2 3 4 > /dev/null 2>&1; do sleep 3; n=$((n + 3)); done
 check "the line mines and agrees on one head" one_head 10 1 2 3 4
 check "no block refused for its signatures, anywhere" no_sig_refusals
+relayed() { # nodes 2 and 3 forward their neighbours' statements; nobody refuses one
+	for i in 2 3; do
+		r=$(get "$i" /v1/chain | jq -r '.node.statements_relayed') || { echo "node $i: no answer"; return 1; }
+		[ "$r" -gt 0 ] 2>/dev/null || { echo "node $i relayed ${r:-no} statements"; return 1; }
+	done
+	for i in $(seq 1 $N); do
+		b=$(get "$i" /v1/chain | jq -r '.node.statements_refused')
+		[ "$b" = 0 ] || { echo "node $i refused $b statements"; return 1; }
+	done
+	echo "node 2 relayed $(get 2 /v1/chain | jq -r '.node.statements_relayed'), node 3 $(get 3 /v1/chain | jq -r '.node.statements_relayed')"
+}
+check "statements travel past the neighbours (relay_hops: 2), none refused" relayed
 check "node 1's consensus holds statements of nodes that are not its peers" non_peer_statements 1
 check "node 4's consensus holds statements of nodes that are not its peers" non_peer_statements 4
 

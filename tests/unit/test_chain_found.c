@@ -62,10 +62,10 @@ static void drain(bft_node *n, struct out *o)
 	}
 }
 
-static bft_node *make_node(bft_signer *signer, bft_node_nk_config *nk)
+static bft_node *make_node_relay(bft_signer *signer, bft_node_nk_config *nk, uint32_t relay_hops)
 {
 	memset(nk, 0, sizeof *nk);
-	*nk = (bft_node_nk_config){ .n_slots = 32, .n_orphans = 4, .mine = false };
+	*nk = (bft_node_nk_config){ .n_slots = 32, .n_orphans = 4, .mine = false, .relay_hops = relay_hops };
 	memset(nk->chain.genesis, 0x42, sizeof nk->chain.genesis);
 	nk->chain.genesis_time_ns = RAW0 + TRUE_OFF;
 	nk->chain.genesis_difficulty = D0;
@@ -97,6 +97,8 @@ static bft_node *make_node(bft_signer *signer, bft_node_nk_config *nk)
 	assert_int_equal(bft_node_create(&n, &cfg), 0);
 	return n;
 }
+
+static bft_node *make_node(bft_signer *signer, bft_node_nk_config *nk) { return make_node_relay(signer, nk, 0); }
 
 static void test_work_and_found(void **state)
 {
@@ -221,10 +223,105 @@ static void test_work_and_found(void **state)
 	bft_node_destroy(n);
 }
 
+/* Statement relay (relay_hops, docs/nakamoto.md "Sparse networks"): a
+ * statement of node 9 (not a peer) arriving as "BS" v2 with 2 hops left is
+ * kept and sent on to the three peers with 1 hop left; the same statement
+ * again is not (each node forwards once); one with 1 hop left is sent on
+ * with 0 (still v2: its author is no peer of the receivers); one with 0
+ * left is kept and not sent on; node 9's statement as v1 (from a non-peer
+ * author) and a v2 with 9 hops are refused and counted; a node that does
+ * not relay (relay_hops 0) keeps a relayed statement and sends nothing. */
+static int stmt_msg(uint8_t *buf, const bft_signer *signer, uint32_t author, int64_t local_ns, int version, uint8_t hops)
+{
+	bft_stmt st = { .node_id = author, .offset_ns = 1000, .unc_ns = 100, .local_ns = local_ns };
+	st.ref.kind = BFT_CREF_SIM;
+	st.ref.id[3] = 1;
+	assert_true(bft_stmt_valid(&st));
+	assert_int_equal(bft_stmt_sign(&st, signer), 0);
+	size_t at = version == 2 ? 4 : 3;
+	buf[0] = 'B', buf[1] = 'S', buf[2] = (uint8_t)version, buf[3] = hops;
+	assert_int_equal(bft_stmt_encode(buf + at, &st), BFT_STMT_LEN);
+	return (int)(at + BFT_STMT_LEN);
+}
+
+static void test_stmt_relay(void **state)
+{
+	(void)state;
+	bft_signer signer;
+	bft_node_nk_config nk;
+	bft_node *n = make_node_relay(&signer, &nk, 2);
+	uint8_t buf[128];
+	bft_action a;
+	bft_node_chain_info ci;
+	int64_t raw = RAW0 + BFT_NS_PER_SEC, t = raw + TRUE_OFF;
+	assert_int_equal(bft_node_start(n, RAW0), 0);
+	while (bft_node_next_action(n, &a))
+		;
+	int len = stmt_msg(buf, &signer, 9, t, 2, 2);
+	assert_int_equal(bft_node_on_packet(n, raw, buf, (size_t)len), 0);
+	size_t sent = 0;
+	while (bft_node_next_action(n, &a))
+		if (a.kind == BFT_ACT_SEND && a.len == 4 + BFT_STMT_LEN && a.buf[1] == 'S') {
+			assert_int_equal(a.buf[2], 2);
+			assert_int_equal(a.buf[3], 1);
+			sent++;
+		}
+	assert_int_equal(sent, 3);
+	/* Again: held already, not forwarded. */
+	assert_int_equal(bft_node_on_packet(n, raw, buf, (size_t)len), 0);
+	sent = 0;
+	while (bft_node_next_action(n, &a))
+		sent += a.kind == BFT_ACT_SEND && a.buf[1] == 'S';
+	assert_int_equal(sent, 0);
+	/* A newer one with 1 hop left goes on with 0, still as v2. */
+	len = stmt_msg(buf, &signer, 9, t + 1000, 2, 1);
+	assert_int_equal(bft_node_on_packet(n, raw, buf, (size_t)len), 0);
+	sent = 0;
+	while (bft_node_next_action(n, &a))
+		if (a.kind == BFT_ACT_SEND && a.buf[1] == 'S') {
+			assert_int_equal(a.buf[2], 2);
+			assert_int_equal(a.buf[3], 0);
+			sent++;
+		}
+	assert_int_equal(sent, 3);
+	/* With 0 left: kept, not sent on. */
+	len = stmt_msg(buf, &signer, 9, t + 1500, 2, 0);
+	assert_int_equal(bft_node_on_packet(n, raw, buf, (size_t)len), 0);
+	sent = 0;
+	while (bft_node_next_action(n, &a))
+		sent += a.kind == BFT_ACT_SEND && a.buf[1] == 'S';
+	assert_int_equal(sent, 0);
+	/* Refused: v1 from a non-peer author, v2 with 9 hops. */
+	assert_int_equal(bft_node_chain_info_get(n, &ci), 0);
+	uint64_t bad = ci.stmts_bad;
+	len = stmt_msg(buf, &signer, 9, t + 2000, 1, 0);
+	assert_true(bft_node_on_packet(n, raw, buf, (size_t)len) != 0);
+	len = stmt_msg(buf, &signer, 9, t + 4000, 2, 9);
+	assert_true(bft_node_on_packet(n, raw, buf, (size_t)len) != 0);
+	assert_int_equal(bft_node_chain_info_get(n, &ci), 0);
+	assert_int_equal(ci.stmts_bad, bad + 2);
+	assert_int_equal(ci.stmts_relayed, 2);
+	bft_node_destroy(n);
+	/* A node that does not relay keeps it and sends nothing. */
+	n = make_node_relay(&signer, &nk, 0);
+	assert_int_equal(bft_node_start(n, RAW0), 0);
+	while (bft_node_next_action(n, &a))
+		;
+	len = stmt_msg(buf, &signer, 9, t, 2, 2);
+	assert_int_equal(bft_node_on_packet(n, raw, buf, (size_t)len), 0);
+	sent = 0;
+	while (bft_node_next_action(n, &a))
+		sent += a.kind == BFT_ACT_SEND && a.buf[1] == 'S';
+	assert_int_equal(sent, 0);
+	assert_int_equal(bft_node_chain_info_get(n, &ci), 0);
+	assert_int_equal(ci.stmts_bad, 0);
+	bft_node_destroy(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_work_and_found),
+		cmocka_unit_test(test_work_and_found), cmocka_unit_test(test_stmt_relay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
