@@ -457,9 +457,14 @@ int sim_solar_slot(sim_solar *s, sim_world *w, sim_solar_emit emit)
 		if (raw != m->raw_ns)
 			continue; /* no peer's reading of this slot: nothing new to say */
 		int64_t truth = m->truth_ns; /* true time at the block's raw stamp */
-		s->st.fused++;
-		s->st.fused_misses += !bft_iv_contains(iv, truth);
-		s->st.fused_width_sum_ns += (double)(iv.hi_ns - iv.lo_ns);
+		if (m->liar) { /* a liar's own fusion (its false claims in its engine): apart */
+			s->st.fused_by_liars++;
+			s->st.fused_misses_by_liars += !bft_iv_contains(iv, truth);
+		} else {
+			s->st.fused++;
+			s->st.fused_misses += !bft_iv_contains(iv, truth);
+			s->st.fused_width_sum_ns += (double)(iv.hi_ns - iv.lo_ns);
+		}
 		if (emit(w, m->node, w->nodes[m->node].n_refs, raw, iv) != 0)
 			return -1;
 	}
@@ -475,7 +480,8 @@ void sim_solar_report(const sim_solar *s, FILE *out)
 	        "  solar: %llu slots, blocks %llu in daylight (%llu unsynchronized) and %llu at night, %llu fragments "
 	        "(%llu shifted by liars); honest peers' readings %llu, missing the truth %llu (RMS error %.1f ns, "
 	        "worst %lld ns; correlation and geometry alone RMS %.1f ns, worst %lld ns); readings of liars' fragments %llu, missing %llu; refused %llu; fused readings %llu, missing %llu, "
-	        "mean width %.0f ns; too few peers %llu, more than f lying %llu; readings made by liars %llu, missing %llu\n",
+	        "mean width %.0f ns; too few peers %llu, more than f lying %llu; readings made by liars %llu, missing %llu; "
+	        "fused by liars %llu, missing %llu\n",
 	        (unsigned long long)x->slots, (unsigned long long)x->day_blocks, (unsigned long long)x->unsynced_blocks,
 	        (unsigned long long)x->night_blocks, (unsigned long long)x->fragments, (unsigned long long)x->lies,
 	        (unsigned long long)x->peer_readings, (unsigned long long)x->peer_misses_honest, rms,
@@ -483,7 +489,8 @@ void sim_solar_report(const sim_solar *s, FILE *out)
 	        (unsigned long long)x->peer_misses_liar, (unsigned long long)x->refused, (unsigned long long)x->fused,
 	        (unsigned long long)x->fused_misses, x->fused ? x->fused_width_sum_ns / (double)x->fused : 0,
 	        (unsigned long long)x->fuse_few, (unsigned long long)x->fuse_faults, (unsigned long long)x->readings_by_liars,
-	        (unsigned long long)x->misses_by_liars);
+	        (unsigned long long)x->misses_by_liars, (unsigned long long)x->fused_by_liars,
+	        (unsigned long long)x->fused_misses_by_liars);
 	/* The day-long checks (src/refclock/solar_track.h), over every member's engine. */
 	/* Judged by honest members only: a liar's own engine, with its false
 	 * position, finds every honest peer false (and is not believed). Each

@@ -34,6 +34,7 @@ typedef struct sim_solar_stats {
 	double corr_err_sum2_ns2; /* the honest readings' error less the stamps' (correlation and geometry) */
 	int64_t corr_err_max_ns;
 	uint64_t readings_by_liars, misses_by_liars; /* made by a liar's own engine: not counted as honest */
+	uint64_t fused_by_liars, fused_misses_by_liars; /* a liar's own fused readings, likewise */
 	/* copiers' fragments published; judged by honest antennas: their victim, the others; refused as copies */
 	uint64_t copies, copy_judged_victim, copy_judged_other, copy_flag_victim, copy_flag_other, copy_flag_honest;
 	/* Radio bursts: how many began, the slots inside one, the largest

@@ -298,6 +298,16 @@ static const sim_nk_byz *nk_byz(const sim_scenario *sc, uint32_t id)
 	return NULL;
 }
 
+/* Whose clock the promises are about: no adversary strategy, no Byzantine
+ * miner, no solar liar or copier (their own engines read with their false
+ * claims; what their clocks then do is no promise of ours). */
+static bool counted_honest(const sim_world *w, uint32_t id)
+{
+	const sim_scenario *sc = w->sc;
+	return w->nodes[id].adv < 0 && !nk_byz(sc, id) &&
+	       !(sc->solar.on && (sim_set_has(&sc->solar.liars, id) || sim_set_has(&sc->solar.copiers, id)));
+}
+
 /* Poisson mining's genesis difficulty when the scenario gives none: a block
  * costs the simulator 16 SHA3-256 calls on average. */
 #define NK_POISSON_D0 16
@@ -589,7 +599,7 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		if (w->nodes[i].adv < 0 && !nk_byz(sc, (uint32_t)i))
+		if (counted_honest(w, (uint32_t)i))
 			w->honest[w->n_honest++] = (uint32_t)i;
 
 	/* References per node. */
@@ -954,7 +964,7 @@ static int drain(sim_world *w, uint32_t id)
 			block = true;
 			break;
 		case BFT_ACT_ESTIMATE:
-			if (nd->adv < 0 && act.est.alarm && !nk_byz(w->sc, id))
+			if (act.est.alarm && counted_honest(w, id))
 				sim_metrics_alarm(&w->m, id);
 			if (w->trace && nd->adv < 0)
 				sim_trace_alarm(w->trace, w->now_ns, id, act.est.alarm);

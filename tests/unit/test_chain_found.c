@@ -244,6 +244,24 @@ static int stmt_msg(uint8_t *buf, const bft_signer *signer, uint32_t author, int
 	return (int)(at + BFT_STMT_LEN);
 }
 
+/* The statement datagrams a node sends now: how many, all of the version
+ * and hops given (-1: any). */
+static size_t stmt_sends(bft_node *n, int version, int hops)
+{
+	bft_action a;
+	size_t sent = 0;
+	while (bft_node_next_action(n, &a))
+		if (a.kind == BFT_ACT_SEND && a.len >= 3 && a.buf[0] == 'B' && a.buf[1] == 'S') {
+			if (version >= 0)
+				assert_int_equal(a.buf[2], version);
+			if (hops >= 0)
+				assert_int_equal(a.buf[3], hops);
+			assert_int_equal(a.len, (a.buf[2] == 2 ? 4 : 3) + BFT_STMT_LEN);
+			sent++;
+		}
+	return sent;
+}
+
 static void test_stmt_relay(void **state)
 {
 	(void)state;
@@ -251,46 +269,24 @@ static void test_stmt_relay(void **state)
 	bft_node_nk_config nk;
 	bft_node *n = make_node_relay(&signer, &nk, 2);
 	uint8_t buf[128];
-	bft_action a;
 	bft_node_chain_info ci;
 	int64_t raw = RAW0 + BFT_NS_PER_SEC, t = raw + TRUE_OFF;
 	assert_int_equal(bft_node_start(n, RAW0), 0);
-	while (bft_node_next_action(n, &a))
-		;
+	stmt_sends(n, -1, -1);
 	int len = stmt_msg(buf, &signer, 9, t, 2, 2);
 	assert_int_equal(bft_node_on_packet(n, raw, buf, (size_t)len), 0);
-	size_t sent = 0;
-	while (bft_node_next_action(n, &a))
-		if (a.kind == BFT_ACT_SEND && a.len == 4 + BFT_STMT_LEN && a.buf[1] == 'S') {
-			assert_int_equal(a.buf[2], 2);
-			assert_int_equal(a.buf[3], 1);
-			sent++;
-		}
-	assert_int_equal(sent, 3);
+	assert_int_equal(stmt_sends(n, 2, 1), 3);
 	/* Again: held already, not forwarded. */
 	assert_int_equal(bft_node_on_packet(n, raw, buf, (size_t)len), 0);
-	sent = 0;
-	while (bft_node_next_action(n, &a))
-		sent += a.kind == BFT_ACT_SEND && a.buf[1] == 'S';
-	assert_int_equal(sent, 0);
+	assert_int_equal(stmt_sends(n, -1, -1), 0);
 	/* A newer one with 1 hop left goes on with 0, still as v2. */
 	len = stmt_msg(buf, &signer, 9, t + 1000, 2, 1);
 	assert_int_equal(bft_node_on_packet(n, raw, buf, (size_t)len), 0);
-	sent = 0;
-	while (bft_node_next_action(n, &a))
-		if (a.kind == BFT_ACT_SEND && a.buf[1] == 'S') {
-			assert_int_equal(a.buf[2], 2);
-			assert_int_equal(a.buf[3], 0);
-			sent++;
-		}
-	assert_int_equal(sent, 3);
+	assert_int_equal(stmt_sends(n, 2, 0), 3);
 	/* With 0 left: kept, not sent on. */
 	len = stmt_msg(buf, &signer, 9, t + 1500, 2, 0);
 	assert_int_equal(bft_node_on_packet(n, raw, buf, (size_t)len), 0);
-	sent = 0;
-	while (bft_node_next_action(n, &a))
-		sent += a.kind == BFT_ACT_SEND && a.buf[1] == 'S';
-	assert_int_equal(sent, 0);
+	assert_int_equal(stmt_sends(n, -1, -1), 0);
 	/* Refused: v1 from a non-peer author, v2 with 9 hops. */
 	assert_int_equal(bft_node_chain_info_get(n, &ci), 0);
 	uint64_t bad = ci.stmts_bad;
@@ -305,14 +301,10 @@ static void test_stmt_relay(void **state)
 	/* A node that does not relay keeps it and sends nothing. */
 	n = make_node_relay(&signer, &nk, 0);
 	assert_int_equal(bft_node_start(n, RAW0), 0);
-	while (bft_node_next_action(n, &a))
-		;
+	stmt_sends(n, -1, -1);
 	len = stmt_msg(buf, &signer, 9, t, 2, 2);
 	assert_int_equal(bft_node_on_packet(n, raw, buf, (size_t)len), 0);
-	sent = 0;
-	while (bft_node_next_action(n, &a))
-		sent += a.kind == BFT_ACT_SEND && a.buf[1] == 'S';
-	assert_int_equal(sent, 0);
+	assert_int_equal(stmt_sends(n, -1, -1), 0);
 	assert_int_equal(bft_node_chain_info_get(n, &ci), 0);
 	assert_int_equal(ci.stmts_bad, 0);
 	bft_node_destroy(n);

@@ -220,6 +220,56 @@ static void test_fuse(void **state)
 	rig_down(&r, 4);
 }
 
+/* The track's residual from a lying peer on top of the honest one's. */
+typedef double (*lie_fn)(const void *ctx, int64_t t_ns);
+
+/* 480 readings 30 s apart from 2025-01-01 00:00 UTC (the Sun high at the
+ * site), of a peer on the baseline own -> peer (the claimed geometry): both
+ * tracks get the clock line (line0 + slope per reading) and uniform noise of
+ * 20 ns (an LCG from seed), the liar's its lie on top; the honest track is
+ * never flagged. Returns the reading at which the liar was first found (-1:
+ * never), which must be found as a false position. */
+static int run_tracks(bft_vec3 e_own, bft_vec3 e_peer, lie_fn lie, const void *ctx, uint64_t seed, double line0,
+		      double slope, bftd_solar_track *liar)
+{
+	bftd_solar_track *honest = calloc(1, sizeof *honest);
+	assert_non_null(honest);
+	int64_t t0 = INT64_C(1735689600) * 1000000000;
+	int found_at = -1;
+	for (int i = 0; i < 480; i++) {
+		int64_t t = t0 + (int64_t)i * 30 * 1000000000;
+		double au;
+		bft_vec3 d = bft_sun_dir_ecef(t, &au);
+		double dir[3] = { d.x, d.y, d.z };
+		double rate = bft_sun_delay_rate(e_own, e_peer, t);
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		double noise = ((double)(seed >> 11) * 0x1.0p-53 - 0.5) * 20e-9;
+		double line = line0 + slope * (double)i;
+		int64_t off_liar = (int64_t)llround((line + lie(ctx, t) + noise) * 1e9);
+		int64_t off_honest = (int64_t)llround((line + noise) * 1e9);
+		enum bftd_solar_cheat v = bftd_solar_track_add(liar, t, off_liar, 10e-9, dir, rate, 1.0, 1e-9);
+		assert_int_equal(bftd_solar_track_add(honest, t, off_honest, 10e-9, dir, rate, 1.0, 1e-9),
+		                 BFTD_SOLAR_HONEST);
+		if (v != BFTD_SOLAR_HONEST && found_at < 0) {
+			assert_int_equal(v, BFTD_SOLAR_POSITION);
+			found_at = i;
+		}
+	}
+	free(honest);
+	return found_at;
+}
+
+/* What the peer's fragment says once the claimed geometry is removed: the
+ * real geometry minus the claimed one. */
+struct false_pos {
+	bft_vec3 own, real, claimed;
+};
+static double lie_position(const void *ctx, int64_t t)
+{
+	const struct false_pos *f = ctx;
+	return bft_sun_delay_s(f->own, f->real, t) - bft_sun_delay_s(f->own, f->claimed, t);
+}
+
 /* The day-long checks on synthetic series (solar_track.h): a peer 5 km
  * north of where it claims, read every 30 s over 4 h with 10 ns errors and
  * a clock line between the two clocks, is found, as claiming a false
@@ -232,45 +282,19 @@ static void test_track(void **state)
 	claimed.lon_rad += 1.5 / (6378137.0 * cos(own.lat_rad));
 	bft_geodetic real = claimed;
 	real.lat_rad += 5000 / 6378137.0;
-	bft_vec3 e_own = bft_geodetic_to_ecef(own), e_claimed = bft_geodetic_to_ecef(claimed),
-		 e_real = bft_geodetic_to_ecef(real);
-	int64_t t0 = INT64_C(1735689600) * 1000000000; /* 2025-01-01 00:00 UTC: the Sun high there */
-	bftd_solar_track *liar = calloc(1, sizeof *liar), *honest = calloc(1, sizeof *honest);
+	struct false_pos f = { bft_geodetic_to_ecef(own), bft_geodetic_to_ecef(real), bft_geodetic_to_ecef(claimed) };
+	bftd_solar_track *liar = calloc(1, sizeof *liar);
 	assert_non_null(liar);
-	assert_non_null(honest);
-	uint64_t x = 12345;
-	int found_at = -1;
-	for (int i = 0; i < 480; i++) {
-		int64_t t = t0 + (int64_t)i * 30 * 1000000000;
-		double au;
-		bft_vec3 d = bft_sun_dir_ecef(t, &au);
-		double dir[3] = { d.x, d.y, d.z };
-		double rate = bft_sun_delay_rate(e_own, e_claimed, t);
-		/* What the peer's fragment says once the claimed geometry is removed:
-		 * the clock line, the real geometry minus the claimed one, noise. */
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		double noise = ((double)(x >> 11) * 0x1.0p-53 - 0.5) * 20e-9;
-		double line = 3e-6 + 2e-9 * (double)i;
-		double geo = bft_sun_delay_s(e_own, e_real, t) - bft_sun_delay_s(e_own, e_claimed, t);
-		int64_t off_liar = (int64_t)llround((line + geo + noise) * 1e9);
-		int64_t off_honest = (int64_t)llround((line + noise) * 1e9);
-		enum bftd_solar_cheat v = bftd_solar_track_add(liar, t, off_liar, 10e-9, dir, rate, 1.0, 1e-9);
-		assert_int_equal(bftd_solar_track_add(honest, t, off_honest, 10e-9, dir, rate, 1.0, 1e-9),
-		                 BFTD_SOLAR_HONEST);
-		if (v != BFTD_SOLAR_HONEST && found_at < 0) {
-			assert_int_equal(v, BFTD_SOLAR_POSITION);
-			found_at = i;
-		}
-	}
+	int found_at = run_tracks(f.own, f.claimed, lie_position, &f, 12345, 3e-6, 2e-9, liar);
 	assert_true(found_at >= 240); /* not before its readings span 2 h */
 	assert_true(liar->found > 1000 && liar->found < 6000); /* metres, the equatorial part of 5 km */
 	/* Final: even readings that fit now do not clear it. */
 	double dir0[3] = { 1, 0, 0 };
+	int64_t t0 = INT64_C(1735689600) * 1000000000;
 	assert_int_equal(bftd_solar_track_add(liar, t0, 0, 10e-9, dir0, 0, 1.0, 1e-9), BFTD_SOLAR_POSITION);
 	printf("[ MEASURED ] a peer 5 km off its claimed position found after %d readings (%.1f h), |d| = %.0f m\n",
 	       found_at + 1, (double)found_at * 30 / 3600, liar->found);
 	free(liar);
-	free(honest);
 }
 
 /* A fragment whose geometry was taken at a false time (its samples at t,
@@ -284,48 +308,34 @@ static void test_track(void **state)
  * an honest peer on the same baseline never is. (The shift fit alone, on a
  * series where it is the only model, recovers a 30 s shift within 3 s:
  * test_solar.c's test_series_checks.) */
+struct late_geometry {
+	bft_vec3 own, peer;
+	double dt;
+};
+static double lie_late(const void *ctx, int64_t t)
+{
+	const struct late_geometry *g = ctx;
+	/* The samples' geometry at t, the removed one at t + dt. */
+	return bft_sun_delay_s(g->own, g->peer, t) - bft_sun_delay_s(g->own, g->peer, t + (int64_t)(g->dt * 1e9));
+}
+
 static void test_track_shift(void **state)
 {
 	(void)state;
 	bft_geodetic own = { -23 * M_PI / 180, 175 * M_PI / 180, 100 }, peer = own;
-	const double base_m = 10000, dt = 3600, omega = 7.2921159e-5;
+	const double base_m = 10000, omega = 7.2921159e-5;
 	peer.lon_rad += base_m / (6378137.0 * cos(own.lat_rad));
-	bft_vec3 e_own = bft_geodetic_to_ecef(own), e_peer = bft_geodetic_to_ecef(peer);
-	int64_t t0 = INT64_C(1735689600) * 1000000000;
-	bftd_solar_track *liar = calloc(1, sizeof *liar), *honest = calloc(1, sizeof *honest);
+	struct late_geometry g = { bft_geodetic_to_ecef(own), bft_geodetic_to_ecef(peer), 3600 };
+	bftd_solar_track *liar = calloc(1, sizeof *liar);
 	assert_non_null(liar);
-	assert_non_null(honest);
-	uint64_t x = 777;
-	int found_at = -1;
-	for (int i = 0; i < 480; i++) {
-		int64_t t = t0 + (int64_t)i * 30 * 1000000000;
-		double au;
-		bft_vec3 d = bft_sun_dir_ecef(t, &au);
-		double dir[3] = { d.x, d.y, d.z };
-		double rate = bft_sun_delay_rate(e_own, e_peer, t);
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		double noise = ((double)(x >> 11) * 0x1.0p-53 - 0.5) * 20e-9;
-		double line = -1e-6 + 1e-9 * (double)i;
-		/* The samples' geometry at t, the removed one at t + dt. */
-		double shift = bft_sun_delay_s(e_own, e_peer, t) - bft_sun_delay_s(e_own, e_peer, t + (int64_t)(dt * 1e9));
-		enum bftd_solar_cheat v =
-			bftd_solar_track_add(liar, t, (int64_t)llround((line + shift + noise) * 1e9), 10e-9, dir, rate, 1.0, 1e-9);
-		assert_int_equal(bftd_solar_track_add(honest, t, (int64_t)llround((line + noise) * 1e9), 10e-9, dir, rate, 1.0,
-		                                      1e-9),
-		                 BFTD_SOLAR_HONEST);
-		if (v != BFTD_SOLAR_HONEST && found_at < 0) {
-			assert_int_equal(v, BFTD_SOLAR_POSITION);
-			found_at = i;
-		}
-	}
+	int found_at = run_tracks(g.own, g.peer, lie_late, &g, 777, -1e-6, 1e-9, liar);
 	assert_true(found_at >= 240); /* not before its readings span 2 h */
-	double expect = omega * base_m * dt;
+	double expect = omega * base_m * g.dt;
 	assert_true(liar->found > 0.7 * expect && liar->found < 1.3 * expect);
 	printf("[ MEASURED ] geometry taken %.0f s late on %.0f km: found as a position after %d readings (%.1f h), "
 	       "|d| = %.0f m (omega B dt = %.0f m)\n",
-	       dt, base_m / 1000, found_at + 1, (double)found_at * 30 / 3600, liar->found, expect);
+	       g.dt, base_m / 1000, found_at + 1, (double)found_at * 30 / 3600, liar->found, expect);
 	free(liar);
-	free(honest);
 }
 
 /* A peer stating a stamp error wider than the block holds (a node free-
