@@ -341,10 +341,11 @@ static bool shadowed(const bft_nkn *k, size_t i)
 	return false;
 }
 
-static void queue_stmt(bft_nkn *k, const bft_stmt *s, bool v2, uint8_t hops)
+/* Queue s for every peer; false when the queue is full (counted). */
+static bool queue_stmt(bft_nkn *k, const bft_stmt *s, bool v2, uint8_t hops)
 {
 	if (!k->n_peers)
-		return;
+		return false;
 	for (size_t i = 0; i < STMT_Q; i++)
 		if (!k->stmt_q[i].used) {
 			k->stmt_q[i].used = true;
@@ -352,9 +353,10 @@ static void queue_stmt(bft_nkn *k, const bft_stmt *s, bool v2, uint8_t hops)
 			k->stmt_q[i].v2 = v2;
 			k->stmt_q[i].hops = hops;
 			k->stmt_q[i].s = *s;
-			return;
+			return true;
 		}
 	k->info.stmts_q_full++;
+	return false;
 }
 
 void bft_nkn_on_poll(bft_nkn *k, const bft_nkn_now *now)
@@ -373,8 +375,8 @@ void bft_nkn_on_poll(bft_nkn *k, const bft_nkn_now *now)
 			continue;
 		k->info.stmts_made++;
 		add_candidate(k, &s);
-		queue_stmt(k, &s, k->cfg.relay_hops > 0,
-		           (uint8_t)(k->cfg.relay_hops < BFT_NK_RELAY_MAX ? k->cfg.relay_hops : BFT_NK_RELAY_MAX));
+		(void)queue_stmt(k, &s, k->cfg.relay_hops > 0,
+		                 (uint8_t)(k->cfg.relay_hops < BFT_NK_RELAY_MAX ? k->cfg.relay_hops : BFT_NK_RELAY_MAX));
 	}
 	k->have_work = false; /* new statements: a new template at the next step */
 }
@@ -826,10 +828,8 @@ static int on_stmt(bft_nkn *k, const uint8_t *buf, size_t len)
 	}
 	add_candidate(k, &s);
 	k->have_work = false;
-	if (hops > 0 && k->cfg.relay_hops > 0) {
-		queue_stmt(k, &s, true, (uint8_t)(hops - 1));
+	if (hops > 0 && k->cfg.relay_hops > 0 && queue_stmt(k, &s, true, (uint8_t)(hops - 1)))
 		k->info.stmts_relayed++;
-	}
 	return 0;
 }
 
