@@ -94,19 +94,23 @@ double bft_tropo_delay_s(double elev_rad, double height_m)
 	return 2.3 * exp(-height_m / 8434.0) * slant(elev_rad) / BFT_C_M_S;
 }
 
+/* What the dry model leaves, at the zenith: its error (5% of it, either
+ * sign) and the wet delay it leaves out (0 .. 0.4 m, the tropical maximum). */
+static double dry_err_zenith_m(double height_m) { return 0.05 * 2.3 * exp(-height_m / 8434.0); }
+#define WET_ZENITH_MAX_M 0.4
+
 double bft_tropo_residual_bound_s(double elev_rad, double height_m)
 {
-	return (0.05 * 2.3 * exp(-height_m / 8434.0) + 0.4) * slant(elev_rad) / BFT_C_M_S;
+	return (dry_err_zenith_m(height_m) + WET_ZENITH_MAX_M) * slant(elev_rad) / BFT_C_M_S;
 }
 
 double bft_tropo_diff_bound_s(double elev_a_rad, double height_a_m, double elev_b_rad, double height_b_m)
 {
-	/* Each residual: the dry model's error (either sign, 5%) plus a wet
-	 * delay in [0, 0.4 m] at the zenith. Their difference: both dry errors
-	 * add up, the wet delays (same sign) at most the larger one. */
-	double dry_a = 0.05 * 2.3 * exp(-height_a_m / 8434.0) * slant(elev_a_rad);
-	double dry_b = 0.05 * 2.3 * exp(-height_b_m / 8434.0) * slant(elev_b_rad);
-	return (dry_a + dry_b + 0.4 * fmax(slant(elev_a_rad), slant(elev_b_rad))) / BFT_C_M_S;
+	/* Their difference: both dry errors add up, the wet delays (same sign)
+	 * differ by at most the larger one. */
+	double dry_a = dry_err_zenith_m(height_a_m) * slant(elev_a_rad);
+	double dry_b = dry_err_zenith_m(height_b_m) * slant(elev_b_rad);
+	return (dry_a + dry_b + WET_ZENITH_MAX_M * fmax(slant(elev_a_rad), slant(elev_b_rad))) / BFT_C_M_S;
 }
 
 double bft_iono_bound_s(double elev_rad, double freq_hz, double tec_max_tecu)

@@ -173,3 +173,26 @@ softhsm_token() {
 	printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$1" > "$1/conf"
 	SOFTHSM2_CONF=$1/conf softhsm2-util --init-token --free --label "$2" --pin 1234 --so-pin 5678 >/dev/null 2>&1
 }
+
+# The Nakamoto tests (test_nakamoto*.sh; they define get NODE PATH and dir):
+# every node's /v1/chain: one head, at least height $1. Its variable is
+# min_h, not h: shell functions share the script's variables, and the caller's
+# h (the height the growth check starts from) was once overwritten here, so
+# the check after wait_for asked for 4 blocks instead of 2 and failed whenever
+# the chain took longer than its 5 s of retries to grow the last 2.
+one_head() { # min height, nodes...
+	min_h=$1; shift
+	for i in "$@"; do get "$i" /v1/chain > "$dir/c$i.json" || { echo "node $i: no answer"; return 1; }; done
+	v=$(cd "$dir" && jq -rs --argjson h "$min_h" '
+		(map(.head.hash) | unique | length) as $heads | (map(.head.height) | min) as $min
+		| if $heads != 1 then "\($heads) heads: \(map(.head.height))"
+		  elif $min < $h then "height \($min) < \($h)"
+		  else "ok height \($min)" end' $(for i in "$@"; do echo "c$i.json"; done))
+	case "$v" in ok*) echo "${v#ok }" ;; *) echo "$v"; return 1 ;; esac
+}
+# One head, allowing for propagation: a block found a moment before the
+# reads may have reached some nodes only; asked again a second later.
+heads_agree() { # min height, nodes...
+	for _ in 1 2 3 4 5; do one_head "$@" > "$dir/heads" && { cat "$dir/heads"; return 0; }; sleep 1; done
+	cat "$dir/heads"; return 1
+}

@@ -71,27 +71,6 @@ wait_for() { # seconds, check...
 	while [ "$n" -gt 0 ]; do "$@" > /dev/null 2>&1 && return 0; sleep 2; n=$((n - 2)); done
 	return 0
 }
-# Every node's /v1/chain: one head, at least height $1. Its variable is
-# min_h, not h: shell functions share the script's variables, and the caller's
-# h (the height the growth check starts from) was once overwritten here, so
-# the check after wait_for asked for 4 blocks instead of 2 and failed whenever
-# the chain took longer than its 5 s of retries to grow the last 2.
-one_head() { # min height, nodes...
-	min_h=$1; shift
-	for i in "$@"; do get "$i" /v1/chain > "$dir/c$i.json" || { echo "node $i: no answer"; return 1; }; done
-	v=$(cd "$dir" && jq -rs --argjson h "$min_h" '
-		(map(.head.hash) | unique | length) as $heads | (map(.head.height) | min) as $min
-		| if $heads != 1 then "\($heads) heads: \(map(.head.height))"
-		  elif $min < $h then "height \($min) < \($h)"
-		  else "ok height \($min)" end' $(for i in "$@"; do echo "c$i.json"; done))
-	case "$v" in ok*) echo "${v#ok }" ;; *) echo "$v"; return 1 ;; esac
-}
-# One head, allowing for propagation: a block found a moment before the
-# reads may have reached some nodes only; asked again a second later.
-heads_agree() { # min height, nodes...
-	for _ in 1 2 3 4 5; do one_head "$@" > "$dir/heads" && { cat "$dir/heads"; return 0; }; sleep 1; done
-	cat "$dir/heads"; return 1
-}
 consensus_ok() { # node
 	get "$1" /v1/chain | jq -e '.references[0].consensus and .references[0].n >= 3 and .node.steered_fusions > 0
 		and .node.mined >= 0 and .store.stored > 0' > /dev/null || { echo "no consensus or no steering"; return 1; }

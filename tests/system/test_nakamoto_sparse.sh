@@ -63,22 +63,6 @@ write_config() { # node, with directory (1) or not (0)
 	} > "$dir/n$i.yaml"
 }
 start() { "$D" --config "$dir/n$1.yaml" >> "$dir/n$1.log" 2>&1 & echo $! > "$dir/n$1.pid"; }
-# One head among the nodes, at least height $1 (asked again for a few seconds:
-# a block found a moment before the reads may have reached some nodes only).
-one_head() { # min height, nodes...
-	min_h=$1; shift
-	for _ in 1 2 3 4 5 6; do
-		for i in "$@"; do get "$i" /v1/chain > "$dir/c$i.json" || { v="node $i: no answer"; continue 2; }; done
-		v=$(cd "$dir" && jq -rs --argjson h "$min_h" '
-			(map(.head.hash) | unique | length) as $heads | (map(.head.height) | min) as $min
-			| if $heads != 1 then "\($heads) heads: \(map(.head.height))"
-			  elif $min < $h then "height \($min) < \($h)" else "ok height \($min)" end' \
-			$(for i in "$@"; do echo "c$i.json"; done))
-		case "$v" in ok*) echo "${v#ok }"; return 0 ;; esac
-		sleep 1
-	done
-	echo "$v"; return 1
-}
 no_sig_refusals() {
 	for i in $(seq 1 $N); do
 		s=$(get "$i" /v1/chain | jq -r '.rejected.signature') || { echo "node $i: no answer"; return 1; }
@@ -105,7 +89,7 @@ check "a config with a directory is accepted by --check-config" sh -c "\"$D\" --
 for i in $(seq 1 $N); do start "$i"; done
 n=0
 while [ $n -lt 90 ] && ! one_head 10 1 2 3 4 > /dev/null 2>&1; do sleep 3; n=$((n + 3)); done
-check "the line mines and agrees on one head" one_head 10 1 2 3 4
+check "the line mines and agrees on one head" heads_agree 10 1 2 3 4
 check "no block refused for its signatures, anywhere" no_sig_refusals
 relayed() { # nodes 2 and 3 forward their neighbours' statements; nobody refuses one
 	for i in 2 3; do
