@@ -833,9 +833,22 @@ struct item {
 	int64_t offset_ns, w_ns, local_ns;
 };
 
+/* The node table of bft_nk_consensus: a power of two, twice the items at
+ * most in it, so a probe ends at a free slot. */
+#define NODE_TAB (2 * BFT_NK_WINDOW_MAX)
+
+/* node's slot in tab: where it is, or the free one where it goes. */
+static size_t node_slot(const uint16_t *tab, const struct item *it, uint32_t node)
+{
+	size_t t = (size_t)((node * UINT32_C(2654435761)) >> 22) & (NODE_TAB - 1);
+	while (tab[t] && it[tab[t] - 1].node != node)
+		t = (t + 1) & (NODE_TAB - 1);
+	return t;
+}
+
 size_t bft_nk_consensus_scratch_bytes(void)
 {
-	return BFT_NK_WINDOW_MAX * (sizeof(struct item) + 2 * sizeof(int64_t));
+	return BFT_NK_WINDOW_MAX * (sizeof(struct item) + 2 * sizeof(int64_t)) + NODE_TAB * sizeof(uint16_t);
 }
 
 static int64_t clamp64(i128 x, int64_t lim)
@@ -852,6 +865,10 @@ int bft_nk_consensus(const bft_nk_chain *c, const bft_nk_meas *own, int64_t now_
 		return BFT_EINVAL;
 	struct item *it = scratch;
 	int64_t *lo = (int64_t *)(it + BFT_NK_WINDOW_MAX), *hi = lo + BFT_NK_WINDOW_MAX;
+	/* Node id -> 1 + its index in it (0: none yet), open addressing: a
+	 * window holds hundreds of statements and this runs at every fusion. */
+	uint16_t *tab = (uint16_t *)(hi + BFT_NK_WINDOW_MAX);
+	memset(tab, 0, NODE_TAB * sizeof *tab);
 	size_t n = 0;
 	/* Newest statement per node within the window: a node (or a miner
 	 * repeating one node's statements) counts once, whoever mined it. */
@@ -862,15 +879,13 @@ int bft_nk_consensus(const bft_nk_chain *c, const bft_nk_meas *own, int64_t now_
 			const bft_nk_stmt *s = &e->stmts[i];
 			if (!bft_cref_equal(&s->ref, &own->ref))
 				continue;
-			size_t j = 0;
-			while (j < n && it[j].node != s->node_id)
-				j++;
+			size_t t = node_slot(tab, it, s->node_id), j = tab[t] ? tab[t] - 1u : n;
 			if (j < n && it[j].local_ns >= s->local_ns)
 				continue;
 			if (j == n) {
 				if (n == BFT_NK_WINDOW_MAX)
 					continue;
-				n++;
+				tab[t] = (uint16_t)++n;
 			}
 			/* Carried to now: an honest offset moves at most drift per
 			 * unit time, so its interval widens by drift * age. */

@@ -141,6 +141,10 @@ struct bft_nkn {
 	uint64_t pub_h; /* selfish miner: the highest block made public (received, or released here) */
 	bool race;      /* selfish miner: released a block to tie the honest chain's newest */
 	struct send sends[SEND_MAX];
+	/* Something may be queued for bft_nkn_next_action: set by every queue
+	 * above, cleared when a scan of them all finds nothing. The driver
+	 * asks after every event, and most events queue nothing. */
+	bool outbox;
 	struct rx *rx;
 	void *scratch;
 	bft_block tmp; /* decoding */
@@ -349,6 +353,7 @@ static bool queue_stmt(bft_nkn *k, const bft_stmt *s, bool v2, uint8_t hops)
 	for (size_t i = 0; i < STMT_Q; i++)
 		if (!k->stmt_q[i].used) {
 			k->stmt_q[i].used = true;
+			k->outbox = true;
 			k->stmt_q[i].peer = 0;
 			k->stmt_q[i].v2 = v2;
 			k->stmt_q[i].hops = hops;
@@ -413,6 +418,7 @@ static unsigned keep_blob(bft_nkn *k, const uint8_t *buf, size_t len, const uint
 	b->used = true;
 	b->private_ = false;
 	b->store_due = store;
+	k->outbox |= store;
 	memcpy(b->hash, hash, BFT_BLOCK_HASH);
 	memcpy(b->bytes, buf, len);
 	b->len = len;
@@ -430,6 +436,7 @@ static void queue_send_kind(bft_nkn *k, unsigned blob, uint32_t to, uint32_t exc
 	if (free_i == SEND_MAX)
 		return; /* the driver is not draining: the block is lost to these peers (a child re-asks) */
 	k->sends[free_i] = (struct send){ .used = true, .mode = mode, .blob = blob, .to = to, .except = except };
+	k->outbox = true;
 }
 
 static void queue_send(bft_nkn *k, unsigned blob, uint32_t to, uint32_t except)
@@ -469,6 +476,7 @@ static void queue_get(bft_nkn *k, uint32_t to, const uint8_t hash[BFT_BLOCK_HASH
 	for (size_t i = 0; i < GET_Q; i++)
 		if (!k->get_q[i].used) {
 			k->get_q[i].used = true;
+			k->outbox = true;
 			k->get_q[i].to = to;
 			memcpy(k->get_q[i].hash, hash, BFT_BLOCK_HASH);
 			return;
@@ -867,6 +875,7 @@ static int on_get(bft_nkn *k, const uint8_t *buf, size_t len)
 	for (size_t i = 0; i < GET_Q; i++)
 		if (!k->hdr_q[i].used) {
 			k->hdr_q[i].used = true;
+			k->outbox = true;
 			k->hdr_q[i].to = from;
 			k->hdr_q[i].h = h;
 			return 0;
@@ -1093,6 +1102,8 @@ static void frag_out(const bft_nkn *k, const struct blob *b, unsigned idx, uint3
 
 bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 {
+	if (!k->outbox)
+		return false;
 	for (unsigned i = 0; i < k->n_blobs; i++) {
 		struct blob *b = &k->blobs[i];
 		if (b->used && b->store_due) {
@@ -1176,6 +1187,7 @@ bool bft_nkn_next_action(bft_nkn *k, bft_action *out)
 		}
 		return true;
 	}
+	k->outbox = false;
 	return false;
 }
 
