@@ -283,13 +283,13 @@ void sim_report_summary(FILE *out, const sim_world *w, const sim_result *r)
 	sim_world_chain_summary(w, &cs);
 	if (cs.on) {
 		fprintf(out, "  chain: height %llu..%llu, %zu tip(s); mined %llu (Byzantine %llu); stale %.1f%%; reorgs %llu "
-		             "(deepest %llu); headers taken %llu; honest alarmed %zu (fusions refused %llu); steered fusions %llu; statements per median %.1f; "
+		             "(deepest %llu); headers taken %llu (joined below the tree %llu); honest alarmed %zu (fusions refused %llu); steered fusions %llu; statements per median %.1f; "
 		             "%.0f B/s per node\n",
 		        (unsigned long long)cs.height_min, (unsigned long long)cs.height_max, cs.tips,
 		        (unsigned long long)cs.mined, (unsigned long long)cs.mined_byz, 100 * cs.stale_rate,
 		        (unsigned long long)cs.reorgs, (unsigned long long)cs.max_reorg_depth,
-		        (unsigned long long)cs.headers, cs.alarmed, (unsigned long long)cs.alarm_fusions, (unsigned long long)cs.steered, cs.median_stmts,
-		        cs.bytes_per_node_s);
+		        (unsigned long long)cs.headers, (unsigned long long)cs.reseated, cs.alarmed, (unsigned long long)cs.alarm_fusions,
+		        (unsigned long long)cs.steered, cs.median_stmts, cs.bytes_per_node_s);
 		fprintf(out, "  chain medians at the end (honest nodes with one, mean statements):");
 		for (int q = 1; q < SIM_CREF_KINDS; q++)
 			if (cs.by_kind[q].nodes)
@@ -475,14 +475,14 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 	if (cs.on) {
 		fprintf(out, "\"chain\":{\"height_min\":%llu,\"height_max\":%llu,\"tips\":%zu,\"mined\":%llu,"
 		             "\"mined_byzantine\":%llu,\"stale_rate\":%.4f,\"reorgs\":%llu,\"max_reorg_depth\":%llu,\"headers\":%llu,"
-		             "\"alarmed\":%zu,\"alarm_fusions\":%llu,\"steered\":%llu,\"median_statements\":%.2f,\"bytes_per_node_s\":%.1f,"
+		             "\"reseated\":%llu,\"alarmed\":%zu,\"alarm_fusions\":%llu,\"steered\":%llu,\"median_statements\":%.2f,\"bytes_per_node_s\":%.1f,"
 		             "\"byz_in_best\":%llu,\"best_held\":%llu,\"lies_in_best\":%llu,\"rechecked_out\":%llu,\"difficulty_genesis\":%llu,\"difficulty_min\":%llu,"
 		             "\"difficulty_max\":%llu,\"best_difficulty_min\":%llu,\"best_difficulty_max\":%llu,\"mtp_lag_s\":%.3f,"
 		             "\"rejected\":{",
 		        (unsigned long long)cs.height_min, (unsigned long long)cs.height_max, cs.tips,
 		        (unsigned long long)cs.mined, (unsigned long long)cs.mined_byz, cs.stale_rate,
 		        (unsigned long long)cs.reorgs, (unsigned long long)cs.max_reorg_depth,
-		        (unsigned long long)cs.headers, cs.alarmed, (unsigned long long)cs.alarm_fusions,
+		        (unsigned long long)cs.headers, (unsigned long long)cs.reseated, cs.alarmed, (unsigned long long)cs.alarm_fusions,
 		        (unsigned long long)cs.steered, cs.median_stmts, cs.bytes_per_node_s, (unsigned long long)cs.byz_in_best, (unsigned long long)cs.best_held,
 		        (unsigned long long)cs.lies_in_best, (unsigned long long)cs.rechecked_out,
 		        (unsigned long long)cs.difficulty_genesis, (unsigned long long)cs.difficulty_min,

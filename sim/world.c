@@ -1361,6 +1361,7 @@ void sim_world_chain_summary(const sim_world *w, sim_chain_summary *out)
 		out->reorgs += ci->stats.reorgs;
 		out->rechecked_out += ci->stats.rechecked_out;
 		out->headers += ci->stats.headers;
+		out->reseated += ci->stats.reseated;
 		uint64_t lies = liars ? bft_node_chain_stmts_of(nd, liars, w->n) : 0;
 		out->lies_in_best = lies > out->lies_in_best ? lies : out->lies_in_best;
 		if (ci->stats.max_reorg_depth > out->max_reorg_depth)

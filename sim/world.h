@@ -161,6 +161,7 @@ typedef struct sim_chain_summary {
 	                                  * blocks), the most over honest nodes: each one implausible */
 	uint64_t rechecked_out;          /* blocks honest nodes dropped on judging them after settling */
 	uint64_t headers; /* blocks honest nodes took on their header alone (deep catch-up) */
+	uint64_t reseated; /* forgotten blocks honest nodes put back from their archives for a line to join */
 	size_t alarmed;                  /* honest nodes outworked by an implausible chain */
 	uint64_t steered;                /* honest fusions whose point the chain chose */
 	uint64_t alarm_fusions;          /* honest fusions refused by the chain's alarm */

@@ -196,6 +196,8 @@ json_object *bftd_chain_json(const bft_node *n, const bftd_chain *c)
 	add_u64(forks, "best_changes", s->best_changes);
 	add_u64(forks, "reorgs", s->reorgs);
 	add_u64(forks, "max_reorg_depth", s->max_reorg_depth);
+	add_u64(forks, "headers_taken", s->headers);
+	add_u64(forks, "joined_below_tree", s->reseated);
 	add_u64(forks, "side_blocks", s->accepted > ci->tip.height ? s->accepted - ci->tip.height : 0);
 	json_object_object_add(o, "forks", forks);
 	json_object *orph = json_object_new_object();

@@ -132,13 +132,20 @@ static const uint8_t *hash_of(const bft_nk_chain *c, int32_t i)
 	return i < 0 ? c->cfg.genesis : c->slots[i].hash;
 }
 
-/* The header of a forgotten block, from the archive (NULL: not there). */
-static const bft_block_hdr *archived(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
+/* A forgotten block's archive entry (NULL: not there). */
+static const bft_nk_arch *arch_entry(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
 {
 	for (size_t k = 0; k < c->n_arch; k++)
 		if (c->arch[k].used && memcmp(c->arch[k].hash, hash, BFT_BLOCK_HASH) == 0)
-			return &c->arch[k].h;
+			return &c->arch[k];
 	return NULL;
+}
+
+/* The header of a forgotten block, from the archive (NULL: not there). */
+static const bft_block_hdr *archived(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	const bft_nk_arch *a = arch_entry(c, hash);
+	return a ? &a->h : NULL;
 }
 
 /*
@@ -263,11 +270,14 @@ static int32_t take_slot(bft_nk_chain *c, int32_t keep)
 	for (size_t i = 0; i < c->n_slots; i++)
 		if (c->slots[i].used && c->slots[i].parent == victim)
 			c->slots[i].parent = -2;
-	if (c->n_arch) {
+	/* A header taken back from the archive (reseat) is usually still
+	 * there: not written twice. */
+	if (c->n_arch && !(c->slots[victim].pruned && arch_entry(c, c->slots[victim].hash))) {
 		bft_nk_arch *a = &c->arch[c->arch_next];
 		a->used = true;
 		a->h = c->slots[victim].h;
 		memcpy(a->hash, c->slots[victim].hash, BFT_BLOCK_HASH);
+		a->work = c->slots[victim].work;
 		c->arch_next = (c->arch_next + 1) % c->n_arch;
 	}
 	c->slots[victim].used = false;
@@ -365,17 +375,58 @@ static bool descends(const bft_nk_chain *c, int32_t d, int32_t a)
 	return d == a;
 }
 
-/* The height of the last common block of slots x and y (0 if only genesis
- * or a forgotten ancestor joins them). */
+/* A block walked down to: a slot, or a forgotten one by its archived
+ * header (slot -2). */
+struct cursor {
+	int32_t slot;
+	uint64_t height;
+	const uint8_t *hash, *parent;
+};
+
+static struct cursor at_slot(const bft_nk_chain *c, int32_t i)
+{
+	return (struct cursor){ i, height_of(c, i), hash_of(c, i), i >= 0 ? c->slots[i].h.parent : NULL };
+}
+
+/* Its parent, in the tree or the archive; false at genesis or when neither
+ * holds it. */
+static bool step_down(const bft_nk_chain *c, struct cursor *k)
+{
+	if (k->slot == -1)
+		return false;
+	if (k->slot >= 0 && c->slots[k->slot].parent >= -1) {
+		*k = at_slot(c, c->slots[k->slot].parent);
+		return true;
+	}
+	if (memcmp(k->parent, c->cfg.genesis, BFT_BLOCK_HASH) == 0) {
+		*k = at_slot(c, -1);
+		return true;
+	}
+	int32_t p = find(c, k->parent);
+	if (p >= 0) {
+		*k = at_slot(c, p);
+		return true;
+	}
+	const bft_nk_arch *a = arch_entry(c, k->parent);
+	if (!a)
+		return false;
+	*k = (struct cursor){ -2, a->h.height, a->hash, a->h.parent };
+	return true;
+}
+
+/* The height of the last common block of slots x and y, down the tree and
+ * the archive (0 if only genesis joins them, or their ancestry is
+ * forgotten: the depth of a reorganisation is then counted from genesis,
+ * an upper bound). At most the two chains' depths in steps, each a lookup:
+ * a reorganisation is rare. */
 static uint64_t fork_height(const bft_nk_chain *c, int32_t x, int32_t y)
 {
-	while (x >= 0 && y >= 0 && x != y) {
-		if (height_of(c, x) >= height_of(c, y))
-			x = c->slots[x].parent;
-		else
-			y = c->slots[y].parent;
+	struct cursor a = at_slot(c, x), b = at_slot(c, y);
+	while (memcmp(a.hash, b.hash, BFT_BLOCK_HASH) != 0) {
+		if (!(a.height >= b.height ? step_down(c, &a) : step_down(c, &b)))
+			return 0;
 	}
-	return x == y && x >= 0 ? height_of(c, x) : 0;
+	return a.height;
 }
 
 static void set_best(bft_nk_chain *c, int32_t n)
@@ -579,14 +630,58 @@ static void adopt_orphans(bft_nk_chain *c, const bft_nk_view *v)
 	}
 }
 
-/* The lowest height the tree holds (0 when empty). */
-static uint64_t lowest_held(const bft_nk_chain *c)
+/* The lowest height the tree holds or its archive remembers (0 when
+ * both are empty): a line that joins anything this node knows joins above
+ * it. */
+static uint64_t lowest_known(const bft_nk_chain *c)
 {
 	uint64_t lo = 0;
 	for (size_t i = 0; i < c->n_slots; i++)
 		if (c->slots[i].used && (lo == 0 || c->slots[i].h.height < lo))
 			lo = c->slots[i].h.height;
+	for (size_t i = 0; i < c->n_arch; i++)
+		if (c->arch[i].used && (lo == 0 || c->arch[i].h.height < lo))
+			lo = c->arch[i].h.height;
 	return lo;
+}
+
+/*
+ * The slot of a new block's parent: genesis (-1), a block of the tree, or
+ * a forgotten one the archive remembers, put back into the tree as a
+ * header with the cumulative work it had; -2 when none. A line forking
+ * below the tree's lowest block (the lighter side of a partition longer
+ * than the slots) can only join there: before, it could not join at all
+ * and the two sides kept their own chains after the partition healed
+ * (bftime-sim, 7 nodes, 10 s blocks, cut for 30 minutes: two tips to the
+ * end, 537 headers refused). Its ancestors for the median time past are
+ * those the tree still links (at least itself; ancestor_time reads the
+ * archive for retargets); the work is what the header then had, which this
+ * node computed itself.
+ */
+static int32_t parent_slot(bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
+{
+	if (memcmp(hash, c->cfg.genesis, BFT_BLOCK_HASH) == 0)
+		return -1;
+	int32_t p = find(c, hash);
+	if (p >= 0)
+		return p;
+	const bft_nk_arch *a = arch_entry(c, hash);
+	if (!a)
+		return -2;
+	bft_nk_arch keep = *a; /* take_slot may archive over it */
+	int32_t s = take_slot(c, -1);
+	bft_nk_entry *e = &c->slots[s];
+	e->used = true;
+	e->pruned = true;
+	e->unverified = false;
+	e->dropped = false;
+	e->parent = memcmp(keep.h.parent, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, keep.h.parent);
+	e->h = keep.h;
+	memcpy(e->hash, keep.hash, BFT_BLOCK_HASH);
+	e->work = keep.work;
+	e->n_stmts = 0;
+	c->st.reseated++;
+	return s;
 }
 
 /* bft_nk_add (stmts: the block's) and bft_nk_add_header (stmts NULL);
@@ -620,14 +715,14 @@ static int add(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stmts, i
 	/* Below the tree a header could join nothing the node holds, and
 	 * fetching its parent in turn would walk the peers' archives down to
 	 * their ends: refused, not remembered. */
-	if (pruned && h->height <= lowest_held(c))
+	if (pruned && h->height <= lowest_known(c))
 		return reject(c, BFT_NK_EANCESTRY, hash);
 	const struct bft_nk_bad *bad = find_bad(c, h->parent);
 	if (bad && bad->implausible)
 		return reject_implausible(c, hash, bad->work + h->difficulty);
 	if (bad)
 		return reject(c, BFT_NK_EPARENT, hash);
-	int32_t p = memcmp(h->parent, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, h->parent);
+	int32_t p = parent_slot(c, h->parent);
 	if (p < -1)
 		return hold_orphan(c, h, stmts, hash, v);
 	int rc = connect(c, h, stmts, hash, p, v);

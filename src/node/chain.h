@@ -106,6 +106,7 @@ typedef struct bft_nk_arch {
 	bool used;
 	bft_block_hdr h;
 	uint8_t hash[BFT_BLOCK_HASH];
+	bft_nk_work work; /* cumulative, as the tree had it: a line joining here adds to it */
 } bft_nk_arch;
 
 /* Outcomes of bft_nk_add: >= 0 kept, < 0 refused (and counted). */
@@ -139,6 +140,7 @@ typedef struct bft_nk_stats {
 	uint64_t orphans_held, orphans_adopted, orphans_expired, orphans_dropped;
 	uint64_t evicted;          /* old blocks forgotten to make room */
 	uint64_t headers;          /* blocks taken on their header alone (bft_nk_add_header) */
+	uint64_t reseated;         /* forgotten blocks put back from the archive for a line to join */
 	uint64_t unverifiable;     /* statements about references the node does not measure */
 	uint64_t rechecked_out;    /* blocks dropped from the tree by bft_nk_recheck (and their descendants) */
 	uint64_t rejected[BFT_NK_NREASONS];
@@ -215,9 +217,13 @@ uint64_t bft_nk_line_top(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HAS
  * a block (work, difficulty, height, timestamps, refused ancestry) except
  * its statements, which are not there: it adds its work and no statement
  * (docs/nakamoto.md: why that is safe below the consensus window). Taken
- * only above the lowest block the tree holds (a line below it could join
- * nothing the node knows), and held as an orphan while its parent is
- * unknown. Returns an enum bft_nk_result (BFT_NK_EANCESTRY: below the tree).
+ * only above the lowest block the tree holds or its archive remembers (a
+ * line below both could join nothing the node knows), and held as an
+ * orphan while its parent is unknown. A block or header whose parent the
+ * tree forgot but the archive holds joins there: the parent goes back into
+ * the tree as a header, with the cumulative work it had (a partition longer
+ * than the tree's slots heals so). Returns an enum bft_nk_result
+ * (BFT_NK_EANCESTRY: below the tree and the archive).
  */
 int bft_nk_add_header(bft_nk_chain *c, const bft_block_hdr *h, const bft_nk_view *v);
 

@@ -1072,6 +1072,78 @@ static void test_line_retargets_from_archive(void **state)
 }
 
 
+/*
+ * The lighter side of a partition longer than the tree's slots: C forked
+ * from A's chain at block 60 and mined a heavier line of 150 blocks; B
+ * holds blocks 105..200 of A's chain and its archive the headers of the 104
+ * it forgot. C's line, given to B from its bottom, joins at block 60, which
+ * B puts back into its tree from the archive with the work it had (the
+ * line's work must count from there), and B follows C. Without the archive
+ * the line can only wait as orphans: B stays on A's chain. The line's
+ * headers alone go the same way; one forking below everything B knows is
+ * refused.
+ */
+static void test_line_joins_in_archive(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	cfg.retarget_blocks = 40;
+	cfg.genesis_difficulty = 64;
+	enum { MAIN = 200, FORK = 60, LINE = 150 };
+	static bft_block line[LINE];
+	static bft_nk_arch arch[128];
+	for (int mode = 0; mode < 3; mode++) { /* no archive; blocks; headers */
+		struct node *a, *b, *c;
+		fork_world(&cfg, MAIN, FORK, mode ? arch : NULL, 128, &a, &b, &c);
+		assert_int_equal(b->c.st.evicted, MAIN - NSLOTS);
+		for (int i = 0; i < LINE; i++) {
+			mine(c, &line[i], 3, T0 + (FORK + 1 + i) * 10 * S_NS + S_NS, NULL, 0);
+			assert_int_equal(bft_nk_add(&c->c, &line[i], &c->v), BFT_NK_BEST);
+		}
+		at(b, T0 + (FORK + LINE + 2) * 10 * S_NS);
+		bft_nk_work before = tip(b).work;
+		int r = 0;
+		for (int i = 0; i < LINE; i++) {
+			r = mode == 2 ? bft_nk_add_header(&b->c, &line[i].h, &b->v) : bft_nk_add(&b->c, &line[i], &b->v);
+			if (mode == 0)
+				assert_int_equal(r, BFT_NK_ORPHAN);
+			else
+				assert_true(r == BFT_NK_BEST || r == BFT_NK_SIDE);
+		}
+		print_message("line forking at %d below B's tree (%llu..%d), %s: B at %llu, C at %llu, %llu put back\n",
+		              FORK, (unsigned long long)(MAIN - NSLOTS + 1), MAIN,
+		              mode == 0 ? "no archive" : mode == 1 ? "blocks" : "headers", (unsigned long long)tip(b).height,
+		              (unsigned long long)tip(c).height, (unsigned long long)b->c.st.reseated);
+		if (mode == 0) {
+			assert_int_equal(tip(b).height, MAIN);
+			assert_true(tip(b).work == before);
+			assert_int_equal(b->c.st.reseated, 0);
+		} else {
+			assert_memory_equal(tip(b).hash, tip(c).hash, 32);
+			assert_true(tip(b).work == tip(c).work); /* counted from the fork, not from the line's bottom */
+			assert_int_equal(b->c.st.reorgs, 1);
+			assert_int_equal(b->c.st.reseated, 1);
+			assert_int_equal(b->c.st.rejected[-BFT_NK_EANCESTRY], 0);
+		}
+		if (mode == 2) {
+			/* A header forking below the archive's reach: refused. */
+			bft_block_hdr low = line[0].h;
+			low.height = 1;
+			memset(low.parent, 0x5a, 32);
+			uint8_t hh[32];
+			do {
+				low.nonce++;
+				assert_int_equal(bft_block_hash(hh, &low), 0);
+			} while (!bft_work_meets(hh, low.difficulty));
+			assert_int_equal(bft_nk_add_header(&b->c, &low, &b->v), BFT_NK_EANCESTRY);
+		}
+		free(a);
+		free(b);
+		free(c);
+	}
+}
+
 /* Mine `blocks` blocks on n's best tip at a constant hash rate (hashes per
  * second): each gap the tip's difficulty over the rate, or an exponential
  * draw of that mean with rng. Each retarget must stay within max_step. The
@@ -1209,6 +1281,7 @@ int main(void)
 		cmocka_unit_test(test_deep_catch_up),
 		cmocka_unit_test(test_parent_kept_in_full_tree),
 		cmocka_unit_test(test_line_retargets_from_archive),
+		cmocka_unit_test(test_line_joins_in_archive),
 		cmocka_unit_test(test_retarget_and_eviction),
 		cmocka_unit_test(test_retarget_unbiased),
 		cmocka_unit_test(test_two_references),
