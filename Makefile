@@ -90,6 +90,9 @@ $(B)/obj/src/daemon/dashboard.o $(A)/obj/src/daemon/dashboard.o: src/daemon/dash
 # The CLI's readers of the daemon's answers are not among the daemon's sources.
 $(B)/fuzz/fuzz_cli: src/cli/client.c src/cli/chain_print.c
 $(A)/fuzz/replay_cli: $(A)/obj/src/cli/client.o $(A)/obj/src/cli/chain_print.o
+# The simulator's scenario loader is not in the library either.
+$(B)/fuzz/fuzz_scenario: sim/scenario.c
+$(A)/fuzz/replay_scenario: $(A)/obj/sim/scenario.o
 
 bench: $(B)/bftime-bench $(B)/bftime-sim $(B)/bftime-ntpload $(B)/bftime-echo
 	$(B)/bftime-bench

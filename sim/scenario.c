@@ -1292,6 +1292,20 @@ static void defaults(sim_scenario *s)
 		          .orphans = 32, .archive = 128, .min_stmts = 3 };
 }
 
+static int from_doc(sim_scenario **out, yaml_document_t *doc, const char *path, char *err, size_t errlen);
+
+/* Load the YAML document parser is set up to read; path names it in errors. */
+static int load(sim_scenario **out, yaml_parser_t *parser, const char *path, char *err, size_t errlen)
+{
+	yaml_document_t doc;
+	if (!yaml_parser_load(parser, &doc)) {
+		snprintf(err, errlen, "%s:%lu: %s", path, (unsigned long)parser->problem_mark.line + 1,
+		         parser->problem ? parser->problem : "YAML syntax error");
+		return -1;
+	}
+	return from_doc(out, &doc, path, err, errlen);
+}
+
 int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t errlen)
 {
 	FILE *fp = fopen(path, "rb");
@@ -1300,18 +1314,28 @@ int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t er
 		return -1;
 	}
 	yaml_parser_t parser;
-	yaml_document_t doc;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%lu: %s", path, (unsigned long)parser.problem_mark.line + 1,
-		         parser.problem ? parser.problem : "YAML syntax error");
-		yaml_parser_delete(&parser);
-		fclose(fp);
-		return -1;
-	}
+	int rc = load(out, &parser, path, err, errlen);
 	yaml_parser_delete(&parser);
 	fclose(fp);
+	return rc;
+}
+
+int sim_scenario_parse(sim_scenario **out, const char *buf, size_t len, const char *name, char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	int rc = load(out, &parser, name, err, errlen);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+/* The scenario in doc (deleted here). */
+static int from_doc(sim_scenario **out, yaml_document_t *docp, const char *path, char *err, size_t errlen)
+{
+	yaml_document_t doc = *docp;
 
 	sim_scenario *s = calloc(1, sizeof *s);
 	ctx c = { &doc, path, err, errlen, 0 };

@@ -290,6 +290,9 @@ typedef struct sim_scenario {
 
 /* Load path; on error returns non-zero and writes "file:line: message" to err. */
 int sim_scenario_load(sim_scenario **out, const char *path, char *err, size_t errlen);
+/* The same from len bytes of YAML in buf (the fuzz target's entry); name
+ * stands for the file in messages. */
+int sim_scenario_parse(sim_scenario **out, const char *buf, size_t len, const char *name, char *err, size_t errlen);
 void sim_scenario_free(sim_scenario *s);
 /* Strip every lie (adversaries, gps_lies, NTP liars): the same world, honest. */
 void sim_scenario_strip_lies(sim_scenario *s);
