@@ -43,6 +43,7 @@ struct past_reading {
 
 struct source {
 	bool used;
+	bool fused;       /* among the sources of the latest fusion (select_sources) */
 	bool primary;     /* a reference, or a peer stating its references' interval */
 	uint8_t level;    /* of true time: 0 a reference or PRIMARY peer, k a peer k hops from references
 	                   * (LEVEL_UNKNOWN: stated none) */
@@ -768,11 +769,14 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 		max_age = st.span_ns / 4 < FIT_SPAN_MIN_NS ? st.span_ns / 4 : FIT_SPAN_MIN_NS;
 	}
 	n->mids_freq_ppb = freq;
+	for (size_t i = 0; i < n->cfg.max_refs + n->cfg.n_peers; i++)
+		source_at(n, i)->fused = false;
 	for (size_t i = 0; i < nsrc; i++) {
-		const struct source *s = source_at(n, i);
+		struct source *s = source_at(n, i);
 		if ((which != SEL_PRIMARY || s->primary) && (which != SEL_LEVEL || s->level <= n->sel_level) &&
 		    carried(n, s, raw_ns, &n->ivs[k])) {
 			n->mids[k] = source_point(s, raw_ns, freq, phi, phi_q, max_age, &n->ages[k], &n->quals[k]);
+			s->fused = true;
 			k++;
 		}
 	}
@@ -978,7 +982,11 @@ static void fuse(bft_node *n, int64_t raw_ns)
 		}
 	}
 
-	/* Mark which sources agree with the result (for status output). */
+	/* Mark which sources agree with the result (status output, and a
+	 * reference that does not is quarantined below); the count is of those
+	 * fused, so that it reads "used of" the sources fused (an agreeing
+	 * source left out of this fusion, a peer while references suffice, made
+	 * "4 used of 3"). */
 	uint32_t used = 0;
 	for (size_t i = 0; i < nsrc; i++) {
 		struct source *s = source_at(n, i);
@@ -986,7 +994,7 @@ static void fuse(bft_node *n, int64_t raw_ns)
 		s->used = false;
 		if (carried(n, s, raw_ns, &iv) && bft_iv_intersect(iv, res.iv, &iv)) {
 			s->used = true;
-			used++;
+			used += s->fused;
 		}
 	}
 	n->last_used = used;

@@ -172,6 +172,7 @@ static void run(struct world *w, int64_t until, int *checks, int *held, int64_t 
 				bft_estimate est;
 				assert_int_equal(bft_node_read(w->node[i], raw_at(w, i, next_check), &est), 0);
 				assert_int_not_equal(est.state, BFT_DISC_UNSYNCHRONIZED);
+				assert_true(est.used <= est.sources); /* "used of" the sources fused */
 				(*checks)++;
 				*held += bft_iv_contains(est.bounds, next_check);
 				int64_t err = est.estimate_ns - next_check;
