@@ -2,8 +2,11 @@
 /*
  * Benchmarks of the regress module: Theil-Sen and the repeated median (fast
  * paths) at n = 256, 1024 and 4096, where the target is under 5 ms at 4096;
- * their O(n^2) definitions at 1024 for comparison; and the interval variant
- * with Marzullo and Brooks-Iyengar at n = 64 and 256.
+ * their O(n^2) definitions at 1024 for comparison; both at n = 64, the
+ * discipline's window, where they take the O(n^2) path (Theil-Sen: the median
+ * of 2016 pair slopes); the interval variant with Marzullo and Brooks-Iyengar
+ * at n = 64 and 256; and the selection under those medians (src/core/order.c)
+ * on the 2016 pair slopes of 64 such points and on uniform doubles.
  *
  * Inputs look like a node's history: samples 16 s apart (jittered) of a
  * clock 47.5 ppm fast with 100 us of noise, a fifth of them replaced by
@@ -15,45 +18,68 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <bftime/regress.h>
+#include "core/order.h"
 #include "core/regress_ref.h"
 
+/*
+ * Inputs that matter at small n come in SETS different arrays, one per
+ * repetition in turn. On one array repeated, the branch predictor learns a
+ * quickselect's comparisons (a 2016-element median then looks 3x faster than
+ * on fresh data), which measures what the discipline never sees: its every
+ * fit has new samples.
+ */
+enum { SETS = 256 };
+
+/* sets point sets of n points each, one per repetition in turn. */
 struct fit_arg {
 	const double *x, *y;
-	size_t n;
+	size_t n, sets, next;
 	void *scratch;
 };
+
+static size_t next_set(struct fit_arg *a)
+{
+	size_t at = a->next * a->n;
+	a->next = (a->next + 1) % a->sets;
+	return at;
+}
 
 static void run_ts(void *p)
 {
 	struct fit_arg *a = p;
+	size_t at = next_set(a);
 	bft_fit f;
-	if (bft_regress_theil_sen(&f, a->x, a->y, a->n, a->scratch) == 0)
+	if (bft_regress_theil_sen(&f, a->x + at, a->y + at, a->n, a->scratch) == 0)
 		bench_sink((int64_t)(f.slope * 1e12));
 }
 
 static void run_rm(void *p)
 {
 	struct fit_arg *a = p;
+	size_t at = next_set(a);
 	bft_fit f;
-	if (bft_regress_repeated_median(&f, a->x, a->y, a->n, a->scratch) == 0)
+	if (bft_regress_repeated_median(&f, a->x + at, a->y + at, a->n, a->scratch) == 0)
 		bench_sink((int64_t)(f.slope * 1e12));
 }
 
 static void run_ts_exact(void *p)
 {
 	struct fit_arg *a = p;
+	size_t at = next_set(a);
 	bft_fit f;
-	if (bft_ref_theil_sen(&f, a->x, a->y, a->n, a->scratch) == 0)
+	if (bft_ref_theil_sen(&f, a->x + at, a->y + at, a->n, a->scratch) == 0)
 		bench_sink((int64_t)(f.slope * 1e12));
 }
 
 static void run_rm_exact(void *p)
 {
 	struct fit_arg *a = p;
+	size_t at = next_set(a);
 	bft_fit f;
-	if (bft_ref_repeated_median(&f, a->x, a->y, a->n, a->scratch) == 0)
+	if (bft_ref_repeated_median(&f, a->x + at, a->y + at, a->n, a->scratch) == 0)
 		bench_sink((int64_t)(f.slope * 1e12));
 }
 
@@ -94,14 +120,16 @@ static void fill_points(double *x, double *y, size_t n)
 	}
 }
 
-static void bench_points(size_t n, bool exact)
+/* The fits of sets point sets in turn (1: the same input every repetition). */
+static void bench_points(size_t n, bool exact, size_t sets)
 {
-	double *x = alloc_or_die(n * sizeof *x), *y = alloc_or_die(n * sizeof *y);
+	double *x = alloc_or_die(sets * n * sizeof *x), *y = alloc_or_die(sets * n * sizeof *y);
 	size_t bytes = bft_regress_scratch_bytes(n);
 	if (exact && bft_ref_theil_sen_scratch_bytes(n) > bytes)
 		bytes = bft_ref_theil_sen_scratch_bytes(n);
-	struct fit_arg a = { x, y, n, alloc_or_die(bytes) };
-	fill_points(x, y, n);
+	struct fit_arg a = { x, y, n, sets, 0, alloc_or_die(bytes) };
+	for (size_t s = 0; s < sets; s++)
+		fill_points(x + s * n, y + s * n, n);
 	bench_baseline(n);
 	bench_case("regress.theil_sen", n, run_ts, &a);
 	bench_case("regress.repeated_median", n, run_rm, &a);
@@ -139,11 +167,55 @@ static void bench_interval(size_t n)
 	free(y);
 }
 
+struct select_arg {
+	double *src, *work;
+	size_t n, k, next;
+};
+
+static void run_select(void *p)
+{
+	struct select_arg *a = p;
+	memcpy(a->work, a->src + a->next * a->n, a->n * sizeof *a->work);
+	a->next = (a->next + 1) % SETS;
+	bench_sink((int64_t)(bft_select_f64(a->work, a->n, a->k) * 1e12));
+}
+
+/* The pair slopes of 64 points as fill_points makes them (n = 2016), or n
+ * uniform doubles; the median. */
+static void bench_select(const char *name, size_t n, bool slopes)
+{
+	struct select_arg a = { alloc_or_die(SETS * n * sizeof(double)), alloc_or_die(n * sizeof(double)), n,
+		                n / 2, 0 };
+	for (size_t s = 0; s < SETS; s++) {
+		double *v = a.src + s * n;
+		if (slopes) {
+			double x[64], y[64];
+			fill_points(x, y, 64);
+			size_t m = 0;
+			for (size_t i = 0; i < 64; i++)
+				for (size_t j = i + 1; j < 64; j++)
+					v[m++] = bft_pair_slope(x[i], y[i], x[j], y[j]);
+		} else {
+			for (size_t i = 0; i < n; i++)
+				v[i] = bench_uniform();
+		}
+	}
+	bench_baseline(n);
+	bench_case(name, n, run_select, &a);
+	free(a.src);
+	free(a.work);
+}
+
 void bench_suite_regress(void)
 {
-	bench_points(256, false);
-	bench_points(1024, true);
-	bench_points(4096, false);
+	bench_points(64, false, SETS);
+	bench_select("order.select_f64_slopes", 2016, true);
+	bench_select("order.select_f64", 300, false);
+	bench_select("order.select_f64", 4000, false);
+	bench_select("order.select_f64", 12000, false);
+	bench_points(256, false, 1);
+	bench_points(1024, true, 1);
+	bench_points(4096, false, 1);
 	bench_interval(64);
 	bench_interval(256);
 }
