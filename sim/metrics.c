@@ -69,7 +69,7 @@ static void net_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 {
 	bool post = t >= m->warmup_ns, any = false;
 	int64_t lo = 0, hi = 0, bound = 0;
-	size_t running = 0, agreed = 0, cut = 0;
+	size_t running = 0, agreed = 0, cut = 0, outside = 0;
 	for (size_t i = 0; i < k; i++) {
 		const bft_estimate *e = &est[i];
 		if (m->net_cut && m->net_cut[i]) {
@@ -77,6 +77,13 @@ static void net_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 			continue;
 		}
 		bool synced = e->state != BFT_DISC_UNSYNCHRONIZED;
+		/* A node that holds true time but cannot read 2f + 1 peers'
+		 * clocks (every exchange a man in the middle delays) states no
+		 * bound and is not held to the others': it knows, and says so. */
+		if (synced && !e->net_running && e->agree_short) {
+			outside++;
+			continue;
+		}
 		if (!synced && !e->net_running)
 			continue;
 		running++;
@@ -99,7 +106,7 @@ static void net_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 				m->net_offset_max_ns = iabs(off);
 		}
 	}
-	size_t kk = k - cut; /* the nodes the network figures judge now */
+	size_t kk = k - cut - outside; /* the nodes the network figures judge now */
 	if (agreed == kk && kk) {
 		if (m->net_first_agreed_ns < 0)
 			m->net_first_agreed_ns = t;
@@ -112,6 +119,7 @@ static void net_sample(sim_metrics *m, int64_t t, int64_t true_ns, const bft_est
 	m->net_agreed += agreed;
 	m->net_considered += kk;
 	m->net_cut_samples += cut;
+	m->net_outside_samples += outside;
 	m->net_rows++;
 	int64_t spread = any ? hi - lo : 0;
 	if (running == kk) {

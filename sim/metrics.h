@@ -63,6 +63,8 @@ typedef struct sim_metrics {
 	                             * left out of the network figures (world.c, on_sample) */
 	uint64_t net_considered;    /* honest samples after warmup not left out (agreed_fraction's base) */
 	uint64_t net_cut_samples;   /* honest samples after warmup left out as cut off or rejoining */
+	uint64_t net_outside_samples; /* ... left out as outside the agreement: true time, fewer than 2f + 1
+	                               * peers' clocks readable (bft_estimate.agree_short) */
 	int64_t net_rejoin_max_ns;  /* longest from a node's last cut-off sample to its agreeing again */
 	uint64_t net_samples;       /* honest samples after warmup with a running clock */
 	uint64_t net_agreed;        /* of which AGREED or synchronized to true time */

@@ -438,7 +438,7 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		             "\"within_bound_fraction\":%.6f,\"within_1ms_fraction\":%.6f,\"within_10ms_fraction\":%.6f,"
 		             "\"first_all_agreed_s\":%.3f,\"last_unagreed_s\":%.3f,\"offset_max_ns\":%lld,"
 		             "\"agree_rounds\":%llu,\"agree_short\":%llu,\"agree_violations\":%llu,\"agree_steps\":%llu,"
-		             "\"true_synced_fraction\":%.6f,\"cut_off_samples\":%llu,\"rejoin_max_s\":%.3f},",
+		             "\"true_synced_fraction\":%.6f,\"cut_off_samples\":%llu,\"rejoin_max_s\":%.3f,\"outside_samples\":%llu},",
 		        (long long)m->net_precision_ns, (long long)m->net_bound_ns, (long long)m->net_bound_hard_ns,
 		        sim_report_agreed_fraction(w),
 		        m->net_rows_bounded ? (double)m->net_rows_within / (double)m->net_rows_bounded : -1,
@@ -450,7 +450,8 @@ void sim_report_json(FILE *out, const sim_world *w, const sim_result *r)
 		        (unsigned long long)w->ctr.agree_short, (unsigned long long)w->ctr.agree_violations,
 		        (unsigned long long)w->ctr.agree_steps,
 		        m->net_rows && w->n_honest ? (double)m->post_samples / ((double)m->net_rows * (double)w->n_honest) : 0,
-		        (unsigned long long)m->net_cut_samples, (double)m->net_rejoin_max_ns / 1e9);
+		        (unsigned long long)m->net_cut_samples, (double)m->net_rejoin_max_ns / 1e9,
+		        (unsigned long long)m->net_outside_samples);
 	if (m->hop) {
 		fprintf(out, "\"width_by_hop\":[");
 		bool first = true;

@@ -73,6 +73,8 @@ static void get_status(const bftd_api_env *env, bftd_http_response *resp)
 	add_i64(ag, "last_offset_ns", ai.offset_ns);
 	add_i64(ag, "precision_bound_ns", ai.precision_ns);
 	add_i64(ag, "precision_bound_hard_ns", ai.precision_hard_ns);
+	add_bool(ag, "wide", ai.wide);
+	add_bool(ag, "outside", ai.outside);
 	add_u64(ag, "short", st->agree_short);
 	add_u64(ag, "violations", st->agree_violations);
 	add_u64(ag, "steps", st->agree_steps);

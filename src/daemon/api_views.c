@@ -89,11 +89,11 @@ void add_estimate(json_object *o, const struct now *n)
 		json_object *net = json_object_new_object();
 		bool clock = n->synced || n->e.net_running;
 		add_str(net, "state", n->synced ? "true_time" : !n->e.net_running ? "none" : n->e.agreed ? "agreed" : "booting");
-		if (clock) {
-			add_time(net, "time", n->e.time_ns);
-			add_i64(net, "time_ns", n->e.time_ns);
+		if (clock) { /* the wire clock: with true time, plus its agreement offset */
+			add_time(net, "time", n->e.net_time_ns);
+			add_i64(net, "time_ns", n->e.net_time_ns);
 		}
-		if (n->e.net_running) {
+		if (n->e.net_running || n->e.precision_ns > 0) {
 			add_i64(net, "precision_bound_ns", n->e.precision_ns);
 			add_i64(net, "precision_bound_hard_ns", n->e.precision_hard_ns);
 		}

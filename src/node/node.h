@@ -174,6 +174,8 @@ typedef struct bft_estimate {
 	int64_t precision_ns; /* stated bound on |time_ns - any honest peer's|: model figure; 0: none */
 	int64_t precision_hard_ns; /* the same, worst case (oscillators and rate corrections within rho) */
 	uint32_t agree_used, agree_trimmed; /* readings at the last agreement step, and of which trimmed */
+	bool agree_short;     /* with true time: its last agreement step read fewer than 2f + 1 peers' clocks
+	                       * within agree_max_err (every link delayed, say): outside the agreement, no bound */
 } bft_estimate;
 
 /* Why a reference is in quarantine. */
@@ -225,6 +227,8 @@ typedef struct bft_agree_info {
 	int64_t range_ns;        /* retained range at the last step */
 	int64_t offset_ns;       /* the last step's correction (target - clock) */
 	int64_t precision_ns, precision_hard_ns;
+	bool wide;    /* with true time: agreeing because its interval's half-width exceeds precision_ns / 2 */
+	bool outside; /* with true time: its last step read fewer than 2f + 1 peers' clocks; no bound stated */
 } bft_agree_info;
 
 /* Per-source view, for status output and tests. */
