@@ -656,9 +656,12 @@ static uint64_t lowest_known(const bft_nk_chain *c)
  * end, 537 headers refused). Its ancestors for the median time past are
  * those the tree still links (at least itself; ancestor_time reads the
  * archive for retargets); the work is what the header then had, which this
- * node computed itself.
+ * node computed itself. Only a block as hard as an orphan must be joins so
+ * (hold_orphan's floor; else -3): blocks forked from an old, easy part of
+ * the chain would otherwise cost little and, evicted in turn, flush the
+ * archive that catch-up needs.
  */
-static int32_t parent_slot(bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
+static int32_t parent_slot(bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH], uint64_t difficulty)
 {
 	if (memcmp(hash, c->cfg.genesis, BFT_BLOCK_HASH) == 0)
 		return -1;
@@ -668,6 +671,8 @@ static int32_t parent_slot(bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
 	const bft_nk_arch *a = arch_entry(c, hash);
 	if (!a)
 		return -2;
+	if (difficulty < next_difficulty(c, c->best) / ((uint64_t)c->cfg.max_step * c->cfg.max_step))
+		return -3;
 	bft_nk_arch keep = *a; /* take_slot may archive over it */
 	int32_t s = take_slot(c, -1);
 	bft_nk_entry *e = &c->slots[s];
@@ -722,7 +727,9 @@ static int add(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stmts, i
 		return reject_implausible(c, hash, bad->work + h->difficulty);
 	if (bad)
 		return reject(c, BFT_NK_EPARENT, hash);
-	int32_t p = parent_slot(c, h->parent);
+	int32_t p = parent_slot(c, h->parent, h->difficulty);
+	if (p == -3)
+		return reject(c, BFT_NK_ELOWORK, hash);
 	if (p < -1)
 		return hold_orphan(c, h, stmts, hash, v);
 	int rc = connect(c, h, stmts, hash, p, v);

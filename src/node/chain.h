@@ -126,7 +126,7 @@ enum bft_nk_result {
 	BFT_NK_ESTALE = -9,    /* a statement measured too long before (or after) its block */
 	BFT_NK_EPARENT = -10,  /* descends from a block refused before */
 	BFT_NK_EANCESTRY = -11,/* its retarget needs ancestors this node no longer keeps */
-	BFT_NK_ELOWORK = -12,  /* an orphan too easy to be worth holding (flooding defence) */
+	BFT_NK_ELOWORK = -12,  /* an orphan, or a block joining at the archive, too easy to be worth holding (flooding defence) */
 	BFT_NK_EINVAL = -13,   /* bad arguments */
 };
 #define BFT_NK_NREASONS 14 /* rejected[] is indexed by -result */

@@ -1144,6 +1144,59 @@ static void test_line_joins_in_archive(void **state)
 	}
 }
 
+/*
+ * Joining at the archive costs what an orphan costs: a block forked from an
+ * old, easy part of the chain is refused (ELOWORK) rather than joined, or
+ * anyone could mine such blocks cheaply and, as each is evicted in turn,
+ * flush the archive catch-up needs. A's chain: blocks 1 s apart until the
+ * retargets have taken D from 8 to 512, then about steady; B holds its
+ * newest NSLOTS. C forks at block 5 (D 8: refused) and at block 30 (D 512:
+ * joins).
+ */
+static void test_archive_join_needs_work(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	static bft_nk_arch arch[128];
+	static bft_block blk, early[40];
+	struct node *a = node_new(&cfg), *b = node_new(&cfg);
+	bft_nk_set_archive(&b->c, arch, 128);
+	int64_t t = T0;
+	for (int h = 1; h <= NSLOTS + 40; h++) {
+		t += h <= 25 ? S_NS : 8750 * (S_NS / 1000); /* (N - 1) / N of the interval: D stays */
+		mine(a, &blk, 1, t, NULL, 0);
+		assert_int_equal(bft_nk_add(&a->c, &blk, &a->v), BFT_NK_BEST);
+		assert_int_equal(give(b, &blk), BFT_NK_BEST);
+		if (h <= 40)
+			early[h - 1] = blk;
+	}
+	assert_true(tip(b).difficulty >= 256); /* 512, give or take the last retargets */
+	assert_true(b->c.st.evicted >= 40);
+	for (int fork = 5; fork <= 30; fork += 25) {
+		struct node *c = node_new(&cfg);
+		for (int h = 1; h <= fork; h++)
+			assert_int_equal(give(c, &early[h - 1]), BFT_NK_BEST);
+		mine(c, &blk, 3, early[fork - 1].h.time_ns + S_NS / 2, NULL, 0);
+		at(b, t);
+		int r = bft_nk_add(&b->c, &blk, &b->v);
+		print_message("a block forked at %d (D %llu) from B's archive: %s\n", fork,
+		              (unsigned long long)blk.h.difficulty, bft_nk_strresult(r));
+		if (fork == 5) {
+			assert_int_equal(blk.h.difficulty, 8);
+			assert_int_equal(r, BFT_NK_ELOWORK);
+			assert_int_equal(b->c.st.reseated, 0);
+		} else {
+			assert_int_equal(blk.h.difficulty, 512);
+			assert_true(r == BFT_NK_SIDE);
+			assert_int_equal(b->c.st.reseated, 1);
+		}
+		free(c);
+	}
+	free(a);
+	free(b);
+}
+
 /* Mine `blocks` blocks on n's best tip at a constant hash rate (hashes per
  * second): each gap the tip's difficulty over the rate, or an exponential
  * draw of that mean with rng. Each retarget must stay within max_step. The
@@ -1282,6 +1335,7 @@ int main(void)
 		cmocka_unit_test(test_parent_kept_in_full_tree),
 		cmocka_unit_test(test_line_retargets_from_archive),
 		cmocka_unit_test(test_line_joins_in_archive),
+		cmocka_unit_test(test_archive_join_needs_work),
 		cmocka_unit_test(test_retarget_and_eviction),
 		cmocka_unit_test(test_retarget_unbiased),
 		cmocka_unit_test(test_two_references),
