@@ -985,6 +985,15 @@ static void fork_world(const bft_nk_cfg *cfg, int main_len, int fork, bft_nk_arc
 	}
 }
 
+/* C's own line of n blocks above its fork at height fork, 10 s apart. */
+static void mine_line(struct node *c, bft_block *line, int n, int fork)
+{
+	for (int i = 0; i < n; i++) {
+		mine(c, &line[i], 3, T0 + (fork + 1 + i) * 10 * S_NS + S_NS, NULL, 0);
+		assert_int_equal(bft_nk_add(&c->c, &line[i], &c->v), BFT_NK_BEST);
+	}
+}
+
 /*
  * A block whose parent is the lowest block a full tree holds: the slot it
  * takes must not be its parent's, or it forgets its ancestry and its work
@@ -1046,10 +1055,7 @@ static void test_line_retargets_from_archive(void **state)
 	for (int archived = 0; archived < 2; archived++) {
 		struct node *a, *b, *c;
 		fork_world(&cfg, MAIN, FORK, archived ? arch : NULL, 128, &a, &b, &c);
-		for (int i = 0; i < LINE; i++) {
-			mine(c, &line[i], 3, T0 + (FORK + 1 + i) * 10 * S_NS + S_NS, NULL, 0);
-			assert_int_equal(bft_nk_add(&c->c, &line[i], &c->v), BFT_NK_BEST);
-		}
+		mine_line(c, line, LINE, FORK);
 		at(b, T0 + (FORK + LINE + 2) * 10 * S_NS);
 		int taken = 0, r = 0;
 		while (taken < LINE && (r = bft_nk_add(&b->c, &line[taken], &b->v)) >= 0)
@@ -1097,10 +1103,7 @@ static void test_line_joins_in_archive(void **state)
 		struct node *a, *b, *c;
 		fork_world(&cfg, MAIN, FORK, mode ? arch : NULL, 128, &a, &b, &c);
 		assert_int_equal(b->c.st.evicted, MAIN - NSLOTS);
-		for (int i = 0; i < LINE; i++) {
-			mine(c, &line[i], 3, T0 + (FORK + 1 + i) * 10 * S_NS + S_NS, NULL, 0);
-			assert_int_equal(bft_nk_add(&c->c, &line[i], &c->v), BFT_NK_BEST);
-		}
+		mine_line(c, line, LINE, FORK);
 		at(b, T0 + (FORK + LINE + 2) * 10 * S_NS);
 		bft_nk_work before = tip(b).work;
 		int r = 0;
