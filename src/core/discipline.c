@@ -422,13 +422,21 @@ static void refit_from(bft_disc *d, bft_interval fallback, int64_t fallback_at_n
 	double g = d->aging_trained ? d->aging_g : 0;
 	bft_fit fit;
 	for (int pass = 0; pass < 2; pass++) {
-		d->m.y_ns = sample_mid(d, newest, f);
+		int64_t y_ns = sample_mid(d, newest, f);
+		/* The second pass's points can round to the first's (no carry
+		 * moved by a whole ns): then so does its fit. */
+		bool same = pass > 0 && y_ns == d->m.y_ns;
+		d->m.y_ns = y_ns;
 		for (size_t i = 0; i < n; i++) {
 			size_t k = ring_index(d->hnext, d->hn, cap, first + i);
 			double x = (double)bft_sat_sub(d->hx_ns[k], d->m.x_ns);
+			double y = (double)bft_sat_sub(sample_mid(d, k, f), d->m.y_ns) - 0.5 * g * x * x;
+			same = same && y == d->wy[i];
 			d->wx[i] = x;
-			d->wy[i] = (double)bft_sat_sub(sample_mid(d, k, f), d->m.y_ns) - 0.5 * g * x * x;
+			d->wy[i] = y;
 		}
+		if (same)
+			break;
 		if (run_fit(d, &fit, n) != BFT_OK || !isfinite(fit.slope) || !isfinite(fit.intercept))
 			return;
 		f = fit.slope;

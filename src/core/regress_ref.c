@@ -28,8 +28,7 @@ int bft_regress_check(const bft_fit *out, const double *x, const double *y, size
 	return BFT_OK;
 }
 
-/* Median of v[0..n) with the module's convention; reorders v. n >= 1. */
-static double median_inplace(double *v, size_t n)
+double bft_median_inplace(double *v, size_t n)
 {
 	size_t hi = n / 2;
 	double b = bft_select_f64(v, n, hi);
@@ -53,7 +52,7 @@ int bft_regress_finish(bft_fit *out, double slope, const double *x, const double
 	slope += 0.0;
 	for (size_t i = 0; i < n; i++)
 		work[i] = y[i] - slope * x[i];
-	double a = median_inplace(work, n);
+	double a = bft_median_inplace(work, n);
 	if (!isfinite(a))
 		return BFT_ERANGE;
 	out->intercept = a + 0.0;
@@ -93,7 +92,7 @@ int bft_ref_theil_sen(bft_fit *out, const double *x, const double *y, size_t n, 
 				s[m++] = bft_pair_slope(x[i], y[i], x[j], y[j]);
 	if (m == 0)
 		return BFT_EEMPTY;
-	double b = median_inplace(s, m);
+	double b = bft_median_inplace(s, m);
 	return bft_regress_finish(out, b, x, y, n, s);
 }
 
@@ -111,10 +110,10 @@ int bft_ref_repeated_median(bft_fit *out, const double *x, const double *y, size
 				row[d++] = bft_pair_slope(x[i], y[i], x[j], y[j]);
 		/* A row without a partner only exists when every x is equal. */
 		if (d)
-			med[rows++] = median_inplace(row, d);
+			med[rows++] = bft_median_inplace(row, d);
 	}
 	if (rows == 0)
 		return BFT_EEMPTY;
-	double b = median_inplace(med, rows);
+	double b = bft_median_inplace(med, rows);
 	return bft_regress_finish(out, b, x, y, n, row);
 }

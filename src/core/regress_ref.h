@@ -43,6 +43,9 @@ static inline double bft_mean2(double a, double b)
 	return m;
 }
 
+/* The median of v[0..n) with the convention above; reorders v. n >= 1. */
+double bft_median_inplace(double *v, size_t n);
+
 /* Bytes bft_ref_theil_sen needs: n(n-1)/2 + n doubles; 0 on overflow. */
 size_t bft_ref_theil_sen_scratch_bytes(size_t n);
 /* Bytes bft_ref_repeated_median needs: 2n doubles; 0 on overflow. */

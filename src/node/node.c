@@ -27,8 +27,8 @@
 
 #include "core/prng.h"
 
-#define QUEUE_CAP 4
-#define RECOVER_FUSIONS 3 /* agreeing fusions before an alarm clears */ /* queued non-REQUEST actions; the driver drains after every event */
+#define QUEUE_CAP 4        /* queued non-REQUEST actions; the driver drains after every event */
+#define RECOVER_FUSIONS 3  /* agreeing fusions before an alarm clears */
 
 #define FILTER_MAX 8      /* readings kept per peer for repeated-transfer filtering */
 #define REF_FILTER_MAX 32 /* ... per reference (source_point says why more) */
@@ -51,10 +51,13 @@ struct source {
 	uint8_t reach;    /* chronyc's reach: bit 0 the last poll, 1 when the source answered in it */
 	bool heard;       /* it answered since the last poll */
 	bool heard_ever;  /* last_rx_raw is set */
+	bool memo_ok, memo_any; /* carried()'s last answer, for memo_raw, still holds */
 	int64_t delay_ns; /* of the newest reading */
 	int64_t last_rx_raw; /* raw time of its last answer (INT64_MIN: none) */
 	int64_t gap_ns;      /* the interval it answers at (add_reading; 0: no readings) */
 	struct past_reading *hist; /* a ring of len readings in the node's hist_pool */
+	int64_t memo_raw;
+	bft_interval memo_iv;
 };
 
 /* A reference's guard state (node.h), beside its source: references only,
@@ -604,6 +607,7 @@ static void add_reading(struct source *s, int64_t raw_ns, bft_interval off, int6
 	}
 	s->gap_ns = gap;
 	s->hist[s->next] = (struct past_reading){ raw_ns, off, pt_ns };
+	s->memo_ok = false;
 	s->next = (uint8_t)((s->next + 1) % s->len);
 	if (s->n < s->len)
 		s->n++;
@@ -638,8 +642,15 @@ static void fit_window(bft_node *n)
  * the carried readings are disjoint, one of them was wrong (a peer stepped,
  * or lies): only the newest is used. False when none is fresh enough.
  */
-static bool carried(const bft_node *n, const struct source *s, int64_t raw_ns, bft_interval *out)
+static bool carried(const bft_node *n, struct source *s, int64_t raw_ns, bft_interval *out)
 {
+	/* A fusion asks this of every source several times at one raw_ns
+	 * (select_sources, select_by_level, the used marks, quarantine): the
+	 * answer is kept until a reading comes or goes. */
+	if (s->memo_ok && s->memo_raw == raw_ns) {
+		*out = s->memo_iv;
+		return s->memo_any;
+	}
 	bool any = false;
 	bft_interval acc = { 0, 0 }, newest = { 0, 0 };
 	for (unsigned j = 0; j < s->n; j++) {
@@ -658,6 +669,10 @@ static bool carried(const bft_node *n, const struct source *s, int64_t raw_ns, b
 		}
 	}
 	*out = acc;
+	s->memo_ok = true;
+	s->memo_raw = raw_ns;
+	s->memo_iv = acc;
+	s->memo_any = any;
 	return any;
 }
 
@@ -835,6 +850,7 @@ static bool quarantine(bft_node *n, size_t ref, int64_t raw_ns, enum bft_quarant
 		keep_last(g, r->raw_ns, r->off);
 	}
 	s->n = s->next = 0;
+	s->memo_ok = false;
 	s->used = false;
 	return changed;
 }
@@ -886,7 +902,7 @@ static size_t select_by_level(bft_node *n, int64_t raw_ns, bool holder, size_t f
 	uint32_t count[BFT_LEVEL_NONE] = { 0 };
 	size_t unknown = 0;
 	for (size_t i = 0; i < n->cfg.n_peers; i++) {
-		const struct source *s = &n->peers[i].src;
+		struct source *s = &n->peers[i].src;
 		bft_interval iv;
 		if (!carried(n, s, raw_ns, &iv))
 			continue;

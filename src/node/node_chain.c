@@ -1202,8 +1202,9 @@ bool bft_nkn_point(bft_nkn *k, const bft_nkn_now *now, int64_t poll_ns, bft_inte
 	 * miner gets that far ahead with probability (0.3/0.7)^6 < 0.7%. A
 	 * TEST-ONLY liar (byz_offset_ns) never holds over: an attacker would
 	 * not, and its clock must stay settled for it to keep mining. */
-	bft_nk_tip tip;
-	if (bft_nk_best(&k->chain, &tip) == 0 && tip.outworked_by_implausible && !k->cfg.byz_offset_ns &&
+	bft_nk_tip tip; /* no implausible work seen, none outworks us: spare the tip's summary */
+	if (k->chain.implausible_work > 0 && bft_nk_best(&k->chain, &tip) == 0 && tip.outworked_by_implausible &&
+	    !k->cfg.byz_offset_ns &&
 	    k->chain.implausible_work - tip.work > (bft_nk_work)ALARM_LEAD * tip.next_difficulty) {
 		k->info.alarms++;
 		k->info.alarmed = true;

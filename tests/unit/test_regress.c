@@ -313,6 +313,49 @@ static void test_fast_equals_exact_large(void **state)
 	free(s);
 }
 
+/* The public Theil-Sen on x ascending (its own loop, regress.c) == the
+ * definition, for every shape sorted by x (with ties in x: the reference's
+ * path again), n = 0..150. */
+static void test_ascending_equals_exact(void **state)
+{
+	(void)state;
+	enum { NMAX = 150 };
+	double x[NMAX], y[NMAX];
+	void *s = malloc(bft_regress_scratch_bytes(NMAX) > bft_ref_theil_sen_scratch_bytes(NMAX)
+	                     ? bft_regress_scratch_bytes(NMAX)
+	                     : bft_ref_theil_sen_scratch_bytes(NMAX));
+	assert_non_null(s);
+	unsigned cases = 0, strict = 0;
+	for (size_t n = 0; n <= NMAX; n += n < 70 ? 1 : 40) {
+		for (int shape = 0; shape < SHAPES; shape++) {
+			rng_s = 9000u + n * 31u + (unsigned)shape;
+			make_shape(shape, x, y, n);
+			for (size_t i = 1; i < n; i++) /* insertion sort by x, y along */
+				for (size_t j = i; j > 0 && x[j - 1] > x[j]; j--) {
+					double t = x[j];
+					x[j] = x[j - 1];
+					x[j - 1] = t;
+					t = y[j];
+					y[j] = y[j - 1];
+					y[j - 1] = t;
+				}
+			bool asc = true;
+			for (size_t i = 1; i < n; i++)
+				asc = asc && x[i - 1] < x[i];
+			bft_fit a, b;
+			int r1 = bft_ref_theil_sen(&a, x, y, n, s);
+			int r2 = bft_regress_theil_sen(&b, x, y, n, s);
+			if (!same_fit(r1, &a, r2, &b))
+				fail_msg("ascending n=%zu shape=%d: %d %.17g vs %d %.17g", n, shape, r2, b.slope, r1, a.slope);
+			cases++;
+			strict += asc && n >= 2;
+		}
+	}
+	assert_true(strict > 100);
+	printf("ascending x == exact: %u inputs, %u strictly ascending\n", cases, strict);
+	free(s);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -799,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_arrangement_classes),
 		cmocka_unit_test(test_fast_equals_exact),
+		cmocka_unit_test(test_ascending_equals_exact),
 		cmocka_unit_test(test_fast_equals_exact_large),
 		cmocka_unit_test(test_breakdown_holds),
 		cmocka_unit_test(test_breakdown_exceeded),
