@@ -1016,17 +1016,21 @@ static int on_ref(sim_world *w, uint32_t id, uint32_t r)
 	 * query still unanswered when the next one leaves breaks the run of
 	 * good replies the interval's climb counts. */
 	int64_t gap = ref->interval_ns;
+	/* A burst's spacing as the driver's (burst_gap_ns there): burst_gap, or
+	 * a sixteenth of the interval when shorter. */
+	int64_t bgap = t->burst_gap_ns < ref->interval_ns / 16 ? t->burst_gap_ns : ref->interval_ns / 16;
+	bgap = bgap > 0 ? bgap : 1;
 	bool in_burst = ref->polls >= t->burst && ref->burst_left > 0;
 	if (ref->polls == 0)
 		ref->first_ns = w->now_ns;
 	if (ref->polls < t->burst || in_burst) {
-		gap = t->burst_gap_ns < gap ? t->burst_gap_ns : gap;
+		gap = bgap;
 		ref->burst_left -= in_burst;
 	} else {
 		if (t->poll_jitter > 0)
 			gap += (int64_t)(sim_rng_unit(&nd->rng) * t->poll_jitter * (double)ref->interval_ns);
 		/* Young: the next poll is a burst ending where it would have been. */
-		int64_t lead = t->poll_burst > 1 ? (int64_t)(t->poll_burst - 1) * t->burst_gap_ns : 0;
+		int64_t lead = t->poll_burst > 1 ? (int64_t)(t->poll_burst - 1) * bgap : 0;
 		if (lead > 0 && lead < gap / 2 && w->now_ns - ref->first_ns < t->poll_burst_for_ns) {
 			ref->burst_left = (uint32_t)(t->poll_burst - 1);
 			gap -= lead;

@@ -56,26 +56,34 @@
 #include "util/value.h"
 
 #define BURST 4                       /* quick queries at start (iburst-like), so the node syncs in seconds */
-#define BURST_GAP_NS (2 * BFT_NS_PER_SEC) /* ntpd's and chrony's iburst spacing; their rate limits allow it */
+#define BURST_GAP_NS (2 * BFT_NS_PER_SEC) /* ntpd's and chrony's iburst spacing; shorter at short polls (burst_gap_ns) */
 /* Then, while the reference is young (burst_for, default 15 minutes), each
- * poll is a burst of `burst` exchanges BURST_GAP_NS apart (default 4), the
- * last at the poll's time: the node's frequency fit and each source's point
- * start from a few minutes of readings, and four times the readings make
- * the points twice as tight just when liars inside the noise are hardest
- * to tell (clknetsim Internet, 3 of 7 servers walking away at 1 ppm, seeds
- * 1-5: worst error 0.28-0.62 -> 0.12-0.29 ms; no attack 0.14-0.21 ->
- * 0.08-0.17 ms). That is one query per 4 s at the default 16 s poll, over
- * the 8 s average ntpd's `discard` and chronyd's `ratelimit` default to:
- * servers of one's own, or `burst: 1`; a kiss-o'-death ends it. With an
- * `every` over 64 s every poll is a burst (`burst_for: always`), as ntpd's
- * `burst` option does: four queries per 1024 s (one per 256 s, a quarter
- * of a 64 s poll's; chronyd's adaptive 64-1024 s polls sent one per 434 s
- * in the same worlds), and the fit gets four times the readings where a
- * long poll leaves it few (clknetsim, 1024 s, seeds 1-10, worst
- * error against chronyd's, geometric mean: Internet 0.85x -> 0.49x, 7 -> 9
- * of 10 rows as good as chronyd in worst and RMS error; LAN 0.72x -> 0.53x,
- * 7 -> 10 of 10, with the discipline's chosen window, discipline.c). */
-#define BURST_DEFAULT 4
+ * poll is a burst of `burst` exchanges (default 8 at polls under 64 s, 4
+ * from 64 s on) spaced by burst_gap_ns, the last at the poll's time: the
+ * node's frequency fit and each source's point start from a few minutes of
+ * readings, and the readings make the points tighter just when liars
+ * inside the noise are hardest to tell (clknetsim Internet, 3 of 7 servers
+ * walking away at 1 ppm, seeds 1-5: worst error 0.28-0.62 ms with one
+ * exchange per poll, 0.11-0.29 with 4 exchanges 2 s apart, 0.08-0.13 with
+ * 8 exchanges 1 s apart; no attack 0.14-0.21, 0.08-0.18, 0.08-0.14 ms; the
+ * anchor's matrix 74, 76, 79 of 80 rows, docs/anchor.md). That is one query
+ * per 2 s at the default 16 s poll for 15 minutes, a spacing under the 2 s
+ * minimum and a rate over the 8 s average that ntpd's `discard` and
+ * chronyd's `ratelimit` default to: for servers of one's own, or `burst: 1`
+ * (or 4); a kiss-o'-death ends it. 8 exchanges also at 64 s polls measured
+ * worse there (Internet seed 4: 0.25-0.27 ms against chronyd's 0.240), so
+ * those keep 4. With an `every` over 64 s every poll is a burst
+ * (`burst_for: always`), as ntpd's `burst` option does: four queries per
+ * 1024 s (one per 256 s, a quarter of a 64 s poll's; chronyd's adaptive
+ * 64-1024 s polls sent one per 434 s in the same worlds), and the fit gets
+ * four times the readings where a long poll leaves it few (clknetsim,
+ * 1024 s, seeds 1-10, worst error against chronyd's, geometric mean:
+ * Internet 0.85x -> 0.49x, 7 -> 9 of 10 rows as good as chronyd in worst
+ * and RMS error; LAN 0.72x -> 0.53x, 7 -> 10 of 10, with the discipline's
+ * chosen window, discipline.c); 8 exchanges 1 s apart there took LAN seed
+ * 4 to 36 ms (not chased). */
+#define BURST_DEFAULT 8      /* young polls at `every` under BURST_EVERY_MAX_NS */
+#define BURST_DEFAULT_LONG 4 /* at 64 s and over */
 #define BURST_EVERY_MAX_NS (64 * BFT_NS_PER_SEC)
 #define BURST_FOR_DEFAULT_NS (900 * BFT_NS_PER_SEC)
 #define BURST_ALWAYS INT64_MAX
@@ -416,6 +424,13 @@ static void nts_keyed(bftd_refclock *rc, ntpc *n)
 	rc->host->addr_format(n->addr, sizeof n->addr, &ss);
 }
 
+/* A burst's spacing: BURST_GAP_NS, or a sixteenth of the poll when shorter
+ * (1 s at 16 s, so that 8 exchanges fit the poll's first half). */
+static int64_t burst_gap_ns(int64_t interval_ns)
+{
+	return BURST_GAP_NS < interval_ns / 16 ? BURST_GAP_NS : interval_ns / 16;
+}
+
 static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 {
 	if (n->cookie) {
@@ -464,13 +479,13 @@ static void send_query(bftd_refclock *rc, ntpc *n, int64_t now_mono_ns)
 		n->young = false;
 	if (n->burst_left > 0) {
 		n->burst_left--;
-		gap = BURST_GAP_NS < n->interval_ns ? BURST_GAP_NS : n->interval_ns;
+		gap = burst_gap_ns(n->interval_ns);
 	} else {
 		/* Jitter up to 1/16 of the interval: many nodes started together
 		 * should not query a server in lock step. */
 		gap += (int64_t)(bft_prng_u64(&rc->rng) % (uint64_t)(gap / 16 + 1));
 		/* Young: the next poll is a burst ending where it would have been. */
-		int64_t lead = (int64_t)(rc->cfg->burst - 1) * BURST_GAP_NS;
+		int64_t lead = (int64_t)(rc->cfg->burst - 1) * burst_gap_ns(n->interval_ns);
 		if (n->young && lead > 0 && lead < gap / 2) {
 			n->burst_left = rc->cfg->burst - 1;
 			gap -= lead;
@@ -700,7 +715,7 @@ static int ntp_finish(bftd_ref *r, char *err, size_t errlen)
 		return BFT_EINVAL;
 	}
 	if (!r->burst)
-		r->burst = BURST_DEFAULT;
+		r->burst = r->every_ns < BURST_EVERY_MAX_NS ? BURST_DEFAULT : BURST_DEFAULT_LONG;
 	if (r->burst_for_ns < 0)
 		r->burst_for_ns = r->every_ns <= BURST_EVERY_MAX_NS ? BURST_FOR_DEFAULT_NS : BURST_ALWAYS;
 	return 0;
