@@ -200,14 +200,18 @@ static void test_rate_defaults(void **st)
 	bftd_config_free(&c);
 }
 
-/* An NTP reference's polls are bursts while it is young (ntp.c): 4
- * exchanges for 15 minutes unless configured (always at long polls);
- * burst: 1 turns it off. */
+/* An NTP reference's polls are bursts while it is young (ntp.c): 8
+ * exchanges under a 64 s poll, 4 from 64 s on, for 15 minutes unless
+ * configured (always over 64 s); burst: 1 turns it off. */
 static void test_ntp_burst(void **st)
 {
 	(void)st;
 	bftd_config c;
 	parse_ok(&c, NODE "references:\n  - {kind: ntp, server: 127.0.0.1}\n");
+	assert_int_equal(c.refs[0].burst, 8);
+	assert_int_equal(c.refs[0].burst_for_ns, 900 * BFT_NS_PER_SEC);
+	bftd_config_free(&c);
+	parse_ok(&c, NODE "references:\n  - {kind: ntp, server: 127.0.0.1, every: 64s}\n");
 	assert_int_equal(c.refs[0].burst, 4);
 	assert_int_equal(c.refs[0].burst_for_ns, 900 * BFT_NS_PER_SEC);
 	bftd_config_free(&c);
