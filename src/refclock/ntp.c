@@ -81,9 +81,10 @@
  * Internet 0.85x -> 0.49x, 7 -> 9 of 10 rows as good as chronyd in worst
  * and RMS error; LAN 0.72x -> 0.53x, 7 -> 10 of 10, with the discipline's
  * chosen window, discipline.c); 8 exchanges there took LAN seed 4 to 36 ms
- * (1 s apart) and seed 2 to 10 ms (2 s apart): the steered system clock ran
- * away after a round's first tight fusion (docs/algorithms-fusion.md; not
- * chased). */
+ * (1 s apart) and seed 2 to 10 ms (2 s apart): the fit's frequency diverged
+ * within a round, samples a few seconds apart with carries hundreds of
+ * seconds apart amplifying its error (docs/algorithms-fusion.md; not yet
+ * cured). */
 #define BURST_DEFAULT 8      /* young polls at `every` under BURST_EVERY_MAX_NS */
 #define BURST_DEFAULT_LONG 4 /* at 64 s and over */
 #define BURST_EVERY_MAX_NS (64 * BFT_NS_PER_SEC)
