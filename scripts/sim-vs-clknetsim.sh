@@ -164,7 +164,7 @@ What the mirror models, and what it leaves out:
   bftimed's ntp driver's: 4 quick queries, then an interval starting at min(16 s, `every`) that
   doubles after 8 good replies in a row, plus up to 1/16 of random extra; for the first 15 minutes
   each poll a burst of 8 queries (of 4 at 64 s polls; at 1024 s every poll a burst of 4, as the
-  driver does); bursts spaced 2 s, or a sixteenth of the interval when shorter (1 s at 16 s).
+  driver does); bursts spaced 2 s, or a sixteenth of the interval when shorter, at least 1 s.
 - **The node** is the same object bftimed runs, with bftimed's clock defaults (`node.defaults:
   bftimed` takes them from src/daemon/config.h: rho 500 ppm, the fit history and its span), not the
   library's that the simulator's other scenarios use.

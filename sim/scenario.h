@@ -72,7 +72,8 @@ typedef struct sim_ref_tmpl {
 	int64_t root_delay_ns, root_dispersion_ns;
 	/* The poll schedule of bftimed's ntp driver: `burst` quick polls
 	 * `burst_gap` apart after the first (a sixteenth of the interval when
-	 * that is shorter, as the driver spaces them), then every interval plus a
+	 * that is shorter but at least 1 s and at most the interval, as the
+	 * driver spaces them), then every interval plus a
 	 * uniform extra of up to poll_jitter * interval (0: none); the
 	 * interval starts at poll_start (default poll) and doubles, up to
 	 * poll, after poll_grow_after good replies in a row (a query left

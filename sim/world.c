@@ -1016,10 +1016,12 @@ static int on_ref(sim_world *w, uint32_t id, uint32_t r)
 	 * query still unanswered when the next one leaves breaks the run of
 	 * good replies the interval's climb counts. */
 	int64_t gap = ref->interval_ns;
-	/* A burst's spacing as the driver's (burst_gap_ns there): burst_gap, or
-	 * a sixteenth of the interval when shorter. */
-	int64_t bgap = t->burst_gap_ns < ref->interval_ns / 16 ? t->burst_gap_ns : ref->interval_ns / 16;
-	bgap = bgap > 0 ? bgap : 1;
+	/* A burst's spacing as the driver's (burst_gap_ns there): a sixteenth
+	 * of the interval, at least 1 s, at most burst_gap, never over the
+	 * interval. */
+	int64_t bgap = ref->interval_ns / 16 < BFT_NS_PER_SEC ? BFT_NS_PER_SEC : ref->interval_ns / 16;
+	bgap = bgap < t->burst_gap_ns ? bgap : t->burst_gap_ns;
+	bgap = bgap < ref->interval_ns ? bgap : ref->interval_ns;
 	bool in_burst = ref->polls >= t->burst && ref->burst_left > 0;
 	if (ref->polls == 0)
 		ref->first_ns = w->now_ns;
