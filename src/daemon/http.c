@@ -9,7 +9,20 @@
  *
  * Bodies are collected per connection up to BFTD_HTTP_MAX_BODY; a larger
  * declared Content-Length is refused (413) before the body is read, and a
- * chunked body that grows too large is read and discarded, then refused.
+ * chunked body that grows too large is read and discarded (up to
+ * BFTD_HTTP_MAX_DISCARD more), then refused.
+ *
+ * An answer given before the body was read (413, or 429 to a request with
+ * a body) must not be lost to a reset: libmicrohttpd sends it, shuts down
+ * the writing side and closes the socket with the unread body in its
+ * receive queue, and closing a TCP socket with unread data sends an RST,
+ * which can reach the client before it has read the answer (curl then
+ * reports no status at all: test_api.sh failed so in one CI run; a client
+ * that sends on after the answer meets the reset every time). So such a connection lingers, as nginx's and Apache's do: when
+ * libmicrohttpd tells us it closes it, the socket is kept open on a
+ * duplicate descriptor and read and dropped until the client closes, for
+ * at most BFTD_HTTP_LINGER_MS and BFTD_HTTP_MAX_DISCARD bytes, at most
+ * BFTD_HTTP_LINGER connections at once (beyond, it is closed as before).
  *
  * The limits of http.h: libmicrohttpd caps the connections in all and per
  * address, and closes a connection on which nothing moved for
@@ -27,12 +40,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <microhttpd.h>
@@ -50,6 +65,14 @@ struct conn {
 	int64_t headers_mono; /* the current request's headers came then; 0: none yet */
 	bool answered;        /* the current request's answer is queued */
 	bool doomed;          /* shut down by us; MHD closes it at its next look */
+	bool linger;          /* answered before its body was read: linger at the close */
+};
+
+/* A closed connection whose client may still be sending (see the top). */
+struct lingering {
+	int fd;          /* our duplicate of the socket; -1: a free slot */
+	int64_t until;   /* mono ns: closed then, whatever comes */
+	size_t dropped;  /* bytes read and dropped */
 };
 
 /* A client address's request bucket: credit in ns of the refill rate. */
@@ -71,13 +94,17 @@ struct bftd_http {
 	size_t n_doomed;
 	unsigned reserve;
 	struct conn **cand; /* scratch: conn_limit entries */
+	struct lingering linger[BFTD_HTTP_LINGER];
+	size_t n_linger;
 };
 
 /* Per-request state, from the first call of the access handler to completion. */
 struct req_state {
 	uint8_t *body;
 	size_t len, cap;
-	bool cut; /* the body passed the limit: nothing more is read, nothing is handled */
+	bool cut;      /* refused: the body is dropped, nothing is handled */
+	bool pending;  /* cut mid-body (chunked): the 413 goes when the body ends */
+	size_t dropped; /* body bytes dropped since the cut */
 };
 
 const char *bftd_http_arg(const bftd_http_request *req, const char *name)
@@ -129,6 +156,62 @@ static struct conn *conn_of(struct MHD_Connection *mc)
 	return ci ? ci->socket_context : NULL;
 }
 
+/* libmicrohttpd closes fd (after shutting down its writing side): keep the
+ * socket open on a duplicate and drop what the client still sends. */
+static void linger_start(bftd_http *h, int fd)
+{
+	if (h->n_linger >= BFTD_HTTP_LINGER) {
+		h->stats.linger_full++;
+		return;
+	}
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dup < 0)
+		return;
+	int fl = fcntl(dup, F_GETFL);
+	if (fl < 0 || fcntl(dup, F_SETFL, fl | O_NONBLOCK) < 0) {
+		close(dup);
+		return;
+	}
+	for (size_t i = 0; i < BFTD_HTTP_LINGER; i++)
+		if (h->linger[i].fd < 0) {
+			h->linger[i] = (struct lingering){ .fd = dup,
+				                        .until = bft_clock_mono_ns() + (int64_t)BFTD_HTTP_LINGER_MS * 1000000 };
+			h->n_linger++;
+			h->stats.lingered++;
+			return;
+		}
+	close(dup); /* not reached: n_linger counts the used slots */
+}
+
+/* Read and drop what the lingering sockets hold; close those whose client
+ * closed (or reset), that passed their time or their byte bound. */
+static void linger_drain(bftd_http *h, int64_t now)
+{
+	for (size_t i = 0; i < BFTD_HTTP_LINGER && h->n_linger; i++) {
+		struct lingering *l = &h->linger[i];
+		if (l->fd < 0)
+			continue;
+		bool done = now >= l->until;
+		while (!done) {
+			char buf[16384];
+			ssize_t r = read(l->fd, buf, sizeof buf);
+			if (r > 0) {
+				l->dropped += (size_t)r;
+				done = l->dropped > BFTD_HTTP_MAX_DISCARD;
+			} else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+				done = true;
+			} else if (errno != EINTR) {
+				break;
+			}
+		}
+		if (done) {
+			close(l->fd);
+			l->fd = -1;
+			h->n_linger--;
+		}
+	}
+}
+
 static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -165,6 +248,8 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 		h->tail = c->prev;
 	if (c->doomed)
 		h->n_doomed--;
+	else if (c->linger)
+		linger_start(h, c->fd);
 	h->stats.connections--;
 	free(c);
 	*socket_context = NULL;
@@ -328,16 +413,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			c->answered = false;
 		}
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		bool body = (cl && strtoull(cl, NULL, 10) > 0) ||
+		            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 		if (!rate_ok(h, ci ? ci->client_addr : NULL, now)) {
 			st->cut = true; /* never handled, whatever body follows */
+			if (c && body)
+				c->linger = true;
 			h->stats.rate_limited++;
 			bftd_http_response resp = { 0 };
 			bftd_http_error(&resp, 429, "rate_limited", "too many requests from this address; retry in a second");
 			return send_response(h, conn, &resp);
 		}
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > BFTD_HTTP_MAX_BODY) {
 			st->cut = true;
+			if (c)
+				c->linger = true;
 			h->stats.too_large++;
 			bftd_http_response resp = { 0 };
 			bftd_http_error(&resp, 413, "too_large", "request body larger than 2 MiB");
@@ -345,25 +436,39 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		return MHD_YES;
 	}
-	if (st->cut) { /* after the cut-off: never handled; more body closes, the end lets a queued 413 go */
-		bool more = *upload_data_size != 0;
+	if (st->cut) {
+		/* After the cut: never handled. The body is read and dropped, up
+		 * to BFTD_HTTP_MAX_DISCARD (beyond, the connection is closed),
+		 * and a 413 held back (a chunked body, cut mid-way: libmicrohttpd
+		 * cannot queue an answer then) is queued when the body ends. */
+		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		return more ? MHD_NO : MHD_YES;
+		if (n) {
+			st->dropped += n;
+			return st->dropped > BFTD_HTTP_MAX_DISCARD ? MHD_NO : MHD_YES;
+		}
+		if (!st->pending)
+			return MHD_YES;
+		st->pending = false;
+		bftd_http_response resp = { 0 };
+		bftd_http_error(&resp, 413, "too_large", "request body larger than 2 MiB");
+		return send_response(h, conn, &resp);
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
 		if (n > BFTD_HTTP_MAX_BODY - st->len) {
+			/* No Content-Length (chunked) and now too large: the body
+			 * collected is freed and the rest dropped (above); a slow
+			 * sender is bounded by BFTD_HTTP_REQUEST_MS like any other. */
 			st->cut = true;
-			/* No Content-Length (chunked) and now too large: answer 413
-			 * at once rather than reading the rest, so a slow sender
-			 * cannot hold one of the connections for as long as it
-			 * likes; if libmicrohttpd cannot queue a reply mid-body,
-			 * MHD_NO closes the connection. */
+			st->pending = true;
+			st->dropped = n;
+			free(st->body);
+			st->body = NULL;
+			st->len = st->cap = 0;
 			h->stats.too_large++;
-			bftd_http_response resp = { 0 };
-			bftd_http_error(&resp, 413, "too_large", "request body larger than 2 MiB");
-			return send_response(h, conn, &resp);
+			return MHD_YES;
 		}
 		if (st->len + n > st->cap) {
 			size_t cap = st->cap ? st->cap : 4096;
@@ -451,6 +556,8 @@ int bftd_http_start(bftd_http **out, const bftd_addr *addr, bftd_http_handler fn
 	h->fn = fn;
 	h->ctx = ctx;
 	h->epoll_fd = -1;
+	for (size_t i = 0; i < BFTD_HTTP_LINGER; i++)
+		h->linger[i].fd = -1;
 	h->stats.conn_limit = limit;
 	h->reserve = limit / 4 < BFTD_HTTP_RESERVE ? limit / 4 : BFTD_HTTP_RESERVE;
 	if (limit < BFTD_HTTP_MAX_CONN)
@@ -509,8 +616,20 @@ void bftd_http_stop(bftd_http *h)
 		return;
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd); /* closes every connection: on_connection frees each */
+	for (size_t i = 0; i < BFTD_HTTP_LINGER; i++)
+		if (h->linger[i].fd >= 0)
+			close(h->linger[i].fd);
 	free(h->cand);
 	free(h);
+}
+
+/* The lingering sockets' pollfds after the first n of out. */
+static size_t linger_pollfds(const bftd_http *h, struct pollfd *out, size_t n, size_t cap)
+{
+	for (size_t i = 0; i < BFTD_HTTP_LINGER && n < cap; i++)
+		if (h->linger[i].fd >= 0)
+			out[n++] = (struct pollfd){ .fd = h->linger[i].fd, .events = POLLIN };
+	return n;
 }
 
 size_t bftd_http_pollfds(bftd_http *h, struct pollfd *out, size_t cap)
@@ -519,7 +638,7 @@ size_t bftd_http_pollfds(bftd_http *h, struct pollfd *out, size_t cap)
 		return 0;
 	if (h->epoll) {
 		out[0] = (struct pollfd){ .fd = h->epoll_fd, .events = POLLIN };
-		return 1;
+		return linger_pollfds(h, out, 1, cap);
 	}
 	fd_set rs, ws, es;
 	FD_ZERO(&rs);
@@ -534,7 +653,7 @@ size_t bftd_http_pollfds(bftd_http *h, struct pollfd *out, size_t cap)
 		if (ev || FD_ISSET(fd, &es))
 			out[n++] = (struct pollfd){ .fd = fd, .events = ev };
 	}
-	return n;
+	return linger_pollfds(h, out, n, cap);
 }
 
 int bftd_http_timeout_ms(bftd_http *h)
@@ -542,6 +661,9 @@ int bftd_http_timeout_ms(bftd_http *h)
 	MHD_UNSIGNED_LONG_LONG mhd_ms;
 	int64_t ms = MHD_get_timeout(h->mhd, &mhd_ms) == MHD_YES ? (int64_t)(mhd_ms > 60000 ? 60000 : mhd_ms) : -1;
 	int64_t now = bft_clock_mono_ns(), due = enforce(h, now, false);
+	for (size_t i = 0; i < BFTD_HTTP_LINGER; i++)
+		if (h->linger[i].fd >= 0 && h->linger[i].until < due)
+			due = h->linger[i].until;
 	if (due != INT64_MAX) {
 		int64_t ours = due <= now ? 0 : (due - now + 999999) / 1000000;
 		if (ms < 0 || ours < ms)
@@ -573,8 +695,11 @@ void bftd_http_service(bftd_http *h, const struct pollfd *pfds, size_t n)
 		}
 		MHD_run_from_select(h->mhd, &rs, &ws, &es);
 	}
-	/* What falls due later, bftd_http_timeout_ms tells the loop. */
-	(void)enforce(h, bft_clock_mono_ns(), true);
+	/* What falls due later, bftd_http_timeout_ms tells the loop. A
+	 * socket that began to linger in this MHD_run is read at once. */
+	int64_t now = bft_clock_mono_ns();
+	(void)enforce(h, now, true);
+	linger_drain(h, now);
 }
 
 const bftd_http_stats *bftd_http_get_stats(const bftd_http *h) { return &h->stats; }

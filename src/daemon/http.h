@@ -59,7 +59,10 @@
 #define BFTD_HTTP_RATE_SLOTS 1024     /* client addresses remembered (the least recent make room) */
 #define BFTD_HTTP_TIMEOUT_S 10         /* no byte moved for this long: closed (libmicrohttpd) */
 #define BFTD_HTTP_FD_MARGIN 64         /* open files left to the rest of the daemon */
-#define BFTD_HTTP_MAX_POLLFDS (BFTD_HTTP_MAX_CONN + 16) /* what bftd_http_pollfds may fill (without epoll: a pollfd per connection) */
+#define BFTD_HTTP_MAX_DISCARD (2 * 1024 * 1024) /* body bytes read and dropped after a refusal; beyond, closed */
+#define BFTD_HTTP_LINGER 16            /* closed connections read until their client closes (http.c) */
+#define BFTD_HTTP_LINGER_MS 2000       /* ... for at most this long */
+#define BFTD_HTTP_MAX_POLLFDS (BFTD_HTTP_MAX_CONN + 16 + BFTD_HTTP_LINGER) /* what bftd_http_pollfds may fill (without epoll: a pollfd per connection) */
 
 typedef struct bftd_http_request {
 	const char *method;       /* "GET", "POST", ... */
@@ -94,6 +97,8 @@ typedef struct bftd_http_stats {
 	uint64_t closed_deadline;  /* closed for missing BFTD_HTTP_HEADER_MS or BFTD_HTTP_REQUEST_MS */
 	uint64_t closed_pressure;  /* closed to keep the reserve */
 	uint64_t rate_limited;     /* requests answered 429 */
+	uint64_t lingered;         /* closed connections read until their client closed (an answer before the body) */
+	uint64_t linger_full;      /* ... closed at once instead: BFTD_HTTP_LINGER were lingering */
 	unsigned conn_limit;       /* the cap in force (BFTD_HTTP_MAX_CONN or less, for the file limit) */
 } bftd_http_stats;
 
