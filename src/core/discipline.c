@@ -390,6 +390,29 @@ static int64_t sample_mid(const bft_disc *d, size_t k, double f)
 	return bft_sat_add(d->hpt_ns[k], round_i64((f - d->hcf[k]) * (double)d->hcarry_ns[k]));
 }
 
+/* A sample's point where its readings were taken: its raw time less its
+ * carry, its offset less the carry at the frequency it was carried at. The
+ * fit of these uncarried points is the fixed point of redoing every carry
+ * at the fitted frequency (sample_mid): a line a + b x through the carried
+ * points (x, o + b c) is one through the uncarried (x - c, o). Iterating
+ * towards that fixed point instead (each refit redoing the carries at the
+ * previous fit's frequency) diverged where samples a few seconds apart had
+ * carries hundreds of seconds apart: a pair's slope moved up to 50 times
+ * as much as the frequency it was redone at, and the fitted frequency ran
+ * -100 -> -146 -> -968 -> -7852 ppm within six fusions (bftime-sim,
+ * anchor-clk-lan-none-p1024 with 8-exchange bursts; docs/algorithms-fusion.md). */
+static int64_t sample_raw(const bft_disc *d, size_t k)
+{
+	return bft_sat_sub(d->hx_ns[k], d->hcarry_ns[k]);
+}
+
+static int64_t sample_uncarried(const bft_disc *d, size_t k)
+{
+	if (!d->hcarry_ns[k])
+		return d->hpt_ns[k];
+	return bft_sat_sub(d->hpt_ns[k], round_i64(d->hcf[k] * (double)d->hcarry_ns[k]));
+}
+
 /* Refit offset and frequency to the history. Until enough samples exist (or
  * if they do not define a slope) the model is the newest sample carried at
  * initial_freq_ppb: with a drifting oscillator the newest sample is the best
@@ -398,8 +421,8 @@ static int64_t sample_mid(const bft_disc *d, size_t k, double f)
 static void refit_from(bft_disc *d, bft_interval fallback, int64_t fallback_at_ns, size_t first)
 {
 	size_t n = d->hn - first, cap = d->cfg.history_len;
-	/* Carried points are redone at the best frequency known: the last
-	 * fit's, then this fit's own (sample_mid). */
+	/* Until trained, the newest point carried as it was (or at the last
+	 * fit's frequency, when one is known). */
 	double f = d->m.trained ? d->m.b : NAN;
 	d->m.trained = false;
 	d->m.a = 0;
@@ -418,30 +441,22 @@ static void refit_from(bft_disc *d, bft_interval fallback, int64_t fallback_at_n
 	if (n < d->cfg.min_fit_samples)
 		return;
 
-	/* Detrend by the aging fitted so far, so the line fit sees a line. */
+	/* Detrend by the aging fitted so far, so the line fit sees a line.
+	 * The points are the uncarried ones (sample_raw, sample_uncarried),
+	 * relative to the newest's. */
 	double g = d->aging_trained ? d->aging_g : 0;
-	bft_fit fit;
-	for (int pass = 0; pass < 2; pass++) {
-		int64_t y_ns = sample_mid(d, newest, f);
-		/* The second pass's points can round to the first's (no carry
-		 * moved by a whole ns): then so does its fit. */
-		bool same = pass > 0 && y_ns == d->m.y_ns;
-		d->m.y_ns = y_ns;
-		for (size_t i = 0; i < n; i++) {
-			size_t k = ring_index(d->hnext, d->hn, cap, first + i);
-			double x = (double)bft_sat_sub(d->hx_ns[k], d->m.x_ns);
-			double y = (double)bft_sat_sub(sample_mid(d, k, f), d->m.y_ns) - 0.5 * g * x * x;
-			same = same && y == d->wy[i];
-			d->wx[i] = x;
-			d->wy[i] = y;
-		}
-		if (same)
-			break;
-		if (run_fit(d, &fit, n) != BFT_OK || !isfinite(fit.slope) || !isfinite(fit.intercept))
-			return;
-		f = fit.slope;
+	int64_t y_ref = sample_uncarried(d, newest);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = ring_index(d->hnext, d->hn, cap, first + i);
+		double x = (double)bft_sat_sub(sample_raw(d, k), d->m.x_ns);
+		d->wx[i] = x;
+		d->wy[i] = (double)bft_sat_sub(sample_uncarried(d, k), y_ref) - 0.5 * g * x * x;
 	}
+	bft_fit fit;
+	if (run_fit(d, &fit, n) != BFT_OK || !isfinite(fit.slope) || !isfinite(fit.intercept))
+		return;
 	d->m.trained = true;
+	d->m.y_ns = y_ref;
 	d->m.a = fit.intercept;
 	d->m.b = fit.slope;
 	d->m.g = g;
@@ -451,9 +466,9 @@ static void refit_from(bft_disc *d, bft_interval fallback, int64_t fallback_at_n
 	 * confine it to [s_lo, s_hi]; report how far the fit may be from either
 	 * end. Derived here; model_bounds adds wander_ppb for what it misses. */
 	size_t old = ring_index(d->hnext, d->hn, cap, first);
-	double span = -d->wx[0];
+	double xo = (double)bft_sat_sub(d->hx_ns[old], d->m.x_ns), span = -xo;
 	if (span > 0) {
-		double det_old = d->wy[0] - (double)bft_sat_sub(sample_mid(d, old, f), d->m.y_ns);
+		double det_old = -0.5 * g * xo * xo;
 		double lo_old = (double)bft_sat_sub(d->hlo_ns[old], d->m.y_ns) + det_old;
 		double hi_old = (double)bft_sat_sub(d->hhi_ns[old], d->m.y_ns) + det_old;
 		double lo_new = (double)bft_sat_sub(d->hlo_ns[newest], d->m.y_ns);
