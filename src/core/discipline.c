@@ -47,6 +47,7 @@ struct bft_disc {
 	int64_t *hx_ns, *hlo_ns, *hhi_ns, *hpt_ns; /* hpt: the sample's point estimate of true - raw */
 	int64_t *hcarry_ns; /* how far the point was carried (bft_disc_update_carried) */
 	double *hcf;        /* ... and at what frequency (fraction) */
+	int64_t *hux_ns, *huo_ns; /* the point uncarried: raw time and offset there (sample_raw) */
 	size_t hn, hnext;
 
 	/* Frequency history for aging, a ring: frequency (fraction) at raw x. */
@@ -57,6 +58,7 @@ struct bft_disc {
 	bool aging_trained;
 
 	double *wx, *wy; /* regression inputs, relative to a reference sample */
+	double *sx, *sy; /* the same sorted by x, for Theil-Sen (run_fit) */
 	void *scratch;
 
 	bool running;         /* a measurement (or a steer) has set the clock */
@@ -184,15 +186,20 @@ int bft_disc_create(bft_disc **out, const bft_disc_config *cfg)
 	d->hpt_ns = calloc(c.history_len, sizeof *d->hpt_ns);
 	d->hcarry_ns = calloc(c.history_len, sizeof *d->hcarry_ns);
 	d->hcf = calloc(c.history_len, sizeof *d->hcf);
+	d->hux_ns = calloc(c.history_len, sizeof *d->hux_ns);
+	d->huo_ns = calloc(c.history_len, sizeof *d->huo_ns);
 	d->wx = calloc(wlen, sizeof *d->wx);
 	d->wy = calloc(wlen, sizeof *d->wy);
+	d->sx = calloc(wlen, sizeof *d->sx);
+	d->sy = calloc(wlen, sizeof *d->sy);
 	d->scratch = malloc(sbytes);
 	if (alen) {
 		d->ax_ns = calloc(alen, sizeof *d->ax_ns);
 		d->af = calloc(alen, sizeof *d->af);
 	}
-	if (!d->hx_ns || !d->hlo_ns || !d->hhi_ns || !d->hpt_ns || !d->hcarry_ns || !d->hcf || !d->wx || !d->wy ||
-	    !d->scratch ||
+	if (!d->hx_ns || !d->hlo_ns || !d->hhi_ns || !d->hpt_ns || !d->hcarry_ns || !d->hcf || !d->hux_ns || !d->huo_ns ||
+	    !d->wx || !d->wy ||
+	    !d->sx || !d->sy || !d->scratch ||
 	    (alen && (!d->ax_ns || !d->af))) {
 		bft_disc_destroy(d);
 		return BFT_ENOMEM;
@@ -214,10 +221,14 @@ void bft_disc_destroy(bft_disc *d)
 	free(d->hpt_ns);
 	free(d->hcarry_ns);
 	free(d->hcf);
+	free(d->hux_ns);
+	free(d->huo_ns);
 	free(d->ax_ns);
 	free(d->af);
 	free(d->wx);
 	free(d->wy);
+	free(d->sx);
+	free(d->sy);
 	free(d->scratch);
 	free(d);
 }
@@ -372,11 +383,27 @@ static double model_freq(const bft_disc *d, int64_t raw_ns)
 	return d->m.b + d->m.g * (double)bft_sat_sub(raw_ns, d->m.x_ns);
 }
 
+/* Theil-Sen's slopes and intercepts are a multiset's medians: the fit of
+ * the points in any order is the same, bit for bit, and in ascending x the
+ * library takes its vectorized loop (regress.c). The uncarried points
+ * (refit_from) are in raw order but for their carries: an insertion sort
+ * of a copy costs a pass when they ascend and little when they nearly do.
+ * wx/wy keep the history's order for the residuals summed after. */
 static int run_fit(const bft_disc *d, bft_fit *fit, size_t n)
 {
 	if (d->cfg.estimator == BFT_DISC_REPEATED_MEDIAN)
 		return bft_regress_repeated_median(fit, d->wx, d->wy, n, d->scratch);
-	return bft_regress_theil_sen(fit, d->wx, d->wy, n, d->scratch);
+	for (size_t i = 0; i < n; i++) {
+		double x = d->wx[i], y = d->wy[i];
+		size_t j = i;
+		for (; j > 0 && d->sx[j - 1] > x; j--) {
+			d->sx[j] = d->sx[j - 1];
+			d->sy[j] = d->sy[j - 1];
+		}
+		d->sx[j] = x;
+		d->sy[j] = y;
+	}
+	return bft_regress_theil_sen(fit, d->sx, d->sy, n, d->scratch);
 }
 
 /* A sample's point, its carry redone at frequency f: a point carried over
@@ -401,17 +428,9 @@ static int64_t sample_mid(const bft_disc *d, size_t k, double f)
  * as much as the frequency it was redone at, and the fitted frequency ran
  * -100 -> -146 -> -968 -> -7852 ppm within six fusions (bftime-sim,
  * anchor-clk-lan-none-p1024 with 8-exchange bursts; docs/algorithms-fusion.md). */
-static int64_t sample_raw(const bft_disc *d, size_t k)
-{
-	return bft_sat_sub(d->hx_ns[k], d->hcarry_ns[k]);
-}
+static int64_t sample_raw(const bft_disc *d, size_t k) { return d->hux_ns[k]; }
 
-static int64_t sample_uncarried(const bft_disc *d, size_t k)
-{
-	if (!d->hcarry_ns[k])
-		return d->hpt_ns[k];
-	return bft_sat_sub(d->hpt_ns[k], round_i64(d->hcf[k] * (double)d->hcarry_ns[k]));
-}
+static int64_t sample_uncarried(const bft_disc *d, size_t k) { return d->huo_ns[k]; }
 
 /* Refit offset and frequency to the history. Until enough samples exist (or
  * if they do not define a slope) the model is the newest sample carried at
@@ -651,6 +670,9 @@ static void put_sample(bft_disc *d, size_t k, int64_t raw_ns, bft_interval meas,
 	d->hpt_ns[k] = bft_sat_sub(point_ns, raw_ns);
 	d->hcarry_ns[k] = carry_ns;
 	d->hcf[k] = carry_freq;
+	/* Uncarried (sample_raw, sample_uncarried): fixed once written. */
+	d->hux_ns[k] = bft_sat_sub(raw_ns, carry_ns);
+	d->huo_ns[k] = carry_ns ? bft_sat_sub(d->hpt_ns[k], round_i64(carry_freq * (double)carry_ns)) : d->hpt_ns[k];
 	d->hnext = (k + 1) % d->cfg.history_len;
 	if (d->hn < d->cfg.history_len)
 		d->hn++;
