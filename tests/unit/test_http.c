@@ -300,24 +300,30 @@ static int client(bftd_http *h, int ip)
 	return sv[1];
 }
 
-/* Send a GET, serve, and return the answer's status (0: none, closed). */
-static int ask(bftd_http *h, int fd)
+/* Serve and read the answer's status line (0: none). */
+static int answer(bftd_http *h, int fd)
 {
-	const char *rq = "GET /v1/time HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-	assert_int_equal(write(fd, rq, strlen(rq)), (ssize_t)strlen(rq));
 	char buf[512];
 	size_t got = 0;
-	for (int turn = 0; turn < 100; turn++) {
+	for (int turn = 0; turn < 200 && got < sizeof buf - 1; turn++) {
 		bftd_http_service(h, NULL, 0);
 		ssize_t r = read(fd, buf + got, sizeof buf - 1 - got);
 		if (r > 0)
 			got += (size_t)r;
-		if (r == 0 || got == sizeof buf - 1)
+		if (r == 0 || memchr(buf, '\n', got))
 			break;
 	}
 	buf[got] = 0;
 	int status = 0;
 	return sscanf(buf, "HTTP/1.1 %d", &status) == 1 ? status : 0;
+}
+
+/* Send a GET, serve, and return the answer's status (0: none, closed). */
+static int ask(bftd_http *h, int fd)
+{
+	const char *rq = "GET /v1/time HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+	assert_int_equal(write(fd, rq, strlen(rq)), (ssize_t)strlen(rq));
+	return answer(h, fd);
 }
 
 static void serve_until_closed(bftd_http *h)
@@ -399,24 +405,6 @@ static void send_all(bftd_http *h, int fd, const char *buf, size_t len)
 		bftd_http_service(h, NULL, 0);
 	}
 	assert_int_equal(len, 0);
-}
-
-/* Serve and read the answer's status line (0: none). */
-static int answer(bftd_http *h, int fd)
-{
-	char buf[512];
-	size_t got = 0;
-	for (int turn = 0; turn < 200 && got < sizeof buf - 1; turn++) {
-		bftd_http_service(h, NULL, 0);
-		ssize_t r = read(fd, buf + got, sizeof buf - 1 - got);
-		if (r > 0)
-			got += (size_t)r;
-		if (r == 0 || memchr(buf, '\n', got))
-			break;
-	}
-	buf[got] = 0;
-	int status = 0;
-	return sscanf(buf, "HTTP/1.1 %d", &status) == 1 ? status : 0;
 }
 
 /* Bodies over BFTD_HTTP_MAX_BODY: a declared one is answered 413 before it
