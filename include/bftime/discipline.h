@@ -168,10 +168,12 @@ BFT_API BFT_WARN_UNUSED int bft_disc_update_point(bft_disc *d, int64_t raw_ns, b
 /*
  * The same, for a point that was carried: the caller built point_ns from
  * readings up to carry_ns old (on average) moved forward at carry_freq_ppb
- * (its idea of the frequency then). Each refit redoes that carry at the
- * fitted frequency, so that points carried at a frequency not yet known (a
- * 100 ppm oscillator's first minutes) do not hold the fit to it for as long
- * as they stay in the history. BFT_EINVAL also for carry_ns < 0.
+ * (its idea of the frequency then). The fit takes the point where its
+ * readings were: carry_ns earlier, the carry taken out, which is the same
+ * as redoing the carry at the fitted frequency itself, so that points
+ * carried at a frequency not yet known (a 100 ppm oscillator's first
+ * minutes) do not hold the fit to it for as long as they stay in the
+ * history. BFT_EINVAL also for carry_ns < 0.
  */
 BFT_API BFT_WARN_UNUSED int bft_disc_update_carried(bft_disc *d, int64_t raw_ns, bft_interval meas, int64_t point_ns,
                                                     int64_t carry_ns, int64_t carry_freq_ppb,
