@@ -1053,8 +1053,8 @@ static void fuse(bft_node *n, int64_t raw_ns)
 	}
 
 	/* The point was carried from the sources' readings at our frequency
-	 * then: tell the discipline how far, so that it redoes the carry at
-	 * each refit's frequency (bft_disc_update_carried). */
+	 * then: tell the discipline how far, so that its fit takes the point
+	 * where the readings were, the carry taken out (bft_disc_update_carried). */
 	int64_t carry = 0, youngest = INT64_MAX;
 	for (size_t i = 0; i < k; i++) {
 		carry = bft_sat_add(carry, n->ages[i] > 0 ? n->ages[i] / (int64_t)k : 0);
