@@ -68,8 +68,9 @@ usv() { val "$1" "$2 / 1000 | round"; }      # ns as whole us
 	echo "Worlds: honest (3 GPS receivers per node); partition (nodes 0-2 cut off from 3-6 between 900 s and"
 	echo "1200 s); spoof-region (one receiver per node; nodes 0 and 1 see GPS +1 ms from 600 s); spoof-all (GPS"
 	echo "walks away at 1 ppm for everyone from 600 s: no engine can tell, the chain included, docs/nakamoto.md)."
-	echo "In the partition world nakamoto's chain merged again ($(val nakamoto-partition '.chain.tips | if . == 1 then "one tip" else "\(.) tips" end') at the end; its $(pct nakamoto-partition .chain.stale_rate)% stale blocks are the"
-	echo "side that lost, reorganised $(val nakamoto-partition .chain.max_reorg_depth) blocks deep)."
+	echo "In the partition world nakamoto's chain merged again ($(val nakamoto-partition '.chain.tips | if . == 1 then "one tip" else "\(.) tips" end') at the end; the side that lost"
+	echo "reorganised $(val nakamoto-partition .chain.max_reorg_depth) blocks deep; \"stale\" is what node 0 stored outside its best chain, $(pct nakamoto-partition .chain.stale_rate)%: 0 when"
+	echo "its own side won, as it never fetches the lighter line; $(val nakamoto-partition .chain.mined) blocks were mined for a best chain of $(val nakamoto-partition .chain.height_max))."
 	echo
 	echo "### The chain's own attacks"
 	echo
