@@ -25,6 +25,7 @@
 #include <bftime/interval.h>
 
 #include "daemon/config.h"
+#include "refclock/ntp_burst.h"
 #include "sim/refclock.h"
 
 /* True time handed to nodes: 2026-01-01T00:00:00Z plus simulation time (after
@@ -1016,12 +1017,8 @@ static int on_ref(sim_world *w, uint32_t id, uint32_t r)
 	 * query still unanswered when the next one leaves breaks the run of
 	 * good replies the interval's climb counts. */
 	int64_t gap = ref->interval_ns;
-	/* A burst's spacing as the driver's (burst_gap_ns there): a sixteenth
-	 * of the interval, at least 1 s, at most burst_gap, never over the
-	 * interval. */
-	int64_t bgap = ref->interval_ns / 16 < BFT_NS_PER_SEC ? BFT_NS_PER_SEC : ref->interval_ns / 16;
-	bgap = bgap < t->burst_gap_ns ? bgap : t->burst_gap_ns;
-	bgap = bgap < ref->interval_ns ? bgap : ref->interval_ns;
+	/* A burst's spacing as the driver's, with burst_gap for its 2 s. */
+	int64_t bgap = bftd_ntp_burst_gap_ns(ref->interval_ns, t->burst_gap_ns);
 	bool in_burst = ref->polls >= t->burst && ref->burst_left > 0;
 	if (ref->polls == 0)
 		ref->first_ns = w->now_ns;
