@@ -18,8 +18,9 @@
  * receive queue, and closing a TCP socket with unread data sends an RST,
  * which can reach the client before it has read the answer (curl then
  * reports no status at all: test_api.sh failed so in one CI run; a client
- * that sends on after the answer meets the reset every time). So such a connection lingers, as nginx's and Apache's do: when
- * libmicrohttpd tells us it closes it, the socket is kept open on a
+ * that sends on after the answer meets the reset every time). So such a
+ * connection lingers, as nginx's and Apache's do: when libmicrohttpd
+ * tells us it closes it, the socket is kept open on a
  * duplicate descriptor and read and dropped until the client closes, for
  * at most BFTD_HTTP_LINGER_MS and BFTD_HTTP_MAX_DISCARD bytes, at most
  * BFTD_HTTP_LINGER connections at once (beyond, it is closed as before).
@@ -392,6 +393,13 @@ static enum MHD_Result send_response(bftd_http *h, struct MHD_Connection *conn, 
 	return ret;
 }
 
+static enum MHD_Result send_too_large(bftd_http *h, struct MHD_Connection *conn)
+{
+	bftd_http_response resp = { 0 };
+	bftd_http_error(&resp, 413, "too_large", "request body larger than 2 MiB");
+	return send_response(h, conn, &resp);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -414,12 +422,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		bool body = (cl && strtoull(cl, NULL, 10) > 0) ||
-		            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 		if (!rate_ok(h, ci ? ci->client_addr : NULL, now)) {
 			st->cut = true; /* never handled, whatever body follows */
-			if (c && body)
-				c->linger = true;
+			if (c && ((cl && strtoull(cl, NULL, 10) > 0) ||
+			          MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING)))
+				c->linger = true; /* a body follows the 429 */
 			h->stats.rate_limited++;
 			bftd_http_response resp = { 0 };
 			bftd_http_error(&resp, 429, "rate_limited", "too many requests from this address; retry in a second");
@@ -430,9 +437,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			if (c)
 				c->linger = true;
 			h->stats.too_large++;
-			bftd_http_response resp = { 0 };
-			bftd_http_error(&resp, 413, "too_large", "request body larger than 2 MiB");
-			return send_response(h, conn, &resp);
+			return send_too_large(h, conn);
 		}
 		return MHD_YES;
 	}
@@ -450,9 +455,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!st->pending)
 			return MHD_YES;
 		st->pending = false;
-		bftd_http_response resp = { 0 };
-		bftd_http_error(&resp, 413, "too_large", "request body larger than 2 MiB");
-		return send_response(h, conn, &resp);
+		return send_too_large(h, conn);
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;

@@ -43,6 +43,7 @@ const bftd_counter_def bftd_counter_defs[BFTD_C_COUNT] = {
 	[BFTD_C_HTTP_RATE_LIMITED] = { "http_rate_limited", "bftime_http_rate_limited_total", "API requests answered 429 (per-address rate limit)", BFTD_CG_HTTP, false },
 	[BFTD_C_HTTP_CONNECTION_LIMIT] = { "http_connection_limit", "bftime_http_connection_limit", "the API's connection cap in force", BFTD_CG_HTTP, true },
 	[BFTD_C_HTTP_LINGERED] = { "http_lingered", "bftime_http_lingered_total", "API connections answered before their body was read, then read until the client closed", BFTD_CG_HTTP, false },
+	[BFTD_C_HTTP_LINGER_FULL] = { "http_linger_full", "bftime_http_linger_full_total", "API connections answered before their body was read and closed at once, 16 others lingering", BFTD_CG_HTTP, false },
 	[BFTD_C_PROOFS_ISSUED] = { "proofs_issued", "bftime_proofs_issued_total", "own proofs stored and acknowledged", BFTD_CG_PROOFS, false },
 	[BFTD_C_PROOFS_ISSUE_FAILED] = { "proofs_issue_failed", "bftime_proofs_issue_failed_total", "own proofs not issued", BFTD_CG_PROOFS, false },
 	[BFTD_C_PROOFS_SUBMITTED] = { "proofs_submitted", "bftime_proofs_submitted_total", "proofs submitted by peers and the API", BFTD_CG_PROOFS, false },
@@ -129,6 +130,7 @@ void bftd_status_fill(bftd_status *s, const bftd_api_env *env, int64_t raw_ns, i
 		c[BFTD_C_HTTP_RATE_LIMITED] = h->rate_limited;
 		c[BFTD_C_HTTP_CONNECTION_LIMIT] = h->conn_limit;
 		c[BFTD_C_HTTP_LINGERED] = h->lingered;
+		c[BFTD_C_HTTP_LINGER_FULL] = h->linger_full;
 	}
 	if (env->proofs) {
 		const bftd_proofs_stats *ps = bftd_proofs_get_stats(env->proofs);
