@@ -198,8 +198,7 @@ int bft_disc_create(bft_disc **out, const bft_disc_config *cfg)
 		d->af = calloc(alen, sizeof *d->af);
 	}
 	if (!d->hx_ns || !d->hlo_ns || !d->hhi_ns || !d->hpt_ns || !d->hcarry_ns || !d->hcf || !d->hux_ns || !d->huo_ns ||
-	    !d->wx || !d->wy ||
-	    !d->sx || !d->sy || !d->scratch ||
+	    !d->wx || !d->wy || !d->sx || !d->sy || !d->scratch ||
 	    (alen && (!d->ax_ns || !d->af))) {
 		bft_disc_destroy(d);
 		return BFT_ENOMEM;
