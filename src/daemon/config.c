@@ -956,14 +956,17 @@ static int validate(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 		if (cfg->refs[i].every_ns > longest)
 			longest = cfg->refs[i].every_ns;
 	if (nc->disc.max_span_ns < 0) {
-		/* Not given: 2.3 hours, or eight of the longest intervals at
+		/* Not given: 68 minutes, or four of the longest intervals at
 		 * which readings come (the poll, a reference's `every`), so that
 		 * a fit at long polls still spans enough readings to average
-		 * their noise: at 1024 s a 34-minute window held two rounds, and
-		 * a clknetsim Internet client's error reached 4 ms (1.4 with
-		 * eight; docs/anchor.md); at 64 s polls 34 minutes left the
-		 * frequency 0.1-0.2 ppm noisy (Internet seed 4: 0.46 ms worst,
-		 * 0.24 with 2.3 hours, chronyd 0.24). */
+		 * their noise (at 1024 s two rounds took a clknetsim Internet
+		 * client to 4 ms), and no more, so that it follows the
+		 * oscillator's wander. Since each reference's point is the
+		 * midpoint of its readings' intersection (node.c, source_point)
+		 * four rounds are enough: clknetsim, 1024 s polls, seeds 1-10,
+		 * Internet and LAN, every row as good as chronyd's (8192 s: 19 of
+		 * 20; Internet seed 4 0.304 -> 0.187 ms, chronyd 0.240; 2.3 hours
+		 * had been needed with the least-delayed readings alone). */
 		nc->disc.max_span_ns = bftd_default_history_span(longest);
 	}
 	/* The node shortens the window while its references' polls climb

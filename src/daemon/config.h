@@ -33,13 +33,13 @@
 #define BFTD_DEFAULT_RHO_PPB 500000
 /* clock.history when the file does not say (config.c says why). */
 #define BFTD_DEFAULT_HISTORY 128
-#define BFTD_DEFAULT_HISTORY_SPAN_NS (8192 * BFT_NS_PER_SEC)
-/* clock.history_span when the file does not say: the above, or eight of the
+#define BFTD_DEFAULT_HISTORY_SPAN_NS (4096 * BFT_NS_PER_SEC)
+/* clock.history_span when the file does not say: the above, or four of the
  * longest interval at which readings come (the poll, a reference's `every`)
  * when that is longer (config.c says why). */
 static inline int64_t bftd_default_history_span(int64_t longest_interval_ns)
 {
-	return longest_interval_ns > BFTD_DEFAULT_HISTORY_SPAN_NS / 8 ? 8 * longest_interval_ns
+	return longest_interval_ns > BFTD_DEFAULT_HISTORY_SPAN_NS / 4 ? 4 * longest_interval_ns
 	                                                               : BFTD_DEFAULT_HISTORY_SPAN_NS;
 }
 

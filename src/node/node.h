@@ -238,7 +238,10 @@ typedef struct bft_source_info {
 	bool fresh;
 	bool used;           /* consistent with the last fused interval */
 	int64_t age_ns;
-	bft_interval offset; /* true - raw at the last fusion, ns */
+	bft_interval offset; /* its newest reading: true - raw, ns */
+	int64_t point_ns;    /* its point estimate of true - raw when last fused (0: never), ns: for a
+	                      * reference the midpoint of its readings' intersection once the
+	                      * frequency is fitted (node.c, source_point) */
 	int64_t delay_ns;
 	/* references only */
 	enum bft_quarantine quarantine; /* BFT_Q_NONE: admitted */
