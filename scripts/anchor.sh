@@ -23,7 +23,8 @@ Each world runs unmodified programs under clknetsim (chrony's own clock and netw
 servers (`local stratum 1`), and as clients of the same servers, on oscillators with the same error (0.1 s
 off, 100 ppm fast plus a random walk): chronyd (default `server` lines: polls 64-1024 s) and bftimed
 (7 `kind: ntp` references, f = 3; `exports.adjtimex: true`, default `clock.rho_ppm` 500; its references'
-default polls: a burst of 8 exchanges 1 s apart per poll for their first 15 minutes (of 4 at a 64 s poll), at 1024 s every poll: one query per 256 s, docs/ntp.md). Internet: one-way
+default polls: a burst of 8 exchanges 1 s apart per poll for their first 15 minutes (4 exchanges 2 s
+apart at a 64 s poll), and at 1024 s every poll a burst of 4 exchanges 2 s apart, docs/ntp.md). Internet: one-way
 delay 10 ms + exp(2 ms); LAN: 0.1 ms + exp(0.1 ms). Liars are chronyd servers whose clock is offset
 (`offset:MS`) or runs fast (`walk:PPM`); `nomajority` is 4 servers, 2 at +100 ms, f = 1, and `heal:S` the
 same with the two back on true time from second S (a majority agrees again), `split:PPM` 4 servers with 2
