@@ -726,8 +726,8 @@ enum select { SEL_REFS, SEL_PRIMARY, SEL_ALL, SEL_LEVEL };
  * seeds 1-10, worst error against chronyd's, geometric mean: Internet
  * 0.49x -> 0.35x at 1024 s polls, 0.15x -> 0.11x at 16 s; LAN 0.56x ->
  * 0.48x at 1024 s; the anchor's offset and walk rows (16 s) 0.06-0.10 ms
- * worst, they were 0.08-0.13. Peers keep the weighted mean: their point is their clock, not
- * their interval's midpoint.
+ * worst, they were 0.08-0.13. Peers keep the weighted mean: their point is
+ * their clock, not their interval's midpoint.
  * A statistic, not a guarantee: it only chooses a point inside the fused
  * interval, which alone carries the guarantee. *age_ns: the weighted mean
  * age, how far the point was carried; *qual_ns: how far it may err, the
@@ -830,7 +830,8 @@ static size_t select_sources(bft_node *n, int64_t raw_ns, enum select which)
 		struct source *s = source_at(n, i);
 		if ((which != SEL_PRIMARY || s->primary) && (which != SEL_LEVEL || s->level <= n->sel_level) &&
 		    carried(n, s, raw_ns, &n->ivs[k])) {
-			n->mids[k] = source_point(s, raw_ns, freq, phi, phi_q, max_age, &n->ages[k], &n->quals[k], i < n->cfg.max_refs);
+			n->mids[k] = source_point(s, raw_ns, freq, phi, phi_q, max_age, &n->ages[k], &n->quals[k],
+			                          i < n->cfg.max_refs);
 			s->point_ns = n->mids[k];
 			s->fused = true;
 			k++;
