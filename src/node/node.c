@@ -759,42 +759,37 @@ static int64_t source_point(const struct source *s, int64_t raw_ns, int64_t freq
 			ref = r->pt_ns; /* a reference value, so the sums stay small */
 		}
 	}
-	double sw = 0, sv = 0, sa = 0, scale = (double)wmin / 64 + 1;
+	/* With cut, the same readings, carried at the fitted frequency and
+	 * widened by phi, are also intersected newest first (up to the first
+	 * that misses the rest): the point is the midpoint of what is left. */
+	double sw = 0, sv = 0, sa = 0, scale = (double)wmin / 64 + 1, lo = 0, hi = 0;
+	unsigned used = 0;
+	bool open = cut;
 	for (unsigned j = 0; j < nuse; j++) {
 		const struct past_reading *r = nth_newest(s, j);
 		int64_t age = bft_sat_sub(raw_ns, r->raw_ns);
-		int64_t w = bft_sat_add(bft_iv_width(r->off), 2 * bft_drift_ns(phi_ppb, age < 0 ? -age : age));
+		int64_t d = bft_drift_ns(phi_ppb, age < 0 ? -age : age);
+		int64_t w = bft_sat_add(bft_iv_width(r->off), 2 * d);
 		double x = (double)bft_sat_sub(w, wmin) + scale, wt = 1 / (x * x);
-		double carried = (double)bft_sat_sub(r->pt_ns, ref) + (double)freq_ppb * 1e-9 * (double)age;
+		double c = (double)freq_ppb * 1e-9 * (double)age;
 		sw += wt;
 		sa += wt * (double)age;
-		sv += wt * carried;
-	}
-	*age_ns = (int64_t)(sa / sw);
-	*qual_ns = qmin;
-	double mean = sv / sw;
-	if (cut) {
-		/* A reference's readings, carried at the fitted frequency and
-		 * widened by phi, intersected newest first (up to the first that
-		 * misses the rest): the midpoint of what is left. */
-		double lo = 0, hi = 0;
-		unsigned used = 0;
-		for (unsigned j = 0; j < nuse; j++) {
-			const struct past_reading *r = nth_newest(s, j);
-			int64_t age = bft_sat_sub(raw_ns, r->raw_ns);
-			double c = (double)freq_ppb * 1e-9 * (double)age;
-			double d = (double)bft_drift_ns(phi_ppb, age < 0 ? -age : age);
-			double l = (double)bft_sat_sub(r->off.lo_ns, ref) + c - d;
-			double h = (double)bft_sat_sub(r->off.hi_ns, ref) + c + d;
-			if (used > 0 && (l > hi || h < lo))
-				break;
+		sv += wt * ((double)bft_sat_sub(r->pt_ns, ref) + c);
+		if (open) {
+			double l = (double)bft_sat_sub(r->off.lo_ns, ref) + c - (double)d;
+			double h = (double)bft_sat_sub(r->off.hi_ns, ref) + c + (double)d;
+			if (used > 0 && (l > hi || h < lo)) {
+				open = false;
+				continue;
+			}
 			lo = used == 0 || l > lo ? l : lo;
 			hi = used == 0 || h < hi ? h : hi;
 			used++;
 		}
-		if (used >= 2)
-			mean = (lo + hi) / 2;
 	}
+	*age_ns = (int64_t)(sa / sw);
+	*qual_ns = qmin;
+	double mean = used >= 2 ? (lo + hi) / 2 : sv / sw;
 	return isfinite(mean) ? bft_sat_add(ref, (int64_t)llround(mean)) : ref;
 }
 
