@@ -240,7 +240,7 @@ static void measure(struct world *w, double t)
 	nksim_result *r = w->res;
 	const nksim_cfg *cfg = w->cfg;
 	static const bft_nk_steer steer = { 100 * BFT_NS_PER_SEC, 100000 * BFT_NS_PER_SEC, 10, 1000 };
-	static int64_t scratch[BFT_NK_WINDOW_MAX * 8]; /* >= bft_nk_consensus_scratch_bytes() */
+	static int64_t scratch[BFT_NK_WINDOW_MAX * 10]; /* >= bft_nk_consensus_scratch_bytes() */
 	double lo = INFINITY, hi = -INFINITY, worst = 0, stmts = 0;
 	for (size_t i = 0; i < cfg->n_nodes; i++) {
 		struct snode *s = &w->n[i];

@@ -932,7 +932,7 @@ int bft_nk_template(const bft_nk_chain *c, bft_block *out, uint32_t miner_id, in
 
 struct item {
 	uint32_t node;
-	int64_t offset_ns, w_ns, local_ns;
+	int64_t offset_ns, unc_ns, local_ns;
 };
 
 /* The node table of bft_nk_consensus: a power of two, twice the items at
@@ -948,9 +948,34 @@ static size_t node_slot(const uint16_t *tab, const struct item *it, uint32_t nod
 	return t;
 }
 
+/*
+ * What the window's walk found, kept at the head of the scratch: which
+ * statements count and their median depend only on the window's blocks
+ * and the reference, while a node asks at every fusion (every few seconds
+ * against a block every few minutes; 10% of a 2,000-node day's time in
+ * bftime-sim). Kept by content, not by who asked: the blocks walked (slot,
+ * hash, statements held; a block's hash commits to its statements) and the
+ * reference. Another chain, or the same chain after any change, fails the
+ * check and walks again; a chain whose window holds the same blocks has the
+ * same statements. Only the widths, which grow with now, are redone.
+ */
+#define MEMO_BLOCKS 64
+#define MEMO_MAGIC UINT64_C(0x626674696d656d6f) /* "bftimemo": a zeroed or foreign scratch never matches */
+struct window_memo {
+	uint64_t magic;
+	bft_cref ref;
+	uint32_t n_blocks; /* blocks walked: the window, or fewer at genesis */
+	int32_t slot[MEMO_BLOCKS];
+	uint8_t n_stmts[MEMO_BLOCKS];
+	uint8_t hash[MEMO_BLOCKS][BFT_BLOCK_HASH];
+	size_t n;         /* items found */
+	int64_t median_ns;
+};
+
 size_t bft_nk_consensus_scratch_bytes(void)
 {
-	return BFT_NK_WINDOW_MAX * (sizeof(struct item) + 2 * sizeof(int64_t)) + NODE_TAB * sizeof(uint16_t);
+	return sizeof(struct window_memo) + BFT_NK_WINDOW_MAX * (sizeof(struct item) + 2 * sizeof(int64_t)) +
+	       NODE_TAB * sizeof(uint16_t);
 }
 
 static int64_t clamp64(i128 x, int64_t lim)
@@ -958,28 +983,44 @@ static int64_t clamp64(i128 x, int64_t lim)
 	return x > lim ? lim : x < -lim ? -lim : (int64_t)x;
 }
 
-int bft_nk_consensus(const bft_nk_chain *c, const bft_nk_meas *own, int64_t now_ns, const bft_nk_steer *steer,
-                     void *scratch, bft_nk_correction *out)
+/* Does memo describe c's window for ref as it is now? */
+static bool memo_holds(const struct window_memo *memo, const bft_nk_chain *c, const bft_cref *ref)
 {
-	if (!c || !own || !steer || !out || !scratch || (uintptr_t)scratch % _Alignof(int64_t) ||
-	    steer->tau_phase_ns <= 0 || steer->tau_ref_ns <= 0 || steer->ref_slew_ppb < 0 || steer->max_ppb < 0 ||
-	    !bft_cref_valid(&own->ref))
-		return BFT_EINVAL;
-	struct item *it = scratch;
-	int64_t *lo = (int64_t *)(it + BFT_NK_WINDOW_MAX), *hi = lo + BFT_NK_WINDOW_MAX;
+	if (memo->magic != MEMO_MAGIC || !bft_cref_equal(&memo->ref, ref) || c->cfg.window_blocks > MEMO_BLOCKS)
+		return false;
+	uint32_t k = 0;
+	for (int32_t b = c->best; k < c->cfg.window_blocks && b >= 0; k++, b = c->slots[b].parent) {
+		const bft_nk_entry *e = &c->slots[b];
+		if (k >= memo->n_blocks || memo->slot[k] != b || memo->n_stmts[k] != e->n_stmts ||
+		    memcmp(memo->hash[k], e->hash, BFT_BLOCK_HASH) != 0)
+			return false;
+	}
+	return k == memo->n_blocks;
+}
+
+/* Walk the window: each node's newest statement about ref (a node, or a
+ * miner repeating one node's statements, counts once, whoever mined it),
+ * into it with node, offset, uncertainty and time; their median; noted in
+ * memo. */
+static void memo_walk(struct window_memo *memo, const bft_nk_chain *c, const bft_cref *ref, struct item *it,
+                      int64_t *lo, uint16_t *tab)
+{
 	/* Node id -> 1 + its index in it (0: none yet), open addressing: a
-	 * window holds hundreds of statements and this runs at every fusion. */
-	uint16_t *tab = (uint16_t *)(hi + BFT_NK_WINDOW_MAX);
+	 * window holds hundreds of statements. */
 	memset(tab, 0, NODE_TAB * sizeof *tab);
 	size_t n = 0;
-	/* Newest statement per node within the window: a node (or a miner
-	 * repeating one node's statements) counts once, whoever mined it. */
+	uint32_t k = 0;
 	int32_t b = c->best;
-	for (uint32_t k = 0; k < c->cfg.window_blocks && b >= 0; k++, b = c->slots[b].parent) {
+	for (; k < c->cfg.window_blocks && b >= 0; k++, b = c->slots[b].parent) {
 		const bft_nk_entry *e = &c->slots[b];
+		if (k < MEMO_BLOCKS) {
+			memo->slot[k] = b;
+			memo->n_stmts[k] = e->n_stmts;
+			memcpy(memo->hash[k], e->hash, BFT_BLOCK_HASH);
+		}
 		for (size_t i = 0; i < e->n_stmts; i++) {
 			const bft_nk_stmt *s = &e->stmts[i];
-			if (!bft_cref_equal(&s->ref, &own->ref))
+			if (!bft_cref_equal(&s->ref, ref))
 				continue;
 			size_t t = node_slot(tab, it, s->node_id), j = tab[t] ? tab[t] - 1u : n;
 			if (j < n && it[j].local_ns >= s->local_ns)
@@ -989,27 +1030,52 @@ int bft_nk_consensus(const bft_nk_chain *c, const bft_nk_meas *own, int64_t now_
 					continue;
 				tab[t] = (uint16_t)++n;
 			}
-			/* Carried to now: an honest offset moves at most drift per
-			 * unit time, so its interval widens by drift * age. */
-			i128 w = (i128)s->unc_ns + absdiff(now_ns, s->local_ns) * c->cfg.drift_ppb / BFT_PPB_PER_UNIT;
-			it[j] = (struct item){ s->node_id, s->offset_ns, w > BFT_STMT_OFFSET_MAX ? BFT_STMT_OFFSET_MAX : (int64_t)w,
-			                       s->local_ns };
+			it[j] = (struct item){ s->node_id, s->offset_ns, s->unc_ns, s->local_ns };
 		}
 	}
+	memo->ref = *ref;
+	memo->n_blocks = k;
+	memo->n = n;
+	memo->median_ns = 0;
+	if (n) {
+		/* The median: the mean of the two middle values for even n (both
+		 * lie in the f-trimmed range, so either would do); rounded down. */
+		for (size_t i = 0; i < n; i++)
+			lo[i] = it[i].offset_ns;
+		int64_t m1 = bft_select_i64(lo, n, (n - 1) / 2), m2 = bft_select_i64(lo, n, n / 2);
+		i128 sum = (i128)m1 + m2;
+		memo->median_ns = (int64_t)(sum >= 0 ? sum / 2 : (sum - 1) / 2);
+	}
+	/* A window longer than the memo can note is walked at every call. */
+	memo->magic = k <= MEMO_BLOCKS ? MEMO_MAGIC : 0;
+}
+
+int bft_nk_consensus(const bft_nk_chain *c, const bft_nk_meas *own, int64_t now_ns, const bft_nk_steer *steer,
+                     void *scratch, bft_nk_correction *out)
+{
+	if (!c || !own || !steer || !out || !scratch || (uintptr_t)scratch % _Alignof(int64_t) ||
+	    steer->tau_phase_ns <= 0 || steer->tau_ref_ns <= 0 || steer->ref_slew_ppb < 0 || steer->max_ppb < 0 ||
+	    !bft_cref_valid(&own->ref))
+		return BFT_EINVAL;
+	struct window_memo *memo = scratch;
+	struct item *it = (struct item *)(memo + 1);
+	int64_t *lo = (int64_t *)(it + BFT_NK_WINDOW_MAX), *hi = lo + BFT_NK_WINDOW_MAX;
+	uint16_t *tab = (uint16_t *)(hi + BFT_NK_WINDOW_MAX);
+	if (!memo_holds(memo, c, &own->ref))
+		memo_walk(memo, c, &own->ref, it, lo, tab);
+	size_t n = memo->n;
 	if (n < c->cfg.min_stmts || n == 0)
 		return BFT_EEMPTY;
 	size_t f = (n - 1) / 2;
-	for (size_t i = 0; i < n; i++)
-		lo[i] = it[i].offset_ns;
-	/* The median: the mean of the two middle values for even n (both lie
-	 * in the f-trimmed range, so either would do); rounded down. */
-	int64_t m1 = bft_select_i64(lo, n, (n - 1) / 2), m2 = bft_select_i64(lo, n, n / 2);
-	i128 sum = (i128)m1 + m2;
-	int64_t m = (int64_t)(sum >= 0 ? sum / 2 : (sum - 1) / 2);
-	/* The fault-tolerant bounds: lo_(f+1) and hi_(n-f) (1-based). */
+	int64_t m = memo->median_ns;
+	/* The fault-tolerant bounds: lo_(f+1) and hi_(n-f) (1-based), each
+	 * statement's interval carried to now: an honest offset moves at most
+	 * drift per unit time, so its interval widens by drift * age. */
 	for (size_t i = 0; i < n; i++) {
-		lo[i] = it[i].offset_ns - it[i].w_ns;
-		hi[i] = it[i].offset_ns + it[i].w_ns;
+		i128 w = (i128)it[i].unc_ns + absdiff(now_ns, it[i].local_ns) * c->cfg.drift_ppb / BFT_PPB_PER_UNIT;
+		int64_t wi = w > BFT_STMT_OFFSET_MAX ? BFT_STMT_OFFSET_MAX : (int64_t)w;
+		lo[i] = it[i].offset_ns - wi;
+		hi[i] = it[i].offset_ns + wi;
 	}
 	int64_t lob = bft_select_i64(lo, n, f), hib = bft_select_i64(hi, n, n - f - 1);
 	out->n = n;

@@ -19,7 +19,8 @@
  *
  * Costs: bft_nk_add is O(slots + orphans) for lookups plus one signature
  * verification per statement (Ed25519: ~50 us each, so at most ~3 ms for a
- * full block); bft_nk_consensus is O(window * 64 * log) in its scratch.
+ * full block); bft_nk_consensus is O(window * 64 * log) in its scratch, O(window + n)
+ * while the window's blocks stay the same.
  */
 #ifndef BFTIME_NODE_CHAIN_H
 #define BFTIME_NODE_CHAIN_H
@@ -301,7 +302,11 @@ size_t bft_nk_consensus_scratch_bytes(void);
  * about ref (so no miner stuffs the median), its interval widened by
  * drift * age at now_ns, the median m, and the node's own measurement own
  * (same reference) turned into a phase, its interval and a steer.
- * scratch: bft_nk_consensus_scratch_bytes(), aligned for int64_t.
+ * scratch: bft_nk_consensus_scratch_bytes(), aligned for int64_t; it keeps
+ * the window's walk between calls (the statements and their median, reused
+ * while the window holds the same blocks, checked by slot, hash and
+ * statement count at each call), so pass the same scratch each time. Any
+ * scratch (zeroed, another chain's) gives the same answer.
  * 0, BFT_EEMPTY (fewer than min_stmts nodes) or BFT_EINVAL.
  */
 BFT_WARN_UNUSED int bft_nk_consensus(const bft_nk_chain *c, const bft_nk_meas *own, int64_t now_ns,

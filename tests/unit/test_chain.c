@@ -459,6 +459,108 @@ static void test_median_property(void **state)
 	}
 }
 
+/* The consensus keeps the window's walk in its scratch (chain.c,
+ * window_memo). Seeded property: two chains grown alike (the same parents,
+ * so their blocks take the same slots) but with different statements, on a
+ * tree whose best tip moves between racing branches and whose slots are
+ * reused as it fills, asked at times moving on and about both references
+ * through one kept scratch: every answer exactly as from a zeroed scratch. */
+static int slot_of_block(const struct node *n, const bft_block *b)
+{
+	uint8_t h[32];
+	assert_int_equal(bft_block_hash(h, &b->h), 0);
+	for (int k = 0; k < NSLOTS; k++)
+		if (n->slots[k].used && memcmp(n->slots[k].hash, h, 32) == 0)
+			return k;
+	return -2;
+}
+
+static bool memo_check(struct node *n, const bft_nk_meas *own, int64_t now, void *kept)
+{
+	static uint8_t fresh[sizeof(int64_t) * 4096] __attribute__((aligned(8)));
+	bft_nk_steer st = { 100 * S_NS, 100000 * S_NS, 10, 1000 };
+	bft_nk_correction a, b;
+	memset(&a, 0x55, sizeof a);
+	memset(&b, 0xaa, sizeof b);
+	memset(fresh, 0, sizeof fresh);
+	int ra = bft_nk_consensus(&n->c, own, now, &st, kept, &a);
+	int rb = bft_nk_consensus(&n->c, own, now, &st, fresh, &b);
+	assert_int_equal(ra, rb);
+	if (ra != 0) {
+		assert_int_equal(ra, BFT_EEMPTY);
+		return false;
+	}
+	assert_int_equal(a.n, b.n);
+	assert_int_equal(a.f, b.f);
+	assert_int_equal(a.median_ns, b.median_ns);
+	assert_int_equal(a.phase_ns, b.phase_ns);
+	assert_int_equal(a.phase_iv.lo_ns, b.phase_iv.lo_ns);
+	assert_int_equal(a.phase_iv.hi_ns, b.phase_iv.hi_ns);
+	assert_int_equal(a.steer_ppb, b.steer_ppb);
+	return true;
+}
+
+static void test_consensus_memo_property(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	cfg.retarget_blocks = 40;
+	cfg.orphan_ttl_ns = INT64_C(1) << 60;
+	cfg.window_blocks = 4;
+	srand(20261207);
+	static uint8_t kept[sizeof(int64_t) * 4096] __attribute__((aligned(8)));
+	assert_true(bft_nk_consensus_scratch_bytes() <= sizeof kept);
+	struct node *nd[2] = { node_new(&cfg), node_new(&cfg) };
+	enum { NB = 3 * NSLOTS / 2 };
+	static bft_block blk[2][NB];
+	size_t hits = 0, empty = 0, same_slots = 0;
+	int cur = -1, moves = 0;
+	for (int i = 0; i < NB; i++) {
+		/* Mining on one branch, now and then moving to a block among the
+		 * last 8: the branches race, and the best tip moves between them. */
+		if (i > 0 && rand() % 6 == 0) {
+			cur = i - 1 - rand() % (i < 8 ? i : 8);
+			moves += cur != i - 1;
+		}
+		int64_t t = T0 + (int64_t)(i + 1) * 10 * S_NS;
+		bft_stmt sv[2][6];
+		size_t k = (size_t)(rand() % 7);
+		for (size_t j = 0; j < k; j++) {
+			uint32_t who = (uint32_t)(rand() % 9);
+			bft_cref ref = j % 3 ? gps() : solar();
+			int64_t off = rand() % 20001 - 10000, at_ns = t - S_NS - rand() % 1000;
+			sv[0][j] = stmt(who, ref, off, at_ns);
+			sv[1][j] = stmt(who, ref, off + 777, at_ns);
+		}
+		for (int c = 0; c < 2; c++) {
+			int s = cur < 0 ? -2 : slot_of_block(nd[c], &blk[c][cur]);
+			if (s >= 0)
+				nd[c]->c.best = s; /* else forgotten: on the best tip */
+			mine(nd[c], &blk[c][i], 1, t, sv[c], k);
+			assert_true(bft_nk_add(&nd[c]->c, &blk[c][i], &nd[c]->v) >= 0);
+		}
+		same_slots += nd[0]->c.best == nd[1]->c.best;
+		cur = i;
+		for (int q = 0; q < 4; q++) {
+			/* Mostly the GPS, so that the memo is often the one asked
+			 * for (or the other chain's at the same slots). */
+			int64_t now = t + rand() % (60 * S_NS);
+			bft_nk_meas own = { rand() % 4 ? gps() : solar(), rand() % 5001 - 2500, 300, now - S_NS };
+			if (memo_check(nd[rand() % 2], &own, now, kept))
+				hits++;
+			else
+				empty++;
+		}
+	}
+	assert_true(hits > 200);
+	assert_true(empty > 0);
+	assert_true(moves > 10);
+	assert_true(same_slots > NB / 2);
+	free(nd[0]);
+	free(nd[1]);
+}
+
 /* Attack: a miner writes implausible offsets. Its blocks and every block
  * built on them are refused, whatever its hash power; if its chain gets
  * more work than the honest one, the node raises the alarm. */
@@ -1328,6 +1430,7 @@ int main(void)
 		cmocka_unit_test(test_orphans),
 		cmocka_unit_test(test_random_forks_property),
 		cmocka_unit_test(test_median_property),
+		cmocka_unit_test(test_consensus_memo_property),
 		cmocka_unit_test(test_implausible_miner),
 		cmocka_unit_test(test_recheck_after_settling),
 		cmocka_unit_test(test_recheck_property),
