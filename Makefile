@@ -18,6 +18,17 @@ A       := $(B)/asan
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -Iinclude -Isrc $(WARN) -fPIC -fvisibility=hidden -MMD -MP
 OPT     := -O2 -g
+# bftime-sim's objects (the library's among them) carry GCC's intermediate
+# code beside their machine code (fat): every other link uses the machine code
+# as before, and the simulator's link optimizes the library, the node and the
+# world as one program (inlining the interval and saturating helpers across
+# files: 10% less time at 1,000 nodes, byte-identical results; docs/nakamoto.md,
+# "Poisson mining"). No -ffast-math: the same bits. GCC only (with clang:
+# plain objects and link).
+IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -c clang)
+LTO     := $(if $(filter 0,$(IS_CLANG)),-flto=auto -ffat-lto-objects)
+LTOLINK := $(if $(LTO),-flto=auto)
+AR_LTO  := $(if $(LTO),gcc-ar,ar)
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 # FFTW and json-c: the solar reference's correlator and SigMF reader (docs/solar.md).
 LDLIBS  := -lfftw3 -ljson-c -lcrypto -lm
@@ -103,7 +114,7 @@ bench: $(B)/bftime-bench $(B)/bftime-sim $(B)/bftime-ntpload $(B)/bftime-echo
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(OPT) $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE) $(OPT) $(OBJ_LTO) $(CFLAGS) -c $< -o $@
 
 $(A)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -120,7 +131,7 @@ $(B)/obj/src/core/regress.o: CFLAGS += -ftree-vectorize -fvect-cost-model=dynami
 # (src/testkit) must leave the archive, not linger in it.
 $(B)/libbftime.a: $(LIB_OBJ) Makefile
 	@rm -f $@
-	ar rcs $@ $(LIB_OBJ)
+	$(AR_LTO) rcs $@ $(LIB_OBJ)
 
 $(B)/libbftime.so: $(LIB_OBJ) Makefile
 	$(CC) -shared -Wl,-soname,libbftime.so.0 -o $@ $(LIB_OBJ) $(LDLIBS)
@@ -168,8 +179,9 @@ $(B)/examples/%: $(B)/obj/examples/%.o $(B)/libbftime.a
 # pairing they use) on its receivers' synthetic reports, and the solar
 # driver's engine on its simulated Sun.
 SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c src/refclock/solar_engine.c src/refclock/solar_track.c src/util/value.c src/util/yamlkit.c src/util/timetext.c
+$(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC) $(SIM_SRC) $(SIM_REF_SRC) $(SIM_KIT_SRC)): OBJ_LTO := $(LTO)
 $(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC) $(SIM_REF_SRC) $(SIM_KIT_SRC)) $(B)/libbftime.a
-	$(CC) $(OPT) -o $@ $^ $(SIMLIBS) $(LDLIBS)
+	$(CC) $(OPT) $(LTOLINK) -o $@ $^ $(SIMLIBS) $(LDLIBS)
 
 # Unit tests link what they test: the daemon's modules come from an archive,
 # so the linker takes only those a test reaches (and a test that defines a
