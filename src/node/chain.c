@@ -1071,8 +1071,20 @@ int bft_nk_consensus(const bft_nk_chain *c, const bft_nk_meas *own, int64_t now_
 	/* The fault-tolerant bounds: lo_(f+1) and hi_(n-f) (1-based), each
 	 * statement's interval carried to now: an honest offset moves at most
 	 * drift per unit time, so its interval widens by drift * age. */
+	/* In 64 bits while age * drift fits (ages under 5 hours at 1000 ppm,
+	 * 21 days at 10 ppm): the same quotient, without a 128-bit division
+	 * per statement (test_chain, test_consensus_widths). */
+	uint64_t drift = (uint64_t)c->cfg.drift_ppb, age_lim = drift ? UINT64_MAX / drift : UINT64_MAX;
 	for (size_t i = 0; i < n; i++) {
-		i128 w = (i128)it[i].unc_ns + absdiff(now_ns, it[i].local_ns) * c->cfg.drift_ppb / BFT_PPB_PER_UNIT;
+		int64_t d;
+		i128 w;
+		uint64_t age = 0;
+		bool fast = !__builtin_sub_overflow(now_ns, it[i].local_ns, &d) &&
+		            (age = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d) <= age_lim;
+		if (fast)
+			w = (i128)it[i].unc_ns + (i128)(age * drift / (uint64_t)BFT_PPB_PER_UNIT);
+		else
+			w = (i128)it[i].unc_ns + absdiff(now_ns, it[i].local_ns) * c->cfg.drift_ppb / BFT_PPB_PER_UNIT;
 		int64_t wi = w > BFT_STMT_OFFSET_MAX ? BFT_STMT_OFFSET_MAX : (int64_t)w;
 		lo[i] = it[i].offset_ns - wi;
 		hi[i] = it[i].offset_ns + wi;

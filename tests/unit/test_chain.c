@@ -561,6 +561,42 @@ static void test_consensus_memo_property(void **state)
 	free(nd[1]);
 }
 
+/* A statement's interval widens by drift * age: computed in 64 bits while
+ * the product fits, in 128 beyond; the same widths either side of the
+ * switch (10 ppm: ages up to 2^64 / 10^4 ns, about 21 days). */
+static void test_consensus_widths(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	struct node *n = node_new(&cfg);
+	static bft_block b;
+	int64_t t = T0 + 10 * S_NS;
+	bft_stmt s1 = stmt(7, gps(), 2500, t - S_NS);
+	mine(n, &b, 1, t, &s1, 1);
+	assert_int_equal(bft_nk_add(&n->c, &b, &n->v), BFT_NK_BEST);
+	static uint8_t scratch[sizeof(int64_t) * 4096] __attribute__((aligned(8)));
+	bft_nk_steer st = { 100 * S_NS, 100000 * S_NS, 10, 1000 };
+	uint64_t lim = UINT64_MAX / (uint64_t)cfg.drift_ppb;
+	int64_t ages[] = { 0, 1, 999999999, (int64_t)lim - 1, (int64_t)lim, (int64_t)lim + 1, (int64_t)lim + 777777,
+		           INT64_C(4) << 60 };
+	for (size_t i = 0; i < sizeof ages / sizeof *ages; i++) {
+		for (int sign = -1; sign <= 1; sign += 2) {
+			int64_t now = (t - S_NS) + sign * ages[i];
+			bft_nk_meas own = { gps(), 100, 300, now };
+			bft_nk_correction cr;
+			assert_int_equal(bft_nk_consensus(&n->c, &own, now, &st, scratch, &cr), 0);
+			__int128 w = 1000 + (__int128)ages[i] * cfg.drift_ppb / 1000000000;
+			if (w > BFT_STMT_OFFSET_MAX)
+				w = BFT_STMT_OFFSET_MAX;
+			assert_int_equal(cr.n, 1);
+			assert_true(cr.phase_iv.lo_ns == (int64_t)(100 - 300 - (2500 + w)));
+			assert_true(cr.phase_iv.hi_ns == (int64_t)(100 + 300 - (2500 - w)));
+		}
+	}
+	free(n);
+}
+
 /* Attack: a miner writes implausible offsets. Its blocks and every block
  * built on them are refused, whatever its hash power; if its chain gets
  * more work than the honest one, the node raises the alarm. */
@@ -1431,6 +1467,7 @@ int main(void)
 		cmocka_unit_test(test_random_forks_property),
 		cmocka_unit_test(test_median_property),
 		cmocka_unit_test(test_consensus_memo_property),
+		cmocka_unit_test(test_consensus_widths),
 		cmocka_unit_test(test_implausible_miner),
 		cmocka_unit_test(test_recheck_after_settling),
 		cmocka_unit_test(test_recheck_property),
