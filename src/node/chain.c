@@ -72,10 +72,54 @@ int bft_nk_init(bft_nk_chain *c, const bft_nk_cfg *cfg, bft_nk_entry *slots, siz
 
 /* ---- the tree ---- */
 
+/* The index (bft_nk_set_index): a hash's first 4 bytes, for slot i at
+ * keys[i], orphan i's hash at keys[n_slots + i] and its parent's at
+ * keys[n_slots + n_orphans + i]. Written wherever a slot or an orphan gets
+ * its block; an entry given up keeps its key (used is checked on a match). */
+static uint32_t key_of(const uint8_t hash[BFT_BLOCK_HASH])
+{
+	uint32_t k;
+	memcpy(&k, hash, sizeof k);
+	return k;
+}
+
+static void key_slot(bft_nk_chain *c, size_t i)
+{
+	if (c->keys)
+		c->keys[i] = key_of(c->slots[i].hash);
+}
+
+static void key_orphan(bft_nk_chain *c, size_t i)
+{
+	if (c->keys) {
+		c->keys[c->n_slots + i] = key_of(c->orphans[i].hash);
+		c->keys[c->n_slots + c->n_orphans + i] = key_of(c->orphans[i].b.h.parent);
+	}
+}
+
+size_t bft_nk_index_len(const bft_nk_chain *c)
+{
+	return c ? c->n_slots + 2 * c->n_orphans : 0;
+}
+
+void bft_nk_set_index(bft_nk_chain *c, uint32_t *keys)
+{
+	if (!c)
+		return;
+	c->keys = keys;
+	for (size_t i = 0; keys && i < c->n_slots; i++)
+		key_slot(c, i);
+	for (size_t i = 0; keys && i < c->n_orphans; i++)
+		key_orphan(c, i);
+}
+
+/* The first used slot holding hash, as a scan of the slots would find it. */
 static int32_t find(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH])
 {
+	uint32_t k = key_of(hash);
 	for (size_t i = 0; i < c->n_slots; i++)
-		if (c->slots[i].used && memcmp(c->slots[i].hash, hash, BFT_BLOCK_HASH) == 0)
+		if ((!c->keys || c->keys[i] == k) && c->slots[i].used &&
+		    memcmp(c->slots[i].hash, hash, BFT_BLOCK_HASH) == 0)
 			return (int32_t)i;
 	return -2;
 }
@@ -487,6 +531,7 @@ static int connect(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stmt
 	e->parent = p;
 	e->h = *h;
 	memcpy(e->hash, hash, BFT_BLOCK_HASH);
+	key_slot(c, (size_t)s);
 	e->work = (p >= -1 ? work_of(c, p) : 0) + h->difficulty;
 	e->n_stmts = stmts ? h->n_stmts : 0;
 	for (size_t i = 0; i < e->n_stmts; i++)
@@ -513,8 +558,10 @@ static void expire_orphans(bft_nk_chain *c, int64_t now_ns)
 /* The held orphan whose hash (by_parent: whose parent) is hash, or NULL. */
 static const bft_nk_orphan *orphan_with(const bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH], bool by_parent)
 {
+	uint32_t k = key_of(hash);
+	const uint32_t *keys = c->keys ? c->keys + c->n_slots + (by_parent ? c->n_orphans : 0) : NULL;
 	for (size_t i = 0; i < c->n_orphans; i++)
-		if (c->orphans[i].used &&
+		if ((!keys || keys[i] == k) && c->orphans[i].used &&
 		    memcmp(by_parent ? c->orphans[i].b.h.parent : c->orphans[i].hash, hash, BFT_BLOCK_HASH) == 0)
 			return &c->orphans[i];
 	return NULL;
@@ -597,6 +644,7 @@ static int hold_orphan(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *
 	for (size_t i = 0; stmts && i < h->n_stmts; i++)
 		o->b.stmts[i] = stmts[i];
 	memcpy(o->hash, hash, BFT_BLOCK_HASH);
+	key_orphan(c, slot);
 	c->st.orphans_held++;
 	return BFT_NK_ORPHAN;
 }
@@ -683,6 +731,7 @@ static int32_t parent_slot(bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH], 
 	e->parent = memcmp(keep.h.parent, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, keep.h.parent);
 	e->h = keep.h;
 	memcpy(e->hash, keep.hash, BFT_BLOCK_HASH);
+	key_slot(c, (size_t)s);
 	e->work = keep.work;
 	e->n_stmts = 0;
 	c->st.reseated++;

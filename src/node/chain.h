@@ -156,6 +156,11 @@ typedef struct bft_nk_chain {
 	size_t n_orphans;
 	int32_t best; /* slot of the best tip, -1 for genesis */
 	bft_nk_arch *arch; /* ring of forgotten blocks' headers (bft_nk_set_archive) */
+	/* The first 4 bytes of each slot's hash, then of each orphan's hash and
+	 * parent, in their order (bft_nk_set_index; NULL: none): the lookups by
+	 * hash scan these, a match checked against the entry, instead of one
+	 * cache line or more per 3-7 KB entry. */
+	uint32_t *keys;
 	size_t n_arch, arch_next;
 	/* Ring of refused blocks, so their descendants are refused at once:
 	 * final refusals, and implausible ones with the work their chain
@@ -188,6 +193,14 @@ BFT_WARN_UNUSED int bft_nk_init(bft_nk_chain *c, const bft_nk_cfg *cfg, bft_nk_e
  * view are remembered so the block's descendants are refused too.
  */
 int bft_nk_add(bft_nk_chain *c, const bft_block *b, const bft_nk_view *v);
+
+/*
+ * An index for the lookups by hash: keys, caller-owned, of
+ * bft_nk_index_len(c) entries, kept by c from now on (NULL: none, the
+ * entries scanned). The same answers either way; after bft_nk_init.
+ */
+size_t bft_nk_index_len(const bft_nk_chain *c);
+void bft_nk_set_index(bft_nk_chain *c, uint32_t *keys);
 
 /*
  * Keep the headers of the blocks the tree forgets to make room in arch[n]

@@ -69,6 +69,7 @@ struct node {
 	bft_nk_chain c;
 	bft_nk_entry slots[NSLOTS];
 	bft_nk_orphan orph[NORPH];
+	uint32_t keys[NSLOTS + 2 * NORPH];
 	bft_nk_meas meas[2];
 	bft_nk_view v;
 };
@@ -78,6 +79,11 @@ static struct node *node_new(const bft_nk_cfg *cfg)
 	struct node *n = calloc(1, sizeof *n);
 	assert_non_null(n);
 	assert_int_equal(bft_nk_init(&n->c, cfg, n->slots, NSLOTS, n->orph, NORPH), 0);
+	/* Every other node keeps the lookup index (bft_nk_set_index), so that
+	 * each test runs both ways; test_index_property compares them. */
+	static unsigned made;
+	if (made++ % 2)
+		bft_nk_set_index(&n->c, n->keys);
 	n->meas[0] = (bft_nk_meas){ gps(), 0, 1000, T0 };
 	n->meas[1] = (bft_nk_meas){ solar(), 0, 1000, T0 };
 	n->v = (bft_nk_view){ T0, T0, n->meas, 2 };
@@ -407,6 +413,59 @@ static void test_random_forks_property(void **state)
 			assert_true(n->c.st.reorgs <= n->c.st.best_changes);
 			free(n);
 		}
+		free(miner);
+	}
+}
+
+/* The lookup index (bft_nk_set_index) answers as the scan does: two nodes,
+ * one with it and one without, given the same blocks of random trees in
+ * the same shuffled orders (orphans, adoptions, a full orphan pool), return
+ * the same verdicts, know the same blocks and the same
+ * lines, and end on the same tip. */
+static void test_index_property(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	cfg.retarget_blocks = 40;
+	cfg.orphan_ttl_ns = INT64_C(1) << 60;
+	srand(20261208);
+	for (int trial = 0; trial < 6; trial++) {
+		struct node *miner = node_new(&cfg);
+		enum { NB = 90 };
+		static bft_block blk[NB];
+		int32_t slot_of[NB];
+		/* Mostly a line, now and then a fork among the last 8. */
+		for (int i = 0; i < NB; i++)
+			grow(miner, blk, slot_of, i, i == 0 ? -1 : rand() % 4 ? i - 1 : i - 1 - rand() % (i < 8 ? i : 8),
+			     false, 0);
+		struct node *a = node_new(&cfg), *b = node_new(&cfg);
+		bft_nk_set_index(&a->c, NULL);
+		bft_nk_set_index(&b->c, b->keys);
+		at(a, T0 + 100000 * S_NS);
+		at(b, T0 + 100000 * S_NS);
+		int perm[NB];
+		shuffle(perm, NB);
+		for (int round = 0; round < 3; round++) {
+			for (int i = 0; i < NB; i++) {
+				const bft_block *x = &blk[perm[(i * 7 + round) % NB]];
+				assert_int_equal(bft_nk_add(&a->c, x, &a->v), bft_nk_add(&b->c, x, &b->v));
+				uint8_t h[32];
+				assert_int_equal(bft_block_hash(h, &blk[rand() % NB].h), 0);
+				assert_int_equal(bft_nk_known(&a->c, h), bft_nk_known(&b->c, h));
+				assert_memory_equal(bft_nk_line_missing(&a->c, h), bft_nk_line_missing(&b->c, h), 32);
+				assert_int_equal(bft_nk_line_top(&a->c, h), bft_nk_line_top(&b->c, h));
+			}
+			bft_nk_tip ta = tip(a), tb = tip(b);
+			assert_int_equal(ta.height, tb.height);
+			assert_memory_equal(ta.hash, tb.hash, 32);
+			assert_int_equal(a->c.st.accepted, b->c.st.accepted);
+			assert_int_equal(a->c.st.orphans_held, b->c.st.orphans_held);
+			assert_int_equal(a->c.st.orphans_dropped, b->c.st.orphans_dropped);
+		}
+		assert_true(a->c.st.orphans_held > 0);
+		free(a);
+		free(b);
 		free(miner);
 	}
 }
@@ -1465,6 +1524,7 @@ int main(void)
 		cmocka_unit_test(test_every_refusal),
 		cmocka_unit_test(test_orphans),
 		cmocka_unit_test(test_random_forks_property),
+		cmocka_unit_test(test_index_property),
 		cmocka_unit_test(test_median_property),
 		cmocka_unit_test(test_consensus_memo_property),
 		cmocka_unit_test(test_consensus_widths),
