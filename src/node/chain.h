@@ -156,12 +156,12 @@ typedef struct bft_nk_chain {
 	size_t n_orphans;
 	int32_t best; /* slot of the best tip, -1 for genesis */
 	bft_nk_arch *arch; /* ring of forgotten blocks' headers (bft_nk_set_archive) */
+	size_t n_arch, arch_next;
 	/* The first 4 bytes of each slot's hash, then of each orphan's hash and
 	 * parent, in their order (bft_nk_set_index; NULL: none): the lookups by
 	 * hash scan these, a match checked against the entry, instead of one
 	 * cache line or more per 3-7 KB entry. */
 	uint32_t *keys;
-	size_t n_arch, arch_next;
 	/* Ring of refused blocks, so their descendants are refused at once:
 	 * final refusals, and implausible ones with the work their chain
 	 * claims (the alarm below). */

@@ -258,8 +258,8 @@ int bft_node_create(bft_node **out, const bft_node_config *cfg)
 		n->cfg.disc.min_fit_spacing_ns =
 			cfg->poll_ns / 2 < 8 * BFT_NS_PER_SEC ? cfg->poll_ns / 2 : 8 * BFT_NS_PER_SEC;
 	int rc = bft_disc_create(&n->disc, &n->cfg.disc);
-	if (rc || !n->peers || !n->peer_ids || !n->refs || !n->hist_pool || !n->guards || !n->ivs || !n->mids || !n->ages || !n->quals ||
-	    !n->scratch || !n->agree_vals) {
+	if (rc || !n->peers || !n->peer_ids || !n->refs || !n->hist_pool || !n->guards || !n->ivs || !n->mids || !n->ages ||
+	    !n->quals || !n->scratch || !n->agree_vals) {
 		bft_node_destroy(n);
 		return rc ? rc : BFT_ENOMEM;
 	}

@@ -272,8 +272,6 @@ void bft_nkn_destroy(bft_nkn *k)
 
 /* ---- statements ----------------------------------------------------------- */
 
-/* Keep s as a candidate: the newest per (node, reference); when full, the
- * oldest measurement gives way. */
 static void put_candidate(bft_nkn *k, size_t i, const bft_stmt *s)
 {
 	k->cand[i] = *s;
@@ -281,6 +279,8 @@ static void put_candidate(bft_nkn *k, size_t i, const bft_stmt *s)
 	k->cand_local[i] = s->local_ns;
 }
 
+/* Keep s as a candidate: the newest per (node, reference); when full, the
+ * oldest measurement gives way. */
 static void add_candidate(bft_nkn *k, const bft_stmt *s)
 {
 	size_t oldest = 0;

@@ -420,8 +420,8 @@ static void test_random_forks_property(void **state)
 /* The lookup index (bft_nk_set_index) answers as the scan does: two nodes,
  * one with it and one without, given the same blocks of random trees in
  * the same shuffled orders (orphans, adoptions, a full orphan pool), return
- * the same verdicts, know the same blocks and the same
- * lines, and end on the same tip. */
+ * the same verdicts, know the same blocks and lines, and end on the same
+ * tip. */
 static void test_index_property(void **state)
 {
 	(void)state;
