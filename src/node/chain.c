@@ -345,13 +345,27 @@ static i128 absdiff(int64_t a, int64_t b)
 	return d < 0 ? -d : d;
 }
 
+/* How far an honest offset may move between times a and b at drift_ppb
+ * (>= 0): |a - b| * drift / 10^9, truncated. In 64 bits while the product
+ * fits (ages under 5 hours at 1000 ppm, 21 days at 10 ppm), the same
+ * quotient without a 128-bit division: the consensus asks it of every
+ * statement at every fusion (test_chain, test_consensus_widths). */
+static i128 drift_between(int64_t a, int64_t b, int64_t drift_ppb)
+{
+	int64_t d;
+	uint64_t prod;
+	if (!__builtin_sub_overflow(a, b, &d) &&
+	    !__builtin_mul_overflow(d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d, (uint64_t)drift_ppb, &prod))
+		return (i128)(prod / (uint64_t)BFT_PPB_PER_UNIT);
+	return absdiff(a, b) * drift_ppb / BFT_PPB_PER_UNIT;
+}
+
 bool bft_nk_plausible(const bft_nk_cfg *cfg, const bft_nk_stmt *s, const bft_nk_meas *m)
 {
 	/* Both offsets move by at most drift between their measurement times;
 	 * honest clocks differ by at most agree; each reading is off by at most
 	 * its uncertainty. All terms are bounded (chain_wire.h), so i128 is exact. */
-	i128 bound = (i128)s->unc_ns + m->unc_ns + cfg->agree_ns +
-	             absdiff(s->local_ns, m->local_ns) * cfg->drift_ppb / BFT_PPB_PER_UNIT;
+	i128 bound = (i128)s->unc_ns + m->unc_ns + cfg->agree_ns + drift_between(s->local_ns, m->local_ns, cfg->drift_ppb);
 	return absdiff(s->offset_ns, m->offset_ns) <= bound;
 }
 
@@ -1120,20 +1134,8 @@ int bft_nk_consensus(const bft_nk_chain *c, const bft_nk_meas *own, int64_t now_
 	/* The fault-tolerant bounds: lo_(f+1) and hi_(n-f) (1-based), each
 	 * statement's interval carried to now: an honest offset moves at most
 	 * drift per unit time, so its interval widens by drift * age. */
-	/* In 64 bits while age * drift fits (ages under 5 hours at 1000 ppm,
-	 * 21 days at 10 ppm): the same quotient, without a 128-bit division
-	 * per statement (test_chain, test_consensus_widths). */
-	uint64_t drift = (uint64_t)c->cfg.drift_ppb, age_lim = drift ? UINT64_MAX / drift : UINT64_MAX;
 	for (size_t i = 0; i < n; i++) {
-		int64_t d;
-		i128 w;
-		uint64_t age = 0;
-		bool fast = !__builtin_sub_overflow(now_ns, it[i].local_ns, &d) &&
-		            (age = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d) <= age_lim;
-		if (fast)
-			w = (i128)it[i].unc_ns + (i128)(age * drift / (uint64_t)BFT_PPB_PER_UNIT);
-		else
-			w = (i128)it[i].unc_ns + absdiff(now_ns, it[i].local_ns) * c->cfg.drift_ppb / BFT_PPB_PER_UNIT;
+		i128 w = (i128)it[i].unc_ns + drift_between(now_ns, it[i].local_ns, c->cfg.drift_ppb);
 		int64_t wi = w > BFT_STMT_OFFSET_MAX ? BFT_STMT_OFFSET_MAX : (int64_t)w;
 		lo[i] = it[i].offset_ns - wi;
 		hi[i] = it[i].offset_ns + wi;
