@@ -33,8 +33,11 @@ for s in $shares; do
 	sed "s/hash: 2.045}/hash: $h}/; s/^name: .*/name: nakamoto-implausible-sweep-$s/" "$base" > "$tmp/s$s.yaml"
 	for i in $(seq_seeds); do echo "$s $i"; done
 done | xargs -P 2 -n 2 sh -c '"$0" "$1/s$3.yaml" --seed "$4" --duration "$2" --json > "$1/r.$3.$4.json" 2>/dev/null || true' "$SIM" "$tmp" "$dur"
-echo "| miners' share of the hash power | runs | alarm at the end (all honest nodes) | alarm raised at some point | honest nodes alarmed at the end | their blocks in an honest best chain | containment (least) |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+# Their blocks: those the two miners mined in the first honest node's best chain (a block of theirs
+# that carries none of their statements is plausible); their statements: the most of the miners'
+# statements (the lies) any honest node's best chain holds.
+echo "| miners' share of the hash power | runs | alarm at the end (all honest nodes) | alarm raised at some point | honest nodes alarmed at the end | their blocks in an honest best chain | their statements in an honest best chain | containment (least) |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for s in $shares; do
 	jq -s -r --arg s "$s" '
 		def pct: . * 1000 | round / 10 | tostring + "%";
@@ -42,7 +45,7 @@ for s in $shares; do
 		"| \($s)% | \($n) | \(map(select(.chain.alarmed == .honest)) | length) of \($n) | " +
 		"\(map(select(.chain.alarm_fusions > 0)) | length) of \($n) | " +
 		"\((map(.chain.alarmed) | add) / (map(.honest) | add) | pct) | " +
-		"\(map(.chain.byz_in_best) | add) | \(map(.containment) | min) |"' "$tmp"/r."$s".*.json
+		"\(map(.chain.byz_in_best) | add) | \(map(.chain.lies_in_best) | add) | \(map(.containment) | min) |"' "$tmp"/r."$s".*.json
 done
 echo
 fi

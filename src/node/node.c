@@ -1563,9 +1563,11 @@ int bft_node_on_reference(bft_node *n, int64_t raw_ns, uint32_t ref_id, bft_inte
 	s->delay_ns = -1;
 	s->primary = true;
 	/* References are the fast sensors (GPS every second): fuse on their
-	 * news rather than only once per poll, at most 16 times per poll and
-	 * once a second (long polls must not hold news back for a minute); but
-	 * not before the first poll, so that the first synchronization hears
+	 * news rather than only once per poll, at most once per poll / 16 but
+	 * never holding news back longer than a second (so 16 times per poll
+	 * at polls up to 16 s, and up to once a second at longer ones: at
+	 * 1024 s, poll / 16 would have held news back for a minute); but not
+	 * before the first poll, so that the first synchronization hears
 	 * every reference that answers at start, not only the first one. */
 	int64_t gap = n->cfg.poll_ns / 16 < BFT_NS_PER_SEC ? n->cfg.poll_ns / 16 : BFT_NS_PER_SEC;
 	if (n->started && n->fused_once && bft_sat_sub(raw_ns, n->last_fuse_raw) >= gap) {
