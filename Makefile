@@ -177,8 +177,9 @@ $(B)/examples/%: $(B)/obj/examples/%.o $(B)/libbftime.a
 
 # The simulator runs the GPS drivers' own plausibility checks (and the PPS
 # pairing they use) on its receivers' synthetic reports, and the solar
-# driver's engine on its simulated Sun.
-SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c src/refclock/solar_engine.c src/refclock/solar_track.c src/util/value.c src/util/yamlkit.c src/util/timetext.c
+# driver's engine on its simulated Sun; the host's clock (src/sys/clock.c)
+# times its events for --profile, and only that.
+SIM_REF_SRC := src/refclock/gps_guard.c src/refclock/pps.c src/refclock/solar_engine.c src/refclock/solar_track.c src/util/value.c src/util/yamlkit.c src/util/timetext.c src/sys/clock.c
 $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC) $(SIM_SRC) $(SIM_REF_SRC) $(SIM_KIT_SRC)): OBJ_LTO := $(LTO)
 $(B)/bftime-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC) $(SIM_REF_SRC) $(SIM_KIT_SRC)) $(B)/libbftime.a
 	$(CC) $(OPT) $(LTOLINK) -o $@ $^ $(SIMLIBS) $(LDLIBS)

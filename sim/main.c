@@ -29,6 +29,7 @@ static void usage(FILE *out)
 	        "  --real-crypto     sign with Ed25519 instead of the simulator's keyed hash\n"
 	        "  --markdown        print one row of the results table (--markdown-header: with header)\n"
 	        "  --quiet           print only violations; the exit status tells the verdict\n"
+	        "  --profile         time each kind of event on this host; a table on stderr at the end\n"
 	        "  --topology-report build the world, do not run it: the peer graph's degrees, distances,\n"
 	        "                    lambda2, robustness certificate and CPA closures (with --json: JSON)\n"
 	        "exit status: 0 ok, 1 a promised guarantee was violated, 2 error\n");
@@ -96,7 +97,7 @@ int main(int argc, char **argv)
 	sim_world_options opt = { 0 };
 	long long seed = -1, nodes = -1;
 	int64_t duration = -1;
-	enum { O_JSON = 256, O_MD, O_MD_HEADER, O_QUIET, O_REAL_CRYPTO, O_CSV, O_SVG, O_SEED, O_NODES, O_DURATION, O_HTML, O_TOPO };
+	enum { O_JSON = 256, O_MD, O_MD_HEADER, O_QUIET, O_REAL_CRYPTO, O_CSV, O_SVG, O_SEED, O_NODES, O_DURATION, O_HTML, O_TOPO, O_PROFILE };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "markdown", no_argument, NULL, O_MD },
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
 		{ "nodes", required_argument, NULL, O_NODES },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "topology-report", no_argument, NULL, O_TOPO },
+		{ "profile", no_argument, NULL, O_PROFILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -124,6 +126,7 @@ int main(int argc, char **argv)
 		case O_SVG: svg = optarg; break;
 		case O_HTML: html = optarg; opt.trace = true; break;
 		case O_TOPO: topo = true; break;
+		case O_PROFILE: opt.profile = true; break;
 		case O_SEED:
 			if (parse_count(optarg, INT64_MAX, &seed)) {
 				fprintf(stderr, "bftime-sim: bad seed '%s' (a non-negative integer)\n", optarg);
@@ -186,8 +189,11 @@ int main(int argc, char **argv)
 	}
 	sim_result r;
 	sim_report_evaluate(w, &r);
+	if (opt.profile)
+		sim_world_profile(stderr, w);
 	sim_world_options hopt = opt;
 	hopt.trace = false; /* the honest comparison's figures only */
+	hopt.profile = false;
 	if (sc->compare_honest && run_honest(path, seed, nodes, duration, &hopt, &r)) {
 		fprintf(stderr, "bftime-sim: %s: the honest comparison run failed\n", path);
 		goto out;

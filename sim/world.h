@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "node/node.h"
 #include "refclock/gps_guard.h"
@@ -37,6 +38,7 @@ enum sim_event_kind {
 	SIM_EV_SOLAR,     /* every antenna records a block of the Sun (sim/solar.h) */
 	SIM_EV_MINE,      /* node; b = mining generation: a Poisson find (nakamoto, mining: poisson) */
 };
+#define SIM_EV_KINDS (SIM_EV_MINE + 1)
 
 typedef struct sim_ref {
 	uint16_t tmpl, inst;
@@ -81,6 +83,7 @@ typedef struct sim_node {
 typedef struct sim_world_options {
 	bool real_crypto;  /* Ed25519 instead of the scenario's crypto setting */
 	bool trace;        /* keep the per-node trace and events (sim/trace.h) for the HTML report */
+	bool profile;      /* time each kind of event on the host's clock (sim_world_profile) */
 } sim_world_options;
 
 typedef struct sim_world {
@@ -126,6 +129,11 @@ typedef struct sim_world {
 	uint64_t *adv_sent;  /* per scenario adversary: messages sent after its `from` */
 	int64_t dmin_node_ns;  /* the minimum one-way delay nodes assume */
 	bool debug;          /* BFTIME_SIM_DEBUG: per-node state on stderr at the end */
+	/* --profile: events handled and host nanoseconds spent in them, by kind,
+	 * and in the whole loop (the queue's own work is the difference). */
+	bool profile;
+	uint64_t prof_count[SIM_EV_KINDS];
+	int64_t prof_ns[SIM_EV_KINDS], prof_loop_ns;
 	size_t peers_min, peers_max, refs_max;
 	int64_t bound_precision_ns, bound_accuracy_ns; /* -1: none */
 	sim_metrics m;
@@ -139,6 +147,9 @@ int sim_world_create(sim_world **out, sim_scenario *sc, const sim_world_options 
 void sim_world_destroy(sim_world *w);
 /* Run to the scenario's duration. Returns 0 or a negative code. */
 int sim_world_run(sim_world *w);
+/* With the profile option: a markdown table of where the run's host time
+ * went, by kind of event (count, share of the loop, microseconds each). */
+void sim_world_profile(FILE *out, const sim_world *w);
 
 /* The chain's state over the honest nodes (engine nakamoto), for reports. */
 typedef struct sim_chain_summary {
