@@ -154,9 +154,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	path = argv[optind];
-	if (topo && (csv || svg || html || md || quiet)) { /* nothing is run: no series, no verdict */
+	if (topo && (csv || svg || html || md || quiet || opt.profile)) { /* nothing is run: no series, no verdict */
 		fprintf(stderr, "bftime-sim: --topology-report prints the graph only (with --json, --seed, --nodes); "
-		                "not with --csv, --svg, --html, --markdown or --quiet\n");
+		                "not with --csv, --svg, --html, --markdown, --quiet or --profile\n");
 		return 2;
 	}
 	char err[512];

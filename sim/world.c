@@ -1276,25 +1276,17 @@ static int handle(sim_world *w, const sim_event *ev)
 	return 0;
 }
 
-/* The loop with each event timed on the host's monotonic clock (two reads
- * an event, about 50 ns; only with --profile). Profiling reads no state the
- * world would not: the run's results are the same as without it. */
-static int run_profiled(sim_world *w)
+/* handle, timed on the host's monotonic clock (two reads an event, about
+ * 50 ns; only with --profile). Profiling reads no state the world would
+ * not: the run's results are the same as without it. */
+static int handle_timed(sim_world *w, const sim_event *ev)
 {
-	sim_event ev;
-	int64_t start = bft_clock_mono_ns();
-	while (sim_queue_peek_time(&w->q) <= w->sc->duration_ns && sim_queue_pop(&w->q, &ev)) {
-		w->now_ns = ev.t_ns;
-		w->events++;
-		int64_t t0 = bft_clock_mono_ns();
-		if (handle(w, &ev))
-			return BFT_ENOMEM;
-		unsigned k = ev.kind < SIM_EV_KINDS ? ev.kind : 0;
-		w->prof_count[k]++;
-		w->prof_ns[k] += bft_clock_mono_ns() - t0;
-	}
-	w->prof_loop_ns = bft_clock_mono_ns() - start;
-	return 0;
+	int64_t t0 = bft_clock_mono_ns();
+	int rc = handle(w, ev);
+	unsigned k = ev->kind < SIM_EV_KINDS ? ev->kind : 0;
+	w->prof_count[k]++;
+	w->prof_ns[k] += bft_clock_mono_ns() - t0;
+	return rc;
 }
 
 void sim_world_profile(FILE *out, const sim_world *w)
@@ -1322,16 +1314,15 @@ void sim_world_profile(FILE *out, const sim_world *w)
 int sim_world_run(sim_world *w)
 {
 	sim_event ev;
-	if (w->profile) {
-		if (run_profiled(w))
+	int64_t start = w->profile ? bft_clock_mono_ns() : 0;
+	while (sim_queue_peek_time(&w->q) <= w->sc->duration_ns && sim_queue_pop(&w->q, &ev)) {
+		w->now_ns = ev.t_ns;
+		w->events++;
+		if (w->profile ? handle_timed(w, &ev) : handle(w, &ev))
 			return BFT_ENOMEM;
-	} else
-		while (sim_queue_peek_time(&w->q) <= w->sc->duration_ns && sim_queue_pop(&w->q, &ev)) {
-			w->now_ns = ev.t_ns;
-			w->events++;
-			if (handle(w, &ev))
-				return BFT_ENOMEM;
-		}
+	}
+	if (w->profile)
+		w->prof_loop_ns = bft_clock_mono_ns() - start;
 	/* Poisson mining: each node's rate counted to the end of the run. */
 	if (poisson_mining(w))
 		for (size_t i = 0; i < w->n; i++)

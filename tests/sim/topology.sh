@@ -49,6 +49,9 @@ check "full mesh of 5000 refused" '[ "$rc" -eq 2 ] && grep -q "too large for the
 build/bftime-sim scenarios/isync-mesh7.yaml --topology-report --csv "$tmp" >/dev/null 2>&1
 rc=$?
 check "--csv refused with it" '[ "$rc" -eq 2 ]'
+build/bftime-sim scenarios/isync-mesh7.yaml --topology-report --profile >"$tmp" 2>&1
+rc=$?
+check "--profile refused with it" '[ "$rc" -eq 2 ] && grep -q "or --profile" "$tmp"'
 echo "[==========] $((pass + fail)) test(s) run."
 echo "[  PASSED  ] $pass test(s)."
 [ "$fail" -eq 0 ] || { echo "[  FAILED  ] $fail test(s)."; exit 1; }
