@@ -9,7 +9,9 @@
 # fragments with its own recording. Checks: every node makes readings of
 # both peers; every reading's interval holds the true offset between the
 # two recordings' clocks (peer's minus own) and is narrow (< 2 us: the
-# stated stamp uncertainties, the ionosphere's bound and the correlation's);
+# stated stamp uncertainties, the stamps' conversion to the raw clock
+# (about 0.3 us, docs/gps-drivers.md), the ionosphere's bound and the
+# correlation's; widest seen +-0.75-0.80 us);
 # the readings reach the node (its status counts them, its fusion uses
 # them); node 3, its copy check bounded by sun_fraction, refuses none of its
 # honest peers as copies; node 1, fusing its peers' readings with peers_f: 0, finds them
