@@ -125,8 +125,9 @@ int64_t bft_clock_slept_ns(void)
  * claimed below (two reads of two clocks, a few tens of ns apart). */
 #define LINE_MIN_NS (BFT_NS_PER_SEC / 5)
 #define LINE_FLOOR_NS 200.0
-/* A pair of raw reads around a mark's realtime read this close is not tried again. */
-#define MARK_READ_NS 1000
+/* A pair of raw reads around a realtime read (a mark's, a conversion's)
+ * this close is not tried again. */
+#define PAIR_OK_NS 1000
 
 static struct mark {
 	int64_t mono, rt, diff;
@@ -164,7 +165,7 @@ void bft_clock_mark(void)
 	 * whose clock reads are slow (a VM's clock source) keeps its marks,
 	 * their error in the line's as before. */
 	int64_t m = 0, rt = 0, gap = INT64_MAX;
-	for (int t = 0; t < 4 && (t < 2 || gap > MARK_READ_NS); t++) {
+	for (int t = 0; t < 4 && (t < 2 || gap > PAIR_OK_NS); t++) {
 		int64_t a = read_ns(CLOCK_MONOTONIC_RAW), r = read_ns(CLOCK_REALTIME), b = read_ns(CLOCK_MONOTONIC_RAW);
 		if (b - a < gap) /* the raw read just before, as a conversion pairs them */
 			gap = b - a, m = a, rt = r;
@@ -278,7 +279,7 @@ int64_t bft_clock_realtime_to_raw_ns(int64_t rt_ns, int64_t *span_ns)
 	 * never the first alone: its reads find cold caches, and on a VM that
 	 * made the pair 200-300 ns wider than the second try's. */
 	int64_t r0 = 0, m = 0, rt = 0, r1 = INT64_MAX;
-	for (int t = 0; t < 4 && (t < 2 || r1 - r0 > 1000); t++) {
+	for (int t = 0; t < 4 && (t < 2 || r1 - r0 > PAIR_OK_NS); t++) {
 		int64_t a = bft_clock_raw_ns();
 		int64_t am = read_ns(CLOCK_MONOTONIC_RAW);
 		int64_t art = read_ns(CLOCK_REALTIME);

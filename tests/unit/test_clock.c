@@ -211,8 +211,10 @@ static void test_realtime_to_raw_rate(void **state)
  * of the system clock: the mark is read again. The lone pair of reads of
  * the old code put that mark 2 ms off, and a stamp beside it converted with
  * a span of over a millisecond; a CI run's test_solar found a reading
- * 2.3 us wider on a loaded host. The reads of one mark: the gap check's,
- * then raw, realtime, raw; the realtime read (number 2) is preempted. */
+ * 2.3 us wider on a loaded host. Reads 1 and 2 of the mark are preempted:
+ * the old code's realtime read (after its one raw read), and the new
+ * code's first realtime read (after the gap check's raw read and the
+ * first try's). */
 static void test_realtime_to_raw_preempted_mark(void **state)
 {
 	(void)state;
