@@ -79,8 +79,8 @@ run: deps all
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(TEST_BIN) $(B)/tests/test_regress $(FUZZ_REPLAY) $(B)/tests/impair $(B)/tests/slhdsa-tool $(B)/tests/solar-gen $(B)/tests/p11shim.so $(B)/tests/solar-copy
-	@tests/run.sh $(TEST_BIN) $(B)/tests/test_regress tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh tests/sim/topology.sh $(wildcard tests/system/test_*.sh)
+check: all $(TEST_BIN) $(B)/tests/test_regress $(FUZZ_REPLAY) $(B)/tests/clockwatch $(B)/tests/impair $(B)/tests/slhdsa-tool $(B)/tests/solar-gen $(B)/tests/p11shim.so $(B)/tests/solar-copy
+	@tests/run.sh --watch $(B)/tests/clockwatch $(TEST_BIN) $(B)/tests/test_regress tests/fuzz/replay.sh tests/sim/quick.sh tests/sim/malformed.sh tests/sim/topology.sh $(wildcard tests/system/test_*.sh)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; run one with
 #   build/fuzz/fuzz_wire -max_total_time=60 tests/fuzz/corpus/wire
@@ -212,6 +212,11 @@ $(A)/tests/test_nakamoto: LDLIBS := $(A)/libbftime.a $(LDLIBS)
 # (and the library after them: the agreement step).
 $(A)/tests/test_topo: $(A)/obj/sim/topo.o $(A)/obj/sim/rng.o
 $(A)/tests/test_topo: LDLIBS := $(A)/libbftime.a $(LDLIBS)
+
+# Test tool: watches the host's clocks while the tests run (tests/run.sh --watch)
+$(B)/tests/clockwatch: tests/system/clockwatch.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_DEFAULT_SOURCE $(WARN) $(OPT) -o $@ $<
 
 # Test tool: netem's delay, jitter and loss through NFQUEUE (test_netns.sh)
 $(B)/tests/impair: tests/system/impair.c src/util/value.c
