@@ -541,6 +541,15 @@ int bft_sigmf_read(const char *base, bft_sigmf_meta *m, double complex **out, si
 		return fail(err, errlen, "%s: %s", path, x ? "non-finite sample" : "out of memory");
 	}
 	free(data);
+	/* A capture that starts past the data describes no sample: taken as
+	 * given, its blocks would be read from beyond the recording. */
+	for (size_t k = 0; k < m->ncaptures; k++)
+		if (m->captures[k].sample_start >= count) {
+			free(x);
+			snprintf(path, sizeof path, "%s.sigmf-meta", base);
+			return fail(err, errlen, "%s: capture %zu starts at sample %llu, past the %zu samples of the data", path,
+			            k, (unsigned long long)m->captures[k].sample_start, count);
+		}
 	*out = x, *n = count;
 	return 0;
 }

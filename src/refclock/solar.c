@@ -235,6 +235,7 @@ static int open_recording(bftd_refclock *rc, solar_priv *p, char *err, size_t er
 	for (size_t k = 0; k < p->meta.ncaptures; k++) {
 		const bft_sigmf_capture *cp = &p->meta.captures[k];
 		size_t end = k + 1 < p->meta.ncaptures ? p->meta.captures[k + 1].sample_start : p->rec_n;
+		end = end < p->rec_n ? end : p->rec_n; /* bft_sigmf_read refuses captures past the data; kept safe here too */
 		if (cp->freq_hz != 0 && fabs(cp->freq_hz - (double)c->centre_hz) > 1.0) {
 			snprintf(err, errlen, "reference %s: %s.sigmf-meta: capture %zu at %.0f Hz, configured centre %lld Hz",
 			         rc->cfg->name, c->recording, k, cp->freq_hz, (long long)c->centre_hz);

@@ -377,11 +377,45 @@ static void test_chain(void **state)
 	assert_non_null(strstr(err, "/nonexistent/x.sigmf-meta"));
 }
 
+/* A capture that starts past the data (the second at sample 10^9 of 100
+ * samples) is refused by name: the solar driver read blocks from there. */
+static void test_capture_past_data(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/bft-sigmf-XXXXXX", base[128], err[256] = "";
+	assert_non_null(mkdtemp(dir));
+	snprintf(base, sizeof base, "%s/r", dir);
+	double complex x[100] = { 0 };
+	bft_sigmf_meta m = { 0 }, back;
+	m.type = BFT_SIGMF_CI16_LE, m.sample_rate_hz = 2400000, m.ncaptures = 2;
+	m.captures[0].has_datetime = m.captures[1].has_datetime = 1;
+	m.captures[0].datetime_ns = m.captures[1].datetime_ns = INT64_C(1780315200000000000);
+	m.captures[1].sample_start = 1000000000;
+	assert_int_equal(bft_sigmf_write(base, &m, x, 100, 1.0), 0);
+	double complex *r = NULL;
+	size_t n = 0;
+	assert_int_equal(bft_sigmf_read(base, &back, &r, &n, err, sizeof err), BFT_EINVAL);
+	assert_null(r);
+	assert_non_null(strstr(err, "r.sigmf-meta: capture 1 starts at sample 1000000000, past the 100 samples of the data"));
+	/* At 99 it holds a sample: read. */
+	m.captures[1].sample_start = 99;
+	assert_int_equal(bft_sigmf_write(base, &m, x, 100, 1.0), 0);
+	assert_int_equal(bft_sigmf_read(base, &back, &r, &n, err, sizeof err), 0);
+	assert_int_equal(n, 100);
+	free(r);
+	char path[160];
+	snprintf(path, sizeof path, "%s.sigmf-meta", base);
+	unlink(path);
+	snprintf(path, sizeof path, "%s.sigmf-data", base);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_meta_good), cmocka_unit_test(test_meta_bad), cmocka_unit_test(test_samples),
-		cmocka_unit_test(test_fragment),  cmocka_unit_test(test_chain),
+		cmocka_unit_test(test_fragment),  cmocka_unit_test(test_chain), cmocka_unit_test(test_capture_past_data),
 	};
 	return cmocka_run_group_tests_name("sigmf", tests, NULL, NULL);
 }
