@@ -5,7 +5,7 @@
 # kept from starting (policy-rc.d exits 101): tests start their own.
 set -eu
 
-PKGS="gcc g++ make pkg-config clang libcmocka-dev libssl-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libjson-c-dev libfftw3-dev libsoapysdr-dev libcurl4-openssl-dev libsystemd-dev man-db systemd debhelper lintian iproute2 iptables libnetfilter-queue-dev libp11-kit-dev softhsm2 procps chrony gpsd gpsd-clients pps-tools ntpsec-ntpdate ntpsec-ntpdig sntp chromium prometheus libseccomp-dev openssl jq libfaketime"
+PKGS="gcc g++ make pkg-config clang libcmocka-dev libssl-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libjson-c-dev libfftw3-dev libsoapysdr-dev libcurl4-openssl-dev libsystemd-dev man-db systemd debhelper lintian iproute2 iptables libnetfilter-queue-dev libp11-kit-dev softhsm2 procps strace chrony gpsd gpsd-clients pps-tools ntpsec-ntpdate ntpsec-ntpdig sntp chromium prometheus libseccomp-dev openssl jq libfaketime"
 
 missing=""
 for p in $PKGS; do

@@ -11,7 +11,7 @@
  *   reference due   -> bft_node_on_reference
  *   node SEND       -> (test-only Byzantine rewrite) -> sendto the peer's address
  *   node ESTIMATE   -> one log line, and the JSON status file
- *   SIGINT/SIGTERM  -> clean stop; SIGHUP is ignored (reload is future work)
+ *   SIGINT/SIGTERM  -> clean stop; SIGHUP -> reread the configuration, say what differs (reload.h)
  *
  * Malformed, oversized, unsigned or rate-limited datagrams are counted and
  * dropped; nothing a peer sends stops the loop.

@@ -125,6 +125,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* SIGHUP (a reload) before the loop has its handler would kill the
+	 * daemon by the default action, silently, while it loads (a large
+	 * proof store's check takes seconds) or just after READY, when
+	 * systemd already allows a reload: held pending from here until
+	 * bftd_run installs the handler (signals.c), then reread once. */
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &hup, NULL);
 	if (!path) {
 		usage(stderr);
 		return 2;

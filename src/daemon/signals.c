@@ -49,10 +49,15 @@ int bftd_install_signals(void)
 	sigaddset(&stop, SIGTERM);
 	if (sigprocmask(SIG_UNBLOCK, &stop, NULL) != 0)
 		return -1;
-	/* SIGHUP rereads the configuration and says what differs (reload.h). */
+	/* SIGHUP rereads the configuration and says what differs (reload.h);
+	 * main.c holds it blocked from its start: one sent while the daemon
+	 * loaded is reread at the loop's first turn. */
 	bftd_reload_requested = 0;
 	sa.sa_handler = on_hup;
-	if (sigaction(SIGHUP, &sa, NULL) != 0)
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	if (sigaction(SIGHUP, &sa, NULL) != 0 || sigprocmask(SIG_UNBLOCK, &hup, NULL) != 0)
 		return -1;
 	/* SIGXFSZ too: a store write past a file-size limit must fail with
 	 * EFBIG (an alarm the proof service reports), not kill the daemon. */

@@ -6,7 +6,7 @@
 # skew, clean under promtool check metrics; a peer whose public_key is one
 # digit wrong shown as such (per-peer bad_signature), not as "not heard
 # from"; ALARM shown as "alarm" with the holdover metric 1.
-# Seven bftimed-test on loopback, ports 22401-22457 (fixed: no other test
+# Seven bftimed-test on loopback (an eighth for the SIGHUP at start), ports 22401-22458 (fixed: no other test
 # uses 22400-22499):
 #   1: simulated reference; peers 2 (right key) and 3 (one digit wrong)
 #   2, 3: simulated reference; peer 1
@@ -23,7 +23,7 @@ N=7
 base=22400 # fixed, below the ephemeral range (32768-60999)
 dir=$(mktemp -d /tmp/bftime-diag.XXXXXX) || exit 1
 . tests/system/lib.sh
-trap 'stop_nodes 15' EXIT
+trap '[ -f "$dir/n8.pid" ] && kill -9 "$(cat "$dir/n8.pid")" 2>/dev/null; stop_nodes 15' EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 [ -x "$D" ] && [ -x "$C" ] || { echo "build/bftimed missing: run make"; exit 1; }
@@ -192,6 +192,43 @@ sighup() {
 	cli time 2 > /dev/null || { echo "node 2 not synchronized after"; return 1; }
 }
 check "SIGHUP: rereads, names what differs (a restart applies it), keeps running on a broken file" sighup
+# A SIGHUP while the daemon loads (here held 1.5 s in the open of its key
+# file by strace's fault injection) is reread once the loop runs; it killed
+# the daemon by the default action before the loop had its handler.
+hup_early() {
+	command -v strace > /dev/null || { echo "strace missing: run scripts/deps.sh"; return 1; }
+	sed "s/id: 2,/id: 8,/; s/:$((base + 2)),/:$((base + 8)),/; s|$(api 2)|$(api 8)|; s|n2.key|n8.key|" "$dir/n2.yaml" > "$dir/n8.yaml"
+	"$B/bftime" keygen --out "$dir/n8.key" > /dev/null || return 1
+	strace -o /dev/null -e trace=openat -e inject=openat:delay_enter=1500000 -P "$dir/n8.key" \
+		"$D" --config "$dir/n8.yaml" >> "$dir/n8.log" 2>&1 &
+	st=$!
+	# The daemon, once it has sat 0.3 s in a tracing stop (the delayed
+	# open; strace's stops for other opens last microseconds).
+	k=0 held=0 p=""
+	while [ $k -lt 100 ] && [ $held -lt 3 ]; do
+		[ -z "$p" ] && p=$(pgrep -P "$st" -x "$(basename "$D")")
+		if [ -n "$p" ] && grep -q '^State:.*t (tracing stop)' /proc/"$p"/status 2>/dev/null; then
+			held=$((held + 1))
+		else
+			held=0
+		fi
+		sleep 0.1
+		k=$((k + 1))
+	done
+	[ $held -ge 3 ] || { echo "never held in the key's open: $(cat "$dir/n8.log")"; kill $st; return 1; }
+	echo "$p" > "$dir/n8.pid"
+	kill -HUP "$p"
+	k=0
+	while ! grep -q 'SIGHUP' "$dir/n8.log"; do
+		[ $k -lt 40 ] || break
+		sleep 0.2
+		k=$((k + 1))
+	done
+	kill -0 "$p" 2>/dev/null || { wait $st; echo "the daemon died (strace: exit $?): $(tail -n 3 "$dir/n8.log")"; return 1; }
+	grep -q "SIGHUP: $(readlink -f "$dir/n8.yaml") reread: no change from the running configuration" "$dir/n8.log" ||
+		{ echo "logged: $(grep SIGHUP "$dir/n8.log")"; return 1; }
+}
+check "SIGHUP while the daemon loads: reread once it runs, not fatal" hup_early
 # The engine as it runs (privsep.h): no capability, under seccomp, and the
 # log says so (the test runs as root: the daemon dropped them itself).
 sandboxed() {
