@@ -28,7 +28,9 @@ static bool peers_differ(const bftd_config *a, const bftd_config *b)
 	for (size_t i = 0; i < a->n_peers; i++) {
 		const bftd_peer *p = &a->peers[i], *q = &b->peers[i];
 		if (p->id != q->id || strcmp(p->addr.text, q->addr.text) || memcmp(p->pubkey, q->pubkey, sizeof p->pubkey) ||
-		    p->have_api != q->have_api || (p->have_api && strcmp(p->api.text, q->api.text)))
+		    p->have_api != q->have_api || (p->have_api && strcmp(p->api.text, q->api.text)) ||
+		    p->slh_pk_len != q->slh_pk_len || memcmp(p->slh_pk, q->slh_pk, p->slh_pk_len) || p->p256 != q->p256 ||
+		    (p->p256 && memcmp(p->p256_pub, q->p256_pub, sizeof p->p256_pub)))
 			return true;
 	}
 	return false;
@@ -57,6 +59,35 @@ static bool consensus_differs(const bft_node_config *a, const bft_node_config *b
 	       a->agree_step_ns != b->agree_step_ns || a->agree_contraction_ppm != b->agree_contraction_ppm;
 }
 
+/* The NTS server's settings (the certificate and key by path: a new file
+ * at the same path is a restart's to take, as every file here). */
+static bool nts_differs(const bftd_config *a, const bftd_config *b)
+{
+	const struct bftd_nts_server_config *x = &a->ntp_nts, *y = &b->ntp_nts;
+	return x->enabled != y->enabled || strcmp(x->certificate, y->certificate) || strcmp(x->key, y->key) ||
+	       strcmp(x->ke_listen.text, y->ke_listen.text) || x->max_connections != y->max_connections ||
+	       x->key_rotate_ns != y->key_rotate_ns || x->ke_timeout_ns != y->ke_timeout_ns;
+}
+
+/* consensus.nakamoto and the chain's store, field by field: the running
+ * configuration's pointers (the signer, the references' identities) are
+ * the daemon's, filled after parsing. */
+static bool nakamoto_differs(const bftd_config *a, const bftd_config *b)
+{
+	const bft_node_nk_config *x = &a->nk, *y = &b->nk;
+	const bft_nk_cfg *c = &x->chain, *d = &y->chain;
+	return memcmp(c->genesis, d->genesis, sizeof c->genesis) || c->genesis_time_ns != d->genesis_time_ns ||
+	       c->genesis_difficulty != d->genesis_difficulty || c->interval_ns != d->interval_ns ||
+	       c->retarget_blocks != d->retarget_blocks || c->max_step != d->max_step ||
+	       c->future_tol_ns != d->future_tol_ns || c->stmt_age_ns != d->stmt_age_ns || c->agree_ns != d->agree_ns ||
+	       c->drift_ppb != d->drift_ppb || c->window_blocks != d->window_blocks ||
+	       c->orphan_ttl_ns != d->orphan_ttl_ns || c->min_stmts != d->min_stmts ||
+	       memcmp(&x->steer, &y->steer, sizeof x->steer) || x->n_slots != y->n_slots ||
+	       x->n_orphans != y->n_orphans || x->n_archive != y->n_archive || x->mine != y->mine ||
+	       x->relay_hops != y->relay_hops || x->hashes_per_step != y->hashes_per_step ||
+	       x->mine_step_ns != y->mine_step_ns || strcmp(a->chain_store, b->chain_store);
+}
+
 size_t bftd_config_diff(const bftd_config *a, const bftd_config *b, char *buf, size_t len)
 {
 	/* Both come from bftd_config_parse, which zeroes its output first, so
@@ -79,17 +110,21 @@ size_t bftd_config_diff(const bftd_config *a, const bftd_config *b, char *buf, s
 		{ "api", a->api_disabled != b->api_disabled || strcmp(a->api.text, b->api.text) != 0 },
 		{ "store", strcmp(a->store_path, b->store_path) != 0 },
 		{ "proof_interval", a->proof_interval_ns != b->proof_interval_ns },
+		{ "node.proofs", a->proof_scheme != b->proof_scheme || a->proof_batch != b->proof_batch ||
+		                         strcmp(a->slhdsa_key_path, b->slhdsa_key_path) != 0 },
 		{ "da_forward", strcmp(a->da_forward, b->da_forward) != 0 },
 		{ "status", strcmp(a->status_path, b->status_path) != 0 },
 		{ "ntp_server", a->have_ntp_server != b->have_ntp_server ||
 		                        (a->have_ntp_server && strcmp(a->ntp_listen.text, b->ntp_listen.text)) ||
-		                        a->ntp_rate_per_s != b->ntp_rate_per_s || a->ntp_rate_burst != b->ntp_rate_burst },
+		                        a->ntp_rate_per_s != b->ntp_rate_per_s || a->ntp_rate_burst != b->ntp_rate_burst ||
+		                        nts_differs(a, b) },
 		{ "exports", strcmp(a->chrony_sock, b->chrony_sock) || a->ntp_shm_unit != b->ntp_shm_unit ||
 		                     strcmp(a->timebounds_path, b->timebounds_path) || a->adjtimex != b->adjtimex ||
 		                     a->adjtimex_network != b->adjtimex_network ||
 		                     a->no_privsep != b->no_privsep },
 		{ "oscillator", a->osc_offset_ns != b->osc_offset_ns || a->osc_freq_ppb != b->osc_freq_ppb },
 		{ "byzantine", (a->byz != NULL) != (b->byz != NULL) },
+		{ "consensus.nakamoto", nakamoto_differs(a, b) },
 	};
 	size_t n = 0, used = 0;
 	if (len)

@@ -25,6 +25,9 @@ static const char base[] =
 	"  - {kind: system}\n"
 	"api: 127.0.0.1:7380\n";
 
+/* An SLH-DSA-SHA2-128s public key's 64 hex digits (32 bytes). */
+#define SLH_PK "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
 static void parse(bftd_config *c, const char *text)
 {
 	char err[512];
@@ -46,7 +49,7 @@ static void test_diff(void **state)
 {
 	(void)state;
 	static bftd_config a, b;
-	char buf[512], text[1024];
+	char buf[512], text[2048];
 	parse(&a, base);
 	parse(&b, base);
 	assert_int_equal(bftd_config_diff(&a, &b, buf, sizeof buf), 0);
@@ -62,6 +65,11 @@ static void test_diff(void **state)
 		{ "api: 127.0.0.1:7380", "api: none", "api" },
 		{ "api: 127.0.0.1:7380\n", "api: 127.0.0.1:7380\nstore: /tmp/x.db\n", "store" },
 		{ "poll: 1s}\n", "poll: 2s}\nlog: {level: debug}\n", "consensus, log" },
+		/* Sections a reread once called "no change" (found by review). */
+		{ "key: /tmp/k.key}", "key: /tmp/k.key, proof_batch: 32}", "node.proofs" },
+		{ "poll: 1s}", "poll: 1s, nakamoto: {interval: 123s}}", "consensus.nakamoto" },
+		{ "poll: 1s}", "poll: 1s, nakamoto: {store: /tmp/chain.db}}", "consensus.nakamoto" },
+		{ "707511a}", "707511a, slhdsa_public_key: " SLH_PK "}", "peers" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		variant(text, sizeof text, cases[i].from, cases[i].to);
