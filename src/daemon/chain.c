@@ -92,28 +92,38 @@ int bftd_chain_put(bftd_chain *c, const uint8_t *blob, size_t len)
 	return rc;
 }
 
-int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *refused)
+int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *kept, size_t *refused, char *err,
+                      size_t errlen)
 {
-	*refused = 0;
+	*kept = *refused = 0;
 	if (!c)
 		return 0;
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db, "SELECT bytes FROM chain_blocks ORDER BY height", -1, &q, NULL) != SQLITE_OK)
-		return BFT_EINVAL;
-	int kept = 0;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const void *p = sqlite3_column_blob(q, 0);
-		int len = sqlite3_column_bytes(q, 0);
-		int r = p && len > 0 ? bft_node_chain_load(n, raw_ns, p, (size_t)len) : BFT_EINVAL;
-		if (r >= 0 && r != BFT_NK_DUP)
-			kept++;
-		else if (r < 0)
-			(*refused)++;
+	int rc = sqlite3_prepare_v2(c->db, "SELECT bytes FROM chain_blocks ORDER BY height", -1, &q, NULL);
+	if (rc == SQLITE_OK) {
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			const void *p = sqlite3_column_blob(q, 0);
+			int len = sqlite3_column_bytes(q, 0);
+			int r = p && len > 0 ? bft_node_chain_load(n, raw_ns, p, (size_t)len) : BFT_EINVAL;
+			if (r >= 0 && r != BFT_NK_DUP)
+				(*kept)++;
+			else if (r < 0)
+				(*refused)++;
+		}
 	}
+	/* A damaged or unreadable store ends the read early: said, counted,
+	 * and the store left as it is (nothing here writes over it). */
+	if (rc != SQLITE_DONE)
+		snprintf(err, errlen, "the store's read stopped after %zu blocks: %s", *kept + *refused,
+		         sqlite3_errmsg(c->db));
 	sqlite3_finalize(q);
-	c->st.replayed += (uint64_t)kept;
+	c->st.replayed += *kept;
 	c->st.replay_refused += *refused;
-	return kept;
+	if (rc != SQLITE_DONE) {
+		c->st.replay_errors++;
+		return BFT_EINVAL;
+	}
+	return 0;
 }
 
 void bftd_chain_get_stats(const bftd_chain *c, bftd_chain_stats *out)
@@ -239,6 +249,7 @@ json_object *bftd_chain_json(const bft_node *n, const bftd_chain *c)
 	add_u64(st, "failures", cs.put_failures);
 	add_u64(st, "replayed", cs.replayed);
 	add_u64(st, "replay_refused", cs.replay_refused);
+	add_u64(st, "replay_errors", cs.replay_errors);
 	json_object_object_add(o, "store", st);
 	free(ci);
 	return o;

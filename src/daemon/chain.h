@@ -25,9 +25,12 @@ void bftd_chain_close(bftd_chain *c);
 /* Keep one block the node announced (BFT_ACT_BLOCK); a block already kept
  * is not an error. 0 or negative (counted in failures). */
 int bftd_chain_put(bftd_chain *c, const uint8_t *blob, size_t len);
-/* Replay every kept block into the node, lowest height first. Returns the
- * number the node kept (best, side or orphan), or negative. */
-int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *refused);
+/* Replay every kept block into the node, lowest height first: *kept the
+ * blocks the node kept (best, side or orphan), *refused those it refused.
+ * BFT_EINVAL when the store could not be read to the end (err says where
+ * and why; the blocks read before are kept, the store untouched). */
+int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *kept, size_t *refused, char *err,
+                      size_t errlen);
 
 /*
  * The identity each configured reference's statements name (chain_wire.h):
@@ -44,7 +47,7 @@ struct bftd_ref;
 void bftd_chain_refs(const struct bftd_ref *refs, size_t n, bft_cref *out);
 
 typedef struct bftd_chain_stats {
-	uint64_t stored, put_failures, replayed, replay_refused;
+	uint64_t stored, put_failures, replayed, replay_refused, replay_errors;
 } bftd_chain_stats;
 void bftd_chain_get_stats(const bftd_chain *c, bftd_chain_stats *out);
 
