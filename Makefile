@@ -142,7 +142,7 @@ $(A)/libbftime.a: $(LIB_AOBJ) Makefile
 
 # The CLI: the library, libcurl for the API, and of the daemon only what
 # reads a node's configuration and key (config.c with the reference options
-# it checks, keys.c): no store (SQLite), no HTTP server (libmicrohttpd).
+# it checks, keys.c, slhkey.c): no store (SQLite), no HTTP server (libmicrohttpd).
 CLI_DEPS  := src/daemon/config.c src/daemon/keys.c src/daemon/slhkey.c $(REF_SRC) $(UTIL_SRC)
 $(B)/bftime: $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC) $(CLI_DEPS)) $(B)/libbftime.a
 	$(CC) $(OPT) -o $@ $^ -lyaml -ljson-c -lcurl -lSoapySDR -lssl $(LDLIBS)

@@ -3,7 +3,8 @@
  * Scenario loader: libyaml's document API, then a walk over the tree with
  * one small parser per section. Every value error names file:line, and
  * unknown keys are errors too, so a typo never silently runs the default.
- * Durations are "250ms", "2s", "1h", "20us", "5ns", "3m" or bare seconds.
+ * Durations are "250ms", "2s", "1h", "20us", "5ns", "3m": a decimal and a
+ * unit (bft_duration_parse); a bare number is refused, but for 0.
  */
 #include "util/value.h"
 #include "util/yamlkit.h"

@@ -301,7 +301,7 @@ void sim_scenario_strip_lies(sim_scenario *s);
 /* Scale every absolute time (from, to, at, start, end, lie_from, warmup) by
  * new_duration / duration and set the duration: --duration keeps the plot. */
 void sim_scenario_rescale(sim_scenario *s, int64_t new_duration_ns);
-/* The YAML duration syntax ("250ms", "2s", "1h", bare seconds); 0 or -1. */
+/* The YAML duration syntax ("250ms", "2s", "1h"; a bare number only 0); 0 or -1. */
 int sim_parse_duration(const char *s, int64_t *out);
 bool sim_set_has(const sim_set *s, uint32_t id);
 const char *sim_engine_name(const sim_scenario *s);
