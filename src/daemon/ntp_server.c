@@ -246,6 +246,12 @@ static int nts_prepare(bftd_ntps *s, const uint8_t *req, size_t len, const bft_n
 	}
 	if (v == BFT_NTS_SRV_COOKIE) {
 		s->nts.last_refused = why ? why : "?";
+		/* A client over its rate gets a NAK only within the kisses'
+		 * shared budget, as a RATE kiss: unauthenticated and never
+		 * larger than the request, a NAK still answers whoever a
+		 * spoofed source names (the client was counted rate_limited). */
+		if (limited && !bftd_ratelimit_allow(&s->kod, &s->kod_from, mono_ns))
+			return -1;
 		/* RFC 8915 5.7: the NTS NAK, so the client runs NTS-KE again. */
 		bft_ntp_kod(e->hdr, "NTSN");
 		e->len = bft_nts_server_nak(e->buf, sizeof e->buf, e->hdr, e->rq.v.uid, e->rq.v.uid_len);

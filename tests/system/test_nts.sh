@@ -93,6 +93,7 @@ for _ in $(seq 1 50); do grep -q '"state":"synchronized"' "$dir/n1.json" 2>/dev/
 # An integer of the status file's nts object (the last matching line: "requests"
 # and "replies" exist outside it too).
 nts() { sleep 1.2; awk -v k="\"$1\":" '/"nts":\{/ { p = 1 } p && index($0, k) { sub(/.*:/, ""); gsub(/[^0-9-]/, ""); print; exit }' "$dir/n1.json"; }
+ntpctr() { sleep 1.2; awk -v k="\"$1\":" '/"ntp_server":/ { p = 1 } p && index($0, k) { sub(/.*:/, ""); gsub(/[^0-9-]/, ""); print; exit }' "$dir/n1.json"; }
 ntsstr() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$dir/n1.json" | head -n 1; } # a string of the status
 ntps() { awk -v k="    \"$1\":" '/"ntp_server":/ { p = 1 } p && index($0, k) == 1 { sub(/.*:/, ""); gsub(/[^0-9-]/, ""); print; exit }' "$dir/n1.json"; }
 
@@ -187,6 +188,22 @@ if cmd == 'nak':  # a forged cookie: NTS NAK echoing the UID
     r = ntpq(hdr + ef(0x0104, uid) + ef(0x0204, os.urandom(104)) + ef(0x0404, struct.pack('>HH', 16, 16) + bytes(32)))
     ok = r is not None and r[1] == 0 and r[12:16] == b'NTSN' and r[48:52] == struct.pack('>HH', 0x0104, 36) and r[52:84] == uid
     print('NTSN with our UID' if ok else 'reply %r' % r); sys.exit(0 if ok else 1)
+if cmd == 'nakflood':  # forged cookies from one address, far over its rate: count the NAKs back
+    n = int(sys.argv[5]); s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22); s.connect((host, ntp)); s.setblocking(False)
+    req = hdr + ef(0x0104, os.urandom(32)) + ef(0x0204, os.urandom(104)) + ef(0x0404, struct.pack('>HH', 16, 16) + bytes(32))
+    got = 0; t0 = time.monotonic()
+    for i in range(n):
+        try: s.send(req)
+        except BlockingIOError: pass
+        while True:
+            try: s.recv(2048); got += 1
+            except (BlockingIOError, ConnectionRefusedError): break
+    dt = time.monotonic() - t0; end = time.monotonic() + 0.5
+    while time.monotonic() < end:
+        try: s.recv(2048); got += 1
+        except (BlockingIOError, ConnectionRefusedError): time.sleep(0.01)
+    print('%d %.3f' % (got, dt)); sys.exit(0)
 if cmd == 'malformed':  # fields that do not parse, and no UID: never answered
     bad = [hdr + struct.pack('>HH', 0x0104, 18) + bytes(14), hdr + ef(0x0104, bytes(8)),
            hdr + ef(0x0204, bytes(104)) + ef(0x0404, struct.pack('>HH', 16, 16) + bytes(32)),
@@ -220,6 +237,21 @@ nak_ok() {
 	echo "$out; naks $before -> $after"
 }
 check "a forged cookie gets an NTS NAK (kiss NTSN, our unique identifier), counted" nak_ok
+# A flood of forged cookies from one address: past its rate (1000/s, a
+# burst of 2000) its NAKs come out of the kisses' budget (4/s), as RATE
+# kisses do; the NAKs once went out 1:1, to whatever address was named.
+nakflood_ok() {
+	lim0=$(ntpctr rate_limited)
+	set -- $(h nakflood 8000)
+	got=$1 secs=$2
+	lim1=$(ntpctr rate_limited)
+	# What the limits allow in that time (and the 0.5 s the replies are waited for), with 10% to spare.
+	most=$(awk -v t="$secs" 'BEGIN { printf "%d", (2000 + 1000 * (t + 0.5) + 4 * (t + 1.5)) * 1.1 }')
+	[ $((lim1 - lim0)) -gt 0 ] && [ "$got" -le "$most" ] ||
+		{ echo "8000 sent in $secs s: $got NAKs back (at most $most), rate_limited $lim0 -> $lim1"; return 1; }
+	echo "8000 sent in $secs s: $got NAKs back (at most $most), $((lim1 - lim0)) over the rate"
+}
+check "forged cookies far over a client's rate: NAKs within the rate and the kisses' budget" nakflood_ok
 mal_ok() {
 	before=$(nts malformed)
 	n=$(h malformed)
