@@ -64,7 +64,7 @@ int bft_nk_init(bft_nk_chain *c, const bft_nk_cfg *cfg, bft_nk_entry *slots, siz
 	c->n_orphans = n_orphans;
 	c->best = -1;
 	for (size_t i = 0; i < n_slots; i++)
-		slots[i].used = false;
+		slots[i].used = slots[i].untimed = false;
 	for (size_t i = 0; i < n_orphans; i++)
 		orphans[i].used = false;
 	return 0;
@@ -324,7 +324,8 @@ static int32_t take_slot(bft_nk_chain *c, int32_t keep)
 		a->work = c->slots[victim].work;
 		c->arch_next = (c->arch_next + 1) % c->n_arch;
 	}
-	c->slots[victim].used = false;
+	c->n_untimed -= c->slots[victim].untimed;
+	c->slots[victim].used = c->slots[victim].untimed = false;
 	c->st.evicted++;
 	return victim;
 }
@@ -411,7 +412,7 @@ static int validate(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stm
 		return BFT_NK_EDIFF;
 	if (h->time_ns <= mtp(c, p))
 		return BFT_NK_EPAST;
-	if ((i128)h->time_ns > (i128)v->true_hi_ns + c->cfg.future_tol_ns)
+	if (v->true_hi_ns != INT64_MAX && (i128)h->time_ns > (i128)v->true_hi_ns + c->cfg.future_tol_ns)
 		return BFT_NK_EFUTURE;
 	*unverifiable = 0;
 	for (size_t i = 0; stmts && i < h->n_stmts; i++) {
@@ -541,6 +542,8 @@ static int connect(bft_nk_chain *c, const bft_block_hdr *h, const bft_stmt *stmt
 	e->used = true;
 	e->pruned = !stmts;
 	e->unverified = unv > 0;
+	e->untimed = v->true_hi_ns == INT64_MAX;
+	c->n_untimed += e->untimed;
 	e->dropped = false;
 	e->parent = p;
 	e->h = *h;
@@ -741,6 +744,7 @@ static int32_t parent_slot(bft_nk_chain *c, const uint8_t hash[BFT_BLOCK_HASH], 
 	e->used = true;
 	e->pruned = true;
 	e->unverified = false;
+	e->untimed = false; /* from the archive: judged when it first came */
 	e->dropped = false;
 	e->parent = memcmp(keep.h.parent, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, keep.h.parent);
 	e->h = keep.h;
@@ -827,24 +831,12 @@ static bool implausible_now(const bft_nk_chain *c, int32_t i, const bft_nk_view 
 	return false;
 }
 
-int bft_nk_recheck(bft_nk_chain *c, const bft_nk_view *v)
+/* Drop every slot marked dropped with every block above it; the best tip
+ * moves to the heaviest block left. implausible: each is remembered as an
+ * implausible refusal (bft_nk_recheck), else counted a future one and not
+ * remembered (bft_nk_recheck_time). Returns the number dropped. */
+static int drop_marked(bft_nk_chain *c, bool implausible)
 {
-	if (!c || !v || (!v->meas && v->n_meas))
-		return BFT_EINVAL;
-	if (v->n_meas == 0)
-		return 0;
-	bool any = false;
-	for (size_t i = 0; i < c->n_slots; i++) {
-		bft_nk_entry *e = &c->slots[i];
-		if (!e->used || !e->unverified)
-			continue;
-		bool judged;
-		e->dropped = implausible_now(c, (int32_t)i, v, &judged);
-		e->unverified = !judged && !e->dropped;
-		any |= e->dropped;
-	}
-	if (!any)
-		return 0;
 	/* Everything above a dropped block goes with it: parents before
 	 * children by height, one pass per height would do; a pass over the
 	 * slots until nothing changes is as short here (rare, and a few
@@ -873,15 +865,63 @@ int bft_nk_recheck(bft_nk_chain *c, const bft_nk_view *v)
 		bft_nk_entry *e = &c->slots[i];
 		if (!e->used || !e->dropped)
 			continue;
-		if (e->work > work_of(c, c->best))
-			c->st.implausible_heavier++;
-		mark_bad(c, e->hash, true, e->work);
-		c->st.rejected[-BFT_NK_EIMPLAUSIBLE]++;
+		if (implausible) {
+			if (e->work > work_of(c, c->best))
+				c->st.implausible_heavier++;
+			mark_bad(c, e->hash, true, e->work);
+			c->st.rejected[-BFT_NK_EIMPLAUSIBLE]++;
+		} else {
+			c->st.rejected[-BFT_NK_EFUTURE]++;
+		}
 		c->st.rechecked_out++;
-		e->used = e->dropped = false;
+		c->n_untimed -= e->untimed;
+		e->used = e->dropped = e->untimed = false;
 		n++;
 	}
 	return n;
+}
+
+int bft_nk_recheck(bft_nk_chain *c, const bft_nk_view *v)
+{
+	if (!c || !v || (!v->meas && v->n_meas))
+		return BFT_EINVAL;
+	if (v->n_meas == 0)
+		return 0;
+	bool any = false;
+	for (size_t i = 0; i < c->n_slots; i++) {
+		bft_nk_entry *e = &c->slots[i];
+		if (!e->used || !e->unverified)
+			continue;
+		bool judged;
+		e->dropped = implausible_now(c, (int32_t)i, v, &judged);
+		e->unverified = !judged && !e->dropped;
+		any |= e->dropped;
+	}
+	return any ? drop_marked(c, true) : 0;
+}
+
+int bft_nk_recheck_time(bft_nk_chain *c, int64_t true_hi_ns)
+{
+	if (!c || true_hi_ns == INT64_MAX)
+		return c ? 0 : BFT_EINVAL;
+	bool any = false;
+	for (size_t i = 0; i < c->n_slots && c->n_untimed; i++) {
+		bft_nk_entry *e = &c->slots[i];
+		if (!e->used || !e->untimed)
+			continue;
+		e->dropped = (i128)e->h.time_ns > (i128)true_hi_ns + c->cfg.future_tol_ns;
+		if (!e->dropped) {
+			e->untimed = false;
+			c->n_untimed--;
+		}
+		any |= e->dropped;
+	}
+	return any ? drop_marked(c, false) : 0;
+}
+
+bool bft_nk_untimed(const bft_nk_chain *c)
+{
+	return c && c->n_untimed > 0;
 }
 
 void bft_nk_set_archive(bft_nk_chain *c, bft_nk_arch *arch, size_t n)
@@ -1145,8 +1185,13 @@ int bft_nk_consensus(const bft_nk_chain *c, const bft_nk_meas *own, int64_t now_
 	out->f = f;
 	out->median_ns = m;
 	out->phase_ns = own->offset_ns - m;
-	out->phase_iv.lo_ns = own->offset_ns - own->unc_ns - hib;
-	out->phase_iv.hi_ns = own->offset_ns + own->unc_ns - lob;
+	/* The node's own measurement is carried to now as the statements are:
+	 * taken a poll ago, its offset has moved by up to drift since (found
+	 * by review: an interval of [o, o] missed o + drift * age). */
+	i128 ow = (i128)own->unc_ns + drift_between(now_ns, own->local_ns, c->cfg.drift_ppb);
+	int64_t owi = ow > BFT_STMT_OFFSET_MAX ? BFT_STMT_OFFSET_MAX : (int64_t)ow;
+	out->phase_iv.lo_ns = own->offset_ns - owi - hib;
+	out->phase_iv.hi_ns = own->offset_ns + owi - lob;
 	i128 phase_term = (i128)out->phase_ns * BFT_PPB_PER_UNIT / steer->tau_phase_ns;
 	i128 ref_term = (i128)m * BFT_PPB_PER_UNIT / steer->tau_ref_ns;
 	out->steer_ppb = clamp64((i128)clamp64(phase_term, steer->max_ppb) + clamp64(ref_term, steer->ref_slew_ppb),

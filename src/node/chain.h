@@ -84,6 +84,8 @@ typedef struct bft_nk_entry {
 	bool pruned;        /* taken on its header alone (bft_nk_add_header): no statements */
 	bool unverified;    /* some statement's reference was not measured here when it came (bft_nk_recheck) */
 	bool dropped;       /* bft_nk_recheck's mark while it runs */
+	bool untimed;       /* taken while the node knew no latest true time: its timestamp's future
+	                     * rule is judged when it does (bft_nk_recheck_time) */
 	int32_t parent;     /* slot of the parent; -1 genesis; -2 forgotten (evicted) */
 	bft_block_hdr h;
 	uint8_t hash[BFT_BLOCK_HASH];
@@ -172,6 +174,7 @@ typedef struct bft_nk_chain {
 	} bad[64];
 	unsigned bad_next, bad_count;
 	bft_nk_work implausible_work; /* most work seen on a chain this node finds implausible */
+	size_t n_untimed;             /* slots with untimed set */
 	bft_nk_stats st;
 } bft_nk_chain;
 
@@ -253,6 +256,21 @@ int bft_nk_add_header(bft_nk_chain *c, const bft_block_hdr *h, const bft_nk_view
  * or BFT_EINVAL.
  */
 int bft_nk_recheck(bft_nk_chain *c, const bft_nk_view *v);
+
+/*
+ * The future rule for blocks taken while the node knew no latest true time
+ * (its view's true_hi_ns INT64_MAX: an unsynchronized node, a replay at
+ * start, which follow the chain by work alone): judged once it knows one.
+ * True time at their arrival was at most true_hi_ns now, so a block whose
+ * timestamp is beyond true_hi_ns + future_tol_ns now was beyond it then: it
+ * is dropped with every block above it and counted a future refusal, not
+ * remembered (it may pass later, as any); the best tip moves to the
+ * heaviest block left. A block within it now is judged as any that comes
+ * now. Returns the number of blocks dropped, or BFT_EINVAL.
+ */
+int bft_nk_recheck_time(bft_nk_chain *c, int64_t true_hi_ns);
+/* Whether some block in the tree awaits bft_nk_recheck_time. */
+bool bft_nk_untimed(const bft_nk_chain *c);
 
 /* Whether statement s is plausible against the node's own measurement m
  * of the same reference: |s.offset - m.offset| <= s.unc + m.unc + agree +

@@ -332,8 +332,20 @@ static void recheck(bft_nkn *k, const bft_nkn_now *now)
 		k->have_work = false; /* the tip may have moved */
 }
 
+/* Blocks taken while the node knew no latest true time (unsynchronized,
+ * or replayed at start) meet the future rule once it knows one
+ * (bft_nk_recheck_time: a far-future block dropped with those above it). */
+static void recheck_time(bft_nkn *k, const bft_nkn_now *now)
+{
+	if (!now->running || now->hi_ns == INT64_MAX || !bft_nk_untimed(&k->chain))
+		return;
+	if (bft_nk_recheck_time(&k->chain, now->hi_ns) > 0)
+		k->have_work = false; /* the tip may have moved */
+}
+
 void bft_nkn_on_reading(bft_nkn *k, uint32_t ref_id, bft_interval true_time, const bft_nkn_now *now)
 {
+	recheck_time(k, now);
 	if (ref_id >= k->n_refs || !now->running)
 		return;
 	struct meas *m = &k->meas[ref_id];
@@ -382,6 +394,7 @@ static bool queue_stmt(bft_nkn *k, const bft_stmt *s, bool v2, uint8_t hops)
 
 void bft_nkn_on_poll(bft_nkn *k, const bft_nkn_now *now)
 {
+	recheck_time(k, now);
 	if (!now->running || !settled(k))
 		return;
 	for (size_t i = 0; i < k->n_refs; i++) {

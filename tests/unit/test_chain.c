@@ -656,6 +656,77 @@ static void test_consensus_widths(void **state)
 	free(n);
 }
 
+/* A node that knows no latest true time (unsynchronized, or replaying its
+ * store at start) follows the chain by work alone, a far-future timestamp
+ * included; once it knows one, such a block goes with every block above
+ * it, counted a future refusal and not remembered (found by review: the
+ * rule was off while the node was unsynchronized and never judged after). */
+static void test_untimed_recheck(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	struct node *n = node_new(&cfg);
+	static bft_block b1, b2, b3;
+	int64_t t = T0 + 10 * S_NS, far = t + INT64_C(86400) * 30 * S_NS; /* 30 days ahead */
+	mine(n, &b1, 1, t, NULL, 0);
+	n->v.true_hi_ns = INT64_MAX;
+	assert_int_equal(bft_nk_add(&n->c, &b1, &n->v), BFT_NK_BEST);
+	mine(n, &b2, 1, far, NULL, 0);
+	n->v.true_hi_ns = INT64_MAX;
+	assert_int_equal(bft_nk_add(&n->c, &b2, &n->v), BFT_NK_BEST);
+	mine(n, &b3, 1, far + S_NS, NULL, 0);
+	n->v.true_hi_ns = INT64_MAX;
+	assert_int_equal(bft_nk_add(&n->c, &b3, &n->v), BFT_NK_BEST);
+	assert_true(bft_nk_untimed(&n->c));
+	assert_int_equal(tip(n).height, 3);
+	/* Still nothing known: nothing judged. */
+	assert_int_equal(bft_nk_recheck_time(&n->c, INT64_MAX), 0);
+	/* Synchronized at t + 20 s: b2 and b3 go, b1 stays, judged. */
+	uint64_t fut = n->c.st.rejected[-BFT_NK_EFUTURE];
+	assert_int_equal(bft_nk_recheck_time(&n->c, t + 20 * S_NS), 2);
+	assert_false(bft_nk_untimed(&n->c));
+	assert_int_equal(tip(n).height, 1);
+	assert_int_equal(n->c.st.rejected[-BFT_NK_EFUTURE], fut + 2);
+	assert_int_equal(n->c.st.rechecked_out, 2);
+	assert_int_equal(bft_nk_recheck_time(&n->c, t + 30 * S_NS), 0);
+	/* Not remembered: refused as future now, taken once its time comes. */
+	at(n, t + 20 * S_NS);
+	assert_int_equal(bft_nk_add(&n->c, &b2, &n->v), BFT_NK_EFUTURE);
+	at(n, far);
+	assert_int_equal(bft_nk_add(&n->c, &b2, &n->v), BFT_NK_BEST);
+	assert_false(bft_nk_untimed(&n->c));
+	free(n);
+}
+
+/* The node's own measurement, taken 60 s before now, widens as the
+ * statements do: with its uncertainty 0 the phase interval was [o - H,
+ * o - L] about an offset 60 s old, and missed where it may be now (o
+ * moved by up to drift * 60 s: found by review). */
+static void test_consensus_own_age(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	struct node *n = node_new(&cfg);
+	static bft_block b;
+	int64_t t = T0 + 10 * S_NS;
+	bft_stmt s1 = stmt(7, gps(), 0, t);
+	mine(n, &b, 1, t, &s1, 1);
+	assert_int_equal(bft_nk_add(&n->c, &b, &n->v), BFT_NK_BEST);
+	static uint8_t scratch[sizeof(int64_t) * 4096] __attribute__((aligned(8)));
+	bft_nk_steer st = { 100 * S_NS, 100000 * S_NS, 10, 1000 };
+	int64_t age = 60 * S_NS, moved = age / S_NS * cfg.drift_ppb; /* drift * age, in ns */
+	bft_nk_meas own = { gps(), 5000, 0, t - age };
+	bft_nk_correction cr;
+	assert_int_equal(bft_nk_consensus(&n->c, &own, t, &st, scratch, &cr), 0);
+	int64_t w = 1000; /* the statement's uncertainty (stmt), taken at t */
+	assert_int_equal(cr.phase_iv.lo_ns, 5000 - moved - w);
+	assert_int_equal(cr.phase_iv.hi_ns, 5000 + moved + w);
+	assert_true(moved > 0);
+	free(n);
+}
+
 /* Attack: a miner writes implausible offsets. Its blocks and every block
  * built on them are refused, whatever its hash power; if its chain gets
  * more work than the honest one, the node raises the alarm. */
@@ -1528,6 +1599,8 @@ int main(void)
 		cmocka_unit_test(test_median_property),
 		cmocka_unit_test(test_consensus_memo_property),
 		cmocka_unit_test(test_consensus_widths),
+		cmocka_unit_test(test_consensus_own_age),
+		cmocka_unit_test(test_untimed_recheck),
 		cmocka_unit_test(test_implausible_miner),
 		cmocka_unit_test(test_recheck_after_settling),
 		cmocka_unit_test(test_recheck_property),
