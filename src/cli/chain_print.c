@@ -18,6 +18,7 @@ static json_object *field(json_object *o, const char *k)
 	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
 }
 static int64_t num(json_object *o, const char *k) { return json_object_get_int64(field(o, k)); }
+static uint64_t unum(json_object *o, const char *k) { return json_object_get_uint64(field(o, k)); }
 static const char *str(json_object *o, const char *k)
 {
 	const char *s = json_object_get_string(field(o, k));
@@ -28,8 +29,8 @@ void cli_print_chain(FILE *out, json_object *j)
 {
 	json_object *h = field(j, "head");
 	fprintf(out, "head      %s\n", str(h, "hash"));
-	fprintf(out, "height    %" PRId64 ", work %s, difficulty %" PRId64 " (next %" PRId64 ")\n", num(h, "height"),
-	        str(h, "work"), num(h, "difficulty"), num(h, "next_difficulty"));
+	fprintf(out, "height    %" PRId64 ", work %s, difficulty %" PRIu64 " (next %" PRIu64 ")\n", num(h, "height"),
+	        str(h, "work"), unum(h, "difficulty"), unum(h, "next_difficulty"));
 	if (json_object_get_boolean(field(j, "alarm")))
 		fprintf(out, "ALARM     a chain this node finds implausible has more work than its best\n");
 	json_object *refs = field(j, "references");

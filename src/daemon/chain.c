@@ -134,7 +134,8 @@ void bftd_chain_get_stats(const bftd_chain *c, bftd_chain_stats *out)
 		memset(out, 0, sizeof *out);
 }
 
-static void add_u64(json_object *o, const char *k, uint64_t v) { json_object_object_add(o, k, json_object_new_int64((int64_t)v)); }
+/* Unsigned: a difficulty may exceed INT64_MAX (retargets reach UINT64_MAX), once shown negative. */
+static void add_u64(json_object *o, const char *k, uint64_t v) { json_object_object_add(o, k, json_object_new_uint64(v)); }
 static void add_i64(json_object *o, const char *k, int64_t v) { json_object_object_add(o, k, json_object_new_int64(v)); }
 
 static json_object *hex_json(const uint8_t *p, size_t n)

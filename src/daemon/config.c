@@ -41,6 +41,8 @@ struct ctx {
 	/* Keys the cross-field checks (validate) point at, so that their
 	 * messages name the line at fault, not the top of the file. */
 	const yaml_node_t *f_key;
+	const yaml_node_t *engine_key;  /* consensus.engine */
+	bool genesis_time_set;          /* consensus.nakamoto.genesis_time given */
 	const yaml_node_t *peer_id_key[BFTD_MAX_PEERS], *peer_addr_key[BFTD_MAX_PEERS];
 	const yaml_node_t *dir_item[BFTD_MAX_DIRECTORY];
 	bool any_build; /* BFTD_CONFIG_ANY_BUILD: what only the test kit runs is read, not refused */
@@ -446,6 +448,7 @@ static int parse_nakamoto(struct ctx *c, const yaml_node_t *n, bftd_config *cfg)
 		} else if (!strcmp(name, "genesis_time")) { /* seconds since 1970 */
 			TRY(get_int(c, v, 0, INT64_C(1) << 33, &x));
 			k->chain.genesis_time_ns = x * BFT_NS_PER_SEC;
+			c->genesis_time_set = true;
 		} else if (!strcmp(name, "difficulty")) {
 			TRY(get_int(c, v, 1, INT64_MAX, &x));
 			k->chain.genesis_difficulty = (uint64_t)x;
@@ -536,6 +539,7 @@ static int parse_consensus(struct ctx *c, const yaml_node_t *n, bftd_config *cfg
 		} else if (!strcmp(name, "engine")) {
 			TRY(get_enum(c, v, engines, &e));
 			nc->engine = e == 2 ? BFT_ENGINE_NAKAMOTO : e ? BFT_ENGINE_MEDIAN : BFT_ENGINE_FUSION;
+			c->engine_key = k;
 		} else if (!strcmp(name, "nakamoto")) {
 			TRY(parse_nakamoto(c, v, cfg));
 		} else if (!strcmp(name, "algorithm")) {
@@ -951,6 +955,15 @@ static int validate(struct ctx *c, const yaml_node_t *root, bftd_config *cfg)
 		            nsrc);
 	if (nc->dmax_ns && nc->dmax_ns < nc->dmin_ns)
 		return fail(c, root, "consensus.dmax is below dmin");
+	/* The retarget spans telescope to ts(last) - genesis_time, which the
+	 * future rule bounds only if genesis_time is the chain's real start:
+	 * from 1970 a majority miner would have 56 years of spans to claim,
+	 * the difficulty falling by max_step every period (docs/nakamoto.md,
+	 * "The defence here"). Every node must state the same one. */
+	if (nc->engine == BFT_ENGINE_NAKAMOTO && !c->genesis_time_set)
+		return fail(c, at(c->engine_key, root),
+		            "engine nakamoto needs consensus.nakamoto.genesis_time: the chain's start in seconds since "
+		            "1970, the same on every node (the difficulty's retargeting counts from it)");
 	int64_t longest = nc->poll_ns;
 	for (size_t i = 0; i < cfg->n_refs; i++)
 		if (cfg->refs[i].every_ns > longest)

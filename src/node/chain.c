@@ -288,10 +288,14 @@ static uint64_t next_difficulty(const bft_nk_chain *c, int32_t p)
 		lo = 1;
 	span = span < lo ? lo : span > hi ? hi : span;
 	u128 nd = (u128)d * (u128)expected / (u128)span;
-	/* At most max_step down, after the division's rounding too. */
-	u128 floor_d = ((u128)d + c->cfg.max_step - 1) / c->cfg.max_step;
+	/* At most max_step either way, after the roundings too: the span's
+	 * lower clamp is a truncated division, and at it d * expected / span
+	 * came out a little above d * max_step (found by review). */
+	u128 floor_d = ((u128)d + c->cfg.max_step - 1) / c->cfg.max_step, ceil_d = (u128)d * c->cfg.max_step;
 	if (nd < floor_d)
 		nd = floor_d;
+	if (nd > ceil_d)
+		nd = ceil_d;
 	if (nd == 0)
 		nd = 1;
 	return nd > UINT64_MAX ? UINT64_MAX : (uint64_t)nd;
@@ -505,9 +509,15 @@ static int reject(bft_nk_chain *c, int rc, const uint8_t hash[BFT_BLOCK_HASH])
 {
 	c->st.rejected[-rc]++;
 	/* Refusals that may pass later or on a re-send (future timestamp,
-	 * forgotten ancestry) are not remembered; implausible ones are, with
-	 * their work, by the caller. */
-	if (rc != BFT_NK_EFUTURE && rc != BFT_NK_EIMPLAUSIBLE && rc != BFT_NK_EANCESTRY && rc != BFT_NK_EINVAL)
+	 * forgotten ancestry, too little work for the tip of the moment) are
+	 * not remembered, nor a failed proof of work: checking it again costs
+	 * the one hash already made, and remembering it would let anyone flush
+	 * the ring with blocks that cost nothing (found by review: a valid
+	 * block first refused as a too-easy orphan was refused for good, with
+	 * its descendants). Implausible ones are, with their work, by the
+	 * caller. */
+	if (rc != BFT_NK_EFUTURE && rc != BFT_NK_EIMPLAUSIBLE && rc != BFT_NK_EANCESTRY && rc != BFT_NK_EINVAL &&
+	    rc != BFT_NK_ELOWORK && rc != BFT_NK_EWORK)
 		mark_bad(c, hash, false, 0);
 	return rc;
 }

@@ -326,10 +326,24 @@ static void test_orphans(void **state)
 	assert_int_equal(bft_nk_add(&n->c, &blocks[3], &n->v), BFT_NK_DUP);
 	assert_int_equal(n->c.st.orphans_expired, 1);
 
-	/* An easy orphan is not worth holding. */
+	/* An easy orphan is not worth holding, and not remembered either: the
+	 * tip moves, and the same block may be worth holding then (it was
+	 * refused as a descendant of a bad block for good). */
 	far.h.difficulty = 2;
 	remine(&far);
 	assert_int_equal(bft_nk_add(&n->c, &far, &n->v), BFT_NK_ELOWORK);
+	assert_int_equal(bft_nk_add(&n->c, &far, &n->v), BFT_NK_ELOWORK);
+	/* Nor a block whose work fails: a flood of them must not push out
+	 * the refusals worth remembering. */
+	static bft_block nowork;
+	nowork = blocks[9];
+	uint8_t hh[BFT_BLOCK_HASH];
+	do {
+		nowork.h.nonce++;
+		assert_int_equal(bft_block_hash(hh, &nowork.h), 0);
+	} while (bft_work_meets(hh, nowork.h.difficulty));
+	assert_int_equal(bft_nk_add(&n->c, &nowork, &n->v), BFT_NK_EWORK);
+	assert_int_equal(bft_nk_add(&n->c, &nowork, &n->v), BFT_NK_EWORK);
 	free(miner);
 	free(n);
 }
@@ -653,6 +667,29 @@ static void test_consensus_widths(void **state)
 			assert_true(cr.phase_iv.hi_ns == (int64_t)(100 + 300 - (2500 - w)));
 		}
 	}
+	free(n);
+}
+
+/* A retarget moves the difficulty by at most max_step up as well as down:
+ * the span's lower clamp is expected / max_step truncated, and a span at
+ * it gave d * expected / span above d * max_step (7 / 3 truncated is 2:
+ * 16 * 7 / 2 = 56 against 48; found by review). */
+static void test_retarget_clamp_up(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	cfg.genesis_difficulty = 16;
+	cfg.interval_ns = 7;
+	cfg.retarget_blocks = 2;
+	cfg.max_step = 3;
+	struct node *n = node_new(&cfg);
+	static bft_block b;
+	mine(n, &b, 1, T0 + 1, NULL, 0);
+	assert_int_equal(bft_nk_add(&n->c, &b, &n->v), BFT_NK_BEST);
+	mine(n, &b, 1, T0 + 2, NULL, 0);
+	assert_int_equal(bft_nk_add(&n->c, &b, &n->v), BFT_NK_BEST);
+	assert_int_equal(tip(n).next_difficulty, 48);
 	free(n);
 }
 
@@ -1601,6 +1638,7 @@ int main(void)
 		cmocka_unit_test(test_consensus_widths),
 		cmocka_unit_test(test_consensus_own_age),
 		cmocka_unit_test(test_untimed_recheck),
+		cmocka_unit_test(test_retarget_clamp_up),
 		cmocka_unit_test(test_implausible_miner),
 		cmocka_unit_test(test_recheck_after_settling),
 		cmocka_unit_test(test_recheck_property),

@@ -234,11 +234,12 @@ static void test_nakamoto(void **st)
 {
 	(void)st;
 	const char *a = NODE "references:\n  - {kind: system}\nconsensus:\n  engine: nakamoto\n"
-	                "  nakamoto: {difficulty: 5000, interval: 2s, retarget: 8, slots: 40, hashes_per_step: 300, "
-	                "step: 50ms, agree: 1ms, store: /tmp/x.chain}\n";
+	                "  nakamoto: {genesis_time: 1796342400, difficulty: 5000, interval: 2s, retarget: 8, slots: 40, "
+	                "hashes_per_step: 300, step: 50ms, agree: 1ms, store: /tmp/x.chain}\n";
 	bftd_config c;
 	char err[256];
 	assert_int_equal(bftd_config_parse(&c, a, strlen(a), "a", err, sizeof err), 0);
+	assert_int_equal(c.nk.chain.genesis_time_ns, INT64_C(1796342400) * BFT_NS_PER_SEC);
 	assert_int_equal(c.node.engine, BFT_ENGINE_NAKAMOTO);
 	assert_int_equal(c.nk.chain.genesis_difficulty, 5000);
 	assert_int_equal(c.nk.chain.interval_ns, 2 * BFT_NS_PER_SEC);
@@ -255,6 +256,16 @@ static void test_nakamoto(void **st)
 	const char *d = NODE "references:\n  - {kind: system}\nconsensus:\n  nakamoto: {colour: blue}\n";
 	assert_int_not_equal(bftd_config_parse(&c, d, strlen(d), "d", err, sizeof err), 0);
 	assert_non_null(strstr(err, "unknown option 'colour' in nakamoto"));
+	/* No genesis_time: from 1970 the retarget spans would have decades to
+	 * claim (the time-warp defence rests on the chain's real start). */
+	const char *g = NODE "references:\n  - {kind: system}\nconsensus:\n  engine: nakamoto\n"
+	                "  nakamoto: {difficulty: 5000}\n";
+	assert_int_not_equal(bftd_config_parse(&c, g, strlen(g), "g", err, sizeof err), 0);
+	assert_non_null(strstr(err, "g:5:3: engine nakamoto needs consensus.nakamoto.genesis_time"));
+	/* Other engines do not need it. */
+	const char *h = NODE "references:\n  - {kind: system}\nconsensus:\n  nakamoto: {difficulty: 5000}\n";
+	assert_int_equal(bftd_config_parse(&c, h, strlen(h), "h", err, sizeof err), 0);
+	bftd_config_free(&c);
 }
 
 /* exports.adjtimex: a bool as before, or {source: estimate|network}, which
