@@ -21,6 +21,7 @@
 #include <bftime/common.h>
 
 #include "core/civil.h"
+#include "proto/fragment.h"
 #include "refclock/refclock.h"
 #include "daemon/keys.h"
 #include "daemon/testkit.h"
@@ -321,8 +322,16 @@ static void post_solar(const bftd_api_env *env, const bftd_http_request *req, bf
 		bftd_http_error(resp, 400, "bad_request", "the body must be one solar fragment's bytes");
 		return;
 	}
-	if (env->on_solar(env->on_solar_ctx, (const uint8_t *)req->body, req->body_len) != 0) {
-		bftd_http_error(resp, 503, "busy", "the fragment was not queued: too large, or the queue is full");
+	int rc = env->on_solar(env->on_solar_ctx, (const uint8_t *)req->body, req->body_len);
+	if (rc == BFT_ERANGE) { /* counted by the driver (fragments_too_large) */
+		char why[96];
+		snprintf(why, sizeof why, "a solar fragment is at most %d bytes, this body has %zu", (int)BFT_FRAG_MAX_BYTES,
+		         req->body_len);
+		bftd_http_error(resp, 413, "too_large", why);
+		return;
+	}
+	if (rc != 0) {
+		bftd_http_error(resp, 503, "busy", "the fragment was not queued: the queue is full");
 		return;
 	}
 	json_object *o = json_object_new_object();

@@ -92,10 +92,16 @@ static int solar_in(void *ctx, const uint8_t *buf, size_t len)
 {
 	bftd *d = ctx;
 	int rc = BFT_EINVAL;
-	for (size_t i = 0; i < d->cfg.n_refs; i++)
-		if (d->cfg.refs[i].kind == BFTD_REF_SOLAR && bftd_solar_receive(&d->refs[i], buf, len) == 0)
+	for (size_t i = 0; i < d->cfg.n_refs; i++) {
+		if (d->cfg.refs[i].kind != BFTD_REF_SOLAR)
+			continue;
+		int r = bftd_solar_receive(&d->refs[i], buf, len);
+		if (r == 0)
 			rc = 0;
-	return rc;
+		else if (rc != 0 && (r == BFT_ERANGE || rc == BFT_EINVAL))
+			rc = r;
+	}
+	return rc; /* 0: queued somewhere; BFT_ERANGE: too long; else the queues were full */
 }
 
 int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char *err, size_t errlen)

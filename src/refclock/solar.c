@@ -183,6 +183,8 @@ typedef struct solar_priv {
 	struct qfrag *q;
 	size_t q_n;
 	uint64_t q_dropped;
+	uint64_t q_too_large;    /* POSTed fragments longer than any fragment */
+	uint32_t logged_refusals; /* refusal kinds logged at info once (bit -e - 10); then at debug */
 	uint64_t unknown_blocks; /* made while the node did not know the time: not published */
 	bool night_logged;
 	bool have_last;
@@ -431,11 +433,15 @@ int bftd_solar_attach(struct bftd_refclock *rc, const bftd_solar_io *io, char *e
 
 int bftd_solar_receive(struct bftd_refclock *rc, const uint8_t *buf, size_t len)
 {
-	if (!rc->drv || rc->drv != &bftd_refclock_solar || !rc->priv || len > BFT_FRAG_MAX_BYTES)
+	if (!rc->drv || rc->drv != &bftd_refclock_solar || !rc->priv)
 		return BFT_EINVAL;
 	solar_priv *p = rc->priv;
 	if (!p->attached)
 		return BFT_EINVAL;
+	if (len > BFT_FRAG_MAX_BYTES) {
+		p->q_too_large++;
+		return BFT_ERANGE;
+	}
 	if (p->q_n == BFTD_SOLAR_QUEUE) {
 		p->q_dropped++;
 		return BFT_ENOMEM;
@@ -560,8 +566,15 @@ static size_t solar_service(bftd_refclock *rc, const struct pollfd *pfd, size_t 
 				p->last_refusal = e;
 				if (e == BFTD_SOLAR_E_FRAGMENT || e == BFTD_SOLAR_E_COPY)
 					rc->errors++;
-				bftd_refclock_log(rc->host, LOG_INFO, "reference %s: fragment refused: %s", rc->cfg->name,
-				                  bftd_solar_strerror(e));
+				/* Anyone may POST fragments: each kind of refusal is
+				 * logged at info once, then at debug (all are counted,
+				 * the last one's reason in the status). */
+				unsigned bit = (unsigned)(-e - 10) % 32;
+				bool first = !(p->logged_refusals >> bit & 1);
+				p->logged_refusals |= 1u << bit;
+				bftd_refclock_log(rc->host, first ? LOG_INFO : LOG_DEBUG,
+				                  "reference %s: fragment refused: %s%s", rc->cfg->name, bftd_solar_strerror(e),
+				                  first ? " (this kind is logged once at info, then at debug; all are counted)" : "");
 			}
 			continue;
 		}
@@ -616,6 +629,7 @@ static void solar_status(const bftd_refclock *rc, struct json_object *o)
 	json_object_object_add(o, "fragments_unpublished", json_object_new_int64((int64_t)p->unknown_blocks));
 	json_object_object_add(o, "fragments_received", json_object_new_int64((int64_t)s->received));
 	json_object_object_add(o, "fragments_dropped", json_object_new_int64((int64_t)p->q_dropped));
+	json_object_object_add(o, "fragments_too_large", json_object_new_int64((int64_t)p->q_too_large));
 	json_object_object_add(o, "peer_readings", json_object_new_int64((int64_t)s->readings));
 	json_object_object_add(o, "fused_readings", json_object_new_int64((int64_t)s->fused));
 	json_object *bad = json_object_new_object();

@@ -143,15 +143,33 @@ night() {
 }
 check "node 4 (antenna on the night side): no fragments, no readings, says why" night
 
+post_solar() { # body file: the HTTP code
+	curl -s -o "$dir/body" -w '%{http_code}' --max-time 5 -H 'Content-Type: application/octet-stream' \
+		--data-binary @"$1" "http://$(api 1)/v1/solar"
+}
 bad_fragment() {
-	code=$(printf 'BFSF\001not a fragment' | curl -s -o "$dir/body" -w '%{http_code}' --max-time 5 -H 'Content-Type: application/octet-stream' --data-binary @- "http://$(api 1)/v1/solar")
-	[ "$code" = 202 ] || { echo "HTTP $code"; return 1; }
+	printf 'BFSF\001not a fragment' > "$dir/bad.frag"
+	for k in 1 2 3; do
+		code=$(post_solar "$dir/bad.frag")
+		[ "$code" = 202 ] || { echo "HTTP $code"; return 1; }
+	done
 	sleep 1.5
-	grep -q "reference sun: fragment refused: not a valid fragment" "$dir/n1.log" || { echo "not refused in the log"; return 1; }
-	grep -q '"invalid":[1-9]' "$dir/n1.status" || { echo "not counted"; return 1; }
+	# Logged once at info (anyone may POST: no flood of the log), all three counted.
+	n=$(grep -c "reference sun: fragment refused: not a valid fragment" "$dir/n1.log")
+	[ "$n" = 1 ] || { echo "logged $n times at info"; return 1; }
+	grep -q '"invalid":[3-9]' "$dir/n1.status" || { echo "not counted: $(grep -o '"invalid":[0-9]*' "$dir/n1.status")"; return 1; }
 	kill -0 "$(cat "$dir/n1.pid")" || { echo "node 1 died"; return 1; }
 }
-check "a bad fragment POSTed to /v1/solar is refused, counted, the node keeps running" bad_fragment
+check "bad fragments POSTed to /v1/solar are refused, counted, logged once, the node keeps running" bad_fragment
+too_large() { # longer than any fragment: 413, counted, not queued (it was a retryable 503)
+	head -c 100000 /dev/zero > "$dir/big.frag"
+	code=$(post_solar "$dir/big.frag")
+	[ "$code" = 413 ] && grep -q '"too_large"' "$dir/body" && grep -q 'a solar fragment is at most [0-9]* bytes, this body has 100000' "$dir/body" ||
+		{ echo "HTTP $code: $(cat "$dir/body")"; return 1; }
+	sleep 1.2
+	grep -q '"fragments_too_large":1' "$dir/n1.status" || { echo "not counted"; return 1; }
+}
+check "a body longer than any fragment: 413 with the limit, counted" too_large
 
 no_device() {
 	sed 's|recording: [^,]*,|soapy: "driver=bftime-test-none",|' "$dir/n1.yaml" | sed "s|$base|$((base + 20))|g" > "$dir/soapy.yaml"
