@@ -233,6 +233,7 @@ json_object *bftd_chain_json(const bft_node *n, const bftd_chain *c)
 	add_u64(m, "fragments_refused", ci->frags_bad);
 	add_u64(m, "blocks_reassembled", ci->blocks_rx);
 	add_u64(m, "blocks_malformed", ci->blocks_bad);
+	add_u64(m, "reassemblies_evicted", ci->rx_evicted);
 	add_u64(m, "parent_requests_sent", ci->getblocks_tx);
 	add_u64(m, "parent_requests_answered", ci->getblocks_rx);
 	add_u64(m, "announcements_sent", ci->announces_tx);

@@ -317,6 +317,7 @@ typedef struct bft_node_chain_info {
 	uint64_t stmts_made, stmts_rx, stmts_bad; /* statements signed; received; refused (decode or signature) */
 	uint64_t stmts_relayed, stmts_q_full; /* others' statements forwarded; statements not sent: the queue was full */
 	uint64_t frags_rx, frags_bad, frags_dup, blocks_rx, blocks_bad; /* fragments; reassembled blocks */
+	uint64_t rx_evicted; /* reassemblies given up unfinished for another's (per sender: node_chain.c) */
 	uint64_t getblocks_rx, getblocks_tx; /* block requests answered / sent (parents, announced blocks) */
 	uint64_t announces_rx, announces_tx; /* "BI": blocks announced by their hash */
 	uint64_t headers_rx, headers_tx;     /* "BH": headers of blocks a peer no longer keeps whole */

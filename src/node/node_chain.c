@@ -81,6 +81,7 @@ struct rx {
 	unsigned n;
 	uint64_t have;
 	int64_t started_raw;
+	uint32_t only_from; /* ALL, or the one peer whose fragments it takes (a contested block) */
 	uint8_t bytes[BFT_BLOCK_MAX];
 };
 
@@ -133,6 +134,11 @@ struct bft_nkn {
 		int64_t raw_ns; /* when last asked (or the push was under way); INT64_MIN: free */
 		uint32_t ann[ASK_ANN]; /* the peers that announced it */
 		unsigned n_ann, next, tries;
+		/* A copy of it failed its hash (a wrong fragment: fragments are
+		 * not signed): its fragments are then taken only from the peer
+		 * last asked, so that one peer's wrong bytes cannot spoil every
+		 * copy (ALL: not contested). */
+		uint32_t locked;
 	} asked[ASKED_N];
 	bool have_work;
 	bft_block work;
@@ -592,7 +598,7 @@ static struct asked *new_asked(bft_nkn *k, const bft_nkn_now *now, const uint8_t
 		if (k->asked[i].tries > a->tries)
 			a = &k->asked[i];
 	}
-	*a = (struct asked){ .raw_ns = now->raw_ns, .ann = { from }, .n_ann = 1 };
+	*a = (struct asked){ .raw_ns = now->raw_ns, .ann = { from }, .n_ann = 1, .locked = ALL };
 	memcpy(a->hash, hash, BFT_BLOCK_HASH);
 	return a;
 }
@@ -604,6 +610,8 @@ static void ask(bft_nkn *k, const bft_nkn_now *now, struct asked *a)
 	a->next++;
 	a->tries++;
 	a->raw_ns = now->raw_ns;
+	if (a->locked != ALL)
+		a->locked = to;
 	queue_get(k, to, a->hash);
 	k->info.getblocks_tx++;
 }
@@ -1012,6 +1020,13 @@ static int complete(bft_nkn *k, const bft_nkn_now *now, struct rx *r)
 	if (bft_block_decode(&k->tmp, r->bytes, r->len) != 0 || bft_block_hash(hash, &k->tmp.h) != 0 ||
 	    memcmp(hash, r->hash, BFT_BLOCK_HASH) != 0) {
 		k->info.blocks_bad++;
+		/* Contested: asked again at once, of the next announcer, whose
+		 * fragments alone are taken for it from now on. */
+		struct asked *c = find_asked(k, r->hash);
+		if (c && c->tries < ASK_TRIES) {
+			c->locked = 0;
+			ask(k, now, c);
+		}
 		return BFT_EINVAL;
 	}
 	/* The block itself came: taken or refused, it is not asked for again. */
@@ -1058,9 +1073,25 @@ static int on_frag(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_
 			victim = c;
 	}
 	if (!r) {
+		/* Every slot in use: the oldest gives way, counted. A peer can
+		 * push the others' blocks out by starting blocks of made-up
+		 * hashes (one fragment each); they are asked for again
+		 * (ask_again). Left so: a rule sparing them (a sender evicting
+		 * only its own) changed how released bursts spread in the
+		 * withholding scenarios (docs/nakamoto.md, "Left to do"). */
+		if (victim->used)
+			k->info.rx_evicted++;
+		struct asked *c = find_asked(k, hash);
 		r = victim;
-		*r = (struct rx){ .used = true, .from = from, .len = total, .n = cnt, .started_raw = now->raw_ns };
+		*r = (struct rx){ .used = true, .from = from, .len = total, .n = cnt, .started_raw = now->raw_ns,
+			          .only_from = c && c->locked != ALL ? c->locked : ALL };
 		memcpy(r->hash, hash, BFT_BLOCK_HASH);
+	}
+	if (r->only_from != ALL && from != r->only_from) {
+		k->info.frags_bad++; /* a contested block's fragment from a peer not asked for it */
+		if (r->have == 0)
+			r->used = false; /* the slot was made for it alone */
+		return 0;
 	}
 	if (r->have & (UINT64_C(1) << idx)) {
 		k->info.frags_dup++;
