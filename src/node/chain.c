@@ -231,16 +231,38 @@ static int ancestor_time(const bft_nk_chain *c, int32_t i, uint64_t k, int64_t *
 }
 
 /* Median of the timestamps of block i and up to 10 ancestors (genesis
- * counts as one), Bitcoin's median time past. */
+ * counts as one), Bitcoin's median time past: up the tree and, past a
+ * block it forgot, the archive, as ancestor_time walks (a line joined at
+ * a forgotten parent was judged against as few as its own 1-3 blocks,
+ * where a node holding the whole ancestry judged it against 11: found by
+ * review). Ancestors in neither leave fewer. */
 static int64_t mtp(const bft_nk_chain *c, int32_t i)
 {
 	int64_t t[11] = { 0 };
 	size_t n = 0;
-	while (n < 11 && i >= -1) {
-		t[n++] = time_of(c, i);
-		if (i == -1)
+	const bft_block_hdr *h = NULL; /* off the tree: the archived header reached */
+	while (n < 11) {
+		const uint8_t *up;
+		if (h) {
+			t[n++] = h->time_ns;
+			up = h->parent;
+		} else {
+			t[n++] = time_of(c, i);
+			if (i == -1)
+				break;
+			if (c->slots[i].parent >= -1) {
+				i = c->slots[i].parent;
+				continue;
+			}
+			up = c->slots[i].h.parent;
+		}
+		int32_t s = memcmp(up, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, up);
+		if (s >= -1) {
+			i = s;
+			h = NULL;
+		} else if (!(h = archived(c, up))) {
 			break;
-		i = c->slots[i].parent;
+		}
 	}
 	for (size_t a = 1; a < n; a++) /* insertion sort: at most 11 */
 		for (size_t b = a; b > 0 && t[b - 1] > t[b]; b--) {

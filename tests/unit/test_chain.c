@@ -1384,6 +1384,43 @@ static void test_line_retargets_from_archive(void **state)
 
 
 /*
+ * Median time past across the archive: C's block forks at 60, below B's
+ * tree (B put 60 back from its archive, its ancestors 50..59 still in the
+ * archive), timestamped 1 s before block 60: after the median of blocks
+ * 50..60 (block 55), so valid to C, which holds them all. B judged it
+ * against block 60 alone (the walk stopped at the forgotten parent) and
+ * refused it as EPAST: two honest nodes disagreeing (found by review).
+ */
+static void test_mtp_through_archive(void **state)
+{
+	(void)state;
+	bft_nk_cfg cfg;
+	cfg_default(&cfg);
+	cfg.retarget_blocks = 40;
+	cfg.genesis_difficulty = 64;
+	enum { MAIN = 200, FORK = 60 };
+	static bft_block blk;
+	static bft_nk_arch arch[128];
+	struct node *a, *b, *c;
+	fork_world(&cfg, MAIN, FORK, arch, 128, &a, &b, &c);
+	mine(c, &blk, 3, T0 + FORK * 10 * S_NS - S_NS, NULL, 0);
+	assert_int_equal(bft_nk_add(&c->c, &blk, &c->v), BFT_NK_BEST);
+	at(b, T0 + (MAIN + 1) * 10 * S_NS);
+	int r = bft_nk_add(&b->c, &blk, &b->v);
+	assert_true(r == BFT_NK_SIDE || r == BFT_NK_BEST);
+	/* And one at block 55's time, the median itself: refused by both. */
+	static bft_block past;
+	past = blk; /* a sibling of blk: the same parent, block 60 */
+	past.h.time_ns = T0 + (FORK - 5) * 10 * S_NS;
+	remine(&past);
+	assert_int_equal(bft_nk_add(&b->c, &past, &b->v), BFT_NK_EPAST);
+	assert_int_equal(bft_nk_add(&c->c, &past, &c->v), BFT_NK_EPAST);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/*
  * The lighter side of a partition longer than the tree's slots: C forked
  * from A's chain at block 60 and mined a heavier line of 150 blocks; B
  * holds blocks 105..200 of A's chain and its archive the headers of the 104
@@ -1639,6 +1676,7 @@ int main(void)
 		cmocka_unit_test(test_consensus_own_age),
 		cmocka_unit_test(test_untimed_recheck),
 		cmocka_unit_test(test_retarget_clamp_up),
+		cmocka_unit_test(test_mtp_through_archive),
 		cmocka_unit_test(test_implausible_miner),
 		cmocka_unit_test(test_recheck_after_settling),
 		cmocka_unit_test(test_recheck_property),
