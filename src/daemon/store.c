@@ -235,9 +235,18 @@ static int precheck(const char *path, bool *empty, char *err, size_t errlen)
 		return BFT_EINVAL;
 	}
 	/* The page count in the header is valid when the change counter
-	 * (offset 24) equals the version-valid-for number (offset 92). */
+	 * (offset 24) equals the version-valid-for number (offset 92). Not
+	 * judged while a -wal file beside it holds frames: a checkpoint cut
+	 * short (a kill -9) writes page 1, with the new count, before the
+	 * pages that grow the file, and SQLite replays the WAL at open (found
+	 * by review: such a store was refused as truncated, and the message
+	 * advised moving it aside). */
 	uint32_t pages = be32(h + 28);
-	if (pages && be32(h + 24) == be32(h + 92) && (uint64_t)sb.st_size < (uint64_t)pages * page) {
+	char wal[4200];
+	struct stat wb;
+	bool wal_frames = snprintf(wal, sizeof wal, "%s-wal", path) < (int)sizeof wal && stat(wal, &wb) == 0 &&
+	                  S_ISREG(wb.st_mode) && wb.st_size > 32;
+	if (pages && !wal_frames && be32(h + 24) == be32(h + 92) && (uint64_t)sb.st_size < (uint64_t)pages * page) {
 		say(err, errlen, "it is truncated: %lld bytes, where its header counts %u pages of %u bytes (%llu bytes)",
 		    (long long)sb.st_size, pages, page, (unsigned long long)pages * page);
 		return BFT_EINVAL;
