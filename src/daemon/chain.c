@@ -92,10 +92,10 @@ int bftd_chain_put(bftd_chain *c, const uint8_t *blob, size_t len)
 	return rc;
 }
 
-int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *kept, size_t *refused, char *err,
-                      size_t errlen)
+int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *kept, size_t *orphans, size_t *refused,
+                      char *err, size_t errlen)
 {
-	*kept = *refused = 0;
+	*kept = *orphans = *refused = 0;
 	if (!c)
 		return 0;
 	sqlite3_stmt *q;
@@ -105,7 +105,9 @@ int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *kept, 
 			const void *p = sqlite3_column_blob(q, 0);
 			int len = sqlite3_column_bytes(q, 0);
 			int r = p && len > 0 ? bft_node_chain_load(n, raw_ns, p, (size_t)len) : BFT_EINVAL;
-			if (r >= 0 && r != BFT_NK_DUP)
+			if (r == BFT_NK_ORPHAN)
+				(*orphans)++;
+			else if (r >= 0 && r != BFT_NK_DUP)
 				(*kept)++;
 			else if (r < 0)
 				(*refused)++;
@@ -114,10 +116,10 @@ int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *kept, 
 	/* A damaged or unreadable store ends the read early: said, counted,
 	 * and the store left as it is (nothing here writes over it). */
 	if (rc != SQLITE_DONE)
-		snprintf(err, errlen, "the store's read stopped after %zu blocks: %s", *kept + *refused,
+		snprintf(err, errlen, "the store's read stopped after %zu blocks: %s", *kept + *orphans + *refused,
 		         sqlite3_errmsg(c->db));
 	sqlite3_finalize(q);
-	c->st.replayed += *kept;
+	c->st.replayed += *kept + *orphans;
 	c->st.replay_refused += *refused;
 	if (rc != SQLITE_DONE) {
 		c->st.replay_errors++;

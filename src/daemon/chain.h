@@ -26,11 +26,14 @@ void bftd_chain_close(bftd_chain *c);
  * is not an error. 0 or negative (counted in failures). */
 int bftd_chain_put(bftd_chain *c, const uint8_t *blob, size_t len);
 /* Replay every kept block into the node, lowest height first: *kept the
- * blocks the node kept (best, side or orphan), *refused those it refused.
- * BFT_EINVAL when the store could not be read to the end (err says where
- * and why; the blocks read before are kept, the store untouched). */
-int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *kept, size_t *refused, char *err,
-                      size_t errlen);
+ * blocks the node put in its tree (best or side), *orphans those it holds
+ * as orphans (their parent is not stored: a block taken on its header
+ * alone, while catching up, is not kept in the store), *refused those it
+ * refused. BFT_EINVAL when the store could not be read to the end (err
+ * says where and why; the blocks read before are kept, the store
+ * untouched). */
+int bftd_chain_replay(bftd_chain *c, bft_node *n, int64_t raw_ns, size_t *kept, size_t *orphans, size_t *refused,
+                      char *err, size_t errlen);
 
 /*
  * The identity each configured reference's statements name (chain_wire.h):

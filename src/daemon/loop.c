@@ -188,12 +188,16 @@ int bftd_create(bftd **out, const bftd_config *cfg, const uint8_t seed[32], char
 	if (nc.engine == BFT_ENGINE_NAKAMOTO && d->cfg.chain_store[0]) {
 		if ((rc = bftd_chain_open(&d->chain, d->cfg.chain_store, err, errlen)) != 0)
 			goto fail;
-		size_t kept, refused;
+		size_t kept, orphans, refused;
 		char why[300];
-		if (bftd_chain_replay(d->chain, d->node, bft_clock_raw_ns(), &kept, &refused, why, sizeof why) != 0)
+		if (bftd_chain_replay(d->chain, d->node, bft_clock_raw_ns(), &kept, &orphans, &refused, why, sizeof why) != 0)
 			bftd_log(LOG_ERR, "chain: %s: %s; the node goes on from the %zu blocks read (%zu refused) and its "
 			         "peers; the file is left as it is (move it aside to start it afresh)",
-			         d->cfg.chain_store, why, kept, refused);
+			         d->cfg.chain_store, why, kept + orphans, refused);
+		else if (orphans)
+			bftd_log(LOG_WARNING, "chain: %zu stored blocks replayed (%zu refused), %zu more held as orphans: "
+			         "their ancestors are not stored (blocks taken on their headers alone while catching up); "
+			         "the peers have them", kept, refused, orphans);
 		else
 			bftd_log(LOG_INFO, "chain: %zu stored blocks replayed (%zu refused)", kept, refused);
 	}
@@ -487,10 +491,10 @@ static void check_suspend(bftd *d)
 	bft_node_destroy(d->node);
 	d->node = fresh;
 	d->api.node = fresh;
-	size_t kept, refused;
+	size_t kept, orphans, refused;
 	char why[300];
 	if (d->chain && /* the new node's chain from the store */
-	    bftd_chain_replay(d->chain, fresh, bft_clock_raw_ns(), &kept, &refused, why, sizeof why) != 0)
+	    bftd_chain_replay(d->chain, fresh, bft_clock_raw_ns(), &kept, &orphans, &refused, why, sizeof why) != 0)
 		bftd_log(LOG_ERR, "chain: %s: %s", d->cfg.chain_store, why);
 	d->timer_raw = INT64_MAX;
 	bftd_log(LOG_WARNING,
