@@ -192,6 +192,43 @@ static const bft_block_hdr *archived(const bft_nk_chain *c, const uint8_t hash[B
 	return a ? &a->h : NULL;
 }
 
+/* A cursor up a block's ancestry: slot i (-1: genesis) or, past a block
+ * the tree forgot, the archived header h. */
+struct up {
+	int32_t i;
+	const bft_block_hdr *h;
+};
+
+static int64_t up_time(const bft_nk_chain *c, const struct up *u)
+{
+	return u->h ? u->h->time_ns : time_of(c, u->i);
+}
+
+/* To the parent: false at genesis, or when the parent is in neither the
+ * tree nor the archive. */
+static bool up_step(const bft_nk_chain *c, struct up *u)
+{
+	const uint8_t *p;
+	if (u->h) {
+		p = u->h->parent;
+	} else if (u->i == -1) {
+		return false;
+	} else if (c->slots[u->i].parent >= -1) {
+		u->i = c->slots[u->i].parent;
+		return true;
+	} else {
+		p = c->slots[u->i].h.parent;
+	}
+	int32_t s = memcmp(p, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, p);
+	if (s >= -1) {
+		u->i = s;
+		u->h = NULL;
+		return true;
+	}
+	u->h = archived(c, p);
+	return u->h != NULL;
+}
+
 /*
  * The timestamp of the block k blocks back from slot i (-1: genesis): up
  * the tree's parents and, past a block the tree forgot, the archive of the
@@ -205,28 +242,11 @@ static const bft_block_hdr *archived(const bft_nk_chain *c, const uint8_t hash[B
  */
 static int ancestor_time(const bft_nk_chain *c, int32_t i, uint64_t k, int64_t *t)
 {
-	const bft_block_hdr *h = NULL; /* off the tree: the archived header reached */
-	for (; k > 0; k--) {
-		const uint8_t *up;
-		if (h) {
-			up = h->parent;
-		} else if (i == -1) {
+	struct up u = { i, NULL };
+	for (; k > 0; k--)
+		if (!up_step(c, &u))
 			return -1;
-		} else if (c->slots[i].parent >= -1) {
-			i = c->slots[i].parent;
-			continue;
-		} else {
-			up = c->slots[i].h.parent;
-		}
-		int32_t s = memcmp(up, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, up);
-		if (s >= -1) {
-			i = s;
-			h = NULL;
-		} else if (!(h = archived(c, up))) {
-			return -1;
-		}
-	}
-	*t = h ? h->time_ns : time_of(c, i);
+	*t = up_time(c, &u);
 	return 0;
 }
 
@@ -240,30 +260,10 @@ static int64_t mtp(const bft_nk_chain *c, int32_t i)
 {
 	int64_t t[11] = { 0 };
 	size_t n = 0;
-	const bft_block_hdr *h = NULL; /* off the tree: the archived header reached */
-	while (n < 11) {
-		const uint8_t *up;
-		if (h) {
-			t[n++] = h->time_ns;
-			up = h->parent;
-		} else {
-			t[n++] = time_of(c, i);
-			if (i == -1)
-				break;
-			if (c->slots[i].parent >= -1) {
-				i = c->slots[i].parent;
-				continue;
-			}
-			up = c->slots[i].h.parent;
-		}
-		int32_t s = memcmp(up, c->cfg.genesis, BFT_BLOCK_HASH) == 0 ? -1 : find(c, up);
-		if (s >= -1) {
-			i = s;
-			h = NULL;
-		} else if (!(h = archived(c, up))) {
-			break;
-		}
-	}
+	struct up u = { i, NULL };
+	do
+		t[n++] = up_time(c, &u);
+	while (n < 11 && up_step(c, &u));
 	for (size_t a = 1; a < n; a++) /* insertion sort: at most 11 */
 		for (size_t b = a; b > 0 && t[b - 1] > t[b]; b--) {
 			int64_t x = t[b];
