@@ -402,12 +402,19 @@ static int merge_hhmmss(bft_nmea *p, const char *s)
 	for (int i = 0; i < 6; i++)
 		if (!isdig(s[i]))
 			return -1;
+	int hour = (s[0] - '0') * 10 + (s[1] - '0'), min = (s[2] - '0') * 10 + (s[3] - '0');
+	int sec = (s[4] - '0') * 10 + (s[5] - '0');
+	/* A time of day out of range is refused (counted E_TIME), not rolled
+	 * over into another (found by review: 25:61:99 became 02:02:39 of the
+	 * next day, where gpsd's own time text is refused). 60: a leap second. */
+	if (hour > 23 || min > 59 || sec > 60)
+		return -1;
 	int old_hour = p->date.hour;
-	p->date.hour = (s[0] - '0') * 10 + (s[1] - '0');
+	p->date.hour = hour;
 	if (old_hour - p->date.hour >= 12 && p->date.mday < MDAY_MAX)
 		p->date.mday++;
-	p->date.min = (s[2] - '0') * 10 + (s[3] - '0');
-	p->date.sec = (s[4] - '0') * 10 + (s[5] - '0');
+	p->date.min = min;
+	p->date.sec = sec;
 	p->date.nsec = 0;
 	if (s[6] == '.' && isdig(s[7])) {
 		size_t sub = strnlen(s + 7, 20);
@@ -432,6 +439,17 @@ static int merge_hhmmss(bft_nmea *p, const char *s)
  * by 100 a pair. Here a date whose year falls outside the plausible years is
  * refused, and the century moves on only with a date that is taken, so it
  * stays within one century of them. */
+/* Whether day mday exists in month mon (1-12) of year: 31-02 does not,
+ * and was rolled over into March. */
+static int mday_exists(int64_t year, int mon, int mday)
+{
+	if (mon < 1 || mon > 12 || mday < 1)
+		return 0;
+	int64_t days = bft_days_from_civil(mon == 12 ? year + 1 : year, mon == 12 ? 1 : mon + 1, 1) -
+	               bft_days_from_civil(year, mon, 1);
+	return mday <= days;
+}
+
 static int merge_ddmmyy(bft_nmea *p, const char *s)
 {
 	for (int i = 0; i < 6; i++)
@@ -448,7 +466,7 @@ static int merge_ddmmyy(bft_nmea *p, const char *s)
 	int64_t year = century + yy;
 	if (year >= 2080)
 		year -= 100;
-	if (mon < 1 || mon > 12 || mday < 1 || mday > 31 || year < BFT_CIVIL_YEAR_MIN || year > BFT_CIVIL_YEAR_MAX)
+	if (year < BFT_CIVIL_YEAR_MIN || year > BFT_CIVIL_YEAR_MAX || !mday_exists(year, mon, mday))
 		return -1;
 	p->century = (int)century;
 	p->date.year = (int)year - 1900;
@@ -773,7 +791,7 @@ static unsigned do_zda(bft_nmea *p, char **f)
 		return 0;
 	}
 	int year = num(f[4]), mon = num(f[3]), mday = num(f[2]);
-	if (year < BFT_CIVIL_YEAR_MIN || year > BFT_CIVIL_YEAR_MAX || mon < 1 || mon > 12 || mday < 1 || mday > 31) {
+	if (year < BFT_CIVIL_YEAR_MIN || year > BFT_CIVIL_YEAR_MAX || !mday_exists(year, mon, mday)) {
 		error(p, BFT_NMEA_E_TIME, f[0]);
 		return 0;
 	}

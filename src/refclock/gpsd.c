@@ -56,7 +56,7 @@ typedef struct gpsd_priv {
 	json_tokener *tok;
 	/* gpsd's TOFF: the second it names and the raw time of its stamp */
 	bool have_toff;
-	int64_t toff_t_ns, toff_raw_ns;
+	int64_t toff_t_ns, toff_raw_ns, toff_span_ns; /* span: how far the stamp's conversion to raw may err */
 	uint64_t lines, connects;
 	char logged_why[64]; /* the last failure logged: each new reason once, not every retry */
 } gpsd_priv;
@@ -249,10 +249,15 @@ static int on_tpv(bftd_refclock *rc, json_object *o, int64_t arrival_raw_ns)
 	 * after our read, or more than 2 s before it, means the clock was
 	 * stepped in between). */
 	int64_t arrival = arrival_raw_ns, span = p->s.watch.span_ns;
-	if (p->have_toff && p->toff_t_ns == f.time_ns && p->toff_raw_ns <= arrival_raw_ns &&
+	if (p->have_toff && p->toff_t_ns == f.time_ns && bft_sat_add(p->toff_raw_ns, p->toff_span_ns) <= arrival_raw_ns &&
 	    arrival_raw_ns - p->toff_raw_ns < 2 * BFT_NS_PER_SEC) {
-		arrival = p->toff_raw_ns; /* gpsd's own stamp: not delayed by our loop */
-		span = 0;
+		/* gpsd's own stamp: not delayed by our loop. Its conversion from
+		 * CLOCK_REALTIME errs by up to toff_span either way (taken as 0
+		 * before: found by review), so the sentence came somewhere in
+		 * [raw - span, raw + span]: stated from the latest, the interval
+		 * widened by the whole of it (bftd_gps_rx_fix_span). */
+		arrival = bft_sat_add(p->toff_raw_ns, p->toff_span_ns);
+		span = 2 * p->toff_span_ns;
 	}
 	bftd_reading r;
 	if (bftd_gps_rx_fix_span(&p->s.rx, &f, arrival, span, rc->host->realtime_ns(), &r)) {
@@ -341,6 +346,7 @@ static int on_timing(bftd_refclock *rc, json_object *o, bool pps)
 		p->have_toff = true;
 		p->toff_t_ns = rs * BFT_NS_PER_SEC + rn;
 		p->toff_raw_ns = raw;
+		p->toff_span_ns = span;
 	}
 	(void)rc;
 	return 0;

@@ -204,13 +204,55 @@ static size_t nmea_pollfds(bftd_refclock *rc, struct pollfd *pfd, size_t max)
 
 /* ---- when each second was first named ---------------------------------- */
 
+/* Field k (0: the sentence's address) of a checked body s[0..n): its
+ * start and length; false when the body has fewer fields. */
+static bool nth_field(const char *s, size_t n, int k, size_t *at, size_t *len)
+{
+	size_t i = 0;
+	for (int f = 0; f < k; i++) {
+		if (i >= n)
+			return false;
+		if (s[i] == ',')
+			f++;
+	}
+	size_t e = i;
+	while (e < n && s[e] != ',')
+		e++;
+	*at = i, *len = e - i;
+	return true;
+}
+
+/* Whether the sentence states a fix: RMC and GLL status A (or D), GGA
+ * quality above 0, GNS a mode other than N. A receiver without a fix
+ * sends its own clock's time marked void, which may be a second ahead of
+ * the first fix's (found by review: a void RMC's naming timed the first
+ * valid fix of that second a second early, its interval missing the
+ * truth by about 0.9 s). */
+static bool states_fix(const char *s, size_t n, const char *type)
+{
+	size_t at, len;
+	if (!strcmp(type, "RMC"))
+		return nth_field(s, n, 2, &at, &len) && len == 1 && (s[at] == 'A' || s[at] == 'D');
+	if (!strcmp(type, "GLL"))
+		return nth_field(s, n, 6, &at, &len) && len == 1 && (s[at] == 'A' || s[at] == 'D');
+	if (!strcmp(type, "GGA"))
+		return nth_field(s, n, 6, &at, &len) && len >= 1 && s[at] >= '1' && s[at] <= '9';
+	if (!nth_field(s, n, 6, &at, &len) || len == 0) /* GNS: one mode letter per system */
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[at + i] != 'N')
+			return true;
+	return false;
+}
+
 /* The time of day a sentence names, ns into the UTC day: "$GPRMC,hhmmss.ss,"
  * and the like. Only for timing: the parser does the real decoding. Only
  * sentences whose checksum is right count (a corrupt line's time must not
- * become the first naming of a second), and only those that state the
- * time of the fix they carry: RMC, GGA, GNS, GLL. Not ZDA: receivers send
- * it with a time of their own (an AC12 sends, in the burst of second T, a
- * ZDA naming T + 2), and a second "named" early times its fix early. */
+ * become the first naming of a second), only those that state the time of
+ * the fix they carry: RMC, GGA, GNS, GLL, and only when they state a fix
+ * (states_fix). Not ZDA: receivers send it with a time of their own (an
+ * AC12 sends, in the burst of second T, a ZDA naming T + 2), and a second
+ * "named" early times its fix early. */
 static bool line_tod(const char *s, size_t n, int64_t *tod_ns)
 {
 	static const struct { const char *name; int field; } tf[] = {
@@ -225,10 +267,11 @@ static bool line_tod(const char *s, size_t n, int64_t *tod_ns)
 		return false;
 	n = (size_t)body;
 	int field = -1;
+	const char *type = NULL;
 	for (size_t i = 0; i < sizeof tf / sizeof tf[0]; i++)
 		if (!memcmp(s + 3, tf[i].name, 3) && (n == 6 || s[6] == ','))
-			field = tf[i].field;
-	if (field < 0)
+			field = tf[i].field, type = tf[i].name;
+	if (field < 0 || !states_fix(s, n, type))
 		return false;
 	size_t i = 0;
 	for (int f = 0; f < field; i++) {

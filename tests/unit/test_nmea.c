@@ -360,6 +360,27 @@ static void test_implausible_dates(void **state)
 	for (int i = 0; i < r.nfix && i < 256; i++)
 		assert_true(r.times[i] < utc(2201, 1, 1, 0, 0, 0));
 
+	/* A time of day or a day of the month out of range is refused and
+	 * counted, not rolled over (25:61:99 was 02:02:39 the next day, 31-02
+	 * the 3rd of March); 23:59:60, a leap second, is a time. */
+	static const char *const bad[] = {
+		"GPRMC,256199.00,A,4807.038,N,01131.324,E,0,0,100325,,,A",
+		"GPRMC,120000.00,A,4807.038,N,01131.324,E,0,0,310225,,,A",
+		"GPRMC,120000.00,A,4807.038,N,01131.324,E,0,0,290225,,,A",
+		"GPZDA,120000.00,30,02,2024,00,00",
+		"GPZDA,120000.00,31,04,2024,00,00",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		run(&r, nmea(bad[i]));
+		assert_int_equal(r.st.errors[BFT_NMEA_E_TIME], 1);
+		assert_int_equal(r.nfix, 0);
+	}
+	run(&r, nmea("GPRMC,120000.00,A,4807.038,N,01131.324,E,0,0,290224,,,A"));
+	assert_int_equal(r.st.errors[BFT_NMEA_E_TIME], 0);
+	assert_true(r.last.time_ns == utc(2024, 2, 29, 12, 0, 0));
+	run(&r, nmea("GPZDA,235960.00,31,12,2016,00,00"));
+	assert_int_equal(r.st.errors[BFT_NMEA_E_TIME], 0);
+
 	/* ZDA's 4-digit year: 1900..2200 */
 	run(&r, nmea("GPZDA,120000.00,15,03,2201,00,00"));
 	assert_int_equal(r.st.errors[BFT_NMEA_E_TIME], 1);
