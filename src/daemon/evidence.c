@@ -33,6 +33,8 @@ struct piece {
 struct bftd_evidence {
 	const bftd_config *cfg;
 	const uint8_t *self_pub;
+	const uint8_t *self_slh; /* this node's own SLH-DSA public key (bftd_evidence_set_self_slh), or NULL */
+	size_t self_slh_len;
 	struct piece *p;
 	size_t n, cap; /* cap: the pinned keys */
 	bftd_evidence_stats stats;
@@ -73,6 +75,14 @@ static const uint8_t *pinned(const bftd_evidence *ev, uint32_t node_id)
 		if (ev->cfg->peers[i].id == node_id)
 			return ev->cfg->peers[i].pubkey;
 	return NULL;
+}
+
+void bftd_evidence_set_self_slh(bftd_evidence *ev, const uint8_t *pk, size_t len)
+{
+	if (!ev)
+		return;
+	ev->self_slh = len ? pk : NULL;
+	ev->self_slh_len = pk ? len : 0;
 }
 
 bool bftd_evidence_key_faulty(const bftd_evidence *ev, const uint8_t pub[BFT_PROOF_KEY])
@@ -134,6 +144,8 @@ static enum bftd_ev_result check(const bftd_evidence *ev, const uint8_t *buf, si
 		 * only under it (proof_v2.h). */
 		const uint8_t *slh = NULL;
 		size_t slh_len = 0;
+		if (e->a.node_id == ev->cfg->id) /* our own key's evidence (found by review: refused before) */
+			slh = ev->self_slh, slh_len = ev->self_slh_len;
 		for (size_t i = 0; i < ev->cfg->n_peers; i++)
 			if (ev->cfg->peers[i].id == e->a.node_id && ev->cfg->peers[i].slh_pk_len) {
 				slh = ev->cfg->peers[i].slh_pk;

@@ -60,6 +60,10 @@ typedef struct bftd_evidence_stats {
 
 /* cfg and self_pub must outlive it. 0 or BFT_ENOMEM. */
 int bftd_evidence_create(bftd_evidence **out, const bftd_config *cfg, const uint8_t self_pub[BFT_PROOF_KEY]);
+/* This node's own SLH-DSA public key (pk, len: kept, not copied), so that
+ * evidence against its own key made of pure SLH-DSA proofs verifies, as a
+ * peer's does under its pinned key. */
+void bftd_evidence_set_self_slh(bftd_evidence *ev, const uint8_t *pk, size_t len);
 void bftd_evidence_destroy(bftd_evidence *ev);
 
 /* Add what st holds (at open, and after the store was reopened) to what

@@ -380,7 +380,10 @@ int bftd_proofs_open(bftd_proofs **out, const bftd_config *cfg, const uint8_t se
 	         (unsigned long long)rep.nodes, (unsigned long long)rep.gaps, (unsigned long long)rep.signatures);
 	/* Evidence first: a key shown to sign two histories is faulty from the
 	 * first proof this node handles. */
-	if (bftd_evidence_create(&ps->ev, cfg, ps->self_pub) != 0 || bftd_evidence_load(ps->ev, ps->store) != 0) {
+	int erc = bftd_evidence_create(&ps->ev, cfg, ps->self_pub);
+	if (erc == 0 && ps->slh_params) /* our own pure SLH-DSA proofs in evidence verify under it */
+		bftd_evidence_set_self_slh(ps->ev, ps->slh_pk, ps->slh_params->pk_len);
+	if (erc != 0 || bftd_evidence_load(ps->ev, ps->store) != 0) {
 		snprintf(err, errlen, "cannot read the evidence in the proof store %s: %s", path,
 		         bft_store_errmsg(ps->store));
 		bftd_proofs_close(ps);

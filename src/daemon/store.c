@@ -396,16 +396,25 @@ static enum bft_store_result check_sig(bft_store *st, const bft_proof *p, bool s
 			return BFT_STORE_BAD_KEY;
 	}
 	int rc;
+	uint8_t slh[BFT_SLHDSA_MAX_PK];
+	size_t slh_len = 0;
+	bool have_slh = !st->cfg.signer && st->cfg.pinned_slh_key &&
+	                st->cfg.pinned_slh_key(st->cfg.pinned_ctx, p->node_id, slh, &slh_len) == 0;
+	/* A node whose SLH-DSA key is pinned signs its new proofs with it: a
+	 * v1 proof, or a v2 one signed by Ed25519 alone, is a downgrade a
+	 * quantum adversary holding the Ed25519 key could forge (found by
+	 * review: pinning gave no post-quantum security). Proofs stored before
+	 * stay as they are. */
+	if (have_slh && !stored && p->version != BFT_PROOF_VERSION_2)
+		return BFT_STORE_BAD_KEY;
 	if (p->version == BFT_PROOF_VERSION_2 && !st->cfg.signer) {
 		/* Path and root signatures, the root checked once per batch; the
 		 * SLH-DSA key carried must be the one pinned, when one is. */
-		uint8_t slh[BFT_SLHDSA_MAX_PK];
-		size_t slh_len = 0;
-		bool have_slh = st->cfg.pinned_slh_key &&
-		                st->cfg.pinned_slh_key(st->cfg.pinned_ctx, p->node_id, slh, &slh_len) == 0;
 		bft_proof_auth a;
 		if (bft_proof_auth_parse(&a, p->auth, p->auth_len) != 0)
 			return BFT_STORE_BAD_SIG;
+		if (have_slh && !a.slh_pk && !stored)
+			return BFT_STORE_BAD_KEY;
 		if (have_slh && a.slh_pk && (a.params->pk_len != slh_len || CRYPTO_memcmp(slh, a.slh_pk, slh_len) != 0))
 			return BFT_STORE_BAD_KEY;
 		rc = bft_proof_v2_verify(p, have_pin ? pinned : NULL, have_slh ? slh : NULL, slh_len, &st->roots);

@@ -252,8 +252,25 @@ static void test_pinned_slh(void **state)
 		assert_int_equal(bft_store_put(st, buf + offs[i], lens[i], &r), 0);
 		assert_int_equal(r, BFT_STORE_NEW);
 	}
-	bft_store_close(st);
 	free(buf);
+	/* Pinned, its next proofs must carry an SLH-DSA signature: an
+	 * Ed25519-only v2 batch or a v1 proof extending the head is a
+	 * downgrade, refused (it was stored: found by review). Unpinned, the
+	 * same v1 proof is new. */
+	batch(f, BFT_PSCHEME_ED25519, 1, &buf, offs, lens);
+	assert_int_not_equal(bft_store_put(st, buf, lens[0], &r), 0);
+	assert_int_equal(r, BFT_STORE_BAD_KEY);
+	free(buf);
+	uint8_t nonce[32] = { 9, 9 };
+	bft_proof p;
+	bft_proof_clock c = clock_at(t_next += BFT_NS_PER_SEC);
+	assert_int_equal(bft_proof_gen_next(&f->g, &p, &c, nonce), 0);
+	assert_int_not_equal(bft_store_put_proof(st, &p, &r), 0);
+	assert_int_equal(r, BFT_STORE_BAD_KEY);
+	f->pin_slh = false;
+	assert_int_equal(bft_store_put_proof(st, &p, &r), 0);
+	assert_int_equal(r, BFT_STORE_GAP);
+	bft_store_close(st);
 }
 
 int main(void)
