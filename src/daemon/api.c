@@ -149,6 +149,7 @@ static void get_peers(const bftd_api_env *env, bftd_http_response *resp)
 			add_u64(g, "ok", gt[k].ok);
 			add_u64(g, "failed", gt[k].failed);
 			add_u64(g, "proofs_sent", gt[k].proofs_sent);
+			add_u64(g, "gap_loops", gt[k].gap_loops);
 			if (gt[k].last_ok_mono)
 				add_i64(g, "last_ok_age_ns", mono - gt[k].last_ok_mono);
 			add_str(g, "last_error", gt[k].last_error);

@@ -43,6 +43,10 @@ struct target {
 	size_t ev_sent;    /* pieces of evidence the peer has acknowledged (or refused) */
 	size_t ev_batch;   /* pieces held when the POST in flight was built */
 	uint64_t batch_from, batch_to;
+	/* The backward walk (next_after): the first seq of the lowest batch
+	 * answered "gap" since the peer last took a batch at or above it;
+	 * UINT64_MAX: no walk under way. */
+	uint64_t gap_low;
 	int64_t retry_at_mono; /* 0: not waiting */
 	int64_t backoff_ns;
 	bool warned;
@@ -167,6 +171,7 @@ int bftd_gossip_create(bftd_gossip **out, const bftd_config *cfg, bftd_proofs *p
 		g->t[i].info.url = g->t[i].url;
 		g->t[i].info.next_seq = have ? head : 0; /* resend the head once: see gossip.h */
 		g->t[i].backoff_ns = g->t[i].fetch_backoff_ns = RETRY_MIN_NS;
+		g->t[i].gap_low = UINT64_MAX;
 	}
 	*out = g;
 	return 0;
@@ -577,16 +582,28 @@ static bool start(bftd_gossip *g, struct target *t, uint64_t head)
 }
 
 /* Where the cursor goes after a 2xx: back a batch when the peer lacks the
- * predecessor of the batch's first proof, else past the batch. */
-static uint64_t next_after(const struct target *t)
+ * predecessor of the batch's first proof, else past the batch. The walk
+ * back only goes down: a batch answered "gap" again before the peer took
+ * one at or above it (a peer that says "gap" whatever it is sent) goes
+ * past, counted, so that no peer keeps a node re-sending the same batches
+ * for ever, with no backoff between (found by review). */
+static uint64_t next_after(struct target *t)
 {
 	uint64_t past = t->batch_to + 1;
-	if (!t->info.is_peer || !t->resp || t->batch_from == 0)
+	if (!t->info.is_peer || !t->resp)
 		return past;
-	uint64_t next = past;
-	if (bftd_gossip_first_is_gap(t->resp, t->resp_len))
-		next = t->batch_from > BFTD_GOSSIP_BATCH ? t->batch_from - BFTD_GOSSIP_BATCH : 0;
-	return next;
+	bool gap = t->batch_from > 0 && bftd_gossip_first_is_gap(t->resp, t->resp_len);
+	if (!gap) {
+		if (t->batch_from >= t->gap_low)
+			t->gap_low = UINT64_MAX; /* taken where it said gap: the walk is over */
+		return past;
+	}
+	if (t->batch_from >= t->gap_low) {
+		t->info.gap_loops++;
+		return past;
+	}
+	t->gap_low = t->batch_from;
+	return t->batch_from > BFTD_GOSSIP_BATCH ? t->batch_from - BFTD_GOSSIP_BATCH : 0;
 }
 
 static void completed(bftd_gossip *g, struct target *t, CURLcode cc, int64_t now_mono)

@@ -52,6 +52,7 @@ typedef struct bftd_gossip_target_info {
 	bool is_peer;
 	uint64_t next_seq;     /* the next own seq to send */
 	uint64_t posts, ok, failed, proofs_sent;
+	uint64_t gap_loops;    /* a batch answered "gap" again before the peer took one at or above it: sent past */
 	int64_t last_ok_mono;  /* 0: never */
 	long last_status;      /* last HTTP status, 0 when the connection failed */
 	const char *last_error;

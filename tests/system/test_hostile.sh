@@ -17,12 +17,13 @@ cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
-N=3
+N=4
 dir=$(mktemp -d /tmp/bftime-hostile.XXXXXX) || exit 1
 . tests/system/lib.sh
 PY=$(command -v python3)
 cleanup() {
 	[ -f "$dir/srv.pid" ] && kill -9 "$(cat "$dir/srv.pid")" 2>/dev/null
+	[ -f "$dir/gap.pid" ] && kill -9 "$(cat "$dir/gap.pid")" 2>/dev/null
 	stop_nodes 20
 }
 trap cleanup EXIT
@@ -32,7 +33,7 @@ trap 'exit 130' INT TERM HUP PIPE
 [ -n "$PY" ] && command -v curl >/dev/null || { echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (python3 or curl missing: skipped)"; exit 77; }
 
 free_port() { "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_INET,getattr(socket,sys.argv[1])); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
-P1=$(free_port SOCK_DGRAM) P2=$(free_port SOCK_DGRAM) P3=$(free_port SOCK_DGRAM)
+P1=$(free_port SOCK_DGRAM) P2=$(free_port SOCK_DGRAM) P3=$(free_port SOCK_DGRAM) P4=$(free_port SOCK_DGRAM)
 API1=$(free_port SOCK_STREAM) EVIL=$(free_port SOCK_STREAM)
 
 cat > "$dir/evil.py" <<'EOF'
@@ -77,6 +78,25 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send(200, body)
 http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
 EOF
+# Peer 4's "API" answers every proof POST "gap" (it lacks the predecessor):
+# the node walks back a batch at a time, but never round again.
+cat > "$dir/gap.py" <<'EOF'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get('Content-Length', 0)))
+        with open(sys.argv[2], 'a') as f: f.write('post\n')
+        b = b'{"accepted":0,"rejected":0,"results":[{"node":1,"seq":0,"result":"gap"}]}'
+        self.send_response(200); self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b)
+    def do_GET(self):
+        b = b'{"proofs":[]}'
+        self.send_response(200); self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b)
+http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+EOF
+GAP=$(free_port SOCK_STREAM)
+"$PY" "$dir/gap.py" "$GAP" "$dir/gap.log" > "$dir/gap.out" 2>&1 &
+echo $! > "$dir/gap.pid"
 "$PY" "$dir/evil.py" "$EVIL" "$dir/evil.log" > "$dir/evil.out" 2>&1 &
 echo $! > "$dir/srv.pid"
 k=0 # listening before node 1 starts: its catch-up GET comes first
@@ -88,6 +108,7 @@ cat > "$dir/n1.yaml" <<EOF
 node: {id: 1, listen: 127.0.0.1:$P1, key: $dir/n1.key}
 peers:
   - {id: 2, address: 127.0.0.1:$P2, api: 127.0.0.1:$EVIL, public_key: $(cat "$dir/n2.pub")}
+  - {id: 4, address: 127.0.0.1:$P4, api: 127.0.0.1:$GAP, public_key: $(cat "$dir/n4.pub")}
 consensus: {f: 0, poll: 1s}
 references:
   - {kind: simulated, every: 1s, noise: 100us, uncertainty: 1ms}
@@ -157,5 +178,21 @@ verify_ok() {
 	echo "$line"
 }
 check "own proofs stored and chained (bftime proofs --verify)" verify_ok
+# Peer 4 answers "gap" to everything: once node 1 holds more than a batch
+# (16 proofs, one a second), it walks back once and then goes on; it sent
+# the same two batches back to back, without a pause, for ever.
+gap_ok() {
+	k=0
+	while [ "$(curl -s --max-time 5 "http://127.0.0.1:$API1/v1/peers" | jq '[.peers[] | select(.id == 4) | .gossip.gap_loops][0] // 0')" -lt 1 ] &&
+		[ $k -lt 30 ]; do sleep 1; k=$((k + 1)); done
+	loops=$(curl -s --max-time 5 "http://127.0.0.1:$API1/v1/peers" | jq '[.peers[] | select(.id == 4) | .gossip.gap_loops][0] // 0')
+	sleep 3
+	p=$(grep -c '^post' "$dir/gap.log" 2>/dev/null)
+	n=$(curl -s --max-time 5 "http://127.0.0.1:$API1/v1/proofs?node=1&limit=1&order=newest" | jq '.proofs[0].seq // 0')
+	[ "${loops:-0}" -ge 1 ] && [ "${p:-0}" -ge 3 ] && [ "${p:-0}" -le $((n + 10)) ] ||
+		{ echo "gap_loops ${loops:-?}, $p POSTs to peer 4 for $n proofs"; return 1; }
+	echo "gap_loops $loops; $p POSTs to peer 4 for $n proofs"
+}
+check "a peer answering every batch 'gap': walked back once, then past, counted" gap_ok
 check "node 1 stops cleanly on SIGTERM" sh -c "kill -TERM $(cat "$dir/n1.pid"); sleep 0.5; grep -q 'stopping on signal 15' '$dir/n1.log'"
 summary
