@@ -73,7 +73,7 @@ tests/run.sh --watch "$dir/watch" "$dir/passes.sh" "$dir/fails.sh" > "$dir/run.o
 rc=$?
 listed() {
 	[ "$rc" = 1 ] && grep -q '^fails.sh (.*) ran while the host clock moved:$' "$dir/run.out" &&
-		grep -q '^  [0-9.]* step +200[0-9][0-9][0-9] us$' "$dir/run.out" &&
+		awk '$2 == "step" { v = $3 + 0; if (v >= 199000 && v <= 201000) ok = 1 } END { exit !ok }' "$dir/run.out" &&
 		! grep -q '^passes.sh' "$dir/run.out" && grep -q '^host clock: 1 events' "$dir/run.out" &&
 		grep -q '^2 passed, 1 failed$' "$dir/run.out" || { cat "$dir/run.out"; return 1; }
 }
