@@ -493,6 +493,12 @@ static bool start_evidence(bftd_gossip *g, struct target *t)
 	return true;
 }
 
+/* A 4xx that says "not now" rather than "no": 408 (the peer gave up
+ * waiting) and 429 (its rate limit, which nodes behind one address share).
+ * Retried with backoff like a 5xx; they were taken as final refusals, the
+ * evidence counted delivered and the proofs skipped (found by review). */
+static bool temporary(long status) { return status == 408 || status == 429; }
+
 /* Answered (2xx, or 4xx: the peer refused it, e.g. a key it does not pin;
  * resending cannot help): those pieces are sent. Else retry with backoff. */
 static void evidence_posted(bftd_gossip *g, struct target *t, CURLcode cc, int64_t now_mono)
@@ -501,7 +507,7 @@ static void evidence_posted(bftd_gossip *g, struct target *t, CURLcode cc, int64
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
 	t->posting_ev = false;
-	if (cc == CURLE_OK && status >= 200 && status < 500) {
+	if (cc == CURLE_OK && status >= 200 && status < 500 && !temporary(status)) {
 		if (status >= 300)
 			bftd_log(LOG_NOTICE, "gossip: peer %u refused evidence with HTTP %ld: %.200s", t->info.peer_id, status,
 			         t->resp ? t->resp : "");
@@ -625,7 +631,7 @@ static void completed(bftd_gossip *g, struct target *t, CURLcode cc, int64_t now
 		if (t->warned)
 			bftd_log(LOG_NOTICE, "gossip to %s works again", t->url);
 		t->warned = false;
-	} else if (cc == CURLE_OK && status >= 400 && status < 500) {
+	} else if (cc == CURLE_OK && status >= 400 && status < 500 && !temporary(status)) {
 		/* The target refused the proofs (a fork or chain error it holds):
 		 * resending cannot help; move on and say so. */
 		t->info.failed++;
@@ -638,7 +644,7 @@ static void completed(bftd_gossip *g, struct target *t, CURLcode cc, int64_t now
 	} else {
 		t->info.failed++;
 		g->stats.failed++;
-		t->info.last_error = cc != CURLE_OK ? curl_easy_strerror(cc) : "server error";
+		t->info.last_error = cc != CURLE_OK ? curl_easy_strerror(cc) : temporary(status) ? "busy (408 or 429)" : "server error";
 		if (!t->warned)
 			bftd_log(LOG_NOTICE, "gossip to %s failed (%s%s%s); retrying with backoff", t->url,
 			         t->info.last_error, t->errbuf[0] ? ": " : "", t->errbuf);

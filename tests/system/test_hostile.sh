@@ -17,13 +17,14 @@ cd "$(dirname "$0")/../.." || exit 1
 B=$PWD/build
 D=${BFTIMED:-$B/bftimed-test}
 C=$B/bftime
-N=4
+N=5
 dir=$(mktemp -d /tmp/bftime-hostile.XXXXXX) || exit 1
 . tests/system/lib.sh
 PY=$(command -v python3)
 cleanup() {
 	[ -f "$dir/srv.pid" ] && kill -9 "$(cat "$dir/srv.pid")" 2>/dev/null
 	[ -f "$dir/gap.pid" ] && kill -9 "$(cat "$dir/gap.pid")" 2>/dev/null
+	[ -f "$dir/busy.pid" ] && kill -9 "$(cat "$dir/busy.pid")" 2>/dev/null
 	stop_nodes 20
 }
 trap cleanup EXIT
@@ -33,7 +34,7 @@ trap 'exit 130' INT TERM HUP PIPE
 [ -n "$PY" ] && command -v curl >/dev/null || { echo "[==========] 0 test(s) run."; echo "[  PASSED  ] 0 test(s). (python3 or curl missing: skipped)"; exit 77; }
 
 free_port() { "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_INET,getattr(socket,sys.argv[1])); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
-P1=$(free_port SOCK_DGRAM) P2=$(free_port SOCK_DGRAM) P3=$(free_port SOCK_DGRAM) P4=$(free_port SOCK_DGRAM)
+P1=$(free_port SOCK_DGRAM) P2=$(free_port SOCK_DGRAM) P3=$(free_port SOCK_DGRAM) P4=$(free_port SOCK_DGRAM) P5=$(free_port SOCK_DGRAM)
 API1=$(free_port SOCK_STREAM) EVIL=$(free_port SOCK_STREAM)
 
 cat > "$dir/evil.py" <<'EOF'
@@ -94,6 +95,28 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_response(200); self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b)
 http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
 EOF
+# Peer 5's "API" is busy (429) at the first proof POST, then takes all:
+# the proofs it was busy for must come again (they were skipped).
+cat > "$dir/busy.py" <<'EOF'
+import http.server, json, sys
+n = [0]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get('Content-Length', 0))))
+        n[0] += 1
+        with open(sys.argv[2], 'a') as f:
+            for p in body.get('proofs', []): f.write('%s %s\n' % ('busy' if n[0] == 1 else 'taken', p[:600]))
+        code, b = (429, b'{"error":"rate_limited"}') if n[0] == 1 else (200, b'{"results":[{"result":"new"}]}')
+        self.send_response(code); self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b)
+    def do_GET(self):
+        b = b'{"proofs":[]}'
+        self.send_response(200); self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b)
+http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+EOF
+BUSY=$(free_port SOCK_STREAM)
+"$PY" "$dir/busy.py" "$BUSY" "$dir/busy.log" > "$dir/busy.out" 2>&1 &
+echo $! > "$dir/busy.pid"
 GAP=$(free_port SOCK_STREAM)
 "$PY" "$dir/gap.py" "$GAP" "$dir/gap.log" > "$dir/gap.out" 2>&1 &
 echo $! > "$dir/gap.pid"
@@ -109,6 +132,7 @@ node: {id: 1, listen: 127.0.0.1:$P1, key: $dir/n1.key}
 peers:
   - {id: 2, address: 127.0.0.1:$P2, api: 127.0.0.1:$EVIL, public_key: $(cat "$dir/n2.pub")}
   - {id: 4, address: 127.0.0.1:$P4, api: 127.0.0.1:$GAP, public_key: $(cat "$dir/n4.pub")}
+  - {id: 5, address: 127.0.0.1:$P5, api: 127.0.0.1:$BUSY, public_key: $(cat "$dir/n5.pub")}
 consensus: {f: 0, poll: 1s}
 references:
   - {kind: simulated, every: 1s, noise: 100us, uncertainty: 1ms}
@@ -194,5 +218,14 @@ gap_ok() {
 	echo "gap_loops $loops; $p POSTs to peer 4 for $n proofs"
 }
 check "a peer answering every batch 'gap': walked back once, then past, counted" gap_ok
+busy_ok() {
+	b=$(grep -c '^busy ' "$dir/busy.log" 2>/dev/null)
+	[ "${b:-0}" -ge 1 ] || { echo "no POST was answered 429"; return 1; }
+	grep '^busy ' "$dir/busy.log" | sed 's/^busy //' | while read -r p; do
+		grep -qxF "taken $p" "$dir/busy.log" || { echo "a proof answered 429 never came again"; exit 1; }
+	done || return 1
+	echo "$b proofs answered 429, each sent again and taken"
+}
+check "a peer busy (429) at first: the proofs come again, not skipped" busy_ok
 check "node 1 stops cleanly on SIGTERM" sh -c "kill -TERM $(cat "$dir/n1.pid"); sleep 0.5; grep -q 'stopping on signal 15' '$dir/n1.log'"
 summary
