@@ -405,7 +405,11 @@ static void tb_write(bftd_exports *x, const now_t *n, const bftd_export_sample *
 		p.latest_ns = bft_sat_add(n->bounds.hi_ns, w);
 		p.estimate_ns = n->estimate_ns;
 	}
-	p.slept_ns = bft_clock_slept_ns(); /* readers refuse the page once the machine has slept since */
+	/* Readers refuse the page once the machine has slept since: since the
+	 * state was found valid (s->slept_ns), not since this write (found by
+	 * review: a suspend between the daemon's check and the write paired
+	 * pre-suspend bounds with the post-suspend count). */
+	p.slept_ns = s->slept_ns;
 	/* The network clock and the precision this node states (internal
 	 * synchronization, docs/internal-sync.md section 9). */
 	bool synced = s->e.state != BFT_DISC_UNSYNCHRONIZED;

@@ -38,6 +38,11 @@ typedef struct bftd_export_sample {
 	 * discipline's fit measures: net_rate_ppb, when net_rate_known. */
 	bool net_rate_known;
 	int64_t net_rate_ppb;
+	/* bft_clock_slept_ns() when the node's state was last found valid (the
+	 * daemon's suspend check): the page states it, so that a suspend after
+	 * it, even one between that check and the page's write, makes readers
+	 * refuse the page (they compare it with their own reading). */
+	int64_t slept_ns;
 } bftd_export_sample;
 
 struct bft_adjtime_ops;

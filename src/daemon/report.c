@@ -130,6 +130,7 @@ void bftd_publish_exports(bftd *d, int64_t raw_now, const bft_estimate *e)
 	s.raw_ns = raw_now;
 	s.rho_ppb = bft_sat_add(d->cfg.node.disc.rho_ppb, d->cfg.node.disc.max_slew_ppb);
 	s.raw_freq_ppb = d->cfg.osc_freq_ppb;
+	s.slept_ns = d->slept_ns; /* as the last suspend check found it (loop.c: check_suspend) */
 	bft_disc_status st;
 	if (e->net_running && bft_node_disc_status(d->node, &st) == 0 && st.trained && st.freq_ppb != INT64_MIN) {
 		s.net_rate_known = true;
