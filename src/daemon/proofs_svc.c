@@ -624,6 +624,7 @@ static int store_batch(bftd_proofs *ps, bft_proof_batch *b, bft_proof *out)
 	if (b->bodies[0].seq != (ps->gen.have_prev ? ps->gen.next_seq : 0) ||
 	    memcmp(b->bodies[0].prev_hash, ps->gen.prev_hash, BFT_PROOF_HASH) != 0) {
 		bftd_log(LOG_NOTICE, "dropping a signed batch of %zu proofs: the chain's head moved under it", n);
+		ps->stats.issue_failed += n; /* proofs not issued, counted (found by review: logged only) */
 		return BFT_EINVAL;
 	}
 	uint8_t *buf = NULL;
@@ -662,7 +663,7 @@ static int store_batch(bftd_proofs *ps, bft_proof_batch *b, bft_proof *out)
 		         (double)ps->last_batch_sign_ns / 1e6);
 	}
 	if (stored < n)
-		ps->stats.issue_failed++;
+		ps->stats.issue_failed += n - stored; /* each proof of the batch not stored */
 	free(buf);
 	free(offs);
 	free(lens);
@@ -683,7 +684,7 @@ static int collect(bftd_proofs *ps, bool wait)
 	int rc = j->rc;
 	if (rc != 0) {
 		bftd_log(LOG_WARNING, "cannot sign a batch of %zu proofs with SLH-DSA: %s", j->b.n, bft_strerror(rc));
-		ps->stats.issue_failed++;
+		ps->stats.issue_failed += j->b.n; /* each proof of the batch */
 	} else {
 		rc = store_batch(ps, &j->b, NULL);
 		if (rc == 0) {
@@ -712,6 +713,7 @@ static int issue_v2(bftd_proofs *ps, const bft_proof_clock *clk, bft_proof *out,
 	     memcmp(ps->pending[0].prev_hash, ps->gen.prev_hash, BFT_PROOF_HASH) != 0)) {
 		bftd_log(LOG_NOTICE, "dropping %zu unsigned proof statements: the chain's head moved under them",
 		         ps->n_pending);
+		ps->stats.issue_failed += ps->n_pending;
 		ps->n_pending = 0;
 	}
 	if (ps->n_pending == 0 && !ps->job.running)

@@ -42,7 +42,8 @@ typedef struct bftd_proofs bftd_proofs;
 
 typedef struct bftd_proofs_stats {
 	uint64_t issued;        /* own proofs stored and acknowledged */
-	uint64_t issue_failed;  /* the generator or the store refused (logged) */
+	uint64_t issue_failed;  /* proofs the generator, the signer or the store refused, or version-2 proofs
+	                         * dropped because the chain's head moved under their batch (logged) */
 	uint64_t submitted;     /* bft_store_put calls from peers and the API */
 	uint64_t accepted;      /* of which NEW or GAP */
 	uint64_t recovered;     /* own proofs newer than the head, taken back from peers */
