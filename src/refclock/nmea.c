@@ -61,6 +61,7 @@ typedef struct nmea_priv {
 	bool have_used;
 	int64_t used_raw_ns;
 	uint64_t opens;
+	uint64_t parser_errors; /* the parser's errors already added to rc->errors */
 } nmea_priv;
 
 /* Test hook (tests/unit/test_gps_pps.c): the PPS device operations used
@@ -383,13 +384,20 @@ static void feed(bftd_refclock *rc, const char *buf, size_t n, int64_t raw_ns)
 		n -= k;
 		bft_nmea_event ev;
 		while (bft_nmea_next(p->parser, &ev)) {
-			if (ev.type == BFT_NMEA_EV_ERROR)
-				rc->errors++;
-			else if (ev.type == BFT_NMEA_EV_SENTENCE)
+			if (ev.type == BFT_NMEA_EV_SENTENCE)
 				p->s.rx.sentences++;
 			else if (ev.type == BFT_NMEA_EV_FIX)
 				on_fix(rc, &ev.fix, raw_ns);
 		}
+		/* Errors from the parser's own count, not its events: one line
+		 * of many bad sentences overflows its queue of 16 (found by
+		 * review: 50 errors in a line were counted 16). */
+		const bft_nmea_stats *ps = bft_nmea_get_stats(p->parser);
+		uint64_t perr = 0;
+		for (size_t e = 0; e < BFT_NMEA_E__COUNT; e++)
+			perr += ps->errors[e];
+		rc->errors += perr - p->parser_errors;
+		p->parser_errors = perr;
 	}
 }
 

@@ -362,6 +362,25 @@ static void test_void_sentence_names_nothing(void **st)
 	 * reading is stated half a second before its line (timed from the
 	 * void line, 300 ms earlier still: -800 ms). */
 	assert_true(r[0].raw_ns > valid_raw - 600 * MS);
+	/* One line of 40 sentences with bad checksums: 40 errors counted (the
+	 * parser's queue holds 16 events: counted from its events, 16). */
+	char junk[400] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(junk, "$GPZZZ*00");
+	strcat(junk, "\r\n");
+	struct json_object *o = json_object_new_object(), *x;
+	rc.drv->status(&rc, o);
+	assert_true(json_object_object_get_ex(o, "errors", &x));
+	int64_t before = json_object_get_int64(x);
+	json_object_put(o);
+	assert_int_equal(write(m, junk, strlen(junk)), (ssize_t)strlen(junk));
+	pump(&rc, 100, r, &n, 16);
+	o = json_object_new_object();
+	rc.drv->status(&rc, o);
+	assert_true(json_object_object_get_ex(o, "errors", &x));
+	print_message("a line of 40 bad sentences: %lld errors counted\n", (long long)(json_object_get_int64(x) - before));
+	assert_true(json_object_get_int64(x) - before >= 40);
+	json_object_put(o);
 	bftd_refclock_close(&rc);
 	close(m);
 }
