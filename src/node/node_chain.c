@@ -1078,7 +1078,7 @@ static int on_frag(bft_nkn *k, const bft_nkn_now *now, const uint8_t *buf, size_
 		 * hashes (one fragment each); they are asked for again
 		 * (ask_again). Left so: a rule sparing them (a sender evicting
 		 * only its own) changed how released bursts spread in the
-		 * withholding scenarios (docs/nakamoto.md, "Left to do"). */
+		 * withholding scenarios (docs/nakamoto.md, "Gossip: fragments"). */
 		if (victim->used)
 			k->info.rx_evicted++;
 		struct asked *c = find_asked(k, hash);

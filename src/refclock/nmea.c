@@ -272,15 +272,9 @@ static bool line_tod(const char *s, size_t n, int64_t *tod_ns)
 	for (size_t i = 0; i < sizeof tf / sizeof tf[0]; i++)
 		if (!memcmp(s + 3, tf[i].name, 3) && (n == 6 || s[6] == ','))
 			field = tf[i].field, type = tf[i].name;
-	if (field < 0 || !states_fix(s, n, type))
+	size_t i, flen;
+	if (field < 0 || !states_fix(s, n, type) || !nth_field(s, n, field, &i, &flen))
 		return false;
-	size_t i = 0;
-	for (int f = 0; f < field; i++) {
-		if (i >= n)
-			return false;
-		if (s[i] == ',')
-			f++;
-	}
 	int v[3];
 	for (int k = 0; k < 3; k++, i += 2) {
 		if (i + 1 >= n || s[i] < '0' || s[i] > '9' || s[i + 1] < '0' || s[i + 1] > '9')

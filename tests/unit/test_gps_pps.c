@@ -217,30 +217,39 @@ static void pump(bftd_refclock *rc, int ms, bftd_reading *r, size_t *n, size_t c
 	}
 }
 
+/* An nmea driver on a new pty (its master in *m), with the fake PPS device
+ * when pps, the uncertainty given. */
+static void open_pty_driver(bftd_refclock *rc, int *m, bool pps, int64_t uncertainty_ns)
+{
+	*m = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(*m >= 0);
+	assert_int_equal(grantpt(*m), 0);
+	assert_int_equal(unlockpt(*m), 0);
+	bftd_ref cfg;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.kind = BFTD_REF_NMEA;
+	snprintf(cfg.name, sizeof cfg.name, "gps0");
+	snprintf(cfg.device, sizeof cfg.device, "%s", ptsname(*m));
+	if (pps)
+		snprintf(cfg.pps, sizeof cfg.pps, "fake0");
+	cfg.speed = 9600;
+	cfg.every_ns = S;
+	cfg.delay_ns = -1;
+	cfg.uncertainty_ns = uncertainty_ns;
+	cfg.leap_s = 18;
+	cfg.max_move_m = 100;
+	char err[256];
+	assert_int_equal(bftd_refclock_open(rc, &cfg, &bftd_refhost, 100000, 1, bft_clock_mono_ns(), err, sizeof err), 0);
+}
+
 static void test_driver_pty_fake_pps(void **st)
 {
 	(void)st;
 	memset(&fake, 0, sizeof fake);
 	bftd_refclock_nmea_pps_ops = &fake_ops;
-	int m = posix_openpt(O_RDWR | O_NOCTTY);
-	assert_true(m >= 0);
-	assert_int_equal(grantpt(m), 0);
-	assert_int_equal(unlockpt(m), 0);
-	bftd_ref cfg;
-	memset(&cfg, 0, sizeof cfg);
-	cfg.kind = BFTD_REF_NMEA;
-	snprintf(cfg.name, sizeof cfg.name, "gps0");
-	snprintf(cfg.device, sizeof cfg.device, "%s", ptsname(m));
-	snprintf(cfg.pps, sizeof cfg.pps, "fake0");
-	cfg.speed = 9600;
-	cfg.every_ns = S;
-	cfg.delay_ns = -1;
-	cfg.uncertainty_ns = 10000; /* the pulse's jitter bound: 10 us */
-	cfg.leap_s = 18;
-	cfg.max_move_m = 100;
+	int m;
 	bftd_refclock rc;
-	char err[256];
-	assert_int_equal(bftd_refclock_open(&rc, &cfg, &bftd_refhost, 100000, 1, bft_clock_mono_ns(), err, sizeof err), 0);
+	open_pty_driver(&rc, &m, true, 10000); /* the pulse's jitter bound: 10 us */
 	assert_int_equal(fake.opens, 1);
 
 	/* Each "second" (150 ms here): the pulse, then 100 ms later the
@@ -319,24 +328,9 @@ static void test_driver_pty_fake_pps(void **st)
 static void test_void_sentence_names_nothing(void **st)
 {
 	(void)st;
-	int m = posix_openpt(O_RDWR | O_NOCTTY);
-	assert_true(m >= 0);
-	assert_int_equal(grantpt(m), 0);
-	assert_int_equal(unlockpt(m), 0);
-	bftd_ref cfg;
-	memset(&cfg, 0, sizeof cfg);
-	cfg.kind = BFTD_REF_NMEA;
-	snprintf(cfg.name, sizeof cfg.name, "gps0");
-	snprintf(cfg.device, sizeof cfg.device, "%s", ptsname(m));
-	cfg.speed = 9600;
-	cfg.every_ns = S;
-	cfg.delay_ns = -1;
-	cfg.uncertainty_ns = 100 * MS;
-	cfg.leap_s = 18;
-	cfg.max_move_m = 100;
+	int m;
 	bftd_refclock rc;
-	char err[256];
-	assert_int_equal(bftd_refclock_open(&rc, &cfg, &bftd_refhost, 100000, 1, bft_clock_mono_ns(), err, sizeof err), 0);
+	open_pty_driver(&rc, &m, false, 100 * MS);
 	int64_t t = bft_clock_realtime_ns() / S;
 	time_t tt = (time_t)t;
 	struct tm tm;
